@@ -1,0 +1,52 @@
+# carousel — the two commands a new user runs are `make demo` and `make test`.
+# Every target first makes sure the Debian packages the build needs are installed.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+
+DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
+                nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
+                librocksdb-dev libboost-dev
+
+.PHONY: deps build build-asan test test-asan demo bench format tidy clean
+
+deps:
+	@./scripts/install-deps.sh $(DEB_PACKAGES)
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The whole suite; in CI (CI=true) also under AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+ifeq ($(CI),true)
+	$(MAKE) test-asan
+endif
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+demo: build
+	./$(BUILD)/carousel demo
+
+bench: build
+	./$(BUILD)/carousel_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	./$(BUILD)/carousel bench trie --accounts 1000000
+
+format:
+	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+tidy: build
+	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: Apache-2.0
+# carousel_library(NAME DEPS ...): one library per layer folder src/carousel/NAME (silkworm's
+# silkworm_library). Sources are globbed; foo_test.cpp files go into carousel_NAME_test, registered
+# with ctest under the prefix "NAME."; foo_benchmark.cpp files go into the shared benchmark binary.
+set_property(GLOBAL PROPERTY CAROUSEL_BENCHMARK_SOURCES "")
+
+function(carousel_library name)
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR}/carousel/${name})
+  file(GLOB sources CONFIGURE_DEPENDS ${dir}/*.cpp)
+  file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp)
+  file(GLOB benches CONFIGURE_DEPENDS ${dir}/*_benchmark.cpp)
+  list(REMOVE_ITEM sources ${tests} ${benches} "")
+
+  set(target carousel_${name})
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_link_libraries(${target} PUBLIC ${ARG_DEPS})
+  carousel_set_warnings(${target})
+
+  if(CAROUSEL_BUILD_TESTS AND tests)
+    add_executable(${target}_test ${tests})
+    target_link_libraries(${target}_test PRIVATE ${target} ${ARG_TEST_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+    target_compile_definitions(${target}_test PRIVATE CAROUSEL_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
+    carousel_set_warnings(${target}_test)
+    gtest_discover_tests(${target}_test TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60)
+  endif()
+  if(benches)
+    set_property(GLOBAL APPEND PROPERTY CAROUSEL_BENCHMARK_SOURCES ${benches})
+    set_property(GLOBAL APPEND PROPERTY CAROUSEL_BENCHMARK_LIBS ${target})
+  endif()
+endfunction()

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: Apache-2.0
+# All warning flags in one place (as silkworm cmake/compiler_warnings.cmake).
+set(CAROUSEL_WARNINGS
+    -Werror -Wall -Wextra -pedantic -Wshadow -Wsign-conversion -Wold-style-cast -Wnon-virtual-dtor
+    -Wcast-align -Wunused -Woverloaded-virtual -Wnull-dereference -Wformat=2)
+
+function(carousel_set_warnings target)
+  target_compile_options(${target} PRIVATE ${CAROUSEL_WARNINGS})
+endfunction()

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "commands.hpp"
+
+namespace carousel::app {
+void register_demo(CLI::App& app) { app.add_subcommand("demo", "not built yet"); }
+}  // namespace carousel::app

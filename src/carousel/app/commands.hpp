@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace carousel::app {
+
+// Adds every subcommand to `app`. Subcommands run from their CLI11 callbacks and record their exit
+// code with set_exit_code().
+void register_commands(CLI::App& app);
+
+void set_exit_code(int code) noexcept;
+int exit_code() noexcept;
+
+// Per-command registration (one file each).
+void register_root(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_demo(CLI::App& app);
+
+}  // namespace carousel::app
