@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+//
+// Insert and delete follow go-ethereum's trie/trie.go (insert / delete with node collapse).
+#include "trie.hpp"
+
+#include <array>
+#include <cassert>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/core/nibbles.hpp>
+
+#include "node.hpp"
+
+namespace carousel::trie {
+
+const Hash kEmptyRoot = keccak256(ByteView{reinterpret_cast<const uint8_t*>("\x80"), 1});  // NOLINT
+
+std::string_view to_string(TrieError e) noexcept {
+    switch (e) {
+        case TrieError::kMissingNode:
+            return "trie node missing from the store";
+        case TrieError::kBadNode:
+            return "stored trie node does not decode";
+    }
+    return "unknown trie error";
+}
+
+using NodePtr = std::unique_ptr<Trie::TrieNode>;
+using Children = std::array<NodePtr, 16>;
+
+struct Trie::TrieNode {
+    NodeKind kind{NodeKind::kLeaf};
+    bool is_ref{false};  // only the hash is known: load from the store before use
+    bool dirty{true};    // `ref` is stale
+    uint8_t ref_len{0};
+    uint8_t ref[32]{};
+    Nibbles path;                    // leaf, extension
+    Bytes value;                     // leaf, branch
+    NodePtr child;                   // extension
+    std::unique_ptr<Children> kids;  // branch
+
+    ByteView reference() const noexcept { return {ref, ref_len}; }
+};
+
+namespace {
+
+using TNode = Trie::TrieNode;
+template <class T>
+using Result = tl::expected<T, TrieError>;
+
+NodePtr make_leaf(ByteView path, ByteView value) {
+    auto n = std::make_unique<TNode>();
+    n->kind = NodeKind::kLeaf;
+    n->path = Nibbles{path};
+    n->value = Bytes{value};
+    return n;
+}
+
+NodePtr make_extension(ByteView path, NodePtr child) {
+    auto n = std::make_unique<TNode>();
+    n->kind = NodeKind::kExtension;
+    n->path = Nibbles{path};
+    n->child = std::move(child);
+    return n;
+}
+
+NodePtr make_branch() {
+    auto n = std::make_unique<TNode>();
+    n->kind = NodeKind::kBranch;
+    n->kids = std::make_unique<Children>();
+    return n;
+}
+
+NodePtr make_ref(ByteView hash) {
+    auto n = std::make_unique<TNode>();
+    n->is_ref = true;
+    n->dirty = false;
+    n->ref_len = 32;
+    std::memcpy(n->ref, hash.data(), 32);
+    return n;
+}
+
+Result<NodePtr> node_from_rlp(ByteView rlp);
+
+// A child reference from a decoded node: a hash becomes an unloaded ref, an embedded node is decoded.
+Result<NodePtr> child_from_reference(ByteView ref) {
+    if (ref.empty()) return NodePtr{};
+    if (ref.size() == 32) return make_ref(ref);
+    return node_from_rlp(ref);
+}
+
+Result<NodePtr> node_from_rlp(ByteView rlp) {
+    auto decoded = decode_node(rlp);
+    if (!decoded) return tl::unexpected{TrieError::kBadNode};
+    NodePtr n;
+    switch (decoded->kind) {
+        case NodeKind::kLeaf:
+            n = make_leaf(decoded->path, decoded->value);
+            break;
+        case NodeKind::kExtension: {
+            auto c = child_from_reference(decoded->children[0]);
+            if (!c) return tl::unexpected{c.error()};
+            n = make_extension(decoded->path, std::move(*c));
+            break;
+        }
+        case NodeKind::kBranch:
+            n = make_branch();
+            n->value = Bytes{decoded->value};
+            for (std::size_t i = 0; i < 16; ++i) {
+                auto c = child_from_reference(decoded->children[i]);
+                if (!c) return tl::unexpected{c.error()};
+                (*n->kids)[i] = std::move(*c);
+            }
+            break;
+    }
+    n->dirty = false;
+    n->ref_len = static_cast<uint8_t>(make_reference(rlp, n->ref));
+    return n;
+}
+
+// Loads `n` from the store if it is only a reference.
+Result<void> resolve(NodeStore* store, NodePtr& n) {
+    if (!n || !n->is_ref) return {};
+    if (store == nullptr) return tl::unexpected{TrieError::kMissingNode};
+    auto rlp = store->get_node(to_hash(n->reference()));
+    if (!rlp) return tl::unexpected{TrieError::kMissingNode};
+    auto loaded = node_from_rlp(*rlp);
+    if (!loaded) return tl::unexpected{loaded.error()};
+    n = std::move(*loaded);
+    return {};
+}
+
+// Inserts; the caller guarantees `value` is not empty.
+Result<void> insert(NodeStore* store, NodePtr& n, ByteView key, ByteView value) {
+    if (!n) {
+        n = make_leaf(key, value);
+        return {};
+    }
+    if (auto r = resolve(store, n); !r) return r;
+    switch (n->kind) {
+        case NodeKind::kLeaf: {
+            const std::size_t cp = common_prefix_length(n->path, key);
+            if (cp == n->path.size() && cp == key.size()) {
+                if (n->value != value) {
+                    n->value = Bytes{value};
+                    n->dirty = true;
+                }
+                return {};
+            }
+            NodePtr branch = make_branch();
+            if (cp == n->path.size()) {
+                branch->value = std::move(n->value);
+            } else {
+                (*branch->kids)[n->path[cp]] = make_leaf(ByteView{n->path}.substr(cp + 1), n->value);
+            }
+            if (cp == key.size()) {
+                branch->value = Bytes{value};
+            } else {
+                (*branch->kids)[key[cp]] = make_leaf(key.substr(cp + 1), value);
+            }
+            n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
+            return {};
+        }
+        case NodeKind::kExtension: {
+            const std::size_t cp = common_prefix_length(n->path, key);
+            if (cp == n->path.size()) {
+                if (auto r = insert(store, n->child, key.substr(cp), value); !r) return r;
+                n->dirty = true;
+                return {};
+            }
+            NodePtr branch = make_branch();
+            const uint8_t ext_slot = n->path[cp];
+            if (cp + 1 < n->path.size()) {
+                (*branch->kids)[ext_slot] = make_extension(ByteView{n->path}.substr(cp + 1), std::move(n->child));
+            } else {
+                (*branch->kids)[ext_slot] = std::move(n->child);
+            }
+            if (cp == key.size()) {
+                branch->value = Bytes{value};
+            } else {
+                (*branch->kids)[key[cp]] = make_leaf(key.substr(cp + 1), value);
+            }
+            n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
+            return {};
+        }
+        case NodeKind::kBranch:
+            if (key.empty()) {
+                if (n->value != value) {
+                    n->value = Bytes{value};
+                    n->dirty = true;
+                }
+                return {};
+            }
+            if (auto r = insert(store, (*n->kids)[key[0]], key.substr(1), value); !r) return r;
+            n->dirty = true;  // a child may have changed; re-hashing an unchanged one is cheap
+            return {};
+    }
+    return {};
+}
+
+// After a deletion below an extension or a branch, folds a lone child into its parent's path.
+Result<void> collapse_extension(NodeStore* store, NodePtr& n) {
+    if (auto r = resolve(store, n->child); !r) return r;
+    TNode& c = *n->child;
+    if (c.kind == NodeKind::kLeaf || c.kind == NodeKind::kExtension) {
+        Nibbles path = n->path + c.path;
+        NodePtr child = std::move(n->child);
+        child->path = std::move(path);
+        child->dirty = true;
+        n = std::move(child);
+    }
+    return {};
+}
+
+// Deletes `key`; sets `changed` if something was removed.
+Result<void> remove(NodeStore* store, NodePtr& n, ByteView key, bool& changed) {
+    if (!n) return {};
+    if (auto r = resolve(store, n); !r) return r;
+    switch (n->kind) {
+        case NodeKind::kLeaf:
+            if (n->path == key) {
+                n.reset();
+                changed = true;
+            }
+            return {};
+        case NodeKind::kExtension: {
+            if (key.size() < n->path.size() || key.substr(0, n->path.size()) != ByteView{n->path}) return {};
+            if (auto r = remove(store, n->child, key.substr(n->path.size()), changed); !r) return r;
+            if (!changed) return {};
+            n->dirty = true;
+            if (!n->child) {  // cannot happen in a well-formed trie (a branch never empties at once)
+                n.reset();
+                return {};
+            }
+            return collapse_extension(store, n);
+        }
+        case NodeKind::kBranch: {
+            if (key.empty()) {
+                if (n->value.empty()) return {};
+                n->value.clear();
+                changed = true;
+            } else {
+                if (auto r = remove(store, (*n->kids)[key[0]], key.substr(1), changed); !r) return r;
+                if (!changed) return {};
+            }
+            n->dirty = true;
+            int only = -1;
+            int entries = n->value.empty() ? 0 : 1;
+            for (int i = 0; i < 16; ++i) {
+                if ((*n->kids)[static_cast<std::size_t>(i)]) {
+                    ++entries;
+                    only = i;
+                }
+            }
+            if (entries >= 2) return {};
+            if (entries == 0) {
+                n.reset();
+                return {};
+            }
+            if (only < 0) {  // only the value is left: the branch becomes a leaf with an empty path
+                n = make_leaf({}, n->value);
+                return {};
+            }
+            const auto slot = static_cast<uint8_t>(only);
+            NodePtr child = std::move((*n->kids)[slot]);
+            n = make_extension(ByteView{&slot, 1}, std::move(child));
+            return collapse_extension(store, n);
+        }
+    }
+    return {};
+}
+
+// Encodes `n` (recursively re-encoding dirty children) and caches its reference.
+void hash_node(NodeStore* store, TNode& n) {
+    if (!n.dirty) return;
+    Bytes rlp;
+    switch (n.kind) {
+        case NodeKind::kLeaf:
+            encode_leaf(rlp, n.path, n.value);
+            break;
+        case NodeKind::kExtension:
+            hash_node(store, *n.child);
+            encode_extension(rlp, n.path, n.child->reference());
+            break;
+        case NodeKind::kBranch: {
+            std::array<ByteView, 16> refs{};
+            for (std::size_t i = 0; i < 16; ++i) {
+                if (auto& c = (*n.kids)[i]) {
+                    hash_node(store, *c);
+                    refs[i] = c->reference();
+                }
+            }
+            encode_branch(rlp, refs, n.value);
+            break;
+        }
+    }
+    n.ref_len = static_cast<uint8_t>(make_reference(rlp, n.ref));
+    if (n.ref_len == 32 && store != nullptr) store->put_node(to_hash(n.reference()), rlp);
+    n.dirty = false;
+}
+
+Bytes encode_node(const TNode& n) {
+    Bytes rlp;
+    switch (n.kind) {
+        case NodeKind::kLeaf:
+            encode_leaf(rlp, n.path, n.value);
+            break;
+        case NodeKind::kExtension:
+            encode_extension(rlp, n.path, n.child->reference());
+            break;
+        case NodeKind::kBranch: {
+            std::array<ByteView, 16> refs{};
+            for (std::size_t i = 0; i < 16; ++i) {
+                if (auto& c = (*n.kids)[i]) refs[i] = c->reference();
+            }
+            encode_branch(rlp, refs, n.value);
+            break;
+        }
+    }
+    return rlp;
+}
+
+// In-order walk. `path` holds the nibbles from the root to `n`. `visit` returns false to stop.
+// `direction` +1 visits increasing keys, -1 decreasing. `skip(path)` prunes subtrees.
+struct Walk {
+    NodeStore* store;
+    int direction;
+    std::function<bool(ByteView prefix)> skip;                        // true: no wanted key below
+    std::function<bool(ByteView key_nibbles, ByteView value)> visit;  // false: stop
+    bool stopped{false};
+
+    Result<void> run(NodePtr& n, Nibbles& path) {
+        if (!n || stopped) return {};
+        if (auto r = resolve(store, n); !r) return r;
+        const std::size_t base = path.size();
+        TNode& node = *n;
+        if (node.kind != NodeKind::kBranch) path += node.path;
+        if (skip(path)) {
+            path.resize(base);
+            return {};
+        }
+        switch (node.kind) {
+            case NodeKind::kLeaf:
+                if (!visit(path, node.value)) stopped = true;
+                break;
+            case NodeKind::kExtension:
+                if (auto r = run(node.child, path); !r) return r;
+                break;
+            case NodeKind::kBranch: {
+                if (direction > 0 && !node.value.empty() && !visit(path, node.value)) stopped = true;
+                for (int k = 0; k < 16 && !stopped; ++k) {
+                    const auto i = static_cast<uint8_t>(direction > 0 ? k : 15 - k);
+                    path.push_back(i);
+                    if (auto r = run((*node.kids)[i], path); !r) return r;
+                    path.pop_back();
+                }
+                if (direction < 0 && !stopped && !node.value.empty() && !visit(path, node.value)) stopped = true;
+                break;
+            }
+        }
+        path.resize(base);
+        return {};
+    }
+};
+
+}  // namespace
+
+Trie::Trie(NodeStore* store, const Hash& root) : store_{store} {
+    if (root != kEmptyRoot) root_ = make_ref(view(root));
+}
+Trie::~Trie() = default;
+Trie::Trie(Trie&&) noexcept = default;
+Trie& Trie::operator=(Trie&&) noexcept = default;
+
+tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
+    const Nibbles path = unpack_nibbles(key);
+    ByteView rest = path;
+    NodePtr* cur = &root_;
+    while (*cur) {
+        if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
+        TNode& n = **cur;
+        switch (n.kind) {
+            case NodeKind::kLeaf:
+                if (ByteView{n.path} == rest) return std::optional<Bytes>{n.value};
+                return std::optional<Bytes>{};
+            case NodeKind::kExtension:
+                if (rest.substr(0, n.path.size()) != ByteView{n.path}) return std::optional<Bytes>{};
+                rest.remove_prefix(n.path.size());
+                cur = &n.child;
+                break;
+            case NodeKind::kBranch:
+                if (rest.empty()) {
+                    if (n.value.empty()) return std::optional<Bytes>{};
+                    return std::optional<Bytes>{n.value};
+                }
+                cur = &(*n.kids)[rest[0]];
+                rest.remove_prefix(1);
+                break;
+        }
+    }
+    return std::optional<Bytes>{};
+}
+
+tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
+    if (value.empty()) return erase(key);
+    const Nibbles path = unpack_nibbles(key);
+    return insert(store_, root_, path, value);
+}
+
+tl::expected<void, TrieError> Trie::erase(ByteView key) {
+    const Nibbles path = unpack_nibbles(key);
+    bool changed = false;
+    return remove(store_, root_, path, changed);
+}
+
+Hash Trie::root() {
+    if (!root_) return kEmptyRoot;
+    if (root_->is_ref) return to_hash(root_->reference());
+    hash_node(store_, *root_);
+    if (root_->ref_len == 32) return to_hash(root_->reference());
+    // A root shorter than 32 bytes is still referenced by its hash.
+    const Hash h = keccak256(root_->reference());
+    if (store_ != nullptr) store_->put_node(h, root_->reference());
+    return h;
+}
+
+tl::expected<std::vector<Bytes>, TrieError> Trie::prove(ByteView key) {
+    root();
+    std::vector<Bytes> proof;
+    const Nibbles path = unpack_nibbles(key);
+    ByteView rest = path;
+    NodePtr* cur = &root_;
+    bool is_root = true;
+    while (*cur) {
+        if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
+        TNode& n = **cur;
+        if (is_root || n.ref_len == 32) proof.push_back(encode_node(n));
+        is_root = false;
+        if (n.kind == NodeKind::kLeaf) break;
+        if (n.kind == NodeKind::kExtension) {
+            if (rest.substr(0, n.path.size()) != ByteView{n.path}) break;
+            rest.remove_prefix(n.path.size());
+            cur = &n.child;
+        } else {
+            if (rest.empty()) break;
+            cur = &(*n.kids)[rest[0]];
+            rest.remove_prefix(1);
+        }
+    }
+    return proof;
+}
+
+tl::expected<void, TrieError> Trie::for_each(const std::function<void(ByteView key, ByteView value)>& visit) {
+    Walk w{store_, +1, [](ByteView) { return false; },
+           [&](ByteView key_nibbles, ByteView value) {
+               visit(pack_nibbles(key_nibbles), value);
+               return true;
+           }};
+    Nibbles path;
+    return w.run(root_, path);
+}
+
+tl::expected<std::optional<Bytes>, TrieError> Trie::next_key(ByteView key) {
+    const Nibbles target = unpack_nibbles(key);
+    std::optional<Bytes> found;
+    // Skip a subtree when every key in it is <= target: its prefix sorts before target's prefix of
+    // the same length, or it is a whole-key match of target (its keys below are longer, so greater).
+    Walk w{store_, +1,
+           [&](ByteView prefix) {
+               const ByteView t = ByteView{target}.substr(0, prefix.size());
+               return prefix.compare(t) < 0;
+           },
+           [&](ByteView key_nibbles, ByteView) {
+               if (key_nibbles.compare(target) <= 0) return true;
+               found = pack_nibbles(key_nibbles);
+               return false;
+           }};
+    Nibbles path;
+    if (auto r = w.run(root_, path); !r) return tl::unexpected{r.error()};
+    return found;
+}
+
+tl::expected<std::optional<Bytes>, TrieError> Trie::prev_key(ByteView key) {
+    const Nibbles target = unpack_nibbles(key);
+    std::optional<Bytes> found;
+    Walk w{store_, -1,
+           [&](ByteView prefix) {
+               const ByteView t = ByteView{target}.substr(0, prefix.size());
+               return prefix.compare(t) > 0;
+           },
+           [&](ByteView key_nibbles, ByteView) {
+               if (key_nibbles.compare(target) >= 0) return true;
+               found = pack_nibbles(key_nibbles);
+               return false;
+           }};
+    Nibbles path;
+    if (auto r = w.run(root_, path); !r) return tl::unexpected{r.error()};
+    return found;
+}
+
+}  // namespace carousel::trie

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// Trie: a mutable Merkle Patricia Trie over raw keys (Yellow Paper, Appendix D).
+//
+// Keys are used as given: a secure (hashed-key) trie is built by passing keccak256(key). Keys may
+// have any length, and one key may be a prefix of another (branches then carry values), as in
+// ethereum/tests' plain TrieTests. An empty value deletes the key.
+//
+// Nodes live in memory. A trie opened at a root, or grown from one, reads the nodes it has not
+// loaded yet from its NodeStore on first touch; root() writes every new node of 32 bytes or more
+// to the store, so the store can later reopen the trie at that root. root() re-encodes and re-hashes
+// only the nodes changed since the previous call.
+//
+// Not thread-safe.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <carousel/core/bytes.hpp>
+
+#include "node_store.hpp"
+
+namespace carousel::trie {
+
+// keccak256(rlp("")): the root of the empty trie.
+extern const Hash kEmptyRoot;
+
+enum class [[nodiscard]] TrieError{
+    kMissingNode = 1,  // a node referenced by hash is not in the NodeStore
+    kBadNode,          // a stored node does not decode
+};
+std::string_view to_string(TrieError e) noexcept;
+
+class Trie {
+  public:
+    // An empty trie, or the trie with root `root` whose nodes are in `store`. `store` may be null for
+    // a purely in-memory trie (then `root` must be kEmptyRoot). The store must outlive the trie.
+    explicit Trie(NodeStore* store = nullptr, const Hash& root = kEmptyRoot);
+    ~Trie();
+    Trie(Trie&&) noexcept;
+    Trie& operator=(Trie&&) noexcept;
+
+    // The value stored under `key`, or nullopt.
+    tl::expected<std::optional<Bytes>, TrieError> get(ByteView key);
+    // Sets `key` to `value`; an empty value deletes the key.
+    tl::expected<void, TrieError> put(ByteView key, ByteView value);
+    tl::expected<void, TrieError> erase(ByteView key);
+
+    // The root hash. Writes the nodes that changed to the store (if any).
+    Hash root();
+
+    // Proof of `key` (inclusion or exclusion): the RLP of every hash-referenced node on the path
+    // from the root towards `key`, root first, as eth_getProof returns. Calls root() first.
+    tl::expected<std::vector<Bytes>, TrieError> prove(ByteView key);
+
+    // Visits every (key, value) in increasing key order.
+    tl::expected<void, TrieError> for_each(const std::function<void(ByteView key, ByteView value)>& visit);
+
+    // The smallest stored key strictly greater than `key` / the greatest strictly smaller one.
+    tl::expected<std::optional<Bytes>, TrieError> next_key(ByteView key);
+    tl::expected<std::optional<Bytes>, TrieError> prev_key(ByteView key);
+
+    struct TrieNode;
+
+  private:
+    NodeStore* store_;
+    std::unique_ptr<TrieNode> root_;
+};
+
+}  // namespace carousel::trie
