@@ -302,6 +302,7 @@ struct HashBuilder::Impl {
         // Reset for reuse (the pool keeps its capacity).
         have_prev = false;
         prev_cp = -1;
+        key_nibbles = 0;
         count = 0;
         root_done = false;
         stack.clear();
@@ -318,7 +319,7 @@ HashBuilder::~HashBuilder() = default;
 
 void HashBuilder::add_leaf(ByteView key, ByteView value) {
     assert(key.size() * 2 <= kMaxNibbles);
-    assert(impl_->count == 0 || impl_->key_nibbles == key.size() * 2);
+    assert(impl_->key_nibbles == 0 || impl_->key_nibbles == key.size() * 2);
     impl_->key_nibbles = key.size() * 2;
     uint8_t nibbles[kMaxNibbles];
     unpack_nibbles(key, nibbles);
@@ -326,7 +327,7 @@ void HashBuilder::add_leaf(ByteView key, ByteView value) {
 }
 
 void HashBuilder::add_subtree(ByteView path, ByteView ref) {
-    assert(!path.empty() && path.size() < kMaxNibbles && !ref.empty() && ref.size() <= 32);
+    assert(!path.empty() && path.size() <= kMaxNibbles && !ref.empty() && ref.size() <= 32);
     impl_->add(path, /*is_leaf=*/false, ref);
 }
 

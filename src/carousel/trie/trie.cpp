@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cassert>
+#include <unordered_set>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/nibbles.hpp>
@@ -426,26 +427,35 @@ Hash Trie::root() {
 }
 
 tl::expected<std::vector<Bytes>, TrieError> Trie::prove(ByteView key) {
+    const Bytes keys[1] = {Bytes{key}};
+    return prove(keys);
+}
+
+tl::expected<std::vector<Bytes>, TrieError> Trie::prove(std::span<const Bytes> keys) {
     root();
     std::vector<Bytes> proof;
-    const Nibbles path = unpack_nibbles(key);
-    ByteView rest = path;
-    NodePtr* cur = &root_;
-    bool is_root = true;
-    while (*cur) {
-        if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
-        TNode& n = **cur;
-        if (is_root || n.ref_len == 32) proof.push_back(encode_node(n));
-        is_root = false;
-        if (n.kind == NodeKind::kLeaf) break;
-        if (n.kind == NodeKind::kExtension) {
-            if (rest.substr(0, n.path.size()) != ByteView{n.path}) break;
-            rest.remove_prefix(n.path.size());
-            cur = &n.child;
-        } else {
-            if (rest.empty()) break;
-            cur = &(*n.kids)[rest[0]];
-            rest.remove_prefix(1);
+    std::unordered_set<const TNode*> seen;
+    for (const Bytes& key : keys) {
+        const Nibbles path = unpack_nibbles(key);
+        ByteView rest = path;
+        NodePtr* cur = &root_;
+        bool is_root = true;
+        while (*cur) {
+            if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
+            TNode& n = **cur;
+            // Embedded nodes travel inside their parent; the root is always given.
+            if ((is_root || n.ref_len == 32) && seen.insert(&n).second) proof.push_back(encode_node(n));
+            is_root = false;
+            if (n.kind == NodeKind::kLeaf) break;
+            if (n.kind == NodeKind::kExtension) {
+                if (rest.substr(0, n.path.size()) != ByteView{n.path}) break;
+                rest.remove_prefix(n.path.size());
+                cur = &n.child;
+            } else {
+                if (rest.empty()) break;
+                cur = &(*n.kids)[rest[0]];
+                rest.remove_prefix(1);
+            }
         }
     }
     return proof;

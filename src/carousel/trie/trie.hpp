@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -58,6 +59,9 @@ class Trie {
     // Proof of `key` (inclusion or exclusion): the RLP of every hash-referenced node on the path
     // from the root towards `key`, root first, as eth_getProof returns. Calls root() first.
     tl::expected<std::vector<Bytes>, TrieError> prove(ByteView key);
+    // A multiproof: the nodes on the paths to all `keys`, each node once, in the order first met.
+    // A range proof (verify_range_proof) is the multiproof of the origin and the last key.
+    tl::expected<std::vector<Bytes>, TrieError> prove(std::span<const Bytes> keys);
 
     // Visits every (key, value) in increasing key order.
     tl::expected<void, TrieError> for_each(const std::function<void(ByteView key, ByteView value)>& visit);
