@@ -114,40 +114,81 @@ tl::expected<Node, NodeError> decode_node(ByteView rlp) {
     return node;
 }
 
-void append_reference(Bytes& out, ByteView ref) {
-    if (ref.size() == 32 || ref.empty()) {
-        rlp::encode(out, ref);
+namespace {
+
+// The encoders size the output once and write through a pointer: they are the hot path of every
+// root computation, and appending item by item to a Bytes cost more than the rest of HashBuilder.
+
+// Length of `s` as an RLP string item.
+inline std::size_t string_item_length(std::size_t size, const uint8_t* first) noexcept {
+    if (size == 1 && first[0] < 0x80) return 1;
+    return rlp::header_length(size) + size;
+}
+
+inline uint8_t* write_string_item(uint8_t* p, const uint8_t* data, std::size_t size) noexcept {
+    if (!(size == 1 && data[0] < 0x80)) p += rlp::write_header(p, false, size);
+    if (size != 0) std::memcpy(p, data, size);
+    return p + size;
+}
+
+inline uint8_t* write_reference(uint8_t* p, ByteView ref) noexcept {
+    if (ref.size() == 32) {
+        *p++ = 0xa0;
+        std::memcpy(p, ref.data(), 32);
+        return p + 32;
+    }
+    if (ref.empty()) {
+        *p++ = 0x80;
+        return p;
+    }
+    std::memcpy(p, ref.data(), ref.size());
+    return p + ref.size();
+}
+
+// [HP(path, leaf), second] where `second` is a string item (leaf value) or a reference (extension).
+void encode_short(Bytes& out, ByteView path, bool leaf, ByteView second) {
+    uint8_t hp[kMaxKeyNibbles / 2 + 1];
+    const std::size_t hp_len = write_hex_prefix(hp, path, leaf);
+    const std::size_t second_len =
+        leaf ? string_item_length(second.size(), second.data()) : reference_item_length(second);
+    const std::size_t payload = string_item_length(hp_len, hp) + second_len;
+    const std::size_t old = out.size();
+    out.resize(old + rlp::header_length(payload) + payload);
+    uint8_t* p = out.data() + old;
+    p += rlp::write_header(p, true, payload);
+    p = write_string_item(p, hp, hp_len);
+    if (leaf) {
+        write_string_item(p, second.data(), second.size());
     } else {
-        out.append(ref);
+        write_reference(p, second);
     }
 }
 
-void encode_leaf(Bytes& out, ByteView path, ByteView value) {
-    const std::size_t hp_len = hex_prefix_length(path.size());
-    uint8_t hp[kMaxKeyNibbles / 2 + 1];
-    write_hex_prefix(hp, path, /*leaf=*/true);
-    const ByteView hp_view{hp, hp_len};
-    rlp::encode_header(out, {true, rlp::length(hp_view) + rlp::length(value)});
-    rlp::encode(out, hp_view);
-    rlp::encode(out, value);
+}  // namespace
+
+void append_reference(Bytes& out, ByteView ref) {
+    const std::size_t old = out.size();
+    out.resize(old + reference_item_length(ref));
+    write_reference(out.data() + old, ref);
 }
 
-void encode_extension(Bytes& out, ByteView path, ByteView child_ref) {
-    const std::size_t hp_len = hex_prefix_length(path.size());
-    uint8_t hp[kMaxKeyNibbles / 2 + 1];
-    write_hex_prefix(hp, path, /*leaf=*/false);
-    const ByteView hp_view{hp, hp_len};
-    rlp::encode_header(out, {true, rlp::length(hp_view) + reference_item_length(child_ref)});
-    rlp::encode(out, hp_view);
-    append_reference(out, child_ref);
-}
+void encode_leaf(Bytes& out, ByteView path, ByteView value) { encode_short(out, path, true, value); }
+
+void encode_extension(Bytes& out, ByteView path, ByteView child_ref) { encode_short(out, path, false, child_ref); }
 
 void encode_branch(Bytes& out, const std::array<ByteView, 16>& children, ByteView value) {
-    std::size_t payload = rlp::length(value);
+    std::size_t payload = value.empty() ? 1 : string_item_length(value.size(), value.data());
     for (const auto& c : children) payload += reference_item_length(c);
-    rlp::encode_header(out, {true, payload});
-    for (const auto& c : children) append_reference(out, c);
-    rlp::encode(out, value);
+    const std::size_t old = out.size();
+    out.resize(old + rlp::header_length(payload) + payload);
+    uint8_t* p = out.data() + old;
+    p += rlp::write_header(p, true, payload);
+    for (const auto& c : children) p = write_reference(p, c);
+    if (value.empty()) {
+        *p = 0x80;
+    } else {
+        write_string_item(p, value.data(), value.size());
+    }
 }
 
 std::size_t make_reference(ByteView rlp, uint8_t* out) noexcept {
