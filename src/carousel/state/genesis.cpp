@@ -39,7 +39,18 @@ std::string in_quotes(std::string_view s) {
     std::string out;
     out.reserve(cut + 6);
     out.push_back('"');
-    out.append(s.substr(0, cut));
+    // Control characters would break the one-line message: write them as \xNN.
+    for (const char c : s.substr(0, cut)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f) {
+            out.push_back(c);
+            continue;
+        }
+        constexpr char kHex[] = "0123456789abcdef";
+        out.append("\\x");
+        out.push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 0xf]);
+    }
     if (cut < s.size()) out.append("…");
     out.push_back('"');
     return out;

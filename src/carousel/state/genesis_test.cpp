@@ -295,6 +295,7 @@ TEST(GenesisParse, BadInputsNameTheProblem) {
         {alloc(R"("0x1")"), "alloc." + a + ": expected an object, got string"},
         {alloc(R"({"balance": "12x"})"), "alloc." + a + R"(.balance: not a number: "12x")"},
         {alloc(R"({"balance": "0x"})"), "alloc." + a + R"(.balance: not a number: "0x" has no digits)"},
+        {alloc(R"({"balance": "1\n2"})"), "alloc." + a + R"(.balance: not a number: "1\x0a2")"},
         {alloc(R"({"balance": "0xfg"})"), "alloc." + a + R"(.balance: not a number: "0xfg")"},
         {alloc(R"({"wei": "1.5"})"), "alloc." + a + R"(.wei: not a number: "1.5")"},
         {alloc(R"({"balance": "0x10000000000000000000000000000000000000000000000000000000000000000"})"),
