@@ -13,10 +13,14 @@
 // waits in a queue with others of the same Keccak block count, and every eight of them go through
 // the multi-buffer kernel together. The live pool is bounded: open branches (one per depth) plus
 // the nodes waiting in the queues and their ancestors.
+//
+// Paths are kept packed (two nibbles a byte, as keys arrive): a leaf's hex-prefix path is then a
+// flag byte and a memcpy of the key's tail, which is most of what a leaf costs besides its hash.
 #include "hash_builder.hpp"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <vector>
@@ -36,21 +40,74 @@ constexpr std::size_t kQueues = 6;       // block counts 1..5, and 6+ share the 
 constexpr std::size_t kMaxBatch = 8;
 constexpr std::size_t kPoolFlushThreshold = 4096;
 
+inline uint8_t nibble_at(const uint8_t* packed, std::size_t i) noexcept {
+    return (i % 2 == 0) ? packed[i / 2] >> 4 : packed[i / 2] & 0x0f;
+}
+
+// Longest common prefix, in nibbles, of two packed paths of at least `max_nibbles` nibbles each.
+inline std::size_t common_nibbles(const uint8_t* a, const uint8_t* b, std::size_t max_nibbles) noexcept {
+    const std::size_t bytes = (max_nibbles + 1) / 2;
+    std::size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        if (x != y) {
+            const auto byte = static_cast<std::size_t>(std::countr_zero(x ^ y)) / 8;  // little-endian load
+            i += byte;
+            const std::size_t n = 2 * i + (((a[i] ^ b[i]) & 0xf0) == 0 ? 1 : 0);
+            return std::min(n, max_nibbles);
+        }
+    }
+    for (; i < bytes; ++i) {
+        if (a[i] != b[i]) {
+            const std::size_t n = 2 * i + (((a[i] ^ b[i]) & 0xf0) == 0 ? 1 : 0);
+            return std::min(n, max_nibbles);
+        }
+    }
+    return max_nibbles;
+}
+
 struct PendingNode {
     NodeKind kind{NodeKind::kLeaf};
     bool closed{false};
-    uint8_t depth{0};                 // nibbles from the root to this node
-    uint8_t path_len{0};              // leaf / extension: length of the partial path
-    uint8_t parent_slot{0};           // slot in the parent branch (0 for an extension's child)
-    uint32_t parent{kNone};           // pool index of the parent; kNone for the root
-    uint32_t pending{0};              // children whose references are not yet known
-    uint8_t abs_path[kMaxNibbles]{};  // nibbles from the root to this node (first `depth`)
-    uint8_t path[kMaxNibbles]{};      // leaf / extension partial path
+    uint8_t depth{0};        // nibbles from the root to this node
+    uint8_t parent_slot{0};  // slot in the parent branch (0 for an extension's child)
+    uint32_t parent{kNone};  // pool index of the parent; kNone for the root
+    uint32_t pending{0};     // children whose references are not yet known
+    uint8_t path_begin{0};   // extension: its partial path is key nibbles [path_begin, path_end)
+    uint8_t path_end{0};
+    uint8_t key[kMaxNibbles / 2]{};  // packed key through this node (first `depth` nibbles matter)
     std::array<uint8_t, 16> child_len{};
     uint8_t child_ref[16][32]{};
-    Bytes value;  // leaf value
-    Bytes rlp;    // the encoding, once ready
+    Bytes rlp;  // the encoding, once ready (a leaf's as soon as it is placed)
 };
+
+// Appends the RLP of a branch with the given child references and no value.
+void encode_branch_node(Bytes& out, const PendingNode& n) {
+    std::size_t payload = 1;  // the empty value
+    for (std::size_t s = 0; s < 16; ++s) {
+        const std::size_t len = n.child_len[s];
+        payload += len == 32 ? 33 : (len == 0 ? 1 : len);
+    }
+    out.resize(rlp::header_length(payload) + payload);
+    uint8_t* p = out.data();
+    p += rlp::write_header(p, true, payload);
+    for (std::size_t s = 0; s < 16; ++s) {
+        const std::size_t len = n.child_len[s];
+        if (len == 32) {
+            *p++ = 0xa0;
+            std::memcpy(p, n.child_ref[s], 32);
+            p += 32;
+        } else if (len == 0) {
+            *p++ = 0x80;
+        } else {
+            std::memcpy(p, n.child_ref[s], len);
+            p += len;
+        }
+    }
+    *p = 0x80;
+}
 
 }  // namespace
 
@@ -63,12 +120,12 @@ struct HashBuilder::Impl {
     std::vector<uint32_t> stack;  // open branches, increasing depth
     std::array<std::vector<uint32_t>, kQueues> queues;
 
-    // The item waiting to be placed.
+    // The item waiting to be placed: a leaf (full key) or a subtree reference (shorter path).
     bool have_prev{false};
     bool prev_is_leaf{false};
     int prev_cp{-1};
     std::size_t prev_len{0};  // nibbles
-    uint8_t prev_path[kMaxNibbles]{};
+    uint8_t prev_key[kMaxNibbles / 2]{};
     Bytes prev_payload;  // leaf value or subtree reference
     std::size_t key_nibbles{0};
     uint64_t count{0};
@@ -89,12 +146,11 @@ struct HashBuilder::Impl {
         n.kind = kind;
         n.closed = false;
         n.depth = static_cast<uint8_t>(depth);
-        n.path_len = 0;
         n.parent = kNone;
         n.parent_slot = 0;
         n.pending = 0;
-        n.child_len.fill(0);
-        std::memcpy(n.abs_path, prev_path, depth);
+        if (kind != NodeKind::kLeaf) n.child_len.fill(0);
+        if (on_node) std::memcpy(n.key, prev_key, sizeof n.key);
         return i;
     }
 
@@ -115,27 +171,22 @@ struct HashBuilder::Impl {
         if (--p.pending == 0 && p.closed) make_ready(parent);
     }
 
-    void encode(PendingNode& n) {
+    // Encodes an extension whose path is nibbles [begin, end) of `key`.
+    static void encode_extension_node(PendingNode& n) {
+        uint8_t nibbles[kMaxNibbles];
+        const std::size_t len = n.path_end - n.path_begin;
+        for (std::size_t i = 0; i < len; ++i) nibbles[i] = nibble_at(n.key, n.path_begin + i);
         n.rlp.clear();
-        switch (n.kind) {
-            case NodeKind::kLeaf:
-                encode_leaf(n.rlp, {n.path, n.path_len}, n.value);
-                break;
-            case NodeKind::kExtension:
-                encode_extension(n.rlp, {n.path, n.path_len}, {n.child_ref[0], n.child_len[0]});
-                break;
-            case NodeKind::kBranch: {
-                std::array<ByteView, 16> children;
-                for (std::size_t s = 0; s < 16; ++s) children[s] = ByteView{n.child_ref[s], n.child_len[s]};
-                encode_branch(n.rlp, children, {});
-                break;
-            }
-        }
+        encode_extension(n.rlp, {nibbles, len}, {n.child_ref[0], n.child_len[0]});
     }
 
     void make_ready(uint32_t i) {
         PendingNode& n = pool[i];
-        encode(n);
+        if (n.kind == NodeKind::kBranch) {
+            encode_branch_node(n.rlp, n);
+        } else if (n.kind == NodeKind::kExtension) {
+            encode_extension_node(n);
+        }  // a leaf was encoded when placed
         if (n.rlp.size() < 32 && n.parent != kNone) {
             // Embedded in the parent: no hash. Copy out first, resolve() frees the slot.
             uint8_t buf[32];
@@ -146,14 +197,15 @@ struct HashBuilder::Impl {
         }
         auto& q = queues[std::min(keccak_blocks(n.rlp.size()), kQueues) - 1];
         q.push_back(i);
-        if (q.size() == kMaxBatch) hash_queue(q);
+        if (q.size() >= kMaxBatch) hash_queue(q, /*drain=*/false);
     }
 
-    void hash_queue(std::vector<uint32_t>& q) {
+    // Hashes full batches from `q` (and, when `drain`, the remainder too). Resolving a batch can
+    // make parents ready and refill the queues, recursively.
+    void hash_queue(std::vector<uint32_t>& q, bool drain) {
         uint32_t batch[kMaxBatch];
-        std::size_t n = 0;
-        while (!q.empty()) {
-            n = std::min(q.size(), kMaxBatch);
+        while (q.size() >= (drain ? 1 : kMaxBatch)) {
+            const std::size_t n = std::min(q.size(), kMaxBatch);
             std::copy(q.end() - static_cast<std::ptrdiff_t>(n), q.end(), batch);
             q.resize(q.size() - n);
             std::array<ByteView, kMaxBatch> in;
@@ -166,7 +218,7 @@ struct HashBuilder::Impl {
             keccak256_batch({in.data(), n}, {out_ptr.data(), n});
             for (std::size_t k = 0; k < n; ++k) {
                 const PendingNode& node = pool[batch[k]];
-                if (on_node) on_node({node.abs_path, node.depth}, out[k], node.rlp);
+                if (on_node) report(node, out[k]);
                 if (node.parent == kNone) {
                     root_hash = out[k];
                     root_done = true;
@@ -178,24 +230,26 @@ struct HashBuilder::Impl {
         }
     }
 
+    void report(const PendingNode& node, const Hash& hash) const {
+        uint8_t path[kMaxNibbles];
+        for (std::size_t i = 0; i < node.depth; ++i) path[i] = nibble_at(node.key, i);
+        on_node({path, node.depth}, hash, node.rlp);
+    }
+
     void flush_all() {
         bool any = true;
         while (any) {
             any = false;
             for (auto& q : queues) {
                 if (!q.empty()) {
-                    hash_queue(q);
+                    hash_queue(q, /*drain=*/true);
                     any = true;
                 }
             }
         }
     }
 
-    uint32_t push_branch(std::size_t depth) {
-        const uint32_t b = alloc(NodeKind::kBranch, depth);
-        stack.push_back(b);
-        return b;
-    }
+    void push_branch(std::size_t depth) { stack.push_back(alloc(NodeKind::kBranch, depth)); }
 
     // Places the waiting item, given `cp`: its common prefix with the next item, or -1 at the end.
     void place_prev(int cp) {
@@ -207,7 +261,7 @@ struct HashBuilder::Impl {
         }
         const auto depth = static_cast<std::size_t>(d);
         if (stack.empty() || pool[stack.back()].depth < depth) push_branch(depth);
-        place_node_at(stack.back(), prev_path[depth], depth + 1);
+        place_node_at(stack.back(), nibble_at(prev_key, depth), depth + 1);
         // Close the branches the next item cannot reach.
         while (!stack.empty() && static_cast<int>(pool[stack.back()].depth) > cp) {
             const uint32_t b = stack.back();
@@ -221,14 +275,15 @@ struct HashBuilder::Impl {
                 const auto pdepth = static_cast<std::size_t>(pd);
                 if (stack.empty() || pool[stack.back()].depth < pdepth) push_branch(pdepth);
                 parent = stack.back();
-                slot = prev_path[pdepth];
+                slot = nibble_at(prev_key, pdepth);
                 child_depth = pdepth + 1;
             }
             if (bdepth > child_depth) {
                 const uint32_t e = alloc(NodeKind::kExtension, child_depth);
                 PendingNode& ext = pool[e];
-                ext.path_len = static_cast<uint8_t>(bdepth - child_depth);
-                std::memcpy(ext.path, prev_path + child_depth, ext.path_len);
+                ext.path_begin = static_cast<uint8_t>(child_depth);
+                ext.path_end = static_cast<uint8_t>(bdepth);
+                std::memcpy(ext.key, prev_key, sizeof ext.key);
                 attach(e, parent, slot);
                 attach(b, e, 0);
                 ext.closed = true;
@@ -240,15 +295,37 @@ struct HashBuilder::Impl {
         }
     }
 
+    // Appends the RLP of the leaf for the waiting item, starting at nibble `depth` of its key.
+    void encode_prev_leaf(Bytes& out, std::size_t depth) const {
+        // Hex-prefix of a key's tail: odd tails (odd start, as keys have an even nibble count) put their
+        // first nibble in the flag byte; either way the rest is whole bytes of the packed key.
+        const bool odd = depth % 2 == 1;
+        const std::size_t tail_from = (depth + 1) / 2;
+        const std::size_t key_bytes = prev_len / 2;
+        const std::size_t hp_len = 1 + key_bytes - tail_from;
+        const uint8_t flag = odd ? static_cast<uint8_t>(0x30 | (prev_key[depth / 2] & 0x0f)) : uint8_t{0x20};
+        const std::size_t hp_item = (hp_len == 1 && flag < 0x80) ? 1 : 1 + hp_len;
+        const ByteView value = prev_payload;
+        const std::size_t value_item = rlp::length(value);
+        const std::size_t payload = hp_item + value_item;
+        out.resize(rlp::header_length(payload) + payload);
+        uint8_t* p = out.data();
+        p += rlp::write_header(p, true, payload);
+        if (hp_item != 1) *p++ = static_cast<uint8_t>(0x80 + hp_len);
+        *p++ = flag;
+        std::memcpy(p, prev_key + tail_from, key_bytes - tail_from);
+        p += key_bytes - tail_from;
+        if (!(value.size() == 1 && value[0] < 0x80)) p += rlp::write_header(p, false, value.size());
+        std::memcpy(p, value.data(), value.size());
+    }
+
     // Places the waiting item as a child of `parent` in `slot`; its own node starts at `depth`.
     void place_node_at(uint32_t parent, uint8_t slot, std::size_t depth) {
         const std::size_t rest = prev_len - depth;
         if (prev_is_leaf) {
             const uint32_t l = alloc(NodeKind::kLeaf, depth);
             PendingNode& leaf = pool[l];
-            leaf.path_len = static_cast<uint8_t>(rest);
-            std::memcpy(leaf.path, prev_path + depth, rest);
-            std::swap(leaf.value, prev_payload);
+            encode_prev_leaf(leaf.rlp, depth);
             leaf.closed = true;
             attach(l, parent, slot);
             make_ready(l);
@@ -260,8 +337,9 @@ struct HashBuilder::Impl {
             // A subtree below a path no sibling shares: an extension leads to it.
             const uint32_t e = alloc(NodeKind::kExtension, depth);
             PendingNode& ext = pool[e];
-            ext.path_len = static_cast<uint8_t>(rest);
-            std::memcpy(ext.path, prev_path + depth, rest);
+            ext.path_begin = static_cast<uint8_t>(depth);
+            ext.path_end = static_cast<uint8_t>(prev_len);
+            std::memcpy(ext.key, prev_key, sizeof ext.key);
             std::memcpy(ext.child_ref[0], prev_payload.data(), prev_payload.size());
             ext.child_len[0] = static_cast<uint8_t>(prev_payload.size());
             ext.closed = true;
@@ -270,12 +348,13 @@ struct HashBuilder::Impl {
         }
     }
 
-    void add(ByteView path_nibbles, bool is_leaf, ByteView payload) {
+    // Adds an item whose path is the first `nibbles` nibbles of `packed`.
+    void add(const uint8_t* packed, std::size_t nibbles, bool is_leaf, ByteView payload) {
         int cp = -1;
         if (have_prev) {
-            const std::size_t lcp = common_prefix_length({prev_path, prev_len}, path_nibbles);
-            assert(lcp < prev_len && lcp < path_nibbles.size() && "keys must increase; no path a prefix of another");
-            assert(path_nibbles[lcp] > prev_path[lcp] && "keys must be strictly increasing");
+            const std::size_t lcp = common_nibbles(prev_key, packed, std::min(prev_len, nibbles));
+            assert(lcp < prev_len && lcp < nibbles && "no path may be a prefix of another");
+            assert(nibble_at(packed, lcp) > nibble_at(prev_key, lcp) && "keys must be strictly increasing");
             cp = static_cast<int>(lcp);
             place_prev(cp);
             if (pool.size() - free_list.size() > kPoolFlushThreshold) flush_all();
@@ -283,8 +362,9 @@ struct HashBuilder::Impl {
         have_prev = true;
         prev_cp = cp;
         prev_is_leaf = is_leaf;
-        prev_len = path_nibbles.size();
-        std::memcpy(prev_path, path_nibbles.data(), prev_len);
+        prev_len = nibbles;
+        std::memset(prev_key, 0, sizeof prev_key);
+        std::memcpy(prev_key, packed, (nibbles + 1) / 2);
         prev_payload.assign(payload);
         ++count;
     }
@@ -292,7 +372,7 @@ struct HashBuilder::Impl {
     Hash finish() {
         Hash result;
         if (!have_prev) {
-            result = keccak256(ByteView{&rlp_empty, 1});
+            result = kEmptyRootHash();
         } else {
             place_prev(-1);
             flush_all();
@@ -311,7 +391,10 @@ struct HashBuilder::Impl {
         return result;
     }
 
-    static constexpr uint8_t rlp_empty = 0x80;
+    static Hash kEmptyRootHash() {
+        static constexpr uint8_t kRlpEmpty = 0x80;
+        return keccak256(ByteView{&kRlpEmpty, 1});
+    }
 };
 
 HashBuilder::HashBuilder(NodeCallback on_node) : impl_{std::make_unique<Impl>(std::move(on_node))} {}
@@ -321,14 +404,13 @@ void HashBuilder::add_leaf(ByteView key, ByteView value) {
     assert(key.size() * 2 <= kMaxNibbles);
     assert(impl_->key_nibbles == 0 || impl_->key_nibbles == key.size() * 2);
     impl_->key_nibbles = key.size() * 2;
-    uint8_t nibbles[kMaxNibbles];
-    unpack_nibbles(key, nibbles);
-    impl_->add({nibbles, key.size() * 2}, /*is_leaf=*/true, value);
+    impl_->add(key.data(), key.size() * 2, /*is_leaf=*/true, value);
 }
 
 void HashBuilder::add_subtree(ByteView path, ByteView ref) {
     assert(!path.empty() && path.size() <= kMaxNibbles && !ref.empty() && ref.size() <= 32);
-    impl_->add(path, /*is_leaf=*/false, ref);
+    const Bytes packed = pack_nibbles(path);
+    impl_->add(packed.data(), path.size(), /*is_leaf=*/false, ref);
 }
 
 Hash HashBuilder::root() { return impl_->finish(); }
