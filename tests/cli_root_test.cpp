@@ -97,7 +97,8 @@ TEST(CliRoot, MainnetRoot) {
 }
 
 TEST(CliRoot, MainnetJson) {
-    const RunResult r = run_carousel("root --json --genesis " + shell_quote((kData / "genesis" / "mainnet.json").string()));
+    const RunResult r =
+        run_carousel("root --json --genesis " + shell_quote((kData / "genesis" / "mainnet.json").string()));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
     const auto j = nlohmann::json::parse(r.out);

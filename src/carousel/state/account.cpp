@@ -6,7 +6,7 @@ namespace carousel::state {
 
 void encode_account(Bytes& to, const Account& a) {
     const Bytes balance = a.balance.to_big_endian();
-    const std::size_t payload = rlp::length(a.nonce) + rlp::length(ByteView{balance}) + 2 * (1 + 32);
+    const std::size_t payload = rlp::length(a.nonce) + rlp::length(ByteView{balance}) + std::size_t{2} * (1 + 32);
     rlp::encode_header(to, {true, payload});
     rlp::encode(to, a.nonce);
     rlp::encode(to, ByteView{balance});

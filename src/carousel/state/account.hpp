@@ -40,7 +40,9 @@ struct Account {
     Hash code_hash{kEmptyCodeHash};
 
     // EIP-161 emptiness: no nonce, no balance, no code (storage is not considered).
-    bool is_empty() const noexcept { return nonce == 0 && balance.is_zero() && code_hash == kEmptyCodeHash; }
+    [[nodiscard]] bool is_empty() const noexcept {
+        return nonce == 0 && balance.is_zero() && code_hash == kEmptyCodeHash;
+    }
 
     friend bool operator==(const Account&, const Account&) = default;
 };

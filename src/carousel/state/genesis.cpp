@@ -28,6 +28,14 @@ GenesisError error_at(std::string_view path, std::string_view what) {
     return GenesisError{std::string{path} + ": " + std::string{what}};
 }
 
+// The path of `key` inside the object at `path`: "alloc.0xabc…".
+std::string child(std::string_view path, std::string_view key) {
+    std::string out;
+    out.reserve(path.size() + 1 + key.size());
+    out.append(path).append(".").append(key);
+    return out;
+}
+
 // `s` in quotes, cut (on a UTF-8 boundary) if long: file contents echoed into one error line.
 std::string in_quotes(std::string_view s) {
     constexpr std::size_t kMax = 48;
@@ -145,11 +153,10 @@ GenesisResult<std::vector<StorageSlot>> parse_storage(const json& j, const std::
     std::vector<Entry> entries;
     entries.reserve(j.size());
     for (const auto& [key, value] : j.items()) {
-        const std::string slot_path = path + "." + key;
         auto k = parse_word(json(key));
         if (!k) return tl::unexpected{error_at(path, "bad slot: " + k.error())};
         auto v = parse_word(value);
-        if (!v) return tl::unexpected{error_at(slot_path, v.error())};
+        if (!v) return tl::unexpected{error_at(child(path, key), v.error())};
         entries.push_back({{k->to_word(), *v}, &key});
     }
     std::stable_sort(entries.begin(), entries.end(),
@@ -175,7 +182,7 @@ GenesisResult<ParsedAccount> parse_account(const json& j, const std::string& pat
 
     const json* balance = field(j, "balance");
     const json* wei = field(j, "wei");
-    if (balance && wei) return tl::unexpected{error_at(path, "both \"balance\" and \"wei\" are given")};
+    if (balance && wei) return tl::unexpected{error_at(path, R"(both "balance" and "wei" are given)")};
     if (balance || wei) {
         auto v = parse_quantity(balance ? *balance : *wei, "2^256-1");
         if (!v) return tl::unexpected{error_at(path + (balance ? ".balance" : ".wei"), v.error())};
@@ -224,7 +231,7 @@ GenesisResult<GenesisState> parse_accounts(const nlohmann::json& accounts, std::
     std::vector<const std::string*> written;  // each account's key as written, for messages
     state.accounts.reserve(accounts.size());
     for (const auto& [key, value] : accounts.items()) {
-        const std::string path = std::string{where} + "." + key;
+        const std::string path = child(where, key);
         const auto address = parse_address(key);
         if (!address)
             return tl::unexpected{error_at(where, "bad address " + in_quotes(key) + ": expected 40 hex digits")};
@@ -274,7 +281,7 @@ GenesisResult<GenesisState> parse_genesis(std::string_view json_text) {
     const auto alloc = doc.find("alloc");
     if (alloc == doc.end()) {
         return tl::unexpected{
-            GenesisError{"no \"alloc\" (expected a geth or besu genesis.json, or {\"alloc\": {...}})"}};
+            GenesisError{R"(no "alloc" (expected a geth or besu genesis.json, or {"alloc": {...}}))"}};
     }
     return parse_accounts(*alloc, "alloc");
 }
@@ -296,7 +303,7 @@ GenesisResult<GenesisState> load_genesis(const std::filesystem::path& file) {
     std::size_t n = 0;
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
     const bool failed = std::ferror(f) != 0;
-    std::fclose(f);
+    (void)std::fclose(f);  // read-only: nothing to flush
     if (failed) return tl::unexpected{GenesisError{"read error"}};
     return parse_genesis(text);
 }

@@ -46,11 +46,11 @@ struct GenesisState {
     // Contract code by code hash (accounts with the same code share one entry; no empty code).
     std::map<Hash, Bytes> code;
 
-    std::size_t account_count() const noexcept { return accounts.size(); }
+    [[nodiscard]] std::size_t account_count() const noexcept { return accounts.size(); }
     // Accounts with non-empty code.
-    std::size_t contract_count() const noexcept;
+    [[nodiscard]] std::size_t contract_count() const noexcept;
     // Non-zero storage slots over all accounts.
-    std::size_t slot_count() const noexcept;
+    [[nodiscard]] std::size_t slot_count() const noexcept;
 };
 
 struct GenesisError {

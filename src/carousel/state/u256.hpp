@@ -47,25 +47,28 @@ class U256 {
     static tl::expected<U256, NumberError> from_big_endian(ByteView be) noexcept;
 
     // Minimal big-endian bytes: no leading zeros, empty for zero (the RLP integer payload).
-    Bytes to_big_endian() const;
+    [[nodiscard]] Bytes to_big_endian() const;
     // The 32-byte big-endian word.
-    Hash to_word() const noexcept;
-    std::string to_decimal() const;
+    [[nodiscard]] Hash to_word() const noexcept;
+    [[nodiscard]] std::string to_decimal() const;
     // "0x" and minimal lower-case hex digits ("0x0" for zero), as JSON-RPC quantities.
-    std::string to_hex() const;
+    [[nodiscard]] std::string to_hex() const;
 
-    constexpr bool is_zero() const noexcept { return (limbs_[0] | limbs_[1] | limbs_[2] | limbs_[3]) == 0; }
-    constexpr bool fits_uint64() const noexcept { return (limbs_[0] | limbs_[1] | limbs_[2]) == 0; }
+    [[nodiscard]] constexpr bool is_zero() const noexcept {
+        return (limbs_[0] | limbs_[1] | limbs_[2] | limbs_[3]) == 0;
+    }
+    [[nodiscard]] constexpr bool fits_uint64() const noexcept { return (limbs_[0] | limbs_[1] | limbs_[2]) == 0; }
     // The low 64 bits.
-    constexpr uint64_t low64() const noexcept { return limbs_[3]; }
+    [[nodiscard]] constexpr uint64_t low64() const noexcept { return limbs_[3]; }
 
     // this + other, or nullopt if the sum exceeds 2^256 - 1.
-    std::optional<U256> checked_add(const U256& other) const noexcept;
+    [[nodiscard]] std::optional<U256> checked_add(const U256& other) const noexcept;
     // this - other, or nullopt if other > this.
-    std::optional<U256> checked_sub(const U256& other) const noexcept;
+    [[nodiscard]] std::optional<U256> checked_sub(const U256& other) const noexcept;
 
     // Limbs are stored most significant first, so the defaulted comparisons order by value.
     friend constexpr bool operator==(const U256&, const U256&) noexcept = default;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 takes the defaulted <=> for a 0 literal
     friend constexpr std::strong_ordering operator<=>(const U256&, const U256&) noexcept = default;
 
   private:
