@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "kv.hpp"
+
+#include <cassert>
+
+namespace carousel::store {
+
+namespace {
+
+enum class OpKind : uint8_t { kPut = 1, kDel = 2, kDelRange = 3 };
+
+void put_varint(Bytes& to, std::size_t n) {
+    while (n >= 0x80) {
+        to.push_back(static_cast<uint8_t>(n | 0x80));
+        n >>= 7;
+    }
+    to.push_back(static_cast<uint8_t>(n));
+}
+
+// The batch's own encoding, so a malformed one is a bug: assert, do not report.
+std::size_t get_varint(ByteView& from) noexcept {
+    std::size_t n = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        assert(!from.empty() && shift < 64);
+        const uint8_t b = from.front();
+        from.remove_prefix(1);
+        n |= static_cast<std::size_t>(b & 0x7f) << shift;
+        if (b < 0x80) return n;
+    }
+}
+
+void put_slice(Bytes& to, ByteView s) {
+    put_varint(to, s.size());
+    to.append(s);
+}
+
+ByteView get_slice(ByteView& from) noexcept {
+    const std::size_t n = get_varint(from);
+    assert(n <= from.size());
+    const ByteView s = from.substr(0, n);
+    from.remove_prefix(n);
+    return s;
+}
+
+}  // namespace
+
+std::string_view to_string(Column column) noexcept {
+    switch (column) {
+        case Column::kMeta:
+            return "meta";
+        case Column::kTrieNodes:
+            return "trie_nodes";
+        case Column::kAccountLeaves:
+            return "account_leaves";
+        case Column::kStorageLeaves:
+            return "storage_leaves";
+        case Column::kCode:
+            return "code";
+        case Column::kBlocks:
+            return "blocks";
+    }
+    return "unknown";
+}
+
+std::optional<Bytes> prefix_successor(ByteView prefix) {
+    Bytes s{prefix};
+    while (!s.empty() && s.back() == 0xff) s.pop_back();
+    if (s.empty()) return std::nullopt;
+    ++s.back();
+    return s;
+}
+
+void WriteBatch::put(Column column, ByteView key, ByteView value) {
+    rep_.push_back(static_cast<uint8_t>(OpKind::kPut));
+    rep_.push_back(static_cast<uint8_t>(column));
+    put_slice(rep_, key);
+    put_slice(rep_, value);
+    ++count_;
+}
+
+void WriteBatch::del(Column column, ByteView key) {
+    rep_.push_back(static_cast<uint8_t>(OpKind::kDel));
+    rep_.push_back(static_cast<uint8_t>(column));
+    put_slice(rep_, key);
+    ++count_;
+}
+
+void WriteBatch::del_range(Column column, ByteView begin, ByteView end) {
+    rep_.push_back(static_cast<uint8_t>(OpKind::kDelRange));
+    rep_.push_back(static_cast<uint8_t>(column));
+    put_slice(rep_, begin);
+    put_slice(rep_, end);
+    ++count_;
+}
+
+void WriteBatch::append(const WriteBatch& other) {
+    rep_ += other.rep_;
+    count_ += other.count_;
+}
+
+void WriteBatch::clear() noexcept {
+    rep_.clear();
+    count_ = 0;
+}
+
+void WriteBatch::iterate(Handler& handler) const {
+    ByteView in{rep_};
+    while (!in.empty()) {
+        assert(in.size() >= 2);
+        const auto kind = static_cast<OpKind>(in[0]);
+        const auto column = static_cast<Column>(in[1]);
+        in.remove_prefix(2);
+        const ByteView key = get_slice(in);
+        switch (kind) {
+            case OpKind::kPut:
+                handler.put(column, key, get_slice(in));
+                break;
+            case OpKind::kDel:
+                handler.del(column, key);
+                break;
+            case OpKind::kDelRange:
+                handler.del_range(column, key, get_slice(in));
+                break;
+        }
+    }
+}
+
+Status KV::put(Column column, ByteView key, ByteView value, WriteOptions options) noexcept {
+    WriteBatch batch;
+    batch.put(column, key, value);
+    return write(batch, options);
+}
+
+Status KV::del(Column column, ByteView key, WriteOptions options) noexcept {
+    WriteBatch batch;
+    batch.del(column, key);
+    return write(batch, options);
+}
+
+}  // namespace carousel::store

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "rocks_kv.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/sst_file_reader.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+namespace carousel::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMarkerKey{"carousel.format"};
+constexpr std::string_view kMagic{"carousel-kv"};
+
+rocksdb::Slice slice(ByteView b) noexcept {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};  // NOLINT: byte reinterpretation
+}
+rocksdb::Slice slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
+ByteView view(const rocksdb::Slice& s) noexcept {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};  // NOLINT: byte reinterpretation
+}
+
+std::string column_family_name(Column column) { return std::string{to_string(column)}; }
+
+// RocksDB's status as ours, its message prefixed with `where` (the path, and what we were doing).
+Status to_status(const rocksdb::Status& s, const std::string& where) {
+    if (s.ok()) return {};
+    std::string message = where + ": " + s.ToString();
+    if (s.IsNotFound()) return Status::not_found(std::move(message));
+    if (s.IsCorruption()) return Status::corruption(std::move(message));
+    if (s.IsNotSupported()) return Status::not_supported(std::move(message));
+    if (s.IsInvalidArgument()) return Status::invalid_argument(std::move(message));
+    return Status::io_error(std::move(message));  // IOError, and Busy, TimedOut, Aborted, ...
+}
+
+// RocksDB's message for a damaged table file found while opening does not always name the file.
+// Finds table files whose footer or metadata cannot be read and names them (up to three).
+std::string name_bad_tables(const fs::path& dir) {
+    std::string out;
+    int found = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".sst") continue;
+        rocksdb::SstFileReader reader{rocksdb::Options{}};
+        const rocksdb::Status s = reader.Open(entry.path().string());
+        if (s.ok()) continue;
+        out += "; table file " + entry.path().filename().string() + ": " + s.ToString();
+        if (++found == 3) break;
+    }
+    return out;
+}
+
+// While opening a database that exists, a file it names that cannot be found or read in full is
+// damage to the database, not an operating-system failure. With `dir`, names damaged table files.
+Status open_status(const rocksdb::Status& s, const std::string& where, const fs::path* dir = nullptr) {
+    if (s.ok()) return {};
+    if (!s.IsCorruption() && !s.IsPathNotFound() && !s.IsIncomplete()) return to_status(s, where);
+    return Status::corruption(where + ": " + s.ToString() + (dir != nullptr ? name_bad_tables(*dir) : ""));
+}
+
+rocksdb::CompressionType pick_compression(rocksdb::CompressionType wanted) {
+    static const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+    for (auto c : {wanted, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+        if (std::find(supported.begin(), supported.end(), c) != supported.end()) return c;
+    }
+    return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Options& options,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+    const bool scanned = column == Column::kAccountLeaves || column == Column::kStorageLeaves;
+    const bool big = scanned || column == Column::kTrieNodes;
+
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.block_size = scanned ? 16 * 1024 : 4 * 1024;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key));
+    table.cache_index_and_filter_blocks = true;
+    table.cache_index_and_filter_blocks_with_high_priority = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
+    table.format_version = 5;
+
+    rocksdb::ColumnFamilyOptions cf;
+    cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf.compression = pick_compression(rocksdb::kLZ4Compression);
+    cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
+    cf.level_compaction_dynamic_level_bytes = true;
+    cf.write_buffer_size = big ? options.write_buffer_bytes : options.write_buffer_bytes / 4;
+    cf.max_write_buffer_number = 3;
+    return cf;
+}
+
+rocksdb::DBOptions db_options(const RocksKV::Options& options) {
+    rocksdb::DBOptions db;
+    db.paranoid_checks = true;
+    db.max_background_jobs = options.background_jobs;
+    db.db_write_buffer_size = options.write_buffer_bytes * 4;
+    db.bytes_per_sync = 1 << 20;
+    db.keep_log_file_num = 4;
+    db.max_log_file_size = 8 << 20;
+    return db;
+}
+
+std::string marker_value(uint32_t version) {
+    std::string v{kMagic};
+    for (int shift = 24; shift >= 0; shift -= 8) v.push_back(static_cast<char>((version >> shift) & 0xff));
+    return v;
+}
+
+// Checks the format marker in the default column family. Sets `absent` (and returns an error
+// naming it) when there is none, so the caller may tell an interrupted creation from a foreign DB.
+Status check_marker(rocksdb::DB& db, const std::string& where, bool& absent) {
+    absent = false;
+    std::string value;
+    const rocksdb::Status s = db.Get(rocksdb::ReadOptions{}, slice(kMarkerKey), &value);
+    if (s.IsNotFound()) {
+        absent = true;
+        return Status::invalid_argument(where + ": not a carousel database (no format marker)");
+    }
+    if (!s.ok()) return open_status(s, where + ": reading the format marker");
+    if (value.size() < kMagic.size() || std::string_view{value}.substr(0, kMagic.size()) != kMagic) {
+        return Status::invalid_argument(where + ": not a carousel database (foreign format marker)");
+    }
+    if (value.size() != kMagic.size() + 4) {
+        return Status::corruption(where + ": format marker has " + std::to_string(value.size()) + " bytes, expected " +
+                                  std::to_string(kMagic.size() + 4));
+    }
+    uint32_t version = 0;
+    for (std::size_t i = kMagic.size(); i < value.size(); ++i) {
+        version = (version << 8) | static_cast<uint8_t>(value[i]);
+    }
+    if (version != RocksKV::kFormatVersion) {
+        return Status::not_supported(where + ": carousel database format version " + std::to_string(version) +
+                                     ", this build reads version " + std::to_string(RocksKV::kFormatVersion));
+    }
+    return {};
+}
+
+class RocksIterator final : public Iterator {
+  public:
+    RocksIterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, Column column, KeyRange range,
+                  const std::string& where)
+        : range_{std::move(range)}, column_{column}, where_{where} {
+        rocksdb::ReadOptions ro;
+        if (!range_.lower.empty()) {
+            lower_ = slice(ByteView{range_.lower});
+            ro.iterate_lower_bound = &lower_;
+        }
+        if (range_.upper) {
+            upper_ = slice(ByteView{*range_.upper});
+            ro.iterate_upper_bound = &upper_;
+        }
+        it_.reset(db.NewIterator(ro, cf));
+    }
+
+    bool valid() const noexcept override { return it_->Valid(); }
+    // RocksDB enforces the lower bound on backward moves and the upper bound on forward ones and in
+    // SeekToLast; the other cases are clamped here.
+    void seek_to_first() noexcept override {
+        if (range_.lower.empty()) {
+            it_->SeekToFirst();
+        } else {
+            it_->Seek(lower_);
+        }
+    }
+    void seek_to_last() noexcept override { it_->SeekToLast(); }
+    void seek(ByteView target) noexcept override {
+        if (target < range_.lower) return seek_to_first();
+        it_->Seek(slice(target));
+    }
+    void seek_for_prev(ByteView target) noexcept override {
+        if (range_.upper && target >= *range_.upper) return seek_to_last();
+        it_->SeekForPrev(slice(target));
+    }
+    void next() noexcept override { it_->Next(); }
+    void prev() noexcept override { it_->Prev(); }
+    ByteView key() const noexcept override { return view(it_->key()); }
+    ByteView value() const noexcept override { return view(it_->value()); }
+    Status status() const noexcept override {
+        const rocksdb::Status s = it_->status();
+        if (s.ok()) return {};
+        return to_status(s, where_ + ": iterating " + column_family_name(column_));
+    }
+
+  private:
+    // The bounds must outlive the RocksDB iterator, which keeps pointers to them.
+    KeyRange range_;
+    rocksdb::Slice lower_;
+    rocksdb::Slice upper_;
+    Column column_;
+    const std::string& where_;  // the KV's path, which outlives the iterator
+    std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Builds a RocksDB batch from ours.
+class BatchConverter final : public WriteBatch::Handler {
+  public:
+    BatchConverter(const std::array<rocksdb::ColumnFamilyHandle*, kNumColumns>& columns, std::size_t reserve)
+        : columns_{columns}, batch_{reserve} {}
+
+    void put(Column column, ByteView key, ByteView value) override {
+        keep(batch_.Put(handle(column), slice(key), slice(value)));
+    }
+    void del(Column column, ByteView key) override { keep(batch_.Delete(handle(column), slice(key))); }
+    void del_range(Column column, ByteView begin, ByteView end) override {
+        if (begin >= end) return;
+        keep(batch_.DeleteRange(handle(column), slice(begin), slice(end)));
+    }
+
+    rocksdb::WriteBatch& batch() noexcept { return batch_; }
+    const rocksdb::Status& status() const noexcept { return status_; }
+
+  private:
+    rocksdb::ColumnFamilyHandle* handle(Column column) const noexcept {
+        return columns_[static_cast<std::size_t>(column)];
+    }
+    void keep(const rocksdb::Status& s) {
+        if (status_.ok() && !s.ok()) status_ = s;
+    }
+
+    const std::array<rocksdb::ColumnFamilyHandle*, kNumColumns>& columns_;
+    rocksdb::WriteBatch batch_;
+    rocksdb::Status status_;
+};
+
+}  // namespace
+
+struct RocksKV::Impl {
+    fs::path dir;
+    std::string where;  // dir as a string, to prefix messages
+    std::unique_ptr<rocksdb::DB> db;
+    rocksdb::ColumnFamilyHandle* default_column{nullptr};
+    std::array<rocksdb::ColumnFamilyHandle*, kNumColumns> columns{};
+
+    ~Impl() {
+        if (!db) return;
+        for (auto* h : columns) {
+            if (h != nullptr) (void)db->DestroyColumnFamilyHandle(h);
+        }
+        if (default_column != nullptr) (void)db->DestroyColumnFamilyHandle(default_column);
+        (void)db->Close();
+    }
+
+    // Opens the database read-write with all of carousel's columns, creating the missing ones.
+    Status open_db(const RocksKV::Options& options, bool create) {
+        rocksdb::DBOptions dbo = db_options(options);
+        dbo.create_if_missing = create;
+        dbo.error_if_exists = create;
+        dbo.create_missing_column_families = true;
+
+        const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+        std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+        descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
+        for (Column c : kAllColumns) descriptors.emplace_back(column_family_name(c), column_options(c, options, cache));
+
+        std::vector<rocksdb::ColumnFamilyHandle*> handles;
+        rocksdb::DB* raw = nullptr;
+        const rocksdb::Status s = rocksdb::DB::Open(dbo, dir.string(), descriptors, &handles, &raw);
+        if (create && !s.ok()) return to_status(s, where + ": creating the database");
+        if (!s.ok()) return open_status(s, where, &dir);
+        db.reset(raw);
+        default_column = handles[0];
+        for (std::size_t i = 0; i < kNumColumns; ++i) columns[i] = handles[i + 1];
+        return {};
+    }
+
+    // True if no column holds a key (the default one may hold nothing but a marker).
+    bool all_columns_empty() const {
+        for (auto* h : columns) {
+            std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{}, h)};
+            it->SeekToFirst();
+            if (it->Valid() || !it->status().ok()) return false;
+        }
+        return true;
+    }
+
+    Status write_marker() {
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        const rocksdb::Status s =
+            db->Put(wo, default_column, slice(kMarkerKey), slice(marker_value(RocksKV::kFormatVersion)));
+        return to_status(s, where + ": writing the format marker");
+    }
+};
+
+RocksKV::RocksKV(std::unique_ptr<Impl> impl) noexcept : impl_{std::move(impl)} {}
+RocksKV::~RocksKV() = default;
+
+const fs::path& RocksKV::path() const noexcept { return impl_->dir; }
+
+Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_ptr<RocksKV>& kv) noexcept {
+    kv.reset();
+    auto impl = std::make_unique<Impl>();
+    impl->dir = dir;
+    impl->where = dir.string();
+    const std::string& where = impl->where;
+
+    std::error_code ec;
+    const fs::file_status st = fs::status(dir, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) return Status::io_error(where + ": " + ec.message());
+    ec.clear();
+    const bool exists = fs::exists(st);
+    if (exists && !fs::is_directory(st)) return Status::invalid_argument(where + ": exists and is not a directory");
+
+    const bool has_current = exists && fs::exists(dir / "CURRENT", ec);
+    if (!has_current) {
+        const bool empty = !exists || fs::is_empty(dir, ec);
+        if (ec) return Status::io_error(where + ": " + ec.message());
+        if (!empty) {
+            return Status::invalid_argument(where + ": not a database (a non-empty directory without a CURRENT file)");
+        }
+        if (!options.create_if_missing) return Status::not_found(where + ": no database");
+        fs::create_directories(dir, ec);
+        if (ec) return Status::io_error(where + ": creating the directory: " + ec.message());
+        if (Status s = impl->open_db(options, /*create=*/true); !s.ok()) return s;
+        if (Status s = impl->write_marker(); !s.ok()) return s;
+        kv.reset(new RocksKV{std::move(impl)});
+        return {};
+    }
+
+    // An existing database: which column families does it have?
+    std::vector<std::string> names;
+    const rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options(options), dir.string(), &names);
+    if (!ls.ok()) return open_status(ls, where + ": reading the list of column families (CURRENT, MANIFEST)");
+    std::vector<std::string> expected{rocksdb::kDefaultColumnFamilyName};
+    for (Column c : kAllColumns) expected.push_back(column_family_name(c));
+    for (const auto& name : names) {
+        if (std::find(expected.begin(), expected.end(), name) == expected.end()) {
+            return Status::invalid_argument(where + ": not a carousel database (unknown column family '" + name + "')");
+        }
+    }
+    const bool complete = names.size() == expected.size();
+
+    if (!complete) {
+        // A foreign database, or a carousel one older than some of our columns. Check the marker
+        // read-only first, so that a foreign database is left untouched.
+        rocksdb::DBOptions dbo = db_options(options);
+        std::vector<rocksdb::ColumnFamilyDescriptor> descriptors{
+            {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
+        std::vector<rocksdb::ColumnFamilyHandle*> handles;
+        rocksdb::DB* raw = nullptr;
+        const rocksdb::Status s = rocksdb::DB::OpenForReadOnly(dbo, dir.string(), descriptors, &handles, &raw);
+        if (!s.ok()) return open_status(s, where, &dir);
+        std::unique_ptr<rocksdb::DB> ro{raw};
+        bool absent = false;
+        Status marker = check_marker(*ro, where, absent);
+        for (auto* h : handles) (void)ro->DestroyColumnFamilyHandle(h);
+        ro.reset();
+        if (!marker.ok()) return marker;
+    }
+
+    if (Status s = impl->open_db(options, /*create=*/false); !s.ok()) return s;
+    bool absent = false;
+    if (Status marker = check_marker(*impl->db, where, absent); !marker.ok()) {
+        // All of our columns and no marker: a creation interrupted before it wrote the marker, if
+        // nothing was stored yet.
+        if (!(absent && complete && impl->all_columns_empty())) return marker;
+        if (Status s = impl->write_marker(); !s.ok()) return s;
+    }
+    kv.reset(new RocksKV{std::move(impl)});
+    return {};
+}
+
+Status RocksKV::get(Column column, ByteView key, Bytes& value) const noexcept {
+    rocksdb::PinnableSlice pinned;
+    const rocksdb::Status s =
+        impl_->db->Get(rocksdb::ReadOptions{}, impl_->columns[static_cast<std::size_t>(column)], slice(key), &pinned);
+    if (s.IsNotFound()) return Status::not_found();
+    if (!s.ok()) return to_status(s, impl_->where + ": get in " + column_family_name(column));
+    value.assign(view(pinned));
+    return {};
+}
+
+Status RocksKV::write(const WriteBatch& batch, WriteOptions options) noexcept {
+    BatchConverter converter{impl_->columns, batch.byte_size() + 64};
+    batch.iterate(converter);
+    if (!converter.status().ok()) return to_status(converter.status(), impl_->where + ": building a batch");
+    rocksdb::WriteOptions wo;
+    wo.sync = options.sync;
+    return to_status(impl_->db->Write(wo, &converter.batch()), impl_->where + ": write");
+}
+
+std::unique_ptr<Iterator> RocksKV::new_iterator(Column column, KeyRange range) const noexcept {
+    return std::make_unique<RocksIterator>(*impl_->db, impl_->columns[static_cast<std::size_t>(column)], column,
+                                           std::move(range), impl_->where);
+}
+
+Status RocksKV::flush() noexcept {
+    std::vector<rocksdb::ColumnFamilyHandle*> all{impl_->columns.begin(), impl_->columns.end()};
+    all.push_back(impl_->default_column);
+    return to_status(impl_->db->Flush(rocksdb::FlushOptions{}, all), impl_->where + ": flush");
+}
+
+Status RocksKV::compact() noexcept {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* h : impl_->columns) {
+        const rocksdb::Status s = impl_->db->CompactRange(options, h, nullptr, nullptr);
+        if (!s.ok()) return to_status(s, impl_->where + ": compact");
+    }
+    return {};
+}
+
+Status RocksKV::verify_checksums() noexcept {
+    return to_status(impl_->db->VerifyChecksum(), impl_->where + ": verifying checksums");
+}
+
+uint64_t RocksKV::sst_bytes() const noexcept {
+    uint64_t total = 0;
+    for (auto* h : impl_->columns) {
+        uint64_t n = 0;
+        if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &n)) total += n;
+    }
+    return total;
+}
+
+}  // namespace carousel::store
