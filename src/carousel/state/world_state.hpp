@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// WorldState: the account trie and every storage trie, over a NodeStore, in hashed-key space.
+//
+// It opens at a state root and loads nodes from the store as they are touched. apply() takes one
+// block's StateDiff: it checks every `before` value against the state, writes the changes, re-hashes
+// only the touched paths (Trie::root re-hashes dirty nodes only), writes the new nodes to the store,
+// and checks the result against the diff's storage roots and root. A diff that does not apply
+// leaves the WorldState unusable (reopen it at its last root); the nodes it wrote are unreferenced.
+//
+// Not thread-safe.
+
+#include <map>
+#include <optional>
+
+#include <tl/expected.hpp>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/trie/node_store.hpp>
+#include <carousel/trie/trie.hpp>
+
+#include "code_store.hpp"
+#include "diff_proof.hpp"
+#include "state_diff.hpp"
+
+namespace carousel::state {
+
+class WorldState {
+  public:
+    // The state with root `root`, whose nodes are in `nodes` and code in `code` (both outlive it).
+    WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root = trie::kEmptyRoot);
+
+    Hash root() const noexcept { return root_; }
+
+    tl::expected<std::optional<Account>, DiffError> account(const Hash& account_key);
+    // The storage leaf value (empty when the slot is absent).
+    tl::expected<Bytes, DiffError> storage(const Hash& account_key, const Hash& slot_key);
+
+    // Applies one block; returns the new root (== diff.root).
+    tl::expected<Hash, DiffError> apply(const StateDiff& diff);
+
+    // Applies a diff whose roots are not known yet (a block being produced, as the chain generator
+    // does): sets diff.parent_root, each changed account's storage_root and diff.root from the state,
+    // then applies it. The `before` values are still checked.
+    tl::expected<Hash, DiffError> seal_and_apply(StateDiff& diff);
+
+    // Proof of `diff`'s changes at the current root (call after apply()).
+    tl::expected<DiffProof, DiffError> prove(const StateDiff& diff);
+
+  private:
+    // Both apply paths; with `seal`, fills in the roots instead of checking them.
+    tl::expected<Hash, DiffError> apply_impl(const StateDiff& diff, StateDiff* seal);
+    tl::expected<trie::Trie*, DiffError> storage_trie(const Hash& account_key, const Hash& storage_root);
+
+    trie::NodeStore& nodes_;
+    CodeStore& code_;
+    Hash root_;
+    trie::Trie accounts_;
+    std::map<Hash, trie::Trie> storage_;  // storage tries opened so far, by account key
+};
+
+}  // namespace carousel::state
