@@ -25,11 +25,15 @@ class NodeStore {
     virtual ~NodeStore() = default;
     // The RLP of the node with this hash, or nullopt if the store does not have it.
     virtual std::optional<Bytes> get_node(const Hash& hash) const = 0;
-    // Stores `rlp` under `hash`. The caller guarantees hash == keccak256(rlp).
+    // Stores `rlp` under `hash`: one more reference to the node. The caller guarantees
+    // hash == keccak256(rlp).
     virtual void put_node(const Hash& hash, ByteView rlp) = 0;
+    // One reference fewer to a node put before (a trie replaced or deleted it). A store that prunes
+    // may delete the node once nothing references it; the default keeps everything.
+    virtual void release_node(const Hash& hash) { (void)hash; }
 };
 
-// Nodes in a hash map; for tests, proofs and small tries.
+// Nodes in a hash map; for tests, proofs and small tries. Keeps every node (no pruning).
 class MemoryNodeStore final : public NodeStore {
   public:
     std::optional<Bytes> get_node(const Hash& hash) const override {

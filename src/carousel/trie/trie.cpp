@@ -132,23 +132,38 @@ Result<void> resolve(NodeStore* store, NodePtr& n) {
     return {};
 }
 
+// What an update needs: the store to load nodes from, and where to note the stored nodes it
+// replaces (released to the store at the next root()).
+struct Ctx {
+    NodeStore* store;
+    std::vector<Hash>& released;
+};
+
+// Marks `n` as changing. If it was a clean node stored by hash, the trie no longer references that
+// stored copy.
+void retire(Ctx& ctx, TNode& n) {
+    if (!n.dirty && !n.is_ref && n.ref_len == 32) ctx.released.push_back(to_hash(n.reference()));
+    n.dirty = true;
+}
+
 // Inserts; the caller guarantees `value` is not empty.
-Result<void> insert(NodeStore* store, NodePtr& n, ByteView key, ByteView value) {
+Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
     if (!n) {
         n = make_leaf(key, value);
         return {};
     }
-    if (auto r = resolve(store, n); !r) return r;
+    if (auto r = resolve(ctx.store, n); !r) return r;
     switch (n->kind) {
         case NodeKind::kLeaf: {
             const std::size_t cp = common_prefix_length(n->path, key);
             if (cp == n->path.size() && cp == key.size()) {
                 if (n->value != value) {
+                    retire(ctx, *n);
                     n->value = Bytes{value};
-                    n->dirty = true;
                 }
                 return {};
             }
+            retire(ctx, *n);
             NodePtr branch = make_branch();
             if (cp == n->path.size()) {
                 branch->value = std::move(n->value);
@@ -166,10 +181,11 @@ Result<void> insert(NodeStore* store, NodePtr& n, ByteView key, ByteView value) 
         case NodeKind::kExtension: {
             const std::size_t cp = common_prefix_length(n->path, key);
             if (cp == n->path.size()) {
-                if (auto r = insert(store, n->child, key.substr(cp), value); !r) return r;
-                n->dirty = true;
+                if (auto r = insert(ctx, n->child, key.substr(cp), value); !r) return r;
+                retire(ctx, *n);
                 return {};
             }
+            retire(ctx, *n);
             NodePtr branch = make_branch();
             const uint8_t ext_slot = n->path[cp];
             if (cp + 1 < n->path.size()) {
@@ -188,64 +204,66 @@ Result<void> insert(NodeStore* store, NodePtr& n, ByteView key, ByteView value) 
         case NodeKind::kBranch:
             if (key.empty()) {
                 if (n->value != value) {
+                    retire(ctx, *n);
                     n->value = Bytes{value};
-                    n->dirty = true;
                 }
                 return {};
             }
-            if (auto r = insert(store, (*n->kids)[key[0]], key.substr(1), value); !r) return r;
-            n->dirty = true;  // a child may have changed; re-hashing an unchanged one is cheap
+            if (auto r = insert(ctx, (*n->kids)[key[0]], key.substr(1), value); !r) return r;
+            retire(ctx, *n);  // a child may have changed; re-hashing an unchanged one is cheap
             return {};
     }
     return {};
 }
 
 // After a deletion below an extension or a branch, folds a lone child into its parent's path.
-Result<void> collapse_extension(NodeStore* store, NodePtr& n) {
-    if (auto r = resolve(store, n->child); !r) return r;
+Result<void> collapse_extension(Ctx& ctx, NodePtr& n) {
+    if (auto r = resolve(ctx.store, n->child); !r) return r;
     TNode& c = *n->child;
     if (c.kind == NodeKind::kLeaf || c.kind == NodeKind::kExtension) {
         Nibbles path = n->path + c.path;
         NodePtr child = std::move(n->child);
+        retire(ctx, *child);
         child->path = std::move(path);
-        child->dirty = true;
         n = std::move(child);
     }
     return {};
 }
 
 // Deletes `key`; sets `changed` if something was removed.
-Result<void> remove(NodeStore* store, NodePtr& n, ByteView key, bool& changed) {
+Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     if (!n) return {};
-    if (auto r = resolve(store, n); !r) return r;
+    if (auto r = resolve(ctx.store, n); !r) return r;
     switch (n->kind) {
         case NodeKind::kLeaf:
             if (n->path == key) {
+                retire(ctx, *n);
                 n.reset();
                 changed = true;
             }
             return {};
         case NodeKind::kExtension: {
             if (key.size() < n->path.size() || key.substr(0, n->path.size()) != ByteView{n->path}) return {};
-            if (auto r = remove(store, n->child, key.substr(n->path.size()), changed); !r) return r;
+            if (auto r = remove(ctx, n->child, key.substr(n->path.size()), changed); !r) return r;
             if (!changed) return {};
-            n->dirty = true;
+            retire(ctx, *n);
             if (!n->child) {  // cannot happen in a well-formed trie (a branch never empties at once)
                 n.reset();
                 return {};
             }
-            return collapse_extension(store, n);
+            return collapse_extension(ctx, n);
         }
         case NodeKind::kBranch: {
             if (key.empty()) {
                 if (n->value.empty()) return {};
+                retire(ctx, *n);
                 n->value.clear();
                 changed = true;
             } else {
-                if (auto r = remove(store, (*n->kids)[key[0]], key.substr(1), changed); !r) return r;
+                if (auto r = remove(ctx, (*n->kids)[key[0]], key.substr(1), changed); !r) return r;
                 if (!changed) return {};
             }
-            n->dirty = true;
+            retire(ctx, *n);
             int only = -1;
             int entries = n->value.empty() ? 0 : 1;
             for (int i = 0; i < 16; ++i) {
@@ -266,7 +284,7 @@ Result<void> remove(NodeStore* store, NodePtr& n, ByteView key, bool& changed) {
             const auto slot = static_cast<uint8_t>(only);
             NodePtr child = std::move((*n->kids)[slot]);
             n = make_extension(ByteView{&slot, 1}, std::move(child));
-            return collapse_extension(store, n);
+            return collapse_extension(ctx, n);
         }
     }
     return {};
@@ -406,21 +424,28 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
 tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
     if (value.empty()) return erase(key);
     const Nibbles path = unpack_nibbles(key);
-    return insert(store_, root_, path, value);
+    Ctx ctx{store_, released_};
+    return insert(ctx, root_, path, value);
 }
 
 tl::expected<void, TrieError> Trie::erase(ByteView key) {
     const Nibbles path = unpack_nibbles(key);
     bool changed = false;
-    return remove(store_, root_, path, changed);
+    Ctx ctx{store_, released_};
+    return remove(ctx, root_, path, changed);
 }
 
 Hash Trie::root() {
+    if (store_ != nullptr) {
+        for (const Hash& h : released_) store_->release_node(h);
+    }
+    released_.clear();
     if (!root_) return kEmptyRoot;
     if (root_->is_ref) return to_hash(root_->reference());
     hash_node(store_, *root_);
     if (root_->ref_len == 32) return to_hash(root_->reference());
-    // A root shorter than 32 bytes is still referenced by its hash.
+    // A root shorter than 32 bytes is still referenced by its hash. (It is not released when it
+    // changes; only tries with keys shorter than 32 bytes can have one.)
     const Hash h = keccak256(root_->reference());
     if (store_ != nullptr) store_->put_node(h, root_->reference());
     return h;

@@ -10,8 +10,9 @@
 //
 // Nodes live in memory. A trie opened at a root, or grown from one, reads the nodes it has not
 // loaded yet from its NodeStore on first touch; root() writes every new node of 32 bytes or more
-// to the store, so the store can later reopen the trie at that root. root() re-encodes and re-hashes
-// only the nodes changed since the previous call.
+// to the store (put_node), so the store can later reopen the trie at that root, and tells it which
+// stored nodes the trie stopped referencing (release_node), so a store that counts references can
+// prune. root() re-encodes and re-hashes only the nodes changed since the previous call.
 //
 // Not thread-safe.
 
@@ -75,6 +76,7 @@ class Trie {
   private:
     NodeStore* store_;
     std::unique_ptr<TrieNode> root_;
+    std::vector<Hash> released_;  // stored nodes replaced since the last root()
 };
 
 }  // namespace carousel::trie

@@ -191,3 +191,67 @@ TEST(Trie, ReopensFromNodeStore) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// Counts references: put_node adds one, release_node takes one away.
+class CountingNodeStore final : public NodeStore {
+  public:
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        auto it = nodes_.find(hash);
+        if (it == nodes_.end() || it->second.second <= 0) return std::nullopt;
+        return it->second.first;
+    }
+    void put_node(const Hash& hash, ByteView rlp) override {
+        auto& e = nodes_[hash];
+        e.first = Bytes{rlp};
+        ++e.second;
+    }
+    void release_node(const Hash& hash) override { --nodes_[hash].second; }
+
+    std::map<Hash, int> live() const {
+        std::map<Hash, int> out;
+        for (const auto& [h, e] : nodes_) {
+            EXPECT_GE(e.second, 0) << "released more often than put";
+            if (e.second > 0) out[h] = e.second;
+        }
+        return out;
+    }
+
+  private:
+    std::map<Hash, std::pair<Bytes, int>> nodes_;
+};
+
+// After any sequence of updates, the nodes the trie still references are exactly those of the
+// current trie: a store counting put/release references could delete the rest.
+TEST(TrieReferences, LiveNodesAreExactlyTheCurrentTrie) {
+    std::mt19937_64 rng{31};
+    CountingNodeStore store;
+    Trie trie{&store};
+    std::map<Bytes, Bytes> model;
+    for (int round = 0; round < 30; ++round) {
+        for (int i = 0; i < 100; ++i) {
+            if (!model.empty() && rng() % 3 == 0) {
+                auto it = model.begin();
+                std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+                ASSERT_TRUE(trie.erase(it->first));
+                model.erase(it);
+            } else {
+                Bytes k = random_bytes(rng, 32), v = random_bytes(rng, 1 + rng() % 50);
+                if (!model.empty() && rng() % 4 == 0) k = model.begin()->first;  // overwrite
+                ASSERT_TRUE(trie.put(k, v));
+                model[k] = v;
+            }
+        }
+        const Hash root = trie.root();
+        std::map<Hash, int> expected;
+        HashBuilder hb{[&](ByteView, const Hash& h, ByteView) { ++expected[h]; }};
+        for (const auto& [k, v] : model) hb.add_leaf(k, v);
+        ASSERT_EQ(hb.root(), root);
+        ASSERT_EQ(store.live(), expected) << "round " << round;
+    }
+}
+
+}  // namespace
+}  // namespace carousel::trie
