@@ -94,16 +94,22 @@ bool cpu_has_x86_64_v4() noexcept {
 
 namespace {
 
-// One backend: its single-message kernel and its batch loop (which handles any count).
+// One backend: its single-message kernel and its batch loop, which handles any count and returns the permutations
+// it ran, keccak_blocks(len) per message (counted where the lengths are read anyway).
 struct Kernels {
     KeccakBackend backend;
     std::size_t width;
     void (*single)(const uint8_t* data, std::size_t len, uint8_t* out) noexcept;
-    void (*batch)(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept;
+    uint64_t (*batch)(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept;
 };
 
-void portable_batch(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) scalar_keccak256(in[i].data(), in[i].size(), out[i]);
+uint64_t portable_batch(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept {
+    uint64_t blocks = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        scalar_keccak256(in[i].data(), in[i].size(), out[i]);
+        blocks += keccak_blocks(in[i].size());
+    }
+    return blocks;
 }
 
 constexpr Kernels kPortableKernels{KeccakBackend::kPortable, 1, scalar_keccak256, portable_batch};
@@ -113,11 +119,13 @@ constexpr Kernels kPortableKernels{KeccakBackend::kPortable, 1, scalar_keccak256
 // used (measured: 8 lanes of AVX-512 cost about 1.1 single hashes, 4 lanes of AVX2 about 2), so a remainder of two
 // or more is one more group, and a lone message takes the single-message kernel.
 template <std::size_t kWidth, auto kKernel, auto kSingle>
-void grouped_batch(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept {
+uint64_t grouped_batch(const ByteView* in, uint8_t* const* out, std::size_t n) noexcept {
+    uint64_t blocks = 0;
     for (std::size_t i = 0; i < n; i += kWidth) {
         const std::size_t m = n - i < kWidth ? n - i : kWidth;
         if (m == 1) {
             kSingle(in[i].data(), in[i].size(), out[i]);
+            blocks += keccak_blocks(in[i].size());
             continue;
         }
         const uint8_t* data[kWidth];
@@ -125,9 +133,11 @@ void grouped_batch(const ByteView* in, uint8_t* const* out, std::size_t n) noexc
         for (std::size_t j = 0; j < m; ++j) {
             data[j] = in[i + j].data();
             len[j] = in[i + j].size();
+            blocks += keccak_blocks(len[j]);
         }
         kKernel(data, len, out + i, m);
     }
+    return blocks;
 }
 
 constexpr Kernels kAvx2Kernels{KeccakBackend::kAvx2, 4, scalar_v3_keccak256,
@@ -190,10 +200,7 @@ Hash keccak256(ByteView data) noexcept {
 void keccak256_batch(std::span<const ByteView> in, std::span<uint8_t* const> out) noexcept {
     assert(in.size() == out.size());
     const std::size_t n = in.size() < out.size() ? in.size() : out.size();
-    uint64_t blocks = 0;
-    for (std::size_t i = 0; i < n; ++i) blocks += keccak_blocks(in[i].size());
-    keccak_detail::kernels().batch(in.data(), out.data(), n);
-    keccak_detail::g_permutations += blocks;
+    keccak_detail::g_permutations += keccak_detail::kernels().batch(in.data(), out.data(), n);
 }
 
 std::size_t keccak_batch_width() noexcept { return keccak_detail::kernels().width; }
