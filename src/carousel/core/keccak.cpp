@@ -174,7 +174,7 @@ const Kernels* best_kernels() noexcept {
 // The backend in use. Constant-initialized to the portable kernels, so hashing from other static initializers works
 // before the dynamic initializer below picks the best backend. Relaxed loads cost a plain load on x86-64.
 constinit std::atomic<const Kernels*> g_kernels{&kPortableKernels};
-const bool g_selected = []() noexcept {
+const bool kBestBackendChosen = []() noexcept {
     g_kernels.store(best_kernels(), std::memory_order_relaxed);
     return true;
 }();

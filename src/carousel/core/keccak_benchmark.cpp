@@ -118,8 +118,8 @@ struct OpensslSha3 {
     static constexpr bool kOtherHash = true;
     static bool supported() { return true; }
     static void run(const ByteView* in, uint8_t* const* out) {
-        static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA3-256", nullptr);
-        thread_local EVP_MD_CTX* const ctx = EVP_MD_CTX_new();
+        static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA3-256", nullptr);
+        thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         unsigned int len = 0;
         EVP_DigestInit_ex2(ctx, md, nullptr);
         EVP_DigestUpdate(ctx, in[0].data(), in[0].size());
