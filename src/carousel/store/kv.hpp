@@ -71,7 +71,7 @@ struct KeyRange {
     // Every key that starts with `prefix` (e.g. one account's storage leaves).
     static KeyRange with_prefix(ByteView prefix) { return {Bytes{prefix}, prefix_successor(prefix)}; }
 
-    bool contains(ByteView key) const noexcept { return key >= lower && (!upper || key < *upper); }
+    [[nodiscard]] bool contains(ByteView key) const noexcept { return key >= lower && (!upper || key < *upper); }
 };
 
 // A group of writes applied all-or-nothing by KV::write, in the order they were added (a later
@@ -99,10 +99,10 @@ class WriteBatch {
     void clear() noexcept;
 
     // Number of operations.
-    std::size_t count() const noexcept { return count_; }
-    bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] std::size_t count() const noexcept { return count_; }
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
     // Bytes the batch holds: keys, values and a few bytes per operation.
-    std::size_t byte_size() const noexcept { return rep_.size(); }
+    [[nodiscard]] std::size_t byte_size() const noexcept { return rep_.size(); }
 
     // Calls `handler` for every operation, in order.
     void iterate(Handler& handler) const;
@@ -128,7 +128,7 @@ class Iterator {
   public:
     virtual ~Iterator() = default;
 
-    virtual bool valid() const noexcept = 0;
+    [[nodiscard]] virtual bool valid() const noexcept = 0;
     // The first entry of the range.
     virtual void seek_to_first() noexcept = 0;
     // The last entry of the range.
@@ -141,11 +141,11 @@ class Iterator {
     virtual void next() noexcept = 0;
     // Requires valid().
     virtual void prev() noexcept = 0;
-    virtual ByteView key() const noexcept = 0;
-    virtual ByteView value() const noexcept = 0;
+    [[nodiscard]] virtual ByteView key() const noexcept = 0;
+    [[nodiscard]] virtual ByteView value() const noexcept = 0;
     // Not ok if iteration hit an error (such as a corrupted block); valid() is then false. Check it
     // when the iterator becomes !valid() to tell the end of the range from a failure.
-    virtual Status status() const noexcept = 0;
+    [[nodiscard]] virtual Status status() const noexcept = 0;
 };
 
 class KV {
@@ -165,7 +165,7 @@ class KV {
     virtual Status write(const WriteBatch& batch, WriteOptions options = {}) noexcept = 0;
 
     // An iterator over `range` of `column`; never null (errors are reported by its status()).
-    virtual std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept = 0;
+    [[nodiscard]] virtual std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept = 0;
 
     // Single writes: a batch of one operation.
     Status put(Column column, ByteView key, ByteView value, WriteOptions options = {}) noexcept;

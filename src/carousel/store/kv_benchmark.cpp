@@ -4,7 +4,7 @@
 // KV throughput on the shapes carousel stores: 32-byte hash keys, ~100-byte values (an account leaf
 // is 70-110 bytes of RLP, a trie node 70-532). Items per second are key-value pairs.
 //
-//   carousel_bench --benchmark_filter=KV
+//   carousel_bench --benchmark_filter=kv_
 //
 // Write: batches of N random keys into a growing column (as committing blocks does), optionally
 // synced. PointRead: random keys of a prefilled, flushed and compacted column, present or absent.
@@ -101,7 +101,7 @@ KV& prefilled(uint64_t n) {
 
 // Arguments: batch size, sync (0/1).
 template <class Backend>
-void BM_KVWrite(benchmark::State& state) {
+void kv_write_bench(benchmark::State& state) {
     const auto batch_size = static_cast<uint64_t>(state.range(0));
     const WriteOptions options{.sync = state.range(1) != 0};
     Backend backend;
@@ -118,7 +118,7 @@ void BM_KVWrite(benchmark::State& state) {
 
 // Arguments: keys in the column, present (1) or absent (0).
 template <class Backend>
-void BM_KVPointRead(benchmark::State& state) {
+void kv_point_read_bench(benchmark::State& state) {
     const auto n = static_cast<uint64_t>(state.range(0));
     const bool present = state.range(1) != 0;
     KV& kv = prefilled<Backend>(n);
@@ -135,7 +135,7 @@ void BM_KVPointRead(benchmark::State& state) {
 
 // Arguments: keys in the column, entries per scan.
 template <class Backend>
-void BM_KVRangeScan(benchmark::State& state) {
+void kv_range_scan_bench(benchmark::State& state) {
     const auto n = static_cast<uint64_t>(state.range(0));
     const auto length = static_cast<uint64_t>(state.range(1));
     KV& kv = prefilled<Backend>(n);
@@ -155,19 +155,19 @@ void BM_KVRangeScan(benchmark::State& state) {
 }
 
 // Real time, not CPU time: RocksDB flushes and compacts on background threads.
-BENCHMARK_TEMPLATE(BM_KVWrite, Memory)->Args({1000, 0})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(kv_write_bench, Memory)->Args({1000, 0})->UseRealTime()->Unit(benchmark::kMicrosecond);
 // Two seconds at least, so that flushes and compactions of the growing column are part of it.
-BENCHMARK_TEMPLATE(BM_KVWrite, Rocks)
+BENCHMARK_TEMPLATE(kv_write_bench, Rocks)
     ->Args({1000, 0})
     ->Args({1000, 1})
     ->Args({10000, 0})
     ->MinTime(2.0)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK_TEMPLATE(BM_KVPointRead, Memory)->Args({1 << 18, 1})->Args({1 << 18, 0})->UseRealTime();
-BENCHMARK_TEMPLATE(BM_KVPointRead, Rocks)->Args({1 << 18, 1})->Args({1 << 18, 0})->UseRealTime();
-BENCHMARK_TEMPLATE(BM_KVRangeScan, Memory)->Args({1 << 18, 1000})->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_TEMPLATE(BM_KVRangeScan, Rocks)
+BENCHMARK_TEMPLATE(kv_point_read_bench, Memory)->Args({1 << 18, 1})->Args({1 << 18, 0})->UseRealTime();
+BENCHMARK_TEMPLATE(kv_point_read_bench, Rocks)->Args({1 << 18, 1})->Args({1 << 18, 0})->UseRealTime();
+BENCHMARK_TEMPLATE(kv_range_scan_bench, Memory)->Args({1 << 18, 1000})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(kv_range_scan_bench, Rocks)
     ->Args({1 << 18, 1000})
     ->Args({1 << 18, 10})
     ->UseRealTime()

@@ -18,7 +18,7 @@ class MemoryIterator final : public Iterator {
     MemoryIterator(std::shared_ptr<const MemoryKV::Map> map, KeyRange range) noexcept
         : map_{std::move(map)}, range_{std::move(range)}, it_{map_->end()} {}
 
-    bool valid() const noexcept override { return valid_; }
+    [[nodiscard]] bool valid() const noexcept override { return valid_; }
 
     void seek_to_first() noexcept override { settle(map_->lower_bound(range_.lower)); }
 
@@ -39,9 +39,9 @@ class MemoryIterator final : public Iterator {
     void next() noexcept override { settle(std::next(it_)); }
     void prev() noexcept override { settle_back(it_); }
 
-    ByteView key() const noexcept override { return it_->first; }
-    ByteView value() const noexcept override { return it_->second; }
-    Status status() const noexcept override { return {}; }
+    [[nodiscard]] ByteView key() const noexcept override { return it_->first; }
+    [[nodiscard]] ByteView value() const noexcept override { return it_->second; }
+    [[nodiscard]] Status status() const noexcept override { return {}; }
 
   private:
     // Positions at `it` (a forward move's result).

@@ -27,10 +27,10 @@ class MemoryKV final : public KV {
 
     Status get(Column column, ByteView key, Bytes& value) const noexcept override;
     Status write(const WriteBatch& batch, WriteOptions options = {}) noexcept override;
-    std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
+    [[nodiscard]] std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
 
     // Number of entries in `column`.
-    std::size_t entry_count(Column column) const noexcept;
+    [[nodiscard]] std::size_t entry_count(Column column) const noexcept;
 
     using Map = std::map<Bytes, Bytes, std::less<>>;
 

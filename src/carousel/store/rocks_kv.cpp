@@ -169,7 +169,7 @@ class RocksIterator final : public Iterator {
         it_.reset(db.NewIterator(ro, cf));
     }
 
-    bool valid() const noexcept override { return it_->Valid(); }
+    [[nodiscard]] bool valid() const noexcept override { return it_->Valid(); }
     // RocksDB enforces the lower bound on backward moves and the upper bound on forward ones and in
     // SeekToLast; the other cases are clamped here.
     void seek_to_first() noexcept override {
@@ -190,9 +190,9 @@ class RocksIterator final : public Iterator {
     }
     void next() noexcept override { it_->Next(); }
     void prev() noexcept override { it_->Prev(); }
-    ByteView key() const noexcept override { return view(it_->key()); }
-    ByteView value() const noexcept override { return view(it_->value()); }
-    Status status() const noexcept override {
+    [[nodiscard]] ByteView key() const noexcept override { return view(it_->key()); }
+    [[nodiscard]] ByteView value() const noexcept override { return view(it_->value()); }
+    [[nodiscard]] Status status() const noexcept override {
         const rocksdb::Status s = it_->status();
         if (s.ok()) return {};
         return to_status(s, where_ + ": iterating " + column_family_name(column_));
@@ -281,7 +281,7 @@ struct RocksKV::Impl {
     }
 
     // True if no column holds a key (the default one may hold nothing but a marker).
-    bool all_columns_empty() const {
+    [[nodiscard]] bool all_columns_empty() const {
         for (auto* h : columns) {
             std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{}, h)};
             it->SeekToFirst();
@@ -299,7 +299,7 @@ struct RocksKV::Impl {
     }
 };
 
-RocksKV::RocksKV(std::unique_ptr<Impl> impl) noexcept : impl_{std::move(impl)} {}
+RocksKV::RocksKV(PrivateTag /*tag*/, std::unique_ptr<Impl> impl) noexcept : impl_{std::move(impl)} {}
 RocksKV::~RocksKV() = default;
 
 const fs::path& RocksKV::path() const noexcept { return impl_->dir; }
@@ -330,7 +330,7 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         if (ec) return Status::io_error(where + ": creating the directory: " + ec.message());
         if (Status s = impl->open_db(options, /*create=*/true); !s.ok()) return s;
         if (Status s = impl->write_marker(); !s.ok()) return s;
-        kv.reset(new RocksKV{std::move(impl)});
+        kv = std::make_unique<RocksKV>(PrivateTag{}, std::move(impl));
         return {};
     }
 
@@ -342,7 +342,11 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
     for (Column c : kAllColumns) expected.push_back(column_family_name(c));
     for (const auto& name : names) {
         if (std::find(expected.begin(), expected.end(), name) == expected.end()) {
-            return Status::invalid_argument(where + ": not a carousel database (unknown column family '" + name + "')");
+            std::string message = where;
+            message += ": not a carousel database (unknown column family '";
+            message += name;
+            message += "')";
+            return Status::invalid_argument(std::move(message));
         }
     }
     const bool complete = names.size() == expected.size();
@@ -373,7 +377,7 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         if (!(absent && complete && impl->all_columns_empty())) return marker;
         if (Status s = impl->write_marker(); !s.ok()) return s;
     }
-    kv.reset(new RocksKV{std::move(impl)});
+    kv = std::make_unique<RocksKV>(PrivateTag{}, std::move(impl));
     return {};
 }
 

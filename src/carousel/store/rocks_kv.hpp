@@ -77,7 +77,7 @@ class RocksKV final : public KV {
     // Errors besides not-found: corruption (a block failed its checksum), io-error.
     Status get(Column column, ByteView key, Bytes& value) const noexcept override;
     Status write(const WriteBatch& batch, WriteOptions options = {}) noexcept override;
-    std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
+    [[nodiscard]] std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
 
     // Writes all memtables to table files and waits for it.
     Status flush() noexcept;
@@ -86,14 +86,21 @@ class RocksKV final : public KV {
     // Reads every block of every table file and checks its checksum: corruption if one fails.
     Status verify_checksums() noexcept;
     // Total bytes of the live table files of all columns (memtables and the log not included).
-    uint64_t sst_bytes() const noexcept;
+    [[nodiscard]] uint64_t sst_bytes() const noexcept;
 
-    const std::filesystem::path& path() const noexcept;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept;
 
   private:
     struct Impl;
-    explicit RocksKV(std::unique_ptr<Impl> impl) noexcept;
+    struct PrivateTag {
+        explicit PrivateTag() = default;
+    };
 
+  public:
+    // For open() only (PrivateTag cannot be named elsewhere).
+    RocksKV(PrivateTag tag, std::unique_ptr<Impl> impl) noexcept;
+
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

@@ -36,18 +36,18 @@ class [[nodiscard]] Status {
     static Status invalid_argument(std::string message) { return {Code::kInvalidArgument, std::move(message)}; }
     static Status io_error(std::string message) { return {Code::kIOError, std::move(message)}; }
 
-    bool ok() const noexcept { return code_ == Code::kOk; }
-    bool is_not_found() const noexcept { return code_ == Code::kNotFound; }
-    bool is_corruption() const noexcept { return code_ == Code::kCorruption; }
-    bool is_not_supported() const noexcept { return code_ == Code::kNotSupported; }
-    bool is_invalid_argument() const noexcept { return code_ == Code::kInvalidArgument; }
-    bool is_io_error() const noexcept { return code_ == Code::kIOError; }
+    [[nodiscard]] bool ok() const noexcept { return code_ == Code::kOk; }
+    [[nodiscard]] bool is_not_found() const noexcept { return code_ == Code::kNotFound; }
+    [[nodiscard]] bool is_corruption() const noexcept { return code_ == Code::kCorruption; }
+    [[nodiscard]] bool is_not_supported() const noexcept { return code_ == Code::kNotSupported; }
+    [[nodiscard]] bool is_invalid_argument() const noexcept { return code_ == Code::kInvalidArgument; }
+    [[nodiscard]] bool is_io_error() const noexcept { return code_ == Code::kIOError; }
 
-    Code code() const noexcept { return code_; }
+    [[nodiscard]] Code code() const noexcept { return code_; }
     // What went wrong, without the code's name; empty when ok.
-    const std::string& message() const noexcept { return message_; }
+    [[nodiscard]] const std::string& message() const noexcept { return message_; }
     // "OK", or the code's name and the message: "Corruption: /data/db: bad block checksum".
-    std::string to_string() const;
+    [[nodiscard]] std::string to_string() const;
 
     friend bool operator==(const Status&, const Status&) = default;
 
