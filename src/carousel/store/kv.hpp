@@ -121,9 +121,11 @@ struct WriteOptions {
 
 // Iterates one column in key order within a KeyRange. The iterator sees a consistent snapshot of
 // its column taken when it was created: writes made later (by anyone) are not visible to it.
-// It must be destroyed before the KV that made it. Positioning methods that find no entry in the
-// range leave it !valid(). key() and value() may only be called when valid(); the views they
-// return stay valid until the iterator is moved or destroyed.
+// It must be destroyed before the KV that made it, and should not live long: it pins the data of
+// its snapshot (RocksKV: memtables and table files; MemoryKV: the column's map, copied on the
+// next write). Positioning methods that find no entry in the range leave it !valid(). key() and
+// value() may only be called when valid(); the views they return stay valid until the iterator is
+// moved or destroyed.
 class Iterator {
   public:
     virtual ~Iterator() = default;
