@@ -35,8 +35,9 @@ void scalar_v3_keccak256(const uint8_t* data, std::size_t len, uint8_t* out) noe
 
 // Multi-buffer kernels: out[i] = keccak256 of the len[i] bytes at data[i], for i < n, one message per 64-bit lane of a
 // SIMD register, lanes in lock step (a group costs the permutations of its longest message). Each digest is written
-// once, right after its message's last block. Requires 1 <= n <= 4 (AVX2, keccak_avx2.cpp, needs x86-64-v3) or 1 <= n
-// <= 8 (AVX-512, keccak_avx512.cpp, needs x86-64-v4). Outputs must not overlap inputs.
+// once, right after its message's last block; an output may overlap its own message but no other.
+//   avx2_keccak256_x4:   1 <= n <= 4, keccak_avx2.cpp, needs x86-64-v3;
+//   avx512_keccak256_x8: 1 <= n <= 8, keccak_avx512.cpp, needs x86-64-v4.
 void avx2_keccak256_x4(const uint8_t* const* data, const std::size_t* len, uint8_t* const* out, std::size_t n) noexcept;
 void avx512_keccak256_x8(const uint8_t* const* data, const std::size_t* len, uint8_t* const* out,
                          std::size_t n) noexcept;
