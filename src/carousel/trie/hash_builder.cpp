@@ -80,17 +80,33 @@ struct PendingNode {
     uint8_t key[kMaxNibbles / 2]{};  // packed key through this node (first `depth` nibbles matter)
     std::array<uint8_t, 16> child_len{};
     uint8_t child_ref[16][32]{};
-    Bytes rlp;  // the encoding, once ready (a leaf's as soon as it is placed)
+    // The encoding, once ready, is rlp[rlp_begin, rlp_begin + rlp_size). A leaf's value is copied in
+    // when the leaf is added, right-aligned after kLeafHeadroom bytes; its header and path are
+    // written in front of it once its depth is known.
+    Bytes rlp;
+    std::size_t rlp_begin{0};
+    std::size_t rlp_size{0};
+
+    ByteView encoding() const noexcept { return {rlp.data() + rlp_begin, rlp_size}; }
 };
 
+// Room before a leaf's value for the list header (at most 3 bytes for values under 64 KiB, 9 in
+// general), the path item (at most 34 bytes) and the value's own header (at most 9 bytes).
+constexpr std::size_t kLeafHeadroom = 9 + 34 + 9;
+
+// Sets `b` to `n` bytes without clearing what it already holds (resize only fills growth).
+inline void set_size(Bytes& b, std::size_t n) { b.resize(n); }
+
 // Appends the RLP of a branch with the given child references and no value.
-void encode_branch_node(Bytes& out, const PendingNode& n) {
+void encode_branch_node(Bytes& out, PendingNode& n) {
     std::size_t payload = 1;  // the empty value
     for (std::size_t s = 0; s < 16; ++s) {
         const std::size_t len = n.child_len[s];
         payload += len == 32 ? 33 : (len == 0 ? 1 : len);
     }
-    out.resize(rlp::header_length(payload) + payload);
+    n.rlp_begin = 0;
+    n.rlp_size = rlp::header_length(payload) + payload;
+    set_size(out, n.rlp_size);
     uint8_t* p = out.data();
     p += rlp::write_header(p, true, payload);
     for (std::size_t s = 0; s < 16; ++s) {
@@ -126,7 +142,8 @@ struct HashBuilder::Impl {
     int prev_cp{-1};
     std::size_t prev_len{0};  // nibbles
     uint8_t prev_key[kMaxNibbles / 2]{};
-    Bytes prev_payload;  // leaf value or subtree reference
+    Bytes prev_payload;         // subtree reference
+    uint32_t prev_leaf{kNone};  // a leaf's pool node, holding its value
     std::size_t key_nibbles{0};
     uint64_t count{0};
 
@@ -166,7 +183,11 @@ struct HashBuilder::Impl {
         const uint8_t slot = pool[child].parent_slot;
         free_list.push_back(child);
         PendingNode& p = pool[parent];
-        std::memcpy(p.child_ref[slot], ref, len);
+        if (len == 32) {
+            std::memcpy(p.child_ref[slot], ref, 32);  // the common case, as a fixed-size copy
+        } else {
+            std::memcpy(p.child_ref[slot], ref, len);
+        }
         p.child_len[slot] = static_cast<uint8_t>(len);
         if (--p.pending == 0 && p.closed) make_ready(parent);
     }
@@ -178,6 +199,8 @@ struct HashBuilder::Impl {
         for (std::size_t i = 0; i < len; ++i) nibbles[i] = nibble_at(n.key, n.path_begin + i);
         n.rlp.clear();
         encode_extension(n.rlp, {nibbles, len}, {n.child_ref[0], n.child_len[0]});
+        n.rlp_begin = 0;
+        n.rlp_size = n.rlp.size();
     }
 
     void make_ready(uint32_t i) {
@@ -187,15 +210,15 @@ struct HashBuilder::Impl {
         } else if (n.kind == NodeKind::kExtension) {
             encode_extension_node(n);
         }  // a leaf was encoded when placed
-        if (n.rlp.size() < 32 && n.parent != kNone) {
+        if (n.rlp_size < 32 && n.parent != kNone) {
             // Embedded in the parent: no hash. Copy out first, resolve() frees the slot.
             uint8_t buf[32];
-            const std::size_t len = n.rlp.size();
-            std::memcpy(buf, n.rlp.data(), len);
+            const std::size_t len = n.rlp_size;
+            std::memcpy(buf, n.encoding().data(), len);
             resolve(i, buf, len);
             return;
         }
-        auto& q = queues[std::min(keccak_blocks(n.rlp.size()), kQueues) - 1];
+        auto& q = queues[std::min(keccak_blocks(n.rlp_size), kQueues) - 1];
         q.push_back(i);
         if (q.size() >= kMaxBatch) hash_queue(q, /*drain=*/false);
     }
@@ -212,7 +235,7 @@ struct HashBuilder::Impl {
             std::array<Hash, kMaxBatch> out;
             std::array<uint8_t*, kMaxBatch> out_ptr;
             for (std::size_t k = 0; k < n; ++k) {
-                in[k] = pool[batch[k]].rlp;
+                in[k] = pool[batch[k]].encoding();
                 out_ptr[k] = out[k].data();
             }
             keccak256_batch({in.data(), n}, {out_ptr.data(), n});
@@ -233,7 +256,7 @@ struct HashBuilder::Impl {
     void report(const PendingNode& node, const Hash& hash) const {
         uint8_t path[kMaxNibbles];
         for (std::size_t i = 0; i < node.depth; ++i) path[i] = nibble_at(node.key, i);
-        on_node({path, node.depth}, hash, node.rlp);
+        on_node({path, node.depth}, hash, node.encoding());
     }
 
     void flush_all() {
@@ -295,37 +318,42 @@ struct HashBuilder::Impl {
         }
     }
 
-    // Appends the RLP of the leaf for the waiting item, starting at nibble `depth` of its key.
-    void encode_prev_leaf(Bytes& out, std::size_t depth) const {
+    // Completes the waiting leaf's encoding, in front of its value, for a node starting at nibble
+    // `depth` of its key.
+    void encode_prev_leaf(PendingNode& leaf, std::size_t depth) const {
         // Hex-prefix of a key's tail: odd tails (odd start, as keys have an even nibble count) put their
         // first nibble in the flag byte; either way the rest is whole bytes of the packed key.
         const bool odd = depth % 2 == 1;
         const std::size_t tail_from = (depth + 1) / 2;
-        const std::size_t key_bytes = prev_len / 2;
-        const std::size_t hp_len = 1 + key_bytes - tail_from;
+        const std::size_t tail_len = prev_len / 2 - tail_from;
+        const std::size_t hp_len = 1 + tail_len;
         const uint8_t flag = odd ? static_cast<uint8_t>(0x30 | (prev_key[depth / 2] & 0x0f)) : uint8_t{0x20};
         const std::size_t hp_item = (hp_len == 1 && flag < 0x80) ? 1 : 1 + hp_len;
-        const ByteView value = prev_payload;
-        const std::size_t value_item = rlp::length(value);
-        const std::size_t payload = hp_item + value_item;
-        out.resize(rlp::header_length(payload) + payload);
-        uint8_t* p = out.data();
+        const ByteView value{leaf.rlp.data() + kLeafHeadroom, leaf.rlp.size() - kLeafHeadroom};
+        const bool value_bare = value.size() == 1 && value[0] < 0x80;
+        const std::size_t value_header = value_bare ? 0 : rlp::header_length(value.size());
+        const std::size_t payload = hp_item + value_header + value.size();
+        const std::size_t list_header = rlp::header_length(payload);
+        leaf.rlp_begin = kLeafHeadroom - value_header - hp_item - list_header;
+        leaf.rlp_size = list_header + payload;
+        uint8_t* p = leaf.rlp.data() + leaf.rlp_begin;
         p += rlp::write_header(p, true, payload);
         if (hp_item != 1) *p++ = static_cast<uint8_t>(0x80 + hp_len);
         *p++ = flag;
-        std::memcpy(p, prev_key + tail_from, key_bytes - tail_from);
-        p += key_bytes - tail_from;
-        if (!(value.size() == 1 && value[0] < 0x80)) p += rlp::write_header(p, false, value.size());
-        std::memcpy(p, value.data(), value.size());
+        std::memcpy(p, prev_key + tail_from, tail_len);
+        p += tail_len;
+        if (!value_bare) rlp::write_header(p, false, value.size());
     }
 
     // Places the waiting item as a child of `parent` in `slot`; its own node starts at `depth`.
     void place_node_at(uint32_t parent, uint8_t slot, std::size_t depth) {
         const std::size_t rest = prev_len - depth;
         if (prev_is_leaf) {
-            const uint32_t l = alloc(NodeKind::kLeaf, depth);
+            const uint32_t l = prev_leaf;
             PendingNode& leaf = pool[l];
-            encode_prev_leaf(leaf.rlp, depth);
+            leaf.depth = static_cast<uint8_t>(depth);
+            if (on_node) std::memcpy(leaf.key, prev_key, sizeof leaf.key);
+            encode_prev_leaf(leaf, depth);
             leaf.closed = true;
             attach(l, parent, slot);
             make_ready(l);
@@ -365,7 +393,14 @@ struct HashBuilder::Impl {
         prev_len = nibbles;
         std::memset(prev_key, 0, sizeof prev_key);
         std::memcpy(prev_key, packed, (nibbles + 1) / 2);
-        prev_payload.assign(payload);
+        if (is_leaf) {
+            prev_leaf = alloc(NodeKind::kLeaf, 0);
+            Bytes& buf = pool[prev_leaf].rlp;
+            set_size(buf, kLeafHeadroom + payload.size());
+            std::memcpy(buf.data() + kLeafHeadroom, payload.data(), payload.size());
+        } else {
+            prev_payload.assign(payload);
+        }
         ++count;
     }
 
