@@ -13,6 +13,7 @@ int exit_code() noexcept { return g_exit_code; }
 void register_commands(CLI::App& app) {
     register_demo(app);
     register_root(app);
+    register_gen(app);
     register_bench(app);
 }
 

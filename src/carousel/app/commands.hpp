@@ -17,5 +17,6 @@ int exit_code() noexcept;
 void register_root(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_gen(CLI::App& app);
 
 }  // namespace carousel::app
