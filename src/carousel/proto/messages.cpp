@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "messages.hpp"
+
+#include <carousel/core/rlp.hpp>
+
+namespace carousel::proto {
+
+std::string_view to_string(WireError e) noexcept {
+    switch (e) {
+        case WireError::kEmptyFrame:
+            return "empty frame";
+        case WireError::kUnknownType:
+            return "unknown message type";
+        case WireError::kMalformed:
+            return "malformed message";
+        case WireError::kTooLarge:
+            return "message exceeds a size cap";
+        case WireError::kBadPrefix:
+            return "malformed prefix or stop path";
+        case WireError::kOddRange:
+            return "range request with an odd number of prefixes";
+        case WireError::kUnknownFlag:
+            return "unknown flag bits";
+        case WireError::kBadErrorCode:
+            return "unknown error code";
+    }
+    return "unknown wire error";
+}
+
+namespace {
+
+// ---- encoding helpers ---------------------------------------------------------------------------
+
+void wrap_list(Bytes& out, const Bytes& payload) {
+    rlp::encode_header(out, {true, payload.size()});
+    out += payload;
+}
+
+Bytes frame_of(MessageType type, const Bytes& payload) {
+    Bytes out;
+    out.push_back(static_cast<uint8_t>(type));
+    wrap_list(out, payload);
+    return out;
+}
+
+void encode_path(Bytes& out, ByteView nibbles) { rlp::encode(out, encode_hex_prefix(nibbles, false)); }
+
+template <class Range>
+void encode_string_list(Bytes& out, const Range& items) {
+    Bytes payload;
+    for (const auto& i : items) rlp::encode(payload, ByteView{i});
+    wrap_list(out, payload);
+}
+
+// ---- decoding helpers ---------------------------------------------------------------------------
+
+template <class T>
+using R = WireResult<T>;
+
+R<ByteView> body_of(ByteView frame, MessageType expected) {
+    if (frame.empty()) return tl::unexpected{WireError::kEmptyFrame};
+    if (frame[0] != static_cast<uint8_t>(expected)) return tl::unexpected{WireError::kUnknownType};
+    ByteView body = frame.substr(1);
+    if (!rlp::validate(body)) return tl::unexpected{WireError::kMalformed};
+    auto list = rlp::decode_list(body);
+    if (!list) return tl::unexpected{WireError::kMalformed};
+    return *list;
+}
+
+R<ByteView> list_of(ByteView& in) {
+    auto l = rlp::decode_list(in);
+    if (!l) return tl::unexpected{WireError::kMalformed};
+    return *l;
+}
+
+R<ByteView> string_of(ByteView& in) {
+    auto s = rlp::decode_string(in);
+    if (!s) return tl::unexpected{WireError::kMalformed};
+    return *s;
+}
+
+R<uint64_t> uint_of(ByteView& in) {
+    auto v = rlp::decode_uint64(in);
+    if (!v) return tl::unexpected{WireError::kMalformed};
+    return *v;
+}
+
+R<Hash> hash_of(ByteView& in) {
+    Hash h;
+    if (!rlp::decode_fixed(in, h.data(), h.size())) return tl::unexpected{WireError::kMalformed};
+    return h;
+}
+
+R<Nibbles> path_of(ByteView& in) {
+    auto s = string_of(in);
+    if (!s) return tl::unexpected{s.error()};
+    auto p = decode_hex_prefix(*s);
+    if (!p || p->leaf || p->nibbles.size() > kMaxKeyNibbles) return tl::unexpected{WireError::kBadPrefix};
+    return std::move(p->nibbles);
+}
+
+R<std::optional<Nibbles>> optional_path_of(ByteView& in) {
+    ByteView peek = in;
+    auto s = string_of(peek);
+    if (!s) return tl::unexpected{s.error()};
+    if (s->empty()) {
+        in = peek;
+        return std::optional<Nibbles>{};
+    }
+    auto p = path_of(in);
+    if (!p) return tl::unexpected{p.error()};
+    return std::optional<Nibbles>{std::move(*p)};
+}
+
+R<std::vector<Bytes>> strings_of(ByteView& in, std::size_t max_count, std::size_t max_size) {
+    auto l = list_of(in);
+    if (!l) return tl::unexpected{l.error()};
+    std::vector<Bytes> out;
+    for (ByteView p = *l; !p.empty();) {
+        if (out.size() >= max_count) return tl::unexpected{WireError::kTooLarge};
+        auto s = string_of(p);
+        if (!s) return tl::unexpected{s.error()};
+        if (s->size() > max_size) return tl::unexpected{WireError::kTooLarge};
+        out.emplace_back(*s);
+    }
+    return out;
+}
+
+R<void> must_be_empty(ByteView in) {
+    if (!in.empty()) return tl::unexpected{WireError::kMalformed};
+    return {};
+}
+
+std::size_t count_items(ByteView list) {
+    std::size_t n = 0;
+    while (!list.empty()) {
+        auto h = rlp::decode_header(list);
+        if (!h) return 0;  // validated before: cannot happen
+        list.remove_prefix(h->payload_length);
+        ++n;
+    }
+    return n;
+}
+
+void encode_entry(Bytes& out, const ChunkEntry& e) {
+    Bytes payload;
+    encode_path(payload, e.prefix);
+    if (e.error) {
+        Bytes err;
+        rlp::encode(err, uint64_t{static_cast<uint8_t>(*e.error)});
+        rlp::encode(err, e.error_data);
+        wrap_list(payload, err);
+    } else if (e.leaf_mode) {
+        Bytes keys;
+        keys.reserve(e.keys.size() * 32);
+        for (const Hash& k : e.keys) keys.append(k.data(), k.size());
+        rlp::encode(payload, keys);
+        encode_string_list(payload, e.values);
+        encode_string_list(payload, e.proof);
+        if (e.stop_path) {
+            encode_path(payload, *e.stop_path);
+        } else {
+            payload.push_back(0x80);
+        }
+    } else {
+        encode_string_list(payload, e.nodes);
+        if (e.stop_path) {
+            encode_path(payload, *e.stop_path);
+        } else {
+            payload.push_back(0x80);
+        }
+    }
+    wrap_list(out, payload);
+}
+
+R<ChunkEntry> decode_entry(ByteView in) {
+    ChunkEntry e;
+    const std::size_t items = count_items(in);
+    auto prefix = path_of(in);
+    if (!prefix) return tl::unexpected{prefix.error()};
+    e.prefix = std::move(*prefix);
+    if (items == 2) {
+        auto err = list_of(in);
+        if (!err) return tl::unexpected{err.error()};
+        ByteView ev = *err;
+        auto code = uint_of(ev);
+        if (!code) return tl::unexpected{code.error()};
+        if (*code != 0x0 && *code != 0x1 && *code != 0x2 && *code != 0x4) {
+            return tl::unexpected{WireError::kBadErrorCode};
+        }
+        e.error = static_cast<ChunkError>(*code);
+        auto data = string_of(ev);
+        if (!data) return tl::unexpected{data.error()};
+        if (data->size() > 32) return tl::unexpected{WireError::kTooLarge};
+        e.error_data = Bytes{*data};
+        if (auto r = must_be_empty(ev); !r) return tl::unexpected{r.error()};
+    } else if (items == 3) {
+        auto nodes = strings_of(in, kMaxNodesPerEntry, kMaxFrameSize);
+        if (!nodes) return tl::unexpected{nodes.error()};
+        e.nodes = std::move(*nodes);
+        auto stop = optional_path_of(in);
+        if (!stop) return tl::unexpected{stop.error()};
+        e.stop_path = std::move(*stop);
+    } else if (items == 5) {
+        e.leaf_mode = true;
+        auto keys = string_of(in);
+        if (!keys) return tl::unexpected{keys.error()};
+        if (keys->size() % 32 != 0) return tl::unexpected{WireError::kMalformed};
+        if (keys->size() / 32 > kMaxLeavesPerEntry) return tl::unexpected{WireError::kTooLarge};
+        e.keys.resize(keys->size() / 32);
+        for (std::size_t i = 0; i < e.keys.size(); ++i) std::memcpy(e.keys[i].data(), keys->data() + 32 * i, 32);
+        auto values = strings_of(in, kMaxLeavesPerEntry, kMaxFrameSize);
+        if (!values) return tl::unexpected{values.error()};
+        if (values->size() != e.keys.size()) return tl::unexpected{WireError::kMalformed};
+        e.values = std::move(*values);
+        auto proof = strings_of(in, kMaxProofNodesPerEntry, kMaxFrameSize);
+        if (!proof) return tl::unexpected{proof.error()};
+        e.proof = std::move(*proof);
+        auto stop = optional_path_of(in);
+        if (!stop) return tl::unexpected{stop.error()};
+        e.stop_path = std::move(*stop);
+    } else {
+        return tl::unexpected{WireError::kMalformed};
+    }
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return e;
+}
+
+}  // namespace
+
+Bytes encode(const GetChunks& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    rlp::encode(p, view(m.root));
+    if (m.account) {
+        rlp::encode(p, view(*m.account));
+    } else {
+        p.push_back(0x80);
+    }
+    Bytes prefixes;
+    for (const auto& pre : m.prefixes) encode_path(prefixes, pre);
+    wrap_list(p, prefixes);
+    rlp::encode(p, uint64_t{m.is_range ? 1U : 0U});
+    rlp::encode(p, m.max_size);
+    rlp::encode(p, m.flags);
+    return frame_of(MessageType::kGetChunks, p);
+}
+
+Bytes encode(const ChunkData& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    Bytes entries;
+    for (const auto& e : m.entries) encode_entry(entries, e);
+    wrap_list(p, entries);
+    return frame_of(MessageType::kChunkData, p);
+}
+
+Bytes encode(const GetCode& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    Bytes hashes;
+    for (const auto& h : m.hashes) rlp::encode(hashes, view(h));
+    wrap_list(p, hashes);
+    rlp::encode(p, m.max_size);
+    return frame_of(MessageType::kGetCode, p);
+}
+
+Bytes encode(const CodeData& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    encode_string_list(p, m.codes);
+    return frame_of(MessageType::kCodeData, p);
+}
+
+std::size_t encoded_size(const ChunkEntry& e) {
+    Bytes out;
+    encode_entry(out, e);
+    return out.size();
+}
+
+WireResult<MessageType> frame_type(ByteView frame) {
+    if (frame.empty()) return tl::unexpected{WireError::kEmptyFrame};
+    switch (frame[0]) {
+        case static_cast<uint8_t>(MessageType::kGetChunks):
+        case static_cast<uint8_t>(MessageType::kChunkData):
+        case static_cast<uint8_t>(MessageType::kGetCode):
+        case static_cast<uint8_t>(MessageType::kCodeData):
+            return static_cast<MessageType>(frame[0]);
+        default:
+            return tl::unexpected{WireError::kUnknownType};
+    }
+}
+
+WireResult<GetChunks> decode_get_chunks(ByteView frame) {
+    auto body = body_of(frame, MessageType::kGetChunks);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    GetChunks m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto root = hash_of(in);
+    if (!root) return tl::unexpected{root.error()};
+    m.root = *root;
+    auto account = string_of(in);
+    if (!account) return tl::unexpected{account.error()};
+    if (account->size() == 32) {
+        m.account = to_hash(*account);
+    } else if (!account->empty()) {
+        return tl::unexpected{WireError::kMalformed};
+    }
+    auto prefixes = list_of(in);
+    if (!prefixes) return tl::unexpected{prefixes.error()};
+    for (ByteView p = *prefixes; !p.empty();) {
+        if (m.prefixes.size() >= kMaxPrefixesPerRequest) return tl::unexpected{WireError::kTooLarge};
+        auto pre = path_of(p);
+        if (!pre) return tl::unexpected{pre.error()};
+        m.prefixes.push_back(std::move(*pre));
+    }
+    auto is_range = uint_of(in);
+    if (!is_range) return tl::unexpected{is_range.error()};
+    if (*is_range > 1) return tl::unexpected{WireError::kMalformed};
+    m.is_range = *is_range == 1;
+    if (m.is_range && m.prefixes.size() % 2 != 0) return tl::unexpected{WireError::kOddRange};
+    auto max_size = uint_of(in);
+    if (!max_size) return tl::unexpected{max_size.error()};
+    m.max_size = *max_size;
+    auto flags = uint_of(in);
+    if (!flags) return tl::unexpected{flags.error()};
+    if ((*flags & ~kKnownFlags) != 0) return tl::unexpected{WireError::kUnknownFlag};
+    m.flags = *flags;
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<ChunkData> decode_chunk_data(ByteView frame) {
+    auto body = body_of(frame, MessageType::kChunkData);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    ChunkData m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto entries = list_of(in);
+    if (!entries) return tl::unexpected{entries.error()};
+    for (ByteView p = *entries; !p.empty();) {
+        if (m.entries.size() >= kMaxPrefixesPerRequest) return tl::unexpected{WireError::kTooLarge};
+        auto entry = list_of(p);
+        if (!entry) return tl::unexpected{entry.error()};
+        auto e = decode_entry(*entry);
+        if (!e) return tl::unexpected{e.error()};
+        m.entries.push_back(std::move(*e));
+    }
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<GetCode> decode_get_code(ByteView frame) {
+    auto body = body_of(frame, MessageType::kGetCode);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    GetCode m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto hashes = list_of(in);
+    if (!hashes) return tl::unexpected{hashes.error()};
+    for (ByteView p = *hashes; !p.empty();) {
+        if (m.hashes.size() >= kMaxCodeHashes) return tl::unexpected{WireError::kTooLarge};
+        auto h = hash_of(p);
+        if (!h) return tl::unexpected{h.error()};
+        m.hashes.push_back(*h);
+    }
+    auto max_size = uint_of(in);
+    if (!max_size) return tl::unexpected{max_size.error()};
+    m.max_size = *max_size;
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<CodeData> decode_code_data(ByteView frame) {
+    auto body = body_of(frame, MessageType::kCodeData);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    CodeData m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto codes = strings_of(in, kMaxCodeHashes, kMaxCodeSize);
+    if (!codes) return tl::unexpected{codes.error()};
+    m.codes = std::move(*codes);
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+}  // namespace carousel::proto
