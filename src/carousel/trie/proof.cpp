@@ -233,11 +233,18 @@ tl::expected<std::vector<std::optional<Bytes>>, ProofError> verify_multiproof(co
     return values;
 }
 
-tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView origin, std::span<const Bytes> keys,
-                                                  std::span<const Bytes> values, std::span<const Bytes> proof) {
+namespace {
+
+// Both range verifiers. `limit` (32 bytes) bounds the range on the right; without it the last key does.
+tl::expected<bool, ProofError> verify_range(const Hash& root, ByteView origin, const Bytes* limit,
+                                            std::span<const Bytes> keys, std::span<const Bytes> values,
+                                            std::span<const Bytes> proof) {
     if (keys.size() != values.size()) return tl::unexpected{ProofError::kLengthMismatch};
     if (keys.size() > kMaxRangeKeys) return tl::unexpected{ProofError::kTooLarge};
     if (origin.size() != kKeyNibbles / 2) return tl::unexpected{ProofError::kBadKeyLength};
+    if (limit != nullptr && (limit->size() != kKeyNibbles / 2 || ByteView{*limit}.compare(origin) < 0)) {
+        return tl::unexpected{ProofError::kBadKeyLength};
+    }
     for (std::size_t i = 0; i < keys.size(); ++i) {
         if (keys[i].size() != kKeyNibbles / 2) return tl::unexpected{ProofError::kBadKeyLength};
         if (values[i].empty()) return tl::unexpected{ProofError::kEmptyValue};
@@ -246,6 +253,9 @@ tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView ori
         }
     }
     if (!keys.empty() && ByteView{keys[0]}.compare(origin) < 0) return tl::unexpected{ProofError::kKeyOutOfRange};
+    if (!keys.empty() && limit != nullptr && ByteView{keys.back()}.compare(*limit) > 0) {
+        return tl::unexpected{ProofError::kKeyOutOfRange};
+    }
 
     HashBuilder hb;
     if (proof.empty()) {
@@ -259,8 +269,10 @@ tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView ori
     auto db = ProofDb::build(proof);
     if (!db) return tl::unexpected{db.error()};
     const Nibbles origin_path = unpack_nibbles(origin);
-    const Nibbles right_path = keys.empty() ? Nibbles{} : unpack_nibbles(keys.back());
-    RangeWalk walk{*db, origin_path, right_path, keys.empty()};
+    const bool unbounded = limit == nullptr && keys.empty();
+    const Nibbles right_path =
+        limit != nullptr ? unpack_nibbles(*limit) : (keys.empty() ? Nibbles{} : unpack_nibbles(keys.back()));
+    RangeWalk walk{*db, origin_path, right_path, unbounded};
     Nibbles pos;
     if (auto r = walk.walk(view(root), pos); !r) return tl::unexpected{r.error()};
     if (!db->all_used()) return tl::unexpected{ProofError::kUnusedNode};
@@ -277,6 +289,20 @@ tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView ori
     for (const auto& [path, ref] : walk.right_refs) hb.add_subtree(path, ref);
     if (hb.root() != root) return tl::unexpected{ProofError::kRootMismatch};
     return !walk.right_refs.empty();
+}
+
+}  // namespace
+
+tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView origin, std::span<const Bytes> keys,
+                                                  std::span<const Bytes> values, std::span<const Bytes> proof) {
+    return verify_range(root, origin, nullptr, keys, values, proof);
+}
+
+tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, ByteView origin, ByteView limit,
+                                                          std::span<const Bytes> keys, std::span<const Bytes> values,
+                                                          std::span<const Bytes> proof) {
+    const Bytes lim{limit};
+    return verify_range(root, origin, &lim, keys, values, proof);
 }
 
 }  // namespace carousel::trie

@@ -59,4 +59,12 @@ tl::expected<std::vector<std::optional<Bytes>>, ProofError> verify_multiproof(co
 tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView origin, std::span<const Bytes> keys,
                                                   std::span<const Bytes> values, std::span<const Bytes> proof);
 
+// The same for a closed range [origin, limit]: `proof` holds the paths to `origin` and to `limit`
+// (which need not exist), every key is <= limit, and the leaves are exactly the trie's leaves in
+// [origin, limit]. A prefix chunk delivered whole is checked this way. Returns whether the trie
+// holds keys beyond `limit`.
+tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, ByteView origin, ByteView limit,
+                                                          std::span<const Bytes> keys, std::span<const Bytes> values,
+                                                          std::span<const Bytes> proof);
+
 }  // namespace carousel::trie

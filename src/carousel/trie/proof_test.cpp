@@ -335,3 +335,63 @@ TEST(RangeProof, RejectsMalformedInput) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// A bounded range [origin, limit]: exact when whole, and a leaf left out anywhere in it (even after
+// the last key returned) is caught.
+TEST(BoundedRangeProof, ProvesWholePrefixChunks) {
+    std::mt19937_64 rng{9};
+    Fixture f{rng, 3000};
+    for (int t = 0; t < 60; ++t) {
+        // The chunk of keys starting with one random byte (a 2-nibble prefix).
+        const uint8_t prefix = static_cast<uint8_t>(rng());
+        Bytes origin(32, 0x00), limit(32, 0xff);
+        origin[0] = limit[0] = prefix;
+        std::vector<Bytes> keys, values;
+        for (auto it = f.leaves.lower_bound(origin); it != f.leaves.end() && it->first <= limit; ++it) {
+            keys.push_back(it->first);
+            values.push_back(it->second);
+        }
+        const auto proof = f.prove({origin, limit});
+        auto got = verify_bounded_range_proof(f.root, origin, limit, keys, values, proof);
+        ASSERT_TRUE(got) << to_string(got.error());
+        EXPECT_EQ(*got, f.leaves.upper_bound(limit) != f.leaves.end());  // more: a key beyond the limit
+        if (!keys.empty()) {
+            auto last_dropped = keys;
+            auto last_values = values;
+            last_dropped.pop_back();
+            last_values.pop_back();
+            EXPECT_FALSE(verify_bounded_range_proof(f.root, origin, limit, last_dropped, last_values, proof));
+            // The unbounded verifier cannot see that loss: the reason for the bounded one.
+            const auto short_proof = f.prove({origin, last_dropped.empty() ? origin : last_dropped.back()});
+            if (!last_dropped.empty()) {
+                EXPECT_TRUE(verify_range_proof(f.root, origin, last_dropped, last_values, short_proof));
+            }
+        }
+    }
+}
+
+TEST(BoundedRangeProof, RejectsKeysPastTheLimit) {
+    std::mt19937_64 rng{10};
+    Fixture f{rng, 500};
+    auto it = f.leaves.begin();
+    std::advance(it, 100);
+    const Bytes origin = it->first;
+    std::vector<Bytes> keys, values;
+    for (int i = 0; i < 5; ++i, ++it) {
+        keys.push_back(it->first);
+        values.push_back(it->second);
+    }
+    const Bytes limit = keys[3];
+    const auto proof = f.prove({origin, limit});
+    EXPECT_EQ(verify_bounded_range_proof(f.root, origin, limit, keys, values, proof).error(),
+              ProofError::kKeyOutOfRange);
+    keys.pop_back();
+    values.pop_back();
+    EXPECT_TRUE(verify_bounded_range_proof(f.root, origin, limit, keys, values, proof));
+}
+
+}  // namespace
+}  // namespace carousel::trie
