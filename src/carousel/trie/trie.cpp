@@ -496,6 +496,22 @@ tl::expected<void, TrieError> Trie::for_each(const std::function<void(ByteView k
     return w.run(root_, path);
 }
 
+tl::expected<void, TrieError> Trie::for_each_from(ByteView from,
+                                                  const std::function<bool(ByteView key, ByteView value)>& visit) {
+    const Nibbles target = unpack_nibbles(from);
+    Walk w{store_, +1,
+           [&](ByteView prefix) {
+               const ByteView t = ByteView{target}.substr(0, prefix.size());
+               return prefix.compare(t) < 0;
+           },
+           [&](ByteView key_nibbles, ByteView value) {
+               if (key_nibbles.compare(target) < 0) return true;
+               return visit(pack_nibbles(key_nibbles), value);
+           }};
+    Nibbles path;
+    return w.run(root_, path);
+}
+
 tl::expected<std::optional<Bytes>, TrieError> Trie::next_key(ByteView key) {
     const Nibbles target = unpack_nibbles(key);
     std::optional<Bytes> found;

@@ -67,6 +67,11 @@ class Trie {
     // Visits every (key, value) in increasing key order.
     tl::expected<void, TrieError> for_each(const std::function<void(ByteView key, ByteView value)>& visit);
 
+    // Visits the (key, value) pairs with key >= `from`, in increasing key order, until `visit`
+    // returns false. Loads only the nodes on the way.
+    tl::expected<void, TrieError> for_each_from(ByteView from,
+                                                const std::function<bool(ByteView key, ByteView value)>& visit);
+
     // The smallest stored key strictly greater than `key` / the greatest strictly smaller one.
     tl::expected<std::optional<Bytes>, TrieError> next_key(ByteView key);
     tl::expected<std::optional<Bytes>, TrieError> prev_key(ByteView key);

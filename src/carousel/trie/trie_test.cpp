@@ -255,3 +255,31 @@ TEST(TrieReferences, LiveNodesAreExactlyTheCurrentTrie) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+TEST(Trie, ForEachFromVisitsTheTailInOrder) {
+    std::mt19937_64 rng{41};
+    Trie trie;
+    std::map<Bytes, Bytes> model;
+    for (int i = 0; i < 400; ++i) {
+        Bytes k = random_bytes(rng, 32);
+        ASSERT_TRUE(trie.put(k, view("v")));
+        model[k] = to_bytes("v");
+    }
+    for (int t = 0; t < 50; ++t) {
+        const Bytes from = t == 0 ? model.begin()->first : random_bytes(rng, 32);
+        std::vector<Bytes> got;
+        ASSERT_TRUE(trie.for_each_from(from, [&](ByteView k, ByteView) {
+            got.emplace_back(k);
+            return got.size() < 10;
+        }));
+        std::vector<Bytes> want;
+        for (auto it = model.lower_bound(from); it != model.end() && want.size() < 10; ++it) want.push_back(it->first);
+        EXPECT_EQ(got, want);
+    }
+}
+
+}  // namespace
+}  // namespace carousel::trie
