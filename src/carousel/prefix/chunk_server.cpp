@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "chunk_server.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/core/rlp.hpp>
+#include <carousel/trie/node.hpp>
+#include <carousel/trie/trie.hpp>
+
+#include "paths.hpp"
+
+namespace carousel::prefix {
+namespace {
+
+using proto::ChunkEntry;
+using proto::ChunkError;
+
+ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
+    ChunkEntry e;
+    e.prefix = std::move(prefix);
+    e.error = code;
+    e.error_data = std::move(data);
+    return e;
+}
+
+// Lets a Trie read a store the server must not write to.
+class ReadOnlyNodes final : public trie::NodeStore {
+  public:
+    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+// Full sub-trie mode: the pre-order walk of one range.
+struct FullWalk {
+    const trie::NodeStore& nodes;
+    const PathRange& range;
+    bool skip_stem;
+    std::size_t budget;
+    ChunkEntry& entry;
+    std::size_t size{0};
+    std::size_t emitted{0};  // nodes in the range (not stem)
+    bool stopped{false};
+    bool missing{false};
+
+    void visit(ByteView ref, Nibbles& pos) {
+        if (stopped || missing || !intersects(pos, range)) return;
+        const bool stem = is_proper_prefix(pos, range.from);
+        Bytes rlp;
+        ByteView node_rlp = ref;
+        if (ref.size() == 32) {
+            auto got = nodes.get_node(to_hash(ref));
+            if (!got) {
+                missing = true;
+                return;
+            }
+            rlp = std::move(*got);
+            node_rlp = rlp;
+            if (!stem) {
+                if (emitted > 0 && size + rlp.size() > budget) {
+                    stopped = true;
+                    entry.stop_path = pos;
+                    return;
+                }
+                ++emitted;
+                size += rlp.size();
+                entry.nodes.push_back(rlp);
+            } else if (!skip_stem) {
+                size += rlp.size();
+                entry.nodes.push_back(rlp);
+            }
+        }
+        auto node = trie::decode_node(node_rlp);
+        if (!node) {
+            missing = true;  // a stored node that does not decode: treat the chunk as unavailable
+            return;
+        }
+        const std::size_t base = pos.size();
+        switch (node->kind) {
+            case trie::NodeKind::kLeaf:
+                break;
+            case trie::NodeKind::kExtension:
+                pos += node->path;
+                if (pos.size() < kKeyNibbles) visit(node->children[0], pos);
+                pos.resize(base);
+                break;
+            case trie::NodeKind::kBranch:
+                for (uint8_t i = 0; i < 16 && !stopped && !missing; ++i) {
+                    if (node->children[i].empty()) continue;
+                    pos.push_back(i);
+                    if (pos.size() <= kKeyNibbles) visit(node->children[i], pos);
+                    pos.pop_back();
+                }
+                break;
+        }
+    }
+};
+
+// The seed's `0x0` request: the trie level by level from the root, as deep as maxSize allows.
+void serve_top(const trie::NodeStore& nodes, const Hash& root, std::size_t budget, ChunkEntry& entry) {
+    struct Item {
+        Bytes ref;
+        Nibbles pos;
+    };
+    std::vector<Item> level{{Bytes{view(root)}, {}}};
+    std::size_t size = 0;
+    while (!level.empty()) {
+        std::vector<Bytes> rlps;
+        std::size_t level_size = 0;
+        std::vector<Item> next;
+        for (const Item& it : level) {
+            Bytes rlp = it.ref;
+            if (it.ref.size() == 32) {
+                auto got = nodes.get_node(to_hash(it.ref));
+                if (!got) {
+                    entry = error_entry({}, ChunkError::kNoChunk);
+                    return;
+                }
+                rlp = std::move(*got);
+                level_size += rlp.size();
+                rlps.push_back(rlp);
+            }
+            auto node = trie::decode_node(rlp);
+            if (!node) {
+                entry = error_entry({}, ChunkError::kNoChunk);
+                return;
+            }
+            if (node->kind == trie::NodeKind::kExtension) {
+                next.push_back({Bytes{node->children[0]}, it.pos + node->path});
+            } else if (node->kind == trie::NodeKind::kBranch) {
+                for (uint8_t i = 0; i < 16; ++i) {
+                    if (!node->children[i].empty()) next.push_back({Bytes{node->children[i]}, it.pos + Nibbles{i}});
+                }
+            }
+        }
+        if (!entry.nodes.empty() && size + level_size > budget) {
+            entry.stop_path = level.front().pos;
+            return;
+        }
+        size += level_size;
+        for (auto& r : rlps) entry.nodes.push_back(std::move(r));
+        level = std::move(next);
+    }
+}
+
+}  // namespace
+
+ChunkServer::ChunkServer(const trie::NodeStore& nodes, const state::CodeStore* code, std::function<Hash()> newest_root,
+                         ServerOptions options)
+    : nodes_{nodes}, code_{code}, newest_root_{std::move(newest_root)}, options_{options} {}
+
+ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size) {
+    ChunkEntry entry;
+    entry.prefix = range.from;
+    const bool leaves = (request.flags & proto::kFlagLeaves) != 0;
+    if (request.root == trie::kEmptyRoot) {
+        entry.leaf_mode = leaves;
+        return entry;  // the empty trie: nothing to send, nothing to prove
+    }
+    if (!leaves) {
+        if (!request.is_range && range.from.empty()) {
+            serve_top(nodes_, request.root, max_size, entry);
+        } else {
+            FullWalk walk{nodes_, range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
+            Nibbles pos;
+            walk.visit(view(request.root), pos);
+            if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
+        }
+        stats_.nodes_sent += entry.nodes.size();
+        return entry;
+    }
+
+    entry.leaf_mode = true;
+    ReadOnlyNodes ro{nodes_};
+    trie::Trie t{&ro, request.root};
+    const Bytes origin = range_min_key(range);
+    const Bytes limit = range_max_key(range);
+    std::size_t size = 0;
+    std::optional<Bytes> stop;
+    auto walked = t.for_each_from(origin, [&](ByteView key, ByteView value) {
+        if (key.compare(limit) > 0) return false;
+        const std::size_t item = key.size() + value.size() + 3;
+        if (!entry.keys.empty() && size + item > max_size) {
+            stop = Bytes{key};
+            return false;
+        }
+        size += item;
+        entry.keys.push_back(to_hash(key));
+        entry.values.emplace_back(value);
+        return true;
+    });
+    if (!walked) return error_entry(range.from, ChunkError::kNoChunk);
+    std::vector<Bytes> edges{origin};
+    edges.push_back(stop ? Bytes{view(entry.keys.back())} : limit);
+    auto proof = t.prove(edges);
+    if (!proof) return error_entry(range.from, ChunkError::kNoChunk);
+    entry.proof = std::move(*proof);
+    if (stop) entry.stop_path = unpack_nibbles(*stop);
+    stats_.leaves_sent += entry.keys.size();
+    return entry;
+}
+
+proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
+    ++stats_.requests;
+    proto::ChunkData out;
+    out.request_id = request.request_id;
+    std::vector<PathRange> ranges;
+    bool invalid = request.max_size == 0;
+    if (request.is_range) {
+        for (std::size_t i = 0; i + 1 < request.prefixes.size(); i += 2) {
+            ranges.push_back({request.prefixes[i], request.prefixes[i + 1]});
+            if (pad(ranges.back().from, 0) > pad(ranges.back().to, 0xf)) invalid = true;
+        }
+    } else {
+        for (const auto& p : request.prefixes) ranges.push_back({p, p});
+    }
+    const bool root_known = request.root == trie::kEmptyRoot || nodes_.get_node(request.root).has_value();
+    std::size_t budget = std::min<std::size_t>(request.max_size, options_.max_response_bytes);
+    for (const auto& range : ranges) {
+        ChunkEntry e;
+        if (invalid) {
+            e = error_entry(range.from, ChunkError::kInvalidRequest);
+        } else if (!root_known) {
+            e = error_entry(range.from, ChunkError::kUnknownRoot, Bytes{view(newest_root_())});
+        } else if (budget == 0) {
+            e.prefix = range.from;  // out of room in this response: nothing sent, resume at the start
+            e.leaf_mode = (request.flags & proto::kFlagLeaves) != 0;
+            e.stop_path = range.from;
+        } else {
+            e = serve_entry(request, range, budget);
+            const std::size_t used = proto::encoded_size(e);
+            budget = used >= budget ? 0 : budget - used;
+        }
+        if (e.error) ++stats_.errors_sent;
+        ++stats_.entries;
+        out.entries.push_back(std::move(e));
+    }
+    return out;
+}
+
+proto::CodeData ChunkServer::serve(const proto::GetCode& request) {
+    proto::CodeData out;
+    out.request_id = request.request_id;
+    std::size_t size = 0;
+    const std::size_t budget = std::min<std::size_t>(request.max_size, options_.max_response_bytes);
+    for (const Hash& h : request.hashes) {
+        if (code_ == nullptr) break;
+        auto c = code_->get_code(h);
+        if (!c) continue;  // snap's rule: unavailable code is skipped; the client hashes what it gets
+        if (!out.codes.empty() && size + c->size() > budget) break;
+        size += c->size();
+        out.codes.push_back(std::move(*c));
+    }
+    return out;
+}
+
+bool ChunkServer::admit(proto::PeerId peer, proto::Time now) {
+    auto [it, fresh] = buckets_.try_emplace(peer);
+    Bucket& b = it->second;
+    if (fresh) {
+        b.tokens = options_.burst;
+        b.last = now;
+    }
+    const double elapsed = std::chrono::duration<double>(now - b.last).count();
+    b.tokens = std::min(options_.burst, b.tokens + elapsed * options_.requests_per_second);
+    b.last = now;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
+void ChunkServer::on_disconnect(proto::PeerId peer, proto::Time) { buckets_.erase(peer); }
+
+namespace {
+// The request id of a frame that failed to decode, if its body starts as a list with an integer.
+std::optional<uint64_t> peek_request_id(ByteView frame) {
+    if (frame.size() < 2) return std::nullopt;
+    ByteView body = frame.substr(1);
+    auto list = rlp::decode_list(body);
+    if (!list) return std::nullopt;
+    ByteView items = *list;
+    auto id = rlp::decode_uint64(items);
+    if (!id) return std::nullopt;
+    return *id;
+}
+}  // namespace
+
+void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto type = proto::frame_type(frame);
+    if (!type) {
+        disconnect(from, "unknown message type");
+        return;
+    }
+    if (*type == proto::MessageType::kGetChunks) {
+        auto request = proto::decode_get_chunks(frame);
+        if (!request) {
+            auto id = peek_request_id(frame);
+            if (!id) {
+                disconnect(from,
+                           std::string{"undecodable GetChunks: "} + std::string{proto::to_string(request.error())});
+                return;
+            }
+            proto::ChunkData out;
+            out.request_id = *id;
+            out.entries.push_back(error_entry({}, ChunkError::kInvalidRequest));
+            ++stats_.errors_sent;
+            send(from, proto::encode(out));
+            return;
+        }
+        if (!admit(from, now)) {
+            ++stats_.back_offs;
+            proto::ChunkData out;
+            out.request_id = request->request_id;
+            for (std::size_t i = 0; i < (request->is_range ? request->prefixes.size() / 2 : request->prefixes.size());
+                 ++i) {
+                out.entries.push_back(
+                    error_entry(request->prefixes[request->is_range ? 2 * i : i], ChunkError::kBackOff));
+            }
+            send(from, proto::encode(out));
+            return;
+        }
+        proto::ChunkData out = serve(*request);
+        Bytes encoded = proto::encode(out);
+        stats_.bytes_sent += encoded.size();
+        send(from, std::move(encoded));
+        // Streaming: keep sending each cut entry's continuation until it is complete.
+        if ((request->flags & proto::kFlagStream) != 0) {
+            for (const auto& e : out.entries) {
+                std::optional<Nibbles> stop = e.stop_path;
+                const std::size_t index = static_cast<std::size_t>(&e - out.entries.data());
+                const Nibbles to = request->is_range ? request->prefixes[2 * index + 1] : request->prefixes[index];
+                while (stop && !e.error) {
+                    proto::GetChunks next = *request;
+                    next.is_range = true;
+                    next.prefixes = {*stop, to};
+                    next.flags |= proto::kFlagSkipStem;
+                    proto::ChunkData more = serve(next);
+                    stop = more.entries.empty() || more.entries[0].error ? std::nullopt : more.entries[0].stop_path;
+                    Bytes enc = proto::encode(more);
+                    stats_.bytes_sent += enc.size();
+                    send(from, std::move(enc));
+                }
+            }
+        }
+        return;
+    }
+    if (*type == proto::MessageType::kGetCode) {
+        auto request = proto::decode_get_code(frame);
+        if (!request) {
+            disconnect(from, std::string{"undecodable GetCode: "} + std::string{proto::to_string(request.error())});
+            return;
+        }
+        if (!admit(from, now)) {
+            ++stats_.back_offs;
+            send(from, proto::encode(proto::CodeData{request->request_id, {}}));
+            return;
+        }
+        Bytes encoded = proto::encode(serve(*request));
+        stats_.bytes_sent += encoded.size();
+        send(from, std::move(encoded));
+        return;
+    }
+    disconnect(from, "unexpected message for a chunk server");
+}
+
+}  // namespace carousel::prefix

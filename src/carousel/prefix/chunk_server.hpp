@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// ChunkServer: the serving side of fast prefix sync (seed 003), a sans-IO core.
+//
+// It answers GetChunks from the trie nodes in a NodeStore, for any root whose nodes it has (a
+// state root in the store's window, or a storage root under one), and GetCode from a CodeStore.
+//
+// Full sub-trie mode, for a range of positions [from, to] (a plain prefix P is [P, P]):
+//  - the stem (nodes on the path from the root to `from`, unless kFlagSkipStem), then every node
+//    whose position is in the range, in pre-order; a node is sent only if its RLP is 32 bytes or
+//    longer (shorter ones travel inside their parent);
+//  - cut before the node that would take the entry past maxSize (at least one node is always
+//    sent), with stopPath = that node's position: the client continues with the range
+//    [stopPath, to] and kFlagSkipStem;
+//  - the empty prefix alone (the seed's `0x0` request) is served level by level instead, so a
+//    cut answer holds the top of the trie; its stopPath is the first node of the level it did not
+//    finish, whose length tells the client how deep the top went.
+// Leaf mode: the leaves with keys in [from·0…, to·f…] in key order, cut at maxSize with stopPath =
+// the next key, plus the proof of the range: the paths to its first key and to its last key (cut)
+// or to to·f… (whole), as trie::verify_range_proof / verify_bounded_range_proof check them.
+//
+// Errors as the seed lists them: 0x0 for a root whose nodes the server lacks (data: the root it
+// serves newest), 0x1 for a chunk whose nodes it lacks (a partially synced server), 0x2 past the
+// per-peer rate limit, 0x4 for an invalid request (maxSize 0, ranges out of order, ...). A frame
+// that does not decode gets every entry 0x4 when its request id can be read, else the peer is
+// dropped.
+
+#include <functional>
+#include <map>
+
+#include <carousel/proto/endpoint.hpp>
+#include <carousel/proto/messages.hpp>
+#include <carousel/state/code_store.hpp>
+#include <carousel/trie/node_store.hpp>
+
+#include "paths.hpp"
+
+namespace carousel::prefix {
+
+struct ServerOptions {
+    std::size_t max_response_bytes = 4 * 1024 * 1024;  // cap on maxSize, whatever a client asks
+    double requests_per_second = 200;                  // per peer, token bucket
+    double burst = 400;
+};
+
+struct ServerStats {
+    uint64_t requests{0};
+    uint64_t entries{0};
+    uint64_t nodes_sent{0};
+    uint64_t leaves_sent{0};
+    uint64_t bytes_sent{0};
+    uint64_t errors_sent{0};
+    uint64_t back_offs{0};
+};
+
+class ChunkServer final : public proto::Endpoint {
+  public:
+    // Serves the nodes in `nodes` and the code in `code` (both outlive the server). `newest_root`
+    // names the root to suggest when a client asks for one the server lacks.
+    ChunkServer(const trie::NodeStore& nodes, const state::CodeStore* code, std::function<Hash()> newest_root,
+                ServerOptions options = {});
+
+    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
+    void on_disconnect(proto::PeerId peer, proto::Time now) override;
+
+    // Answers without the network (tests, and a syncing node serving what it holds).
+    proto::ChunkData serve(const proto::GetChunks& request);
+    proto::CodeData serve(const proto::GetCode& request);
+
+    const ServerStats& stats() const noexcept { return stats_; }
+
+  private:
+    proto::ChunkEntry serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size);
+    bool admit(proto::PeerId peer, proto::Time now);
+
+    const trie::NodeStore& nodes_;
+    const state::CodeStore* code_;
+    std::function<Hash()> newest_root_;
+    ServerOptions options_;
+    ServerStats stats_;
+    struct Bucket {
+        double tokens{0};
+        proto::Time last{0};
+    };
+    std::map<proto::PeerId, Bucket> buckets_;
+};
+
+}  // namespace carousel::prefix

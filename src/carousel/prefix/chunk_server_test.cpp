@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+//
+// ChunkServer answers verified by TrieSync and the range-proof verifiers, without a network.
+#include <map>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/prefix/chunk_server.hpp>
+#include <carousel/prefix/trie_sync.hpp>
+#include <carousel/trie/hash_builder.hpp>
+#include <carousel/trie/proof.hpp>
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::prefix {
+namespace {
+
+Bytes random_bytes(std::mt19937_64& rng, std::size_t n) {
+    Bytes b(n, 0);
+    for (auto& x : b) x = static_cast<uint8_t>(rng());
+    return b;
+}
+
+struct ServedTrie {
+    trie::MemoryNodeStore nodes;
+    std::map<Bytes, Bytes> leaves;
+    Hash root{};
+
+    ServedTrie(uint64_t seed, std::size_t n) {
+        std::mt19937_64 rng{seed};
+        trie::Trie t{&nodes};
+        for (std::size_t i = 0; i < n; ++i) {
+            Bytes k = random_bytes(rng, 32), v = random_bytes(rng, 1 + rng() % 80);
+            EXPECT_TRUE(t.put(k, v));
+            leaves[k] = v;
+        }
+        root = t.root();
+    }
+};
+
+proto::GetChunks request(const Hash& root, std::vector<Nibbles> prefixes, std::size_t max_size, uint64_t flags,
+                         bool is_range = false) {
+    proto::GetChunks r;
+    r.request_id = 1;
+    r.root = root;
+    r.prefixes = std::move(prefixes);
+    r.is_range = is_range;
+    r.max_size = max_size;
+    r.flags = flags;
+    return r;
+}
+
+// A frontier-driven full-mode client: asks for frontier positions (skip stem), and continues cut
+// entries with the range [stopPath, prefix]. Returns the number of requests.
+std::size_t sync_full(ChunkServer& server, TrieSync& sync, const Hash& root, std::size_t max_size) {
+    std::size_t requests = 0;
+    // The `0x0` request first: the top of the trie.
+    auto top = server.serve(request(root, {Nibbles{}}, max_size, 0));
+    ++requests;
+    EXPECT_TRUE(sync.accept(top.entries.at(0).nodes));
+    while (!sync.complete() && requests < 100000) {
+        std::vector<Nibbles> prefixes;
+        for (const auto& [pos, hash] : sync.frontier()) {
+            prefixes.push_back(pos);
+            if (prefixes.size() == 16) break;
+        }
+        auto data = server.serve(request(root, prefixes, max_size, proto::kFlagSkipStem));
+        ++requests;
+        for (std::size_t i = 0; i < data.entries.size(); ++i) {
+            auto& e = data.entries[i];
+            EXPECT_FALSE(e.error);
+            auto r = sync.accept(e.nodes);
+            EXPECT_TRUE(r) << to_string(r.error());
+            while (e.stop_path) {  // continue the cut entry
+                auto more =
+                    server.serve(request(root, {*e.stop_path, prefixes[i]}, max_size, proto::kFlagSkipStem, true));
+                ++requests;
+                e = more.entries.at(0);
+                auto r2 = sync.accept(e.nodes);
+                EXPECT_TRUE(r2) << to_string(r2.error());
+            }
+        }
+    }
+    return requests;
+}
+
+TEST(ChunkServerFull, SyncsWholeTrieAtManyChunkSizes) {
+    ServedTrie served{1, 3000};
+    ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
+    for (std::size_t max_size : {600UL, 4096UL, 64UL * 1024, 4UL * 1024 * 1024}) {
+        trie::MemoryNodeStore client;
+        std::size_t leaves = 0;
+        TrieSync sync{client, served.root, {}, [&](ByteView, ByteView) { ++leaves; }};
+        const std::size_t requests = sync_full(server, sync, served.root, max_size);
+        ASSERT_TRUE(sync.complete()) << max_size;
+        EXPECT_EQ(leaves, served.leaves.size());
+        EXPECT_EQ(client.size(), served.nodes.size());  // every node, no more
+        // The synced store reopens as the same trie.
+        trie::Trie t{&client, served.root};
+        for (const auto& [k, v] : served.leaves) {
+            auto got = t.get(k);
+            ASSERT_TRUE(got && *got && **got == v);
+        }
+        if (max_size >= 4UL * 1024 * 1024) {
+            EXPECT_LE(requests, 2U);
+        }
+    }
+}
+
+TEST(ChunkServerFull, StemUnlessSkipped) {
+    ServedTrie served{2, 500};
+    ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
+    auto with_stem = server.serve(request(served.root, {Nibbles{3, 7}}, 1 << 20, 0));
+    auto without = server.serve(request(served.root, {Nibbles{3, 7}}, 1 << 20, proto::kFlagSkipStem));
+    ASSERT_FALSE(with_stem.entries[0].error);
+    // The stem (root, and the branch at [3]) comes first.
+    EXPECT_EQ(with_stem.entries[0].nodes.size(), without.entries[0].nodes.size() + 2);
+    EXPECT_EQ(keccak256(with_stem.entries[0].nodes[0]), served.root);
+    // A client with nothing but the root can take the chunk with its stem.
+    trie::MemoryNodeStore client;
+    TrieSync sync{client, served.root};
+    EXPECT_TRUE(sync.accept(with_stem.entries[0].nodes));
+    // ... but not the one without: its first node is referenced by nothing it holds.
+    trie::MemoryNodeStore client2;
+    TrieSync sync2{client2, served.root};
+    auto r = sync2.accept(without.entries[0].nodes);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), ChunkRejection::kUnexpectedNode);
+}
+
+TEST(ChunkServerFull, TamperedChunksAreRejectedWhole) {
+    ServedTrie served{3, 2000};
+    ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
+    auto top = server.serve(request(served.root, {Nibbles{}}, 8 * 1024, 0));
+    trie::MemoryNodeStore client;
+    TrieSync sync{client, served.root};
+    ASSERT_TRUE(sync.accept(top.entries[0].nodes));
+    const auto frontier = sync.frontier();
+    ASSERT_FALSE(frontier.empty());
+    const Nibbles pos = frontier.begin()->first;
+    auto chunk = server.serve(request(served.root, {pos}, 1 << 20, proto::kFlagSkipStem)).entries[0].nodes;
+    ASSERT_GE(chunk.size(), 2U);
+    const auto stored_before = client.size();
+    const auto accepted_before = sync.accepted_nodes();
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+        auto bad = chunk;
+        bad[i][bad[i].size() / 2] ^= 0x01;
+        EXPECT_FALSE(sync.accept(bad)) << "node " << i;
+        auto dropped = chunk;
+        dropped.erase(dropped.begin() + static_cast<std::ptrdiff_t>(i));
+        if (i == 0) {
+            EXPECT_FALSE(sync.accept(dropped));
+        }
+    }
+    auto reordered = chunk;
+    std::swap(reordered[0], reordered[1]);
+    EXPECT_FALSE(sync.accept(reordered));
+    EXPECT_EQ(client.size(), stored_before);
+    EXPECT_EQ(sync.accepted_nodes(), accepted_before);
+    EXPECT_TRUE(sync.accept(chunk));
+}
+
+TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
+    ServedTrie served{4, 3000};
+    ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
+    std::size_t total = 0;
+    for (uint8_t hi = 0; hi < 16; ++hi) {
+        const Nibbles prefix{hi};
+        PathRange range{prefix, prefix};
+        Nibbles from = prefix;
+        bool done = false;
+        while (!done) {
+            auto data = server.serve(request(served.root, {from, prefix}, 16 * 1024, proto::kFlagLeaves, true));
+            const auto& e = data.entries.at(0);
+            ASSERT_FALSE(e.error);
+            ASSERT_TRUE(e.leaf_mode);
+            std::vector<Bytes> keys, values;
+            for (std::size_t i = 0; i < e.keys.size(); ++i) {
+                keys.emplace_back(view(e.keys[i]));
+                values.push_back(e.values[i]);
+            }
+            const Bytes origin = range_min_key({from, prefix});
+            if (e.stop_path) {
+                ASSERT_TRUE(trie::verify_range_proof(served.root, origin, keys, values, e.proof));
+                from = *e.stop_path;
+            } else {
+                auto ok =
+                    trie::verify_bounded_range_proof(served.root, origin, range_max_key(range), keys, values, e.proof);
+                ASSERT_TRUE(ok) << trie::to_string(ok.error());
+                done = true;
+            }
+            total += keys.size();
+        }
+    }
+    EXPECT_EQ(total, served.leaves.size());
+}
+
+TEST(ChunkServer, Errors) {
+    ServedTrie served{5, 100};
+    ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
+    Hash unknown = served.root;
+    unknown[0] ^= 1;
+    auto r = server.serve(request(unknown, {Nibbles{1}}, 1000, 0));
+    ASSERT_TRUE(r.entries[0].error);
+    EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kUnknownRoot);
+    EXPECT_EQ(r.entries[0].error_data, Bytes{view(served.root)});
+    r = server.serve(request(served.root, {Nibbles{1}}, 0, 0));
+    EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kInvalidRequest);
+    r = server.serve(request(served.root, {Nibbles{9}, Nibbles{2}}, 1000, 0, true));  // from after to
+    EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kInvalidRequest);
+
+    // Rate limit: past the burst, back off.
+    ServerOptions tight;
+    tight.requests_per_second = 1;
+    tight.burst = 2;
+    ChunkServer limited{served.nodes, nullptr, [&] { return served.root; }, tight};
+    const Bytes frame = proto::encode(request(served.root, {Nibbles{1}}, 1000, 0));
+    int back_offs = 0;
+    for (int i = 0; i < 5; ++i) {
+        limited.on_frame(7, frame, proto::Time{0});
+        for (const auto& out : limited.take_outbox()) {
+            auto d = proto::decode_chunk_data(out.frame);
+            ASSERT_TRUE(d);
+            if (d->entries[0].error && *d->entries[0].error == proto::ChunkError::kBackOff) ++back_offs;
+        }
+    }
+    EXPECT_EQ(back_offs, 3);
+    // Garbage gets the peer dropped.
+    limited.on_frame(8, Bytes{0x10, 0xff}, proto::Time{0});
+    EXPECT_EQ(limited.take_disconnects().size(), 1U);
+}
+
+}  // namespace
+}  // namespace carousel::prefix

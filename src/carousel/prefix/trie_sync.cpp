@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "trie_sync.hpp"
+
+#include <unordered_set>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/trie/node.hpp>
+#include <carousel/trie/trie.hpp>
+
+#include "paths.hpp"
+
+namespace carousel::prefix {
+
+std::string_view to_string(ChunkRejection r) noexcept {
+    switch (r) {
+        case ChunkRejection::kUnexpectedNode:
+            return "node not referenced by any accepted node";
+        case ChunkRejection::kBadNode:
+            return "node does not decode";
+        case ChunkRejection::kBadLeaf:
+            return "leaf refused";
+    }
+    return "unknown rejection";
+}
+
+namespace {
+
+// Visits the leaves and the hashed references of a node and of the nodes embedded in it.
+// `on_leaf(key_nibbles, value)` returns false to stop; `on_ref(position, hash)`.
+template <class OnLeaf, class OnRef>
+bool walk_node(const trie::Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& on_ref) {
+    const std::size_t base = pos.size();
+    auto child = [&](ByteView ref) -> bool {
+        if (ref.size() == 32) {
+            on_ref(pos, to_hash(ref));
+            return true;
+        }
+        auto embedded = trie::decode_node(ref);
+        if (!embedded) return false;
+        return walk_node(*embedded, pos, on_leaf, on_ref);
+    };
+    bool ok = true;
+    switch (node.kind) {
+        case trie::NodeKind::kLeaf:
+            pos += node.path;
+            ok = on_leaf(ByteView{pos}, node.value);
+            break;
+        case trie::NodeKind::kExtension:
+            pos += node.path;
+            ok = pos.size() < kKeyNibbles && child(node.children[0]);
+            break;
+        case trie::NodeKind::kBranch:
+            if (!node.value.empty()) ok = false;  // secure tries have fixed-length keys: no branch values
+            for (uint8_t i = 0; i < 16 && ok; ++i) {
+                if (node.children[i].empty()) continue;
+                pos.push_back(i);
+                ok = pos.size() <= kKeyNibbles && child(node.children[i]);
+                pos.pop_back();
+            }
+            break;
+    }
+    pos.resize(base);
+    return ok;
+}
+
+}  // namespace
+
+TrieSync::TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf)
+    : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)} {
+    if (root == trie::kEmptyRoot || store_.get_node(root)) return;  // nothing to fetch
+    frontier_.emplace(Nibbles{}, root);
+    wanted_[root].push_back(Nibbles{});
+}
+
+tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes> nodes) {
+    // Phase 1: verify the whole chunk without changing anything.
+    std::vector<Hash> hashes(nodes.size());
+    {
+        std::vector<ByteView> in(nodes.begin(), nodes.end());
+        std::vector<uint8_t*> out(nodes.size());
+        for (std::size_t i = 0; i < nodes.size(); ++i) out[i] = hashes[i].data();
+        keccak256_batch(in, out);
+    }
+    std::unordered_set<Hash, trie::HashHasher> expected_here;  // referenced by earlier nodes of the chunk
+    std::vector<uint8_t> fresh(nodes.size(), 0);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Hash& h = hashes[i];
+        if (waiting_.count(h) != 0 || (wanted_.count(h) == 0 && expected_here.count(h) == 0 && store_.get_node(h))) {
+            continue;  // held already: a repeat from another server
+        }
+        if (wanted_.count(h) == 0 && expected_here.count(h) == 0)
+            return tl::unexpected{ChunkRejection::kUnexpectedNode};
+        auto node = trie::decode_node(nodes[i]);
+        if (!node) return tl::unexpected{ChunkRejection::kBadNode};
+        bool leaves_ok = true;
+        Nibbles pos;  // positions are not known for every node yet; the checks need only values
+        const bool structure_ok = walk_node(
+            *node, pos,
+            [&](ByteView, ByteView value) {
+                if (check_ && !check_(value)) leaves_ok = false;
+                return true;
+            },
+            [&](const Nibbles&, const Hash& child) { expected_here.insert(child); });
+        if (!structure_ok) return tl::unexpected{ChunkRejection::kBadNode};
+        if (!leaves_ok) return tl::unexpected{ChunkRejection::kBadLeaf};
+        fresh[i] = 1;
+    }
+
+    // Phase 2: accept in order (parents before children, so every node's positions are known).
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        ++accepted;
+        if (fresh[i] == 0) continue;
+        const Hash& h = hashes[i];
+        auto it = wanted_.find(h);
+        if (it == wanted_.end()) continue;  // its parent was a repeat held already; nothing wants it
+        const std::vector<Nibbles> positions = std::move(it->second);
+        wanted_.erase(it);
+        for (const auto& p : positions) frontier_.erase(p);
+        ++accepted_nodes_;
+        accepted_bytes_ += nodes[i].size();
+        uint32_t missing = 0;
+        for (const auto& p : positions) missing += expand(nodes[i], p, h);
+        if (missing == 0) {
+            complete_node(h, nodes[i]);
+        } else {
+            waiting_[h] = Waiting{nodes[i], missing};
+        }
+    }
+    return accepted;
+}
+
+uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& self) {
+    auto node = trie::decode_node(rlp);
+    uint32_t missing = 0;
+    if (!node) return 0;  // verified in phase 1
+    Nibbles pos = position;
+    walk_node(
+        *node, pos,
+        [&](ByteView key_nibbles, ByteView value) {
+            if (on_leaf_ && key_nibbles.size() == kKeyNibbles) on_leaf_(pack_nibbles(key_nibbles), value);
+            return true;
+        },
+        [&](const Nibbles& child_pos, const Hash& child) {
+            if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) return;  // held
+            ++missing;
+            parents_[child].push_back(self);
+            if (waiting_.count(child) != 0) return;  // the same subtree is being filled elsewhere
+            wanted_[child].push_back(child_pos);
+            frontier_.emplace(child_pos, child);
+        });
+    return missing;
+}
+
+void TrieSync::complete_node(const Hash& hash, ByteView rlp) {
+    store_.put_node(hash, rlp);
+    waiting_.erase(hash);
+    auto it = parents_.find(hash);
+    if (it == parents_.end()) return;
+    const std::vector<Hash> parents = std::move(it->second);
+    parents_.erase(it);
+    for (const Hash& p : parents) {
+        auto w = waiting_.find(p);
+        if (w == waiting_.end()) continue;
+        if (--w->second.missing == 0) {
+            const Bytes parent_rlp = std::move(w->second.rlp);
+            complete_node(p, parent_rlp);
+        }
+    }
+}
+
+}  // namespace carousel::prefix

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// TrieSync: the verifying half of a prefix-sync client for one trie (the account trie or one
+// storage trie), sans-IO.
+//
+// It knows the root hash and accepts a node only when an accepted parent references its hash (the
+// root is referenced by the caller). Accepted nodes whose subtrees are not complete yet wait in
+// memory (as go-ethereum's trie sync keeps its "membatch"); a node is written to the NodeStore only
+// once every node below it is there, so a node in the store always means a complete subtree. That
+// lets a sync that moves to a newer root skip every subtree it already holds (healing), and makes
+// a store that was cut off mid-sync still consistent.
+//
+// The frontier is the set of referenced nodes not accepted yet, by position. The sync is complete
+// exactly when the frontier is empty.
+//
+// A chunk (a sequence of node RLPs, parents before children, as ChunkServer sends them) is verified
+// whole before anything of it is accepted: one node that is not referenced by an accepted (or earlier
+// in the chunk) node, or that does not decode, rejects the chunk, and nothing of it is kept.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/core/nibbles.hpp>
+#include <carousel/trie/node_store.hpp>
+
+namespace carousel::prefix {
+
+enum class [[nodiscard]] ChunkRejection{
+    kUnexpectedNode = 1,  // a node no accepted node references (wrong, stale, or out of order)
+    kBadNode,             // a node that does not decode
+    kBadLeaf,             // a leaf the owner's check refused (e.g. an account that does not decode)
+};
+std::string_view to_string(ChunkRejection r) noexcept;
+
+class TrieSync {
+  public:
+    // Checks every leaf value of a chunk before it is accepted (e.g. that an account decodes);
+    // returning false rejects the chunk. A node that hashes right can only fail this if the state
+    // itself is malformed, so this guards the client's own decoding, not against the peer.
+    using LeafCheck = std::function<bool(ByteView value)>;
+    // Called for every leaf of an accepted node with its full key (packed) and value.
+    using LeafSink = std::function<void(ByteView key, ByteView value)>;
+
+    // Syncs the trie with root `root` into `store` (which outlives this). Nodes the store already
+    // has are complete subtrees and are not fetched again.
+    TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {});
+
+    const Hash& root() const noexcept { return root_; }
+    bool complete() const noexcept { return frontier_.empty(); }
+
+    // Positions still to fetch (each with the hash expected there), in position order.
+    const std::map<Nibbles, Hash>& frontier() const noexcept { return frontier_; }
+
+    // Verifies and accepts a chunk. Returns the number of nodes accepted (nodes already held are
+    // counted as accepted; they may come again from a second server).
+    tl::expected<std::size_t, ChunkRejection> accept(std::span<const Bytes> nodes);
+
+    // Bytes of the nodes accepted so far (stored or waiting), and their count.
+    uint64_t accepted_nodes() const noexcept { return accepted_nodes_; }
+    uint64_t accepted_bytes() const noexcept { return accepted_bytes_; }
+
+  private:
+    struct Waiting {
+        Bytes rlp;
+        uint32_t missing{0};  // children not complete yet
+    };
+
+    // Adds the references below the node `rlp` at `position` to the frontier and reports its leaves;
+    // returns how many children are missing.
+    uint32_t expand(ByteView rlp, const Nibbles& position, const Hash& self);
+    // Writes a complete node to the store and tells its waiting parents.
+    void complete_node(const Hash& hash, ByteView rlp);
+
+    trie::NodeStore& store_;
+    Hash root_;
+    LeafCheck check_;
+    LeafSink on_leaf_;
+    std::map<Nibbles, Hash> frontier_;
+    std::unordered_map<Hash, std::vector<Nibbles>, trie::HashHasher> wanted_;  // hash -> positions
+    std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> parents_;    // hash -> waiting parents
+    std::unordered_map<Hash, Waiting, trie::HashHasher> waiting_;
+    uint64_t accepted_nodes_{0};
+    uint64_t accepted_bytes_{0};
+};
+
+}  // namespace carousel::prefix
