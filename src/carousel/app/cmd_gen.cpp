@@ -147,6 +147,7 @@ nlohmann::ordered_json config_json(const state::ChainGenerator& gen) {
     j["account_hot_exponent"] = c.account_hot_exponent;
     j["contract_hot_exponent"] = c.contract_hot_exponent;
     j["slot_hot_exponent"] = c.slot_hot_exponent;
+    j["writes_per_contract"] = c.writes_per_contract;
     j["create_share"] = c.create_share;
     j["new_contract_share"] = c.new_contract_share;
     j["new_code_share"] = c.new_code_share;

@@ -256,6 +256,9 @@ tl::expected<void, std::string> check_config(const GeneratorConfig& c) {
         !share(c.new_slot_share) || !share(c.clear_share)) {
         return tl::unexpected{std::string{"shares must be in [0, 1]"}};
     }
+    if (!(c.writes_per_contract >= 1 && c.writes_per_contract <= 1000)) {
+        return tl::unexpected{std::string{"writes_per_contract must be in [1, 1000]"}};
+    }
     if (!(c.new_contract_slots >= 1 && c.new_contract_slots <= 1000)) {
         return tl::unexpected{std::string{"new_contract_slots must be in [1, 1000]"}};
     }
@@ -675,37 +678,43 @@ struct ChainGenerator::Impl {
             ++totals.created_accounts;
         }
 
-        // 3. Slot writes to contracts drawn by hotness: new slots, updates and clears.
+        // 3. Slot writes in runs: a contract drawn by hotness gets a geometric number of writes (new
+        // slots, updates and clears), each slot drawn by hotness within the contract.
         const uint64_t creation_writes = writes.size() - clears;  // deletion clears do not count
         uint64_t budget = m > creation_writes ? m - creation_writes : 0;
-        for (uint64_t attempt = 0; budget > 0 && attempt < 8 * m + 64 && !contract_hot.empty(); ++attempt) {
+        for (uint64_t visit = 0; budget > 0 && visit < 4 * m + 64 && !contract_hot.empty(); ++visit) {
             const uint32_t index = contract_hot[zipf_rank(rng, contract_hot.size(), config.contract_hot_exponent)];
             StorageRec& st = storages[accounts[index].storage];
-            const auto size = static_cast<uint32_t>(st.slots.size());
-            uint32_t j = size;
-            if (size > 0 && !rng.chance(config.new_slot_share)) {
-                j = static_cast<uint32_t>(zipf_rank(rng, size, config.slot_hot_exponent));
+            uint64_t run = 1;
+            while (run < budget && !rng.chance(1.0 / config.writes_per_contract)) ++run;
+            for (int attempt = 0; run > 0 && attempt < 16; ++attempt) {
+                const auto size = static_cast<uint32_t>(st.slots.size());
+                uint32_t j = size;
+                if (size > 0 && !rng.chance(config.new_slot_share)) {
+                    j = static_cast<uint32_t>(zipf_rank(rng, size, config.slot_hot_exponent));
+                }
+                if (written.count(uint64_t{index} << 32 | j) != 0) continue;
+                const uint32_t state = j < size ? st.slots[j] : 0;
+                const bool present = (state & 1U) != 0;
+                const uint32_t w = state >> 1;
+                Bytes before = present ? slot_value(index, j, w) : Bytes{};
+                Bytes after;
+                uint32_t next_state = (w + 1) << 1;
+                if (present && rng.chance(config.clear_share)) {
+                    --st.live;
+                } else {
+                    uint32_t w2 = w + 1;
+                    after = slot_value(index, j, w2);
+                    while (after == before) after = slot_value(index, j, ++w2);
+                    next_state = w2 << 1 | 1U;
+                    if (!present) ++st.live;
+                }
+                if (j == size) st.slots.push_back(0);
+                st.slots[j] = next_state;
+                write_slot(index, j, std::move(before), std::move(after));
+                --budget;
+                --run;
             }
-            if (written.count(uint64_t{index} << 32 | j) != 0) continue;
-            const uint32_t state = j < size ? st.slots[j] : 0;
-            const bool present = (state & 1U) != 0;
-            const uint32_t w = state >> 1;
-            Bytes before = present ? slot_value(index, j, w) : Bytes{};
-            Bytes after;
-            uint32_t next_state = (w + 1) << 1;
-            if (present && rng.chance(config.clear_share)) {
-                --st.live;
-            } else {
-                uint32_t w2 = w + 1;
-                after = slot_value(index, j, w2);
-                while (after == before) after = slot_value(index, j, ++w2);
-                next_state = w2 << 1 | 1U;
-                if (!present) ++st.live;
-            }
-            if (j == size) st.slots.push_back(0);
-            st.slots[j] = next_state;
-            write_slot(index, j, std::move(before), std::move(after));
-            --budget;
         }
 
         // 4. Balance and nonce updates of accounts drawn by hotness, up to k changed accounts.

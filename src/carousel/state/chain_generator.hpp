@@ -77,11 +77,11 @@ inline constexpr double kCodeBlobs = 1.94e6;              // go-ethereum #33254:
 inline constexpr double kCodeBytes = 12.17e9;             // (mean 6.27 KB per blob)
 inline constexpr double kAccountsPerBlock = 766;          // EIP-7928 size analysis: changed accounts per block
 inline constexpr double kSlotWritesPerBlock = 986;        // EIP-7928 size analysis: storage writes per block
-// Growth between the two geth reports above (270M accounts, 1.2B slots in early 2024; 328M and 1.416B
-// at block 23.87M in November 2025, go-ethereum #33254): about 4.6M blocks, so about 12.6 new
-// accounts and 47 new slots (net) per block.
-inline constexpr double kNewAccountsPerBlock = 12.6;
-inline constexpr double kNetNewSlotsPerBlock = 47;
+// Growth between the two geth reports above: 270M accounts and 1.2B slots around block 19.1M
+// (February 2024), 328M and 1.416B at block 23.87M (November 2025, go-ethereum #33254), about 4.8M
+// blocks apart: about 12.2 new accounts and 45 new slots (net) per block.
+inline constexpr double kNewAccountsPerBlock = 12.2;
+inline constexpr double kNetNewSlotsPerBlock = 45;
 }  // namespace mainnet
 
 // Smallest code blob the generator makes (an ERC-1167 minimal proxy is 45 bytes).
@@ -128,7 +128,11 @@ struct GeneratorConfig {
     double account_hot_exponent{0.9};
     double contract_hot_exponent{1.0};
     double slot_hot_exponent{1.0};
-    // Share of changed accounts that are created: mainnet's 12.6 new accounts per block of 766, 1.6%.
+    // Slot writes come in runs: a contract drawn by hotness gets a geometric number of writes with
+    // this mean (an ERC-20 transfer writes 2 slots of its token, a swap several of its pool and 2 of
+    // each token); an estimate. 986 writes then fall into about 400 runs over about 300 contracts.
+    double writes_per_contract{2.5};
+    // Share of changed accounts that are created: mainnet's 12.2 new accounts per block of 766, 1.6%.
     double create_share{mainnet::kNewAccountsPerBlock / mainnet::kAccountsPerBlock};
     // Share of created accounts that are contracts (the rest are EOAs); an estimate.
     double new_contract_share{0.1};
@@ -144,7 +148,7 @@ struct GeneratorConfig {
     uint32_t max_deleted_slots{16};
     // Slot writes: the share that creates a new slot, and the share of writes to a present slot that
     // zero it (a storage clear). 12% new and 7.5% clears give a net growth of about 4.6% of writes,
-    // mainnet's 47 new slots per block of 986.
+    // mainnet's 45 new slots per block of 986.
     double new_slot_share{0.12};
     double clear_share{0.075};
 };

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+
+// The chain generator and the cost of applying mainnet-shaped blocks.
+//
+//   carousel_bench --benchmark_filter=chain_
+//
+// chain_genesis/N: ChainGenerator::genesis() for N accounts at mainnet's shape (9.26% contracts,
+// 4.44 slots per account, the largest contract 10.6% of them), in memory; items are accounts, so
+// items_per_second is the generator's accounts per second.
+//
+// chain_apply_block: 50 blocks of mainnet's absolute size (766 changed accounts, 986 slot writes)
+// generated on a 1M-account state, then applied with WorldState::apply to a WorldState opened at the
+// genesis root over the generator's in-memory NodeStore (so nodes are decoded from the store on
+// first touch, as a store-backed node does). Each iteration is one block; the counters are the
+// median over the blocks: ms per block and us per changed key (accounts + slots). The `warm` run
+// applies the same blocks again after undoing them (their paths are then already decoded).
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <carousel/state/chain_generator.hpp>
+#include <carousel/state/world_state.hpp>
+
+namespace carousel::state {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+GeneratorConfig mainnet_shape(uint64_t accounts) {
+    GeneratorConfig c;
+    c.seed = 1;
+    c.accounts = accounts;
+    c.accounts_per_block = mainnet::kAccountsPerBlock;
+    c.slots_per_block = mainnet::kSlotWritesPerBlock;
+    return c;
+}
+
+void chain_genesis(benchmark::State& state) {
+    const auto n = static_cast<uint64_t>(state.range(0));
+    for (auto _ : state) {
+        ChainGenerator gen{mainnet_shape(n)};
+        auto g = gen.genesis();
+        if (!g) {
+            state.SkipWithError("genesis failed");
+            return;
+        }
+        benchmark::DoNotOptimize(g->root);
+        state.PauseTiming();
+        g = StateDiff{};
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(chain_genesis)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
+constexpr uint64_t kStateAccounts = 1'000'000;
+constexpr int kBlocks = 50;
+
+struct Fixture {
+    std::unique_ptr<ChainGenerator> gen;
+    Hash genesis_root{};
+    std::vector<StateDiff> blocks;
+};
+
+const Fixture& fixture() {
+    static const Fixture f = [] {
+        Fixture x;
+        x.gen = std::make_unique<ChainGenerator>(mainnet_shape(kStateAccounts));
+        auto g = x.gen->genesis();
+        if (!g) return x;
+        x.genesis_root = g->root;
+        for (int b = 0; b < kBlocks; ++b) {
+            auto d = x.gen->next_block();
+            if (!d) return Fixture{};
+            x.blocks.push_back(std::move(*d));
+        }
+        return x;
+    }();
+    return f;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+void chain_apply_block(benchmark::State& state) {
+    const Fixture& f = fixture();
+    if (f.blocks.size() != kBlocks) {
+        state.SkipWithError("chain generation failed");
+        return;
+    }
+    const bool warm = state.range(0) != 0;
+    WorldState ws{f.gen->node_store(), f.gen->code_store(), f.genesis_root};
+    if (warm) {
+        // Apply and undo every block once, untimed, so their paths are decoded.
+        for (const StateDiff& d : f.blocks) {
+            if (!ws.apply(d)) state.SkipWithError("warm-up apply failed");
+        }
+        for (auto it = f.blocks.rbegin(); it != f.blocks.rend(); ++it) {
+            if (!ws.apply(it->inverse())) state.SkipWithError("warm-up undo failed");
+        }
+    }
+    std::vector<double> ms;
+    std::vector<double> us_per_key;
+    std::size_t next = 0;
+    double keys = 0;
+    for (auto _ : state) {
+        const StateDiff& d = f.blocks[next++];
+        const auto t0 = Clock::now();
+        auto r = ws.apply(d);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (!r) {
+            state.SkipWithError("apply failed");
+            break;
+        }
+        state.SetIterationTime(s);
+        const auto changed = static_cast<double>(d.accounts.size() + d.slots.size());
+        keys += changed;
+        ms.push_back(s * 1e3);
+        us_per_key.push_back(s * 1e6 / changed);
+    }
+    state.counters["median_ms_per_block"] = median(ms);
+    state.counters["median_us_per_key"] = median(us_per_key);
+    state.counters["keys_per_block"] = keys / static_cast<double>(std::max<std::size_t>(ms.size(), 1));
+}
+BENCHMARK(chain_apply_block)
+    ->ArgName("warm")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(kBlocks)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace carousel::state
