@@ -92,7 +92,7 @@ TEST(ChunkServerFull, SyncsWholeTrieAtManyChunkSizes) {
     for (std::size_t max_size : {600UL, 4096UL, 64UL * 1024, 4UL * 1024 * 1024}) {
         trie::MemoryNodeStore client;
         std::size_t leaves = 0;
-        TrieSync sync{client, served.root, {}, [&](ByteView, ByteView) { ++leaves; }};
+        TrieSync sync{client, served.root, {}, [&](ByteView, ByteView, std::vector<Hash>&) { ++leaves; }};
         const std::size_t requests = sync_full(server, sync, served.root, max_size);
         ASSERT_TRUE(sync.complete()) << max_size;
         EXPECT_EQ(leaves, served.leaves.size());

@@ -139,11 +139,34 @@ uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& sel
     walk_node(
         *node, pos,
         [&](ByteView key_nibbles, ByteView value) {
-            if (on_leaf_ && key_nibbles.size() == kKeyNibbles) on_leaf_(pack_nibbles(key_nibbles), value);
+            if (on_leaf_ && key_nibbles.size() == kKeyNibbles) {
+                std::vector<Hash> deps;
+                on_leaf_(pack_nibbles(key_nibbles), value, deps);
+                for (const Hash& d : deps) {
+                    ++missing;
+                    dependents_[d].push_back(self);
+                }
+            }
             return true;
         },
         [&](const Nibbles& child_pos, const Hash& child) {
             if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) return;  // held
+            if (auto a = adopted_.find(child); a != adopted_.end()) {
+                // Verified before (by hash, under another root): accept it here and now.
+                const Bytes child_rlp = std::move(a->second);
+                adopted_.erase(a);
+                ++accepted_nodes_;
+                accepted_bytes_ += child_rlp.size();
+                const uint32_t child_missing = expand(child_rlp, child_pos, child);
+                if (child_missing == 0) {
+                    complete_node(child, child_rlp);
+                    return;
+                }
+                waiting_[child] = Waiting{child_rlp, child_missing};
+                ++missing;
+                parents_[child].push_back(self);
+                return;
+            }
             ++missing;
             parents_[child].push_back(self);
             if (waiting_.count(child) != 0) return;  // the same subtree is being filled elsewhere
@@ -151,6 +174,42 @@ uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& sel
             frontier_.emplace(child_pos, child);
         });
     return missing;
+}
+
+void TrieSync::adopt(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes) {
+    for (auto& [h, rlp] : nodes) adopted_.try_emplace(h, std::move(rlp));
+}
+
+std::unordered_map<Hash, Bytes, trie::HashHasher> TrieSync::take_waiting() {
+    std::unordered_map<Hash, Bytes, trie::HashHasher> out;
+    for (auto& [h, w] : waiting_) out.emplace(h, std::move(w.rlp));
+    waiting_.clear();
+    return out;
+}
+
+void TrieSync::dependency_complete(const Hash& dep) {
+    auto it = dependents_.find(dep);
+    if (it == dependents_.end()) return;
+    const std::vector<Hash> nodes = std::move(it->second);
+    dependents_.erase(it);
+    for (const Hash& n : nodes) {
+        auto w = waiting_.find(n);
+        if (w == waiting_.end()) continue;
+        if (--w->second.missing == 0) {
+            const Bytes rlp = std::move(w->second.rlp);
+            complete_node(n, rlp);
+        }
+    }
+}
+
+double TrieSync::remaining_fraction() const noexcept {
+    double sum = 0;
+    for (const auto& [pos, hash] : frontier_) {
+        double f = 1;
+        for (std::size_t i = 0; i < pos.size(); ++i) f /= 16;
+        sum += f;
+    }
+    return sum;
 }
 
 void TrieSync::complete_node(const Hash& hash, ByteView rlp) {

@@ -13,7 +13,7 @@
 // a store that was cut off mid-sync still consistent.
 //
 // The frontier is the set of referenced nodes not accepted yet, by position. The sync is complete
-// exactly when the frontier is empty.
+// exactly when the frontier is empty and no accepted node waits for a child or a dependency.
 //
 // A chunk (a sequence of node RLPs, parents before children, as ChunkServer sends them) is verified
 // whole before anything of it is accepted: one node that is not referenced by an accepted (or earlier
@@ -47,15 +47,22 @@ class TrieSync {
     // returning false rejects the chunk. A node that hashes right can only fail this if the state
     // itself is malformed, so this guards the client's own decoding, not against the peer.
     using LeafCheck = std::function<bool(ByteView value)>;
-    // Called for every leaf of an accepted node with its full key (packed) and value.
-    using LeafSink = std::function<void(ByteView key, ByteView value)>;
+    // Called for every leaf of an accepted node with its full key (packed) and value. It may name
+    // dependencies in `deps` (for an account: its storage root and code hash, when the client does
+    // not hold them yet): the node holding the leaf counts as complete, and is written to the store,
+    // only once dependency_complete() was called for each. So a stored account-trie node means its
+    // storage tries and code are complete too, and a sync that restarts skips all of it.
+    using LeafSink = std::function<void(ByteView key, ByteView value, std::vector<Hash>& deps)>;
 
     // Syncs the trie with root `root` into `store` (which outlives this). Nodes the store already
     // has are complete subtrees and are not fetched again.
     TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {});
 
     const Hash& root() const noexcept { return root_; }
-    bool complete() const noexcept { return frontier_.empty(); }
+    // Every node is held and every dependency complete: the root is in the store.
+    bool complete() const noexcept { return frontier_.empty() && waiting_.empty(); }
+    // Nothing is left to fetch for this trie itself (dependencies may still be pending).
+    bool fetched() const noexcept { return frontier_.empty(); }
 
     // Positions still to fetch (each with the hash expected there), in position order.
     const std::map<Nibbles, Hash>& frontier() const noexcept { return frontier_; }
@@ -63,6 +70,19 @@ class TrieSync {
     // Verifies and accepts a chunk. Returns the number of nodes accepted (nodes already held are
     // counted as accepted; they may come again from a second server).
     tl::expected<std::size_t, ChunkRejection> accept(std::span<const Bytes> nodes);
+
+    // Verified nodes from another TrieSync of the same store (a sync that moved to a newer root
+    // hands over the nodes it accepted but could not store yet): any of them the new trie references
+    // is taken from here instead of fetched. Call before accept().
+    void adopt(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes);
+    // The nodes accepted but not stored yet (their subtrees are incomplete), for adopt().
+    std::unordered_map<Hash, Bytes, trie::HashHasher> take_waiting();
+
+    // A dependency named by the LeafSink is complete.
+    void dependency_complete(const Hash& dep);
+
+    // The key space still to fetch: the sum of 16^-depth over the frontier (0 when complete).
+    double remaining_fraction() const noexcept;
 
     // Bytes of the nodes accepted so far (stored or waiting), and their count.
     uint64_t accepted_nodes() const noexcept { return accepted_nodes_; }
@@ -88,6 +108,8 @@ class TrieSync {
     std::unordered_map<Hash, std::vector<Nibbles>, trie::HashHasher> wanted_;  // hash -> positions
     std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> parents_;    // hash -> waiting parents
     std::unordered_map<Hash, Waiting, trie::HashHasher> waiting_;
+    std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> dependents_;  // dependency -> waiting nodes
+    std::unordered_map<Hash, Bytes, trie::HashHasher> adopted_;                 // verified, not yet referenced
     uint64_t accepted_nodes_{0};
     uint64_t accepted_bytes_{0};
 };

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "prefix_sync.hpp"
+
+#include <algorithm>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/core/rlp.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::prefix {
+
+struct PrefixSync::Task {
+    Hash root{};
+    std::optional<Hash> account;  // the account whose storage trie this is
+    std::unique_ptr<TrieSync> sync;
+    bool top_requested{false};
+    std::set<Nibbles> in_flight;          // frontier positions asked for
+    std::deque<PathRange> continuations;  // cut entries still to continue
+    std::set<proto::PeerId> lacking;      // peers that answered 0x1 for this trie
+};
+
+struct PrefixSync::Request {
+    proto::PeerId peer{0};
+    proto::Time sent{0};
+    bool code{false};
+    bool top{false};
+    bool is_range{false};
+    Hash root{};
+    std::vector<PathRange> ranges;
+    std::vector<Nibbles> marked;  // frontier positions marked in flight by this request
+    std::vector<Hash> code_hashes;
+};
+
+struct PrefixSync::Peer {
+    std::size_t in_flight{0};
+    proto::Time back_off_until{0};
+};
+
+namespace {
+
+bool valid_account(ByteView value) {
+    ByteView in = value;
+    auto a = state::decode_account(in);
+    return a && in.empty();
+}
+
+bool valid_slot(ByteView value) {
+    ByteView in = value;
+    auto v = rlp::decode_uint256(in);
+    return v && in.empty() && !v->empty();
+}
+
+}  // namespace
+
+PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options,
+                       TrustedRoot trusted)
+    : nodes_{nodes}, code_{code}, root_{root}, options_{options}, trusted_{std::move(trusted)} {
+    account_ = std::make_unique<Task>();
+    account_->root = root;
+    account_->sync = make_account_sync(root);
+}
+
+PrefixSync::~PrefixSync() = default;
+
+std::unique_ptr<TrieSync> PrefixSync::make_account_sync(const Hash& root) {
+    return std::make_unique<TrieSync>(
+        nodes_, root, valid_account, [this](ByteView key, ByteView value, std::vector<Hash>& deps) {
+            ByteView in = value;
+            auto a = state::decode_account(in);
+            if (!a) return;  // checked before acceptance
+            ++progress_.accounts;
+            if (a->storage_root != trie::kEmptyRoot && !nodes_.get_node(a->storage_root)) {
+                storage_task(a->storage_root, to_hash(key));
+                deps.push_back(a->storage_root);
+            }
+            if (a->code_hash != state::kEmptyCodeHash && !code_.get_code(a->code_hash)) {
+                if (code_wanted_.insert(a->code_hash).second) ++progress_.code_wanted;
+                deps.push_back(a->code_hash);
+            }
+        });
+}
+
+PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash& account_key) {
+    auto it = storage_.find(storage_root);
+    if (it != storage_.end()) return *it->second;
+    auto task = std::make_unique<Task>();
+    task->root = storage_root;
+    task->account = account_key;
+    task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot,
+                                            [this](ByteView, ByteView, std::vector<Hash>&) { ++progress_.slots; });
+    ++progress_.storage_tries;
+    return *storage_.emplace(storage_root, std::move(task)).first->second;
+}
+
+void PrefixSync::finish_storage(Task& task) {
+    const Hash root = task.root;
+    ++progress_.storage_tries_done;
+    storage_.erase(root);  // `task` is gone from here on
+    account_->sync->dependency_complete(root);
+}
+
+bool PrefixSync::done() const noexcept { return account_->sync->complete(); }
+
+SyncProgress PrefixSync::progress() const {
+    SyncProgress p = progress_;
+    p.account_fraction = 1.0 - account_->sync->remaining_fraction();
+    return p;
+}
+
+void PrefixSync::on_connect(proto::PeerId peer, proto::Time now) {
+    peers_.try_emplace(peer);
+    stats_.try_emplace(peer);
+    pump(now);
+}
+
+void PrefixSync::on_disconnect(proto::PeerId peer, proto::Time now) {
+    std::vector<uint64_t> ids;
+    for (const auto& [id, r] : requests_) {
+        if (r.peer == peer) ids.push_back(id);
+    }
+    for (uint64_t id : ids) {
+        fail_request(requests_.at(id));
+        requests_.erase(id);
+    }
+    peers_.erase(peer);
+    pump(now);
+}
+
+void PrefixSync::penalize(proto::PeerId peer, int amount) {
+    PeerStats& s = stats_[peer];
+    s.score -= amount;
+    if (s.score <= options_.drop_score && !s.dropped) {
+        s.dropped = true;
+        disconnect(peer, "standing fell to " + std::to_string(s.score));
+        std::vector<uint64_t> ids;
+        for (const auto& [id, r] : requests_) {
+            if (r.peer == peer) ids.push_back(id);
+        }
+        for (uint64_t id : ids) {
+            fail_request(requests_.at(id));
+            requests_.erase(id);
+        }
+        peers_.erase(peer);
+    }
+}
+
+void PrefixSync::fail_request(const Request& r) {
+    auto pit = peers_.find(r.peer);
+    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    if (r.code) {
+        for (const Hash& h : r.code_hashes) code_in_flight_.erase(h);
+        return;
+    }
+    Task* task = nullptr;
+    if (r.root == account_->root) {
+        task = account_.get();
+    } else if (auto it = storage_.find(r.root); it != storage_.end()) {
+        task = it->second.get();
+    }
+    if (task == nullptr) return;  // a root the sync moved away from, or a trie already complete
+    for (const auto& p : r.marked) task->in_flight.erase(p);
+    if (r.top) task->top_requested = false;
+    if (r.is_range) {
+        for (const auto& range : r.ranges) task->continuations.push_back(range);
+    }
+}
+
+std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, proto::PeerId peer) {
+    if (task.lacking.count(peer) != 0 || task.sync->fetched()) return std::nullopt;
+    Request r;
+    r.peer = peer;
+    r.root = task.root;
+    if (!task.top_requested) {
+        task.top_requested = true;
+        r.top = true;
+        r.ranges.push_back({Nibbles{}, Nibbles{}});
+        if (task.sync->frontier().count(Nibbles{}) != 0) {
+            task.in_flight.insert(Nibbles{});
+            r.marked.push_back(Nibbles{});
+        }
+        return r;
+    }
+    if (!task.continuations.empty()) {
+        r.is_range = true;
+        while (!task.continuations.empty() && r.ranges.size() < options_.prefixes_per_request / 2) {
+            r.ranges.push_back(task.continuations.front());
+            task.continuations.pop_front();
+        }
+        for (const auto& range : r.ranges) {
+            for (auto it = task.sync->frontier().lower_bound(range.from); it != task.sync->frontier().end(); ++it) {
+                if (!intersects(it->first, range)) break;
+                if (task.in_flight.insert(it->first).second) r.marked.push_back(it->first);
+            }
+        }
+        return r;
+    }
+    for (const auto& [pos, hash] : task.sync->frontier()) {
+        if (task.in_flight.count(pos) != 0) continue;
+        r.ranges.push_back({pos, pos});
+        r.marked.push_back(pos);
+        task.in_flight.insert(pos);
+        if (r.ranges.size() == options_.prefixes_per_request) break;
+    }
+    if (r.ranges.empty()) return std::nullopt;
+    return r;
+}
+
+bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
+    // Storage and code before more of the account trie: an account-trie subtree is stored (and so
+    // survives a restart) only once its accounts' storage and code are in, so finishing those first
+    // keeps completed work durable and the set of open storage tries small.
+    std::optional<Request> r;
+    for (auto& [root, task] : storage_) {
+        r = next_trie_request(*task, peer);
+        if (r) break;
+    }
+    if (!r && !code_wanted_.empty()) {
+        Request c;
+        c.peer = peer;
+        c.code = true;
+        for (const Hash& h : code_wanted_) {
+            if (code_in_flight_.count(h) != 0) continue;
+            c.code_hashes.push_back(h);
+            if (c.code_hashes.size() == options_.code_per_request) break;
+        }
+        if (!c.code_hashes.empty()) {
+            for (const Hash& h : c.code_hashes) code_in_flight_.insert(h);
+            r = std::move(c);
+        }
+    }
+    if (!r) r = next_trie_request(*account_, peer);
+    if (!r) return false;
+    r->sent = now;
+    const uint64_t id = next_request_id_++;
+    if (r->code) {
+        send(peer, proto::encode(proto::GetCode{id, r->code_hashes, options_.max_response_bytes}));
+    } else {
+        proto::GetChunks m;
+        m.request_id = id;
+        m.root = r->root;
+        if (r->root != account_->root) {
+            auto it = storage_.find(r->root);
+            if (it != storage_.end()) m.account = it->second->account;
+        }
+        m.is_range = r->is_range;
+        for (const auto& range : r->ranges) {
+            m.prefixes.push_back(range.from);
+            if (r->is_range) m.prefixes.push_back(range.to);
+        }
+        m.max_size = options_.max_response_bytes;
+        m.flags = r->top ? 0 : proto::kFlagSkipStem;
+        send(peer, proto::encode(m));
+    }
+    ++p.in_flight;
+    ++stats_[peer].requests;
+    ++progress_.requests;
+    requests_.emplace(id, std::move(*r));
+    return true;
+}
+
+void PrefixSync::pump(proto::Time now) {
+    for (auto& [peer, p] : peers_) {
+        while (p.in_flight < options_.requests_per_peer && now >= p.back_off_until) {
+            if (!issue(peer, p, now)) break;
+        }
+    }
+}
+
+void PrefixSync::move_to_root(const Hash& root) {
+    root_ = root;
+    ++progress_.root_moves;
+    auto held = account_->sync->take_waiting();  // verified nodes of the old root not stored yet
+    account_ = std::make_unique<Task>();
+    account_->root = root;
+    account_->sync = make_account_sync(root);
+    account_->sync->adopt(std::move(held));
+    // Storage tasks carry over: the tries of unchanged accounts are the same tries, and the new
+    // account trie names them as dependencies again as its nodes arrive.
+}
+
+void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data, std::size_t frame_size,
+                               proto::Time now) {
+    auto it = requests_.find(data.request_id);
+    if (it == requests_.end() || it->second.peer != from || it->second.code) {
+        penalize(from, 1);  // an answer to nothing we asked (or a streamed continuation we did not ask for)
+        return;
+    }
+    const Request r = std::move(it->second);
+    requests_.erase(it);
+    auto pit = peers_.find(from);
+    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    stats_[from].bytes_received += frame_size;
+    progress_.bytes_received += frame_size;
+
+    Task* task = nullptr;
+    const bool is_account = r.root == account_->root;
+    if (is_account) {
+        task = account_.get();
+    } else if (auto st = storage_.find(r.root); st != storage_.end()) {
+        task = st->second.get();
+    }
+    if (task == nullptr) return;  // answer for a root the sync left, or a trie completed meanwhile
+    for (const auto& p : r.marked) task->in_flight.erase(p);
+    if (r.top) task->top_requested = true;
+
+    if (data.entries.size() != r.ranges.size()) {
+        penalize(from, 2);
+        fail_request(r);
+        return;
+    }
+    int demerits = 0;
+    bool requeue_top = false;
+    for (std::size_t i = 0; i < data.entries.size(); ++i) {
+        const proto::ChunkEntry& e = data.entries[i];
+        const PathRange& range = r.ranges[i];
+        if (e.error) {
+            ++stats_[from].errors;
+            switch (*e.error) {
+                case proto::ChunkError::kUnknownRoot:
+                    if (is_account && e.error_data.size() == 32 && trusted_ && trusted_(to_hash(e.error_data)) &&
+                        to_hash(e.error_data) != root_) {
+                        move_to_root(to_hash(e.error_data));
+                        pump(now);
+                        return;
+                    }
+                    task->lacking.insert(from);
+                    break;
+                case proto::ChunkError::kNoChunk:
+                    task->lacking.insert(from);
+                    break;
+                case proto::ChunkError::kBackOff:
+                    if (pit != peers_.end()) pit->second.back_off_until = now + options_.back_off;
+                    break;
+                case proto::ChunkError::kInvalidRequest:
+                    ++demerits;
+                    break;
+            }
+            if (r.top) requeue_top = true;
+            if (r.is_range) task->continuations.push_back(range);
+            continue;
+        }
+        if (e.leaf_mode) {
+            ++demerits;  // full mode was asked for
+            continue;
+        }
+        const std::size_t before = task->sync->accepted_bytes();
+        auto accepted = task->sync->accept(e.nodes);
+        if (!accepted) {
+            ++stats_[from].rejected_chunks;
+            demerits += 2;
+            if (r.top) requeue_top = true;
+            if (r.is_range) task->continuations.push_back(range);
+            continue;
+        }
+        const std::size_t got = task->sync->accepted_bytes() - before;
+        (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += got;
+        if (e.stop_path && !r.top) {
+            // Continue where the server stopped: it must lie inside the range asked for.
+            if (pad(*e.stop_path, 0) < pad(range.from, 0) || !intersects(*e.stop_path, range)) {
+                ++demerits;
+            } else {
+                task->continuations.push_back({*e.stop_path, range.to});
+            }
+        }
+    }
+    if (requeue_top && task->sync->frontier().count(Nibbles{}) != 0) task->top_requested = false;
+    if (demerits > 0) {
+        penalize(from, demerits);
+    } else {
+        stats_[from].score = std::min(stats_[from].score + 1, 8);
+    }
+    if (!is_account && task->sync->complete()) finish_storage(*task);
+    pump(now);
+}
+
+void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now) {
+    auto it = requests_.find(data.request_id);
+    if (it == requests_.end() || it->second.peer != from || !it->second.code) {
+        penalize(from, 1);
+        return;
+    }
+    const Request r = std::move(it->second);
+    requests_.erase(it);
+    stats_[from].bytes_received += frame_size;
+    progress_.bytes_received += frame_size;
+    fail_request(r);  // releases the in-flight marks; what arrived is taken below
+    std::size_t useful = 0;
+    for (const Bytes& c : data.codes) {
+        const Hash h = keccak256(c);
+        if (code_wanted_.erase(h) == 0) continue;
+        code_.put_code(h, c);
+        progress_.bytes_code += c.size();
+        ++progress_.code_done;
+        ++useful;
+        account_->sync->dependency_complete(h);
+    }
+    if (useful == 0 && !r.code_hashes.empty()) penalize(from, 1);
+    pump(now);
+}
+
+void PrefixSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto type = proto::frame_type(frame);
+    if (!type) {
+        penalize(from, 4);
+        return;
+    }
+    if (*type == proto::MessageType::kChunkData) {
+        auto data = proto::decode_chunk_data(frame);
+        if (!data) {
+            penalize(from, 4);
+            return;
+        }
+        handle_chunks(from, *data, frame.size(), now);
+    } else if (*type == proto::MessageType::kCodeData) {
+        auto data = proto::decode_code_data(frame);
+        if (!data) {
+            penalize(from, 4);
+            return;
+        }
+        handle_code(from, *data, frame.size(), now);
+    } else {
+        penalize(from, 1);  // a client does not serve
+    }
+}
+
+std::optional<proto::Time> PrefixSync::next_deadline() const {
+    std::optional<proto::Time> next;
+    for (const auto& [id, r] : requests_) {
+        const proto::Time t = r.sent + options_.request_timeout;
+        if (!next || t < *next) next = t;
+    }
+    for (const auto& [peer, p] : peers_) {
+        if (p.back_off_until > proto::Time{0} && (!next || p.back_off_until < *next)) next = p.back_off_until;
+    }
+    return next;
+}
+
+void PrefixSync::on_timer(proto::Time now) {
+    std::vector<uint64_t> expired;
+    for (const auto& [id, r] : requests_) {
+        if (r.sent + options_.request_timeout <= now) expired.push_back(id);
+    }
+    for (uint64_t id : expired) {
+        auto it = requests_.find(id);
+        if (it == requests_.end()) continue;
+        const Request r = std::move(it->second);
+        requests_.erase(it);
+        ++stats_[r.peer].timeouts;
+        fail_request(r);
+        penalize(r.peer, 2);
+    }
+    for (auto& [peer, p] : peers_) {
+        if (p.back_off_until <= now) p.back_off_until = proto::Time{0};
+    }
+    pump(now);
+}
+
+}  // namespace carousel::prefix

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// PrefixSync: the client of fast prefix sync (seed 003), a sans-IO core, full sub-trie mode.
+//
+// It syncs one state root: the account trie, every storage trie an account names, and all code,
+// from as many peers as are connected, verifying everything on arrival (TrieSync) and writing only
+// verified data. The flow, as the seed describes it:
+//  - each trie starts with the `0x0` request (its top levels, or all of it when small);
+//  - then the frontier — the referenced nodes not held yet — is requested by position, many
+//    prefixes per request, many requests in flight, spread over the peers (giant storage tries
+//    split into sub-prefixes this way by themselves);
+//  - a cut answer continues from its stop path as the range [stopPath, prefix], at any peer;
+//  - a peer that errs, times out, or sends a chunk that does not verify loses standing and its work
+//    goes back to the pool; below a floor it is dropped;
+//  - `0x0` with a newer root that the trusted header source confirms moves the sync to that root;
+//    what is held already is never fetched again (a node in the store is a complete subtree), so
+//    the move only heals what changed.
+// An account-trie node is stored only once the storage tries and code of its accounts are
+// complete, so a sync that is killed and restarted skips every subtree it finished.
+//
+// Not built yet: leaf mode, light mode, partial serving (a ChunkServer on the same store serves
+// the complete subtrees already), and progress persisted beyond the node store.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <carousel/proto/endpoint.hpp>
+#include <carousel/proto/messages.hpp>
+#include <carousel/state/code_store.hpp>
+#include <carousel/trie/node_store.hpp>
+
+#include "paths.hpp"
+#include "trie_sync.hpp"
+
+namespace carousel::prefix {
+
+struct SyncOptions {
+    std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
+    std::size_t prefixes_per_request = 16;
+    std::size_t requests_per_peer = 4;  // in flight at once
+    std::size_t code_per_request = 64;
+    proto::Time request_timeout = std::chrono::seconds{10};
+    proto::Time back_off = std::chrono::seconds{1};
+    int drop_score = -8;  // a peer whose standing falls here is dropped
+};
+
+struct PeerStats {
+    uint64_t requests{0};
+    uint64_t bytes_received{0};
+    uint64_t rejected_chunks{0};
+    uint64_t errors{0};
+    uint64_t timeouts{0};
+    int score{0};
+    bool dropped{false};
+};
+
+struct SyncProgress {
+    double account_fraction{0};  // key space of the account trie held (exact: 1 - frontier)
+    uint64_t accounts{0};        // account leaves accepted
+    uint64_t slots{0};           // storage leaves accepted
+    uint64_t storage_tries{0};   // storage tries found
+    uint64_t storage_tries_done{0};
+    uint64_t code_wanted{0};
+    uint64_t code_done{0};
+    uint64_t requests{0};
+    uint64_t bytes_account_nodes{0};
+    uint64_t bytes_storage_nodes{0};
+    uint64_t bytes_code{0};
+    uint64_t bytes_received{0};  // whole frames
+    uint64_t root_moves{0};
+};
+
+class PrefixSync final : public proto::Endpoint {
+  public:
+    // Whether a state root comes from the trusted header source (a recent block's root).
+    using TrustedRoot = std::function<bool(const Hash&)>;
+
+    PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options = {},
+               TrustedRoot trusted = {});
+    ~PrefixSync() override;
+
+    void on_connect(proto::PeerId peer, proto::Time now) override;
+    void on_disconnect(proto::PeerId peer, proto::Time now) override;
+    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
+    std::optional<proto::Time> next_deadline() const override;
+    void on_timer(proto::Time now) override;
+
+    // The whole state (accounts, storage, code) at root() is in the stores.
+    bool done() const noexcept;
+    const Hash& root() const noexcept { return root_; }
+    SyncProgress progress() const;
+    const std::map<proto::PeerId, PeerStats>& peers() const noexcept { return stats_; }
+
+  private:
+    struct Task;
+    struct Request;
+    struct Peer;
+
+    void pump(proto::Time now);
+    bool issue(proto::PeerId peer, Peer& p, proto::Time now);
+    std::optional<Request> next_trie_request(Task& task, proto::PeerId peer);
+    void handle_chunks(proto::PeerId from, const proto::ChunkData& data, std::size_t frame_size, proto::Time now);
+    void handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now);
+    void fail_request(const Request& r);
+    void penalize(proto::PeerId peer, int amount);
+    void move_to_root(const Hash& root);
+    Task& storage_task(const Hash& storage_root, const Hash& account_key);
+    void finish_storage(Task& task);
+    std::unique_ptr<TrieSync> make_account_sync(const Hash& root);
+
+    trie::NodeStore& nodes_;
+    state::CodeStore& code_;
+    Hash root_;
+    SyncOptions options_;
+    TrustedRoot trusted_;
+    std::unique_ptr<Task> account_;
+    std::map<Hash, std::unique_ptr<Task>> storage_;  // by storage root, while incomplete
+    std::set<Hash> code_wanted_;
+    std::set<Hash> code_in_flight_;
+    std::map<uint64_t, Request> requests_;
+    std::map<proto::PeerId, Peer> peers_;
+    std::map<proto::PeerId, PeerStats> stats_;
+    uint64_t next_request_id_{1};
+    SyncProgress progress_;
+};
+
+}  // namespace carousel::prefix
