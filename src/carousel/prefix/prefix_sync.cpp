@@ -13,8 +13,9 @@ namespace carousel::prefix {
 
 struct PrefixSync::Task {
     Hash root{};
-    std::optional<Hash> account;  // the account whose storage trie this is
-    std::unique_ptr<TrieSync> sync;
+    std::optional<Hash> account;       // the account whose storage trie this is
+    std::unique_ptr<TrieSync> sync;    // full mode
+    std::unique_ptr<LeafSync> leaves;  // leaf mode
     bool top_requested{false};
     std::set<Nibbles> in_flight;          // frontier positions asked for
     std::deque<PathRange> continuations;  // cut entries still to continue
@@ -57,29 +58,43 @@ bool valid_slot(ByteView value) {
 PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options,
                        TrustedRoot trusted)
     : nodes_{nodes}, code_{code}, root_{root}, options_{options}, trusted_{std::move(trusted)} {
-    account_ = std::make_unique<Task>();
-    account_->root = root;
-    account_->sync = make_account_sync(root);
+    make_account_task(root);
 }
 
 PrefixSync::~PrefixSync() = default;
 
-std::unique_ptr<TrieSync> PrefixSync::make_account_sync(const Hash& root) {
-    return std::make_unique<TrieSync>(
-        nodes_, root, valid_account, [this](ByteView key, ByteView value, std::vector<Hash>& deps) {
-            ByteView in = value;
-            auto a = state::decode_account(in);
-            if (!a) return;  // checked before acceptance
-            ++progress_.accounts;
-            if (a->storage_root != trie::kEmptyRoot && !nodes_.get_node(a->storage_root)) {
-                storage_task(a->storage_root, to_hash(key));
-                deps.push_back(a->storage_root);
-            }
-            if (a->code_hash != state::kEmptyCodeHash && !code_.get_code(a->code_hash)) {
-                if (code_wanted_.insert(a->code_hash).second) ++progress_.code_wanted;
-                deps.push_back(a->code_hash);
-            }
-        });
+bool PrefixSync::task_fetched(const Task& task) { return task.leaves ? task.leaves->fetched() : task.sync->fetched(); }
+
+bool PrefixSync::task_complete(const Task& task) {
+    return task.leaves ? task.leaves->complete() : task.sync->complete();
+}
+
+void PrefixSync::make_account_task(const Hash& root) {
+    account_ = std::make_unique<Task>();
+    account_->root = root;
+    if (options_.leaf_mode) {
+        account_->leaves = std::make_unique<LeafSync>(nodes_, root, valid_account, account_leaf_sink());
+    } else {
+        account_->sync = std::make_unique<TrieSync>(nodes_, root, valid_account, account_leaf_sink());
+    }
+}
+
+// Every account names its storage trie and code as dependencies until the client holds them.
+TrieSync::LeafSink PrefixSync::account_leaf_sink() {
+    return [this](ByteView key, ByteView value, std::vector<Hash>& deps) {
+        ByteView in = value;
+        auto a = state::decode_account(in);
+        if (!a) return;  // checked before acceptance
+        ++progress_.accounts;
+        if (a->storage_root != trie::kEmptyRoot && !nodes_.get_node(a->storage_root)) {
+            storage_task(a->storage_root, to_hash(key));
+            deps.push_back(a->storage_root);
+        }
+        if (a->code_hash != state::kEmptyCodeHash && !code_.get_code(a->code_hash)) {
+            if (code_wanted_.insert(a->code_hash).second) ++progress_.code_wanted;
+            deps.push_back(a->code_hash);
+        }
+    };
 }
 
 PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash& account_key) {
@@ -88,8 +103,12 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
     auto task = std::make_unique<Task>();
     task->root = storage_root;
     task->account = account_key;
-    task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot,
-                                            [this](ByteView, ByteView, std::vector<Hash>&) { ++progress_.slots; });
+    auto count_slot = [this](ByteView, ByteView, std::vector<Hash>&) { ++progress_.slots; };
+    if (options_.leaf_mode) {
+        task->leaves = std::make_unique<LeafSync>(nodes_, storage_root, valid_slot, count_slot, 1);
+    } else {
+        task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot);
+    }
     ++progress_.storage_tries;
     return *storage_.emplace(storage_root, std::move(task)).first->second;
 }
@@ -98,14 +117,19 @@ void PrefixSync::finish_storage(Task& task) {
     const Hash root = task.root;
     ++progress_.storage_tries_done;
     storage_.erase(root);  // `task` is gone from here on
-    account_->sync->dependency_complete(root);
+    if (account_->leaves) {
+        account_->leaves->dependency_complete(root);
+    } else {
+        account_->sync->dependency_complete(root);
+    }
 }
 
-bool PrefixSync::done() const noexcept { return account_->sync->complete(); }
+bool PrefixSync::done() const noexcept { return task_complete(*account_); }
 
 SyncProgress PrefixSync::progress() const {
     SyncProgress p = progress_;
-    p.account_fraction = 1.0 - account_->sync->remaining_fraction();
+    p.account_fraction =
+        1.0 - (account_->leaves ? account_->leaves->remaining_fraction() : account_->sync->remaining_fraction());
     return p;
 }
 
@@ -160,6 +184,10 @@ void PrefixSync::fail_request(const Request& r) {
         task = it->second.get();
     }
     if (task == nullptr) return;  // a root the sync moved away from, or a trie already complete
+    if (task->leaves) {
+        for (const auto& range : r.ranges) task->leaves->return_range(range);
+        return;
+    }
     for (const auto& p : r.marked) task->in_flight.erase(p);
     if (r.top) task->top_requested = false;
     if (r.is_range) {
@@ -168,10 +196,20 @@ void PrefixSync::fail_request(const Request& r) {
 }
 
 std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, proto::PeerId peer) {
-    if (task.lacking.count(peer) != 0 || task.sync->fetched()) return std::nullopt;
+    if (task.lacking.count(peer) != 0 || task_fetched(task)) return std::nullopt;
     Request r;
     r.peer = peer;
     r.root = task.root;
+    if (task.leaves) {
+        r.is_range = true;
+        while (r.ranges.size() < options_.prefixes_per_request / 2) {
+            auto range = task.leaves->take_range();
+            if (!range) break;
+            r.ranges.push_back(std::move(*range));
+        }
+        if (r.ranges.empty()) return std::nullopt;
+        return r;
+    }
     if (!task.top_requested) {
         task.top_requested = true;
         r.top = true;
@@ -250,7 +288,7 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
             if (r->is_range) m.prefixes.push_back(range.to);
         }
         m.max_size = options_.max_response_bytes;
-        m.flags = r->top ? 0 : proto::kFlagSkipStem;
+        m.flags = options_.leaf_mode ? proto::kFlagLeaves : (r->top ? 0 : proto::kFlagSkipStem);
         send(peer, proto::encode(m));
     }
     ++p.in_flight;
@@ -272,9 +310,7 @@ void PrefixSync::move_to_root(const Hash& root) {
     root_ = root;
     ++progress_.root_moves;
     auto held = account_->sync->take_waiting();  // verified nodes of the old root not stored yet
-    account_ = std::make_unique<Task>();
-    account_->root = root;
-    account_->sync = make_account_sync(root);
+    make_account_task(root);
     account_->sync->adopt(std::move(held));
     // Storage tasks carry over: the tries of unchanged accounts are the same tries, and the new
     // account trie names them as dependencies again as its nodes arrive.
@@ -302,14 +338,17 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
         task = st->second.get();
     }
     if (task == nullptr) return;  // answer for a root the sync left, or a trie completed meanwhile
-    for (const auto& p : r.marked) task->in_flight.erase(p);
-    if (r.top) task->top_requested = true;
-
     if (data.entries.size() != r.ranges.size()) {
         penalize(from, 2);
         fail_request(r);
         return;
     }
+    if (task->leaves) {
+        handle_leaf_entries(from, r, data, *task, now);
+        return;
+    }
+    for (const auto& p : r.marked) task->in_flight.erase(p);
+    if (r.top) task->top_requested = true;
     int demerits = 0;
     bool requeue_top = false;
     for (std::size_t i = 0; i < data.entries.size(); ++i) {
@@ -319,8 +358,8 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
             ++stats_[from].errors;
             switch (*e.error) {
                 case proto::ChunkError::kUnknownRoot:
-                    if (is_account && e.error_data.size() == 32 && trusted_ && trusted_(to_hash(e.error_data)) &&
-                        to_hash(e.error_data) != root_) {
+                    if (is_account && account_->sync && e.error_data.size() == 32 && trusted_ &&
+                        trusted_(to_hash(e.error_data)) && to_hash(e.error_data) != root_) {
                         move_to_root(to_hash(e.error_data));
                         pump(now);
                         return;
@@ -371,7 +410,56 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     } else {
         stats_[from].score = std::min(stats_[from].score + 1, 8);
     }
-    if (!is_account && task->sync->complete()) finish_storage(*task);
+    if (!is_account && task_complete(*task)) finish_storage(*task);
+    pump(now);
+}
+
+void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const proto::ChunkData& data, Task& task,
+                                     proto::Time now) {
+    const bool is_account = &task == account_.get();
+    int demerits = 0;
+    for (std::size_t i = 0; i < data.entries.size(); ++i) {
+        const proto::ChunkEntry& e = data.entries[i];
+        const PathRange& range = r.ranges[i];
+        if (e.error) {
+            ++stats_[from].errors;
+            if (*e.error == proto::ChunkError::kBackOff) {
+                if (auto pit = peers_.find(from); pit != peers_.end())
+                    pit->second.back_off_until = now + options_.back_off;
+            } else if (*e.error == proto::ChunkError::kInvalidRequest) {
+                ++demerits;
+            } else {
+                task.lacking.insert(from);
+            }
+            task.leaves->return_range(range);
+            continue;
+        }
+        if (!e.leaf_mode) {
+            ++demerits;
+            task.leaves->return_range(range);
+            continue;
+        }
+        if (e.stop_path && e.keys.empty()) {
+            task.leaves->return_range(range);  // the response ran out of room before this range
+            continue;
+        }
+        auto accepted = task.leaves->accept(range, e);
+        if (!accepted) {
+            ++stats_[from].rejected_chunks;
+            demerits += 2;
+            task.leaves->return_range(range);
+            continue;
+        }
+        std::size_t bytes = 0;
+        for (const auto& v : e.values) bytes += v.size() + 32;
+        (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += bytes;
+    }
+    if (demerits > 0) {
+        penalize(from, demerits);
+    } else {
+        stats_[from].score = std::min(stats_[from].score + 1, 8);
+    }
+    if (!is_account && task.leaves->complete()) finish_storage(task);
     pump(now);
 }
 
@@ -394,7 +482,11 @@ void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, st
         progress_.bytes_code += c.size();
         ++progress_.code_done;
         ++useful;
-        account_->sync->dependency_complete(h);
+        if (account_->leaves) {
+            account_->leaves->dependency_complete(h);
+        } else {
+            account_->sync->dependency_complete(h);
+        }
     }
     if (useful == 0 && !r.code_hashes.empty()) penalize(from, 1);
     pump(now);

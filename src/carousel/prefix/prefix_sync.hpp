@@ -20,8 +20,12 @@
 // An account-trie node is stored only once the storage tries and code of its accounts are
 // complete, so a sync that is killed and restarted skips every subtree it finished.
 //
-// Not built yet: leaf mode, light mode, partial serving (a ChunkServer on the same store serves
-// the complete subtrees already), and progress persisted beyond the node store.
+// Leaf mode (SyncOptions::leaf_mode) fetches key ranges of leaves with their edge proofs instead
+// (LeafSync), storage tries likewise, and builds the tries at the end.
+//
+// Not built yet: moving to a newer root in leaf mode (a 0x0 answer marks the peer as lacking the
+// root), light mode, partial serving (a ChunkServer on the same store already serves the complete
+// subtrees), and progress persisted beyond the node store.
 
 #include <deque>
 #include <functional>
@@ -35,12 +39,14 @@
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
 
+#include "leaf_sync.hpp"
 #include "paths.hpp"
 #include "trie_sync.hpp"
 
 namespace carousel::prefix {
 
 struct SyncOptions {
+    bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
     std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
     std::size_t requests_per_peer = 4;  // in flight at once
@@ -106,13 +112,18 @@ class PrefixSync final : public proto::Endpoint {
     bool issue(proto::PeerId peer, Peer& p, proto::Time now);
     std::optional<Request> next_trie_request(Task& task, proto::PeerId peer);
     void handle_chunks(proto::PeerId from, const proto::ChunkData& data, std::size_t frame_size, proto::Time now);
+    void handle_leaf_entries(proto::PeerId from, const Request& r, const proto::ChunkData& data, Task& task,
+                             proto::Time now);
     void handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now);
     void fail_request(const Request& r);
     void penalize(proto::PeerId peer, int amount);
     void move_to_root(const Hash& root);
     Task& storage_task(const Hash& storage_root, const Hash& account_key);
     void finish_storage(Task& task);
-    std::unique_ptr<TrieSync> make_account_sync(const Hash& root);
+    void make_account_task(const Hash& root);
+    TrieSync::LeafSink account_leaf_sink();
+    static bool task_fetched(const Task& task);
+    static bool task_complete(const Task& task);
 
     trie::NodeStore& nodes_;
     state::CodeStore& code_;

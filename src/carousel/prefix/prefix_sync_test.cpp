@@ -277,5 +277,56 @@ TEST(PrefixSync, RestartSkipsWhatWasFinished) {
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
 }
 
+TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
+    SyncOptions o;
+    o.leaf_mode = true;
+    o.max_response_bytes = 16 * 1024;
+    SyncSetup s{6, 3000, 4, o};
+    s.connect_all();
+    s.driver.run([&] { return s.sync->done(); });
+    ASSERT_TRUE(s.sync->done());
+    const auto p = s.sync->progress();
+    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_EQ(p.storage_tries, p.storage_tries_done);
+    expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+    // Leaf mode sends leaves and two edge proofs per range: fewer bytes than whole sub-tries.
+    SyncOptions full = o;
+    full.leaf_mode = false;
+    SyncSetup f{6, 3000, 4, full};
+    f.connect_all();
+    f.driver.run([&] { return f.sync->done(); });
+    EXPECT_LT(p.bytes_received, f.sync->progress().bytes_received);
+}
+
+TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {
+    SyncOptions o;
+    o.leaf_mode = true;
+    o.max_response_bytes = 8 * 1024;
+    SyncSetup s{7, 2000, 3, o};
+    // Server 1 changes a value, server 2 drops the middle leaf of every range.
+    s.driver.tamper = [](proto::PeerId from, Bytes& frame) {
+        if (from != 1 && from != 2) return;
+        auto data = proto::decode_chunk_data(frame);
+        if (!data) return;
+        for (auto& e : data->entries) {
+            if (e.keys.size() < 3) continue;
+            if (from == 1) {
+                e.values[1].back() ^= 0x01;
+            } else {
+                e.keys.erase(e.keys.begin() + 1);
+                e.values.erase(e.values.begin() + 1);
+            }
+        }
+        frame = proto::encode(*data);
+    };
+    s.connect_all();
+    s.driver.run([&] { return s.sync->done(); });
+    ASSERT_TRUE(s.sync->done());
+    EXPECT_GT(s.sync->peers().at(1).rejected_chunks, 0U);
+    EXPECT_GT(s.sync->peers().at(2).rejected_chunks, 0U);
+    EXPECT_EQ(s.sync->peers().at(3).rejected_chunks, 0U);
+    expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+}
+
 }  // namespace
 }  // namespace carousel::prefix

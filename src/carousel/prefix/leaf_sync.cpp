@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "leaf_sync.hpp"
+
+#include <carousel/trie/hash_builder.hpp>
+#include <carousel/trie/proof.hpp>
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::prefix {
+namespace {
+
+// The 32-byte key after `key`, or nullopt after ff…ff.
+std::optional<Bytes> next_key(ByteView key) {
+    Bytes next{key};
+    for (std::size_t i = next.size(); i-- > 0;) {
+        if (++next[i] != 0) return next;
+    }
+    return std::nullopt;
+}
+
+double key_fraction(const Bytes& key) {
+    double f = 0;
+    double scale = 1.0 / 256;
+    for (std::size_t i = 0; i < 8; ++i, scale /= 256) f += key[i] * scale;
+    return f;
+}
+
+}  // namespace
+
+LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
+                   std::size_t initial_ranges)
+    : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)} {
+    if (root == trie::kEmptyRoot || store_.get_node(root)) {
+        built_ = true;
+        return;
+    }
+    if (initial_ranges <= 1) {
+        todo_.push_back({Nibbles{}, Nibbles{}});
+    } else {
+        for (uint8_t i = 0; i < 16; ++i) todo_.push_back({Nibbles{i}, Nibbles{i}});
+    }
+}
+
+std::optional<PathRange> LeafSync::take_range() {
+    if (todo_.empty()) return std::nullopt;
+    PathRange r = std::move(todo_.front());
+    todo_.pop_front();
+    ++out_;
+    return r;
+}
+
+void LeafSync::return_range(const PathRange& range) {
+    if (out_ > 0) --out_;
+    todo_.push_front(range);
+}
+
+tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& range, const proto::ChunkEntry& e) {
+    const Bytes origin = range_min_key(range);
+    const Bytes limit = range_max_key(range);
+    std::vector<Bytes> keys;
+    keys.reserve(e.keys.size());
+    for (const Hash& k : e.keys) keys.emplace_back(view(k));
+    const bool cut = e.stop_path.has_value();
+    if (cut && keys.empty()) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    auto ok = cut ? trie::verify_range_proof(root_, origin, keys, e.values, e.proof)
+                  : trie::verify_bounded_range_proof(root_, origin, limit, keys, e.values, e.proof);
+    if (!ok) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    if (cut && ByteView{keys.back()}.compare(limit) > 0) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    for (const Bytes& v : e.values) {
+        if (check_ && !check_(v)) return tl::unexpected{ChunkRejection::kBadLeaf};
+    }
+    // Verified: keep the leaves, continue after the last one if the server stopped.
+    if (out_ > 0) --out_;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        auto [it, fresh] = leaves_.try_emplace(keys[i], e.values[i]);
+        if (!fresh) continue;
+        std::vector<Hash> deps;
+        if (on_leaf_) on_leaf_(keys[i], e.values[i], deps);
+        for (const Hash& d : deps) ++deps_[d];
+    }
+    if (cut) {
+        if (auto next = next_key(keys.back()); next && ByteView{*next}.compare(limit) <= 0) {
+            todo_.push_back({unpack_nibbles(*next), range.to});
+        }
+    }
+    maybe_build();
+    return keys.size();
+}
+
+void LeafSync::dependency_complete(const Hash& dep) {
+    deps_.erase(dep);
+    maybe_build();
+}
+
+double LeafSync::remaining_fraction() const noexcept {
+    if (built_) return 0;
+    double sum = 0;
+    for (const auto& r : todo_) sum += key_fraction(range_max_key(r)) - key_fraction(range_min_key(r));
+    return sum;
+}
+
+void LeafSync::maybe_build() {
+    if (built_ || failed_ || !fetched() || !deps_.empty()) return;
+    // Every range verified against root_: the leaves are the trie. Write its nodes, root last.
+    std::vector<std::pair<Hash, Bytes>> nodes;
+    trie::HashBuilder hb{[&](ByteView, const Hash& h, ByteView rlp) { nodes.emplace_back(h, Bytes{rlp}); }};
+    for (const auto& [k, v] : leaves_) hb.add_leaf(k, v);
+    if (hb.root() != root_) {
+        failed_ = true;  // cannot happen when every range verified; keep the store clean
+        return;
+    }
+    std::optional<std::pair<Hash, Bytes>> root_node;
+    for (auto& n : nodes) {
+        if (n.first == root_) {
+            root_node = std::move(n);
+            continue;
+        }
+        store_.put_node(n.first, n.second);
+    }
+    if (root_node) store_.put_node(root_node->first, root_node->second);
+    leaves_.clear();
+    built_ = true;
+}
+
+}  // namespace carousel::prefix

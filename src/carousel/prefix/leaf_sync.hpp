@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// LeafSync: the verifying half of a leaf-mode prefix-sync client for one trie, sans-IO.
+//
+// Leaf mode fetches only leaves, by key range, each answer with the two edge proofs of its range
+// (DESIGN.md: this answers the seed's worry that leaf data cannot be checked on arrival). A whole
+// range is checked with verify_bounded_range_proof — exactly the trie's leaves in [from, to]; a cut
+// one with verify_range_proof — exactly the leaves in [from, last key] — and the range continues
+// from the key after the last one (not from the server's stop path, which proves nothing).
+// Nothing of an answer that does not verify is kept.
+//
+// When every range is in and every dependency (storage tries, code) is complete, the trie is
+// rebuilt from its leaves with HashBuilder and its nodes written to the store, root last; the root
+// must be the one synced (it is, if every range verified against it).
+//
+// Leaves wait in memory until then. (A state larger than memory needs them on disk; not built yet.)
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/proto/messages.hpp>
+#include <carousel/trie/node_store.hpp>
+
+#include "paths.hpp"
+#include "trie_sync.hpp"
+
+namespace carousel::prefix {
+
+class LeafSync {
+  public:
+    // As TrieSync's: the check guards decoding, the sink may name dependencies.
+    LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
+             std::size_t initial_ranges = 16);
+
+    const Hash& root() const noexcept { return root_; }
+
+    // The next range to ask for (nullopt: none left to hand out); give it back if the request fails.
+    std::optional<PathRange> take_range();
+    void return_range(const PathRange& range);
+
+    // Verifies one leaf-mode entry answering `range` and keeps its leaves. An entry cut before its
+    // first leaf proves nothing and is refused (the caller hands the range out again).
+    tl::expected<std::size_t, ChunkRejection> accept(const PathRange& range, const proto::ChunkEntry& entry);
+
+    void dependency_complete(const Hash& dep);
+
+    // Nothing left to fetch for this trie itself.
+    bool fetched() const noexcept { return todo_.empty() && out_ == 0; }
+    // Fetched, dependencies complete, and the trie built into the store.
+    bool complete() const noexcept { return built_; }
+    // The share of the key space not verified yet.
+    double remaining_fraction() const noexcept;
+    uint64_t leaves() const noexcept { return leaves_.size(); }
+
+  private:
+    void maybe_build();
+
+    trie::NodeStore& store_;
+    Hash root_;
+    TrieSync::LeafCheck check_;
+    TrieSync::LeafSink on_leaf_;
+    std::deque<PathRange> todo_;
+    std::size_t out_{0};
+    std::map<Bytes, Bytes> leaves_;
+    std::unordered_map<Hash, uint32_t, trie::HashHasher> deps_;  // dependency -> leaves waiting on it
+    bool built_{false};
+    bool failed_{false};
+};
+
+}  // namespace carousel::prefix
