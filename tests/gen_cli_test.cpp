@@ -2,8 +2,9 @@
 // Copyright 2026 The carousel Authors
 //
 // End to end: runs `carousel gen`, then reads what it wrote back with the library: every block file
-// decodes and replays on a fresh WorldState to the roots chain.json lists; the same seed writes the
-// same bytes; bad input gets one line and exit code 1.
+// decodes and replays on a fresh WorldState to the roots chain.json lists; the RocksDB StateStore in
+// DIR/db opens at the head with the last blocks' roots servable and passes verify(); the same seed
+// writes the same bytes; bad input gets one line and exit code 1.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,8 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/state/world_state.hpp>
+#include <carousel/store/rocks_kv.hpp>
+#include <carousel/store/state_store.hpp>
 
 #include "cli_runner.hpp"
 
@@ -98,6 +101,23 @@ TEST(CliGen, WritesBlocksThatReplayToTheListedRoots) {
     EXPECT_NE(r.out.find(summary.at("genesis_root").get<std::string>()), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("contracts"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("accounts/s"), std::string::npos) << r.out;
+
+    // The store: head = the final state, every block's root in the window, the full check passes.
+    std::unique_ptr<store::RocksKV> kv;
+    ASSERT_TRUE(store::RocksKV::open(dir.path() / "db", kv).ok());
+    auto db = store::StateStore::open(*kv);
+    ASSERT_TRUE(db) << db.error().to_string();
+    const store::StateStore::Head head = (*db)->head();
+    EXPECT_EQ(head.block, 6U);
+    EXPECT_EQ(head.root, ws.root());
+    EXPECT_EQ(head.accounts, summary.at("accounts"));
+    EXPECT_EQ(head.slots, summary.at("slots"));
+    for (int b = 0; b <= 6; ++b) {
+        EXPECT_EQ(to_hex_prefixed(view((*db)->root_at(static_cast<uint64_t>(b)).value_or(Hash{}))),
+                  blocks[static_cast<std::size_t>(b)].at("root"));
+    }
+    EXPECT_TRUE((*db)->verify().ok()) << (*db)->verify().to_string();
+    EXPECT_GT(summary.at("db_bytes").get<uint64_t>(), 0U);
 }
 
 TEST(CliGen, JsonSummary) {
@@ -162,16 +182,18 @@ TEST(CliGen, BadInput) {
     // An existing empty directory is fine.
     const TempDir empty{"empty"};
     fs::create_directories(empty.path());
-    const RunResult ok = run_carousel("gen --accounts 50 --blocks 2 --json --out " + empty.arg());
+    const RunResult ok = run_carousel("gen --accounts 50 --blocks 2 --json --no-db --out " + empty.arg());
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
     EXPECT_TRUE(fs::exists(empty.path() / "blocks" / block_name(2)));
+    EXPECT_FALSE(fs::exists(empty.path() / "db"));  // --no-db
+    EXPECT_EQ(nlohmann::json::parse(ok.out).at("db"), false);
 }
 
 TEST(CliGen, Usage) {
     const RunResult help = run_carousel("gen --help");
     EXPECT_EQ(help.exit_code, 0);
     for (const char* opt : {"--accounts", "--blocks", "--seed", "--out", "--accounts-per-block", "--slots-per-block",
-                            "--json", "chain.json"}) {
+                            "--json", "--no-db", "chain.json", "db/"}) {
         EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
     }
 }

@@ -2,7 +2,8 @@
 // Copyright 2026 The carousel Authors
 //
 // `carousel gen`: a synthetic chain with mainnet-shaped state (state::ChainGenerator), written as
-// one RLP StateDiff per block plus a JSON index.
+// one RLP StateDiff per block plus a JSON index, and applied block by block to a RocksDB
+// store::StateStore in DIR/db (so its head is the final state and its window the last blocks).
 //
 // Options are read as strings and checked here, so that every bad input gets one clear line and
 // exit code 1 (CLI11's own validators print usage and exit with their own codes).
@@ -23,6 +24,8 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/state/chain_generator.hpp>
+#include <carousel/store/rocks_kv.hpp>
+#include <carousel/store/state_store.hpp>
 
 #include "commands.hpp"
 #include "progress.hpp"
@@ -46,6 +49,7 @@ struct GenOptions {
     std::string accounts_per_block;
     std::string slots_per_block;
     bool json{false};
+    bool no_db{false};
 };
 
 constexpr const char* kGenFooter = R"(
@@ -58,13 +62,16 @@ Writes, into DIR (created; it must not exist or be empty):
   blocks/00000000.rlp ...   one RLP StateDiff per block (state::encode_state_diff), genesis as block 0
   chain.json                seed, config, and per block: parent root, root, changed accounts, slot
                             changes, new code blobs, bytes
+  db/                       a RocksDB StateStore with every block applied: its head is the final
+                            state (flat leaf index, trie nodes, code), its window the last 128 roots
+                            (skipped with --no-db)
 
 Per-block changes default to mainnet's 766 changed accounts and 986 slot writes per block scaled by
 N / 270M (at least 1 each); --accounts-per-block and --slots-per-block set them directly (the mean
 per block; fractions are met on average).
 
 Output: a short summary (accounts, contracts, slots, code, bytes, roots, speed), or with --json one
-object with the same fields. On bad input: one line on stderr and exit code 1.
+object with the same fields. On bad input (or a failed write): one line on stderr and exit code 1.
 
 Example:
   carousel gen --accounts 100000 --blocks 100 --seed 7 --out /tmp/chain)";
@@ -112,6 +119,16 @@ tl::expected<void, std::string> prepare_out_dir(const fs::path& dir) {
     }
     fs::remove(probe, ec);
     return {};
+}
+
+// Bytes of the regular files under `dir`.
+uint64_t directory_bytes(const fs::path& dir) {
+    uint64_t total = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it{dir, ec}, end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec)) total += it->file_size(ec);
+    }
+    return total;
 }
 
 bool write_file(const fs::path& path, ByteView data) {
@@ -206,6 +223,24 @@ int run_gen(const GenOptions& opt) {
     const fs::path dir{opt.out};
     if (auto ok = prepare_out_dir(dir); !ok) return fail(opt.out + ": " + ok.error());
 
+    // The store (declared before the generator's use of it, destroyed after: the KV outlives it).
+    std::unique_ptr<store::RocksKV> kv;
+    std::unique_ptr<store::StateStore> db;
+    if (!opt.no_db) {
+        if (auto s = store::RocksKV::open(dir / "db", kv); !s.ok()) return fail("db: " + s.to_string());
+        auto opened = store::StateStore::open(*kv);
+        if (!opened) return fail("db: " + opened.error().to_string());
+        db = std::move(*opened);
+    }
+    double db_s = 0;
+    auto store_block = [&](const state::StateDiff& d) -> store::Status {
+        if (!db) return store::Status{};
+        const auto t = Clock::now();
+        store::Status s = db->apply_block(d);
+        db_s += seconds_since(t);
+        return s;
+    };
+
     // ---- genesis ----
     state::ChainGenerator gen{config};
     nlohmann::ordered_json block_index = nlohmann::ordered_json::array();
@@ -235,22 +270,37 @@ int run_gen(const GenOptions& opt) {
     const state::GeneratorStats genesis_stats = gen.stats();
     const Hash genesis_root = genesis->root;
     if (!record(*genesis)) return fail(opt.out + ": cannot write " + block_file_name(0));
+    {
+        // StateStore imports a genesis in one call, without progress reports: say what is going on.
+        Progress db_progress{"db: genesis import", 1, !opt.json && db != nullptr};
+        if (auto s = store_block(*genesis); !s.ok()) return fail("db: genesis: " + s.to_string());
+        if (db) db_progress.finish();
+    }
     genesis = state::StateDiff{};  // free it: a large genesis is most of the memory
 
     // ---- blocks ----
     Progress block_progress{"blocks", *blocks, !opt.json && *blocks > 0};
     const auto t1 = Clock::now();
+    const double db_genesis_s = db_s;
     for (uint64_t b = 1; b <= *blocks; ++b) {
         auto d = gen.next_block();
         if (!d) return fail("block " + std::to_string(b) + " did not apply: " + std::string{to_string(d.error())});
         if (!record(*d)) return fail(opt.out + ": cannot write " + block_file_name(b));
+        if (auto s = store_block(*d); !s.ok()) return fail("db: block " + std::to_string(b) + ": " + s.to_string());
         block_progress.update(b);
     }
-    const double blocks_s = seconds_since(t1);
+    const double blocks_s = seconds_since(t1) - (db_s - db_genesis_s);  // the generator's time
     if (*blocks > 0) block_progress.finish();
     const double total_s = seconds_since(t0);
 
     // ---- index and summary ----
+    uint64_t db_bytes = 0;
+    if (db) {
+        if (db->head().root != gen.root()) return fail("db: head root differs from the generator's");
+        db.reset();
+        kv.reset();  // closes the database, so its size on disk is final
+        db_bytes = directory_bytes(dir / "db");
+    }
     const state::GeneratorStats s = gen.stats();
     nlohmann::ordered_json summary;
     summary["out"] = opt.out;
@@ -268,12 +318,15 @@ int run_gen(const GenOptions& opt) {
     summary["code_blobs"] = s.code_blobs;
     summary["code_bytes"] = s.code_bytes;
     summary["diff_bytes"] = diff_bytes;
+    summary["db"] = !opt.no_db;
+    summary["db_bytes"] = db_bytes;
     summary["changed_accounts"] = s.changed_accounts;
     summary["slot_changes"] = s.slot_changes;
     summary["created_accounts"] = s.created_accounts;
     summary["deleted_accounts"] = s.deleted_accounts;
     summary["genesis_s"] = std::round(genesis_s * 1e3) / 1e3;
     summary["blocks_s"] = std::round(blocks_s * 1e3) / 1e3;
+    summary["db_s"] = std::round(db_s * 1e3) / 1e3;
     summary["accounts_per_s"] = std::round(static_cast<double>(*accounts) / std::max(genesis_s, 1e-9));
     summary["blocks_per_s"] = *blocks == 0 ? 0.0 : std::round(static_cast<double>(*blocks) / std::max(blocks_s, 1e-9));
 
@@ -299,7 +352,8 @@ int run_gen(const GenOptions& opt) {
         "  state     %llu accounts, %llu contracts, %llu slots, %llu code blobs (%s)\n"
         "  changes   %llu accounts changed, %llu slot changes, %llu created, %llu deleted\n"
         "  diffs     %llu files, %s\n"
-        "  time      %.2f s: genesis %.2f s (%.0f accounts/s), blocks %.2f s (%.0f blocks/s)\n",
+        "  db        %s\n"
+        "  time      %.2f s: genesis %.2f s (%.0f accounts/s), blocks %.2f s (%.0f blocks/s), db %.2f s\n",
         static_cast<unsigned long long>(*accounts), static_cast<unsigned long long>(*blocks),
         static_cast<unsigned long long>(*seed), opt.out.c_str(), hex_root(genesis_root).c_str(),
         static_cast<unsigned long long>(genesis_stats.accounts),
@@ -311,8 +365,10 @@ int run_gen(const GenOptions& opt) {
         human_bytes(s.code_bytes).c_str(), static_cast<unsigned long long>(s.changed_accounts),
         static_cast<unsigned long long>(s.slot_changes), static_cast<unsigned long long>(s.created_accounts),
         static_cast<unsigned long long>(s.deleted_accounts), static_cast<unsigned long long>(*blocks + 1),
-        human_bytes(diff_bytes).c_str(), total_s, genesis_s, static_cast<double>(*accounts) / std::max(genesis_s, 1e-9),
-        blocks_s, *blocks == 0 ? 0.0 : static_cast<double>(*blocks) / std::max(blocks_s, 1e-9));
+        human_bytes(diff_bytes).c_str(),
+        opt.no_db ? "not written (--no-db)" : ((dir / "db").string() + ", " + human_bytes(db_bytes)).c_str(), total_s,
+        genesis_s, static_cast<double>(*accounts) / std::max(genesis_s, 1e-9), blocks_s,
+        *blocks == 0 ? 0.0 : static_cast<double>(*blocks) / std::max(blocks_s, 1e-9), db_s);
     return 0;
 }
 
@@ -332,6 +388,7 @@ void register_gen(CLI::App& app) {
                     "Slot writes per block (default: mainnet's 986 scaled by N / 270M)")
         ->option_text("M");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");
+    cmd->add_flag("--no-db", opt->no_db, "Do not write the RocksDB state store DIR/db");
     cmd->footer(kGenFooter);
     cmd->callback([opt] { set_exit_code(run_gen(*opt)); });
 }
