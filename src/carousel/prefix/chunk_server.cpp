@@ -196,6 +196,11 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
         return true;
     });
     if (!walked) return error_entry(range.from, ChunkError::kNoChunk);
+    if (!stop && range.from.empty() && range.to.empty()) {
+        // The whole trie: its leaves prove themselves (they must hash to the root), no proof needed.
+        stats_.leaves_sent += entry.keys.size();
+        return entry;
+    }
     std::vector<Bytes> edges{origin};
     edges.push_back(stop ? Bytes{view(entry.keys.back())} : limit);
     auto proof = t.prove(edges);

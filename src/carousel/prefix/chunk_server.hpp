@@ -19,7 +19,8 @@
 //    finish, whose length tells the client how deep the top went.
 // Leaf mode: the leaves with keys in [from·0…, to·f…] in key order, cut at maxSize with stopPath =
 // the next key, plus the proof of the range: the paths to its first key and to its last key (cut)
-// or to to·f… (whole), as trie::verify_range_proof / verify_bounded_range_proof check them.
+// or to to·f… (whole), as trie::verify_range_proof / verify_bounded_range_proof check them; a whole
+// trie sent whole (the empty prefix, not cut) needs no proof: its leaves must hash to the root.
 //
 // Errors as the seed lists them: 0x0 for a root whose nodes the server lacks (data: the root it
 // serves newest), 0x1 for a chunk whose nodes it lacks (a partially synced server), 0x2 past the
