@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// LocalNet: a deterministic, single-threaded, discrete-event driver for proto::Endpoint cores.
+//
+// Tests and benchmarks add endpoints as nodes, connect pairs of nodes with a one-way latency, give
+// each node an uplink and a downlink bandwidth, and run the simulated clock. Nothing reads a real
+// clock, spawns a thread or draws a random number: the same calls give the same run, bit for bit.
+//
+// The model and its assumptions:
+//  - Time is the simulated clock in microseconds (proto::Time), starting at 0. It only moves when an
+//    event is processed or run_until(t) reaches t.
+//  - Events are ordered by (time, sequence number); the sequence number is the order in which the
+//    events were scheduled. Equal times are never broken by anything else (no addresses, no hashes).
+//  - A node's PeerId is its id in the net, the same one every other node uses for it; ids start at 1
+//    and are never reused for another node. A pair that disconnects and connects again meets the
+//    same PeerId again (TCP, by contrast, names each connection).
+//  - Links are point to point between two nodes, symmetric, with a fixed one-way latency.
+//  - Bandwidth is a property of a node: an uplink rate for what it sends and a downlink rate for
+//    what it receives, in bytes per second (0: unlimited). A frame of n bytes occupies the sender's
+//    uplink for n / uplink and the receiver's downlink for n / downlink. Each of the two is a FIFO:
+//    a frame starts on the uplink when the frames the node sent before it are through, and starts on
+//    the receiver's downlink when its first byte arrives (uplink start + latency) or when the frames
+//    that reached that downlink before it are through, whichever is later. The frame is delivered
+//    when its last byte is through the downlink, which is never before its last byte left the uplink
+//    plus the latency (cut-through, not store-and-forward). So with both ends at B bytes/s and
+//    latency L, a lone frame of n bytes arrives at n / B + L, and k frames sent at once arrive at
+//    i * n / B + L for i = 1..k. Links share a node's uplink and downlink in FIFO order, not fairly.
+//  - Serialization times are kept in nanoseconds, each frame rounded up to a whole nanosecond; a
+//    delivery happens at its nanosecond time rounded up to a whole microsecond.
+//  - No loss, reordering or duplication unless a fault is injected. Frames on one link arrive in the
+//    order they were sent.
+//  - connect(a, b) calls a's and then b's on_connect at now() (as events, before any frame on the
+//    link can arrive). A disconnect, whoever asks for it, is abrupt: the link is cut at once, frames
+//    still in flight on it in either direction are dropped (and counted), and both ends get
+//    on_disconnect at now(), the side that asked first. Every on_connect is followed by exactly one
+//    on_disconnect if the link is ever cut. Bandwidth a dropped frame had reserved is not returned.
+//  - Frames an endpoint sends to a peer it is not connected to (unknown, never connected or already
+//    cut), empty frames and frames over kMaxFrameSize are dropped and counted; they are not sent.
+//  - After every call into an endpoint the driver drains take_outbox() (frames in order) and then
+//    take_disconnects(), and asks next_deadline(); on_timer(now) is called once now() reaches it
+//    (a deadline in the past fires at now()). The endpoint is never called re-entrantly.
+//  - An offline node keeps running (its timers fire) but has no links: going offline cuts all of its
+//    links as above, and connect() refuses it until it is back online.
+//
+// Endpoints are not owned: each must outlive the LocalNet (or at least its last run call).
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/proto/endpoint.hpp>
+
+namespace carousel::net {
+
+using proto::Endpoint;
+using proto::PeerId;
+using proto::Time;
+
+// A time later than any run will reach.
+inline constexpr Time kForever = Time::max();
+
+// What a node's links can carry. Rates are bytes per second; 0 means unlimited.
+struct NodeSettings {
+    uint64_t uplink_bytes_per_second{0};
+    uint64_t downlink_bytes_per_second{0};
+};
+
+// One link between two nodes.
+struct LinkSettings {
+    Time latency{0};  // one way, the same in both directions
+};
+
+// Frames and bytes, counted together.
+struct Traffic {
+    uint64_t frames{0};
+    uint64_t bytes{0};
+
+    void add(std::size_t frame_bytes) noexcept {
+        ++frames;
+        bytes += frame_bytes;
+    }
+    friend bool operator==(const Traffic&, const Traffic&) = default;
+};
+
+// Traffic in one direction, in total and by message type (a frame's first byte).
+struct TrafficCounters {
+    Traffic total;
+    std::map<uint8_t, Traffic> by_type;
+
+    void add(ByteView frame) {
+        total.add(frame.size());
+        if (!frame.empty()) by_type[frame[0]].add(frame.size());
+    }
+    [[nodiscard]] Traffic of_type(uint8_t type) const {
+        const auto it = by_type.find(type);
+        return it == by_type.end() ? Traffic{} : it->second;
+    }
+    friend bool operator==(const TrafficCounters&, const TrafficCounters&) = default;
+};
+
+// Counters of a node or of one direction of a link.
+//  sent:     frames that entered a link (after the frame hook, at the size it left them).
+//  received: frames delivered to the receiving endpoint.
+//  dropped:  frames that never reached an endpoint: refused at send time (no such link, invalid size,
+//            cleared by the frame hook; at the size the sender gave) or cut in flight by a disconnect
+//            (then also counted in sent).
+// For a node, sent and dropped count what it sent and received what it received.
+struct Metrics {
+    TrafficCounters sent;
+    TrafficCounters received;
+    TrafficCounters dropped;
+};
+
+// One line of the run's trace, in the order things happened.
+struct TraceEntry {
+    enum class Kind : uint8_t {
+        kConnect,     // node's on_connect(peer)
+        kDisconnect,  // node's on_disconnect(peer)
+        kFrame,       // node's on_frame(peer, ...), `bytes` long with message type `type`
+        kDrop,        // a frame from node to peer was dropped, `bytes` long
+        kTimer,       // node's on_timer
+    };
+    Time at{0};
+    Kind kind{Kind::kTimer};
+    PeerId node{0};
+    PeerId peer{0};
+    std::size_t bytes{0};
+    uint8_t type{0};
+
+    friend bool operator==(const TraceEntry&, const TraceEntry&) = default;
+};
+
+// A link that was cut, why, and by whom (0: by LocalNet itself, or by the test).
+struct DisconnectRecord {
+    Time at{0};
+    PeerId by{0};
+    PeerId a{0};
+    PeerId b{0};
+    std::string reason;
+};
+
+// Sees every frame an endpoint sends to a connected peer, before it enters the link; may change it
+// or clear it (a cleared frame is dropped). Called in send order.
+using FrameHook = std::function<void(PeerId from, PeerId to, Bytes& frame)>;
+
+// A FrameHook that calls `action` on the n-th frame (counting from 1) sent from `from` to `to`
+// and lets every other frame through.
+FrameHook on_nth_frame(PeerId from, PeerId to, uint64_t n, std::function<void(Bytes& frame)> action);
+
+class LocalNet {
+  public:
+    LocalNet() = default;
+    LocalNet(const LocalNet&) = delete;
+    LocalNet& operator=(const LocalNet&) = delete;
+
+    // Adds a node driven by `endpoint` and returns its id. Asks its next_deadline() at once.
+    PeerId add(Endpoint& endpoint, NodeSettings settings = {});
+
+    // Connects two distinct online nodes that are not connected; false (and nothing happens)
+    // otherwise. Both get on_connect at now().
+    bool connect(PeerId a, PeerId b, LinkSettings link = {});
+
+    // Cuts the link between a and b as if a had asked for it; false if they are not connected.
+    bool disconnect(PeerId a, PeerId b, std::string reason = "disconnected by the test");
+
+    // Takes a node off the network (cutting all of its links) or lets it back on.
+    void set_online(PeerId node, bool online);
+    [[nodiscard]] bool online(PeerId node) const;
+
+    // Whether a and b are connected now.
+    [[nodiscard]] bool connected(PeerId a, PeerId b) const;
+    // The nodes `node` is connected to, in increasing order.
+    [[nodiscard]] std::vector<PeerId> peers(PeerId node) const;
+
+    // Calls `fn` as node `id`'s event at `at` (now() if earlier), then drains that node as after any
+    // call into its endpoint: how a test or a scenario calls into a core (start a sync, send a
+    // request). Runs in order with the other events of that time.
+    void post(PeerId id, std::function<void()> fn, Time at = Time{0});
+
+    // Replaces the frame hook (an empty function removes it).
+    void set_frame_hook(FrameHook hook) { hook_ = std::move(hook); }
+    // Receives every trace entry as it happens (an empty function stops tracing).
+    void set_trace(std::function<void(const TraceEntry&)> trace) { trace_ = std::move(trace); }
+
+    // Processes every event due at or before `t`, then sets now() to `t` (if later).
+    void run_until(Time t);
+    // Processes events until `done()` holds (checked before the first event and after each one) or
+    // the next event is later than `limit`; true if `done()` held. On false, now() is `limit`
+    // (unless it was kForever), otherwise the time of the event after which `done()` held.
+    bool run_until(const std::function<bool()>& done, Time limit);
+    // Processes events until none is left or the next is later than `limit`; true if none is left.
+    // now() stays at the last event's time when idle.
+    bool run_until_idle(Time limit = kForever);
+    // Processes the next event if there is one; false if there is none.
+    bool step();
+
+    [[nodiscard]] Time now() const noexcept { return now_; }
+    // Events processed so far (stale timers not counted).
+    [[nodiscard]] uint64_t events_processed() const noexcept { return events_processed_; }
+
+    // Counters of a node, of the direction from -> to of a link, and of the whole net.
+    [[nodiscard]] const Metrics& metrics(PeerId node) const;
+    [[nodiscard]] Metrics link_metrics(PeerId from, PeerId to) const;
+    [[nodiscard]] const Metrics& total_metrics() const noexcept { return total_; }
+
+    // Every link that was cut, in order.
+    [[nodiscard]] const std::vector<DisconnectRecord>& disconnects() const noexcept { return disconnects_; }
+
+  private:
+    struct Node {
+        Endpoint* endpoint{nullptr};
+        NodeSettings settings;
+        bool online{true};
+        std::set<PeerId> peers;
+        uint64_t uplink_free_ns{0};    // when the frames queued on the uplink are through
+        uint64_t downlink_free_ns{0};  // when the frames queued on the downlink are through
+        std::optional<Time> timer_at;  // the deadline a pending timer event stands for
+        uint64_t timer_generation{0};  // bumped whenever that event goes stale
+        Metrics metrics;
+    };
+    struct Link {
+        LinkSettings settings;
+        bool connected{false};
+        uint64_t generation{0};  // bumped at every connect; frames of an older one are dropped
+    };
+    enum class EventKind : uint8_t { kConnect, kDisconnect, kFrame, kTimer, kCall };
+    struct Event {
+        Time at{0};
+        uint64_t seq{0};
+        EventKind kind{EventKind::kTimer};
+        PeerId node{0};          // whose endpoint is called
+        PeerId peer{0};          // the other end (the sender for frames)
+        uint64_t generation{0};  // of the link (frames) or of the node's timer (timers)
+        Bytes frame;
+        std::function<void()> call;  // kCall
+    };
+    struct EventLater {
+        bool operator()(const Event& x, const Event& y) const noexcept {
+            return x.at != y.at ? x.at > y.at : x.seq > y.seq;
+        }
+    };
+    using LinkKey = std::pair<PeerId, PeerId>;  // (smaller id, larger id)
+
+    Node& node(PeerId id);
+    const Node& node(PeerId id) const;
+    [[nodiscard]] bool valid(PeerId id) const noexcept { return id >= 1 && id <= nodes_.size(); }
+    static LinkKey key(PeerId a, PeerId b) noexcept { return a < b ? LinkKey{a, b} : LinkKey{b, a}; }
+
+    void schedule(Time at, EventKind kind, PeerId node_id, PeerId peer, uint64_t generation, Bytes frame = {});
+    void push(Event event);
+    void process(Event event);
+    void drain(PeerId id);
+    void send(PeerId from, PeerId to, Bytes frame);
+    void drop(PeerId from, PeerId to, ByteView frame);
+    void cut(PeerId by, PeerId a, PeerId b, std::string reason);
+    void update_timer(PeerId id);
+    void trace(TraceEntry::Kind kind, PeerId node, PeerId peer, ByteView frame = {});
+
+    std::vector<Node> nodes_;  // node id i at index i - 1
+    std::map<LinkKey, Link> links_;
+    std::map<LinkKey, Metrics> link_metrics_;  // keyed (from, to), one per direction
+    Metrics total_;
+    std::vector<Event> events_;  // a heap under EventLater
+    uint64_t next_seq_{0};
+    uint64_t events_processed_{0};
+    Time now_{0};
+    FrameHook hook_;
+    std::function<void(const TraceEntry&)> trace_;
+    std::vector<DisconnectRecord> disconnects_;
+};
+
+}  // namespace carousel::net
