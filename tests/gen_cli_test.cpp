@@ -44,9 +44,8 @@ class TempDir {
 };
 
 std::string block_name(int b) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%08d.rlp", b);
-    return name;
+    std::string digits = std::to_string(b);
+    return std::string(8 - digits.size(), '0') + digits + ".rlp";
 }
 
 void expect_one_line_error(const RunResult& r, const std::string& what) {

@@ -10,12 +10,13 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -138,10 +139,18 @@ bool write_file(const fs::path& path, ByteView data) {
     return !f.fail();
 }
 
+// The block number zero-padded to 8 digits (more digits past 99,999,999), then ".rlp".
 std::string block_file_name(uint64_t block) {
-    char name[32];
-    std::snprintf(name, sizeof name, "%08llu.rlp", static_cast<unsigned long long>(block));
-    return name;
+    std::string digits = std::to_string(block);
+    if (digits.size() < 8) digits.insert(0, 8 - digits.size(), '0');
+    return digits + ".rlp";
+}
+
+// `v` with `decimals` digits after the point.
+std::string fixed(double v, int decimals) {
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(decimals) << v;
+    return out.str();
 }
 
 nlohmann::ordered_json config_json(const state::ChainGenerator& gen) {
@@ -180,18 +189,11 @@ nlohmann::ordered_json config_json(const state::ChainGenerator& gen) {
 std::string hex_root(const Hash& h) { return to_hex_prefixed(view(h)); }
 
 std::string human_bytes(uint64_t b) {
-    char buf[32];
     const auto d = static_cast<double>(b);
-    if (b >= 1'000'000'000) {
-        std::snprintf(buf, sizeof buf, "%.2f GB", d / 1e9);
-    } else if (b >= 1'000'000) {
-        std::snprintf(buf, sizeof buf, "%.1f MB", d / 1e6);
-    } else if (b >= 1'000) {
-        std::snprintf(buf, sizeof buf, "%.1f kB", d / 1e3);
-    } else {
-        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
-    }
-    return buf;
+    if (b >= 1'000'000'000) return fixed(d / 1e9, 2) + " GB";
+    if (b >= 1'000'000) return fixed(d / 1e6, 1) + " MB";
+    if (b >= 1'000) return fixed(d / 1e3, 1) + " kB";
+    return std::to_string(b) + " B";
 }
 
 int fail(const std::string& message) {
@@ -345,30 +347,26 @@ int run_gen(const GenOptions& opt) {
         std::cout << summary.dump() << '\n';
         return 0;
     }
-    std::printf(
-        "carousel gen: %llu accounts, %llu blocks, seed %llu -> %s\n"
-        "  genesis   %s  (%llu accounts, %llu contracts, %llu slots; largest storage %llu, exponent %.3f)\n"
-        "  head      %s  (block %llu)\n"
-        "  state     %llu accounts, %llu contracts, %llu slots, %llu code blobs (%s)\n"
-        "  changes   %llu accounts changed, %llu slot changes, %llu created, %llu deleted\n"
-        "  diffs     %llu files, %s\n"
-        "  db        %s\n"
-        "  time      %.2f s: genesis %.2f s (%.0f accounts/s), blocks %.2f s (%.0f blocks/s), db %.2f s\n",
-        static_cast<unsigned long long>(*accounts), static_cast<unsigned long long>(*blocks),
-        static_cast<unsigned long long>(*seed), opt.out.c_str(), hex_root(genesis_root).c_str(),
-        static_cast<unsigned long long>(genesis_stats.accounts),
-        static_cast<unsigned long long>(genesis_stats.contracts), static_cast<unsigned long long>(genesis_stats.slots),
-        static_cast<unsigned long long>(genesis_stats.largest_storage), gen.storage_exponent(),
-        hex_root(gen.root()).c_str(), static_cast<unsigned long long>(*blocks),
-        static_cast<unsigned long long>(s.accounts), static_cast<unsigned long long>(s.contracts),
-        static_cast<unsigned long long>(s.slots), static_cast<unsigned long long>(s.code_blobs),
-        human_bytes(s.code_bytes).c_str(), static_cast<unsigned long long>(s.changed_accounts),
-        static_cast<unsigned long long>(s.slot_changes), static_cast<unsigned long long>(s.created_accounts),
-        static_cast<unsigned long long>(s.deleted_accounts), static_cast<unsigned long long>(*blocks + 1),
-        human_bytes(diff_bytes).c_str(),
-        opt.no_db ? "not written (--no-db)" : ((dir / "db").string() + ", " + human_bytes(db_bytes)).c_str(), total_s,
-        genesis_s, static_cast<double>(*accounts) / std::max(genesis_s, 1e-9), blocks_s,
-        *blocks == 0 ? 0.0 : static_cast<double>(*blocks) / std::max(blocks_s, 1e-9), db_s);
+    const double accounts_per_s = static_cast<double>(*accounts) / std::max(genesis_s, 1e-9);
+    const double blocks_per_s = *blocks == 0 ? 0.0 : static_cast<double>(*blocks) / std::max(blocks_s, 1e-9);
+    std::cout << "carousel gen: " << *accounts << " accounts, " << *blocks << " blocks, seed " << *seed << " -> "
+              << opt.out << "\n"
+              << "  genesis   " << hex_root(genesis_root) << "  (" << genesis_stats.accounts << " accounts, "
+              << genesis_stats.contracts << " contracts, " << genesis_stats.slots << " slots; largest storage "
+              << genesis_stats.largest_storage << ", exponent " << fixed(gen.storage_exponent(), 3) << ")\n"
+              << "  head      " << hex_root(gen.root()) << "  (block " << *blocks << ")\n"
+              << "  state     " << s.accounts << " accounts, " << s.contracts << " contracts, " << s.slots << " slots, "
+              << s.code_blobs << " code blobs (" << human_bytes(s.code_bytes) << ")\n"
+              << "  changes   " << s.changed_accounts << " accounts changed, " << s.slot_changes << " slot changes, "
+              << s.created_accounts << " created, " << s.deleted_accounts << " deleted\n"
+              << "  diffs     " << *blocks + 1 << " files, " << human_bytes(diff_bytes) << "\n"
+              << "  db        "
+              << (opt.no_db ? std::string{"not written (--no-db)"}
+                            : (dir / "db").string() + ", " + human_bytes(db_bytes))
+              << "\n"
+              << "  time      " << fixed(total_s, 2) << " s: genesis " << fixed(genesis_s, 2) << " s ("
+              << fixed(accounts_per_s, 0) << " accounts/s), blocks " << fixed(blocks_s, 2) << " s ("
+              << fixed(blocks_per_s, 0) << " blocks/s), db " << fixed(db_s, 2) << " s\n";
     return 0;
 }
 

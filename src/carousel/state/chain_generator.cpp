@@ -132,25 +132,25 @@ double det_log(double x) noexcept {
 
 double normal_quantile(double p) noexcept {
     // Peter J. Acklam's algorithm: rational approximations in the centre and the two tails.
-    static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                                   1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-    static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                   6.680131188771972e+01, -1.328068155288572e+01};
-    static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                                   -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-    static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                                   3.754408661907416e+00};
+    static constexpr double kA[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                                    1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+    static constexpr double kB[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                    6.680131188771972e+01, -1.328068155288572e+01};
+    static constexpr double kC[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                    -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+    static constexpr double kD[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                    3.754408661907416e+00};
     constexpr double kLow = 0.02425;
     auto tail = [&](double q) {
-        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        return (((((kC[0] * q + kC[1]) * q + kC[2]) * q + kC[3]) * q + kC[4]) * q + kC[5]) /
+               ((((kD[0] * q + kD[1]) * q + kD[2]) * q + kD[3]) * q + 1);
     };
     if (p < kLow) return tail(std::sqrt(-2 * det_log(p)));
     if (p > 1 - kLow) return -tail(std::sqrt(-2 * det_log(1 - p)));
     const double q = p - 0.5;
     const double r = q * q;
-    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    return (((((kA[0] * r + kA[1]) * r + kA[2]) * r + kA[3]) * r + kA[4]) * r + kA[5]) * q /
+           (((((kB[0] * r + kB[1]) * r + kB[2]) * r + kB[3]) * r + kB[4]) * r + 1);
 }
 
 uint64_t zipf_rank(Rng& rng, uint64_t n, double s) noexcept {
@@ -173,12 +173,12 @@ uint64_t zipf_rank(Rng& rng, uint64_t n, double s) noexcept {
 std::pair<std::vector<uint64_t>, double> storage_sizes(uint64_t contracts, uint64_t slots, double top_share,
                                                        uint64_t cap) {
     if (contracts == 0) return {{}, 0.0};
-    uint64_t s1 = static_cast<uint64_t>(std::floor(top_share * static_cast<double>(slots) + 0.5));
+    auto s1 = static_cast<uint64_t>(std::floor(top_share * static_cast<double>(slots) + 0.5));
     if (cap != 0 && s1 > cap) s1 = cap;
     s1 = std::max<uint64_t>(s1, 1);
     std::vector<double> log_rank(contracts);
     for (uint64_t r = 0; r < contracts; ++r) log_rank[r] = det_log(static_cast<double>(r + 1));
-    const double top = static_cast<double>(s1);
+    const auto top = static_cast<double>(s1);
     // size(r) is non-increasing in r, and once it rounds to 1 it stays 1.
     auto total = [&](double beta, std::vector<uint64_t>* out) {
         uint64_t sum = 0;
@@ -591,7 +591,7 @@ struct ChainGenerator::Impl {
         Rng rng{config.seed, block};
         const uint64_t k = probabilistic_round(rng, k_per_block);
         const uint64_t m = probabilistic_round(rng, m_per_block);
-        const double kd = static_cast<double>(k);
+        const auto kd = static_cast<double>(k);
 
         std::unordered_map<uint32_t, Touch> touched;
         std::vector<Write> writes;

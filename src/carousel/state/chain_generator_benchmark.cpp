@@ -42,7 +42,7 @@ GeneratorConfig mainnet_shape(uint64_t accounts) {
 
 void chain_genesis(benchmark::State& state) {
     const auto n = static_cast<uint64_t>(state.range(0));
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         ChainGenerator gen{mainnet_shape(n)};
         auto g = gen.genesis();
         if (!g) {
@@ -68,7 +68,7 @@ struct Fixture {
 };
 
 const Fixture& fixture() {
-    static const Fixture f = [] {
+    static const Fixture kFixture = [] {
         Fixture x;
         x.gen = std::make_unique<ChainGenerator>(mainnet_shape(kStateAccounts));
         auto g = x.gen->genesis();
@@ -81,7 +81,7 @@ const Fixture& fixture() {
         }
         return x;
     }();
-    return f;
+    return kFixture;
 }
 
 double median(std::vector<double> v) {
@@ -102,7 +102,7 @@ void chain_apply_block(benchmark::State& state) {
         for (const StateDiff& d : f.blocks) {
             if (!ws.apply(d)) state.SkipWithError("warm-up apply failed");
         }
-        for (auto it = f.blocks.rbegin(); it != f.blocks.rend(); ++it) {
+        for (auto it = f.blocks.rbegin(); it != f.blocks.rend(); ++it) {  // NOLINT(modernize-loop-convert)
             if (!ws.apply(it->inverse())) state.SkipWithError("warm-up undo failed");
         }
     }
@@ -110,7 +110,7 @@ void chain_apply_block(benchmark::State& state) {
     std::vector<double> us_per_key;
     std::size_t next = 0;
     double keys = 0;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const StateDiff& d = f.blocks[next++];
         const auto t0 = Clock::now();
         auto r = ws.apply(d);

@@ -81,10 +81,10 @@ TEST(ChainGeneratorMath, ZipfRankFollowsThePowerLaw) {
     std::vector<int> counts(kN);
     for (int i = 0; i < kDraws; ++i) ++counts[zipf_rank(r, kN, 1.0)];
     // P(rank r) = log((r + 2) / (r + 1)) / log(n + 1) for s = 1.
-    for (uint64_t rank : {0U, 1U, 9U, 99U}) {
-        const double p = std::log((rank + 2.0) / (rank + 1.0)) / std::log(kN + 1.0);
+    for (const double rank : {0.0, 1.0, 9.0, 99.0}) {
+        const double p = std::log((rank + 2) / (rank + 1)) / std::log(static_cast<double>(kN) + 1);
         const double sd = std::sqrt(kDraws * p * (1 - p));
-        EXPECT_NEAR(counts[rank], kDraws * p, 5 * sd) << rank;
+        EXPECT_NEAR(counts[static_cast<std::size_t>(rank)], kDraws * p, 5 * sd) << rank;
     }
     // s = 0 is uniform; s = 2 concentrates on the first ranks (P(0) = (1 - 1/2) / (1 - 1/(n+1))).
     std::vector<int> uniform(10);
@@ -296,7 +296,7 @@ TEST(ChainGenerator, ReplaysOnAFreshWorldStateAndRoundTrips) {
     }
     EXPECT_EQ(ws.root(), chain.head);
     // And back: every block's inverse restores its parent's root, down to the empty trie.
-    for (auto it = chain.blocks.rbegin(); it != chain.blocks.rend(); ++it) {
+    for (auto it = chain.blocks.rbegin(); it != chain.blocks.rend(); ++it) {  // NOLINT(modernize-loop-convert)
         auto r = ws.apply(it->inverse());
         ASSERT_TRUE(r) << "block " << it->block << ": " << to_string(r.error());
     }
@@ -384,6 +384,7 @@ TEST(ChainGenerator, StatisticsOfALargerRunMatchTheConfig) {
     std::map<Hash, uint64_t> per_account;
     for (const auto& sc : g->slots) ++per_account[sc.account_key];
     std::vector<uint64_t> sizes;
+    sizes.reserve(per_account.size());
     for (const auto& [k, v] : per_account) sizes.push_back(v);
     std::sort(sizes.begin(), sizes.end());
     EXPECT_LE(sizes[sizes.size() / 2], 16U);
