@@ -31,10 +31,12 @@ TEST(CliBenchTrie, RejectsBadCounts) {
     EXPECT_NE(run_carousel("bench trie --accounts lots").exit_code, 0);
 }
 
-TEST(CliDemo, ShowsMainnetGenesisAndSyntheticRoots) {
-    const RunResult r = run_carousel("demo --accounts 20000 --json");
+TEST(CliDemo, ShowsRootsAndAVerifiedPrefixSync) {
+    const RunResult r = run_carousel("demo --accounts 20000 --sync-accounts 2000 --json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["prefix_sync"]["verified"], true);
+    EXPECT_EQ(j["prefix_sync"]["accounts"], 2000);
     EXPECT_EQ(j["mainnet_genesis"]["root"], "0xd7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544");
     EXPECT_EQ(j["mainnet_genesis"]["matches"], true);
     EXPECT_EQ(j["synthetic"]["root"], kSynthetic20kRoot);
