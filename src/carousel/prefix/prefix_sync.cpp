@@ -312,6 +312,8 @@ void PrefixSync::move_to_root(const Hash& root) {
     auto held = account_->sync->take_waiting();  // verified nodes of the old root not stored yet
     make_account_task(root);
     account_->sync->adopt(std::move(held));
+    // Peers that lacked a storage trie under the old root may well serve it under the new one.
+    for (auto& [r, task] : storage_) task->lacking.clear();
     // Storage tasks carry over: the tries of unchanged accounts are the same tries, and the new
     // account trie names them as dependencies again as its nodes arrive.
 }
@@ -526,6 +528,7 @@ std::optional<proto::Time> PrefixSync::next_deadline() const {
     for (const auto& [peer, p] : peers_) {
         if (p.back_off_until > proto::Time{0} && (!next || p.back_off_until < *next)) next = p.back_off_until;
     }
+    if (!done() && (!next || lacking_reset_at_ < *next)) next = lacking_reset_at_;
     return next;
 }
 
@@ -545,6 +548,12 @@ void PrefixSync::on_timer(proto::Time now) {
     }
     for (auto& [peer, p] : peers_) {
         if (p.back_off_until <= now) p.back_off_until = proto::Time{0};
+    }
+    // A peer that lacked a trie may have caught up (a partially synced server): ask again now and then.
+    if (now >= lacking_reset_at_) {
+        account_->lacking.clear();
+        for (auto& [r, task] : storage_) task->lacking.clear();
+        lacking_reset_at_ = now + options_.request_timeout;
     }
     pump(now);
 }

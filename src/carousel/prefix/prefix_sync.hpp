@@ -138,6 +138,7 @@ class PrefixSync final : public proto::Endpoint {
     std::map<proto::PeerId, Peer> peers_;
     std::map<proto::PeerId, PeerStats> stats_;
     uint64_t next_request_id_{1};
+    proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
     SyncProgress progress_;
 };
 

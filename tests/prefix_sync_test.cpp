@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 //
-// PrefixSync against ChunkServers serving a generated state (with storage and code), through a
-// minimal in-test driver that delivers frames in order (net::LocalNet is the full driver).
+// PrefixSync against ChunkServers serving a generated state (with storage and code), on LocalNet
+// (deterministic; 20 ms links, bandwidth limits), with servers that lie, stall, or lose the root.
 #include <deque>
 #include <map>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include <carousel/net/local_net.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
@@ -37,58 +38,6 @@ struct Chain {
         for (int b = 0; b < blocks; ++b) {
             EXPECT_TRUE(gen->next_block());
             roots.push_back(gen->root());
-        }
-    }
-};
-
-// Delivers frames between endpoints in FIFO order; a hook may rewrite frames a server sends.
-struct Driver {
-    std::map<proto::PeerId, proto::Endpoint*> endpoints;
-    std::deque<std::tuple<proto::PeerId, proto::PeerId, Bytes>> queue;  // from, to, frame
-    std::function<void(proto::PeerId from, Bytes& frame)> tamper;
-    proto::Time now{0};
-    std::set<std::pair<proto::PeerId, proto::PeerId>> cut;
-
-    void drain(proto::PeerId id) {
-        for (auto& out : endpoints[id]->take_outbox()) queue.emplace_back(id, out.to, std::move(out.frame));
-        for (const auto& d : endpoints[id]->take_disconnects()) {
-            cut.insert({id, d.peer});
-            cut.insert({d.peer, id});
-            endpoints[d.peer]->on_disconnect(id, now);
-            drain(d.peer);
-        }
-    }
-    void connect(proto::PeerId a, proto::PeerId b) {
-        endpoints[a]->on_connect(b, now);
-        endpoints[b]->on_connect(a, now);
-        drain(a);
-        drain(b);
-    }
-    // Runs until nothing moves; then fires timers (a lost request times out) and goes on.
-    void run(const std::function<bool()>& done, int max_steps = 2'000'000) {
-        for (int step = 0; step < max_steps && !done(); ++step) {
-            if (queue.empty()) {
-                std::optional<proto::Time> next;
-                for (auto& [id, e] : endpoints) {
-                    auto d = e->next_deadline();
-                    if (d && (!next || *d < *next)) next = d;
-                }
-                if (!next) return;
-                now = std::max(now, *next);
-                for (auto& [id, e] : endpoints) {
-                    e->on_timer(now);
-                    drain(id);
-                }
-                continue;
-            }
-            auto [from, to, frame] = std::move(queue.front());
-            queue.pop_front();
-            now += std::chrono::microseconds{100};
-            if (cut.count({from, to}) != 0) continue;
-            if (tamper) tamper(from, frame);
-            if (frame.empty()) continue;
-            endpoints[to]->on_frame(from, frame, now);
-            drain(to);
         }
     }
 };
@@ -122,30 +71,51 @@ struct SyncSetup {
     trie::MemoryNodeStore client_nodes;
     state::MemoryCodeStore client_code;
     std::unique_ptr<PrefixSync> sync;
-    Driver driver;
+    std::vector<std::unique_ptr<PrefixSync>> retired;  // LocalNet keeps every endpoint it was given
+    net::LocalNet network;
+    net::PeerId client_id{0};
+    std::vector<net::PeerId> server_ids;
+    SyncOptions options;
 
-    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, SyncOptions options = {}, int blocks = 0)
-        : chain{seed, accounts, blocks} {
+    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, SyncOptions o = {}, int blocks = 0)
+        : chain{seed, accounts, blocks}, options{o} {
         const Hash head = chain.roots.back();
         for (int i = 0; i < servers_count; ++i) {
             servers.push_back(std::make_unique<ChunkServer>(chain.nodes, &chain.code, [head] { return head; }));
+            server_ids.push_back(network.add(*servers.back(), {25'000'000, 0}));
         }
-        sync = std::make_unique<PrefixSync>(client_nodes, client_code, head, options, [this](const Hash& r) {
-            return std::find(chain.roots.begin(), chain.roots.end(), r) != chain.roots.end();
-        });
-        driver.endpoints[0] = sync.get();
-        for (int i = 0; i < servers_count; ++i)
-            driver.endpoints[static_cast<proto::PeerId>(i + 1)] = servers[static_cast<std::size_t>(i)].get();
+        start_client(head);
+    }
+    bool trusted(const Hash& r) const {
+        return std::find(chain.roots.begin(), chain.roots.end(), r) != chain.roots.end();
+    }
+    // A client (a new one each call, as after a restart) on the client stores, syncing `root`.
+    void start_client(const Hash& root) {
+        if (client_id != 0) {
+            network.set_online(client_id, false);
+            retired.push_back(std::move(sync));
+        }
+        sync = std::make_unique<PrefixSync>(client_nodes, client_code, root, options,
+                                            [this](const Hash& r) { return trusted(r); });
+        client_id = network.add(*sync, {0, 100'000'000});
     }
     void connect_all() {
-        for (std::size_t i = 0; i < servers.size(); ++i) driver.connect(0, i + 1);
+        for (net::PeerId id : server_ids) network.connect(client_id, id, {std::chrono::milliseconds{20}});
     }
+    bool run(const std::function<bool()>& until) {
+        return network.run_until(until, network.now() + std::chrono::minutes{30});
+    }
+    bool run_to_done() {
+        return run([this] { return sync->done(); });
+    }
+    // The PeerId the client knows server i (0-based) by.
+    net::PeerId server(int i) const { return server_ids[static_cast<std::size_t>(i)]; }
 };
 
 TEST(PrefixSync, FullSyncFromOneServer) {
     SyncSetup s{1, 3000, 1};
     s.connect_all();
-    s.driver.run([&] { return s.sync->done(); });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
     EXPECT_DOUBLE_EQ(p.account_fraction, 1.0);
@@ -160,7 +130,7 @@ TEST(PrefixSync, FullSyncFromEightServersWithSmallChunks) {
     o.max_response_bytes = 4096;
     SyncSetup s{2, 3000, 8, o};
     s.connect_all();
-    s.driver.run([&] { return s.sync->done(); });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     std::size_t busy = 0;
     for (const auto& [peer, st] : s.sync->peers()) busy += st.requests > 0 ? 1 : 0;
@@ -174,7 +144,7 @@ TEST(PrefixSync, LyingServersAreDetectedAndDropped) {
     SyncSetup s{3, 2000, 4, o};
     // Server 1 flips a byte in every node it sends; server 2 truncates chunks to their first node
     // and claims they are complete; server 3 answers nothing.
-    s.driver.tamper = [](proto::PeerId from, Bytes& frame) {
+    s.network.set_frame_hook([](net::PeerId from, net::PeerId, Bytes& frame) {
         if (from == 3) {
             frame.clear();
             return;
@@ -191,9 +161,9 @@ TEST(PrefixSync, LyingServersAreDetectedAndDropped) {
             }
         }
         frame = proto::encode(*data);
-    };
+    });
     s.connect_all();
-    s.driver.run([&] { return s.sync->done(); });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     const auto& peers = s.sync->peers();
     EXPECT_GT(peers.at(1).rejected_chunks, 0U);
@@ -211,15 +181,12 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
     // servers stop serving it (0x0 with the head), as when a root falls out of their window.
     const Hash genesis = s.chain.roots.front();
     const Hash head = s.chain.roots.back();
-    s.sync = std::make_unique<PrefixSync>(s.client_nodes, s.client_code, genesis, o, [&](const Hash& r) {
-        return std::find(s.chain.roots.begin(), s.chain.roots.end(), r) != s.chain.roots.end();
-    });
-    s.driver.endpoints[0] = s.sync.get();
+    s.start_client(genesis);
     s.connect_all();
-    s.driver.run([&] { return s.sync->progress().account_fraction > 0.5; });
+    s.run([&] { return s.sync->progress().account_fraction > 0.5; });
     ASSERT_FALSE(s.sync->done());
     const auto p0 = s.sync->progress();
-    s.driver.tamper = [&](proto::PeerId, Bytes& frame) {
+    s.network.set_frame_hook([&](net::PeerId, net::PeerId, Bytes& frame) {
         auto data = proto::decode_chunk_data(frame);
         if (!data) return;
         bool rewrite = false;
@@ -232,8 +199,8 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
             }
         }
         if (rewrite) frame = proto::encode(*data);
-    };
-    s.driver.run([&] { return s.sync->done(); });
+    });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     EXPECT_EQ(s.sync->root(), head);
     EXPECT_EQ(s.sync->progress().root_moves, 1U);
@@ -243,7 +210,7 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
     // old nodes on the changed paths.
     SyncSetup fresh{4, 3000, 2, o, 5};
     fresh.connect_all();
-    fresh.driver.run([&] { return fresh.sync->done(); });
+    fresh.run_to_done();
     const auto payload = [](const SyncProgress& p) {
         return p.bytes_account_nodes + p.bytes_storage_nodes + p.bytes_code;
     };
@@ -258,20 +225,18 @@ TEST(PrefixSync, RestartSkipsWhatWasFinished) {
     o.max_response_bytes = 8192;
     SyncSetup s{5, 3000, 2, o};
     s.connect_all();
-    s.driver.run([&] { return s.sync->progress().account_fraction > 0.6; });
+    s.run([&] { return s.sync->progress().account_fraction > 0.6; });
     ASSERT_FALSE(s.sync->done());
     const uint64_t first_bytes = s.sync->progress().bytes_received;
     // A new client on the same stores (the process was killed; the store is what survived).
-    auto again = std::make_unique<PrefixSync>(s.client_nodes, s.client_code, s.chain.roots.back(), o);
-    s.driver.endpoints[0] = again.get();
-    s.driver.queue.clear();
+    s.start_client(s.chain.roots.back());
     s.connect_all();
-    s.driver.run([&] { return again->done(); });
-    ASSERT_TRUE(again->done());
+    ASSERT_TRUE(s.run_to_done());
+    PrefixSync* again = s.sync.get();
     // What the first run finished is not fetched again: the restart costs well under a full sync.
     SyncSetup fresh{5, 3000, 2, o};
     fresh.connect_all();
-    fresh.driver.run([&] { return fresh.sync->done(); });
+    fresh.run_to_done();
     const uint64_t full = fresh.sync->progress().bytes_received;
     EXPECT_LT(again->progress().bytes_received, full * 6 / 10) << "first run " << first_bytes << ", full " << full;
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
@@ -283,7 +248,7 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{6, 3000, 4, o};
     s.connect_all();
-    s.driver.run([&] { return s.sync->done(); });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
     EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
@@ -294,7 +259,7 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     full.leaf_mode = false;
     SyncSetup f{6, 3000, 4, full};
     f.connect_all();
-    f.driver.run([&] { return f.sync->done(); });
+    f.run_to_done();
     EXPECT_LT(p.bytes_received, f.sync->progress().bytes_received);
 }
 
@@ -304,7 +269,7 @@ TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {
     o.max_response_bytes = 8 * 1024;
     SyncSetup s{7, 2000, 3, o};
     // Server 1 changes a value, server 2 drops the middle leaf of every range.
-    s.driver.tamper = [](proto::PeerId from, Bytes& frame) {
+    s.network.set_frame_hook([](net::PeerId from, net::PeerId, Bytes& frame) {
         if (from != 1 && from != 2) return;
         auto data = proto::decode_chunk_data(frame);
         if (!data) return;
@@ -318,9 +283,9 @@ TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {
             }
         }
         frame = proto::encode(*data);
-    };
+    });
     s.connect_all();
-    s.driver.run([&] { return s.sync->done(); });
+    s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     EXPECT_GT(s.sync->peers().at(1).rejected_chunks, 0U);
     EXPECT_GT(s.sync->peers().at(2).rejected_chunks, 0U);
