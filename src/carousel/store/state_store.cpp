@@ -181,6 +181,62 @@ void delete_column(WriteBatch& batch, Column column) { batch.del_range(column, B
 
 }  // namespace
 
+// ---- the node cache ----------------------------------------------------------------------------------
+
+// Committed trie nodes the store wrote or read lately: count and RLP (count 0: known to be absent).
+// Blocks touch the same paths again and again (hot accounts and contracts, the top levels), and
+// WorldState reopens storage tries every block, so this saves most of their KV reads. Bounded, with
+// two generations: lookups promote from the old one; when the young one fills half the budget, it
+// becomes the old one (an approximate LRU at O(1) per operation). Only the store's own thread uses it.
+class StateStore::NodeCache {
+  public:
+    struct Entry {
+        uint64_t count{0};
+        Bytes rlp;
+    };
+
+    explicit NodeCache(std::size_t max_bytes) : max_bytes_{max_bytes} {}
+
+    // The entry of `hash`, or null. The pointer lives until the next put() or find().
+    const Entry* find(const Hash& hash) {
+        if (auto it = young_.find(hash); it != young_.end()) return &it->second;
+        auto it = old_.find(hash);
+        if (it == old_.end()) return nullptr;
+        Entry e = std::move(it->second);
+        old_.erase(it);
+        return put(hash, e.count, std::move(e.rlp));
+    }
+
+    const Entry* put(const Hash& hash, uint64_t count, Bytes rlp) {
+        if (max_bytes_ == 0) {
+            scratch_ = Entry{count, std::move(rlp)};
+            return &scratch_;
+        }
+        if (young_bytes_ > max_bytes_ / 2) {
+            old_ = std::move(young_);
+            young_.clear();
+            young_bytes_ = 0;
+        }
+        young_bytes_ += rlp.size() + kOverhead;
+        auto [it, inserted] = young_.insert_or_assign(hash, Entry{count, std::move(rlp)});
+        (void)inserted;
+        return &it->second;
+    }
+
+    void clear() {
+        young_.clear();
+        old_.clear();
+        young_bytes_ = 0;
+    }
+
+  private:
+    static constexpr std::size_t kOverhead = 96;  // key, entry and hash-table node, roughly
+    std::size_t max_bytes_;
+    std::size_t young_bytes_{0};
+    std::unordered_map<Hash, Entry, trie::HashHasher> young_, old_;
+    Entry scratch_;
+};
+
 // ---- pending writes (the overlay) ------------------------------------------------------------------
 
 // Everything a block changes before it is committed. The adapters read through it: pending first,
@@ -208,11 +264,16 @@ struct StateStore::Pending {
         if (error.ok() && !s.ok()) error = s;
     }
 
-    // The pending entry of `hash`, loaded from the KV if it is not pending yet.
-    Status slot(const KV& kv, const Hash& hash, Node*& out) {
+    // The pending entry of `hash`, loaded from the cache or the KV if it is not pending yet.
+    Status slot(const KV& kv, NodeCache& cache, const Hash& hash, Node*& out) {
         auto [it, inserted] = nodes.try_emplace(hash);
         out = &it->second;
         if (!inserted) return {};
+        if (const NodeCache::Entry* e = cache.find(hash)) {
+            out->count = e->count;
+            out->rlp = e->rlp;
+            return {};
+        }
         Bytes v;
         Status s = kv.get(Column::kTrieNodes, view(hash), v);
         if (s.is_not_found()) return {};
@@ -234,12 +295,16 @@ struct StateStore::Pending {
 // The NodeStore that blocks apply to: reads see pending writes, puts count, releases are journaled.
 class StateStore::NodeAdapter final : public trie::NodeStore {
   public:
-    NodeAdapter(KV& kv, Pending& pending) : kv_{kv}, pending_{pending} {}
+    NodeAdapter(KV& kv, Pending& pending, NodeCache& cache) : kv_{kv}, pending_{pending}, cache_{cache} {}
 
     std::optional<Bytes> get_node(const Hash& hash) const override {
         if (auto it = pending_.nodes.find(hash); it != pending_.nodes.end()) {
             if (it->second.count == 0) return std::nullopt;
             return it->second.rlp;
+        }
+        if (const NodeCache::Entry* e = cache_.find(hash)) {
+            if (e->count == 0) return std::nullopt;
+            return e->rlp;
         }
         Bytes v;
         Status s = kv_.get(Column::kTrieNodes, view(hash), v);
@@ -252,12 +317,12 @@ class StateStore::NodeAdapter final : public trie::NodeStore {
             pending_.note(malformed_node(hash));
             return std::nullopt;
         }
-        return Bytes{decoded->rlp};
+        return cache_.put(hash, decoded->count, Bytes{decoded->rlp})->rlp;
     }
 
     void put_node(const Hash& hash, ByteView rlp) override {
         Pending::Node* n = nullptr;
-        if (Status s = pending_.slot(kv_, hash, n); !s.ok()) {
+        if (Status s = pending_.slot(kv_, cache_, hash, n); !s.ok()) {
             pending_.note(s);
             return;
         }
@@ -274,6 +339,7 @@ class StateStore::NodeAdapter final : public trie::NodeStore {
   private:
     KV& kv_;
     Pending& pending_;
+    NodeCache& cache_;
 };
 
 class StateStore::CodeAdapter final : public state::CodeStore {
@@ -351,7 +417,8 @@ StateStore::StateStore(PrivateTag /*tag*/, KV& kv, const Options& options)
       options_{options},
       head_{std::nullopt, trie::kEmptyRoot, 0, 0},
       pending_{std::make_unique<Pending>()},
-      node_adapter_{std::make_unique<NodeAdapter>(kv, *pending_)},
+      cache_{std::make_unique<NodeCache>(options.node_cache_bytes)},
+      node_adapter_{std::make_unique<NodeAdapter>(kv, *pending_, *cache_)},
       code_adapter_{std::make_unique<CodeAdapter>(kv, *pending_)},
       read_nodes_{std::make_unique<ReadNodes>(kv)},
       read_code_{std::make_unique<ReadCode>(kv)} {}
@@ -372,6 +439,7 @@ void StateStore::reset_world() {
 }
 
 Status StateStore::wipe() {
+    cache_->clear();
     WriteBatch batch;
     for (Column c : kOwnColumns) delete_column(batch, c);
     batch.del(Column::kMeta, view(kStateKey));
@@ -588,7 +656,7 @@ Status StateStore::prune_block(uint64_t block, const std::vector<Hash>* in_memor
     for (; !hashes.empty(); hashes.remove_prefix(32)) {
         const Hash h = to_hash(hashes.substr(0, 32));
         Pending::Node* n = nullptr;
-        if (Status s = pending_->slot(kv_, h, n); !s.ok()) return s;
+        if (Status s = pending_->slot(kv_, *cache_, h, n); !s.ok()) return s;
         if (n->count == 0) {
             return Status::corruption("pruning block " + std::to_string(block) + ": trie node " + hex(h) +
                                       " is released but not stored");
@@ -657,6 +725,9 @@ Status StateStore::commit(const state::StateDiff& diff, bool store_diff, const H
     if (Status s = kv_.write(batch, WriteOptions{.sync = options_.sync}); !s.ok()) return s;
     head_ = new_head;
     window_ = std::move(window);
+    for (auto& [h, n] : pending_->nodes) {
+        if (n.dirty) cache_->put(h, n.count, n.count > 0 ? std::move(n.rlp) : Bytes{});
+    }
     pending_->clear();
     return {};
 }

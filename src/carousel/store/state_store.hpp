@@ -136,6 +136,9 @@ class StateStore {
         // The in-memory state that blocks apply to caches every trie node it touches; it is dropped
         // every this many blocks (0: never) to bound memory on long runs.
         uint64_t cache_reset_blocks{256};
+        // Memory for recently written and read trie nodes (with their counts), which saves KV reads
+        // on the paths blocks keep touching and in pruning (0: no cache).
+        std::size_t node_cache_bytes{std::size_t{128} << 20};
     };
 
     // The head state.
@@ -244,6 +247,7 @@ class StateStore {
     StateStore(PrivateTag tag, KV& kv, const Options& options);
 
   private:
+    class NodeCache;
     class NodeAdapter;
     class CodeAdapter;
     class ReadNodes;
@@ -265,6 +269,7 @@ class StateStore {
     Head head_;
     std::deque<BlockRoot> window_;
     std::unique_ptr<Pending> pending_;
+    std::unique_ptr<NodeCache> cache_;
     std::unique_ptr<NodeAdapter> node_adapter_;
     std::unique_ptr<CodeAdapter> code_adapter_;
     std::unique_ptr<ReadNodes> read_nodes_;

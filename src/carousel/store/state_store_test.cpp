@@ -565,10 +565,11 @@ TEST_P(StateStoreKV, ADiffThatDoesNotApplyCommitsNothing) {
 // nodes that only roots older than the window referenced are gone. Storage draws on tiny pools, so
 // many tries are equal and share nodes. A WorldState over a MemoryNodeStore that keeps everything
 // mirrors the chain, to walk roots after they left the store.
-void check_window(uint32_t window, int blocks, uint64_t seed) {
+void check_window(uint32_t window, int blocks, uint64_t seed, std::size_t node_cache_bytes = std::size_t{128} << 20) {
     MemoryKV kv;
     StateStore::Options options;
     options.root_window = window;
+    options.node_cache_bytes = node_cache_bytes;
     auto store = open_store(kv, options);
     ASSERT_NE(store, nullptr);
     trie::MemoryNodeStore all_nodes;
@@ -633,6 +634,9 @@ void check_window(uint32_t window, int blocks, uint64_t seed) {
 TEST(StateStoreWindow, KeepsExactlyTheNodesOfAWindowOfOne) { check_window(1, 120, 31); }
 TEST(StateStoreWindow, KeepsExactlyTheNodesOfAWindowOfEight) { check_window(8, 120, 32); }
 TEST(StateStoreWindow, KeepsEveryNodeWhileEveryRootFits) { check_window(200, 60, 33); }
+// The node cache only saves reads: none, or one so small that it keeps evicting, changes nothing.
+TEST(StateStoreWindow, KeepsExactlyTheNodesOfTheWindowWithoutACache) { check_window(4, 80, 34, 0); }
+TEST(StateStoreWindow, KeepsExactlyTheNodesOfTheWindowWithATinyCache) { check_window(4, 80, 35, 4096); }
 
 // Two accounts with equal one-slot storage share its trie's single node: the node has two
 // references, survives the first account's change (and the window), and goes with the second's.
