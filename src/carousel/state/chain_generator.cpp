@@ -479,6 +479,7 @@ struct ChainGenerator::Impl {
     // ---- genesis ----
 
     tl::expected<StateDiff, DiffError> genesis(const std::function<void(uint64_t)>& progress) {
+        assert(!genesis_done);
         const uint64_t n = config.accounts;
         const uint64_t contracts = std::min(n, round_count(static_cast<double>(n) * config.contract_share));
         const uint64_t slots = contracts == 0 ? 0 : round_count(static_cast<double>(n) * config.slots_per_account);
