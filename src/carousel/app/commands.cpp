@@ -15,6 +15,8 @@ void register_commands(CLI::App& app) {
     register_root(app);
     register_gen(app);
     register_bench(app);
+    register_serve(app);
+    register_sync(app);
 }
 
 }  // namespace carousel::app

@@ -17,6 +17,8 @@ int exit_code() noexcept;
 void register_root(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_serve(CLI::App& app);
+void register_sync(CLI::App& app);
 void register_gen(CLI::App& app);
 
 }  // namespace carousel::app

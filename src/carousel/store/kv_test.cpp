@@ -659,3 +659,34 @@ TEST(Status, FactoriesSetTheirCode) {
 
 }  // namespace
 }  // namespace carousel::store
+
+namespace carousel::store {
+namespace {
+
+TEST(RocksKVReadOnly, SeveralReadersShareADatabaseAndCannotWrite) {
+    TempDir dir;
+    {
+        std::unique_ptr<RocksKV> kv;
+        ASSERT_TRUE(RocksKV::open(dir.path(), kv).ok());
+        WriteBatch b;
+        b.put(Column::kMeta, view("k"), view("v"));
+        ASSERT_TRUE(kv->write(b).ok());
+    }
+    RocksKV::Options ro;
+    ro.read_only = true;
+    std::unique_ptr<RocksKV> a, b;
+    ASSERT_TRUE(RocksKV::open(dir.path(), ro, a).ok());
+    ASSERT_TRUE(RocksKV::open(dir.path(), ro, b).ok());
+    Bytes v;
+    ASSERT_TRUE(b->get(Column::kMeta, view("k"), v).ok());
+    EXPECT_EQ(v, to_bytes("v"));
+    WriteBatch w;
+    w.put(Column::kMeta, view("x"), view("y"));
+    EXPECT_FALSE(a->write(w).ok());
+    TempDir empty;
+    std::unique_ptr<RocksKV> none;
+    EXPECT_TRUE(RocksKV::open(empty.path(), ro, none).is_not_found());
+}
+
+}  // namespace
+}  // namespace carousel::store

@@ -271,7 +271,9 @@ struct RocksKV::Impl {
 
         std::vector<rocksdb::ColumnFamilyHandle*> handles;
         rocksdb::DB* raw = nullptr;
-        const rocksdb::Status s = rocksdb::DB::Open(dbo, dir.string(), descriptors, &handles, &raw);
+        const rocksdb::Status s = options.read_only
+                                      ? rocksdb::DB::OpenForReadOnly(dbo, dir.string(), descriptors, &handles, &raw)
+                                      : rocksdb::DB::Open(dbo, dir.string(), descriptors, &handles, &raw);
         if (create && !s.ok()) return to_status(s, where + ": creating the database");
         if (!s.ok()) return open_status(s, where, &dir);
         db.reset(raw);
@@ -325,7 +327,7 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         if (!empty) {
             return Status::invalid_argument(where + ": not a database (a non-empty directory without a CURRENT file)");
         }
-        if (!options.create_if_missing) return Status::not_found(where + ": no database");
+        if (!options.create_if_missing || options.read_only) return Status::not_found(where + ": no database");
         fs::create_directories(dir, ec);
         if (ec) return Status::io_error(where + ": creating the directory: " + ec.message());
         if (Status s = impl->open_db(options, /*create=*/true); !s.ok()) return s;
@@ -369,9 +371,11 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         if (!marker.ok()) return marker;
     }
 
+    if (options.read_only && !complete) return Status::invalid_argument(where + ": not a complete carousel database");
     if (Status s = impl->open_db(options, /*create=*/false); !s.ok()) return s;
     bool absent = false;
     if (Status marker = check_marker(*impl->db, where, absent); !marker.ok()) {
+        if (options.read_only) return marker;
         // All of our columns and no marker: a creation interrupted before it wrote the marker, if
         // nothing was stored yet.
         if (!(absent && complete && impl->all_columns_empty())) return marker;

@@ -52,6 +52,9 @@ class RocksKV final : public KV {
         // Background flush and compaction threads.
         int background_jobs{2};
         int bloom_bits_per_key{10};
+        // Open an existing database for reading only (writes fail with not-supported): several
+        // processes may then open the same database, as several `carousel serve` do.
+        bool read_only{false};
     };
 
     // Opens the database in `dir`, creating it (and `dir`) if `options.create_if_missing` and `dir`

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+//
+// `carousel sync`: fast prefix sync of a state root from `carousel serve` peers over TCP, into a
+// RocksDB database; killed and run again, it resumes (a finished subtree is never fetched twice).
+#include <chrono>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <carousel/core/hex.hpp>
+#include <carousel/net/tcp_transport.hpp>
+#include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/store/kv_node_store.hpp>
+#include <carousel/store/rocks_kv.hpp>
+
+#include "address.hpp"
+#include "commands.hpp"
+#include "progress.hpp"
+
+namespace carousel::app {
+namespace {
+
+struct SyncCommandOptions {
+    std::vector<std::string> peers;
+    std::string root;
+    std::string db;
+    std::string mode = "full";
+    uint64_t max_response = 512 * 1024;
+    double timeout_s = 600;
+    bool json = false;
+};
+
+struct Snapshot {
+    bool done{false};
+    prefix::SyncProgress progress;
+    std::map<proto::PeerId, prefix::PeerStats> peers;
+    std::size_t connected{0};
+};
+
+int run_sync(const SyncCommandOptions& o) {
+    auto root = hash_from_hex(o.root);
+    if (!root) {
+        std::cerr << "carousel sync: --root " << o.root << ": expected 32 bytes of hex\n";
+        return 1;
+    }
+    if (o.mode != "full" && o.mode != "leaf") {
+        std::cerr << "carousel sync: --mode " << o.mode << ": expected full or leaf\n";
+        return 1;
+    }
+    std::vector<Address> peers;
+    for (const auto& p : o.peers) {
+        auto a = parse_address(p);
+        if (!a) {
+            std::cerr << "carousel sync: --peer " << p << ": expected HOST:PORT\n";
+            return 1;
+        }
+        peers.push_back(*a);
+    }
+    std::unique_ptr<store::RocksKV> kv;
+    if (auto s = store::RocksKV::open(o.db, kv); !s.ok()) {
+        std::cerr << "carousel sync: " << s.to_string() << "\n";
+        return 1;
+    }
+    store::KvNodeStore nodes{*kv};
+    store::KvCodeStore code{*kv};
+    prefix::SyncOptions options;
+    options.leaf_mode = o.mode == "leaf";
+    options.max_response_bytes = o.max_response;
+    const Hash target = *root;
+    // The header source trusts only the root it was given: a server's newer root is not taken.
+    prefix::PrefixSync client{nodes, code, target, options, [target](const Hash& r) { return r == target; }};
+    net::TcpOptions tcp;
+    tcp.log = [json = o.json](std::string_view line) {
+        if (!json) std::cerr << "[net] " << line << "\n";
+    };
+    net::TcpTransport transport{client, tcp};
+    std::size_t connected = 0;
+    for (const auto& a : peers) {
+        auto id = transport.connect(a.host, a.port);
+        if (!id) {
+            std::cerr << "carousel sync: cannot connect to " << a.host << ":" << a.port << ": " << id.error() << "\n";
+            continue;
+        }
+        ++connected;
+    }
+    if (connected == 0) {
+        std::cerr << "carousel sync: no peer reachable\n";
+        return 1;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::thread io{[&] { transport.run(); }};
+    auto snapshot = [&] {
+        auto promise = std::make_shared<std::promise<Snapshot>>();
+        auto future = promise->get_future();
+        transport.post([&, promise] { promise->set_value({client.done(), client.progress(), client.peers(), 0}); });
+        if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready) return Snapshot{};
+        return future.get();
+    };
+    constexpr uint64_t kScale = 1'000'000;
+    Progress bar{o.mode == "leaf" ? "prefix sync (leaves)" : "prefix sync (sub-tries)", kScale, !o.json};
+    Snapshot s;
+    bool timed_out = false;
+    while (true) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{200});
+        s = snapshot();
+        const double storage = s.progress.storage_tries == 0 ? 1.0
+                                                             : static_cast<double>(s.progress.storage_tries_done) /
+                                                                   static_cast<double>(s.progress.storage_tries);
+        bar.update(static_cast<uint64_t>(kScale * (0.5 * s.progress.account_fraction + 0.5 * storage)));
+        if (s.done) break;
+        bool all_dropped = !s.peers.empty();
+        for (const auto& [id, st] : s.peers) all_dropped = all_dropped && st.dropped;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (all_dropped || elapsed > o.timeout_s) {
+            timed_out = true;
+            break;
+        }
+    }
+    transport.stop();
+    io.join();
+    if (s.done) bar.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!nodes.status().ok() || !code.status().ok()) {
+        std::cerr << "carousel sync: writing " << o.db
+                  << " failed: " << (nodes.status().ok() ? code.status() : nodes.status()).to_string() << "\n";
+        return 1;
+    }
+
+    const auto& p = s.progress;
+    nlohmann::json j{{"root", to_hex_prefixed(view(target))},
+                     {"complete", s.done},
+                     {"mode", o.mode},
+                     {"accounts", p.accounts},
+                     {"slots", p.slots},
+                     {"storage_tries", p.storage_tries_done},
+                     {"code", p.code_done},
+                     {"requests", p.requests},
+                     {"bytes_received", p.bytes_received},
+                     {"bytes_account_nodes", p.bytes_account_nodes},
+                     {"bytes_storage_nodes", p.bytes_storage_nodes},
+                     {"bytes_code", p.bytes_code},
+                     {"seconds", seconds}};
+    nlohmann::json errors = nlohmann::json::object();
+    for (const auto& [id, st] : s.peers) {
+        errors[std::to_string(id)] = {
+            {"requests", st.requests}, {"bytes", st.bytes_received},     {"errors", st.errors},
+            {"timeouts", st.timeouts}, {"rejected", st.rejected_chunks}, {"dropped", st.dropped}};
+    }
+    j["peers"] = errors;
+    if (o.json) {
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << "root      " << j["root"].get<std::string>()
+                  << (s.done ? "  (complete, every node verified)" : "  (INCOMPLETE)") << "\naccounts  " << p.accounts
+                  << ", slots " << p.slots << " in " << p.storage_tries_done << " storage tries, code " << p.code_done
+                  << "\nreceived  " << p.bytes_received << " bytes (" << p.bytes_account_nodes << " account, "
+                  << p.bytes_storage_nodes << " storage, " << p.bytes_code << " code) in " << p.requests
+                  << " requests, " << seconds << " s\n";
+        for (const auto& [id, st] : s.peers) {
+            std::cout << "peer " << id << "    " << st.requests << " requests, " << st.bytes_received << " bytes, "
+                      << st.errors << " errors, " << st.timeouts << " timeouts, " << st.rejected_chunks
+                      << " rejected chunks" << (st.dropped ? ", dropped" : "") << "\n";
+        }
+    }
+    if (timed_out && !s.done) {
+        std::cerr << "carousel sync: gave up (" << (seconds > o.timeout_s ? "timeout" : "every peer dropped")
+                  << "); run again to resume\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_sync(CLI::App& app) {
+    static SyncCommandOptions opt;
+    auto* cmd = app.add_subcommand("sync",
+                                   "Fast prefix sync of a state root from `carousel serve` peers into a database, "
+                                   "verifying every node; run again after a kill to resume");
+    cmd->add_option("--peer", opt.peers, "HOST:PORT of a server (repeat for several)")->required();
+    cmd->add_option("--root", opt.root, "the state root to sync (0x-prefixed hex)")->required();
+    cmd->add_option("--db", opt.db, "database directory (created if missing; reused to resume)")->required();
+    cmd->add_option("--mode", opt.mode, "full (whole sub-tries) or leaf (leaves with edge proofs)");
+    cmd->add_option("--max-response", opt.max_response, "maxSize of every request, in bytes")
+        ->check(CLI::Range(uint64_t{256}, uint64_t{16} << 20));
+    cmd->add_option("--timeout", opt.timeout_s, "give up after this many seconds");
+    cmd->add_flag("--json", opt.json, "print one JSON object instead of the summary");
+    cmd->callback([] { set_exit_code(run_sync(opt)); });
+}
+
+}  // namespace carousel::app
