@@ -140,7 +140,7 @@ bool LocalNet::step() {
     std::pop_heap(events_.begin(), events_.end(), EventLater{});
     Event event = std::move(events_.back());
     events_.pop_back();
-    process(std::move(event));
+    process(event);
     return true;
 }
 
@@ -161,7 +161,7 @@ void LocalNet::push(Event event) {
     std::push_heap(events_.begin(), events_.end(), EventLater{});
 }
 
-void LocalNet::process(Event event) {
+void LocalNet::process(const Event& event) {
     assert(event.at >= now_);
     Node& n = node(event.node);
     // A timer re-armed or disarmed since it was scheduled is not an event: it does not move the clock.

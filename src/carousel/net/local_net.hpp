@@ -257,7 +257,7 @@ class LocalNet {
 
     void schedule(Time at, EventKind kind, PeerId node_id, PeerId peer, uint64_t generation, Bytes frame = {});
     void push(Event event);
-    void process(Event event);
+    void process(const Event& event);
     void drain(PeerId id);
     void send(PeerId from, PeerId to, Bytes frame);
     void drop(PeerId from, PeerId to, ByteView frame);

@@ -24,7 +24,8 @@
 
 namespace carousel::proto {
 
-// A peer as the driver names it: unique for the lifetime of the driver, never reused.
+// A peer as the driver names it: unique for the lifetime of the driver, never reused for another peer.
+// TCP names each connection; LocalNet names each node, so a pair that reconnects meets the same id again.
 using PeerId = uint64_t;
 
 // Time on the driver's clock (a simulated clock in LocalNet and SimGrid; steady_clock over TCP).

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "tcp_transport.hpp"
+
+// Asio 1.74's scheduler, once inlined here, trips g++ 12's -Wnull-dereference (a middle-end warning,
+// so the system-header exemption does not reach it). Only that warning, only in this file.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+
+// Under clang, Asio 1.74 looks for coroutines only in <experimental/coroutine>, which libstdc++ does not
+// have: clang 14 (and so clang-tidy) would see no co_spawn. Its C++20 coroutines work with <coroutine>.
+#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace carousel::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using proto::PeerId;
+
+namespace {
+
+constexpr std::size_t kLengthPrefixSize = 4;
+// A frame's buffer starts at this and doubles as its bytes arrive (up to its announced length).
+constexpr std::size_t kFirstReadChunk = std::size_t{64} << 10;
+
+std::array<uint8_t, kLengthPrefixSize> encode_length(std::size_t n) noexcept {
+    return {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
+            static_cast<uint8_t>(n)};
+}
+
+uint32_t decode_length(const std::array<uint8_t, kLengthPrefixSize>& b) noexcept {
+    return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+}
+
+std::string describe(const tcp::endpoint& ep) {
+    error_code ec;
+    const std::string address = ep.address().to_string(ec);
+    return (ep.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(ep.port());
+}
+
+std::string read_error(const error_code& ec, bool mid_frame) {
+    if (ec == asio::error::eof) return mid_frame ? "closed by peer in the middle of a frame" : "closed by peer";
+    return "read failed: " + ec.message();
+}
+
+}  // namespace
+
+// One TCP connection. Touched only on the transport thread.
+struct Connection {
+    Connection(PeerId peer_id, tcp::socket s, std::string remote_address)
+        : id{peer_id}, socket{std::move(s)}, write_timer{socket.get_executor()}, remote{std::move(remote_address)} {}
+
+    struct Pending {
+        std::array<uint8_t, kLengthPrefixSize> length;
+        Bytes frame;
+    };
+
+    PeerId id;
+    tcp::socket socket;
+    asio::steady_timer write_timer;  // the watchdog of the write in progress
+    std::string remote;
+    std::deque<Pending> queue;  // front: being written
+    std::size_t queued_bytes{0};
+    uint64_t write_generation{0};  // tells a watchdog whether its write is still the current one
+    bool writing{false};           // a write loop is running
+    bool closed{false};
+};
+
+class TcpTransport::Impl {
+  public:
+    Impl(proto::Endpoint& endpoint, TcpOptions options)
+        : endpoint_{endpoint},
+          options_{std::move(options)},
+          start_{std::chrono::steady_clock::now()},
+          work_{asio::make_work_guard(ioc_)},
+          deadline_timer_{ioc_, std::chrono::steady_clock::time_point::max()} {
+        asio::co_spawn(ioc_, timer_loop(), completion("timer loop"));
+        // A core may want a timer before anything happens.
+        asio::post(ioc_, [this] { arm_timer(); });
+    }
+
+    proto::Time now() const noexcept {
+        return std::chrono::duration_cast<proto::Time>(std::chrono::steady_clock::now() - start_);
+    }
+
+    TcpStats stats() const noexcept {
+        return {.frames_sent = frames_sent_.load(std::memory_order_relaxed),
+                .bytes_sent = bytes_sent_.load(std::memory_order_relaxed),
+                .frames_received = frames_received_.load(std::memory_order_relaxed),
+                .bytes_received = bytes_received_.load(std::memory_order_relaxed),
+                .frames_dropped = frames_dropped_.load(std::memory_order_relaxed),
+                .connections_opened = connections_opened_.load(std::memory_order_relaxed),
+                .connections_closed = connections_closed_.load(std::memory_order_relaxed)};
+    }
+
+    void run() { ioc_.run(); }
+    void run_for(std::chrono::milliseconds duration) { ioc_.run_for(duration); }
+
+    void stop() {
+        if (stop_requested_.exchange(true)) return;
+        asio::post(ioc_, [this] { shutdown(); });
+    }
+
+    // Runs whatever stop() left to do on the calling thread (the destructor's; nothing else runs).
+    // Never throws: it runs in the destructor. A handler that throws here (the log callback, say)
+    // ends the drain; what is left is destroyed with the io_context.
+    void finish() noexcept {
+        try {
+            stop();
+            ioc_.restart();
+            ioc_.run();
+        } catch (const std::exception& e) {
+            (void)std::fprintf(stderr, "[net] stopping the transport failed: %s\n", e.what());
+        } catch (...) {
+            (void)std::fprintf(stderr, "[net] stopping the transport failed\n");
+        }
+    }
+
+    void post(std::function<void()> fn) {
+        asio::post(ioc_, [this, fn = std::move(fn)] {
+            if (shut_down_) return;
+            guarded("a posted function", fn);
+            after_call();
+        });
+    }
+
+    tl::expected<uint16_t, std::string> listen(const std::string& host, uint16_t port) {
+        if (stop_requested_) return tl::unexpected(std::string{"transport stopped"});
+        const std::string where = host + ":" + std::to_string(port);
+        error_code ec;
+        tcp::resolver resolver{ioc_};
+        const auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+        if (ec || results.empty()) return tl::unexpected("cannot resolve " + where + ": " + ec.message());
+        const tcp::endpoint ep = results.begin()->endpoint();
+
+        auto acceptor = std::make_shared<tcp::acceptor>(ioc_);
+        if (acceptor->open(ep.protocol(), ec); ec) return tl::unexpected("cannot open a socket: " + ec.message());
+        if (acceptor->set_option(tcp::acceptor::reuse_address(true), ec); ec) {
+            return tl::unexpected("cannot set SO_REUSEADDR: " + ec.message());
+        }
+        if (acceptor->bind(ep, ec); ec) return tl::unexpected("cannot bind " + describe(ep) + ": " + ec.message());
+        if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) {
+            return tl::unexpected("cannot listen on " + describe(ep) + ": " + ec.message());
+        }
+        const tcp::endpoint bound = acceptor->local_endpoint(ec);
+        if (ec) return tl::unexpected("cannot read the bound address: " + ec.message());
+
+        asio::post(ioc_, [this, acceptor, bound] {
+            if (shut_down_) return;
+            acceptors_.push_back(acceptor);
+            log("listening on " + describe(bound));
+            asio::co_spawn(ioc_, accept_loop(acceptor), completion("accept loop"));
+        });
+        return bound.port();
+    }
+
+    tl::expected<PeerId, std::string> connect(const std::string& host, uint16_t port) {
+        if (stop_requested_) return tl::unexpected(std::string{"transport stopped"});
+        const std::string where = host + ":" + std::to_string(port);
+        // The handshake runs on a private io_context of the calling thread, so that this works
+        // whether or not the transport thread is running; the socket then moves over.
+        asio::io_context local;
+        error_code ec;
+        tcp::resolver resolver{local};
+        const auto results = resolver.resolve(host, std::to_string(port), ec);
+        if (ec) return tl::unexpected("cannot resolve " + where + ": " + ec.message());
+        tcp::socket socket{local};
+        std::optional<error_code> result;
+        asio::async_connect(socket, results, [&result](const error_code& e, const tcp::endpoint&) { result = e; });
+        local.run_for(options_.connect_timeout);
+        if (!result) {
+            socket.close(ec);
+            local.run();
+            return tl::unexpected("connect to " + where + " timed out after " +
+                                  std::to_string(options_.connect_timeout.count()) + " ms");
+        }
+        if (*result) return tl::unexpected("cannot connect to " + where + ": " + result->message());
+        const std::string remote = describe(socket.remote_endpoint(ec));
+        const auto protocol = socket.local_endpoint(ec).protocol();
+        const auto native = socket.release(ec);
+        if (ec) return tl::unexpected("cannot hand over the socket: " + ec.message());
+        tcp::socket adopted{ioc_};
+        if (adopted.assign(protocol, native, ec); ec) return tl::unexpected("cannot adopt the socket: " + ec.message());
+
+        const PeerId id = next_id_.fetch_add(1);
+        asio::post(ioc_, [this, s = std::move(adopted), id, remote]() mutable { adopt(std::move(s), id, remote); });
+        return id;
+    }
+
+    void connect_async(const std::string& host, uint16_t port, ConnectHandler done) {
+        asio::co_spawn(ioc_, connect_coroutine(host, port, std::move(done)), completion("connect"));
+    }
+
+  private:
+    template <typename Fn>
+    bool guarded(std::string_view what, Fn&& fn) {
+        try {
+            std::forward<Fn>(fn)();
+            return true;
+        } catch (const std::exception& e) {
+            log("endpoint threw from " + std::string{what} + ": " + e.what());
+        } catch (...) {
+            log("endpoint threw from " + std::string{what});
+        }
+        return false;
+    }
+
+    // The completion of a co_spawn'ed loop: logs an exception that escaped it (none should).
+    struct LogException {
+        Impl* impl;
+        std::string what;
+        void operator()(const std::exception_ptr& e) const {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                impl->log(what + " ended by an exception: " + x.what());
+            } catch (...) {
+                impl->log(what + " ended by an exception");
+            }
+        }
+    };
+    LogException completion(std::string what) { return {this, std::move(what)}; }
+
+    void log(const std::string& line) {
+        if (options_.log) {
+            options_.log(line);
+        } else {
+            (void)std::fprintf(stderr, "[net] %s\n", line.c_str());
+        }
+    }
+
+    // Closes the listeners and every connection; run() returns once the last handler is done.
+    void shutdown() {
+        shut_down_ = true;
+        for (const auto& acceptor : acceptors_) {
+            error_code ec;
+            acceptor->close(ec);
+        }
+        acceptors_.clear();
+        // Copy: close() erases from the map.
+        std::vector<std::shared_ptr<Connection>> open;
+        for (const auto& [id, c] : connections_) open.push_back(c);
+        for (const auto& c : open) close(c, "transport stopped");
+        for (const auto& socket : connecting_) {
+            error_code ec;
+            socket->close(ec);
+        }
+        deadline_timer_.cancel();
+        work_.reset();
+    }
+
+    // Drains the endpoint and re-arms the timer; after every call into the endpoint.
+    void after_call() {
+        for (auto& out : endpoint_.take_outbox()) send(out.to, std::move(out.frame));
+        for (auto& d : endpoint_.take_disconnects()) {
+            const auto it = connections_.find(d.peer);
+            if (it != connections_.end()) close(it->second, "dropped by the endpoint: " + d.reason);
+        }
+        arm_timer();
+    }
+
+    void arm_timer() {
+        if (shut_down_) return;
+        const std::optional<proto::Time> deadline = endpoint_.next_deadline();
+        if (deadline == armed_) return;
+        armed_ = deadline;
+        // Changing the expiry cancels the wait in progress; timer_loop() then waits for the new one.
+        deadline_timer_.expires_at(deadline ? start_ + *deadline : std::chrono::steady_clock::time_point::max());
+    }
+
+    asio::awaitable<void> timer_loop() {
+        while (!shut_down_) {
+            error_code ec;
+            co_await deadline_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (shut_down_) break;
+            // A completion that raced with a re-arm finds armed_ changed: check the time itself.
+            if (ec || !armed_ || now() < *armed_) continue;
+            armed_.reset();
+            deadline_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+            guarded("on_timer", [this] { endpoint_.on_timer(now()); });
+            after_call();
+        }
+    }
+
+    asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+        for (;;) {
+            error_code ec;
+            tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            if (shut_down_ || ec == asio::error::operation_aborted) co_return;
+            if (ec) {
+                // Out of descriptors, or the like: say so and pause instead of spinning.
+                log("accept failed: " + ec.message());
+                asio::steady_timer pause{ioc_, std::chrono::milliseconds{50}};
+                co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            const std::string remote = describe(socket.remote_endpoint(ec));
+            adopt(std::move(socket), next_id_.fetch_add(1), remote);
+        }
+    }
+
+    asio::awaitable<void> connect_coroutine(std::string host, uint16_t port, ConnectHandler done) {
+        const std::string where = host + ":" + std::to_string(port);
+        auto fail = [&](std::string reason) {
+            if (done) guarded("a connect handler", [&] { done(tl::unexpected(std::move(reason))); });
+        };
+        if (shut_down_) {
+            fail("transport stopped");
+            co_return;
+        }
+        error_code ec;
+        tcp::resolver resolver{ioc_};
+        const auto results =
+            co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            fail("cannot resolve " + where + ": " + ec.message());
+            co_return;
+        }
+        // The watchdog holds the socket, not this frame: it may fire after the frame is gone.
+        auto socket = std::make_shared<tcp::socket>(ioc_);
+        auto timed_out = std::make_shared<bool>(false);
+        asio::steady_timer watchdog{ioc_, options_.connect_timeout};
+        watchdog.async_wait([socket, timed_out](const error_code& e) {
+            if (e) return;
+            *timed_out = true;
+            error_code ignored;
+            socket->close(ignored);
+        });
+        connecting_.insert(socket);
+        co_await asio::async_connect(*socket, results, asio::redirect_error(asio::use_awaitable, ec));
+        connecting_.erase(socket);
+        watchdog.cancel();
+        if (*timed_out) {
+            fail("connect to " + where + " timed out after " + std::to_string(options_.connect_timeout.count()) +
+                 " ms");
+            co_return;
+        }
+        if (ec) {
+            fail("cannot connect to " + where + ": " + ec.message());
+            co_return;
+        }
+        if (shut_down_) {
+            fail("transport stopped");
+            co_return;
+        }
+        const std::string remote = describe(socket->remote_endpoint(ec));
+        const PeerId id = next_id_.fetch_add(1);
+        adopt(std::move(*socket), id, remote);
+        if (done) guarded("a connect handler", [&] { done(id); });
+    }
+
+    // Takes a connected socket on as peer `id`: tells the endpoint, then starts reading.
+    void adopt(tcp::socket socket, PeerId id, const std::string& remote) {
+        if (shut_down_) {
+            error_code ec;
+            socket.close(ec);
+            return;
+        }
+        error_code ec;
+        socket.set_option(tcp::no_delay(true), ec);
+        auto c = std::make_shared<Connection>(id, std::move(socket), remote);
+        connections_.emplace(id, c);
+        connections_opened_.fetch_add(1, std::memory_order_relaxed);
+        if (!guarded("on_connect", [&] { endpoint_.on_connect(id, now()); })) {
+            close(c, "the endpoint failed on connect");
+        }
+        after_call();
+        if (!c->closed) asio::co_spawn(ioc_, read_loop(c), completion("read loop of peer " + std::to_string(id)));
+    }
+
+    // One peer's receive loop. Ends with the connection; never touches another one.
+    asio::awaitable<void> read_loop(std::shared_ptr<Connection> c) {
+        std::array<uint8_t, kLengthPrefixSize> length_bytes{};
+        while (!c->closed) {
+            error_code ec;
+            co_await asio::async_read(c->socket, asio::buffer(length_bytes),
+                                      asio::redirect_error(asio::use_awaitable, ec));
+            if (c->closed) co_return;
+            if (ec) {
+                close(c, read_error(ec, false));
+                co_return;
+            }
+            const uint32_t length = decode_length(length_bytes);
+            if (length == 0 || length > proto::kMaxFrameSize) {
+                close(c,
+                      "frame length " + std::to_string(length) + " outside 1.." + std::to_string(proto::kMaxFrameSize));
+                co_return;
+            }
+            // Grow the buffer as the bytes come, so an announced length costs nothing until it is sent.
+            Bytes frame;
+            std::size_t have = 0;
+            while (have < length) {
+                const std::size_t target = std::min<std::size_t>(length, std::max(kFirstReadChunk, 2 * frame.size()));
+                frame.resize(target);
+                have += co_await asio::async_read(c->socket, asio::buffer(frame.data() + have, target - have),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+                if (c->closed) co_return;
+                if (ec) {
+                    close(c, read_error(ec, true));
+                    co_return;
+                }
+            }
+            frames_received_.fetch_add(1, std::memory_order_relaxed);
+            bytes_received_.fetch_add(frame.size(), std::memory_order_relaxed);
+            // The packet boundary: whatever the endpoint does with this frame, only this peer pays.
+            if (!guarded("on_frame", [&] { endpoint_.on_frame(c->id, frame, now()); })) {
+                close(c, "the endpoint failed on its frame");
+            }
+            after_call();
+        }
+    }
+
+    void send(PeerId to, Bytes frame) {
+        if (frame.empty() || frame.size() > proto::kMaxFrameSize) {
+            log("dropped a frame of " + std::to_string(frame.size()) + " bytes for peer " + std::to_string(to) +
+                ": outside 1.." + std::to_string(proto::kMaxFrameSize));
+            frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        const auto it = connections_.find(to);
+        if (it == connections_.end()) {
+            frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        const std::shared_ptr<Connection> c = it->second;
+        const std::size_t cost = kLengthPrefixSize + frame.size();
+        if (c->queued_bytes + cost > options_.max_queued_bytes) {
+            frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+            close(c, "write queue over " + std::to_string(options_.max_queued_bytes) + " bytes (" +
+                         std::to_string(c->queued_bytes) + " queued, " + std::to_string(cost) + " more)");
+            return;
+        }
+        c->queued_bytes += cost;
+        c->queue.push_back({encode_length(frame.size()), std::move(frame)});
+        if (!c->writing) {
+            c->writing = true;
+            asio::co_spawn(ioc_, write_loop(c), completion("write loop of peer " + std::to_string(c->id)));
+        }
+    }
+
+    // One async_write at a time per connection, each raced against send_timeout.
+    asio::awaitable<void> write_loop(std::shared_ptr<Connection> c) {
+        while (!c->closed && !c->queue.empty()) {
+            // deque::push_back keeps references to existing elements valid while this one is written.
+            Connection::Pending& pending = c->queue.front();
+            const uint64_t generation = ++c->write_generation;
+            c->write_timer.expires_after(options_.send_timeout);
+            c->write_timer.async_wait([this, weak = std::weak_ptr<Connection>{c}, generation](const error_code& e) {
+                if (e) return;
+                const auto conn = weak.lock();
+                if (!conn || conn->write_generation != generation) return;
+                close(conn, "send timed out after " + std::to_string(options_.send_timeout.count()) + " ms");
+            });
+            const std::array<asio::const_buffer, 2> buffers{asio::buffer(pending.length),
+                                                            asio::buffer(pending.frame.data(), pending.frame.size())};
+            error_code ec;
+            co_await asio::async_write(c->socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+            ++c->write_generation;
+            c->write_timer.cancel();
+            if (c->closed) co_return;
+            if (ec) {
+                close(c, "write failed: " + ec.message());
+                co_return;
+            }
+            frames_sent_.fetch_add(1, std::memory_order_relaxed);
+            bytes_sent_.fetch_add(pending.frame.size(), std::memory_order_relaxed);
+            c->queued_bytes -= kLengthPrefixSize + pending.frame.size();
+            c->queue.pop_front();
+        }
+        c->writing = false;
+    }
+
+    // Closes a connection once (the first reason wins), discards what was queued for it, and tells
+    // the endpoint on a later turn of the loop (never re-entrantly).
+    // `c` by value: the map entry a caller may have passed is erased below.
+    // NOLINTNEXTLINE(performance-unnecessary-value-param)
+    void close(std::shared_ptr<Connection> c, const std::string& reason) {
+        if (c->closed) return;
+        c->closed = true;
+        log("peer " + std::to_string(c->id) + " (" + c->remote + ") closed: " + reason);
+        error_code ec;
+        c->socket.shutdown(tcp::socket::shutdown_both, ec);
+        c->socket.close(ec);
+        c->write_timer.cancel();
+        frames_dropped_.fetch_add(c->queue.size(), std::memory_order_relaxed);
+        // The frame being written stays alive until its write loop has seen the cancellation.
+        if (c->writing && !c->queue.empty()) {
+            while (c->queue.size() > 1) c->queue.pop_back();
+        } else {
+            c->queue.clear();
+        }
+        c->queued_bytes = 0;
+        connections_.erase(c->id);
+        connections_closed_.fetch_add(1, std::memory_order_relaxed);
+        asio::post(ioc_, [this, id = c->id] {
+            guarded("on_disconnect", [&] { endpoint_.on_disconnect(id, now()); });
+            after_call();
+        });
+    }
+
+    proto::Endpoint& endpoint_;
+    const TcpOptions options_;
+    const std::chrono::steady_clock::time_point start_;
+    asio::io_context ioc_;  // before everything that uses it: destroyed last
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    asio::steady_timer deadline_timer_;
+    std::optional<proto::Time> armed_;  // the deadline deadline_timer_ is set to
+    std::map<PeerId, std::shared_ptr<Connection>> connections_;
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
+    std::set<std::shared_ptr<tcp::socket>> connecting_;  // sockets of connect_async() in progress
+    std::atomic<PeerId> next_id_{1};
+    std::atomic<bool> stop_requested_{false};
+    bool shut_down_{false};  // transport thread only
+    std::atomic<uint64_t> frames_sent_{0};
+    std::atomic<uint64_t> bytes_sent_{0};
+    std::atomic<uint64_t> frames_received_{0};
+    std::atomic<uint64_t> bytes_received_{0};
+    std::atomic<uint64_t> frames_dropped_{0};
+    std::atomic<uint64_t> connections_opened_{0};
+    std::atomic<uint64_t> connections_closed_{0};
+};
+
+TcpTransport::TcpTransport(proto::Endpoint& endpoint, TcpOptions options)
+    : impl_{std::make_unique<Impl>(endpoint, std::move(options))} {}
+
+TcpTransport::~TcpTransport() { impl_->finish(); }
+
+tl::expected<uint16_t, std::string> TcpTransport::listen(const std::string& host, uint16_t port) {
+    return impl_->listen(host, port);
+}
+
+tl::expected<proto::PeerId, std::string> TcpTransport::connect(const std::string& host, uint16_t port) {
+    return impl_->connect(host, port);
+}
+
+void TcpTransport::connect_async(const std::string& host, uint16_t port, ConnectHandler done) {
+    impl_->connect_async(host, port, std::move(done));
+}
+
+void TcpTransport::run() { impl_->run(); }
+void TcpTransport::run_for(std::chrono::milliseconds duration) { impl_->run_for(duration); }
+void TcpTransport::stop() { impl_->stop(); }
+void TcpTransport::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
+proto::Time TcpTransport::now() const noexcept { return impl_->now(); }
+TcpStats TcpTransport::stats() const noexcept { return impl_->stats(); }
+
+}  // namespace carousel::net

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// TcpTransport: drives one proto::Endpoint over TCP with Boost.Asio, on one io_context thread.
+//
+// Wire: each frame travels as a u32 big-endian length followed by the frame (`[u8 type][RLP body]`).
+// A length of 0 or over proto::kMaxFrameSize closes that connection with a logged reason before
+// anything is allocated for it; the buffer of a valid frame grows as its bytes arrive, so a peer
+// that announces 16 MiB and sends nothing costs nothing.
+//
+// Threading: every call into the endpoint, every socket and timer operation and the log callback run
+// on the thread inside run() / run_for() (the transport thread). listen(), connect(), post(), stop()
+// and stats() may be called from any thread; the endpoint must not be touched from other threads
+// except through post().
+//
+// Contract with the endpoint (the same as LocalNet's):
+//  - Each accepted or connected socket is one peer, with a PeerId never reused by this transport.
+//    The endpoint gets on_connect once the socket is up and exactly one on_disconnect when it goes,
+//    whoever closed it (the peer, an error, a timeout, the endpoint's own disconnect(), stop()).
+//  - After every call into the endpoint the transport drains take_outbox() and then
+//    take_disconnects(), and arms one steady_timer at next_deadline(); on_timer(now) is called once
+//    now() reaches it. The endpoint is never called re-entrantly.
+//  - Time is microseconds of steady_clock since the transport was constructed.
+//  - Frames to an unknown or closed peer, empty frames and frames over kMaxFrameSize are dropped and
+//    counted. A disconnect is abrupt: frames still queued for that peer are discarded.
+//  - A peer is dropped, with a logged reason, when: it closes or resets the connection; it sends a
+//    length of 0 or over kMaxFrameSize; a write to it does not finish within send_timeout; the bytes
+//    queued for it would pass max_queued_bytes; the endpoint throws from on_frame for it. One peer's
+//    failure never ends another peer's receive loop.
+//
+// Limitations: no handshake, encryption or peer identity (a PeerId names a connection, not a node);
+// no reconnection; IPv4 and IPv6 literals or names resolvable by the system resolver.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include <carousel/proto/endpoint.hpp>
+
+namespace carousel::net {
+
+struct TcpOptions {
+    // A write to a peer (one frame) must finish within this, or the peer is dropped.
+    std::chrono::milliseconds send_timeout{10'000};
+    // connect() gives up after this.
+    std::chrono::milliseconds connect_timeout{5'000};
+    // Bytes (frames plus their length prefixes) that may wait for one peer, counting the frame being
+    // written; a send that would pass it drops the peer.
+    std::size_t max_queued_bytes{std::size_t{64} << 20};
+    // Where log lines go (on the transport thread); empty: standard error, prefixed "[net] ".
+    std::function<void(std::string_view)> log;
+};
+
+// Totals since construction; read with stats() from any thread.
+struct TcpStats {
+    uint64_t frames_sent{0};  // frames written to a socket completely
+    uint64_t bytes_sent{0};   // frame bytes of those (length prefixes not counted)
+    uint64_t frames_received{0};
+    uint64_t bytes_received{0};
+    uint64_t frames_dropped{0};  // frames the endpoint sent that were never written completely
+    uint64_t connections_opened{0};
+    uint64_t connections_closed{0};
+};
+
+class TcpTransport {
+  public:
+    using ConnectHandler = std::function<void(tl::expected<proto::PeerId, std::string>)>;
+
+    explicit TcpTransport(proto::Endpoint& endpoint, TcpOptions options = {});
+    // Stops if needed. Must not run while another thread is inside run() / run_for().
+    ~TcpTransport();
+    TcpTransport(const TcpTransport&) = delete;
+    TcpTransport& operator=(const TcpTransport&) = delete;
+
+    // Binds and listens on host:port (port 0: a free port) and accepts connections from then on.
+    // Returns the bound port, or why it could not bind.
+    tl::expected<uint16_t, std::string> listen(const std::string& host, uint16_t port);
+
+    // Connects to host:port, blocking the calling thread for the TCP handshake (up to connect_timeout),
+    // and returns the new peer's id. The endpoint's on_connect follows on the transport thread, before
+    // any frame from that peer (unless the transport stops first: then the id is never used). Works before run() and
+    // from any thread; from the transport thread it stalls every other peer for the handshake, so prefer
+    // connect_async() there.
+    tl::expected<proto::PeerId, std::string> connect(const std::string& host, uint16_t port);
+    // Connects without blocking; `done` runs on the transport thread after the endpoint's on_connect,
+    // or with the reason it failed.
+    void connect_async(const std::string& host, uint16_t port, ConnectHandler done);
+
+    // Runs the transport on the calling thread until stop(). Call at most once.
+    void run();
+    // Runs for at most `duration` (or until stop()); may be called repeatedly until stop().
+    void run_for(std::chrono::milliseconds duration);
+    // Closes the listeners and every connection (the endpoint sees each on_disconnect) and makes
+    // run() return once that is done. Thread-safe, idempotent; final.
+    void stop();
+
+    // Runs `fn` on the transport thread, then drains the endpoint as after any call into it: the way
+    // to call the endpoint from outside. Dropped if the transport has stopped.
+    void post(std::function<void()> fn);
+
+    // The transport's clock (see above).
+    [[nodiscard]] proto::Time now() const noexcept;
+    [[nodiscard]] TcpStats stats() const noexcept;
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace carousel::net
