@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+//
+// End to end over real processes: `carousel gen` writes a state, two `carousel serve` processes
+// serve it on loopback, `carousel sync` syncs it over TCP — once straight through, once killed with
+// SIGKILL halfway and run again, which resumes.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <carousel/store/temp_dir.hpp>
+
+#include "cli_runner.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace carousel::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A `carousel serve` child; reads its "listening on HOST:PORT root 0x…" line; killed at the end.
+class Server {
+  public:
+    explicit Server(const fs::path& db) {
+        int out[2];
+        if (pipe(out) != 0) return;
+        pid_ = fork();
+        if (pid_ == 0) {
+            dup2(out[1], STDOUT_FILENO);
+            close(out[0]);
+            close(out[1]);
+            const std::string db_arg = db.string();
+            execl(CAROUSEL_BINARY, CAROUSEL_BINARY, "serve", "--db", db_arg.c_str(), "--listen", "127.0.0.1:0",
+                  static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        close(out[1]);
+        FILE* f = fdopen(out[0], "r");
+        char line[512] = {};
+        if (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
+            char address[128] = {}, root[80] = {};
+            if (std::sscanf(line, "listening on %127s root %79s", address, root) == 2) {
+                address_ = address;
+                root_ = root;
+            }
+        }
+        if (f != nullptr) std::fclose(f);
+    }
+    ~Server() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            int status = 0;
+            waitpid(pid_, &status, 0);
+        }
+    }
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    const std::string& address() const { return address_; }
+    const std::string& root() const { return root_; }
+
+  private:
+    pid_t pid_{-1};
+    std::string address_;
+    std::string root_;
+};
+
+struct Network {
+    store::TempDir dir;
+    std::vector<std::unique_ptr<Server>> servers;
+    std::string root;
+
+    Network() {
+        const RunResult gen = run_carousel("gen --accounts 6000 --blocks 1 --seed 3 --out " +
+                                           shell_quote((dir.path() / "chain").string()) + " --json");
+        EXPECT_EQ(gen.exit_code, 0) << gen.err;
+        for (int i = 0; i < 2; ++i) servers.push_back(std::make_unique<Server>(dir.path() / "chain"));
+        root = servers[0]->root();
+    }
+    std::string peers() const {
+        std::string p;
+        for (const auto& s : servers) p += " --peer " + s->address();
+        return p;
+    }
+};
+
+TEST(Processes, SyncFromTwoServers) {
+    Network net;
+    ASSERT_FALSE(net.servers[0]->address().empty());
+    ASSERT_EQ(net.servers[1]->root(), net.root);
+    const fs::path db = net.dir.path() / "client";
+    const RunResult r = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                                     shell_quote(db.string()) + " --json --timeout 120");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["root"], net.root);
+    EXPECT_EQ(j["accounts"], 6000);
+    EXPECT_GT(j["storage_tries"].get<uint64_t>(), 0U);
+    // Both servers did work.
+    for (const auto& [peer, st] : j["peers"].items()) EXPECT_GT(st["requests"].get<uint64_t>(), 0U) << peer;
+    // Run again: everything is there; almost nothing is fetched.
+    const RunResult again = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                                         shell_quote(db.string()) + " --json --timeout 60");
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_LT(nlohmann::json::parse(again.out)["bytes_received"].get<uint64_t>(), 1000U);
+}
+
+TEST(Processes, SyncKilledWithSigkillResumes) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const fs::path db = net.dir.path() / "client";
+    // Small responses make the sync long enough to be killed in the middle.
+    const std::string args = "sync" + net.peers() + " --root " + net.root + " --db " + shell_quote(db.string()) +
+                             " --json --timeout 120 --max-response 2048";
+    const pid_t child = fork();
+    if (child == 0) {
+        const std::string cmd = shell_quote(CAROUSEL_BINARY) + " " + args + " >/dev/null 2>&1";
+        execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the sync finished before it could be killed";
+
+    const RunResult resumed = run_carousel(args);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const auto j = nlohmann::json::parse(resumed.out);
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["root"], net.root);
+
+    // A sync from scratch fetches more than the resumed one did.
+    const RunResult fresh =
+        run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                     shell_quote((net.dir.path() / "fresh").string()) + " --json --timeout 120 --max-response 2048");
+    ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+    EXPECT_LT(j["bytes_received"].get<uint64_t>(), nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
+}
+
+TEST(Processes, BadArgumentsGetOneLine) {
+    RunResult r = run_carousel("sync --peer nowhere --root 0x12 --db /tmp/x");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("--root"), std::string::npos) << r.err;
+    r = run_carousel("serve --db /nonexistent/carousel/db");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("/nonexistent/carousel/db"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace carousel::test
