@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "state_store.hpp"
 
+#include <cstring>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -237,6 +238,44 @@ class StateStore::NodeCache {
     Entry scratch_;
 };
 
+// ---- the import filter ---------------------------------------------------------------------------------
+
+// A Bloom filter of the nodes a genesis import has written so far. The store was empty when the
+// import began, so a node the filter has never seen is certainly not stored, and its count needs no
+// KV read: only repeated nodes (equal storage tries) and false positives (about 1%) are looked up.
+// Keys are Keccak hashes, uniform already: the probes come from the hash's own bytes.
+class ImportFilter {
+  public:
+    explicit ImportFilter(std::size_t expected) {
+        std::size_t words = 1;
+        while (words * 64 < expected * 20) words *= 2;  // 20 bits per leaf: about 10 per node
+        bits_.assign(words, 0);
+    }
+    void add(const Hash& h) noexcept {
+        for (unsigned i = 0; i < kProbes; ++i) {
+            const uint64_t b = probe(h, i);
+            bits_[b / 64] |= uint64_t{1} << (b % 64);
+        }
+    }
+    [[nodiscard]] bool may_contain(const Hash& h) const noexcept {
+        for (unsigned i = 0; i < kProbes; ++i) {
+            const uint64_t b = probe(h, i);
+            if ((bits_[b / 64] & (uint64_t{1} << (b % 64))) == 0) return false;
+        }
+        return true;
+    }
+
+  private:
+    static constexpr unsigned kProbes = 7;
+    [[nodiscard]] uint64_t probe(const Hash& h, unsigned i) const noexcept {
+        uint64_t a = 0, b = 0;
+        std::memcpy(&a, h.data(), 8);
+        std::memcpy(&b, h.data() + 8, 8);
+        return (a + i * (b | 1)) & (bits_.size() * 64 - 1);  // double hashing
+    }
+    std::vector<uint64_t> bits_;
+};
+
 // ---- pending writes (the overlay) ------------------------------------------------------------------
 
 // Everything a block changes before it is committed. The adapters read through it: pending first,
@@ -250,8 +289,9 @@ struct StateStore::Pending {
     std::unordered_map<Hash, Node, trie::HashHasher> nodes;
     std::unordered_map<Hash, Bytes, trie::HashHasher> code;
     std::vector<Hash> released;
-    std::size_t bytes{0};  // approximate bytes of the pending nodes and code
-    Status error;          // the first KV error met while applying
+    std::size_t bytes{0};                 // approximate bytes of the pending nodes and code
+    Status error;                         // the first KV error met while applying
+    const ImportFilter* import{nullptr};  // during a genesis import: the nodes written so far
 
     void clear() {
         nodes.clear();
@@ -259,6 +299,7 @@ struct StateStore::Pending {
         released.clear();
         bytes = 0;
         error = Status{};
+        import = nullptr;
     }
     void note(const Status& s) {
         if (error.ok() && !s.ok()) error = s;
@@ -269,6 +310,7 @@ struct StateStore::Pending {
         auto [it, inserted] = nodes.try_emplace(hash);
         out = &it->second;
         if (!inserted) return {};
+        if (import != nullptr && !import->may_contain(hash)) return {};
         if (const NodeCache::Entry* e = cache.find(hash)) {
             out->count = e->count;
             out->rlp = e->rlp;
@@ -668,7 +710,10 @@ Status StateStore::prune_block(uint64_t block, const std::vector<Hash>* in_memor
 }
 
 Status StateStore::commit(const state::StateDiff& diff, bool store_diff, const Head& new_head) {
-    WriteBatch batch;
+    // One batch reused block after block: its buffer (megabytes) is not freed and reallocated each
+    // time, which with a large heap costs glibc's allocator more than filling it.
+    WriteBatch& batch = batch_;
+    batch.clear();
     for (const auto& a : diff.accounts) {
         if (a.after) {
             batch.put(Column::kAccountLeaves, view(a.key), state::encode_account(*a.after));
@@ -758,9 +803,13 @@ Status StateStore::apply_genesis(const state::StateDiff& diff, state::StateDiff*
     WriteBatch batch;
     bool chunked = false;
     Status error;
+    ImportFilter written{diff.accounts.size() + diff.slots.size()};
+    pending_->import = &written;
     auto flush_nodes = [&] {
         for (const auto& [h, n] : pending_->nodes) {
-            if (n.dirty) batch.put(Column::kTrieNodes, view(h), encode_node_value(n.count, n.rlp));
+            if (!n.dirty) continue;
+            batch.put(Column::kTrieNodes, view(h), encode_node_value(n.count, n.rlp));
+            written.add(h);
         }
         for (const auto& [h, c] : pending_->code) batch.put(Column::kCode, view(h), c);
         pending_->nodes.clear();

@@ -18,7 +18,8 @@
 // (trie nodes and their counts, flat leaves, code, the diff, the journal, the pruned nodes, the meta
 // record) as ONE atomic KV batch. A diff that does not apply commits nothing. The first block
 // applied to an empty store is its genesis (any block number; every later block is head + 1); the
-// first block is built with trie::HashBuilder, streaming, and may be huge (a whole state).
+// first block is built with trie::HashBuilder, streaming, and may be huge (a whole state); its diff
+// is not kept (the flat index holds the same).
 //
 // The window. The roots of the last Options::root_window blocks stay servable: every node reachable
 // from any of them is in kTrieNodes, and nothing else is. Reference counts make this exact:
@@ -47,14 +48,28 @@
 // Crash safety. Every block is one batch, so after a crash (kill -9) the store reopens at the last
 // block whose batch was committed. A genesis larger than Options::import_batch_bytes is written in
 // several batches, the first of which sets the "import" marker and the last clears it and sets the
-// head; a store reopened with the marker still set discards the partial import (every column of the
-// store is emptied) and opens empty, which is the last committed state.
+// head; a store reopened with the marker still set discards the partial import (the five columns
+// above and its two kMeta keys are emptied; other kMeta keys stay) and opens empty, which is the
+// last committed state.
+//
+// Use (a chain written to disk, then served):
+//
+//   std::unique_ptr<RocksKV> kv;
+//   if (Status s = RocksKV::open(dir / "db", kv); !s.ok()) return s;
+//   auto store = StateStore::open(*kv);            // empty, or the state found in the database
+//   if (!store) return store.error();
+//   for (const StateDiff& d : blocks) {            // genesis first (a whole state as one diff)
+//       if (Status s = (*store)->apply_block(d); !s.ok()) return s;
+//   }
+//   (*store)->head();                              // {block, root, accounts, slots}
+//   for (LeafIterator it = (*store)->account_leaves(from, to); it.valid(); it.next()) { ... }
 //
 // Thread safety: const methods may run concurrently with each other (the KV is thread-safe).
 // apply_block() and seal_and_apply_block() need exclusive access: callers serialise them against
 // every other call (a std::shared_mutex held exclusively, for instance).
 //
-// Errors: every method returns a Status (or a tl::expected with one); nothing throws. Codes:
+// Errors: every method returns a Status (or a tl::expected with one); nothing throws but
+// std::bad_alloc. Codes:
 // - invalid-argument: a diff that does not apply (its message says why), bad options;
 // - corruption: the stored state is damaged or foreign (the message names the record or node);
 // - not-supported: a state record of another format version;
@@ -126,7 +141,8 @@ class StateStore {
         // Sync every block's batch to stable storage (WriteOptions::sync): the block then survives a
         // crash of the machine, not only of the process.
         bool sync{false};
-        // Keep the diffs of the last this many blocks (0: keep every diff).
+        // Keep the diffs of the last this many blocks (0: keep every diff). Each block deletes the diff
+        // that falls out, so lowering it on reopen leaves the older diffs in place.
         uint64_t diff_retention{0};
         // Flat-index probes at open() (0: none): at this many key positions, derived from the head
         // root, the flat index's next leaf must equal the head trie's. Each costs a few node reads.
@@ -275,6 +291,7 @@ class StateStore {
     std::unique_ptr<ReadNodes> read_nodes_;
     std::unique_ptr<ReadCode> read_code_;
     std::unique_ptr<state::WorldState> world_;
+    WriteBatch batch_;  // commit()'s, reused
     uint64_t blocks_since_reset_{0};
 };
 

@@ -173,7 +173,7 @@ World& rocks_world() {
 }
 
 void state_store_import(benchmark::State& state, World& (*world)()) {
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop variable is unused by design
         World& w = world();
         state.SetIterationTime(w.import_ms / 1e3);
     }
@@ -191,7 +191,7 @@ void apply_blocks(benchmark::State& state, World& w) {
     const Chain& c = Chain::get();
     std::vector<double> ms, us_per_key;
     const uint64_t gets0 = w.kv->gets, ops0 = w.kv->ops, bytes0 = w.kv->bytes;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop variable is unused by design
         if (w.next >= c.blocks.size()) {
             state.SkipWithError("out of blocks");
             return;
@@ -240,7 +240,7 @@ void state_store_apply_block_pruning(benchmark::State& state) {
     apply_blocks(state, w);
 }
 
-const auto kBlocks = static_cast<int64_t>(env_or("CAROUSEL_BENCH_STATE_BLOCKS", 30));
+const auto kBlocks = static_cast<int64_t>(env_or("CAROUSEL_BENCH_STATE_BLOCKS", 30));  // NOLINT(cert-err58-cpp)
 BENCHMARK(state_store_apply_block_memory)
     ->Name("state_store_apply_block/MemoryKV")
     ->Iterations(kBlocks)
@@ -265,7 +265,7 @@ BENCHMARK(state_store_apply_block_pruning)
 void state_store_stream_accounts(benchmark::State& state) {
     World& w = rocks_world();
     uint64_t n = 0;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop variable is unused by design
         n = 0;
         for (LeafIterator it = w.store->account_leaves(Hash{}); it.valid(); it.next()) {
             benchmark::DoNotOptimize(it.value().data());
@@ -287,6 +287,7 @@ std::vector<std::pair<std::string, uint64_t>> column_bytes(const std::filesystem
     std::vector<std::string> names;
     if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.string(), &names).ok()) return {};
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.reserve(names.size());
     for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions{});
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -306,7 +307,7 @@ void state_store_disk(benchmark::State& state) {
     World& w = rocks_world();
     const StateStore::Head head = w.store->head();
     uint64_t raw_accounts = 0, raw_slots = 0;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the loop variable is unused by design
         raw_accounts = raw_slots = 0;
         for (LeafIterator it = w.store->account_leaves(Hash{}); it.valid(); it.next()) {
             raw_accounts += 32 + it.value().size();
@@ -319,7 +320,8 @@ void state_store_disk(benchmark::State& state) {
             return;
         }
     }
-    const double accounts = static_cast<double>(head.accounts), slots = static_cast<double>(head.slots);
+    const auto accounts = static_cast<double>(head.accounts);
+    const auto slots = static_cast<double>(head.slots);
     state.counters["accounts"] = accounts;
     state.counters["slots"] = slots;
     state.counters["raw_B_per_account"] = static_cast<double>(raw_accounts) / accounts;
