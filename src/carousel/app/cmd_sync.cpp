@@ -18,6 +18,7 @@
 
 #include "address.hpp"
 #include "commands.hpp"
+#include "hash_cost.hpp"
 #include "progress.hpp"
 
 namespace carousel::app {
@@ -130,7 +131,16 @@ int run_sync(const SyncCommandOptions& o) {
     }
 
     const auto& p = s.progress;
-    nlohmann::json j{{"root", to_hex_prefixed(view(target))},
+    // The verify floor (full mode): every node received hashed once, in 8-wide batches, at the cost
+    // measured now: (node bytes / 136 + nodes) permutations.
+    const HashCost cost = measure_hash_cost(110);
+    const double permutations =
+        static_cast<double>(p.node_bytes_received) / 136.0 + static_cast<double>(p.nodes_received);
+    const double floor_s = permutations * cost.batch_ns * 1e-9;
+    nlohmann::json j{{"verify_floor_s", floor_s},
+                     {"over_verify_floor", floor_s > 0 ? seconds / floor_s : 0.0},
+                     {"nodes_received", p.nodes_received},
+                     {"root", to_hex_prefixed(view(target))},
                      {"complete", s.done},
                      {"mode", o.mode},
                      {"accounts", p.accounts},

@@ -386,6 +386,8 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
             ++demerits;  // full mode was asked for
             continue;
         }
+        progress_.nodes_received += e.nodes.size();
+        for (const auto& n : e.nodes) progress_.node_bytes_received += n.size();
         const std::size_t before = task->sync->accepted_bytes();
         auto accepted = task->sync->accept(e.nodes);
         if (!accepted) {
@@ -445,6 +447,8 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
             task.leaves->return_range(range);  // the response ran out of room before this range
             continue;
         }
+        progress_.nodes_received += e.proof.size();
+        for (const auto& n : e.proof) progress_.node_bytes_received += n.size();
         auto accepted = task.leaves->accept(range, e);
         if (!accepted) {
             ++stats_[from].rejected_chunks;

@@ -79,6 +79,8 @@ struct SyncProgress {
     uint64_t bytes_storage_nodes{0};
     uint64_t bytes_code{0};
     uint64_t bytes_received{0};  // whole frames
+    uint64_t nodes_received{0};  // trie nodes and proof nodes received (each one hashed to verify it)
+    uint64_t node_bytes_received{0};
     uint64_t root_moves{0};
 };
 
