@@ -493,7 +493,14 @@ Status StateStore::load() {
     Bytes v;
     Status s = kv_.get(Column::kMeta, view(kImportKey), v);
     if (s.ok()) {
-        // A genesis import that did not finish: nothing of it was ever a committed state.
+        // A genesis import that did not finish: nothing of it was ever a committed state. (Both a
+        // marker and a state record cannot come from a StateStore: refuse rather than wipe a state.)
+        s = kv_.get(Column::kMeta, view(kStateKey), v);
+        if (s.ok()) {
+            return Status::corruption(
+                "column meta holds both a \"state\" record and an \"import\" marker: the state store is damaged");
+        }
+        if (!s.is_not_found()) return s;
         if (Status w = wipe(); !w.ok()) return w;
     } else if (!s.is_not_found()) {
         return s;
@@ -682,7 +689,6 @@ Status StateStore::apply_impl(const state::StateDiff& diff, state::StateDiff* se
 Status StateStore::prune_block(uint64_t block, const std::vector<Hash>* in_memory_journal) {
     Bytes record;
     ByteView hashes;
-    std::vector<Hash> none;
     if (in_memory_journal != nullptr) {
         for (const Hash& h : *in_memory_journal) record.append(view(h));
     } else {

@@ -948,6 +948,14 @@ TEST_F(StateStoreDamage, MalformedMetaRecordsAreNamed) {
     EXPECT_TRUE(try_record(record).ok());
 }
 
+TEST_F(StateStoreDamage, ImportMarkerNextToAStateIsNotWiped) {
+    ASSERT_TRUE(kv_->put(Column::kMeta, view("import"), Bytes(8, 0)).ok());
+    const Status s = open_status();
+    EXPECT_TRUE(s.is_corruption()) << s.to_string();
+    EXPECT_THAT(s.message(), HasSubstr("\"import\" marker"));
+    EXPECT_GT(entries(*kv_, Column::kTrieNodes), 0U);
+}
+
 TEST_F(StateStoreDamage, MissingHeadRootNodeIsNamed) {
     ASSERT_TRUE(kv_->del(Column::kTrieNodes, view(chain_.head)).ok());
     reopen_kv();
