@@ -12,54 +12,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace carousel::test {
 namespace {
 
 namespace fs = std::filesystem;
 
 const fs::path kData{CAROUSEL_TEST_DATA};
 constexpr const char* kMainnetRoot = "0xd7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544";
-
-struct RunResult {
-    int exit_code{-1};
-    std::string out;
-    std::string err;
-};
-
-std::string shell_quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
-    return q + "'";
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in{p, std::ios::binary};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// Runs the carousel binary with `args` (already quoted), capturing stdout and stderr.
-RunResult run_carousel(const std::string& args) {
-    const fs::path err_file = fs::temp_directory_path() / ("carousel_cli_root_err_" + std::to_string(getpid()));
-    const std::string cmd = shell_quote(CAROUSEL_BINARY) + " " + args + " 2>" + shell_quote(err_file.string());
-    RunResult r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) {
-        ADD_FAILURE() << "popen failed: " << cmd;
-        return r;
-    }
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = read_file(err_file);
-    fs::remove(err_file);
-    return r;
-}
 
 // A temporary file with `content`, removed when the test ends.
 class TempFile {
@@ -181,3 +145,4 @@ TEST(CliRoot, Usage) {
 }
 
 }  // namespace
+}  // namespace carousel::test

@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "hash_cost.hpp"
 #include "progress.hpp"
+#include "sync_report.hpp"
 
 namespace carousel::app {
 namespace {
@@ -137,29 +138,14 @@ int run_sync(const SyncCommandOptions& o) {
     const double permutations =
         static_cast<double>(p.node_bytes_received) / 136.0 + static_cast<double>(p.nodes_received);
     const double floor_s = permutations * cost.batch_ns * 1e-9;
-    nlohmann::json j{{"verify_floor_s", floor_s},
-                     {"over_verify_floor", floor_s > 0 ? seconds / floor_s : 0.0},
-                     {"nodes_received", p.nodes_received},
-                     {"root", to_hex_prefixed(view(target))},
-                     {"complete", s.done},
-                     {"mode", o.mode},
-                     {"accounts", p.accounts},
-                     {"slots", p.slots},
-                     {"storage_tries", p.storage_tries_done},
-                     {"code", p.code_done},
-                     {"requests", p.requests},
-                     {"bytes_received", p.bytes_received},
-                     {"bytes_account_nodes", p.bytes_account_nodes},
-                     {"bytes_storage_nodes", p.bytes_storage_nodes},
-                     {"bytes_code", p.bytes_code},
-                     {"seconds", seconds}};
-    nlohmann::json errors = nlohmann::json::object();
-    for (const auto& [id, st] : s.peers) {
-        errors[std::to_string(id)] = {
-            {"requests", st.requests}, {"bytes", st.bytes_received},     {"errors", st.errors},
-            {"timeouts", st.timeouts}, {"rejected", st.rejected_chunks}, {"dropped", st.dropped}};
-    }
-    j["peers"] = errors;
+    nlohmann::json j = progress_json(p);
+    j["root"] = to_hex_prefixed(view(target));
+    j["complete"] = s.done;
+    j["mode"] = o.mode;
+    j["seconds"] = seconds;
+    j["verify_floor_s"] = floor_s;
+    j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
+    j["peers"] = peers_json(s.peers);
     if (o.json) {
         std::cout << j.dump() << "\n";
     } else {

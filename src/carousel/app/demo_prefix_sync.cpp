@@ -14,6 +14,7 @@
 #include <carousel/trie/trie.hpp>
 
 #include "progress.hpp"
+#include "sync_report.hpp"
 
 namespace carousel::app {
 
@@ -95,32 +96,15 @@ bool run_prefix_sync_demo(const PrefixSyncDemoOptions& o, nlohmann::json& summar
 
     const auto p = client.progress();
     const double sim_s = std::chrono::duration<double>(network.now()).count();
-    summary = {{"root", to_hex_prefixed(view(root))},
-               {"verified", ok},
-               {"mode", o.leaf_mode ? "leaf" : "full"},
-               {"servers", o.servers},
-               {"accounts", p.accounts},
-               {"slots", p.slots},
-               {"storage_tries", p.storage_tries_done},
-               {"code", p.code_done},
-               {"requests", p.requests},
-               {"bytes_received", p.bytes_received},
-               {"bytes_account_nodes", p.bytes_account_nodes},
-               {"bytes_storage_nodes", p.bytes_storage_nodes},
-               {"bytes_code", p.bytes_code},
-               {"raw_leaf_bytes", raw},
-               {"simulated_seconds", sim_s},
-               {"wall_seconds", wall_s}};
-    nlohmann::json peers = nlohmann::json::array();
-    for (const auto& [peer, st] : client.peers()) {
-        peers.push_back({{"peer", peer},
-                         {"requests", st.requests},
-                         {"bytes", st.bytes_received},
-                         {"rejected_chunks", st.rejected_chunks},
-                         {"errors", st.errors},
-                         {"timeouts", st.timeouts}});
-    }
-    summary["peers"] = peers;
+    summary = progress_json(p);
+    summary["root"] = to_hex_prefixed(view(root));
+    summary["verified"] = ok;
+    summary["mode"] = o.leaf_mode ? "leaf" : "full";
+    summary["servers"] = o.servers;
+    summary["raw_leaf_bytes"] = raw;
+    summary["simulated_seconds"] = sim_s;
+    summary["wall_seconds"] = wall_s;
+    summary["peers"] = peers_json(client.peers());
     return ok;
 }
 

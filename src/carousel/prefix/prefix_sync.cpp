@@ -139,16 +139,20 @@ void PrefixSync::on_connect(proto::PeerId peer, proto::Time now) {
     pump(now);
 }
 
-void PrefixSync::on_disconnect(proto::PeerId peer, proto::Time now) {
-    std::vector<uint64_t> ids;
-    for (const auto& [id, r] : requests_) {
-        if (r.peer == peer) ids.push_back(id);
-    }
-    for (uint64_t id : ids) {
-        fail_request(requests_.at(id));
-        requests_.erase(id);
+void PrefixSync::forget_peer(proto::PeerId peer) {
+    for (auto it = requests_.begin(); it != requests_.end();) {
+        if (it->second.peer == peer) {
+            fail_request(it->second);
+            it = requests_.erase(it);
+        } else {
+            ++it;
+        }
     }
     peers_.erase(peer);
+}
+
+void PrefixSync::on_disconnect(proto::PeerId peer, proto::Time now) {
+    forget_peer(peer);
     pump(now);
 }
 
@@ -158,15 +162,7 @@ void PrefixSync::penalize(proto::PeerId peer, int amount) {
     if (s.score <= options_.drop_score && !s.dropped) {
         s.dropped = true;
         disconnect(peer, "standing fell to " + std::to_string(s.score));
-        std::vector<uint64_t> ids;
-        for (const auto& [id, r] : requests_) {
-            if (r.peer == peer) ids.push_back(id);
-        }
-        for (uint64_t id : ids) {
-            fail_request(requests_.at(id));
-            requests_.erase(id);
-        }
-        peers_.erase(peer);
+        forget_peer(peer);
     }
 }
 

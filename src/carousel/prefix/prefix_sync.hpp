@@ -118,6 +118,8 @@ class PrefixSync final : public proto::Endpoint {
                              proto::Time now);
     void handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now);
     void fail_request(const Request& r);
+    // Fails every request in flight to `peer` (its work goes back to the pool) and forgets it.
+    void forget_peer(proto::PeerId peer);
     void penalize(proto::PeerId peer, int amount);
     void move_to_root(const Hash& root);
     Task& storage_task(const Hash& storage_root, const Hash& account_key);
