@@ -38,8 +38,11 @@ test-asan: build-asan
 demo: build
 	./$(BUILD)/carousel demo
 
+# Google Benchmark suites (BENCH_FILTER selects, e.g. make bench BENCH_FILTER=keccak), then the
+# trie benchmark; bench/sync_processes.sh measures a prefix sync between processes.
+BENCH_FILTER ?= .
 bench: build
-	./$(BUILD)/carousel_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	./$(BUILD)/carousel_bench --benchmark_filter='$(BENCH_FILTER)' --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	./$(BUILD)/carousel bench trie --accounts 1000000
 
 format:
