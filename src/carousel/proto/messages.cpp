@@ -4,6 +4,8 @@
 
 #include <carousel/core/rlp.hpp>
 
+#include "wire_codec.hpp"
+
 namespace carousel::proto {
 
 std::string_view to_string(WireError e) noexcept {
@@ -30,118 +32,7 @@ std::string_view to_string(WireError e) noexcept {
 
 namespace {
 
-// ---- encoding helpers ---------------------------------------------------------------------------
-
-void wrap_list(Bytes& out, const Bytes& payload) {
-    rlp::encode_header(out, {true, payload.size()});
-    out += payload;
-}
-
-Bytes frame_of(MessageType type, const Bytes& payload) {
-    Bytes out;
-    out.push_back(static_cast<uint8_t>(type));
-    wrap_list(out, payload);
-    return out;
-}
-
-void encode_path(Bytes& out, ByteView nibbles) { rlp::encode(out, encode_hex_prefix(nibbles, false)); }
-
-template <class Range>
-void encode_string_list(Bytes& out, const Range& items) {
-    Bytes payload;
-    for (const auto& i : items) rlp::encode(payload, ByteView{i});
-    wrap_list(out, payload);
-}
-
-// ---- decoding helpers ---------------------------------------------------------------------------
-
-template <class T>
-using R = WireResult<T>;
-
-R<ByteView> body_of(ByteView frame, MessageType expected) {
-    if (frame.empty()) return tl::unexpected{WireError::kEmptyFrame};
-    if (frame[0] != static_cast<uint8_t>(expected)) return tl::unexpected{WireError::kUnknownType};
-    ByteView body = frame.substr(1);
-    if (!rlp::validate(body)) return tl::unexpected{WireError::kMalformed};
-    auto list = rlp::decode_list(body);
-    if (!list) return tl::unexpected{WireError::kMalformed};
-    return *list;
-}
-
-R<ByteView> list_of(ByteView& in) {
-    auto l = rlp::decode_list(in);
-    if (!l) return tl::unexpected{WireError::kMalformed};
-    return *l;
-}
-
-R<ByteView> string_of(ByteView& in) {
-    auto s = rlp::decode_string(in);
-    if (!s) return tl::unexpected{WireError::kMalformed};
-    return *s;
-}
-
-R<uint64_t> uint_of(ByteView& in) {
-    auto v = rlp::decode_uint64(in);
-    if (!v) return tl::unexpected{WireError::kMalformed};
-    return *v;
-}
-
-R<Hash> hash_of(ByteView& in) {
-    Hash h;
-    if (!rlp::decode_fixed(in, h.data(), h.size())) return tl::unexpected{WireError::kMalformed};
-    return h;
-}
-
-R<Nibbles> path_of(ByteView& in) {
-    auto s = string_of(in);
-    if (!s) return tl::unexpected{s.error()};
-    auto p = decode_hex_prefix(*s);
-    if (!p || p->leaf || p->nibbles.size() > kMaxKeyNibbles) return tl::unexpected{WireError::kBadPrefix};
-    return std::move(p->nibbles);
-}
-
-R<std::optional<Nibbles>> optional_path_of(ByteView& in) {
-    ByteView peek = in;
-    auto s = string_of(peek);
-    if (!s) return tl::unexpected{s.error()};
-    if (s->empty()) {
-        in = peek;
-        return std::optional<Nibbles>{};
-    }
-    auto p = path_of(in);
-    if (!p) return tl::unexpected{p.error()};
-    return std::optional<Nibbles>{std::move(*p)};
-}
-
-R<std::vector<Bytes>> strings_of(ByteView& in, std::size_t max_count, std::size_t max_size) {
-    auto l = list_of(in);
-    if (!l) return tl::unexpected{l.error()};
-    std::vector<Bytes> out;
-    for (ByteView p = *l; !p.empty();) {
-        if (out.size() >= max_count) return tl::unexpected{WireError::kTooLarge};
-        auto s = string_of(p);
-        if (!s) return tl::unexpected{s.error()};
-        if (s->size() > max_size) return tl::unexpected{WireError::kTooLarge};
-        out.emplace_back(*s);
-    }
-    return out;
-}
-
-R<void> must_be_empty(ByteView in) {
-    if (!in.empty()) return tl::unexpected{WireError::kMalformed};
-    return {};
-}
-
-std::size_t count_items(ByteView list) {
-    std::size_t n = 0;
-    while (!list.empty()) {
-        auto h = rlp::decode_header(list);
-        if (!h) return 0;  // validated before: cannot happen
-        list.remove_prefix(h->payload_length);
-        ++n;
-    }
-    return n;
-}
+using namespace wire;  // NOLINT(google-build-using-namespace): the codec helpers
 
 void encode_entry(Bytes& out, const ChunkEntry& e) {
     Bytes payload;

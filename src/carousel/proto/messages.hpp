@@ -46,6 +46,12 @@ enum class MessageType : uint8_t {
     kChunkData = 0x11,
     kGetCode = 0x12,
     kCodeData = 0x13,
+    // Merry-Go-Round (mgr_messages.hpp).
+    kOffer = 0x20,
+    kAccept = 0x21,
+    kContent = 0x22,
+    kGetDiff = 0x23,
+    kDiffData = 0x24,
 };
 
 // GetChunks flags.

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "mgr_messages.hpp"
+
+#include <cstring>
+
+#include "wire_codec.hpp"
+
+namespace carousel::proto {
+
+using namespace wire;  // NOLINT(google-build-using-namespace): the codec helpers
+
+namespace {
+
+    R<std::vector<Hash>> packed_hashes_of(ByteView& in, std::size_t max_count) {
+        auto s = string_of(in);
+        if (!s) return tl::unexpected{s.error()};
+        if (s->size() % 32 != 0) return tl::unexpected{WireError::kMalformed};
+        if (s->size() / 32 > max_count) return tl::unexpected{WireError::kTooLarge};
+        std::vector<Hash> out(s->size() / 32);
+        for (std::size_t i = 0; i < out.size(); ++i) std::memcpy(out[i].data(), s->data() + 32 * i, 32);
+        return out;
+    }
+
+    void encode_packed_hashes(Bytes& out, const std::vector<Hash>& hashes) {
+        Bytes packed;
+        packed.reserve(hashes.size() * 32);
+        for (const Hash& h : hashes) packed.append(h.data(), h.size());
+        rlp::encode(out, packed);
+    }
+
+}  // namespace
+
+Bytes encode(const Offer& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    encode_packed_hashes(p, m.content_ids);
+    return frame_of(MessageType::kOffer, p);
+}
+
+Bytes encode(const Accept& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    Bytes list;
+    for (uint64_t i : m.indexes) rlp::encode(list, i);
+    wrap_list(p, list);
+    return frame_of(MessageType::kAccept, p);
+}
+
+Bytes encode(const Content& m) {
+    Bytes p;
+    rlp::encode(p, uint64_t{static_cast<uint8_t>(m.kind)});
+    rlp::encode(p, m.payload);
+    return frame_of(MessageType::kContent, p);
+}
+
+Bytes encode(const GetDiff& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    rlp::encode(p, ByteView{m.from_root.data(), m.from_root.size()});
+    rlp::encode(p, ByteView{m.to_root.data(), m.to_root.size()});
+    encode_path(p, m.from);
+    encode_path(p, m.to);
+    return frame_of(MessageType::kGetDiff, p);
+}
+
+Bytes encode(const DiffData& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    Bytes err;
+    if (m.error) rlp::encode(err, uint64_t{static_cast<uint8_t>(*m.error)});
+    wrap_list(p, err);
+    encode_packed_hashes(p, m.keys);
+    encode_string_list(p, m.values);
+    encode_string_list(p, m.proof);
+    return frame_of(MessageType::kDiffData, p);
+}
+
+WireResult<Offer> decode_offer(ByteView frame) {
+    auto body = body_of(frame, MessageType::kOffer);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    Offer m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto ids = packed_hashes_of(in, kMaxOfferItems);
+    if (!ids) return tl::unexpected{ids.error()};
+    m.content_ids = std::move(*ids);
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<Accept> decode_accept(ByteView frame) {
+    auto body = body_of(frame, MessageType::kAccept);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    Accept m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto list = list_of(in);
+    if (!list) return tl::unexpected{list.error()};
+    for (ByteView l = *list; !l.empty();) {
+        if (m.indexes.size() >= kMaxOfferItems) return tl::unexpected{WireError::kTooLarge};
+        auto i = uint_of(l);
+        if (!i) return tl::unexpected{i.error()};
+        if (*i >= kMaxOfferItems) return tl::unexpected{WireError::kTooLarge};
+        if (!m.indexes.empty() && *i <= m.indexes.back()) return tl::unexpected{WireError::kMalformed};
+        m.indexes.push_back(*i);
+    }
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<Content> decode_content(ByteView frame) {
+    auto body = body_of(frame, MessageType::kContent);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    Content m;
+    auto kind = uint_of(in);
+    if (!kind) return tl::unexpected{kind.error()};
+    if (*kind > static_cast<uint8_t>(ContentKind::kCode)) return tl::unexpected{WireError::kUnknownType};
+    m.kind = static_cast<ContentKind>(*kind);
+    auto payload = string_of(in);
+    if (!payload) return tl::unexpected{payload.error()};
+    if (payload->size() > kMaxContentSize) return tl::unexpected{WireError::kTooLarge};
+    m.payload = Bytes{*payload};
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<GetDiff> decode_get_diff(ByteView frame) {
+    auto body = body_of(frame, MessageType::kGetDiff);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    GetDiff m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto from_root = hash_of(in);
+    if (!from_root) return tl::unexpected{from_root.error()};
+    m.from_root = *from_root;
+    auto to_root = hash_of(in);
+    if (!to_root) return tl::unexpected{to_root.error()};
+    m.to_root = *to_root;
+    auto from = path_of(in);
+    if (!from) return tl::unexpected{from.error()};
+    m.from = std::move(*from);
+    auto to = path_of(in);
+    if (!to) return tl::unexpected{to.error()};
+    m.to = std::move(*to);
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<DiffData> decode_diff_data(ByteView frame) {
+    auto body = body_of(frame, MessageType::kDiffData);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    DiffData m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto err = list_of(in);
+    if (!err) return tl::unexpected{err.error()};
+    if (ByteView ev = *err; !ev.empty()) {
+        auto code = uint_of(ev);
+        if (!code) return tl::unexpected{code.error()};
+        if (*code != 0x0 && *code != 0x1 && *code != 0x2 && *code != 0x4) {
+            return tl::unexpected{WireError::kBadErrorCode};
+        }
+        m.error = static_cast<ChunkError>(*code);
+        if (auto r = must_be_empty(ev); !r) return tl::unexpected{r.error()};
+    }
+    auto keys = packed_hashes_of(in, kMaxDiffKeys);
+    if (!keys) return tl::unexpected{keys.error()};
+    m.keys = std::move(*keys);
+    auto values = strings_of(in, kMaxDiffKeys, kMaxFrameSize);
+    if (!values) return tl::unexpected{values.error()};
+    m.values = std::move(*values);
+    if (m.values.size() != m.keys.size()) return tl::unexpected{WireError::kMalformed};
+    auto proof = strings_of(in, kMaxProofNodesPerEntry, kMaxFrameSize);
+    if (!proof) return tl::unexpected{proof.error()};
+    m.proof = std::move(*proof);
+    if (m.error && (!m.keys.empty() || !m.proof.empty())) return tl::unexpected{WireError::kMalformed};
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+}  // namespace carousel::proto

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// The wire messages of Merry-Go-Round sync (seed 000, ../MGR.md) beyond GetChunks/ChunkData, which
+// it shares with fast prefix sync.
+//
+//   Offer     [reqId, [contentId...]]          gossip: "I have these items"
+//   Accept    [reqId, [index...]]              the offered items the receiver wants (indexes into the offer)
+//   Content   [kind, payload]                  one gossiped item (kind: region item or code)
+//   GetDiff   [reqId, fromRoot, toRoot, from, to]
+//   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
+//
+// Decisions:
+//  - Gossip follows the Portal network's OFFER/ACCEPT: a content id is the Keccak of the item's
+//    encoding, so a node accepts only what it has not seen and covers. Content is pushed after an
+//    Accept; the payload is opaque here and decoded (with its own caps) by mgr/.
+//  - GetDiff names a range of trie positions [from, to] (hex-prefix nibble paths, as GetChunks) of
+//    the trie whose roots are fromRoot and toRoot: the account trie, or a storage trie (its roots are
+//    the account's storage roots at the two state roots). The answer holds every key of the range
+//    whose value differs between the two roots (an empty value: deleted) and the proof of the range
+//    at toRoot; the client applies the keys to its own leaves of the range and checks them against
+//    toRoot with that proof. A diff is never cut: E blocks of changes to one node's range are small,
+//    and a cut diff could not be checked. Errors reuse GetChunks' codes (0x0 a root the node lacks,
+//    0x1 a range it does not hold, 0x2 back off, 0x4 invalid).
+
+#include <vector>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/core/nibbles.hpp>
+
+#include "messages.hpp"
+
+namespace carousel::proto {
+
+inline constexpr std::size_t kMaxOfferItems = 64;
+inline constexpr std::size_t kMaxContentSize = kMaxFrameSize - 64;
+inline constexpr std::size_t kMaxDiffKeys = 1 << 18;
+
+enum class ContentKind : uint8_t {
+    kRegionItem = 0,  // one region's part of a block: mgr::RegionItem
+    kCode = 1,        // contract code (RLP list of blobs), placed at keccak(code)
+};
+
+struct Offer {
+    uint64_t request_id{0};
+    std::vector<Hash> content_ids;
+    friend bool operator==(const Offer&, const Offer&) = default;
+};
+
+struct Accept {
+    uint64_t request_id{0};
+    std::vector<uint64_t> indexes;  // strictly increasing, each < the offer's size
+    friend bool operator==(const Accept&, const Accept&) = default;
+};
+
+struct Content {
+    ContentKind kind{ContentKind::kRegionItem};
+    Bytes payload;
+    friend bool operator==(const Content&, const Content&) = default;
+};
+
+struct GetDiff {
+    uint64_t request_id{0};
+    Hash from_root{};
+    Hash to_root{};
+    Nibbles from;  // positions, as GetChunks ranges: keys from·0… .. to·f…
+    Nibbles to;
+    friend bool operator==(const GetDiff&, const GetDiff&) = default;
+};
+
+struct DiffData {
+    uint64_t request_id{0};
+    std::optional<ChunkError> error;
+    std::vector<Hash> keys;     // strictly increasing
+    std::vector<Bytes> values;  // new values; empty: deleted
+    std::vector<Bytes> proof;   // range proof at to_root
+    friend bool operator==(const DiffData&, const DiffData&) = default;
+};
+
+Bytes encode(const Offer& m);
+Bytes encode(const Accept& m);
+Bytes encode(const Content& m);
+Bytes encode(const GetDiff& m);
+Bytes encode(const DiffData& m);
+
+WireResult<Offer> decode_offer(ByteView frame);
+WireResult<Accept> decode_accept(ByteView frame);
+WireResult<Content> decode_content(ByteView frame);
+WireResult<GetDiff> decode_get_diff(ByteView frame);
+WireResult<DiffData> decode_diff_data(ByteView frame);
+
+}  // namespace carousel::proto
