@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// A DHT node as another node knows it: its id, how to reach it, and what it covers.
+
+#include <carousel/proto/endpoint.hpp>
+
+#include "node_id.hpp"
+
+namespace carousel::dht {
+
+struct Contact {
+    NodeId id{};
+    // How the driver reaches the node: in LocalNet its node id (the `address` of a NODES record).
+    proto::PeerId peer{0};
+    // The node stores the keys `covers(id, radius, key)` accepts.
+    Radius radius{};
+    friend bool operator==(const Contact&, const Contact&) = default;
+};
+
+}  // namespace carousel::dht

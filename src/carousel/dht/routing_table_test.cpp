@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "routing_table.hpp"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+namespace carousel::dht {
+namespace {
+
+using namespace std::chrono_literals;
+using test::at_distance;
+using test::ids_of;
+
+Contact contact(const NodeId& id, proto::PeerId peer, unsigned radius = 0) { return Contact{id, peer, Radius{radius}}; }
+
+TEST(RoutingTable, BucketsByLogDistance) {
+    std::mt19937_64 rng{1};
+    const NodeId self = test::random_hash(rng);
+    RoutingTable t{self};
+    for (unsigned d : {1u, 2u, 9u, 100u, 255u, 256u}) {
+        EXPECT_EQ(t.update(contact(at_distance(self, d), d), Time{d}), RoutingTable::Update::kAdded);
+    }
+    EXPECT_EQ(t.size(), 6u);
+    for (unsigned d : {1u, 2u, 9u, 100u, 255u, 256u}) {
+        ASSERT_EQ(t.bucket(d).size(), 1u) << d;
+        EXPECT_EQ(t.bucket(d)[0].contact.peer, d);
+        EXPECT_EQ(t.bucket(d)[0].last_seen, Time{d});
+        EXPECT_EQ(log_distance(self, t.bucket(d)[0].contact.id), d);
+    }
+    EXPECT_TRUE(t.bucket(3).empty());
+    EXPECT_EQ(t.update(contact(self, 99), Time{0}), RoutingTable::Update::kIgnored);
+    EXPECT_EQ(t.size(), 6u);
+    EXPECT_FALSE(t.find(self));
+}
+
+TEST(RoutingTable, RefreshMovesToTheBackAndTakesNewFields) {
+    const NodeId self{};
+    RoutingTable t{self, 4};
+    const NodeId a = at_distance(self, 200, 1);
+    const NodeId b = at_distance(self, 200, 2);
+    EXPECT_EQ(t.update(contact(a, 1), 1s), RoutingTable::Update::kAdded);
+    EXPECT_EQ(t.update(contact(b, 2), 2s), RoutingTable::Update::kAdded);
+    EXPECT_EQ(t.update(contact(a, 7, 12), 3s), RoutingTable::Update::kRefreshed);
+    ASSERT_EQ(t.bucket(200).size(), 2u);
+    EXPECT_EQ(t.bucket(200)[0].contact.id, b);  // least recently seen first
+    EXPECT_EQ(t.bucket(200)[1].contact, contact(a, 7, 12));
+    EXPECT_EQ(t.bucket(200)[1].last_seen, 3s);
+    EXPECT_EQ(t.size(), 2u);
+}
+
+TEST(RoutingTable, FullBucketKeepsOldEntriesAndRemembersReplacements) {
+    const NodeId self{};
+    RoutingTable t{self, 2};
+    const NodeId a = at_distance(self, 256, 1);
+    const NodeId b = at_distance(self, 256, 2);
+    const NodeId c = at_distance(self, 256, 3);
+    const NodeId d = at_distance(self, 256, 4);
+    const NodeId e = at_distance(self, 256, 5);
+    t.update(contact(a, 1), 1s);
+    t.update(contact(b, 2), 2s);
+    EXPECT_EQ(t.update(contact(c, 3), 3s), RoutingTable::Update::kReplacement);
+    EXPECT_EQ(t.size(), 2u);
+    EXPECT_FALSE(t.find(c));
+    EXPECT_EQ(t.replacements(256), std::vector<Contact>{contact(c, 3)});
+    // Refreshing a replacement moves it to the most recent end; beyond k the oldest is dropped.
+    t.update(contact(d, 4), 4s);
+    t.update(contact(c, 3), 5s);
+    EXPECT_EQ(ids_of(t.replacements(256)), (std::vector<NodeId>{d, c}));
+    t.update(contact(e, 5), 6s);
+    EXPECT_EQ(ids_of(t.replacements(256)), (std::vector<NodeId>{c, e}));
+    // The live entries were never displaced.
+    EXPECT_TRUE(t.find(a));
+    EXPECT_TRUE(t.find(b));
+    // Other buckets are not affected.
+    EXPECT_EQ(t.update(contact(at_distance(self, 255), 9), 7s), RoutingTable::Update::kAdded);
+}
+
+TEST(RoutingTable, FailingContactLeavesAndReplacementTakesItsSlot) {
+    const NodeId self{};
+    RoutingTable t{self, 2, 3};
+    const NodeId a = at_distance(self, 256, 1);
+    const NodeId b = at_distance(self, 256, 2);
+    const NodeId c = at_distance(self, 256, 3);
+    const NodeId d = at_distance(self, 256, 4);
+    t.update(contact(a, 1), 1s);
+    t.update(contact(b, 2), 2s);
+    t.update(contact(c, 3), 3s);
+    t.update(contact(d, 4), 4s);
+    EXPECT_FALSE(t.mark_failed(a));
+    EXPECT_FALSE(t.mark_failed(a));
+    EXPECT_EQ(t.find(a)->failures, 2u);
+    // An answer clears the count.
+    t.update(contact(a, 1), 5s);
+    EXPECT_EQ(t.find(a)->failures, 0u);
+    EXPECT_FALSE(t.mark_failed(a));
+    EXPECT_FALSE(t.mark_failed(a));
+    EXPECT_TRUE(t.mark_failed(a));
+    EXPECT_FALSE(t.find(a));
+    // The most recently seen replacement (d) took the slot.
+    EXPECT_TRUE(t.find(d));
+    EXPECT_EQ(t.size(), 2u);
+    EXPECT_EQ(ids_of(t.replacements(256)), std::vector<NodeId>{c});
+    // remove() is immediate; the last replacement moves in.
+    EXPECT_TRUE(t.remove(b));
+    EXPECT_TRUE(t.find(c));
+    EXPECT_TRUE(t.replacements(256).empty());
+    EXPECT_EQ(t.size(), 2u);
+    // With no replacement left the bucket shrinks.
+    EXPECT_TRUE(t.remove(c));
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_FALSE(t.remove(c));
+    EXPECT_FALSE(t.mark_failed(c));
+}
+
+TEST(RoutingTable, FailedOrRemovedReplacementIsDropped) {
+    const NodeId self{};
+    RoutingTable t{self, 1};
+    const NodeId a = at_distance(self, 256, 1);
+    const NodeId b = at_distance(self, 256, 2);
+    const NodeId c = at_distance(self, 256, 3);
+    t.update(contact(a, 1), 1s);
+    t.update(contact(b, 2), 2s);
+    t.update(contact(c, 3), 3s);
+    // k = 1 replacement: c pushed b out.
+    EXPECT_EQ(ids_of(t.replacements(256)), std::vector<NodeId>{c});
+    EXPECT_FALSE(t.remove(b));
+    EXPECT_TRUE(t.mark_failed(c));
+    EXPECT_TRUE(t.replacements(256).empty());
+    t.update(contact(b, 2), 4s);
+    EXPECT_TRUE(t.remove(b));
+    EXPECT_TRUE(t.replacements(256).empty());
+    EXPECT_TRUE(t.remove(a));
+    EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(RoutingTable, ClosestMatchesBruteForce) {
+    std::mt19937_64 rng{3};
+    const NodeId self = test::random_hash(rng);
+    RoutingTable t{self, 16};
+    for (uint64_t i = 0; i < 500; ++i) t.update(contact(test::random_hash(rng), i + 1), Time{0});
+    // Random ids fill the far buckets: 16 + 16 + 16 + ... far fewer than 500 stay.
+    EXPECT_LT(t.size(), 500u);
+    EXPECT_EQ(t.bucket(256).size(), 16u);
+    for (int i = 0; i < 50; ++i) {
+        const Hash target = test::random_hash(rng);
+        for (std::size_t n : {0u, 1u, 16u, 1000u}) {
+            const auto got = t.closest(target, n);
+            EXPECT_EQ(ids_of(got), test::brute_force_closest(ids_of(t.contacts()), target, n));
+        }
+    }
+}
+
+TEST(RoutingTable, CoveringFollowsRadius) {
+    const NodeId self{};
+    RoutingTable t{self};
+    // a covers the 2^8 keys sharing its first 248 bits; b only itself; c the upper half of the space.
+    const NodeId a = at_distance(self, 100, 0x11);
+    const NodeId b = at_distance(self, 50, 0x22);
+    NodeId c{};
+    c[0] = 0x80;
+    c[31] = 0x33;
+    t.update(contact(a, 1, 8), Time{0});
+    t.update(contact(b, 2, 0), Time{0});
+    t.update(contact(c, 3, 255), Time{0});
+    NodeId key = a;
+    key[31] = 0xff;
+    EXPECT_EQ(ids_of(t.covering(key)), std::vector<NodeId>{a});
+    EXPECT_EQ(ids_of(t.covering(b)), std::vector<NodeId>{b});
+    NodeId high{};
+    high.fill(0xff);
+    EXPECT_EQ(ids_of(t.covering(high)), std::vector<NodeId>{c});
+    // Closest to the key first when several cover it.
+    t.update(contact(at_distance(c, 3), 4, 255), Time{0});
+    EXPECT_EQ(ids_of(t.covering(c)), (std::vector<NodeId>{c, at_distance(c, 3)}));
+    EXPECT_TRUE(t.covering(NodeId{}).empty());
+}
+
+}  // namespace
+}  // namespace carousel::dht
