@@ -153,7 +153,9 @@ void Dht::on_disconnect(PeerId peer, Time now) { forget(peer, now); }
 
 void Dht::forget(PeerId peer, Time now) {
     if (const auto it = peer_ids_.find(peer); it != peer_ids_.end()) {
-        if (const auto e = table_.find(it->second); e && e->contact.peer == peer) table_.remove(it->second);
+        // Out of its bucket unless the id is now reached through another peer; out of the
+        // replacements in any case (they are unverified).
+        if (const auto e = table_.find(it->second); !e || e->contact.peer == peer) table_.remove(it->second);
         peer_ids_.erase(it);
     }
     std::vector<LookupId> touched;
