@@ -27,6 +27,7 @@ Dht::Dht(Contact self, Options options, SendFn send, DisconnectFn disconnect)
       table_{self.id, std::clamp<std::size_t>(options.k, 1, proto::kMaxNodesPerReply), options.max_failures} {
     options_.k = table_.k();
     options_.alpha = std::max<std::size_t>(options_.alpha, 1);
+    next_revalidation_ = options_.revalidate_interval;
     assert(send_ && disconnect_);
 }
 
@@ -208,8 +209,29 @@ void Dht::ping(PeerId peer, Time now) {
 }
 
 std::optional<Time> Dht::next_deadline() const {
-    if (deadlines_.empty()) return std::nullopt;
-    return deadlines_.begin()->first;
+    std::optional<Time> at;
+    if (!deadlines_.empty()) at = deadlines_.begin()->first;
+    if (options_.revalidate_interval > Time{0} && (!at || next_revalidation_ < *at)) at = next_revalidation_;
+    return at;
+}
+
+void Dht::revalidate(Time now) {
+    if (options_.revalidate_interval <= Time{0} || now < next_revalidation_) return;
+    next_revalidation_ = now + options_.revalidate_interval;
+    // The least recently seen contact of the whole table (the first in bucket order on a tie).
+    std::optional<Contact> oldest;
+    Time oldest_seen{0};
+    for (unsigned d = 1; d <= 256; ++d) {
+        for (const RoutingTable::Entry& e : table_.bucket(d)) {
+            if (!oldest || e.last_seen < oldest_seen) {
+                oldest = e.contact;
+                oldest_seen = e.last_seen;
+            }
+        }
+    }
+    if (!oldest || now - oldest_seen < options_.revalidate_interval || pinging(oldest->peer)) return;
+    ++stats_.revalidations;
+    ping(oldest->peer, now);
 }
 
 void Dht::fail(const Request& r, std::vector<LookupId>& touched) {
@@ -239,6 +261,7 @@ void Dht::on_timer(Time now) {
         fail(r, touched);
     }
     for (const LookupId l : touched) advance(l, now);
+    revalidate(now);
 }
 
 // ---- lookups ------------------------------------------------------------------------------------

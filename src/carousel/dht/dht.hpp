@@ -22,7 +22,8 @@
 //    Replies with unknown request ids, or from another peer than the one asked, are ignored: a reply
 //    that arrives after its timeout is not an offence.
 //  - Requests time out after Options::request_timeout (a failure, as above). next_deadline() is the
-//    earliest pending timeout; the embedder calls on_timer(now) once `now` reaches it.
+//    earliest pending timeout (or revalidation, Options::revalidate_interval); the embedder calls
+//    on_timer(now) once `now` reaches it.
 //  - Lookups: start_lookup() seeds a Lookup with the k closest contacts of the table, queries up to
 //    alpha at a time, and calls `done` with the k closest nodes that answered, closest first (the
 //    own node is never in it). `done` is called exactly once, from inside whichever call finished
@@ -61,6 +62,11 @@ struct Options {
     Time request_timeout{std::chrono::seconds{2}};
     unsigned max_failures{3};    // timeouts in a row before a contact leaves the table
     bool ping_on_connect{true};  // PING every peer on connect (off: only ping() and unknown requesters)
+    // Liveness checks (discv4's revalidation): every interval, PING the least recently seen contact
+    // if it has not been heard from for an interval; a timeout counts as a failure. Zero: off (then
+    // the DHT has no timer of its own while idle, and a dead contact that is never asked and never
+    // disconnects stays in the table).
+    Time revalidate_interval{0};
 };
 
 using LookupId = uint64_t;
@@ -72,6 +78,7 @@ struct DhtStats {
     uint64_t disconnects{0};      // peers dropped for misbehaviour
     uint64_t lookups_done{0};     // lookups that finished (not cancelled)
     uint64_t lookup_queries{0};   // FINDNODES sent for lookups
+    uint64_t revalidations{0};    // liveness PINGs
 };
 
 class Dht {
@@ -155,6 +162,8 @@ class Dht {
     // Sends the lookup's next queries, or finishes it.
     void advance(LookupId id, Time now);
     [[nodiscard]] bool pinging(PeerId peer) const;
+    // PINGs the least recently seen contact if it is due.
+    void revalidate(Time now);
 
     Contact self_;
     Options options_;
@@ -167,6 +176,7 @@ class Dht {
     std::map<LookupId, RunningLookup> lookups_;
     uint64_t next_request_{1};
     LookupId next_lookup_{1};
+    Time next_revalidation_{0};
     DhtStats stats_;
 };
 

@@ -49,7 +49,7 @@ struct Scenario {
                 net.connect(a + 1, b + 1, net::LinkSettings{Time{5000 + static_cast<int64_t>(rng() % 20000)}});
             }
         }
-        net.run_until_idle(kLimit);
+        net.run_until(Time{0});  // the connects (nodes do not PING on connect here)
     }
 
     Dht& dht(std::size_t i) { return nodes[i]->dht(); }
@@ -57,8 +57,9 @@ struct Scenario {
     // Node i joins through 1..3 seeds among the nodes before it, one node every 50 ms: it PINGs
     // them, then looks up its own id (Kademlia's join).
     void bootstrap() {
+        const Time base = net.now();
         for (std::size_t i = 1; i < nodes.size(); ++i) {
-            const Time at = Time{static_cast<int64_t>(i) * 50'000};
+            const Time at = base + Time{static_cast<int64_t>(i) * 50'000};
             const std::size_t seeds = std::min<std::size_t>(i, 1 + rng() % 3);
             std::set<std::size_t> chosen;
             while (chosen.size() < seeds) chosen.insert(rng() % i);
@@ -71,7 +72,12 @@ struct Scenario {
                 i + 1, [this, i] { dht(i).start_lookup(ids[i], net.now(), [](std::vector<Contact>) {}); },
                 at + 100ms);
         }
-        ASSERT_TRUE(net.run_until_idle(kLimit));
+        // With revalidation on, the net is never idle: run for a while instead.
+        if (dht(0).options().revalidate_interval > Time{0}) {
+            net.run_until(base + Time{static_cast<int64_t>(nodes.size()) * 50'000} + 60s);
+        } else {
+            ASSERT_TRUE(net.run_until_idle(kLimit));
+        }
     }
 
     // A lookup of `target` from node i, run to its end.
@@ -194,6 +200,40 @@ TEST(DhtLocalNet, SilentNodesTimeOutAndLeave) {
     std::uint64_t timeouts = 0;
     for (std::size_t i = 0; i < 64; ++i) timeouts += s.dht(i).stats().timeouts;
     EXPECT_GE(timeouts, asked);
+}
+
+// With revalidation on, silent nodes leave every table even if no lookup ever asks them.
+TEST(DhtLocalNet, RevalidationEvictsSilentNodesNobodyAsks) {
+    Scenario s{64, 5, Options{.max_failures = 2, .revalidate_interval = 1s}};
+    s.bootstrap();
+    std::set<std::size_t> silent;
+    while (silent.size() < 6) silent.insert(s.rng() % 64);
+    std::size_t holders = 0;
+    for (std::size_t i = 0; i < 64; ++i) {
+        for (std::size_t x : silent) holders += s.in_table(i, x) ? 1u : 0u;
+    }
+    EXPECT_GT(holders, 50u);
+    std::vector<std::vector<Contact>> before(64);
+    for (std::size_t i = 0; i < 64; ++i) before[i] = s.dht(i).table().contacts();
+    s.net.set_frame_hook([&](PeerId from, PeerId, Bytes& frame) {
+        if (silent.count(from - 1)) frame.clear();
+    });
+    // About 30 contacts per table, one PING a second, two failures each: two minutes is plenty.
+    s.net.run_until(s.net.now() + 120s);
+    for (std::size_t i = 0; i < 64; ++i) {
+        if (silent.count(i)) continue;
+        for (std::size_t x : silent) EXPECT_FALSE(s.in_table(i, x)) << "node " << i << " still has silent node " << x;
+        // Every contact that answers stayed.
+        for (const Contact& c : before[i]) {
+            if (silent.count(c.peer - 1) == 0) {
+                EXPECT_TRUE(s.dht(i).table().find(c.id)) << "node " << i;
+            }
+        }
+    }
+    // The liveness checks did run, about one per node per second.
+    std::size_t revalidations = 0;
+    for (std::size_t i = 0; i < 64; ++i) revalidations += s.dht(i).stats().revalidations;
+    EXPECT_GT(revalidations, 64u * 30u);
 }
 
 // A node whose every frame is garbage (right type byte, broken body), or not a DHT message at all,

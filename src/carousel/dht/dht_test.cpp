@@ -147,6 +147,34 @@ TEST(Dht, TimeoutsCountAsFailuresUntilTheContactLeaves) {
     EXPECT_EQ(h.dht.table().size(), 0u);
 }
 
+TEST(Dht, RevalidationPingsTheLeastRecentlySeen) {
+    Harness h{id_n(0), Options{.request_timeout = 2s, .max_failures = 1, .revalidate_interval = 10s}};
+    EXPECT_EQ(h.dht.next_deadline(), 10s);
+    h.dht.on_frame(1, proto::encode(proto::Ping{1, id_n(0x80), 0}), 1s);
+    h.dht.on_frame(2, proto::encode(proto::Ping{1, id_n(0x40), 0}), 4s);
+    h.take();
+    // At 10 s nobody has been silent for 10 s yet.
+    h.dht.on_timer(10s);
+    EXPECT_TRUE(h.take().empty());
+    EXPECT_EQ(h.dht.next_deadline(), 20s);
+    // At 20 s peer 1 (seen at 1 s) is asked first; it answers.
+    h.dht.on_timer(20s);
+    auto out = h.take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].first, 1u);
+    EXPECT_EQ(h.dht.next_deadline(), 22s);
+    h.dht.on_frame(1, proto::encode(proto::Pong{proto::decode_ping(out[0].second)->request_id, id_n(0x80), 0}), 21s);
+    // At 30 s peer 2 (seen at 4 s) is asked; it stays silent and leaves the table at 32 s.
+    h.dht.on_timer(30s);
+    out = h.take();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].first, 2u);
+    h.dht.on_timer(32s);
+    EXPECT_FALSE(h.dht.table().find(id_n(0x40)));
+    EXPECT_TRUE(h.dht.table().find(id_n(0x80)));
+    EXPECT_EQ(h.dht.stats().revalidations, 2u);
+}
+
 TEST(Dht, LookupOverScriptedPeers) {
     Harness h{id_n(0), Options{.k = 2, .alpha = 1}};
     // Known: peer 1 (id 0x80). It will point at peer 2 (id 0x41), which points at peer 3 (id 0x40).
