@@ -16,6 +16,9 @@
 // median over the blocks: ms per block (wall clock, and this thread's CPU time, less noisy on a
 // shared machine) and us per changed key (accounts + slots). The `warm` run
 // applies the same blocks again after undoing them (their paths are then already decoded).
+// keccak_perms_per_block is the median number of Keccak-f permutations one block runs, and
+// keccak_floor_ms what they cost at the batch kernel's speed, measured in the same run (one-block
+// messages, keccak256_batch); floor_ratio = median_cpu_ms_per_block / keccak_floor_ms.
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +28,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <carousel/core/keccak.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/world_state.hpp>
 
@@ -99,6 +103,29 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// ns per Keccak-f permutation with the batch kernel: 4096 one-block messages, median of 5 runs.
+double batch_ns_per_permutation() {
+    constexpr std::size_t kMessages = 4096;
+    Bytes data(kMessages * 100, 0x5a);
+    std::vector<ByteView> in;
+    std::vector<Hash> out(kMessages);
+    std::vector<uint8_t*> out_ptr;
+    for (std::size_t i = 0; i < kMessages; ++i) {
+        data[i * 100] = static_cast<uint8_t>(i);
+        in.emplace_back(data.data() + i * 100, 100);
+        out_ptr.push_back(out[i].data());
+    }
+    std::vector<double> ns;
+    for (int run = 0; run < 5; ++run) {
+        const double c0 = thread_cpu_seconds();
+        keccak256_batch(in, out_ptr);
+        benchmark::DoNotOptimize(out.data());
+        ns.push_back((thread_cpu_seconds() - c0) * 1e9 / static_cast<double>(kMessages));
+    }
+    std::sort(ns.begin(), ns.end());
+    return ns[ns.size() / 2];
+}
+
 void chain_apply_block(benchmark::State& state) {
     const Fixture& f = fixture();
     if (f.blocks.size() != kBlocks) {
@@ -119,13 +146,16 @@ void chain_apply_block(benchmark::State& state) {
     std::vector<double> ms;
     std::vector<double> cpu_ms;
     std::vector<double> us_per_key;
+    std::vector<double> perms;
     std::size_t next = 0;
     double keys = 0;
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const StateDiff& d = f.blocks[next++];
         const auto t0 = Clock::now();
         const double c0 = thread_cpu_seconds();
+        const uint64_t p0 = keccak_permutations();
         auto r = ws.apply(d);
+        perms.push_back(static_cast<double>(keccak_permutations() - p0));
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
         cpu_ms.push_back((thread_cpu_seconds() - c0) * 1e3);
         if (!r) {
@@ -141,6 +171,10 @@ void chain_apply_block(benchmark::State& state) {
     state.counters["median_ms_per_block"] = median(ms);
     state.counters["median_cpu_ms_per_block"] = median(cpu_ms);
     state.counters["median_us_per_key"] = median(us_per_key);
+    const double floor_ms = median(perms) * batch_ns_per_permutation() * 1e-6;
+    state.counters["keccak_perms_per_block"] = median(perms);
+    state.counters["keccak_floor_ms"] = floor_ms;
+    state.counters["floor_ratio"] = floor_ms > 0 ? median(cpu_ms) / floor_ms : 0;
     state.counters["keys_per_block"] = keys / static_cast<double>(std::max<std::size_t>(ms.size(), 1));
 }
 BENCHMARK(chain_apply_block)

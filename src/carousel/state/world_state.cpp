@@ -2,6 +2,9 @@
 // Copyright 2026 The carousel Authors
 #include "world_state.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <carousel/core/keccak.hpp>
 #include <carousel/trie/proof.hpp>
 
@@ -20,10 +23,29 @@ tl::expected<std::optional<Account>, DiffError> WorldState::account(const Hash& 
     return std::optional<Account>{*a};
 }
 
-tl::expected<trie::Trie*, DiffError> WorldState::storage_trie(const Hash& account_key, const Hash& storage_root) {
-    auto it = storage_.find(account_key);
-    if (it == storage_.end()) it = storage_.emplace(account_key, trie::Trie{&nodes_, storage_root}).first;
-    return &it->second;
+trie::Trie& WorldState::storage_trie(const Hash& account_key, const Hash& storage_root) {
+    auto [it, inserted] = storage_.try_emplace(account_key, OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0});
+    // A trie left at another root (it should not be: apply() closes them all when it fails) is
+    // reopened rather than trusted.
+    if (!inserted && it->second.root != storage_root) it->second = OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0};
+    it->second.last_used = applies_;
+    return it->second.trie;
+}
+
+void WorldState::trim_storage_tries() {
+    std::size_t loaded = 0;
+    for (const auto& [key, open] : storage_) loaded += open.trie.loaded_nodes();
+    if (storage_.size() <= kMaxOpenStorageTries && loaded <= kMaxStorageNodesLoaded) return;
+    std::vector<std::pair<uint64_t, Hash>> by_age;
+    by_age.reserve(storage_.size());
+    for (const auto& [key, open] : storage_) by_age.emplace_back(open.last_used, key);
+    std::sort(by_age.begin(), by_age.end());
+    for (const auto& [last_used, key] : by_age) {
+        if (storage_.size() <= kMaxOpenStorageTries && loaded <= kMaxStorageNodesLoaded) break;
+        auto it = storage_.find(key);
+        loaded -= it->second.trie.loaded_nodes();
+        storage_.erase(it);
+    }
 }
 
 tl::expected<Bytes, DiffError> WorldState::storage(const Hash& account_key, const Hash& slot_key) {
@@ -44,35 +66,56 @@ tl::expected<Hash, DiffError> WorldState::seal_and_apply(StateDiff& diff) {
 }
 
 tl::expected<Hash, DiffError> WorldState::apply_impl(const StateDiff& diff, StateDiff* seal) {
+    auto r = apply_changes(diff, seal);
+    if (!r) storage_.clear();  // tries the failed block wrote are not at any state's roots
+    return r;
+}
+
+tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, StateDiff* seal) {
     if (auto r = validate(diff); !r) return tl::unexpected{r.error()};
     if (diff.parent_root != root_) return tl::unexpected{DiffError::kBeforeMismatch};
-    storage_.clear();
+    ++applies_;
 
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
+    // 1. Every account's `before`, and its slot changes against its storage trie as it was.
+    std::vector<trie::Trie*> tries;      // the storage tries written, in account order
+    std::vector<std::size_t> trie_of;    // per account: its index in `tries`, or kNone
+    constexpr std::size_t kNone = ~std::size_t{0};
+    trie_of.assign(diff.accounts.size(), kNone);
     std::size_t si = 0;
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
         auto current = account(change.key);
         if (!current) return tl::unexpected{current.error()};
         if (*current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
+        if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
 
-        // This account's slot changes, against its storage trie as it was.
         const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
-        Hash new_storage_root = old_storage_root;
-        if (si < diff.slots.size() && diff.slots[si].account_key == change.key) {
-            auto t = storage_trie(change.key, old_storage_root);
-            if (!t) return tl::unexpected{t.error()};
-            for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
-                const SlotChange& s = diff.slots[si];
-                auto v = (*t)->get(view(s.slot_key));
-                if (!v) return tl::unexpected{DiffError::kMissingNode};
-                if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
-                if (!(*t)->put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
-            }
-            new_storage_root = (*t)->root();
+        trie::Trie& t = storage_trie(change.key, old_storage_root);
+        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
+            const SlotChange& s = diff.slots[si];
+            auto v = t.get(view(s.slot_key));
+            if (!v) return tl::unexpected{DiffError::kMissingNode};
+            if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
+            if (!t.put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
         }
+        trie_of[ai] = tries.size();
+        tries.push_back(&t);
+    }
 
+    // 2. The new storage roots, hashed together.
+    std::vector<Hash> storage_roots(tries.size());
+    trie::Trie::roots(tries, storage_roots);
+
+    // 3. The accounts.
+    for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
+        const AccountChange& change = diff.accounts[ai];
+        Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
+        if (trie_of[ai] != kNone) {
+            new_storage_root = storage_roots[trie_of[ai]];
+            storage_.find(change.key)->second.root = new_storage_root;
+        }
         if (change.after) {
             if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
             if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
@@ -86,11 +129,13 @@ tl::expected<Hash, DiffError> WorldState::apply_impl(const StateDiff& diff, Stat
             // A deleted account takes its storage along: the diff must clear every slot.
             if (new_storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
             if (!accounts_.erase(view(change.key))) return tl::unexpected{DiffError::kMissingNode};
+            storage_.erase(change.key);
         }
     }
     root_ = accounts_.root();
     if (seal != nullptr) seal->root = root_;
     if (root_ != diff.root) return tl::unexpected{DiffError::kRootMismatch};
+    trim_storage_tries();
     return root_;
 }
 

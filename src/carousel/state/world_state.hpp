@@ -10,10 +10,17 @@
 // and checks the result against the diff's storage roots and root. A diff that does not apply
 // leaves the WorldState unusable (reopen it at its last root); the nodes it wrote are unreferenced.
 //
+// Storage tries stay open from block to block (hot contracts are written block after block, and
+// their decoded nodes are reused), up to kMaxOpenStorageTries tries and kMaxStorageNodesLoaded
+// nodes loaded from the store between them; past either, the least recently written are closed.
+// The storage roots of one block are computed together (trie::Trie::roots), so its many small
+// storage changes are hashed several nodes at a time.
+//
 // Not thread-safe.
 
-#include <map>
+#include <cstdint>
 #include <optional>
+#include <unordered_map>
 
 #include <tl/expected.hpp>
 
@@ -49,16 +56,35 @@ class WorldState {
     // Proof of `diff`'s changes at the current root (call after apply()).
     tl::expected<DiffProof, DiffError> prove(const StateDiff& diff);
 
+    // Bounds of the open storage tries (see above). A loaded branch node with its child references
+    // takes about 2.5 KB, so the node bound keeps them to a few hundred MB at most.
+    static constexpr std::size_t kMaxOpenStorageTries = 4096;
+    static constexpr std::size_t kMaxStorageNodesLoaded = std::size_t{1} << 17;
+
+    // How many storage tries are open (for tests).
+    std::size_t open_storage_tries() const noexcept { return storage_.size(); }
+
   private:
+    struct OpenStorage {
+        trie::Trie trie;
+        Hash root;           // the trie's root after the last block that wrote it
+        uint64_t last_used;  // that block's sequence number (apply count)
+    };
+
     // Both apply paths; with `seal`, fills in the roots instead of checking them.
     tl::expected<Hash, DiffError> apply_impl(const StateDiff& diff, StateDiff* seal);
-    tl::expected<trie::Trie*, DiffError> storage_trie(const Hash& account_key, const Hash& storage_root);
+    tl::expected<Hash, DiffError> apply_changes(const StateDiff& diff, StateDiff* seal);
+    // The open storage trie of `account_key` if its root is `storage_root`, else a new one opened there.
+    trie::Trie& storage_trie(const Hash& account_key, const Hash& storage_root);
+    // Closes the least recently written storage tries while the bounds are exceeded.
+    void trim_storage_tries();
 
     trie::NodeStore& nodes_;
     CodeStore& code_;
     Hash root_;
     trie::Trie accounts_;
-    std::map<Hash, trie::Trie> storage_;  // storage tries opened so far, by account key
+    std::unordered_map<Hash, OpenStorage, trie::HashHasher> storage_;  // open storage tries, by account key
+    uint64_t applies_{0};                                               // apply() calls so far
 };
 
 }  // namespace carousel::state

@@ -4,6 +4,7 @@
 // Insert and delete follow go-ethereum's trie/trie.go (insert / delete with node collapse).
 #include "trie.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <unordered_set>
@@ -82,7 +83,9 @@ NodePtr make_ref(ByteView hash) {
     return n;
 }
 
-Result<NodePtr> node_from_rlp(ByteView rlp);
+// Decodes a node. `hash` is its hash when known (a node loaded by hash: the store is trusted to
+// return the RLP that hashes to its key, as go-ethereum's database is), else null.
+Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash = nullptr);
 
 // A child reference from a decoded node: a hash becomes an unloaded ref, an embedded node is decoded.
 Result<NodePtr> child_from_reference(ByteView ref) {
@@ -91,7 +94,7 @@ Result<NodePtr> child_from_reference(ByteView ref) {
     return node_from_rlp(ref);
 }
 
-Result<NodePtr> node_from_rlp(ByteView rlp) {
+Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash) {
     auto decoded = decode_node(rlp);
     if (!decoded) return tl::unexpected{TrieError::kBadNode};
     NodePtr n;
@@ -116,19 +119,25 @@ Result<NodePtr> node_from_rlp(ByteView rlp) {
             break;
     }
     n->dirty = false;
-    n->ref_len = static_cast<uint8_t>(make_reference(rlp, n->ref));
+    if (hash != nullptr && rlp.size() >= 32) {  // a short root keeps its embedded form, as before
+        n->ref_len = 32;
+        std::memcpy(n->ref, hash, 32);
+    } else {
+        n->ref_len = static_cast<uint8_t>(make_reference(rlp, n->ref));
+    }
     return n;
 }
 
 // Loads `n` from the store if it is only a reference.
-Result<void> resolve(NodeStore* store, NodePtr& n) {
+Result<void> resolve(NodeStore* store, NodePtr& n, std::size_t& loaded) {
     if (!n || !n->is_ref) return {};
     if (store == nullptr) return tl::unexpected{TrieError::kMissingNode};
     auto rlp = store->get_node(to_hash(n->reference()));
     if (!rlp) return tl::unexpected{TrieError::kMissingNode};
-    auto loaded = node_from_rlp(*rlp);
-    if (!loaded) return tl::unexpected{loaded.error()};
-    n = std::move(*loaded);
+    auto node = node_from_rlp(*rlp, n->ref);
+    if (!node) return tl::unexpected{node.error()};
+    n = std::move(*node);
+    ++loaded;
     return {};
 }
 
@@ -137,6 +146,7 @@ Result<void> resolve(NodeStore* store, NodePtr& n) {
 struct Ctx {
     NodeStore* store;
     std::vector<Hash>& released;
+    std::size_t& loaded;
 };
 
 // Marks `n` as changing. If it was a clean node stored by hash, the trie no longer references that
@@ -152,7 +162,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
         n = make_leaf(key, value);
         return {};
     }
-    if (auto r = resolve(ctx.store, n); !r) return r;
+    if (auto r = resolve(ctx.store, n, ctx.loaded); !r) return r;
     switch (n->kind) {
         case NodeKind::kLeaf: {
             const std::size_t cp = common_prefix_length(n->path, key);
@@ -218,7 +228,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
 
 // After a deletion below an extension or a branch, folds a lone child into its parent's path.
 Result<void> collapse_extension(Ctx& ctx, NodePtr& n) {
-    if (auto r = resolve(ctx.store, n->child); !r) return r;
+    if (auto r = resolve(ctx.store, n->child, ctx.loaded); !r) return r;
     TNode& c = *n->child;
     if (c.kind == NodeKind::kLeaf || c.kind == NodeKind::kExtension) {
         Nibbles path = n->path + c.path;
@@ -233,7 +243,7 @@ Result<void> collapse_extension(Ctx& ctx, NodePtr& n) {
 // Deletes `key`; sets `changed` if something was removed.
 Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     if (!n) return {};
-    if (auto r = resolve(ctx.store, n); !r) return r;
+    if (auto r = resolve(ctx.store, n, ctx.loaded); !r) return r;
     switch (n->kind) {
         case NodeKind::kLeaf:
             if (n->path == key) {
@@ -290,37 +300,93 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     return {};
 }
 
-// Encodes `n` (recursively re-encoding dirty children) and caches its reference.
-void hash_node(NodeStore* store, TNode& n) {
-    if (!n.dirty) return;
-    Bytes rlp;
-    switch (n.kind) {
-        case NodeKind::kLeaf:
-            encode_leaf(rlp, n.path, n.value);
-            break;
-        case NodeKind::kExtension:
-            hash_node(store, *n.child);
-            encode_extension(rlp, n.path, n.child->reference());
-            break;
-        case NodeKind::kBranch: {
-            std::array<ByteView, 16> refs{};
-            for (std::size_t i = 0; i < 16; ++i) {
-                if (auto& c = (*n.kids)[i]) {
-                    hash_node(store, *c);
-                    refs[i] = c->reference();
-                }
+void encode_into(Bytes& rlp, const TNode& n);
+
+// Re-encodes and re-hashes the dirty nodes of one or more tries, level by level from the leaves up,
+// so that the nodes of a level (which only need their children's references, all known by then) are
+// hashed several at a time with keccak256_batch. A node's level is its height above its lowest
+// dirty descendant, so a parent always comes after its dirty children. Nodes whose RLP is shorter
+// than 32 bytes are not hashed (their reference is the RLP itself); the others are written to their
+// trie's store. Gives the same references as encoding each node recursively.
+class DirtyHasher {
+  public:
+    // Adds the dirty nodes under `n` (a dirty node). Returns the level of `n`.
+    std::size_t add(NodeStore* store, TNode& n) {
+        std::size_t level = 0;
+        if (n.kind == NodeKind::kExtension) {
+            if (n.child->dirty) level = add(store, *n.child) + 1;
+        } else if (n.kind == NodeKind::kBranch) {
+            for (auto& c : *n.kids) {
+                if (c && c->dirty) level = std::max(level, add(store, *c) + 1);
             }
-            encode_branch(rlp, refs, n.value);
-            break;
+        }
+        if (levels_.size() <= level) levels_.resize(level + 1);
+        levels_[level].push_back({&n, store});
+        return level;
+    }
+
+    void run() {
+        for (auto& level : levels_) {
+            hash_level(level);
+            level.clear();
         }
     }
-    n.ref_len = static_cast<uint8_t>(make_reference(rlp, n.ref));
-    if (n.ref_len == 32 && store != nullptr) store->put_node(to_hash(n.reference()), rlp);
-    n.dirty = false;
-}
 
-Bytes encode_node(const TNode& n) {
-    Bytes rlp;
+  private:
+    struct Item {
+        TNode* node;
+        NodeStore* store;
+    };
+    struct Pending {
+        std::size_t begin;  // the RLP in rlp_
+        std::size_t size;
+        Item item;
+    };
+
+    void hash_level(const std::vector<Item>& items) {
+        rlp_.clear();
+        pending_.clear();
+        for (const Item& it : items) {
+            const std::size_t begin = rlp_.size();
+            encode_into(rlp_, *it.node);
+            const std::size_t size = rlp_.size() - begin;
+            if (size < 32) {
+                TNode& n = *it.node;
+                std::memcpy(n.ref, rlp_.data() + begin, size);
+                n.ref_len = static_cast<uint8_t>(size);
+                n.dirty = false;
+            } else {
+                pending_.push_back({begin, size, it});
+            }
+        }
+        // Lanes run in lock step: batch messages of the same number of Keccak blocks together.
+        std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+            return keccak_blocks(a.size) < keccak_blocks(b.size);
+        });
+        in_.clear();
+        out_.clear();
+        for (const Pending& p : pending_) {
+            in_.emplace_back(rlp_.data() + p.begin, p.size);
+            out_.push_back(p.item.node->ref);
+        }
+        keccak256_batch(in_, out_);
+        for (std::size_t i = 0; i < pending_.size(); ++i) {
+            TNode& n = *pending_[i].item.node;
+            n.ref_len = 32;
+            n.dirty = false;
+            if (pending_[i].item.store != nullptr) pending_[i].item.store->put_node(to_hash(n.reference()), in_[i]);
+        }
+    }
+
+    std::vector<std::vector<Item>> levels_;
+    Bytes rlp_;  // the RLP of the level's nodes, back to back
+    std::vector<Pending> pending_;
+    std::vector<ByteView> in_;
+    std::vector<uint8_t*> out_;
+};
+
+// Appends the RLP of `n` to `rlp`; its children's references must be up to date.
+void encode_into(Bytes& rlp, const TNode& n) {
     switch (n.kind) {
         case NodeKind::kLeaf:
             encode_leaf(rlp, n.path, n.value);
@@ -337,6 +403,11 @@ Bytes encode_node(const TNode& n) {
             break;
         }
     }
+}
+
+Bytes encode_node(const TNode& n) {
+    Bytes rlp;
+    encode_into(rlp, n);
     return rlp;
 }
 
@@ -344,6 +415,7 @@ Bytes encode_node(const TNode& n) {
 // `direction` +1 visits increasing keys, -1 decreasing. `skip(path)` prunes subtrees.
 struct Walk {
     NodeStore* store;
+    std::size_t& loaded;
     int direction;
     std::function<bool(ByteView prefix)> skip;                        // true: no wanted key below
     std::function<bool(ByteView key_nibbles, ByteView value)> visit;  // false: stop
@@ -351,7 +423,7 @@ struct Walk {
 
     Result<void> run(NodePtr& n, Nibbles& path) {
         if (!n || stopped) return {};
-        if (auto r = resolve(store, n); !r) return r;
+        if (auto r = resolve(store, n, loaded); !r) return r;
         const std::size_t base = path.size();
         TNode& node = *n;
         if (node.kind != NodeKind::kBranch) path += node.path;
@@ -397,7 +469,7 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
     ByteView rest = path;
     NodePtr* cur = &root_;
     while (*cur) {
-        if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
+        if (auto r = resolve(store_, *cur, loaded_); !r) return tl::unexpected{r.error()};
         TNode& n = **cur;
         switch (n.kind) {
             case NodeKind::kLeaf:
@@ -424,31 +496,48 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
 tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
     if (value.empty()) return erase(key);
     const Nibbles path = unpack_nibbles(key);
-    Ctx ctx{store_, released_};
+    Ctx ctx{store_, released_, loaded_};
     return insert(ctx, root_, path, value);
 }
 
 tl::expected<void, TrieError> Trie::erase(ByteView key) {
     const Nibbles path = unpack_nibbles(key);
     bool changed = false;
-    Ctx ctx{store_, released_};
+    Ctx ctx{store_, released_, loaded_};
     return remove(ctx, root_, path, changed);
 }
 
 Hash Trie::root() {
-    if (store_ != nullptr) {
-        for (const Hash& h : released_) store_->release_node(h);
-    }
-    released_.clear();
-    if (!root_) return kEmptyRoot;
-    if (root_->is_ref) return to_hash(root_->reference());
-    hash_node(store_, *root_);
-    if (root_->ref_len == 32) return to_hash(root_->reference());
-    // A root shorter than 32 bytes is still referenced by its hash. (It is not released when it
-    // changes; only tries with keys shorter than 32 bytes can have one.)
-    const Hash h = keccak256(root_->reference());
-    if (store_ != nullptr) store_->put_node(h, root_->reference());
+    Trie* self = this;
+    Hash h{};
+    roots({&self, 1}, {&h, 1});
     return h;
+}
+
+void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out) {
+    assert(tries.size() == out.size());
+    DirtyHasher hasher;
+    for (Trie* t : tries) {
+        if (t->store_ != nullptr) {
+            for (const Hash& h : t->released_) t->store_->release_node(h);
+        }
+        t->released_.clear();
+        if (t->root_ && t->root_->dirty) hasher.add(t->store_, *t->root_);
+    }
+    hasher.run();
+    for (std::size_t i = 0; i < tries.size(); ++i) {
+        Trie& t = *tries[i];
+        if (!t.root_) {
+            out[i] = kEmptyRoot;
+        } else if (t.root_->ref_len == 32) {
+            out[i] = to_hash(t.root_->reference());
+        } else {
+            // A root shorter than 32 bytes is still referenced by its hash. (It is not released when
+            // it changes; only tries with keys shorter than 32 bytes can have one.)
+            out[i] = keccak256(t.root_->reference());
+            if (t.store_ != nullptr) t.store_->put_node(out[i], t.root_->reference());
+        }
+    }
 }
 
 tl::expected<std::vector<Bytes>, TrieError> Trie::prove(ByteView key) {
@@ -466,7 +555,7 @@ tl::expected<std::vector<Bytes>, TrieError> Trie::prove(std::span<const Bytes> k
         NodePtr* cur = &root_;
         bool is_root = true;
         while (*cur) {
-            if (auto r = resolve(store_, *cur); !r) return tl::unexpected{r.error()};
+            if (auto r = resolve(store_, *cur, loaded_); !r) return tl::unexpected{r.error()};
             TNode& n = **cur;
             // Embedded nodes travel inside their parent; the root is always given.
             if ((is_root || n.ref_len == 32) && seen.insert(&n).second) proof.push_back(encode_node(n));
@@ -487,7 +576,7 @@ tl::expected<std::vector<Bytes>, TrieError> Trie::prove(std::span<const Bytes> k
 }
 
 tl::expected<void, TrieError> Trie::for_each(const std::function<void(ByteView key, ByteView value)>& visit) {
-    Walk w{store_, +1, [](ByteView) { return false; },
+    Walk w{store_, loaded_, +1, [](ByteView) { return false; },
            [&](ByteView key_nibbles, ByteView value) {
                visit(pack_nibbles(key_nibbles), value);
                return true;
@@ -499,7 +588,7 @@ tl::expected<void, TrieError> Trie::for_each(const std::function<void(ByteView k
 tl::expected<void, TrieError> Trie::for_each_from(ByteView from,
                                                   const std::function<bool(ByteView key, ByteView value)>& visit) {
     const Nibbles target = unpack_nibbles(from);
-    Walk w{store_, +1,
+    Walk w{store_, loaded_, +1,
            [&](ByteView prefix) {
                const ByteView t = ByteView{target}.substr(0, prefix.size());
                return prefix.compare(t) < 0;
@@ -517,7 +606,7 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::next_key(ByteView key) {
     std::optional<Bytes> found;
     // Skip a subtree when every key in it is <= target: its prefix sorts before target's prefix of
     // the same length, or it is a whole-key match of target (its keys below are longer, so greater).
-    Walk w{store_, +1,
+    Walk w{store_, loaded_, +1,
            [&](ByteView prefix) {
                const ByteView t = ByteView{target}.substr(0, prefix.size());
                return prefix.compare(t) < 0;
@@ -535,7 +624,7 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::next_key(ByteView key) {
 tl::expected<std::optional<Bytes>, TrieError> Trie::prev_key(ByteView key) {
     const Nibbles target = unpack_nibbles(key);
     std::optional<Bytes> found;
-    Walk w{store_, -1,
+    Walk w{store_, loaded_, -1,
            [&](ByteView prefix) {
                const ByteView t = ByteView{target}.substr(0, prefix.size());
                return prefix.compare(t) > 0;

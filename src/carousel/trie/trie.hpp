@@ -12,7 +12,9 @@
 // loaded yet from its NodeStore on first touch; root() writes every new node of 32 bytes or more
 // to the store (put_node), so the store can later reopen the trie at that root, and tells it which
 // stored nodes the trie stopped referencing (release_node), so a store that counts references can
-// prune. root() re-encodes and re-hashes only the nodes changed since the previous call.
+// prune. root() re-encodes and re-hashes only the nodes changed since the previous call. A node
+// loaded by hash is not re-hashed: the store is trusted to return the RLP that hashes to the
+// requested key (as go-ethereum trusts its database); peer data is verified before it is stored.
 //
 // Not thread-safe.
 
@@ -57,6 +59,14 @@ class Trie {
     // The root hash. Writes the nodes that changed to the store (if any).
     Hash root();
 
+    // The roots of several tries: out[i] = tries[i]->root(), with the same writes to and releases
+    // from their stores, but the changed nodes of all of them are hashed together, level by level
+    // from the leaves up, several messages at a time (keccak256_batch): many small changes spread
+    // over many tries (one block's storage writes) cost about what a few large ones would.
+    // `out.size() == tries.size()` is required; the tries must be distinct and may share a store.
+    // The order in which nodes reach put_node differs from one root() call per trie.
+    static void roots(std::span<Trie* const> tries, std::span<Hash> out);
+
     // Proof of `key` (inclusion or exclusion): the RLP of every hash-referenced node on the path
     // from the root towards `key`, root first, as eth_getProof returns. Calls root() first.
     tl::expected<std::vector<Bytes>, TrieError> prove(ByteView key);
@@ -76,12 +86,17 @@ class Trie {
     tl::expected<std::optional<Bytes>, TrieError> next_key(ByteView key);
     tl::expected<std::optional<Bytes>, TrieError> prev_key(ByteView key);
 
+    // How many nodes the trie has loaded from its store so far: a bound on the nodes it holds in
+    // memory beyond those it created (a caller keeping tries open can close the ones that grew).
+    std::size_t loaded_nodes() const noexcept { return loaded_; }
+
     struct TrieNode;
 
   private:
     NodeStore* store_;
     std::unique_ptr<TrieNode> root_;
     std::vector<Hash> released_;  // stored nodes replaced since the last root()
+    std::size_t loaded_{0};
 };
 
 }  // namespace carousel::trie
