@@ -57,8 +57,8 @@ using proto::PeerId;
 using proto::Time;
 
 struct Options {
-    std::size_t k{16};       // bucket size, nodes per reply and per lookup result (1..16)
-    std::size_t alpha{3};    // lookup queries in flight
+    std::size_t k{16};     // bucket size, nodes per reply and per lookup result (1..16)
+    std::size_t alpha{3};  // lookup queries in flight
     Time request_timeout{std::chrono::seconds{2}};
     unsigned max_failures{3};    // timeouts in a row before a contact leaves the table
     bool ping_on_connect{true};  // PING every peer on connect (off: only ping() and unknown requesters)
@@ -73,12 +73,12 @@ using LookupId = uint64_t;
 
 // Counters, for tests and reports.
 struct DhtStats {
-    uint64_t requests_sent{0};    // PING and FINDNODES
-    uint64_t timeouts{0};         // requests that timed out
-    uint64_t disconnects{0};      // peers dropped for misbehaviour
-    uint64_t lookups_done{0};     // lookups that finished (not cancelled)
-    uint64_t lookup_queries{0};   // FINDNODES sent for lookups
-    uint64_t revalidations{0};    // liveness PINGs
+    uint64_t requests_sent{0};   // PING and FINDNODES
+    uint64_t timeouts{0};        // requests that timed out
+    uint64_t disconnects{0};     // peers dropped for misbehaviour
+    uint64_t lookups_done{0};    // lookups that finished (not cancelled)
+    uint64_t lookup_queries{0};  // FINDNODES sent for lookups
+    uint64_t revalidations{0};   // liveness PINGs
 };
 
 class Dht {

@@ -64,13 +64,13 @@ struct Scenario {
             std::set<std::size_t> chosen;
             while (chosen.size() < seeds) chosen.insert(rng() % i);
             net.post(
-                i + 1, [this, i, chosen] {
+                i + 1,
+                [this, i, chosen] {
                     for (std::size_t s : chosen) dht(i).ping(s + 1, net.now());
                 },
                 at);
             net.post(
-                i + 1, [this, i] { dht(i).start_lookup(ids[i], net.now(), [](std::vector<Contact>) {}); },
-                at + 100ms);
+                i + 1, [this, i] { dht(i).start_lookup(ids[i], net.now(), [](std::vector<Contact>) {}); }, at + 100ms);
         }
         // With revalidation on, the net is never idle: run for a while instead.
         if (dht(0).options().revalidate_interval > Time{0}) {
@@ -251,12 +251,11 @@ TEST(DhtLocalNet, GarbageAnsweringNodeIsDisconnected) {
     const auto got = s.lookup(asker, s.ids[liar]);
     const auto got2 = s.lookup(asker, s.ids[stranger]);
     s.net.run_until_idle(s.net.now() + kLimit);
-    EXPECT_EQ(names(ids_of(got)), names(s.oracle(s.ids[liar], [&](std::size_t j) {
-                  return j != asker && j != liar && j != stranger;
-              })));
-    EXPECT_EQ(names(ids_of(got2)), names(s.oracle(s.ids[stranger], [&](std::size_t j) {
-                  return j != asker && j != liar && j != stranger;
-              })));
+    EXPECT_EQ(names(ids_of(got)),
+              names(s.oracle(s.ids[liar], [&](std::size_t j) { return j != asker && j != liar && j != stranger; })));
+    EXPECT_EQ(
+        names(ids_of(got2)),
+        names(s.oracle(s.ids[stranger], [&](std::size_t j) { return j != asker && j != liar && j != stranger; })));
     bool liar_dropped = false;
     bool stranger_dropped = false;
     for (const net::DisconnectRecord& d : s.net.disconnects()) {

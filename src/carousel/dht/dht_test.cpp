@@ -79,7 +79,8 @@ TEST(Dht, PingsOnConnectAndLearnsFromPong) {
 
 TEST(Dht, AnswersFindNodesAndPingsUnknownRequesters) {
     Harness h{id_n(0)};
-    for (uint8_t i = 1; i <= 20; ++i) h.dht.on_frame(i, proto::encode(proto::Ping{1, id_n(static_cast<uint8_t>(i * 8)), 0}), 0s);
+    for (uint8_t i = 1; i <= 20; ++i)
+        h.dht.on_frame(i, proto::encode(proto::Ping{1, id_n(static_cast<uint8_t>(i * 8)), 0}), 0s);
     h.take();
     // Peer 1 (known: id 8) asks for 4 nodes closest to id 8: itself is left out.
     h.dht.on_frame(1, proto::encode(proto::FindNodes{9, id_n(8), 4}), 1s);
@@ -106,7 +107,8 @@ TEST(Dht, MalformedFramesDropThePeer) {
     const std::vector<std::pair<Bytes, std::string>> cases = {
         {Bytes{0x01}, "dht: malformed PING: malformed message"},
         {Bytes{0x02, 0xc0}, "dht: malformed PONG: malformed message"},
-        {proto::encode(proto::FindNodes{1, id_n(1), 17}), "dht: malformed FINDNODES: FINDNODES count is 0 or over the cap"},
+        {proto::encode(proto::FindNodes{1, id_n(1), 17}),
+         "dht: malformed FINDNODES: FINDNODES count is 0 or over the cap"},
         {Bytes{0x04, 0xc2, 0x01, 0x05}, "dht: malformed NODES: malformed message"},
         {Bytes{0x10, 0xc0}, "dht: not a DHT message"},
         {proto::encode(proto::Ping{1, id_n(0), 0}), "dht: peer claims our node id"},
@@ -238,7 +240,8 @@ TEST(Dht, NodesLongerThanAskedDropsThePeer) {
     h.take();
     h.dht.start_lookup(id_n(0x80), 0s, [](std::vector<Contact>) {});
     auto q = proto::decode_find_nodes(h.take().at(0).second);
-    h.dht.on_frame(1, proto::encode(proto::Nodes{q->request_id, {{id_n(1), 1, 0}, {id_n(2), 1, 0}, {id_n(3), 1, 0}}}), 1s);
+    h.dht.on_frame(1, proto::encode(proto::Nodes{q->request_id, {{id_n(1), 1, 0}, {id_n(2), 1, 0}, {id_n(3), 1, 0}}}),
+                   1s);
     ASSERT_EQ(h.dropped.size(), 1u);
     EXPECT_EQ(h.dropped[0].second, "dht: NODES reply longer than asked");
 }

@@ -14,17 +14,17 @@ Lookup::Lookup(const Hash& target, const std::vector<Contact>& seeds, std::size_
 void Lookup::add(const Contact& c) {
     // Sorted insert; the first contact seen for an id wins (an answer cannot redirect a candidate
     // that is already known to another peer).
-    const auto pos = std::lower_bound(candidates_.begin(), candidates_.end(), c.id, [&](const Candidate& x, const NodeId& id) {
-        return closer(target_, x.contact.id, id);
-    });
+    const auto pos =
+        std::lower_bound(candidates_.begin(), candidates_.end(), c.id,
+                         [&](const Candidate& x, const NodeId& id) { return closer(target_, x.contact.id, id); });
     if (pos != candidates_.end() && pos->contact.id == c.id) return;
     candidates_.insert(pos, Candidate{c, State::kNew});
 }
 
 Lookup::Candidate* Lookup::find(const NodeId& id) {
-    const auto pos = std::lower_bound(candidates_.begin(), candidates_.end(), id, [&](const Candidate& x, const NodeId& i) {
-        return closer(target_, x.contact.id, i);
-    });
+    const auto pos =
+        std::lower_bound(candidates_.begin(), candidates_.end(), id,
+                         [&](const Candidate& x, const NodeId& i) { return closer(target_, x.contact.id, i); });
     return pos != candidates_.end() && pos->contact.id == id ? &*pos : nullptr;
 }
 

@@ -30,16 +30,16 @@ bool closer(const NodeId& target, const NodeId& a, const NodeId& b) noexcept {
 }
 
 namespace {
-    // `id` with its low `bits` bits set to `fill` (0 or 1).
-    Hash with_low_bits(const Hash& id, unsigned bits, bool fill) noexcept {
-        Hash out = id;
-        for (unsigned bit = 0; bit < bits && bit < 256; ++bit) {
-            const std::size_t byte = 31 - bit / 8;
-            const auto mask = static_cast<uint8_t>(1u << (bit % 8));
-            out[byte] = fill ? static_cast<uint8_t>(out[byte] | mask) : static_cast<uint8_t>(out[byte] & ~mask);
-        }
-        return out;
+// `id` with its low `bits` bits set to `fill` (0 or 1).
+Hash with_low_bits(const Hash& id, unsigned bits, bool fill) noexcept {
+    Hash out = id;
+    for (unsigned bit = 0; bit < bits && bit < 256; ++bit) {
+        const std::size_t byte = 31 - bit / 8;
+        const auto mask = static_cast<uint8_t>(1u << (bit % 8));
+        out[byte] = fill ? static_cast<uint8_t>(out[byte] | mask) : static_cast<uint8_t>(out[byte] & ~mask);
     }
+    return out;
+}
 }  // namespace
 
 bool covers(const NodeId& id, Radius radius, const Hash& key) noexcept {

@@ -29,7 +29,8 @@ RoutingTable::Update RoutingTable::update(const Contact& contact, Time now) {
     Bucket* b = bucket_of(contact.id);
     if (b == nullptr) return Update::kIgnored;
     auto& entries = b->entries;
-    const auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.contact.id == contact.id; });
+    const auto it =
+        std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.contact.id == contact.id; });
     if (it != entries.end()) {
         entries.erase(it);
         entries.push_back({contact, now, 0});
@@ -71,8 +72,8 @@ bool RoutingTable::remove(const NodeId& id) {
             return true;
         }
     }
-    const auto r = std::find_if(b->replacements.begin(), b->replacements.end(),
-                                [&](const Contact& c) { return c.id == id; });
+    const auto r =
+        std::find_if(b->replacements.begin(), b->replacements.end(), [&](const Contact& c) { return c.id == id; });
     if (r == b->replacements.end()) return false;
     b->replacements.erase(r);
     return true;

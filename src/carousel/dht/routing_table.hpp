@@ -82,13 +82,11 @@ class RoutingTable {
 
     // The bucket and the replacements of log distance `d` (1..256), least recently seen first.
     [[nodiscard]] const std::vector<Entry>& bucket(unsigned d) const { return buckets_.at(d - 1).entries; }
-    [[nodiscard]] const std::vector<Contact>& replacements(unsigned d) const {
-        return buckets_.at(d - 1).replacements;
-    }
+    [[nodiscard]] const std::vector<Contact>& replacements(unsigned d) const { return buckets_.at(d - 1).replacements; }
 
   private:
     struct Bucket {
-        std::vector<Entry> entries;          // least recently seen first
+        std::vector<Entry> entries;         // least recently seen first
         std::vector<Contact> replacements;  // least recently seen first
     };
 

@@ -45,7 +45,9 @@ Bytes frame(DhtMessageType type, const Item& body) {
     return f;
 }
 
-Item record(const Hash& id, uint64_t address, uint64_t radius) { return list({str(view(id)), num(address), num(radius)}); }
+Item record(const Hash& id, uint64_t address, uint64_t radius) {
+    return list({str(view(id)), num(address), num(radius)});
+}
 
 TEST(DhtMessages, RoundTrip) {
     const Ping ping{1, h(0xaa), 0};
@@ -105,8 +107,7 @@ TEST(DhtMessages, MalformedFramesMapToErrors) {
         {"body is a string", frame(T::kPing, str(view(id))), DhtWireError::kMalformed},
         {"two items", frame(T::kPing, list({num(1), str(view(id))})), DhtWireError::kMalformed},
         {"four items", frame(T::kPing, list({num(1), str(view(id)), num(1), num(1)})), DhtWireError::kMalformed},
-        {"short id", frame(T::kPing, list({num(1), str(view(id).substr(0, 31)), num(1)})),
-         DhtWireError::kBadIdLength},
+        {"short id", frame(T::kPing, list({num(1), str(view(id).substr(0, 31)), num(1)})), DhtWireError::kBadIdLength},
         {"long id", frame(T::kPing, list({num(1), str(Bytes(33, 1)), num(1)})), DhtWireError::kBadIdLength},
         {"empty id", frame(T::kPong, list({num(1), str({}), num(1)})), DhtWireError::kBadIdLength},
         {"id as list", frame(T::kPong, list({num(1), list({}), num(1)})), DhtWireError::kMalformed},
