@@ -24,28 +24,38 @@ tl::expected<std::optional<Account>, DiffError> WorldState::account(const Hash& 
 }
 
 trie::Trie& WorldState::storage_trie(const Hash& account_key, const Hash& storage_root) {
-    auto [it, inserted] = storage_.try_emplace(account_key, OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0});
+    auto [it, inserted] =
+        storage_.try_emplace(account_key, OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0});
     // A trie left at another root (it should not be: apply() closes them all when it fails) is
     // reopened rather than trusted.
-    if (!inserted && it->second.root != storage_root) it->second = OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0};
+    if (!inserted && it->second.root != storage_root) {
+        storage_loaded_ -= it->second.trie.loaded_nodes();
+        it->second = OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0};
+    }
     it->second.last_used = applies_;
     return it->second.trie;
 }
 
 void WorldState::trim_storage_tries() {
-    std::size_t loaded = 0;
-    for (const auto& [key, open] : storage_) loaded += open.trie.loaded_nodes();
-    if (storage_.size() <= kMaxOpenStorageTries && loaded <= kMaxStorageNodesLoaded) return;
+    if (storage_.size() <= kMaxOpenStorageTries && storage_loaded_ <= kMaxStorageNodesLoaded) return;
+    // Down to three quarters of the bounds, so that this sort runs now and then, not every block.
+    const std::size_t max_tries = kMaxOpenStorageTries / 4 * 3;
+    const std::size_t max_loaded = kMaxStorageNodesLoaded / 4 * 3;
     std::vector<std::pair<uint64_t, Hash>> by_age;
     by_age.reserve(storage_.size());
     for (const auto& [key, open] : storage_) by_age.emplace_back(open.last_used, key);
     std::sort(by_age.begin(), by_age.end());
     for (const auto& [last_used, key] : by_age) {
-        if (storage_.size() <= kMaxOpenStorageTries && loaded <= kMaxStorageNodesLoaded) break;
-        auto it = storage_.find(key);
-        loaded -= it->second.trie.loaded_nodes();
-        storage_.erase(it);
+        if (storage_.size() <= max_tries && storage_loaded_ <= max_loaded) break;
+        close_storage_trie(key);
     }
+}
+
+void WorldState::close_storage_trie(const Hash& account_key) {
+    auto it = storage_.find(account_key);
+    if (it == storage_.end()) return;
+    storage_loaded_ -= it->second.trie.loaded_nodes();
+    storage_.erase(it);
 }
 
 tl::expected<Bytes, DiffError> WorldState::storage(const Hash& account_key, const Hash& slot_key) {
@@ -67,7 +77,10 @@ tl::expected<Hash, DiffError> WorldState::seal_and_apply(StateDiff& diff) {
 
 tl::expected<Hash, DiffError> WorldState::apply_impl(const StateDiff& diff, StateDiff* seal) {
     auto r = apply_changes(diff, seal);
-    if (!r) storage_.clear();  // tries the failed block wrote are not at any state's roots
+    if (!r) {  // tries the failed block wrote are not at any state's roots
+        storage_.clear();
+        storage_loaded_ = 0;
+    }
     return r;
 }
 
@@ -79,8 +92,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
     // 1. Every account's `before`, and its slot changes against its storage trie as it was.
-    std::vector<trie::Trie*> tries;      // the storage tries written, in account order
-    std::vector<std::size_t> trie_of;    // per account: its index in `tries`, or kNone
+    std::vector<trie::Trie*> tries;    // the storage tries written, in account order
+    std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
     constexpr std::size_t kNone = ~std::size_t{0};
     trie_of.assign(diff.accounts.size(), kNone);
     std::size_t si = 0;
@@ -93,6 +106,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
         const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         trie::Trie& t = storage_trie(change.key, old_storage_root);
+        const std::size_t loaded_before = t.loaded_nodes();
         for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
             const SlotChange& s = diff.slots[si];
             auto v = t.get(view(s.slot_key));
@@ -100,6 +114,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
             if (!t.put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
         }
+        storage_loaded_ += t.loaded_nodes() - loaded_before;
         trie_of[ai] = tries.size();
         tries.push_back(&t);
     }
@@ -129,7 +144,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             // A deleted account takes its storage along: the diff must clear every slot.
             if (new_storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
             if (!accounts_.erase(view(change.key))) return tl::unexpected{DiffError::kMissingNode};
-            storage_.erase(change.key);
+            close_storage_trie(change.key);
         }
     }
     root_ = accounts_.root();

@@ -78,13 +78,15 @@ class WorldState {
     trie::Trie& storage_trie(const Hash& account_key, const Hash& storage_root);
     // Closes the least recently written storage tries while the bounds are exceeded.
     void trim_storage_tries();
+    void close_storage_trie(const Hash& account_key);
 
     trie::NodeStore& nodes_;
     CodeStore& code_;
     Hash root_;
     trie::Trie accounts_;
     std::unordered_map<Hash, OpenStorage, trie::HashHasher> storage_;  // open storage tries, by account key
-    uint64_t applies_{0};                                               // apply() calls so far
+    std::size_t storage_loaded_{0};  // nodes the open storage tries loaded from the store, in all
+    uint64_t applies_{0};            // apply() calls so far
 };
 
 }  // namespace carousel::state

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <unordered_set>
 
@@ -29,7 +30,31 @@ std::string_view to_string(TrieError e) noexcept {
 }
 
 using NodePtr = std::unique_ptr<Trie::TrieNode>;
-using Children = std::array<NodePtr, 16>;
+
+// A branch's children. Each slot holds its child's reference as of the last encoding (or as decoded
+// from the store) next to the child itself: a child known only by hash is not allocated until a
+// walk needs it (`nodes[i]` null, `ref_len[i] == 32`), and encoding a branch reads its clean
+// children's references from here rather than from sixteen scattered nodes. Bit i of `stale` is set
+// when `nodes[i]` may have changed since `refs[i]` was taken (an update went through the slot);
+// root() refreshes those references before encoding. A slot is empty when `nodes[i]` is null and
+// `ref_len[i]` is 0. Embedded children (RLP shorter than 32 bytes) are always in `nodes`.
+struct Children {
+    std::array<NodePtr, 16> nodes;
+    std::array<std::array<uint8_t, 32>, 16> refs{};
+    std::array<uint8_t, 16> ref_len{};
+    uint16_t stale{0};
+
+    bool has(std::size_t i) const noexcept { return nodes[i] != nullptr || ref_len[i] != 0; }
+    ByteView ref(std::size_t i) const noexcept { return {refs[i].data(), ref_len[i]}; }
+    // Puts a new child (or none) in slot i.
+    void set(std::size_t i, NodePtr n) noexcept {
+        nodes[i] = std::move(n);
+        ref_len[i] = 0;
+        stale = static_cast<uint16_t>(stale | (1U << i));
+    }
+    // An update goes through slot i (which holds a loaded child).
+    void touch(std::size_t i) noexcept { stale = static_cast<uint16_t>(stale | (1U << i)); }
+};
 
 struct Trie::TrieNode {
     NodeKind kind{NodeKind::kLeaf};
@@ -74,12 +99,12 @@ NodePtr make_branch() {
     return n;
 }
 
-NodePtr make_ref(ByteView hash) {
+NodePtr make_ref(const uint8_t* hash) {
     auto n = std::make_unique<TNode>();
     n->is_ref = true;
     n->dirty = false;
     n->ref_len = 32;
-    std::memcpy(n->ref, hash.data(), 32);
+    std::memcpy(n->ref, hash, 32);
     return n;
 }
 
@@ -90,7 +115,7 @@ Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash = nullptr);
 // A child reference from a decoded node: a hash becomes an unloaded ref, an embedded node is decoded.
 Result<NodePtr> child_from_reference(ByteView ref) {
     if (ref.empty()) return NodePtr{};
-    if (ref.size() == 32) return make_ref(ref);
+    if (ref.size() == 32) return make_ref(ref.data());
     return node_from_rlp(ref);
 }
 
@@ -112,9 +137,15 @@ Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash) {
             n = make_branch();
             n->value = Bytes{decoded->value};
             for (std::size_t i = 0; i < 16; ++i) {
-                auto c = child_from_reference(decoded->children[i]);
+                const ByteView ref = decoded->children[i];
+                if (ref.empty()) continue;
+                Children& kids = *n->kids;
+                std::memcpy(kids.refs[i].data(), ref.data(), ref.size());
+                kids.ref_len[i] = static_cast<uint8_t>(ref.size());
+                if (ref.size() == 32) continue;  // loaded when a walk needs it
+                auto c = node_from_rlp(ref);
                 if (!c) return tl::unexpected{c.error()};
-                (*n->kids)[i] = std::move(*c);
+                kids.nodes[i] = std::move(*c);
             }
             break;
     }
@@ -128,17 +159,47 @@ Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash) {
     return n;
 }
 
+// Loads the node with hash `hash` from the store.
+Result<NodePtr> load(NodeStore* store, const uint8_t* hash, std::size_t& loaded) {
+    if (store == nullptr) return tl::unexpected{TrieError::kMissingNode};
+    Hash h;
+    std::memcpy(h.data(), hash, 32);
+    thread_local Bytes rlp;  // reused: node_from_rlp copies out what it keeps
+    if (!store->read_node(h, rlp)) return tl::unexpected{TrieError::kMissingNode};
+    auto node = node_from_rlp(rlp, hash);
+    if (!node) return tl::unexpected{node.error()};
+    ++loaded;
+    return node;
+}
+
 // Loads `n` from the store if it is only a reference.
 Result<void> resolve(NodeStore* store, NodePtr& n, std::size_t& loaded) {
     if (!n || !n->is_ref) return {};
-    if (store == nullptr) return tl::unexpected{TrieError::kMissingNode};
-    auto rlp = store->get_node(to_hash(n->reference()));
-    if (!rlp) return tl::unexpected{TrieError::kMissingNode};
-    auto node = node_from_rlp(*rlp, n->ref);
+    auto node = load(store, n->ref, loaded);
     if (!node) return tl::unexpected{node.error()};
     n = std::move(*node);
-    ++loaded;
     return {};
+}
+
+// Slot i of a branch, its child loaded (or null if the slot is empty).
+Result<NodePtr*> child(NodeStore* store, Children& kids, std::size_t i, std::size_t& loaded) {
+    NodePtr& c = kids.nodes[i];
+    if (!c && kids.ref_len[i] == 32) {
+        auto node = load(store, kids.refs[i].data(), loaded);
+        if (!node) return tl::unexpected{node.error()};
+        c = std::move(*node);
+    } else if (auto r = resolve(store, c, loaded); !r) {
+        return tl::unexpected{r.error()};
+    }
+    return &c;
+}
+
+// Takes the child out of slot i (loaded or not), leaving the slot empty.
+NodePtr take_child(Children& kids, std::size_t i) {
+    NodePtr c = std::move(kids.nodes[i]);
+    if (!c && kids.ref_len[i] == 32) c = make_ref(kids.refs[i].data());
+    kids.set(i, nullptr);
+    return c;
 }
 
 // What an update needs: the store to load nodes from, and where to note the stored nodes it
@@ -178,12 +239,12 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
             if (cp == n->path.size()) {
                 branch->value = std::move(n->value);
             } else {
-                (*branch->kids)[n->path[cp]] = make_leaf(ByteView{n->path}.substr(cp + 1), n->value);
+                branch->kids->set(n->path[cp], make_leaf(ByteView{n->path}.substr(cp + 1), n->value));
             }
             if (cp == key.size()) {
                 branch->value = Bytes{value};
             } else {
-                (*branch->kids)[key[cp]] = make_leaf(key.substr(cp + 1), value);
+                branch->kids->set(key[cp], make_leaf(key.substr(cp + 1), value));
             }
             n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
             return {};
@@ -199,14 +260,14 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
             NodePtr branch = make_branch();
             const uint8_t ext_slot = n->path[cp];
             if (cp + 1 < n->path.size()) {
-                (*branch->kids)[ext_slot] = make_extension(ByteView{n->path}.substr(cp + 1), std::move(n->child));
+                branch->kids->set(ext_slot, make_extension(ByteView{n->path}.substr(cp + 1), std::move(n->child)));
             } else {
-                (*branch->kids)[ext_slot] = std::move(n->child);
+                branch->kids->set(ext_slot, std::move(n->child));
             }
             if (cp == key.size()) {
                 branch->value = Bytes{value};
             } else {
-                (*branch->kids)[key[cp]] = make_leaf(key.substr(cp + 1), value);
+                branch->kids->set(key[cp], make_leaf(key.substr(cp + 1), value));
             }
             n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
             return {};
@@ -219,7 +280,12 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
                 }
                 return {};
             }
-            if (auto r = insert(ctx, (*n->kids)[key[0]], key.substr(1), value); !r) return r;
+            {
+                auto c = child(ctx.store, *n->kids, key[0], ctx.loaded);
+                if (!c) return tl::unexpected{c.error()};
+                n->kids->touch(key[0]);
+                if (auto r = insert(ctx, **c, key.substr(1), value); !r) return r;
+            }
             retire(ctx, *n);  // a child may have changed; re-hashing an unchanged one is cheap
             return {};
     }
@@ -270,14 +336,18 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
                 n->value.clear();
                 changed = true;
             } else {
-                if (auto r = remove(ctx, (*n->kids)[key[0]], key.substr(1), changed); !r) return r;
+                auto c = child(ctx.store, *n->kids, key[0], ctx.loaded);
+                if (!c) return tl::unexpected{c.error()};
+                if (auto r = remove(ctx, **c, key.substr(1), changed); !r) return r;
                 if (!changed) return {};
+                n->kids->touch(key[0]);
+                if (!**c) n->kids->set(key[0], nullptr);
             }
             retire(ctx, *n);
             int only = -1;
             int entries = n->value.empty() ? 0 : 1;
             for (int i = 0; i < 16; ++i) {
-                if ((*n->kids)[static_cast<std::size_t>(i)]) {
+                if (n->kids->has(static_cast<std::size_t>(i))) {
                     ++entries;
                     only = i;
                 }
@@ -292,8 +362,8 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
                 return {};
             }
             const auto slot = static_cast<uint8_t>(only);
-            NodePtr child = std::move((*n->kids)[slot]);
-            n = make_extension(ByteView{&slot, 1}, std::move(child));
+            NodePtr only_child = take_child(*n->kids, slot);
+            n = make_extension(ByteView{&slot, 1}, std::move(only_child));
             return collapse_extension(ctx, n);
         }
     }
@@ -316,7 +386,9 @@ class DirtyHasher {
         if (n.kind == NodeKind::kExtension) {
             if (n.child->dirty) level = add(store, *n.child) + 1;
         } else if (n.kind == NodeKind::kBranch) {
-            for (auto& c : *n.kids) {
+            // Only children an update went through can be dirty.
+            for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
+                const auto& c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))];
                 if (c && c->dirty) level = std::max(level, add(store, *c) + 1);
             }
         }
@@ -333,6 +405,17 @@ class DirtyHasher {
     }
 
   private:
+    // Takes the references of the children an update went through (hashed by now: a lower level).
+    static void refresh_references(Children& kids) {
+        for (unsigned m = kids.stale; m != 0; m &= m - 1) {
+            const auto i = static_cast<std::size_t>(std::countr_zero(m));
+            const TNode* c = kids.nodes[i].get();
+            kids.ref_len[i] = c != nullptr ? c->ref_len : 0;
+            if (c != nullptr) std::memcpy(kids.refs[i].data(), c->ref, c->ref_len);
+        }
+        kids.stale = 0;
+    }
+
     struct Item {
         TNode* node;
         NodeStore* store;
@@ -347,6 +430,7 @@ class DirtyHasher {
         rlp_.clear();
         pending_.clear();
         for (const Item& it : items) {
+            if (it.node->kind == NodeKind::kBranch) refresh_references(*it.node->kids);
             const std::size_t begin = rlp_.size();
             encode_into(rlp_, *it.node);
             const std::size_t size = rlp_.size() - begin;
@@ -370,11 +454,20 @@ class DirtyHasher {
             out_.push_back(p.item.node->ref);
         }
         keccak256_batch(in_, out_);
-        for (std::size_t i = 0; i < pending_.size(); ++i) {
-            TNode& n = *pending_[i].item.node;
+        hashes_.clear();
+        for (const Pending& p : pending_) {
+            TNode& n = *p.item.node;
             n.ref_len = 32;
             n.dirty = false;
-            if (pending_[i].item.store != nullptr) pending_[i].item.store->put_node(to_hash(n.reference()), in_[i]);
+            hashes_.push_back(to_hash(n.reference()));
+        }
+        // To the stores, a run of nodes of the same store at a time.
+        for (std::size_t begin = 0, end = 0; begin < pending_.size(); begin = end) {
+            NodeStore* store = pending_[begin].item.store;
+            for (end = begin + 1; end < pending_.size() && pending_[end].item.store == store;) ++end;
+            if (store != nullptr) {
+                store->put_nodes({hashes_.data() + begin, end - begin}, {in_.data() + begin, end - begin});
+            }
         }
     }
 
@@ -383,6 +476,7 @@ class DirtyHasher {
     std::vector<Pending> pending_;
     std::vector<ByteView> in_;
     std::vector<uint8_t*> out_;
+    std::vector<Hash> hashes_;
 };
 
 // Appends the RLP of `n` to `rlp`; its children's references must be up to date.
@@ -396,9 +490,7 @@ void encode_into(Bytes& rlp, const TNode& n) {
             break;
         case NodeKind::kBranch: {
             std::array<ByteView, 16> refs{};
-            for (std::size_t i = 0; i < 16; ++i) {
-                if (auto& c = (*n.kids)[i]) refs[i] = c->reference();
-            }
+            for (std::size_t i = 0; i < 16; ++i) refs[i] = n.kids->ref(i);
             encode_branch(rlp, refs, n.value);
             break;
         }
@@ -410,6 +502,28 @@ Bytes encode_node(const TNode& n) {
     encode_into(rlp, n);
     return rlp;
 }
+
+// The nibbles of a key, on the stack for keys of up to 64 bytes (every hashed key), else on the heap.
+class KeyPath {
+  public:
+    explicit KeyPath(ByteView key) {
+        if (key.size() <= sizeof(small_) / 2) {
+            unpack_nibbles(key, small_);
+            view_ = {small_, key.size() * 2};
+        } else {
+            large_ = unpack_nibbles(key);
+            view_ = large_;
+        }
+    }
+    KeyPath(const KeyPath&) = delete;
+    KeyPath& operator=(const KeyPath&) = delete;
+    ByteView view() const noexcept { return view_; }
+
+  private:
+    uint8_t small_[128];  // NOLINT(modernize-avoid-c-arrays)
+    Nibbles large_;
+    ByteView view_;
+};
 
 // In-order walk. `path` holds the nibbles from the root to `n`. `visit` returns false to stop.
 // `direction` +1 visits increasing keys, -1 decreasing. `skip(path)` prunes subtrees.
@@ -442,8 +556,11 @@ struct Walk {
                 if (direction > 0 && !node.value.empty() && !visit(path, node.value)) stopped = true;
                 for (int k = 0; k < 16 && !stopped; ++k) {
                     const auto i = static_cast<uint8_t>(direction > 0 ? k : 15 - k);
+                    if (!node.kids->has(i)) continue;
+                    auto c = child(store, *node.kids, i, loaded);
+                    if (!c) return tl::unexpected{c.error()};
                     path.push_back(i);
-                    if (auto r = run((*node.kids)[i], path); !r) return r;
+                    if (auto r = run(**c, path); !r) return r;
                     path.pop_back();
                 }
                 if (direction < 0 && !stopped && !node.value.empty() && !visit(path, node.value)) stopped = true;
@@ -458,15 +575,15 @@ struct Walk {
 }  // namespace
 
 Trie::Trie(NodeStore* store, const Hash& root) : store_{store} {
-    if (root != kEmptyRoot) root_ = make_ref(view(root));
+    if (root != kEmptyRoot) root_ = make_ref(root.data());
 }
 Trie::~Trie() = default;
 Trie::Trie(Trie&&) noexcept = default;
 Trie& Trie::operator=(Trie&&) noexcept = default;
 
 tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
-    const Nibbles path = unpack_nibbles(key);
-    ByteView rest = path;
+    const KeyPath path{key};
+    ByteView rest = path.view();
     NodePtr* cur = &root_;
     while (*cur) {
         if (auto r = resolve(store_, *cur, loaded_); !r) return tl::unexpected{r.error()};
@@ -485,7 +602,9 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
                     if (n.value.empty()) return std::optional<Bytes>{};
                     return std::optional<Bytes>{n.value};
                 }
-                cur = &(*n.kids)[rest[0]];
+                auto c = child(store_, *n.kids, rest[0], loaded_);
+                if (!c) return tl::unexpected{c.error()};
+                cur = *c;
                 rest.remove_prefix(1);
                 break;
         }
@@ -495,16 +614,16 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
 
 tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
     if (value.empty()) return erase(key);
-    const Nibbles path = unpack_nibbles(key);
+    const KeyPath path{key};
     Ctx ctx{store_, released_, loaded_};
-    return insert(ctx, root_, path, value);
+    return insert(ctx, root_, path.view(), value);
 }
 
 tl::expected<void, TrieError> Trie::erase(ByteView key) {
-    const Nibbles path = unpack_nibbles(key);
+    const KeyPath path{key};
     bool changed = false;
     Ctx ctx{store_, released_, loaded_};
-    return remove(ctx, root_, path, changed);
+    return remove(ctx, root_, path.view(), changed);
 }
 
 Hash Trie::root() {
@@ -567,7 +686,9 @@ tl::expected<std::vector<Bytes>, TrieError> Trie::prove(std::span<const Bytes> k
                 cur = &n.child;
             } else {
                 if (rest.empty()) break;
-                cur = &(*n.kids)[rest[0]];
+                auto c = child(store_, *n.kids, rest[0], loaded_);
+                if (!c) return tl::unexpected{c.error()};
+                cur = *c;
                 rest.remove_prefix(1);
             }
         }

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "node_store.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace carousel::trie {
+
+namespace {
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kMinSlots = 1024;
+}  // namespace
+
+const MemoryNodeStore::Slot* MemoryNodeStore::find(const Hash& hash) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = HashHasher{}(hash)&mask;; i = (i + 1) & mask) {
+        const Slot& s = slots_[i];
+        if (s.size == 0) return nullptr;
+        if (s.hash == hash) return &s;
+    }
+}
+
+std::optional<Bytes> MemoryNodeStore::get_node(const Hash& hash) const {
+    const Slot* s = find(hash);
+    if (s == nullptr) return std::nullopt;
+    return Bytes{rlp(*s)};
+}
+
+bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
+    const Slot* s = find(hash);
+    if (s == nullptr) return false;
+    out.assign(rlp(*s));
+    return true;
+}
+
+void MemoryNodeStore::reserve(std::size_t nodes) {
+    std::size_t want = kMinSlots;
+    while (want / 10 * 7 < nodes) want *= 2;
+    if (want > slots_.size()) rehash(want);
+}
+
+void MemoryNodeStore::rehash(std::size_t slot_count) {
+    std::vector<Slot> old(slot_count);
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+        if (s.size == 0) continue;
+        std::size_t i = HashHasher{}(s.hash) & mask;
+        while (slots_[i].size != 0) i = (i + 1) & mask;
+        slots_[i] = s;
+    }
+}
+
+void MemoryNodeStore::put_node(const Hash& hash, ByteView rlp_bytes) {
+    if (rlp_bytes.empty() || rlp_bytes.size() > std::numeric_limits<uint32_t>::max()) return;  // not a node
+    if ((size_ + 1) * 10 > slots_.size() * 7) rehash(std::max(kMinSlots, slots_.size() * 2));
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = HashHasher{}(hash)&mask;
+    for (; slots_[i].size != 0; i = (i + 1) & mask) {
+        if (slots_[i].hash == hash) return;  // already there: the same RLP
+    }
+    if (chunk_capacity_ - chunk_used_ < rlp_bytes.size()) {
+        // A new chunk; a node larger than a chunk gets one of its own.
+        chunk_capacity_ = std::max(kChunkBytes, rlp_bytes.size());
+        chunks_.push_back(
+            std::make_unique_for_overwrite<uint8_t[]>(chunk_capacity_));  // NOLINT(modernize-avoid-c-arrays)
+        chunk_used_ = 0;
+    }
+    std::memcpy(chunks_.back().get() + chunk_used_, rlp_bytes.data(), rlp_bytes.size());
+    slots_[i] = Slot{hash, static_cast<uint32_t>(chunks_.size() - 1), static_cast<uint32_t>(chunk_used_),
+                     static_cast<uint32_t>(rlp_bytes.size())};
+    chunk_used_ += rlp_bytes.size();
+    ++size_;
+}
+
+void MemoryNodeStore::put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) {
+    // Grow first, then prefetch each node's first slot a few nodes ahead: the lookups of a state
+    // of millions of nodes miss the cache, and this overlaps the misses.
+    reserve(size_ + hashes.size());
+    constexpr std::size_t kAhead = 8;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) {
+        __builtin_prefetch(&slots_[HashHasher{}(hashes[i]) & mask]);
+    }
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+        if (i + kAhead < hashes.size()) __builtin_prefetch(&slots_[HashHasher{}(hashes[i + kAhead]) & mask]);
+        put_node(hashes[i], rlps[i]);
+    }
+}
+
+}  // namespace carousel::trie
