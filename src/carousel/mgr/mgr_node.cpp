@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "mgr_node.hpp"
+
+#include <algorithm>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/proto/messages.hpp>
+
+namespace carousel::mgr {
+
+namespace {
+    // The key a range starts at (packed), as a Hash.
+    Hash first_key(const prefix::PathRange& range) {
+        const Bytes k = prefix::range_min_key(range);
+        Hash h{};
+        std::copy(k.begin(), k.end(), h.begin());
+        return h;
+    }
+    Hash last_key(const prefix::PathRange& range) {
+        const Bytes k = prefix::range_max_key(range);
+        Hash h{};
+        std::copy(k.begin(), k.end(), h.begin());
+        return h;
+    }
+    // Items for blocks this far behind the newest seen are forgotten (their ids too).
+    constexpr uint64_t kHeldBlocks = 8;
+}  // namespace
+
+MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
+    : options_(options),
+      headers_(std::move(headers)),
+      dht_(
+          [&] {
+              self.radius.bits = std::max(self.radius.bits, options.region_bits);
+              return self;
+          }(),
+          options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
+          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }) {
+    block_ = block_of(dht_.self().id, dht_.self().radius);
+    // One store per region of the block (a radius of exactly one region: one store).
+    const unsigned span = block_.bits - options_.region_bits;
+    const uint64_t regions = uint64_t{1} << std::min(span, 16u);
+    for (uint64_t i = 0; i < regions; ++i) {
+        Hash first = block_.first;
+        // Region i: the block's first key plus i << region_bits.
+        uint64_t carry = i;
+        for (unsigned bit = options_.region_bits; carry != 0 && bit < 256; ++bit, carry >>= 1) {
+            if ((carry & 1) != 0) first[31 - bit / 8] = static_cast<uint8_t>(first[31 - bit / 8] | (1u << (bit % 8)));
+        }
+        stores_.push_back(std::make_unique<EpochStore>(Block{first, options_.region_bits}, options_.epoch_length));
+        EpochStore* store = stores_.back().get();
+        servers_.push_back(std::make_unique<prefix::ChunkServer>(
+            *store, &code_, [store] { return store->epoch_root(); }, options_.server));
+    }
+}
+
+tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                              const std::vector<Bytes>& code) {
+    for (auto& store : stores_) {
+        if (auto r = store->seed(full, number, root); !r) return tl::unexpected{std::string{to_string(r.error())}};
+    }
+    for (const Bytes& c : code) {
+        const Hash h = keccak256(c);
+        if (contains(block_, h)) code_.put_code(h, c);
+    }
+    return {};
+}
+
+EpochStore* MgrNode::store_for(const Block& region) {
+    for (auto& s : stores_) {
+        if (s->region() == region) return s.get();
+    }
+    return nullptr;
+}
+
+EpochStore* MgrNode::store_for_key(const std::optional<Hash>& account, const Hash& key) {
+    for (auto& s : stores_) {
+        const Block b = account ? storage_block(s->region(), *account) : s->region();
+        if (contains(b, key)) return s.get();
+    }
+    return nullptr;
+}
+
+void MgrNode::on_connect(proto::PeerId peer, proto::Time now) { dht_.on_connect(peer, now); }
+
+void MgrNode::on_disconnect(proto::PeerId peer, proto::Time now) {
+    dht_.on_disconnect(peer, now);
+    for (auto it = offers_.begin(); it != offers_.end();) {
+        it = it->first.first == peer ? offers_.erase(it) : std::next(it);
+    }
+}
+
+std::optional<proto::Time> MgrNode::next_deadline() const { return dht_.next_deadline(); }
+
+void MgrNode::on_timer(proto::Time now) { dht_.on_timer(now); }
+
+void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    if (frame.empty()) {
+        disconnect(from, "mgr: empty frame");
+        return;
+    }
+    if (dht::Dht::handles(frame[0])) {
+        dht_.on_frame(from, frame, now);
+        return;
+    }
+    switch (static_cast<proto::MessageType>(frame[0])) {
+        case proto::MessageType::kGetChunks:
+            on_get_chunks(from, frame);
+            return;
+        case proto::MessageType::kGetDiff:
+            on_get_diff(from, frame);
+            return;
+        case proto::MessageType::kGetCode:
+            on_get_code(from, frame);
+            return;
+        case proto::MessageType::kOffer:
+            on_offer(from, frame);
+            return;
+        case proto::MessageType::kAccept:
+            on_accept(from, frame);
+            return;
+        case proto::MessageType::kContent:
+            on_content(from, frame, now);
+            return;
+        default:
+            disconnect(from, "mgr: unexpected message type " + std::to_string(frame[0]));
+    }
+}
+
+void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
+    ++stats_.chunk_requests;
+    auto request = proto::decode_get_chunks(frame);
+    if (!request) {
+        disconnect(from, std::string{"mgr: bad GetChunks: "} + std::string{proto::to_string(request.error())});
+        return;
+    }
+    // The store that covers the request's first position answers it; positions outside every store
+    // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
+    EpochStore* store = nullptr;
+    if (!request->prefixes.empty()) {
+        const prefix::PathRange first{request->prefixes[0], request->is_range ? request->prefixes[1] : request->prefixes[0]};
+        store = store_for_key(request->account, first_key(first));
+        if (store != nullptr) {
+            const Block b = request->account ? storage_block(store->region(), *request->account) : store->region();
+            if (!contains(b, last_key(first))) store = nullptr;
+        }
+    }
+    if (store == nullptr) {
+        proto::ChunkData answer{request->request_id, {}};
+        for (std::size_t i = 0; i < request->prefixes.size(); i += request->is_range ? 2u : 1u) {
+            proto::ChunkEntry e;
+            e.prefix = request->prefixes[i];
+            e.error = proto::ChunkError::kNoChunk;
+            answer.entries.push_back(std::move(e));
+        }
+        send(from, proto::encode(answer));
+        return;
+    }
+    if ((request->flags & proto::kFlagLeaves) != 0 && request->max_size != 0) {
+        send(from, proto::encode(serve_leaves(*store, *request)));
+        return;
+    }
+    const auto index = static_cast<std::size_t>(
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) - stores_.begin());
+    send(from, proto::encode(servers_[index]->serve(*request)));
+}
+
+proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::GetChunks& request) const {
+    // Leaf mode over the partial tries: a trie iterator would step past the range's last key into
+    // nodes the store does not hold, so the leaves come from the partial-trie walk, and the proof
+    // from the paths to the first key and to the last key sent (cut) or the range's end (whole).
+    proto::ChunkData answer{request.request_id, {}};
+    const std::size_t budget = std::min<std::size_t>(request.max_size, options_.server.max_response_bytes);
+    for (std::size_t i = 0; i < request.prefixes.size(); i += request.is_range ? 2u : 1u) {
+        const prefix::PathRange range{request.prefixes[i], request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
+        proto::ChunkEntry e;
+        e.prefix = range.from;
+        auto leaves = leaves_in(store, request.root, range);
+        if (!leaves) {
+            e.error = store.keeps(request.root) || store.get_node(request.root) ? proto::ChunkError::kNoChunk
+                                                                                 : proto::ChunkError::kUnknownRoot;
+            if (*e.error == proto::ChunkError::kUnknownRoot) {
+                const Hash newest = store.epoch_root();
+                e.error_data = Bytes{newest.data(), newest.size()};
+            }
+            answer.entries.push_back(std::move(e));
+            continue;
+        }
+        e.leaf_mode = true;
+        std::size_t size = 0;
+        for (auto& [key, value] : *leaves) {
+            const std::size_t item = key.size() + value.size() + 3;
+            if (!e.keys.empty() && size + item > budget) {
+                e.stop_path = unpack_nibbles(ByteView{key.data(), key.size()});
+                break;
+            }
+            size += item;
+            e.keys.push_back(key);
+            e.values.push_back(std::move(value));
+        }
+        prefix::PathRange proven = range;
+        if (e.stop_path) proven.to = unpack_nibbles(ByteView{e.keys.back().data(), e.keys.back().size()});
+        if (e.stop_path || !range.from.empty() || !range.to.empty()) {
+            auto proof = range_proof(store, request.root, proven);
+            if (!proof) {
+                proto::ChunkEntry err;
+                err.prefix = range.from;
+                err.error = proto::ChunkError::kNoChunk;
+                answer.entries.push_back(std::move(err));
+                continue;
+            }
+            e.proof = std::move(*proof);
+        }
+        answer.entries.push_back(std::move(e));
+    }
+    return answer;
+}
+
+void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
+    ++stats_.diff_requests;
+    auto request = proto::decode_get_diff(frame);
+    if (!request) {
+        disconnect(from, std::string{"mgr: bad GetDiff: "} + std::string{proto::to_string(request.error())});
+        return;
+    }
+    proto::DiffData answer;
+    answer.request_id = request->request_id;
+    const prefix::PathRange range{request->from, request->to};
+    if (prefix::pad(range.from, 0) > prefix::pad(range.to, 0xf)) {
+        answer.error = proto::ChunkError::kInvalidRequest;
+        send(from, proto::encode(answer));
+        return;
+    }
+    // The range may be in the account trie or in any storage trie: the store that keeps both roots
+    // and holds the range answers.
+    std::optional<mgr::DiffAnswer> found;
+    bool held_elsewhere = false;
+    for (auto& s : stores_) {
+        auto d = s->diff(request->from_root, request->to_root, range);
+        if (d) {
+            found = std::move(*d);
+            break;
+        }
+        if (d.error() == DiffError::kNotHeld) held_elsewhere = true;
+    }
+    if (!found) {
+        answer.error = held_elsewhere ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
+        send(from, proto::encode(answer));
+        return;
+    }
+    auto* diff = &*found;
+    answer.keys = std::move(diff->keys);
+    answer.values = std::move(diff->values);
+    answer.proof = std::move(diff->proof);
+    send(from, proto::encode(answer));
+}
+
+void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
+    ++stats_.code_requests;
+    auto request = proto::decode_get_code(frame);
+    if (!request) {
+        disconnect(from, std::string{"mgr: bad GetCode: "} + std::string{proto::to_string(request.error())});
+        return;
+    }
+    if (!servers_.empty()) send(from, proto::encode(servers_.front()->serve(*request)));
+}
+
+void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now) {
+    (void)now;
+    for (const RegionItem& item : items) {
+        Bytes payload = encode_region_item(item);
+        const Hash id = keccak256(payload);
+        held_[id] = Held{item.region, item.block_number, proto::ContentKind::kRegionItem, std::move(payload)};
+        seen_.insert(id);
+        offer_on(id, item.region.first, 0);
+        forget_old(item.block_number);
+    }
+    for (const Bytes& code : codes) {
+        const Hash id = keccak256(code);
+        uint64_t newest = 0;
+        for (const auto& [_, h] : held_) newest = std::max(newest, h.number);
+        held_[id] = Held{Block{id, 0}, newest, proto::ContentKind::kCode, code};
+        seen_.insert(id);
+        offer_on(id, id, 0);
+    }
+}
+
+void MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except) {
+    for (const dht::Contact& c : dht_.table().covering(position)) {
+        if (c.peer == except) continue;
+        const uint64_t request_id = next_request_id_++;
+        offers_[{c.peer, request_id}] = {id};
+        send(c.peer, proto::encode(proto::Offer{request_id, {id}}));
+        ++stats_.offers_sent;
+    }
+}
+
+void MgrNode::on_offer(proto::PeerId from, ByteView frame) {
+    auto offer = proto::decode_offer(frame);
+    if (!offer) {
+        disconnect(from, std::string{"mgr: bad Offer: "} + std::string{proto::to_string(offer.error())});
+        return;
+    }
+    proto::Accept accept{offer->request_id, {}};
+    for (std::size_t i = 0; i < offer->content_ids.size(); ++i) {
+        if (!seen_.contains(offer->content_ids[i])) accept.indexes.push_back(i);
+    }
+    send(from, proto::encode(accept));
+}
+
+void MgrNode::on_accept(proto::PeerId from, ByteView frame) {
+    auto accept = proto::decode_accept(frame);
+    if (!accept) {
+        disconnect(from, std::string{"mgr: bad Accept: "} + std::string{proto::to_string(accept.error())});
+        return;
+    }
+    const auto it = offers_.find({from, accept->request_id});
+    if (it == offers_.end()) return;  // late or unknown: not an offence
+    const std::vector<Hash> ids = std::move(it->second);
+    offers_.erase(it);
+    for (uint64_t i : accept->indexes) {
+        if (i >= ids.size()) {
+            disconnect(from, "mgr: Accept names an index past the offer");
+            return;
+        }
+        const auto held = held_.find(ids[i]);
+        if (held == held_.end()) continue;  // forgotten since
+        Bytes out = proto::encode(proto::Content{held->second.kind, held->second.payload});
+        stats_.content_bytes_sent += out.size();
+        ++stats_.content_sent;
+        send(from, std::move(out));
+    }
+}
+
+void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto content = proto::decode_content(frame);
+    if (!content) {
+        disconnect(from, std::string{"mgr: bad Content: "} + std::string{proto::to_string(content.error())});
+        return;
+    }
+    stats_.content_bytes_received += frame.size();
+    const Hash id = keccak256(content->payload);
+    if (seen_.contains(id)) {
+        ++stats_.items_ignored;
+        return;
+    }
+    seen_.insert(id);
+    if (content->kind == proto::ContentKind::kCode) {
+        // Self-verifying: the id is the code hash, its position.
+        if (!contains(block_, id)) {
+            ++stats_.items_ignored;
+            return;
+        }
+        code_.put_code(id, content->payload);
+        ++stats_.code_kept;
+        held_[id] = Held{Block{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload)};
+        offer_on(id, id, from);
+        return;
+    }
+    on_region_item(from, id, std::move(content->payload), now);
+}
+
+void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now) {
+    auto item = decode_region_item(payload);
+    if (!item) {
+        ++stats_.items_rejected;
+        strike(from, std::string{"mgr: undecodable region item: "} + std::string{to_string(item.error())});
+        return;
+    }
+    EpochStore* store = store_for(item->region);
+    if (store == nullptr || item->block_number <= store->head_number()) {
+        ++stats_.items_ignored;
+        return;
+    }
+    const auto index = static_cast<std::size_t>(
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) - stores_.begin());
+    if (waiting_.size() >= options_.max_waiting_items) {
+        ++stats_.items_ignored;
+        seen_.erase(id);  // may be offered again later
+        return;
+    }
+    held_[id] = Held{item->region, item->block_number, proto::ContentKind::kRegionItem, std::move(payload)};
+    waiting_[{index, item->block_number}] = {from, std::move(*item)};
+    apply_waiting(*store, now);
+}
+
+void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
+    (void)now;
+    const auto index = static_cast<std::size_t>(
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) - stores_.begin());
+    for (;;) {
+        const auto it = waiting_.find({index, store.head_number() + 1});
+        if (it == waiting_.end()) return;
+        const std::optional<Hash> root = headers_(it->first.second);
+        if (!root) return;  // the header is not known yet: wait
+        auto [from, item] = std::move(it->second);
+        waiting_.erase(it);
+        Bytes encoded = encode_region_item(item);
+        const Hash id = keccak256(encoded);
+        if (auto r = store.apply(item, *root); !r) {
+            ++stats_.items_rejected;
+            held_.erase(id);
+            strike(from, std::string{"mgr: region item fails verification: "} + std::string{to_string(r.error())});
+            continue;
+        }
+        ++stats_.items_applied;
+        offer_on(id, item.region.first, from);
+        forget_old(item.block_number);
+    }
+}
+
+void MgrNode::strike(proto::PeerId peer, const std::string& reason) {
+    if (peer == 0) return;
+    if (++strikes_[peer] >= options_.strikes_to_drop) disconnect(peer, reason);
+}
+
+void MgrNode::forget_old(uint64_t head) {
+    if (head <= kHeldBlocks) return;
+    for (auto it = held_.begin(); it != held_.end();) {
+        it = it->second.number + kHeldBlocks < head ? held_.erase(it) : std::next(it);
+    }
+}
+
+}  // namespace carousel::mgr

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// MgrNode: one Merry-Go-Round storage node, a sans-IO proto::Endpoint (../MGR.md).
+//
+// It embeds the DHT (dht::Dht: routing table, PING/FINDNODES, lookups) and holds, for every gossip
+// region inside its block (its id and radius; the radius is at least one region), an EpochStore:
+// the partial tries of the region at the previous and latest epoch boundary and at the head.
+//
+// Serving (the retrieval primitives of the seed):
+//  - GetChunks, full or leaf mode, at any root the region's store keeps (both epochs and the head),
+//    for the account trie or a storage trie (the `account` field names the owner; the range is in
+//    that trie's key space, i.e. storage_block of the region): answered by prefix::ChunkServer over
+//    the store's nodes. A range no store covers gets 0x1 in every entry.
+//  - GetDiff(fromRoot, toRoot, range): EpochStore::diff; 0x0 when a root is not kept, 0x1 outside.
+//  - GetCode for code whose hash lies in the node's block.
+// Gossip (Portal's OFFER/ACCEPT, per block):
+//  - Content is a region item (mgr/region_item.hpp) or one code blob (its id is its hash). A node
+//    accepts the offered ids it has not seen; on Content it checks the item against the block's
+//    state root from its header source before it keeps or forwards any of it: an item for head+1 is
+//    applied (EpochStore::apply verifies it), a later one waits (bounded), an older one is ignored.
+//    A verified item is offered on to the contacts in the routing table whose block covers the
+//    region. An item that fails verification is dropped and its sender gets a strike; after
+//    `strikes_to_drop` strikes the sender is disconnected.
+//  - Code is kept when its hash lies in the node's block and forwarded the same way.
+// The node never opens a socket or reads a clock; time comes in with every call.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <carousel/dht/dht.hpp>
+#include <carousel/prefix/chunk_server.hpp>
+#include <carousel/proto/endpoint.hpp>
+#include <carousel/proto/mgr_messages.hpp>
+#include <carousel/state/code_store.hpp>
+
+#include "epoch_store.hpp"
+#include "placement.hpp"
+#include "region_item.hpp"
+
+namespace carousel::mgr {
+
+// The state root of a block, from a source the node trusts (a consensus client; in tests, the
+// generated chain); nullopt while the block is not known.
+using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
+
+struct NodeOptions {
+    unsigned region_bits{253};   // gossip regions are the aligned blocks of 2^region_bits keys
+    uint64_t epoch_length{256};  // E: a boundary every E blocks
+    dht::Options dht;
+    prefix::ServerOptions server;
+    std::size_t max_waiting_items{1024};  // items for later blocks held until their turn
+    unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
+};
+
+struct NodeStats {
+    uint64_t items_applied{0};
+    uint64_t items_rejected{0};
+    uint64_t items_ignored{0};  // old, duplicate, or for a region the node does not cover
+    uint64_t code_kept{0};
+    uint64_t offers_sent{0};
+    uint64_t content_sent{0};        // Content frames
+    uint64_t content_bytes_sent{0};  // their bytes
+    uint64_t content_bytes_received{0};
+    uint64_t chunk_requests{0};
+    uint64_t diff_requests{0};
+    uint64_t code_requests{0};
+};
+
+class MgrNode final : public proto::Endpoint {
+  public:
+    // `self.peer` is how the driver names this node. A radius smaller than a region is raised to one.
+    MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers);
+
+    // Fills the node's regions from a store holding the whole state at `root` (block `number`), and
+    // keeps the blobs of `code` whose hash lies in its block: the network's genesis, before any gossip.
+    tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                         const std::vector<Bytes>& code);
+
+    // Gossip origin (the bridge): offers these items and code blobs to the contacts that cover them.
+    // The node keeps nothing of them itself unless it covers them.
+    void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now);
+
+    // proto::Endpoint
+    void on_connect(proto::PeerId peer, proto::Time now) override;
+    void on_disconnect(proto::PeerId peer, proto::Time now) override;
+    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
+    std::optional<proto::Time> next_deadline() const override;
+    void on_timer(proto::Time now) override;
+
+    const dht::Dht& dht() const noexcept { return dht_; }
+    dht::Dht& dht() noexcept { return dht_; }
+    Block block() const noexcept { return block_; }
+    const std::vector<std::unique_ptr<EpochStore>>& stores() const noexcept { return stores_; }
+    const state::MemoryCodeStore& code() const noexcept { return code_; }
+    const NodeStats& stats() const noexcept { return stats_; }
+
+  private:
+    struct Held {  // one gossiped item this node has and may offer on
+        Block region;
+        uint64_t number{0};
+        proto::ContentKind kind{proto::ContentKind::kRegionItem};
+        Bytes payload;
+    };
+
+    EpochStore* store_for(const Block& region);
+    EpochStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
+    void on_get_chunks(proto::PeerId from, ByteView frame);
+    proto::ChunkData serve_leaves(const EpochStore& store, const proto::GetChunks& request) const;
+    void on_get_diff(proto::PeerId from, ByteView frame);
+    void on_get_code(proto::PeerId from, ByteView frame);
+    void on_offer(proto::PeerId from, ByteView frame);
+    void on_accept(proto::PeerId from, ByteView frame);
+    void on_content(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
+    void apply_waiting(EpochStore& store, proto::Time now);
+    // Offers the held item `id` to every covering contact but `except`.
+    void offer_on(const Hash& id, const Hash& position, proto::PeerId except);
+    void strike(proto::PeerId peer, const std::string& reason);
+    void forget_old(uint64_t head);
+
+    Block block_;
+    NodeOptions options_;
+    HeaderSource headers_;
+    dht::Dht dht_;
+    std::vector<std::unique_ptr<EpochStore>> stores_;
+    std::vector<std::unique_ptr<prefix::ChunkServer>> servers_;  // one per store
+    state::MemoryCodeStore code_;
+    std::map<Hash, Held> held_;                   // by content id: what this node may offer on
+    std::set<Hash> seen_;                         // content ids received (or rejected): not accepted again
+    std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
+    std::map<std::pair<std::size_t, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;  // (store, block)
+    std::map<proto::PeerId, unsigned> strikes_;
+    uint64_t next_request_id_{1};
+    NodeStats stats_;
+};
+
+}  // namespace carousel::mgr

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// MgrSync: the Merry-Go-Round client, a sans-IO proto::Endpoint — the seed's sync steps 1–5.
+//
+// The key space is cut into the gossip regions (tiles of 2^region_bits keys, in key order). For
+// each tile the client holds a verified range [tile.first, cursor) of the account trie's leaves,
+// anchored at an epoch boundary root; that is P, and the first tile's cursor not at its end is L.
+//  - Forward (step 3): ask a node covering L's tile (routing table; a Kademlia lookup when the table
+//    knows none) for the leaves from L in leaf mode at the latest boundary root; the answer carries
+//    its two edge proofs and is verified (trie::verify_range_proof / verify_bounded_range_proof)
+//    before anything is kept; L moves past the last key.
+//  - Boundary (step 4): when the head passes a boundary, every tile range anchored at the older
+//    root is rolled forward with GetDiff(old root, new root, range) from a node covering it: the
+//    client applies the changed keys to its own leaves of the range and checks the result against
+//    the new root with the answer's range proof. A diff that leaves out or adds a change fails that
+//    check. Forward fetching continues at the new root meanwhile (each tile has its own anchor).
+//  - Storage (the same walk, a second lap): once every account tile is complete at the latest
+//    boundary, every account with storage is known with its storage root, and the client walks the
+//    tiles again for storage: in tile t it asks for storage_block(t, a) of account a's trie (a
+//    GetChunks range at a's storage root), verified the same way, rolled the same way. Then code,
+//    fetched by hash from the nodes covering the hash.
+//  - Done (step 5): every tile of every trie complete at the latest boundary and all code held; the
+//    client then rebuilds the state root and every storage root from its leaves and checks them.
+//  - Head: after that it follows the head: at each new block it asks each tile's diff from the
+//    latest boundary to the head root, checks it, and its head view's root equals that block's
+//    root (verified_number / verified_root).
+// Peers: a peer whose answer fails verification or who does not answer in time gets a strike, and
+// is not asked again after `strikes_to_ban`; its range goes to another covering node.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <carousel/dht/dht.hpp>
+#include <carousel/proto/endpoint.hpp>
+#include <carousel/proto/messages.hpp>
+#include <carousel/proto/mgr_messages.hpp>
+
+#include "placement.hpp"
+
+namespace carousel::mgr {
+
+// What the client trusts: the head block number and the state root of any block up to it.
+struct ChainView {
+    std::function<uint64_t()> head;
+    std::function<std::optional<Hash>(uint64_t number)> state_root;
+};
+
+struct SyncOptions {
+    unsigned region_bits{253};
+    uint64_t epoch_length{256};
+    dht::Options dht;
+    // Flow control: the client keeps at most `window` bytes of answers outstanding (a request counts
+    // its maxSize). The window starts at initial_window, grows by every answer's size while answers
+    // come in time (slow start) and halves at a timeout; answers are at most window / 4 and at most
+    // max_response_bytes. A request's deadline is request_timeout plus the time the outstanding bytes
+    // take at the receive rate seen so far, so a slow link is not mistaken for silent peers.
+    uint64_t max_response_bytes{256 * 1024};
+    uint64_t initial_window{128 * 1024};
+    uint64_t max_window{16 * 1024 * 1024};
+    std::size_t max_in_flight{64};
+    std::size_t max_in_flight_per_peer{4};
+    proto::Time request_timeout{std::chrono::seconds{5}};
+    proto::Time tick{std::chrono::milliseconds{200}};
+    unsigned strikes_to_ban{2};
+};
+
+struct SyncStats {
+    uint64_t bytes_received{0};
+    uint64_t chunk_requests{0};
+    uint64_t diff_requests{0};
+    uint64_t code_requests{0};
+    uint64_t rejected_answers{0};  // failed verification
+    uint64_t timeouts{0};
+    uint64_t errors{0};  // error entries (0x0/0x1/0x2/0x4)
+    uint64_t rolls{0};   // tile ranges rolled to a newer root
+    uint64_t banned_peers{0};
+    uint64_t lookups{0};
+};
+
+class MgrSync final : public proto::Endpoint {
+  public:
+    MgrSync(dht::Contact self, SyncOptions options, ChainView chain);
+
+    // Complete at the latest boundary and checked (state root and every storage root rebuilt).
+    bool synced() const noexcept { return synced_; }
+    // The newest block whose state root the client's state equals (after synced()).
+    std::optional<uint64_t> verified_number() const noexcept { return verified_number_; }
+    // When the client first found itself synced (the driver's clock).
+    proto::Time synced_at() const noexcept { return synced_at_; }
+    // The state root its leaves hash to, as checked when last synced.
+    const Hash& state_root() const noexcept { return state_root_; }
+    // Raw bytes held: every leaf's 32-byte key and value, and every code blob.
+    uint64_t raw_bytes() const;
+    // The boundary the held data is anchored at when synced.
+    uint64_t anchor_number() const noexcept { return anchor_number_; }
+    // Fraction of the work done: account tiles, then storage tiles, then code.
+    double progress() const;
+    std::size_t accounts() const noexcept { return accounts_.size(); }
+    std::size_t slots() const;
+    std::size_t codes() const noexcept { return code_.size(); }
+    const SyncStats& stats() const noexcept { return stats_; }
+    // A mismatch found at the final check (should never happen when every range verified).
+    const std::string& failure() const noexcept { return failure_; }
+
+    void on_connect(proto::PeerId peer, proto::Time now) override;
+    void on_disconnect(proto::PeerId peer, proto::Time now) override;
+    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
+    std::optional<proto::Time> next_deadline() const override;
+    void on_timer(proto::Time now) override;
+
+  private:
+    using Leaves = std::map<Hash, Bytes>;
+    // One tile of one trie: verified leaves [tile.first, cursor) at `anchor`.
+    struct TileState {
+        Hash anchor_root{};         // the trie's root at anchor_number (a storage root for storage)
+        uint64_t anchor_number{0};  // the boundary (or, after sync, the head) the range is anchored at
+        std::optional<Hash> cursor;  // next key to fetch; nullopt: complete
+        bool started{false};
+        bool busy{false};
+    };
+    struct Request {
+        enum class Kind : uint8_t { kChunk, kDiff, kCode } kind{Kind::kChunk};
+        proto::PeerId peer{0};
+        proto::Time deadline{0};
+        std::size_t tile{0};
+        std::optional<Hash> account;  // storage tile
+        Hash root{};                  // chunk: the root asked; diff: the new root
+        uint64_t number{0};           // the block of `root`'s state root
+        Hash origin{};                // chunk: first key asked; diff: range first key
+        Hash limit{};                 // last key of the range
+        std::vector<Hash> code_hashes;
+        uint64_t budget{0};  // bytes this request may bring (its share of the window)
+    };
+
+    void pump(proto::Time now);
+    bool pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
+                   proto::Time now);
+    void pump_code(proto::Time now);
+    void check_done(proto::Time now);
+    void follow_head(proto::Time now);
+    std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now);
+    void on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void strike(proto::PeerId peer);
+    // Flow control (see SyncOptions).
+    bool window_open() const noexcept;
+    uint64_t next_budget() const noexcept;
+    proto::Time deadline_for(uint64_t budget, proto::Time now) const noexcept;
+    void track(uint64_t id, Request r, proto::Time now);
+    // Removes an answered request; false if it is unknown or not from `from` with this kind.
+    std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes);
+    TileState& state_of(const Request& r);
+    Leaves& leaves_of(const std::optional<Hash>& account);
+    std::optional<Hash> storage_root_of(const Hash& account) const;
+
+    dht::Dht dht_;
+    SyncOptions options_;
+    ChainView chain_;
+    std::vector<Block> tiles_;
+    std::vector<TileState> account_tiles_;
+    std::map<Hash, std::vector<TileState>> storage_tiles_;  // per account with storage
+    Leaves accounts_;
+    std::map<Hash, Leaves> storage_;
+    std::map<Hash, Bytes> code_;
+    std::set<Hash> code_wanted_;
+    std::map<uint64_t, Request> requests_;
+    std::map<proto::PeerId, std::size_t> in_flight_;
+    std::map<proto::PeerId, unsigned> strikes_;
+    std::set<proto::PeerId> banned_;
+    std::map<proto::PeerId, proto::Time> behind_;  // answered 0x0 or 0x2: not asked until then
+    std::set<proto::PeerId> connected_;
+    std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per tile position
+    std::set<std::size_t> looking_up_;
+    uint64_t next_request_id_{1};
+    uint64_t anchor_number_{0};
+    bool accounts_done_{false};
+    bool synced_{false};
+    std::optional<uint64_t> verified_number_;
+    proto::Time synced_at_{0};
+    bool ever_synced_{false};
+    Hash state_root_{};
+    std::string failure_;
+    proto::Time next_tick_{0};
+    uint64_t window_{0};
+    uint64_t outstanding_{0};
+    proto::Time first_request_{-1};
+    std::map<std::size_t, proto::Time> last_lookup_;
+    SyncStats stats_;
+};
+
+}  // namespace carousel::mgr

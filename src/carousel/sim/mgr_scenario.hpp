@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// A Merry-Go-Round network on LocalNet: a generated chain, a bridge that gossips every block, N
+// storage nodes, and one client that syncs from them across epoch boundaries. Deterministic for a
+// seed; used by the tests, `carousel demo` and the benchmarks.
+//
+// The run: the chain generator makes the genesis and every node is seeded with its regions of it
+// (the network's genesis); blocks follow every `block_time` of simulated time, each gossiped by the
+// bridge as region items (mgr/bridge.hpp) and code; the client starts after `client_start_block`
+// blocks and syncs (mgr/mgr_sync.hpp). The run ends when the client is synced and verified at a
+// boundary at least `settle_epochs` epochs after it finished, or at `max_blocks`.
+//
+// Faults (shares of the storage nodes, chosen by the seed): `offline_share` go offline when the
+// client has done a third of its work; `liar_share` alter every leaf or diff answer they send (a
+// value changed, a change left out); `stale_share` stop receiving gossip, so they fall behind and
+// answer for old roots.
+//
+// Checks the run makes as it goes (the result counts every failure): at every boundary, every
+// honest node's stores hold exactly the true partial tries of their regions at that root
+// (account leaves and every owner's storage root compared with the generator's state).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/mgr/mgr_node.hpp>
+#include <carousel/mgr/mgr_sync.hpp>
+#include <carousel/state/chain_generator.hpp>
+
+namespace carousel::sim {
+
+struct MgrScenarioConfig {
+    state::GeneratorConfig chain;
+    std::size_t nodes{64};
+    unsigned radius_bits{253};  // each node covers 2^-(256-radius_bits) of the space: 64 nodes, 253 → ~8 copies
+    unsigned region_bits{253};
+    uint64_t epoch_length{16};
+    std::chrono::microseconds block_time{std::chrono::seconds{12}};
+    uint64_t client_start_block{3};
+    uint64_t settle_epochs{1};  // epochs to follow after the sync before the run ends
+    uint64_t max_blocks{400};
+    // Network: bytes per second up and down (0: unlimited) and one-way latency.
+    uint64_t node_bandwidth{12'500'000};    // 100 Mbit/s
+    uint64_t client_bandwidth{12'500'000};  // 100 Mbit/s
+    std::chrono::microseconds latency{std::chrono::milliseconds{50}};
+    double offline_share{0};
+    double liar_share{0};
+    double stale_share{0};
+    uint64_t seed{1};
+    // Called after every block with the client's progress (0..1), the block and the simulated time.
+    std::function<void(double progress, uint64_t block, std::chrono::microseconds now)> on_block;
+};
+
+struct MgrScenarioResult {
+    bool synced{false};
+    std::string failure;                  // empty when the client's state equals the chain's
+    uint64_t blocks{0};                   // produced in all
+    uint64_t sync_started_block{0};
+    uint64_t sync_finished_block{0};      // first block at which the client was synced
+    uint64_t boundaries_crossed{0};       // epoch boundaries passed while syncing
+    uint64_t verified_block{0};           // the block the client's state last equalled
+    Hash verified_root{};
+    Hash chain_root{};                    // the chain's state root at verified_block
+    double sync_seconds{0};               // simulated, start to synced
+    uint64_t client_bytes_received{0};
+    uint64_t raw_state_bytes{0};          // account + storage leaves (32-byte key + value) + code, at the end
+    double bandwidth_floor_seconds{0};    // raw_state_bytes / client bandwidth
+    uint64_t accounts{0};
+    uint64_t slots{0};
+    uint64_t codes{0};
+    uint64_t gossip_bytes{0};             // Content frames received by storage nodes, in all
+    double gossip_bytes_per_node_per_block{0};
+    uint64_t node_bytes{0};               // bytes of trie nodes held by the storage nodes at the end (sum)
+    uint64_t store_mismatches{0};         // boundary checks that failed (must be 0)
+    uint64_t boundary_checks{0};
+    uint64_t items_rejected{0};           // by honest nodes
+    mgr::SyncStats client;
+};
+
+MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config);
+
+}  // namespace carousel::sim
