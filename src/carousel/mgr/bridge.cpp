@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "bridge.hpp"
+
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::mgr {
+namespace {
+
+// Lets a Trie prove from a store it must not write to (proving writes nothing new anyway).
+class ReadOnlyNodes final : public trie::NodeStore {
+  public:
+    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+Hash storage_root_of(const std::optional<state::Account>& a) { return a ? a->storage_root : trie::kEmptyRoot; }
+
+}  // namespace
+
+tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const trie::NodeStore& full_state_nodes,
+                                                                        uint64_t number, const Hash& old_root,
+                                                                        const Hash& new_root,
+                                                                        const state::StateDiff& diff,
+                                                                        std::span<const Block> regions) {
+    struct Owner {
+        Hash key;
+        Hash old_root;
+        Hash new_root;
+    };
+    std::vector<Owner> owners;
+    for (const auto& change : diff.accounts) {
+        const Hash before = storage_root_of(change.before);
+        const Hash after = storage_root_of(change.after);
+        if (before != after) owners.push_back({change.key, before, after});
+    }
+    std::vector<Bytes> proof;
+    if (!owners.empty()) {
+        ReadOnlyNodes ro{full_state_nodes};
+        trie::Trie t{&ro, new_root};
+        std::vector<Bytes> keys;
+        keys.reserve(owners.size());
+        for (const Owner& o : owners) keys.emplace_back(view(o.key));
+        auto p = t.prove(keys);
+        if (!p) {
+            return tl::unexpected{p.error() == trie::TrieError::kMissingNode ? PartialError::kMissingNode
+                                                                             : PartialError::kBadNode};
+        }
+        proof = std::move(*p);
+    }
+
+    std::vector<RegionItem> items;
+    items.reserve(regions.size());
+    for (const Block& region : regions) {
+        RegionItem item;
+        item.block_number = number;
+        item.state_root = new_root;
+        item.region = region;
+        auto account_nodes = changed_partial_nodes(full_state_nodes, old_root, new_root, path_range(region));
+        if (!account_nodes) return tl::unexpected{account_nodes.error()};
+        item.account_nodes = std::move(*account_nodes);
+        item.owner_proof = proof;
+        item.owners.reserve(owners.size());
+        item.storage_nodes.reserve(owners.size());
+        for (const Owner& o : owners) {
+            item.owners.push_back(o.key);
+            auto nodes = changed_partial_nodes(full_state_nodes, o.old_root, o.new_root,
+                                               path_range(storage_block(region, o.key)));
+            if (!nodes) return tl::unexpected{nodes.error()};
+            item.storage_nodes.push_back(std::move(*nodes));
+        }
+        items.push_back(std::move(item));
+    }
+    return items;
+}
+
+}  // namespace carousel::mgr

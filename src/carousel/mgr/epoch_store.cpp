@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "epoch_store.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <unordered_set>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/trie/node.hpp>
+#include <carousel/trie/proof.hpp>
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::mgr {
+
+std::string_view to_string(DiffError e) noexcept {
+    switch (e) {
+        case DiffError::kUnknownRoot:
+            return "unknown root";
+        case DiffError::kNotHeld:
+            return "range not held";
+        case DiffError::kBadNode:
+            return "bad node";
+    }
+    return "unknown diff error";
+}
+
+namespace {
+
+using NodeMap = std::unordered_map<Hash, Bytes, trie::HashHasher>;
+using HashSet = std::unordered_set<Hash, trie::HashHasher>;
+
+// Candidate nodes (from an item or a joining node's peers) over the held ones: the walks read both,
+// the candidates first.
+class Overlay final : public trie::NodeStore {
+  public:
+    Overlay(const NodeMap& extra, const trie::NodeStore* base) : extra_{extra}, base_{base} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        if (auto it = extra_.find(hash); it != extra_.end()) return it->second;
+        return base_ != nullptr ? base_->get_node(hash) : std::nullopt;
+    }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const NodeMap& extra_;
+    const trie::NodeStore* base_;
+};
+
+class ReadOnlyNodes final : public trie::NodeStore {
+  public:
+    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+GossipError walk_error(PartialError e) {
+    return e == PartialError::kMissingNode ? GossipError::kIncomplete : GossipError::kBadNode;
+}
+
+// Hashes a list of peer nodes into `out`. Every node must decode and be at least 32 bytes long
+// (shorter ones are embedded in their parent); a node twice in the list is an error.
+tl::expected<void, GossipError> add_nodes(const std::vector<Bytes>& nodes, NodeMap& out) {
+    HashSet seen;
+    for (const Bytes& n : nodes) {
+        if (n.size() < 32 || n.size() > kMaxNodeSize || !trie::decode_node(n)) {
+            return tl::unexpected{GossipError::kBadNode};
+        }
+        const Hash h = keccak256(n);
+        if (!seen.insert(h).second) return tl::unexpected{GossipError::kDuplicateNode};
+        out.try_emplace(h, n);
+    }
+    return {};
+}
+
+// The storage root in an account leaf value; nullopt if it is not an account.
+std::optional<Hash> storage_root_in(ByteView value) {
+    auto a = state::decode_account(value);
+    if (!a || !value.empty()) return std::nullopt;
+    return a->storage_root;
+}
+
+}  // namespace
+
+EpochStore::EpochStore(Block region, uint64_t epoch_length) : region_{region}, epoch_length_{epoch_length} {
+    assert(epoch_length_ >= 1);
+}
+
+std::optional<Bytes> EpochStore::get_node(const Hash& hash) const {
+    auto it = nodes_.find(hash);
+    if (it == nodes_.end()) return std::nullopt;
+    return it->second;
+}
+
+void EpochStore::put_node(const Hash& hash, ByteView rlp) {
+    if (nodes_.try_emplace(hash, rlp).second) bytes_ += rlp.size();
+}
+
+uint64_t EpochStore::head_number() const noexcept { return head_ ? head_->number : 0; }
+Hash EpochStore::head_root() const noexcept { return head_ ? head_->root : trie::kEmptyRoot; }
+uint64_t EpochStore::epoch_number() const noexcept { return epoch_ ? epoch_->number : 0; }
+Hash EpochStore::epoch_root() const noexcept { return epoch_ ? epoch_->root : trie::kEmptyRoot; }
+std::optional<uint64_t> EpochStore::previous_epoch_number() const noexcept {
+    return previous_ ? std::optional<uint64_t>{previous_->number} : std::nullopt;
+}
+std::optional<Hash> EpochStore::previous_epoch_root() const noexcept {
+    return previous_ ? std::optional<Hash>{previous_->root} : std::nullopt;
+}
+
+const EpochStore::Version* EpochStore::version_of(const Hash& state_root) const noexcept {
+    for (const auto* v : {&head_, &epoch_, &previous_}) {
+        if (*v && (*v)->root == state_root) return &**v;
+    }
+    return nullptr;
+}
+
+bool EpochStore::keeps(const Hash& state_root) const noexcept { return version_of(state_root) != nullptr; }
+
+bool EpochStore::known_root(const Hash& root) const noexcept {
+    if (keeps(root)) return true;
+    for (const auto* v : {&head_, &epoch_, &previous_}) {
+        if (!*v) continue;
+        for (const auto& [account, storage] : (*v)->storage_roots) {
+            if (storage == root) return true;
+        }
+    }
+    return false;
+}
+
+std::optional<Hash> EpochStore::storage_root(const Hash& account, const Hash& state_root) const {
+    const Version* v = version_of(state_root);
+    if (v == nullptr) return std::nullopt;
+    auto it = v->storage_roots.find(account);
+    return it == v->storage_roots.end() ? trie::kEmptyRoot : it->second;
+}
+
+std::vector<std::pair<Hash, Hash>> EpochStore::owners(const Hash& state_root) const {
+    const Version* v = version_of(state_root);
+    if (v == nullptr) return {};
+    return {v->storage_roots.begin(), v->storage_roots.end()};
+}
+
+tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root) {
+    Version v{number, root, {}};
+    if (root != trie::kEmptyRoot) {
+        ReadOnlyNodes ro{full};
+        trie::Trie t{&ro, root};
+        bool bad = false;
+        auto walked = t.for_each([&](ByteView key, ByteView value) {
+            auto s = storage_root_in(value);
+            if (!s || key.size() != 32) {
+                bad = true;
+                return;
+            }
+            if (*s != trie::kEmptyRoot) v.storage_roots.emplace(to_hash(key), *s);
+        });
+        if (!walked) {
+            return tl::unexpected{walked.error() == trie::TrieError::kMissingNode ? PartialError::kMissingNode
+                                                                                  : PartialError::kBadNode};
+        }
+        if (bad) return tl::unexpected{PartialError::kBadNode};
+    }
+    NodeMap copied;
+    std::size_t bytes = 0;
+    auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
+        if (copied.try_emplace(h, rlp).second) bytes += rlp.size();
+    };
+    if (auto r = for_each_partial_node(full, root, path_range(region_), keep); !r) return r;
+    for (const auto& [account, storage] : v.storage_roots) {
+        if (auto r = for_each_partial_node(full, storage, path_range(storage_block(region_, account)), keep); !r) {
+            return r;
+        }
+    }
+    nodes_ = std::move(copied);
+    bytes_ = bytes;
+    head_ = v;
+    epoch_ = std::move(v);
+    previous_.reset();
+    return {};
+}
+
+tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& root,
+                                                  std::vector<Bytes> account_partial_nodes,
+                                                  std::vector<std::pair<Hash, Hash>> owners,
+                                                  std::vector<Bytes> storage_partial_nodes) {
+    for (std::size_t i = 1; i < owners.size(); ++i) {
+        if (!(owners[i - 1].first < owners[i].first)) return tl::unexpected{GossipError::kOwnersNotIncreasing};
+    }
+    NodeMap given;
+    if (auto r = add_nodes(account_partial_nodes, given); !r) return r;
+    NodeMap storage_given;
+    if (auto r = add_nodes(storage_partial_nodes, storage_given); !r) return r;
+    for (auto& [h, n] : storage_given) given.try_emplace(h, std::move(n));
+    const Overlay candidates{given, nullptr};
+
+    NodeMap kept;
+    std::size_t bytes = 0;
+    auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
+        if (kept.try_emplace(h, rlp).second) bytes += rlp.size();
+    };
+    const prefix::PathRange range = path_range(region_);
+    if (auto r = for_each_partial_node(candidates, root, range, keep); !r) return tl::unexpected{walk_error(r.error())};
+    Version v{number, root, {}};
+    for (const auto& [account, storage] : owners) {
+        if (storage == trie::kEmptyRoot) continue;
+        v.storage_roots.emplace(account, storage);
+        auto r = for_each_partial_node(candidates, storage, path_range(storage_block(region_, account)), keep);
+        if (!r) return tl::unexpected{walk_error(r.error())};
+    }
+    // The accounts inside the region: their leaves are here, and must agree with `owners`.
+    auto leaves = leaves_in(candidates, root, range);
+    if (!leaves) return tl::unexpected{walk_error(leaves.error())};
+    for (const auto& [key, value] : *leaves) {
+        auto s = storage_root_in(value);
+        if (!s) return tl::unexpected{GossipError::kBadNode};
+        if (*s == trie::kEmptyRoot) continue;
+        auto it = v.storage_roots.find(key);
+        if (it == v.storage_roots.end() || it->second != *s) return tl::unexpected{GossipError::kMissingOwner};
+    }
+    nodes_ = std::move(kept);
+    bytes_ = bytes;
+    head_ = v;
+    epoch_ = std::move(v);
+    previous_.reset();
+    return {};
+}
+
+tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const Hash& trusted_root) {
+    if (!head_) return tl::unexpected{GossipError::kNotSeeded};
+    if (item.block_number != head_->number + 1) return tl::unexpected{GossipError::kWrongBlock};
+    if (!(item.region == region_)) return tl::unexpected{GossipError::kWrongRegion};
+    if (item.state_root != trusted_root) return tl::unexpected{GossipError::kRootMismatch};
+    for (std::size_t i = 1; i < item.owners.size(); ++i) {
+        if (!(item.owners[i - 1] < item.owners[i])) return tl::unexpected{GossipError::kOwnersNotIncreasing};
+    }
+    if (item.storage_nodes.size() != item.owners.size()) return tl::unexpected{GossipError::kLengthMismatch};
+
+    // The item's nodes, by hash.
+    NodeMap sent;
+    if (auto r = add_nodes(item.account_nodes, sent); !r) return r;
+    for (const auto& list : item.storage_nodes) {
+        if (auto r = add_nodes(list, sent); !r) return r;
+    }
+
+    // The owners' new storage roots, from the proof against the trusted root.
+    std::vector<Bytes> keys;
+    keys.reserve(item.owners.size());
+    for (const Hash& o : item.owners) keys.emplace_back(view(o));
+    auto values = trie::verify_multiproof(trusted_root, keys, item.owner_proof);
+    if (!values) return tl::unexpected{GossipError::kBadOwnerProof};
+    std::vector<Hash> new_storage;
+    new_storage.reserve(item.owners.size());
+    for (const auto& value : *values) {
+        if (!value) {
+            new_storage.push_back(trie::kEmptyRoot);
+            continue;
+        }
+        auto s = storage_root_in(*value);
+        if (!s) return tl::unexpected{GossipError::kBadOwnerProof};
+        new_storage.push_back(*s);
+    }
+
+    // The new head's partial tries must resolve from what is held and what was sent. The walks
+    // descend only through positions whose node changed (the held head is complete below the rest),
+    // and name every node the new version needs that the head does not have at its position.
+    const Overlay store{sent, this};
+    HashSet used;
+    auto mark = [&](ByteView, const Hash& h, ByteView) {
+        if (sent.count(h) != 0) used.insert(h);
+    };
+    const prefix::PathRange range = path_range(region_);
+    if (auto r = for_each_changed_partial_node(store, head_->root, trusted_root, range, mark); !r) {
+        return tl::unexpected{walk_error(r.error())};
+    }
+    // Every account inside the region whose storage root changed must be an owner (the region's own
+    // account leaves show it; outside the region the store cannot tell).
+    auto changed = changed_leaves(store, head_->root, trusted_root, range);
+    if (!changed) return tl::unexpected{walk_error(changed.error())};
+    for (const auto& [key, value] : *changed) {
+        Hash now = trie::kEmptyRoot;
+        if (!value.empty()) {
+            auto s = storage_root_in(value);
+            if (!s) return tl::unexpected{GossipError::kBadNode};
+            now = *s;
+        }
+        auto before = head_->storage_roots.find(key);
+        const Hash was = before == head_->storage_roots.end() ? trie::kEmptyRoot : before->second;
+        if (now == was) continue;
+        auto it = std::lower_bound(item.owners.begin(), item.owners.end(), key);
+        if (it == item.owners.end() || *it != key) return tl::unexpected{GossipError::kMissingOwner};
+    }
+    for (std::size_t i = 0; i < item.owners.size(); ++i) {
+        auto before = head_->storage_roots.find(item.owners[i]);
+        const Hash was = before == head_->storage_roots.end() ? trie::kEmptyRoot : before->second;
+        auto r = for_each_changed_partial_node(store, was, new_storage[i],
+                                               path_range(storage_block(region_, item.owners[i])), mark);
+        if (!r) return tl::unexpected{walk_error(r.error())};
+    }
+    if (used.size() != sent.size()) return tl::unexpected{GossipError::kUnusedNode};
+
+    // Commit.
+    for (auto& [h, n] : sent) put_node(h, n);
+    head_->number = item.block_number;
+    head_->root = trusted_root;
+    for (std::size_t i = 0; i < item.owners.size(); ++i) {
+        if (new_storage[i] == trie::kEmptyRoot) {
+            head_->storage_roots.erase(item.owners[i]);
+        } else {
+            head_->storage_roots[item.owners[i]] = new_storage[i];
+        }
+    }
+    if (head_->number % epoch_length_ == 0) {
+        previous_ = std::move(epoch_);
+        epoch_ = head_;
+        collect_garbage();
+    }
+    return {};
+}
+
+void EpochStore::collect_garbage() {
+    HashSet live;
+    auto mark = [&](ByteView, const Hash& h, ByteView) { live.insert(h); };
+    for (const auto* v : {&head_, &epoch_, &previous_}) {
+        if (!*v) continue;
+        // The walks cannot fail: every kept version resolves (the class invariant).
+        auto r = for_each_partial_node(*this, (*v)->root, path_range(region_), mark);
+        assert(r.has_value());
+        for (const auto& [account, storage] : (*v)->storage_roots) {
+            r = for_each_partial_node(*this, storage, path_range(storage_block(region_, account)), mark);
+            assert(r.has_value());
+        }
+        (void)r;
+    }
+    for (auto it = nodes_.begin(); it != nodes_.end();) {
+        if (live.count(it->first) == 0) {
+            bytes_ -= it->second.size();
+            it = nodes_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+tl::expected<DiffAnswer, DiffError> EpochStore::diff(const Hash& from_root, const Hash& to_root,
+                                                     const prefix::PathRange& range) const {
+    if ((from_root != trie::kEmptyRoot && !known_root(from_root)) ||
+        (to_root != trie::kEmptyRoot && !known_root(to_root))) {
+        return tl::unexpected{DiffError::kUnknownRoot};
+    }
+    auto error = [](PartialError e) {
+        return tl::unexpected{e == PartialError::kMissingNode ? DiffError::kNotHeld : DiffError::kBadNode};
+    };
+    auto changes = changed_leaves(*this, from_root, to_root, range);
+    if (!changes) return error(changes.error());
+    auto proof = range_proof(*this, to_root, range);
+    if (!proof) return error(proof.error());
+    // Both walks fail on any node they need and lack, so an answer that comes back is exact even
+    // for a range reaching past the region (where nothing changed and the edges resolve).
+    DiffAnswer out;
+    out.keys.reserve(changes->size());
+    out.values.reserve(changes->size());
+    for (auto& [k, v] : *changes) {
+        out.keys.push_back(k);
+        out.values.push_back(std::move(v));
+    }
+    out.proof = std::move(*proof);
+    return out;
+}
+
+}  // namespace carousel::mgr

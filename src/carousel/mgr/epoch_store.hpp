@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// EpochStore: what a Merry-Go-Round node covering one region keeps (../MGR.md, "What a node stores
+// for an epoch"; seed 000, "Storage").
+//
+// For a state root R it holds R's *partial tries* for its region r (mgr/partial_trie.hpp): the
+// account trie's nodes on the paths from R to every key in r (the stem, then the whole sub-trie
+// below), and, for every account a whose storage root S_a at R is not empty, the nodes of a's
+// storage trie on the paths from S_a to every key of storage_block(r, a). Every node lives once,
+// content-addressed, in one map (hash -> RLP); that is why the store is a trie::NodeStore and
+// prefix::ChunkServer serves GetChunks (full and leaf mode, any range inside r, any kept root or
+// storage root) straight from it.
+//
+// Three versions are kept: the previous epoch, the latest epoch (a boundary is a block number that
+// is a multiple of E), and the head (the latest block applied). Each is a state root and the storage
+// roots of the accounts with storage at it. The diff accumulated since the boundary is the head's
+// partial tries against the epoch's; diff() answers GetDiff from them.
+//
+// Invariant: every kept version's partial tries resolve completely from the map. Nodes enter only
+// through seed(), adopt() and apply(), each of which checks that before it changes anything.
+// Between boundaries the map also keeps the nodes of the intermediate heads; at each boundary a mark
+// and sweep drops every node reachable from none of the three kept versions.
+//
+// Storage cost, stated plainly: every storage trie's root node lies on the path to every block, so
+// every store holds the root node (and usually a few more) of every storage trie at each kept
+// version. Measured figures are in the tests' output (EpochStoreChain.*) and the report.
+//
+// Not thread-safe. Sans-IO: no clock, no sockets.
+
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/prefix/paths.hpp>
+#include <carousel/trie/node_store.hpp>
+
+#include "partial_trie.hpp"
+#include "placement.hpp"
+#include "region_item.hpp"
+
+namespace carousel::mgr {
+
+// A GetDiff answer: the keys of the range whose value at to_root differs from from_root (strictly
+// increasing), their values at to_root (empty: deleted), and range_proof(to_root, range). The client
+// applies keys/values to its own leaves of the range at from_root and checks the result with
+// trie::verify_bounded_range_proof(to_root, range_min_key(range), range_max_key(range), ...).
+struct DiffAnswer {
+    std::vector<Hash> keys;
+    std::vector<Bytes> values;
+    std::vector<Bytes> proof;
+};
+
+enum class [[nodiscard]] DiffError{
+    kUnknownRoot = 1,  // a root that is neither a kept state root nor a kept storage root
+    kNotHeld,          // the range reaches outside what the store holds
+    kBadNode,          // a held node does not decode (cannot happen for nodes that came in checked)
+};
+std::string_view to_string(DiffError e) noexcept;
+
+class EpochStore final : public trie::NodeStore {
+  public:
+    // A store for `region` with boundaries every `epoch_length` (>= 1) blocks. It holds no version
+    // until seed() or adopt().
+    EpochStore(Block region, uint64_t epoch_length);
+
+    // Replaces everything with the partial tries at `root` (block `number`), copied from `full`,
+    // which holds the whole state (the network's genesis, a bridge, or a test shortcut). Discovers
+    // the accounts with storage by iterating the whole account trie. The seeded version is head and
+    // epoch at once, even when `number` is not a boundary. Errors: the walks' (nothing changed).
+    tl::expected<void, PartialError> seed(const trie::NodeStore& full, uint64_t number, const Hash& root);
+
+    // For a node joining: installs partial tries fetched from peers at `root` (block `number`).
+    // `owners` are the accounts with a non-empty storage root at `root` and those roots, strictly
+    // increasing by account; checking them against `root` (account proofs) is the caller's job,
+    // except for accounts inside the region, whose leaves are in the account partial trie: those
+    // must agree (kMissingOwner). Every partial trie must resolve completely from the given nodes
+    // (kIncomplete otherwise; kBadNode for a node that does not decode); nodes that no partial trie
+    // uses are dropped. On any error nothing is kept and the store is unchanged. On success the
+    // version is head and epoch, replacing whatever the store held.
+    tl::expected<void, GossipError> adopt(uint64_t number, const Hash& root, std::vector<Bytes> account_partial_nodes,
+                                          std::vector<std::pair<Hash, Hash>> owners,
+                                          std::vector<Bytes> storage_partial_nodes);
+
+    // Applies one block's item. Checks, in order: the store is seeded (kNotSeeded); the item is for
+    // head + 1 (kWrongBlock) and this region (kWrongRegion); state_root == trusted_root
+    // (kRootMismatch); owners increase strictly (kOwnersNotIncreasing) with one node list each
+    // (kLengthMismatch); every node decodes and is at least 32 bytes (kBadNode), none twice in one
+    // list (kDuplicateNode); owner_proof verifies against trusted_root with verify_multiproof and
+    // every owner's value is an account or absent (kBadOwnerProof; absent: empty storage root; with
+    // no owners the proof must be empty); the new head partial tries — the account trie at
+    // trusted_root, every owner's storage trie at its proven root, every other account's storage
+    // trie as it was — resolve completely from held nodes and the item's (kIncomplete); every account
+    // inside the region whose storage root changed is an owner (kMissingOwner); every item node is
+    // used (kUnusedNode). Any failure leaves the store unchanged.
+    // On success the head moves to the item's block; the walks descend only through changed
+    // positions, so the cost is the size of the item, not of the partial tries. When the new head
+    // number is a multiple of E it becomes the latest epoch, the latest becomes the previous, and a
+    // mark and sweep over the three kept versions drops every other node (cost: the partial tries).
+    tl::expected<void, GossipError> apply(const RegionItem& item, const Hash& trusted_root);
+
+    const Block& region() const noexcept { return region_; }
+    uint64_t epoch_length() const noexcept { return epoch_length_; }
+    bool seeded() const noexcept { return head_.has_value(); }
+
+    // The kept versions. Before seed()/adopt() the numbers are 0 and the roots the empty root.
+    uint64_t head_number() const noexcept;
+    Hash head_root() const noexcept;
+    uint64_t epoch_number() const noexcept;
+    Hash epoch_root() const noexcept;
+    std::optional<uint64_t> previous_epoch_number() const noexcept;
+    std::optional<Hash> previous_epoch_root() const noexcept;
+    // Whether `state_root` is one of the kept versions' roots.
+    bool keeps(const Hash& state_root) const noexcept;
+
+    // The storage root of `account` at a kept `state_root` (kEmptyRoot for an account without
+    // storage or absent), or nullopt when `state_root` is not kept.
+    std::optional<Hash> storage_root(const Hash& account, const Hash& state_root) const;
+    // The accounts with a non-empty storage root at a kept `state_root`, increasing, with those
+    // roots; empty when `state_root` is not kept.
+    std::vector<std::pair<Hash, Hash>> owners(const Hash& state_root) const;
+
+    // Nodes held, and the bytes of their RLP (the map's keys and overhead not counted).
+    std::size_t node_count() const noexcept { return nodes_.size(); }
+    std::size_t byte_size() const noexcept { return bytes_; }
+
+    // GetDiff for a range of positions of one trie: the account trie (from_root, to_root kept state
+    // roots; the range inside the region) or a storage trie (kept storage roots of one account; the
+    // range inside storage_block(region, account)). Typically from = the epoch's root, to = the head's
+    // or the next epoch's. Errors: kUnknownRoot, kNotHeld (the range reaches outside what is held).
+    tl::expected<DiffAnswer, DiffError> diff(const Hash& from_root, const Hash& to_root,
+                                             const prefix::PathRange& range) const;
+
+    // NodeStore, for ChunkServer and the walks: the RLP of a held node.
+    std::optional<Bytes> get_node(const Hash& hash) const override;
+
+  private:
+    // Nodes enter only through seed(), adopt() and apply(); a Trie must not write here.
+    void put_node(const Hash& hash, ByteView rlp) override;
+
+    struct Version {
+        uint64_t number{0};
+        Hash root{};
+        std::map<Hash, Hash> storage_roots;  // accounts with a non-empty storage root
+    };
+    const Version* version_of(const Hash& state_root) const noexcept;
+    // Whether `root` is a kept state root or a kept storage root.
+    bool known_root(const Hash& root) const noexcept;
+    // Drops every node no kept version reaches.
+    void collect_garbage();
+
+    Block region_;
+    uint64_t epoch_length_;
+    std::unordered_map<Hash, Bytes, trie::HashHasher> nodes_;
+    std::size_t bytes_{0};
+    std::optional<Version> head_;
+    std::optional<Version> epoch_;
+    std::optional<Version> previous_;
+};
+
+}  // namespace carousel::mgr

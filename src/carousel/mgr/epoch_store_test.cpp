@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "epoch_store.hpp"
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include <carousel/core/hex.hpp>
+#include <carousel/core/keccak.hpp>
+#include <carousel/prefix/chunk_server.hpp>
+#include <carousel/state/chain_generator.hpp>
+#include <carousel/trie/node.hpp>
+#include <carousel/trie/proof.hpp>
+#include <carousel/trie/trie.hpp>
+
+#include "bridge.hpp"
+
+namespace carousel::mgr {
+namespace {
+
+constexpr uint64_t kEpoch = 8;
+constexpr uint64_t kBlocks = 44;  // five boundaries (8 .. 40) and a head past the last
+
+// A generated chain, built once for the suite: every block's diff and root, and a store holding
+// the nodes of every state along it (the generator's MemoryNodeStore keeps all of them).
+struct Chain {
+    std::unique_ptr<state::ChainGenerator> gen;
+    std::vector<Hash> roots;  // roots[b]: state root after block b (0: genesis)
+    std::vector<state::StateDiff> diffs;
+    // storage[b]: accounts with a non-empty storage root at roots[b].
+    std::vector<std::map<Hash, Hash>> storage;
+
+    const trie::NodeStore& full() const { return gen->node_store(); }
+};
+
+std::map<Hash, Hash> storage_roots_at(trie::NodeStore& store, const Hash& root) {
+    std::map<Hash, Hash> out;
+    trie::Trie t{&store, root};
+    EXPECT_TRUE(t.for_each([&](ByteView key, ByteView value) {
+        ByteView v = value;
+        auto a = state::decode_account(v);
+        EXPECT_TRUE(a.has_value());
+        if (a && a->storage_root != trie::kEmptyRoot) out.emplace(to_hash(key), a->storage_root);
+    }));
+    return out;
+}
+
+const Chain& chain() {
+    static const Chain c = [] {
+        Chain ch;
+        state::GeneratorConfig cfg;
+        cfg.seed = 58801;
+        cfg.accounts = 3000;
+        cfg.max_contract_slots = 1500;
+        cfg.accounts_per_block = 40;
+        cfg.slots_per_block = 80;
+        cfg.create_share = 0.05;
+        cfg.delete_share = 0.01;
+        ch.gen = std::make_unique<state::ChainGenerator>(cfg);
+        auto g = ch.gen->genesis();
+        EXPECT_TRUE(g.has_value());
+        ch.roots.push_back(ch.gen->root());
+        ch.diffs.push_back(*g);
+        ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
+        for (uint64_t b = 1; b <= kBlocks; ++b) {
+            auto d = ch.gen->next_block();
+            EXPECT_TRUE(d.has_value());
+            ch.roots.push_back(ch.gen->root());
+            ch.diffs.push_back(*d);
+            ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
+        }
+        return ch;
+    }();
+    return c;
+}
+
+// The nodes of the partial tries of `region` at version b of the chain, from the full state.
+std::set<Hash> truth(const Chain& ch, uint64_t b, const Block& region) {
+    std::set<Hash> out;
+    auto add = [&](ByteView, const Hash& h, ByteView) { out.insert(h); };
+    EXPECT_TRUE(for_each_partial_node(ch.full(), ch.roots[b], path_range(region), add));
+    for (const auto& [account, storage] : ch.storage[b]) {
+        EXPECT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)), add));
+    }
+    return out;
+}
+
+// The nodes of a store's partial tries at one of its kept roots, read from the store itself.
+std::set<Hash> held(const EpochStore& store, const Hash& root) {
+    std::set<Hash> out;
+    auto add = [&](ByteView, const Hash& h, ByteView) { out.insert(h); };
+    EXPECT_TRUE(for_each_partial_node(store, root, path_range(store.region()), add));
+    for (const auto& [account, storage] : store.owners(root)) {
+        EXPECT_TRUE(for_each_partial_node(store, storage, path_range(storage_block(store.region(), account)), add));
+    }
+    return out;
+}
+
+std::vector<Block> all_regions() {
+    std::vector<Block> regions = tile(253);
+    for (const Block& b : tile(250)) regions.push_back(b);
+    return regions;
+}
+
+std::vector<EpochStore> seeded_stores(const std::vector<Block>& regions) {
+    std::vector<EpochStore> stores;
+    for (const Block& r : regions) {
+        stores.emplace_back(r, kEpoch);
+        EXPECT_TRUE(stores.back().seed(chain().full(), 0, chain().roots[0]));
+    }
+    return stores;
+}
+
+std::vector<RegionItem> items_for(uint64_t b, std::span<const Block> regions) {
+    const Chain& ch = chain();
+    auto items = build_region_items(ch.full(), b, ch.roots[b - 1], ch.roots[b], ch.diffs[b], regions);
+    EXPECT_TRUE(items.has_value());
+    return *items;
+}
+
+TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    auto stores = seeded_stores(regions);
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        EXPECT_EQ(held(stores[i], ch.roots[0]), truth(ch, 0, regions[i]));
+        EXPECT_EQ(stores[i].owners(ch.roots[0]), (std::vector<std::pair<Hash, Hash>>{ch.storage[0].begin(),
+                                                                                     ch.storage[0].end()}));
+    }
+    std::size_t item_bytes[2] = {0, 0};
+    std::size_t item_node_bytes[2] = {0, 0};
+    std::size_t owner_proof_bytes = 0;
+    std::size_t owners = 0;
+    for (uint64_t b = 1; b <= kBlocks; ++b) {
+        const auto items = items_for(b, regions);
+        ASSERT_EQ(items.size(), regions.size());
+        owners += items[0].owners.size();
+        for (const Bytes& n : items[0].owner_proof) owner_proof_bytes += n.size();
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            // The item survives the wire.
+            const Bytes enc = encode_region_item(items[i]);
+            auto dec = decode_region_item(enc);
+            ASSERT_TRUE(dec.has_value()) << to_string(dec.error());
+            item_bytes[i < 8 ? 0 : 1] += enc.size();
+            item_node_bytes[i < 8 ? 0 : 1] += node_bytes(items[i]);
+            auto applied = stores[i].apply(*dec, ch.roots[b]);
+            ASSERT_TRUE(applied.has_value()) << "block " << b << " region " << i << ": " << to_string(applied.error());
+            EXPECT_EQ(stores[i].head_number(), b);
+            EXPECT_EQ(stores[i].head_root(), ch.roots[b]);
+            // Every region at every boundary; between boundaries all of tile(253) and a rotating eighth of
+            // tile(250) (the walks of the oracle dominate the test's time).
+            if (i < 8 || b % kEpoch == 0 || i % 8 == b % 8) {
+                EXPECT_EQ(held(stores[i], ch.roots[b]), truth(ch, b, regions[i])) << "block " << b << " region " << i;
+            }
+            EXPECT_EQ(stores[i].owners(ch.roots[b]),
+                      (std::vector<std::pair<Hash, Hash>>{ch.storage[b].begin(), ch.storage[b].end()}));
+            if (b % kEpoch == 0) {
+                EXPECT_EQ(stores[i].epoch_number(), b);
+                EXPECT_EQ(stores[i].epoch_root(), ch.roots[b]);
+                EXPECT_EQ(stores[i].previous_epoch_number(), b - kEpoch);
+                EXPECT_EQ(stores[i].previous_epoch_root(), ch.roots[b - kEpoch]);
+                // GC left exactly the nodes of the three kept versions (head == epoch here).
+                std::set<Hash> live = truth(ch, b, regions[i]);
+                for (const Hash& h : truth(ch, b - kEpoch, regions[i])) live.insert(h);
+                EXPECT_EQ(stores[i].node_count(), live.size());
+                std::size_t bytes = 0;
+                for (const Hash& h : live) {
+                    auto n = stores[i].get_node(h);
+                    ASSERT_TRUE(n.has_value());
+                    bytes += n->size();
+                }
+                EXPECT_EQ(stores[i].byte_size(), bytes);
+            } else {
+                EXPECT_EQ(stores[i].epoch_number(), b - b % kEpoch);
+                EXPECT_EQ(stores[i].epoch_root(), ch.roots[b - b % kEpoch]);
+            }
+        }
+    }
+    // Figures for the report.
+    std::size_t nodes[2] = {0, 0};
+    std::size_t bytes[2] = {0, 0};
+    for (std::size_t i = 0; i < stores.size(); ++i) {
+        nodes[i < 8 ? 0 : 1] += stores[i].node_count();
+        bytes[i < 8 ? 0 : 1] += stores[i].byte_size();
+    }
+    std::size_t storage_tries = ch.storage[kBlocks].size();
+    std::cout << "chain: 3000 accounts, " << storage_tries << " storage tries, " << kBlocks << " blocks, "
+              << owners / kBlocks << " owners per block, owner proof " << owner_proof_bytes / kBlocks
+              << " B per block (in every item)\n";
+    for (int t = 0; t < 2; ++t) {
+        const std::size_t n_regions = t == 0 ? 8 : 64;
+        std::cout << (t == 0 ? "tile(253), 8 regions" : "tile(250), 64 regions") << ": item "
+                  << item_bytes[t] / (kBlocks * n_regions) << " B per region per block (nodes "
+                  << item_node_bytes[t] / (kBlocks * n_regions) << " B); store at head " << kBlocks << ": "
+                  << nodes[t] / n_regions << " nodes, " << bytes[t] / n_regions << " B per store\n";
+    }
+}
+
+// A store at head `head` for regions()[index] and the item for the next block.
+struct StoreAndItem {
+    EpochStore store;
+    RegionItem next;
+};
+
+StoreAndItem setup_at(uint64_t head, std::size_t index) {
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    EpochStore store{regions[index], kEpoch};
+    EXPECT_TRUE(store.seed(ch.full(), head, ch.roots[head]));
+    const Block one[] = {regions[index]};
+    return {std::move(store), items_for(head + 1, one)[0]};
+}
+
+struct Snapshot {
+    uint64_t number;
+    Hash root;
+    std::size_t nodes;
+    std::size_t bytes;
+    std::vector<std::pair<Hash, Hash>> owners;
+    friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+Snapshot snapshot(const EpochStore& s) {
+    return {s.head_number(), s.head_root(), s.node_count(), s.byte_size(), s.owners(s.head_root())};
+}
+
+TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
+    const Chain& ch = chain();
+    std::size_t checked = 0;
+    for (uint64_t head : {3u, 7u, 20u}) {
+        for (std::size_t index : {0u, 5u, 8u, 40u}) {
+            StoreAndItem s = setup_at(head, index);
+            const Hash trusted = ch.roots[head + 1];
+            const Snapshot before = snapshot(s.store);
+            auto rejected = [&](const RegionItem& bad, const Hash& root, const char* what) {
+                auto r = s.store.apply(bad, root);
+                EXPECT_FALSE(r.has_value()) << what;
+                EXPECT_EQ(snapshot(s.store), before) << what;
+                ++checked;
+                return r ? GossipError{} : r.error();
+            };
+            // Every node of every list: a flipped byte, and the node dropped.
+            auto each_list = [&](const std::function<void(std::vector<Bytes>& (*)(RegionItem&, std::size_t),
+                                                          std::size_t)>& f) {
+                f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.account_nodes; }, 0);
+                f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.owner_proof; }, 0);
+                for (std::size_t o = 0; o < s.next.owners.size(); ++o) {
+                    f([](RegionItem& it, std::size_t k) -> std::vector<Bytes>& { return it.storage_nodes[k]; }, o);
+                }
+            };
+            each_list([&](std::vector<Bytes>& (*list)(RegionItem&, std::size_t), std::size_t k) {
+                RegionItem probe = s.next;
+                for (std::size_t n = 0; n < list(probe, k).size(); ++n) {
+                    RegionItem flipped = s.next;
+                    Bytes& node = list(flipped, k)[n];
+                    node[node.size() / 2] ^= 0x01;
+                    (void)rejected(flipped, trusted, "flipped byte");
+                    RegionItem dropped = s.next;
+                    list(dropped, k).erase(list(dropped, k).begin() + static_cast<std::ptrdiff_t>(n));
+                    (void)rejected(dropped, trusted, "dropped node");
+                }
+            });
+            // A node sent twice; a node nobody needs.
+            if (!s.next.account_nodes.empty()) {
+                RegionItem twice = s.next;
+                twice.account_nodes.push_back(twice.account_nodes[0]);
+                EXPECT_EQ(rejected(twice, trusted, "duplicate"), GossipError::kDuplicateNode);
+            }
+            {
+                RegionItem padded = s.next;
+                auto other = items_for(head + 2, std::vector<Block>{s.store.region()})[0];
+                bool added = false;
+                for (const Bytes& n : other.account_nodes) {
+                    if (std::find(padded.account_nodes.begin(), padded.account_nodes.end(), n) ==
+                        padded.account_nodes.end()) {
+                        padded.account_nodes.push_back(n);
+                        added = true;
+                        break;
+                    }
+                }
+                if (added) {
+                    EXPECT_EQ(rejected(padded, trusted, "padding"), GossipError::kUnusedNode);
+                }
+                // Another block's owner proof.
+                if (other.owner_proof != s.next.owner_proof) {
+                    RegionItem wrong_proof = s.next;
+                    wrong_proof.owner_proof = other.owner_proof;
+                    EXPECT_EQ(rejected(wrong_proof, trusted, "owner proof"), GossipError::kBadOwnerProof);
+                }
+            }
+            // Roots, block, region.
+            EXPECT_EQ(rejected(s.next, ch.roots[head], "untrusted root"), GossipError::kRootMismatch);
+            {
+                RegionItem lying = s.next;
+                lying.state_root = ch.roots[head + 2];
+                EXPECT_FALSE(s.store.apply(lying, ch.roots[head + 2]).has_value());
+                EXPECT_EQ(snapshot(s.store), before);
+            }
+            {
+                RegionItem late = s.next;
+                late.block_number += 1;
+                EXPECT_EQ(rejected(late, trusted, "block"), GossipError::kWrongBlock);
+                RegionItem elsewhere = s.next;
+                elsewhere.region = all_regions()[index + 1];
+                EXPECT_EQ(rejected(elsewhere, trusted, "region"), GossipError::kWrongRegion);
+            }
+            // An owner left out (with its node list): the proof no longer matches the keys.
+            if (!s.next.owners.empty()) {
+                RegionItem fewer = s.next;
+                fewer.owners.erase(fewer.owners.begin());
+                fewer.storage_nodes.erase(fewer.storage_nodes.begin());
+                (void)rejected(fewer, trusted, "owner left out");
+                RegionItem unsorted = s.next;
+                if (unsorted.owners.size() >= 2) {
+                    std::swap(unsorted.owners[0], unsorted.owners[1]);
+                    EXPECT_EQ(rejected(unsorted, trusted, "owners order"), GossipError::kOwnersNotIncreasing);
+                }
+            }
+            // And the honest item still applies.
+            auto ok = s.store.apply(s.next, trusted);
+            EXPECT_TRUE(ok.has_value()) << to_string(ok.error());
+            EXPECT_EQ(s.store.head_root(), trusted);
+        }
+    }
+    EXPECT_GT(checked, 100u);
+}
+
+TEST(EpochStoreChain, MissingOwnerInsideTheRegionIsCaught) {
+    // The bridge re-proves a smaller owner set: consistent proof, but an account inside the region
+    // whose storage root changed is not listed.
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    std::size_t caught = 0;
+    for (uint64_t b = 1; b <= kBlocks && caught < 3; ++b) {
+        for (std::size_t index = 0; index < 8; ++index) {
+            const Block one[] = {regions[index]};
+            RegionItem item = items_for(b, one)[0];
+            for (std::size_t o = 0; o < item.owners.size(); ++o) {
+                if (!contains(regions[index], item.owners[o])) continue;
+                EpochStore store{regions[index], kEpoch};
+                ASSERT_TRUE(store.seed(ch.full(), b - 1, ch.roots[b - 1]));
+                RegionItem bad = item;
+                bad.owners.erase(bad.owners.begin() + static_cast<std::ptrdiff_t>(o));
+                bad.storage_nodes.erase(bad.storage_nodes.begin() + static_cast<std::ptrdiff_t>(o));
+                std::vector<Bytes> keys;
+                for (const Hash& h : bad.owners) keys.emplace_back(view(h));
+                trie::Trie t{&chain().gen->node_store(), ch.roots[b]};
+                bad.owner_proof = *t.prove(keys);
+                auto r = store.apply(bad, ch.roots[b]);
+                ASSERT_FALSE(r.has_value());
+                EXPECT_EQ(r.error(), GossipError::kMissingOwner);
+                ++caught;
+                break;
+            }
+        }
+    }
+    EXPECT_GT(caught, 0u);
+}
+
+std::size_t mutations_checked = 0;
+std::size_t mutations_skipped = 0;
+
+// Applies a diff answer to the leaves at `from`.
+Leaves apply_answer(const Leaves& from, const DiffAnswer& a) {
+    std::map<Hash, Bytes> m{from.begin(), from.end()};
+    for (std::size_t i = 0; i < a.keys.size(); ++i) {
+        if (a.values[i].empty()) {
+            m.erase(a.keys[i]);
+        } else {
+            m[a.keys[i]] = a.values[i];
+        }
+    }
+    return {m.begin(), m.end()};
+}
+
+bool verifies(const Hash& root, const prefix::PathRange& range, const Leaves& leaves, const DiffAnswer& a) {
+    std::vector<Bytes> keys;
+    std::vector<Bytes> values;
+    for (const auto& [k, v] : leaves) {
+        keys.emplace_back(view(k));
+        values.push_back(v);
+    }
+    return trie::verify_bounded_range_proof(root, prefix::range_min_key(range), prefix::range_max_key(range), keys,
+                                            values, a.proof)
+        .has_value();
+}
+
+void check_diff(const EpochStore& store, const trie::NodeStore& full, const Hash& from, const Hash& to,
+                const prefix::PathRange& range, std::size_t& with_changes) {
+    auto a = store.diff(from, to, range);
+    ASSERT_TRUE(a.has_value()) << to_string(a.error());
+    ASSERT_EQ(a->keys.size(), a->values.size());
+    auto from_leaves = leaves_in(store, from, range);  // what the client holds, verified before
+    ASSERT_TRUE(from_leaves.has_value());
+    const Leaves got = apply_answer(*from_leaves, *a);
+    EXPECT_EQ(got, *leaves_in(full, to, range));
+    if (to == trie::kEmptyRoot) return;
+    EXPECT_TRUE(verifies(to, range, got, *a));
+    // trie::verify_bounded_range_proof crashes (instead of failing) when a claimed key lies below a
+    // leaf on an edge path whose own key is outside the range (see
+    // DISABLED_RangeVerifierSurvivesAFakeKeyInAnEmptyRange): mutate only answers whose edge paths
+    // end in branches, until trie/ rejects that case.
+    for (const Bytes& n : a->proof) {
+        if (trie::decode_node(n)->kind == trie::NodeKind::kLeaf) {
+            ++mutations_skipped;
+            return;
+        }
+    }
+    ++mutations_checked;
+    if (!a->keys.empty()) {
+        ++with_changes;
+        for (std::size_t drop = 0; drop < a->keys.size(); ++drop) {  // a change left out
+            DiffAnswer fewer = *a;
+            fewer.keys.erase(fewer.keys.begin() + static_cast<std::ptrdiff_t>(drop));
+            fewer.values.erase(fewer.values.begin() + static_cast<std::ptrdiff_t>(drop));
+            EXPECT_FALSE(verifies(to, range, apply_answer(*from_leaves, fewer), fewer));
+        }
+    }
+    // A change added: a key of the range given a value it does not have. (A key that is not in the
+    // trie at all is the case trie::verify_bounded_range_proof crashes on today; see
+    // DISABLED_RangeVerifierSurvivesAFakeKeyInAnEmptyRange.)
+    if (!got.empty()) {
+        DiffAnswer more = *a;
+        more.keys.push_back(got.front().first);
+        more.values.push_back(Bytes{0x2a});
+        EXPECT_FALSE(verifies(to, range, apply_answer(*from_leaves, more), more));
+    }
+}
+
+TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    auto stores = seeded_stores(regions);
+    for (uint64_t b = 1; b <= kBlocks; ++b) {
+        const auto items = items_for(b, regions);
+        for (std::size_t i = 0; i < regions.size(); ++i) ASSERT_TRUE(stores[i].apply(items[i], ch.roots[b]));
+    }
+    std::size_t with_changes = 0;
+    std::size_t storage_checked = 0;
+    for (std::size_t i = 0; i < stores.size(); i += 3) {
+        const EpochStore& s = stores[i];
+        const prefix::PathRange whole = path_range(s.region());
+        // The account trie: previous -> epoch, epoch -> head, previous -> head, and sub-ranges.
+        const Hash prev = *s.previous_epoch_root();
+        for (const auto& [from, to] : {std::pair{prev, s.epoch_root()}, std::pair{s.epoch_root(), s.head_root()},
+                                       std::pair{prev, s.head_root()}}) {
+            check_diff(s, ch.full(), from, to, whole, with_changes);
+            Nibbles sub = whole.from;
+            sub.push_back(3);
+            check_diff(s, ch.full(), from, to, {sub, sub}, with_changes);
+        }
+        // Storage tries of accounts whose storage changed between the epoch and the head.
+        for (const auto& [account, head_storage] : ch.storage[kBlocks]) {
+            const Hash from = *s.storage_root(account, s.epoch_root());
+            if (from == head_storage) continue;
+            check_diff(s, ch.full(), from, head_storage, path_range(storage_block(s.region(), account)),
+                       with_changes);
+            ++storage_checked;
+        }
+    }
+    EXPECT_GT(with_changes, 10u);
+    EXPECT_GT(storage_checked, 0u);
+    EXPECT_GT(mutations_checked, 20u);
+    std::cout << "diff answers mutated: " << mutations_checked << ", skipped (edge leaf): " << mutations_skipped
+              << "\n";
+    // Unknown roots and ranges not held.
+    Hash unknown{};
+    unknown[0] = 7;
+    EXPECT_EQ(stores[0].diff(unknown, stores[0].head_root(), path_range(stores[0].region())).error(),
+              DiffError::kUnknownRoot);
+    EXPECT_EQ(stores[0].diff(stores[0].epoch_root(), stores[0].head_root(), path_range(stores[1].region())).error(),
+              DiffError::kNotHeld);
+}
+
+TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    auto stores = seeded_stores(regions);
+    for (uint64_t b = 1; b <= 10; ++b) {
+        const auto items = items_for(b, regions);
+        for (std::size_t i = 0; i < regions.size(); ++i) ASSERT_TRUE(stores[i].apply(items[i], ch.roots[b]));
+    }
+    std::size_t leaf_mode_gaps = 0;
+    for (std::size_t i = 0; i < stores.size(); ++i) {
+        const EpochStore& s = stores[i];
+        prefix::ChunkServer server{s, nullptr, [&] { return s.head_root(); }};
+        const prefix::PathRange range = path_range(s.region());
+        for (const Hash& root : {s.epoch_root(), s.head_root(), *s.previous_epoch_root()}) {
+            // Full mode: the stem and the whole sub-trie of the region, exactly the partial trie.
+            proto::GetChunks full;
+            full.root = root;
+            full.prefixes = {range.from, range.to};
+            full.is_range = true;
+            full.max_size = 64 << 20;
+            auto answer = server.serve(full);
+            ASSERT_EQ(answer.entries.size(), 1u);
+            ASSERT_FALSE(answer.entries[0].error.has_value());
+            std::set<Hash> sent;
+            for (const Bytes& n : answer.entries[0].nodes) sent.insert(keccak256(n));
+            std::set<Hash> partial;
+            ASSERT_TRUE(for_each_partial_node(s, root, range, [&](ByteView, const Hash& h, ByteView) {
+                partial.insert(h);
+            }));
+            EXPECT_EQ(sent, partial);
+
+            // Leaf mode.
+            proto::GetChunks leaves = full;
+            leaves.flags = proto::kFlagLeaves;
+            auto la = server.serve(leaves);
+            ASSERT_EQ(la.entries.size(), 1u);
+            const proto::ChunkEntry& e = la.entries[0];
+            // Known gap in prefix::ChunkServer's leaf mode: it walks with trie::Trie::for_each_from,
+            // which reads the sibling subtrees on both sides of the range before deciding to skip them
+            // (Walk::run resolves a node before its skip test, and stops only at the first leaf past
+            // the range), so a store holding only its region answers 0x1. Until prefix/ walks leaves by
+            // position, check here that what leaf mode should send — leaves_in() and range_proof()
+            // from this very store — verifies.
+            {
+                auto own = leaves_in(s, root, range);
+                auto proof = range_proof(s, root, range);
+                ASSERT_TRUE(own.has_value());
+                ASSERT_TRUE(proof.has_value());
+                std::vector<Bytes> keys;
+                std::vector<Bytes> values;
+                for (const auto& [k, v] : *own) {
+                    keys.emplace_back(view(k));
+                    values.push_back(v);
+                }
+                EXPECT_TRUE(trie::verify_bounded_range_proof(root, prefix::range_min_key(range),
+                                                             prefix::range_max_key(range), keys, values, *proof)
+                                .has_value());
+                EXPECT_EQ(*own, *leaves_in(ch.full(), root, range));
+            }
+            if (e.error) {
+                EXPECT_EQ(*e.error, proto::ChunkError::kNoChunk);
+                ++leaf_mode_gaps;
+                continue;
+            }
+            ASSERT_FALSE(e.stop_path.has_value());
+            std::vector<Bytes> keys;
+            for (const Hash& k : e.keys) keys.emplace_back(view(k));
+            EXPECT_TRUE(trie::verify_bounded_range_proof(root, prefix::range_min_key(range),
+                                                         prefix::range_max_key(range), keys, e.values, e.proof)
+                            .has_value());
+            EXPECT_EQ(e.keys.size(), leaves_in(s, root, range)->size());
+        }
+        // Outside the region: no chunk (0x1).
+        const Block other = regions[i < 8 ? (i + 1) % 8 : 8 + (i - 7) % 64];
+        if (contains(s.region(), other) || contains(other, s.region())) continue;
+        proto::GetChunks outside;
+        outside.root = s.head_root();
+        outside.prefixes = {path_range(other).from, path_range(other).to};
+        outside.is_range = true;
+        outside.max_size = 1 << 20;
+        for (uint64_t flags : {uint64_t{0}, proto::kFlagLeaves}) {
+            outside.flags = flags;
+            auto a = server.serve(outside);
+            ASSERT_EQ(a.entries.size(), 1u);
+            ASSERT_TRUE(a.entries[0].error.has_value());
+            EXPECT_EQ(*a.entries[0].error, proto::ChunkError::kNoChunk);
+        }
+    }
+    std::cout << "ChunkServer leaf mode answered 0x1 inside the region for " << leaf_mode_gaps << " of "
+              << 3 * stores.size() << " (store, root) pairs\n";
+}
+
+TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
+    const Chain& ch = chain();
+    const Block region = tile(250)[9];
+    // What a joining node fetched from its peers: the partial tries at block 12.
+    std::vector<Bytes> account_nodes;
+    ASSERT_TRUE(for_each_partial_node(ch.full(), ch.roots[12], path_range(region),
+                                      [&](ByteView, const Hash&, ByteView rlp) { account_nodes.emplace_back(rlp); }));
+    std::vector<std::pair<Hash, Hash>> owners{ch.storage[12].begin(), ch.storage[12].end()};
+    std::vector<Bytes> storage_nodes;
+    std::set<Hash> seen;
+    for (const auto& [account, storage] : owners) {
+        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)),
+                                          [&](ByteView, const Hash& h, ByteView rlp) {
+                                              if (seen.insert(h).second) storage_nodes.emplace_back(rlp);
+                                          }));
+    }
+    EpochStore reference{region, kEpoch};
+    ASSERT_TRUE(reference.seed(ch.full(), 12, ch.roots[12]));
+
+    EpochStore store{region, kEpoch};
+    // Incomplete: a storage node missing, an account node missing.
+    auto fewer_storage = storage_nodes;
+    fewer_storage.pop_back();
+    EXPECT_EQ(store.adopt(12, ch.roots[12], account_nodes, owners, fewer_storage).error(), GossipError::kIncomplete);
+    auto fewer_accounts = account_nodes;
+    fewer_accounts.erase(fewer_accounts.begin() + 1);
+    EXPECT_EQ(store.adopt(12, ch.roots[12], fewer_accounts, owners, storage_nodes).error(), GossipError::kIncomplete);
+    EXPECT_FALSE(store.seeded());
+    EXPECT_EQ(store.node_count(), 0u);
+    // An owner inside the region with the wrong storage root.
+    for (std::size_t o = 0; o < owners.size(); ++o) {
+        if (!contains(region, owners[o].first)) continue;
+        auto wrong = owners;
+        wrong[o].second = owners[o == 0 ? 1 : 0].second;
+        if (wrong == owners) continue;
+        EXPECT_FALSE(store.adopt(12, ch.roots[12], account_nodes, wrong, storage_nodes).has_value());
+        break;
+    }
+    // Complete, with an unneeded node: adopted, the extra node dropped; then it follows the chain.
+    auto padded = storage_nodes;
+    padded.push_back(account_nodes.front());  // needed elsewhere, harmless
+    Bytes extra = *ch.full().get_node(ch.roots[30]);
+    padded.push_back(extra);
+    ASSERT_TRUE(store.adopt(12, ch.roots[12], account_nodes, owners, padded));
+    EXPECT_EQ(store.node_count(), reference.node_count());
+    EXPECT_FALSE(store.get_node(keccak256(extra)).has_value());
+    EXPECT_EQ(held(store, ch.roots[12]), truth(ch, 12, region));
+    for (uint64_t b = 13; b <= 17; ++b) {
+        const Block one[] = {region};
+        ASSERT_TRUE(store.apply(items_for(b, one)[0], ch.roots[b]));
+    }
+    EXPECT_EQ(held(store, ch.roots[17]), truth(ch, 17, region));
+    EXPECT_EQ(store.epoch_number(), 16u);
+    EXPECT_EQ(store.previous_epoch_number(), 12u);  // the adopted version served until the next boundary
+}
+
+constexpr std::string_view kCrashProofNode0 =
+    "f90211a08799833982668ac9797f76550aa09579c9dbe5403b7e30b5f2fb92fb04cd0348a0e3d4e5a6d5030f1b0365af3c22"
+    "5df7207e67015334ca0365ae809f05a7a7d012a005c5802a2a32e44a15c3fce97bf5fbdd02c2d22e4b59b7be171f3f9730ad"
+    "d1e1a061fc283a4f15daab6cc20630a2c2bdf08e731eed1b1887e011b3d08329e58b08a0a73630374ef7a75af5859cb866f9"
+    "663e6a817e2cfe19553c70aa82a541a21745a0478b665a71ea41571d1663624da0c0e899d05e59df6714473909d65b0b09c9"
+    "98a0b25fa0b829192165702546b24c641a9b6247b1a0723dea8795a7d009d332fdcba011529d6a6884d5eb10d33ce5857342"
+    "090524332c9295933f7ed1fa89d9516a57a033130e9986658b60698267b8a579f6fbf6a28f84887d5476edbaa51ea48c50cf"
+    "a0e3206564ae453a6264c3b8a97669587b033054c6ab4c2b5d0d5b07f6b9155f7aa0f465b590428eaa33b2d228daa6dd0cd1"
+    "b04beba490c13e61697fff87d49383fca0a588bfdfabbb081e0b472b4dc8d9bef2513c416a838739fc25b232af98d0a2e1a0"
+    "6b68091ebfb3325cc76e58f25816f080a9bcb782492b3bb1578248c1c5577f50a00040a29b246abb146d538e680bbfd4b1d5"
+    "c3d90c2431c4228e2ab249b65770a6a05e2442e5eddceeb6bd090740dec3f2ee5db7a37b92077a20daecee46699b54a8a0f9"
+    "bd211ad670b504b32d5a24f2765dfbf018c75bebf745b245156d8bc452fd3780";
+constexpr std::string_view kCrashProofNode1 =
+    "eda0390decd9548b62a8d60345a988386fc84ba6bc95484008f6362f93160ef3e5638b8a8511529dde076cb4543a";
+
+// Found by DiffAnswersVerifyAndMutationsFail: a range with no leaves (an exclusion proof of two nodes)
+// plus one made-up key crashes trie::verify_bounded_range_proof (a segfault in HashBuilder in a
+// Release build) instead of failing. Peer input must never crash a verifier: enable once trie/
+// rejects it.
+TEST(EpochStore, DISABLED_RangeVerifierSurvivesAFakeKeyInAnEmptyRange) {
+    auto h = [](std::string_view s) { return *from_hex(s); };
+    const Hash root = to_hash(h("7abad1a271797be9272e67e51c61815b8fae3768223bacc9cda16c48f93f6815"));
+    const Bytes origin = h("2000000000000000000000000000000000000000000000000000000000000000");
+    const Bytes limit = h("23ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    const std::vector<Bytes> keys{h("200000000000000000000000000000000000000000000000000000000000005a")};
+    const std::vector<Bytes> values{Bytes{0x2a}};
+    const std::vector<Bytes> proof{h(kCrashProofNode0), h(kCrashProofNode1)};
+    EXPECT_FALSE(trie::verify_bounded_range_proof(root, origin, limit, keys, values, proof).has_value());
+}
+
+TEST(EpochStore, UnseededStoreRefusesItems) {
+    EpochStore store{tile(253)[0], kEpoch};
+    EXPECT_FALSE(store.seeded());
+    EXPECT_EQ(store.head_root(), trie::kEmptyRoot);
+    const Block one[] = {tile(253)[0]};
+    EXPECT_EQ(store.apply(items_for(1, one)[0], chain().roots[1]).error(), GossipError::kNotSeeded);
+    EXPECT_FALSE(store.storage_root(Hash{}, chain().roots[0]).has_value());
+    EXPECT_TRUE(store.owners(chain().roots[0]).empty());
+}
+
+}  // namespace
+}  // namespace carousel::mgr
