@@ -10,8 +10,8 @@
 
 namespace carousel::state {
 
-WorldState::WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root)
-    : nodes_{nodes}, code_{code}, root_{root}, accounts_{&nodes, root} {}
+WorldState::WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root, const StorageCacheLimits& limits)
+    : nodes_{nodes}, code_{code}, root_{root}, accounts_{&nodes, root}, limits_{limits} {}
 
 tl::expected<std::optional<Account>, DiffError> WorldState::account(const Hash& account_key) {
     auto v = accounts_.get(view(account_key));
@@ -37,10 +37,10 @@ trie::Trie& WorldState::storage_trie(const Hash& account_key, const Hash& storag
 }
 
 void WorldState::trim_storage_tries() {
-    if (storage_.size() <= kMaxOpenStorageTries && storage_loaded_ <= kMaxStorageNodesLoaded) return;
+    if (storage_.size() <= limits_.max_open_tries && storage_loaded_ <= limits_.max_nodes_loaded) return;
     // Down to three quarters of the bounds, so that this sort runs now and then, not every block.
-    const std::size_t max_tries = kMaxOpenStorageTries / 4 * 3;
-    const std::size_t max_loaded = kMaxStorageNodesLoaded / 4 * 3;
+    const std::size_t max_tries = limits_.max_open_tries / 4 * 3;
+    const std::size_t max_loaded = limits_.max_nodes_loaded / 4 * 3;
     std::vector<std::pair<uint64_t, Hash>> by_age;
     by_age.reserve(storage_.size());
     for (const auto& [key, open] : storage_) by_age.emplace_back(open.last_used, key);

@@ -11,8 +11,8 @@
 // leaves the WorldState unusable (reopen it at its last root); the nodes it wrote are unreferenced.
 //
 // Storage tries stay open from block to block (hot contracts are written block after block, and
-// their decoded nodes are reused), up to kMaxOpenStorageTries tries and kMaxStorageNodesLoaded
-// nodes loaded from the store between them; past either, the least recently written are closed.
+// their decoded nodes are reused), within StorageCacheLimits; past either bound, the least recently
+// written are closed.
 // The storage roots of one block are computed together (trie::Trie::roots), so its many small
 // storage changes are hashed several nodes at a time.
 //
@@ -34,10 +34,18 @@
 
 namespace carousel::state {
 
+// Bounds of the storage tries a WorldState keeps open between blocks. A loaded branch node takes
+// about 0.8 KB, a leaf about 0.2 KB, so the default node bound keeps them to about 100 MB at most.
+struct StorageCacheLimits {
+    std::size_t max_open_tries{4096};
+    std::size_t max_nodes_loaded{std::size_t{1} << 17};  // loaded from the store, by all of them
+};
+
 class WorldState {
   public:
     // The state with root `root`, whose nodes are in `nodes` and code in `code` (both outlive it).
-    WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root = trie::kEmptyRoot);
+    WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root = trie::kEmptyRoot,
+               const StorageCacheLimits& limits = {});
 
     Hash root() const noexcept { return root_; }
 
@@ -55,11 +63,6 @@ class WorldState {
 
     // Proof of `diff`'s changes at the current root (call after apply()).
     tl::expected<DiffProof, DiffError> prove(const StateDiff& diff);
-
-    // Bounds of the open storage tries (see above). A loaded branch node with its child references
-    // takes about 2.5 KB, so the node bound keeps them to a few hundred MB at most.
-    static constexpr std::size_t kMaxOpenStorageTries = 4096;
-    static constexpr std::size_t kMaxStorageNodesLoaded = std::size_t{1} << 17;
 
     // How many storage tries are open (for tests).
     std::size_t open_storage_tries() const noexcept { return storage_.size(); }
@@ -85,6 +88,7 @@ class WorldState {
     Hash root_;
     trie::Trie accounts_;
     std::unordered_map<Hash, OpenStorage, trie::HashHasher> storage_;  // open storage tries, by account key
+    StorageCacheLimits limits_;
     std::size_t storage_loaded_{0};  // nodes the open storage tries loaded from the store, in all
     uint64_t applies_{0};            // apply() calls so far
 };

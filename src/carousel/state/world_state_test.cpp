@@ -231,6 +231,46 @@ TEST(WorldState, RejectsDiffsThatDoNotFit) {
     EXPECT_EQ(fresh2.apply(wrong_parent).error(), DiffError::kBeforeMismatch);
 }
 
+// Storage tries stay open from block to block within the cache bounds; tight bounds (closing tries
+// every block) and loose ones reach the same roots, forwards and back.
+TEST(WorldState, StorageTriesStayOpenWithinTheirBounds) {
+    Chain chain{7, 60};
+    for (const StorageCacheLimits limits :
+         {StorageCacheLimits{1, 4}, StorageCacheLimits{4, 1 << 10}, StorageCacheLimits{}}) {
+        trie::MemoryNodeStore nodes;
+        MemoryCodeStore code;
+        WorldState ws{nodes, code, trie::kEmptyRoot, limits};
+        for (const auto& d : chain.blocks) {
+            auto r = ws.apply(d);
+            ASSERT_TRUE(r) << "block " << d.block << ": " << to_string(r.error());
+            EXPECT_LE(ws.open_storage_tries(), limits.max_open_tries);
+        }
+        EXPECT_EQ(ws.root(), chain.head);
+        for (auto it = chain.blocks.rbegin(); it != chain.blocks.rend(); ++it) {
+            auto r = ws.apply(it->inverse());
+            ASSERT_TRUE(r) << "block " << it->block << ": " << to_string(r.error());
+        }
+        EXPECT_EQ(ws.root(), trie::kEmptyRoot);
+    }
+}
+
+// A block that fails after writing storage tries closes them all: nothing of it is kept.
+TEST(WorldState, FailedBlockClosesItsStorageTries) {
+    Chain chain{8, 20};
+    WorldState ws{chain.nodes, chain.code};
+    for (std::size_t b = 0; b + 1 < chain.blocks.size(); ++b) ASSERT_TRUE(ws.apply(chain.blocks[b]));
+    ASSERT_GT(ws.open_storage_tries(), 0U);
+    StateDiff last = chain.blocks.back();
+    ASSERT_FALSE(last.slots.empty());
+    last.root[0] ^= 1;
+    EXPECT_EQ(ws.apply(last).error(), DiffError::kRootMismatch);
+    EXPECT_EQ(ws.open_storage_tries(), 0U);
+    WorldState reopened{chain.nodes, chain.code, chain.blocks.back().parent_root};
+    auto r = reopened.apply(chain.blocks.back());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, chain.head);
+}
+
 TEST(StateDiff, ValidatesShape) {
     Chain chain{5, 10};
     const StateDiff& good = chain.blocks[3];

@@ -13,7 +13,9 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
+#include <carousel/core/nibbles.hpp>
 #include <carousel/trie/hash_builder.hpp>
+#include <carousel/trie/node.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::trie {
@@ -279,6 +281,158 @@ TEST(Trie, ForEachFromVisitsTheTailInOrder) {
         for (auto it = model.lower_bound(from); it != model.end() && want.size() < 10; ++it) want.push_back(it->first);
         EXPECT_EQ(got, want);
     }
+}
+
+}  // namespace
+}  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// Random contents for the batched-hashing tests: 32-byte keys, or 1..3-byte keys with 1-byte values
+// (nodes under 32 bytes embedded in their parent, and roots under 32 bytes).
+void random_updates(std::mt19937_64& rng, Trie& trie, std::map<Bytes, Bytes>& model, std::size_t n, bool tiny) {
+    for (std::size_t i = 0; i < n; ++i) {
+        Bytes k = tiny ? random_bytes(rng, 1 + rng() % 3) : random_bytes(rng, 32);
+        if (!model.empty() && rng() % 4 == 0) {
+            auto it = model.begin();
+            std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+            k = it->first;
+        }
+        if (rng() % 5 == 0) {
+            ASSERT_TRUE(trie.erase(k));
+            model.erase(k);
+        } else {
+            const Bytes v = tiny ? random_bytes(rng, 1) : random_bytes(rng, 1 + rng() % 60);
+            ASSERT_TRUE(trie.put(k, v));
+            model[k] = v;
+        }
+    }
+}
+
+// The RLP of the node holding `items` (unpacked keys, sorted, all at least `depth` long) below
+// nibble `depth`: the recursive definition of Yellow Paper Appendix D, as independent of Trie as
+// can be (no incremental state); keys may be prefixes of others.
+Bytes reference_node(const std::vector<std::pair<Nibbles, Bytes>>& items, std::size_t depth) {
+    Bytes out;
+    if (items.size() == 1) {
+        encode_leaf(out, ByteView{items[0].first}.substr(depth), items[0].second);
+        return out;
+    }
+    std::size_t cp = items[0].first.size();
+    for (const auto& [k, v] : items) cp = std::min(cp, common_prefix_length(k, items[0].first));
+    if (cp > depth) {
+        const Bytes child = make_reference(reference_node(items, cp));
+        encode_extension(out, ByteView{items[0].first}.substr(depth, cp - depth), child);
+        return out;
+    }
+    std::array<std::vector<std::pair<Nibbles, Bytes>>, 16> groups;
+    Bytes value;
+    for (const auto& item : items) {
+        if (item.first.size() == depth) {
+            value = item.second;
+        } else {
+            groups[item.first[depth]].push_back(item);
+        }
+    }
+    std::array<Bytes, 16> refs;
+    std::array<ByteView, 16> views{};
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (!groups[i].empty()) refs[i] = make_reference(reference_node(groups[i], depth + 1));
+        views[i] = refs[i];
+    }
+    encode_branch(out, views, value);
+    return out;
+}
+
+Hash reference_root(const std::map<Bytes, Bytes>& model) {
+    if (model.empty()) return kEmptyRoot;
+    std::vector<std::pair<Nibbles, Bytes>> items;
+    for (const auto& [k, v] : model) items.emplace_back(unpack_nibbles(k), v);
+    return keccak256(reference_node(items, 0));
+}
+
+// Trie::roots hashes many tries together, level by level, in batches; it must give each trie the
+// root root() gives, write the same nodes with the same reference counts, and leave the tries as
+// root() would (further updates and hashing agree). Sizes from empty to a few thousand keys; tiny
+// tries have embedded nodes and roots under 32 bytes.
+TEST(TrieRoots, ManyTriesAtOnceMatchOneAtATime) {
+    std::mt19937_64 rng{424242};
+    CountingNodeStore batched_store, single_store;
+    constexpr std::size_t kTries = 40;
+    std::vector<Trie> batched, single;
+    std::vector<std::map<Bytes, Bytes>> models(kTries);
+    for (std::size_t t = 0; t < kTries; ++t) {
+        batched.emplace_back(&batched_store);
+        single.emplace_back(&single_store);
+    }
+    for (int round = 0; round < 6; ++round) {
+        for (std::size_t t = 0; t < kTries; ++t) {
+            const bool tiny = t % 4 == 0;
+            const std::size_t n = t % 5 == 1 ? 0 : (t % 7 == 2 ? 800 : 1 + rng() % 60);
+            std::mt19937_64 copy = rng;  // the same updates on both tries
+            std::map<Bytes, Bytes> model_copy = models[t];
+            random_updates(rng, batched[t], models[t], n, tiny);
+            random_updates(copy, single[t], model_copy, n, tiny);
+        }
+        std::vector<Trie*> ptrs;
+        for (Trie& t : batched) ptrs.push_back(&t);
+        std::vector<Hash> roots(kTries);
+        Trie::roots(ptrs, roots);
+        for (std::size_t t = 0; t < kTries; ++t) {
+            const Hash expected = single[t].root();
+            ASSERT_EQ(to_hex(roots[t]), to_hex(expected)) << "round " << round << " trie " << t;
+            ASSERT_EQ(to_hex(roots[t]), to_hex(reference_root(models[t]))) << "round " << round << " trie " << t;
+        }
+        ASSERT_TRUE(batched_store.live() == single_store.live()) << "round " << round;
+        for (std::size_t t = 0; t < kTries; ++t) {  // nothing left dirty (a short root is put again)
+            ASSERT_EQ(batched[t].root(), single[t].root());
+        }
+    }
+}
+
+// A trie reopened at a root knows its branches' children by hash only until it walks them. Updates
+// and deletions through such children (including the collapse of a branch whose last other child
+// was never loaded) give HashBuilder's root and release exactly the replaced nodes.
+TEST(TrieReferences, ReopenedTriesUpdateThroughUnloadedChildren) {
+    std::mt19937_64 rng{97};
+    CountingNodeStore store;
+    std::map<Bytes, Bytes> model;
+    Hash root = kEmptyRoot;
+    for (int round = 0; round < 40; ++round) {
+        Trie trie{&store, root};
+        random_updates(rng, trie, model, round < 20 ? 1 + rng() % 8 : 50 + rng() % 200, /*tiny=*/false);
+        root = trie.root();
+        std::map<Hash, int> expected;
+        HashBuilder hb{[&](ByteView, const Hash& h, ByteView) { ++expected[h]; }};
+        for (const auto& [k, v] : model) hb.add_leaf(k, v);
+        ASSERT_EQ(to_hex(hb.root()), to_hex(root)) << "round " << round;
+        // The root of a non-empty trie stays referenced even after the trie is gone.
+        ASSERT_EQ(store.live(), expected) << "round " << round;
+        if (round % 5 == 4) {  // walks over a freshly reopened trie load what they pass
+            Trie walker{&store, root};
+            std::map<Bytes, Bytes> seen;
+            ASSERT_TRUE(walker.for_each([&](ByteView k, ByteView v) { seen.emplace(k, v); }));
+            ASSERT_EQ(seen, model);
+            if (!model.empty()) {
+                Trie stepper{&store, root};
+                auto next = stepper.next_key(model.begin()->first);
+                ASSERT_TRUE(next);
+                EXPECT_EQ(next->has_value(), model.size() > 1);
+                if (model.size() > 1) {
+                    EXPECT_EQ(**next, std::next(model.begin())->first);
+                }
+            }
+        }
+    }
+    // Down to empty through reopened tries.
+    for (auto it = model.begin(); it != model.end();) {
+        Trie trie{&store, root};
+        for (int i = 0; i < 37 && it != model.end(); ++i, ++it) ASSERT_TRUE(trie.erase(it->first));
+        root = trie.root();
+    }
+    EXPECT_EQ(root, kEmptyRoot);
+    EXPECT_TRUE(store.live().empty());
 }
 
 }  // namespace
