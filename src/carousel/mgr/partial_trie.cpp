@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "partial_trie.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <unordered_set>
 
@@ -23,8 +24,25 @@ std::string_view to_string(PartialError e) noexcept {
 
 namespace {
 
-using prefix::intersects;
 using prefix::PathRange;
+
+// Compares a padded to 64 nibbles with fill fa against b padded with fb, without building either.
+int compare_padded(ByteView a, uint8_t fa, ByteView b, uint8_t fb) noexcept {
+    const std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n && i < prefix::kKeyNibbles; ++i) {
+        const uint8_t x = i < a.size() ? a[i] : fa;
+        const uint8_t y = i < b.size() ? b[i] : fb;
+        if (x != y) return x < y ? -1 : 1;
+    }
+    if (n >= prefix::kKeyNibbles || fa == fb) return 0;
+    return fa < fb ? -1 : 1;
+}
+
+// prefix::intersects without its allocations (the walks call it at every step): some key below
+// `pos` lies in [range.from·0…, range.to·f…].
+bool meets(ByteView pos, const PathRange& range) noexcept {
+    return compare_padded(pos, 0xf, range.from, 0) >= 0 && compare_padded(pos, 0, range.to, 0xf) <= 0;
+}
 using trie::NodeKind;
 
 template <class T>
@@ -56,8 +74,10 @@ Result<std::shared_ptr<const Loaded>> load(const trie::NodeStore& store, ByteVie
 // different shapes can be walked side by side. Either there is nothing here (empty), or a node sits
 // exactly here (consumed == 0, `ref` is its reference), or the position lies `consumed` nibbles into
 // the path of a leaf or extension that starts higher up.
+// `ref` views the parent's RLP (or the caller's root), which outlives the cursor: child cursors live
+// in the recursion's frames below their parent's.
 struct Cursor {
-    Bytes ref;                              // the reference of the node this cursor is at or inside
+    ByteView ref;                           // the reference of the node this cursor is at or inside
     std::shared_ptr<const Loaded> loaded;   // that node, once read
     std::size_t consumed{0};
 
@@ -99,18 +119,18 @@ Cursor step(const Cursor& c, uint8_t nibble) {
     const trie::Node& n = c.loaded->node;
     if (n.kind == NodeKind::kBranch) {
         if (n.children[nibble].empty()) return {};
-        return Cursor{Bytes{n.children[nibble]}, nullptr, 0};
+        return Cursor{n.children[nibble], nullptr, 0};
     }
     if (c.consumed >= n.path.size() || n.path[c.consumed] != nibble) return {};
     if (n.kind == NodeKind::kExtension && c.consumed + 1 == n.path.size()) {
-        return Cursor{Bytes{n.children[0]}, nullptr, 0};
+        return Cursor{n.children[0], nullptr, 0};
     }
     return Cursor{c.ref, c.loaded, c.consumed + 1};
 }
 
 Cursor root_cursor(const Hash& root) {
     if (root == trie::kEmptyRoot) return {};
-    return Cursor{Bytes{view(root)}, nullptr, 0};
+    return Cursor{view(root), nullptr, 0};
 }
 
 // ---- one version ---------------------------------------------------------------------------------
@@ -121,7 +141,7 @@ struct PartialWalk {
     const PartialNodeVisitor& visit;
 
     Result<void> run(ByteView ref, Nibbles& pos) {
-        if (!intersects(pos, range)) return {};
+        if (!meets(pos, range)) return {};
         auto l = load(store, ref);
         if (!l) return tl::unexpected{l.error()};
         const Loaded& node = **l;
@@ -158,7 +178,7 @@ struct LeafWalk {
     Leaves& out;
 
     Result<void> run(ByteView ref, Nibbles& pos) {
-        if (!intersects(pos, range)) return {};
+        if (!meets(pos, range)) return {};
         auto l = load(store, ref);
         if (!l) return tl::unexpected{l.error()};
         const trie::Node& n = (*l)->node;
@@ -199,7 +219,7 @@ struct ChangedNodesWalk {
     const PartialNodeVisitor& visit;
 
     Result<void> run(Cursor nw, Cursor old, Nibbles& pos) {
-        if (nw.empty() || !intersects(pos, range)) return {};
+        if (nw.empty() || !meets(pos, range)) return {};
         if (nw.at_node() && old.at_node() && nw.ref == old.ref) return {};  // same subtree
         if (auto r = ensure_loaded(store, nw); !r) return r;
         if (nw.at_node() && trie::is_hash_reference(nw.ref)) visit(pos, to_hash(nw.ref), nw.loaded->rlp);
@@ -224,7 +244,7 @@ struct ChangedLeavesWalk {
     Leaves& out;
 
     Result<void> run(Cursor to, Cursor from, Nibbles& pos) {
-        if ((to.empty() && from.empty()) || !intersects(pos, range)) return {};
+        if ((to.empty() && from.empty()) || !meets(pos, range)) return {};
         if (to.at_node() && from.at_node() && to.ref == from.ref) return {};  // same subtree
         if (auto r = ensure_loaded(store, to); !r) return r;
         if (auto r = ensure_loaded(store, from); !r) return r;
