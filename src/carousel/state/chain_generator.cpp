@@ -577,7 +577,6 @@ struct ChainGenerator::Impl {
     struct Touch {
         std::optional<Account> before;
         std::optional<Account> after;
-        bool has_slots{false};
     };
     struct Write {
         uint32_t account;
@@ -604,13 +603,13 @@ struct ChainGenerator::Impl {
             auto it = touched.find(index);
             if (it != touched.end()) return it->second;
             const Account& a = accounts[index].account;
-            return touched.emplace(index, Touch{a, a, false}).first->second;
+            return touched.emplace(index, Touch{a, a}).first->second;
         };
         auto write_slot = [&](uint32_t index, uint32_t j, Bytes before, Bytes after) {
             written.insert(uint64_t{index} << 32 | j);
             if (after.empty()) ++clears;
             writes.push_back({index, j, std::move(before), std::move(after)});
-            touch(index).has_slots = true;
+            touch(index);  // the account changes with its storage root
         };
 
         // 1. Deletions: a random live account (not a hot one) with few slots, every slot cleared.
@@ -621,7 +620,7 @@ struct ChainGenerator::Impl {
                 AccountRec& a = accounts[index];
                 if (!a.alive || touched.count(index) != 0) continue;
                 if (a.storage != kNone && storages[a.storage].live > config.max_deleted_slots) continue;
-                touched.emplace(index, Touch{a.account, std::nullopt, false});
+                touched.emplace(index, Touch{a.account, std::nullopt});
                 if (a.storage != kNone) {
                     StorageRec& st = storages[a.storage];
                     for (uint32_t j = 0; j < st.slots.size(); ++j) {
@@ -670,7 +669,7 @@ struct ChainGenerator::Impl {
                 a.account.balance = random_balance(rng);
             }
             hot_insert(account_hot, accounts, &AccountRec::hot_pos, index, rng.below(account_hot.size() + 1));
-            touched.emplace(index, Touch{std::nullopt, a.account, false});
+            touched.emplace(index, Touch{std::nullopt, a.account});
             if (contract) {
                 for (uint32_t j = 0; j < storages[a.storage].slots.size(); ++j) {
                     write_slot(index, j, Bytes{}, slot_value(index, j, 1));
@@ -731,10 +730,10 @@ struct ChainGenerator::Impl {
                 after.balance = rng.chance(0.5) ? U256{} : random_balance(rng);
             }
             if (after == a.account) after.balance = after.balance.checked_add(U256{1}).value_or(U256{1});
-            touched.emplace(index, Touch{a.account, after, false});
+            touched.emplace(index, Touch{a.account, after});
         }
 
-        // 5. The diff, in key order; storage roots are placeholders that sealing replaces.
+        // 5. The diff, in key order; sealing fills in the storage roots.
         std::vector<uint32_t> order;
         order.reserve(touched.size());
         for (const auto& [index, t] : touched) order.push_back(index);
@@ -744,9 +743,7 @@ struct ChainGenerator::Impl {
         diff.block = block;
         diff.accounts.reserve(order.size());
         for (uint32_t index : order) {
-            Touch& t = touched[index];
-            // A placeholder unlike any real root, so a storage-only change is not a no-op before sealing.
-            if (t.has_slots && t.after) t.after->storage_root = Hash{};
+            const Touch& t = touched[index];
             diff.accounts.push_back({accounts[index].key, t.before, t.after});
         }
         diff.slots.reserve(writes.size());

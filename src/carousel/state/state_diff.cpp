@@ -62,11 +62,18 @@ bool valid_slot_value(ByteView v) {
 
 }  // namespace
 
-tl::expected<void, DiffError> validate(const StateDiff& diff) {
+tl::expected<void, DiffError> validate(const StateDiff& diff, bool sealing) {
+    // When sealing, an account change that looks like a no-op may still change the storage root (to be
+    // filled in): it is one only if it has no slot changes, which the slot pass below tells.
+    std::vector<bool> maybe_no_op;
     for (std::size_t i = 0; i < diff.accounts.size(); ++i) {
         const auto& a = diff.accounts[i];
         if (i > 0 && !(diff.accounts[i - 1].key < a.key)) return tl::unexpected{DiffError::kNotSorted};
-        if (a.before == a.after) return tl::unexpected{DiffError::kNoOpChange};
+        if (a.before == a.after) {
+            if (!sealing || !a.after) return tl::unexpected{DiffError::kNoOpChange};
+            if (maybe_no_op.empty()) maybe_no_op.assign(diff.accounts.size(), false);
+            maybe_no_op[i] = true;
+        }
     }
     std::size_t ai = 0;
     for (std::size_t i = 0; i < diff.slots.size(); ++i) {
@@ -84,6 +91,10 @@ tl::expected<void, DiffError> validate(const StateDiff& diff) {
             return tl::unexpected{DiffError::kOrphanSlot};
         }
         if (!diff.accounts[ai].after && !s.after.empty()) return tl::unexpected{DiffError::kSlotOfDeleted};
+        if (!maybe_no_op.empty()) maybe_no_op[ai] = false;  // its storage root changes
+    }
+    for (bool no_op : maybe_no_op) {
+        if (no_op) return tl::unexpected{DiffError::kNoOpChange};
     }
     return {};
 }

@@ -68,7 +68,10 @@ enum class [[nodiscard]] DiffError{
 std::string_view to_string(DiffError e) noexcept;
 
 // Checks the diff's shape (order, no-ops, orphans, slot values); not its values against a state.
-tl::expected<void, DiffError> validate(const StateDiff& diff);
+// With `sealing` (a diff whose storage roots are not filled in yet, as WorldState::seal_and_apply
+// takes), an account change whose before equals its after is not a no-op if the diff writes slots
+// of it: its storage root is what changes.
+tl::expected<void, DiffError> validate(const StateDiff& diff, bool sealing = false);
 
 // Most entries a decoded diff may hold (a mainnet block has about 800 accounts and 1000 slots).
 inline constexpr std::size_t kMaxDiffAccounts = 1 << 20;

@@ -85,7 +85,7 @@ tl::expected<Hash, DiffError> WorldState::apply_impl(const StateDiff& diff, Stat
 }
 
 tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, StateDiff* seal) {
-    if (auto r = validate(diff); !r) return tl::unexpected{r.error()};
+    if (auto r = validate(diff, /*sealing=*/seal != nullptr); !r) return tl::unexpected{r.error()};
     if (diff.parent_root != root_) return tl::unexpected{DiffError::kBeforeMismatch};
     ++applies_;
 

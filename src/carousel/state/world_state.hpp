@@ -58,7 +58,9 @@ class WorldState {
 
     // Applies a diff whose roots are not known yet (a block being produced, as the chain generator
     // does): sets diff.parent_root, each changed account's storage_root and diff.root from the state,
-    // then applies it. The `before` values are still checked.
+    // then applies it. The `before` values are still checked. An account whose only change is its
+    // storage (slot changes, `after` equal to `before` but for the storage root to be filled in) is
+    // accepted as it is.
     tl::expected<Hash, DiffError> seal_and_apply(StateDiff& diff);
 
     // Proof of `diff`'s changes at the current root (call after apply()).

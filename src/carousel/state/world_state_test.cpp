@@ -271,6 +271,47 @@ TEST(WorldState, FailedBlockClosesItsStorageTries) {
     EXPECT_EQ(*r, chain.head);
 }
 
+// seal_and_apply takes a change to an account's storage alone, its `after` equal to its `before`:
+// the storage root it fills in is the change. Without slot changes such an account is a no-op, and
+// apply() (roots given) still rejects a change whose before equals its after.
+TEST(WorldState, SealsStorageOnlyChanges) {
+    trie::MemoryNodeStore nodes;
+    MemoryCodeStore code;
+    WorldState ws{nodes, code};
+    const Hash contract = keccak256(view("contract"));
+    const Hash other = keccak256(view("other"));
+    StateDiff genesis;
+    genesis.accounts.push_back({contract, std::nullopt, Account{}});
+    genesis.accounts.back().after->nonce = 1;
+    ASSERT_TRUE(ws.seal_and_apply(genesis));
+
+    StateDiff block;
+    block.block = 1;
+    block.accounts.push_back({contract, genesis.accounts[0].after, genesis.accounts[0].after});
+    block.slots.push_back({contract, keccak256(view("slot")), {}, slot_value(7)});
+    StateDiff unsealed = block;
+    auto r = ws.seal_and_apply(block);
+    ASSERT_TRUE(r) << to_string(r.error());
+    EXPECT_NE(block.accounts[0].after->storage_root, trie::kEmptyRoot);
+    EXPECT_TRUE(validate(block));  // sealed, it is an ordinary diff
+
+    Model model;
+    model.accounts[contract] = *genesis.accounts[0].after;
+    model.storage[contract][block.slots[0].slot_key] = slot_value(7);
+    EXPECT_EQ(*r, model.root());
+
+    unsealed.parent_root = block.root;
+    EXPECT_EQ(validate(unsealed).error(), DiffError::kNoOpChange);
+    StateDiff no_slots;
+    no_slots.block = 2;
+    no_slots.accounts.push_back({contract, block.accounts[0].after, block.accounts[0].after});
+    EXPECT_EQ(ws.seal_and_apply(no_slots).error(), DiffError::kNoOpChange);
+    // A deletion that is a no-op (absent before and after) stays one, slots or not.
+    StateDiff absent;
+    absent.accounts.push_back({other, std::nullopt, std::nullopt});
+    EXPECT_EQ(validate(absent, /*sealing=*/true).error(), DiffError::kNoOpChange);
+}
+
 TEST(StateDiff, ValidatesShape) {
     Chain chain{5, 10};
     const StateDiff& good = chain.blocks[3];
