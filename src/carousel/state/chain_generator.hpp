@@ -41,8 +41,8 @@
 //
 // Limits: at most 2^32 - 1 accounts over the whole chain (indices are 32-bit). Memory is about
 // 200 bytes per account and 4 bytes per slot for the generator's model, plus the WorldState's trie.
-// A genesis with more than kMaxDiffSlots slots (N above ~940k at mainnet's 4.44 slots per account)
-// or kMaxDiffCode code blobs encodes but exceeds decode_state_diff()'s limits.
+// A genesis (block 0) decodes within kStateDiffLimits (about twice mainnet's size), so any N the
+// generator can hold in memory.
 //
 // Not thread-safe.
 

@@ -178,7 +178,7 @@ Bytes encode_state_diff(const StateDiff& diff) {
     return wrap_list(payload);
 }
 
-tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in) {
+tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in, const DiffLimits& limits) {
     if (!rlp::validate(in)) return tl::unexpected{DiffError::kBadEncoding};
     auto body = rlp::decode_list(in);
     if (!body) return tl::unexpected{DiffError::kBadEncoding};
@@ -193,7 +193,7 @@ tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in) {
     auto accounts = rlp::decode_list(b);
     if (!accounts) return tl::unexpected{DiffError::kBadEncoding};
     for (ByteView list = *accounts; !list.empty();) {
-        if (diff.accounts.size() >= kMaxDiffAccounts) return tl::unexpected{DiffError::kTooLarge};
+        if (diff.accounts.size() >= limits.accounts) return tl::unexpected{DiffError::kTooLarge};
         auto item = rlp::decode_list(list);
         if (!item) return tl::unexpected{DiffError::kBadEncoding};
         ByteView it = *item;
@@ -207,7 +207,7 @@ tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in) {
     auto slots = rlp::decode_list(b);
     if (!slots) return tl::unexpected{DiffError::kBadEncoding};
     for (ByteView list = *slots; !list.empty();) {
-        if (diff.slots.size() >= kMaxDiffSlots) return tl::unexpected{DiffError::kTooLarge};
+        if (diff.slots.size() >= limits.slots) return tl::unexpected{DiffError::kTooLarge};
         auto item = rlp::decode_list(list);
         if (!item) return tl::unexpected{DiffError::kBadEncoding};
         ByteView it = *item;
@@ -222,14 +222,25 @@ tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in) {
     auto code = rlp::decode_list(b);
     if (!code) return tl::unexpected{DiffError::kBadEncoding};
     for (ByteView list = *code; !list.empty();) {
-        if (diff.code.size() >= kMaxDiffCode) return tl::unexpected{DiffError::kTooLarge};
+        if (diff.code.size() >= limits.code) return tl::unexpected{DiffError::kTooLarge};
         Bytes c;
-        if (auto r = decode_bytes(list, c, kMaxCodeSize); !r) return tl::unexpected{r.error()};
+        if (auto r = decode_bytes(list, c, limits.code_size); !r) return tl::unexpected{r.error()};
         diff.code.push_back(std::move(c));
     }
     if (!b.empty()) return tl::unexpected{DiffError::kBadEncoding};
     if (auto r = validate(diff); !r) return tl::unexpected{r.error()};
     return diff;
+}
+
+tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in) {
+    // The block number comes first in the list: peek at it to pick the limits.
+    ByteView b = in;
+    auto body = rlp::decode_list(b);
+    if (!body) return tl::unexpected{DiffError::kBadEncoding};
+    ByteView fields = *body;
+    auto block = rlp::decode_uint64(fields);
+    if (!block) return tl::unexpected{DiffError::kBadEncoding};
+    return decode_state_diff(in, *block == 0 ? kStateDiffLimits : kBlockDiffLimits);
 }
 
 }  // namespace carousel::state

@@ -73,16 +73,35 @@ std::string_view to_string(DiffError e) noexcept;
 // of it: its storage root is what changes.
 tl::expected<void, DiffError> validate(const StateDiff& diff, bool sealing = false);
 
-// Most entries a decoded diff may hold (a mainnet block has about 800 accounts and 1000 slots).
-inline constexpr std::size_t kMaxDiffAccounts = 1 << 20;
-inline constexpr std::size_t kMaxDiffSlots = 1 << 22;
-inline constexpr std::size_t kMaxDiffCode = 1 << 14;
-inline constexpr std::size_t kMaxCodeSize = 1 << 17;  // 128 KiB; EIP-170 caps deployed code at 24 KiB
+// Most entries a decoded diff may hold, by what it is. The caps bound the memory a decoder spends on
+// a peer's or a file's claims; past them decoding fails with DiffError::kTooLarge.
+struct DiffLimits {
+    std::size_t accounts;
+    std::size_t slots;
+    std::size_t code;       // code blobs
+    std::size_t code_size;  // bytes per blob
+};
+// One block's changes: a mainnet block has about 800 accounts and 1000 slot writes; the caps are
+// three orders of magnitude above. 128 KiB per blob (EIP-170 caps deployed code at 24 KiB).
+inline constexpr DiffLimits kBlockDiffLimits{std::size_t{1} << 20, std::size_t{1} << 22, std::size_t{1} << 14,
+                                             std::size_t{1} << 17};
+// A whole state as one diff (a genesis, block 0): mainnet holds about 270M accounts, 1.2B storage
+// slots and a few million distinct contract codes; the caps are about twice that.
+inline constexpr DiffLimits kStateDiffLimits{std::size_t{1} << 29, std::size_t{1} << 31, std::size_t{1} << 23,
+                                             std::size_t{1} << 17};
+// Kept for callers that name the per-block caps directly.
+inline constexpr std::size_t kMaxDiffAccounts = kBlockDiffLimits.accounts;
+inline constexpr std::size_t kMaxDiffSlots = kBlockDiffLimits.slots;
+inline constexpr std::size_t kMaxDiffCode = kBlockDiffLimits.code;
+inline constexpr std::size_t kMaxCodeSize = kBlockDiffLimits.code_size;
 
 // RLP: [block, parent_root, root, [[key, before, after]...], [[account_key, slot_key, before, after]...],
 // [code...]], where an absent account is the empty string and a present one its account RLP.
 Bytes encode_state_diff(const StateDiff& diff);
-// Strict decode of a whole input (bounded by the limits above); validates the shape too.
+// Strict decode of a whole input, bounded by `limits`; validates the shape too.
+tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in, const DiffLimits& limits);
+// The same with the limits its context implies: kStateDiffLimits for block 0 (a genesis, the whole
+// state), kBlockDiffLimits for any other block.
 tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in);
 
 }  // namespace carousel::state

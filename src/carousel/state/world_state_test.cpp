@@ -347,6 +347,45 @@ TEST(StateDiff, RlpRoundTripAndStrictDecode) {
     }
 }
 
+// A genesis (block 0) is a whole state: it decodes past the per-block caps, within kStateDiffLimits;
+// any other block keeps the per-block caps; explicit limits apply as given.
+TEST(StateDiff, DecodeLimitsDependOnTheBlock) {
+    StateDiff big;
+    for (std::size_t i = 0; i <= kBlockDiffLimits.code; ++i) {
+        Bytes c(3, 0);
+        c[0] = static_cast<uint8_t>(i);
+        c[1] = static_cast<uint8_t>(i >> 8);
+        big.code.push_back(std::move(c));
+    }
+    big.block = 0;
+    auto genesis = decode_state_diff(encode_state_diff(big));
+    ASSERT_TRUE(genesis) << to_string(genesis.error());
+    EXPECT_EQ(genesis->code.size(), kBlockDiffLimits.code + 1);
+    big.block = 1;
+    EXPECT_EQ(decode_state_diff(encode_state_diff(big)).error(), DiffError::kTooLarge);
+    EXPECT_TRUE(decode_state_diff(encode_state_diff(big), kStateDiffLimits));
+
+    big.block = 0;
+    DiffLimits tight = kStateDiffLimits;
+    tight.code = 100;
+    EXPECT_EQ(decode_state_diff(encode_state_diff(big), tight).error(), DiffError::kTooLarge);
+    tight = kStateDiffLimits;
+    tight.code_size = 2;
+    EXPECT_EQ(decode_state_diff(encode_state_diff(big), tight).error(), DiffError::kTooLarge);
+
+    Chain chain{9, 5};
+    const Bytes enc = encode_state_diff(chain.blocks[2]);
+    DiffLimits few = kBlockDiffLimits;
+    few.accounts = chain.blocks[2].accounts.size() - 1;
+    EXPECT_EQ(decode_state_diff(enc, few).error(), DiffError::kTooLarge);
+    if (!chain.blocks[2].slots.empty()) {
+        few = kBlockDiffLimits;
+        few.slots = chain.blocks[2].slots.size() - 1;
+        EXPECT_EQ(decode_state_diff(enc, few).error(), DiffError::kTooLarge);
+    }
+    EXPECT_EQ(decode_state_diff(Bytes{0xc0}).error(), DiffError::kBadEncoding);  // no block number
+}
+
 TEST(DiffProof, VerifiesEveryBlockAndRejectsEveryMutation) {
     Chain chain{7, 30};
     // Rebuild block by block so that each block's proof is taken at its own root.
