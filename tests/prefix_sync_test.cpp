@@ -13,6 +13,7 @@
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
+#include <carousel/store/memory_kv.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::prefix {
@@ -261,6 +262,53 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     f.connect_all();
     f.run_to_done();
     EXPECT_LT(p.bytes_received, f.sync->progress().bytes_received);
+}
+
+// A KV that counts the leaves written to it (a leaf-mode spill) and the most it held at once.
+class CountingKV final : public store::KV {
+  public:
+    store::Status get(store::Column c, ByteView key, Bytes& value) const noexcept override {
+        return inner_.get(c, key, value);
+    }
+    store::Status write(const store::WriteBatch& batch, store::WriteOptions o) noexcept override {
+        struct Count final : store::WriteBatch::Handler {
+            int64_t puts{0};
+            void put(store::Column c, ByteView, ByteView) override { puts += c == store::Column::kStorageLeaves; }
+            void del(store::Column, ByteView) override {}
+            void del_range(store::Column, ByteView, ByteView) override {}
+        } count;
+        batch.iterate(count);
+        leaf_puts += static_cast<uint64_t>(count.puts);
+        return inner_.write(batch, o);
+    }
+    std::unique_ptr<store::Iterator> new_iterator(store::Column c, store::KeyRange r) const noexcept override {
+        return inner_.new_iterator(c, std::move(r));
+    }
+    uint64_t leaf_puts{0};
+
+  private:
+    store::MemoryKV inner_;
+};
+
+TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
+    CountingKV spill;
+    SyncOptions o;
+    o.leaf_mode = true;
+    o.max_response_bytes = 16 * 1024;
+    o.leaf_spill = &spill;
+    o.leaf_spill_bytes = 32 * 1024;  // the account trie (3000 leaves) and the big storage tries spill
+    SyncSetup s{6, 3000, 4, o};
+    s.connect_all();
+    s.run_to_done();
+    ASSERT_TRUE(s.sync->done());
+    const auto p = s.sync->progress();
+    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_GT(spill.leaf_puts, 3000U) << "the account trie's leaves went through the KV";
+    expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+    // Every spilled leaf is deleted once its trie is built.
+    auto it = spill.new_iterator(store::Column::kStorageLeaves, store::KeyRange::all());
+    it->seek_to_first();
+    EXPECT_FALSE(it->valid());
 }
 
 TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {

@@ -28,8 +28,13 @@ double key_fraction(const Bytes& key) {
 }  // namespace
 
 LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-                   std::size_t initial_ranges)
-    : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)} {
+                   std::size_t initial_ranges, store::KV* spill, std::size_t spill_bytes)
+    : store_{store},
+      root_{root},
+      check_{std::move(check)},
+      on_leaf_{std::move(on_leaf)},
+      spill_{spill},
+      spill_bytes_{spill_bytes} {
     if (root == trie::kEmptyRoot || store_.get_node(root)) {
         built_ = true;
         return;
@@ -71,13 +76,23 @@ tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& rang
     }
     // Verified: keep the leaves, continue after the last one if the server stopped.
     if (out_ > 0) --out_;
+    store::WriteBatch batch;
     for (std::size_t i = 0; i < keys.size(); ++i) {
-        auto [it, fresh] = leaves_.try_emplace(keys[i], e.values[i]);
-        if (!fresh) continue;
+        if (spilled_) {
+            // Ranges handed out are disjoint and each is accepted once, so a key does not repeat.
+            batch.put(store::Column::kStorageLeaves, spill_key(keys[i]), e.values[i]);
+        } else {
+            auto [it, fresh] = leaves_.try_emplace(keys[i], e.values[i]);
+            if (!fresh) continue;
+            memory_bytes_ += keys[i].size() + e.values[i].size() + 64;  // + the map node, roughly
+        }
+        ++leaf_count_;
         std::vector<Hash> deps;
         if (on_leaf_) on_leaf_(keys[i], e.values[i], deps);
         for (const Hash& d : deps) ++deps_[d];
     }
+    if (!batch.empty() && spill_status_.ok()) spill_status_ = spill_->write(batch);
+    if (!spilled_ && spill_ != nullptr && memory_bytes_ > spill_bytes_) spill_memory();
     if (cut) {
         if (auto next = next_key(keys.back()); next && ByteView{*next}.compare(limit) <= 0) {
             todo_.push_back({unpack_nibbles(*next), range.to});
@@ -99,26 +114,59 @@ double LeafSync::remaining_fraction() const noexcept {
     return sum;
 }
 
+Bytes LeafSync::spill_key(ByteView key) const {
+    Bytes k{view(root_)};
+    k += key;
+    return k;
+}
+
+void LeafSync::spill_memory() {
+    store::WriteBatch batch;
+    for (const auto& [k, v] : leaves_) batch.put(store::Column::kStorageLeaves, spill_key(k), v);
+    if (spill_status_.ok()) spill_status_ = spill_->write(batch);
+    leaves_.clear();
+    memory_bytes_ = 0;
+    spilled_ = true;
+}
+
 void LeafSync::maybe_build() {
     if (built_ || failed_ || !fetched() || !deps_.empty()) return;
-    // Every range verified against root_: the leaves are the trie. Write its nodes, root last.
-    std::vector<std::pair<Hash, Bytes>> nodes;
-    trie::HashBuilder hb{[&](ByteView, const Hash& h, ByteView rlp) { nodes.emplace_back(h, Bytes{rlp}); }};
-    for (const auto& [k, v] : leaves_) hb.add_leaf(k, v);
-    if (hb.root() != root_) {
-        failed_ = true;  // cannot happen when every range verified; keep the store clean
+    if (!spill_status_.ok()) {
+        failed_ = true;
         return;
     }
-    std::optional<std::pair<Hash, Bytes>> root_node;
-    for (auto& n : nodes) {
-        if (n.first == root_) {
-            root_node = std::move(n);
-            continue;
+    // Every range verified against root_: the leaves are the trie. Every node HashBuilder finishes
+    // is the root of a complete subtree (children come out before parents), so each is written as
+    // it comes, except the root, written last: the store then holds the trie only once all of it
+    // is there.
+    std::optional<Bytes> root_rlp;
+    trie::HashBuilder hb{[&](ByteView, const Hash& h, ByteView rlp) {
+        if (h == root_) {
+            root_rlp = Bytes{rlp};
+        } else {
+            store_.put_node(h, rlp);
         }
-        store_.put_node(n.first, n.second);
+    }};
+    if (spilled_) {
+        auto it = spill_->new_iterator(store::Column::kStorageLeaves, store::KeyRange::with_prefix(view(root_)));
+        for (it->seek_to_first(); it->valid(); it->next()) hb.add_leaf(it->key().substr(32), it->value());
+        if (!it->status().ok()) spill_status_ = it->status();
+    } else {
+        for (const auto& [k, v] : leaves_) hb.add_leaf(k, v);
     }
-    if (root_node) store_.put_node(root_node->first, root_node->second);
+    if (!spill_status_.ok() || hb.root() != root_) {
+        failed_ = true;  // cannot happen when every range verified (and the spill reads back)
+        return;
+    }
+    if (root_rlp) store_.put_node(root_, *root_rlp);
+    if (spilled_) {
+        const auto range = store::KeyRange::with_prefix(view(root_));
+        store::WriteBatch clear;
+        clear.del_range(store::Column::kStorageLeaves, range.lower, range.upper ? ByteView{*range.upper} : ByteView{});
+        (void)spill_->write(clear);  // leftovers are harmless (verified leaves of this root)
+    }
     leaves_.clear();
+    memory_bytes_ = 0;
     built_ = true;
 }
 

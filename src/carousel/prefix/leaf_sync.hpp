@@ -15,7 +15,13 @@
 // rebuilt from its leaves with HashBuilder and its nodes written to the store, root last; the root
 // must be the one synced (it is, if every range verified against it).
 //
-// Leaves wait in memory until then. (A state larger than memory needs them on disk; not built yet.)
+// Leaves wait in memory until then, unless a spill KV is given: once a trie's leaves in memory pass
+// `spill_bytes` they move to the KV (column kStorageLeaves, key = root ++ leaf key, so key order is
+// trie order) and later ones go there directly, one batch per verified entry; the rebuild then
+// streams them back in key order into HashBuilder, writing nodes as they come out. Memory per trie
+// is so bounded by spill_bytes whatever the trie's size. The spilled leaves are deleted once the
+// trie is built. (Only verified leaves are ever written; leftovers of a killed run under the same
+// root are leaves of that root too and are simply overwritten.)
 
 #include <deque>
 #include <functional>
@@ -27,6 +33,7 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/proto/messages.hpp>
+#include <carousel/store/kv.hpp>
 #include <carousel/trie/node_store.hpp>
 
 #include "paths.hpp"
@@ -37,8 +44,10 @@ namespace carousel::prefix {
 class LeafSync {
   public:
     // As TrieSync's: the check guards decoding, the sink may name dependencies.
+    // `spill` (may be null: all in memory) outlives this.
     LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-             std::size_t initial_ranges = 16);
+             std::size_t initial_ranges = 16, store::KV* spill = nullptr,
+             std::size_t spill_bytes = std::size_t{4} << 20);
 
     const Hash& root() const noexcept { return root_; }
 
@@ -58,10 +67,16 @@ class LeafSync {
     bool complete() const noexcept { return built_; }
     // The share of the key space not verified yet.
     double remaining_fraction() const noexcept;
-    uint64_t leaves() const noexcept { return leaves_.size(); }
+    uint64_t leaves() const noexcept { return leaf_count_; }
+    // Whether the leaves moved to the spill KV, and the first error writing or reading it (the
+    // trie then never completes).
+    bool spilled() const noexcept { return spilled_; }
+    const store::Status& spill_status() const noexcept { return spill_status_; }
 
   private:
     void maybe_build();
+    void spill_memory();
+    Bytes spill_key(ByteView key) const;
 
     trie::NodeStore& store_;
     Hash root_;
@@ -69,7 +84,13 @@ class LeafSync {
     TrieSync::LeafSink on_leaf_;
     std::deque<PathRange> todo_;
     std::size_t out_{0};
-    std::map<Bytes, Bytes> leaves_;
+    std::map<Bytes, Bytes> leaves_;  // in memory (until spilled)
+    std::size_t memory_bytes_{0};
+    uint64_t leaf_count_{0};
+    store::KV* spill_{nullptr};
+    std::size_t spill_bytes_{0};
+    bool spilled_{false};
+    store::Status spill_status_;
     std::unordered_map<Hash, uint32_t, trie::HashHasher> deps_;  // dependency -> leaves waiting on it
     bool built_{false};
     bool failed_{false};

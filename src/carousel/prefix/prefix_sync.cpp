@@ -73,7 +73,8 @@ void PrefixSync::make_account_task(const Hash& root) {
     account_ = std::make_unique<Task>();
     account_->root = root;
     if (options_.leaf_mode) {
-        account_->leaves = std::make_unique<LeafSync>(nodes_, root, valid_account, account_leaf_sink());
+        account_->leaves = std::make_unique<LeafSync>(nodes_, root, valid_account, account_leaf_sink(), 16,
+                                                      options_.leaf_spill, options_.leaf_spill_bytes);
     } else {
         account_->sync = std::make_unique<TrieSync>(nodes_, root, valid_account, account_leaf_sink());
     }
@@ -105,7 +106,8 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
     task->account = account_key;
     auto count_slot = [this](ByteView, ByteView, std::vector<Hash>&) { ++progress_.slots; };
     if (options_.leaf_mode) {
-        task->leaves = std::make_unique<LeafSync>(nodes_, storage_root, valid_slot, count_slot, 1);
+        task->leaves = std::make_unique<LeafSync>(nodes_, storage_root, valid_slot, count_slot, 1,
+                                                  options_.leaf_spill, options_.leaf_spill_bytes);
     } else {
         task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot);
     }
@@ -295,9 +297,20 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
 }
 
 void PrefixSync::pump(proto::Time now) {
-    for (auto& [peer, p] : peers_) {
-        while (p.in_flight < options_.requests_per_peer && now >= p.back_off_until) {
-            if (!issue(peer, p, now)) break;
+    // Round robin, one request per peer per pass: when there is little work (the start, the end of
+    // a trie) it spreads over every peer instead of filling the first one's slots.
+    // Each pass starts after the peer that got the last request, so no peer is always last.
+    bool issued = true;
+    while (issued && !peers_.empty()) {
+        issued = false;
+        auto it = peers_.upper_bound(last_peer_);
+        for (std::size_t n = 0; n < peers_.size(); ++n, ++it) {
+            if (it == peers_.end()) it = peers_.begin();
+            auto& [peer, p] = *it;
+            if (p.in_flight < options_.requests_per_peer && now >= p.back_off_until && issue(peer, p, now)) {
+                issued = true;
+                last_peer_ = peer;
+            }
         }
     }
 }

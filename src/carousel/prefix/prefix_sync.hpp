@@ -49,11 +49,15 @@ struct SyncOptions {
     bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
     std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
-    std::size_t requests_per_peer = 4;  // in flight at once
+    std::size_t requests_per_peer = 16;  // in flight at once (most answers are small: one storage trie)
     std::size_t code_per_request = 64;
     proto::Time request_timeout = std::chrono::seconds{10};
     proto::Time back_off = std::chrono::seconds{1};
     int drop_score = -8;  // a peer whose standing falls here is dropped
+    // Leaf mode: where a trie's verified leaves go once they pass leaf_spill_bytes in memory (null:
+    // they stay in memory). See LeafSync.
+    store::KV* leaf_spill = nullptr;
+    std::size_t leaf_spill_bytes = std::size_t{4} << 20;
 };
 
 struct PeerStats {
@@ -142,6 +146,7 @@ class PrefixSync final : public proto::Endpoint {
     std::map<proto::PeerId, Peer> peers_;
     std::map<proto::PeerId, PeerStats> stats_;
     uint64_t next_request_id_{1};
+    proto::PeerId last_peer_{0};  // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
     SyncProgress progress_;
 };

@@ -3,13 +3,27 @@
 #pragma once
 
 // A syncing client's stores on a KV: trie nodes by hash (kTrieNodes, the RLP as it is) and code by
-// hash (kCode). Every put is one write of its own, so what a sync verified survives a kill -9 of the
-// process (RocksDB's write-ahead log; an OS crash may lose the last writes, never corrupt earlier
-// ones). No reference counts: a sync only adds. (StateStore, which serves and prunes, keeps counts
-// and a different layout; a client database is not a StateStore database.)
+// hash (kCode). No reference counts: a sync only adds. (StateStore, which serves and prunes, keeps
+// counts and a different layout; a client database is not a StateStore database.)
+//
+// KvNodeStore is built for the two things a sync does millions of times:
+//  - put_node: puts collect in memory and go out as one WriteBatch (in key order) once they hold
+//    `flush_bytes` (or on flush()
+//    and destruction). Batches are written in the order the puts came, each atomically, so after a
+//    kill -9 the store holds a prefix of the puts: a sync that puts a node only after its whole
+//    subtree (TrieSync) still finds only complete subtrees. What a kill loses is the last batch.
+//  - get_node of a node the store does not have (does this child need fetching?): a Bloom filter
+//    of every hash in the store answers most of them without reading the KV. The filter has a fixed
+//    size (`filter_bytes`), so memory stays bounded whatever the state size; past its design load
+//    it only lets more lookups through to the KV. It is filled from the KV when the store is opened
+//    (a resumed sync), which reads the whole column once.
 //
 // Write errors cannot travel through NodeStore::put_node; the first one is kept in status() and
-// later puts are dropped, so a sync that sees it stops and reports it.
+// later puts are dropped, so a sync that sees it stops and reports it. Not thread-safe: one thread
+// (the sync's) uses it.
+
+#include <unordered_map>
+#include <vector>
 
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
@@ -18,22 +32,49 @@
 
 namespace carousel::store {
 
+struct KvNodeStoreOptions {
+    std::size_t filter_bytes = std::size_t{32} << 20;  // Bloom filter (rounded up to a power of two)
+    std::size_t flush_bytes = std::size_t{4} << 20;    // write the batch when it holds this much
+};
+
 class KvNodeStore final : public trie::NodeStore {
   public:
-    explicit KvNodeStore(KV& kv) : kv_{kv} {}
+    explicit KvNodeStore(KV& kv, KvNodeStoreOptions options = {});
+    ~KvNodeStore() override;
+    KvNodeStore(const KvNodeStore&) = delete;
+    KvNodeStore& operator=(const KvNodeStore&) = delete;
+
     std::optional<Bytes> get_node(const Hash& hash) const override;
     void put_node(const Hash& hash, ByteView rlp) override;
+
+    // Writes the puts collected so far (one atomic batch). Errors land in status().
+    void flush();
+
     [[nodiscard]] const Status& status() const noexcept { return status_; }
+    // Lookups the filter answered without the KV, and lookups that went to the KV.
+    [[nodiscard]] uint64_t filtered_gets() const noexcept { return filtered_gets_; }
+    [[nodiscard]] uint64_t kv_gets() const noexcept { return kv_gets_; }
 
   private:
+    bool maybe_has(const Hash& hash) const noexcept;
+    void remember(const Hash& hash) noexcept;
+
     KV& kv_;
+    KvNodeStoreOptions options_;
     Status status_;
+    std::vector<uint64_t> bits_;
+    uint64_t mask_{0};  // bit count - 1
+    std::unordered_map<Hash, Bytes, trie::HashHasher> pending_;  // put, not written yet
+    std::size_t pending_bytes_{0};
+    mutable uint64_t filtered_gets_{0};
+    mutable uint64_t kv_gets_{0};
 };
 
 class KvCodeStore final : public state::CodeStore {
   public:
     explicit KvCodeStore(KV& kv) : kv_{kv} {}
     std::optional<Bytes> get_code(const Hash& code_hash) const override;
+    // Written at once (code is rare next to nodes; an account node that needs it is put later).
     void put_code(const Hash& code_hash, ByteView code) override;
     [[nodiscard]] const Status& status() const noexcept { return status_; }
 
