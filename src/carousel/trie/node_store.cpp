@@ -12,6 +12,18 @@ constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 constexpr std::size_t kMinSlots = 1024;
 }  // namespace
 
+MemoryNodeStore::MemoryNodeStore(const MemoryNodeStore& other) {
+    reserve(other.size_);
+    for (const Slot& s : other.slots_) {
+        if (s.size != 0) put_node(s.hash, other.rlp(s));
+    }
+}
+
+MemoryNodeStore& MemoryNodeStore::operator=(const MemoryNodeStore& other) {
+    if (this != &other) *this = MemoryNodeStore{other};
+    return *this;
+}
+
 const MemoryNodeStore::Slot* MemoryNodeStore::find(const Hash& hash) const noexcept {
     if (slots_.empty()) return nullptr;
     const std::size_t mask = slots_.size() - 1;

@@ -57,8 +57,8 @@ class NodeStore {
 class MemoryNodeStore final : public NodeStore {
   public:
     MemoryNodeStore() = default;
-    MemoryNodeStore(const MemoryNodeStore&) = delete;
-    MemoryNodeStore& operator=(const MemoryNodeStore&) = delete;
+    MemoryNodeStore(const MemoryNodeStore& other);  // copies every node
+    MemoryNodeStore& operator=(const MemoryNodeStore& other);
     MemoryNodeStore(MemoryNodeStore&&) noexcept = default;
     MemoryNodeStore& operator=(MemoryNodeStore&&) noexcept = default;
     ~MemoryNodeStore() override = default;

@@ -66,6 +66,19 @@ TEST(MemoryNodeStore, KeepsEveryNodeItIsGiven) {
     EXPECT_EQ(empty.size(), 0U);
 }
 
+TEST(MemoryNodeStore, CopiesAreDeep) {
+    MemoryNodeStore store;
+    const Bytes a = to_bytes("node a"), b = to_bytes("node b");
+    store.put_node(keccak256(a), a);
+    MemoryNodeStore copy = store;
+    copy.put_node(keccak256(b), b);
+    EXPECT_EQ(store.size(), 1U);
+    EXPECT_EQ(copy.size(), 2U);
+    EXPECT_EQ(copy.get_node(keccak256(a)), a);
+    store = copy;
+    EXPECT_EQ(store.get_node(keccak256(b)), b);
+}
+
 TEST(MemoryNodeStore, ReserveKeepsContents) {
     MemoryNodeStore store;
     const Bytes rlp = to_bytes("a node");
