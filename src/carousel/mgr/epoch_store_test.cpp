@@ -38,9 +38,21 @@ struct Chain {
     const trie::NodeStore& full() const { return gen->node_store(); }
 };
 
-std::map<Hash, Hash> storage_roots_at(trie::NodeStore& store, const Hash& root) {
+// Reads a store through a Trie without letting the Trie write to it.
+class ReadOnlyNodes final : public trie::NodeStore {
+  public:
+    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+std::map<Hash, Hash> storage_roots_at(const trie::NodeStore& store, const Hash& root) {
     std::map<Hash, Hash> out;
-    trie::Trie t{&store, root};
+    ReadOnlyNodes ro{store};
+    trie::Trie t{&ro, root};
     EXPECT_TRUE(t.for_each([&](ByteView key, ByteView value) {
         ByteView v = value;
         auto a = state::decode_account(v);
@@ -368,7 +380,8 @@ TEST(EpochStoreChain, MissingOwnerInsideTheRegionIsCaught) {
                 bad.storage_nodes.erase(bad.storage_nodes.begin() + static_cast<std::ptrdiff_t>(o));
                 std::vector<Bytes> keys;
                 for (const Hash& h : bad.owners) keys.emplace_back(view(h));
-                trie::Trie t{&chain().gen->node_store(), ch.roots[b]};
+                ReadOnlyNodes ro{ch.full()};
+                trie::Trie t{&ro, ch.roots[b]};
                 bad.owner_proof = *t.prove(keys);
                 auto r = store.apply(bad, ch.roots[b]);
                 ASSERT_FALSE(r.has_value());
