@@ -3,6 +3,7 @@
 //
 // PrefixSync against ChunkServers serving a generated state (with storage and code), on LocalNet
 // (deterministic; 20 ms links, bandwidth limits), with servers that lie, stall, or lose the root.
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
@@ -12,6 +13,7 @@
 #include <carousel/net/local_net.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/core/keccak.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/trie/trie.hpp>
@@ -339,6 +341,145 @@ TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {
     EXPECT_GT(s.sync->peers().at(2).rejected_chunks, 0U);
     EXPECT_EQ(s.sync->peers().at(3).rejected_chunks, 0U);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+}
+
+// Account keys of the chain's head state: `contracts` with storage, `eoas` without code or storage.
+std::vector<std::pair<Hash, Bytes>> pick_accounts(Chain& chain, std::size_t contracts, std::size_t eoas) {
+    std::vector<std::pair<Hash, Bytes>> out;
+    trie::Trie t{&chain.nodes, chain.roots.back()};
+    std::size_t c = 0, e = 0, seen = 0;
+    EXPECT_TRUE(t.for_each([&](ByteView key, ByteView value) {
+        if (++seen % 97 != 0) return;  // spread over the key space
+        ByteView in = value;
+        auto a = state::decode_account(in);
+        if (!a) return;
+        if (a->storage_root != trie::kEmptyRoot && c < contracts) {
+            ++c;
+            out.emplace_back(to_hash(key), Bytes{value});
+        } else if (a->storage_root == trie::kEmptyRoot && a->code_hash == state::kEmptyCodeHash && e < eoas) {
+            ++e;
+            out.emplace_back(to_hash(key), Bytes{value});
+        }
+    }));
+    EXPECT_EQ(c, contracts);
+    EXPECT_EQ(e, eoas);
+    return out;
+}
+
+TEST(PrefixSyncLight, SyncsOnlyTheChunksOfTheWantedAccounts) {
+    SyncOptions o;
+    o.max_response_bytes = 16 * 1024;
+    SyncSetup s{8, 3000, 2, o};
+    const auto picked = pick_accounts(s.chain, 3, 2);
+    const Hash nobody = keccak256(ByteView{reinterpret_cast<const uint8_t*>("nobody"), 6});
+    s.options.light_accounts = {nobody};
+    for (const auto& [k, v] : picked) s.options.light_accounts.push_back(k);
+    s.start_client(s.chain.roots.back());
+    ASSERT_TRUE(s.sync->light());
+    EXPECT_FALSE(s.sync->light_result()) << "not before the sync is done";
+    s.connect_all();
+    ASSERT_TRUE(s.run_to_done());
+    auto result = s.sync->light_result();
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->size(), 6U);
+    std::size_t found = 0;
+    for (const LightAccount& a : *result) {
+        if (a.key == nobody) {
+            EXPECT_FALSE(a.value) << "an account not in the state is proven absent";
+            continue;
+        }
+        auto it = std::find_if(picked.begin(), picked.end(), [&](const auto& p) { return p.first == a.key; });
+        ASSERT_NE(it, picked.end());
+        ASSERT_TRUE(a.value);
+        EXPECT_EQ(*a.value, it->second);
+        ++found;
+        // The wanted contracts' storage tries and code are complete in the store.
+        ByteView in = *a.value;
+        auto acc = state::decode_account(in);
+        ASSERT_TRUE(acc);
+        if (acc->storage_root != trie::kEmptyRoot) {
+            trie::Trie storage{&s.client_nodes, acc->storage_root};
+            EXPECT_TRUE(storage.for_each([](ByteView, ByteView) {})) << "storage trie incomplete";
+        }
+        if (acc->code_hash != state::kEmptyCodeHash) {
+            EXPECT_TRUE(s.client_code.get_code(acc->code_hash));
+        }
+    }
+    EXPECT_EQ(found, 5U);
+    // The account trie is not complete, so its root is not in the store (the store only ever holds
+    // complete subtrees), and a light sync costs a small part of a full one.
+    EXPECT_FALSE(s.client_nodes.get_node(s.chain.roots.back()));
+    const auto p = s.sync->progress();
+    EXPECT_EQ(p.light_wanted, 6U);
+    EXPECT_LT(p.accounts, 3000U / 4);
+    SyncSetup full{8, 3000, 2, o};
+    full.connect_all();
+    ASSERT_TRUE(full.run_to_done());
+    EXPECT_LT(p.bytes_received, full.sync->progress().bytes_received / 4)
+        << "light " << p.bytes_received << ", full " << full.sync->progress().bytes_received;
+}
+
+TEST(PrefixSyncLight, WrongNodesOnTheWantedPathsAreRejected) {
+    SyncOptions o;
+    o.max_response_bytes = 16 * 1024;
+    SyncSetup s{9, 2000, 2, o};
+    const auto picked = pick_accounts(s.chain, 2, 2);
+    for (const auto& [k, v] : picked) s.options.light_accounts.push_back(k);
+    s.start_client(s.chain.roots.back());
+    // Server 1 flips a byte in every node it sends.
+    s.network.set_frame_hook([](net::PeerId from, net::PeerId, Bytes& frame) {
+        if (from != 1) return;
+        auto data = proto::decode_chunk_data(frame);
+        if (!data) return;
+        for (auto& e : data->entries) {
+            for (auto& n : e.nodes) n[n.size() - 1] ^= 0x01;
+        }
+        frame = proto::encode(*data);
+    });
+    s.connect_all();
+    ASSERT_TRUE(s.run_to_done());
+    EXPECT_GT(s.sync->peers().at(1).rejected_chunks, 0U);
+    auto result = s.sync->light_result();
+    ASSERT_TRUE(result);
+    for (const LightAccount& a : *result) {
+        auto it = std::find_if(picked.begin(), picked.end(), [&](const auto& p) { return p.first == a.key; });
+        ASSERT_NE(it, picked.end());
+        ASSERT_TRUE(a.value);
+        EXPECT_EQ(*a.value, it->second);
+    }
+}
+
+TEST(PrefixSyncPartial, ASyncingClientServesWhatItHolds) {
+    SyncOptions o;
+    o.max_response_bytes = 16 * 1024;
+    SyncSetup s{10, 3000, 1, o};
+    const Hash head = s.chain.roots.back();
+    // Client A syncs from the one real server until about half of the account trie is in.
+    s.connect_all();
+    s.run([&] { return s.sync->progress().account_fraction > 0.5; });
+    ASSERT_FALSE(s.sync->done());
+    // A serves what it verified so far (its store and the nodes waiting in its memory) ...
+    ChunkServer partial{s.sync->verified_nodes(), &s.client_code, [&] { return s.sync->root(); }};
+    const net::PeerId partial_id = s.network.add(partial, {25'000'000, 0});
+    // ... to client B, which first has only A to sync from.
+    trie::MemoryNodeStore b_nodes;
+    state::MemoryCodeStore b_code;
+    PrefixSync b{b_nodes, b_code, head, o};
+    const net::PeerId b_id = s.network.add(b, {0, 100'000'000});
+    s.network.connect(b_id, partial_id, {std::chrono::milliseconds{20}});
+    s.run([&] { return b.progress().account_fraction > 0.3 || s.network.now() > std::chrono::seconds{60}; });
+    const auto from_a = b.peers().at(partial_id);
+    EXPECT_GT(from_a.bytes_received, 0U);
+    EXPECT_EQ(from_a.rejected_chunks, 0U) << "a partial server sends only verified nodes";
+    EXPECT_GT(b.progress().accounts, 0U);
+    EXPECT_GT(partial.stats().nodes_sent, 0U);
+    // Then B also gets the real server and both finish.
+    s.network.connect(b_id, s.server(0), {std::chrono::milliseconds{20}});
+    ASSERT_TRUE(s.run([&] { return b.done() && s.sync->done(); }));
+    EXPECT_FALSE(b.peers().at(partial_id).dropped);
+    EXPECT_EQ(b.peers().at(partial_id).rejected_chunks, 0U);
+    expect_complete_copy(s.chain, head, b_nodes, b_code);
+    expect_complete_copy(s.chain, head, s.client_nodes, s.client_code);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 // SIGKILL halfway and run again, which resumes.
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <carousel/core/hex.hpp>
+#include <carousel/state/state_diff.hpp>
 #include <carousel/store/temp_dir.hpp>
 
 #include "cli_runner.hpp"
@@ -145,6 +149,56 @@ TEST(Processes, SyncKilledWithSigkillResumes) {
                      shell_quote((net.dir.path() / "fresh").string()) + " --json --timeout 120 --max-response 2048");
     ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
     EXPECT_LT(j["bytes_received"].get<uint64_t>(), nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
+}
+
+// Light mode through the CLI: one account of the state (by its 32-byte key, read from the genesis
+// diff `carousel gen` wrote: its state is in hashed-key space) and one address that is not there.
+TEST(Processes, LightSyncOfListedAccounts) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const fs::path genesis_path = net.dir.path() / "chain" / "blocks" / "00000000.rlp";
+    std::string raw(static_cast<std::size_t>(fs::file_size(genesis_path)), '\0');
+    std::ifstream genesis_file{genesis_path, std::ios::binary};
+    genesis_file.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+    auto genesis = state::decode_state_diff(ByteView{reinterpret_cast<const uint8_t*>(raw.data()), raw.size()});
+    ASSERT_TRUE(genesis);
+    ASSERT_GT(genesis->accounts.size(), 100U);
+    const Hash present = genesis->accounts[genesis->accounts.size() / 2].key;
+    const fs::path list = net.dir.path() / "accounts.txt";
+    {
+        std::ofstream out{list};
+        out << "# wanted\n" << to_hex_prefixed(view(present)) << "\n\n0x00000000000000000000000000000000000000aa\n";
+    }
+    const RunResult r = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                                     shell_quote((net.dir.path() / "light").string()) + " --accounts " +
+                                     shell_quote(list.string()) + " --json --timeout 120");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["light"]["wanted"], 2);
+    EXPECT_EQ(j["light"]["found"], 1);
+    EXPECT_EQ(j["light"]["absent"], 1);
+    EXPECT_EQ(j["light"]["accounts"][0]["key"], to_hex_prefixed(view(present)));
+    EXPECT_EQ(j["light"]["accounts"][0]["found"], true);
+    EXPECT_EQ(j["light"]["accounts"][1]["found"], false);
+    EXPECT_LT(j["accounts"].get<uint64_t>(), 6000U / 2) << "only the chunks on the wanted paths";
+    // The human summary says it is a light sync.
+    const RunResult text = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                                        shell_quote((net.dir.path() / "light2").string()) + " --accounts " +
+                                        shell_quote(list.string()) + " --timeout 120");
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("1 found, 1 absent"), std::string::npos) << text.out;
+    // A bad line: one error line naming it, non-zero exit.
+    {
+        std::ofstream out{list};
+        out << to_hex_prefixed(view(present)) << "\n0x12zz\n";
+    }
+    const RunResult bad = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                                       shell_quote((net.dir.path() / "light3").string()) + " --accounts " +
+                                       shell_quote(list.string()));
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
 TEST(Processes, BadArgumentsGetOneLine) {

@@ -5,6 +5,7 @@
 // RocksDB database; killed and run again, it resumes (a finished subtree is never fetched twice).
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -12,8 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include <carousel/core/hex.hpp>
+#include <carousel/core/keccak.hpp>
 #include <carousel/net/tcp_transport.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/state/account.hpp>
 #include <carousel/store/kv_node_store.hpp>
 #include <carousel/store/rocks_kv.hpp>
 
@@ -34,7 +37,42 @@ struct SyncCommandOptions {
     uint64_t max_response = 512 * 1024;
     double timeout_s = 600;
     bool json = false;
+    std::string accounts;  // light mode: a file of addresses
 };
+
+// `--accounts FILE`: one account a line, a 0x-prefixed 20-byte address (hashed to its trie key) or
+// a 32-byte account key (keccak256 of the address, the trie's own key space, as the states `carousel
+// gen` writes use); blank lines and lines starting with '#' are skipped. On a bad line: one error
+// line naming the file and line, and nullopt.
+std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std::string& path) {
+    std::ifstream in{path};
+    if (!in) {
+        std::cerr << "carousel sync: --accounts " << path << ": cannot read the file\n";
+        return std::nullopt;
+    }
+    std::vector<std::pair<std::string, Hash>> out;
+    std::string line;
+    for (std::size_t n = 1; std::getline(in, line); ++n) {
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
+        const auto last = line.find_last_not_of(" \t\r");
+        const std::string text = line.substr(first, last - first + 1);
+        std::optional<Bytes> bytes;
+        if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) bytes = from_hex(text);
+        if (!bytes || (bytes->size() != 20 && bytes->size() != 32)) {
+            std::cerr << "carousel sync: --accounts " << path << " line " << n
+                      << ": expected a 0x-prefixed 20-byte address or 32-byte account key, got '"
+                      << text.substr(0, 80) << "'\n";
+            return std::nullopt;
+        }
+        out.emplace_back(text, bytes->size() == 20 ? keccak256(*bytes) : to_hash(*bytes));
+    }
+    if (out.empty()) {
+        std::cerr << "carousel sync: --accounts " << path << ": no accounts in the file\n";
+        return std::nullopt;
+    }
+    return out;
+}
 
 struct Snapshot {
     bool done{false};
@@ -52,6 +90,16 @@ int run_sync(const SyncCommandOptions& o) {
     if (o.mode != "full" && o.mode != "leaf") {
         std::cerr << "carousel sync: --mode " << o.mode << ": expected full or leaf\n";
         return 1;
+    }
+    std::vector<std::pair<std::string, Hash>> light;
+    if (!o.accounts.empty()) {
+        if (o.mode != "full") {
+            std::cerr << "carousel sync: --accounts needs --mode full (light mode follows sub-tries)\n";
+            return 1;
+        }
+        auto accounts = read_accounts(o.accounts);
+        if (!accounts) return 1;
+        light = std::move(*accounts);
     }
     std::vector<Address> peers;
     for (const auto& p : o.peers) {
@@ -79,6 +127,7 @@ int run_sync(const SyncCommandOptions& o) {
     options.leaf_mode = o.mode == "leaf";
     options.max_response_bytes = o.max_response;
     options.leaf_spill = kv.get();  // leaf mode: big tries' leaves wait on disk, not in memory
+    for (const auto& [text, key] : light) options.light_accounts.push_back(key);
     const Hash target = *root;
     // The header source trusts only the root it was given: a server's newer root is not taken.
     prefix::PrefixSync client{nodes, code, target, options, [target](const Hash& r) { return r == target; }};
@@ -160,15 +209,53 @@ int run_sync(const SyncCommandOptions& o) {
     j["verify_floor_s"] = floor_s;
     j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
     j["peers"] = peers_json(s.peers);
+    // Light mode: each wanted account read from the verified nodes, found or proven absent.
+    std::size_t light_found = 0;
+    std::size_t light_absent = 0;
+    if (!light.empty()) {
+        const auto result = s.done ? client.light_result() : std::nullopt;
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& [text, key] : light) {
+            nlohmann::json a = {{"account", text}, {"key", to_hex_prefixed(view(key))}};
+            if (result) {
+                auto it = std::find_if(result->begin(), result->end(),
+                                       [&key = key](const prefix::LightAccount& r) { return r.key == key; });
+                if (it != result->end() && it->value) {
+                    ByteView in = *it->value;
+                    auto acc = state::decode_account(in);
+                    a["found"] = true;
+                    a["account_rlp"] = to_hex_prefixed(*it->value);
+                    if (acc) {
+                        a["nonce"] = acc->nonce;
+                        a["storage_root"] = to_hex_prefixed(view(acc->storage_root));
+                        a["code_hash"] = to_hex_prefixed(view(acc->code_hash));
+                    }
+                    ++light_found;
+                } else if (it != result->end()) {
+                    a["found"] = false;
+                    ++light_absent;
+                }
+            }
+            list.push_back(std::move(a));
+        }
+        j["light"] = {{"wanted", light.size()}, {"found", light_found}, {"absent", light_absent}, {"accounts", list}};
+    }
     if (o.json) {
         std::cout << j.dump() << "\n";
     } else {
         std::cout << "root      " << j["root"].get<std::string>()
-                  << (s.done ? "  (complete, every node verified)" : "  (INCOMPLETE)") << "\naccounts  " << p.accounts
+                  << (!s.done        ? "  (INCOMPLETE)"
+                      : light.empty() ? "  (complete, every node verified)"
+                                      : "  (light: only the chunks of the wanted accounts, every node verified)")
+                  << "\naccounts  " << p.accounts
                   << ", slots " << p.slots << " in " << p.storage_tries_done << " storage tries, code " << p.code_done
                   << "\nreceived  " << p.bytes_received << " bytes (" << p.bytes_account_nodes << " account, "
                   << p.bytes_storage_nodes << " storage, " << p.bytes_code << " code) in " << p.requests
                   << " requests, " << seconds << " s\n";
+        if (!light.empty() && s.done) {
+            std::cout << "light     " << light.size() << " accounts asked: " << light_found << " found, "
+                      << light_absent << " absent (proven by the verified path), with their storage and code\n";
+        }
         for (const auto& [id, st] : s.peers) {
             std::cout << "peer " << id << "    " << st.requests << " requests, " << st.bytes_received << " bytes, "
                       << st.errors << " errors, " << st.timeouts << " timeouts, " << st.rejected_chunks
@@ -198,6 +285,9 @@ void register_sync(CLI::App& app) {
         ->check(CLI::Range(uint64_t{256}, uint64_t{16} << 20));
     cmd->add_option("--timeout", opt.timeout_s, "give up after this many seconds");
     cmd->add_flag("--json", opt.json, "print one JSON object instead of the summary");
+    cmd->add_option("--accounts", opt.accounts,
+                    "light mode: a file of accounts (0x-prefixed address, or 32-byte account key, one a line); "
+                    "syncs only the chunks covering them, with their storage and code");
     cmd->callback([] { set_exit_code(run_sync(opt)); });
 }
 

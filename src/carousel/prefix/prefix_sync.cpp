@@ -39,6 +39,28 @@ struct PrefixSync::Peer {
     proto::Time back_off_until{0};
 };
 
+// Reads the store first, then the verified nodes waiting in memory (account trie, open storage
+// tries). Puts are dropped: it is a view for serving and for light-mode lookups.
+class PrefixSync::VerifiedNodes final : public trie::NodeStore {
+  public:
+    explicit VerifiedNodes(const PrefixSync& sync) : sync_{sync} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        if (auto n = sync_.nodes_.get_node(hash)) return n;
+        if (sync_.account_ && sync_.account_->sync) {
+            if (const Bytes* b = sync_.account_->sync->waiting_node(hash)) return *b;
+        }
+        for (const auto& [root, task] : sync_.storage_) {
+            if (!task->sync) continue;
+            if (const Bytes* b = task->sync->waiting_node(hash)) return *b;
+        }
+        return std::nullopt;
+    }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const PrefixSync& sync_;
+};
+
 namespace {
 
 bool valid_account(ByteView value) {
@@ -57,9 +79,54 @@ bool valid_slot(ByteView value) {
 
 PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options,
                        TrustedRoot trusted)
-    : nodes_{nodes}, code_{code}, root_{root}, options_{options}, trusted_{std::move(trusted)} {
+    : nodes_{nodes},
+      code_{code},
+      root_{root},
+      options_{std::move(options)},
+      trusted_{std::move(trusted)},
+      verified_{std::make_unique<VerifiedNodes>(*this)} {
+    if (!options_.leaf_mode) {
+        for (const Hash& k : options_.light_accounts) {
+            if (light_wanted_.insert(k).second) light_keys_.push_back(unpack_nibbles(view(k)));
+        }
+        std::sort(light_keys_.begin(), light_keys_.end());
+        progress_.light_wanted = light_keys_.size();
+    }
     make_account_task(root);
 }
+
+bool PrefixSync::light_focus(const Nibbles& pos) const {
+    auto it = std::lower_bound(light_keys_.begin(), light_keys_.end(), pos);
+    return it != light_keys_.end() && it->compare(0, pos.size(), pos) == 0;
+}
+
+bool PrefixSync::light_fetched() const {
+    // A frontier position above a wanted key is its predecessor in position order (positions on the
+    // frontier are disjoint sub-tries, so nothing sorts between the two).
+    const auto& frontier = account_->sync->frontier();
+    for (const Nibbles& key : light_keys_) {
+        auto it = frontier.upper_bound(key);
+        if (it == frontier.begin()) continue;
+        --it;
+        if (key.compare(0, it->first.size(), it->first) == 0) return false;
+    }
+    return true;
+}
+
+std::optional<std::vector<LightAccount>> PrefixSync::light_result() const {
+    if (!light() || !done()) return std::nullopt;
+    VerifiedNodes nodes{*this};
+    trie::Trie t{&nodes, root_};
+    std::vector<LightAccount> out;
+    for (const Hash& key : light_wanted_) {
+        auto v = t.get(view(key));
+        if (!v) return std::nullopt;
+        out.push_back({key, std::move(*v)});
+    }
+    return out;
+}
+
+const trie::NodeStore& PrefixSync::verified_nodes() const noexcept { return *verified_; }
 
 PrefixSync::~PrefixSync() = default;
 
@@ -87,12 +154,15 @@ TrieSync::LeafSink PrefixSync::account_leaf_sink() {
         auto a = state::decode_account(in);
         if (!a) return;  // checked before acceptance
         ++progress_.accounts;
+        // Light mode fetches only the wanted accounts' storage and code; the others still name
+        // theirs as dependencies, so their nodes are never stored as complete.
+        const bool wanted = light_keys_.empty() || light_wanted_.count(to_hash(key)) != 0;
         if (a->storage_root != trie::kEmptyRoot && !nodes_.get_node(a->storage_root)) {
-            storage_task(a->storage_root, to_hash(key));
+            if (wanted) storage_task(a->storage_root, to_hash(key));
             deps.push_back(a->storage_root);
         }
         if (a->code_hash != state::kEmptyCodeHash && !code_.get_code(a->code_hash)) {
-            if (code_wanted_.insert(a->code_hash).second) ++progress_.code_wanted;
+            if (wanted && code_wanted_.insert(a->code_hash).second) ++progress_.code_wanted;
             deps.push_back(a->code_hash);
         }
     };
@@ -126,7 +196,10 @@ void PrefixSync::finish_storage(Task& task) {
     }
 }
 
-bool PrefixSync::done() const noexcept { return task_complete(*account_); }
+bool PrefixSync::done() const noexcept {
+    if (light()) return light_fetched() && storage_.empty() && code_wanted_.empty();
+    return task_complete(*account_);
+}
 
 SyncProgress PrefixSync::progress() const {
     SyncProgress p = progress_;
@@ -232,8 +305,10 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
         }
         return r;
     }
+    const bool focus = light() && &task == account_.get();
     for (const auto& [pos, hash] : task.sync->frontier()) {
         if (task.in_flight.count(pos) != 0) continue;
+        if (focus && !light_focus(pos)) continue;
         r.ranges.push_back({pos, pos});
         r.marked.push_back(pos);
         task.in_flight.insert(pos);
@@ -408,7 +483,8 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
         }
         const std::size_t got = task->sync->accepted_bytes() - before;
         (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += got;
-        if (e.stop_path && !r.top) {
+        // Light mode follows only the wanted paths: the frontier holds what the cut left out.
+        if (e.stop_path && !r.top && !(light() && is_account)) {
             // Continue where the server stopped: it must lie inside the range asked for.
             if (pad(*e.stop_path, 0) < pad(range.from, 0) || !intersects(*e.stop_path, range)) {
                 ++demerits;

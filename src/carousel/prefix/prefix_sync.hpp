@@ -23,9 +23,23 @@
 // Leaf mode (SyncOptions::leaf_mode) fetches key ranges of leaves with their edge proofs instead
 // (LeafSync), storage tries likewise, and builds the tries at the end.
 //
+// Light mode (SyncOptions::light_accounts, full mode only): only the chunks on the paths to the
+// given account keys are fetched — the top of the trie, then at each frontier position that is a
+// prefix of a wanted key its sub-trie (cut answers are continued only along those paths) — and the
+// storage tries and code of the wanted accounts. Every node is verified as in a full sync. The sync
+// is done when no frontier position leads to a wanted key and the wanted storage and code are
+// complete; light_result() then reads each wanted account from the verified nodes: found (its
+// value) or absent (the verified path ends without it: a proof of absence). An account-trie node
+// is stored only when complete as in a full sync: other accounts in a fetched chunk name their
+// storage and code as dependencies that a light sync does not fetch, so their nodes stay in memory
+// and the store keeps meaning "complete subtree" (a later full sync on the same store reuses it).
+//
+// Partial serving: verified_nodes() is a NodeStore view of everything verified so far (the store
+// and the nodes waiting in memory); a ChunkServer on it, with root() as its root, serves other
+// clients what this one holds and answers 0x1 for the rest.
+//
 // Not built yet: moving to a newer root in leaf mode (a 0x0 answer marks the peer as lacking the
-// root), light mode, partial serving (a ChunkServer on the same store already serves the complete
-// subtrees), and progress persisted beyond the node store.
+// root), light mode in leaf mode, and progress persisted beyond the node store.
 
 #include <deque>
 #include <functional>
@@ -58,6 +72,14 @@ struct SyncOptions {
     // they stay in memory). See LeafSync.
     store::KV* leaf_spill = nullptr;
     std::size_t leaf_spill_bytes = std::size_t{4} << 20;
+    // Light mode: the account keys (keccak256 of the address) to sync; empty: the whole state.
+    std::vector<Hash> light_accounts;
+};
+
+// A wanted account after a light sync: its account RLP, or nullopt when the state proves it absent.
+struct LightAccount {
+    Hash key{};
+    std::optional<Bytes> value;
 };
 
 struct PeerStats {
@@ -86,6 +108,7 @@ struct SyncProgress {
     uint64_t nodes_received{0};  // trie nodes and proof nodes received (each one hashed to verify it)
     uint64_t node_bytes_received{0};
     uint64_t root_moves{0};
+    uint64_t light_wanted{0};  // light mode: accounts asked for
 };
 
 class PrefixSync final : public proto::Endpoint {
@@ -103,8 +126,16 @@ class PrefixSync final : public proto::Endpoint {
     std::optional<proto::Time> next_deadline() const override;
     void on_timer(proto::Time now) override;
 
-    // The whole state (accounts, storage, code) at root() is in the stores.
+    // The whole state (accounts, storage, code) at root() is in the stores; in light mode, the
+    // wanted accounts are resolved and their storage and code are in the stores.
     bool done() const noexcept;
+    bool light() const noexcept { return !light_keys_.empty(); }
+    // Light mode, once done(): every wanted account, in key order, found or proven absent.
+    // nullopt before done() (or if a verified node went missing from the store: a store error).
+    std::optional<std::vector<LightAccount>> light_result() const;
+    // Everything verified so far (stored, or waiting in memory for its subtree): what this node can
+    // serve while it syncs. Valid while the PrefixSync lives; read-only (puts are ignored).
+    const trie::NodeStore& verified_nodes() const noexcept;
     const Hash& root() const noexcept { return root_; }
     SyncProgress progress() const;
     const std::map<proto::PeerId, PeerStats>& peers() const noexcept { return stats_; }
@@ -113,6 +144,7 @@ class PrefixSync final : public proto::Endpoint {
     struct Task;
     struct Request;
     struct Peer;
+    class VerifiedNodes;
 
     void pump(proto::Time now);
     bool issue(proto::PeerId peer, Peer& p, proto::Time now);
@@ -132,6 +164,9 @@ class PrefixSync final : public proto::Endpoint {
     TrieSync::LeafSink account_leaf_sink();
     static bool task_fetched(const Task& task);
     static bool task_complete(const Task& task);
+    // Light mode: whether some wanted key lies below frontier position `pos`.
+    bool light_focus(const Nibbles& pos) const;
+    bool light_fetched() const;
 
     trie::NodeStore& nodes_;
     state::CodeStore& code_;
@@ -149,6 +184,9 @@ class PrefixSync final : public proto::Endpoint {
     proto::PeerId last_peer_{0};  // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
     SyncProgress progress_;
+    std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted
+    std::set<Hash> light_wanted_;
+    std::unique_ptr<VerifiedNodes> verified_;
 };
 
 }  // namespace carousel::prefix

@@ -78,6 +78,13 @@ class TrieSync {
     // The nodes accepted but not stored yet (their subtrees are incomplete), for adopt().
     std::unordered_map<Hash, Bytes, trie::HashHasher> take_waiting();
 
+    // The RLP of a node accepted (verified) but not stored yet, or null. With the store, this is
+    // everything the sync verified: what a partially synced node can serve.
+    const Bytes* waiting_node(const Hash& hash) const noexcept {
+        auto it = waiting_.find(hash);
+        return it == waiting_.end() ? nullptr : &it->second.rlp;
+    }
+
     // A dependency named by the LeafSink is complete.
     void dependency_complete(const Hash& dep);
 
