@@ -17,6 +17,7 @@ void register_commands(CLI::App& app) {
     register_bench(app);
     register_serve(app);
     register_sync(app);
+    register_simulate(app);
 }
 
 }  // namespace carousel::app

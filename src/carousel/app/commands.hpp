@@ -20,5 +20,6 @@ void register_demo(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_sync(CLI::App& app);
 void register_gen(CLI::App& app);
+void register_simulate(CLI::App& app);
 
 }  // namespace carousel::app

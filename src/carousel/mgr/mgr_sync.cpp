@@ -137,7 +137,7 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
             ++it;
             continue;
         }
-        if (it->second.kind != Request::Kind::kCode) state_of(it->second).busy = false;
+        release(it->second);
         outstanding_ -= std::min(outstanding_, it->second.budget);
         it = requests_.erase(it);
     }
@@ -161,7 +161,7 @@ void MgrSync::on_timer(proto::Time now) {
             continue;
         }
         ++stats_.timeouts;
-        if (it->second.kind != Request::Kind::kCode) state_of(it->second).busy = false;
+        release(it->second);
         --in_flight_[it->second.peer];
         outstanding_ -= std::min(outstanding_, it->second.budget);
         window_ = std::max(options_.initial_window / 4, window_ / 2);
@@ -178,8 +178,40 @@ MgrSync::TileState& MgrSync::state_of(const Request& r) {
     return r.account ? storage_tiles_.at(*r.account)[r.tile] : account_tiles_[r.tile];
 }
 
+bool MgrSync::live(const Request& r) const {
+    if (r.kind == Request::Kind::kCode) return true;
+    if (r.head) {
+        if (!r.account) return r.tile < head_accounts_.size();
+        const auto it = head_storage_.find(*r.account);
+        return it != head_storage_.end() && r.tile < it->second.size();
+    }
+    return !r.account || storage_tiles_.contains(*r.account);
+}
+
+void MgrSync::release(const Request& r) {
+    if (r.kind == Request::Kind::kCode || !live(r)) return;
+    if (r.head) {
+        head_tile_of(r).busy = false;
+    } else {
+        state_of(r).busy = false;
+    }
+}
+
+MgrSync::HeadTile& MgrSync::head_tile_of(const Request& r) {
+    if (!r.account) return head_accounts_.at(r.tile);
+    return head_storage_.at(*r.account).at(r.tile);
+}
+
 MgrSync::Leaves& MgrSync::leaves_of(const std::optional<Hash>& account) {
     return account ? storage_[*account] : accounts_;
+}
+
+std::size_t MgrSync::tile_index_of(const Hash& position) const noexcept {
+    // Tiles are the aligned blocks of 2^region_bits keys in order: the index is the top bits.
+    const unsigned count_bits = 256 - options_.region_bits;
+    if (count_bits == 0) return 0;
+    const uint32_t top = (uint32_t{position[0]} << 8) | position[1];
+    return top >> (16 - count_bits);
 }
 
 std::optional<Hash> MgrSync::storage_root_of(const Hash& account) const {
@@ -197,10 +229,7 @@ void MgrSync::strike(proto::PeerId peer) {
 std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Time now) {
     std::vector<dht::Contact> candidates = dht_.table().covering(position);
     // The closest tile's lookup results add nodes the table does not hold.
-    std::size_t tile_index = 0;
-    for (std::size_t i = 0; i < tiles_.size(); ++i) {
-        if (contains(tiles_[i], position)) tile_index = i;
-    }
+    const std::size_t tile_index = tile_index_of(position);
     for (const dht::Contact& c : found_[tile_index]) {
         if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
     }
@@ -244,24 +273,29 @@ void MgrSync::pump(proto::Time now) {
         return t.started && !t.cursor && t.anchor_number == boundary && !t.busy;
     });
     if (!accounts_done_) return;
-    // The second lap, on accounts current at the boundary: every account with storage, every tile of
-    // its trie (tries of accounts gone or emptied are dropped); code of every account.
-    for (auto it = storage_tiles_.begin(); it != storage_tiles_.end();) {
-        const auto root = storage_root_of(it->first);
-        if (root && *root != trie::kEmptyRoot) {
-            ++it;
-            continue;
+    if (reconciled_ != boundary) {
+        // The second lap, once per boundary on accounts current there: every account with storage,
+        // every tile of its trie (tries of accounts gone or emptied are dropped); code of every account.
+        reconciled_ = boundary;
+        storage_roots_.clear();
+        for (const auto& [key, rlp] : accounts_) {
+            auto a = account_of(rlp);
+            if (!a) continue;
+            if (a->storage_root != trie::kEmptyRoot) {
+                storage_roots_[key] = a->storage_root;
+                if (!storage_tiles_.contains(key)) storage_tiles_[key].resize(tiles_.size());
+            }
+            if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash)) code_wanted_.insert(a->code_hash);
         }
-        storage_.erase(it->first);
-        it = storage_tiles_.erase(it);
+        for (auto it = storage_tiles_.begin(); it != storage_tiles_.end();) {
+            if (storage_roots_.contains(it->first)) {
+                ++it;
+                continue;
+            }
+            storage_.erase(it->first);
+            it = storage_tiles_.erase(it);
+        }
     }
-    for (const auto& [key, rlp] : accounts_) {
-        auto a = account_of(rlp);
-        if (!a) continue;
-        if (a->storage_root != trie::kEmptyRoot && !storage_tiles_.contains(key)) storage_tiles_[key].resize(tiles_.size());
-        if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash)) code_wanted_.insert(a->code_hash);
-    }
-    if (!accounts_done_) return;
     for (auto& [account, tiles] : storage_tiles_) {
         for (std::size_t i = 0; i < tiles.size() && window_open(); ++i) {
             pump_tile(i, account, tiles[i], boundary, now);
@@ -275,11 +309,17 @@ void MgrSync::pump(proto::Time now) {
 bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
                         proto::Time now) {
     if (state.busy) return false;
-    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
-    const Hash state_root = *chain_.state_root(boundary);
-    std::optional<Hash> root = account ? storage_root_of(*account) : std::optional<Hash>{state_root};
-    if (!root) return false;
     if (state.started && state.anchor_number == boundary && !state.cursor) return false;  // complete
+    std::optional<Hash> root;
+    if (account) {
+        const auto it = storage_roots_.find(*account);
+        if (it == storage_roots_.end()) return false;
+        root = it->second;
+    } else {
+        root = chain_.state_root(boundary);
+    }
+    if (!root) return false;
+    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
     // Which request: roll the held range forward, or fetch from the cursor.
     const bool roll = state.started && state.anchor_number != boundary && state.cursor != block.first;
     if (state.started && state.anchor_number != boundary && !roll) {
@@ -413,8 +453,9 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kChunk), frame.size());
     if (!taken) return;
     const Request& r = *taken;
+    if (!live(r)) return;  // the tile was dropped meanwhile (its trie emptied, or a new boundary)
+    release(r);
     TileState& state = state_of(r);
-    state.busy = false;
     if (data->entries.size() != 1) {
         ++stats_.rejected_answers;
         strike(from);
@@ -474,8 +515,8 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kDiff), frame.size());
     if (!taken) return;
     const Request& r = *taken;
-    TileState& state = state_of(r);
-    state.busy = false;
+    if (!live(r)) return;
+    release(r);
     if (data->error) {
         ++stats_.errors;
         if (*data->error == proto::ChunkError::kUnknownRoot || *data->error == proto::ChunkError::kBackOff) {
@@ -487,7 +528,9 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     }
     // Apply the changes to a copy of the held leaves of the range, check the result against the new
     // root with the range proof, and keep it only then.
-    Leaves& leaves = leaves_of(r.account);
+    static const Leaves kNone;
+    const bool held = !r.account || storage_.contains(*r.account);
+    const Leaves& leaves = held ? leaves_of(r.account) : kNone;  // a trie new since the anchor: none held
     Leaves range{leaves.lower_bound(r.origin), leaves.upper_bound(r.limit)};
     for (std::size_t i = 0; i < data->keys.size(); ++i) {
         const Hash& k = data->keys[i];
@@ -513,8 +556,19 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         strike(from);
         return;
     }
-    leaves.erase(leaves.lower_bound(r.origin), leaves.upper_bound(r.limit));
-    leaves.insert(range.begin(), range.end());
+    if (r.head) {
+        // Following: keep the changes beside the anchored leaves (the nodes diff from the boundary).
+        HeadTile& head = head_tile_of(r);
+        head.number = r.number;
+        head.root = r.root;
+        head.changes.clear();
+        for (std::size_t i = 0; i < data->keys.size(); ++i) head.changes[data->keys[i]] = data->values[i];
+        return;
+    }
+    TileState& state = state_of(r);
+    Leaves& kept = leaves_of(r.account);
+    kept.erase(kept.lower_bound(r.origin), kept.upper_bound(r.limit));
+    kept.insert(range.begin(), range.end());
     state.anchor_root = r.root;
     state.anchor_number = r.number;
     ++stats_.rolls;
@@ -575,13 +629,203 @@ void MgrSync::check_done(proto::Time now) {
 }
 
 void MgrSync::follow_head(proto::Time now) {
-    (void)now;
-    // After the sync the client keeps its state current by rolling to each new boundary (the same
-    // rolls as during the walk); following every block in between (per-block diffs) is not built yet.
-    const uint64_t head = chain_.head();
+    uint64_t head = chain_.head();
     const uint64_t boundary = head / options_.epoch_length * options_.epoch_length;
-    if (boundary == anchor_number_) return;
-    synced_ = false;  // pump() rolls every tile to the new boundary, then checks again
+    if (boundary > anchor_number_ + options_.epoch_length) {
+        // Two boundaries passed: the nodes no longer keep the anchor; roll as during the walk.
+        synced_ = false;
+        head_accounts_.clear();
+        head_storage_.clear();
+        return;
+    }
+    // A new boundary is followed like any block (the nodes keep the old one as their previous
+    // epoch), and once reached the client re-anchors there without asking anything more.
+    if (boundary > anchor_number_) head = boundary;
+    if (head == anchor_number_ || verified_number_ == head) return;
+    const auto root = chain_.state_root(head);
+    const auto anchor_root = chain_.state_root(anchor_number_);
+    if (!root || !anchor_root) return;
+    // 1. Every account tile's changes from the boundary to the head, checked against the head root.
+    head_accounts_.resize(tiles_.size());
+    bool accounts_current = true;
+    for (std::size_t i = 0; i < tiles_.size(); ++i) {
+        if (head_accounts_[i].number == head) continue;
+        accounts_current = false;
+        if (!head_accounts_[i].busy && window_open()) request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
+    }
+    if (!accounts_current) return;
+    // 2. Every storage trie whose root moved: its tiles' changes, checked against its new root.
+    std::set<Hash> moved;
+    for (const HeadTile& t : head_accounts_) {
+        for (const auto& [key, value] : t.changes) {
+            const auto before = accounts_.find(key);
+            const Hash old_root = before == accounts_.end() ? trie::kEmptyRoot
+                                                            : account_of(before->second).value_or(state::Account{}).storage_root;
+            const Hash new_root =
+                value.empty() ? trie::kEmptyRoot : account_of(value).value_or(state::Account{}).storage_root;
+            if (old_root != new_root) moved.insert(key);
+            if (!value.empty()) {
+                const auto a = account_of(value);
+                if (a && a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash)) code_wanted_.insert(a->code_hash);
+            }
+        }
+    }
+    std::erase_if(head_storage_, [&](const auto& kv) { return !moved.contains(kv.first); });
+    bool storage_current = true;
+    for (const Hash& account : moved) {
+        auto& tiles = head_storage_[account];
+        tiles.resize(tiles_.size());
+        const auto before = accounts_.find(account);
+        const Hash from = before == accounts_.end() ? trie::kEmptyRoot
+                                                    : account_of(before->second).value_or(state::Account{}).storage_root;
+        const auto after = head_account(account);
+        const Hash to = after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
+        for (std::size_t i = 0; i < tiles.size(); ++i) {
+            if (tiles[i].number == head) continue;
+            if (tiles[i].number != 0 && tiles[i].root == to) {
+                tiles[i].number = head;  // the trie did not change since: the same changes hold
+                continue;
+            }
+            storage_current = false;
+            if (!tiles[i].busy && window_open()) request_head_diff(i, account, from, to, head, now);
+        }
+    }
+    pump_code(now);
+    if (!storage_current || !code_wanted_.empty()) return;
+    check_head(head);
+    if (verified_number_ == head && head % options_.epoch_length == 0) reanchor(head);
+}
+
+void MgrSync::reanchor(uint64_t boundary) {
+    const Hash root = *chain_.state_root(boundary);
+    for (std::size_t i = 0; i < head_accounts_.size(); ++i) {
+        for (const auto& [k, v] : head_accounts_[i].changes) {
+            if (v.empty()) {
+                accounts_.erase(k);
+            } else {
+                accounts_[k] = v;
+            }
+        }
+        account_tiles_[i].anchor_root = root;
+        account_tiles_[i].anchor_number = boundary;
+    }
+    for (const auto& [account, tiles] : head_storage_) {
+        Leaves& slots = storage_[account];
+        for (const HeadTile& t : tiles) {
+            for (const auto& [k, v] : t.changes) {
+                if (v.empty()) {
+                    slots.erase(k);
+                } else {
+                    slots[k] = v;
+                }
+            }
+        }
+    }
+    // Every storage trie now held whole at the boundary: complete tiles anchored at its new root.
+    for (auto it = storage_.begin(); it != storage_.end();) {
+        const auto storage_root = storage_root_of(it->first);
+        if (!storage_root || *storage_root == trie::kEmptyRoot) {
+            storage_tiles_.erase(it->first);
+            it = storage_.erase(it);
+            continue;
+        }
+        auto& tiles = storage_tiles_[it->first];
+        tiles.resize(tiles_.size());
+        for (TileState& t : tiles) {
+            t.started = true;
+            t.cursor.reset();
+            t.anchor_root = *storage_root;
+            t.anchor_number = boundary;
+        }
+        ++it;
+    }
+    for (auto& [account, tiles] : storage_tiles_) {
+        for (TileState& t : tiles) t.anchor_number = boundary;
+    }
+    head_accounts_.clear();
+    head_storage_.clear();
+    anchor_number_ = boundary;
+}
+
+void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& from_root,
+                                const Hash& to_root, uint64_t number, proto::Time now) {
+    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!peer) return;
+    Request r;
+    r.kind = Request::Kind::kDiff;
+    r.head = true;
+    r.peer = *peer;
+    r.budget = next_budget();
+    r.tile = tile;
+    r.account = account;
+    r.root = to_root;
+    r.number = number;
+    r.origin = block.first;
+    r.limit = block_last(block);
+    const uint64_t id = next_request_id_++;
+    send(*peer, proto::encode(proto::GetDiff{id, from_root, to_root, nibbles_of(r.origin), nibbles_of(r.limit)}));
+    ++stats_.diff_requests;
+    head_tile_of(r).busy = true;
+    track(id, std::move(r), now);
+}
+
+std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
+    if (const std::size_t i = tile_index_of(key); i < head_accounts_.size()) {
+        const auto c = head_accounts_[i].changes.find(key);
+        if (c != head_accounts_[i].changes.end()) {
+            if (c->second.empty()) return std::nullopt;
+            return c->second;
+        }
+    }
+    const auto it = accounts_.find(key);
+    if (it == accounts_.end()) return std::nullopt;
+    return it->second;
+}
+
+void MgrSync::check_head(uint64_t number) {
+    // Every tile verified against the head root; rebuild the head root (and every moved storage
+    // root) from the anchored leaves and the changes as a last check of the whole.
+    Leaves head_leaves = accounts_;
+    for (const HeadTile& t : head_accounts_) {
+        for (const auto& [k, v] : t.changes) {
+            if (v.empty()) {
+                head_leaves.erase(k);
+            } else {
+                head_leaves[k] = v;
+            }
+        }
+    }
+    for (const auto& [account, tiles] : head_storage_) {
+        Leaves slots;
+        if (const auto s = storage_.find(account); s != storage_.end()) slots = s->second;
+        for (const HeadTile& t : tiles) {
+            for (const auto& [k, v] : t.changes) {
+                if (v.empty()) {
+                    slots.erase(k);
+                } else {
+                    slots[k] = v;
+                }
+            }
+        }
+        trie::Trie t;
+        for (const auto& [k, v] : slots) (void)t.put(view(k), v);
+        const auto a = head_leaves.find(account);
+        const Hash want = a == head_leaves.end() ? trie::kEmptyRoot
+                                                 : account_of(a->second).value_or(state::Account{}).storage_root;
+        if (t.root() != want) {
+            failure_ = "head storage root mismatch";
+            return;
+        }
+    }
+    trie::Trie state;
+    for (const auto& [k, v] : head_leaves) (void)state.put(view(k), v);
+    state_root_ = state.root();
+    if (state_root_ != chain_.state_root(number)) {
+        failure_ = "head state root mismatch";
+        return;
+    }
+    verified_number_ = number;
 }
 
 }  // namespace carousel::mgr

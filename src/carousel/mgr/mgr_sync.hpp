@@ -135,6 +135,15 @@ class MgrSync final : public proto::Endpoint {
         Hash limit{};                 // last key of the range
         std::vector<Hash> code_hashes;
         uint64_t budget{0};  // bytes this request may bring (its share of the window)
+        bool head{false};    // a diff from the anchor to a head block (following), not a roll
+    };
+    // Following the head: the changes of one tile from the anchor boundary to block `number`,
+    // verified against that block's root (a key with an empty value is deleted there).
+    struct HeadTile {
+        uint64_t number{0};
+        Hash root{};  // the root the changes were checked against (a storage root for storage tiles)
+        Leaves changes;
+        bool busy{false};
     };
 
     void pump(proto::Time now);
@@ -156,8 +165,21 @@ class MgrSync final : public proto::Endpoint {
     // Removes an answered request; false if it is unknown or not from `from` with this kind.
     std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes);
     TileState& state_of(const Request& r);
+    // Whether the tile a request was for still exists.
+    bool live(const Request& r) const;
+    // Marks the tile (or head tile) of a request that is over as free for a new request.
+    void release(const Request& r);
+    HeadTile& head_tile_of(const Request& r);
+    void request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& from_root,
+                           const Hash& to_root, uint64_t number, proto::Time now);
+    // The account at the head being followed: its epoch leaf with the head changes applied.
+    std::optional<Bytes> head_account(const Hash& key) const;
+    void check_head(uint64_t number);
+    // Makes the followed state at a boundary the new anchor (no request needed).
+    void reanchor(uint64_t boundary);
     Leaves& leaves_of(const std::optional<Hash>& account);
     std::optional<Hash> storage_root_of(const Hash& account) const;
+    std::size_t tile_index_of(const Hash& position) const noexcept;
 
     dht::Dht dht_;
     SyncOptions options_;
@@ -167,6 +189,10 @@ class MgrSync final : public proto::Endpoint {
     std::map<Hash, std::vector<TileState>> storage_tiles_;  // per account with storage
     Leaves accounts_;
     std::map<Hash, Leaves> storage_;
+    std::map<Hash, Hash> storage_roots_;  // accounts with storage at the anchor boundary, and their roots
+    uint64_t reconciled_{~uint64_t{0}};   // the boundary storage_roots_ was built for
+    std::vector<HeadTile> head_accounts_;                  // per tile, while following
+    std::map<Hash, std::vector<HeadTile>> head_storage_;   // per account whose storage root moved
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;
     std::map<uint64_t, Request> requests_;

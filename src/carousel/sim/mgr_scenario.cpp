@@ -172,7 +172,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     };
     bool left = false;
     Time sync_start{0};
-    uint64_t finish_boundary = 0;
+    uint64_t finish_block = 0;
     for (uint64_t b = 1; b <= config.max_blocks; ++b) {
         net.run_until(Time{config.block_time * static_cast<int64_t>(b)});
         // The previous block has had a block time to spread: check the stores at a boundary.
@@ -198,15 +198,23 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             left = true;
             for (PeerId p : leaving) net.set_online(p, false);
         }
+        if (result.synced && head > result.sync_finished_block) {
+            // The client had a block time to follow the last block.
+            if (client.verified_number() == head) {
+                ++result.blocks_followed;
+            } else {
+                ++result.blocks_missed;
+            }
+        }
         if (client.synced() && !result.synced) {
             result.synced = true;
             result.sync_finished_block = head;
             result.sync_seconds = std::chrono::duration<double>(client.synced_at() - sync_start).count();
             result.boundaries_crossed = head / config.epoch_length - result.sync_started_block / config.epoch_length;
             result.client_bytes_received = client.stats().bytes_received;
-            finish_boundary = client.anchor_number() + config.settle_epochs * config.epoch_length;
+            finish_block = head + config.follow_blocks;
         }
-        if (result.synced && client.synced() && client.anchor_number() >= finish_boundary) break;
+        if (result.synced && head >= finish_block) break;
         if (!client.failure().empty()) {
             result.failure = client.failure();
             break;

@@ -10,7 +10,8 @@
 // (the network's genesis); blocks follow every `block_time` of simulated time, each gossiped by the
 // bridge as region items (mgr/bridge.hpp) and code; the client starts after `client_start_block`
 // blocks and syncs (mgr/mgr_sync.hpp). The run ends when the client is synced and verified at a
-// boundary at least `settle_epochs` epochs after it finished, or at `max_blocks`.
+// `follow_blocks` more blocks, each of which it should reach (verified_number == that block) before
+// the next one comes; or at `max_blocks`.
 //
 // Faults (shares of the storage nodes, chosen by the seed): `offline_share` go offline when the
 // client has done a third of its work; `liar_share` alter every leaf or diff answer they send (a
@@ -41,7 +42,7 @@ struct MgrScenarioConfig {
     uint64_t epoch_length{16};
     std::chrono::microseconds block_time{std::chrono::seconds{12}};
     uint64_t client_start_block{3};
-    uint64_t settle_epochs{1};  // epochs to follow after the sync before the run ends
+    uint64_t follow_blocks{16};  // blocks to follow after the sync before the run ends
     uint64_t max_blocks{400};
     // Network: bytes per second up and down (0: unlimited) and one-way latency.
     uint64_t node_bandwidth{12'500'000};    // 100 Mbit/s
@@ -63,6 +64,8 @@ struct MgrScenarioResult {
     uint64_t sync_finished_block{0};      // first block at which the client was synced
     uint64_t boundaries_crossed{0};       // epoch boundaries passed while syncing
     uint64_t verified_block{0};           // the block the client's state last equalled
+    uint64_t blocks_followed{0};          // blocks after the sync whose root the client reached before the next block
+    uint64_t blocks_missed{0};            // blocks after the sync it had not reached by then
     Hash verified_root{};
     Hash chain_root{};                    // the chain's state root at verified_block
     double sync_seconds{0};               // simulated, start to synced

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "mgr_simulation.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+
+#include <carousel/core/hex.hpp>
+
+#include "progress.hpp"
+
+namespace carousel::app {
+
+namespace {
+    __attribute__((format(printf, 1, 2))) std::string format(const char* fmt, ...) {
+        char buf[512];
+        va_list args;
+        va_start(args, fmt);
+        std::vsnprintf(buf, sizeof buf, fmt, args);
+        va_end(args);
+        return buf;
+    }
+    std::string megabytes(uint64_t bytes) { return format("%.2f MB", static_cast<double>(bytes) / 1e6); }
+    double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+    // Copies of each region: nodes × the share of the key space one node covers.
+    double copies(const sim::MgrScenarioConfig& c) {
+        return static_cast<double>(c.nodes) * std::ldexp(1.0, static_cast<int>(c.radius_bits) - 256);
+    }
+}  // namespace
+
+MgrSimulation run_mgr_simulation(sim::MgrScenarioConfig config, bool quiet) {
+    Progress progress{"merry-go-round sync (client progress, per mille)", 1000, !quiet};
+    config.on_block = [&progress](double p, uint64_t, std::chrono::microseconds) {
+        progress.update(static_cast<uint64_t>(p * 1000));
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    MgrSimulation run;
+    run.result = sim::run_mgr_scenario(config);
+    run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress.finish();
+    return run;
+}
+
+bool mgr_ok(const MgrSimulation& run) {
+    const auto& r = run.result;
+    return r.synced && r.failure.empty() && r.verified_root == r.chain_root && r.store_mismatches == 0;
+}
+
+std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
+    const auto& r = run.result;
+    std::string out;
+    out += format("Merry-Go-Round on LocalNet: %zu nodes (about %.0f copies of each region), %llu accounts at genesis, "
+                  "E = %llu blocks of %.0f s, client link %.0f KB/s, latency %.0f ms\n",
+                  c.nodes, copies(c), static_cast<unsigned long long>(c.chain.accounts),
+                  static_cast<unsigned long long>(c.epoch_length),
+                  std::chrono::duration<double>(c.block_time).count(), static_cast<double>(c.client_bandwidth) / 1e3,
+                  std::chrono::duration<double>(c.latency).count() * 1e3);
+    if (c.offline_share + c.liar_share + c.stale_share > 0) {
+        out += format("faults: %.0f%% of the nodes leave mid-sync, %.0f%% lie, %.0f%% serve stale data\n",
+                      c.offline_share * 100, c.liar_share * 100, c.stale_share * 100);
+    }
+    if (!r.synced) {
+        out += "NOT SYNCED: " + r.failure + "\n";
+        return out;
+    }
+    out += format("synced %.0f s (simulated) after it started at block %llu, crossing %llu epoch boundaries; then "
+                  "followed %llu of %llu blocks within a block time\n",
+                  r.sync_seconds, static_cast<unsigned long long>(r.sync_started_block),
+                  static_cast<unsigned long long>(r.boundaries_crossed),
+                  static_cast<unsigned long long>(r.blocks_followed),
+                  static_cast<unsigned long long>(r.blocks_followed + r.blocks_missed));
+    out += format("state: %llu accounts, %llu slots, %llu code blobs; root %s %s the chain's at block %llu\n",
+                  static_cast<unsigned long long>(r.accounts), static_cast<unsigned long long>(r.slots),
+                  static_cast<unsigned long long>(r.codes), to_hex_prefixed(view(r.verified_root)).c_str(),
+                  r.verified_root == r.chain_root ? "equals" : "DIFFERS FROM",
+                  static_cast<unsigned long long>(r.verified_block));
+    out += format("received %s for %s of raw state (%.2fx); sync time %.2fx the bandwidth floor (%.0f s)\n",
+                  megabytes(r.client_bytes_received).c_str(), megabytes(r.raw_state_bytes).c_str(),
+                  ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes)),
+                  ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
+    out += format("requests: %llu chunk, %llu diff, %llu code; %llu answers rejected, %llu timeouts, %llu peers "
+                  "banned\n",
+                  static_cast<unsigned long long>(r.client.chunk_requests),
+                  static_cast<unsigned long long>(r.client.diff_requests),
+                  static_cast<unsigned long long>(r.client.code_requests),
+                  static_cast<unsigned long long>(r.client.rejected_answers),
+                  static_cast<unsigned long long>(r.client.timeouts),
+                  static_cast<unsigned long long>(r.client.banned_peers));
+    out += format("gossip: %.1f KiB per node per block (EIP-7928 measured 61-92 KiB per mainnet block access list); "
+                  "stores checked at every boundary: %llu of %llu match the chain\n",
+                  r.gossip_bytes_per_node_per_block / 1024.0,
+                  static_cast<unsigned long long>(r.boundary_checks - r.store_mismatches),
+                  static_cast<unsigned long long>(r.boundary_checks));
+    out += format("wall time %.1f s\n", run.wall_seconds);
+    return out;
+}
+
+nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
+    const auto& r = run.result;
+    return {
+        {"nodes", c.nodes},
+        {"copies", copies(c)},
+        {"accounts_at_genesis", c.chain.accounts},
+        {"epoch_length", c.epoch_length},
+        {"client_bandwidth", c.client_bandwidth},
+        {"node_bandwidth", c.node_bandwidth},
+        {"latency_ms", std::chrono::duration<double>(c.latency).count() * 1e3},
+        {"offline_share", c.offline_share},
+        {"liar_share", c.liar_share},
+        {"stale_share", c.stale_share},
+        {"synced", r.synced},
+        {"failure", r.failure},
+        {"sync_started_block", r.sync_started_block},
+        {"sync_finished_block", r.sync_finished_block},
+        {"boundaries_crossed", r.boundaries_crossed},
+        {"sync_seconds", r.sync_seconds},
+        {"bandwidth_floor_seconds", r.bandwidth_floor_seconds},
+        {"time_over_floor", ratio(r.sync_seconds, r.bandwidth_floor_seconds)},
+        {"bytes_received", r.client_bytes_received},
+        {"raw_state_bytes", r.raw_state_bytes},
+        {"bytes_over_raw", ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes))},
+        {"accounts", r.accounts},
+        {"slots", r.slots},
+        {"codes", r.codes},
+        {"verified_block", r.verified_block},
+        {"verified_root", to_hex_prefixed(view(r.verified_root))},
+        {"chain_root", to_hex_prefixed(view(r.chain_root))},
+        {"blocks_followed", r.blocks_followed},
+        {"blocks_missed", r.blocks_missed},
+        {"chunk_requests", r.client.chunk_requests},
+        {"diff_requests", r.client.diff_requests},
+        {"code_requests", r.client.code_requests},
+        {"rejected_answers", r.client.rejected_answers},
+        {"timeouts", r.client.timeouts},
+        {"banned_peers", r.client.banned_peers},
+        {"gossip_bytes_per_node_per_block", r.gossip_bytes_per_node_per_block},
+        {"node_bytes", r.node_bytes},
+        {"boundary_checks", r.boundary_checks},
+        {"store_mismatches", r.store_mismatches},
+        {"wall_seconds", run.wall_seconds},
+    };
+}
+
+}  // namespace carousel::app
