@@ -135,6 +135,18 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
         disconnect(from, std::string{"mgr: bad GetChunks: "} + std::string{proto::to_string(request.error())});
         return;
     }
+    // A whole small storage trie (leaf mode, the empty prefix): any store whose partial trie of it
+    // happens to be the whole trie answers it, without a proof (the leaves must hash to the root).
+    if (request->account && !request->is_range && request->prefixes.size() == 1 && request->prefixes[0].empty() &&
+        (request->flags & proto::kFlagLeaves) != 0 && request->max_size != 0) {
+        proto::ChunkData answer;
+        for (auto& s : stores_) {
+            answer = serve_leaves(*s, *request);
+            if (!answer.entries.empty() && !answer.entries[0].error) break;
+        }
+        send(from, proto::encode(answer));
+        return;
+    }
     // The store that covers the request's first position answers it; positions outside every store
     // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
     EpochStore* store = nullptr;

@@ -137,6 +137,7 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
             ++it;
             continue;
         }
+        if (it->second.whole) whole_pending_.erase(*it->second.account);
         release(it->second);
         outstanding_ -= std::min(outstanding_, it->second.budget);
         it = requests_.erase(it);
@@ -161,6 +162,7 @@ void MgrSync::on_timer(proto::Time now) {
             continue;
         }
         ++stats_.timeouts;
+        if (it->second.whole) whole_pending_.erase(*it->second.account);
         release(it->second);
         --in_flight_[it->second.peer];
         outstanding_ -= std::min(outstanding_, it->second.budget);
@@ -297,6 +299,12 @@ void MgrSync::pump(proto::Time now) {
         }
     }
     for (auto& [account, tiles] : storage_tiles_) {
+        if (!whole_tried_.contains(account)) {
+            if (!window_open()) break;
+            request_whole(account, now);
+            continue;
+        }
+        if (whole_pending_.contains(account)) continue;
         for (std::size_t i = 0; i < tiles.size() && window_open(); ++i) {
             pump_tile(i, account, tiles[i], boundary, now);
         }
@@ -382,6 +390,72 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     return true;
 }
 
+void MgrSync::request_whole(const Hash& account, proto::Time now) {
+    const auto root = storage_roots_.find(account);
+    if (root == storage_roots_.end()) return;
+    // Every node holds its part of every storage trie: spread these over the tiles' nodes.
+    const std::size_t tile = tile_index_of(account);
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!peer) return;
+    whole_tried_.insert(account);
+    whole_pending_.insert(account);
+    Request r;
+    r.kind = Request::Kind::kChunk;
+    r.whole = true;
+    r.peer = *peer;
+    r.budget = next_budget();
+    r.tile = 0;
+    r.account = account;
+    r.root = root->second;
+    r.number = reconciled_;
+    const uint64_t id = next_request_id_++;
+    proto::GetChunks get;
+    get.request_id = id;
+    get.root = r.root;
+    get.account = account;
+    get.prefixes = {Nibbles{}};
+    get.max_size = r.budget;
+    get.flags = proto::kFlagLeaves;
+    send(*peer, proto::encode(get));
+    ++stats_.chunk_requests;
+    track(id, std::move(r), now);
+}
+
+void MgrSync::on_whole(proto::PeerId from, const Request& r, const proto::ChunkEntry& e, proto::Time now) {
+    whole_pending_.erase(*r.account);
+    if (e.error) {
+        // 0x1 is the expected answer for a trie too big for one node's partial trie: walk the tiles.
+        if (*e.error == proto::ChunkError::kUnknownRoot) behind_[from] = now + std::chrono::seconds{5};
+        return;
+    }
+    const auto root = storage_roots_.find(*r.account);
+    if (root == storage_roots_.end() || root->second != r.root || e.stop_path) return;  // stale, or cut: tiles
+    trie::Trie t;
+    for (std::size_t i = 0; i < e.keys.size(); ++i) {
+        if ((i > 0 && !(e.keys[i - 1] < e.keys[i])) || e.values.size() != e.keys.size() || e.values[i].empty()) {
+            ++stats_.rejected_answers;
+            strike(from);
+            return;
+        }
+        (void)t.put(view(e.keys[i]), e.values[i]);
+    }
+    if (t.root() != r.root) {
+        ++stats_.rejected_answers;
+        strike(from);
+        return;
+    }
+    Leaves& leaves = storage_[*r.account];
+    leaves.clear();
+    for (std::size_t i = 0; i < e.keys.size(); ++i) leaves[e.keys[i]] = e.values[i];
+    for (TileState& tile : storage_tiles_.at(*r.account)) {
+        if (tile.busy) continue;  // cannot be: tiles wait for the whole answer
+        tile.started = true;
+        tile.cursor.reset();
+        tile.anchor_root = r.root;
+        tile.anchor_number = r.number;
+    }
+}
+
 void MgrSync::pump_code(proto::Time now) {
     // Code travels by hash: ask the node covering each hash, a few at a time.
     std::map<proto::PeerId, std::vector<Hash>> batches;
@@ -453,14 +527,19 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kChunk), frame.size());
     if (!taken) return;
     const Request& r = *taken;
+    if (r.whole) whole_pending_.erase(*r.account);
     if (!live(r)) return;  // the tile was dropped meanwhile (its trie emptied, or a new boundary)
-    release(r);
-    TileState& state = state_of(r);
     if (data->entries.size() != 1) {
         ++stats_.rejected_answers;
         strike(from);
         return;
     }
+    if (r.whole) {
+        on_whole(from, r, data->entries[0], now);
+        return;
+    }
+    release(r);
+    TileState& state = state_of(r);
     const proto::ChunkEntry& e = data->entries[0];
     if (e.error) {
         ++stats_.errors;

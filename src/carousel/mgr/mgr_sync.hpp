@@ -136,6 +136,7 @@ class MgrSync final : public proto::Endpoint {
         std::vector<Hash> code_hashes;
         uint64_t budget{0};  // bytes this request may bring (its share of the window)
         bool head{false};    // a diff from the anchor to a head block (following), not a roll
+        bool whole{false};   // a whole storage trie in one answer (small tries), see whole_tried_
     };
     // Following the head: the changes of one tile from the anchor boundary to block `number`,
     // verified against that block's root (a key with an empty value is deleted there).
@@ -150,6 +151,8 @@ class MgrSync final : public proto::Endpoint {
     bool pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
                    proto::Time now);
     void pump_code(proto::Time now);
+    void request_whole(const Hash& account, proto::Time now);
+    void on_whole(proto::PeerId from, const Request& r, const proto::ChunkEntry& e, proto::Time now);
     void check_done(proto::Time now);
     void follow_head(proto::Time now);
     std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now);
@@ -191,6 +194,12 @@ class MgrSync final : public proto::Endpoint {
     std::map<Hash, Leaves> storage_;
     std::map<Hash, Hash> storage_roots_;  // accounts with storage at the anchor boundary, and their roots
     uint64_t reconciled_{~uint64_t{0}};   // the boundary storage_roots_ was built for
+    // Small storage tries: the client first asks one node for the whole trie (leaf mode, empty
+    // prefix). A node whose partial trie of it is the whole trie (its stem reaches every leaf, as in
+    // most small tries) answers without a proof; the leaves must hash to the storage root. Otherwise
+    // it answers 0x1 and the trie is walked tile by tile.
+    std::set<Hash> whole_tried_;
+    std::set<Hash> whole_pending_;
     std::vector<HeadTile> head_accounts_;                  // per tile, while following
     std::map<Hash, std::vector<HeadTile>> head_storage_;   // per account whose storage root moved
     std::map<Hash, Bytes> code_;
