@@ -36,6 +36,10 @@ struct PrefixSync::Request {
 
 struct PrefixSync::Peer {
     std::size_t in_flight{0};
+    // Requests allowed in flight: starts at 4, grows by one per quick answer up to
+    // requests_per_peer, halves on a timeout. A slow server (a cold database) then never has more
+    // queued than it answers within the timeout, and a fast one gets the deep pipeline.
+    std::size_t window{4};
     proto::Time back_off_until{0};
 };
 
@@ -382,7 +386,8 @@ void PrefixSync::pump(proto::Time now) {
         for (std::size_t n = 0; n < peers_.size(); ++n, ++it) {
             if (it == peers_.end()) it = peers_.begin();
             auto& [peer, p] = *it;
-            if (p.in_flight < options_.requests_per_peer && now >= p.back_off_until && issue(peer, p, now)) {
+            if (p.in_flight < std::min(p.window, options_.requests_per_peer) && now >= p.back_off_until &&
+                issue(peer, p, now)) {
                 issued = true;
                 last_peer_ = peer;
             }
@@ -413,6 +418,10 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     requests_.erase(it);
     auto pit = peers_.find(from);
     if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    if (pit != peers_.end() && now - r.sent < options_.request_timeout / 4 &&
+        pit->second.window < options_.requests_per_peer) {
+        ++pit->second.window;
+    }
     stats_[from].bytes_received += frame_size;
     progress_.bytes_received += frame_size;
 
@@ -632,6 +641,9 @@ void PrefixSync::on_timer(proto::Time now) {
         const Request r = std::move(it->second);
         requests_.erase(it);
         ++stats_[r.peer].timeouts;
+        if (auto pit = peers_.find(r.peer); pit != peers_.end()) {
+            pit->second.window = std::max<std::size_t>(1, pit->second.window / 2);
+        }
         fail_request(r);
         penalize(r.peer, 2);
     }

@@ -63,7 +63,9 @@ struct SyncOptions {
     bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
     std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
-    std::size_t requests_per_peer = 16;  // in flight at once (most answers are small: one storage trie)
+    // Most in flight at once per peer (most answers are small: one storage trie); each peer starts
+    // at 4 and earns more with answers that come back within a quarter of the timeout.
+    std::size_t requests_per_peer = 16;
     std::size_t code_per_request = 64;
     proto::Time request_timeout = std::chrono::seconds{10};
     proto::Time back_off = std::chrono::seconds{1};
