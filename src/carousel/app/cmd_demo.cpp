@@ -41,7 +41,7 @@ struct DemoOptions {
     bool json = false;
     PrefixSyncDemoOptions sync;
     sim::MgrScenarioConfig mgr = [] {
-        // A client on a slow link (8 KB/s) and short epochs (8 blocks), so that its walk crosses
+        // A client on a slow link (12 KB/s) and short epochs (8 blocks), so that its walk crosses
         // several boundaries and rolls its data forward, as on mainnet with E = 256 and a big state.
         sim::MgrScenarioConfig c;
         c.chain.accounts = 5'000;
@@ -49,7 +49,7 @@ struct DemoOptions {
         c.chain.slots_per_block = 12;
         c.nodes = 64;
         c.epoch_length = 8;
-        c.client_bandwidth = 8'000;
+        c.client_bandwidth = 12'000;
         c.follow_blocks = 8;
         return c;
     }();

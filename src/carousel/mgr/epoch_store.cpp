@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <set>
 #include <unordered_set>
 
 #include <carousel/core/keccak.hpp>
@@ -323,12 +324,15 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
 void EpochStore::collect_garbage() {
     HashSet live;
     auto mark = [&](ByteView, const Hash& h, ByteView) { live.insert(h); };
+    // A storage trie unchanged between versions is walked once.
+    std::set<std::pair<Hash, Hash>> walked;
     for (const auto* v : {&head_, &epoch_, &previous_}) {
         if (!*v) continue;
         // The walks cannot fail: every kept version resolves (the class invariant).
         auto r = for_each_partial_node(*this, (*v)->root, path_range(region_), mark);
         assert(r.has_value());
         for (const auto& [account, storage] : (*v)->storage_roots) {
+            if (!walked.emplace(account, storage).second) continue;
             r = for_each_partial_node(*this, storage, path_range(storage_block(region_, account)), mark);
             assert(r.has_value());
         }

@@ -69,6 +69,8 @@ namespace {
         }
     }
 
+    constexpr std::size_t kLeafChecksPerStore = 64;
+
     // Whether one node's store holds exactly the true partial tries of its region at `root`.
     bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, const Hash& root,
                        const std::map<Hash, Hash>& true_owners) {
@@ -79,9 +81,13 @@ namespace {
         if (!held || !want || *held != *want) return false;
         const auto owners = store.owners(root);
         if (owners.size() != true_owners.size()) return false;
+        std::size_t compared = 0;
         for (const auto& [account, storage_root] : owners) {
             const auto it = true_owners.find(account);
             if (it == true_owners.end() || it->second != storage_root) return false;
+            // Every owner's root is compared; the leaves of a sample of tries (a different one at each
+            // boundary), to keep the cost of the check in proportion at 50k accounts.
+            if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
             const prefix::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
             auto s_held = mgr::leaves_in(store, storage_root, srange);
             auto s_want = mgr::leaves_in(truth, storage_root, srange);
