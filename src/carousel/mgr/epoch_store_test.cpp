@@ -674,9 +674,9 @@ constexpr std::string_view kCrashProofNode1 =
 
 // Found by DiffAnswersVerifyAndMutationsFail: a range with no leaves (an exclusion proof of two nodes)
 // plus one made-up key crashes trie::verify_bounded_range_proof (a segfault in HashBuilder in a
-// Release build) instead of failing. Peer input must never crash a verifier: enable once trie/
-// rejects it.
-TEST(EpochStore, DISABLED_RangeVerifierSurvivesAFakeKeyInAnEmptyRange) {
+// Release build) instead of failing. Peer input must never crash a verifier: trie/ now rejects it
+// (kRootMismatch; trie/proof_test.cpp, RangeProof.RejectsKeysUnderAnEdgeLeafOrExtension).
+TEST(EpochStore, RangeVerifierSurvivesAFakeKeyInAnEmptyRange) {
     auto h = [](std::string_view s) { return *from_hex(s); };
     const Hash root = to_hash(h("7abad1a271797be9272e67e51c61815b8fae3768223bacc9cda16c48f93f6815"));
     const Bytes origin = h("2000000000000000000000000000000000000000000000000000000000000000");

@@ -203,6 +203,40 @@ class RangeWalk {
     bool right_unbounded_;
 };
 
+// Whether nibble path `a` sorts strictly before `b` with neither a prefix of the other: the order in
+// which HashBuilder takes its items (leaves and subtree references).
+bool precedes(ByteView a, ByteView b) noexcept {
+    const std::size_t n = common_prefix_length(a, b);
+    return n < a.size() && n < b.size() && a[n] < b[n];
+}
+
+// Checks that the kept references and the keys are in HashBuilder's order: the left references, the
+// keys, the right references, each wholly before the next. The references of one side come from one
+// depth-first walk, and keys are already strictly increasing and of one length, so only the seams
+// between neighbours need checking. A seam fails when a key falls under a leaf or an extension on an
+// edge path whose own key or path lies outside the range: the walk keeps that node as a reference at
+// its position, and the proof shows the trie has no other key below it. Such a key is not in the trie.
+bool in_builder_order(const RangeWalk& walk, std::span<const Bytes> keys) {
+    std::vector<ByteView> seq;
+    seq.reserve(walk.left_refs.size() + walk.right_refs.size() + 2);
+    for (const auto& [path, ref] : walk.left_refs) seq.emplace_back(path);
+    Nibbles first, last;
+    if (!keys.empty()) {
+        first = unpack_nibbles(keys.front());
+        seq.emplace_back(first);
+    }
+    if (keys.size() > 1) {
+        last = unpack_nibbles(keys.back());
+        seq.emplace_back(last);
+    }
+    for (const auto& [path, ref] : walk.right_refs) seq.emplace_back(path);
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+        if (seq[i].empty()) return false;  // a reference at the root belongs to the whole-trie case
+        if (i > 0 && !precedes(seq[i - 1], seq[i])) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 tl::expected<std::optional<Bytes>, ProofError> verify_proof(const Hash& root, ByteView key,
@@ -284,6 +318,8 @@ tl::expected<bool, ProofError> verify_range(const Hash& root, ByteView origin, c
         if (!keys.empty()) return tl::unexpected{ProofError::kRootMismatch};
         return whole_right;
     }
+    // HashBuilder trusts its caller with the order (asserted in debug only): check it here.
+    if (!in_builder_order(walk, keys)) return tl::unexpected{ProofError::kRootMismatch};
     for (const auto& [path, ref] : walk.left_refs) hb.add_subtree(path, ref);
     for (std::size_t i = 0; i < keys.size(); ++i) hb.add_leaf(keys[i], values[i]);
     for (const auto& [path, ref] : walk.right_refs) hb.add_subtree(path, ref);

@@ -3,12 +3,18 @@
 //
 // Proof verification by mutation, after go-ethereum's trie/proof_test.go (TestBadRangeProof and
 // friends), plus the non-minimal proofs go-ethereum accepts and carousel rejects.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
+#include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
@@ -391,6 +397,399 @@ TEST(BoundedRangeProof, RejectsKeysPastTheLimit) {
     keys.pop_back();
     values.pop_back();
     EXPECT_TRUE(verify_bounded_range_proof(f.root, origin, limit, keys, values, proof));
+}
+
+}  // namespace
+}  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// A 32-byte key: the bytes of `hex`, then `fill` to the end.
+Bytes key32(std::string_view hex, uint8_t fill = 0x00) {
+    Bytes k = *from_hex(hex);
+    k.resize(32, fill);
+    return k;
+}
+
+// One answer to a range request, honest or not: bounded ([origin, limit]) when `limit` is set.
+struct Answer {
+    Bytes origin;
+    std::optional<Bytes> limit;
+    std::vector<Bytes> keys, values, proof;
+};
+
+tl::expected<bool, ProofError> verify(const Hash& root, const Answer& a) {
+    if (a.limit) return verify_bounded_range_proof(root, a.origin, *a.limit, a.keys, a.values, a.proof);
+    return verify_range_proof(root, a.origin, a.keys, a.values, a.proof);
+}
+
+// The proof an honest server sends for `a`: the paths to the origin and to the limit or last key.
+std::vector<Bytes> prove_answer(Trie& trie, const Answer& a) {
+    const Bytes ends[] = {a.origin, a.limit ? *a.limit : (a.keys.empty() ? a.origin : a.keys.back())};
+    return *trie.prove(ends);
+}
+
+// A claimed key below a leaf or an extension on an edge path whose own key or path lies outside the
+// range. The walk keeps such a node as one reference at its position; the key fell under it, and
+// HashBuilder was handed a subtree and a leaf inside it (a segfault in Release; found by
+// mgr/epoch_store_test.cpp, EpochStore.RangeVerifierSurvivesAFakeKeyInAnEmptyRange). Each answer
+// is checked with both verifiers' shapes; the honest ones must still pass.
+TEST(RangeProof, RejectsKeysUnderAnEdgeLeafOrExtension) {
+    struct Case {
+        const char* what;
+        Bytes origin;
+        std::optional<Bytes> limit;
+        std::vector<std::pair<Bytes, Bytes>> leaves;
+        std::optional<ProofError> error;  // nullopt: the answer is true and verifies
+    };
+    const Bytes fake_value{0x2a};
+    for (std::size_t value_size : {1UL, 40UL}) {
+        // Root branch; slot 2 holds one leaf (key 0x2911..), the rest lies elsewhere.
+        const Bytes edge_leaf = key32("29", 0x11);
+        const Bytes edge_value(value_size, 0x07);
+        // Root branch; slot 2 holds the extension "01" to a branch of two leaves.
+        const Bytes ext_a = key32("2010", 0x11), ext_b = key32("2011", 0x22);
+        Trie leaf_trie, ext_trie;
+        for (const Bytes& k : {edge_leaf, key32("50"), key32("51"), key32("a0")}) {
+            ASSERT_TRUE(leaf_trie.put(k, k == edge_leaf ? edge_value : Bytes(value_size, 0x05)));
+        }
+        for (const Bytes& k : {ext_a, ext_b, key32("50"), key32("a0")}) ASSERT_TRUE(ext_trie.put(k, edge_value));
+        Bytes fake = key32("20");  // 0x2000..005a: in [0x2000.., 0x23ff..], under slot 2
+        fake[31] = 0x5a;
+        const std::vector<Case> leaf_cases = {
+            // The edge leaf's key lies right of the range.
+            {"empty range", key32("20"), key32("23", 0xff), {}, std::nullopt},
+            {"fake key in an empty range",
+             key32("20"),
+             key32("23", 0xff),
+             {{fake, fake_value}},
+             ProofError::kRootMismatch},
+            {"fake key at the edge leaf's key past the limit",
+             key32("20"),
+             key32("23", 0xff),
+             {{edge_leaf, edge_value}},
+             ProofError::kKeyOutOfRange},
+            {"unbounded fake key below the edge leaf",
+             key32("20"),
+             std::nullopt,
+             {{fake, fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded: the edge leaf itself", key32("20"), std::nullopt, {{edge_leaf, edge_value}}, std::nullopt},
+            {"unbounded: the edge leaf's key, another value",
+             key32("20"),
+             std::nullopt,
+             {{edge_leaf, fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded: a fake key, then the edge leaf",
+             key32("20"),
+             std::nullopt,
+             {{fake, fake_value}, {edge_leaf, edge_value}},
+             ProofError::kRootMismatch},
+            // The edge leaf's key lies left of the range.
+            {"empty range right of the edge leaf", key32("2a"), key32("2f", 0xff), {}, std::nullopt},
+            {"fake key right of the edge leaf",
+             key32("2a"),
+             key32("2f", 0xff),
+             {{key32("2b"), fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded fake key right of the edge leaf",
+             key32("2a"),
+             std::nullopt,
+             {{key32("2b"), fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded: the edge leaf's key below the origin",
+             key32("2a"),
+             std::nullopt,
+             {{edge_leaf, edge_value}},
+             ProofError::kKeyOutOfRange},
+        };
+        const std::vector<Case> ext_cases = {
+            // The extension's path (0x201) lies left of the range.
+            {"empty range right of the extension", key32("22"), key32("23", 0xff), {}, std::nullopt},
+            {"fake key right of the extension",
+             key32("22"),
+             key32("23", 0xff),
+             {{key32("2205"), fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded fake key right of the extension",
+             key32("22"),
+             std::nullopt,
+             {{key32("2205"), fake_value}},
+             ProofError::kRootMismatch},
+            // ... and right of it.
+            {"empty range left of the extension", key32("20"), key32("2005", 0xff), {}, std::nullopt},
+            {"fake key left of the extension",
+             key32("20"),
+             key32("2005", 0xff),
+             {{key32("2003"), fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded fake key left of the extension",
+             key32("20"),
+             std::nullopt,
+             {{key32("2003"), fake_value}},
+             ProofError::kRootMismatch},
+            {"unbounded: the first key under the extension",
+             key32("20"),
+             std::nullopt,
+             {{ext_a, edge_value}},
+             std::nullopt},
+            {"unbounded: a fake key, then the first key under the extension",
+             key32("20"),
+             std::nullopt,
+             {{key32("2003"), fake_value}, {ext_a, edge_value}},
+             ProofError::kRootMismatch},
+        };
+        for (auto [trie, cases] : {std::pair{&leaf_trie, &leaf_cases}, std::pair{&ext_trie, &ext_cases}}) {
+            const Hash root = trie->root();
+            for (const Case& c : *cases) {
+                Answer a{c.origin, c.limit, {}, {}, {}};
+                for (const auto& [k, v] : c.leaves) {
+                    a.keys.push_back(k);
+                    a.values.push_back(v);
+                }
+                a.proof = prove_answer(*trie, a);
+                const auto got = verify(root, a);
+                if (!c.error) {
+                    EXPECT_TRUE(got) << c.what << ": " << to_string(got.error());
+                    if (got) {
+                        EXPECT_TRUE(*got) << c.what;  // keys follow in 0x50.. and 0xa0..
+                    }
+                } else {
+                    ASSERT_FALSE(got) << c.what;
+                    EXPECT_EQ(got.error(), *c.error) << c.what << ": " << to_string(got.error());
+                }
+            }
+        }
+    }
+}
+
+// Sets the nibbles of `key` from nibble `from` on to random ones.
+Bytes randomize_from(std::mt19937_64& rng, Bytes key, std::size_t from) {
+    for (std::size_t i = from; i < 64; ++i) {
+        const auto nibble = static_cast<uint8_t>(rng() % 16);
+        uint8_t& b = key[i / 2];
+        b = i % 2 == 0 ? static_cast<uint8_t>((b & 0x0f) | (nibble << 4)) : static_cast<uint8_t>((b & 0xf0) | nibble);
+    }
+    return key;
+}
+
+// A key sharing a prefix with `base`: mostly a long one (the same leaf or extension on its path),
+// sometimes any, sometimes `base` itself.
+Bytes near(std::mt19937_64& rng, const Bytes& base) {
+    return randomize_from(rng, base, rng() % 3 == 0 ? rng() % 65 : 56 + rng() % 9);
+}
+
+// A random trie of `n` leaves. Uniform keys, or keys grown from a few stems (each a stem with random
+// nibbles from a random depth on): long shared paths make extensions and deep leaves, and with short
+// values the nodes under 32 bytes are embedded in their parents.
+struct RandomTrie {
+    Trie trie;
+    std::map<Bytes, Bytes> leaves;
+    Hash root{};
+
+    RandomTrie(std::mt19937_64& rng, std::size_t n, bool stems) {
+        std::vector<Bytes> stem_keys;
+        for (std::size_t i = 0; i < 1 + rng() % 3; ++i) stem_keys.push_back(random_bytes(rng, 32));
+        while (leaves.size() < n) {
+            const Bytes k = stems ? near(rng, stem_keys[rng() % stem_keys.size()]) : random_bytes(rng, 32);
+            const Bytes v = random_bytes(rng, stems ? 1 + rng() % 3 : 1 + rng() % 40);
+            EXPECT_TRUE(trie.put(k, v));
+            leaves[k] = v;
+        }
+        root = trie.root();
+    }
+
+    Bytes some_key(std::mt19937_64& rng) const {
+        auto it = leaves.begin();
+        std::advance(it, static_cast<std::ptrdiff_t>(rng() % leaves.size()));
+        return it->first;
+    }
+
+    // An honest answer: for a bounded range every leaf in it; otherwise some leaves from the origin
+    // on (none only when there are none), at times the whole trie without a proof.
+    Answer answer(std::mt19937_64& rng, bool bounded) {
+        Answer a;
+        switch (rng() % 4) {
+            case 0:
+                a.origin = random_bytes(rng, 32);
+                break;
+            case 1:
+                a.origin = some_key(rng);
+                break;
+            case 2:
+                a.origin = near(rng, some_key(rng));
+                break;
+            default:
+                a.origin = Bytes(32, 0x00);
+                break;
+        }
+        if (bounded) {
+            Bytes limit = rng() % 2 == 0 ? near(rng, a.origin) : near(rng, some_key(rng));
+            if (limit < a.origin) std::swap(limit, a.origin);
+            a.limit = limit;
+        }
+        const bool all = rng() % 4 == 0;
+        const std::size_t count = 1 + rng() % 12;
+        for (auto it = leaves.lower_bound(a.origin); it != leaves.end(); ++it) {
+            if (a.limit ? it->first > *a.limit : (!all && a.keys.size() == count)) break;
+            a.keys.push_back(it->first);
+            a.values.push_back(it->second);
+        }
+        const bool whole = !bounded && a.origin == Bytes(32, 0x00) && a.keys.size() == leaves.size();
+        if (!whole || rng() % 2 == 0) a.proof = prove_answer(trie, a);
+        return a;
+    }
+
+    // Whether an accepted answer tells the truth: its leaves are exactly the trie's in its range
+    // ([origin, limit], or [origin, last key], or all from the origin on when it has none), and
+    // `more` says whether the trie holds keys past that range.
+    ::testing::AssertionResult truthful(const Answer& a, bool more) const {
+        std::vector<std::pair<Bytes, Bytes>> claimed, truth;
+        for (std::size_t i = 0; i < a.keys.size(); ++i) claimed.emplace_back(a.keys[i], a.values[i]);
+        const Bytes* right = a.limit ? &*a.limit : (a.keys.empty() ? nullptr : &a.keys.back());
+        auto it = leaves.lower_bound(a.origin);
+        for (; it != leaves.end() && (right == nullptr || it->first <= *right); ++it) truth.emplace_back(*it);
+        if (claimed != truth) {
+            return ::testing::AssertionFailure()
+                   << "accepted " << claimed.size() << " leaves, the trie holds " << truth.size() << " in the range";
+        }
+        if (more != (it != leaves.end())) return ::testing::AssertionFailure() << "wrong 'more': " << more;
+        return ::testing::AssertionSuccess();
+    }
+};
+
+// Whether any node of `proof` embeds a child (a reference shorter than 32 bytes).
+bool embeds_a_child(const std::vector<Bytes>& proof) {
+    for (const Bytes& rlp : proof) {
+        const auto node = decode_node(rlp);
+        if (!node || node->kind == NodeKind::kLeaf) continue;
+        for (ByteView c : node->children) {
+            if (!c.empty() && c.size() < 32) return true;
+        }
+    }
+    return false;
+}
+
+// Random tries and ranges: honest answers verify; random mutations of them never crash (run this
+// under ASan/UBSan too) and are never accepted unless the leaves still are the trie's (truthful).
+// A corrupted proof (node dropped, duplicated, a byte changed, grown or cut) is always rejected.
+TEST(RangeProof, RandomMutationsNeverCrashNorLie) {
+    const auto start = std::chrono::steady_clock::now();
+    std::mt19937_64 rng{11};
+    enum Mutation {
+        kInsertKey,
+        kEraseKey,
+        kChangeValue,
+        kChangeKey,
+        kSwapKeys,
+        kShuffleProof,
+        kDropNode,
+        kDuplicateNode,
+        kFlipByte,
+        kResizeNode,
+        kMutations
+    };
+    std::size_t honest = 0, rejected = 0, accepted = 0, shuffled = 0, embedded = 0;
+    for (int t = 0; t < 400; ++t) {
+        const std::size_t sizes[] = {1, 2, 3, 5, 8, 20, 60, 300};
+        RandomTrie rt{rng, sizes[rng() % std::size(sizes)], t % 2 == 1};
+        for (int r = 0; r < 8; ++r) {
+            const Answer good = rt.answer(rng, r % 2 == 1);
+            const auto got = verify(rt.root, good);
+            ASSERT_TRUE(got) << "honest answer: " << to_string(got.error());
+            ASSERT_TRUE(rt.truthful(good, *got));
+            ++honest;
+            if (embeds_a_child(good.proof)) ++embedded;
+            for (int m = 0; m < 24; ++m) {
+                Answer bad = good;
+                const auto mutation = static_cast<Mutation>(rng() % kMutations);
+                const std::size_t i = bad.keys.empty() ? 0 : rng() % bad.keys.size();
+                const std::size_t j = bad.proof.empty() ? 0 : rng() % bad.proof.size();
+                bool corrupt_proof = false;
+                switch (mutation) {
+                    case kInsertKey: {  // near an edge, a key, or anywhere
+                        const Bytes bases[] = {bad.origin, bad.limit.value_or(bad.origin),
+                                               bad.keys.empty() ? bad.origin : bad.keys.back(), rt.some_key(rng),
+                                               random_bytes(rng, 32)};
+                        const Bytes k = near(rng, bases[rng() % std::size(bases)]);
+                        const auto at = std::lower_bound(bad.keys.begin(), bad.keys.end(), k);
+                        const auto pos = at - bad.keys.begin();
+                        if (at != bad.keys.end() && *at == k) {
+                            bad.values[static_cast<std::size_t>(pos)] = random_bytes(rng, 1 + rng() % 40);
+                        } else {
+                            bad.keys.insert(at, k);
+                            bad.values.insert(bad.values.begin() + pos, random_bytes(rng, 1 + rng() % 40));
+                        }
+                        break;
+                    }
+                    case kEraseKey:
+                        if (bad.keys.empty()) continue;
+                        bad.keys.erase(bad.keys.begin() + static_cast<std::ptrdiff_t>(i));
+                        bad.values.erase(bad.values.begin() + static_cast<std::ptrdiff_t>(i));
+                        break;
+                    case kChangeValue:
+                        if (bad.keys.empty()) continue;
+                        bad.values[i] = rng() % 2 == 0 ? random_bytes(rng, 1 + rng() % 40) : bad.values[i] + Bytes{0};
+                        break;
+                    case kChangeKey:
+                        if (bad.keys.empty()) continue;
+                        bad.keys[i] = near(rng, bad.keys[i]);
+                        break;
+                    case kSwapKeys:
+                        if (bad.keys.size() < 2) continue;
+                        std::swap(bad.keys[i], bad.keys[i + 1 == bad.keys.size() ? 0 : i + 1]);
+                        break;
+                    case kShuffleProof:  // a proof is a set: its order does not matter
+                        std::shuffle(bad.proof.begin(), bad.proof.end(), rng);
+                        break;
+                    case kDropNode:
+                        if (bad.proof.empty()) continue;
+                        bad.proof.erase(bad.proof.begin() + static_cast<std::ptrdiff_t>(j));
+                        corrupt_proof = !bad.proof.empty();  // with none left, a whole-trie answer
+                        break;
+                    case kDuplicateNode:
+                        if (bad.proof.empty()) continue;
+                        bad.proof.insert(bad.proof.begin() + static_cast<std::ptrdiff_t>(rng() % bad.proof.size()),
+                                         bad.proof[j]);
+                        corrupt_proof = true;
+                        break;
+                    case kFlipByte:
+                        if (bad.proof.empty()) continue;
+                        bad.proof[j][rng() % bad.proof[j].size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+                        corrupt_proof = true;
+                        break;
+                    case kResizeNode:
+                        if (bad.proof.empty()) continue;
+                        if (rng() % 2 == 0) {
+                            bad.proof[j].push_back(static_cast<uint8_t>(rng()));
+                        } else {
+                            bad.proof[j].resize(rng() % bad.proof[j].size());
+                        }
+                        corrupt_proof = true;
+                        break;
+                    case kMutations:
+                        break;
+                }
+                const auto res = verify(rt.root, bad);
+                if (res) {
+                    ++accepted;
+                    if (mutation == kShuffleProof) ++shuffled;
+                    EXPECT_FALSE(corrupt_proof) << "mutation " << mutation << " of the proof accepted";
+                    EXPECT_TRUE(rt.truthful(bad, *res)) << "mutation " << mutation;
+                } else {
+                    ++rejected;
+                    EXPECT_NE(mutation, kShuffleProof) << to_string(res.error());
+                }
+            }
+        }
+    }
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "honest " << honest << " (embedding a child: " << embedded << "), mutants rejected " << rejected
+              << ", accepted (truthful) " << accepted << " (proof shuffled: " << shuffled << "), " << ms << " ms\n";
+    EXPECT_GT(embedded, 20U);
+    EXPECT_GT(rejected, 10 * (accepted - shuffled));
 }
 
 }  // namespace
