@@ -7,16 +7,6 @@
 namespace carousel::mgr {
 namespace {
 
-// Lets a Trie prove from a store it must not write to (proving writes nothing new anyway).
-class ReadOnlyNodes final : public trie::NodeStore {
-  public:
-    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
-    void put_node(const Hash&, ByteView) override {}
-
-  private:
-    const trie::NodeStore& inner_;
-};
 
 Hash storage_root_of(const std::optional<state::Account>& a) { return a ? a->storage_root : trie::kEmptyRoot; }
 
@@ -40,7 +30,7 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
     }
     std::vector<Bytes> proof;
     if (!owners.empty()) {
-        ReadOnlyNodes ro{full_state_nodes};
+        trie::ReadOnlyNodeStore ro{full_state_nodes};
         trie::Trie t{&ro, new_root};
         std::vector<Bytes> keys;
         keys.reserve(owners.size());

@@ -48,15 +48,6 @@ class Overlay final : public trie::NodeStore {
     const trie::NodeStore* base_;
 };
 
-class ReadOnlyNodes final : public trie::NodeStore {
-  public:
-    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
-    void put_node(const Hash&, ByteView) override {}
-
-  private:
-    const trie::NodeStore& inner_;
-};
 
 GossipError walk_error(PartialError e) {
     return e == PartialError::kMissingNode ? GossipError::kIncomplete : GossipError::kBadNode;
@@ -147,7 +138,7 @@ std::vector<std::pair<Hash, Hash>> EpochStore::owners(const Hash& state_root) co
 tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root) {
     Version v{number, root, {}};
     if (root != trie::kEmptyRoot) {
-        ReadOnlyNodes ro{full};
+        trie::ReadOnlyNodeStore ro{full};
         trie::Trie t{&ro, root};
         bool bad = false;
         auto walked = t.for_each([&](ByteView key, ByteView value) {

@@ -26,16 +26,6 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     return e;
 }
 
-// Lets a Trie read a store the server must not write to.
-class ReadOnlyNodes final : public trie::NodeStore {
-  public:
-    explicit ReadOnlyNodes(const trie::NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
-    void put_node(const Hash&, ByteView) override {}
-
-  private:
-    const trie::NodeStore& inner_;
-};
 
 // Full sub-trie mode: the pre-order walk of one range.
 struct FullWalk {
@@ -177,7 +167,7 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     }
 
     entry.leaf_mode = true;
-    ReadOnlyNodes ro{nodes_};
+    trie::ReadOnlyNodeStore ro{nodes_};
     trie::Trie t{&ro, request.root};
     const Bytes origin = range_min_key(range);
     const Bytes limit = range_max_key(range);

@@ -50,6 +50,18 @@ class NodeStore {
     virtual void release_node(const Hash& hash) { (void)hash; }
 };
 
+// A read-only view of a store: lets a Trie read (walk, prove) a store it must not write to. Writes
+// are dropped; reading and proving write nothing new anyway.
+class ReadOnlyNodeStore final : public NodeStore {
+  public:
+    explicit ReadOnlyNodeStore(const NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    void put_node(const Hash&, ByteView) override {}
+
+  private:
+    const NodeStore& inner_;
+};
+
 // Nodes in memory; for tests, proofs, the chain generator and small tries. Keeps every node (no
 // pruning). The RLP is packed into large chunks and indexed by an open-addressing hash table, so a
 // node costs no allocation of its own and a lookup about two cache misses (a state of millions of
