@@ -51,13 +51,15 @@ int run_simulate(SimulateOptions opt) {
 void register_simulate(CLI::App& app) {
     auto* simulate = app.add_subcommand("simulate", "Simulate a network on LocalNet (scenarios: mgr)");
     simulate->require_subcommand(1);
-    auto* cmd = simulate->add_subcommand("mgr", "Merry-Go-Round: N DHT nodes, a bridge gossiping blocks, a client syncing");
+    auto* cmd =
+        simulate->add_subcommand("mgr", "Merry-Go-Round: N DHT nodes, a bridge gossiping blocks, a client syncing");
     auto opt = std::make_shared<SimulateOptions>();
     auto& c = opt->config;
     c.chain.accounts = 20'000;
     c.client_bandwidth = 625'000;
     c.node_bandwidth = 625'000;
-    cmd->add_option("--accounts", c.chain.accounts, "Accounts at genesis (default 20000)")->check(CLI::Range(1, 100'000'000));
+    cmd->add_option("--accounts", c.chain.accounts, "Accounts at genesis (default 20000)")
+        ->check(CLI::Range(1, 100'000'000));
     cmd->add_option("--seed", c.chain.seed, "Seed of the chain and the network (default 1)");
     cmd->add_option("--accounts-per-block", c.chain.accounts_per_block, "Changed accounts per block (default 8)")
         ->check(CLI::Range(0.0, 1e6));
@@ -66,15 +68,22 @@ void register_simulate(CLI::App& app) {
     cmd->add_option("--nodes", c.nodes, "Storage nodes (default 64)")->check(CLI::Range(1, 4096));
     cmd->add_option("--radius-bits", c.radius_bits, "Each node covers 2^bits keys (default 253: 1/8 of the space)")
         ->check(CLI::Range(240, 256));
-    cmd->add_option("--region-bits", c.region_bits, "Gossip regions of 2^bits keys (default 253)")->check(CLI::Range(240, 256));
+    cmd->add_option("--region-bits", c.region_bits, "Gossip regions of 2^bits keys (default 253)")
+        ->check(CLI::Range(240, 256));
     cmd->add_option("--epoch", c.epoch_length, "E: blocks per epoch (default 16)")->check(CLI::Range(1, 1'000'000));
-    cmd->add_option("--block-seconds", opt->block_seconds, "Seconds per block (default 12)")->check(CLI::Range(0.1, 3600.0));
-    cmd->add_option("--client-bandwidth", c.client_bandwidth, "Client link, bytes/s up and down (default 625000: 5 Mbit/s)");
+    cmd->add_option("--block-seconds", opt->block_seconds, "Seconds per block (default 12)")
+        ->check(CLI::Range(0.1, 3600.0));
+    cmd->add_option("--client-bandwidth", c.client_bandwidth,
+                    "Client link, bytes/s up and down (default 625000: 5 Mbit/s)");
     cmd->add_option("--node-bandwidth", c.node_bandwidth, "Node links, bytes/s up and down (default 625000)");
-    cmd->add_option("--latency-ms", opt->latency_ms, "One-way latency of every link (default 50)")->check(CLI::Range(0.0, 10'000.0));
-    cmd->add_option("--offline", c.offline_share, "Share of nodes that leave mid-sync (default 0)")->check(CLI::Range(0.0, 0.5));
-    cmd->add_option("--liars", c.liar_share, "Share of nodes that alter their answers (default 0)")->check(CLI::Range(0.0, 0.5));
-    cmd->add_option("--stale", c.stale_share, "Share of nodes cut off from gossip (default 0)")->check(CLI::Range(0.0, 0.5));
+    cmd->add_option("--latency-ms", opt->latency_ms, "One-way latency of every link (default 50)")
+        ->check(CLI::Range(0.0, 10'000.0));
+    cmd->add_option("--offline", c.offline_share, "Share of nodes that leave mid-sync (default 0)")
+        ->check(CLI::Range(0.0, 0.5));
+    cmd->add_option("--liars", c.liar_share, "Share of nodes that alter their answers (default 0)")
+        ->check(CLI::Range(0.0, 0.5));
+    cmd->add_option("--stale", c.stale_share, "Share of nodes cut off from gossip (default 0)")
+        ->check(CLI::Range(0.0, 0.5));
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");

@@ -61,8 +61,8 @@ std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std
         if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) bytes = from_hex(text);
         if (!bytes || (bytes->size() != 20 && bytes->size() != 32)) {
             std::cerr << "carousel sync: --accounts " << path << " line " << n
-                      << ": expected a 0x-prefixed 20-byte address or 32-byte account key, got '"
-                      << text.substr(0, 80) << "'\n";
+                      << ": expected a 0x-prefixed 20-byte address or 32-byte account key, got '" << text.substr(0, 80)
+                      << "'\n";
             return std::nullopt;
         }
         out.emplace_back(text, bytes->size() == 20 ? keccak256(*bytes) : to_hash(*bytes));
@@ -244,14 +244,13 @@ int run_sync(const SyncCommandOptions& o) {
         std::cout << j.dump() << "\n";
     } else {
         std::cout << "root      " << j["root"].get<std::string>()
-                  << (!s.done        ? "  (INCOMPLETE)"
+                  << (!s.done         ? "  (INCOMPLETE)"
                       : light.empty() ? "  (complete, every node verified)"
                                       : "  (light: only the chunks of the wanted accounts, every node verified)")
-                  << "\naccounts  " << p.accounts
-                  << ", slots " << p.slots << " in " << p.storage_tries_done << " storage tries, code " << p.code_done
-                  << "\nreceived  " << p.bytes_received << " bytes (" << p.bytes_account_nodes << " account, "
-                  << p.bytes_storage_nodes << " storage, " << p.bytes_code << " code) in " << p.requests
-                  << " requests, " << seconds << " s\n";
+                  << "\naccounts  " << p.accounts << ", slots " << p.slots << " in " << p.storage_tries_done
+                  << " storage tries, code " << p.code_done << "\nreceived  " << p.bytes_received << " bytes ("
+                  << p.bytes_account_nodes << " account, " << p.bytes_storage_nodes << " storage, " << p.bytes_code
+                  << " code) in " << p.requests << " requests, " << seconds << " s\n";
         if (!light.empty() && s.done) {
             std::cout << "light     " << light.size() << " accounts asked: " << light_found << " found, "
                       << light_absent << " absent (proven by the verified path), with their storage and code\n";

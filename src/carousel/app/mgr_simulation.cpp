@@ -14,20 +14,20 @@
 namespace carousel::app {
 
 namespace {
-    __attribute__((format(printf, 1, 2))) std::string format(const char* fmt, ...) {
-        char buf[512];
-        va_list args;
-        va_start(args, fmt);
-        std::vsnprintf(buf, sizeof buf, fmt, args);
-        va_end(args);
-        return buf;
-    }
-    std::string megabytes(uint64_t bytes) { return format("%.2f MB", static_cast<double>(bytes) / 1e6); }
-    double ratio(double a, double b) { return b > 0 ? a / b : 0; }
-    // Copies of each region: nodes × the share of the key space one node covers.
-    double copies(const sim::MgrScenarioConfig& c) {
-        return static_cast<double>(c.nodes) * std::ldexp(1.0, static_cast<int>(c.radius_bits) - 256);
-    }
+__attribute__((format(printf, 1, 2))) std::string format(const char* fmt, ...) {
+    char buf[512];
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, args);
+    va_end(args);
+    return buf;
+}
+std::string megabytes(uint64_t bytes) { return format("%.2f MB", static_cast<double>(bytes) / 1e6); }
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+// Copies of each region: nodes × the share of the key space one node covers.
+double copies(const sim::MgrScenarioConfig& c) {
+    return static_cast<double>(c.nodes) * std::ldexp(1.0, static_cast<int>(c.radius_bits) - 256);
+}
 }  // namespace
 
 MgrSimulation run_mgr_simulation(sim::MgrScenarioConfig config, bool quiet) {
@@ -51,12 +51,12 @@ bool mgr_ok(const MgrSimulation& run) {
 std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
     const auto& r = run.result;
     std::string out;
-    out += format("Merry-Go-Round on LocalNet: %zu nodes (about %.0f copies of each region), %llu accounts at genesis, "
-                  "E = %llu blocks of %.0f s, client link %.0f KB/s, latency %.0f ms\n",
-                  c.nodes, copies(c), static_cast<unsigned long long>(c.chain.accounts),
-                  static_cast<unsigned long long>(c.epoch_length),
-                  std::chrono::duration<double>(c.block_time).count(), static_cast<double>(c.client_bandwidth) / 1e3,
-                  std::chrono::duration<double>(c.latency).count() * 1e3);
+    out += format(
+        "Merry-Go-Round on LocalNet: %zu nodes (about %.0f copies of each region), %llu accounts at genesis, "
+        "E = %llu blocks of %.0f s, client link %.0f KB/s, latency %.0f ms\n",
+        c.nodes, copies(c), static_cast<unsigned long long>(c.chain.accounts),
+        static_cast<unsigned long long>(c.epoch_length), std::chrono::duration<double>(c.block_time).count(),
+        static_cast<double>(c.client_bandwidth) / 1e3, std::chrono::duration<double>(c.latency).count() * 1e3);
     if (c.offline_share + c.liar_share + c.stale_share > 0) {
         out += format("faults: %.0f%% of the nodes leave mid-sync, %.0f%% lie, %.0f%% serve stale data\n",
                       c.offline_share * 100, c.liar_share * 100, c.stale_share * 100);
@@ -65,12 +65,12 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         out += "NOT SYNCED: " + r.failure + "\n";
         return out;
     }
-    out += format("synced %.0f s (simulated) after it started at block %llu, crossing %llu epoch boundaries; then "
-                  "followed %llu of %llu blocks within a block time\n",
-                  r.sync_seconds, static_cast<unsigned long long>(r.sync_started_block),
-                  static_cast<unsigned long long>(r.boundaries_crossed),
-                  static_cast<unsigned long long>(r.blocks_followed),
-                  static_cast<unsigned long long>(r.blocks_followed + r.blocks_missed));
+    out += format(
+        "synced %.0f s (simulated) after it started at block %llu, crossing %llu epoch boundaries; then "
+        "followed %llu of %llu blocks within a block time\n",
+        r.sync_seconds, static_cast<unsigned long long>(r.sync_started_block),
+        static_cast<unsigned long long>(r.boundaries_crossed), static_cast<unsigned long long>(r.blocks_followed),
+        static_cast<unsigned long long>(r.blocks_followed + r.blocks_missed));
     out += format("state: %llu accounts, %llu slots, %llu code blobs; root %s %s the chain's at block %llu\n",
                   static_cast<unsigned long long>(r.accounts), static_cast<unsigned long long>(r.slots),
                   static_cast<unsigned long long>(r.codes), to_hex_prefixed(view(r.verified_root)).c_str(),
@@ -80,19 +80,20 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
                   megabytes(r.client_bytes_received).c_str(), megabytes(r.raw_state_bytes).c_str(),
                   ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes)),
                   ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
-    out += format("requests: %llu chunk, %llu diff, %llu code; %llu answers rejected, %llu timeouts, %llu peers "
-                  "banned\n",
-                  static_cast<unsigned long long>(r.client.chunk_requests),
-                  static_cast<unsigned long long>(r.client.diff_requests),
-                  static_cast<unsigned long long>(r.client.code_requests),
-                  static_cast<unsigned long long>(r.client.rejected_answers),
-                  static_cast<unsigned long long>(r.client.timeouts),
-                  static_cast<unsigned long long>(r.client.banned_peers));
-    out += format("gossip: %.1f KiB per node per block (EIP-7928 measured 61-92 KiB per mainnet block access list); "
-                  "stores checked at every boundary: %llu of %llu match the chain\n",
-                  r.gossip_bytes_per_node_per_block / 1024.0,
-                  static_cast<unsigned long long>(r.boundary_checks - r.store_mismatches),
-                  static_cast<unsigned long long>(r.boundary_checks));
+    out += format(
+        "requests: %llu chunk, %llu diff, %llu code; %llu answers rejected, %llu timeouts, %llu peers "
+        "banned\n",
+        static_cast<unsigned long long>(r.client.chunk_requests),
+        static_cast<unsigned long long>(r.client.diff_requests),
+        static_cast<unsigned long long>(r.client.code_requests),
+        static_cast<unsigned long long>(r.client.rejected_answers), static_cast<unsigned long long>(r.client.timeouts),
+        static_cast<unsigned long long>(r.client.banned_peers));
+    out += format(
+        "gossip: %.1f KiB per node per block (EIP-7928 measured 61-92 KiB per mainnet block access list); "
+        "stores checked at every boundary: %llu of %llu match the chain\n",
+        r.gossip_bytes_per_node_per_block / 1024.0,
+        static_cast<unsigned long long>(r.boundary_checks - r.store_mismatches),
+        static_cast<unsigned long long>(r.boundary_checks));
     out += format("wall time %.1f s\n", run.wall_seconds);
     return out;
 }

@@ -7,16 +7,15 @@
 namespace carousel::mgr {
 namespace {
 
-
 Hash storage_root_of(const std::optional<state::Account>& a) { return a ? a->storage_root : trie::kEmptyRoot; }
 
 }  // namespace
 
 tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const trie::NodeStore& full_state_nodes,
-                                                                        uint64_t number, const Hash& old_root,
-                                                                        const Hash& new_root,
-                                                                        const state::StateDiff& diff,
-                                                                        std::span<const Block> regions) {
+                                                                       uint64_t number, const Hash& old_root,
+                                                                       const Hash& new_root,
+                                                                       const state::StateDiff& diff,
+                                                                       std::span<const Block> regions) {
     struct Owner {
         Hash key;
         Hash old_root;

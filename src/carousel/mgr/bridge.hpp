@@ -33,9 +33,9 @@ namespace carousel::mgr {
 // not checked against the roots). One item per region, in the order of `regions`. Fails with
 // kMissingNode when the store lacks a node the walks need, kBadNode when one does not decode.
 tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const trie::NodeStore& full_state_nodes,
-                                                                        uint64_t number, const Hash& old_root,
-                                                                        const Hash& new_root,
-                                                                        const state::StateDiff& diff,
-                                                                        std::span<const Block> regions);
+                                                                       uint64_t number, const Hash& old_root,
+                                                                       const Hash& new_root,
+                                                                       const state::StateDiff& diff,
+                                                                       std::span<const Block> regions);
 
 }  // namespace carousel::mgr

@@ -48,7 +48,6 @@ class Overlay final : public trie::NodeStore {
     const trie::NodeStore* base_;
 };
 
-
 GossipError walk_error(PartialError e) {
     return e == PartialError::kMissingNode ? GossipError::kIncomplete : GossipError::kBadNode;
 }

@@ -141,8 +141,8 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
     auto stores = seeded_stores(regions);
     for (std::size_t i = 0; i < regions.size(); ++i) {
         EXPECT_EQ(held(stores[i], ch.roots[0]), truth(ch, 0, regions[i]));
-        EXPECT_EQ(stores[i].owners(ch.roots[0]), (std::vector<std::pair<Hash, Hash>>{ch.storage[0].begin(),
-                                                                                     ch.storage[0].end()}));
+        EXPECT_EQ(stores[i].owners(ch.roots[0]),
+                  (std::vector<std::pair<Hash, Hash>>{ch.storage[0].begin(), ch.storage[0].end()}));
     }
     std::size_t item_bytes[2] = {0, 0};
     std::size_t item_node_bytes[2] = {0, 0};
@@ -276,14 +276,14 @@ TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
                 return r ? GossipError{} : r.error();
             };
             // Every node of every list: a flipped byte, and the node dropped.
-            auto each_list = [&](const std::function<void(std::vector<Bytes>& (*)(RegionItem&, std::size_t),
-                                                          std::size_t)>& f) {
-                f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.account_nodes; }, 0);
-                f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.owner_proof; }, 0);
-                for (std::size_t o = 0; o < s.next.owners.size(); ++o) {
-                    f([](RegionItem& it, std::size_t k) -> std::vector<Bytes>& { return it.storage_nodes[k]; }, o);
-                }
-            };
+            auto each_list =
+                [&](const std::function<void(std::vector<Bytes> & (*)(RegionItem&, std::size_t), std::size_t)>& f) {
+                    f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.account_nodes; }, 0);
+                    f([](RegionItem& it, std::size_t) -> std::vector<Bytes>& { return it.owner_proof; }, 0);
+                    for (std::size_t o = 0; o < s.next.owners.size(); ++o) {
+                        f([](RegionItem& it, std::size_t k) -> std::vector<Bytes>& { return it.storage_nodes[k]; }, o);
+                    }
+                };
             each_list([&](std::vector<Bytes>& (*list)(RegionItem&, std::size_t), std::size_t k) {
                 RegionItem probe = s.next;
                 for (std::size_t n = 0; n < list(probe, k).size(); ++n) {
@@ -490,8 +490,7 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
         for (const auto& [account, head_storage] : ch.storage[kBlocks]) {
             const Hash from = *s.storage_root(account, s.epoch_root());
             if (from == head_storage) continue;
-            check_diff(s, ch.full(), from, head_storage, path_range(storage_block(s.region(), account)),
-                       with_changes);
+            check_diff(s, ch.full(), from, head_storage, path_range(storage_block(s.region(), account)), with_changes);
             ++storage_checked;
         }
     }
@@ -535,9 +534,8 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
             std::set<Hash> sent;
             for (const Bytes& n : answer.entries[0].nodes) sent.insert(keccak256(n));
             std::set<Hash> partial;
-            ASSERT_TRUE(for_each_partial_node(s, root, range, [&](ByteView, const Hash& h, ByteView) {
-                partial.insert(h);
-            }));
+            ASSERT_TRUE(
+                for_each_partial_node(s, root, range, [&](ByteView, const Hash& h, ByteView) { partial.insert(h); }));
             EXPECT_EQ(sent, partial);
 
             // Leaf mode.

@@ -10,21 +10,21 @@
 namespace carousel::mgr {
 
 namespace {
-    // The key a range starts at (packed), as a Hash.
-    Hash first_key(const prefix::PathRange& range) {
-        const Bytes k = prefix::range_min_key(range);
-        Hash h{};
-        std::copy(k.begin(), k.end(), h.begin());
-        return h;
-    }
-    Hash last_key(const prefix::PathRange& range) {
-        const Bytes k = prefix::range_max_key(range);
-        Hash h{};
-        std::copy(k.begin(), k.end(), h.begin());
-        return h;
-    }
-    // Items for blocks this far behind the newest seen are forgotten (their ids too).
-    constexpr uint64_t kHeldBlocks = 8;
+// The key a range starts at (packed), as a Hash.
+Hash first_key(const prefix::PathRange& range) {
+    const Bytes k = prefix::range_min_key(range);
+    Hash h{};
+    std::copy(k.begin(), k.end(), h.begin());
+    return h;
+}
+Hash last_key(const prefix::PathRange& range) {
+    const Bytes k = prefix::range_max_key(range);
+    Hash h{};
+    std::copy(k.begin(), k.end(), h.begin());
+    return h;
+}
+// Items for blocks this far behind the newest seen are forgotten (their ids too).
+constexpr uint64_t kHeldBlocks = 8;
 }  // namespace
 
 MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
@@ -151,7 +151,8 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
     // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
     EpochStore* store = nullptr;
     if (!request->prefixes.empty()) {
-        const prefix::PathRange first{request->prefixes[0], request->is_range ? request->prefixes[1] : request->prefixes[0]};
+        const prefix::PathRange first{request->prefixes[0],
+                                      request->is_range ? request->prefixes[1] : request->prefixes[0]};
         store = store_for_key(request->account, first_key(first));
         if (store != nullptr) {
             const Block b = request->account ? storage_block(store->region(), *request->account) : store->region();
@@ -174,7 +175,8 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
         return;
     }
     const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) - stores_.begin());
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) -
+        stores_.begin());
     send(from, proto::encode(servers_[index]->serve(*request)));
 }
 
@@ -185,13 +187,14 @@ proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::Get
     proto::ChunkData answer{request.request_id, {}};
     const std::size_t budget = std::min<std::size_t>(request.max_size, options_.server.max_response_bytes);
     for (std::size_t i = 0; i < request.prefixes.size(); i += request.is_range ? 2u : 1u) {
-        const prefix::PathRange range{request.prefixes[i], request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
+        const prefix::PathRange range{request.prefixes[i],
+                                      request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
         proto::ChunkEntry e;
         e.prefix = range.from;
         auto leaves = leaves_in(store, request.root, range);
         if (!leaves) {
             e.error = store.keeps(request.root) || store.get_node(request.root) ? proto::ChunkError::kNoChunk
-                                                                                 : proto::ChunkError::kUnknownRoot;
+                                                                                : proto::ChunkError::kUnknownRoot;
             if (*e.error == proto::ChunkError::kUnknownRoot) {
                 const Hash newest = store.epoch_root();
                 e.error_data = Bytes{newest.data(), newest.size()};
@@ -386,7 +389,8 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
         return;
     }
     const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) - stores_.begin());
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) -
+        stores_.begin());
     if (waiting_.size() >= options_.max_waiting_items) {
         ++stats_.items_ignored;
         seen_.erase(id);  // may be offered again later
@@ -400,7 +404,8 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
 void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
     (void)now;
     const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) - stores_.begin());
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) -
+        stores_.begin());
     for (;;) {
         const auto it = waiting_.find({index, store.head_number() + 1});
         if (it == waiting_.end()) return;

@@ -132,8 +132,8 @@ class MgrNode final : public proto::Endpoint {
     std::vector<std::unique_ptr<EpochStore>> stores_;
     std::vector<std::unique_ptr<prefix::ChunkServer>> servers_;  // one per store
     state::MemoryCodeStore code_;
-    std::map<Hash, Held> held_;                   // by content id: what this node may offer on
-    std::set<Hash> seen_;                         // content ids received (or rejected): not accepted again
+    std::map<Hash, Held> held_;  // by content id: what this node may offer on
+    std::set<Hash> seen_;        // content ids received (or rejected): not accepted again
     std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
     std::map<std::pair<std::size_t, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;  // (store, block)
     std::map<proto::PeerId, unsigned> strikes_;

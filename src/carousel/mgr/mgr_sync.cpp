@@ -13,24 +13,24 @@ namespace carousel::mgr {
 
 namespace {
 
-    ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
+ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
 
-    Nibbles nibbles_of(const Hash& h) { return unpack_nibbles(view(h)); }
+Nibbles nibbles_of(const Hash& h) { return unpack_nibbles(view(h)); }
 
-    // k + 1, or nullopt past the last key.
-    std::optional<Hash> next_key(Hash k) {
-        for (std::size_t i = k.size(); i-- > 0;) {
-            if (++k[i] != 0) return k;
-        }
-        return std::nullopt;
+// k + 1, or nullopt past the last key.
+std::optional<Hash> next_key(Hash k) {
+    for (std::size_t i = k.size(); i-- > 0;) {
+        if (++k[i] != 0) return k;
     }
+    return std::nullopt;
+}
 
-    std::optional<state::Account> account_of(ByteView rlp) {
-        ByteView in = rlp;
-        auto a = state::decode_account(in);
-        if (!a || !in.empty()) return std::nullopt;
-        return *a;
-    }
+std::optional<state::Account> account_of(ByteView rlp) {
+    ByteView in = rlp;
+    auto a = state::decode_account(in);
+    if (!a || !in.empty()) return std::nullopt;
+    return *a;
+}
 
 }  // namespace
 
@@ -91,9 +91,8 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
 double MgrSync::progress() const {
     if (synced_) return 1.0;
     auto done = [](const std::vector<TileState>& tiles) {
-        return static_cast<double>(std::count_if(tiles.begin(), tiles.end(), [](const TileState& t) {
-            return t.started && !t.cursor;
-        }));
+        return static_cast<double>(
+            std::count_if(tiles.begin(), tiles.end(), [](const TileState& t) { return t.started && !t.cursor; }));
     };
     const double accounts = done(account_tiles_) / static_cast<double>(tiles_.size());
     if (!accounts_done_) return 0.5 * accounts;
@@ -287,7 +286,8 @@ void MgrSync::pump(proto::Time now) {
                 storage_roots_[key] = a->storage_root;
                 if (!storage_tiles_.contains(key)) storage_tiles_[key].resize(tiles_.size());
             }
-            if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash)) code_wanted_.insert(a->code_hash);
+            if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash))
+                code_wanted_.insert(a->code_hash);
         }
         for (auto it = storage_tiles_.begin(); it != storage_tiles_.end();) {
             if (storage_roots_.contains(it->first)) {
@@ -505,7 +505,8 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
             break;
         case proto::MessageType::kOffer:
             // A client stores nothing for the network: it wants no gossip.
-            if (auto offer = proto::decode_offer(frame)) send(from, proto::encode(proto::Accept{offer->request_id, {}}));
+            if (auto offer = proto::decode_offer(frame))
+                send(from, proto::encode(proto::Accept{offer->request_id, {}}));
             break;
         case proto::MessageType::kGetChunks:
         case proto::MessageType::kGetDiff:
@@ -560,9 +561,9 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     std::vector<Bytes> keys;
     keys.reserve(e.keys.size());
     for (const Hash& k : e.keys) keys.emplace_back(view(k));
-    auto verified = e.stop_path ? trie::verify_range_proof(r.root, view(r.origin), keys, e.values, e.proof)
-                                : trie::verify_bounded_range_proof(r.root, view(r.origin), view(r.limit), keys,
-                                                                   e.values, e.proof);
+    auto verified =
+        e.stop_path ? trie::verify_range_proof(r.root, view(r.origin), keys, e.values, e.proof)
+                    : trie::verify_bounded_range_proof(r.root, view(r.origin), view(r.limit), keys, e.values, e.proof);
     if (!verified || (e.stop_path && e.keys.empty())) {
         ++stats_.rejected_answers;
         strike(from);
@@ -730,7 +731,8 @@ void MgrSync::follow_head(proto::Time now) {
     for (std::size_t i = 0; i < tiles_.size(); ++i) {
         if (head_accounts_[i].number == head) continue;
         accounts_current = false;
-        if (!head_accounts_[i].busy && window_open()) request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
+        if (!head_accounts_[i].busy && window_open())
+            request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
     }
     if (!accounts_current) return;
     // 2. Every storage trie whose root moved: its tiles' changes, checked against its new root.
@@ -738,14 +740,16 @@ void MgrSync::follow_head(proto::Time now) {
     for (const HeadTile& t : head_accounts_) {
         for (const auto& [key, value] : t.changes) {
             const auto before = accounts_.find(key);
-            const Hash old_root = before == accounts_.end() ? trie::kEmptyRoot
-                                                            : account_of(before->second).value_or(state::Account{}).storage_root;
+            const Hash old_root = before == accounts_.end()
+                                      ? trie::kEmptyRoot
+                                      : account_of(before->second).value_or(state::Account{}).storage_root;
             const Hash new_root =
                 value.empty() ? trie::kEmptyRoot : account_of(value).value_or(state::Account{}).storage_root;
             if (old_root != new_root) moved.insert(key);
             if (!value.empty()) {
                 const auto a = account_of(value);
-                if (a && a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash)) code_wanted_.insert(a->code_hash);
+                if (a && a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash))
+                    code_wanted_.insert(a->code_hash);
             }
         }
     }
@@ -755,8 +759,9 @@ void MgrSync::follow_head(proto::Time now) {
         auto& tiles = head_storage_[account];
         tiles.resize(tiles_.size());
         const auto before = accounts_.find(account);
-        const Hash from = before == accounts_.end() ? trie::kEmptyRoot
-                                                    : account_of(before->second).value_or(state::Account{}).storage_root;
+        const Hash from = before == accounts_.end()
+                              ? trie::kEmptyRoot
+                              : account_of(before->second).value_or(state::Account{}).storage_root;
         const auto after = head_account(account);
         const Hash to = after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
         for (std::size_t i = 0; i < tiles.size(); ++i) {
@@ -890,8 +895,8 @@ void MgrSync::check_head(uint64_t number) {
         trie::Trie t;
         for (const auto& [k, v] : slots) (void)t.put(view(k), v);
         const auto a = head_leaves.find(account);
-        const Hash want = a == head_leaves.end() ? trie::kEmptyRoot
-                                                 : account_of(a->second).value_or(state::Account{}).storage_root;
+        const Hash want =
+            a == head_leaves.end() ? trie::kEmptyRoot : account_of(a->second).value_or(state::Account{}).storage_root;
         if (t.root() != want) {
             failure_ = "head storage root mismatch";
             return;

@@ -117,8 +117,8 @@ class MgrSync final : public proto::Endpoint {
     using Leaves = std::map<Hash, Bytes>;
     // One tile of one trie: verified leaves [tile.first, cursor) at `anchor`.
     struct TileState {
-        Hash anchor_root{};         // the trie's root at anchor_number (a storage root for storage)
-        uint64_t anchor_number{0};  // the boundary (or, after sync, the head) the range is anchored at
+        Hash anchor_root{};          // the trie's root at anchor_number (a storage root for storage)
+        uint64_t anchor_number{0};   // the boundary (or, after sync, the head) the range is anchored at
         std::optional<Hash> cursor;  // next key to fetch; nullopt: complete
         bool started{false};
         bool busy{false};
@@ -200,8 +200,8 @@ class MgrSync final : public proto::Endpoint {
     // it answers 0x1 and the trie is walked tile by tile.
     std::set<Hash> whole_tried_;
     std::set<Hash> whole_pending_;
-    std::vector<HeadTile> head_accounts_;                  // per tile, while following
-    std::map<Hash, std::vector<HeadTile>> head_storage_;   // per account whose storage root moved
+    std::vector<HeadTile> head_accounts_;                 // per tile, while following
+    std::map<Hash, std::vector<HeadTile>> head_storage_;  // per account whose storage root moved
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;
     std::map<uint64_t, Request> requests_;

@@ -77,8 +77,8 @@ Result<std::shared_ptr<const Loaded>> load(const trie::NodeStore& store, ByteVie
 // `ref` views the parent's RLP (or the caller's root), which outlives the cursor: child cursors live
 // in the recursion's frames below their parent's.
 struct Cursor {
-    ByteView ref;                           // the reference of the node this cursor is at or inside
-    std::shared_ptr<const Loaded> loaded;   // that node, once read
+    ByteView ref;                          // the reference of the node this cursor is at or inside
+    std::shared_ptr<const Loaded> loaded;  // that node, once read
     std::size_t consumed{0};
 
     bool empty() const noexcept { return ref.empty(); }
@@ -314,9 +314,8 @@ tl::expected<void, PartialError> for_each_changed_partial_node(const trie::NodeS
     return w.run(root_cursor(new_root), root_cursor(old_root), pos);
 }
 
-tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie::NodeStore& store,
-                                                                     const Hash& old_root, const Hash& new_root,
-                                                                     const PathRange& range) {
+tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie::NodeStore& store, const Hash& old_root,
+                                                                     const Hash& new_root, const PathRange& range) {
     std::vector<Bytes> out;
     auto r = for_each_changed_partial_node(store, old_root, new_root, range,
                                            [&](ByteView, const Hash&, ByteView rlp) { out.emplace_back(rlp); });

@@ -60,8 +60,7 @@ using PartialNodeVisitor = std::function<void(ByteView position, const Hash& has
 // children, slot 0 before slot 15; the order of prefix::ChunkServer's full mode). Nothing for
 // trie::kEmptyRoot.
 tl::expected<void, PartialError> for_each_partial_node(const trie::NodeStore& store, const Hash& root,
-                                                       const prefix::PathRange& range,
-                                                       const PartialNodeVisitor& visit);
+                                                       const prefix::PathRange& range, const PartialNodeVisitor& visit);
 
 // Visits the changed nodes of `new_root`'s partial trie for `range` against `old_root` (see above),
 // in pre-order. Descends only below changed nodes: the cost is the size of the change, not of the
@@ -73,8 +72,8 @@ tl::expected<void, PartialError> for_each_changed_partial_node(const trie::NodeS
                                                                const PartialNodeVisitor& visit);
 
 // The RLP of the changed nodes, as for_each_changed_partial_node visits them.
-tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie::NodeStore& store,
-                                                                     const Hash& old_root, const Hash& new_root,
+tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie::NodeStore& store, const Hash& old_root,
+                                                                     const Hash& new_root,
                                                                      const prefix::PathRange& range);
 
 // Leaves as (key, value).

@@ -228,9 +228,8 @@ TEST(PartialTrie, MissingNodeIsAnError) {
     for (int i = 0; i < 200; ++i) tt.put(random_key(rng), random_value(rng, false));
     const Hash root = tt.root();
     trie::MemoryNodeStore partial;  // only the stem and the sub-trie of prefix 3
-    ASSERT_TRUE(for_each_partial_node(tt.store, root, {{3}, {3}}, [&](ByteView, const Hash& h, ByteView rlp) {
-        partial.put_node(h, rlp);
-    }));
+    ASSERT_TRUE(for_each_partial_node(tt.store, root, {{3}, {3}},
+                                      [&](ByteView, const Hash& h, ByteView rlp) { partial.put_node(h, rlp); }));
     EXPECT_TRUE(for_each_partial_node(partial, root, {{3}, {3}}, [](auto, auto&, auto) {}).has_value());
     EXPECT_TRUE(leaves_in(partial, root, {{3}, {3}}).has_value());
     EXPECT_TRUE(range_proof(partial, root, {{3}, {3}}).has_value());

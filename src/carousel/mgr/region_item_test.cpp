@@ -79,7 +79,11 @@ TEST(RegionItem, EveryMalformedInputHasItsError) {
         GossipError error;
     };
     const std::vector<Case> cases = {
-        {"top level is a string", [](rlp::Item& t) { t = str(Bytes{1, 2, 3}); }, GossipError::kMalformed},
+        {"top level is a string",
+         [](rlp::Item& t) {
+             t = str(Bytes{1, 2, 3});
+         },
+         GossipError::kMalformed},
         {"one item missing", [](rlp::Item& t) { t.items.pop_back(); }, GossipError::kMalformed},
         {"one item extra", [](rlp::Item& t) { t.items.push_back(str({})); }, GossipError::kMalformed},
         {"block number is a list", [](rlp::Item& t) { t.items[0] = rlp::Item::make_list({}); },
@@ -89,7 +93,10 @@ TEST(RegionItem, EveryMalformedInputHasItsError) {
         {"region not a list", [](rlp::Item& t) { t.items[2] = str(Bytes(32, 0)); }, GossipError::kMalformed},
         {"region with an extra item", [](rlp::Item& t) { t.items[2].items.push_back(str({})); },
          GossipError::kMalformed},
-        {"region bits over 256", [](rlp::Item& t) { t.items[2].items[1] = str(Bytes{1, 1}); },
+        {"region bits over 256",
+         [](rlp::Item& t) {
+             t.items[2].items[1] = str(Bytes{1, 1});
+         },
          GossipError::kBadRegion},
         {"region first not aligned",
          [](rlp::Item& t) {
@@ -101,14 +108,12 @@ TEST(RegionItem, EveryMalformedInputHasItsError) {
         {"account nodes not a list", [](rlp::Item& t) { t.items[3] = str({}); }, GossipError::kMalformed},
         {"account node is a list", [](rlp::Item& t) { t.items[3].items[0] = rlp::Item::make_list({}); },
          GossipError::kMalformed},
-        {"account node too short", [&](rlp::Item& t) { t.items[3].items[0] = str(short_node); },
-         GossipError::kBadNode},
-        {"account node not a node", [&](rlp::Item& t) { t.items[3].items[0] = str(junk_node); },
-         GossipError::kBadNode},
+        {"account node too short", [&](rlp::Item& t) { t.items[3].items[0] = str(short_node); }, GossipError::kBadNode},
+        {"account node not a node", [&](rlp::Item& t) { t.items[3].items[0] = str(junk_node); }, GossipError::kBadNode},
         {"account node over the cap", [](rlp::Item& t) { t.items[3].items[0] = str(Bytes(kMaxNodeSize + 1, 0)); },
          GossipError::kTooLarge},
-        {"too many account nodes",
-         [&](rlp::Item& t) { t.items[3].items.assign(kMaxItemNodes + 1, str(nodes[0])); }, GossipError::kTooLarge},
+        {"too many account nodes", [&](rlp::Item& t) { t.items[3].items.assign(kMaxItemNodes + 1, str(nodes[0])); },
+         GossipError::kTooLarge},
         {"owners not a list", [](rlp::Item& t) { t.items[4] = str({}); }, GossipError::kMalformed},
         {"owner of 31 bytes", [](rlp::Item& t) { t.items[4].items[0] = str(Bytes(31, 0)); }, GossipError::kMalformed},
         {"owners decreasing", [](rlp::Item& t) { std::swap(t.items[4].items[0], t.items[4].items[1]); },
@@ -130,8 +135,8 @@ TEST(RegionItem, EveryMalformedInputHasItsError) {
          GossipError::kBadNode},
         {"storage lists fewer than owners", [](rlp::Item& t) { t.items[6].items.pop_back(); },
          GossipError::kLengthMismatch},
-        {"storage lists more than owners",
-         [](rlp::Item& t) { t.items[6].items.push_back(rlp::Item::make_list({})); }, GossipError::kLengthMismatch},
+        {"storage lists more than owners", [](rlp::Item& t) { t.items[6].items.push_back(rlp::Item::make_list({})); },
+         GossipError::kLengthMismatch},
         {"storage list not a list", [](rlp::Item& t) { t.items[6].items[0] = str({}); }, GossipError::kMalformed},
         {"storage node too short", [&](rlp::Item& t) { t.items[6].items[1].items[0] = str(short_node); },
          GossipError::kBadNode},

@@ -26,7 +26,6 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     return e;
 }
 
-
 // Full sub-trie mode: the pre-order walk of one range.
 struct FullWalk {
     const trie::NodeStore& nodes;

@@ -180,8 +180,8 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
     task->account = account_key;
     auto count_slot = [this](ByteView, ByteView, std::vector<Hash>&) { ++progress_.slots; };
     if (options_.leaf_mode) {
-        task->leaves = std::make_unique<LeafSync>(nodes_, storage_root, valid_slot, count_slot, 1,
-                                                  options_.leaf_spill, options_.leaf_spill_bytes);
+        task->leaves = std::make_unique<LeafSync>(nodes_, storage_root, valid_slot, count_slot, 1, options_.leaf_spill,
+                                                  options_.leaf_spill_bytes);
     } else {
         task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot);
     }

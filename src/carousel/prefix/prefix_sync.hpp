@@ -183,7 +183,7 @@ class PrefixSync final : public proto::Endpoint {
     std::map<proto::PeerId, Peer> peers_;
     std::map<proto::PeerId, PeerStats> stats_;
     uint64_t next_request_id_{1};
-    proto::PeerId last_peer_{0};  // got the last request (pump's round robin)
+    proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
     SyncProgress progress_;
     std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted

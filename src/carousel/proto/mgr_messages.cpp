@@ -12,22 +12,22 @@ using namespace wire;  // NOLINT(google-build-using-namespace): the codec helper
 
 namespace {
 
-    R<std::vector<Hash>> packed_hashes_of(ByteView& in, std::size_t max_count) {
-        auto s = string_of(in);
-        if (!s) return tl::unexpected{s.error()};
-        if (s->size() % 32 != 0) return tl::unexpected{WireError::kMalformed};
-        if (s->size() / 32 > max_count) return tl::unexpected{WireError::kTooLarge};
-        std::vector<Hash> out(s->size() / 32);
-        for (std::size_t i = 0; i < out.size(); ++i) std::memcpy(out[i].data(), s->data() + 32 * i, 32);
-        return out;
-    }
+R<std::vector<Hash>> packed_hashes_of(ByteView& in, std::size_t max_count) {
+    auto s = string_of(in);
+    if (!s) return tl::unexpected{s.error()};
+    if (s->size() % 32 != 0) return tl::unexpected{WireError::kMalformed};
+    if (s->size() / 32 > max_count) return tl::unexpected{WireError::kTooLarge};
+    std::vector<Hash> out(s->size() / 32);
+    for (std::size_t i = 0; i < out.size(); ++i) std::memcpy(out[i].data(), s->data() + 32 * i, 32);
+    return out;
+}
 
-    void encode_packed_hashes(Bytes& out, const std::vector<Hash>& hashes) {
-        Bytes packed;
-        packed.reserve(hashes.size() * 32);
-        for (const Hash& h : hashes) packed.append(h.data(), h.size());
-        rlp::encode(out, packed);
-    }
+void encode_packed_hashes(Bytes& out, const std::vector<Hash>& hashes) {
+    Bytes packed;
+    packed.reserve(hashes.size() * 32);
+    for (const Hash& h : hashes) packed.append(h.data(), h.size());
+    rlp::encode(out, packed);
+}
 
 }  // namespace
 
