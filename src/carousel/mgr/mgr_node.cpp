@@ -6,6 +6,7 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/messages.hpp>
+#include <carousel/trie/trie.hpp>
 
 namespace carousel::mgr {
 
@@ -114,6 +115,9 @@ void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         case proto::MessageType::kGetCode:
             on_get_code(from, frame);
             return;
+        case proto::MessageType::kGetBareStorage:
+            on_get_bare_storage(from, frame);
+            return;
         case proto::MessageType::kOffer:
             on_offer(from, frame);
             return;
@@ -133,18 +137,6 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
     auto request = proto::decode_get_chunks(frame);
     if (!request) {
         disconnect(from, std::string{"mgr: bad GetChunks: "} + std::string{proto::to_string(request.error())});
-        return;
-    }
-    // A whole small storage trie (leaf mode, the empty prefix): any store whose partial trie of it
-    // happens to be the whole trie answers it, without a proof (the leaves must hash to the root).
-    if (request->account && !request->is_range && request->prefixes.size() == 1 && request->prefixes[0].empty() &&
-        (request->flags & proto::kFlagLeaves) != 0 && request->max_size != 0) {
-        proto::ChunkData answer;
-        for (auto& s : stores_) {
-            answer = serve_leaves(*s, *request);
-            if (!answer.entries.empty() && !answer.entries[0].error) break;
-        }
-        send(from, proto::encode(answer));
         return;
     }
     // The store that covers the request's first position answers it; positions outside every store
@@ -268,6 +260,68 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
     answer.keys = std::move(diff->keys);
     answer.values = std::move(diff->values);
     answer.proof = std::move(diff->proof);
+    send(from, proto::encode(answer));
+}
+
+void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
+    ++stats_.bare_requests;
+    auto request = proto::decode_get_bare_storage(frame);
+    if (!request) {
+        disconnect(from, std::string{"mgr: bad GetBareStorage: "} + std::string{proto::to_string(request.error())});
+        return;
+    }
+    proto::BareStorage answer;
+    answer.request_id = request->request_id;
+    const Block region{request->region_first, static_cast<unsigned>(request->region_bits)};
+    const EpochStore* store = store_for(region);
+    if (request->max_size == 0) {
+        answer.error = proto::ChunkError::kInvalidRequest;
+    } else if (store == nullptr) {
+        answer.error = proto::ChunkError::kNoChunk;
+    } else if (!store->keeps(request->state_root)) {
+        answer.error = proto::ChunkError::kUnknownRoot;
+    }
+    if (answer.error) {
+        send(from, proto::encode(answer));
+        return;
+    }
+    // The sequence of owners asked: the listed accounts, or the owners from `from` on.
+    std::vector<std::pair<Hash, Hash>> owners;
+    if (request->accounts.empty()) {
+        auto all = store->owners(request->state_root);
+        const auto first = std::lower_bound(all.begin(), all.end(), request->from,
+                                            [](const auto& owner, const Hash& key) { return owner.first < key; });
+        owners.assign(first, all.end());
+    } else {
+        for (const Hash& a : request->accounts) owners.emplace_back(a, *store->storage_root(a, request->state_root));
+    }
+    // Every owner costs a partial-trie walk even when it has nothing here: cap them per answer.
+    constexpr std::size_t kMaxOwnersPerAnswer = 4096;
+    const std::size_t budget = std::min<std::size_t>(request->max_size, options_.server.max_response_bytes);
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < owners.size() && i < kMaxOwnersPerAnswer; ++i) {
+        const auto& [account, root] = owners[i];
+        if (root != trie::kEmptyRoot) {
+            const Block block = storage_block(region, account);
+            auto leaves = leaves_in(*store, root, path_range(block), options_.bare_leaves_max);
+            if (!leaves) break;  // cannot be: every kept version resolves from the store
+            proto::BareEntry entry;
+            entry.index = i;
+            if (leaves->size() > options_.bare_leaves_max) {
+                entry.large = true;
+                size += 8;
+            } else {
+                for (auto& [key, value] : *leaves) {
+                    size += key.size() + value.size() + 3;
+                    entry.keys.push_back(key);
+                    entry.values.push_back(std::move(value));
+                }
+            }
+            if (entry.large || !entry.keys.empty()) answer.entries.push_back(std::move(entry));
+        }
+        answer.covered = i + 1;
+        if (size >= budget) break;
+    }
     send(from, proto::encode(answer));
 }
 

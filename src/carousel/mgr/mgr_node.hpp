@@ -15,6 +15,10 @@
 //    the store's nodes. A range no store covers gets 0x1 in every entry.
 //  - GetDiff(fromRoot, toRoot, range): EpochStore::diff; 0x0 when a root is not kept, 0x1 outside.
 //  - GetCode for code whose hash lies in the node's block.
+//  - GetBareStorage (proto/mgr_messages.hpp): for one of its regions at a kept state root, the
+//    leaves of many accounts' storage tries in that region without proofs, for every account with
+//    at most `bare_leaves_max` leaves there (MGR.md's small tries stored bare); a larger part is
+//    marked `large` and fetched with GetChunks and its proofs.
 // Gossip (Portal's OFFER/ACCEPT, per block):
 //  - Content is a region item (mgr/region_item.hpp) or one code blob (its id is its hash). A node
 //    accepts the offered ids it has not seen; on Content it checks the item against the block's
@@ -57,6 +61,8 @@ struct NodeOptions {
     prefix::ServerOptions server;
     std::size_t max_waiting_items{1024};  // items for later blocks held until their turn
     unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
+    // GetBareStorage: a storage trie's part in a region with more leaves than this is `large`.
+    std::size_t bare_leaves_max{64};
 };
 
 struct NodeStats {
@@ -71,6 +77,7 @@ struct NodeStats {
     uint64_t chunk_requests{0};
     uint64_t diff_requests{0};
     uint64_t code_requests{0};
+    uint64_t bare_requests{0};
 };
 
 class MgrNode final : public proto::Endpoint {
@@ -115,6 +122,7 @@ class MgrNode final : public proto::Endpoint {
     proto::ChunkData serve_leaves(const EpochStore& store, const proto::GetChunks& request) const;
     void on_get_diff(proto::PeerId from, ByteView frame);
     void on_get_code(proto::PeerId from, ByteView frame);
+    void on_get_bare_storage(proto::PeerId from, ByteView frame);
     void on_offer(proto::PeerId from, ByteView frame);
     void on_accept(proto::PeerId from, ByteView frame);
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);

@@ -46,6 +46,7 @@ MgrSync::MgrSync(dht::Contact self, SyncOptions options, ChainView chain)
       chain_(std::move(chain)),
       tiles_(tile(options.region_bits)),
       account_tiles_(tiles_.size()),
+      bare_walks_(tiles_.size()),
       window_(options.initial_window) {}
 
 bool MgrSync::window_open() const noexcept {
@@ -136,7 +137,6 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
             ++it;
             continue;
         }
-        if (it->second.whole) whole_pending_.erase(*it->second.account);
         release(it->second);
         outstanding_ -= std::min(outstanding_, it->second.budget);
         it = requests_.erase(it);
@@ -161,7 +161,6 @@ void MgrSync::on_timer(proto::Time now) {
             continue;
         }
         ++stats_.timeouts;
-        if (it->second.whole) whole_pending_.erase(*it->second.account);
         release(it->second);
         --in_flight_[it->second.peer];
         outstanding_ -= std::min(outstanding_, it->second.budget);
@@ -180,7 +179,7 @@ MgrSync::TileState& MgrSync::state_of(const Request& r) {
 }
 
 bool MgrSync::live(const Request& r) const {
-    if (r.kind == Request::Kind::kCode) return true;
+    if (r.kind == Request::Kind::kCode || r.kind == Request::Kind::kBare) return true;
     if (r.head) {
         if (!r.account) return r.tile < head_accounts_.size();
         const auto it = head_storage_.find(*r.account);
@@ -191,7 +190,9 @@ bool MgrSync::live(const Request& r) const {
 
 void MgrSync::release(const Request& r) {
     if (r.kind == Request::Kind::kCode || !live(r)) return;
-    if (r.head) {
+    if (r.kind == Request::Kind::kBare) {
+        bare_walks_[r.tile].busy = false;
+    } else if (r.head) {
         head_tile_of(r).busy = false;
     } else {
         state_of(r).busy = false;
@@ -297,21 +298,197 @@ void MgrSync::pump(proto::Time now) {
             storage_.erase(it->first);
             it = storage_tiles_.erase(it);
         }
-    }
-    for (auto& [account, tiles] : storage_tiles_) {
-        if (!whole_tried_.contains(account)) {
-            if (!window_open()) break;
-            request_whole(account, now);
-            continue;
+        // Bare parts at the new boundary: those of a trie that moved are asked again by name; those
+        // anchored at an unchanged root move on, verified or not (the same trie, the same leaves).
+        for (BareWalk& w : bare_walks_) {
+            std::erase_if(w.again, [&](const Hash& a) { return !storage_roots_.contains(a); });
         }
-        if (whole_pending_.contains(account)) continue;
+        for (auto& [account, tiles] : storage_tiles_) {
+            const Hash& root = storage_roots_.at(account);
+            for (std::size_t i = 0; i < tiles.size(); ++i) {
+                TileState& t = tiles[i];
+                t.suspect.reset();  // its proven replacement would be at another root now
+                if (t.large) continue;
+                if (!t.started) {
+                    if (!bare_walks_[i].from || account < *bare_walks_[i].from) bare_walks_[i].again.insert(account);
+                } else if (t.anchor_root != root) {
+                    forget_bare(account, i);
+                } else {
+                    t.anchor_number = boundary;
+                }
+            }
+        }
+    }
+    for (std::size_t i = 0; i < tiles_.size() && window_open(); ++i) pump_bare(i, now);
+    for (auto& [account, tiles] : storage_tiles_) {
         for (std::size_t i = 0; i < tiles.size() && window_open(); ++i) {
-            pump_tile(i, account, tiles[i], boundary, now);
+            if (tiles[i].large) pump_tile(i, account, tiles[i], boundary, now);
         }
         if (!window_open()) break;
     }
     pump_code(now);
     check_done(now);
+}
+
+void MgrSync::forget_bare(const Hash& account, std::size_t tile) {
+    TileState& t = storage_tiles_.at(account)[tile];
+    const Block block = storage_block(tiles_[tile], account);
+    Leaves& slots = storage_[account];
+    slots.erase(slots.lower_bound(block.first), slots.upper_bound(block_last(block)));
+    t = TileState{};
+    BareWalk& w = bare_walks_[tile];
+    if (!w.from || account < *w.from) w.again.insert(account);
+}
+
+void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
+    BareWalk& w = bare_walks_[tile];
+    if (w.busy) return;
+    const auto root = chain_.state_root(reconciled_);
+    if (!root) return;
+    Request r;
+    r.kind = Request::Kind::kBare;
+    r.tile = tile;
+    r.root = *root;
+    r.number = reconciled_;
+    // Owners asked by name first; the walk reaches the others.
+    for (const Hash& a : w.again) {
+        if (r.accounts.size() >= proto::kMaxBareAccounts) break;
+        r.accounts.push_back(a);
+    }
+    if (r.accounts.empty()) {
+        if (!w.from) return;
+        r.origin = *w.from;
+    }
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!peer) return;
+    r.peer = *peer;
+    r.budget = next_budget();
+    const uint64_t id = next_request_id_++;
+    send(*peer, proto::encode(proto::GetBareStorage{id, *root, tiles_[tile].first, options_.region_bits, r.origin,
+                                                    r.accounts, r.budget}));
+    ++stats_.bare_requests;
+    w.busy = true;
+    track(id, std::move(r), now);
+}
+
+void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto data = proto::decode_bare_storage(frame);
+    if (!data) {
+        disconnect(from, std::string{"mgr sync: bad BareStorage: "} + std::string{proto::to_string(data.error())});
+        return;
+    }
+    const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kBare), frame.size());
+    if (!taken) return;
+    const Request& r = *taken;
+    release(r);
+    if (data->error) {
+        ++stats_.errors;
+        if (*data->error == proto::ChunkError::kUnknownRoot || *data->error == proto::ChunkError::kBackOff) {
+            behind_[from] = now + std::chrono::seconds{5};
+        } else {
+            strike(from);
+        }
+        return;
+    }
+    if (r.number != reconciled_) return;  // asked at an older boundary: stale
+    // The sequence of owners asked, as this client knows them at the boundary.
+    std::vector<Hash> asked = r.accounts;
+    if (asked.empty()) {
+        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && asked.size() < data->covered;
+             ++it) {
+            asked.push_back(it->first);
+        }
+    }
+    // Check the whole answer before keeping any of it: progress, owners this client knows, and
+    // every key inside the owner's part of the tile.
+    bool ok = data->covered >= 1 && data->covered <= asked.size();
+    for (std::size_t e = 0; ok && e < data->entries.size(); ++e) {
+        const proto::BareEntry& entry = data->entries[e];
+        const Block block = storage_block(tiles_[r.tile], asked[entry.index]);
+        for (const Hash& k : entry.keys) ok = ok && contains(block, k);
+    }
+    if (!ok) {
+        ++stats_.rejected_answers;
+        strike(from);
+        return;
+    }
+    BareWalk& w = bare_walks_[r.tile];
+    std::size_t next_entry = 0;
+    for (std::size_t i = 0; i < data->covered; ++i) {
+        const Hash& account = asked[i];
+        const proto::BareEntry* entry = nullptr;
+        if (next_entry < data->entries.size() && data->entries[next_entry].index == i)
+            entry = &data->entries[next_entry++];
+        w.again.erase(account);
+        const auto tiles = storage_tiles_.find(account);
+        if (tiles == storage_tiles_.end()) continue;  // no longer an owner here
+        TileState& t = tiles->second[r.tile];
+        if (t.started || t.large) continue;  // held already, or walked with proofs
+        if (entry != nullptr && entry->large) {
+            t.large = true;
+            continue;
+        }
+        if (entry != nullptr) {
+            Leaves& slots = storage_[account];
+            for (std::size_t k = 0; k < entry->keys.size(); ++k) slots[entry->keys[k]] = entry->values[k];
+        }
+        t.started = true;
+        t.cursor.reset();
+        t.anchor_root = storage_roots_.at(account);
+        t.anchor_number = r.number;
+        t.bare = true;
+        t.bare_peer = from;
+        settle(account);
+    }
+    if (r.accounts.empty()) {
+        const auto last = storage_roots_.find(asked[data->covered - 1]);
+        const auto after = std::next(last);
+        w.from = after == storage_roots_.end() ? std::nullopt : std::optional<Hash>{after->first};
+    }
+}
+
+namespace {
+// The digest of a tile's leaves: Keccak of every key and value in order.
+Hash digest_of(const std::map<Hash, Bytes>& leaves, const Block& block) {
+    Bytes all;
+    for (auto it = leaves.lower_bound(block.first); it != leaves.end() && it->first <= block_last(block); ++it) {
+        all.append(it->first.data(), it->first.size());
+        all.append(it->second);
+    }
+    return keccak256(all);
+}
+}  // namespace
+
+void MgrSync::settle(const Hash& account) {
+    const auto tiles = storage_tiles_.find(account);
+    const auto root = storage_roots_.find(account);
+    if (tiles == storage_tiles_.end() || root == storage_roots_.end()) return;
+    bool bare = false;
+    for (const TileState& t : tiles->second) {
+        if (!t.started || t.cursor || t.busy || t.anchor_number != reconciled_) return;
+        bare = bare || t.bare;
+    }
+    if (!bare) return;
+    trie::Trie rebuilt;
+    const Leaves& slots = storage_[account];
+    for (const auto& [k, v] : slots) (void)rebuilt.put(view(k), v);
+    if (rebuilt.root() == root->second) {
+        for (TileState& t : tiles->second) t.bare = false;
+        return;
+    }
+    // Some bare part is wrong: fetch every bare part again with proofs, remembering what each said.
+    ++stats_.rejected_answers;
+    for (std::size_t i = 0; i < tiles->second.size(); ++i) {
+        TileState& t = tiles->second[i];
+        if (!t.bare) continue;
+        const Block block = storage_block(tiles_[i], account);
+        const auto suspect = std::make_pair(t.bare_peer, digest_of(slots, block));
+        storage_[account].erase(storage_[account].lower_bound(block.first),
+                                storage_[account].upper_bound(block_last(block)));
+        t = TileState{};
+        t.large = true;
+        t.suspect = suspect;
+    }
 }
 
 bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
@@ -328,6 +505,14 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     }
     if (!root) return false;
     const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
+    if (state.started && state.anchor_number + options_.epoch_length < boundary) {
+        // Anchored before the previous boundary: nodes no longer keep that root, so no diff can
+        // roll it. Fetch the range again at the new root.
+        Leaves& held = leaves_of(account);
+        held.erase(held.lower_bound(block.first), held.upper_bound(block_last(block)));
+        state.started = false;
+        state.cursor.reset();
+    }
     // Which request: roll the held range forward, or fetch from the cursor.
     const bool roll = state.started && state.anchor_number != boundary && state.cursor != block.first;
     if (state.started && state.anchor_number != boundary && !roll) {
@@ -390,72 +575,6 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     return true;
 }
 
-void MgrSync::request_whole(const Hash& account, proto::Time now) {
-    const auto root = storage_roots_.find(account);
-    if (root == storage_roots_.end()) return;
-    // Every node holds its part of every storage trie: spread these over the tiles' nodes.
-    const std::size_t tile = tile_index_of(account);
-    const auto peer = pick_peer(tiles_[tile].first, now);
-    if (!peer) return;
-    whole_tried_.insert(account);
-    whole_pending_.insert(account);
-    Request r;
-    r.kind = Request::Kind::kChunk;
-    r.whole = true;
-    r.peer = *peer;
-    r.budget = next_budget();
-    r.tile = 0;
-    r.account = account;
-    r.root = root->second;
-    r.number = reconciled_;
-    const uint64_t id = next_request_id_++;
-    proto::GetChunks get;
-    get.request_id = id;
-    get.root = r.root;
-    get.account = account;
-    get.prefixes = {Nibbles{}};
-    get.max_size = r.budget;
-    get.flags = proto::kFlagLeaves;
-    send(*peer, proto::encode(get));
-    ++stats_.chunk_requests;
-    track(id, std::move(r), now);
-}
-
-void MgrSync::on_whole(proto::PeerId from, const Request& r, const proto::ChunkEntry& e, proto::Time now) {
-    whole_pending_.erase(*r.account);
-    if (e.error) {
-        // 0x1 is the expected answer for a trie too big for one node's partial trie: walk the tiles.
-        if (*e.error == proto::ChunkError::kUnknownRoot) behind_[from] = now + std::chrono::seconds{5};
-        return;
-    }
-    const auto root = storage_roots_.find(*r.account);
-    if (root == storage_roots_.end() || root->second != r.root || e.stop_path) return;  // stale, or cut: tiles
-    trie::Trie t;
-    for (std::size_t i = 0; i < e.keys.size(); ++i) {
-        if ((i > 0 && !(e.keys[i - 1] < e.keys[i])) || e.values.size() != e.keys.size() || e.values[i].empty()) {
-            ++stats_.rejected_answers;
-            strike(from);
-            return;
-        }
-        (void)t.put(view(e.keys[i]), e.values[i]);
-    }
-    if (t.root() != r.root) {
-        ++stats_.rejected_answers;
-        strike(from);
-        return;
-    }
-    Leaves& leaves = storage_[*r.account];
-    leaves.clear();
-    for (std::size_t i = 0; i < e.keys.size(); ++i) leaves[e.keys[i]] = e.values[i];
-    for (TileState& tile : storage_tiles_.at(*r.account)) {
-        if (tile.busy) continue;  // cannot be: tiles wait for the whole answer
-        tile.started = true;
-        tile.cursor.reset();
-        tile.anchor_root = r.root;
-        tile.anchor_number = r.number;
-    }
-}
-
 void MgrSync::pump_code(proto::Time now) {
     // Code travels by hash: ask the node covering each hash, a few at a time.
     std::map<proto::PeerId, std::vector<Hash>> batches;
@@ -503,6 +622,9 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         case proto::MessageType::kCodeData:
             on_code_data(from, frame, now);
             break;
+        case proto::MessageType::kBareStorage:
+            on_bare_storage(from, frame, now);
+            break;
         case proto::MessageType::kOffer:
             // A client stores nothing for the network: it wants no gossip.
             if (auto offer = proto::decode_offer(frame))
@@ -511,6 +633,7 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         case proto::MessageType::kGetChunks:
         case proto::MessageType::kGetDiff:
         case proto::MessageType::kGetCode:
+        case proto::MessageType::kGetBareStorage:
             break;  // it serves nothing: the peer's request times out
         default:
             disconnect(from, "mgr sync: unexpected message type " + std::to_string(frame[0]));
@@ -528,18 +651,13 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kChunk), frame.size());
     if (!taken) return;
     const Request& r = *taken;
-    if (r.whole) whole_pending_.erase(*r.account);
     if (!live(r)) return;  // the tile was dropped meanwhile (its trie emptied, or a new boundary)
+    release(r);
     if (data->entries.size() != 1) {
         ++stats_.rejected_answers;
         strike(from);
         return;
     }
-    if (r.whole) {
-        on_whole(from, r, data->entries[0], now);
-        return;
-    }
-    release(r);
     TileState& state = state_of(r);
     const proto::ChunkEntry& e = data->entries[0];
     if (e.error) {
@@ -574,16 +692,20 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         if (e.keys[i] > r.limit) break;  // a cut answer proves up to its last key only
         leaves[e.keys[i]] = e.values[i];
     }
-    if (!e.stop_path) {
-        state.cursor.reset();
+    const Hash last = e.keys.empty() ? r.limit : e.keys.back();
+    if (e.stop_path && last < r.limit) {
+        state.cursor = next_key(last);
         return;
     }
-    Hash last = e.keys.back();
-    if (last >= r.limit) {
-        state.cursor.reset();
-        return;
+    state.cursor.reset();
+    if (!r.account) return;
+    if (state.suspect) {
+        // The proven part replaces a bare one that failed its trie's root: was that one different?
+        const auto [peer, digest] = *state.suspect;
+        state.suspect.reset();
+        if (digest_of(leaves, storage_block(tiles_[r.tile], *r.account)) != digest) strike(peer);
     }
-    state.cursor = next_key(last);
+    settle(*r.account);
 }
 
 void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) {
@@ -652,6 +774,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     state.anchor_root = r.root;
     state.anchor_number = r.number;
     ++stats_.rolls;
+    if (r.account) settle(*r.account);
 }
 
 void MgrSync::on_code_data(proto::PeerId from, ByteView frame, proto::Time now) {
@@ -680,8 +803,11 @@ void MgrSync::check_done(proto::Time now) {
     const uint64_t boundary = head / options_.epoch_length * options_.epoch_length;
     auto complete = [&](const TileState& t) { return t.started && !t.cursor && t.anchor_number == boundary; };
     if (!std::all_of(account_tiles_.begin(), account_tiles_.end(), complete)) return;
-    for (const auto& [_, tiles] : storage_tiles_) {
+    const auto bare = [](const TileState& t) { return t.bare; };
+    for (const auto& [account, tiles] : storage_tiles_) {
         if (!std::all_of(tiles.begin(), tiles.end(), complete)) return;
+        if (std::any_of(tiles.begin(), tiles.end(), bare)) settle(account);
+        if (std::any_of(tiles.begin(), tiles.end(), bare) || !std::all_of(tiles.begin(), tiles.end(), complete)) return;
     }
     // Every range verified against its root; rebuild the roots as a last check of the whole.
     for (const auto& [account, slots] : storage_) {
@@ -820,6 +946,7 @@ void MgrSync::reanchor(uint64_t boundary) {
             t.cursor.reset();
             t.anchor_root = *storage_root;
             t.anchor_number = boundary;
+            t.bare = false;  // check_head rebuilt this root
         }
         ++it;
     }

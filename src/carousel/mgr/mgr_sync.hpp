@@ -17,10 +17,16 @@
 //    the new root with the answer's range proof. A diff that leaves out or adds a change fails that
 //    check. Forward fetching continues at the new root meanwhile (each tile has its own anchor).
 //  - Storage (the same walk, a second lap): once every account tile is complete at the latest
-//    boundary, every account with storage is known with its storage root, and the client walks the
-//    tiles again for storage: in tile t it asks for storage_block(t, a) of account a's trie (a
-//    GetChunks range at a's storage root), verified the same way, rolled the same way. Then code,
-//    fetched by hash from the nodes covering the hash.
+//    boundary, every account with storage (an owner) is known with its storage root, and the client
+//    walks the tiles again for storage. In tile t it first walks the owners with GetBareStorage: a
+//    node sends each owner's leaves in storage_block(t, a) bare — no proof — when there are few
+//    (MGR.md's small tries), and marks the others large. A large part is then fetched as a GetChunks
+//    range at a's storage root, verified with its edge proofs and rolled like an account range. A
+//    trie with bare parts is verified once every part is held, by rebuilding its root; when that
+//    fails, its bare parts are fetched again with proofs, and each node whose bare part differs from
+//    the proven one gets a strike. At a boundary, bare parts of a trie whose root moved (or that was
+//    not yet verified) are asked again by name at the new root. Then code, fetched by hash from the
+//    nodes covering the hash.
 //  - Done (step 5): every tile of every trie complete at the latest boundary and all code held; the
 //    client then rebuilds the state root and every storage root from its leaves and checks them.
 //  - Head: after that it follows the head: at each new block it asks each tile's diff from the
@@ -74,7 +80,8 @@ struct SyncStats {
     uint64_t chunk_requests{0};
     uint64_t diff_requests{0};
     uint64_t code_requests{0};
-    uint64_t rejected_answers{0};  // failed verification
+    uint64_t bare_requests{0};
+    uint64_t rejected_answers{0};  // failed verification (a trie whose bare parts fail its root: one)
     uint64_t timeouts{0};
     uint64_t errors{0};  // error entries (0x0/0x1/0x2/0x4)
     uint64_t rolls{0};   // tile ranges rolled to a newer root
@@ -122,9 +129,23 @@ class MgrSync final : public proto::Endpoint {
         std::optional<Hash> cursor;  // next key to fetch; nullopt: complete
         bool started{false};
         bool busy{false};
+        // Storage tiles only. A tile is filled either by the owner walk (GetBareStorage) or, when
+        // `large`, with GetChunks and proofs.
+        bool large{false};
+        bool bare{false};  // held from a bare answer, not yet verified by the trie's rebuilt root
+        proto::PeerId bare_peer{0};
+        // A bare part that failed the rebuild, while its proven replacement is fetched: who sent it
+        // and the digest of its leaves.
+        std::optional<std::pair<proto::PeerId, Hash>> suspect;
+    };
+    // One tile's walk over the owners with GetBareStorage, at the boundary reconciled_.
+    struct BareWalk {
+        std::optional<Hash> from{Hash{}};  // the next owner to ask from; nullopt: walked to the end
+        std::set<Hash> again;              // owners to ask by name (new, or their trie moved)
+        bool busy{false};
     };
     struct Request {
-        enum class Kind : uint8_t { kChunk, kDiff, kCode } kind{Kind::kChunk};
+        enum class Kind : uint8_t { kChunk, kDiff, kCode, kBare } kind{Kind::kChunk};
         proto::PeerId peer{0};
         proto::Time deadline{0};
         std::size_t tile{0};
@@ -134,9 +155,9 @@ class MgrSync final : public proto::Endpoint {
         Hash origin{};                // chunk: first key asked; diff: range first key
         Hash limit{};                 // last key of the range
         std::vector<Hash> code_hashes;
-        uint64_t budget{0};  // bytes this request may bring (its share of the window)
-        bool head{false};    // a diff from the anchor to a head block (following), not a roll
-        bool whole{false};   // a whole storage trie in one answer (small tries), see whole_tried_
+        std::vector<Hash> accounts;  // bare: the owners asked by name (none: from `origin` on)
+        uint64_t budget{0};          // bytes this request may bring (its share of the window)
+        bool head{false};            // a diff from the anchor to a head block (following), not a roll
     };
     // Following the head: the changes of one tile from the anchor boundary to block `number`,
     // verified against that block's root (a key with an empty value is deleted there).
@@ -151,8 +172,13 @@ class MgrSync final : public proto::Endpoint {
     bool pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
                    proto::Time now);
     void pump_code(proto::Time now);
-    void request_whole(const Hash& account, proto::Time now);
-    void on_whole(proto::PeerId from, const Request& r, const proto::ChunkEntry& e, proto::Time now);
+    void pump_bare(std::size_t tile, proto::Time now);
+    void on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now);
+    // Verifies a trie with bare parts once every part is held at the reconciled boundary: its
+    // rebuilt root must be the storage root; otherwise its bare parts are fetched again with proofs.
+    void settle(const Hash& account);
+    // Drops the bare part of a storage tile and marks it for the owner walk by name.
+    void forget_bare(const Hash& account, std::size_t tile);
     void check_done(proto::Time now);
     void follow_head(proto::Time now);
     std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now);
@@ -192,15 +218,10 @@ class MgrSync final : public proto::Endpoint {
     std::map<Hash, std::vector<TileState>> storage_tiles_;  // per account with storage
     Leaves accounts_;
     std::map<Hash, Leaves> storage_;
-    std::map<Hash, Hash> storage_roots_;  // accounts with storage at the anchor boundary, and their roots
-    uint64_t reconciled_{~uint64_t{0}};   // the boundary storage_roots_ was built for
-    // Small storage tries: the client first asks one node for the whole trie (leaf mode, empty
-    // prefix). A node whose partial trie of it is the whole trie (its stem reaches every leaf, as in
-    // most small tries) answers without a proof; the leaves must hash to the storage root. Otherwise
-    // it answers 0x1 and the trie is walked tile by tile.
-    std::set<Hash> whole_tried_;
-    std::set<Hash> whole_pending_;
-    std::vector<HeadTile> head_accounts_;                 // per tile, while following
+    std::map<Hash, Hash> storage_roots_;   // accounts with storage at the anchor boundary, and their roots
+    uint64_t reconciled_{~uint64_t{0}};    // the boundary storage_roots_ was built for
+    std::vector<BareWalk> bare_walks_;     // per tile
+    std::vector<HeadTile> head_accounts_;  // per tile, while following
     std::map<Hash, std::vector<HeadTile>> head_storage_;  // per account whose storage root moved
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;

@@ -175,10 +175,11 @@ struct LeafWalk {
     const PathRange& range;
     const Nibbles lo;
     const Nibbles hi;
+    std::size_t max_leaves;
     Leaves& out;
 
     Result<void> run(ByteView ref, Nibbles& pos) {
-        if (!meets(pos, range)) return {};
+        if (out.size() > max_leaves || !meets(pos, range)) return {};
         auto l = load(store, ref);
         if (!l) return tl::unexpected{l.error()};
         const trie::Node& n = (*l)->node;
@@ -323,10 +324,11 @@ tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie:
     return out;
 }
 
-tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const Hash& root, const PathRange& range) {
+tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const Hash& root, const PathRange& range,
+                                             std::size_t max_leaves) {
     Leaves out;
     if (root == trie::kEmptyRoot) return out;
-    LeafWalk w{store, range, prefix::pad(range.from, 0), prefix::pad(range.to, 0xf), out};
+    LeafWalk w{store, range, prefix::pad(range.from, 0), prefix::pad(range.to, 0xf), max_leaves, out};
     Nibbles pos;
     if (auto r = w.run(view(root), pos); !r) return tl::unexpected{r.error()};
     return out;

@@ -34,6 +34,7 @@
 // (no nodes); any other root must be in the store.
 
 #include <functional>
+#include <limits>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -80,9 +81,11 @@ tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie:
 using Leaves = std::vector<std::pair<Hash, Bytes>>;
 
 // The leaves of `root` whose keys lie in [range.from·0…, range.to·f…], in increasing key order.
-// Reads only the partial trie.
+// Reads only the partial trie. With `max_leaves`, stops once it has max_leaves + 1 of them (the first
+// ones), so a caller learns "more than max_leaves" without walking a large range.
 tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const Hash& root,
-                                             const prefix::PathRange& range);
+                                             const prefix::PathRange& range,
+                                             std::size_t max_leaves = std::numeric_limits<std::size_t>::max());
 
 // The keys in the range whose value at `to_root` differs from the one at `from_root`, increasing,
 // each with its value at `to_root` — empty Bytes when the key is absent there (deleted). Skips

@@ -152,6 +152,14 @@ void expect_walks_match(TestTrie& tt, const std::vector<PathRange>& ranges) {
             if (in_range(k, range)) expected.emplace_back(k, v);
         }
         EXPECT_EQ(*leaves, expected);
+        // With a cap: the first max + 1 leaves (or all when there are no more than that).
+        for (const std::size_t max : {std::size_t{0}, std::size_t{3}}) {
+            auto capped = leaves_in(tt.store, root, range, max);
+            ASSERT_TRUE(capped.has_value());
+            const Leaves first(expected.begin(),
+                               expected.begin() + static_cast<std::ptrdiff_t>(std::min(expected.size(), max + 1)));
+            EXPECT_EQ(*capped, first);
+        }
         // The range proof verifies the leaves.
         auto proof = range_proof(tt.store, root, range);
         ASSERT_TRUE(proof.has_value());

@@ -52,6 +52,8 @@ enum class MessageType : uint8_t {
     kContent = 0x22,
     kGetDiff = 0x23,
     kDiffData = 0x24,
+    kGetBareStorage = 0x25,
+    kBareStorage = 0x26,
 };
 
 // GetChunks flags.

@@ -29,6 +29,25 @@ void encode_packed_hashes(Bytes& out, const std::vector<Hash>& hashes) {
     rlp::encode(out, packed);
 }
 
+// [code] | []: an answer's optional error.
+void encode_error(Bytes& out, const std::optional<ChunkError>& error) {
+    Bytes err;
+    if (error) rlp::encode(err, uint64_t{static_cast<uint8_t>(*error)});
+    wrap_list(out, err);
+}
+
+R<std::optional<ChunkError>> error_of(ByteView& in) {
+    auto err = list_of(in);
+    if (!err) return tl::unexpected{err.error()};
+    ByteView ev = *err;
+    if (ev.empty()) return std::optional<ChunkError>{};
+    auto code = uint_of(ev);
+    if (!code) return tl::unexpected{code.error()};
+    if (*code != 0x0 && *code != 0x1 && *code != 0x2 && *code != 0x4) return tl::unexpected{WireError::kBadErrorCode};
+    if (auto r = must_be_empty(ev); !r) return tl::unexpected{r.error()};
+    return std::optional<ChunkError>{static_cast<ChunkError>(*code)};
+}
+
 }  // namespace
 
 Bytes encode(const Offer& m) {
@@ -67,9 +86,7 @@ Bytes encode(const GetDiff& m) {
 Bytes encode(const DiffData& m) {
     Bytes p;
     rlp::encode(p, m.request_id);
-    Bytes err;
-    if (m.error) rlp::encode(err, uint64_t{static_cast<uint8_t>(*m.error)});
-    wrap_list(p, err);
+    encode_error(p, m.error);
     encode_packed_hashes(p, m.keys);
     encode_string_list(p, m.values);
     encode_string_list(p, m.proof);
@@ -162,17 +179,9 @@ WireResult<DiffData> decode_diff_data(ByteView frame) {
     auto id = uint_of(in);
     if (!id) return tl::unexpected{id.error()};
     m.request_id = *id;
-    auto err = list_of(in);
-    if (!err) return tl::unexpected{err.error()};
-    if (ByteView ev = *err; !ev.empty()) {
-        auto code = uint_of(ev);
-        if (!code) return tl::unexpected{code.error()};
-        if (*code != 0x0 && *code != 0x1 && *code != 0x2 && *code != 0x4) {
-            return tl::unexpected{WireError::kBadErrorCode};
-        }
-        m.error = static_cast<ChunkError>(*code);
-        if (auto r = must_be_empty(ev); !r) return tl::unexpected{r.error()};
-    }
+    auto error = error_of(in);
+    if (!error) return tl::unexpected{error.error()};
+    m.error = *error;
     auto keys = packed_hashes_of(in, kMaxDiffKeys);
     if (!keys) return tl::unexpected{keys.error()};
     m.keys = std::move(*keys);
@@ -184,6 +193,124 @@ WireResult<DiffData> decode_diff_data(ByteView frame) {
     if (!proof) return tl::unexpected{proof.error()};
     m.proof = std::move(*proof);
     if (m.error && (!m.keys.empty() || !m.proof.empty())) return tl::unexpected{WireError::kMalformed};
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+Bytes encode(const GetBareStorage& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    rlp::encode(p, ByteView{m.state_root.data(), m.state_root.size()});
+    rlp::encode(p, ByteView{m.region_first.data(), m.region_first.size()});
+    rlp::encode(p, m.region_bits);
+    rlp::encode(p, ByteView{m.from.data(), m.from.size()});
+    encode_packed_hashes(p, m.accounts);
+    rlp::encode(p, m.max_size);
+    return frame_of(MessageType::kGetBareStorage, p);
+}
+
+Bytes encode(const BareStorage& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    encode_error(p, m.error);
+    rlp::encode(p, m.covered);
+    Bytes entries;
+    for (const BareEntry& e : m.entries) {
+        Bytes entry;
+        rlp::encode(entry, e.index);
+        rlp::encode(entry, uint64_t{e.large ? 1u : 0u});
+        encode_packed_hashes(entry, e.keys);
+        encode_string_list(entry, e.values);
+        wrap_list(entries, entry);
+    }
+    wrap_list(p, entries);
+    return frame_of(MessageType::kBareStorage, p);
+}
+
+WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame) {
+    auto body = body_of(frame, MessageType::kGetBareStorage);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    GetBareStorage m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto root = hash_of(in);
+    if (!root) return tl::unexpected{root.error()};
+    m.state_root = *root;
+    auto first = hash_of(in);
+    if (!first) return tl::unexpected{first.error()};
+    m.region_first = *first;
+    auto bits = uint_of(in);
+    if (!bits) return tl::unexpected{bits.error()};
+    if (*bits > 256) return tl::unexpected{WireError::kMalformed};
+    m.region_bits = *bits;
+    auto from = hash_of(in);
+    if (!from) return tl::unexpected{from.error()};
+    m.from = *from;
+    auto accounts = packed_hashes_of(in, kMaxBareAccounts);
+    if (!accounts) return tl::unexpected{accounts.error()};
+    m.accounts = std::move(*accounts);
+    for (std::size_t i = 1; i < m.accounts.size(); ++i) {
+        if (!(m.accounts[i - 1] < m.accounts[i])) return tl::unexpected{WireError::kMalformed};
+    }
+    auto max_size = uint_of(in);
+    if (!max_size) return tl::unexpected{max_size.error()};
+    m.max_size = *max_size;
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<BareStorage> decode_bare_storage(ByteView frame) {
+    auto body = body_of(frame, MessageType::kBareStorage);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    BareStorage m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto error = error_of(in);
+    if (!error) return tl::unexpected{error.error()};
+    m.error = *error;
+    auto covered = uint_of(in);
+    if (!covered) return tl::unexpected{covered.error()};
+    m.covered = *covered;
+    auto entries = list_of(in);
+    if (!entries) return tl::unexpected{entries.error()};
+    for (ByteView list = *entries; !list.empty();) {
+        if (m.entries.size() >= kMaxBareEntries) return tl::unexpected{WireError::kTooLarge};
+        auto item = list_of(list);
+        if (!item) return tl::unexpected{item.error()};
+        ByteView e = *item;
+        BareEntry entry;
+        auto index = uint_of(e);
+        if (!index) return tl::unexpected{index.error()};
+        if (*index >= m.covered || (!m.entries.empty() && *index <= m.entries.back().index)) {
+            return tl::unexpected{WireError::kMalformed};
+        }
+        entry.index = *index;
+        auto large = uint_of(e);
+        if (!large) return tl::unexpected{large.error()};
+        if (*large > 1) return tl::unexpected{WireError::kMalformed};
+        entry.large = *large == 1;
+        auto keys = packed_hashes_of(e, kMaxBareLeaves);
+        if (!keys) return tl::unexpected{keys.error()};
+        entry.keys = std::move(*keys);
+        auto values = strings_of(e, kMaxBareLeaves, kMaxFrameSize);
+        if (!values) return tl::unexpected{values.error()};
+        entry.values = std::move(*values);
+        if (entry.values.size() != entry.keys.size() || (entry.large && !entry.keys.empty())) {
+            return tl::unexpected{WireError::kMalformed};
+        }
+        for (std::size_t i = 0; i < entry.keys.size(); ++i) {
+            if (entry.values[i].empty() || (i > 0 && !(entry.keys[i - 1] < entry.keys[i]))) {
+                return tl::unexpected{WireError::kMalformed};
+            }
+        }
+        if (auto r = must_be_empty(e); !r) return tl::unexpected{r.error()};
+        m.entries.push_back(std::move(entry));
+    }
+    if (m.error && (m.covered != 0 || !m.entries.empty())) return tl::unexpected{WireError::kMalformed};
     if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
     return m;
 }

@@ -10,6 +10,8 @@
 //   Content   [kind, payload]                  one gossiped item (kind: region item or code)
 //   GetDiff   [reqId, fromRoot, toRoot, from, to]
 //   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
+//   GetBareStorage [reqId, stateRoot, regionFirst, regionBits, from, accounts, maxSize]
+//   BareStorage    [reqId, [code] | [], covered, [[index, large, keys, [value...]]...]]
 //
 // Decisions:
 //  - Gossip follows the Portal network's OFFER/ACCEPT: a content id is the Keccak of the item's
@@ -23,6 +25,15 @@
 //    toRoot with that proof. A diff is never cut: E blocks of changes to one node's range are small,
 //    and a cut diff could not be checked. Errors reuse GetChunks' codes (0x0 a root the node lacks,
 //    0x1 a range it does not hold, 0x2 back off, 0x4 invalid).
+//  - GetBareStorage is MGR.md's "small storage tries stored bare": for one region (the aligned block
+//    regionFirst / regionBits) at a kept state root, the storage leaves of many accounts at once,
+//    without proofs. The accounts are the owners (accounts with a non-empty storage root at
+//    stateRoot) in increasing order: either those from `from` on (`accounts` empty), or exactly the
+//    listed ones. The answer covers the first `covered` of them; an entry names one by its index in
+//    that sequence (indexes increase; an owner without an entry has no leaf in the region) and holds
+//    its leaves in storage_block(region, owner), or, when it has more than the server's threshold
+//    there, `large` and no leaves: the client fetches that part with GetChunks and its proofs. Bare
+//    leaves are verified when the client holds every part of the trie, by rebuilding its root.
 
 #include <vector>
 
@@ -36,6 +47,9 @@ namespace carousel::proto {
 inline constexpr std::size_t kMaxOfferItems = 64;
 inline constexpr std::size_t kMaxContentSize = kMaxFrameSize - 64;
 inline constexpr std::size_t kMaxDiffKeys = 1 << 18;
+inline constexpr std::size_t kMaxBareAccounts = 1 << 12;  // accounts named in one GetBareStorage
+inline constexpr std::size_t kMaxBareEntries = 1 << 16;   // entries in one BareStorage
+inline constexpr std::size_t kMaxBareLeaves = 1 << 12;    // leaves of one entry
 
 enum class ContentKind : uint8_t {
     kRegionItem = 0,  // one region's part of a block: mgr::RegionItem
@@ -78,16 +92,49 @@ struct DiffData {
     friend bool operator==(const DiffData&, const DiffData&) = default;
 };
 
+struct GetBareStorage {
+    uint64_t request_id{0};
+    Hash state_root{};
+    Hash region_first{};
+    uint64_t region_bits{0};
+    Hash from{};                 // the first owner asked, when `accounts` is empty
+    std::vector<Hash> accounts;  // strictly increasing; empty: the owners from `from` on
+    uint64_t max_size{0};
+    friend bool operator==(const GetBareStorage&, const GetBareStorage&) = default;
+};
+
+struct BareEntry {
+    uint64_t index{0};          // in the sequence of owners asked
+    bool large{false};          // more leaves than the server sends bare: none here
+    std::vector<Hash> keys;     // strictly increasing storage keys (keccak(slot))
+    std::vector<Bytes> values;  // their RLP values, none empty
+    friend bool operator==(const BareEntry&, const BareEntry&) = default;
+};
+
+struct BareStorage {
+    uint64_t request_id{0};
+    std::optional<ChunkError> error;
+    uint64_t covered{0};  // how many owners of the sequence the answer covers
+    std::vector<BareEntry> entries;
+    friend bool operator==(const BareStorage&, const BareStorage&) = default;
+};
+
 Bytes encode(const Offer& m);
 Bytes encode(const Accept& m);
 Bytes encode(const Content& m);
 Bytes encode(const GetDiff& m);
 Bytes encode(const DiffData& m);
+Bytes encode(const GetBareStorage& m);
+Bytes encode(const BareStorage& m);
 
 WireResult<Offer> decode_offer(ByteView frame);
 WireResult<Accept> decode_accept(ByteView frame);
 WireResult<Content> decode_content(ByteView frame);
 WireResult<GetDiff> decode_get_diff(ByteView frame);
 WireResult<DiffData> decode_diff_data(ByteView frame);
+WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame);
+// Checks the entries' shape: indexes strictly increasing and below `covered`, keys strictly
+// increasing with one non-empty value each, a large entry without leaves.
+WireResult<BareStorage> decode_bare_storage(ByteView frame);
 
 }  // namespace carousel::proto

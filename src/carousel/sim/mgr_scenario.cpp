@@ -59,6 +59,18 @@ namespace {
                 data->values.push_back(Bytes{0x01});
             }
             frame = proto::encode(*data);
+        } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
+            // Bare leaves: one value altered, and one owner's part left out.
+            auto data = proto::decode_bare_storage(frame);
+            if (!data || data->error) return;
+            for (auto& e : data->entries) {
+                if (!e.values.empty()) {
+                    e.values[e.values.size() / 2].back() ^= 0x01;
+                    break;
+                }
+            }
+            if (data->entries.size() > 1) data->entries.pop_back();
+            frame = proto::encode(*data);
         } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kCodeData)) {
             auto data = proto::decode_code_data(frame);
             if (!data) return;

@@ -20,7 +20,7 @@ namespace {
         c.radius_bits = 254;  // 4 regions of 2^254 keys... each node covers a quarter: ~4 copies
         c.region_bits = 254;
         c.epoch_length = 8;
-        c.client_bandwidth = 4'000;  // bytes/s: the walk takes several epochs
+        c.client_bandwidth = 2'500;  // bytes/s: the walk takes several epochs
         c.max_blocks = 400;
         return c;
     }
@@ -32,6 +32,7 @@ namespace {
         EXPECT_EQ(r.verified_root, r.chain_root);
         EXPECT_GE(r.boundaries_crossed, 3u);
         EXPECT_GT(r.client.rolls, 0u);
+        EXPECT_GT(r.client.bare_requests, 0u);  // small storage tries came bare
         EXPECT_GT(r.boundary_checks, 0u);
         EXPECT_EQ(r.store_mismatches, 0u);
         EXPECT_EQ(r.items_rejected, 0u);
