@@ -111,8 +111,9 @@ const EpochStore::Version* EpochStore::version_of(const Hash& state_root) const 
 bool EpochStore::keeps(const Hash& state_root) const noexcept { return version_of(state_root) != nullptr; }
 
 bool EpochStore::known_root(const Hash& root) const noexcept {
-    if (keeps(root)) return true;
-    for (const auto* v : {&head_, &epoch_, &previous_}) {
+    if (keeps(root) || recent_roots_.contains(root) || recent_storage_roots_.contains(root)) return true;
+    if (before_boundary_ && before_boundary_->root == root) return true;
+    for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
         for (const auto& [account, storage] : (*v)->storage_roots) {
             if (storage == root) return true;
@@ -170,6 +171,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
     head_ = v;
     epoch_ = std::move(v);
     previous_.reset();
+    forget_recent();
     return {};
 }
 
@@ -216,6 +218,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     head_ = v;
     epoch_ = std::move(v);
     previous_.reset();
+    forget_recent();
     return {};
 }
 
@@ -293,22 +296,35 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     if (used.size() != sent.size()) return tl::unexpected{GossipError::kUnusedNode};
 
     // Commit.
+    const bool boundary = item.block_number % epoch_length_ == 0;
+    before_boundary_.reset();
+    if (boundary) before_boundary_ = head_;
     for (auto& [h, n] : sent) put_node(h, n);
     head_->number = item.block_number;
     head_->root = trusted_root;
+    recent_roots_.insert(trusted_root);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
         if (new_storage[i] == trie::kEmptyRoot) {
             head_->storage_roots.erase(item.owners[i]);
         } else {
             head_->storage_roots[item.owners[i]] = new_storage[i];
+            recent_storage_roots_.insert(new_storage[i]);
         }
     }
-    if (head_->number % epoch_length_ == 0) {
+    if (boundary) {
         previous_ = std::move(epoch_);
         epoch_ = head_;
         collect_garbage();
+        recent_roots_.clear();  // their nodes are swept
+        recent_storage_roots_.clear();
     }
     return {};
+}
+
+void EpochStore::forget_recent() {
+    before_boundary_.reset();
+    recent_roots_.clear();
+    recent_storage_roots_.clear();
 }
 
 void EpochStore::collect_garbage() {
@@ -316,7 +332,7 @@ void EpochStore::collect_garbage() {
     auto mark = [&](ByteView, const Hash& h, ByteView) { live.insert(h); };
     // A storage trie unchanged between versions is walked once.
     std::set<std::pair<Hash, Hash>> walked;
-    for (const auto* v : {&head_, &epoch_, &previous_}) {
+    for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
         // The walks cannot fail: every kept version resolves (the class invariant).
         auto r = for_each_partial_node(*this, (*v)->root, path_range(region_), mark);

@@ -18,6 +18,10 @@
 // roots of the accounts with storage at it. The diff accumulated since the boundary is the head's
 // partial tries against the epoch's; diff() answers GetDiff from them.
 //
+// GetDiff may also start at any intermediate head since the latest epoch (their nodes stay until the
+// next boundary's sweep) and, until the block after a boundary, at the head just before it: a client
+// following the head then asks one block's changes, not everything since the boundary.
+//
 // Invariant: every kept version's partial tries resolve completely from the map. Nodes enter only
 // through seed(), adopt() and apply(), each of which checks that before it changes anything.
 // Between boundaries the map also keeps the nodes of the intermediate heads; at each boundary a mark
@@ -32,6 +36,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -131,9 +136,11 @@ class EpochStore final : public trie::NodeStore {
     std::size_t byte_size() const noexcept { return bytes_; }
 
     // GetDiff for a range of positions of one trie: the account trie (from_root, to_root kept state
-    // roots; the range inside the region) or a storage trie (kept storage roots of one account; the
-    // range inside storage_block(region, account)). Typically from = the epoch's root, to = the head's
-    // or the next epoch's. Errors: kUnknownRoot, kNotHeld (the range reaches outside what is held).
+    // roots, or the roots of the heads since the epoch or just before it, see above; the range inside
+    // the region) or a storage trie (storage roots of one account at those; the range inside
+    // storage_block(region, account)). Typically from = the epoch's root or the head a follower last
+    // verified, to = the head's or the next epoch's. Errors: kUnknownRoot, kNotHeld (the range reaches
+    // outside what is held).
     tl::expected<DiffAnswer, DiffError> diff(const Hash& from_root, const Hash& to_root,
                                              const prefix::PathRange& range) const;
 
@@ -152,8 +159,9 @@ class EpochStore final : public trie::NodeStore {
     const Version* version_of(const Hash& state_root) const noexcept;
     // Whether `root` is a kept state root or a kept storage root.
     bool known_root(const Hash& root) const noexcept;
-    // Drops every node no kept version reaches.
+    // Drops every node no kept version (nor the head before the boundary) reaches.
     void collect_garbage();
+    void forget_recent();
 
     Block region_;
     uint64_t epoch_length_;
@@ -162,6 +170,11 @@ class EpochStore final : public trie::NodeStore {
     std::optional<Version> head_;
     std::optional<Version> epoch_;
     std::optional<Version> previous_;
+    // The head before the latest boundary, kept (and swept around) until the next block.
+    std::optional<Version> before_boundary_;
+    // The state roots of the heads since the latest epoch, and every storage root they introduced.
+    std::unordered_set<Hash, trie::HashHasher> recent_roots_;
+    std::unordered_set<Hash, trie::HashHasher> recent_storage_roots_;
 };
 
 }  // namespace carousel::mgr

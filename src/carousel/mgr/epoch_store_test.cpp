@@ -189,9 +189,11 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
                 EXPECT_EQ(stores[i].epoch_root(), ch.roots[b]);
                 EXPECT_EQ(stores[i].previous_epoch_number(), b - kEpoch);
                 EXPECT_EQ(stores[i].previous_epoch_root(), ch.roots[b - kEpoch]);
-                // GC left exactly the nodes of the three kept versions (head == epoch here).
+                // GC left exactly the nodes of the three kept versions (head == epoch here) and of the
+                // head just before the boundary (a follower's diff to the boundary starts there).
                 std::set<Hash> live = truth(ch, b, regions[i]);
                 for (const Hash& h : truth(ch, b - kEpoch, regions[i])) live.insert(h);
+                for (const Hash& h : truth(ch, b - 1, regions[i])) live.insert(h);
                 EXPECT_EQ(stores[i].node_count(), live.size());
                 std::size_t bytes = 0;
                 for (const Hash& h : live) {
@@ -486,6 +488,17 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
             sub.push_back(3);
             check_diff(s, ch.full(), from, to, {sub, sub}, with_changes);
         }
+        // A follower's one-block diffs: from every head since the epoch to the next one.
+        for (uint64_t b = s.epoch_number(); b < kBlocks; ++b) {
+            check_diff(s, ch.full(), ch.roots[b], ch.roots[b + 1], whole, with_changes);
+            for (const auto& [account, storage] : ch.storage[b + 1]) {
+                const auto before = ch.storage[b].find(account);
+                if (before == ch.storage[b].end() || before->second == storage) continue;
+                check_diff(s, ch.full(), before->second, storage, path_range(storage_block(s.region(), account)),
+                           with_changes);
+                ++storage_checked;
+            }
+        }
         // Storage tries of accounts whose storage changed between the epoch and the head.
         for (const auto& [account, head_storage] : ch.storage[kBlocks]) {
             const Hash from = *s.storage_root(account, s.epoch_root());
@@ -506,6 +519,25 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
               DiffError::kUnknownRoot);
     EXPECT_EQ(stores[0].diff(stores[0].epoch_root(), stores[0].head_root(), path_range(stores[1].region())).error(),
               DiffError::kNotHeld);
+    // A head before the latest boundary but the one just before it is swept: not servable.
+    const uint64_t epoch = stores[0].epoch_number();
+    EXPECT_EQ(stores[0].diff(ch.roots[epoch - 2], stores[0].head_root(), path_range(stores[0].region())).error(),
+              DiffError::kUnknownRoot);
+}
+
+TEST(EpochStoreChain, TheHeadBeforeABoundaryIsServableUntilTheNextBlock) {
+    const Chain& ch = chain();
+    const auto regions = all_regions();
+    auto stores = seeded_stores(regions);
+    EpochStore& s = stores[0];
+    std::size_t with_changes = 0;
+    for (uint64_t b = 1; b <= 2 * kEpoch + 1; ++b) {
+        ASSERT_TRUE(s.apply(items_for(b, regions)[0], ch.roots[b]));
+        if (b == 2 * kEpoch) check_diff(s, ch.full(), ch.roots[b - 1], ch.roots[b], path_range(s.region()), with_changes);
+    }
+    // One block later it is gone (its nodes go at the next sweep; the root is no longer offered).
+    EXPECT_EQ(s.diff(ch.roots[2 * kEpoch - 1], ch.roots[2 * kEpoch + 1], path_range(s.region())).error(),
+              DiffError::kUnknownRoot);
 }
 
 TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {

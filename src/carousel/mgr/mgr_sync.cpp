@@ -190,7 +190,12 @@ bool MgrSync::live(const Request& r) const {
 
 void MgrSync::release(const Request& r) {
     if (r.kind == Request::Kind::kCode || !live(r)) return;
-    if (r.kind == Request::Kind::kBare) {
+    if (r.kind == Request::Kind::kBare && r.head) {
+        for (const Hash& a : r.accounts) {
+            const auto it = head_storage_.find(a);
+            if (it != head_storage_.end() && r.tile < it->second.size()) it->second[r.tile].busy = false;
+        }
+    } else if (r.kind == Request::Kind::kBare) {
         bare_walks_[r.tile].busy = false;
     } else if (r.head) {
         head_tile_of(r).busy = false;
@@ -390,7 +395,7 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         }
         return;
     }
-    if (r.number != reconciled_) return;  // asked at an older boundary: stale
+    if (!r.head && r.number != reconciled_) return;  // asked at an older boundary: stale
     // The sequence of owners asked, as this client knows them at the boundary.
     std::vector<Hash> asked = r.accounts;
     if (asked.empty()) {
@@ -410,6 +415,10 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
     if (!ok) {
         ++stats_.rejected_answers;
         strike(from);
+        return;
+    }
+    if (r.head) {
+        on_head_bare(from, r, asked, *data);
         return;
     }
     BareWalk& w = bare_walks_[r.tile];
@@ -721,6 +730,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     release(r);
     if (data->error) {
         ++stats_.errors;
+        if (r.head && r.delta && *data->error == proto::ChunkError::kUnknownRoot) head_tile_of(r).no_delta = true;
         if (*data->error == proto::ChunkError::kUnknownRoot || *data->error == proto::ChunkError::kBackOff) {
             behind_[from] = now + std::chrono::seconds{5};
         } else {
@@ -734,6 +744,21 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     const bool held = !r.account || storage_.contains(*r.account);
     const Leaves& leaves = held ? leaves_of(r.account) : kNone;  // a trie new since the anchor: none held
     Leaves range{leaves.lower_bound(r.origin), leaves.upper_bound(r.limit)};
+    if (r.head) {
+        // Following: the diff starts at the anchor, or at the block the tile was verified at (its
+        // changes so far are then part of what the diff applies to). Stale if either moved since.
+        HeadTile& head = head_tile_of(r);
+        if (r.delta ? head.number != r.from_number : anchor_number_ != r.from_number) return;
+        if (r.delta) {
+            for (auto it = head.changes.lower_bound(r.origin); it != head.changes.end() && it->first <= r.limit; ++it) {
+                if (it->second.empty()) {
+                    range.erase(it->first);
+                } else {
+                    range[it->first] = it->second;
+                }
+            }
+        }
+    }
     for (std::size_t i = 0; i < data->keys.size(); ++i) {
         const Hash& k = data->keys[i];
         if (k < r.origin || k > r.limit || (i > 0 && !(data->keys[i - 1] < k))) {
@@ -759,12 +784,18 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         return;
     }
     if (r.head) {
-        // Following: keep the changes beside the anchored leaves (the nodes diff from the boundary).
+        // Following: keep the changes since the anchor beside the anchored leaves.
         HeadTile& head = head_tile_of(r);
         head.number = r.number;
         head.root = r.root;
-        head.changes.clear();
+        head.no_delta = false;
+        if (!r.delta) head.changes.clear();
         for (std::size_t i = 0; i < data->keys.size(); ++i) head.changes[data->keys[i]] = data->values[i];
+        if (head.suspect) {
+            // The proven changes of a part a bare answer got wrong: was that answer different?
+            if (!r.delta && head.suspect->second != head.changes) strike(head.suspect->first);
+            head.suspect.reset();
+        }
         return;
     }
     TileState& state = state_of(r);
@@ -881,6 +912,7 @@ void MgrSync::follow_head(proto::Time now) {
     }
     std::erase_if(head_storage_, [&](const auto& kv) { return !moved.contains(kv.first); });
     bool storage_current = true;
+    std::map<std::size_t, std::vector<Hash>> bare;  // tile -> moved tries to ask bare there
     for (const Hash& account : moved) {
         auto& tiles = head_storage_[account];
         tiles.resize(tiles_.size());
@@ -897,8 +929,16 @@ void MgrSync::follow_head(proto::Time now) {
                 continue;
             }
             storage_current = false;
-            if (!tiles[i].busy && window_open()) request_head_diff(i, account, from, to, head, now);
+            if (tiles[i].busy || !window_open()) continue;
+            if (tiles[i].number == 0 && !tiles[i].no_bare && to != trie::kEmptyRoot) {
+                bare[i].push_back(account);
+            } else {
+                request_head_diff(i, account, from, to, head, now);
+            }
         }
+    }
+    for (auto& [tile, accounts] : bare) {
+        if (window_open()) request_head_bare(tile, std::move(accounts), head, now);
     }
     pump_code(now);
     if (!storage_current || !code_wanted_.empty()) return;
@@ -958,7 +998,7 @@ void MgrSync::reanchor(uint64_t boundary) {
     anchor_number_ = boundary;
 }
 
-void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& from_root,
+void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
                                 const Hash& to_root, uint64_t number, proto::Time now) {
     const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
     const auto peer = pick_peer(tiles_[tile].first, now);
@@ -966,6 +1006,14 @@ void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& acc
     Request r;
     r.kind = Request::Kind::kDiff;
     r.head = true;
+    // The nodes keep the heads since their latest boundary, and the one before it until the block
+    // after the boundary.
+    const HeadTile& held = account ? head_storage_.at(*account).at(tile) : head_accounts_.at(tile);
+    const uint64_t latest = number / options_.epoch_length * options_.epoch_length;
+    r.delta = held.number != 0 && !held.no_delta &&
+              (held.number >= latest || (held.number + 1 == latest && number == latest));
+    r.from_number = r.delta ? held.number : anchor_number_;
+    const Hash from_root = r.delta ? held.root : anchor_from;
     r.peer = *peer;
     r.budget = next_budget();
     r.tile = tile;
@@ -979,6 +1027,76 @@ void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& acc
     ++stats_.diff_requests;
     head_tile_of(r).busy = true;
     track(id, std::move(r), now);
+}
+
+Hash MgrSync::head_storage_root(const Hash& account) const {
+    const auto after = head_account(account);
+    return after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
+}
+
+void MgrSync::request_head_bare(std::size_t tile, std::vector<Hash> accounts, uint64_t number, proto::Time now) {
+    const auto root = chain_.state_root(number);
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!root || !peer) return;
+    if (accounts.size() > proto::kMaxBareAccounts) accounts.resize(proto::kMaxBareAccounts);
+    Request r;
+    r.kind = Request::Kind::kBare;
+    r.head = true;
+    r.peer = *peer;
+    r.budget = next_budget();
+    r.tile = tile;
+    r.root = *root;
+    r.number = number;
+    r.from_number = anchor_number_;
+    r.accounts = std::move(accounts);
+    const uint64_t id = next_request_id_++;
+    send(*peer, proto::encode(proto::GetBareStorage{
+                    id, *root, tiles_[tile].first, options_.region_bits, {}, r.accounts, r.budget}));
+    ++stats_.bare_requests;
+    for (const Hash& a : r.accounts) head_storage_.at(a).at(tile).busy = true;
+    track(id, std::move(r), now);
+}
+
+void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
+                           const proto::BareStorage& data) {
+    if (anchor_number_ != r.from_number) return;  // re-anchored meanwhile
+    static const Leaves kNone;
+    std::size_t next_entry = 0;
+    for (std::size_t i = 0; i < data.covered; ++i) {
+        const Hash& account = asked[i];
+        const proto::BareEntry* entry = nullptr;
+        if (next_entry < data.entries.size() && data.entries[next_entry].index == i)
+            entry = &data.entries[next_entry++];
+        const auto tiles = head_storage_.find(account);
+        if (tiles == head_storage_.end() || r.tile >= tiles->second.size()) continue;
+        HeadTile& t = tiles->second[r.tile];
+        if (t.number != 0) continue;
+        if (entry != nullptr && entry->large) {
+            t.no_bare = true;
+            continue;
+        }
+        // The part's leaves at the head, as changes against the anchored leaves.
+        const Block block = storage_block(tiles_[r.tile], account);
+        Leaves now;
+        if (entry != nullptr) {
+            for (std::size_t k = 0; k < entry->keys.size(); ++k) now[entry->keys[k]] = entry->values[k];
+        }
+        const auto held = storage_.find(account);
+        const Leaves& anchored = held == storage_.end() ? kNone : held->second;
+        t.changes.clear();
+        for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= block_last(block);
+             ++it) {
+            if (!now.contains(it->first)) t.changes[it->first] = Bytes{};
+        }
+        for (auto& [k, v] : now) {
+            const auto a = anchored.find(k);
+            if (a == anchored.end() || a->second != v) t.changes[k] = std::move(v);
+        }
+        t.number = r.number;
+        t.root = head_storage_root(account);
+        t.bare = true;
+        t.bare_peer = from;
+    }
 }
 
 std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
@@ -1007,7 +1125,7 @@ void MgrSync::check_head(uint64_t number) {
             }
         }
     }
-    for (const auto& [account, tiles] : head_storage_) {
+    for (auto& [account, tiles] : head_storage_) {
         Leaves slots;
         if (const auto s = storage_.find(account); s != storage_.end()) slots = s->second;
         for (const HeadTile& t : tiles) {
@@ -1025,9 +1143,22 @@ void MgrSync::check_head(uint64_t number) {
         const Hash want =
             a == head_leaves.end() ? trie::kEmptyRoot : account_of(a->second).value_or(state::Account{}).storage_root;
         if (t.root() != want) {
-            failure_ = "head storage root mismatch";
+            if (std::none_of(tiles.begin(), tiles.end(), [](const HeadTile& h) { return h.bare; })) {
+                failure_ = "head storage root mismatch";
+                return;
+            }
+            // A bare part is wrong: ask those parts again with proofs (check_head runs again then).
+            ++stats_.rejected_answers;
+            for (HeadTile& h : tiles) {
+                if (!h.bare) continue;
+                h.suspect = std::make_pair(h.bare_peer, h.changes);
+                h = HeadTile{0, {}, {}, false, false, false, true, 0, std::move(h.suspect)};
+            }
             return;
         }
+    }
+    for (auto& [_, tiles] : head_storage_) {
+        for (HeadTile& h : tiles) h.bare = false;
     }
     trie::Trie state;
     for (const auto& [k, v] : head_leaves) (void)state.put(view(k), v);

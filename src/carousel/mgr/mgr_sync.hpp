@@ -157,15 +157,29 @@ class MgrSync final : public proto::Endpoint {
         std::vector<Hash> code_hashes;
         std::vector<Hash> accounts;  // bare: the owners asked by name (none: from `origin` on)
         uint64_t budget{0};          // bytes this request may bring (its share of the window)
-        bool head{false};            // a diff from the anchor to a head block (following), not a roll
+        bool head{false};            // a diff to a head block (following), not a roll
+        bool delta{false};           // following: from the block the head tile was verified at
+        uint64_t from_number{0};     // following: the block the diff starts at
     };
     // Following the head: the changes of one tile from the anchor boundary to block `number`,
-    // verified against that block's root (a key with an empty value is deleted there).
+    // verified against that block's root (a key with an empty value is deleted there). Once verified
+    // at a block, the tile asks only the next blocks' changes (a diff from that block's root, which
+    // the nodes keep until the next boundary), so following costs the blocks' changes, not all the
+    // changes since the boundary; a node that lacks the root (0x0) sends the tile back to the latter.
+    // A storage trie that moved since the anchor and that no tile of has been verified since is
+    // first asked bare at the head (GetBareStorage by name: its leaves there, no proof), checked by
+    // the rebuilt storage root in check_head(); a part that fails is asked again as a diff with its
+    // proof, and its sender struck if the proven changes differ.
     struct HeadTile {
         uint64_t number{0};
         Hash root{};  // the root the changes were checked against (a storage root for storage tiles)
         Leaves changes;
         bool busy{false};
+        bool no_delta{false};
+        bool bare{false};     // the changes came from a bare answer, not yet checked by check_head()
+        bool no_bare{false};  // ask with proofs (a node said large, or a bare answer failed)
+        proto::PeerId bare_peer{0};
+        std::optional<std::pair<proto::PeerId, Leaves>> suspect;  // a bare answer that failed, and its changes
     };
 
     void pump(proto::Time now);
@@ -199,11 +213,18 @@ class MgrSync final : public proto::Endpoint {
     // Marks the tile (or head tile) of a request that is over as free for a new request.
     void release(const Request& r);
     HeadTile& head_tile_of(const Request& r);
-    void request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& from_root,
+    // A diff for a head tile to block `number` (root `to_root`): from the tile's own verified block
+    // when the nodes still keep it, else from the anchor (`anchor_from`).
+    void request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
                            const Hash& to_root, uint64_t number, proto::Time now);
     // The account at the head being followed: its epoch leaf with the head changes applied.
     std::optional<Bytes> head_account(const Hash& key) const;
     void check_head(uint64_t number);
+    // Bare leaves at the head of these moved storage tries' parts in one tile (see HeadTile).
+    void request_head_bare(std::size_t tile, std::vector<Hash> accounts, uint64_t number, proto::Time now);
+    void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
+                      const proto::BareStorage& data);
+    Hash head_storage_root(const Hash& account) const;
     // Makes the followed state at a boundary the new anchor (no request needed).
     void reanchor(uint64_t boundary);
     Leaves& leaves_of(const std::optional<Hash>& account);

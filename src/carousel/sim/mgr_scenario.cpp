@@ -178,7 +178,10 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t k = 0; k < count(config.stale_share) && next < order.size(); ++k) stale.insert(node_peers[order[next++]]);
     for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k) leaving.push_back(node_peers[order[next++]]);
     net.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
-        if (liars.contains(from) && to == client_peer) lie(frame);
+        if (liars.contains(from) && to == client_peer && !frame.empty() &&
+            (config.lies_in.empty() || config.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
+            lie(frame);
+        }
         if (stale.contains(to) && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
             frame.clear();
         }

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 
 #include <carousel/core/bytes.hpp>
@@ -53,6 +54,8 @@ struct MgrScenarioConfig {
     double offline_share{0};
     double liar_share{0};
     double stale_share{0};
+    // Which answers liars alter (message types; empty: every kind the client receives).
+    std::set<proto::MessageType> lies_in;
     uint64_t seed{1};
     // Called after every block with the client's progress (0..1), the block and the simulated time.
     std::function<void(double progress, uint64_t block, std::chrono::microseconds now)> on_block;

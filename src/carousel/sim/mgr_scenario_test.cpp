@@ -55,6 +55,23 @@ namespace {
         EXPECT_EQ(r.store_mismatches, 0u);
     }
 
+    TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
+        // Bare leaves carry no proof: a wrong or missing one shows only when the client rebuilds the
+        // trie's root. It then fetches those parts again with proofs and strikes whoever sent a part
+        // that differs.
+        MgrScenarioConfig c = small_network();
+        c.client_bandwidth = 0;
+        c.liar_share = 0.5;
+        c.lies_in = {proto::MessageType::kBareStorage};
+        c.seed = 2;  // a network where liars answer some of the (few) bare requests
+        const MgrScenarioResult r = run_mgr_scenario(c);
+        ASSERT_TRUE(r.synced) << r.failure;
+        EXPECT_EQ(r.verified_root, r.chain_root);
+        EXPECT_GT(r.client.rejected_answers, 0u);
+        EXPECT_GT(r.client.banned_peers, 0u);
+        EXPECT_GT(r.client.chunk_requests, 0u);  // the failed parts, again with proofs
+    }
+
     TEST(MgrScenario, Deterministic) {
         MgrScenarioConfig c = small_network();
         c.chain.accounts = 800;
