@@ -84,6 +84,9 @@ void register_simulate(CLI::App& app) {
         ->check(CLI::Range(0.0, 0.5));
     cmd->add_option("--stale", c.stale_share, "Share of nodes cut off from gossip (default 0)")
         ->check(CLI::Range(0.0, 0.5));
+    cmd->add_option("--bare-max", c.bare_leaves_max,
+                    "A storage trie's part in a region travels bare (no proof) up to this many leaves; 0: always "
+                    "with proofs (default 64)");
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");

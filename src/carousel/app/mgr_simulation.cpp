@@ -81,9 +81,9 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
                   ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes)),
                   ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
     out += format(
-        "requests: %llu chunk, %llu diff, %llu code; %llu answers rejected, %llu timeouts, %llu peers "
-        "banned\n",
-        static_cast<unsigned long long>(r.client.chunk_requests),
+        "requests: %llu chunk, %llu bare storage, %llu diff, %llu code; %llu answers rejected, %llu timeouts, "
+        "%llu peers banned\n",
+        static_cast<unsigned long long>(r.client.chunk_requests), static_cast<unsigned long long>(r.client.bare_requests),
         static_cast<unsigned long long>(r.client.diff_requests),
         static_cast<unsigned long long>(r.client.code_requests),
         static_cast<unsigned long long>(r.client.rejected_answers), static_cast<unsigned long long>(r.client.timeouts),
@@ -111,6 +111,8 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         {"offline_share", c.offline_share},
         {"liar_share", c.liar_share},
         {"stale_share", c.stale_share},
+        {"bare_leaves_max", c.bare_leaves_max},
+        {"bare_requests", r.client.bare_requests},
         {"synced", r.synced},
         {"failure", r.failure},
         {"sync_started_block", r.sync_started_block},

@@ -138,6 +138,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     mgr::NodeOptions node_options;
     node_options.region_bits = config.region_bits;
     node_options.epoch_length = config.epoch_length;
+    node_options.bare_leaves_max = config.bare_leaves_max;
     std::vector<std::unique_ptr<mgr::MgrNode>> nodes;
     std::vector<PeerId> node_peers;
     for (std::size_t i = 0; i < config.nodes; ++i) {

@@ -51,6 +51,8 @@ struct MgrScenarioConfig {
     uint64_t node_bandwidth{12'500'000};    // 100 Mbit/s
     uint64_t client_bandwidth{12'500'000};  // 100 Mbit/s
     std::chrono::microseconds latency{std::chrono::milliseconds{50}};
+    // Nodes send a storage trie's part in a region bare (no proof) up to this many leaves.
+    std::size_t bare_leaves_max{mgr::NodeOptions{}.bare_leaves_max};
     double offline_share{0};
     double liar_share{0};
     double stale_share{0};
