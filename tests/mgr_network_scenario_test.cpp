@@ -22,7 +22,7 @@ namespace {
         c.radius_bits = 253;  // 64 nodes each covering 1/8: about 8 copies
         c.region_bits = 253;
         c.epoch_length = 16;
-        c.client_bandwidth = 40'000;  // bytes/s: the walk takes more than three epochs of 192 s
+        c.client_bandwidth = 25'000;  // bytes/s: the walk (floor ~700 s) takes more than three epochs of 192 s
         c.follow_blocks = 16;
         c.max_blocks = 600;
         return c;

@@ -303,8 +303,10 @@ void MgrSync::pump(proto::Time now) {
             storage_.erase(it->first);
             it = storage_tiles_.erase(it);
         }
-        // Bare parts at the new boundary: those of a trie that moved are asked again by name; those
-        // anchored at an unchanged root move on, verified or not (the same trie, the same leaves).
+        // Bare parts at the new boundary: those of a trie that moved are asked again by name, or,
+        // when verified and more than a few leaves, rolled with GetDiff (its changes and a proof of
+        // about a kilobyte cost less than the whole part again); those anchored at an unchanged root
+        // move on, verified or not (the same trie, the same leaves).
         for (BareWalk& w : bare_walks_) {
             std::erase_if(w.again, [&](const Hash& a) { return !storage_roots_.contains(a); });
         }
@@ -316,6 +318,8 @@ void MgrSync::pump(proto::Time now) {
                 if (t.large) continue;
                 if (!t.started) {
                     if (!bare_walks_[i].from || account < *bare_walks_[i].from) bare_walks_[i].again.insert(account);
+                } else if (t.anchor_root != root && !t.bare && part_size(account, i) > kBareRefetchMax) {
+                    t.large = true;  // verified: rolled with GetDiff and its proof, like a large part
                 } else if (t.anchor_root != root) {
                     forget_bare(account, i);
                 } else {
@@ -333,6 +337,14 @@ void MgrSync::pump(proto::Time now) {
     }
     pump_code(now);
     check_done(now);
+}
+
+std::size_t MgrSync::part_size(const Hash& account, std::size_t tile) const {
+    const auto held = storage_.find(account);
+    if (held == storage_.end()) return 0;
+    const Block block = storage_block(tiles_[tile], account);
+    return static_cast<std::size_t>(
+        std::distance(held->second.lower_bound(block.first), held->second.upper_bound(block_last(block))));
 }
 
 void MgrSync::forget_bare(const Hash& account, std::size_t tile) {

@@ -193,6 +193,11 @@ class MgrSync final : public proto::Endpoint {
     void settle(const Hash& account);
     // Drops the bare part of a storage tile and marks it for the owner walk by name.
     void forget_bare(const Hash& account, std::size_t tile);
+    // Leaves held of the account's storage in the tile.
+    std::size_t part_size(const Hash& account, std::size_t tile) const;
+    // A verified bare part of a trie that moved at a boundary is asked again whole up to this many
+    // leaves, and rolled with GetDiff beyond.
+    static constexpr std::size_t kBareRefetchMax = 8;
     void check_done(proto::Time now);
     void follow_head(proto::Time now);
     std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now);
