@@ -389,38 +389,29 @@ void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
 }
 
 void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto data = proto::decode_bare_storage(frame);
-    if (!data) {
-        disconnect(from, std::string{"mgr sync: bad BareStorage: "} + std::string{proto::to_string(data.error())});
-        return;
-    }
-    const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kBare), frame.size());
-    if (!taken) return;
-    const Request& r = *taken;
+    auto answer = take_answer(from, frame, Request::Kind::kBare, proto::decode_bare_storage, "BareStorage");
+    if (!answer) return;
+    const auto& [data, taken] = *answer;
+    const Request& r = taken;
     release(r);
-    if (data->error) {
-        ++stats_.errors;
-        if (*data->error == proto::ChunkError::kUnknownRoot || *data->error == proto::ChunkError::kBackOff) {
-            behind_[from] = now + std::chrono::seconds{5};
-        } else {
-            strike(from);
-        }
+    if (data.error) {
+        on_error(from, *data.error, now);
         return;
     }
     if (!r.head && r.number != reconciled_) return;  // asked at an older boundary: stale
     // The sequence of owners asked, as this client knows them at the boundary.
     std::vector<Hash> asked = r.accounts;
     if (asked.empty()) {
-        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && asked.size() < data->covered;
+        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && asked.size() < data.covered;
              ++it) {
             asked.push_back(it->first);
         }
     }
     // Check the whole answer before keeping any of it: progress, owners this client knows, and
     // every key inside the owner's part of the tile.
-    bool ok = data->covered >= 1 && data->covered <= asked.size();
-    for (std::size_t e = 0; ok && e < data->entries.size(); ++e) {
-        const proto::BareEntry& entry = data->entries[e];
+    bool ok = data.covered >= 1 && data.covered <= asked.size();
+    for (std::size_t e = 0; ok && e < data.entries.size(); ++e) {
+        const proto::BareEntry& entry = data.entries[e];
         const Block block = storage_block(tiles_[r.tile], asked[entry.index]);
         for (const Hash& k : entry.keys) ok = ok && contains(block, k);
     }
@@ -430,16 +421,16 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         return;
     }
     if (r.head) {
-        on_head_bare(from, r, asked, *data);
+        on_head_bare(from, r, asked, data);
         return;
     }
     BareWalk& w = bare_walks_[r.tile];
     std::size_t next_entry = 0;
-    for (std::size_t i = 0; i < data->covered; ++i) {
+    for (std::size_t i = 0; i < data.covered; ++i) {
         const Hash& account = asked[i];
         const proto::BareEntry* entry = nullptr;
-        if (next_entry < data->entries.size() && data->entries[next_entry].index == i)
-            entry = &data->entries[next_entry++];
+        if (next_entry < data.entries.size() && data.entries[next_entry].index == i)
+            entry = &data.entries[next_entry++];
         w.again.erase(account);
         const auto tiles = storage_tiles_.find(account);
         if (tiles == storage_tiles_.end()) continue;  // no longer an owner here
@@ -462,7 +453,7 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         settle(account);
     }
     if (r.accounts.empty()) {
-        const auto last = storage_roots_.find(asked[data->covered - 1]);
+        const auto last = storage_roots_.find(asked[data.covered - 1]);
         const auto after = std::next(last);
         w.from = after == storage_roots_.end() ? std::nullopt : std::optional<Hash>{after->first};
     }
@@ -663,33 +654,48 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     pump(now);
 }
 
-void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto data = proto::decode_chunk_data(frame);
+template <class Message>
+std::optional<std::pair<Message, MgrSync::Request>> MgrSync::take_answer(proto::PeerId from, ByteView frame,
+                                                                         Request::Kind kind,
+                                                                         proto::WireResult<Message> (*decode)(ByteView),
+                                                                         std::string_view name) {
+    auto data = decode(frame);
     if (!data) {
-        disconnect(from, std::string{"mgr sync: bad ChunkData: "} + std::string{proto::to_string(data.error())});
-        return;
+        disconnect(from, "mgr sync: bad " + std::string{name} + ": " + std::string{proto::to_string(data.error())});
+        return std::nullopt;
     }
-    const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kChunk), frame.size());
-    if (!taken) return;
-    const Request& r = *taken;
+    auto taken = take(data->request_id, from, static_cast<uint8_t>(kind), frame.size());
+    if (!taken) return std::nullopt;
+    return std::pair<Message, Request>{std::move(*data), std::move(*taken)};
+}
+
+void MgrSync::on_error(proto::PeerId from, proto::ChunkError error, proto::Time now) {
+    ++stats_.errors;
+    // 0x0: the node has not reached this root yet (gossip is still spreading) or has fallen behind:
+    // not an offence, but ask others for a while. 0x2: back off. Others are offences.
+    if (error == proto::ChunkError::kUnknownRoot || error == proto::ChunkError::kBackOff) {
+        behind_[from] = now + std::chrono::seconds{5};
+    } else {
+        strike(from);
+    }
+}
+
+void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto answer = take_answer(from, frame, Request::Kind::kChunk, proto::decode_chunk_data, "ChunkData");
+    if (!answer) return;
+    const auto& [data, taken] = *answer;
+    const Request& r = taken;
     if (!live(r)) return;  // the tile was dropped meanwhile (its trie emptied, or a new boundary)
     release(r);
-    if (data->entries.size() != 1) {
+    if (data.entries.size() != 1) {
         ++stats_.rejected_answers;
         strike(from);
         return;
     }
     TileState& state = state_of(r);
-    const proto::ChunkEntry& e = data->entries[0];
+    const proto::ChunkEntry& e = data.entries[0];
     if (e.error) {
-        ++stats_.errors;
-        // 0x0: the node has not reached this root yet (gossip is still spreading) or has fallen
-        // behind: not an offence, but ask others for a while. 0x2: back off. Others are offences.
-        if (*e.error == proto::ChunkError::kUnknownRoot || *e.error == proto::ChunkError::kBackOff) {
-            behind_[from] = now + std::chrono::seconds{5};
-        } else {
-            strike(from);
-        }
+        on_error(from, *e.error, now);
         return;
     }
     // The anchor may have moved while the request was out: an answer at the old root is stale.
@@ -730,24 +736,15 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
 }
 
 void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto data = proto::decode_diff_data(frame);
-    if (!data) {
-        disconnect(from, std::string{"mgr sync: bad DiffData: "} + std::string{proto::to_string(data.error())});
-        return;
-    }
-    const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kDiff), frame.size());
-    if (!taken) return;
-    const Request& r = *taken;
+    auto answer = take_answer(from, frame, Request::Kind::kDiff, proto::decode_diff_data, "DiffData");
+    if (!answer) return;
+    const auto& [data, taken] = *answer;
+    const Request& r = taken;
     if (!live(r)) return;
     release(r);
-    if (data->error) {
-        ++stats_.errors;
-        if (r.head && r.delta && *data->error == proto::ChunkError::kUnknownRoot) head_tile_of(r).no_delta = true;
-        if (*data->error == proto::ChunkError::kUnknownRoot || *data->error == proto::ChunkError::kBackOff) {
-            behind_[from] = now + std::chrono::seconds{5};
-        } else {
-            strike(from);
-        }
+    if (data.error) {
+        if (r.head && r.delta && *data.error == proto::ChunkError::kUnknownRoot) head_tile_of(r).no_delta = true;
+        on_error(from, *data.error, now);
         return;
     }
     // Apply the changes to a copy of the held leaves of the range, check the result against the new
@@ -771,17 +768,17 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
             }
         }
     }
-    for (std::size_t i = 0; i < data->keys.size(); ++i) {
-        const Hash& k = data->keys[i];
-        if (k < r.origin || k > r.limit || (i > 0 && !(data->keys[i - 1] < k))) {
+    for (std::size_t i = 0; i < data.keys.size(); ++i) {
+        const Hash& k = data.keys[i];
+        if (k < r.origin || k > r.limit || (i > 0 && !(data.keys[i - 1] < k))) {
             ++stats_.rejected_answers;
             strike(from);
             return;
         }
-        if (data->values[i].empty()) {
+        if (data.values[i].empty()) {
             range.erase(k);
         } else {
-            range[k] = data->values[i];
+            range[k] = data.values[i];
         }
     }
     std::vector<Bytes> keys;
@@ -790,7 +787,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         keys.emplace_back(view(k));
         values.push_back(v);
     }
-    if (!trie::verify_bounded_range_proof(r.root, view(r.origin), view(r.limit), keys, values, data->proof)) {
+    if (!trie::verify_bounded_range_proof(r.root, view(r.origin), view(r.limit), keys, values, data.proof)) {
         ++stats_.rejected_answers;
         strike(from);
         return;
@@ -802,7 +799,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         head.root = r.root;
         head.no_delta = false;
         if (!r.delta) head.changes.clear();
-        for (std::size_t i = 0; i < data->keys.size(); ++i) head.changes[data->keys[i]] = data->values[i];
+        for (std::size_t i = 0; i < data.keys.size(); ++i) head.changes[data.keys[i]] = data.values[i];
         if (head.suspect) {
             // The proven changes of a part a bare answer got wrong: was that answer different?
             if (!r.delta && head.suspect->second != head.changes) strike(head.suspect->first);
@@ -822,15 +819,11 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
 
 void MgrSync::on_code_data(proto::PeerId from, ByteView frame, proto::Time now) {
     (void)now;
-    auto data = proto::decode_code_data(frame);
-    if (!data) {
-        disconnect(from, std::string{"mgr sync: bad CodeData: "} + std::string{proto::to_string(data.error())});
-        return;
-    }
-    const auto taken = take(data->request_id, from, static_cast<uint8_t>(Request::Kind::kCode), frame.size());
-    if (!taken) return;
+    auto answer = take_answer(from, frame, Request::Kind::kCode, proto::decode_code_data, "CodeData");
+    if (!answer) return;
+    const proto::CodeData& data = answer->first;
     bool useful = false;
-    for (const Bytes& code : data->codes) {
+    for (const Bytes& code : data.codes) {
         const Hash h = keccak256(code);
         if (code_wanted_.erase(h) != 0) {
             code_[h] = code;

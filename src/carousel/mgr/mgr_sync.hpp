@@ -210,6 +210,14 @@ class MgrSync final : public proto::Endpoint {
     uint64_t next_budget() const noexcept;
     proto::Time deadline_for(uint64_t budget, proto::Time now) const noexcept;
     void track(uint64_t id, Request r, proto::Time now);
+    // Decodes an answer and takes its request: a frame that does not decode drops the peer (with
+    // `name` in the reason); an answer to no request of this kind from this peer is nullopt.
+    template <class Message>
+    std::optional<std::pair<Message, Request>> take_answer(proto::PeerId from, ByteView frame, Request::Kind kind,
+                                                           proto::WireResult<Message> (*decode)(ByteView),
+                                                           std::string_view name);
+    // An error entry in an answer (see on_error's comment in the source).
+    void on_error(proto::PeerId from, proto::ChunkError error, proto::Time now);
     // Removes an answered request; false if it is unknown or not from `from` with this kind.
     std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes);
     TileState& state_of(const Request& r);
