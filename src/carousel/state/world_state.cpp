@@ -91,22 +91,39 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
-    // 1. Every account's `before`, and its slot changes against its storage trie as it was.
+    // 1. Open the storage tries the block writes, and bring the paths of every key it touches into
+    // memory, all tries at once (their cache misses overlap: trie::Trie::prefetch).
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
+    std::vector<std::size_t> loaded_before;
+    std::vector<trie::Trie::KeyOf> keys;
+    keys.reserve(diff.accounts.size() + diff.slots.size());
     constexpr std::size_t kNone = ~std::size_t{0};
     trie_of.assign(diff.accounts.size(), kNone);
+    for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
+        const AccountChange& change = diff.accounts[ai];
+        keys.push_back({&accounts_, view(change.key)});
+        if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
+        const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
+        trie::Trie& t = storage_trie(change.key, old_storage_root);
+        trie_of[ai] = tries.size();
+        tries.push_back(&t);
+        loaded_before.push_back(t.loaded_nodes());
+        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
+            keys.push_back({&t, view(diff.slots[si].slot_key)});
+        }
+    }
+    trie::Trie::prefetch(keys);
+
+    // 2. Every account's `before`, and its slot changes against its storage trie as it was.
     std::size_t si = 0;
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
         auto current = account(change.key);
         if (!current) return tl::unexpected{current.error()};
         if (*current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
-        if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
-
-        const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
-        trie::Trie& t = storage_trie(change.key, old_storage_root);
-        const std::size_t loaded_before = t.loaded_nodes();
+        if (trie_of[ai] == kNone) continue;
+        trie::Trie& t = *tries[trie_of[ai]];
         for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
             const SlotChange& s = diff.slots[si];
             auto v = t.get(view(s.slot_key));
@@ -114,16 +131,14 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
             if (!t.put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
         }
-        storage_loaded_ += t.loaded_nodes() - loaded_before;
-        trie_of[ai] = tries.size();
-        tries.push_back(&t);
     }
+    for (std::size_t i = 0; i < tries.size(); ++i) storage_loaded_ += tries[i]->loaded_nodes() - loaded_before[i];
 
-    // 2. The new storage roots, hashed together.
+    // 3. The new storage roots, hashed together.
     std::vector<Hash> storage_roots(tries.size());
     trie::Trie::roots(tries, storage_roots);
 
-    // 3. The accounts.
+    // 4. The accounts.
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
         Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;

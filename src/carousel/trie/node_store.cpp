@@ -47,6 +47,10 @@ bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
     return true;
 }
 
+void MemoryNodeStore::prefetch_node(const Hash& hash) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[HashHasher{}(hash) & (slots_.size() - 1)]);
+}
+
 void MemoryNodeStore::reserve(std::size_t nodes) {
     std::size_t want = kMinSlots;
     while (want / 10 * 7 < nodes) want *= 2;
@@ -91,7 +95,7 @@ void MemoryNodeStore::put_nodes(std::span<const Hash> hashes, std::span<const By
     // Grow first, then prefetch each node's first slot a few nodes ahead: the lookups of a state
     // of millions of nodes miss the cache, and this overlaps the misses.
     reserve(size_ + hashes.size());
-    constexpr std::size_t kAhead = 8;
+    constexpr std::size_t kAhead = 16;
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) {
         __builtin_prefetch(&slots_[HashHasher{}(hashes[i]) & mask]);

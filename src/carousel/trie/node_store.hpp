@@ -45,6 +45,9 @@ class NodeStore {
         out = std::move(*rlp);
         return true;
     }
+    // A hint that get_node or read_node of `hash` follows soon: a store may start fetching it into
+    // the CPU cache (Trie::prefetch overlaps the lookups of many paths). The default does nothing.
+    virtual void prefetch_node(const Hash& hash) const noexcept { (void)hash; }
     // One reference fewer to a node put before (a trie replaced or deleted it). A store that prunes
     // may delete the node once nothing references it; the default keeps everything.
     virtual void release_node(const Hash& hash) { (void)hash; }
@@ -77,6 +80,7 @@ class MemoryNodeStore final : public NodeStore {
 
     std::optional<Bytes> get_node(const Hash& hash) const override;
     bool read_node(const Hash& hash, Bytes& out) const override;
+    void prefetch_node(const Hash& hash) const noexcept override;
     void put_node(const Hash& hash, ByteView rlp) override;
     void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override;
     std::size_t size() const noexcept { return size_; }

@@ -67,6 +67,22 @@ class Trie {
     // The order in which nodes reach put_node differs from one root() call per trie.
     static void roots(std::span<Trie* const> tries, std::span<Hash> out);
 
+    // A key of one trie, for prefetch().
+    struct KeyOf {
+        Trie* trie;
+        ByteView key;
+    };
+
+    // Loads from their stores the nodes on the paths to `keys` (of one or several tries) and brings
+    // them into the CPU cache, so that gets and puts of these keys afterwards need not wait on memory.
+    // The paths are walked together, one dependent memory access per path per round, so that the
+    // cache misses of different paths overlap instead of following one another (a trie of millions
+    // of nodes does not fit in any cache: one walk alone waits on memory at every node). A hint:
+    // changes no key, value or root, and writes nothing to the stores; a node that is missing from its
+    // store or does not decode is left unloaded (the get or put that needs it reports the error).
+    // Counts the nodes it loads in loaded_nodes(), as get and put do.
+    static void prefetch(std::span<const KeyOf> keys);
+
     // Proof of `key` (inclusion or exclusion): the RLP of every hash-referenced node on the path
     // from the root towards `key`, root first, as eth_getProof returns. Calls root() first.
     tl::expected<std::vector<Bytes>, TrieError> prove(ByteView key);
