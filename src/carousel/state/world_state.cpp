@@ -115,21 +115,23 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     }
     trie::Trie::prefetch(keys);
 
-    // 2. Every account's `before`, and its slot changes against its storage trie as it was.
-    std::size_t si = 0;
-    for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
-        const AccountChange& change = diff.accounts[ai];
+    // 2. The slot changes, each checked against its storage trie as it was: one walk per slot, which
+    // returns the value it replaces. A storage trie that cannot be read may have been opened at a
+    // root the account never had: then the account's `before` (checked in 4) is what is wrong.
+    auto storage_error = [this](const AccountChange& change) {
         auto current = account(change.key);
-        if (!current) return tl::unexpected{current.error()};
-        if (*current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
+        if (!current) return current.error();
+        return *current != change.before ? DiffError::kBeforeMismatch : DiffError::kMissingNode;
+    };
+    Bytes old;
+    for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
         if (trie_of[ai] == kNone) continue;
+        const AccountChange& change = diff.accounts[ai];
         trie::Trie& t = *tries[trie_of[ai]];
         for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
             const SlotChange& s = diff.slots[si];
-            auto v = t.get(view(s.slot_key));
-            if (!v) return tl::unexpected{DiffError::kMissingNode};
-            if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
-            if (!t.put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
+            if (!t.exchange(view(s.slot_key), s.after, old)) return tl::unexpected{storage_error(change)};
+            if (old != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
         }
     }
     for (std::size_t i = 0; i < tries.size(); ++i) storage_loaded_ += tries[i]->loaded_nodes() - loaded_before[i];
@@ -138,7 +140,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     std::vector<Hash> storage_roots(tries.size());
     trie::Trie::roots(tries, storage_roots);
 
-    // 4. The accounts.
+    // 4. The accounts, each checked against its `before` by the value its update replaces.
+    Bytes value;
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
         Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
@@ -146,19 +149,31 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             new_storage_root = storage_roots[trie_of[ai]];
             storage_.find(change.key)->second.root = new_storage_root;
         }
+        value.clear();
+        if (change.after) {
+            Account after = *change.after;
+            after.storage_root = new_storage_root;  // a mismatch with the diff's fails below
+            encode_account(value, after);
+        }
+        if (!accounts_.exchange(view(change.key), value, old)) return tl::unexpected{DiffError::kMissingNode};
+        std::optional<Account> current;
+        if (!old.empty()) {
+            ByteView in = old;
+            auto a = decode_account(in);
+            if (!a || !in.empty())
+                return tl::unexpected{DiffError::kMissingNode};  // a stored leaf that does not decode
+            current = *a;
+        }
+        if (current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
         if (change.after) {
             if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
             if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
             if (change.after->code_hash != kEmptyCodeHash && !code_.get_code(change.after->code_hash)) {
                 return tl::unexpected{DiffError::kMissingCode};
             }
-            if (!accounts_.put(view(change.key), encode_account(*change.after))) {
-                return tl::unexpected{DiffError::kMissingNode};
-            }
         } else {
             // A deleted account takes its storage along: the diff must clear every slot.
             if (new_storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
-            if (!accounts_.erase(view(change.key))) return tl::unexpected{DiffError::kMissingNode};
             close_storage_trie(change.key);
         }
     }

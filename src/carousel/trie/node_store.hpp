@@ -6,6 +6,7 @@
 // more are stored on their own; shorter ones are embedded in their parent.
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -65,6 +66,30 @@ class ReadOnlyNodeStore final : public NodeStore {
     const NodeStore& inner_;
 };
 
+namespace detail {
+// Memory for large arrays (MemoryNodeStore's index and node chunks). An allocation of 2 MiB or more
+// is aligned to 2 MiB and, on Linux, advised to use transparent huge pages before it is first
+// touched: where the kernel gives them only on request (its "madvise" mode, Debian's default), a
+// lookup in an index of hundreds of MiB otherwise misses the TLB as well as the cache. Freed with
+// std::free.
+void* allocate_large(std::size_t bytes);
+
+template <class T>
+struct LargeAllocator {
+    using value_type = T;
+    LargeAllocator() noexcept = default;
+    template <class U>
+    explicit LargeAllocator(const LargeAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(allocate_large(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { std::free(p); }
+    friend bool operator==(const LargeAllocator&, const LargeAllocator&) noexcept { return true; }
+};
+
+struct FreeDeleter {
+    void operator()(uint8_t* p) const noexcept { std::free(p); }
+};
+}  // namespace detail
+
 // Nodes in memory; for tests, proofs, the chain generator and small tries. Keeps every node (no
 // pruning). The RLP is packed into large chunks and indexed by an open-addressing hash table, so a
 // node costs no allocation of its own and a lookup about two cache misses (a state of millions of
@@ -98,11 +123,11 @@ class MemoryNodeStore final : public NodeStore {
     ByteView rlp(const Slot& s) const noexcept { return {chunks_[s.chunk].get() + s.offset, s.size}; }
     void rehash(std::size_t slot_count);
 
-    std::vector<Slot> slots_;  // a power of two of them, linear probing, at most 70% used
+    std::vector<Slot, detail::LargeAllocator<Slot>> slots_;  // a power of two of them, linear probing, <= 70% used
     std::size_t size_{0};
-    std::vector<std::unique_ptr<uint8_t[]>> chunks_;  // NOLINT(modernize-avoid-c-arrays)
-    std::size_t chunk_used_{0};                       // bytes used of the last chunk
-    std::size_t chunk_capacity_{0};                   // and its size
+    std::vector<std::unique_ptr<uint8_t, detail::FreeDeleter>> chunks_;
+    std::size_t chunk_used_{0};      // bytes used of the last chunk
+    std::size_t chunk_capacity_{0};  // and its size
 };
 
 }  // namespace carousel::trie

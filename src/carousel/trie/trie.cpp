@@ -208,7 +208,12 @@ struct Ctx {
     NodeStore* store;
     std::vector<Hash>& released;
     std::size_t& loaded;
+    Bytes* old{nullptr};  // if set, receives the value the key held (left as is if it was absent)
 };
+
+void note_old(Ctx& ctx, const Bytes& value) {
+    if (ctx.old != nullptr) ctx.old->assign(value);
+}
 
 // Marks `n` as changing. If it was a clean node stored by hash, the trie no longer references that
 // stored copy.
@@ -228,6 +233,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
         case NodeKind::kLeaf: {
             const std::size_t cp = common_prefix_length(n->path, key);
             if (cp == n->path.size() && cp == key.size()) {
+                note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
                     n->value = Bytes{value};
@@ -274,6 +280,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
         }
         case NodeKind::kBranch:
             if (key.empty()) {
+                note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
                     n->value = Bytes{value};
@@ -313,6 +320,7 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     switch (n->kind) {
         case NodeKind::kLeaf:
             if (n->path == key) {
+                note_old(ctx, n->value);
                 retire(ctx, *n);
                 n.reset();
                 changed = true;
@@ -332,6 +340,7 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
         case NodeKind::kBranch: {
             if (key.empty()) {
                 if (n->value.empty()) return {};
+                note_old(ctx, n->value);
                 retire(ctx, *n);
                 n->value.clear();
                 changed = true;
@@ -753,14 +762,25 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
 tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
     if (value.empty()) return erase(key);
     const KeyPath path{key};
-    Ctx ctx{store_, released_, loaded_};
+    Ctx ctx{store_, released_, loaded_, nullptr};
+    return insert(ctx, root_, path.view(), value);
+}
+
+tl::expected<void, TrieError> Trie::exchange(ByteView key, ByteView value, Bytes& old) {
+    old.clear();
+    const KeyPath path{key};
+    Ctx ctx{store_, released_, loaded_, &old};
+    if (value.empty()) {
+        bool changed = false;
+        return remove(ctx, root_, path.view(), changed);
+    }
     return insert(ctx, root_, path.view(), value);
 }
 
 tl::expected<void, TrieError> Trie::erase(ByteView key) {
     const KeyPath path{key};
     bool changed = false;
-    Ctx ctx{store_, released_, loaded_};
+    Ctx ctx{store_, released_, loaded_, nullptr};
     return remove(ctx, root_, path.view(), changed);
 }
 

@@ -55,6 +55,10 @@ class Trie {
     // Sets `key` to `value`; an empty value deletes the key.
     tl::expected<void, TrieError> put(ByteView key, ByteView value);
     tl::expected<void, TrieError> erase(ByteView key);
+    // As put (an empty value deletes the key), and sets `old` to the value `key` held before (empty if
+    // it was absent): a checked update walks the trie once instead of a get and a put. On an error
+    // `old` is unspecified.
+    tl::expected<void, TrieError> exchange(ByteView key, ByteView value, Bytes& old);
 
     // The root hash. Writes the nodes that changed to the store (if any).
     Hash root();

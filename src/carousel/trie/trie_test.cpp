@@ -532,3 +532,46 @@ TEST(TriePrefetch, MissingNodeIsLeftToTheWalk) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// exchange() is put (or erase, for an empty value) that also returns the value it replaced: the
+// same roots as put/erase, and the model's value before each update, for present and absent keys,
+// keys that are prefixes of others (branch values), and through a reopened trie's unloaded nodes.
+TEST(TrieExchange, ReturnsTheReplacedValue) {
+    std::mt19937_64 rng{77};
+    MemoryNodeStore store;
+    std::map<Bytes, Bytes> model;
+    Hash root = kEmptyRoot;
+    for (int round = 0; round < 20; ++round) {
+        Trie trie{&store, root};
+        Trie plain{&store, root};
+        const bool tiny = round % 2 == 1;  // short keys, prefixes of one another
+        for (int i = 0; i < 120; ++i) {
+            Bytes k = tiny ? random_bytes(rng, rng() % 4) : random_bytes(rng, 32);
+            if (!model.empty() && rng() % 3 == 0) {
+                auto it = model.begin();
+                std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+                k = it->first;
+            }
+            const Bytes v = rng() % 4 == 0 ? Bytes{} : random_bytes(rng, 1 + rng() % 40);
+            Bytes old{0x01, 0x02};  // overwritten
+            ASSERT_TRUE(trie.exchange(k, v, old));
+            const auto it = model.find(k);
+            ASSERT_EQ(old, it == model.end() ? Bytes{} : it->second) << "round " << round << " update " << i;
+            ASSERT_TRUE(plain.put(k, v));
+            if (v.empty()) {
+                model.erase(k);
+            } else {
+                model[k] = v;
+            }
+        }
+        root = trie.root();
+        ASSERT_EQ(to_hex(root), to_hex(plain.root()));
+        ASSERT_EQ(to_hex(root), to_hex(reference_root(model)));
+    }
+}
+
+}  // namespace
+}  // namespace carousel::trie
