@@ -91,29 +91,29 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
-    // 1. Open the storage tries the block writes, and bring the paths of every key it touches into
-    // memory, all tries at once (their cache misses overlap: trie::Trie::prefetch).
+    // Keys are walked in groups, the paths of a group prefetched together (trie::Trie::prefetch: their
+    // cache misses overlap) right before the group is updated, while the paths are still in cache.
+    constexpr std::size_t kGroup = 128;
+    std::vector<trie::Trie::KeyOf> keys;
+    keys.reserve(kGroup);
+
+    // 1. Open the storage tries the block writes.
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
     std::vector<std::size_t> loaded_before;
-    std::vector<trie::Trie::KeyOf> keys;
-    keys.reserve(diff.accounts.size() + diff.slots.size());
+    std::vector<std::size_t> account_of(diff.slots.size());  // per slot: its account's index
     constexpr std::size_t kNone = ~std::size_t{0};
     trie_of.assign(diff.accounts.size(), kNone);
     for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
-        keys.push_back({&accounts_, view(change.key)});
         if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
         const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         trie::Trie& t = storage_trie(change.key, old_storage_root);
         trie_of[ai] = tries.size();
         tries.push_back(&t);
         loaded_before.push_back(t.loaded_nodes());
-        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
-            keys.push_back({&t, view(diff.slots[si].slot_key)});
-        }
+        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) account_of[si] = ai;
     }
-    trie::Trie::prefetch(keys);
 
     // 2. The slot changes, each checked against its storage trie as it was: one walk per slot, which
     // returns the value it replaces. A storage trie that cannot be read may have been opened at a
@@ -124,13 +124,19 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         return *current != change.before ? DiffError::kBeforeMismatch : DiffError::kMissingNode;
     };
     Bytes old;
-    for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
-        if (trie_of[ai] == kNone) continue;
-        const AccountChange& change = diff.accounts[ai];
-        trie::Trie& t = *tries[trie_of[ai]];
-        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
+    for (std::size_t group = 0; group < diff.slots.size(); group += kGroup) {
+        const std::size_t end = std::min(diff.slots.size(), group + kGroup);
+        keys.clear();
+        for (std::size_t si = group; si < end; ++si) {
+            keys.push_back({tries[trie_of[account_of[si]]], view(diff.slots[si].slot_key)});
+        }
+        trie::Trie::prefetch(keys);
+        for (std::size_t si = group; si < end; ++si) {
             const SlotChange& s = diff.slots[si];
-            if (!t.exchange(view(s.slot_key), s.after, old)) return tl::unexpected{storage_error(change)};
+            const AccountChange& change = diff.accounts[account_of[si]];
+            if (!tries[trie_of[account_of[si]]]->exchange(view(s.slot_key), s.after, old)) {
+                return tl::unexpected{storage_error(change)};
+            }
             if (old != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
         }
     }
@@ -143,6 +149,13 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     // 4. The accounts, each checked against its `before` by the value its update replaces.
     Bytes value;
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
+        if (ai % kGroup == 0) {
+            keys.clear();
+            for (std::size_t i = ai; i < std::min(diff.accounts.size(), ai + kGroup); ++i) {
+                keys.push_back({&accounts_, view(diff.accounts[i].key)});
+            }
+            trie::Trie::prefetch(keys);
+        }
         const AccountChange& change = diff.accounts[ai];
         Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         if (trie_of[ai] != kNone) {
@@ -160,8 +173,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         if (!old.empty()) {
             ByteView in = old;
             auto a = decode_account(in);
-            if (!a || !in.empty())
-                return tl::unexpected{DiffError::kMissingNode};  // a stored leaf that does not decode
+            // A stored leaf that does not decode.
+            if (!a || !in.empty()) return tl::unexpected{DiffError::kMissingNode};
             current = *a;
         }
         if (current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};

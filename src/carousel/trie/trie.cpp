@@ -236,7 +236,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
                 note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
-                    n->value = Bytes{value};
+                    n->value.assign(value.data(), value.size());  // reuses its buffer
                 }
                 return {};
             }
@@ -283,7 +283,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
                 note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
-                    n->value = Bytes{value};
+                    n->value.assign(value.data(), value.size());
                 }
                 return {};
             }
@@ -401,39 +401,55 @@ void prefetch_node_contents(const TNode& n) noexcept {
 
 void encode_into(Bytes& rlp, const TNode& n);
 
-// Re-encodes and re-hashes the dirty nodes of one or more tries, level by level from the leaves up,
+// Re-encodes and re-hashes the dirty nodes of one or more tries, level by level from the deepest up,
 // so that the nodes of a level (which only need their children's references, all known by then) are
-// hashed several at a time with keccak256_batch. A node's level is its height above its lowest
-// dirty descendant, so a parent always comes after its dirty children. Nodes whose RLP is shorter
+// hashed several at a time with keccak256_batch. A node's level is its depth below its trie's root,
+// so a parent always comes after its dirty children. Nodes whose RLP is shorter
 // than 32 bytes are not hashed (their reference is the RLP itself); the others are written to their
 // trie's store. Gives the same references as encoding each node recursively.
 class DirtyHasher {
   public:
-    // Adds the dirty nodes under `n` (a dirty node). Returns the level of `n`.
-    std::size_t add(NodeStore* store, TNode& n) {
-        std::size_t level = 0;
-        if (n.kind == NodeKind::kExtension) {
-            if (n.child->dirty) level = add(store, *n.child) + 1;
-        } else if (n.kind == NodeKind::kBranch) {
-            // Only children an update went through can be dirty. Their loads overlap.
-            for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
-                const auto& c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))];
-                if (c) prefetch_node_memory(c.get());
-            }
-            for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
-                const auto& c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))];
-                if (c && c->dirty) level = std::max(level, add(store, *c) + 1);
-            }
-        }
-        if (levels_.size() <= level) levels_.resize(level + 1);
-        levels_[level].push_back({&n, store});
-        return level;
+    // Adds the dirty nodes under `root` (a dirty node) of a trie over `store`.
+    void add(NodeStore* store, TNode& root) {
+        if (levels_.empty()) levels_.resize(1);
+        levels_[0].push_back({&root, store});
     }
 
     void run() {
-        for (auto& level : levels_) {
-            hash_level(level);
-            level.clear();
+        // The dirty nodes, level by level from the roots down, all tries at once: a level's nodes were
+        // prefetched when their parents' level listed them, so their cache misses overlap.
+        constexpr std::size_t kAhead = 4;
+        for (std::size_t depth = 0; depth < levels_.size() && !levels_[depth].empty(); ++depth) {
+            if (levels_.size() == depth + 1) levels_.resize(depth + 2);
+            std::vector<Item>& level = levels_[depth];
+            std::vector<Item>& below = levels_[depth + 1];
+            // Listed: every child an update went through (only those can be dirty); the clean are dropped.
+            std::erase_if(level, [](const Item& it) { return !it.node->dirty; });
+            for (std::size_t i = 0; i < level.size(); ++i) {
+                if (i + kAhead < level.size() && level[i + kAhead].node->kind == NodeKind::kBranch) {
+                    const Children& k = *level[i + kAhead].node->kids;
+                    __builtin_prefetch(&k.nodes[0]);
+                    __builtin_prefetch(&k.nodes[8]);
+                    __builtin_prefetch(&k.stale);
+                }
+                TNode& n = *level[i].node;
+                if (n.kind == NodeKind::kExtension) {
+                    prefetch_node_memory(n.child.get());
+                    below.push_back({n.child.get(), level[i].store});
+                } else if (n.kind == NodeKind::kBranch) {
+                    for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
+                        TNode* c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))].get();
+                        if (c == nullptr) continue;
+                        prefetch_node_memory(c);
+                        below.push_back({c, level[i].store});
+                    }
+                }
+            }
+        }
+        // Then hashed from the deepest level up: a node's dirty children are one level below it.
+        for (std::size_t depth = levels_.size(); depth-- > 0;) {
+            if (!levels_[depth].empty()) hash_level(levels_[depth]);
+            levels_[depth].clear();
         }
     }
 
