@@ -181,7 +181,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         if (change.after) {
             if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
             if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
-            if (change.after->code_hash != kEmptyCodeHash && !code_.get_code(change.after->code_hash)) {
+            if (change.after->code_hash != kEmptyCodeHash && !code_.has_code(change.after->code_hash)) {
                 return tl::unexpected{DiffError::kMissingCode};
             }
         } else {
