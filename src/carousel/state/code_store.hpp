@@ -19,6 +19,9 @@ class CodeStore {
     virtual std::optional<Bytes> get_code(const Hash& code_hash) const = 0;
     // Stores `code` under `code_hash`; the caller guarantees code_hash == keccak256(code).
     virtual void put_code(const Hash& code_hash, ByteView code) = 0;
+    // Whether the store has the code whose hash is `code_hash` (WorldState::apply checks this for
+    // every account it writes: a store can answer without copying the code out).
+    virtual bool has_code(const Hash& code_hash) const { return get_code(code_hash).has_value(); }
 };
 
 class MemoryCodeStore final : public CodeStore {
@@ -29,6 +32,7 @@ class MemoryCodeStore final : public CodeStore {
         return it->second;
     }
     void put_code(const Hash& code_hash, ByteView code) override { code_.try_emplace(code_hash, code); }
+    bool has_code(const Hash& code_hash) const override { return code_.contains(code_hash); }
     std::size_t size() const noexcept { return code_.size(); }
 
   private:

@@ -91,59 +91,102 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
-    // 1. Every account's `before`, and its slot changes against its storage trie as it was.
+    // Keys are walked in groups, the paths of a group prefetched together (trie::Trie::prefetch: their
+    // cache misses overlap) right before the group is updated, while the paths are still in cache.
+    constexpr std::size_t kGroup = 128;
+    std::vector<trie::Trie::KeyOf> keys;
+    keys.reserve(kGroup);
+
+    // 1. Open the storage tries the block writes.
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
+    std::vector<std::size_t> loaded_before;
+    std::vector<std::size_t> account_of(diff.slots.size());  // per slot: its account's index
     constexpr std::size_t kNone = ~std::size_t{0};
     trie_of.assign(diff.accounts.size(), kNone);
-    std::size_t si = 0;
-    for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
+    for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
         const AccountChange& change = diff.accounts[ai];
-        auto current = account(change.key);
-        if (!current) return tl::unexpected{current.error()};
-        if (*current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
         if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
-
         const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         trie::Trie& t = storage_trie(change.key, old_storage_root);
-        const std::size_t loaded_before = t.loaded_nodes();
-        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
-            const SlotChange& s = diff.slots[si];
-            auto v = t.get(view(s.slot_key));
-            if (!v) return tl::unexpected{DiffError::kMissingNode};
-            if (v->value_or(Bytes{}) != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
-            if (!t.put(view(s.slot_key), s.after)) return tl::unexpected{DiffError::kMissingNode};
-        }
-        storage_loaded_ += t.loaded_nodes() - loaded_before;
         trie_of[ai] = tries.size();
         tries.push_back(&t);
+        loaded_before.push_back(t.loaded_nodes());
+        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) account_of[si] = ai;
     }
 
-    // 2. The new storage roots, hashed together.
+    // 2. The slot changes, each checked against its storage trie as it was: one walk per slot, which
+    // returns the value it replaces. A storage trie that cannot be read may have been opened at a
+    // root the account never had: then the account's `before` (checked in 4) is what is wrong.
+    auto storage_error = [this](const AccountChange& change) {
+        auto current = account(change.key);
+        if (!current) return current.error();
+        return *current != change.before ? DiffError::kBeforeMismatch : DiffError::kMissingNode;
+    };
+    Bytes old;
+    for (std::size_t group = 0; group < diff.slots.size(); group += kGroup) {
+        const std::size_t end = std::min(diff.slots.size(), group + kGroup);
+        keys.clear();
+        for (std::size_t si = group; si < end; ++si) {
+            keys.push_back({tries[trie_of[account_of[si]]], view(diff.slots[si].slot_key)});
+        }
+        trie::Trie::prefetch(keys);
+        for (std::size_t si = group; si < end; ++si) {
+            const SlotChange& s = diff.slots[si];
+            const AccountChange& change = diff.accounts[account_of[si]];
+            if (!tries[trie_of[account_of[si]]]->exchange(view(s.slot_key), s.after, old)) {
+                return tl::unexpected{storage_error(change)};
+            }
+            if (old != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
+        }
+    }
+    for (std::size_t i = 0; i < tries.size(); ++i) storage_loaded_ += tries[i]->loaded_nodes() - loaded_before[i];
+
+    // 3. The new storage roots, hashed together.
     std::vector<Hash> storage_roots(tries.size());
     trie::Trie::roots(tries, storage_roots);
 
-    // 3. The accounts.
+    // 4. The accounts, each checked against its `before` by the value its update replaces.
+    Bytes value;
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
+        if (ai % kGroup == 0) {
+            keys.clear();
+            for (std::size_t i = ai; i < std::min(diff.accounts.size(), ai + kGroup); ++i) {
+                keys.push_back({&accounts_, view(diff.accounts[i].key)});
+            }
+            trie::Trie::prefetch(keys);
+        }
         const AccountChange& change = diff.accounts[ai];
         Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         if (trie_of[ai] != kNone) {
             new_storage_root = storage_roots[trie_of[ai]];
             storage_.find(change.key)->second.root = new_storage_root;
         }
+        value.clear();
+        if (change.after) {
+            Account after = *change.after;
+            after.storage_root = new_storage_root;  // a mismatch with the diff's fails below
+            encode_account(value, after);
+        }
+        if (!accounts_.exchange(view(change.key), value, old)) return tl::unexpected{DiffError::kMissingNode};
+        std::optional<Account> current;
+        if (!old.empty()) {
+            ByteView in = old;
+            auto a = decode_account(in);
+            // A stored leaf that does not decode.
+            if (!a || !in.empty()) return tl::unexpected{DiffError::kMissingNode};
+            current = *a;
+        }
+        if (current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
         if (change.after) {
             if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
             if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
-            if (change.after->code_hash != kEmptyCodeHash && !code_.get_code(change.after->code_hash)) {
+            if (change.after->code_hash != kEmptyCodeHash && !code_.has_code(change.after->code_hash)) {
                 return tl::unexpected{DiffError::kMissingCode};
-            }
-            if (!accounts_.put(view(change.key), encode_account(*change.after))) {
-                return tl::unexpected{DiffError::kMissingNode};
             }
         } else {
             // A deleted account takes its storage along: the diff must clear every slot.
             if (new_storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
-            if (!accounts_.erase(view(change.key))) return tl::unexpected{DiffError::kMissingNode};
             close_storage_trie(change.key);
         }
     }

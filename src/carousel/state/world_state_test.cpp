@@ -467,3 +467,38 @@ TEST(DiffProof, VerifiesEveryBlockAndRejectsEveryMutation) {
 
 }  // namespace
 }  // namespace carousel::state
+
+namespace carousel::state {
+namespace {
+
+// An account written with a code hash whose code is neither in the store nor in the diff is
+// refused (kMissingCode); with the code in the diff, the same block applies.
+TEST(WorldState, RefusesAccountsWhoseCodeIsMissing) {
+    const Bytes code = to_bytes("contract code");
+    StateDiff diff;
+    diff.block = 1;
+    diff.parent_root = trie::kEmptyRoot;
+    Account a;
+    a.nonce = 1;
+    a.code_hash = keccak256(code);
+    diff.accounts.push_back({keccak256(to_bytes("address")), std::nullopt, a});
+
+    trie::MemoryNodeStore nodes;
+    MemoryCodeStore store;
+    EXPECT_FALSE(store.has_code(a.code_hash));
+    WorldState ws{nodes, store};
+    StateDiff without_code = diff;
+    auto r = ws.seal_and_apply(without_code);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), DiffError::kMissingCode);
+
+    WorldState fresh{nodes, store};
+    StateDiff with_code = diff;
+    with_code.code.push_back(code);
+    ASSERT_TRUE(fresh.seal_and_apply(with_code));
+    EXPECT_TRUE(store.has_code(a.code_hash));
+    EXPECT_EQ(fresh.root(), with_code.root);
+}
+
+}  // namespace
+}  // namespace carousel::state

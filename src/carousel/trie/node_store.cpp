@@ -4,13 +4,38 @@
 
 #include <algorithm>
 #include <limits>
+#include <new>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 namespace carousel::trie {
 
 namespace {
-constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kChunkBytes = kHugePage;                   // the largest chunk (a store of many nodes)
+constexpr std::size_t kFirstChunkBytes = std::size_t{64} << 10;  // chunks double from this (small stores)
 constexpr std::size_t kMinSlots = 1024;
 }  // namespace
+
+namespace detail {
+
+void* allocate_large(std::size_t bytes) {
+    void* p = nullptr;
+    if (bytes >= kHugePage) {
+        p = std::aligned_alloc(kHugePage, (bytes + kHugePage - 1) / kHugePage * kHugePage);
+#ifdef __linux__
+        if (p != nullptr) (void)madvise(p, bytes, MADV_HUGEPAGE);  // a hint: no huge pages is no error
+#endif
+    } else {
+        p = std::malloc(bytes == 0 ? 1 : bytes);
+    }
+    if (p == nullptr) throw std::bad_alloc{};
+    return p;
+}
+
+}  // namespace detail
 
 MemoryNodeStore::MemoryNodeStore(const MemoryNodeStore& other) {
     reserve(other.size_);
@@ -47,6 +72,10 @@ bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
     return true;
 }
 
+void MemoryNodeStore::prefetch_node(const Hash& hash) const noexcept {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[HashHasher{}(hash) & (slots_.size() - 1)]);
+}
+
 void MemoryNodeStore::reserve(std::size_t nodes) {
     std::size_t want = kMinSlots;
     while (want / 10 * 7 < nodes) want *= 2;
@@ -54,7 +83,7 @@ void MemoryNodeStore::reserve(std::size_t nodes) {
 }
 
 void MemoryNodeStore::rehash(std::size_t slot_count) {
-    std::vector<Slot> old(slot_count);
+    std::vector<Slot, detail::LargeAllocator<Slot>> old(slot_count);
     old.swap(slots_);
     const std::size_t mask = slots_.size() - 1;
     for (const Slot& s : old) {
@@ -75,9 +104,9 @@ void MemoryNodeStore::put_node(const Hash& hash, ByteView rlp_bytes) {
     }
     if (chunk_capacity_ - chunk_used_ < rlp_bytes.size()) {
         // A new chunk; a node larger than a chunk gets one of its own.
-        chunk_capacity_ = std::max(kChunkBytes, rlp_bytes.size());
-        chunks_.push_back(
-            std::make_unique_for_overwrite<uint8_t[]>(chunk_capacity_));  // NOLINT(modernize-avoid-c-arrays)
+        const std::size_t next = chunks_.empty() ? kFirstChunkBytes : std::min(kChunkBytes, 2 * chunk_capacity_);
+        chunk_capacity_ = std::max(next, rlp_bytes.size());
+        chunks_.emplace_back(static_cast<uint8_t*>(detail::allocate_large(chunk_capacity_)));
         chunk_used_ = 0;
     }
     std::memcpy(chunks_.back().get() + chunk_used_, rlp_bytes.data(), rlp_bytes.size());
@@ -91,7 +120,7 @@ void MemoryNodeStore::put_nodes(std::span<const Hash> hashes, std::span<const By
     // Grow first, then prefetch each node's first slot a few nodes ahead: the lookups of a state
     // of millions of nodes miss the cache, and this overlaps the misses.
     reserve(size_ + hashes.size());
-    constexpr std::size_t kAhead = 8;
+    constexpr std::size_t kAhead = 16;
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) {
         __builtin_prefetch(&slots_[HashHasher{}(hashes[i]) & mask]);

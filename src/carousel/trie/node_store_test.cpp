@@ -51,6 +51,7 @@ TEST(MemoryNodeStore, KeepsEveryNodeItIsGiven) {
     ASSERT_EQ(store.size(), model.size());
     Bytes buffer;
     for (const auto& [h, rlp] : model) {
+        store.prefetch_node(h);  // a hint only
         auto got = store.get_node(h);
         ASSERT_TRUE(got);
         ASSERT_EQ(*got, rlp);
@@ -62,6 +63,7 @@ TEST(MemoryNodeStore, KeepsEveryNodeItIsGiven) {
     EXPECT_FALSE(store.get_node(absent));
     EXPECT_FALSE(store.read_node(absent, buffer));
     MemoryNodeStore empty;
+    empty.prefetch_node(absent);
     EXPECT_FALSE(empty.get_node(absent));
     EXPECT_EQ(empty.size(), 0U);
 }

@@ -208,7 +208,12 @@ struct Ctx {
     NodeStore* store;
     std::vector<Hash>& released;
     std::size_t& loaded;
+    Bytes* old{nullptr};  // if set, receives the value the key held (left as is if it was absent)
 };
+
+void note_old(Ctx& ctx, const Bytes& value) {
+    if (ctx.old != nullptr) ctx.old->assign(value);
+}
 
 // Marks `n` as changing. If it was a clean node stored by hash, the trie no longer references that
 // stored copy.
@@ -228,9 +233,10 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
         case NodeKind::kLeaf: {
             const std::size_t cp = common_prefix_length(n->path, key);
             if (cp == n->path.size() && cp == key.size()) {
+                note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
-                    n->value = Bytes{value};
+                    n->value.assign(value.data(), value.size());  // reuses its buffer
                 }
                 return {};
             }
@@ -274,9 +280,10 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
         }
         case NodeKind::kBranch:
             if (key.empty()) {
+                note_old(ctx, n->value);
                 if (n->value != value) {
                     retire(ctx, *n);
-                    n->value = Bytes{value};
+                    n->value.assign(value.data(), value.size());
                 }
                 return {};
             }
@@ -313,6 +320,7 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     switch (n->kind) {
         case NodeKind::kLeaf:
             if (n->path == key) {
+                note_old(ctx, n->value);
                 retire(ctx, *n);
                 n.reset();
                 changed = true;
@@ -332,6 +340,7 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
         case NodeKind::kBranch: {
             if (key.empty()) {
                 if (n->value.empty()) return {};
+                note_old(ctx, n->value);
                 retire(ctx, *n);
                 n->value.clear();
                 changed = true;
@@ -370,37 +379,77 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     return {};
 }
 
+// Brings a node's fields into the cache (a TrieNode spans two or three cache lines).
+void prefetch_node_memory(const TNode* n) noexcept {
+    const auto* p = reinterpret_cast<const char*>(n);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(TNode) - 1);
+}
+
+// Brings what encoding or matching a node reads beyond the node itself into the cache: a branch's
+// child slots and references, a leaf's value and a long path (both on the heap). `n` is in cache.
+void prefetch_node_contents(const TNode& n) noexcept {
+    if (n.kind == NodeKind::kBranch) {
+        const auto* p =
+            reinterpret_cast<const char*>(n.kids.get());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        for (std::size_t off = 0; off < sizeof(Children); off += 64) __builtin_prefetch(p + off);
+        return;
+    }
+    __builtin_prefetch(n.path.data());
+    if (n.kind == NodeKind::kLeaf) __builtin_prefetch(n.value.data());
+}
+
 void encode_into(Bytes& rlp, const TNode& n);
 
-// Re-encodes and re-hashes the dirty nodes of one or more tries, level by level from the leaves up,
+// Re-encodes and re-hashes the dirty nodes of one or more tries, level by level from the deepest up,
 // so that the nodes of a level (which only need their children's references, all known by then) are
-// hashed several at a time with keccak256_batch. A node's level is its height above its lowest
-// dirty descendant, so a parent always comes after its dirty children. Nodes whose RLP is shorter
+// hashed several at a time with keccak256_batch. A node's level is its depth below its trie's root,
+// so a parent always comes after its dirty children. Nodes whose RLP is shorter
 // than 32 bytes are not hashed (their reference is the RLP itself); the others are written to their
 // trie's store. Gives the same references as encoding each node recursively.
 class DirtyHasher {
   public:
-    // Adds the dirty nodes under `n` (a dirty node). Returns the level of `n`.
-    std::size_t add(NodeStore* store, TNode& n) {
-        std::size_t level = 0;
-        if (n.kind == NodeKind::kExtension) {
-            if (n.child->dirty) level = add(store, *n.child) + 1;
-        } else if (n.kind == NodeKind::kBranch) {
-            // Only children an update went through can be dirty.
-            for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
-                const auto& c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))];
-                if (c && c->dirty) level = std::max(level, add(store, *c) + 1);
-            }
-        }
-        if (levels_.size() <= level) levels_.resize(level + 1);
-        levels_[level].push_back({&n, store});
-        return level;
+    // Adds the dirty nodes under `root` (a dirty node) of a trie over `store`.
+    void add(NodeStore* store, TNode& root) {
+        if (levels_.empty()) levels_.resize(1);
+        levels_[0].push_back({&root, store});
     }
 
     void run() {
-        for (auto& level : levels_) {
-            hash_level(level);
-            level.clear();
+        // The dirty nodes, level by level from the roots down, all tries at once: a level's nodes were
+        // prefetched when their parents' level listed them, so their cache misses overlap.
+        constexpr std::size_t kAhead = 4;
+        for (std::size_t depth = 0; depth < levels_.size() && !levels_[depth].empty(); ++depth) {
+            if (levels_.size() == depth + 1) levels_.resize(depth + 2);
+            std::vector<Item>& level = levels_[depth];
+            std::vector<Item>& below = levels_[depth + 1];
+            // Listed: every child an update went through (only those can be dirty); the clean are dropped.
+            std::erase_if(level, [](const Item& it) { return !it.node->dirty; });
+            for (std::size_t i = 0; i < level.size(); ++i) {
+                if (i + kAhead < level.size() && level[i + kAhead].node->kind == NodeKind::kBranch) {
+                    const Children& k = *level[i + kAhead].node->kids;
+                    __builtin_prefetch(&k.nodes[0]);
+                    __builtin_prefetch(&k.nodes[8]);
+                    __builtin_prefetch(&k.stale);
+                }
+                TNode& n = *level[i].node;
+                if (n.kind == NodeKind::kExtension) {
+                    prefetch_node_memory(n.child.get());
+                    below.push_back({n.child.get(), level[i].store});
+                } else if (n.kind == NodeKind::kBranch) {
+                    for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
+                        TNode* c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))].get();
+                        if (c == nullptr) continue;
+                        prefetch_node_memory(c);
+                        below.push_back({c, level[i].store});
+                    }
+                }
+            }
+        }
+        // Then hashed from the deepest level up: a node's dirty children are one level below it.
+        for (std::size_t depth = levels_.size(); depth-- > 0;) {
+            if (!levels_[depth].empty()) hash_level(levels_[depth]);
+            levels_[depth].clear();
         }
     }
 
@@ -429,7 +478,13 @@ class DirtyHasher {
     void hash_level(const std::vector<Item>& items) {
         rlp_.clear();
         pending_.clear();
-        for (const Item& it : items) {
+        // The nodes of a level are scattered in memory: fetch them some items ahead.
+        constexpr std::size_t kAhead = 4;
+        for (std::size_t i = 0; i < items.size() && i < 2 * kAhead; ++i) prefetch_node_memory(items[i].node);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (i + 2 * kAhead < items.size()) prefetch_node_memory(items[i + 2 * kAhead].node);
+            if (i + kAhead < items.size()) prefetch_node_contents(*items[i + kAhead].node);
+            const Item& it = items[i];
             if (it.node->kind == NodeKind::kBranch) refresh_references(*it.node->kids);
             const std::size_t begin = rlp_.size();
             encode_into(rlp_, *it.node);
@@ -572,7 +627,115 @@ struct Walk {
     }
 };
 
+// One path of Trie::prefetch. Each step makes one access that the previous step prefetched and
+// prefetches the next, so a round over all paths overlaps their cache misses.
+struct PrefetchCursor {
+    enum class Stage : uint8_t {
+        kNode,      // visit the node in *slot (prefetched)
+        kKid,       // read slot `kid` of `kids` (prefetched)
+        kLoadNode,  // *slot is a reference whose store lookup was hinted: load it
+        kLoadKid,   // slot `kid` of `kids` is known by hash only, its lookup hinted: load it
+    };
+    NodeStore* store;
+    std::size_t* loaded;
+    NodePtr* slot;
+    Children* kids;
+    const uint8_t* rest;  // the key's nibbles below the node
+    std::size_t rest_len;
+    uint8_t kid;
+    Stage stage;
+
+    // One step; false when the path ends (or cannot be followed: the walk that needs it will tell).
+    bool step() {
+        switch (stage) {
+            case Stage::kNode:
+                return visit();
+            case Stage::kKid: {
+                NodePtr& c = kids->nodes[kid];
+                if (c) {
+                    slot = &c;
+                    prefetch_node_memory(c.get());
+                    stage = Stage::kNode;
+                    return true;
+                }
+                if (kids->ref_len[kid] != 32 || store == nullptr) return false;
+                store->prefetch_node(to_hash(kids->ref(kid)));
+                stage = Stage::kLoadKid;
+                return true;
+            }
+            case Stage::kLoadNode:
+                if (!resolve(store, *slot, *loaded)) return false;
+                return visit();
+            case Stage::kLoadKid: {
+                auto c = child(store, *kids, kid, *loaded);  // another path may have loaded it
+                if (!c) return false;
+                slot = *c;
+                return visit();
+            }
+        }
+        return false;
+    }
+
+    bool visit() {
+        TNode* n = slot->get();
+        if (n == nullptr) return false;
+        if (n->is_ref) {
+            if (store == nullptr) return false;
+            store->prefetch_node(to_hash(n->reference()));
+            stage = Stage::kLoadNode;
+            return true;
+        }
+        switch (n->kind) {
+            case NodeKind::kLeaf:
+                prefetch_node_contents(*n);  // the get that follows compares the path, copies the value
+                return false;
+            case NodeKind::kExtension:
+                if (rest_len < n->path.size() || ByteView{rest, n->path.size()} != ByteView{n->path}) return false;
+                rest += n->path.size();
+                rest_len -= n->path.size();
+                slot = &n->child;
+                prefetch_node_memory(n->child.get());
+                stage = Stage::kNode;
+                return true;
+            case NodeKind::kBranch:
+                if (rest_len == 0) return false;
+                kids = n->kids.get();
+                kid = *rest++;
+                --rest_len;
+                __builtin_prefetch(&kids->nodes[kid]);
+                __builtin_prefetch(&kids->refs[kid]);
+                __builtin_prefetch(&kids->ref_len[kid]);
+                stage = Stage::kKid;
+                return true;
+        }
+        return false;
+    }
+};
+
 }  // namespace
+
+void Trie::prefetch(std::span<const KeyOf> keys) {
+    std::size_t nibbles = 0;
+    for (const KeyOf& k : keys) nibbles += 2 * k.key.size();
+    Bytes buffer(nibbles, 0);
+    std::vector<PrefetchCursor> active;
+    active.reserve(keys.size());
+    std::size_t at = 0;
+    for (const KeyOf& k : keys) {
+        uint8_t* path = buffer.data() + at;
+        unpack_nibbles(k.key, path);
+        at += 2 * k.key.size();
+        active.push_back({k.trie->store_, &k.trie->loaded_, &k.trie->root_, nullptr, path, 2 * k.key.size(), 0,
+                          PrefetchCursor::Stage::kNode});
+    }
+    while (!active.empty()) {
+        std::size_t kept = 0;
+        for (PrefetchCursor& c : active) {
+            if (c.step()) active[kept++] = c;
+        }
+        active.resize(kept);
+    }
+}
 
 Trie::Trie(NodeStore* store, const Hash& root) : store_{store} {
     if (root != kEmptyRoot) root_ = make_ref(root.data());
@@ -615,14 +778,25 @@ tl::expected<std::optional<Bytes>, TrieError> Trie::get(ByteView key) {
 tl::expected<void, TrieError> Trie::put(ByteView key, ByteView value) {
     if (value.empty()) return erase(key);
     const KeyPath path{key};
-    Ctx ctx{store_, released_, loaded_};
+    Ctx ctx{store_, released_, loaded_, nullptr};
+    return insert(ctx, root_, path.view(), value);
+}
+
+tl::expected<void, TrieError> Trie::exchange(ByteView key, ByteView value, Bytes& old) {
+    old.clear();
+    const KeyPath path{key};
+    Ctx ctx{store_, released_, loaded_, &old};
+    if (value.empty()) {
+        bool changed = false;
+        return remove(ctx, root_, path.view(), changed);
+    }
     return insert(ctx, root_, path.view(), value);
 }
 
 tl::expected<void, TrieError> Trie::erase(ByteView key) {
     const KeyPath path{key};
     bool changed = false;
-    Ctx ctx{store_, released_, loaded_};
+    Ctx ctx{store_, released_, loaded_, nullptr};
     return remove(ctx, root_, path.view(), changed);
 }
 

@@ -55,6 +55,10 @@ class Trie {
     // Sets `key` to `value`; an empty value deletes the key.
     tl::expected<void, TrieError> put(ByteView key, ByteView value);
     tl::expected<void, TrieError> erase(ByteView key);
+    // As put (an empty value deletes the key), and sets `old` to the value `key` held before (empty if
+    // it was absent): a checked update walks the trie once instead of a get and a put. On an error
+    // `old` is unspecified.
+    tl::expected<void, TrieError> exchange(ByteView key, ByteView value, Bytes& old);
 
     // The root hash. Writes the nodes that changed to the store (if any).
     Hash root();
@@ -66,6 +70,22 @@ class Trie {
     // `out.size() == tries.size()` is required; the tries must be distinct and may share a store.
     // The order in which nodes reach put_node differs from one root() call per trie.
     static void roots(std::span<Trie* const> tries, std::span<Hash> out);
+
+    // A key of one trie, for prefetch().
+    struct KeyOf {
+        Trie* trie;
+        ByteView key;
+    };
+
+    // Loads from their stores the nodes on the paths to `keys` (of one or several tries) and brings
+    // them into the CPU cache, so that gets and puts of these keys afterwards need not wait on memory.
+    // The paths are walked together, one dependent memory access per path per round, so that the
+    // cache misses of different paths overlap instead of following one another (a trie of millions
+    // of nodes does not fit in any cache: one walk alone waits on memory at every node). A hint:
+    // changes no key, value or root, and writes nothing to the stores; a node that is missing from its
+    // store or does not decode is left unloaded (the get or put that needs it reports the error).
+    // Counts the nodes it loads in loaded_nodes(), as get and put do.
+    static void prefetch(std::span<const KeyOf> keys);
 
     // Proof of `key` (inclusion or exclusion): the RLP of every hash-referenced node on the path
     // from the root towards `key`, root first, as eth_getProof returns. Calls root() first.

@@ -437,3 +437,141 @@ TEST(TrieReferences, ReopenedTriesUpdateThroughUnloadedChildren) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// Trie::prefetch loads the paths of many keys of several tries at once. It is a hint: afterwards
+// gets, puts and roots are exactly those of tries that were not prefetched, it writes and releases
+// nothing, and keys that are absent, short, long or under a missing node are harmless.
+TEST(TriePrefetch, IsOnlyAHint) {
+    std::mt19937_64 rng{2026};
+    CountingNodeStore store;
+    constexpr std::size_t kTries = 12;
+    std::vector<std::map<Bytes, Bytes>> models(kTries);
+    std::vector<Hash> roots(kTries, kEmptyRoot);
+    for (std::size_t t = 0; t < kTries; ++t) {
+        Trie trie{&store};
+        random_updates(rng, trie, models[t], t % 3 == 0 ? 1 + t : 300, /*tiny=*/t % 4 == 1);
+        roots[t] = trie.root();
+    }
+    CountingNodeStore plain_store = store;  // each store counts the references of one set of tries
+    for (int round = 0; round < 4; ++round) {
+        const std::map<Hash, int> live = store.live();
+        std::vector<Trie> prefetched, plain;
+        for (std::size_t t = 0; t < kTries; ++t) {
+            prefetched.emplace_back(&store, roots[t]);
+            plain.emplace_back(&plain_store, roots[t]);
+        }
+        std::vector<Bytes> keys;  // present, absent, and odd lengths
+        std::vector<std::size_t> owner;
+        for (std::size_t t = 0; t < kTries; ++t) {
+            for (const auto& [k, v] : models[t]) {
+                if (rng() % 3 == 0) {
+                    keys.push_back(k);
+                    owner.push_back(t);
+                }
+            }
+            keys.push_back(random_bytes(rng, 32));
+            keys.push_back(random_bytes(rng, rng() % 3));
+            keys.push_back(random_bytes(rng, 40));
+            owner.insert(owner.end(), 3, t);
+        }
+        std::vector<Trie::KeyOf> of;
+        for (std::size_t i = 0; i < keys.size(); ++i) of.push_back({&prefetched[owner[i]], keys[i]});
+        Trie::prefetch(of);
+        std::size_t loaded = 0;
+        for (const Trie& t : prefetched) loaded += t.loaded_nodes();
+        EXPECT_GT(loaded, 0U);
+        ASSERT_EQ(store.live(), live) << "prefetch wrote or released nodes";
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            auto a = prefetched[owner[i]].get(keys[i]);
+            auto b = plain[owner[i]].get(keys[i]);
+            ASSERT_TRUE(a && b);
+            ASSERT_EQ(*a, *b) << "key " << i;
+        }
+        // The same updates on both give the same roots.
+        for (std::size_t t = 0; t < kTries; ++t) {
+            const Hash before = prefetched[t].root();
+            ASSERT_EQ(before, roots[t]);
+            std::mt19937_64 copy = rng;
+            std::map<Bytes, Bytes> model_copy = models[t];
+            random_updates(rng, prefetched[t], models[t], 40, /*tiny=*/t % 4 == 1);
+            random_updates(copy, plain[t], model_copy, 40, /*tiny=*/t % 4 == 1);
+            roots[t] = prefetched[t].root();
+            ASSERT_EQ(to_hex(roots[t]), to_hex(plain[t].root()));
+            ASSERT_EQ(to_hex(roots[t]), to_hex(reference_root(models[t])));
+        }
+        ASSERT_EQ(store.live(), plain_store.live());
+    }
+}
+
+// A node missing from the store stops only the prefetch of the paths through it; the get that
+// needs it still reports kMissingNode.
+TEST(TriePrefetch, MissingNodeIsLeftToTheWalk) {
+    MemoryNodeStore full;
+    Trie trie{&full};
+    std::mt19937_64 rng{5};
+    std::vector<Bytes> keys;
+    for (int i = 0; i < 200; ++i) {
+        keys.push_back(random_bytes(rng, 32));
+        ASSERT_TRUE(trie.put(keys.back(), random_bytes(rng, 20)));
+    }
+    const Hash root = trie.root();
+    MemoryNodeStore root_only;  // just the root node: every child is missing
+    root_only.put_node(root, *full.get_node(root));
+    Trie broken{&root_only, root};
+    std::vector<Trie::KeyOf> of;
+    for (const Bytes& k : keys) of.push_back({&broken, k});
+    Trie::prefetch(of);
+    EXPECT_EQ(broken.loaded_nodes(), 1U);
+    auto v = broken.get(keys[0]);
+    ASSERT_FALSE(v);
+    EXPECT_EQ(v.error(), TrieError::kMissingNode);
+}
+
+}  // namespace
+}  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// exchange() is put (or erase, for an empty value) that also returns the value it replaced: the
+// same roots as put/erase, and the model's value before each update, for present and absent keys,
+// keys that are prefixes of others (branch values), and through a reopened trie's unloaded nodes.
+TEST(TrieExchange, ReturnsTheReplacedValue) {
+    std::mt19937_64 rng{77};
+    MemoryNodeStore store;
+    std::map<Bytes, Bytes> model;
+    Hash root = kEmptyRoot;
+    for (int round = 0; round < 20; ++round) {
+        Trie trie{&store, root};
+        Trie plain{&store, root};
+        const bool tiny = round % 2 == 1;  // short keys, prefixes of one another
+        for (int i = 0; i < 120; ++i) {
+            Bytes k = tiny ? random_bytes(rng, rng() % 4) : random_bytes(rng, 32);
+            if (!model.empty() && rng() % 3 == 0) {
+                auto it = model.begin();
+                std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+                k = it->first;
+            }
+            const Bytes v = rng() % 4 == 0 ? Bytes{} : random_bytes(rng, 1 + rng() % 40);
+            Bytes old{0x01, 0x02};  // overwritten
+            ASSERT_TRUE(trie.exchange(k, v, old));
+            const auto it = model.find(k);
+            ASSERT_EQ(old, it == model.end() ? Bytes{} : it->second) << "round " << round << " update " << i;
+            ASSERT_TRUE(plain.put(k, v));
+            if (v.empty()) {
+                model.erase(k);
+            } else {
+                model[k] = v;
+            }
+        }
+        root = trie.root();
+        ASSERT_EQ(to_hex(root), to_hex(plain.root()));
+        ASSERT_EQ(to_hex(root), to_hex(reference_root(model)));
+    }
+}
+
+}  // namespace
+}  // namespace carousel::trie
