@@ -80,7 +80,13 @@ std::optional<dht::Contact> RegionFill::pick(const Hash& position, proto::Time n
 }
 
 void RegionFill::track(uint64_t id, Request r, proto::Time now) {
-    r.deadline = now + options_.request_timeout;
+    if (!first_request_) first_request_ = now;
+    const double elapsed = std::chrono::duration<double>(now - *first_request_).count();
+    const double seen = elapsed > 0 ? static_cast<double>(stats_.bytes_received) / elapsed : 0;
+    const double rate = std::max(seen, static_cast<double>(std::max<uint64_t>(options_.min_rate, 1)));
+    const double outstanding = static_cast<double>((requests_.size() + 1) * options_.max_response_bytes);
+    r.deadline = now + options_.request_timeout +
+                 std::chrono::duration_cast<proto::Time>(std::chrono::duration<double>(outstanding / rate));
     ++in_flight_[r.peer];
     requests_.emplace(id, std::move(r));
 }

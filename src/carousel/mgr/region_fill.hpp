@@ -71,7 +71,11 @@ struct FillOptions {
     uint64_t max_response_bytes{256 * 1024};  // maxSize of every GetChunks
     std::size_t max_in_flight{16};
     std::size_t max_in_flight_per_peer{4};
+    // A request's deadline: request_timeout plus the time the bytes that may be outstanding (every
+    // request in flight at max_response_bytes) take at the receive rate seen so far (at least
+    // min_rate bytes/s), so that a slow link is not taken for silent peers.
     proto::Time request_timeout{std::chrono::seconds{5}};
+    uint64_t min_rate{32 * 1024};
     // A peer that answered 0x0/0x1/0x2 (it does not hold the root yet, or the range) or timed out
     // is not asked again for this long.
     proto::Time retry_after{std::chrono::seconds{1}};
@@ -215,6 +219,7 @@ class RegionFill {
     std::map<proto::PeerId, proto::Time> wait_;  // not asked until then
     uint64_t next_request_id_{1};
     proto::Time next_tick_{0};
+    std::optional<proto::Time> first_request_;
     FillStats stats_;
 };
 

@@ -289,6 +289,11 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         if (stale.contains(to) && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
             frame.clear();
         }
+        if (joiner_peers.contains(to) && head >= config.joiner_gossip_cut.first &&
+            head < config.joiner_gossip_cut.second && !frame.empty() &&
+            frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
+            frame.clear();
+        }
     });
 
     const auto honest = [&](std::size_t i) {
@@ -308,6 +313,11 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             });
             for (std::size_t i = 0; i < nodes.size(); ++i) {
                 if (!honest(i)) continue;
+                if (i >= config.nodes && nodes[i]->joining()) {
+                    // Not filled (yet, or again): it serves nothing, so its stores are not compared.
+                    ++result.joined[i - config.nodes].unfilled_checks;
+                    continue;
+                }
                 for (const auto& store : nodes[i]->stores()) {
                     ++result.boundary_checks;
                     const bool match = store_matches(*store, chain.node_store(), roots[head], true_owners);
@@ -340,7 +350,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 auto node = std::make_unique<mgr::MgrNode>(
                     dht::Contact{node_id(config.seed, config.nodes + k), 0, dht::Radius{config.radius_bits}},
                     node_options, headers);
-                const PeerId p = net.add(*node, {config.node_bandwidth, config.node_bandwidth});
+                const uint64_t bw = config.joiner_bandwidth != 0 ? config.joiner_bandwidth : config.node_bandwidth;
+                const PeerId p = net.add(*node, {bw, bw});
                 // Its neighbours that lie to it: the first join_liars honest nodes covering its block.
                 std::size_t chosen = 0;
                 for (std::size_t i = 0; i < config.nodes && chosen < config.join_liars; ++i) {

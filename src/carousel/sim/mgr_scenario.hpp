@@ -32,12 +32,16 @@
 // root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep
 // it) and verifies the answers; it also asks once right after the join, when the answer must be a
 // refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
-// to the joiners (as the liars above): the joiners must catch them.
+// to the joiners (as the liars above): the joiners must catch them. `joiner_gossip_cut` = [a, b):
+// gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
+// A joiner still filling at a boundary is not compared there (unfilled_checks counts it).
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/mgr/mgr_node.hpp>
@@ -67,6 +71,8 @@ struct MgrScenarioConfig {
     std::size_t joiners{0};
     uint64_t join_block{0};
     std::size_t join_liars{0};
+    std::pair<uint64_t, uint64_t> joiner_gossip_cut{0, 0};
+    uint64_t joiner_bandwidth{0};  // bytes/s of the joiners' links; 0: node_bandwidth
     // Called after every block with the client's progress (0..1), the block and the simulated time.
     std::function<void(double progress, uint64_t block, std::chrono::microseconds now)> on_block;
 };
@@ -86,7 +92,8 @@ struct JoinedNodeResult {
     uint64_t restarts{0};
     uint64_t refills{0};
     uint64_t rejected_answers{0};  // fill answers that failed verification
-    uint64_t boundary_checks{0};   // its stores, at each boundary after the join
+    uint64_t unfilled_checks{0};   // boundaries after the join at which it was still (or again) filling
+    uint64_t boundary_checks{0};   // its stores, at each boundary after the join while filled
     uint64_t mismatches{0};        // ... that differed from the true partial tries (or were not filled)
     uint64_t probes_ok{0};         // its GetChunks/GetDiff answers that verified against the boundary root
     uint64_t probes_failed{0};
