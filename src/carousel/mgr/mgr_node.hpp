@@ -127,8 +127,8 @@ class MgrNode final : public proto::Endpoint {
     void join(proto::Time now, FillOptions fill = {});
     // Whether the node is filling (joined and not filled, or refilling).
     bool joining() const noexcept { return joining_; }
-    // Set once join() was called.
-    const std::optional<JoinStats>& join_stats() const noexcept { return join_; }
+    // Set once join() was called; `fill` includes the fill running now.
+    std::optional<JoinStats> join_stats() const;
 
   private:
     struct Held {  // one gossiped item this node has and may offer on

@@ -58,8 +58,15 @@ void add(FillStats& sum, const FillStats& s) {
     sum.owners = s.owners;
     sum.nodes_accepted += s.nodes_accepted;
     sum.code_bytes += s.code_bytes;
+    sum.code_unavailable += s.code_unavailable;
 }
 }  // namespace
+
+std::optional<JoinStats> MgrNode::join_stats() const {
+    std::optional<JoinStats> s = join_;
+    if (s && fill_) add(s->fill, fill_->stats());
+    return s;
+}
 
 void MgrNode::pump_join(proto::Time now) {
     if (!join_) return;

@@ -185,9 +185,30 @@ bool RegionFill::send_leaves(std::size_t index, proto::Time now) {
 
 bool RegionFill::send_code(proto::Time now) {
     // The first wanted hash not asked for; then every other one the same peer covers.
-    for (const Hash& h : code_wanted_) {
-        if (code_asked_.contains(h)) continue;
-        const auto peer = pick(h, now);
+    for (auto it = code_wanted_.begin(); it != code_wanted_.end();) {
+        const Hash h = *it;
+        if (code_asked_.contains(h)) {
+            ++it;
+            continue;
+        }
+        const auto& tried = code_tried_[h];
+        const auto covering = peers_(h);
+        if (!covering.empty() && std::all_of(covering.begin(), covering.end(),
+                                             [&](const dht::Contact& c) { return tried.contains(c.peer); })) {
+            ++stats_.code_unavailable;
+            code_tried_.erase(h);
+            it = code_wanted_.erase(it);
+            continue;
+        }
+        ++it;
+        std::optional<dht::Contact> peer;
+        for (const dht::Contact& c : covering) {
+            if (tried.contains(c.peer) || banned_.contains(c.peer)) continue;
+            if (const auto w = wait_.find(c.peer); w != wait_.end() && now < w->second) continue;
+            if (in_flight_[c.peer] >= options_.max_in_flight_per_peer) continue;
+            peer = c;
+            break;
+        }
         if (!peer) continue;
         const Block theirs = block_of(peer->id, peer->radius);
         proto::GetCode get;
@@ -438,6 +459,9 @@ void RegionFill::on_code_data(proto::PeerId from, const Request& r, ByteView fra
         }
     }
     // Missing blobs go to another peer; one that sent none is asked later.
+    for (const Hash& h : r.codes) {
+        if (code_wanted_.contains(h)) code_tried_[h].insert(from);
+    }
     if (!useful) wait_[from] = now + options_.retry_after;
 }
 

@@ -18,7 +18,9 @@
 //     owners inside the node's regions come from the partial tries of step 1.
 //  3. For each region and owner a, the storage partial trie path_range(storage_block(region, a)) at
 //     a's storage root, in full mode, as in step 1.
-//  4. The code whose hash lies in the node's block (GetCode; each blob checked by its hash).
+//  4. The code whose hash lies in the node's block (GetCode; each blob checked by its hash). A blob
+//     that every covering neighbour was asked for and none sent is given up (code_unavailable):
+//     the fill does not wait forever for what the network lost.
 // Verification: a full-mode answer is accepted only if every node in it is referenced by an
 // accepted node (or by an earlier node of the same answer, or is a trie root the fill trusts: R, or
 // a storage root read from a verified account leaf) and decodes; otherwise the whole answer is
@@ -98,6 +100,7 @@ struct FillStats {
     uint64_t owners{0};
     uint64_t nodes_accepted{0};
     uint64_t code_bytes{0};
+    uint64_t code_unavailable{0};  // blobs no covering neighbour had (given up: they cannot be verified absent)
 };
 
 // What a finished fill verified for one region, in the form EpochStore::adopt takes.
@@ -211,6 +214,7 @@ class RegionFill {
     std::map<Hash, Hash> owners_;  // account -> storage root (non-empty)
     std::set<Hash> code_wanted_;
     std::set<Hash> code_asked_;
+    std::map<Hash, std::set<proto::PeerId>> code_tried_;  // who was asked for a blob and did not send it
     std::map<Hash, Bytes> code_;
 
     std::map<uint64_t, Request> requests_;
