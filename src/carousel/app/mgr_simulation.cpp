@@ -106,7 +106,7 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         }
         out += format(
             "joined node %zu (after block %llu): filled at block %llu in %.1f s; fetched %s for stores of %s "
-            "(%.2fx) plus %s of code, %llu answers rejected; stores matched at %llu of %llu boundaries, "
+            "(%.2fx; of it %s of code), %llu answers rejected; stores matched at %llu of %llu boundaries, "
             "%llu of %llu direct answers verified\n",
             k, static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
             j.fill_seconds, megabytes(j.fill_bytes).c_str(), megabytes(j.store_bytes).c_str(),

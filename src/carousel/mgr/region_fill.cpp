@@ -115,8 +115,12 @@ void RegionFill::reject(proto::PeerId peer, const std::string& reason) {
 void RegionFill::pump(proto::Time now) {
     const auto room = [&] { return requests_.size() < options_.max_in_flight; };
     while (first_open_ < tries_.size() && tries_[first_open_].complete) ++first_open_;
+    // Positions no peer can take a request for now: the storage fetches of a region all share its
+    // position, so one failed pick skips the rest (thousands of owners) in this round.
+    std::set<Hash> blocked;
     for (std::size_t i = first_open_; i < tries_.size() && room(); ++i) {
-        if (!tries_[i].complete && !tries_[i].busy) (void)send_trie(i, now);
+        if (tries_[i].complete || tries_[i].busy || blocked.contains(tries_[i].position)) continue;
+        if (!send_trie(i, now)) blocked.insert(tries_[i].position);
     }
     for (std::size_t i = 0; i < walks_.size() && room(); ++i) {
         if (walks_[i].cursor && !walks_[i].busy) (void)send_leaves(i, now);

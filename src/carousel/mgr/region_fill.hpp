@@ -71,8 +71,8 @@ namespace carousel::mgr {
 
 struct FillOptions {
     uint64_t max_response_bytes{256 * 1024};  // maxSize of every GetChunks
-    std::size_t max_in_flight{16};
-    std::size_t max_in_flight_per_peer{4};
+    std::size_t max_in_flight{32};
+    std::size_t max_in_flight_per_peer{8};
     // A request's deadline: request_timeout plus the time the bytes that may be outstanding (every
     // request in flight at max_response_bytes) take at the receive rate seen so far (at least
     // min_rate bytes/s), so that a slow link is not taken for silent peers.

@@ -401,6 +401,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             result.boundaries_crossed = head / config.epoch_length - result.sync_started_block / config.epoch_length;
             result.client_bytes_received = client.stats().bytes_received;
             finish_block = head + config.follow_blocks;
+            // Joiners get two boundaries after their join to be checked at.
+            if (config.joiners > 0) finish_block = std::max(finish_block, join_block + 2 * config.epoch_length + 1);
         }
         if (result.synced && head >= finish_block) break;
         if (!client.failure().empty()) {

@@ -34,7 +34,8 @@
 // refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
 // to the joiners (as the liars above): the joiners must catch them. `joiner_gossip_cut` = [a, b):
 // gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
-// A joiner still filling at a boundary is not compared there (unfilled_checks counts it).
+// A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
+// joiners the run goes on at least until two boundaries after the join.
 
 #include <chrono>
 #include <cstdint>
