@@ -145,7 +145,9 @@ bool MgrNode::on_join_frame(proto::PeerId from, ByteView frame, proto::Time now)
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kChunkData:
         case proto::MessageType::kCodeData:
-            // Only a fill asks for these; a late answer to a finished or abandoned fill is dropped.
+            // Only a fill asks for these; a late answer to a finished or abandoned fill is dropped. A node
+            // that never joined treats them as before (unexpected).
+            if (!join_) return false;
             if (fill_ && fill_->on_frame(from, frame, now)) pump_join(now);
             return true;
         case proto::MessageType::kGetChunks: {

@@ -345,9 +345,10 @@ void RegionFill::on_trie_entry(proto::PeerId from, const Request& r, ByteView fr
     }
     const Nibbles from_path = f.from.value_or(f.range.from);
     if (e.stop_path) {
-        // It must move forward, inside the range, and bring something.
-        const Nibbles at = prefix::pad(*e.stop_path, 0);
-        if (at <= prefix::pad(from_path, 0) || at > prefix::pad(f.range.to, 0xf) || fresh.empty()) {
+        // It must move forward in pre-order (a longer path below `from` comes after it, so compare the
+        // paths themselves, not their padded keys) and stay inside the range. Nodes already held may
+        // come again (a range restarted after an incomplete answer), so that is no offence.
+        if (*e.stop_path <= from_path || prefix::pad(*e.stop_path, 0) > prefix::pad(f.range.to, 0xf)) {
             reject(from, "mgr fill: a stopPath that does not move forward");
             return;
         }

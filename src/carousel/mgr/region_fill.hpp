@@ -40,7 +40,7 @@
 //
 // Bounds: at most `max_in_flight` requests (and `max_in_flight_per_peer` per peer), each answer at
 // most `max_response_bytes` (asked) and proto's caps (decoded); an answer with more than one entry,
-// one whose stopPath does not move forward within the range, or one that adds nothing, is rejected.
+// or one whose stopPath does not move forward (in pre-order) within the range, is rejected.
 // Memory: only verified nodes of the true trie are held.
 //
 // Limitations: the walk of a region must not be the whole key space (region_bits 256), whose
