@@ -26,6 +26,10 @@ epoch boundary, rolled forward with GetDiff at every boundary, storage and code,
 diffs to follow the head. Everything runs on LocalNet's simulated clock and links (deterministic for
 a seed); times are simulated seconds, `wall time` is what the run took here.
 
+With --join N, N more nodes join mid-run without being seeded and fill their stores from their
+neighbours (verified against the trusted roots); the summary reports per joined node the bytes its
+fill fetched against its stores' size, the time to fill, and the checks of its stores and answers.
+
 Output: a summary, or with --json one object with every figure. Exit code 0 when the client synced
 and its state root equals the chain's, 1 otherwise (or on bad options, with one line on stderr).
 )";
@@ -87,6 +91,11 @@ void register_simulate(CLI::App& app) {
     cmd->add_option("--bare-max", c.bare_leaves_max,
                     "A storage trie's part in a region travels bare (no proof) up to this many leaves; 0: always "
                     "with proofs (default 64)");
+    cmd->add_option("--join", c.joiners,
+                    "Nodes that join mid-epoch (after 1.5 epochs, or --join-block) and fill their range from "
+                    "their neighbours (default 0)")
+        ->check(CLI::Range(0, 64));
+    cmd->add_option("--join-block", c.join_block, "Block after which the --join nodes join (default 1.5 E)");
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");

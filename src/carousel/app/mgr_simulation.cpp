@@ -45,7 +45,9 @@ MgrSimulation run_mgr_simulation(sim::MgrScenarioConfig config, bool quiet) {
 
 bool mgr_ok(const MgrSimulation& run) {
     const auto& r = run.result;
-    return r.synced && r.failure.empty() && r.verified_root == r.chain_root && r.store_mismatches == 0;
+    bool joined_ok = true;
+    for (const auto& j : r.joined) joined_ok = joined_ok && j.filled && j.mismatches == 0 && j.probes_failed == 0;
+    return r.synced && r.failure.empty() && r.verified_root == r.chain_root && r.store_mismatches == 0 && joined_ok;
 }
 
 std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
@@ -94,13 +96,58 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         r.gossip_bytes_per_node_per_block / 1024.0,
         static_cast<unsigned long long>(r.boundary_checks - r.store_mismatches),
         static_cast<unsigned long long>(r.boundary_checks));
+    for (std::size_t k = 0; k < r.joined.size(); ++k) {
+        const auto& j = r.joined[k];
+        if (!j.filled) {
+            out += format("joined node %zu (after block %llu): NOT FILLED (%llu fills, %llu restarts)\n", k,
+                          static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.fills),
+                          static_cast<unsigned long long>(j.restarts));
+            continue;
+        }
+        out += format(
+            "joined node %zu (after block %llu): filled at block %llu in %.1f s; fetched %s for stores of %s "
+            "(%.2fx; of it %s of code), %llu answers rejected; stores matched at %llu of %llu boundaries, "
+            "%llu of %llu direct answers verified\n",
+            k, static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
+            j.fill_seconds, megabytes(j.fill_bytes).c_str(), megabytes(j.store_bytes).c_str(),
+            ratio(static_cast<double>(j.fill_bytes), static_cast<double>(j.store_bytes)),
+            megabytes(j.code_bytes).c_str(), static_cast<unsigned long long>(j.rejected_answers),
+            static_cast<unsigned long long>(j.boundary_checks - j.mismatches),
+            static_cast<unsigned long long>(j.boundary_checks), static_cast<unsigned long long>(j.probes_ok),
+            static_cast<unsigned long long>(j.probes_ok + j.probes_failed));
+    }
     out += format("wall time %.1f s\n", run.wall_seconds);
     return out;
 }
 
 nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
     const auto& r = run.result;
+    nlohmann::json joined = nlohmann::json::array();
+    for (const auto& j : r.joined) {
+        joined.push_back({
+            {"join_block", j.join_block},
+            {"filled", j.filled},
+            {"filled_block", j.filled_number},
+            {"fill_seconds", j.fill_seconds},
+            {"fill_bytes", j.fill_bytes},
+            {"fill_requests", j.fill_requests},
+            {"store_bytes", j.store_bytes},
+            {"fill_over_store", ratio(static_cast<double>(j.fill_bytes), static_cast<double>(j.store_bytes))},
+            {"code_bytes", j.code_bytes},
+            {"owners", j.owners},
+            {"fills", j.fills},
+            {"restarts", j.restarts},
+            {"refills", j.refills},
+            {"rejected_answers", j.rejected_answers},
+            {"boundary_checks", j.boundary_checks},
+            {"store_mismatches", j.mismatches},
+            {"probes_ok", j.probes_ok},
+            {"probes_failed", j.probes_failed},
+            {"items_applied", j.items_applied},
+        });
+    }
     return {
+        {"joined", joined},
         {"nodes", c.nodes},
         {"copies", copies(c)},
         {"accounts_at_genesis", c.chain.accounts},

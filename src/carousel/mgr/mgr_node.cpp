@@ -87,14 +87,22 @@ void MgrNode::on_connect(proto::PeerId peer, proto::Time now) { dht_.on_connect(
 
 void MgrNode::on_disconnect(proto::PeerId peer, proto::Time now) {
     dht_.on_disconnect(peer, now);
+    if (fill_) fill_->on_disconnect(peer, now);
     for (auto it = offers_.begin(); it != offers_.end();) {
         it = it->first.first == peer ? offers_.erase(it) : std::next(it);
     }
 }
 
-std::optional<proto::Time> MgrNode::next_deadline() const { return dht_.next_deadline(); }
+std::optional<proto::Time> MgrNode::next_deadline() const {
+    std::optional<proto::Time> t = dht_.next_deadline();
+    if (const auto f = fill_ ? fill_->next_deadline() : std::nullopt; f && (!t || *f < *t)) t = f;
+    return t;
+}
 
-void MgrNode::on_timer(proto::Time now) { dht_.on_timer(now); }
+void MgrNode::on_timer(proto::Time now) {
+    dht_.on_timer(now);
+    pump_join(now);
+}
 
 void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     if (frame.empty()) {
@@ -105,6 +113,7 @@ void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         dht_.on_frame(from, frame, now);
         return;
     }
+    if (on_join_frame(from, frame, now)) return;
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kGetChunks:
             on_get_chunks(from, frame);
@@ -356,6 +365,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
 }
 
 void MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except) {
+    if (joining_) return;  // a filling node offers nothing
     for (const dht::Contact& c : dht_.table().covering(position)) {
         if (c.peer == except) continue;
         const uint64_t request_id = next_request_id_++;
@@ -453,10 +463,12 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
     held_[id] = Held{item->region, item->block_number, proto::ContentKind::kRegionItem, std::move(payload)};
     waiting_[{index, item->block_number}] = {from, std::move(*item)};
     apply_waiting(*store, now);
+    pump_join(now);
 }
 
 void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
     (void)now;
+    if (joining_) return;  // items wait until the fill is adopted
     const auto index = static_cast<std::size_t>(
         std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) -
         stores_.begin());

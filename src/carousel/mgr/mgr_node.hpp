@@ -46,6 +46,7 @@
 
 #include "epoch_store.hpp"
 #include "placement.hpp"
+#include "region_fill.hpp"
 #include "region_item.hpp"
 
 namespace carousel::mgr {
@@ -80,6 +81,20 @@ struct NodeStats {
     uint64_t bare_requests{0};
 };
 
+// What joining cost a node (MgrNode::join; mgr/mgr_node_join.cpp).
+struct JoinStats {
+    proto::Time joined_at{0};              // join() was called
+    std::optional<proto::Time> filled_at;  // the first fill was adopted
+    uint64_t filled_number{0};             // the block the last adopted fill was at
+    uint64_t fills{0};                     // fills started: the first, restarts and refills
+    uint64_t fills_adopted{0};
+    uint64_t restarts{0};            // fills abandoned: their root was swept by a boundary, or adopt failed
+    uint64_t refills{0};             // fills started because the node fell behind after a fill
+    uint64_t store_bytes{0};         // the stores' byte_size right after the first adopt
+    uint64_t offers_before_fill{0};  // offers sent before the first adopt (must be 0)
+    FillStats fill;                  // summed over all fills
+};
+
 class MgrNode final : public proto::Endpoint {
   public:
     // `self.peer` is how the driver names this node. A radius smaller than a region is raised to one.
@@ -108,6 +123,20 @@ class MgrNode final : public proto::Endpoint {
     const state::MemoryCodeStore& code() const noexcept { return code_; }
     const NodeStats& stats() const noexcept { return stats_; }
 
+    // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded: bootstraps its DHT (a
+    // lookup of its own id; its neighbours must be connected) and fills its stores from its
+    // neighbours at the header source's latest block (mgr/region_fill.hpp), verifying everything it
+    // fetches. Until the fill is adopted it neither serves nor offers: GetChunks and GetDiff get 0x0
+    // (the root is not held), GetCode no code; gossip items that arrive meanwhile wait (bounded by
+    // max_waiting_items) and are applied in order after it. A fill whose root a boundary has swept
+    // from the neighbours starts again at the new head; a filled node that falls more than
+    // fill.refill_lag blocks behind with the next item missing fills again.
+    void join(proto::Time now, FillOptions fill = {});
+    // Whether the node is filling (joined and not filled, or refilling).
+    bool joining() const noexcept { return joining_; }
+    // Set once join() was called; `fill` includes the fill running now.
+    std::optional<JoinStats> join_stats() const;
+
   private:
     struct Held {  // one gossiped item this node has and may offer on
         Block region;
@@ -132,6 +161,13 @@ class MgrNode final : public proto::Endpoint {
     void offer_on(const Hash& id, const Hash& position, proto::PeerId except);
     void strike(proto::PeerId peer, const std::string& reason);
     void forget_old(uint64_t head);
+    // Joining (mgr/mgr_node_join.cpp). Handles a frame that is the join's business: answers to the
+    // fill (ChunkData, CodeData; late ones are dropped) and, while filling, requests it must refuse.
+    bool on_join_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    void start_fill(proto::Time now);
+    void pump_join(proto::Time now);
+    void finish_fill(proto::Time now);
+    uint64_t latest_header();
 
     Block block_;
     NodeOptions options_;
@@ -147,6 +183,12 @@ class MgrNode final : public proto::Endpoint {
     std::map<proto::PeerId, unsigned> strikes_;
     uint64_t next_request_id_{1};
     NodeStats stats_;
+    // Joining.
+    bool joining_{false};
+    std::optional<JoinStats> join_;
+    FillOptions fill_options_;
+    std::unique_ptr<RegionFill> fill_;
+    uint64_t known_head_{0};
 };
 
 }  // namespace carousel::mgr

@@ -13,6 +13,7 @@
 #include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/account.hpp>
+#include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::sim {
@@ -108,6 +109,117 @@ namespace {
         return true;
     }
 
+    // Asks joined nodes for what they should serve and checks the answers against the trusted roots:
+    // leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the previous
+    // boundary (GetDiff, applied to the true leaves there).
+    class Prober final : public proto::Endpoint {
+      public:
+        explicit Prober(std::vector<JoinedNodeResult>& out) : out_(out) {}
+
+        // `filling`: the node is expected to refuse (0x0) because it has not filled its store yet.
+        void chunks(PeerId to, std::size_t joined, const Hash& root, const mgr::Block& region, bool filling = false) {
+            Expect x{joined, false, root, region.first, mgr::block_last(region), {}, filling};
+            proto::GetChunks get;
+            get.request_id = next_id_++;
+            get.root = root;
+            get.prefixes = {nibbles(x.origin), nibbles(x.limit)};
+            get.is_range = true;
+            get.max_size = 8 * 1024 * 1024;
+            get.flags = proto::kFlagLeaves;
+            expect_.emplace(get.request_id, std::move(x));
+            send(to, proto::encode(get));
+        }
+        void diff(PeerId to, std::size_t joined, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
+                  mgr::Leaves base) {
+            Expect x{joined, true, to_root, region.first, mgr::block_last(region), {}, false};
+            x.base.insert(base.begin(), base.end());
+            proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
+            expect_.emplace(get.request_id, std::move(x));
+            send(to, proto::encode(get));
+        }
+
+        void on_frame(PeerId, ByteView frame, Time) override {
+            if (frame.empty()) return;
+            if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
+                auto d = proto::decode_chunk_data(frame);
+                if (!d) return;
+                const auto x = take(d->request_id);
+                if (!x) return;
+                if (x->filling) {
+                    const bool refused =
+                        d->entries.size() == 1 && d->entries[0].error == proto::ChunkError::kUnknownRoot;
+                    ++(refused ? out_[x->joined].refused_while_filling : out_[x->joined].served_while_filling);
+                    return;
+                }
+                bool ok = d->entries.size() == 1 && !d->entries[0].error && d->entries[0].leaf_mode;
+                if (ok) {
+                    const auto& e = d->entries[0];
+                    std::vector<Bytes> keys;
+                    for (const Hash& k : e.keys) keys.emplace_back(ByteView{k.data(), k.size()});
+                    const auto v = e.stop_path
+                                       ? trie::verify_range_proof(x->root, view(x->origin), keys, e.values, e.proof)
+                                       : trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit),
+                                                                          keys, e.values, e.proof);
+                    ok = v.has_value();
+                }
+                ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
+            } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
+                auto d = proto::decode_diff_data(frame);
+                if (!d) return;
+                auto x = take(d->request_id);
+                if (!x) return;
+                bool ok = !d->error && d->keys.size() == d->values.size();
+                for (std::size_t i = 0; ok && i < d->keys.size(); ++i) {
+                    const Hash& k = d->keys[i];
+                    ok = !(k < x->origin) && !(x->limit < k) && (i == 0 || d->keys[i - 1] < k);
+                    if (!ok) break;
+                    if (d->values[i].empty()) {
+                        x->base.erase(k);
+                    } else {
+                        x->base[k] = d->values[i];
+                    }
+                }
+                if (ok) {
+                    std::vector<Bytes> keys;
+                    std::vector<Bytes> values;
+                    for (const auto& [k, v] : x->base) {
+                        keys.emplace_back(ByteView{k.data(), k.size()});
+                        values.push_back(v);
+                    }
+                    ok = trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit), keys, values,
+                                                          d->proof)
+                             .has_value();
+                }
+                ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
+                if (ok) ++out_[x->joined].diff_probes_ok;
+            }
+            // Anything else (the nodes' DHT PINGs) is ignored: the prober is not a DHT node.
+        }
+
+      private:
+        struct Expect {
+            std::size_t joined{0};
+            bool diff{false};
+            Hash root{};
+            Hash origin{};
+            Hash limit{};
+            std::map<Hash, Bytes> base;
+            bool filling{false};
+        };
+        static ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
+        static Nibbles nibbles(const Hash& h) { return unpack_nibbles(view(h)); }
+        std::optional<Expect> take(uint64_t id) {
+            const auto it = expect_.find(id);
+            if (it == expect_.end()) return std::nullopt;
+            Expect x = std::move(it->second);
+            expect_.erase(it);
+            return x;
+        }
+        std::vector<JoinedNodeResult>& out_;
+        std::map<uint64_t, Expect> expect_;
+        uint64_t next_id_{1};
+    };
+
 }  // namespace
 
 MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
@@ -178,12 +290,24 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t k = 0; k < count(config.liar_share) && next < order.size(); ++k) liars.insert(node_peers[order[next++]]);
     for (std::size_t k = 0; k < count(config.stale_share) && next < order.size(); ++k) stale.insert(node_peers[order[next++]]);
     for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k) leaving.push_back(node_peers[order[next++]]);
+    // Joining: the joiners (indexes config.nodes.. of `nodes`), the nodes that lie to them, a prober.
+    std::set<PeerId> joiner_peers;
+    std::set<PeerId> join_liars;
+    Prober prober(result.joined);
+    const PeerId prober_peer = net.add(prober, {0, 0});
+    const uint64_t join_block = config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2;
     net.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
         if (liars.contains(from) && to == client_peer && !frame.empty() &&
             (config.lies_in.empty() || config.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
             lie(frame);
         }
+        if (join_liars.contains(from) && joiner_peers.contains(to)) lie(frame);
         if (stale.contains(to) && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
+            frame.clear();
+        }
+        if (joiner_peers.contains(to) && head >= config.joiner_gossip_cut.first &&
+            head < config.joiner_gossip_cut.second && !frame.empty() &&
+            frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
             frame.clear();
         }
     });
@@ -205,10 +329,68 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             });
             for (std::size_t i = 0; i < nodes.size(); ++i) {
                 if (!honest(i)) continue;
+                if (i >= config.nodes && nodes[i]->joining()) {
+                    // Not filled (yet, or again): it serves nothing, so its stores are not compared.
+                    ++result.joined[i - config.nodes].unfilled_checks;
+                    continue;
+                }
                 for (const auto& store : nodes[i]->stores()) {
                     ++result.boundary_checks;
-                    if (!store_matches(*store, chain.node_store(), roots[head], true_owners)) ++result.store_mismatches;
+                    const bool match = store_matches(*store, chain.node_store(), roots[head], true_owners);
+                    if (!match) ++result.store_mismatches;
+                    if (i < config.nodes) continue;
+                    // A joined node: checked, and asked directly for what it serves (posted: LocalNet
+                    // delivers what an endpoint sends from inside its calls).
+                    JoinedNodeResult& j = result.joined[i - config.nodes];
+                    ++j.boundary_checks;
+                    if (!match) ++j.mismatches;
+                    const PeerId to = node_peers[i];
+                    const std::size_t k = i - config.nodes;
+                    const mgr::Block region = store->region();
+                    net.post(prober_peer,
+                             [&prober, to, k, root = roots[head], region] { prober.chunks(to, k, root, region); });
+                    if (head >= config.epoch_length && store->keeps(roots[head - config.epoch_length])) {
+                        const Hash before = roots[head - config.epoch_length];
+                        if (auto base = mgr::leaves_in(chain.node_store(), before, mgr::path_range(region))) {
+                            net.post(prober_peer, [&prober, to, k, before, root = roots[head], region,
+                                                   base = std::move(*base)]() mutable {
+                                prober.diff(to, k, before, root, region, std::move(base));
+                            });
+                        }
+                    }
                 }
+            }
+        }
+        if (config.joiners > 0 && b == join_block + 1) {
+            for (std::size_t k = 0; k < config.joiners; ++k) {
+                auto node = std::make_unique<mgr::MgrNode>(
+                    dht::Contact{node_id(config.seed, config.nodes + k), 0, dht::Radius{config.radius_bits}},
+                    node_options, headers);
+                const uint64_t bw = config.joiner_bandwidth != 0 ? config.joiner_bandwidth : config.node_bandwidth;
+                const PeerId p = net.add(*node, {bw, bw});
+                // Its neighbours that lie to it: the first join_liars honest nodes covering its block.
+                std::size_t chosen = 0;
+                for (std::size_t i = 0; i < config.nodes && chosen < config.join_liars; ++i) {
+                    if (!honest(i) || nodes[i]->block() != node->block()) continue;
+                    join_liars.insert(node_peers[i]);
+                    ++chosen;
+                }
+                net.connect(bridge_peer, p, link);
+                for (PeerId q : node_peers) net.connect(p, q, link);
+                if (result.sync_started_block > 0) net.connect(client_peer, p, link);
+                net.connect(prober_peer, p, link);
+                joiner_peers.insert(p);
+                mgr::MgrNode* raw = node.get();
+                net.post(p, [raw, &net] { raw->join(net.now()); });
+                // Asked at once, it must refuse: its store is not filled.
+                const std::size_t index = result.joined.size();
+                net.post(prober_peer,
+                         [&prober, p, index, root = roots[head], region = raw->stores().front()->region()] {
+                             prober.chunks(p, index, root, region, true);
+                         });
+                nodes.push_back(std::move(node));
+                node_peers.push_back(p);
+                result.joined.push_back(JoinedNodeResult{head, false});
             }
         }
         if (b == config.client_start_block + 1) {
@@ -235,6 +417,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             result.boundaries_crossed = head / config.epoch_length - result.sync_started_block / config.epoch_length;
             result.client_bytes_received = client.stats().bytes_received;
             finish_block = head + config.follow_blocks;
+            // Joiners get two boundaries after their join to be checked at.
+            if (config.joiners > 0) finish_block = std::max(finish_block, join_block + 2 * config.epoch_length + 1);
         }
         if (result.synced && head >= finish_block) break;
         if (!client.failure().empty()) {
@@ -286,6 +470,27 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             result.node_bytes += store->byte_size();
             if (honest(i)) result.items_rejected += nodes[i]->stats().items_rejected;
         }
+    }
+    for (std::size_t k = 0; k < result.joined.size(); ++k) {
+        const mgr::MgrNode& n = *nodes[config.nodes + k];
+        JoinedNodeResult& j = result.joined[k];
+        const auto& s = n.join_stats();
+        if (!s) continue;
+        j.filled = s->filled_at.has_value() && !n.joining();
+        j.filled_number = s->filled_number;
+        if (s->filled_at) j.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->joined_at).count();
+        j.fill_bytes = s->fill.bytes_received;
+        j.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
+        j.store_bytes = s->store_bytes;
+        j.code_bytes = s->fill.code_bytes;
+        j.owners = s->fill.owners;
+        j.fills = s->fills;
+        j.restarts = s->restarts;
+        j.refills = s->refills;
+        j.rejected_answers = s->fill.rejected_answers;
+        j.items_applied = n.stats().items_applied;
+        j.offers_before_fill = s->offers_before_fill;
+        j.chunk_requests_served = n.stats().chunk_requests;
     }
     result.gossip_bytes_per_node_per_block =
         head == 0 ? 0 : static_cast<double>(result.gossip_bytes) / static_cast<double>(nodes.size()) / static_cast<double>(head);

@@ -23,12 +23,27 @@
 // account leaves of the region and every owner's storage root, compared with the generator's state,
 // and the region's storage leaves of the first 64 owners plus an eighth of the rest (a different
 // eighth at each boundary).
+//
+// Joining (issue 5): `joiners` more nodes, not seeded, are created after block `join_block` (0: one
+// and a half epochs in, i.e. mid-epoch), connected to every node, the bridge and the client, and
+// join (MgrNode::join: they fill their stores from their neighbours, verifying everything). From the
+// first boundary after the join their stores are checked like every node's (an unfilled store
+// counts as a mismatch), and a prober asks them directly for their region's leaves at the boundary
+// root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep
+// it) and verifies the answers; it also asks once right after the join, when the answer must be a
+// refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
+// to the joiners (as the liars above): the joiners must catch them. `joiner_gossip_cut` = [a, b):
+// gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
+// A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
+// joiners the run goes on at least until two boundaries after the join.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/mgr/mgr_node.hpp>
@@ -59,8 +74,41 @@ struct MgrScenarioConfig {
     // Which answers liars alter (message types; empty: every kind the client receives).
     std::set<proto::MessageType> lies_in;
     uint64_t seed{1};
+    std::size_t joiners{0};
+    uint64_t join_block{0};
+    std::size_t join_liars{0};
+    std::pair<uint64_t, uint64_t> joiner_gossip_cut{0, 0};
+    uint64_t joiner_bandwidth{0};  // bytes/s of the joiners' links; 0: node_bandwidth
     // Called after every block with the client's progress (0..1), the block and the simulated time.
     std::function<void(double progress, uint64_t block, std::chrono::microseconds now)> on_block;
+};
+
+// One node that joined mid-run.
+struct JoinedNodeResult {
+    uint64_t join_block{0};
+    bool filled{false};
+    uint64_t filled_number{0};  // the block its (last) fill was at
+    double fill_seconds{0};     // simulated, join() to the first fill adopted
+    uint64_t fill_bytes{0};     // answer frames received by its fills (ChunkData, CodeData)
+    uint64_t fill_requests{0};
+    uint64_t store_bytes{0};  // its stores' byte_size right after the first fill
+    uint64_t code_bytes{0};   // code blobs fetched
+    uint64_t owners{0};       // accounts with storage at the fill's root
+    uint64_t fills{0};
+    uint64_t restarts{0};
+    uint64_t refills{0};
+    uint64_t rejected_answers{0};  // fill answers that failed verification
+    uint64_t unfilled_checks{0};   // boundaries after the join at which it was still (or again) filling
+    uint64_t boundary_checks{0};   // its stores, at each boundary after the join while filled
+    uint64_t mismatches{0};        // ... that differed from the true partial tries (or were not filled)
+    uint64_t probes_ok{0};         // its GetChunks/GetDiff answers that verified against the boundary root
+    uint64_t probes_failed{0};
+    uint64_t diff_probes_ok{0};
+    uint64_t refused_while_filling{0};  // a GetChunks sent right after the join answered 0x0, as it should
+    uint64_t served_while_filling{0};   // ... or answered otherwise
+    uint64_t offers_before_fill{0};     // gossip offers it sent before its first fill was adopted
+    uint64_t items_applied{0};          // gossip items applied
+    uint64_t chunk_requests_served{0};
 };
 
 struct MgrScenarioResult {
@@ -89,6 +137,7 @@ struct MgrScenarioResult {
     uint64_t boundary_checks{0};
     uint64_t items_rejected{0};           // by honest nodes
     mgr::SyncStats client;
+    std::vector<JoinedNodeResult> joined;
 };
 
 MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config);

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "region_fill.hpp"
+
+#include <algorithm>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/proto/messages.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/trie/node.hpp>
+#include <carousel/trie/proof.hpp>
+#include <carousel/trie/trie.hpp>
+
+#include "partial_trie.hpp"
+
+namespace carousel::mgr {
+
+namespace {
+
+ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
+
+Nibbles nibbles_of(const Hash& h) { return unpack_nibbles(view(h)); }
+
+std::optional<Hash> next_key(Hash k) {
+    for (std::size_t i = k.size(); i-- > 0;) {
+        if (++k[i] != 0) return k;
+    }
+    return std::nullopt;
+}
+
+// A node an answer may carry on its own: at least 32 bytes (shorter ones are embedded) and a node.
+constexpr std::size_t kMaxNodeBytes = 64 * 1024;
+
+}  // namespace
+
+RegionFill::RegionFill(std::vector<Block> regions, Block block, unsigned region_bits, uint64_t number, const Hash& root,
+                       FillOptions options, SendFn send, PeersFn peers, StrikeFn strike, uint64_t first_request_id)
+    : regions_(std::move(regions)),
+      block_(block),
+      region_bits_(region_bits),
+      number_(number),
+      root_(root),
+      options_(options),
+      send_(std::move(send)),
+      peers_(std::move(peers)),
+      strike_(std::move(strike)),
+      next_request_id_(first_request_id) {
+    referenced_.insert(root_);
+    for (const Block& r : regions_) {
+        TrieFetch f;
+        f.root = root_;
+        f.range = path_range(r);
+        f.position = r.first;
+        f.complete = root_ == trie::kEmptyRoot;
+        tries_.push_back(std::move(f));
+    }
+    for (const Block& t : tile(region_bits_)) {
+        const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Block& r) { return r == t; });
+        if (!own) walks_.push_back(LeafWalk{t, t.first, false});
+    }
+}
+
+bool RegionFill::done() const noexcept {
+    return storage_started_ && first_open_ == tries_.size() && code_wanted_.empty() && requests_.empty();
+}
+
+std::optional<dht::Contact> RegionFill::pick(const Hash& position, proto::Time now) {
+    std::optional<dht::Contact> best;
+    std::size_t best_load = options_.max_in_flight_per_peer;
+    for (const dht::Contact& c : peers_(position)) {
+        if (banned_.contains(c.peer)) continue;
+        if (const auto w = wait_.find(c.peer); w != wait_.end() && now < w->second) continue;
+        const std::size_t load = in_flight_[c.peer];
+        if (load < best_load) {
+            best = c;
+            best_load = load;
+        }
+    }
+    return best;
+}
+
+void RegionFill::track(uint64_t id, Request r, proto::Time now) {
+    if (!first_request_) first_request_ = now;
+    const double elapsed = std::chrono::duration<double>(now - *first_request_).count();
+    const double seen = elapsed > 0 ? static_cast<double>(stats_.bytes_received) / elapsed : 0;
+    const double rate = std::max(seen, static_cast<double>(std::max<uint64_t>(options_.min_rate, 1)));
+    const double outstanding = static_cast<double>((requests_.size() + 1) * options_.max_response_bytes);
+    r.deadline = now + options_.request_timeout +
+                 std::chrono::duration_cast<proto::Time>(std::chrono::duration<double>(outstanding / rate));
+    ++in_flight_[r.peer];
+    requests_.emplace(id, std::move(r));
+}
+
+void RegionFill::release(const Request& r) {
+    if (auto it = in_flight_.find(r.peer); it != in_flight_.end() && it->second > 0) --it->second;
+    switch (r.kind) {
+        case Request::Kind::kTrie:
+            tries_[r.index].busy = false;
+            break;
+        case Request::Kind::kLeaves:
+            walks_[r.index].busy = false;
+            break;
+        case Request::Kind::kCode:
+            for (const Hash& h : r.codes) code_asked_.erase(h);
+            break;
+    }
+}
+
+void RegionFill::reject(proto::PeerId peer, const std::string& reason) {
+    ++stats_.rejected_answers;
+    banned_.insert(peer);
+    if (strike_) strike_(peer, reason);
+}
+
+void RegionFill::pump(proto::Time now) {
+    const auto room = [&] { return requests_.size() < options_.max_in_flight; };
+    while (first_open_ < tries_.size() && tries_[first_open_].complete) ++first_open_;
+    // Positions no peer can take a request for now: the storage fetches of a region all share its
+    // position, so one failed pick skips the rest (thousands of owners) in this round.
+    std::set<Hash> blocked;
+    for (std::size_t i = first_open_; i < tries_.size() && room(); ++i) {
+        if (tries_[i].complete || tries_[i].busy || blocked.contains(tries_[i].position)) continue;
+        if (!send_trie(i, now)) blocked.insert(tries_[i].position);
+    }
+    for (std::size_t i = 0; i < walks_.size() && room(); ++i) {
+        if (walks_[i].cursor && !walks_[i].busy) (void)send_leaves(i, now);
+    }
+    if (!storage_started_) {
+        const bool accounts_done =
+            std::all_of(tries_.begin(), tries_.end(), [](const auto& t) { return t.complete; }) &&
+            std::all_of(walks_.begin(), walks_.end(), [](const auto& w) { return !w.cursor; });
+        if (accounts_done) {
+            start_storage();
+            pump(now);
+            return;
+        }
+    }
+    while (room() && send_code(now)) {
+    }
+    next_tick_ = now + options_.tick;
+}
+
+bool RegionFill::send_trie(std::size_t index, proto::Time now) {
+    TrieFetch& f = tries_[index];
+    const auto peer = pick(f.position, now);
+    if (!peer) return false;
+    proto::GetChunks get;
+    get.request_id = next_request_id_++;
+    get.root = f.root;
+    get.account = f.account;
+    const Nibbles from = f.from.value_or(f.range.from);
+    if (from == f.range.to) {
+        get.prefixes = {from};
+    } else {
+        get.prefixes = {from, f.range.to};
+        get.is_range = true;
+    }
+    get.max_size = options_.max_response_bytes;
+    get.flags = f.from ? proto::kFlagSkipStem : 0;
+    Bytes frame = proto::encode(get);
+    stats_.bytes_sent += frame.size();
+    ++stats_.chunk_requests;
+    send_(peer->peer, std::move(frame));
+    f.busy = true;
+    track(get.request_id, Request{Request::Kind::kTrie, peer->peer, {}, index, {}, {}, {}}, now);
+    return true;
+}
+
+bool RegionFill::send_leaves(std::size_t index, proto::Time now) {
+    LeafWalk& w = walks_[index];
+    const auto peer = pick(w.tile.first, now);
+    if (!peer) return false;
+    Request r{Request::Kind::kLeaves, peer->peer, {}, index, *w.cursor, block_last(w.tile), {}};
+    proto::GetChunks get;
+    get.request_id = next_request_id_++;
+    get.root = root_;
+    get.prefixes = {nibbles_of(r.origin), nibbles_of(r.limit)};
+    get.is_range = true;
+    get.max_size = options_.max_response_bytes;
+    get.flags = proto::kFlagLeaves;
+    Bytes frame = proto::encode(get);
+    stats_.bytes_sent += frame.size();
+    ++stats_.chunk_requests;
+    send_(peer->peer, std::move(frame));
+    w.busy = true;
+    track(get.request_id, std::move(r), now);
+    return true;
+}
+
+bool RegionFill::send_code(proto::Time now) {
+    // The first wanted hash not asked for; then every other one the same peer covers.
+    for (auto it = code_wanted_.begin(); it != code_wanted_.end();) {
+        const Hash h = *it;
+        if (code_asked_.contains(h)) {
+            ++it;
+            continue;
+        }
+        const auto& tried = code_tried_[h];
+        const auto covering = peers_(h);
+        if (!covering.empty() && std::all_of(covering.begin(), covering.end(),
+                                             [&](const dht::Contact& c) { return tried.contains(c.peer); })) {
+            ++stats_.code_unavailable;
+            code_tried_.erase(h);
+            it = code_wanted_.erase(it);
+            continue;
+        }
+        ++it;
+        std::optional<dht::Contact> peer;
+        for (const dht::Contact& c : covering) {
+            if (tried.contains(c.peer) || banned_.contains(c.peer)) continue;
+            if (const auto w = wait_.find(c.peer); w != wait_.end() && now < w->second) continue;
+            if (in_flight_[c.peer] >= options_.max_in_flight_per_peer) continue;
+            peer = c;
+            break;
+        }
+        if (!peer) continue;
+        const Block theirs = block_of(peer->id, peer->radius);
+        proto::GetCode get;
+        get.request_id = next_request_id_++;
+        get.max_size = options_.max_response_bytes;
+        for (const Hash& k : code_wanted_) {
+            if (get.hashes.size() >= options_.max_code_hashes_per_request) break;
+            if (!code_asked_.contains(k) && contains(theirs, k)) get.hashes.push_back(k);
+        }
+        if (get.hashes.empty()) continue;
+        for (const Hash& k : get.hashes) code_asked_.insert(k);
+        Bytes frame = proto::encode(get);
+        stats_.bytes_sent += frame.size();
+        ++stats_.code_requests;
+        send_(peer->peer, std::move(frame));
+        Request r{Request::Kind::kCode, peer->peer, {}, 0, {}, {}, get.hashes};
+        track(get.request_id, std::move(r), now);
+        return true;
+    }
+    return false;
+}
+
+bool RegionFill::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    if (frame.empty()) return false;
+    const auto type = static_cast<proto::MessageType>(frame[0]);
+    std::optional<uint64_t> id;
+    if (type == proto::MessageType::kChunkData) {
+        auto d = proto::decode_chunk_data(frame);
+        if (d) id = d->request_id;
+    } else if (type == proto::MessageType::kCodeData) {
+        auto d = proto::decode_code_data(frame);
+        if (d) id = d->request_id;
+    } else {
+        return false;
+    }
+    if (!id) {
+        // Ours or not, it does not decode: a peer we asked that sends garbage is wrong.
+        for (auto it = requests_.begin(); it != requests_.end(); ++it) {
+            if (it->second.peer == from) {
+                const Request r = it->second;
+                requests_.erase(it);
+                release(r);
+                reject(from, "mgr fill: answer does not decode");
+                return true;
+            }
+        }
+        return false;
+    }
+    const auto it = requests_.find(*id);
+    if (it == requests_.end() || it->second.peer != from) return false;
+    const Request r = it->second;
+    requests_.erase(it);
+    release(r);
+    stats_.bytes_received += frame.size();
+    if (r.kind == Request::Kind::kCode) {
+        if (type != proto::MessageType::kCodeData) {
+            reject(from, "mgr fill: ChunkData for a GetCode");
+        } else {
+            on_code_data(from, r, frame, now);
+        }
+    } else if (type != proto::MessageType::kChunkData) {
+        reject(from, "mgr fill: CodeData for a GetChunks");
+    } else {
+        on_chunk_data(from, r, frame, now);
+    }
+    pump(now);
+    return true;
+}
+
+void RegionFill::on_chunk_data(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
+    auto data = proto::decode_chunk_data(frame);
+    if (!data || data->entries.size() != 1) {
+        reject(from, "mgr fill: ChunkData with other than one entry");
+        return;
+    }
+    const proto::ChunkEntry& e = data->entries[0];
+    if (e.error) {
+        // The peer lacks the root (not there yet, or swept) or the range, or backs off: not an
+        // offence; ask others for a while.
+        ++stats_.errors;
+        wait_[from] = now + options_.retry_after;
+        return;
+    }
+    if (r.kind == Request::Kind::kTrie) {
+        on_trie_entry(from, r, frame, now);
+    } else {
+        on_leaf_entry(from, r, frame, now);
+    }
+}
+
+void RegionFill::on_trie_entry(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
+    (void)now;
+    auto data = proto::decode_chunk_data(frame);
+    const proto::ChunkEntry& e = data->entries[0];
+    TrieFetch& f = tries_[r.index];
+    if (f.complete) return;  // done by another answer meanwhile
+    if (e.leaf_mode) {
+        reject(from, "mgr fill: leaf answer to a full-mode request");
+        return;
+    }
+    // Verify the whole answer before keeping any of it: every node is referenced by a verified node
+    // (or an earlier one of this answer) and decodes.
+    std::unordered_map<Hash, ByteView, trie::HashHasher> fresh;
+    std::unordered_set<Hash, trie::HashHasher> refs;
+    for (const Bytes& n : e.nodes) {
+        if (n.size() < 32 || n.size() > kMaxNodeBytes) {
+            reject(from, "mgr fill: a node of impossible size");
+            return;
+        }
+        const Hash h = keccak256(n);
+        const bool known = held_.contains(h) || fresh.contains(h);
+        if (!known && !referenced_.contains(h) && !refs.contains(h)) {
+            reject(from, "mgr fill: a node no verified node references");
+            return;
+        }
+        auto node = trie::decode_node(n);
+        if (!node) {
+            reject(from, "mgr fill: a node that does not decode");
+            return;
+        }
+        if (known) continue;
+        fresh.emplace(h, ByteView{n});
+        for (const ByteView c : node->children) {
+            if (trie::is_hash_reference(c)) {
+                Hash ch{};
+                std::copy(c.begin(), c.end(), ch.begin());
+                refs.insert(ch);
+            }
+        }
+    }
+    const Nibbles from_path = f.from.value_or(f.range.from);
+    if (e.stop_path) {
+        // It must move forward in pre-order (a longer path below `from` comes after it, so compare the
+        // paths themselves, not their padded keys) and stay inside the range. Nodes already held may
+        // come again (a range restarted after an incomplete answer), so that is no offence.
+        if (*e.stop_path <= from_path || prefix::pad(*e.stop_path, 0) > prefix::pad(f.range.to, 0xf)) {
+            reject(from, "mgr fill: a stopPath that does not move forward");
+            return;
+        }
+    }
+    for (const auto& [h, n] : fresh) {
+        pool_.put_node(h, n);
+        held_.insert(h);
+        ++stats_.nodes_accepted;
+    }
+    referenced_.insert(refs.begin(), refs.end());
+    if (e.stop_path) {
+        f.from = *e.stop_path;
+        return;
+    }
+    // The server says the range is complete: the walk must find every node of the partial trie.
+    const auto walk = for_each_partial_node(pool_, f.root, f.range, [](ByteView, const Hash&, ByteView) {});
+    if (!walk) {
+        ++stats_.incomplete;
+        f.from.reset();  // from the start, with another neighbour (what is held is not fetched twice)
+        reject(from, "mgr fill: a range called complete that is not");
+        return;
+    }
+    f.complete = true;
+}
+
+void RegionFill::on_leaf_entry(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
+    (void)now;
+    auto data = proto::decode_chunk_data(frame);
+    const proto::ChunkEntry& e = data->entries[0];
+    LeafWalk& w = walks_[r.index];
+    if (w.cursor != r.origin) return;  // moved on meanwhile
+    if (!e.leaf_mode || e.keys.size() != e.values.size()) {
+        reject(from, "mgr fill: not a leaf answer");
+        return;
+    }
+    std::vector<Bytes> keys;
+    keys.reserve(e.keys.size());
+    for (const Hash& k : e.keys) keys.emplace_back(view(k));
+    auto verified =
+        e.stop_path ? trie::verify_range_proof(root_, view(r.origin), keys, e.values, e.proof)
+                    : trie::verify_bounded_range_proof(root_, view(r.origin), view(r.limit), keys, e.values, e.proof);
+    if (!verified || (e.stop_path && e.keys.empty())) {
+        reject(from, "mgr fill: account leaves fail their range proof");
+        return;
+    }
+    for (std::size_t i = 0; i < e.keys.size(); ++i) {
+        if (e.keys[i] > r.limit) break;
+        if (!note_account(e.keys[i], e.values[i])) {
+            reject(from, "mgr fill: an account leaf that does not decode");
+            return;
+        }
+    }
+    if (!e.stop_path || e.keys.back() >= r.limit) {
+        w.cursor.reset();
+        return;
+    }
+    w.cursor = next_key(e.keys.back());
+}
+
+bool RegionFill::note_account(const Hash& key, ByteView value) {
+    ByteView in = value;
+    auto a = state::decode_account(in);
+    if (!a || !in.empty()) return false;
+    if (a->storage_root != trie::kEmptyRoot) owners_[key] = a->storage_root;
+    if (a->code_hash != state::kEmptyCodeHash && contains(block_, a->code_hash) && !code_.contains(a->code_hash)) {
+        code_wanted_.insert(a->code_hash);
+    }
+    return true;
+}
+
+void RegionFill::start_storage() {
+    storage_started_ = true;
+    // The owners inside the node's regions: their leaves are in the verified account partial tries.
+    for (std::size_t i = 0; i < regions_.size(); ++i) {
+        auto leaves = leaves_in(pool_, root_, tries_[i].range);
+        if (!leaves) continue;  // cannot happen: the walk found the partial trie complete
+        for (const auto& [key, value] : *leaves) (void)note_account(key, value);
+    }
+    stats_.owners = owners_.size();
+    for (const auto& [account, storage_root] : owners_) referenced_.insert(storage_root);
+    for (const Block& region : regions_) {
+        for (const auto& [account, storage_root] : owners_) {
+            TrieFetch f;
+            f.account = account;
+            f.root = storage_root;
+            f.range = path_range(storage_block(region, account));
+            f.position = region.first;
+            tries_.push_back(std::move(f));
+        }
+    }
+}
+
+void RegionFill::on_code_data(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
+    auto data = proto::decode_code_data(frame);
+    if (!data) {
+        reject(from, "mgr fill: bad CodeData");
+        return;
+    }
+    bool useful = false;
+    for (const Bytes& c : data->codes) {
+        const Hash h = keccak256(c);
+        if (std::find(r.codes.begin(), r.codes.end(), h) == r.codes.end()) {
+            reject(from, "mgr fill: code that was not asked for");
+            return;
+        }
+    }
+    for (const Bytes& c : data->codes) {
+        const Hash h = keccak256(c);
+        if (code_wanted_.erase(h) != 0) {
+            stats_.code_bytes += c.size();
+            code_.emplace(h, c);
+            useful = true;
+        }
+    }
+    // Missing blobs go to another peer; one that sent none is asked later.
+    for (const Hash& h : r.codes) {
+        if (code_wanted_.contains(h)) code_tried_[h].insert(from);
+    }
+    if (!useful) wait_[from] = now + options_.retry_after;
+}
+
+void RegionFill::on_disconnect(proto::PeerId peer, proto::Time now) {
+    (void)now;
+    for (auto it = requests_.begin(); it != requests_.end();) {
+        if (it->second.peer == peer) {
+            const Request r = it->second;
+            it = requests_.erase(it);
+            release(r);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::optional<proto::Time> RegionFill::next_deadline() const {
+    if (done()) return std::nullopt;
+    proto::Time t = next_tick_;
+    for (const auto& [_, r] : requests_) t = std::min(t, r.deadline);
+    return t;
+}
+
+void RegionFill::on_timer(proto::Time now) {
+    for (auto it = requests_.begin(); it != requests_.end();) {
+        if (it->second.deadline <= now) {
+            const Request r = it->second;
+            it = requests_.erase(it);
+            release(r);
+            ++stats_.timeouts;
+            wait_[r.peer] = now + options_.retry_after;
+        } else {
+            ++it;
+        }
+    }
+    if (!done()) pump(now);
+}
+
+std::vector<Bytes> RegionFill::partial_nodes(const Hash& root, const prefix::PathRange& range) const {
+    std::vector<Bytes> out;
+    (void)for_each_partial_node(pool_, root, range,
+                                [&](ByteView, const Hash&, ByteView rlp) { out.emplace_back(rlp); });
+    return out;
+}
+
+std::vector<FilledRegion> RegionFill::take_regions() const {
+    std::vector<FilledRegion> out;
+    std::vector<std::pair<Hash, Hash>> owners(owners_.begin(), owners_.end());
+    for (std::size_t i = 0; i < regions_.size(); ++i) {
+        FilledRegion r;
+        r.region = regions_[i];
+        r.owners = owners;
+        std::unordered_set<Hash, trie::HashHasher> seen;
+        for (Bytes& n : partial_nodes(root_, tries_[i].range)) {
+            if (seen.insert(keccak256(n)).second) r.account_nodes.push_back(std::move(n));
+        }
+        seen.clear();
+        for (const auto& [account, storage_root] : owners_) {
+            for (Bytes& n : partial_nodes(storage_root, path_range(storage_block(regions_[i], account)))) {
+                if (seen.insert(keccak256(n)).second) r.storage_nodes.push_back(std::move(n));
+            }
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<Bytes> RegionFill::take_code() {
+    std::vector<Bytes> out;
+    for (auto& [_, c] : code_) out.push_back(std::move(c));
+    code_.clear();
+    return out;
+}
+
+}  // namespace carousel::mgr
