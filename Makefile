@@ -39,11 +39,13 @@ demo: build
 	./$(BUILD)/carousel demo
 
 # Google Benchmark suites (BENCH_FILTER selects, e.g. make bench BENCH_FILTER=keccak), then the
-# trie benchmark; bench/sync_processes.sh measures a prefix sync between processes.
+# trie benchmark and the Merry-Go-Round sweep over E and the client's link (bench/mgr_epochs.sh,
+# simulated time); bench/sync_processes.sh measures a prefix sync between processes.
 BENCH_FILTER ?= .
 bench: build
 	./$(BUILD)/carousel_bench --benchmark_filter='$(BENCH_FILTER)' --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	./$(BUILD)/carousel bench trie --accounts 1000000
+	CAROUSEL=./$(BUILD)/carousel bench/mgr_epochs.sh
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
