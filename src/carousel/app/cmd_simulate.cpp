@@ -90,7 +90,8 @@ void register_simulate(CLI::App& app) {
         ->check(CLI::Range(0.0, 0.5));
     cmd->add_option("--bare-max", c.bare_leaves_max,
                     "A storage trie's part in a region travels bare (no proof) up to this many leaves; 0: always "
-                    "with proofs (default 64)");
+                    "with proofs (default 64)")
+        ->check(CLI::Range(std::size_t{0}, proto::kMaxBareLeaves));
     cmd->add_option("--join", c.joiners,
                     "Nodes that join mid-epoch (after 1.5 epochs, or --join-block) and fill their range from "
                     "their neighbours (default 0)")

@@ -305,18 +305,19 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
         for (const Hash& a : request->accounts) owners.emplace_back(a, *store->storage_root(a, request->state_root));
     }
     // Every owner costs a partial-trie walk even when it has nothing here: cap them per answer.
-    constexpr std::size_t kMaxOwnersPerAnswer = 4096;
+    constexpr std::size_t kMaxOwnersPerAnswer = proto::kMaxBareAccounts;
+    const std::size_t bare_max = std::min(options_.bare_leaves_max, proto::kMaxBareLeaves);
     const std::size_t budget = std::min<std::size_t>(request->max_size, options_.server.max_response_bytes);
     std::size_t size = 0;
     for (std::size_t i = 0; i < owners.size() && i < kMaxOwnersPerAnswer; ++i) {
         const auto& [account, root] = owners[i];
         if (root != trie::kEmptyRoot) {
             const Block block = storage_block(region, account);
-            auto leaves = leaves_in(*store, root, path_range(block), options_.bare_leaves_max);
+            auto leaves = leaves_in(*store, root, path_range(block), bare_max);
             if (!leaves) break;  // cannot be: every kept version resolves from the store
             proto::BareEntry entry;
             entry.index = i;
-            if (leaves->size() > options_.bare_leaves_max) {
+            if (leaves->size() > bare_max) {
                 entry.large = true;
                 size += 8;
             } else {

@@ -176,6 +176,17 @@ bool MgrNode::on_join_frame(proto::PeerId from, ByteView frame, proto::Time now)
             send(from, proto::encode(answer));
             return true;
         }
+        case proto::MessageType::kGetBareStorage: {
+            if (!joining_) return false;
+            auto request = proto::decode_get_bare_storage(frame);
+            if (!request) return false;
+            ++stats_.bare_requests;
+            proto::BareStorage answer;
+            answer.request_id = request->request_id;
+            answer.error = proto::ChunkError::kUnknownRoot;
+            send(from, proto::encode(answer));
+            return true;
+        }
         case proto::MessageType::kGetCode: {
             if (!joining_) return false;
             auto request = proto::decode_get_code(frame);

@@ -373,6 +373,7 @@ void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
         r.accounts.push_back(a);
     }
     if (r.accounts.empty()) {
+        if (w.from && storage_roots_.lower_bound(*w.from) == storage_roots_.end()) w.from.reset();  // none left
         if (!w.from) return;
         r.origin = *w.from;
     }
@@ -460,11 +461,16 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
 }
 
 namespace {
-// The digest of a tile's leaves: Keccak of every key and value in order.
+// The digest of a tile's leaves: Keccak of every key and length-prefixed value in order (without the
+// lengths, one leaf whose value holds the next key and value would digest the same as the two).
 Hash digest_of(const std::map<Hash, Bytes>& leaves, const Block& block) {
     Bytes all;
     for (auto it = leaves.lower_bound(block.first); it != leaves.end() && it->first <= block_last(block); ++it) {
         all.append(it->first.data(), it->first.size());
+        const auto n = static_cast<uint32_t>(it->second.size());
+        const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                                   static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+        all.append(length, sizeof length);
         all.append(it->second);
     }
     return keccak256(all);
@@ -801,8 +807,11 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         if (!r.delta) head.changes.clear();
         for (std::size_t i = 0; i < data.keys.size(); ++i) head.changes[data.keys[i]] = data.values[i];
         if (head.suspect) {
-            // The proven changes of a part a bare answer got wrong: was that answer different?
-            if (!r.delta && head.suspect->second != head.changes) strike(head.suspect->first);
+            // The proven changes of a part a bare answer got wrong: was that answer different? (Only
+            // comparable at the same block.)
+            if (!r.delta && head.suspect->number == r.number && head.suspect->changes != head.changes) {
+                strike(head.suspect->peer);
+            }
             head.suspect.reset();
         }
         return;
@@ -1065,6 +1074,10 @@ void MgrSync::request_head_bare(std::size_t tile, std::vector<Hash> accounts, ui
 void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
                            const proto::BareStorage& data) {
     if (anchor_number_ != r.from_number) return;  // re-anchored meanwhile
+    // The storage roots below are read from the account tiles: they must still be at the block asked.
+    for (const HeadTile& t : head_accounts_) {
+        if (t.number != r.number) return;
+    }
     static const Leaves kNone;
     std::size_t next_entry = 0;
     for (std::size_t i = 0; i < data.covered; ++i) {
@@ -1156,8 +1169,10 @@ void MgrSync::check_head(uint64_t number) {
             ++stats_.rejected_answers;
             for (HeadTile& h : tiles) {
                 if (!h.bare) continue;
-                h.suspect = std::make_pair(h.bare_peer, h.changes);
-                h = HeadTile{0, {}, {}, false, false, false, true, 0, std::move(h.suspect)};
+                HeadTile fresh;
+                fresh.no_bare = true;
+                fresh.suspect = HeadSuspect{h.bare_peer, number, std::move(h.changes)};
+                h = std::move(fresh);
             }
             return;
         }

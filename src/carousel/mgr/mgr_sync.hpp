@@ -170,6 +170,11 @@ class MgrSync final : public proto::Endpoint {
     // first asked bare at the head (GetBareStorage by name: its leaves there, no proof), checked by
     // the rebuilt storage root in check_head(); a part that fails is asked again as a diff with its
     // proof, and its sender struck if the proven changes differ.
+    struct HeadSuspect {
+        proto::PeerId peer{0};
+        uint64_t number{0};  // the block it was for
+        Leaves changes;      // what it said, as changes against the anchor
+    };
     struct HeadTile {
         uint64_t number{0};
         Hash root{};  // the root the changes were checked against (a storage root for storage tiles)
@@ -179,7 +184,7 @@ class MgrSync final : public proto::Endpoint {
         bool bare{false};     // the changes came from a bare answer, not yet checked by check_head()
         bool no_bare{false};  // ask with proofs (a node said large, or a bare answer failed)
         proto::PeerId bare_peer{0};
-        std::optional<std::pair<proto::PeerId, Leaves>> suspect;  // a bare answer that failed, and its changes
+        std::optional<HeadSuspect> suspect;  // a bare answer that failed
     };
 
     void pump(proto::Time now);

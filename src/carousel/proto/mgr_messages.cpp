@@ -274,6 +274,7 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
     m.error = *error;
     auto covered = uint_of(in);
     if (!covered) return tl::unexpected{covered.error()};
+    if (*covered > kMaxBareAccounts) return tl::unexpected{WireError::kTooLarge};
     m.covered = *covered;
     auto entries = list_of(in);
     if (!entries) return tl::unexpected{entries.error()};

@@ -47,7 +47,7 @@ namespace carousel::proto {
 inline constexpr std::size_t kMaxOfferItems = 64;
 inline constexpr std::size_t kMaxContentSize = kMaxFrameSize - 64;
 inline constexpr std::size_t kMaxDiffKeys = 1 << 18;
-inline constexpr std::size_t kMaxBareAccounts = 1 << 12;  // accounts named in one GetBareStorage
+inline constexpr std::size_t kMaxBareAccounts = 1 << 12;  // accounts named, or covered, in one exchange
 inline constexpr std::size_t kMaxBareEntries = 1 << 16;   // entries in one BareStorage
 inline constexpr std::size_t kMaxBareLeaves = 1 << 12;    // leaves of one entry
 
@@ -114,7 +114,7 @@ struct BareEntry {
 struct BareStorage {
     uint64_t request_id{0};
     std::optional<ChunkError> error;
-    uint64_t covered{0};  // how many owners of the sequence the answer covers
+    uint64_t covered{0};  // how many owners of the sequence the answer covers (at most kMaxBareAccounts)
     std::vector<BareEntry> entries;
     friend bool operator==(const BareStorage&, const BareStorage&) = default;
 };

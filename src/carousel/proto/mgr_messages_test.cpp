@@ -99,6 +99,8 @@ namespace {
         EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {Bytes{}}}}}), WireError::kMalformed);
         EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {}}}}), WireError::kMalformed);
         EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, true, {k5}, {Bytes{1}}}}}), WireError::kMalformed);
+        // More owners covered than one exchange may cover.
+        EXPECT_EQ(bad(BareStorage{1, std::nullopt, kMaxBareAccounts + 1, {}}), WireError::kTooLarge);
         // An error with data; too many leaves in one entry.
         EXPECT_EQ(bad(BareStorage{1, ChunkError::kNoChunk, 1, {}}), WireError::kMalformed);
         EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1,
