@@ -13,86 +13,86 @@
 namespace carousel::sim {
 namespace {
 
-    MgrScenarioConfig network() {
-        MgrScenarioConfig c;
-        c.chain.seed = 11;
-        c.chain.accounts = 50'000;
-        c.chain.accounts_per_block = 8;
-        c.chain.slots_per_block = 12;
-        c.chain.max_contract_slots = 20'000;
-        c.nodes = 64;
-        c.radius_bits = 253;  // 64 nodes each covering 1/8: about 8 copies
-        c.region_bits = 253;
-        c.epoch_length = 16;
-        c.client_bandwidth = 25'000;  // bytes/s: the walk (floor ~700 s) takes more than three epochs of 192 s
-        c.follow_blocks = 16;
-        c.max_blocks = 600;
-        return c;
-    }
+MgrScenarioConfig network() {
+    MgrScenarioConfig c;
+    c.chain.seed = 11;
+    c.chain.accounts = 50'000;
+    c.chain.accounts_per_block = 8;
+    c.chain.slots_per_block = 12;
+    c.chain.max_contract_slots = 20'000;
+    c.nodes = 64;
+    c.radius_bits = 253;  // 64 nodes each covering 1/8: about 8 copies
+    c.region_bits = 253;
+    c.epoch_length = 16;
+    c.client_bandwidth = 25'000;  // bytes/s: the walk (floor ~700 s) takes more than three epochs of 192 s
+    c.follow_blocks = 16;
+    c.max_blocks = 600;
+    return c;
+}
 
-    void expect_synced(const MgrScenarioResult& r) {
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.failure, "");
-        EXPECT_EQ(r.verified_root, r.chain_root);
-        EXPECT_GE(r.accounts, 49'000u);
-        EXPECT_GT(r.slots, 100'000u);
-        EXPECT_GT(r.codes, 100u);
-        EXPECT_GE(r.boundaries_crossed, 3u);
-        EXPECT_GT(r.client.rolls, 0u);
-        EXPECT_GT(r.boundary_checks, 0u);
-        EXPECT_EQ(r.store_mismatches, 0u);
-    }
+void expect_synced(const MgrScenarioResult& r) {
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.failure, "");
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_GE(r.accounts, 49'000u);
+    EXPECT_GT(r.slots, 100'000u);
+    EXPECT_GT(r.codes, 100u);
+    EXPECT_GE(r.boundaries_crossed, 3u);
+    EXPECT_GT(r.client.rolls, 0u);
+    EXPECT_GT(r.boundary_checks, 0u);
+    EXPECT_EQ(r.store_mismatches, 0u);
+}
 
-    TEST(MgrNetwork, ClientSyncsAcrossThreeBoundariesAndFollowsTheHead) {
-        const MgrScenarioResult r = run_mgr_scenario(network());
-        expect_synced(r);
-        EXPECT_EQ(r.items_rejected, 0u);
-        EXPECT_EQ(r.blocks_followed + r.blocks_missed, 16u);
-        EXPECT_GE(r.blocks_followed, 15u);
-    }
+TEST(MgrNetwork, ClientSyncsAcrossThreeBoundariesAndFollowsTheHead) {
+    const MgrScenarioResult r = run_mgr_scenario(network());
+    expect_synced(r);
+    EXPECT_EQ(r.items_rejected, 0u);
+    EXPECT_EQ(r.blocks_followed + r.blocks_missed, 16u);
+    EXPECT_GE(r.blocks_followed, 15u);
+}
 
-    TEST(MgrNetwork, TenPercentGoneAndTenPercentLyingOrStale) {
-        MgrScenarioConfig c = network();
-        c.offline_share = 0.1;
-        c.liar_share = 0.05;
-        c.stale_share = 0.05;
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        expect_synced(r);
-        EXPECT_GT(r.client.rejected_answers, 0u);
-        EXPECT_GT(r.client.banned_peers, 0u);
-    }
+TEST(MgrNetwork, TenPercentGoneAndTenPercentLyingOrStale) {
+    MgrScenarioConfig c = network();
+    c.offline_share = 0.1;
+    c.liar_share = 0.05;
+    c.stale_share = 0.05;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    expect_synced(r);
+    EXPECT_GT(r.client.rejected_answers, 0u);
+    EXPECT_GT(r.client.banned_peers, 0u);
+}
 
-    // Issue 5 at scale: two nodes join half-way through the second epoch, while the client walks; one
-    // neighbour of each lies to it during the fill. By the next boundary their stores equal the true
-    // partial tries, and their answers verify.
-    TEST(MgrNetwork, NodesJoiningMidEpochFillTheirRange) {
-        MgrScenarioConfig c = network();
-        c.joiners = 2;
-        c.join_block = 24;
-        c.join_liars = 1;
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        expect_synced(r);
-        ASSERT_EQ(r.joined.size(), 2u);
-        for (const JoinedNodeResult& j : r.joined) {
-            std::printf(
-                "joined after block %llu: filled at block %llu in %.1f s, %llu bytes fetched for %llu bytes "
-                "of stores (%.2fx), %llu code bytes, %llu answers rejected, %llu restarts\n",
-                static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-                j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
-                static_cast<unsigned long long>(j.store_bytes),
-                j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
-                static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.rejected_answers),
-                static_cast<unsigned long long>(j.restarts));
-            EXPECT_TRUE(j.filled);
-            EXPECT_LT(j.filled_number, 32u);
-            EXPECT_EQ(j.unfilled_checks, 0u);
-            EXPECT_GE(j.boundary_checks, 2u);
-            EXPECT_EQ(j.mismatches, 0u);
-            EXPECT_GE(j.probes_ok, 2u);
-            EXPECT_EQ(j.probes_failed, 0u);
-            EXPECT_EQ(j.served_while_filling, 0u);
-        }
+// Issue 5 at scale: two nodes join half-way through the second epoch, while the client walks; one
+// neighbour of each lies to it during the fill. By the next boundary their stores equal the true
+// partial tries, and their answers verify.
+TEST(MgrNetwork, NodesJoiningMidEpochFillTheirRange) {
+    MgrScenarioConfig c = network();
+    c.joiners = 2;
+    c.join_block = 24;
+    c.join_liars = 1;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    expect_synced(r);
+    ASSERT_EQ(r.joined.size(), 2u);
+    for (const JoinedNodeResult& j : r.joined) {
+        std::printf(
+            "joined after block %llu: filled at block %llu in %.1f s, %llu bytes fetched for %llu bytes "
+            "of stores (%.2fx), %llu code bytes, %llu answers rejected, %llu restarts\n",
+            static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
+            j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
+            static_cast<unsigned long long>(j.store_bytes),
+            j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
+            static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.rejected_answers),
+            static_cast<unsigned long long>(j.restarts));
+        EXPECT_TRUE(j.filled);
+        EXPECT_LT(j.filled_number, 32u);
+        EXPECT_EQ(j.unfilled_checks, 0u);
+        EXPECT_GE(j.boundary_checks, 2u);
+        EXPECT_EQ(j.mismatches, 0u);
+        EXPECT_GE(j.probes_ok, 2u);
+        EXPECT_EQ(j.probes_failed, 0u);
+        EXPECT_EQ(j.served_while_filling, 0u);
     }
+}
 
 }  // namespace
 }  // namespace carousel::sim

@@ -85,7 +85,8 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
     out += format(
         "requests: %llu chunk, %llu bare storage, %llu diff, %llu code; %llu answers rejected, %llu timeouts, "
         "%llu peers banned\n",
-        static_cast<unsigned long long>(r.client.chunk_requests), static_cast<unsigned long long>(r.client.bare_requests),
+        static_cast<unsigned long long>(r.client.chunk_requests),
+        static_cast<unsigned long long>(r.client.bare_requests),
         static_cast<unsigned long long>(r.client.diff_requests),
         static_cast<unsigned long long>(r.client.code_requests),
         static_cast<unsigned long long>(r.client.rejected_answers), static_cast<unsigned long long>(r.client.timeouts),

@@ -533,7 +533,8 @@ TEST(EpochStoreChain, TheHeadBeforeABoundaryIsServableUntilTheNextBlock) {
     std::size_t with_changes = 0;
     for (uint64_t b = 1; b <= 2 * kEpoch + 1; ++b) {
         ASSERT_TRUE(s.apply(items_for(b, regions)[0], ch.roots[b]));
-        if (b == 2 * kEpoch) check_diff(s, ch.full(), ch.roots[b - 1], ch.roots[b], path_range(s.region()), with_changes);
+        if (b == 2 * kEpoch)
+            check_diff(s, ch.full(), ch.roots[b - 1], ch.roots[b], path_range(s.region()), with_changes);
     }
     // One block later it is gone (its nodes go at the next sweep; the root is no longer offered).
     EXPECT_EQ(s.diff(ch.roots[2 * kEpoch - 1], ch.roots[2 * kEpoch + 1], path_range(s.region())).error(),

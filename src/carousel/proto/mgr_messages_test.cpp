@@ -9,111 +9,116 @@
 namespace carousel::proto {
 namespace {
 
-    Hash hash_of_byte(uint8_t b) {
-        Hash h{};
-        h.fill(b);
-        return h;
-    }
+Hash hash_of_byte(uint8_t b) {
+    Hash h{};
+    h.fill(b);
+    return h;
+}
 
-    TEST(MgrMessages, RoundTrip) {
-        const Offer offer{7, {hash_of_byte(1), hash_of_byte(2)}};
-        EXPECT_EQ(decode_offer(encode(offer)).value(), offer);
-        const Accept accept{7, {0, 1, 5}};
-        EXPECT_EQ(decode_accept(encode(accept)).value(), accept);
-        const Content content{ContentKind::kCode, Bytes(300, 0xaa)};
-        EXPECT_EQ(decode_content(encode(content)).value(), content);
-        for (const auto& [from, to] : std::vector<std::pair<Nibbles, Nibbles>>{{{}, {}}, {{0xa}, {0xb}}, {{1, 2}, {1, 2}}}) {
-            const GetDiff get{9, hash_of_byte(3), hash_of_byte(4), from, to};
-            EXPECT_EQ(decode_get_diff(encode(get)).value(), get);
+TEST(MgrMessages, RoundTrip) {
+    const Offer offer{7, {hash_of_byte(1), hash_of_byte(2)}};
+    EXPECT_EQ(decode_offer(encode(offer)).value(), offer);
+    const Accept accept{7, {0, 1, 5}};
+    EXPECT_EQ(decode_accept(encode(accept)).value(), accept);
+    const Content content{ContentKind::kCode, Bytes(300, 0xaa)};
+    EXPECT_EQ(decode_content(encode(content)).value(), content);
+    for (const auto& [from, to] :
+         std::vector<std::pair<Nibbles, Nibbles>>{{{}, {}}, {{0xa}, {0xb}}, {{1, 2}, {1, 2}}}) {
+        const GetDiff get{9, hash_of_byte(3), hash_of_byte(4), from, to};
+        EXPECT_EQ(decode_get_diff(encode(get)).value(), get);
+    }
+    const DiffData data{9, std::nullopt, {hash_of_byte(5), hash_of_byte(6)}, {Bytes{1, 2}, Bytes{}}, {Bytes(40, 7)}};
+    EXPECT_EQ(decode_diff_data(encode(data)).value(), data);
+    const DiffData error{9, ChunkError::kUnknownRoot, {}, {}, {}};
+    EXPECT_EQ(decode_diff_data(encode(error)).value(), error);
+}
+
+TEST(MgrMessages, RejectsMalformed) {
+    // Every strict truncation fails, never crashes.
+    const Bytes frames[] = {encode(Offer{7, {hash_of_byte(1)}}), encode(Accept{7, {0, 1}}),
+                            encode(Content{ContentKind::kRegionItem, Bytes(10, 1)}),
+                            encode(GetDiff{1, hash_of_byte(3), hash_of_byte(4), {1}, {2}}),
+                            encode(DiffData{1, std::nullopt, {hash_of_byte(5)}, {Bytes{1}}, {Bytes(40, 7)}})};
+    for (const Bytes& f : frames) {
+        for (std::size_t n = 0; n < f.size(); ++n) {
+            const ByteView cut{f.data(), n};
+            EXPECT_FALSE(decode_offer(cut) || decode_accept(cut) || decode_content(cut) || decode_get_diff(cut) ||
+                         decode_diff_data(cut));
         }
-        const DiffData data{9, std::nullopt, {hash_of_byte(5), hash_of_byte(6)}, {Bytes{1, 2}, Bytes{}}, {Bytes(40, 7)}};
-        EXPECT_EQ(decode_diff_data(encode(data)).value(), data);
-        const DiffData error{9, ChunkError::kUnknownRoot, {}, {}, {}};
-        EXPECT_EQ(decode_diff_data(encode(error)).value(), error);
     }
+    // Accept indexes must increase and stay under the offer cap.
+    EXPECT_EQ(decode_accept(encode(Accept{1, {2, 1}})).error(), WireError::kMalformed);
+    EXPECT_EQ(decode_accept(encode(Accept{1, {kMaxOfferItems}})).error(), WireError::kTooLarge);
+    // Too many offered ids.
+    EXPECT_EQ(decode_offer(encode(Offer{1, std::vector<Hash>(kMaxOfferItems + 1)})).error(), WireError::kTooLarge);
+    // Keys and values of different counts; an error with data.
+    EXPECT_EQ(decode_diff_data(encode(DiffData{1, std::nullopt, {hash_of_byte(1)}, {}, {}})).error(),
+              WireError::kMalformed);
+    EXPECT_EQ(decode_diff_data(encode(DiffData{1, ChunkError::kNoChunk, {hash_of_byte(1)}, {Bytes{1}}, {}})).error(),
+              WireError::kMalformed);
+    // An unknown content kind; a prefix longer than a key.
+    Bytes bad_kind = encode(Content{ContentKind::kCode, Bytes{1}});
+    bad_kind[2] = 0x05;  // [type][list header][kind]
+    EXPECT_EQ(decode_content(bad_kind).error(), WireError::kUnknownType);
+    EXPECT_EQ(decode_get_diff(encode(GetDiff{1, {}, {}, Nibbles(65, 1), {}})).error(), WireError::kBadPrefix);
+}
 
-    TEST(MgrMessages, RejectsMalformed) {
-        // Every strict truncation fails, never crashes.
-        const Bytes frames[] = {encode(Offer{7, {hash_of_byte(1)}}), encode(Accept{7, {0, 1}}),
-                                encode(Content{ContentKind::kRegionItem, Bytes(10, 1)}),
-                                encode(GetDiff{1, hash_of_byte(3), hash_of_byte(4), {1}, {2}}),
-                                encode(DiffData{1, std::nullopt, {hash_of_byte(5)}, {Bytes{1}}, {Bytes(40, 7)}})};
-        for (const Bytes& f : frames) {
-            for (std::size_t n = 0; n < f.size(); ++n) {
-                const ByteView cut{f.data(), n};
-                EXPECT_FALSE(decode_offer(cut) || decode_accept(cut) || decode_content(cut) || decode_get_diff(cut) ||
-                             decode_diff_data(cut));
-            }
+TEST(MgrMessages, BareStorageRoundTrip) {
+    const GetBareStorage walk{3, hash_of_byte(1), hash_of_byte(0xe0), 253, hash_of_byte(2), {}, 65536};
+    EXPECT_EQ(decode_get_bare_storage(encode(walk)).value(), walk);
+    const GetBareStorage listed{4, hash_of_byte(1), {}, 256, {}, {hash_of_byte(2), hash_of_byte(3)}, 1};
+    EXPECT_EQ(decode_get_bare_storage(encode(listed)).value(), listed);
+    const BareStorage data{3,
+                           std::nullopt,
+                           9,
+                           {BareEntry{0, false, {hash_of_byte(4), hash_of_byte(5)}, {Bytes{1}, Bytes{2, 3}}},
+                            BareEntry{4, true, {}, {}}, BareEntry{8, false, {hash_of_byte(6)}, {Bytes{7}}}}};
+    EXPECT_EQ(decode_bare_storage(encode(data)).value(), data);
+    const BareStorage none{3, std::nullopt, 0, {}};
+    EXPECT_EQ(decode_bare_storage(encode(none)).value(), none);
+    const BareStorage error{3, ChunkError::kUnknownRoot, 0, {}};
+    EXPECT_EQ(decode_bare_storage(encode(error)).value(), error);
+}
+
+TEST(MgrMessages, BareStorageRejectsMalformed) {
+    const BareEntry leaf{0, false, {hash_of_byte(4)}, {Bytes{1}}};
+    const Bytes frames[] = {encode(GetBareStorage{1, hash_of_byte(1), {}, 253, {}, {hash_of_byte(2)}, 100}),
+                            encode(BareStorage{1, std::nullopt, 2, {leaf}})};
+    for (const Bytes& f : frames) {
+        for (std::size_t n = 0; n < f.size(); ++n) {
+            const ByteView cut{f.data(), n};
+            EXPECT_FALSE(decode_get_bare_storage(cut) || decode_bare_storage(cut));
         }
-        // Accept indexes must increase and stay under the offer cap.
-        EXPECT_EQ(decode_accept(encode(Accept{1, {2, 1}})).error(), WireError::kMalformed);
-        EXPECT_EQ(decode_accept(encode(Accept{1, {kMaxOfferItems}})).error(), WireError::kTooLarge);
-        // Too many offered ids.
-        EXPECT_EQ(decode_offer(encode(Offer{1, std::vector<Hash>(kMaxOfferItems + 1)})).error(), WireError::kTooLarge);
-        // Keys and values of different counts; an error with data.
-        EXPECT_EQ(decode_diff_data(encode(DiffData{1, std::nullopt, {hash_of_byte(1)}, {}, {}})).error(),
-                  WireError::kMalformed);
-        EXPECT_EQ(decode_diff_data(encode(DiffData{1, ChunkError::kNoChunk, {hash_of_byte(1)}, {Bytes{1}}, {}})).error(),
-                  WireError::kMalformed);
-        // An unknown content kind; a prefix longer than a key.
-        Bytes bad_kind = encode(Content{ContentKind::kCode, Bytes{1}});
-        bad_kind[2] = 0x05;  // [type][list header][kind]
-        EXPECT_EQ(decode_content(bad_kind).error(), WireError::kUnknownType);
-        EXPECT_EQ(decode_get_diff(encode(GetDiff{1, {}, {}, Nibbles(65, 1), {}})).error(), WireError::kBadPrefix);
     }
-
-    TEST(MgrMessages, BareStorageRoundTrip) {
-        const GetBareStorage walk{3, hash_of_byte(1), hash_of_byte(0xe0), 253, hash_of_byte(2), {}, 65536};
-        EXPECT_EQ(decode_get_bare_storage(encode(walk)).value(), walk);
-        const GetBareStorage listed{4, hash_of_byte(1), {}, 256, {}, {hash_of_byte(2), hash_of_byte(3)}, 1};
-        EXPECT_EQ(decode_get_bare_storage(encode(listed)).value(), listed);
-        const BareStorage data{3, std::nullopt, 9,
-                               {BareEntry{0, false, {hash_of_byte(4), hash_of_byte(5)}, {Bytes{1}, Bytes{2, 3}}},
-                                BareEntry{4, true, {}, {}}, BareEntry{8, false, {hash_of_byte(6)}, {Bytes{7}}}}};
-        EXPECT_EQ(decode_bare_storage(encode(data)).value(), data);
-        const BareStorage none{3, std::nullopt, 0, {}};
-        EXPECT_EQ(decode_bare_storage(encode(none)).value(), none);
-        const BareStorage error{3, ChunkError::kUnknownRoot, 0, {}};
-        EXPECT_EQ(decode_bare_storage(encode(error)).value(), error);
-    }
-
-    TEST(MgrMessages, BareStorageRejectsMalformed) {
-        const BareEntry leaf{0, false, {hash_of_byte(4)}, {Bytes{1}}};
-        const Bytes frames[] = {encode(GetBareStorage{1, hash_of_byte(1), {}, 253, {}, {hash_of_byte(2)}, 100}),
-                                encode(BareStorage{1, std::nullopt, 2, {leaf}})};
-        for (const Bytes& f : frames) {
-            for (std::size_t n = 0; n < f.size(); ++n) {
-                const ByteView cut{f.data(), n};
-                EXPECT_FALSE(decode_get_bare_storage(cut) || decode_bare_storage(cut));
-            }
-        }
-        const auto bad = [](const BareStorage& m) { return decode_bare_storage(encode(m)).error(); };
-        // An index not below `covered`; indexes not increasing.
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 0, {leaf}}), WireError::kMalformed);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 5, {leaf, leaf}}), WireError::kMalformed);
-        // Keys not increasing; an empty value; counts that differ; a large entry with leaves.
-        const Hash k4 = hash_of_byte(4);
-        const Hash k5 = hash_of_byte(5);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5, k4}, {Bytes{1}, Bytes{1}}}}}),
-                  WireError::kMalformed);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {Bytes{}}}}}), WireError::kMalformed);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {}}}}), WireError::kMalformed);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, true, {k5}, {Bytes{1}}}}}), WireError::kMalformed);
-        // More owners covered than one exchange may cover.
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, kMaxBareAccounts + 1, {}}), WireError::kTooLarge);
-        // An error with data; too many leaves in one entry.
-        EXPECT_EQ(bad(BareStorage{1, ChunkError::kNoChunk, 1, {}}), WireError::kMalformed);
-        EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1,
-                                  {BareEntry{0, false, std::vector<Hash>(kMaxBareLeaves + 1),
-                                             std::vector<Bytes>(kMaxBareLeaves + 1, Bytes{1})}}}),
-                  WireError::kTooLarge);
-        // Too many accounts asked; accounts not increasing; a region wider than the key space.
-        const auto bad_get = [](const GetBareStorage& m) { return decode_get_bare_storage(encode(m)).error(); };
-        EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 253, {}, std::vector<Hash>(kMaxBareAccounts + 1), 1}),
-                  WireError::kTooLarge);
-        EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 253, {}, {k5, k4}, 1}), WireError::kMalformed);
-        EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 257, {}, {}, 1}), WireError::kMalformed);
-    }
+    const auto bad = [](const BareStorage& m) { return decode_bare_storage(encode(m)).error(); };
+    // An index not below `covered`; indexes not increasing.
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 0, {leaf}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 5, {leaf, leaf}}), WireError::kMalformed);
+    // Keys not increasing; an empty value; counts that differ; a large entry with leaves.
+    const Hash k4 = hash_of_byte(4);
+    const Hash k5 = hash_of_byte(5);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5, k4}, {Bytes{1}, Bytes{1}}}}}),
+              WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {Bytes{}}}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {}}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, true, {k5}, {Bytes{1}}}}}), WireError::kMalformed);
+    // More owners covered than one exchange may cover.
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, kMaxBareAccounts + 1, {}}), WireError::kTooLarge);
+    // An error with data; too many leaves in one entry.
+    EXPECT_EQ(bad(BareStorage{1, ChunkError::kNoChunk, 1, {}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1,
+                              std::nullopt,
+                              1,
+                              {BareEntry{0, false, std::vector<Hash>(kMaxBareLeaves + 1),
+                                         std::vector<Bytes>(kMaxBareLeaves + 1, Bytes{1})}}}),
+              WireError::kTooLarge);
+    // Too many accounts asked; accounts not increasing; a region wider than the key space.
+    const auto bad_get = [](const GetBareStorage& m) { return decode_get_bare_storage(encode(m)).error(); };
+    EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 253, {}, std::vector<Hash>(kMaxBareAccounts + 1), 1}),
+              WireError::kTooLarge);
+    EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 253, {}, {k5, k4}, 1}), WireError::kMalformed);
+    EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 257, {}, {}, 1}), WireError::kMalformed);
+}
 
 }  // namespace
 }  // namespace carousel::proto

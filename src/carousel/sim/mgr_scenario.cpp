@@ -20,205 +20,201 @@ namespace carousel::sim {
 
 namespace {
 
-    using proto::PeerId;
-    using proto::Time;
+using proto::PeerId;
+using proto::Time;
 
-    // A node id drawn from the seed.
-    dht::NodeId node_id(uint64_t seed, uint64_t i) {
-        const uint8_t in[16] = {static_cast<uint8_t>(seed >> 56), static_cast<uint8_t>(seed >> 48),
-                                static_cast<uint8_t>(seed >> 40), static_cast<uint8_t>(seed >> 32),
-                                static_cast<uint8_t>(seed >> 24), static_cast<uint8_t>(seed >> 16),
-                                static_cast<uint8_t>(seed >> 8),  static_cast<uint8_t>(seed),
-                                static_cast<uint8_t>(i >> 56),    static_cast<uint8_t>(i >> 48),
-                                static_cast<uint8_t>(i >> 40),    static_cast<uint8_t>(i >> 32),
-                                static_cast<uint8_t>(i >> 24),    static_cast<uint8_t>(i >> 16),
-                                static_cast<uint8_t>(i >> 8),     static_cast<uint8_t>(i)};
-        return keccak256(ByteView{in, sizeof in});
+// A node id drawn from the seed.
+dht::NodeId node_id(uint64_t seed, uint64_t i) {
+    const uint8_t in[16] = {
+        static_cast<uint8_t>(seed >> 56), static_cast<uint8_t>(seed >> 48), static_cast<uint8_t>(seed >> 40),
+        static_cast<uint8_t>(seed >> 32), static_cast<uint8_t>(seed >> 24), static_cast<uint8_t>(seed >> 16),
+        static_cast<uint8_t>(seed >> 8),  static_cast<uint8_t>(seed),       static_cast<uint8_t>(i >> 56),
+        static_cast<uint8_t>(i >> 48),    static_cast<uint8_t>(i >> 40),    static_cast<uint8_t>(i >> 32),
+        static_cast<uint8_t>(i >> 24),    static_cast<uint8_t>(i >> 16),    static_cast<uint8_t>(i >> 8),
+        static_cast<uint8_t>(i)};
+    return keccak256(ByteView{in, sizeof in});
+}
+
+// A liar's answer: a leaf value changed, or a diff with a change left out (or one added).
+void lie(Bytes& frame) {
+    if (frame.empty()) return;
+    if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
+        auto data = proto::decode_chunk_data(frame);
+        if (!data) return;
+        for (auto& e : data->entries) {
+            if (!e.values.empty()) e.values[e.values.size() / 2].back() ^= 0x01;
+            if (!e.nodes.empty()) e.nodes.back().back() ^= 0x01;
+        }
+        frame = proto::encode(*data);
+    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
+        auto data = proto::decode_diff_data(frame);
+        if (!data || data->error) return;
+        if (!data->keys.empty()) {
+            data->keys.pop_back();
+            data->values.pop_back();
+        } else {
+            Hash fake{};
+            fake.fill(0x5a);
+            data->keys.push_back(fake);
+            data->values.push_back(Bytes{0x01});
+        }
+        frame = proto::encode(*data);
+    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
+        // Bare leaves: one value altered, and one owner's part left out.
+        auto data = proto::decode_bare_storage(frame);
+        if (!data || data->error) return;
+        for (auto& e : data->entries) {
+            if (!e.values.empty()) {
+                e.values[e.values.size() / 2].back() ^= 0x01;
+                break;
+            }
+        }
+        if (data->entries.size() > 1) data->entries.pop_back();
+        frame = proto::encode(*data);
+    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kCodeData)) {
+        auto data = proto::decode_code_data(frame);
+        if (!data) return;
+        for (auto& c : data->codes) {
+            if (!c.empty()) c.back() ^= 0x01;
+        }
+        frame = proto::encode(*data);
+    }
+}
+
+constexpr std::size_t kLeafChecksPerStore = 64;
+
+// Whether one node's store holds exactly the true partial tries of its region at `root`.
+bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, const Hash& root,
+                   const std::map<Hash, Hash>& true_owners) {
+    if (store.epoch_root() != root) return false;
+    const prefix::PathRange range = mgr::path_range(store.region());
+    auto held = mgr::leaves_in(store, root, range);
+    auto want = mgr::leaves_in(truth, root, range);
+    if (!held || !want || *held != *want) return false;
+    const auto owners = store.owners(root);
+    if (owners.size() != true_owners.size()) return false;
+    std::size_t compared = 0;
+    for (const auto& [account, storage_root] : owners) {
+        const auto it = true_owners.find(account);
+        if (it == true_owners.end() || it->second != storage_root) return false;
+        // Every owner's root is compared; the leaves of a sample of tries (a different one at each
+        // boundary), to keep the cost of the check in proportion at 50k accounts.
+        if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
+        const prefix::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
+        auto s_held = mgr::leaves_in(store, storage_root, srange);
+        auto s_want = mgr::leaves_in(truth, storage_root, srange);
+        if (!s_held || !s_want || *s_held != *s_want) return false;
+    }
+    return true;
+}
+
+// Asks joined nodes for what they should serve and checks the answers against the trusted roots:
+// leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the previous
+// boundary (GetDiff, applied to the true leaves there).
+class Prober final : public proto::Endpoint {
+  public:
+    explicit Prober(std::vector<JoinedNodeResult>& out) : out_(out) {}
+
+    // `filling`: the node is expected to refuse (0x0) because it has not filled its store yet.
+    void chunks(PeerId to, std::size_t joined, const Hash& root, const mgr::Block& region, bool filling = false) {
+        Expect x{joined, false, root, region.first, mgr::block_last(region), {}, filling};
+        proto::GetChunks get;
+        get.request_id = next_id_++;
+        get.root = root;
+        get.prefixes = {nibbles(x.origin), nibbles(x.limit)};
+        get.is_range = true;
+        get.max_size = 8 * 1024 * 1024;
+        get.flags = proto::kFlagLeaves;
+        expect_.emplace(get.request_id, std::move(x));
+        send(to, proto::encode(get));
+    }
+    void diff(PeerId to, std::size_t joined, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
+              mgr::Leaves base) {
+        Expect x{joined, true, to_root, region.first, mgr::block_last(region), {}, false};
+        x.base.insert(base.begin(), base.end());
+        proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
+        expect_.emplace(get.request_id, std::move(x));
+        send(to, proto::encode(get));
     }
 
-    // A liar's answer: a leaf value changed, or a diff with a change left out (or one added).
-    void lie(Bytes& frame) {
+    void on_frame(PeerId, ByteView frame, Time) override {
         if (frame.empty()) return;
         if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
-            auto data = proto::decode_chunk_data(frame);
-            if (!data) return;
-            for (auto& e : data->entries) {
-                if (!e.values.empty()) e.values[e.values.size() / 2].back() ^= 0x01;
-                if (!e.nodes.empty()) e.nodes.back().back() ^= 0x01;
+            auto d = proto::decode_chunk_data(frame);
+            if (!d) return;
+            const auto x = take(d->request_id);
+            if (!x) return;
+            if (x->filling) {
+                const bool refused = d->entries.size() == 1 && d->entries[0].error == proto::ChunkError::kUnknownRoot;
+                ++(refused ? out_[x->joined].refused_while_filling : out_[x->joined].served_while_filling);
+                return;
             }
-            frame = proto::encode(*data);
+            bool ok = d->entries.size() == 1 && !d->entries[0].error && d->entries[0].leaf_mode;
+            if (ok) {
+                const auto& e = d->entries[0];
+                std::vector<Bytes> keys;
+                for (const Hash& k : e.keys) keys.emplace_back(ByteView{k.data(), k.size()});
+                const auto v = e.stop_path ? trie::verify_range_proof(x->root, view(x->origin), keys, e.values, e.proof)
+                                           : trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit),
+                                                                              keys, e.values, e.proof);
+                ok = v.has_value();
+            }
+            ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
         } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
-            auto data = proto::decode_diff_data(frame);
-            if (!data || data->error) return;
-            if (!data->keys.empty()) {
-                data->keys.pop_back();
-                data->values.pop_back();
-            } else {
-                Hash fake{};
-                fake.fill(0x5a);
-                data->keys.push_back(fake);
-                data->values.push_back(Bytes{0x01});
-            }
-            frame = proto::encode(*data);
-        } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
-            // Bare leaves: one value altered, and one owner's part left out.
-            auto data = proto::decode_bare_storage(frame);
-            if (!data || data->error) return;
-            for (auto& e : data->entries) {
-                if (!e.values.empty()) {
-                    e.values[e.values.size() / 2].back() ^= 0x01;
-                    break;
+            auto d = proto::decode_diff_data(frame);
+            if (!d) return;
+            auto x = take(d->request_id);
+            if (!x) return;
+            bool ok = !d->error && d->keys.size() == d->values.size();
+            for (std::size_t i = 0; ok && i < d->keys.size(); ++i) {
+                const Hash& k = d->keys[i];
+                ok = !(k < x->origin) && !(x->limit < k) && (i == 0 || d->keys[i - 1] < k);
+                if (!ok) break;
+                if (d->values[i].empty()) {
+                    x->base.erase(k);
+                } else {
+                    x->base[k] = d->values[i];
                 }
             }
-            if (data->entries.size() > 1) data->entries.pop_back();
-            frame = proto::encode(*data);
-        } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kCodeData)) {
-            auto data = proto::decode_code_data(frame);
-            if (!data) return;
-            for (auto& c : data->codes) {
-                if (!c.empty()) c.back() ^= 0x01;
+            if (ok) {
+                std::vector<Bytes> keys;
+                std::vector<Bytes> values;
+                for (const auto& [k, v] : x->base) {
+                    keys.emplace_back(ByteView{k.data(), k.size()});
+                    values.push_back(v);
+                }
+                ok = trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit), keys, values, d->proof)
+                         .has_value();
             }
-            frame = proto::encode(*data);
+            ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
+            if (ok) ++out_[x->joined].diff_probes_ok;
         }
+        // Anything else (the nodes' DHT PINGs) is ignored: the prober is not a DHT node.
     }
 
-    constexpr std::size_t kLeafChecksPerStore = 64;
-
-    // Whether one node's store holds exactly the true partial tries of its region at `root`.
-    bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, const Hash& root,
-                       const std::map<Hash, Hash>& true_owners) {
-        if (store.epoch_root() != root) return false;
-        const prefix::PathRange range = mgr::path_range(store.region());
-        auto held = mgr::leaves_in(store, root, range);
-        auto want = mgr::leaves_in(truth, root, range);
-        if (!held || !want || *held != *want) return false;
-        const auto owners = store.owners(root);
-        if (owners.size() != true_owners.size()) return false;
-        std::size_t compared = 0;
-        for (const auto& [account, storage_root] : owners) {
-            const auto it = true_owners.find(account);
-            if (it == true_owners.end() || it->second != storage_root) return false;
-            // Every owner's root is compared; the leaves of a sample of tries (a different one at each
-            // boundary), to keep the cost of the check in proportion at 50k accounts.
-            if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
-            const prefix::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
-            auto s_held = mgr::leaves_in(store, storage_root, srange);
-            auto s_want = mgr::leaves_in(truth, storage_root, srange);
-            if (!s_held || !s_want || *s_held != *s_want) return false;
-        }
-        return true;
-    }
-
-    // Asks joined nodes for what they should serve and checks the answers against the trusted roots:
-    // leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the previous
-    // boundary (GetDiff, applied to the true leaves there).
-    class Prober final : public proto::Endpoint {
-      public:
-        explicit Prober(std::vector<JoinedNodeResult>& out) : out_(out) {}
-
-        // `filling`: the node is expected to refuse (0x0) because it has not filled its store yet.
-        void chunks(PeerId to, std::size_t joined, const Hash& root, const mgr::Block& region, bool filling = false) {
-            Expect x{joined, false, root, region.first, mgr::block_last(region), {}, filling};
-            proto::GetChunks get;
-            get.request_id = next_id_++;
-            get.root = root;
-            get.prefixes = {nibbles(x.origin), nibbles(x.limit)};
-            get.is_range = true;
-            get.max_size = 8 * 1024 * 1024;
-            get.flags = proto::kFlagLeaves;
-            expect_.emplace(get.request_id, std::move(x));
-            send(to, proto::encode(get));
-        }
-        void diff(PeerId to, std::size_t joined, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
-                  mgr::Leaves base) {
-            Expect x{joined, true, to_root, region.first, mgr::block_last(region), {}, false};
-            x.base.insert(base.begin(), base.end());
-            proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
-            expect_.emplace(get.request_id, std::move(x));
-            send(to, proto::encode(get));
-        }
-
-        void on_frame(PeerId, ByteView frame, Time) override {
-            if (frame.empty()) return;
-            if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
-                auto d = proto::decode_chunk_data(frame);
-                if (!d) return;
-                const auto x = take(d->request_id);
-                if (!x) return;
-                if (x->filling) {
-                    const bool refused =
-                        d->entries.size() == 1 && d->entries[0].error == proto::ChunkError::kUnknownRoot;
-                    ++(refused ? out_[x->joined].refused_while_filling : out_[x->joined].served_while_filling);
-                    return;
-                }
-                bool ok = d->entries.size() == 1 && !d->entries[0].error && d->entries[0].leaf_mode;
-                if (ok) {
-                    const auto& e = d->entries[0];
-                    std::vector<Bytes> keys;
-                    for (const Hash& k : e.keys) keys.emplace_back(ByteView{k.data(), k.size()});
-                    const auto v = e.stop_path
-                                       ? trie::verify_range_proof(x->root, view(x->origin), keys, e.values, e.proof)
-                                       : trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit),
-                                                                          keys, e.values, e.proof);
-                    ok = v.has_value();
-                }
-                ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
-            } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
-                auto d = proto::decode_diff_data(frame);
-                if (!d) return;
-                auto x = take(d->request_id);
-                if (!x) return;
-                bool ok = !d->error && d->keys.size() == d->values.size();
-                for (std::size_t i = 0; ok && i < d->keys.size(); ++i) {
-                    const Hash& k = d->keys[i];
-                    ok = !(k < x->origin) && !(x->limit < k) && (i == 0 || d->keys[i - 1] < k);
-                    if (!ok) break;
-                    if (d->values[i].empty()) {
-                        x->base.erase(k);
-                    } else {
-                        x->base[k] = d->values[i];
-                    }
-                }
-                if (ok) {
-                    std::vector<Bytes> keys;
-                    std::vector<Bytes> values;
-                    for (const auto& [k, v] : x->base) {
-                        keys.emplace_back(ByteView{k.data(), k.size()});
-                        values.push_back(v);
-                    }
-                    ok = trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit), keys, values,
-                                                          d->proof)
-                             .has_value();
-                }
-                ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
-                if (ok) ++out_[x->joined].diff_probes_ok;
-            }
-            // Anything else (the nodes' DHT PINGs) is ignored: the prober is not a DHT node.
-        }
-
-      private:
-        struct Expect {
-            std::size_t joined{0};
-            bool diff{false};
-            Hash root{};
-            Hash origin{};
-            Hash limit{};
-            std::map<Hash, Bytes> base;
-            bool filling{false};
-        };
-        static ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
-        static Nibbles nibbles(const Hash& h) { return unpack_nibbles(view(h)); }
-        std::optional<Expect> take(uint64_t id) {
-            const auto it = expect_.find(id);
-            if (it == expect_.end()) return std::nullopt;
-            Expect x = std::move(it->second);
-            expect_.erase(it);
-            return x;
-        }
-        std::vector<JoinedNodeResult>& out_;
-        std::map<uint64_t, Expect> expect_;
-        uint64_t next_id_{1};
+  private:
+    struct Expect {
+        std::size_t joined{0};
+        bool diff{false};
+        Hash root{};
+        Hash origin{};
+        Hash limit{};
+        std::map<Hash, Bytes> base;
+        bool filling{false};
     };
+    static ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
+    static Nibbles nibbles(const Hash& h) { return unpack_nibbles(view(h)); }
+    std::optional<Expect> take(uint64_t id) {
+        const auto it = expect_.find(id);
+        if (it == expect_.end()) return std::nullopt;
+        Expect x = std::move(it->second);
+        expect_.erase(it);
+        return x;
+    }
+    std::vector<JoinedNodeResult>& out_;
+    std::map<uint64_t, Expect> expect_;
+    uint64_t next_id_{1};
+};
 
 }  // namespace
 
@@ -282,14 +278,19 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     std::vector<std::size_t> order(nodes.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
-    const auto count = [&](double share) { return static_cast<std::size_t>(share * static_cast<double>(nodes.size()) + 0.5); };
+    const auto count = [&](double share) {
+        return static_cast<std::size_t>(share * static_cast<double>(nodes.size()) + 0.5);
+    };
     std::set<PeerId> liars;
     std::set<PeerId> stale;
     std::vector<PeerId> leaving;
     std::size_t next = 0;
-    for (std::size_t k = 0; k < count(config.liar_share) && next < order.size(); ++k) liars.insert(node_peers[order[next++]]);
-    for (std::size_t k = 0; k < count(config.stale_share) && next < order.size(); ++k) stale.insert(node_peers[order[next++]]);
-    for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k) leaving.push_back(node_peers[order[next++]]);
+    for (std::size_t k = 0; k < count(config.liar_share) && next < order.size(); ++k)
+        liars.insert(node_peers[order[next++]]);
+    for (std::size_t k = 0; k < count(config.stale_share) && next < order.size(); ++k)
+        stale.insert(node_peers[order[next++]]);
+    for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k)
+        leaving.push_back(node_peers[order[next++]]);
     // Joining: the joiners (indexes config.nodes.. of `nodes`), the nodes that lie to them, a prober.
     std::set<PeerId> joiner_peers;
     std::set<PeerId> join_liars;
@@ -324,9 +325,10 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         // The previous block has had a block time to spread: check the stores at a boundary.
         if (head > 0 && head % config.epoch_length == 0) {
             std::map<Hash, Hash> true_owners;
-            chain.for_each_account([&](const Hash& key, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
-                if (a.storage_root != trie::kEmptyRoot) true_owners[key] = a.storage_root;
-            });
+            chain.for_each_account(
+                [&](const Hash& key, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
+                    if (a.storage_root != trie::kEmptyRoot) true_owners[key] = a.storage_root;
+                });
             for (std::size_t i = 0; i < nodes.size(); ++i) {
                 if (!honest(i)) continue;
                 if (i >= config.nodes && nodes[i]->joining()) {
@@ -451,7 +453,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         result.verified_block = *client.verified_number();
         result.verified_root = client.state_root();
         result.chain_root = roots[result.verified_block];
-        if (result.verified_root != result.chain_root && result.failure.empty()) result.failure = "client root differs from the chain";
+        if (result.verified_root != result.chain_root && result.failure.empty())
+            result.failure = "client root differs from the chain";
     } else if (result.failure.empty()) {
         result.failure = "the client did not sync within max_blocks";
     }
@@ -462,10 +465,12 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     // Raw state: every leaf (32-byte key and its value) and every code blob, at the verified block's
     // contents as the client holds them.
     result.raw_state_bytes = client.raw_bytes();
-    result.bandwidth_floor_seconds =
-        config.client_bandwidth == 0 ? 0 : static_cast<double>(result.raw_state_bytes) / static_cast<double>(config.client_bandwidth);
+    result.bandwidth_floor_seconds = config.client_bandwidth == 0 ? 0
+                                                                  : static_cast<double>(result.raw_state_bytes) /
+                                                                        static_cast<double>(config.client_bandwidth);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        result.gossip_bytes += net.metrics(node_peers[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
+        result.gossip_bytes +=
+            net.metrics(node_peers[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
         for (const auto& store : nodes[i]->stores()) {
             result.node_bytes += store->byte_size();
             if (honest(i)) result.items_rejected += nodes[i]->stats().items_rejected;
@@ -493,7 +498,9 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         j.chunk_requests_served = n.stats().chunk_requests;
     }
     result.gossip_bytes_per_node_per_block =
-        head == 0 ? 0 : static_cast<double>(result.gossip_bytes) / static_cast<double>(nodes.size()) / static_cast<double>(head);
+        head == 0
+            ? 0
+            : static_cast<double>(result.gossip_bytes) / static_cast<double>(nodes.size()) / static_cast<double>(head);
     return result;
 }
 

@@ -113,29 +113,29 @@ struct JoinedNodeResult {
 
 struct MgrScenarioResult {
     bool synced{false};
-    std::string failure;                  // empty when the client's state equals the chain's
-    uint64_t blocks{0};                   // produced in all
+    std::string failure;  // empty when the client's state equals the chain's
+    uint64_t blocks{0};   // produced in all
     uint64_t sync_started_block{0};
-    uint64_t sync_finished_block{0};      // first block at which the client was synced
-    uint64_t boundaries_crossed{0};       // epoch boundaries passed while syncing
-    uint64_t verified_block{0};           // the block the client's state last equalled
-    uint64_t blocks_followed{0};          // blocks after the sync whose root the client reached before the next block
-    uint64_t blocks_missed{0};            // blocks after the sync it had not reached by then
+    uint64_t sync_finished_block{0};  // first block at which the client was synced
+    uint64_t boundaries_crossed{0};   // epoch boundaries passed while syncing
+    uint64_t verified_block{0};       // the block the client's state last equalled
+    uint64_t blocks_followed{0};      // blocks after the sync whose root the client reached before the next block
+    uint64_t blocks_missed{0};        // blocks after the sync it had not reached by then
     Hash verified_root{};
-    Hash chain_root{};                    // the chain's state root at verified_block
-    double sync_seconds{0};               // simulated, start to synced
+    Hash chain_root{};       // the chain's state root at verified_block
+    double sync_seconds{0};  // simulated, start to synced
     uint64_t client_bytes_received{0};
-    uint64_t raw_state_bytes{0};          // account + storage leaves (32-byte key + value) + code, at the end
-    double bandwidth_floor_seconds{0};    // raw_state_bytes / client bandwidth
+    uint64_t raw_state_bytes{0};        // account + storage leaves (32-byte key + value) + code, at the end
+    double bandwidth_floor_seconds{0};  // raw_state_bytes / client bandwidth
     uint64_t accounts{0};
     uint64_t slots{0};
     uint64_t codes{0};
-    uint64_t gossip_bytes{0};             // Content frames received by storage nodes, in all
+    uint64_t gossip_bytes{0};  // Content frames received by storage nodes, in all
     double gossip_bytes_per_node_per_block{0};
-    uint64_t node_bytes{0};               // bytes of trie nodes held by the storage nodes at the end (sum)
-    uint64_t store_mismatches{0};         // boundary checks that failed (must be 0)
+    uint64_t node_bytes{0};        // bytes of trie nodes held by the storage nodes at the end (sum)
+    uint64_t store_mismatches{0};  // boundary checks that failed (must be 0)
     uint64_t boundary_checks{0};
-    uint64_t items_rejected{0};           // by honest nodes
+    uint64_t items_rejected{0};  // by honest nodes
     mgr::SyncStats client;
     std::vector<JoinedNodeResult> joined;
 };

@@ -9,218 +9,218 @@
 namespace carousel::sim {
 namespace {
 
-    // A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
-    // each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
-    MgrScenarioConfig small_network() {
-        MgrScenarioConfig c;
-        c.chain.seed = 5;
-        c.chain.accounts = 2000;
-        c.chain.accounts_per_block = 20;
-        c.chain.slots_per_block = 30;
-        c.chain.max_contract_slots = 2000;
-        c.nodes = 16;
-        c.radius_bits = 254;  // 4 regions of 2^254 keys... each node covers a quarter: ~4 copies
-        c.region_bits = 254;
-        c.epoch_length = 8;
-        c.client_bandwidth = 2'500;  // bytes/s: the walk takes several epochs
-        c.max_blocks = 400;
-        return c;
-    }
+// A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
+// each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
+MgrScenarioConfig small_network() {
+    MgrScenarioConfig c;
+    c.chain.seed = 5;
+    c.chain.accounts = 2000;
+    c.chain.accounts_per_block = 20;
+    c.chain.slots_per_block = 30;
+    c.chain.max_contract_slots = 2000;
+    c.nodes = 16;
+    c.radius_bits = 254;  // 4 regions of 2^254 keys... each node covers a quarter: ~4 copies
+    c.region_bits = 254;
+    c.epoch_length = 8;
+    c.client_bandwidth = 2'500;  // bytes/s: the walk takes several epochs
+    c.max_blocks = 400;
+    return c;
+}
 
-    TEST(MgrScenario, SmallNetworkSyncsAcrossBoundaries) {
-        const MgrScenarioResult r = run_mgr_scenario(small_network());
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.failure, "");
-        EXPECT_EQ(r.verified_root, r.chain_root);
-        EXPECT_GE(r.boundaries_crossed, 3u);
-        EXPECT_GT(r.client.rolls, 0u);
-        EXPECT_GT(r.client.bare_requests, 0u);  // small storage tries came bare
-        EXPECT_GT(r.boundary_checks, 0u);
-        EXPECT_EQ(r.store_mismatches, 0u);
-        EXPECT_EQ(r.items_rejected, 0u);
-        EXPECT_GT(r.accounts, 1900u);
-        EXPECT_GT(r.slots, 0u);
-        EXPECT_GT(r.codes, 0u);
-    }
+TEST(MgrScenario, SmallNetworkSyncsAcrossBoundaries) {
+    const MgrScenarioResult r = run_mgr_scenario(small_network());
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.failure, "");
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_GE(r.boundaries_crossed, 3u);
+    EXPECT_GT(r.client.rolls, 0u);
+    EXPECT_GT(r.client.bare_requests, 0u);  // small storage tries came bare
+    EXPECT_GT(r.boundary_checks, 0u);
+    EXPECT_EQ(r.store_mismatches, 0u);
+    EXPECT_EQ(r.items_rejected, 0u);
+    EXPECT_GT(r.accounts, 1900u);
+    EXPECT_GT(r.slots, 0u);
+    EXPECT_GT(r.codes, 0u);
+}
 
-    TEST(MgrScenario, SmallNetworkWithFaults) {
-        MgrScenarioConfig c = small_network();
-        c.nodes = 20;
-        c.offline_share = 0.1;
-        c.liar_share = 0.1;
-        c.stale_share = 0.1;
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.verified_root, r.chain_root);
-        EXPECT_GT(r.client.rejected_answers, 0u);  // the liars were caught
-        EXPECT_GT(r.client.banned_peers, 0u);
-        EXPECT_EQ(r.store_mismatches, 0u);
-    }
+TEST(MgrScenario, SmallNetworkWithFaults) {
+    MgrScenarioConfig c = small_network();
+    c.nodes = 20;
+    c.offline_share = 0.1;
+    c.liar_share = 0.1;
+    c.stale_share = 0.1;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_GT(r.client.rejected_answers, 0u);  // the liars were caught
+    EXPECT_GT(r.client.banned_peers, 0u);
+    EXPECT_EQ(r.store_mismatches, 0u);
+}
 
-    TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
-        // Bare leaves carry no proof: a wrong or missing one shows only when the client rebuilds the
-        // trie's root. It then fetches those parts again with proofs and strikes whoever sent a part
-        // that differs.
-        MgrScenarioConfig c = small_network();
-        c.client_bandwidth = 0;
-        c.liar_share = 0.5;
-        c.lies_in = {proto::MessageType::kBareStorage};
-        c.seed = 2;  // a network where liars answer some of the (few) bare requests
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.verified_root, r.chain_root);
-        EXPECT_GT(r.client.rejected_answers, 0u);
-        EXPECT_GT(r.client.banned_peers, 0u);
-        EXPECT_GT(r.client.chunk_requests, 0u);  // the failed parts, again with proofs
-    }
+TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
+    // Bare leaves carry no proof: a wrong or missing one shows only when the client rebuilds the
+    // trie's root. It then fetches those parts again with proofs and strikes whoever sent a part
+    // that differs.
+    MgrScenarioConfig c = small_network();
+    c.client_bandwidth = 0;
+    c.liar_share = 0.5;
+    c.lies_in = {proto::MessageType::kBareStorage};
+    c.seed = 2;  // a network where liars answer some of the (few) bare requests
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_GT(r.client.rejected_answers, 0u);
+    EXPECT_GT(r.client.banned_peers, 0u);
+    EXPECT_GT(r.client.chunk_requests, 0u);  // the failed parts, again with proofs
+}
 
-    TEST(MgrScenario, Deterministic) {
-        MgrScenarioConfig c = small_network();
-        c.chain.accounts = 800;
-        c.client_bandwidth = 0;
-        const MgrScenarioResult a = run_mgr_scenario(c);
-        const MgrScenarioResult b = run_mgr_scenario(c);
-        ASSERT_TRUE(a.synced) << a.failure;
-        // On a fast link the client follows every block after the sync within a block time.
-        EXPECT_EQ(a.blocks_followed, c.follow_blocks);
-        EXPECT_EQ(a.blocks_missed, 0u);
-        EXPECT_EQ(a.client_bytes_received, b.client_bytes_received);
-        EXPECT_EQ(a.sync_seconds, b.sync_seconds);
-        EXPECT_EQ(a.verified_root, b.verified_root);
-        EXPECT_EQ(a.gossip_bytes, b.gossip_bytes);
-    }
+TEST(MgrScenario, Deterministic) {
+    MgrScenarioConfig c = small_network();
+    c.chain.accounts = 800;
+    c.client_bandwidth = 0;
+    const MgrScenarioResult a = run_mgr_scenario(c);
+    const MgrScenarioResult b = run_mgr_scenario(c);
+    ASSERT_TRUE(a.synced) << a.failure;
+    // On a fast link the client follows every block after the sync within a block time.
+    EXPECT_EQ(a.blocks_followed, c.follow_blocks);
+    EXPECT_EQ(a.blocks_missed, 0u);
+    EXPECT_EQ(a.client_bytes_received, b.client_bytes_received);
+    EXPECT_EQ(a.sync_seconds, b.sync_seconds);
+    EXPECT_EQ(a.verified_root, b.verified_root);
+    EXPECT_EQ(a.gossip_bytes, b.gossip_bytes);
+}
 
-    void print_joined(const MgrScenarioResult& r) {
-        for (const JoinedNodeResult& j : r.joined) {
-            std::printf(
-                "joined after block %llu: filled at block %llu in %.2f s (simulated), fetched %llu bytes in %llu "
-                "requests for stores of %llu bytes (%.2fx) and %llu bytes of code; %llu owners; %llu fills, %llu "
-                "restarts, %llu refills; %llu answers rejected; %llu unfilled and %llu boundary checks, %llu "
-                "mismatches; probes %llu ok "
-                "(%llu diffs), %llu failed; %llu items applied\n",
-                static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-                j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
-                static_cast<unsigned long long>(j.fill_requests), static_cast<unsigned long long>(j.store_bytes),
-                j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
-                static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.owners),
-                static_cast<unsigned long long>(j.fills), static_cast<unsigned long long>(j.restarts),
-                static_cast<unsigned long long>(j.refills), static_cast<unsigned long long>(j.rejected_answers),
-                static_cast<unsigned long long>(j.unfilled_checks), static_cast<unsigned long long>(j.boundary_checks),
-                static_cast<unsigned long long>(j.mismatches), static_cast<unsigned long long>(j.probes_ok),
-                static_cast<unsigned long long>(j.diff_probes_ok), static_cast<unsigned long long>(j.probes_failed),
-                static_cast<unsigned long long>(j.items_applied));
-        }
+void print_joined(const MgrScenarioResult& r) {
+    for (const JoinedNodeResult& j : r.joined) {
+        std::printf(
+            "joined after block %llu: filled at block %llu in %.2f s (simulated), fetched %llu bytes in %llu "
+            "requests for stores of %llu bytes (%.2fx) and %llu bytes of code; %llu owners; %llu fills, %llu "
+            "restarts, %llu refills; %llu answers rejected; %llu unfilled and %llu boundary checks, %llu "
+            "mismatches; probes %llu ok "
+            "(%llu diffs), %llu failed; %llu items applied\n",
+            static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
+            j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
+            static_cast<unsigned long long>(j.fill_requests), static_cast<unsigned long long>(j.store_bytes),
+            j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
+            static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.owners),
+            static_cast<unsigned long long>(j.fills), static_cast<unsigned long long>(j.restarts),
+            static_cast<unsigned long long>(j.refills), static_cast<unsigned long long>(j.rejected_answers),
+            static_cast<unsigned long long>(j.unfilled_checks), static_cast<unsigned long long>(j.boundary_checks),
+            static_cast<unsigned long long>(j.mismatches), static_cast<unsigned long long>(j.probes_ok),
+            static_cast<unsigned long long>(j.diff_probes_ok), static_cast<unsigned long long>(j.probes_failed),
+            static_cast<unsigned long long>(j.items_applied));
     }
+}
 
-    // Issue 5: "A node joining mid-epoch fills its range and serves correct proofs by the next
-    // boundary." Two nodes join half-way through the second epoch; at every boundary after that their
-    // stores must equal the true partial tries (the scenario's check; an unfilled store fails it) and
-    // their answers to GetChunks at the boundary root and to GetDiff from the previous boundary must
-    // verify.
-    TEST(MgrScenario, NodesJoiningMidEpochFillTheirRangeAndServe) {
-        MgrScenarioConfig c = small_network();
-        c.joiners = 2;
-        c.join_block = 12;  // E = 8: half-way through the second epoch
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        print_joined(r);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.verified_root, r.chain_root);
-        EXPECT_EQ(r.store_mismatches, 0u);
-        ASSERT_EQ(r.joined.size(), 2u);
-        for (const JoinedNodeResult& j : r.joined) {
-            EXPECT_TRUE(j.filled);
-            EXPECT_EQ(j.join_block, 12u);
-            EXPECT_GE(j.filled_number, 12u);
-            EXPECT_LT(j.filled_number, 16u);  // filled before the next boundary
-            EXPECT_GT(j.fill_seconds, 0.0);
-            EXPECT_GT(j.fill_bytes, 0u);
-            EXPECT_GT(j.store_bytes, 0u);
-            EXPECT_GT(j.owners, 0u);
-            EXPECT_EQ(j.rejected_answers, 0u);
-            EXPECT_EQ(j.restarts, 0u);
-            EXPECT_EQ(j.refills, 0u);
-            EXPECT_EQ(j.unfilled_checks, 0u);  // filled by the next boundary
-            EXPECT_GE(j.boundary_checks, 2u);  // the next boundary and later ones
-            EXPECT_EQ(j.mismatches, 0u);
-            EXPECT_GE(j.probes_ok, 3u);
-            EXPECT_GE(j.diff_probes_ok, 1u);  // from the second boundary on it keeps the previous one
-            EXPECT_EQ(j.probes_failed, 0u);
-            EXPECT_GT(j.items_applied, 0u);
-            EXPECT_EQ(j.refused_while_filling, 1u);  // asked before it was filled, it said so
-            EXPECT_EQ(j.served_while_filling, 0u);
-            EXPECT_EQ(j.offers_before_fill, 0u);
-        }
-    }
-
-    // The negative: two of the neighbours covering the joiner's block alter every answer they send
-    // it. The joiner rejects those answers, moves to other neighbours, and keeps nothing wrong: its
-    // stores still equal the true partial tries at every boundary.
-    TEST(MgrScenario, JoinerCatchesLyingNeighbours) {
-        MgrScenarioConfig c = small_network();
-        c.joiners = 1;
-        c.join_block = 12;
-        c.join_liars = 2;
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        print_joined(r);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.store_mismatches, 0u);
-        ASSERT_EQ(r.joined.size(), 1u);
-        const JoinedNodeResult& j = r.joined[0];
+// Issue 5: "A node joining mid-epoch fills its range and serves correct proofs by the next
+// boundary." Two nodes join half-way through the second epoch; at every boundary after that their
+// stores must equal the true partial tries (the scenario's check; an unfilled store fails it) and
+// their answers to GetChunks at the boundary root and to GetDiff from the previous boundary must
+// verify.
+TEST(MgrScenario, NodesJoiningMidEpochFillTheirRangeAndServe) {
+    MgrScenarioConfig c = small_network();
+    c.joiners = 2;
+    c.join_block = 12;  // E = 8: half-way through the second epoch
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    print_joined(r);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_EQ(r.joined.size(), 2u);
+    for (const JoinedNodeResult& j : r.joined) {
         EXPECT_TRUE(j.filled);
-        EXPECT_LT(j.filled_number, 16u);
-        EXPECT_GT(j.rejected_answers, 0u);  // the liars were asked and caught
-        EXPECT_EQ(j.unfilled_checks, 0u);
-        EXPECT_GE(j.boundary_checks, 2u);
+        EXPECT_EQ(j.join_block, 12u);
+        EXPECT_GE(j.filled_number, 12u);
+        EXPECT_LT(j.filled_number, 16u);  // filled before the next boundary
+        EXPECT_GT(j.fill_seconds, 0.0);
+        EXPECT_GT(j.fill_bytes, 0u);
+        EXPECT_GT(j.store_bytes, 0u);
+        EXPECT_GT(j.owners, 0u);
+        EXPECT_EQ(j.rejected_answers, 0u);
+        EXPECT_EQ(j.restarts, 0u);
+        EXPECT_EQ(j.refills, 0u);
+        EXPECT_EQ(j.unfilled_checks, 0u);  // filled by the next boundary
+        EXPECT_GE(j.boundary_checks, 2u);  // the next boundary and later ones
         EXPECT_EQ(j.mismatches, 0u);
-        EXPECT_GE(j.probes_ok, 2u);
+        EXPECT_GE(j.probes_ok, 3u);
+        EXPECT_GE(j.diff_probes_ok, 1u);  // from the second boundary on it keeps the previous one
         EXPECT_EQ(j.probes_failed, 0u);
-    }
-
-    // A joined node that misses gossip (blocks 17-19 never reach it) falls behind: it refills at a
-    // newer root and is back in step, with correct stores, by the next boundary.
-    TEST(MgrScenario, JoinedNodeThatMissesGossipRefills) {
-        MgrScenarioConfig c = small_network();
-        c.joiners = 1;
-        c.join_block = 12;
-        c.joiner_gossip_cut = {17, 20};
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        print_joined(r);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.store_mismatches, 0u);
-        ASSERT_EQ(r.joined.size(), 1u);
-        const JoinedNodeResult& j = r.joined[0];
-        EXPECT_TRUE(j.filled);
-        EXPECT_GE(j.refills, 1u);
-        EXPECT_GE(j.fills, 2u);
-        EXPECT_GE(j.filled_number, 20u);  // the refill's root
-        EXPECT_EQ(j.unfilled_checks, 0u);
-        EXPECT_GE(j.boundary_checks, 3u);
-        EXPECT_EQ(j.mismatches, 0u);
-        EXPECT_EQ(j.probes_failed, 0u);
-    }
-
-    // A joiner on a slow link (20 KB/s) is still filling when the next boundary sweeps its fill's
-    // root from its neighbours: it starts again at the new head, and from then on is correct.
-    TEST(MgrScenario, SlowJoinerRestartsWhenABoundarySweepsItsRoot) {
-        MgrScenarioConfig c = small_network();
-        c.joiners = 1;
-        c.join_block = 14;
-        c.joiner_bandwidth = 20'000;
-        const MgrScenarioResult r = run_mgr_scenario(c);
-        print_joined(r);
-        ASSERT_TRUE(r.synced) << r.failure;
-        EXPECT_EQ(r.store_mismatches, 0u);
-        ASSERT_EQ(r.joined.size(), 1u);
-        const JoinedNodeResult& j = r.joined[0];
-        EXPECT_TRUE(j.filled);
-        EXPECT_GE(j.restarts, 1u);
-        EXPECT_GE(j.filled_number, 16u);
-        EXPECT_GE(j.unfilled_checks, 1u);  // the boundary it missed
-        EXPECT_GE(j.boundary_checks, 2u);
-        EXPECT_EQ(j.mismatches, 0u);
-        EXPECT_EQ(j.probes_failed, 0u);
+        EXPECT_GT(j.items_applied, 0u);
+        EXPECT_EQ(j.refused_while_filling, 1u);  // asked before it was filled, it said so
+        EXPECT_EQ(j.served_while_filling, 0u);
         EXPECT_EQ(j.offers_before_fill, 0u);
     }
+}
+
+// The negative: two of the neighbours covering the joiner's block alter every answer they send
+// it. The joiner rejects those answers, moves to other neighbours, and keeps nothing wrong: its
+// stores still equal the true partial tries at every boundary.
+TEST(MgrScenario, JoinerCatchesLyingNeighbours) {
+    MgrScenarioConfig c = small_network();
+    c.joiners = 1;
+    c.join_block = 12;
+    c.join_liars = 2;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    print_joined(r);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_EQ(r.joined.size(), 1u);
+    const JoinedNodeResult& j = r.joined[0];
+    EXPECT_TRUE(j.filled);
+    EXPECT_LT(j.filled_number, 16u);
+    EXPECT_GT(j.rejected_answers, 0u);  // the liars were asked and caught
+    EXPECT_EQ(j.unfilled_checks, 0u);
+    EXPECT_GE(j.boundary_checks, 2u);
+    EXPECT_EQ(j.mismatches, 0u);
+    EXPECT_GE(j.probes_ok, 2u);
+    EXPECT_EQ(j.probes_failed, 0u);
+}
+
+// A joined node that misses gossip (blocks 17-19 never reach it) falls behind: it refills at a
+// newer root and is back in step, with correct stores, by the next boundary.
+TEST(MgrScenario, JoinedNodeThatMissesGossipRefills) {
+    MgrScenarioConfig c = small_network();
+    c.joiners = 1;
+    c.join_block = 12;
+    c.joiner_gossip_cut = {17, 20};
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    print_joined(r);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_EQ(r.joined.size(), 1u);
+    const JoinedNodeResult& j = r.joined[0];
+    EXPECT_TRUE(j.filled);
+    EXPECT_GE(j.refills, 1u);
+    EXPECT_GE(j.fills, 2u);
+    EXPECT_GE(j.filled_number, 20u);  // the refill's root
+    EXPECT_EQ(j.unfilled_checks, 0u);
+    EXPECT_GE(j.boundary_checks, 3u);
+    EXPECT_EQ(j.mismatches, 0u);
+    EXPECT_EQ(j.probes_failed, 0u);
+}
+
+// A joiner on a slow link (20 KB/s) is still filling when the next boundary sweeps its fill's
+// root from its neighbours: it starts again at the new head, and from then on is correct.
+TEST(MgrScenario, SlowJoinerRestartsWhenABoundarySweepsItsRoot) {
+    MgrScenarioConfig c = small_network();
+    c.joiners = 1;
+    c.join_block = 14;
+    c.joiner_bandwidth = 20'000;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    print_joined(r);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_EQ(r.joined.size(), 1u);
+    const JoinedNodeResult& j = r.joined[0];
+    EXPECT_TRUE(j.filled);
+    EXPECT_GE(j.restarts, 1u);
+    EXPECT_GE(j.filled_number, 16u);
+    EXPECT_GE(j.unfilled_checks, 1u);  // the boundary it missed
+    EXPECT_GE(j.boundary_checks, 2u);
+    EXPECT_EQ(j.mismatches, 0u);
+    EXPECT_EQ(j.probes_failed, 0u);
+    EXPECT_EQ(j.offers_before_fill, 0u);
+}
 
 }  // namespace
 }  // namespace carousel::sim
