@@ -15,16 +15,6 @@ namespace {
 
 ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
 
-Nibbles nibbles_of(const Hash& h) { return unpack_nibbles(view(h)); }
-
-// k + 1, or nullopt past the last key.
-std::optional<Hash> next_key(Hash k) {
-    for (std::size_t i = k.size(); i-- > 0;) {
-        if (++k[i] != 0) return k;
-    }
-    return std::nullopt;
-}
-
 std::optional<state::Account> account_of(ByteView rlp) {
     ByteView in = rlp;
     auto a = state::decode_account(in);

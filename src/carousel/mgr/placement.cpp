@@ -62,4 +62,13 @@ std::vector<Block> tile(unsigned bits) {
     return blocks;
 }
 
+std::optional<Hash> next_key(Hash key) noexcept {
+    for (std::size_t i = key.size(); i-- > 0;) {
+        if (++key[i] != 0) return key;
+    }
+    return std::nullopt;
+}
+
+Nibbles nibbles_of(const Hash& key) { return unpack_nibbles(ByteView{key.data(), key.size()}); }
+
 }  // namespace carousel::mgr

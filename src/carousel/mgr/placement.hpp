@@ -13,9 +13,11 @@
 //    When that is a whole number of nibbles it is one nibble prefix; otherwise it is a short range of
 //    nibble prefixes, [p·lo, p·hi], which GetChunks asks for with isRange.
 
+#include <optional>
 #include <vector>
 
 #include <carousel/core/bytes.hpp>
+#include <carousel/core/nibbles.hpp>
 #include <carousel/dht/node_id.hpp>
 #include <carousel/prefix/paths.hpp>
 
@@ -34,6 +36,10 @@ Block block_of(const dht::NodeId& id, dht::Radius radius) noexcept;
 
 // The last key of the block.
 Hash block_last(const Block& block) noexcept;
+// The key after `key`, or nullopt past the last key.
+std::optional<Hash> next_key(Hash key) noexcept;
+// A key as its 64 nibbles (a GetChunks / GetDiff path).
+Nibbles nibbles_of(const Hash& key);
 
 // Whether `key` lies in `block`.
 bool contains(const Block& block, const Hash& key) noexcept;

@@ -19,15 +19,6 @@ namespace {
 
 ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
 
-Nibbles nibbles_of(const Hash& h) { return unpack_nibbles(view(h)); }
-
-std::optional<Hash> next_key(Hash k) {
-    for (std::size_t i = k.size(); i-- > 0;) {
-        if (++k[i] != 0) return k;
-    }
-    return std::nullopt;
-}
-
 // A node an answer may carry on its own: at least 32 bytes (shorter ones are embedded) and a node.
 constexpr std::size_t kMaxNodeBytes = 64 * 1024;
 
