@@ -135,26 +135,37 @@ std::vector<std::pair<Hash, Hash>> EpochStore::owners(const Hash& state_root) co
     return {v->storage_roots.begin(), v->storage_roots.end()};
 }
 
-tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root) {
-    Version v{number, root, {}};
-    if (root != trie::kEmptyRoot) {
-        trie::ReadOnlyNodeStore ro{full};
-        trie::Trie t{&ro, root};
-        bool bad = false;
-        auto walked = t.for_each([&](ByteView key, ByteView value) {
-            auto s = storage_root_in(value);
-            if (!s || key.size() != 32) {
-                bad = true;
-                return;
-            }
-            if (*s != trie::kEmptyRoot) v.storage_roots.emplace(to_hash(key), *s);
-        });
-        if (!walked) {
-            return tl::unexpected{walked.error() == trie::TrieError::kMissingNode ? PartialError::kMissingNode
-                                                                                  : PartialError::kBadNode};
+tl::expected<Owners, PartialError> owners_of(const trie::NodeStore& full, const Hash& root) {
+    Owners owners;
+    if (root == trie::kEmptyRoot) return owners;
+    trie::ReadOnlyNodeStore ro{full};
+    trie::Trie t{&ro, root};
+    bool bad = false;
+    auto walked = t.for_each([&](ByteView key, ByteView value) {
+        auto s = storage_root_in(value);
+        if (!s || key.size() != 32) {
+            bad = true;
+            return;
         }
-        if (bad) return tl::unexpected{PartialError::kBadNode};
+        if (*s != trie::kEmptyRoot) owners.emplace(to_hash(key), *s);
+    });
+    if (!walked) {
+        return tl::unexpected{walked.error() == trie::TrieError::kMissingNode ? PartialError::kMissingNode
+                                                                              : PartialError::kBadNode};
     }
+    if (bad) return tl::unexpected{PartialError::kBadNode};
+    return owners;
+}
+
+tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root) {
+    auto owners = owners_of(full, root);
+    if (!owners) return tl::unexpected{owners.error()};
+    return seed(full, number, root, *owners);
+}
+
+tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                                  const Owners& owners) {
+    Version v{number, root, owners};
     NodeMap copied;
     std::size_t bytes = 0;
     auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
@@ -327,22 +338,37 @@ void EpochStore::forget_recent() {
     recent_storage_roots_.clear();
 }
 
+void EpochStore::mark_reachable(const Hash& root, HashSet& live) const {
+    std::vector<Hash> stack{root};
+    while (!stack.empty()) {
+        const Hash hash = stack.back();
+        stack.pop_back();
+        const auto it = nodes_.find(hash);
+        if (it == nodes_.end() || !live.insert(hash).second) continue;
+        const auto node = trie::decode_node(it->second);
+        assert(node.has_value());  // held nodes decode: they entered through checked walks
+        if (!node || node->kind == trie::NodeKind::kLeaf) continue;
+        // Embedded children (under 32 bytes) cannot hold a hash; only hash references lead on.
+        for (const ByteView child : node->children) {
+            if (trie::is_hash_reference(child)) stack.push_back(to_hash(child));
+        }
+    }
+}
+
 void EpochStore::collect_garbage() {
+    // Mark: every held node reachable from a kept version's state root or one of its storage roots.
+    // A walk stops at a node marked already (everything below it is marked: nodes are named by
+    // their hash), so versions that share most of their nodes cost one walk plus their differences.
+    // Every node a kept version's partial tries need is held and reachable that way (the class
+    // invariant), so none is dropped; a node kept only because an unrelated kept root reaches it is
+    // possible in principle (identical subtrees of two storage tries), harmless, and dropped once
+    // no kept root reaches it.
     HashSet live;
-    auto mark = [&](ByteView, const Hash& h, ByteView) { live.insert(h); };
-    // A storage trie unchanged between versions is walked once.
-    std::set<std::pair<Hash, Hash>> walked;
+    live.reserve(nodes_.size());
     for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
-        // The walks cannot fail: every kept version resolves (the class invariant).
-        auto r = for_each_partial_node(*this, (*v)->root, path_range(region_), mark);
-        assert(r.has_value());
-        for (const auto& [account, storage] : (*v)->storage_roots) {
-            if (!walked.emplace(account, storage).second) continue;
-            r = for_each_partial_node(*this, storage, path_range(storage_block(region_, account)), mark);
-            assert(r.has_value());
-        }
-        (void)r;
+        mark_reachable((*v)->root, live);
+        for (const auto& [account, storage] : (*v)->storage_roots) mark_reachable(storage, live);
     }
     for (auto it = nodes_.begin(); it != nodes_.end();) {
         if (live.count(it->first) == 0) {

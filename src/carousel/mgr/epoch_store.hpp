@@ -69,6 +69,13 @@ enum class [[nodiscard]] DiffError{
 };
 std::string_view to_string(DiffError e) noexcept;
 
+// The accounts with a non-empty storage root at one state root, by key, with that root.
+using Owners = std::map<Hash, Hash>;
+
+// The owners of the state at `root`, by iterating the whole account trie in `full` (which holds the
+// whole state). Errors: kMissingNode, or kBadNode for a leaf that is not an account at a 32-byte key.
+tl::expected<Owners, PartialError> owners_of(const trie::NodeStore& full, const Hash& root);
+
 class EpochStore final : public trie::NodeStore {
   public:
     // A store for `region` with boundaries every `epoch_length` (>= 1) blocks. It holds no version
@@ -76,9 +83,13 @@ class EpochStore final : public trie::NodeStore {
     EpochStore(Block region, uint64_t epoch_length);
 
     // Replaces everything with the partial tries at `root` (block `number`), copied from `full`,
-    // which holds the whole state (the network's genesis, a bridge, or a test shortcut). Discovers
-    // the accounts with storage by iterating the whole account trie. The seeded version is head and
-    // epoch at once, even when `number` is not a boundary. Errors: the walks' (nothing changed).
+    // which holds the whole state (the network's genesis, a bridge, or a test shortcut); `owners`
+    // must be owners_of(full, root) (seeding many stores reads them once). The seeded version is
+    // head and epoch at once, even when `number` is not a boundary. Errors: the walks' (nothing
+    // changed).
+    tl::expected<void, PartialError> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                          const Owners& owners);
+    // As above, reading the owners from `full` first.
     tl::expected<void, PartialError> seed(const trie::NodeStore& full, uint64_t number, const Hash& root);
 
     // For a node joining: installs partial tries fetched from peers at `root` (block `number`).
@@ -154,13 +165,16 @@ class EpochStore final : public trie::NodeStore {
     struct Version {
         uint64_t number{0};
         Hash root{};
-        std::map<Hash, Hash> storage_roots;  // accounts with a non-empty storage root
+        Owners storage_roots;
     };
     const Version* version_of(const Hash& state_root) const noexcept;
     // Whether `root` is a kept state root or a kept storage root.
     bool known_root(const Hash& root) const noexcept;
     // Drops every node no kept version (nor the head before the boundary) reaches.
     void collect_garbage();
+    // Adds `root` and every held node reachable from it through hash references to `live`, not
+    // descending below a node `live` holds already.
+    void mark_reachable(const Hash& root, std::unordered_set<Hash, trie::HashHasher>& live) const;
     void forget_recent();
 
     Block region_;

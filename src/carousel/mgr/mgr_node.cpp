@@ -58,8 +58,17 @@ MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                               const std::vector<Bytes>& code) {
+    auto owners = owners_of(full, root);
+    if (!owners) return tl::unexpected{std::string{to_string(owners.error())}};
+    return seed(full, number, root, *owners, code);
+}
+
+tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                              const Owners& owners, const std::vector<Bytes>& code) {
     for (auto& store : stores_) {
-        if (auto r = store->seed(full, number, root); !r) return tl::unexpected{std::string{to_string(r.error())}};
+        if (auto r = store->seed(full, number, root, owners); !r) {
+            return tl::unexpected{std::string{to_string(r.error())}};
+        }
     }
     for (const Bytes& c : code) {
         const Hash h = keccak256(c);

@@ -102,6 +102,10 @@ class MgrNode final : public proto::Endpoint {
 
     // Fills the node's regions from a store holding the whole state at `root` (block `number`), and
     // keeps the blobs of `code` whose hash lies in its block: the network's genesis, before any gossip.
+    // `owners` must be owners_of(full, root) (seeding many nodes reads them once); the overload
+    // without reads them.
+    tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                         const Owners& owners, const std::vector<Bytes>& code);
     tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                          const std::vector<Bytes>& code);
 

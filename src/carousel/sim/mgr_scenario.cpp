@@ -249,10 +249,15 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     node_options.bare_leaves_max = config.bare_leaves_max;
     std::vector<std::unique_ptr<mgr::MgrNode>> nodes;
     std::vector<PeerId> node_peers;
+    const auto genesis_owners = mgr::owners_of(chain.node_store(), roots[0]);
+    if (!genesis_owners) {
+        result.failure = "reading the genesis owners failed";
+        return result;
+    }
     for (std::size_t i = 0; i < config.nodes; ++i) {
         nodes.push_back(std::make_unique<mgr::MgrNode>(
             dht::Contact{node_id(config.seed, i), 0, dht::Radius{config.radius_bits}}, node_options, headers));
-        if (auto s = nodes.back()->seed(chain.node_store(), 0, roots[0], genesis_code); !s) {
+        if (auto s = nodes.back()->seed(chain.node_store(), 0, roots[0], *genesis_owners, genesis_code); !s) {
             result.failure = "seeding a node failed: " + s.error();
             return result;
         }
