@@ -426,6 +426,32 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     EXPECT_TRUE(node.stores()[1]->seeded());
 }
 
+// A node that grows while its join's fill runs: the join's fill is abandoned (a restart) and one
+// fill takes both regions; both stores then equal the seeded nodes'.
+TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
+    Network net;
+    MgrNode& node = *net.joiner;
+    net.wire.call(net.joiner_peer, [&](proto::Endpoint&) {
+        node.join(net.wire.now());
+        node.set_radius(dht::Radius{255}, net.wire.now());
+    });
+    ASSERT_EQ(node.stores().size(), 2u);
+    EXPECT_TRUE(node.filling(node.stores()[0]->region()));
+    EXPECT_TRUE(node.filling(node.stores()[1]->region()));
+    ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
+    const FillRecord join = *node.join_stats();
+    const FillRecord grow = *node.grow_stats();
+    EXPECT_EQ(join.restarts, 1u);
+    EXPECT_TRUE(join.filled_at.has_value());
+    EXPECT_EQ(grow.fills, 1u);
+    EXPECT_EQ(grow.fills_adopted, 1u);
+    EXPECT_TRUE(grow.filled_at.has_value());
+    expect_same_store(*node.stores()[0], *net.nodes[0]->stores().front());
+    expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
+    // The code of the whole block: the join's (quarter 1) and the growth's (quarter 0).
+    EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
+}
+
 // A node covering two quarters shrinks to one: the other store and the code outside its block go.
 // shrink_to_fit never goes below one region, and a budget that fits changes nothing.
 TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
