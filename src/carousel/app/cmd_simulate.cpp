@@ -35,8 +35,10 @@ from their neighbours while their old regions keep serving; the summary reports 
 its fill fetched against the new stores' size and the checks of all its stores and answers after.
 The run goes on until two boundaries after a join or a growth.
 
-Output: a summary, or with --json one object with every figure. Exit code 0 when the client synced
-and its state root equals the chain's, 1 otherwise (or on bad options, with one line on stderr).
+Output: a summary, or with --json one object with every figure. Exit code 0 when the client synced,
+its state root equals the chain's, the nodes' stores matched the chain at every boundary and every
+joined or grown node filled and answered verifiably; 1 otherwise (or on bad options, with one line
+on stderr).
 )";
 
 int run_simulate(SimulateOptions opt) {
