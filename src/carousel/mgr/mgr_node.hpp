@@ -100,7 +100,6 @@ struct FillRecord {
     std::vector<Block> regions;      // the regions the episode fills (a growth: only the new ones)
     FillStats fill;                  // summed over the episode's fills
 };
-using JoinStats = FillRecord;
 
 class MgrNode final : public proto::Endpoint {
   public:

@@ -163,7 +163,7 @@ void expect_same_store(const EpochStore& a, const EpochStore& b) {
 TEST(RegionFill, JoinerFillsExactlyTheStoreASeededNodeHolds) {
     Network net;
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     ASSERT_TRUE(s.filled_at.has_value());
     EXPECT_EQ(s.fills, 1u);
     EXPECT_EQ(s.fill.rejected_answers, 0u);
@@ -186,7 +186,7 @@ TEST(RegionFill, CutAnswersAreContinuedFromTheirStopPath) {
     FillOptions small;
     small.max_response_bytes = 1024;
     ASSERT_TRUE(net.fill(small));
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_EQ(s.fill.rejected_answers, 0u);
     EXPECT_GT(s.fill.chunk_requests, 100u);  // about 40 with whole answers
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -197,7 +197,7 @@ TEST(RegionFill, CutAnswersAreContinuedFromTheirStopPath) {
 TEST(RegionFill, CodeNoNeighbourHoldsIsGivenUp) {
     Network net(400, false);
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(s.fill.code_unavailable, 0u);
     EXPECT_EQ(s.fill.code_bytes, 0u);
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -227,7 +227,7 @@ TEST(RegionFill, AnswerCalledCompleteWithANodeMissingIsRejected) {
     FillOptions small;
     small.max_response_bytes = 4096;
     ASSERT_TRUE(net.fill(small));
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(cut, 0u);
     EXPECT_GT(s.fill.incomplete, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
@@ -259,7 +259,7 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
         frame = proto::encode(*d);
     };
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(forged, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -450,6 +450,28 @@ TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
     expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
     // The code of the whole block: the join's (quarter 1) and the growth's (quarter 0).
     EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
+}
+
+// A growth undone before its fill ends: the new store goes, the fill is abandoned (its late answers
+// are dropped), and the old store is as it was.
+TEST(RegionFill, ShrinkBackDuringAGrowthAbandonsItsFill) {
+    Network net;
+    connect_grower(net);
+    MgrNode& node = *net.nodes[2];
+    net.wire.call(net.peers[2], [&](proto::Endpoint&) {
+        node.set_radius(dht::Radius{255}, net.wire.now());
+        node.set_radius(dht::Radius{254}, net.wire.now());
+    });
+    EXPECT_FALSE(node.filling());
+    ASSERT_EQ(node.stores().size(), 1u);
+    (void)net.wire.run_until([] { return false; }, net.wire.now() + Time{std::chrono::seconds{10}});
+    EXPECT_FALSE(node.filling());
+    const FillRecord s = *node.grow_stats();
+    EXPECT_EQ(s.restarts, 1u);
+    EXPECT_EQ(s.fills, 1u);
+    EXPECT_FALSE(s.filled_at.has_value());
+    expect_same_store(*node.stores().front(), *net.nodes[3]->stores().front());
+    EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());
 }
 
 // A node covering two quarters shrinks to one: the other store and the code outside its block go.
