@@ -30,8 +30,15 @@ With --join N, N more nodes join mid-run without being seeded and fill their sto
 neighbours (verified against the trusted roots); the summary reports per joined node the bytes its
 fill fetched against its stores' size, the time to fill, and the checks of its stores and answers.
 
-Output: a summary, or with --json one object with every figure. Exit code 0 when the client synced
-and its state root equals the chain's, 1 otherwise (or on bad options, with one line on stderr).
+With --grow N, N seeded nodes double their radius (one bit more) mid-run and fill their new regions
+from their neighbours while their old regions keep serving; the summary reports per grown node what
+its fill fetched against the new stores' size and the checks of all its stores and answers after.
+The run goes on until two boundaries after a join or a growth.
+
+Output: a summary, or with --json one object with every figure. Exit code 0 when the client synced,
+its state root equals the chain's, the nodes' stores matched the chain at every boundary and every
+joined or grown node filled and answered verifiably; 1 otherwise (or on bad options, with one line
+on stderr).
 )";
 
 int run_simulate(SimulateOptions opt) {
@@ -97,6 +104,11 @@ void register_simulate(CLI::App& app) {
                     "their neighbours (default 0)")
         ->check(CLI::Range(0, 64));
     cmd->add_option("--join-block", c.join_block, "Block after which the --join nodes join (default 1.5 E)");
+    cmd->add_option("--grow", c.growers,
+                    "Seeded nodes that double their radius (after 1.5 epochs, or --grow-block) and fill their new "
+                    "regions from their neighbours (default 0)")
+        ->check(CLI::Range(0, 64));
+    cmd->add_option("--grow-block", c.grow_block, "Block after which the --grow nodes grow (default 1.5 E)");
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");

@@ -47,6 +47,8 @@ bool mgr_ok(const MgrSimulation& run) {
     const auto& r = run.result;
     bool joined_ok = true;
     for (const auto& j : r.joined) joined_ok = joined_ok && j.filled && j.mismatches == 0 && j.probes_failed == 0;
+    for (const auto& g : r.grown)
+        joined_ok = joined_ok && (g.filled || g.new_regions == 0) && g.mismatches == 0 && g.probes_failed == 0;
     return r.synced && r.failure.empty() && r.verified_root == r.chain_root && r.store_mismatches == 0 && joined_ok;
 }
 
@@ -117,6 +119,28 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
             static_cast<unsigned long long>(j.boundary_checks), static_cast<unsigned long long>(j.probes_ok),
             static_cast<unsigned long long>(j.probes_ok + j.probes_failed));
     }
+    for (std::size_t k = 0; k < r.grown.size(); ++k) {
+        const auto& g = r.grown[k];
+        if (!g.filled) {
+            out += format("grown node %zu (after block %llu, %u -> %u bits): NOT FILLED (%llu fills, %llu restarts)\n",
+                          k, static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after,
+                          static_cast<unsigned long long>(g.fills), static_cast<unsigned long long>(g.restarts));
+            continue;
+        }
+        out += format(
+            "grown node %zu (after block %llu, radius %u -> %u bits, %zu new regions): filled at block %llu in "
+            "%.1f s; fetched %s for new stores of %s (%.2fx; of it %s of code), %llu answers rejected; old regions "
+            "served while filling: %s; stores matched at %llu of %llu checks, %llu of %llu direct answers verified\n",
+            k, static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions,
+            static_cast<unsigned long long>(g.filled_number), g.fill_seconds, megabytes(g.fill_bytes).c_str(),
+            megabytes(g.store_bytes).c_str(),
+            ratio(static_cast<double>(g.fill_bytes), static_cast<double>(g.store_bytes)),
+            megabytes(g.code_bytes).c_str(), static_cast<unsigned long long>(g.rejected_answers),
+            g.old_served_while_filling > 0 ? "yes" : "no",
+            static_cast<unsigned long long>(g.boundary_checks - g.mismatches),
+            static_cast<unsigned long long>(g.boundary_checks), static_cast<unsigned long long>(g.probes_ok),
+            static_cast<unsigned long long>(g.probes_ok + g.probes_failed));
+    }
     out += format("wall time %.1f s\n", run.wall_seconds);
     return out;
 }
@@ -147,8 +171,40 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
             {"items_applied", j.items_applied},
         });
     }
+    nlohmann::json grown = nlohmann::json::array();
+    for (const auto& g : r.grown) {
+        grown.push_back({
+            {"grow_block", g.grow_block},
+            {"bits_before", g.bits_before},
+            {"bits_after", g.bits_after},
+            {"new_regions", g.new_regions},
+            {"filled", g.filled},
+            {"filled_block", g.filled_number},
+            {"fill_seconds", g.fill_seconds},
+            {"fill_bytes", g.fill_bytes},
+            {"fill_requests", g.fill_requests},
+            {"store_bytes", g.store_bytes},
+            {"fill_over_store", ratio(static_cast<double>(g.fill_bytes), static_cast<double>(g.store_bytes))},
+            {"code_bytes", g.code_bytes},
+            {"fills", g.fills},
+            {"restarts", g.restarts},
+            {"refills", g.refills},
+            {"rejected_answers", g.rejected_answers},
+            {"old_served_while_filling", g.old_served_while_filling},
+            {"refused_while_filling", g.refused_while_filling},
+            {"served_while_filling", g.served_while_filling},
+            {"unfilled_checks", g.unfilled_checks},
+            {"boundary_checks", g.boundary_checks},
+            {"new_region_checks", g.new_region_checks},
+            {"store_mismatches", g.mismatches},
+            {"probes_ok", g.probes_ok},
+            {"probes_failed", g.probes_failed},
+            {"items_applied", g.items_applied},
+        });
+    }
     return {
         {"joined", joined},
+        {"grown", grown},
         {"nodes", c.nodes},
         {"copies", copies(c)},
         {"accounts_at_genesis", c.chain.accounts},

@@ -39,21 +39,7 @@ MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
           options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
           [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }) {
     block_ = block_of(dht_.self().id, dht_.self().radius);
-    // One store per region of the block (a radius of exactly one region: one store).
-    const unsigned span = block_.bits - options_.region_bits;
-    const uint64_t regions = uint64_t{1} << std::min(span, 16u);
-    for (uint64_t i = 0; i < regions; ++i) {
-        Hash first = block_.first;
-        // Region i: the block's first key plus i << region_bits.
-        uint64_t carry = i;
-        for (unsigned bit = options_.region_bits; carry != 0 && bit < 256; ++bit, carry >>= 1) {
-            if ((carry & 1) != 0) first[31 - bit / 8] = static_cast<uint8_t>(first[31 - bit / 8] | (1u << (bit % 8)));
-        }
-        stores_.push_back(std::make_unique<EpochStore>(Block{first, options_.region_bits}, options_.epoch_length));
-        EpochStore* store = stores_.back().get();
-        servers_.push_back(std::make_unique<prefix::ChunkServer>(
-            *store, &code_, [store] { return store->epoch_root(); }, options_.server));
-    }
+    (void)place_stores(block_);  // one store per region of the block
 }
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
@@ -122,7 +108,7 @@ void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         dht_.on_frame(from, frame, now);
         return;
     }
-    if (on_join_frame(from, frame, now)) return;
+    if (on_fill_frame(from, frame, now)) return;
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kGetChunks:
             on_get_chunks(from, frame);
@@ -169,12 +155,16 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
             if (!contains(b, last_key(first))) store = nullptr;
         }
     }
-    if (store == nullptr) {
+    // Not covered: 0x1 in every entry. Covered by a store being filled: 0x0 (it does not hold the
+    // root yet), as a joining node answers.
+    if (store == nullptr || filling(store->region())) {
+        const proto::ChunkError error =
+            store == nullptr ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
         proto::ChunkData answer{request->request_id, {}};
         for (std::size_t i = 0; i < request->prefixes.size(); i += request->is_range ? 2u : 1u) {
             proto::ChunkEntry e;
             e.prefix = request->prefixes[i];
-            e.error = proto::ChunkError::kNoChunk;
+            e.error = error;
             answer.entries.push_back(std::move(e));
         }
         send(from, proto::encode(answer));
@@ -184,10 +174,7 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
         send(from, proto::encode(serve_leaves(*store, *request)));
         return;
     }
-    const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) -
-        stores_.begin());
-    send(from, proto::encode(servers_[index]->serve(*request)));
+    send(from, proto::encode(servers_[index_of(*store)]->serve(*request)));
 }
 
 proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::GetChunks& request) const {
@@ -258,10 +245,12 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
         return;
     }
     // The range may be in the account trie or in any storage trie: the store that keeps both roots
-    // and holds the range answers.
+    // and holds the range answers. Stores being filled do not answer; while there are any, a range
+    // no other store answers gets 0x0 (it may be theirs: they do not hold the root yet).
     std::optional<mgr::DiffAnswer> found;
     bool held_elsewhere = false;
     for (auto& s : stores_) {
+        if (filling(s->region())) continue;
         auto d = s->diff(request->from_root, request->to_root, range);
         if (d) {
             found = std::move(*d);
@@ -270,7 +259,7 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
         if (d.error() == DiffError::kNotHeld) held_elsewhere = true;
     }
     if (!found) {
-        answer.error = held_elsewhere ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
+        answer.error = held_elsewhere && !filling() ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
         send(from, proto::encode(answer));
         return;
     }
@@ -296,7 +285,7 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
         answer.error = proto::ChunkError::kInvalidRequest;
     } else if (store == nullptr) {
         answer.error = proto::ChunkError::kNoChunk;
-    } else if (!store->keeps(request->state_root)) {
+    } else if (filling(region) || !store->keeps(request->state_root)) {
         answer.error = proto::ChunkError::kUnknownRoot;
     }
     if (answer.error) {
@@ -351,6 +340,9 @@ void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
         disconnect(from, std::string{"mgr: bad GetCode: "} + std::string{proto::to_string(request.error())});
         return;
     }
+    // Code in a region being filled is not served (a joining node serves none): it may be there
+    // from gossip, but the node does not claim the region yet.
+    std::erase_if(request->hashes, [&](const Hash& h) { return filling_key(h); });
     if (!servers_.empty()) send(from, proto::encode(servers_.front()->serve(*request)));
 }
 
@@ -375,7 +367,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
 }
 
 void MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except) {
-    if (joining_) return;  // a filling node offers nothing
+    if (filling_key(position)) return;  // nothing is offered for a region being filled
     for (const dht::Contact& c : dht_.table().covering(position)) {
         if (c.peer == except) continue;
         const uint64_t request_id = next_request_id_++;
@@ -462,28 +454,22 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
         ++stats_.items_ignored;
         return;
     }
-    const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == store; }) -
-        stores_.begin());
     if (waiting_.size() >= options_.max_waiting_items) {
         ++stats_.items_ignored;
         seen_.erase(id);  // may be offered again later
         return;
     }
     held_[id] = Held{item->region, item->block_number, proto::ContentKind::kRegionItem, std::move(payload)};
-    waiting_[{index, item->block_number}] = {from, std::move(*item)};
+    waiting_[{store->region().first, item->block_number}] = {from, std::move(*item)};
     apply_waiting(*store, now);
     pump_join(now);
 }
 
 void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
     (void)now;
-    if (joining_) return;  // items wait until the fill is adopted
-    const auto index = static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) -
-        stores_.begin());
+    if (filling(store.region())) return;  // items wait until the fill is adopted
     for (;;) {
-        const auto it = waiting_.find({index, store.head_number() + 1});
+        const auto it = waiting_.find({store.region().first, store.head_number() + 1});
         if (it == waiting_.end()) return;
         const std::optional<Hash> root = headers_(it->first.second);
         if (!root) return;  // the header is not known yet: wait
@@ -501,6 +487,24 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
         offer_on(id, item.region.first, from);
         forget_old(item.block_number);
     }
+}
+
+std::size_t MgrNode::index_of(const EpochStore& store) const {
+    return static_cast<std::size_t>(
+        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) -
+        stores_.begin());
+}
+
+bool MgrNode::filling_key(const Hash& key) const {
+    if (filling_.empty()) return false;
+    // The region of `key` is the aligned block of 2^region_bits keys holding it.
+    return filling_.contains(block_of(key, dht::Radius{options_.region_bits}).first);
+}
+
+uint64_t MgrNode::store_bytes() const noexcept {
+    uint64_t sum = 0;
+    for (const auto& s : stores_) sum += s->byte_size();
+    return sum;
 }
 
 void MgrNode::strike(proto::PeerId peer, const std::string& reason) {

@@ -19,6 +19,9 @@
 //    leaves of many accounts' storage tries in that region without proofs, for every account with
 //    at most `bare_leaves_max` leaves there (MGR.md's small tries stored bare); a larger part is
 //    marked `large` and fetched with GetChunks and its proofs.
+// A store that is being filled (a join, a refill, a radius growth: see join() and set_radius())
+// refuses: requests it would answer get 0x0 (GetChunks, GetDiff, GetBareStorage: the root is not
+// held), GetCode leaves out code in its region, and it offers nothing for its region.
 // Gossip (Portal's OFFER/ACCEPT, per block):
 //  - Content is a region item (mgr/region_item.hpp) or one code blob (its id is its hash). A node
 //    accepts the offered ids it has not seen; on Content it checks the item against the block's
@@ -81,18 +84,21 @@ struct NodeStats {
     uint64_t bare_requests{0};
 };
 
-// What joining cost a node (MgrNode::join; mgr/mgr_node_join.cpp).
-struct JoinStats {
-    proto::Time joined_at{0};              // join() was called
-    std::optional<proto::Time> filled_at;  // the first fill was adopted
+// What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join) or
+// a radius growth (MgrNode::set_radius; mgr/mgr_node_radius.cpp). A fill running when a new episode
+// starts is abandoned (a restart of the old episode) and the new one fills every region not filled.
+struct FillRecord {
+    proto::Time started_at{0};             // join() or set_radius() was called
+    std::optional<proto::Time> filled_at;  // every region of the episode was adopted (the first time)
     uint64_t filled_number{0};             // the block the last adopted fill was at
     uint64_t fills{0};                     // fills started: the first, restarts and refills
     uint64_t fills_adopted{0};
-    uint64_t restarts{0};            // fills abandoned: their root was swept by a boundary, or adopt failed
-    uint64_t refills{0};             // fills started because the node fell behind after a fill
-    uint64_t store_bytes{0};         // the stores' byte_size right after the first adopt
-    uint64_t offers_before_fill{0};  // offers sent before the first adopt (must be 0)
-    FillStats fill;                  // summed over all fills
+    uint64_t restarts{0};  // fills abandoned: their root was swept by a boundary, adopt failed, or the radius changed
+    uint64_t refills{0};   // fills started because a store fell behind after a fill
+    uint64_t store_bytes{0};         // the episode's stores' byte_size right after filled_at
+    uint64_t offers_before_fill{0};  // a join: offers sent before it was filled (must be 0); a growth: 0
+    std::vector<Block> regions;      // the regions the episode fills (a growth: only the new ones)
+    FillStats fill;                  // summed over the episode's fills
 };
 
 class MgrNode final : public proto::Endpoint {
@@ -130,16 +136,42 @@ class MgrNode final : public proto::Endpoint {
     // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded: bootstraps its DHT (a
     // lookup of its own id; its neighbours must be connected) and fills its stores from its
     // neighbours at the header source's latest block (mgr/region_fill.hpp), verifying everything it
-    // fetches. Until the fill is adopted it neither serves nor offers: GetChunks and GetDiff get 0x0
-    // (the root is not held), GetCode no code; gossip items that arrive meanwhile wait (bounded by
-    // max_waiting_items) and are applied in order after it. A fill whose root a boundary has swept
-    // from the neighbours starts again at the new head; a filled node that falls more than
-    // fill.refill_lag blocks behind with the next item missing fills again.
+    // fetches. Until the fill is adopted its stores refuse (above) and it offers nothing; gossip items
+    // that arrive meanwhile wait (bounded by max_waiting_items) and are applied in order after it. A
+    // fill whose root a boundary has swept from the neighbours starts again at the new head; once a
+    // node has filled (joined or grown), a store that falls more than fill.refill_lag blocks behind
+    // with the next item missing is filled again. Call it once, before any set_radius().
     void join(proto::Time now, FillOptions fill = {});
-    // Whether the node is filling (joined and not filled, or refilling).
-    bool joining() const noexcept { return joining_; }
-    // Set once join() was called; `fill` includes the fill running now.
-    std::optional<JoinStats> join_stats() const;
+    // Whether any store is being filled (a join, a refill or a growth not adopted yet).
+    bool filling() const noexcept { return !filling_.empty(); }
+    // Whether the store of `region` is being filled (it refuses and its items wait).
+    bool filling(const Block& region) const { return filling_.contains(region.first); }
+    // Set once join() was called; `fill` includes the fill running now if the join is the latest episode.
+    std::optional<FillRecord> join_stats() const;
+
+    // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
+    // to fit a storage budget)"). The node's block becomes block_of(id, radius), the radius raised to
+    // one region and capped at 2^16 regions; the DHT announces it, and the node PINGs every contact
+    // so that its neighbours learn it (gossip for new regions then comes here).
+    //  - Shrink: the stores of regions outside the new block go, with their ChunkServers, waiting and
+    //    held items, and the code whose hash lies outside it; nothing else changes. A fill running for
+    //    dropped regions starts again over the regions still filling (if any).
+    //  - Grow: each new region gets an empty store, filled from the neighbours at the head with
+    //    RegionFill (code: the added part of the block) as join() fills, while the old regions keep
+    //    serving and following gossip. Until the fill is adopted the new stores refuse (above) and
+    //    their gossip items wait (bounded by max_waiting_items); restarts and refills as for a join. A
+    //    fill already running (a join, a refill, an earlier growth) is abandoned and one fill starts
+    //    over every region not filled.
+    // The fill uses the FillOptions given to join() (else the defaults). Same radius: nothing happens.
+    void set_radius(dht::Radius radius, proto::Time now);
+    // Halves the radius (one bit less) while the stores' summed byte_size() exceeds `budget_bytes`,
+    // never below one region, then set_radius(). Returns the radius now announced. A budget the
+    // one-region store still exceeds leaves one region.
+    dht::Radius shrink_to_fit(uint64_t budget_bytes, proto::Time now);
+    // Set once set_radius() grew the block; the latest growth; `fill` includes the fill running now.
+    std::optional<FillRecord> grow_stats() const;
+    // The stores' summed byte_size().
+    uint64_t store_bytes() const noexcept;
 
   private:
     struct Held {  // one gossiped item this node has and may offer on
@@ -165,13 +197,27 @@ class MgrNode final : public proto::Endpoint {
     void offer_on(const Hash& id, const Hash& position, proto::PeerId except);
     void strike(proto::PeerId peer, const std::string& reason);
     void forget_old(uint64_t head);
-    // Joining (mgr/mgr_node_join.cpp). Handles a frame that is the join's business: answers to the
-    // fill (ChunkData, CodeData; late ones are dropped) and, while filling, requests it must refuse.
-    bool on_join_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    std::size_t index_of(const EpochStore& store) const;
+    // Whether `key` lies in a region whose store is being filled.
+    bool filling_key(const Hash& key) const;
+    // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
+    // in it, drops the others with their waiting and held items, and creates empty ones for the new
+    // regions, which it returns (mgr/mgr_node_radius.cpp).
+    std::vector<Block> place_stores(const Block& block);
+    // Filling (mgr/mgr_node_join.cpp). Handles the answers to a fill (ChunkData, CodeData; late ones
+    // are dropped); false for other frames, and for these when the node never filled.
+    bool on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    // Starts a fill at the head of every region in filling_, fetching the code of fill_code_blocks_.
     void start_fill(proto::Time now);
+    // Drops the running fill, if any, counted as a restart of the current episode.
+    void abandon_fill();
+    // Abandons the running fill and starts one over every region in filling_.
+    void restart_fill(proto::Time now);
     void pump_join(proto::Time now);
     void finish_fill(proto::Time now);
     uint64_t latest_header();
+    // The episode the running fill is charged to: the latest growth, else the join.
+    FillRecord* episode();
 
     Block block_;
     NodeOptions options_;
@@ -183,13 +229,16 @@ class MgrNode final : public proto::Endpoint {
     std::map<Hash, Held> held_;  // by content id: what this node may offer on
     std::set<Hash> seen_;        // content ids received (or rejected): not accepted again
     std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
-    std::map<std::pair<std::size_t, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;  // (store, block)
+    // Items for later blocks, by (region first key, block).
+    std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
     std::map<proto::PeerId, unsigned> strikes_;
     uint64_t next_request_id_{1};
     NodeStats stats_;
-    // Joining.
-    bool joining_{false};
-    std::optional<JoinStats> join_;
+    // Filling (a join, a refill, a growth).
+    std::set<Hash> filling_;               // first keys of the regions whose stores are being filled
+    std::vector<Block> fill_code_blocks_;  // the code the fill of filling_ fetches
+    std::optional<FillRecord> join_;
+    std::optional<FillRecord> grow_;
     FillOptions fill_options_;
     std::unique_ptr<RegionFill> fill_;
     uint64_t known_head_{0};

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 
-// MgrNode's join: filling the stores of a node that was not seeded, from its neighbours
-// (mgr_node.hpp, MgrNode::join; mgr/region_fill.hpp does the fetching and checking).
+// MgrNode's join, and the fill machinery it shares with refills and radius growth
+// (mgr/mgr_node_radius.cpp): filling stores from the neighbours (mgr_node.hpp, MgrNode::join;
+// mgr/region_fill.hpp does the fetching and checking).
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/messages.hpp>
@@ -14,12 +15,17 @@ namespace carousel::mgr {
 
 void MgrNode::join(proto::Time now, FillOptions fill) {
     fill_options_ = fill;
-    join_ = JoinStats{};
-    join_->joined_at = now;
+    join_ = FillRecord{};
+    join_->started_at = now;
     // Kademlia's join: a lookup of the own id fills the table with the closest nodes (and makes them
     // learn this one and its radius, so gossip for its regions comes here).
     dht_.start_lookup(dht_.self().id, now, [](std::vector<dht::Contact>) {});
-    start_fill(now);
+    for (const auto& s : stores_) {
+        filling_.insert(s->region().first);
+        join_->regions.push_back(s->region());
+    }
+    fill_code_blocks_ = {block_};
+    restart_fill(now);
 }
 
 uint64_t MgrNode::latest_header() {
@@ -27,21 +33,29 @@ uint64_t MgrNode::latest_header() {
     return known_head_;
 }
 
+FillRecord* MgrNode::episode() {
+    if (grow_) return &*grow_;
+    return join_ ? &*join_ : nullptr;
+}
+
 void MgrNode::start_fill(proto::Time now) {
+    FillRecord* record = episode();
+    if (filling_.empty() || record == nullptr) return;
     const uint64_t number = latest_header();
     const auto root = headers_(number);
     if (!root) return;  // no header at all: the next timer tries again
     std::vector<Block> regions;
-    for (const auto& s : stores_) regions.push_back(s->region());
-    joining_ = true;
-    ++join_->fills;
+    for (const auto& s : stores_) {
+        if (filling(s->region())) regions.push_back(s->region());
+    }
+    ++record->fills;
+    // A request-id space of its own per fill: a late answer to an abandoned fill is not taken.
+    const uint64_t fills = (join_ ? join_->fills : 0) + (grow_ ? grow_->fills : 0);
     fill_ = std::make_unique<RegionFill>(
-        std::move(regions), block_, options_.region_bits, number, *root, fill_options_,
+        std::move(regions), fill_code_blocks_, options_.region_bits, number, *root, fill_options_,
         [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
         [this](const Hash& position) { return dht_.table().covering(position); },
-        [this](proto::PeerId peer, const std::string& reason) { strike(peer, reason); },
-        // A request-id space of its own per fill: a late answer to an abandoned fill is not taken.
-        (join_->fills << 40) + 1);
+        [this](proto::PeerId peer, const std::string& reason) { strike(peer, reason); }, (fills << 40) + 1);
     fill_->pump(now);
 }
 
@@ -62,28 +76,52 @@ void add(FillStats& sum, const FillStats& s) {
 }
 }  // namespace
 
-std::optional<JoinStats> MgrNode::join_stats() const {
-    std::optional<JoinStats> s = join_;
+void MgrNode::abandon_fill() {
+    if (!fill_) return;
+    if (FillRecord* record = episode()) {
+        ++record->restarts;
+        add(record->fill, fill_->stats());
+    }
+    fill_.reset();
+}
+
+void MgrNode::restart_fill(proto::Time now) {
+    abandon_fill();
+    start_fill(now);
+}
+
+std::optional<FillRecord> MgrNode::join_stats() const {
+    std::optional<FillRecord> s = join_;
+    if (s && fill_ && !grow_) add(s->fill, fill_->stats());
+    return s;
+}
+
+std::optional<FillRecord> MgrNode::grow_stats() const {
+    std::optional<FillRecord> s = grow_;
     if (s && fill_) add(s->fill, fill_->stats());
     return s;
 }
 
 void MgrNode::pump_join(proto::Time now) {
-    if (!join_) return;
+    FillRecord* record = episode();
+    if (record == nullptr) return;
     if (!fill_) {
-        if (joining_) {
+        if (filling()) {
             start_fill(now);  // the header source knew no block when the fill was to start
             return;
         }
-        // Filled: refill when a store fell behind and the next item is not waiting.
+        // Filled: refill the stores that fell behind with their next item not waiting.
         const uint64_t latest = latest_header();
-        for (std::size_t i = 0; i < stores_.size(); ++i) {
-            const uint64_t head = stores_[i]->head_number();
-            if (head + fill_options_.refill_lag < latest && !waiting_.contains({i, head + 1})) {
-                ++join_->refills;
-                start_fill(now);
-                return;
+        for (const auto& s : stores_) {
+            const uint64_t head = s->head_number();
+            if (head + fill_options_.refill_lag < latest && !waiting_.contains({s->region().first, head + 1})) {
+                filling_.insert(s->region().first);
             }
+        }
+        if (filling()) {
+            ++record->refills;
+            fill_code_blocks_ = {block_};
+            start_fill(now);
         }
         return;
     }
@@ -95,10 +133,7 @@ void MgrNode::pump_join(proto::Time now) {
     const uint64_t h = fill_->number();
     const bool kept = h >= boundary || (h % e == 0 && h + e == boundary);
     if (!kept) {
-        ++join_->restarts;
-        add(join_->fill, fill_->stats());
-        fill_.reset();
-        start_fill(now);
+        restart_fill(now);
         return;
     }
     fill_->on_timer(now);
@@ -106,12 +141,14 @@ void MgrNode::pump_join(proto::Time now) {
 }
 
 void MgrNode::finish_fill(proto::Time now) {
+    FillRecord* record = episode();
     const uint64_t number = fill_->number();
     const Hash root = fill_->root();
     std::vector<FilledRegion> regions = fill_->take_regions();
     std::vector<Bytes> code = fill_->take_code();
-    add(join_->fill, fill_->stats());
+    add(record->fill, fill_->stats());
     fill_.reset();
+    // Every store adopts before any serves: a failed adopt starts the whole fill again.
     for (FilledRegion& r : regions) {
         EpochStore* store = store_for(r.region);
         if (store == nullptr) continue;
@@ -119,82 +156,45 @@ void MgrNode::finish_fill(proto::Time now) {
                 store->adopt(number, root, std::move(r.account_nodes), std::move(r.owners), std::move(r.storage_nodes));
             !a) {
             // Cannot happen for verified, complete partial tries; start again rather than serve less.
-            ++join_->restarts;
+            ++record->restarts;
             start_fill(now);
             return;
         }
     }
-    for (const Bytes& c : code) code_.put_code(keccak256(c), c);
-    joining_ = false;
-    ++join_->fills_adopted;
-    join_->filled_number = number;
-    if (!join_->filled_at) {
-        join_->filled_at = now;
-        for (const auto& s : stores_) join_->store_bytes += s->byte_size();
-        join_->offers_before_fill = stats_.offers_sent;
+    for (const Bytes& c : code) {
+        // The block may have shrunk while the fill ran.
+        if (const Hash h = keccak256(c); contains(block_, h)) code_.put_code(h, c);
     }
-    // Items at or below the fill's block are old now; the rest apply in order.
+    filling_.clear();
+    ++record->fills_adopted;
+    record->filled_number = number;
+    for (FillRecord* r : {join_ ? &*join_ : nullptr, grow_ ? &*grow_ : nullptr}) {
+        if (r == nullptr || r->filled_at) continue;
+        r->filled_at = now;
+        r->filled_number = number;
+        for (const Block& region : r->regions) {
+            if (const EpochStore* s = store_for(region)) r->store_bytes += s->byte_size();
+        }
+        if (join_ && r == &*join_) r->offers_before_fill = stats_.offers_sent;
+    }
+    // Items at or below a store's head are old now; the rest apply in order.
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-        it = it->first.second <= stores_[it->first.first]->head_number() ? waiting_.erase(it) : std::next(it);
+        const EpochStore* s = store_for(Block{it->first.first, options_.region_bits});
+        it = s == nullptr || it->first.second <= s->head_number() ? waiting_.erase(it) : std::next(it);
     }
     for (auto& s : stores_) apply_waiting(*s, now);
     pump_join(now);
 }
 
-bool MgrNode::on_join_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+bool MgrNode::on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kChunkData:
         case proto::MessageType::kCodeData:
             // Only a fill asks for these; a late answer to a finished or abandoned fill is dropped. A node
-            // that never joined treats them as before (unexpected).
-            if (!join_) return false;
+            // that never filled treats them as before (unexpected).
+            if (!join_ && !grow_) return false;
             if (fill_ && fill_->on_frame(from, frame, now)) pump_join(now);
             return true;
-        case proto::MessageType::kGetChunks: {
-            if (!joining_) return false;
-            auto request = proto::decode_get_chunks(frame);
-            if (!request) return false;  // the usual path drops the peer
-            ++stats_.chunk_requests;
-            proto::ChunkData answer{request->request_id, {}};
-            for (std::size_t i = 0; i < request->prefixes.size(); i += request->is_range ? 2u : 1u) {
-                proto::ChunkEntry e;
-                e.prefix = request->prefixes[i];
-                e.error = proto::ChunkError::kUnknownRoot;
-                answer.entries.push_back(std::move(e));
-            }
-            send(from, proto::encode(answer));
-            return true;
-        }
-        case proto::MessageType::kGetDiff: {
-            if (!joining_) return false;
-            auto request = proto::decode_get_diff(frame);
-            if (!request) return false;
-            ++stats_.diff_requests;
-            proto::DiffData answer;
-            answer.request_id = request->request_id;
-            answer.error = proto::ChunkError::kUnknownRoot;
-            send(from, proto::encode(answer));
-            return true;
-        }
-        case proto::MessageType::kGetBareStorage: {
-            if (!joining_) return false;
-            auto request = proto::decode_get_bare_storage(frame);
-            if (!request) return false;
-            ++stats_.bare_requests;
-            proto::BareStorage answer;
-            answer.request_id = request->request_id;
-            answer.error = proto::ChunkError::kUnknownRoot;
-            send(from, proto::encode(answer));
-            return true;
-        }
-        case proto::MessageType::kGetCode: {
-            if (!joining_) return false;
-            auto request = proto::decode_get_code(frame);
-            if (!request) return false;
-            ++stats_.code_requests;
-            send(from, proto::encode(proto::CodeData{request->request_id, {}}));
-            return true;
-        }
         default:
             return false;
     }

@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "placement.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace carousel::mgr {
@@ -60,6 +61,30 @@ std::vector<Block> tile(unsigned bits) {
         blocks.push_back(Block{first, bits});
     }
     return blocks;
+}
+
+std::vector<Block> regions_in(const Block& block, unsigned region_bits) {
+    assert(region_bits <= block.bits);
+    const unsigned span = block.bits - region_bits;
+    const uint64_t count = uint64_t{1} << std::min(span, 16u);
+    std::vector<Block> regions;
+    regions.reserve(count);
+    for (uint64_t i = 0; i < count; ++i) {
+        // Region i: the block's first key plus i << region_bits.
+        Hash first = block.first;
+        uint64_t carry = i;
+        for (unsigned bit = region_bits; carry != 0 && bit < 256; ++bit, carry >>= 1) {
+            if ((carry & 1) != 0) first[31 - bit / 8] = static_cast<uint8_t>(first[31 - bit / 8] | (1u << (bit % 8)));
+        }
+        regions.push_back(Block{first, region_bits});
+    }
+    return regions;
+}
+
+std::optional<Block> intersect(const Block& a, const Block& b) noexcept {
+    if (contains(a, b)) return b;
+    if (contains(b, a)) return a;
+    return std::nullopt;
 }
 
 std::optional<Hash> next_key(Hash key) noexcept {

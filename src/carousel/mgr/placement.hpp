@@ -56,6 +56,14 @@ Hash storage_position(const Hash& account_key, const Hash& slot_key) noexcept;
 // The block of account `account_key`'s storage trie that a node covering `block` holds.
 Block storage_block(const Block& block, const Hash& account_key) noexcept;
 
+// The aligned blocks of 2^region_bits keys that tile `block` (region_bits <= block.bits), in key
+// order. At most 2^16: a block of more regions gets its first 2^16 (a node's radius is capped there).
+std::vector<Block> regions_in(const Block& block, unsigned region_bits);
+
+// The part of aligned block `a` that lies in aligned block `b` (aligned blocks nest or are disjoint):
+// the smaller one when one holds the other, else nothing.
+std::optional<Block> intersect(const Block& a, const Block& b) noexcept;
+
 // The aligned blocks of 2^bits keys each that tile the whole key space, in key order. bits must be
 // at least 240 (at most 65536 blocks).
 std::vector<Block> tile(unsigned bits);

@@ -85,5 +85,28 @@ TEST(Placement, TileCoversTheSpaceInOrder) {
     EXPECT_FALSE(contains(tile(248)[77], tile(256)[0]));
 }
 
+// A block's regions tile it in key order; nested blocks intersect to the inner one, disjoint ones
+// not at all.
+TEST(Placement, RegionsTileTheBlock) {
+    for (uint64_t n = 0; n < 4; ++n) {
+        const Block block = block_of(key_of(n), dht::Radius{250});
+        const auto regions = regions_in(block, 247);
+        ASSERT_EQ(regions.size(), 8u);
+        EXPECT_EQ(regions.front().first, block.first);
+        EXPECT_EQ(block_last(regions.back()), block_last(block));
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            EXPECT_EQ(regions[i].bits, 247u);
+            EXPECT_TRUE(contains(block, regions[i]));
+            if (i > 0) {
+                EXPECT_EQ(next_key(block_last(regions[i - 1])), regions[i].first);
+            }
+        }
+        EXPECT_EQ(regions_in(block, 250), std::vector<Block>{block});
+        EXPECT_EQ(intersect(block, regions[3]), regions[3]);
+        EXPECT_EQ(intersect(regions[3], block), regions[3]);
+        EXPECT_EQ(intersect(regions[2], regions[3]), std::nullopt);
+    }
+}
+
 }  // namespace
 }  // namespace carousel::mgr

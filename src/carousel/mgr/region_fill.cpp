@@ -24,10 +24,11 @@ constexpr std::size_t kMaxNodeBytes = 64 * 1024;
 
 }  // namespace
 
-RegionFill::RegionFill(std::vector<Block> regions, Block block, unsigned region_bits, uint64_t number, const Hash& root,
-                       FillOptions options, SendFn send, PeersFn peers, StrikeFn strike, uint64_t first_request_id)
+RegionFill::RegionFill(std::vector<Block> regions, std::vector<Block> code_blocks, unsigned region_bits,
+                       uint64_t number, const Hash& root, FillOptions options, SendFn send, PeersFn peers,
+                       StrikeFn strike, uint64_t first_request_id)
     : regions_(std::move(regions)),
-      block_(block),
+      code_blocks_(std::move(code_blocks)),
       region_bits_(region_bits),
       number_(number),
       root_(root),
@@ -404,7 +405,9 @@ bool RegionFill::note_account(const Hash& key, ByteView value) {
     auto a = state::decode_account(in);
     if (!a || !in.empty()) return false;
     if (a->storage_root != trie::kEmptyRoot) owners_[key] = a->storage_root;
-    if (a->code_hash != state::kEmptyCodeHash && contains(block_, a->code_hash) && !code_.contains(a->code_hash)) {
+    const bool wanted = std::any_of(code_blocks_.begin(), code_blocks_.end(),
+                                    [&](const Block& b) { return contains(b, a->code_hash); });
+    if (a->code_hash != state::kEmptyCodeHash && wanted && !code_.contains(a->code_hash)) {
         code_wanted_.insert(a->code_hash);
     }
     return true;

@@ -2,9 +2,10 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// RegionFill: how a Merry-Go-Round node that joins the DHT (or refills after falling behind) fills
-// its regions' stores from its neighbours, sans-IO (issue 5: "fills its range from its neighbours
-// with the same retrieval calls a syncing client uses"). MgrNode embeds it (MgrNode::join).
+// RegionFill: how a Merry-Go-Round node that joins the DHT, refills after falling behind, or grows
+// its radius fills its regions' stores from its neighbours, sans-IO (issue 5: "fills its range from
+// its neighbours with the same retrieval calls a syncing client uses"). MgrNode embeds it
+// (MgrNode::join, MgrNode::set_radius).
 //
 // The fill works at one state root R of block h, from the node's trusted header source (the head
 // when the fill starts: neighbours serve any root whose nodes they hold — the kept epochs, and every
@@ -18,7 +19,8 @@
 //     owners inside the node's regions come from the partial tries of step 1.
 //  3. For each region and owner a, the storage partial trie path_range(storage_block(region, a)) at
 //     a's storage root, in full mode, as in step 1.
-//  4. The code whose hash lies in the node's block (GetCode; each blob checked by its hash). A blob
+//  4. The code whose hash lies in one of the `code_blocks` (the node's block for a join; the part a
+//     radius growth added), by GetCode, each blob checked by its hash. A blob
 //     that every covering neighbour was asked for and none sent is given up (code_unavailable):
 //     the fill does not wait forever for what the network lost.
 // Verification: a full-mode answer is accepted only if every node in it is referenced by an
@@ -118,12 +120,13 @@ class RegionFill {
     using PeersFn = std::function<std::vector<dht::Contact>(const Hash& position)>;
     using StrikeFn = std::function<void(proto::PeerId peer, const std::string& reason)>;
 
-    // Fills `regions` (aligned blocks of 2^region_bits keys, inside `block`) at `root`, the state
-    // root of block `number`. `block` is the node's block (for code). Request ids count up from
+    // Fills `regions` (aligned blocks of 2^region_bits keys) at `root`, the state root of block
+    // `number`, and fetches the code whose hash lies in one of `code_blocks`. Request ids count up from
     // `first_request_id` (a later fill of the same node starts elsewhere, so that a late answer to an
     // abandoned fill is not taken for one of its own). Sends nothing until pump().
-    RegionFill(std::vector<Block> regions, Block block, unsigned region_bits, uint64_t number, const Hash& root,
-               FillOptions options, SendFn send, PeersFn peers, StrikeFn strike, uint64_t first_request_id = 1);
+    RegionFill(std::vector<Block> regions, std::vector<Block> code_blocks, unsigned region_bits, uint64_t number,
+               const Hash& root, FillOptions options, SendFn send, PeersFn peers, StrikeFn strike,
+               uint64_t first_request_id = 1);
 
     uint64_t number() const noexcept { return number_; }
     const Hash& root() const noexcept { return root_; }
@@ -141,7 +144,7 @@ class RegionFill {
     // Expires requests and pumps.
     void on_timer(proto::Time now);
 
-    // After done(): the verified partial tries of each region, and the code blobs of the block.
+    // After done(): the verified partial tries of each region, and the code blobs of code_blocks.
     std::vector<FilledRegion> take_regions() const;
     std::vector<Bytes> take_code();
 
@@ -191,7 +194,7 @@ class RegionFill {
     std::vector<Bytes> partial_nodes(const Hash& root, const prefix::PathRange& range) const;
 
     std::vector<Block> regions_;
-    Block block_;
+    std::vector<Block> code_blocks_;
     unsigned region_bits_;
     uint64_t number_;
     Hash root_;

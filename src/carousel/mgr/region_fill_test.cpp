@@ -12,6 +12,7 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/messages.hpp>
+#include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/trie/node.hpp>
 
@@ -134,7 +135,7 @@ struct Network {
     const EpochStore& reference() const { return *nodes[2]->stores().front(); }
     bool fill(FillOptions fill_options = {}) {
         wire.call(joiner_peer, [&](proto::Endpoint&) { joiner->join(wire.now(), fill_options); });
-        return wire.run_until([&] { return !joiner->joining(); }, Time{std::chrono::seconds{120}});
+        return wire.run_until([&] { return !joiner->filling(); }, Time{std::chrono::seconds{120}});
     }
 
     std::unique_ptr<state::ChainGenerator> gen;
@@ -162,7 +163,7 @@ void expect_same_store(const EpochStore& a, const EpochStore& b) {
 TEST(RegionFill, JoinerFillsExactlyTheStoreASeededNodeHolds) {
     Network net;
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     ASSERT_TRUE(s.filled_at.has_value());
     EXPECT_EQ(s.fills, 1u);
     EXPECT_EQ(s.fill.rejected_answers, 0u);
@@ -185,7 +186,7 @@ TEST(RegionFill, CutAnswersAreContinuedFromTheirStopPath) {
     FillOptions small;
     small.max_response_bytes = 1024;
     ASSERT_TRUE(net.fill(small));
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_EQ(s.fill.rejected_answers, 0u);
     EXPECT_GT(s.fill.chunk_requests, 100u);  // about 40 with whole answers
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -196,7 +197,7 @@ TEST(RegionFill, CutAnswersAreContinuedFromTheirStopPath) {
 TEST(RegionFill, CodeNoNeighbourHoldsIsGivenUp) {
     Network net(400, false);
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(s.fill.code_unavailable, 0u);
     EXPECT_EQ(s.fill.code_bytes, 0u);
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -226,7 +227,7 @@ TEST(RegionFill, AnswerCalledCompleteWithANodeMissingIsRejected) {
     FillOptions small;
     small.max_response_bytes = 4096;
     ASSERT_TRUE(net.fill(small));
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(cut, 0u);
     EXPECT_GT(s.fill.incomplete, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
@@ -258,7 +259,7 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
         frame = proto::encode(*d);
     };
     ASSERT_TRUE(net.fill());
-    const JoinStats s = *net.joiner->join_stats();
+    const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(forged, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
     expect_same_store(*net.joiner->stores().front(), net.reference());
@@ -305,8 +306,199 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
     }
     EXPECT_EQ(chunk_refusals, 1u);
     EXPECT_EQ(diff_refusals, 1u);
-    EXPECT_TRUE(net.joiner->joining());
+    EXPECT_TRUE(net.joiner->filling());
     EXPECT_FALSE(net.joiner->stores().front()->seeded());
+}
+
+// Radius change (MgrNode::set_radius). nodes[2] covers quarter 1; with one bit more it covers
+// quarters 0 and 1. Connects it to the other seeded nodes (the fill walks every quarter's account
+// leaves) and lets the PINGs settle.
+void connect_grower(Network& net) {
+    for (std::size_t i = 0; i < net.peers.size(); ++i) {
+        if (i != 2) net.wire.connect(net.peers[2], net.peers[i]);
+    }
+    (void)net.wire.run_until([] { return false; }, net.wire.now() + Time{std::chrono::seconds{1}});
+}
+
+// A node that grows fills exactly the new region's store (the one a seeded node of that quarter
+// holds) and the code of the added part, and keeps its old store as it was.
+TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
+    Network net;
+    connect_grower(net);
+    MgrNode& node = *net.nodes[2];
+    net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
+    EXPECT_EQ(node.block().bits, 255u);
+    EXPECT_EQ(node.dht().self().radius.bits, 255u);
+    ASSERT_EQ(node.stores().size(), 2u);
+    EXPECT_TRUE(node.filling(net.nodes[0]->stores().front()->region()));
+    EXPECT_FALSE(node.filling(net.nodes[3]->stores().front()->region()));
+    ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
+    // Its neighbours learnt the new radius from its PING.
+    const auto seen = net.nodes[0]->dht().table().find(node.dht().self().id);
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(seen->contact.radius.bits, 255u);
+    const FillRecord s = *node.grow_stats();
+    ASSERT_TRUE(s.filled_at.has_value());
+    EXPECT_EQ(s.fills, 1u);
+    EXPECT_EQ(s.fill.rejected_answers, 0u);
+    ASSERT_EQ(s.regions.size(), 1u);
+    EXPECT_EQ(s.regions[0], net.nodes[0]->stores().front()->region());
+    EXPECT_GT(s.fill.code_bytes, 0u);
+    EXPECT_EQ(s.fill.code_unavailable, 0u);
+    EXPECT_FALSE(node.join_stats().has_value());
+    expect_same_store(*node.stores()[0], *net.nodes[0]->stores().front());
+    expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
+    // The code of both quarters, and nothing else.
+    EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
+    std::printf("growth: %llu bytes received for a new store of %llu bytes (%.2fx), %llu requests\n",
+                static_cast<unsigned long long>(s.fill.bytes_received), static_cast<unsigned long long>(s.store_bytes),
+                static_cast<double>(s.fill.bytes_received) / static_cast<double>(s.store_bytes),
+                static_cast<unsigned long long>(s.fill.chunk_requests + s.fill.code_requests));
+}
+
+// While its new region fills, a growing node refuses requests for it (0x0, as a joining node does)
+// and answers for its old region as before.
+TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
+    Network net(100);
+    connect_grower(net);
+    MgrNode& node = *net.nodes[2];
+    // Keep it filling: its neighbours' answers never arrive.
+    net.wire.hook = [&](PeerId, PeerId to, Bytes& frame) {
+        if (to == net.peers[2] && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData))
+            frame.clear();
+    };
+    net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
+    ASSERT_TRUE(node.filling());
+    (void)node.take_outbox();
+    const Block fresh = net.nodes[0]->stores().front()->region();
+    const Block old = net.nodes[3]->stores().front()->region();
+    uint64_t id = 100;
+    for (const Block& region : {fresh, old}) {
+        const prefix::PathRange range = path_range(region);
+        proto::GetChunks get;
+        get.request_id = id++;
+        get.root = net.root;
+        get.prefixes = {range.from, range.to};
+        get.is_range = range.from != range.to;
+        get.max_size = 1 << 20;
+        get.flags = proto::kFlagLeaves;
+        node.on_frame(net.peers[0], proto::encode(get), net.wire.now());
+        node.on_frame(net.peers[0], proto::encode(proto::GetDiff{id++, net.root, net.root, range.from, range.to}),
+                      net.wire.now());
+        proto::GetBareStorage bare;
+        bare.request_id = id++;
+        bare.state_root = net.root;
+        bare.region_first = region.first;
+        bare.region_bits = region.bits;
+        bare.max_size = 1 << 20;
+        node.on_frame(net.peers[0], proto::encode(bare), net.wire.now());
+    }
+    std::map<uint64_t, std::optional<proto::ChunkError>> errors;  // by request id
+    for (auto& out : node.take_outbox()) {
+        if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
+            auto d = proto::decode_chunk_data(out.frame);
+            ASSERT_TRUE(d && d->entries.size() == 1);
+            errors[d->request_id] = d->entries[0].error;
+            if (!d->entries[0].error) {
+                EXPECT_TRUE(d->entries[0].leaf_mode);
+                EXPECT_FALSE(d->entries[0].keys.empty());
+            }
+        } else if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
+            auto d = proto::decode_diff_data(out.frame);
+            ASSERT_TRUE(d.has_value());
+            errors[d->request_id] = d->error;
+        } else if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
+            auto d = proto::decode_bare_storage(out.frame);
+            ASSERT_TRUE(d.has_value());
+            errors[d->request_id] = d->error;
+        }
+    }
+    ASSERT_EQ(errors.size(), 6u);
+    // The new region: GetChunks, GetDiff and GetBareStorage refused with 0x0.
+    EXPECT_EQ(errors[100], proto::ChunkError::kUnknownRoot);
+    EXPECT_EQ(errors[101], proto::ChunkError::kUnknownRoot);
+    EXPECT_EQ(errors[102], proto::ChunkError::kUnknownRoot);
+    // The old region: all answered.
+    EXPECT_EQ(errors[103], std::nullopt);
+    EXPECT_EQ(errors[104], std::nullopt);
+    EXPECT_EQ(errors[105], std::nullopt);
+    EXPECT_FALSE(node.stores()[0]->seeded());
+    EXPECT_TRUE(node.stores()[1]->seeded());
+}
+
+// A node that grows while its join's fill runs: the join's fill is abandoned (a restart) and one
+// fill takes both regions; both stores then equal the seeded nodes'.
+TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
+    Network net;
+    MgrNode& node = *net.joiner;
+    net.wire.call(net.joiner_peer, [&](proto::Endpoint&) {
+        node.join(net.wire.now());
+        node.set_radius(dht::Radius{255}, net.wire.now());
+    });
+    ASSERT_EQ(node.stores().size(), 2u);
+    EXPECT_TRUE(node.filling(node.stores()[0]->region()));
+    EXPECT_TRUE(node.filling(node.stores()[1]->region()));
+    ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
+    const FillRecord join = *node.join_stats();
+    const FillRecord grow = *node.grow_stats();
+    EXPECT_EQ(join.restarts, 1u);
+    EXPECT_TRUE(join.filled_at.has_value());
+    EXPECT_EQ(grow.fills, 1u);
+    EXPECT_EQ(grow.fills_adopted, 1u);
+    EXPECT_TRUE(grow.filled_at.has_value());
+    expect_same_store(*node.stores()[0], *net.nodes[0]->stores().front());
+    expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
+    // The code of the whole block: the join's (quarter 1) and the growth's (quarter 0).
+    EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
+}
+
+// A growth undone before its fill ends: the new store goes, the fill is abandoned (its late answers
+// are dropped), and the old store is as it was.
+TEST(RegionFill, ShrinkBackDuringAGrowthAbandonsItsFill) {
+    Network net;
+    connect_grower(net);
+    MgrNode& node = *net.nodes[2];
+    net.wire.call(net.peers[2], [&](proto::Endpoint&) {
+        node.set_radius(dht::Radius{255}, net.wire.now());
+        node.set_radius(dht::Radius{254}, net.wire.now());
+    });
+    EXPECT_FALSE(node.filling());
+    ASSERT_EQ(node.stores().size(), 1u);
+    (void)net.wire.run_until([] { return false; }, net.wire.now() + Time{std::chrono::seconds{10}});
+    EXPECT_FALSE(node.filling());
+    const FillRecord s = *node.grow_stats();
+    EXPECT_EQ(s.restarts, 1u);
+    EXPECT_EQ(s.fills, 1u);
+    EXPECT_FALSE(s.filled_at.has_value());
+    expect_same_store(*node.stores().front(), *net.nodes[3]->stores().front());
+    EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());
+}
+
+// A node covering two quarters shrinks to one: the other store and the code outside its block go.
+// shrink_to_fit never goes below one region, and a budget that fits changes nothing.
+TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
+    Network net;
+    std::vector<Bytes> code;
+    net.gen->for_each_account([&](const Hash&, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
+        if (a.code_hash == state::kEmptyCodeHash) return;
+        if (auto c = net.gen->code_store().get_code(a.code_hash)) code.push_back(std::move(*c));
+    });
+    MgrNode node(dht::Contact{id_in(1, 9), 0, dht::Radius{255}}, net.options, [&](uint64_t n) -> std::optional<Hash> {
+        return n == 0 ? std::optional<Hash>{net.root} : std::nullopt;
+    });
+    ASSERT_TRUE(node.seed(net.gen->node_store(), 0, net.root, code).has_value());
+    ASSERT_EQ(node.stores().size(), 2u);
+    const uint64_t both = node.store_bytes();
+    EXPECT_EQ(node.shrink_to_fit(both, Time{0}).bits, 255u);  // fits: unchanged
+    EXPECT_EQ(node.stores().size(), 2u);
+    EXPECT_EQ(node.shrink_to_fit(0, Time{0}).bits, 254u);  // never below one region
+    ASSERT_EQ(node.stores().size(), 1u);
+    EXPECT_EQ(node.block().bits, 254u);
+    EXPECT_EQ(node.dht().self().radius.bits, 254u);
+    expect_same_store(*node.stores().front(), *net.nodes[3]->stores().front());
+    EXPECT_LT(node.store_bytes(), both);
+    EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());
+    EXPECT_FALSE(node.filling());
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include "mgr_scenario.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -108,16 +110,22 @@ bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, c
     return true;
 }
 
-// Asks joined nodes for what they should serve and checks the answers against the trusted roots:
-// leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the previous
-// boundary (GetDiff, applied to the true leaves there).
+// Asks joined and grown nodes for what they should serve and checks the answers against the trusted
+// roots: leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the
+// previous boundary (GetDiff, applied to the true leaves there). A node is named by a function
+// returning its counters (the result vectors grow during the run).
 class Prober final : public proto::Endpoint {
   public:
-    explicit Prober(std::vector<JoinedNodeResult>& out) : out_(out) {}
+    using Target = std::function<ProbeCounts&()>;
+    enum class Want : uint8_t {
+        kServe,           // a verified answer: probes_ok, else probes_failed
+        kRefuse,          // a region being filled: 0x0 (refused_while_filling, else served_while_filling)
+        kServeWhileFill,  // an old region of a growing node: verified answers count in `also`
+    };
 
-    // `filling`: the node is expected to refuse (0x0) because it has not filled its store yet.
-    void chunks(PeerId to, std::size_t joined, const Hash& root, const mgr::Block& region, bool filling = false) {
-        Expect x{joined, false, root, region.first, mgr::block_last(region), {}, filling};
+    void chunks(PeerId to, Target target, const Hash& root, const mgr::Block& region, Want want = Want::kServe,
+                std::function<void()> also = {}) {
+        Expect x{std::move(target), false, root, region.first, mgr::block_last(region), {}, want, std::move(also)};
         proto::GetChunks get;
         get.request_id = next_id_++;
         get.root = root;
@@ -128,9 +136,9 @@ class Prober final : public proto::Endpoint {
         expect_.emplace(get.request_id, std::move(x));
         send(to, proto::encode(get));
     }
-    void diff(PeerId to, std::size_t joined, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
+    void diff(PeerId to, Target target, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
               mgr::Leaves base) {
-        Expect x{joined, true, to_root, region.first, mgr::block_last(region), {}, false};
+        Expect x{std::move(target), true, to_root, region.first, mgr::block_last(region), {}, Want::kServe, {}};
         x.base.insert(base.begin(), base.end());
         proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
         expect_.emplace(get.request_id, std::move(x));
@@ -144,9 +152,10 @@ class Prober final : public proto::Endpoint {
             if (!d) return;
             const auto x = take(d->request_id);
             if (!x) return;
-            if (x->filling) {
+            ProbeCounts& out = x->target();
+            if (x->want == Want::kRefuse) {
                 const bool refused = d->entries.size() == 1 && d->entries[0].error == proto::ChunkError::kUnknownRoot;
-                ++(refused ? out_[x->joined].refused_while_filling : out_[x->joined].served_while_filling);
+                ++(refused ? out.refused_while_filling : out.served_while_filling);
                 return;
             }
             bool ok = d->entries.size() == 1 && !d->entries[0].error && d->entries[0].leaf_mode;
@@ -159,7 +168,11 @@ class Prober final : public proto::Endpoint {
                                                                               keys, e.values, e.proof);
                 ok = v.has_value();
             }
-            ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
+            if (ok && x->want == Want::kServeWhileFill) {
+                if (x->also) x->also();
+                return;
+            }
+            ++(ok ? out.probes_ok : out.probes_failed);
         } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
             auto d = proto::decode_diff_data(frame);
             if (!d) return;
@@ -186,21 +199,23 @@ class Prober final : public proto::Endpoint {
                 ok = trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit), keys, values, d->proof)
                          .has_value();
             }
-            ++(ok ? out_[x->joined].probes_ok : out_[x->joined].probes_failed);
-            if (ok) ++out_[x->joined].diff_probes_ok;
+            ProbeCounts& out = x->target();
+            ++(ok ? out.probes_ok : out.probes_failed);
+            if (ok) ++out.diff_probes_ok;
         }
         // Anything else (the nodes' DHT PINGs) is ignored: the prober is not a DHT node.
     }
 
   private:
     struct Expect {
-        std::size_t joined{0};
+        Target target;
         bool diff{false};
         Hash root{};
         Hash origin{};
         Hash limit{};
         std::map<Hash, Bytes> base;
-        bool filling{false};
+        Want want{Want::kServe};
+        std::function<void()> also;
     };
     static ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
     static Nibbles nibbles(const Hash& h) { return unpack_nibbles(view(h)); }
@@ -211,7 +226,6 @@ class Prober final : public proto::Endpoint {
         expect_.erase(it);
         return x;
     }
-    std::vector<JoinedNodeResult>& out_;
     std::map<uint64_t, Expect> expect_;
     uint64_t next_id_{1};
 };
@@ -296,10 +310,29 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         stale.insert(node_peers[order[next++]]);
     for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k)
         leaving.push_back(node_peers[order[next++]]);
+    // Radius change: growers, then shrinkers, among the rest (honest, staying).
+    std::map<std::size_t, std::size_t> growers;    // node index -> index in result.grown
+    std::map<std::size_t, std::size_t> shrinkers;  // node index -> index in result.shrunk
+    for (std::size_t k = 0; k < config.growers && next < order.size(); ++k) {
+        growers.emplace(order[next++], growers.size());
+    }
+    for (std::size_t k = 0; k < config.shrinkers && next < order.size(); ++k) {
+        shrinkers.emplace(order[next++], shrinkers.size());
+    }
+    const uint64_t grow_block = config.grow_block != 0 ? config.grow_block : config.epoch_length * 3 / 2;
+    const uint64_t shrink_block = config.shrink_block != 0 ? config.shrink_block : config.epoch_length * 3 / 2;
+    result.grown.resize(growers.size());
+    result.shrunk.resize(shrinkers.size());
     // Joining: the joiners (indexes config.nodes.. of `nodes`), the nodes that lie to them, a prober.
     std::set<PeerId> joiner_peers;
     std::set<PeerId> join_liars;
-    Prober prober(result.joined);
+    Prober prober;
+    const auto joined_target = [&result](std::size_t k) {
+        return [&result, k]() -> ProbeCounts& { return result.joined[k]; };
+    };
+    const auto grown_target = [&result](std::size_t k) {
+        return [&result, k]() -> ProbeCounts& { return result.grown[k]; };
+    };
     const PeerId prober_peer = net.add(prober, {0, 0});
     const uint64_t join_block = config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2;
     net.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
@@ -336,32 +369,57 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 });
             for (std::size_t i = 0; i < nodes.size(); ++i) {
                 if (!honest(i)) continue;
-                if (i >= config.nodes && nodes[i]->joining()) {
-                    // Not filled (yet, or again): it serves nothing, so its stores are not compared.
-                    ++result.joined[i - config.nodes].unfilled_checks;
-                    continue;
+                // Joined and grown nodes are also probed directly; shrunk ones counted apart.
+                const bool joined = i >= config.nodes;
+                const auto g = growers.find(i);
+                GrownNodeResult* grown = g != growers.end() && head > grow_block ? &result.grown[g->second] : nullptr;
+                const auto sh = shrinkers.find(i);
+                ShrunkNodeResult* shrunk =
+                    sh != shrinkers.end() && head > shrink_block ? &result.shrunk[sh->second] : nullptr;
+                if (nodes[i]->filling()) {
+                    // A store not filled (yet, or again) serves nothing, so it is not compared.
+                    if (joined) ++result.joined[i - config.nodes].unfilled_checks;
+                    if (grown != nullptr) ++grown->unfilled_checks;
                 }
                 for (const auto& store : nodes[i]->stores()) {
+                    const mgr::Block region = store->region();
+                    if (nodes[i]->filling(region)) continue;
                     ++result.boundary_checks;
                     const bool match = store_matches(*store, chain.node_store(), roots[head], true_owners);
                     if (!match) ++result.store_mismatches;
-                    if (i < config.nodes) continue;
-                    // A joined node: checked, and asked directly for what it serves (posted: LocalNet
-                    // delivers what an endpoint sends from inside its calls).
-                    JoinedNodeResult& j = result.joined[i - config.nodes];
-                    ++j.boundary_checks;
-                    if (!match) ++j.mismatches;
+                    if (shrunk != nullptr) {
+                        ++shrunk->boundary_checks;
+                        if (!match) ++shrunk->mismatches;
+                    }
+                    Prober::Target target;
+                    if (joined) {
+                        JoinedNodeResult& j = result.joined[i - config.nodes];
+                        ++j.boundary_checks;
+                        if (!match) ++j.mismatches;
+                        target = joined_target(i - config.nodes);
+                    } else if (grown != nullptr) {
+                        ++grown->boundary_checks;
+                        if (!match) ++grown->mismatches;
+                        if (const auto gs = nodes[i]->grow_stats();
+                            gs && std::find(gs->regions.begin(), gs->regions.end(), region) != gs->regions.end()) {
+                            ++grown->new_region_checks;
+                        }
+                        target = grown_target(g->second);
+                    } else {
+                        continue;
+                    }
+                    // Asked directly for what it serves (posted: LocalNet delivers what an endpoint sends
+                    // from inside its calls).
                     const PeerId to = node_peers[i];
-                    const std::size_t k = i - config.nodes;
-                    const mgr::Block region = store->region();
-                    net.post(prober_peer,
-                             [&prober, to, k, root = roots[head], region] { prober.chunks(to, k, root, region); });
+                    net.post(prober_peer, [&prober, to, target, root = roots[head], region] {
+                        prober.chunks(to, target, root, region);
+                    });
                     if (head >= config.epoch_length && store->keeps(roots[head - config.epoch_length])) {
                         const Hash before = roots[head - config.epoch_length];
                         if (auto base = mgr::leaves_in(chain.node_store(), before, mgr::path_range(region))) {
-                            net.post(prober_peer, [&prober, to, k, before, root = roots[head], region,
+                            net.post(prober_peer, [&prober, to, target, before, root = roots[head], region,
                                                    base = std::move(*base)]() mutable {
-                                prober.diff(to, k, before, root, region, std::move(base));
+                                prober.diff(to, target, before, root, region, std::move(base));
                             });
                         }
                     }
@@ -390,14 +448,55 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 mgr::MgrNode* raw = node.get();
                 net.post(p, [raw, &net] { raw->join(net.now()); });
                 // Asked at once, it must refuse: its store is not filled.
-                const std::size_t index = result.joined.size();
-                net.post(prober_peer,
-                         [&prober, p, index, root = roots[head], region = raw->stores().front()->region()] {
-                             prober.chunks(p, index, root, region, true);
-                         });
+                net.post(prober_peer, [&prober, p, target = joined_target(result.joined.size()), root = roots[head],
+                                       region = raw->stores().front()->region()] {
+                    prober.chunks(p, target, root, region, Prober::Want::kRefuse);
+                });
                 nodes.push_back(std::move(node));
                 node_peers.push_back(p);
-                result.joined.push_back(JoinedNodeResult{head, false});
+                result.joined.emplace_back();
+                result.joined.back().join_block = head;
+            }
+        }
+        if (b == grow_block + 1) {
+            for (const auto& [i, k] : growers) {
+                mgr::MgrNode* node = nodes[i].get();
+                GrownNodeResult& g = result.grown[k];
+                g.grow_block = head;
+                g.bits_before = node->block().bits;
+                g.bits_after = std::min(256u, g.bits_before + 1);
+                const mgr::Block old_block = node->block();
+                const mgr::Block new_block = mgr::block_of(node->dht().self().id, dht::Radius{g.bits_after});
+                std::vector<mgr::Block> added;
+                for (const mgr::Block& r : mgr::regions_in(new_block, config.region_bits)) {
+                    if (!mgr::contains(old_block, r)) added.push_back(r);
+                }
+                g.new_regions = added.size();
+                const PeerId p = node_peers[i];
+                net.post(p, [node, bits = g.bits_after, &net] { node->set_radius(dht::Radius{bits}, net.now()); });
+                if (added.empty()) continue;
+                // Asked at once: a new region must be refused (it is filling), an old one served at the head.
+                net.connect(prober_peer, p, link);
+                net.post(prober_peer, [&prober, &result, p, k, target = grown_target(k), root = roots[head],
+                                       fresh = added.front(), old = node->stores().front()->region()] {
+                    prober.chunks(p, target, root, fresh, Prober::Want::kRefuse);
+                    prober.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
+                                  [&result, k] { ++result.grown[k].old_served_while_filling; });
+                });
+            }
+        }
+        if (b == shrink_block + 1) {
+            for (const auto& [i, k] : shrinkers) {
+                mgr::MgrNode* node = nodes[i].get();
+                ShrunkNodeResult& r = result.shrunk[k];
+                r.shrink_block = head;
+                r.bits_before = node->block().bits;
+                r.bytes_before = node->store_bytes();
+                r.budget = static_cast<uint64_t>(config.shrink_share * static_cast<double>(r.bytes_before));
+                net.post(node_peers[i], [node, &r, &net] {
+                    r.bits_after = node->shrink_to_fit(r.budget, net.now()).bits;
+                    r.bytes_after = node->store_bytes();
+                });
             }
         }
         if (b == config.client_start_block + 1) {
@@ -426,6 +525,9 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             finish_block = head + config.follow_blocks;
             // Joiners get two boundaries after their join to be checked at.
             if (config.joiners > 0) finish_block = std::max(finish_block, join_block + 2 * config.epoch_length + 1);
+            // Grown nodes two boundaries after their growth, shrunk ones one.
+            if (!growers.empty()) finish_block = std::max(finish_block, grow_block + 2 * config.epoch_length + 1);
+            if (!shrinkers.empty()) finish_block = std::max(finish_block, shrink_block + config.epoch_length + 1);
         }
         if (result.synced && head >= finish_block) break;
         if (!client.failure().empty()) {
@@ -486,9 +588,9 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         JoinedNodeResult& j = result.joined[k];
         const auto& s = n.join_stats();
         if (!s) continue;
-        j.filled = s->filled_at.has_value() && !n.joining();
+        j.filled = s->filled_at.has_value() && !n.filling();
         j.filled_number = s->filled_number;
-        if (s->filled_at) j.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->joined_at).count();
+        if (s->filled_at) j.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
         j.fill_bytes = s->fill.bytes_received;
         j.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
         j.store_bytes = s->store_bytes;
@@ -501,6 +603,24 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         j.items_applied = n.stats().items_applied;
         j.offers_before_fill = s->offers_before_fill;
         j.chunk_requests_served = n.stats().chunk_requests;
+    }
+    for (const auto& [i, k] : growers) {
+        const mgr::MgrNode& n = *nodes[i];
+        GrownNodeResult& g = result.grown[k];
+        g.items_applied = n.stats().items_applied;
+        const auto& s = n.grow_stats();
+        if (!s) continue;
+        g.filled = s->filled_at.has_value() && !n.filling();
+        g.filled_number = s->filled_number;
+        if (s->filled_at) g.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
+        g.fill_bytes = s->fill.bytes_received;
+        g.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
+        g.store_bytes = s->store_bytes;
+        g.code_bytes = s->fill.code_bytes;
+        g.fills = s->fills;
+        g.restarts = s->restarts;
+        g.refills = s->refills;
+        g.rejected_answers = s->fill.rejected_answers;
     }
     result.gossip_bytes_per_node_per_block =
         head == 0

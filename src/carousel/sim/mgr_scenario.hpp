@@ -36,6 +36,17 @@
 // gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
 // A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
 // joiners the run goes on at least until two boundaries after the join.
+//
+// Radius change (issue 5). `growers` seeded honest nodes double their radius (one bit more:
+// MgrNode::set_radius) after block `grow_block` (0: one and a half epochs in) and fill their new
+// regions from their neighbours while the old ones keep serving. At that moment the prober asks each
+// for a new region (the answer must be a refusal, 0x0) and for an old one at the head (the answer
+// must verify). From then on, at every boundary, their stores (old and new regions; a new one still
+// filling counts in unfilled_checks) are checked and probed like a joiner's. `shrinkers` other
+// seeded honest nodes shrink to fit `shrink_share` of their stores' bytes (MgrNode::shrink_to_fit)
+// after block `shrink_block` (0: one and a half epochs in); their remaining stores are checked at
+// every boundary after. The run goes on at least until two boundaries after a growth and one after a
+// shrink.
 
 #include <chrono>
 #include <cstdint>
@@ -79,12 +90,26 @@ struct MgrScenarioConfig {
     std::size_t join_liars{0};
     std::pair<uint64_t, uint64_t> joiner_gossip_cut{0, 0};
     uint64_t joiner_bandwidth{0};  // bytes/s of the joiners' links; 0: node_bandwidth
+    std::size_t growers{0};
+    uint64_t grow_block{0};
+    std::size_t shrinkers{0};
+    uint64_t shrink_block{0};
+    double shrink_share{0.5};  // of a shrinker's store bytes at the shrink: its budget
     // Called after every block with the client's progress (0..1), the block and the simulated time.
     std::function<void(double progress, uint64_t block, std::chrono::microseconds now)> on_block;
 };
 
+// What the prober saw of one node's direct answers.
+struct ProbeCounts {
+    uint64_t probes_ok{0};  // its GetChunks/GetDiff answers that verified against the boundary root
+    uint64_t probes_failed{0};
+    uint64_t diff_probes_ok{0};
+    uint64_t refused_while_filling{0};  // a GetChunks for a region it was filling answered 0x0, as it should
+    uint64_t served_while_filling{0};   // ... or answered otherwise
+};
+
 // One node that joined mid-run.
-struct JoinedNodeResult {
+struct JoinedNodeResult : ProbeCounts {
     uint64_t join_block{0};
     bool filled{false};
     uint64_t filled_number{0};  // the block its (last) fill was at
@@ -97,18 +122,50 @@ struct JoinedNodeResult {
     uint64_t fills{0};
     uint64_t restarts{0};
     uint64_t refills{0};
-    uint64_t rejected_answers{0};  // fill answers that failed verification
-    uint64_t unfilled_checks{0};   // boundaries after the join at which it was still (or again) filling
-    uint64_t boundary_checks{0};   // its stores, at each boundary after the join while filled
-    uint64_t mismatches{0};        // ... that differed from the true partial tries (or were not filled)
-    uint64_t probes_ok{0};         // its GetChunks/GetDiff answers that verified against the boundary root
-    uint64_t probes_failed{0};
-    uint64_t diff_probes_ok{0};
-    uint64_t refused_while_filling{0};  // a GetChunks sent right after the join answered 0x0, as it should
-    uint64_t served_while_filling{0};   // ... or answered otherwise
-    uint64_t offers_before_fill{0};     // gossip offers it sent before its first fill was adopted
-    uint64_t items_applied{0};          // gossip items applied
+    uint64_t rejected_answers{0};    // fill answers that failed verification
+    uint64_t unfilled_checks{0};     // boundaries after the join at which it was still (or again) filling
+    uint64_t boundary_checks{0};     // its stores, at each boundary after the join while filled
+    uint64_t mismatches{0};          // ... that differed from the true partial tries (or were not filled)
+    uint64_t offers_before_fill{0};  // gossip offers it sent before its first fill was adopted
+    uint64_t items_applied{0};       // gossip items applied
     uint64_t chunk_requests_served{0};
+};
+
+// One seeded node that doubled its radius mid-run.
+struct GrownNodeResult : ProbeCounts {
+    uint64_t grow_block{0};
+    unsigned bits_before{0};
+    unsigned bits_after{0};
+    std::size_t new_regions{0};
+    bool filled{false};         // its new regions were adopted (and nothing fills now)
+    uint64_t filled_number{0};  // the block its (last) fill was at
+    double fill_seconds{0};     // simulated, set_radius() to the new regions adopted
+    uint64_t fill_bytes{0};     // answer frames its fills received
+    uint64_t fill_requests{0};
+    uint64_t store_bytes{0};  // the new regions' stores' byte_size right after the fill
+    uint64_t code_bytes{0};
+    uint64_t fills{0};
+    uint64_t restarts{0};
+    uint64_t refills{0};
+    uint64_t rejected_answers{0};
+    uint64_t old_served_while_filling{0};  // an old region's GetChunks, asked right after the growth, verified
+    uint64_t unfilled_checks{0};           // boundaries after the growth at which a store was filling
+    uint64_t boundary_checks{0};           // its stores (old and new) at each boundary after the growth
+    uint64_t new_region_checks{0};         // ... of them the new regions' stores
+    uint64_t mismatches{0};
+    uint64_t items_applied{0};
+};
+
+// One seeded node that shrank to a storage budget mid-run.
+struct ShrunkNodeResult {
+    uint64_t shrink_block{0};
+    unsigned bits_before{0};
+    unsigned bits_after{0};
+    uint64_t bytes_before{0};  // its stores' byte_size at the shrink
+    uint64_t budget{0};
+    uint64_t bytes_after{0};      // right after the shrink
+    uint64_t boundary_checks{0};  // its stores at each boundary after the shrink
+    uint64_t mismatches{0};
 };
 
 struct MgrScenarioResult {
@@ -138,6 +195,8 @@ struct MgrScenarioResult {
     uint64_t items_rejected{0};  // by honest nodes
     mgr::SyncStats client;
     std::vector<JoinedNodeResult> joined;
+    std::vector<GrownNodeResult> grown;
+    std::vector<ShrunkNodeResult> shrunk;
 };
 
 MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config);

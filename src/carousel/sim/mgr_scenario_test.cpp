@@ -222,5 +222,108 @@ TEST(MgrScenario, SlowJoinerRestartsWhenABoundarySweepsItsRoot) {
     EXPECT_EQ(j.offers_before_fill, 0u);
 }
 
+void print_grown(const MgrScenarioResult& r) {
+    for (const GrownNodeResult& g : r.grown) {
+        std::printf(
+            "grew after block %llu from %u to %u bits (%zu new regions): filled at block %llu in %.2f s (simulated), "
+            "fetched %llu bytes in %llu requests for new stores of %llu bytes (%.2fx) and %llu bytes of code; %llu "
+            "fills, %llu restarts, %llu refills; %llu answers rejected; old region served while filling: %llu, new "
+            "region refused: %llu (served: %llu); %llu unfilled and %llu boundary checks (%llu of new regions), "
+            "%llu mismatches; probes %llu ok (%llu diffs), %llu failed; %llu items applied\n",
+            static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions,
+            static_cast<unsigned long long>(g.filled_number), g.fill_seconds,
+            static_cast<unsigned long long>(g.fill_bytes), static_cast<unsigned long long>(g.fill_requests),
+            static_cast<unsigned long long>(g.store_bytes),
+            g.store_bytes == 0 ? 0.0 : static_cast<double>(g.fill_bytes) / static_cast<double>(g.store_bytes),
+            static_cast<unsigned long long>(g.code_bytes), static_cast<unsigned long long>(g.fills),
+            static_cast<unsigned long long>(g.restarts), static_cast<unsigned long long>(g.refills),
+            static_cast<unsigned long long>(g.rejected_answers),
+            static_cast<unsigned long long>(g.old_served_while_filling),
+            static_cast<unsigned long long>(g.refused_while_filling),
+            static_cast<unsigned long long>(g.served_while_filling), static_cast<unsigned long long>(g.unfilled_checks),
+            static_cast<unsigned long long>(g.boundary_checks), static_cast<unsigned long long>(g.new_region_checks),
+            static_cast<unsigned long long>(g.mismatches), static_cast<unsigned long long>(g.probes_ok),
+            static_cast<unsigned long long>(g.diff_probes_ok), static_cast<unsigned long long>(g.probes_failed),
+            static_cast<unsigned long long>(g.items_applied));
+    }
+}
+
+// Issue 5: "A node ... whose radius grows, fills its range from its neighbours with the same
+// retrieval calls a syncing client uses." Two seeded nodes covering one region double their radius
+// half-way through the second epoch. Asked at once, each refuses a new region (0x0: it is filling)
+// and serves an old one with a verified answer; its new region is filled before the next boundary,
+// and at every boundary after it all its stores equal the true partial tries and its answers
+// verify. The client, which syncs meanwhile and learns the new radius, still syncs.
+TEST(MgrScenario, NodesGrowingTheirRadiusFillTheNewRegionsAndKeepServing) {
+    MgrScenarioConfig c = small_network();
+    c.growers = 2;
+    c.grow_block = 12;  // E = 8: half-way through the second epoch
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    print_grown(r);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_EQ(r.store_mismatches, 0u);
+    EXPECT_EQ(r.items_rejected, 0u);
+    ASSERT_EQ(r.grown.size(), 2u);
+    for (const GrownNodeResult& g : r.grown) {
+        EXPECT_EQ(g.grow_block, 12u);
+        EXPECT_EQ(g.bits_before, 254u);
+        EXPECT_EQ(g.bits_after, 255u);
+        EXPECT_EQ(g.new_regions, 1u);
+        EXPECT_TRUE(g.filled);
+        EXPECT_GE(g.filled_number, 12u);
+        EXPECT_LT(g.filled_number, 16u);  // filled before the next boundary
+        EXPECT_GT(g.fill_seconds, 0.0);
+        EXPECT_GT(g.fill_bytes, 0u);
+        EXPECT_GT(g.store_bytes, 0u);
+        EXPECT_EQ(g.rejected_answers, 0u);
+        EXPECT_EQ(g.restarts, 0u);
+        EXPECT_EQ(g.unfilled_checks, 0u);
+        EXPECT_GE(g.new_region_checks, 2u);  // the new region matched at two boundaries or more
+        EXPECT_GE(g.boundary_checks, 4u);    // ... and so did the old one
+        EXPECT_EQ(g.mismatches, 0u);
+        EXPECT_GE(g.probes_ok, 4u);
+        EXPECT_GE(g.diff_probes_ok, 1u);
+        EXPECT_EQ(g.probes_failed, 0u);
+        EXPECT_EQ(g.refused_while_filling, 1u);  // the new region, asked while filling: 0x0
+        EXPECT_EQ(g.served_while_filling, 0u);
+        EXPECT_EQ(g.old_served_while_filling, 1u);  // the old region, asked at the same moment: verified
+        EXPECT_GT(g.items_applied, 0u);
+    }
+}
+
+// Issue 5: "Radius ... can shrink to fit a storage budget." Four nodes covering two regions each
+// shrink to 60% of their stores' bytes mid-sync: each keeps one region, within the budget, whose
+// store still equals the true partial tries at every boundary after; the other nodes cover the
+// regions they dropped, and the client still syncs.
+TEST(MgrScenario, NodesShrinkingToABudgetKeepOneRegionAndTheClientStillSyncs) {
+    MgrScenarioConfig c = small_network();
+    c.radius_bits = 255;  // two regions per node, about 8 copies of each
+    c.shrinkers = 4;
+    c.shrink_block = 12;
+    c.shrink_share = 0.6;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    ASSERT_TRUE(r.synced) << r.failure;
+    EXPECT_EQ(r.verified_root, r.chain_root);
+    EXPECT_EQ(r.store_mismatches, 0u);
+    EXPECT_GT(r.sync_finished_block, 12u);  // the shrink came mid-sync
+    ASSERT_EQ(r.shrunk.size(), 4u);
+    for (const ShrunkNodeResult& s : r.shrunk) {
+        std::printf(
+            "shrank after block %llu from %u to %u bits: %llu -> %llu bytes (budget %llu); %llu boundary "
+            "checks, %llu mismatches\n",
+            static_cast<unsigned long long>(s.shrink_block), s.bits_before, s.bits_after,
+            static_cast<unsigned long long>(s.bytes_before), static_cast<unsigned long long>(s.bytes_after),
+            static_cast<unsigned long long>(s.budget), static_cast<unsigned long long>(s.boundary_checks),
+            static_cast<unsigned long long>(s.mismatches));
+        EXPECT_EQ(s.bits_before, 255u);
+        EXPECT_EQ(s.bits_after, 254u);
+        EXPECT_GT(s.bytes_after, 0u);
+        EXPECT_LE(s.bytes_after, s.budget);
+        EXPECT_GE(s.boundary_checks, 1u);  // one store, at the boundaries after the shrink
+        EXPECT_EQ(s.mismatches, 0u);
+    }
+}
+
 }  // namespace
 }  // namespace carousel::sim

@@ -34,6 +34,11 @@ class MemoryCodeStore final : public CodeStore {
     void put_code(const Hash& code_hash, ByteView code) override { code_.try_emplace(code_hash, code); }
     bool has_code(const Hash& code_hash) const override { return code_.contains(code_hash); }
     std::size_t size() const noexcept { return code_.size(); }
+    // Drops the code whose hash satisfies `drop`; returns how many blobs went.
+    template <class Pred>
+    std::size_t erase_if(Pred drop) {
+        return std::erase_if(code_, [&](const auto& entry) { return drop(entry.first); });
+    }
 
   private:
     std::unordered_map<Hash, Bytes, trie::HashHasher> code_;

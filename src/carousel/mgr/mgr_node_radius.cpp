@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+
+// MgrNode's radius change (mgr_node.hpp, MgrNode::set_radius): which stores a block has, shrinking
+// to a storage budget, and growing, whose new regions are filled by the join's fill machinery
+// (mgr/mgr_node_join.cpp).
+
+#include <algorithm>
+
+#include "mgr_node.hpp"
+
+namespace carousel::mgr {
+
+namespace {
+// A node covers at most 2^16 regions (placement's regions_in).
+constexpr unsigned kMaxRegionSpan = 16;
+
+// `block` with key bit `bit` (0: the lowest) flipped.
+Block flip(Block block, unsigned bit) {
+    block.first[31 - bit / 8] = static_cast<uint8_t>(block.first[31 - bit / 8] ^ (1u << (bit % 8)));
+    return block;
+}
+}  // namespace
+
+std::vector<Block> MgrNode::place_stores(const Block& block) {
+    std::vector<std::unique_ptr<EpochStore>> stores;
+    std::vector<std::unique_ptr<prefix::ChunkServer>> servers;
+    std::vector<Block> added;
+    for (const Block& region : regions_in(block, options_.region_bits)) {
+        const auto it = std::find_if(stores_.begin(), stores_.end(),
+                                     [&](const auto& s) { return s != nullptr && s->region() == region; });
+        if (it != stores_.end()) {
+            // Kept with its server (which points at the store, not into the vector).
+            const auto i = static_cast<std::size_t>(it - stores_.begin());
+            stores.push_back(std::move(stores_[i]));
+            servers.push_back(std::move(servers_[i]));
+            continue;
+        }
+        stores.push_back(std::make_unique<EpochStore>(region, options_.epoch_length));
+        EpochStore* store = stores.back().get();
+        servers.push_back(std::make_unique<prefix::ChunkServer>(
+            *store, &code_, [store] { return store->epoch_root(); }, options_.server));
+        added.push_back(region);
+    }
+    stores_ = std::move(stores);
+    servers_ = std::move(servers);
+    // What belonged to dropped stores: their waiting items, the items (and code) held to offer on,
+    // their filling flags.
+    std::erase_if(waiting_, [&](const auto& w) { return !contains(block, w.first.first); });
+    std::erase_if(held_, [&](const auto& h) { return !contains(block, h.second.region.first); });
+    std::erase_if(filling_, [&](const Hash& first) { return !contains(block, first); });
+    return added;
+}
+
+void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
+    radius.bits = std::clamp(radius.bits, options_.region_bits, std::min(256u, options_.region_bits + kMaxRegionSpan));
+    const Block block = block_of(dht_.self().id, radius);
+    if (block == block_) return;
+    const Block old = block_;
+    block_ = block;
+    // Announced from now on; the contacts learn it from the PING (dht::Dht::learn refreshes the
+    // radius of a known contact), and route the new regions' gossip here.
+    dht_.set_radius(radius);
+    for (const dht::Contact& c : dht_.table().contacts()) dht_.ping(c.peer, now);
+
+    const std::set<Hash> filling_before = filling_;
+    const std::vector<Block> added = place_stores(block);
+    if (added.empty()) {
+        // Shrunk: the code outside the block goes, and a running fill keeps to what is left.
+        code_.erase_if([&](const Hash& h) { return !contains(block, h); });
+        std::vector<Block> code_blocks;
+        for (const Block& b : fill_code_blocks_) {
+            if (const auto in = intersect(b, block)) code_blocks.push_back(*in);
+        }
+        fill_code_blocks_ = std::move(code_blocks);
+        if (filling_ != filling_before) restart_fill(now);
+        return;
+    }
+    // Grown. A running fill (a join, a refill, an earlier growth) is abandoned; one fill takes every
+    // region not filled, and the code it was after plus the added part of the block: the sibling of
+    // the old block at each level up to the new one.
+    if (!fill_) fill_code_blocks_.clear();
+    abandon_fill();
+    for (unsigned bits = old.bits; bits < block.bits; ++bits) {
+        fill_code_blocks_.push_back(flip(block_of(dht_.self().id, dht::Radius{bits}), bits));
+    }
+    grow_ = FillRecord{};
+    grow_->started_at = now;
+    grow_->regions = added;
+    for (const Block& region : added) filling_.insert(region.first);
+    start_fill(now);
+}
+
+dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
+    const auto bytes_within = [&](const Block& block) {
+        uint64_t sum = 0;
+        for (const auto& s : stores_) {
+            if (contains(block, s->region())) sum += s->byte_size();
+        }
+        return sum;
+    };
+    unsigned bits = block_.bits;
+    while (bits > options_.region_bits && bytes_within(block_of(dht_.self().id, dht::Radius{bits})) > budget_bytes) {
+        --bits;
+    }
+    set_radius(dht::Radius{bits}, now);
+    return dht_.self().radius;
+}
+
+}  // namespace carousel::mgr
