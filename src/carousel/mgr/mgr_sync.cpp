@@ -845,24 +845,16 @@ void MgrSync::check_done(proto::Time now) {
         if (std::any_of(tiles.begin(), tiles.end(), bare) || !std::all_of(tiles.begin(), tiles.end(), complete)) return;
     }
     // Every range verified against its root; rebuild the roots as a last check of the whole.
-    for (const auto& [account, slots] : storage_) {
-        trie::Trie t;
-        for (const auto& [k, v] : slots) (void)t.put(view(k), v);
-        if (storage_root_of(account) != t.root()) {
-            failure_ = "storage root mismatch";
-            return;
-        }
-    }
-    trie::Trie state;
-    for (const auto& [k, v] : accounts_) (void)state.put(view(k), v);
-    if (state.root() != *chain_.state_root(boundary)) {
+    const auto built = rebuild_anchor_tries();
+    if (!built) return;
+    if (*built != *chain_.state_root(boundary)) {
         failure_ = "state root mismatch";
         return;
     }
     anchor_number_ = boundary;
     synced_ = true;
     verified_number_ = boundary;
-    state_root_ = state.root();
+    state_root_ = *built;
     if (!ever_synced_) {
         ever_synced_ = true;
         synced_at_ = now;
@@ -1000,6 +992,24 @@ void MgrSync::reanchor(uint64_t boundary) {
     head_accounts_.clear();
     head_storage_.clear();
     anchor_number_ = boundary;
+    // check_head verified these leaves against `root` just now; a difference is a bug, not a peer's.
+    if (const auto built = rebuild_anchor_tries(); built && *built != root) failure_ = "state root mismatch";
+}
+
+std::optional<Hash> MgrSync::rebuild_anchor_tries() {
+    anchor_nodes_ = trie::MemoryNodeStore{};
+    for (const auto& [account, slots] : storage_) {
+        trie::Trie t{&anchor_nodes_};
+        for (const auto& [k, v] : slots) (void)t.put(view(k), v);
+        if (storage_root_of(account) != t.root()) {
+            failure_ = "storage root mismatch";
+            return std::nullopt;
+        }
+    }
+    trie::Trie state{&anchor_nodes_};
+    for (const auto& [k, v] : accounts_) (void)state.put(view(k), v);
+    anchor_state_root_ = state.root();
+    return anchor_state_root_;
 }
 
 void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
@@ -1121,35 +1131,18 @@ std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
 }
 
 void MgrSync::check_head(uint64_t number) {
-    // Every tile verified against the head root; rebuild the head root (and every moved storage
-    // root) from the anchored leaves and the changes as a last check of the whole.
-    Leaves head_leaves = accounts_;
-    for (const HeadTile& t : head_accounts_) {
-        for (const auto& [k, v] : t.changes) {
-            if (v.empty()) {
-                head_leaves.erase(k);
-            } else {
-                head_leaves[k] = v;
-            }
-        }
-    }
+    // Every tile verified against the head root; recompute the head root (and every moved storage
+    // root) as a last check of the whole: the anchored tries (anchor_nodes_) with the changes
+    // applied. Only the changed paths are read and hashed; what root() writes is dropped.
+    trie::ReadOnlyNodeStore anchored{anchor_nodes_};
+    const auto apply = [](trie::Trie& t, const Leaves& changes) {
+        for (const auto& [k, v] : changes) (void)(v.empty() ? t.erase(view(k)) : t.put(view(k), v));
+    };
     for (auto& [account, tiles] : head_storage_) {
-        Leaves slots;
-        if (const auto s = storage_.find(account); s != storage_.end()) slots = s->second;
-        for (const HeadTile& t : tiles) {
-            for (const auto& [k, v] : t.changes) {
-                if (v.empty()) {
-                    slots.erase(k);
-                } else {
-                    slots[k] = v;
-                }
-            }
-        }
-        trie::Trie t;
-        for (const auto& [k, v] : slots) (void)t.put(view(k), v);
-        const auto a = head_leaves.find(account);
-        const Hash want =
-            a == head_leaves.end() ? trie::kEmptyRoot : account_of(a->second).value_or(state::Account{}).storage_root;
+        trie::Trie t{&anchored, storage_root_of(account).value_or(trie::kEmptyRoot)};
+        for (const HeadTile& h : tiles) apply(t, h.changes);
+        const auto a = head_account(account);
+        const Hash want = a ? account_of(*a).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
         if (t.root() != want) {
             if (std::none_of(tiles.begin(), tiles.end(), [](const HeadTile& h) { return h.bare; })) {
                 failure_ = "head storage root mismatch";
@@ -1170,8 +1163,8 @@ void MgrSync::check_head(uint64_t number) {
     for (auto& [_, tiles] : head_storage_) {
         for (HeadTile& h : tiles) h.bare = false;
     }
-    trie::Trie state;
-    for (const auto& [k, v] : head_leaves) (void)state.put(view(k), v);
+    trie::Trie state{&anchored, anchor_state_root_};
+    for (const HeadTile& h : head_accounts_) apply(state, h.changes);
     state_root_ = state.root();
     if (state_root_ != chain_.state_root(number)) {
         failure_ = "head state root mismatch";

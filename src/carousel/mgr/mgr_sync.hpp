@@ -45,6 +45,7 @@
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/trie/node_store.hpp>
 
 #include "placement.hpp"
 
@@ -245,6 +246,10 @@ class MgrSync final : public proto::Endpoint {
     Hash head_storage_root(const Hash& account) const;
     // Makes the followed state at a boundary the new anchor (no request needed).
     void reanchor(uint64_t boundary);
+    // Rebuilds anchor_nodes_ from the anchored leaves (accounts_, storage_): every storage trie, then
+    // the account trie, whose root it returns (and keeps in anchor_state_root_). nullopt, with failure_ set, when a
+    // storage trie's root is not the one its account leaf names.
+    std::optional<Hash> rebuild_anchor_tries();
     Leaves& leaves_of(const std::optional<Hash>& account);
     std::optional<Hash> storage_root_of(const Hash& account) const;
     std::size_t tile_index_of(const Hash& position) const noexcept;
@@ -257,6 +262,10 @@ class MgrSync final : public proto::Endpoint {
     std::map<Hash, std::vector<TileState>> storage_tiles_;  // per account with storage
     Leaves accounts_;
     std::map<Hash, Leaves> storage_;
+    // The tries of accounts_ and storage_ (set when the sync completes and at every re-anchor):
+    // following checks each head by applying its changes to them.
+    trie::MemoryNodeStore anchor_nodes_;
+    Hash anchor_state_root_{};             // the account trie's root there
     std::map<Hash, Hash> storage_roots_;   // accounts with storage at the anchor boundary, and their roots
     uint64_t reconciled_{~uint64_t{0}};    // the boundary storage_roots_ was built for
     std::vector<BareWalk> bare_walks_;     // per tile
