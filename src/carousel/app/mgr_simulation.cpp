@@ -84,6 +84,12 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
                   megabytes(r.client_bytes_received).c_str(), megabytes(r.raw_state_bytes).c_str(),
                   ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes)),
                   ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
+    const mgr::SyncStats& at = r.client_at_sync;
+    out +=
+        format("received until synced, by kind: chunks %s, diffs %s, bare storage %s, code %s, DHT %s\n",
+               megabytes(at.chunk_bytes).c_str(), megabytes(at.diff_bytes).c_str(), megabytes(at.bare_bytes).c_str(),
+               megabytes(at.code_bytes).c_str(),
+               megabytes(at.bytes_received - at.chunk_bytes - at.diff_bytes - at.bare_bytes - at.code_bytes).c_str());
     out += format(
         "requests: %llu chunk, %llu bare storage, %llu diff, %llu code; %llu answers rejected, %llu timeouts, "
         "%llu peers banned\n",
@@ -227,6 +233,13 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         {"time_over_floor", ratio(r.sync_seconds, r.bandwidth_floor_seconds)},
         {"bytes_received", r.client_bytes_received},
         {"raw_state_bytes", r.raw_state_bytes},
+        {"bytes_by_kind",
+         {{"chunks", r.client_at_sync.chunk_bytes},
+          {"diffs", r.client_at_sync.diff_bytes},
+          {"bare_storage", r.client_at_sync.bare_bytes},
+          {"code", r.client_at_sync.code_bytes},
+          {"dht", r.client_at_sync.bytes_received - r.client_at_sync.chunk_bytes - r.client_at_sync.diff_bytes -
+                      r.client_at_sync.bare_bytes - r.client_at_sync.code_bytes}}},
         {"bytes_over_raw", ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes))},
         {"accounts", r.accounts},
         {"slots", r.slots},

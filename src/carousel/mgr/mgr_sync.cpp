@@ -622,15 +622,19 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     }
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kChunkData:
+            stats_.chunk_bytes += frame.size();
             on_chunk_data(from, frame, now);
             break;
         case proto::MessageType::kDiffData:
+            stats_.diff_bytes += frame.size();
             on_diff_data(from, frame, now);
             break;
         case proto::MessageType::kCodeData:
+            stats_.code_bytes += frame.size();
             on_code_data(from, frame, now);
             break;
         case proto::MessageType::kBareStorage:
+            stats_.bare_bytes += frame.size();
             on_bare_storage(from, frame, now);
             break;
         case proto::MessageType::kOffer:

@@ -77,7 +77,11 @@ struct SyncOptions {
 };
 
 struct SyncStats {
-    uint64_t bytes_received{0};
+    uint64_t bytes_received{0};  // every frame; by kind below (the rest is DHT traffic)
+    uint64_t chunk_bytes{0};     // ChunkData
+    uint64_t diff_bytes{0};      // DiffData
+    uint64_t bare_bytes{0};      // BareStorage
+    uint64_t code_bytes{0};      // CodeData
     uint64_t chunk_requests{0};
     uint64_t diff_requests{0};
     uint64_t code_requests{0};

@@ -522,6 +522,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             result.sync_seconds = std::chrono::duration<double>(client.synced_at() - sync_start).count();
             result.boundaries_crossed = head / config.epoch_length - result.sync_started_block / config.epoch_length;
             result.client_bytes_received = client.stats().bytes_received;
+            result.client_at_sync = client.stats();
             finish_block = head + config.follow_blocks;
             // Joiners get two boundaries after their join to be checked at.
             if (config.joiners > 0) finish_block = std::max(finish_block, join_block + 2 * config.epoch_length + 1);

@@ -182,6 +182,7 @@ struct MgrScenarioResult {
     Hash chain_root{};       // the chain's state root at verified_block
     double sync_seconds{0};  // simulated, start to synced
     uint64_t client_bytes_received{0};
+    mgr::SyncStats client_at_sync;      // the client's counters when it first synced (bytes by kind)
     uint64_t raw_state_bytes{0};        // account + storage leaves (32-byte key + value) + code, at the end
     double bandwidth_floor_seconds{0};  // raw_state_bytes / client bandwidth
     uint64_t accounts{0};
