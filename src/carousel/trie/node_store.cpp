@@ -72,8 +72,26 @@ bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
     return true;
 }
 
+bool MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& out) const {
+    const Slot* s = find(hash);
+    if (s == nullptr) return false;
+    out = rlp(*s);
+    return true;
+}
+
 void MemoryNodeStore::prefetch_node(const Hash& hash) const noexcept {
     if (!slots_.empty()) __builtin_prefetch(&slots_[HashHasher{}(hash) & (slots_.size() - 1)]);
+}
+
+void MemoryNodeStore::prefetch_node_rlp(const Hash& hash) const noexcept {
+    const Slot* s = find(hash);
+    if (s == nullptr) return;
+    const ByteView r = rlp(*s);
+    // Every cache line of the node (a branch is up to 532 bytes): decoding reads all of it.
+    const auto start = reinterpret_cast<std::uintptr_t>(r.data()) & ~std::uintptr_t{63};
+    for (std::uintptr_t p = start; p < reinterpret_cast<std::uintptr_t>(r.data() + r.size()); p += 64) {
+        __builtin_prefetch(reinterpret_cast<const void*>(p));
+    }
 }
 
 void MemoryNodeStore::reserve(std::size_t nodes) {

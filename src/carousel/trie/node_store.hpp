@@ -46,9 +46,20 @@ class NodeStore {
         out = std::move(*rlp);
         return true;
     }
+    // As read_node, but `out` may view the store's own memory instead of a copy in `scratch` (the
+    // default reads into `scratch`). `out` is valid until the store changes or `scratch` is reused.
+    virtual bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const {
+        if (!read_node(hash, scratch)) return false;
+        out = scratch;
+        return true;
+    }
     // A hint that get_node or read_node of `hash` follows soon: a store may start fetching it into
     // the CPU cache (Trie::prefetch overlaps the lookups of many paths). The default does nothing.
     virtual void prefetch_node(const Hash& hash) const noexcept { (void)hash; }
+    // A second hint, given some time after prefetch_node(hash) so that what that one fetched (an
+    // index entry, say) is in cache by now: a store may start fetching the node's RLP itself. The
+    // default does nothing.
+    virtual void prefetch_node_rlp(const Hash& hash) const noexcept { (void)hash; }
     // One reference fewer to a node put before (a trie replaced or deleted it). A store that prunes
     // may delete the node once nothing references it; the default keeps everything.
     virtual void release_node(const Hash& hash) { (void)hash; }
@@ -105,7 +116,10 @@ class MemoryNodeStore final : public NodeStore {
 
     std::optional<Bytes> get_node(const Hash& hash) const override;
     bool read_node(const Hash& hash, Bytes& out) const override;
+    // `out` views the chunk that holds the node: no copy (chunks never move).
+    bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override;
     void prefetch_node(const Hash& hash) const noexcept override;
+    void prefetch_node_rlp(const Hash& hash) const noexcept override;
     void put_node(const Hash& hash, ByteView rlp) override;
     void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override;
     std::size_t size() const noexcept { return size_; }

@@ -164,8 +164,9 @@ Result<NodePtr> load(NodeStore* store, const uint8_t* hash, std::size_t& loaded)
     if (store == nullptr) return tl::unexpected{TrieError::kMissingNode};
     Hash h;
     std::memcpy(h.data(), hash, 32);
-    thread_local Bytes rlp;  // reused: node_from_rlp copies out what it keeps
-    if (!store->read_node(h, rlp)) return tl::unexpected{TrieError::kMissingNode};
+    thread_local Bytes scratch;  // reused: node_from_rlp copies out what it keeps
+    ByteView rlp;
+    if (!store->view_node(h, scratch, rlp)) return tl::unexpected{TrieError::kMissingNode};
     auto node = node_from_rlp(rlp, hash);
     if (!node) return tl::unexpected{node.error()};
     ++loaded;
@@ -631,10 +632,12 @@ struct Walk {
 // prefetches the next, so a round over all paths overlaps their cache misses.
 struct PrefetchCursor {
     enum class Stage : uint8_t {
-        kNode,      // visit the node in *slot (prefetched)
-        kKid,       // read slot `kid` of `kids` (prefetched)
-        kLoadNode,  // *slot is a reference whose store lookup was hinted: load it
-        kLoadKid,   // slot `kid` of `kids` is known by hash only, its lookup hinted: load it
+        kNode,       // visit the node in *slot (prefetched)
+        kKid,        // read slot `kid` of `kids` (prefetched)
+        kFetchNode,  // *slot is a reference whose store lookup was hinted: hint its RLP
+        kFetchKid,   // slot `kid` of `kids` is known by hash only, its lookup hinted: hint its RLP
+        kLoadNode,   // *slot is a reference whose RLP was hinted: load it
+        kLoadKid,    // slot `kid` of `kids` is known by hash only, its RLP hinted: load it
     };
     NodeStore* store;
     std::size_t* loaded;
@@ -660,9 +663,22 @@ struct PrefetchCursor {
                 }
                 if (kids->ref_len[kid] != 32 || store == nullptr) return false;
                 store->prefetch_node(to_hash(kids->ref(kid)));
-                stage = Stage::kLoadKid;
+                stage = Stage::kFetchKid;
                 return true;
             }
+            case Stage::kFetchNode:
+                if (!slot->get()->is_ref) return visit();  // another path loaded it
+                store->prefetch_node_rlp(to_hash(slot->get()->reference()));
+                stage = Stage::kLoadNode;
+                return true;
+            case Stage::kFetchKid:
+                if (kids->nodes[kid]) {  // another path loaded it
+                    stage = Stage::kKid;
+                    return step();
+                }
+                store->prefetch_node_rlp(to_hash(kids->ref(kid)));
+                stage = Stage::kLoadKid;
+                return true;
             case Stage::kLoadNode:
                 if (!resolve(store, *slot, *loaded)) return false;
                 return visit();
@@ -682,7 +698,7 @@ struct PrefetchCursor {
         if (n->is_ref) {
             if (store == nullptr) return false;
             store->prefetch_node(to_hash(n->reference()));
-            stage = Stage::kLoadNode;
+            stage = Stage::kFetchNode;
             return true;
         }
         switch (n->kind) {
