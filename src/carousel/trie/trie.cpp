@@ -40,7 +40,7 @@ using NodePtr = std::unique_ptr<Trie::TrieNode>;
 // `ref_len[i]` is 0. Embedded children (RLP shorter than 32 bytes) are always in `nodes`.
 struct Children {
     std::array<NodePtr, 16> nodes;
-    std::array<std::array<uint8_t, 32>, 16> refs{};
+    std::array<std::array<uint8_t, 32>, 16> refs;  // refs[i] past ref_len[i] is unspecified (not zeroed)
     std::array<uint8_t, 16> ref_len{};
     uint16_t stale{0};
 
@@ -95,7 +95,7 @@ NodePtr make_extension(ByteView path, NodePtr child) {
 NodePtr make_branch() {
     auto n = std::make_unique<TNode>();
     n->kind = NodeKind::kBranch;
-    n->kids = std::make_unique<Children>();
+    n->kids = std::make_unique_for_overwrite<Children>();  // does not zero `refs`
     return n;
 }
 
@@ -410,6 +410,17 @@ void encode_into(Bytes& rlp, const TNode& n);
 // trie's store. Gives the same references as encoding each node recursively.
 class DirtyHasher {
   public:
+    // The buffers start as the ones the thread's previous DirtyHasher left (a level's RLP runs to
+    // megabytes: fresh memory would cost a page fault every 4 KiB, and regrowth a copy). A DirtyHasher
+    // made while another is alive on the thread (a store's put_nodes hashing a trie) starts empty.
+    DirtyHasher() { swap_buffers(); }
+    ~DirtyHasher() {
+        for (auto& level : levels_) level.clear();
+        if (rlp_.capacity() <= kMaxKeptRlp) swap_buffers();
+    }
+    DirtyHasher(const DirtyHasher&) = delete;
+    DirtyHasher& operator=(const DirtyHasher&) = delete;
+
     // Adds the dirty nodes under `root` (a dirty node) of a trie over `store`.
     void add(NodeStore* store, TNode& root) {
         if (levels_.empty()) levels_.resize(1);
@@ -525,6 +536,26 @@ class DirtyHasher {
                 store->put_nodes({hashes_.data() + begin, end - begin}, {in_.data() + begin, end - begin});
             }
         }
+    }
+
+    struct Buffers {
+        std::vector<std::vector<Item>> levels;
+        Bytes rlp;
+        std::vector<Pending> pending;
+        std::vector<ByteView> in;
+        std::vector<uint8_t*> out;
+        std::vector<Hash> hashes;
+    };
+    static constexpr std::size_t kMaxKeptRlp = std::size_t{64} << 20;  // a thread keeps no more
+
+    void swap_buffers() noexcept {
+        thread_local Buffers spare;
+        levels_.swap(spare.levels);
+        rlp_.swap(spare.rlp);
+        pending_.swap(spare.pending);
+        in_.swap(spare.in);
+        out_.swap(spare.out);
+        hashes_.swap(spare.hashes);
     }
 
     std::vector<std::vector<Item>> levels_;
