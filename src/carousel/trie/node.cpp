@@ -56,13 +56,14 @@ tl::expected<ByteView, NodeError> decode_reference(ByteView& from) {
     return tl::unexpected{NodeError::kBadChildReference};
 }
 
-}  // namespace
-
-tl::expected<Node, NodeError> decode_node(ByteView rlp) {
-    if (!rlp::validate(rlp)) return tl::unexpected{NodeError::kBadRlp};
+// decode_node without the check of the whole encoding first: succeeds exactly when decode_node
+// does, with the same node, but its error may differ from decode_node's. A success implies that
+// rlp::validate(rlp) holds: the item is a list spanning `rlp`, the header of each of its items is
+// read, and its only list items are embedded children, themselves decoded as nodes.
+tl::expected<Node, NodeError> decode_items(ByteView rlp) {
     ByteView in = rlp;
     auto payload = rlp::decode_list(in);
-    if (!payload) return tl::unexpected{NodeError::kBadRlp};
+    if (!payload || !in.empty()) return tl::unexpected{NodeError::kBadRlp};
 
     // Count items.
     std::size_t count = 0;
@@ -112,6 +113,16 @@ tl::expected<Node, NodeError> decode_node(ByteView rlp) {
     entries += value->empty() ? 0U : 1U;
     if (entries < 2) return tl::unexpected{NodeError::kSparseBranch};
     return node;
+}
+
+}  // namespace
+
+tl::expected<Node, NodeError> decode_node(ByteView rlp) {
+    // One pass over a good node (every node a trie loads); a bad one is checked whole first, so
+    // that a malformed encoding anywhere is reported as kBadRlp ahead of the other errors.
+    if (auto node = decode_items(rlp)) return node;
+    if (!rlp::validate(rlp)) return tl::unexpected{NodeError::kBadRlp};
+    return decode_items(rlp);
 }
 
 namespace {

@@ -125,12 +125,14 @@ Result<NodePtr> node_from_rlp(ByteView rlp, const uint8_t* hash) {
     NodePtr n;
     switch (decoded->kind) {
         case NodeKind::kLeaf:
-            n = make_leaf(decoded->path, decoded->value);
+            n = make_leaf({}, decoded->value);
+            n->path = std::move(decoded->path);  // the decoded path itself, not a copy
             break;
         case NodeKind::kExtension: {
             auto c = child_from_reference(decoded->children[0]);
             if (!c) return tl::unexpected{c.error()};
-            n = make_extension(decoded->path, std::move(*c));
+            n = make_extension({}, std::move(*c));
+            n->path = std::move(decoded->path);
             break;
         }
         case NodeKind::kBranch:
