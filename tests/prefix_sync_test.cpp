@@ -223,6 +223,50 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
                                       << once;
 }
 
+// The servers stop serving the root a leaf-mode sync started at, halfway through its account trie.
+// The leaves verified so far stay (as the nodes they build); the new root's account trie is healed
+// around them as whole sub-tries; the storage tries go on in leaf mode.
+TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
+    SyncOptions o;
+    o.leaf_mode = true;
+    o.max_response_bytes = 16 * 1024;
+    SyncSetup s{4, 3000, 2, o, /*blocks=*/5};
+    const Hash genesis = s.chain.roots.front();
+    const Hash head = s.chain.roots.back();
+    s.start_client(genesis);
+    s.connect_all();
+    s.run([&] { return s.sync->progress().account_fraction > 0.5; });
+    ASSERT_FALSE(s.sync->done());
+    const auto before = s.sync->progress();
+    s.network.set_frame_hook([&](net::PeerId, net::PeerId, Bytes& frame) {
+        auto data = proto::decode_chunk_data(frame);
+        if (!data || s.sync->root() != genesis) return;
+        for (auto& e : data->entries) {
+            e = proto::ChunkEntry{};
+            e.error = proto::ChunkError::kUnknownRoot;
+            e.error_data = Bytes{view(head)};
+        }
+        frame = proto::encode(*data);
+    });
+    ASSERT_TRUE(s.run_to_done());
+    const auto p = s.sync->progress();
+    EXPECT_EQ(s.sync->root(), head);
+    EXPECT_EQ(p.root_moves, 1U);
+    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    expect_complete_copy(s.chain, head, s.client_nodes, s.client_code);
+    // The verified leaves were used: the account trie cost less than fetching the head's whole
+    // account trie as sub-tries after the move would have.
+    SyncOptions full = o;
+    full.leaf_mode = false;
+    SyncSetup f{4, 3000, 2, full, 5};
+    f.connect_all();
+    ASSERT_TRUE(f.run_to_done());
+    const uint64_t after_move = p.bytes_account_nodes - before.bytes_account_nodes;
+    EXPECT_LT(after_move, f.sync->progress().bytes_account_nodes * 7 / 10)
+        << "account trie before the move " << before.bytes_account_nodes << ", after " << after_move
+        << ", a whole full-mode account trie " << f.sync->progress().bytes_account_nodes;
+}
+
 TEST(PrefixSync, RestartSkipsWhatWasFinished) {
     SyncOptions o;
     o.max_response_bytes = 8192;

@@ -2,7 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "leaf_sync.hpp"
 
-#include <carousel/trie/hash_builder.hpp>
+#include <algorithm>
+
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
@@ -24,6 +25,8 @@ double key_fraction(const Bytes& key) {
     for (std::size_t i = 0; i < 8; ++i, scale /= 256) f += key[i] * scale;
     return f;
 }
+
+double range_fraction(const PathRange& r) { return key_fraction(range_max_key(r)) - key_fraction(range_min_key(r)); }
 
 }  // namespace
 
@@ -51,11 +54,13 @@ std::optional<PathRange> LeafSync::take_range() {
     PathRange r = std::move(todo_.front());
     todo_.pop_front();
     ++out_;
+    out_fraction_ += range_fraction(r);
     return r;
 }
 
 void LeafSync::return_range(const PathRange& range) {
     if (out_ > 0) --out_;
+    out_fraction_ = std::max(0.0, out_fraction_ - range_fraction(range));
     todo_.push_front(range);
 }
 
@@ -76,6 +81,7 @@ tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& rang
     }
     // Verified: keep the leaves, continue after the last one if the server stopped.
     if (out_ > 0) --out_;
+    out_fraction_ = std::max(0.0, out_fraction_ - range_fraction(range));
     store::WriteBatch batch;
     for (std::size_t i = 0; i < keys.size(); ++i) {
         if (spilled_) {
@@ -109,8 +115,8 @@ void LeafSync::dependency_complete(const Hash& dep) {
 
 double LeafSync::remaining_fraction() const noexcept {
     if (built_) return 0;
-    double sum = 0;
-    for (const auto& r : todo_) sum += key_fraction(range_max_key(r)) - key_fraction(range_min_key(r));
+    double sum = out_ == 0 ? 0 : out_fraction_;
+    for (const auto& r : todo_) sum += range_fraction(r);
     return sum;
 }
 
@@ -147,6 +153,17 @@ void LeafSync::maybe_build() {
             store_.put_node(h, rlp);
         }
     }};
+    feed_leaves(hb);
+    if (!spill_status_.ok() || hb.root() != root_) {
+        failed_ = true;  // cannot happen when every range verified (and the spill reads back)
+        return;
+    }
+    if (root_rlp) store_.put_node(root_, *root_rlp);
+    clear_spill();
+    built_ = true;
+}
+
+void LeafSync::feed_leaves(trie::HashBuilder& hb) {
     if (spilled_) {
         auto it = spill_->new_iterator(store::Column::kStorageLeaves, store::KeyRange::with_prefix(view(root_)));
         for (it->seek_to_first(); it->valid(); it->next()) hb.add_leaf(it->key().substr(32), it->value());
@@ -154,11 +171,9 @@ void LeafSync::maybe_build() {
     } else {
         for (const auto& [k, v] : leaves_) hb.add_leaf(k, v);
     }
-    if (!spill_status_.ok() || hb.root() != root_) {
-        failed_ = true;  // cannot happen when every range verified (and the spill reads back)
-        return;
-    }
-    if (root_rlp) store_.put_node(root_, *root_rlp);
+}
+
+void LeafSync::clear_spill() {
     if (spilled_) {
         const auto range = store::KeyRange::with_prefix(view(root_));
         store::WriteBatch clear;
@@ -167,7 +182,21 @@ void LeafSync::maybe_build() {
     }
     leaves_.clear();
     memory_bytes_ = 0;
-    built_ = true;
+}
+
+std::unordered_map<Hash, Bytes, trie::HashHasher> LeafSync::take_built_nodes() {
+    std::unordered_map<Hash, Bytes, trie::HashHasher> nodes;
+    if (built_ || failed_) return nodes;
+    trie::HashBuilder hb{[&](ByteView, const Hash& h, ByteView rlp) { nodes.try_emplace(h, Bytes{rlp}); }};
+    feed_leaves(hb);
+    (void)hb.root();
+    clear_spill();
+    todo_.clear();
+    out_ = 0;
+    out_fraction_ = 0;
+    deps_.clear();
+    failed_ = true;  // spent: it will never build
+    return nodes;
 }
 
 }  // namespace carousel::prefix

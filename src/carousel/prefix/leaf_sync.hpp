@@ -34,6 +34,7 @@
 #include <carousel/core/bytes.hpp>
 #include <carousel/proto/messages.hpp>
 #include <carousel/store/kv.hpp>
+#include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_store.hpp>
 
 #include "paths.hpp"
@@ -61,11 +62,19 @@ class LeafSync {
 
     void dependency_complete(const Hash& dep);
 
+    // For a sync that moves to a newer root: the nodes HashBuilder makes from every leaf verified
+    // so far, by hash, for TrieSync::adopt under the new root. A node whose subtree lies inside the
+    // verified ranges is a node of this trie, and often of the new root's too; a node that spans a
+    // range not fetched yet hashes leaves that are not the whole subtree, so no trie references it
+    // (TrieSync takes an adopted node only where an accepted parent names its hash). The leaves
+    // (and their spill) are dropped; this LeafSync is spent afterwards.
+    std::unordered_map<Hash, Bytes, trie::HashHasher> take_built_nodes();
+
     // Nothing left to fetch for this trie itself.
     bool fetched() const noexcept { return todo_.empty() && out_ == 0; }
     // Fetched, dependencies complete, and the trie built into the store.
     bool complete() const noexcept { return built_; }
-    // The share of the key space not verified yet.
+    // The share of the key space not verified yet (handed-out ranges count as not verified).
     double remaining_fraction() const noexcept;
     uint64_t leaves() const noexcept { return leaf_count_; }
     // Whether the leaves moved to the spill KV, and the first error writing or reading it (the
@@ -75,7 +84,10 @@ class LeafSync {
 
   private:
     void maybe_build();
+    // Feeds every verified leaf, in key order, to `hb` (from memory, or streamed from the spill).
+    void feed_leaves(trie::HashBuilder& hb);
     void spill_memory();
+    void clear_spill();
     Bytes spill_key(ByteView key) const;
 
     trie::NodeStore& store_;
@@ -83,7 +95,8 @@ class LeafSync {
     TrieSync::LeafCheck check_;
     TrieSync::LeafSink on_leaf_;
     std::deque<PathRange> todo_;
-    std::size_t out_{0};
+    std::size_t out_{0};         // ranges handed out and not answered or returned yet
+    double out_fraction_{0};     // their share of the key space
     std::map<Bytes, Bytes> leaves_;  // in memory (until spilled)
     std::size_t memory_bytes_{0};
     uint64_t leaf_count_{0};

@@ -96,7 +96,12 @@ PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Has
         std::sort(light_keys_.begin(), light_keys_.end());
         progress_.light_wanted = light_keys_.size();
     }
-    make_account_task(root);
+    make_account_task(root, options_.leaf_mode);
+}
+
+bool PrefixSync::can_move_to(const proto::ChunkEntry& e) const {
+    return e.error == proto::ChunkError::kUnknownRoot && e.error_data.size() == 32 && trusted_ &&
+           to_hash(e.error_data) != root_ && trusted_(to_hash(e.error_data));
 }
 
 bool PrefixSync::light_focus(const Nibbles& pos) const {
@@ -140,10 +145,10 @@ bool PrefixSync::task_complete(const Task& task) {
     return task.leaves ? task.leaves->complete() : task.sync->complete();
 }
 
-void PrefixSync::make_account_task(const Hash& root) {
+void PrefixSync::make_account_task(const Hash& root, bool leaf_mode) {
     account_ = std::make_unique<Task>();
     account_->root = root;
-    if (options_.leaf_mode) {
+    if (leaf_mode) {
         account_->leaves = std::make_unique<LeafSync>(nodes_, root, valid_account, account_leaf_sink(), 16,
                                                       options_.leaf_spill, options_.leaf_spill_bytes);
     } else {
@@ -252,12 +257,7 @@ void PrefixSync::fail_request(const Request& r) {
         for (const Hash& h : r.code_hashes) code_in_flight_.erase(h);
         return;
     }
-    Task* task = nullptr;
-    if (r.root == account_->root) {
-        task = account_.get();
-    } else if (auto it = storage_.find(r.root); it != storage_.end()) {
-        task = it->second.get();
-    }
+    Task* task = find_task(r.root);
     if (task == nullptr) return;  // a root the sync moved away from, or a trie already complete
     if (task->leaves) {
         for (const auto& range : r.ranges) task->leaves->return_range(range);
@@ -268,6 +268,12 @@ void PrefixSync::fail_request(const Request& r) {
     if (r.is_range) {
         for (const auto& range : r.ranges) task->continuations.push_back(range);
     }
+}
+
+PrefixSync::Task* PrefixSync::find_task(const Hash& root) {
+    if (root == account_->root) return account_.get();
+    auto it = storage_.find(root);
+    return it == storage_.end() ? nullptr : it->second.get();
 }
 
 std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, proto::PeerId peer) {
@@ -352,20 +358,18 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
     if (r->code) {
         send(peer, proto::encode(proto::GetCode{id, r->code_hashes, options_.max_response_bytes}));
     } else {
+        const Task* task = find_task(r->root);  // the request was just made from it
         proto::GetChunks m;
         m.request_id = id;
         m.root = r->root;
-        if (r->root != account_->root) {
-            auto it = storage_.find(r->root);
-            if (it != storage_.end()) m.account = it->second->account;
-        }
+        m.account = task->account;
         m.is_range = r->is_range;
         for (const auto& range : r->ranges) {
             m.prefixes.push_back(range.from);
             if (r->is_range) m.prefixes.push_back(range.to);
         }
         m.max_size = options_.max_response_bytes;
-        m.flags = options_.leaf_mode ? proto::kFlagLeaves : (r->top ? 0 : proto::kFlagSkipStem);
+        m.flags = task->leaves ? proto::kFlagLeaves : (r->top ? 0 : proto::kFlagSkipStem);
         send(peer, proto::encode(m));
     }
     ++p.in_flight;
@@ -398,8 +402,16 @@ void PrefixSync::pump(proto::Time now) {
 void PrefixSync::move_to_root(const Hash& root) {
     root_ = root;
     ++progress_.root_moves;
-    auto held = account_->sync->take_waiting();  // verified nodes of the old root not stored yet
-    make_account_task(root);
+    // What was verified under the old root and is not stored yet: the waiting nodes of a full-mode
+    // trie, or the nodes built from a leaf-mode trie's verified leaves. The new root's trie takes
+    // each one it references instead of fetching it, and fetches the rest as whole sub-tries: that
+    // is the healing of a moved root, and in leaf mode also the rest of the account trie (its
+    // storage tries stay in leaf mode). The accounts are counted again as the new trie verifies
+    // them; nothing of a leaf-mode account trie was stored before, so the count stays exact.
+    const bool leaf_mode = account_->leaves != nullptr;
+    auto held = leaf_mode ? account_->leaves->take_built_nodes() : account_->sync->take_waiting();
+    if (leaf_mode) progress_.accounts = 0;
+    make_account_task(root, /*leaf_mode=*/false);
     account_->sync->adopt(std::move(held));
     // Peers that lacked a storage trie under the old root may well serve it under the new one.
     for (auto& [r, task] : storage_) task->lacking.clear();
@@ -425,13 +437,8 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     stats_[from].bytes_received += frame_size;
     progress_.bytes_received += frame_size;
 
-    Task* task = nullptr;
-    const bool is_account = r.root == account_->root;
-    if (is_account) {
-        task = account_.get();
-    } else if (auto st = storage_.find(r.root); st != storage_.end()) {
-        task = st->second.get();
-    }
+    Task* task = find_task(r.root);
+    const bool is_account = task == account_.get();
     if (task == nullptr) return;  // answer for a root the sync left, or a trie completed meanwhile
     if (data.entries.size() != r.ranges.size()) {
         penalize(from, 2);
@@ -453,8 +460,7 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
             ++stats_[from].errors;
             switch (*e.error) {
                 case proto::ChunkError::kUnknownRoot:
-                    if (is_account && account_->sync && e.error_data.size() == 32 && trusted_ &&
-                        trusted_(to_hash(e.error_data)) && to_hash(e.error_data) != root_) {
+                    if (is_account && can_move_to(e)) {
                         move_to_root(to_hash(e.error_data));
                         pump(now);
                         return;
@@ -521,6 +527,11 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
         const PathRange& range = r.ranges[i];
         if (e.error) {
             ++stats_[from].errors;
+            if (is_account && can_move_to(e)) {
+                move_to_root(to_hash(e.error_data));
+                pump(now);
+                return;
+            }
             if (*e.error == proto::ChunkError::kBackOff) {
                 if (auto pit = peers_.find(from); pit != peers_.end())
                     pit->second.back_off_until = now + options_.back_off;

@@ -38,8 +38,11 @@
 // and the nodes waiting in memory); a ChunkServer on it, with root() as its root, serves other
 // clients what this one holds and answers 0x1 for the rest.
 //
-// Not built yet: moving to a newer root in leaf mode (a 0x0 answer marks the peer as lacking the
-// root), light mode in leaf mode, and progress persisted beyond the node store.
+// A move to a newer root in leaf mode keeps the leaves verified so far as the nodes they build
+// (adopted by the new root's trie wherever it references them) and fetches the rest of the account
+// trie as whole sub-tries, as healing; storage tries stay in leaf mode.
+//
+// Not built yet: light mode in leaf mode, and progress persisted beyond the node store.
 
 #include <deque>
 #include <functional>
@@ -162,7 +165,11 @@ class PrefixSync final : public proto::Endpoint {
     void move_to_root(const Hash& root);
     Task& storage_task(const Hash& storage_root, const Hash& account_key);
     void finish_storage(Task& task);
-    void make_account_task(const Hash& root);
+    void make_account_task(const Hash& root, bool leaf_mode);
+    // The trie (the account trie or a storage trie) a request for `root` belongs to, or null.
+    Task* find_task(const Hash& root);
+    // `e` is 0x0 naming a newer root that the trusted header source confirms: move there.
+    bool can_move_to(const proto::ChunkEntry& e) const;
     TrieSync::LeafSink account_leaf_sink();
     static bool task_fetched(const Task& task);
     static bool task_complete(const Task& task);

@@ -155,8 +155,7 @@ uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& sel
                 // Verified before (by hash, under another root): accept it here and now.
                 const Bytes child_rlp = std::move(a->second);
                 adopted_.erase(a);
-                ++accepted_nodes_;
-                accepted_bytes_ += child_rlp.size();
+                ++adopted_nodes_;
                 const uint32_t child_missing = expand(child_rlp, child_pos, child);
                 if (child_missing == 0) {
                     complete_node(child, child_rlp);

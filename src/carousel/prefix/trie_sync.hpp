@@ -91,9 +91,11 @@ class TrieSync {
     // The key space still to fetch: the sum of 16^-depth over the frontier (0 when complete).
     double remaining_fraction() const noexcept;
 
-    // Bytes of the nodes accepted so far (stored or waiting), and their count.
+    // Bytes of the nodes received in chunks and accepted so far (stored or waiting), and their count.
     uint64_t accepted_nodes() const noexcept { return accepted_nodes_; }
     uint64_t accepted_bytes() const noexcept { return accepted_bytes_; }
+    // Nodes taken from adopt() instead of fetched.
+    uint64_t adopted_nodes() const noexcept { return adopted_nodes_; }
 
   private:
     struct Waiting {
@@ -119,6 +121,7 @@ class TrieSync {
     std::unordered_map<Hash, Bytes, trie::HashHasher> adopted_;                 // verified, not yet referenced
     uint64_t accepted_nodes_{0};
     uint64_t accepted_bytes_{0};
+    uint64_t adopted_nodes_{0};
 };
 
 }  // namespace carousel::prefix
