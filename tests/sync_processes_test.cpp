@@ -31,48 +31,79 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A `carousel serve` child; reads its "listening on HOST:PORT root 0x…" line; killed at the end.
-class Server {
+// A carousel child process, given its arguments, with one of its output streams (stdout or
+// stderr) on a pipe: first_line() is the first line it wrote there, rest() reads what follows up to
+// its exit. stop() (or the destructor) sends SIGTERM and waits for it.
+class Child {
   public:
-    explicit Server(const fs::path& db) {
+    Child(const std::vector<std::string>& args, int stream) {
         int out[2];
         if (pipe(out) != 0) return;
         pid_ = fork();
         if (pid_ == 0) {
-            dup2(out[1], STDOUT_FILENO);
+            dup2(out[1], stream);
             close(out[0]);
             close(out[1]);
-            const std::string db_arg = db.string();
-            execl(CAROUSEL_BINARY, CAROUSEL_BINARY, "serve", "--db", db_arg.c_str(), "--listen", "127.0.0.1:0",
-                  static_cast<char*>(nullptr));
+            std::vector<char*> argv{const_cast<char*>(CAROUSEL_BINARY)};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            execv(CAROUSEL_BINARY, argv.data());
             _exit(127);
         }
         close(out[1]);
-        FILE* f = fdopen(out[0], "r");
+        pipe_ = fdopen(out[0], "r");
         char line[512] = {};
-        if (f != nullptr && std::fgets(line, sizeof line, f) != nullptr) {
-            char address[128] = {}, root[80] = {};
-            if (std::sscanf(line, "listening on %127s root %79s", address, root) == 2) {
-                address_ = address;
-                root_ = root;
-            }
-        }
-        if (f != nullptr) std::fclose(f);
+        if (pipe_ != nullptr && std::fgets(line, sizeof line, pipe_) != nullptr) first_line_ = line;
     }
-    ~Server() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            int status = 0;
-            waitpid(pid_, &status, 0);
+    ~Child() {
+        stop();
+        if (pipe_ != nullptr) std::fclose(pipe_);
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    const std::string& first_line() const { return first_line_; }
+    // SIGTERM, then waits; returns the exit code (-1 if it did not exit normally).
+    int stop() {
+        if (pid_ <= 0) return exit_code_;
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return exit_code_;
+    }
+    // The rest of the stream, to the child's exit (call after stop()).
+    std::string rest() {
+        std::string r;
+        char buf[4096];
+        std::size_t n = 0;
+        while (pipe_ != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe_)) > 0) r.append(buf, n);
+        return r;
+    }
+
+  private:
+    pid_t pid_{-1};
+    int exit_code_{-1};
+    FILE* pipe_{nullptr};
+    std::string first_line_;
+};
+
+// A `carousel serve` child; reads its "listening on HOST:PORT root 0x…" line; stopped at the end.
+class Server {
+  public:
+    explicit Server(const fs::path& db)
+        : child_{{"serve", "--db", db.string(), "--listen", "127.0.0.1:0"}, STDOUT_FILENO} {
+        char address[128] = {}, root[80] = {};
+        if (std::sscanf(child_.first_line().c_str(), "listening on %127s root %79s", address, root) == 2) {
+            address_ = address;
+            root_ = root;
         }
     }
-    Server(const Server&) = delete;
-    Server& operator=(const Server&) = delete;
     const std::string& address() const { return address_; }
     const std::string& root() const { return root_; }
 
   private:
-    pid_t pid_{-1};
+    Child child_;
     std::string address_;
     std::string root_;
 };
@@ -155,6 +186,39 @@ TEST(Processes, SyncKilledWithSigkillResumes) {
     EXPECT_LT(j["bytes_received"].get<uint64_t>(), nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
 }
 
+// Partial serving over TCP: client A syncs from the server and serves what it verified on its own
+// port (`--listen`); client B has only A as a peer. B completes with every node verified, and once
+// A is done it goes on serving until SIGTERM.
+TEST(Processes, ASyncingClientServesOverTcp) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const fs::path a_db = net.dir.path() / "a";
+    Child a{{"sync", "--peer", net.servers[0]->address(), "--root", net.root, "--db", a_db.string(), "--json",
+             "--timeout", "120", "--max-response", "4096", "--listen", "127.0.0.1:0"},
+            STDERR_FILENO};
+    char address[128] = {};
+    ASSERT_EQ(std::sscanf(a.first_line().c_str(), "carousel sync: serving on %127s", address), 1) << a.first_line();
+    const RunResult b = run_carousel("sync --peer " + std::string{address} + " --root " + net.root + " --db " +
+                                     shell_quote((net.dir.path() / "b").string()) + " --json --timeout 120");
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    const auto j = nlohmann::json::parse(b.out);
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["root"], net.root);
+    EXPECT_EQ(j["accounts"], 6000);
+    ASSERT_EQ(j["peers"].size(), 1U);
+    for (const auto& [peer, st] : j["peers"].items()) {
+        EXPECT_GT(st["bytes"].get<uint64_t>(), 0U);
+        EXPECT_EQ(st["rejected"].get<uint64_t>(), 0U);
+    }
+    EXPECT_EQ(a.stop(), 0);
+    const std::string a_err = a.rest();
+    unsigned long long requests = 0;
+    const auto at = a_err.find("stopped serving; ");
+    ASSERT_NE(at, std::string::npos) << a_err;
+    ASSERT_EQ(std::sscanf(a_err.c_str() + at, "stopped serving; %llu requests", &requests), 1);
+    EXPECT_GT(requests, 0U);
+}
+
 // Light mode through the CLI: one account of the state (by its 32-byte key, read from the genesis
 // diff `carousel gen` wrote: its state is in hashed-key space) and one address that is not there.
 TEST(Processes, LightSyncOfListedAccounts) {
@@ -209,6 +273,9 @@ TEST(Processes, BadArgumentsGetOneLine) {
     RunResult r = run_carousel("sync --peer nowhere --root 0x12 --db /tmp/x");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("--root"), std::string::npos) << r.err;
+    r = run_carousel("sync --peer 127.0.0.1:1 --root 0x" + std::string(64, '1') + " --db /tmp/x --listen nowhere");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("--listen nowhere: expected HOST:PORT"), std::string::npos) << r.err;
     r = run_carousel("serve --db /nonexistent/carousel/db");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("/nonexistent/carousel/db"), std::string::npos) << r.err;

@@ -5,6 +5,7 @@
 // RocksDB database; killed and run again, it resumes (a finished subtree is never fetched twice).
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/net/tcp_transport.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/prefix/serving_sync.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/store/kv_node_store.hpp>
 #include <carousel/store/rocks_kv.hpp>
@@ -38,6 +40,7 @@ struct SyncCommandOptions {
     double timeout_s = 600;
     bool json = false;
     std::string accounts;  // light mode: a file of addresses
+    std::string listen;    // serve the verified chunks here while syncing, and after until a signal
 };
 
 // `--accounts FILE`: one account a line, a 0x-prefixed 20-byte address (hashed to its trie key) or
@@ -110,6 +113,14 @@ int run_sync(const SyncCommandOptions& o) {
         }
         peers.push_back(*a);
     }
+    std::optional<Address> listen;
+    if (!o.listen.empty()) {
+        listen = parse_address(o.listen);
+        if (!listen) {
+            std::cerr << "carousel sync: --listen " << o.listen << ": expected HOST:PORT\n";
+            return 1;
+        }
+    }
     // RocksDB's memory is bounded here, not by the state: a syncing client reads little (lookups of
     // nodes it may hold, mostly answered by KvNodeStore's filter; leaf mode's rebuild reads its
     // spilled leaves once, in order) and writes in batches.
@@ -135,7 +146,25 @@ int run_sync(const SyncCommandOptions& o) {
     tcp.log = [json = o.json](std::string_view line) {
         if (!json) std::cerr << "[net] " << line << "\n";
     };
-    net::TcpTransport transport{client, tcp};
+    // The sync asks the peers it dials; what it verified is served to any peer (partial serving).
+    prefix::ServingSync node{client, code};
+    net::TcpTransport transport{node, tcp};
+    sigset_t signals;
+    if (listen) {
+        // SIGINT/SIGTERM end the serving that follows the sync: blocked before any thread starts,
+        // so only sigwait sees them.
+        sigemptyset(&signals);
+        sigaddset(&signals, SIGINT);
+        sigaddset(&signals, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        auto port = transport.listen(listen->host, listen->port);
+        if (!port) {
+            std::cerr << "carousel sync: cannot listen on " << o.listen << ": " << port.error() << "\n";
+            return 1;
+        }
+        // Tests and scripts read the port from this line (when they asked for port 0).
+        std::cerr << "carousel sync: serving on " << listen->host << ":" << *port << std::endl;
+    }
     std::size_t connected = 0;
     for (const auto& a : peers) {
         auto id = transport.connect(a.host, a.port);
@@ -143,6 +172,7 @@ int run_sync(const SyncCommandOptions& o) {
             std::cerr << "carousel sync: cannot connect to " << a.host << ":" << a.port << ": " << id.error() << "\n";
             continue;
         }
+        node.dialled(*id);
         ++connected;
     }
     if (connected == 0) {
@@ -181,14 +211,25 @@ int run_sync(const SyncCommandOptions& o) {
             break;
         }
     }
-    transport.stop();
-    io.join();
-    nodes.flush();
-    if (s.done) bar.finish();
+    // Without --listen the transport stops here; with it, it goes on serving (on its own thread,
+    // which also does the last flush) until a signal.
+    auto stop_transport = [&] {
+        if (!io.joinable()) return;
+        transport.stop();
+        io.join();
+    };
+    if (listen) {
+        (void)snapshot();  // flushes on the transport thread; the wait orders it before the reads below
+    } else {
+        stop_transport();
+        nodes.flush();
+    }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (s.done) bar.finish();
     if (!nodes.status().ok() || !code.status().ok()) {
         std::cerr << "carousel sync: writing " << o.db
                   << " failed: " << (nodes.status().ok() ? code.status() : nodes.status()).to_string() << "\n";
+        stop_transport();
         return 1;
     }
 
@@ -264,7 +305,17 @@ int run_sync(const SyncCommandOptions& o) {
     if (timed_out && !s.done) {
         std::cerr << "carousel sync: gave up (" << (seconds > o.timeout_s ? "timeout" : "every peer dropped")
                   << "); run again to resume\n";
+        stop_transport();
         return 1;
+    }
+    if (listen) {
+        std::cerr << "carousel sync: serving the synced state until SIGINT or SIGTERM" << std::endl;
+        int sig = 0;
+        sigwait(&signals, &sig);
+        stop_transport();
+        const auto& st = node.server().stats();
+        std::cerr << "carousel sync: stopped serving; " << st.requests << " requests, " << st.nodes_sent
+                  << " nodes and " << st.leaves_sent << " leaves sent, " << st.bytes_sent << " bytes\n";
     }
     return 0;
 }
@@ -287,6 +338,9 @@ void register_sync(CLI::App& app) {
     cmd->add_option("--accounts", opt.accounts,
                     "light mode: a file of accounts (0x-prefixed address, or 32-byte account key, one a line); "
                     "syncs only the chunks covering them, with their storage and code");
+    cmd->add_option("--listen", opt.listen,
+                    "HOST:PORT to serve the verified chunks on while syncing (port 0: any free port, named on "
+                    "stderr); once synced, serves the whole state until SIGINT or SIGTERM");
     cmd->callback([] { set_exit_code(run_sync(opt)); });
 }
 
