@@ -40,6 +40,7 @@ struct SyncCommandOptions {
     double timeout_s = 600;
     bool json = false;
     std::string accounts;  // light mode: a file of addresses
+    bool stream = false;   // full mode: ask for streamed answers
     std::string listen;    // serve the verified chunks here while syncing, and after until a signal
 };
 
@@ -94,6 +95,10 @@ int run_sync(const SyncCommandOptions& o) {
         std::cerr << "carousel sync: --mode " << o.mode << ": expected full or leaf\n";
         return 1;
     }
+    if (o.stream && o.mode != "full") {
+        std::cerr << "carousel sync: --stream needs --mode full (leaf mode continues from the last key it verified)\n";
+        return 1;
+    }
     std::vector<std::pair<std::string, Hash>> light;
     if (!o.accounts.empty()) {
         if (o.mode != "full") {
@@ -137,6 +142,7 @@ int run_sync(const SyncCommandOptions& o) {
     prefix::SyncOptions options;
     options.leaf_mode = o.mode == "leaf";
     options.max_response_bytes = o.max_response;
+    options.stream = o.stream;
     options.leaf_spill = kv.get();  // leaf mode: big tries' leaves wait on disk, not in memory
     for (const auto& [text, key] : light) options.light_accounts.push_back(key);
     const Hash target = *root;
@@ -338,6 +344,9 @@ void register_sync(CLI::App& app) {
     cmd->add_option("--accounts", opt.accounts,
                     "light mode: a file of accounts (0x-prefixed address, or 32-byte account key, one a line); "
                     "syncs only the chunks covering them, with their storage and code");
+    cmd->add_flag("--stream", opt.stream,
+                  "full mode: ask servers to stream each cut sub-trie's continuation instead of waiting for a "
+                  "request per chunk");
     cmd->add_option("--listen", opt.listen,
                     "HOST:PORT to serve the verified chunks on while syncing (port 0: any free port, named on "
                     "stderr); once synced, serves the whole state until SIGINT or SIGTERM");

@@ -32,6 +32,12 @@ struct PrefixSync::Request {
     std::vector<PathRange> ranges;
     std::vector<Nibbles> marked;  // frontier positions marked in flight by this request
     std::vector<Hash> code_hashes;
+    uint64_t flags{0};  // the GetChunks flags it went with
+    // A streamed answer still coming (kFlagStream): `ranges` are the continuations the server is
+    // sending, each from where its last frame stopped; `ignored[i]`: range i follows a part that
+    // was refused (or a trie no longer synced), so its frames are followed to the end, not taken.
+    bool streaming{false};
+    std::vector<uint8_t> ignored;
 };
 
 struct PrefixSync::Peer {
@@ -266,7 +272,10 @@ void PrefixSync::fail_request(const Request& r) {
     for (const auto& p : r.marked) task->in_flight.erase(p);
     if (r.top) task->top_requested = false;
     if (r.is_range) {
-        for (const auto& range : r.ranges) task->continuations.push_back(range);
+        for (std::size_t i = 0; i < r.ranges.size(); ++i) {
+            if (i < r.ignored.size() && r.ignored[i] != 0) continue;  // a stream's part followed, not ours
+            task->continuations.push_back(r.ranges[i]);
+        }
     }
 }
 
@@ -370,6 +379,10 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
         }
         m.max_size = options_.max_response_bytes;
         m.flags = task->leaves ? proto::kFlagLeaves : (r->top ? 0 : proto::kFlagSkipStem);
+        // Streaming (full mode, below the top): the server sends a cut entry's continuations
+        // without being asked again.
+        if (options_.stream && !task->leaves && !r->top) m.flags |= proto::kFlagStream;
+        r->flags = m.flags;
         send(peer, proto::encode(m));
     }
     ++p.in_flight;
@@ -426,16 +439,20 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
         penalize(from, 1);  // an answer to nothing we asked (or a streamed continuation we did not ask for)
         return;
     }
+    stats_[from].bytes_received += frame_size;
+    progress_.bytes_received += frame_size;
+    auto pit = peers_.find(from);
+    if (it->second.streaming) {
+        handle_stream_frame(from, it, data, now);
+        return;
+    }
     const Request r = std::move(it->second);
     requests_.erase(it);
-    auto pit = peers_.find(from);
-    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
     if (pit != peers_.end() && now - r.sent < options_.request_timeout / 4 &&
         pit->second.window < options_.requests_per_peer) {
         ++pit->second.window;
     }
-    stats_[from].bytes_received += frame_size;
-    progress_.bytes_received += frame_size;
+    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
 
     Task* task = find_task(r.root);
     const bool is_account = task == account_.get();
@@ -451,70 +468,207 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     }
     for (const auto& p : r.marked) task->in_flight.erase(p);
     if (r.top) task->top_requested = true;
+    const bool streamed = (r.flags & proto::kFlagStream) != 0;
+    Request stream;  // the continuations the server goes on sending, when streamed
     int demerits = 0;
     bool requeue_top = false;
     for (std::size_t i = 0; i < data.entries.size(); ++i) {
         const proto::ChunkEntry& e = data.entries[i];
         const PathRange& range = r.ranges[i];
-        if (e.error) {
-            ++stats_[from].errors;
-            switch (*e.error) {
-                case proto::ChunkError::kUnknownRoot:
-                    if (is_account && can_move_to(e)) {
-                        move_to_root(to_hash(e.error_data));
-                        pump(now);
-                        return;
-                    }
-                    task->lacking.insert(from);
-                    break;
-                case proto::ChunkError::kNoChunk:
-                    task->lacking.insert(from);
-                    break;
-                case proto::ChunkError::kBackOff:
-                    if (pit != peers_.end()) pit->second.back_off_until = now + options_.back_off;
-                    break;
-                case proto::ChunkError::kInvalidRequest:
-                    ++demerits;
-                    break;
-            }
-            if (r.top) requeue_top = true;
-            if (r.is_range) task->continuations.push_back(range);
-            continue;
+        const EntryResult result = take_entry(from, *task, r.top, r.is_range, e, range, demerits, now);
+        if (result == EntryResult::kMoved) {
+            // `task` is gone. The streams of this answer still come: follow them without taking.
+            if (streamed) follow_stream(data, r, from, now);
+            return;
         }
-        if (e.leaf_mode) {
-            ++demerits;  // full mode was asked for
-            continue;
-        }
-        progress_.nodes_received += e.nodes.size();
-        for (const auto& n : e.nodes) progress_.node_bytes_received += n.size();
-        const std::size_t before = task->sync->accepted_bytes();
-        auto accepted = task->sync->accept(e.nodes);
-        if (!accepted) {
-            ++stats_[from].rejected_chunks;
-            demerits += 2;
-            if (r.top) requeue_top = true;
-            if (r.is_range) task->continuations.push_back(range);
-            continue;
-        }
-        const std::size_t got = task->sync->accepted_bytes() - before;
-        (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += got;
-        // Light mode follows only the wanted paths: the frontier holds what the cut left out.
-        if (e.stop_path && !r.top && !(light() && is_account)) {
-            // Continue where the server stopped: it must lie inside the range asked for.
-            if (pad(*e.stop_path, 0) < pad(range.from, 0) || !intersects(*e.stop_path, range)) {
-                ++demerits;
-            } else {
-                task->continuations.push_back({*e.stop_path, range.to});
-            }
+        if (result == EntryResult::kRejected && r.top) requeue_top = true;
+        // A server streams the continuation of every entry it cut, whatever became of it here.
+        if (streamed && !e.error && e.stop_path) {
+            stream.ranges.push_back({*e.stop_path, range.to});
+            stream.ignored.push_back(result != EntryResult::kContinues);
+        } else if (result == EntryResult::kContinues) {
+            task->continuations.push_back({*e.stop_path, range.to});
         }
     }
     if (requeue_top && task->sync->frontier().count(Nibbles{}) != 0) task->top_requested = false;
+    if (!stream.ranges.empty()) {
+        stream.peer = from;
+        stream.sent = now;
+        stream.root = r.root;
+        stream.is_range = true;
+        stream.streaming = true;
+        if (pit != peers_.end()) ++pit->second.in_flight;  // the stream keeps the request's slot
+        mark_stream(*task, stream);
+        requests_.emplace(data.request_id, std::move(stream));
+    }
+    settle(from, *task, is_account, demerits, now);
+}
+
+PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, bool top, bool is_range,
+                                               const proto::ChunkEntry& e, const PathRange& range, int& demerits,
+                                               proto::Time now) {
+    const bool is_account = &task == account_.get();
+    if (e.error) {
+        ++stats_[from].errors;
+        switch (*e.error) {
+            case proto::ChunkError::kUnknownRoot:
+                if (is_account && can_move_to(e)) {
+                    move_to_root(to_hash(e.error_data));
+                    pump(now);
+                    return EntryResult::kMoved;
+                }
+                task.lacking.insert(from);
+                break;
+            case proto::ChunkError::kNoChunk:
+                task.lacking.insert(from);
+                break;
+            case proto::ChunkError::kBackOff:
+                if (auto pit = peers_.find(from); pit != peers_.end()) {
+                    pit->second.back_off_until = now + options_.back_off;
+                }
+                break;
+            case proto::ChunkError::kInvalidRequest:
+                ++demerits;
+                break;
+        }
+        if (is_range) task.continuations.push_back(range);
+        return EntryResult::kRejected;
+    }
+    if (e.leaf_mode) {
+        ++demerits;  // full mode was asked for
+        if (is_range) task.continuations.push_back(range);
+        return EntryResult::kRejected;
+    }
+    progress_.nodes_received += e.nodes.size();
+    for (const auto& n : e.nodes) progress_.node_bytes_received += n.size();
+    const std::size_t before = task.sync->accepted_bytes();
+    auto accepted = task.sync->accept(e.nodes);
+    if (!accepted) {
+        ++stats_[from].rejected_chunks;
+        demerits += 2;
+        if (is_range) task.continuations.push_back(range);
+        return EntryResult::kRejected;
+    }
+    const std::size_t got = task.sync->accepted_bytes() - before;
+    (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += got;
+    // Light mode follows only the wanted paths: the frontier holds what the cut left out.
+    if (!e.stop_path || top || (light() && is_account)) return EntryResult::kDone;
+    // Continue where the server stopped: it must lie inside the range asked for.
+    if (pad(*e.stop_path, 0) < pad(range.from, 0) || !intersects(*e.stop_path, range)) {
+        ++demerits;
+        return EntryResult::kDone;
+    }
+    return EntryResult::kContinues;
+}
+
+void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Request>::iterator it,
+                                     const proto::ChunkData& data, proto::Time now) {
+    Request& r = it->second;
+    auto close = [&] {
+        if (auto pit = peers_.find(from); pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+        requests_.erase(it);
+    };
+    // One entry a frame, continuing one of the cut entries: its prefix is where that one stopped.
+    const auto at = data.entries.size() == 1
+                        ? std::find_if(r.ranges.begin(), r.ranges.end(),
+                                       [&](const PathRange& p) { return p.from == data.entries[0].prefix; })
+                        : r.ranges.end();
+    Task* task = find_task(r.root);
+    if (at == r.ranges.end()) {
+        const Request failed = std::move(r);
+        close();
+        fail_request(failed);
+        penalize(from, 2);
+        return;
+    }
+    const std::size_t index = static_cast<std::size_t>(at - r.ranges.begin());
+    const proto::ChunkEntry& e = data.entries[0];
+    const bool more = !e.error && e.stop_path.has_value();  // the server goes on with this one
+    r.sent = now;
+    if (task == nullptr || task->leaves || r.ignored[index]) {
+        // Not ours to judge any more (the trie is done, the sync moved, or an earlier part of this
+        // range was refused): follow the stream to its end without taking anything.
+        if (more) {
+            at->from = *e.stop_path;
+        } else {
+            r.ranges.erase(at);
+            r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
+        }
+        if (r.ranges.empty()) close();
+        return;
+    }
+    for (const auto& p : r.marked) task->in_flight.erase(p);
+    r.marked.clear();
+    int demerits = 0;
+    const PathRange range = *at;
+    const EntryResult result = take_entry(from, *task, false, true, e, range, demerits, now);
+    if (result == EntryResult::kMoved) {
+        // The sync moved (`task` is gone): the rest of this stream is followed, not taken.
+        std::fill(r.ignored.begin(), r.ignored.end(), 1);
+        if (more) {
+            at->from = *e.stop_path;
+        } else {
+            r.ranges.erase(at);
+            r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
+        }
+        r.marked.clear();
+        if (r.ranges.empty()) close();
+        return;
+    }
+    const bool is_account = task == account_.get();
+    if (more) {
+        at->from = *e.stop_path;
+        r.ignored[index] = result != EntryResult::kContinues;
+    } else {
+        r.ranges.erase(at);
+        r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
+    }
+    if (r.ranges.empty()) {
+        close();
+    } else {
+        mark_stream(*task, r);
+    }
+    settle(from, *task, is_account, demerits, now);
+}
+
+void PrefixSync::follow_stream(const proto::ChunkData& data, const Request& asked, proto::PeerId from,
+                               proto::Time now) {
+    Request stream;
+    for (std::size_t i = 0; i < data.entries.size() && i < asked.ranges.size(); ++i) {
+        const proto::ChunkEntry& e = data.entries[i];
+        if (e.error || !e.stop_path) continue;
+        stream.ranges.push_back({*e.stop_path, asked.ranges[i].to});
+        stream.ignored.push_back(1);
+    }
+    if (stream.ranges.empty()) return;
+    stream.peer = from;
+    stream.sent = now;
+    stream.root = asked.root;
+    stream.is_range = true;
+    stream.streaming = true;
+    if (auto pit = peers_.find(from); pit != peers_.end()) ++pit->second.in_flight;
+    requests_.emplace(data.request_id, std::move(stream));
+}
+
+void PrefixSync::mark_stream(Task& task, Request& r) {
+    // The frontier positions the stream will fill are in flight, as for a continuation asked for.
+    for (std::size_t i = 0; i < r.ranges.size(); ++i) {
+        if (r.ignored[i]) continue;
+        const auto& frontier = task.sync->frontier();
+        for (auto f = frontier.lower_bound(r.ranges[i].from); f != frontier.end(); ++f) {
+            if (!intersects(f->first, r.ranges[i])) break;
+            if (task.in_flight.insert(f->first).second) r.marked.push_back(f->first);
+        }
+    }
+}
+
+void PrefixSync::settle(proto::PeerId from, Task& task, bool is_account, int demerits, proto::Time now) {
     if (demerits > 0) {
         penalize(from, demerits);
     } else {
         stats_[from].score = std::min(stats_[from].score + 1, 8);
     }
-    if (!is_account && task_complete(*task)) finish_storage(*task);
+    if (!is_account && task_complete(task)) finish_storage(task);
     pump(now);
 }
 

@@ -66,6 +66,9 @@ struct SyncOptions {
     bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
     std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
+    // Full mode: ask with kFlagStream, so a cut sub-trie keeps coming without a request per chunk
+    // (one round trip saved per maxSize of it). The request keeps its peer slot until its stream ends.
+    bool stream = false;
     // Most in flight at once per peer (most answers are small: one storage trie); each peer starts
     // at 4 and earns more with answers that come back within a quarter of the timeout.
     std::size_t requests_per_peer = 16;
@@ -155,6 +158,22 @@ class PrefixSync final : public proto::Endpoint {
     bool issue(proto::PeerId peer, Peer& p, proto::Time now);
     std::optional<Request> next_trie_request(Task& task, proto::PeerId peer);
     void handle_chunks(proto::PeerId from, const proto::ChunkData& data, std::size_t frame_size, proto::Time now);
+    // What became of one full-mode entry: taken (kDone), taken and cut inside its range
+    // (kContinues: continue from its stop path), refused or an error (kRejected: its range, if a
+    // range, is queued again), or 0x0 with a trusted newer root, which moved the sync (kMoved).
+    enum class EntryResult { kDone, kContinues, kRejected, kMoved };
+    EntryResult take_entry(proto::PeerId from, Task& task, bool top, bool is_range, const proto::ChunkEntry& e,
+                           const PathRange& range, int& demerits, proto::Time now);
+    // A later frame of a streamed answer (one entry, continuing one cut entry).
+    void handle_stream_frame(proto::PeerId from, std::map<uint64_t, Request>::iterator it,
+                             const proto::ChunkData& data, proto::Time now);
+    // Keeps a streamed answer's request open only to follow its frames to their end, taking nothing
+    // (after the sync moved to a newer root while the answer was being handled).
+    void follow_stream(const proto::ChunkData& data, const Request& asked, proto::PeerId from, proto::Time now);
+    // Marks the frontier positions inside a stream's ranges in flight (recorded in r.marked).
+    void mark_stream(Task& task, Request& r);
+    // After an answer: the peer's standing, a storage trie that completed, more requests.
+    void settle(proto::PeerId from, Task& task, bool is_account, int demerits, proto::Time now);
     void handle_leaf_entries(proto::PeerId from, const Request& r, const proto::ChunkData& data, Task& task,
                              proto::Time now);
     void handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now);
