@@ -111,6 +111,28 @@ struct SyncSetup {
     bool run_to_done() {
         return run([this] { return sync->done(); });
     }
+    // The client starts at the genesis root, which the servers' store still holds; once it has
+    // `fraction` of the account trie, the servers stop serving it (0x0 naming the head), as when a
+    // root falls out of their window. Returns the progress at that point.
+    SyncProgress lose_genesis_at(double fraction) {
+        const Hash genesis = chain.roots.front();
+        const Hash head = chain.roots.back();
+        start_client(genesis);
+        connect_all();
+        run([&] { return sync->progress().account_fraction > fraction; });
+        EXPECT_FALSE(sync->done());
+        network.set_frame_hook([this, genesis, head](net::PeerId, net::PeerId, Bytes& frame) {
+            auto data = proto::decode_chunk_data(frame);
+            if (!data || sync->root() != genesis) return;
+            for (auto& e : data->entries) {
+                e = proto::ChunkEntry{};
+                e.error = proto::ChunkError::kUnknownRoot;
+                e.error_data = Bytes{view(head)};
+            }
+            frame = proto::encode(*data);
+        });
+        return sync->progress();
+    }
     // The PeerId the client knows server i (0-based) by.
     net::PeerId server(int i) const { return server_ids[static_cast<std::size_t>(i)]; }
 };
@@ -237,29 +259,8 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
     SyncOptions o;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{4, 3000, 2, o, /*blocks=*/5};
-    // The client starts at the genesis root, which the servers' store still holds; halfway, the
-    // servers stop serving it (0x0 with the head), as when a root falls out of their window.
-    const Hash genesis = s.chain.roots.front();
     const Hash head = s.chain.roots.back();
-    s.start_client(genesis);
-    s.connect_all();
-    s.run([&] { return s.sync->progress().account_fraction > 0.5; });
-    ASSERT_FALSE(s.sync->done());
-    const auto p0 = s.sync->progress();
-    s.network.set_frame_hook([&](net::PeerId, net::PeerId, Bytes& frame) {
-        auto data = proto::decode_chunk_data(frame);
-        if (!data) return;
-        bool rewrite = false;
-        for (auto& e : data->entries) {
-            if (!e.error && s.sync->root() == genesis) {
-                e = proto::ChunkEntry{};
-                e.error = proto::ChunkError::kUnknownRoot;
-                e.error_data = Bytes{view(head)};
-                rewrite = true;
-            }
-        }
-        if (rewrite) frame = proto::encode(*data);
-    });
+    const auto p0 = s.lose_genesis_at(0.5);
     s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     EXPECT_EQ(s.sync->root(), head);
@@ -288,23 +289,8 @@ TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
     o.leaf_mode = true;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{4, 3000, 2, o, /*blocks=*/5};
-    const Hash genesis = s.chain.roots.front();
     const Hash head = s.chain.roots.back();
-    s.start_client(genesis);
-    s.connect_all();
-    s.run([&] { return s.sync->progress().account_fraction > 0.5; });
-    ASSERT_FALSE(s.sync->done());
-    const auto before = s.sync->progress();
-    s.network.set_frame_hook([&](net::PeerId, net::PeerId, Bytes& frame) {
-        auto data = proto::decode_chunk_data(frame);
-        if (!data || s.sync->root() != genesis) return;
-        for (auto& e : data->entries) {
-            e = proto::ChunkEntry{};
-            e.error = proto::ChunkError::kUnknownRoot;
-            e.error_data = Bytes{view(head)};
-        }
-        frame = proto::encode(*data);
-    });
+    const auto before = s.lose_genesis_at(0.5);
     ASSERT_TRUE(s.run_to_done());
     const auto p = s.sync->progress();
     EXPECT_EQ(s.sync->root(), head);
