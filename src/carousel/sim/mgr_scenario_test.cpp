@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 #include "mgr_scenario.hpp"
+#include "mgr_scenario_testing.hpp"
 
 #include <cstdio>
 
@@ -8,6 +9,8 @@
 
 namespace carousel::sim {
 namespace {
+
+using test::expect_synced;
 
 // A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
 // each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
@@ -29,18 +32,9 @@ MgrScenarioConfig small_network() {
 
 TEST(MgrScenario, SmallNetworkSyncsAcrossBoundaries) {
     const MgrScenarioResult r = run_mgr_scenario(small_network());
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.failure, "");
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_GE(r.boundaries_crossed, 3u);
-    EXPECT_GT(r.client.rolls, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r, {.boundaries_crossed = 3, .accounts = 1901, .slots = 1, .codes = 1}));
     EXPECT_GT(r.client.bare_requests, 0u);  // small storage tries came bare
-    EXPECT_GT(r.boundary_checks, 0u);
-    EXPECT_EQ(r.store_mismatches, 0u);
     EXPECT_EQ(r.items_rejected, 0u);
-    EXPECT_GT(r.accounts, 1900u);
-    EXPECT_GT(r.slots, 0u);
-    EXPECT_GT(r.codes, 0u);
 }
 
 TEST(MgrScenario, SmallNetworkWithFaults) {
@@ -50,11 +44,9 @@ TEST(MgrScenario, SmallNetworkWithFaults) {
     c.liar_share = 0.1;
     c.stale_share = 0.1;
     const MgrScenarioResult r = run_mgr_scenario(c);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_GT(r.client.rejected_answers, 0u);  // the liars were caught
     EXPECT_GT(r.client.banned_peers, 0u);
-    EXPECT_EQ(r.store_mismatches, 0u);
 }
 
 TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
@@ -123,9 +115,7 @@ TEST(MgrScenario, NodesJoiningMidEpochFillTheirRangeAndServe) {
     c.join_block = 12;  // E = 8: half-way through the second epoch
     const MgrScenarioResult r = run_mgr_scenario(c);
     print_joined(r);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     ASSERT_EQ(r.joined.size(), 2u);
     for (const JoinedNodeResult& j : r.joined) {
         EXPECT_TRUE(j.filled);
@@ -260,9 +250,7 @@ TEST(MgrScenario, NodesGrowingTheirRadiusFillTheNewRegionsAndKeepServing) {
     c.grow_block = 12;  // E = 8: half-way through the second epoch
     const MgrScenarioResult r = run_mgr_scenario(c);
     print_grown(r);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_EQ(r.items_rejected, 0u);
     ASSERT_EQ(r.grown.size(), 2u);
     for (const GrownNodeResult& g : r.grown) {
@@ -303,9 +291,7 @@ TEST(MgrScenario, NodesShrinkingToABudgetKeepOneRegionAndTheClientStillSyncs) {
     c.shrink_block = 12;
     c.shrink_share = 0.6;
     const MgrScenarioResult r = run_mgr_scenario(c);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_GT(r.sync_finished_block, 12u);  // the shrink came mid-sync
     ASSERT_EQ(r.shrunk.size(), 4u);
     for (const ShrunkNodeResult& s : r.shrunk) {
