@@ -4,7 +4,6 @@
 // Merry-Go-Round at the size issue 5 asks for: 64 nodes with about 8 copies of every region, a
 // generated chain of 50k accounts with storage and code, E = 16, and a client whose link makes the
 // walk take several epochs. Deterministic (LocalNet); times are simulated.
-#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -66,17 +65,9 @@ TEST(MgrNetwork, NodesJoiningMidEpochFillTheirRange) {
     c.join_liars = 1;
     const MgrScenarioResult r = run_mgr_scenario(c);
     expect_synced(r);
+    test::print_joined(r);
     ASSERT_EQ(r.joined.size(), 2u);
     for (const JoinedNodeResult& j : r.joined) {
-        std::printf(
-            "joined after block %llu: filled at block %llu in %.1f s, %llu bytes fetched for %llu bytes "
-            "of stores (%.2fx), %llu code bytes, %llu answers rejected, %llu restarts\n",
-            static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-            j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
-            static_cast<unsigned long long>(j.store_bytes),
-            j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
-            static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.rejected_answers),
-            static_cast<unsigned long long>(j.restarts));
         EXPECT_TRUE(j.filled);
         EXPECT_LT(j.filled_number, 32u);
         EXPECT_EQ(j.unfilled_checks, 0u);

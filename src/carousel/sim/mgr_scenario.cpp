@@ -230,6 +230,21 @@ class Prober final : public proto::Endpoint {
     uint64_t next_id_{1};
 };
 
+// The fields of `out` that node `n`'s record `s` of a fill episode (its join or growth) gives.
+void record_fill(const mgr::MgrNode& n, const mgr::FillRecord& s, FillResult& out) {
+    out.filled = s.filled_at.has_value() && !n.filling();
+    out.filled_number = s.filled_number;
+    if (s.filled_at) out.fill_seconds = std::chrono::duration<double>(*s.filled_at - s.started_at).count();
+    out.fill_bytes = s.fill.bytes_received;
+    out.fill_requests = s.fill.chunk_requests + s.fill.code_requests;
+    out.store_bytes = s.store_bytes;
+    out.code_bytes = s.fill.code_bytes;
+    out.fills = s.fills;
+    out.restarts = s.restarts;
+    out.refills = s.refills;
+    out.rejected_answers = s.fill.rejected_answers;
+}
+
 }  // namespace
 
 MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
@@ -589,18 +604,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         JoinedNodeResult& j = result.joined[k];
         const auto& s = n.join_stats();
         if (!s) continue;
-        j.filled = s->filled_at.has_value() && !n.filling();
-        j.filled_number = s->filled_number;
-        if (s->filled_at) j.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
-        j.fill_bytes = s->fill.bytes_received;
-        j.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
-        j.store_bytes = s->store_bytes;
-        j.code_bytes = s->fill.code_bytes;
+        record_fill(n, *s, j);
         j.owners = s->fill.owners;
-        j.fills = s->fills;
-        j.restarts = s->restarts;
-        j.refills = s->refills;
-        j.rejected_answers = s->fill.rejected_answers;
         j.items_applied = n.stats().items_applied;
         j.offers_before_fill = s->offers_before_fill;
         j.chunk_requests_served = n.stats().chunk_requests;
@@ -610,18 +615,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         GrownNodeResult& g = result.grown[k];
         g.items_applied = n.stats().items_applied;
         const auto& s = n.grow_stats();
-        if (!s) continue;
-        g.filled = s->filled_at.has_value() && !n.filling();
-        g.filled_number = s->filled_number;
-        if (s->filled_at) g.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
-        g.fill_bytes = s->fill.bytes_received;
-        g.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
-        g.store_bytes = s->store_bytes;
-        g.code_bytes = s->fill.code_bytes;
-        g.fills = s->fills;
-        g.restarts = s->restarts;
-        g.refills = s->refills;
-        g.rejected_answers = s->fill.rejected_answers;
+        if (s) record_fill(n, *s, g);
     }
     result.gossip_bytes_per_node_per_block =
         head == 0

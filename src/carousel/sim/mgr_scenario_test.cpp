@@ -11,6 +11,8 @@ namespace carousel::sim {
 namespace {
 
 using test::expect_synced;
+using test::print_grown;
+using test::print_joined;
 
 // A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
 // each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
@@ -80,28 +82,6 @@ TEST(MgrScenario, Deterministic) {
     EXPECT_EQ(a.sync_seconds, b.sync_seconds);
     EXPECT_EQ(a.verified_root, b.verified_root);
     EXPECT_EQ(a.gossip_bytes, b.gossip_bytes);
-}
-
-void print_joined(const MgrScenarioResult& r) {
-    for (const JoinedNodeResult& j : r.joined) {
-        std::printf(
-            "joined after block %llu: filled at block %llu in %.2f s (simulated), fetched %llu bytes in %llu "
-            "requests for stores of %llu bytes (%.2fx) and %llu bytes of code; %llu owners; %llu fills, %llu "
-            "restarts, %llu refills; %llu answers rejected; %llu unfilled and %llu boundary checks, %llu "
-            "mismatches; probes %llu ok "
-            "(%llu diffs), %llu failed; %llu items applied\n",
-            static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-            j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
-            static_cast<unsigned long long>(j.fill_requests), static_cast<unsigned long long>(j.store_bytes),
-            j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
-            static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.owners),
-            static_cast<unsigned long long>(j.fills), static_cast<unsigned long long>(j.restarts),
-            static_cast<unsigned long long>(j.refills), static_cast<unsigned long long>(j.rejected_answers),
-            static_cast<unsigned long long>(j.unfilled_checks), static_cast<unsigned long long>(j.boundary_checks),
-            static_cast<unsigned long long>(j.mismatches), static_cast<unsigned long long>(j.probes_ok),
-            static_cast<unsigned long long>(j.diff_probes_ok), static_cast<unsigned long long>(j.probes_failed),
-            static_cast<unsigned long long>(j.items_applied));
-    }
 }
 
 // Issue 5: "A node joining mid-epoch fills its range and serves correct proofs by the next
@@ -210,32 +190,6 @@ TEST(MgrScenario, SlowJoinerRestartsWhenABoundarySweepsItsRoot) {
     EXPECT_EQ(j.mismatches, 0u);
     EXPECT_EQ(j.probes_failed, 0u);
     EXPECT_EQ(j.offers_before_fill, 0u);
-}
-
-void print_grown(const MgrScenarioResult& r) {
-    for (const GrownNodeResult& g : r.grown) {
-        std::printf(
-            "grew after block %llu from %u to %u bits (%zu new regions): filled at block %llu in %.2f s (simulated), "
-            "fetched %llu bytes in %llu requests for new stores of %llu bytes (%.2fx) and %llu bytes of code; %llu "
-            "fills, %llu restarts, %llu refills; %llu answers rejected; old region served while filling: %llu, new "
-            "region refused: %llu (served: %llu); %llu unfilled and %llu boundary checks (%llu of new regions), "
-            "%llu mismatches; probes %llu ok (%llu diffs), %llu failed; %llu items applied\n",
-            static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions,
-            static_cast<unsigned long long>(g.filled_number), g.fill_seconds,
-            static_cast<unsigned long long>(g.fill_bytes), static_cast<unsigned long long>(g.fill_requests),
-            static_cast<unsigned long long>(g.store_bytes),
-            g.store_bytes == 0 ? 0.0 : static_cast<double>(g.fill_bytes) / static_cast<double>(g.store_bytes),
-            static_cast<unsigned long long>(g.code_bytes), static_cast<unsigned long long>(g.fills),
-            static_cast<unsigned long long>(g.restarts), static_cast<unsigned long long>(g.refills),
-            static_cast<unsigned long long>(g.rejected_answers),
-            static_cast<unsigned long long>(g.old_served_while_filling),
-            static_cast<unsigned long long>(g.refused_while_filling),
-            static_cast<unsigned long long>(g.served_while_filling), static_cast<unsigned long long>(g.unfilled_checks),
-            static_cast<unsigned long long>(g.boundary_checks), static_cast<unsigned long long>(g.new_region_checks),
-            static_cast<unsigned long long>(g.mismatches), static_cast<unsigned long long>(g.probes_ok),
-            static_cast<unsigned long long>(g.diff_probes_ok), static_cast<unsigned long long>(g.probes_failed),
-            static_cast<unsigned long long>(g.items_applied));
-    }
 }
 
 // Issue 5: "A node ... whose radius grows, fills its range from its neighbours with the same
