@@ -396,7 +396,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                     if (joined) ++result.joined[i - config.nodes].unfilled_checks;
                     if (grown != nullptr) ++grown->unfilled_checks;
                 }
-                for (const auto& store : nodes[i]->stores()) {
+                for (const mgr::RegionStore& rs : nodes[i]->stores()) {
+                    const mgr::EpochStore* store = rs.store.get();
                     const mgr::Block region = store->region();
                     if (nodes[i]->filling(region)) continue;
                     ++result.boundary_checks;
@@ -464,7 +465,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 net.post(p, [raw, &net] { raw->join(net.now()); });
                 // Asked at once, it must refuse: its store is not filled.
                 net.post(prober_peer, [&prober, p, target = joined_target(result.joined.size()), root = roots[head],
-                                       region = raw->stores().front()->region()] {
+                                       region = raw->stores().front().store->region()] {
                     prober.chunks(p, target, root, region, Prober::Want::kRefuse);
                 });
                 nodes.push_back(std::move(node));
@@ -493,7 +494,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 // Asked at once: a new region must be refused (it is filling), an old one served at the head.
                 net.connect(prober_peer, p, link);
                 net.post(prober_peer, [&prober, &result, p, k, target = grown_target(k), root = roots[head],
-                                       fresh = added.front(), old = node->stores().front()->region()] {
+                                       fresh = added.front(), old = node->stores().front().store->region()] {
                     prober.chunks(p, target, root, fresh, Prober::Want::kRefuse);
                     prober.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
                                   [&result, k] { ++result.grown[k].old_served_while_filling; });
@@ -594,8 +595,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         result.gossip_bytes +=
             net.metrics(node_peers[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
-        for (const auto& store : nodes[i]->stores()) {
-            result.node_bytes += store->byte_size();
+        for (const mgr::RegionStore& s : nodes[i]->stores()) {
+            result.node_bytes += s.store->byte_size();
             if (honest(i)) result.items_rejected += nodes[i]->stats().items_rejected;
         }
     }
