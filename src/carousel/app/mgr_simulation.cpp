@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 #include <carousel/core/hex.hpp>
 
@@ -27,6 +29,54 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 // Copies of each region: nodes × the share of the key space one node covers.
 double copies(const sim::MgrScenarioConfig& c) {
     return static_cast<double>(c.nodes) * std::ldexp(1.0, static_cast<int>(c.radius_bits) - 256);
+}
+
+// The summary's words on a fill episode that was not adopted: "NOT FILLED (...)" and a newline.
+std::string unfilled_summary(const sim::FillResult& f) {
+    return format("NOT FILLED (%llu fills, %llu restarts)\n", static_cast<unsigned long long>(f.fills),
+                  static_cast<unsigned long long>(f.restarts));
+}
+// ... on one that was, from "filled at block" to "answers rejected; ". `stores` names the stores
+// filled ("stores", "new stores").
+std::string filled_summary(const sim::FillResult& f, const char* stores) {
+    return format("filled at block %llu in %.1f s; fetched %s for %s of %s (%.2fx; of it %s of code), %llu answers "
+                  "rejected; ",
+                  static_cast<unsigned long long>(f.filled_number), f.fill_seconds, megabytes(f.fill_bytes).c_str(),
+                  stores, megabytes(f.store_bytes).c_str(),
+                  ratio(static_cast<double>(f.fill_bytes), static_cast<double>(f.store_bytes)),
+                  megabytes(f.code_bytes).c_str(), static_cast<unsigned long long>(f.rejected_answers));
+}
+// ... and on the checks after it, from "stores matched" to the newline. `checks` names what the
+// boundary checks count ("boundaries", "checks").
+std::string checked_summary(const sim::FillResult& f, const char* checks) {
+    return format("stores matched at %llu of %llu %s, %llu of %llu direct answers verified\n",
+                  static_cast<unsigned long long>(f.boundary_checks - f.mismatches),
+                  static_cast<unsigned long long>(f.boundary_checks), checks,
+                  static_cast<unsigned long long>(f.probes_ok),
+                  static_cast<unsigned long long>(f.probes_ok + f.probes_failed));
+}
+
+// The JSON fields of a fill episode that joined and grown nodes share.
+nlohmann::json fill_json(const sim::FillResult& f) {
+    return {
+        {"filled", f.filled},
+        {"filled_block", f.filled_number},
+        {"fill_seconds", f.fill_seconds},
+        {"fill_bytes", f.fill_bytes},
+        {"fill_requests", f.fill_requests},
+        {"store_bytes", f.store_bytes},
+        {"fill_over_store", ratio(static_cast<double>(f.fill_bytes), static_cast<double>(f.store_bytes))},
+        {"code_bytes", f.code_bytes},
+        {"fills", f.fills},
+        {"restarts", f.restarts},
+        {"refills", f.refills},
+        {"rejected_answers", f.rejected_answers},
+        {"boundary_checks", f.boundary_checks},
+        {"store_mismatches", f.mismatches},
+        {"probes_ok", f.probes_ok},
+        {"probes_failed", f.probes_failed},
+        {"items_applied", f.items_applied},
+    };
 }
 }  // namespace
 
@@ -107,45 +157,22 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         static_cast<unsigned long long>(r.boundary_checks));
     for (std::size_t k = 0; k < r.joined.size(); ++k) {
         const auto& j = r.joined[k];
-        if (!j.filled) {
-            out += format("joined node %zu (after block %llu): NOT FILLED (%llu fills, %llu restarts)\n", k,
-                          static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.fills),
-                          static_cast<unsigned long long>(j.restarts));
-            continue;
-        }
-        out += format(
-            "joined node %zu (after block %llu): filled at block %llu in %.1f s; fetched %s for stores of %s "
-            "(%.2fx; of it %s of code), %llu answers rejected; stores matched at %llu of %llu boundaries, "
-            "%llu of %llu direct answers verified\n",
-            k, static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-            j.fill_seconds, megabytes(j.fill_bytes).c_str(), megabytes(j.store_bytes).c_str(),
-            ratio(static_cast<double>(j.fill_bytes), static_cast<double>(j.store_bytes)),
-            megabytes(j.code_bytes).c_str(), static_cast<unsigned long long>(j.rejected_answers),
-            static_cast<unsigned long long>(j.boundary_checks - j.mismatches),
-            static_cast<unsigned long long>(j.boundary_checks), static_cast<unsigned long long>(j.probes_ok),
-            static_cast<unsigned long long>(j.probes_ok + j.probes_failed));
+        out += format("joined node %zu (after block %llu): ", k, static_cast<unsigned long long>(j.join_block));
+        out += j.filled ? filled_summary(j, "stores") + checked_summary(j, "boundaries") : unfilled_summary(j);
     }
     for (std::size_t k = 0; k < r.grown.size(); ++k) {
         const auto& g = r.grown[k];
         if (!g.filled) {
-            out += format("grown node %zu (after block %llu, %u -> %u bits): NOT FILLED (%llu fills, %llu restarts)\n",
-                          k, static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after,
-                          static_cast<unsigned long long>(g.fills), static_cast<unsigned long long>(g.restarts));
+            out += format("grown node %zu (after block %llu, %u -> %u bits): ", k,
+                          static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after);
+            out += unfilled_summary(g);
             continue;
         }
-        out += format(
-            "grown node %zu (after block %llu, radius %u -> %u bits, %zu new regions): filled at block %llu in "
-            "%.1f s; fetched %s for new stores of %s (%.2fx; of it %s of code), %llu answers rejected; old regions "
-            "served while filling: %s; stores matched at %llu of %llu checks, %llu of %llu direct answers verified\n",
-            k, static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions,
-            static_cast<unsigned long long>(g.filled_number), g.fill_seconds, megabytes(g.fill_bytes).c_str(),
-            megabytes(g.store_bytes).c_str(),
-            ratio(static_cast<double>(g.fill_bytes), static_cast<double>(g.store_bytes)),
-            megabytes(g.code_bytes).c_str(), static_cast<unsigned long long>(g.rejected_answers),
-            g.old_served_while_filling > 0 ? "yes" : "no",
-            static_cast<unsigned long long>(g.boundary_checks - g.mismatches),
-            static_cast<unsigned long long>(g.boundary_checks), static_cast<unsigned long long>(g.probes_ok),
-            static_cast<unsigned long long>(g.probes_ok + g.probes_failed));
+        out += format("grown node %zu (after block %llu, radius %u -> %u bits, %zu new regions): ", k,
+                      static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions);
+        out += filled_summary(g, "new stores");
+        out += format("old regions served while filling: %s; ", g.old_served_while_filling > 0 ? "yes" : "no");
+        out += checked_summary(g, "checks");
     }
     out += format("wall time %.1f s\n", run.wall_seconds);
     return out;
@@ -155,58 +182,24 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
     const auto& r = run.result;
     nlohmann::json joined = nlohmann::json::array();
     for (const auto& j : r.joined) {
-        joined.push_back({
-            {"join_block", j.join_block},
-            {"filled", j.filled},
-            {"filled_block", j.filled_number},
-            {"fill_seconds", j.fill_seconds},
-            {"fill_bytes", j.fill_bytes},
-            {"fill_requests", j.fill_requests},
-            {"store_bytes", j.store_bytes},
-            {"fill_over_store", ratio(static_cast<double>(j.fill_bytes), static_cast<double>(j.store_bytes))},
-            {"code_bytes", j.code_bytes},
-            {"owners", j.owners},
-            {"fills", j.fills},
-            {"restarts", j.restarts},
-            {"refills", j.refills},
-            {"rejected_answers", j.rejected_answers},
-            {"boundary_checks", j.boundary_checks},
-            {"store_mismatches", j.mismatches},
-            {"probes_ok", j.probes_ok},
-            {"probes_failed", j.probes_failed},
-            {"items_applied", j.items_applied},
-        });
+        nlohmann::json o = fill_json(j);
+        o["join_block"] = j.join_block;
+        o["owners"] = j.owners;
+        joined.push_back(std::move(o));
     }
     nlohmann::json grown = nlohmann::json::array();
     for (const auto& g : r.grown) {
-        grown.push_back({
-            {"grow_block", g.grow_block},
-            {"bits_before", g.bits_before},
-            {"bits_after", g.bits_after},
-            {"new_regions", g.new_regions},
-            {"filled", g.filled},
-            {"filled_block", g.filled_number},
-            {"fill_seconds", g.fill_seconds},
-            {"fill_bytes", g.fill_bytes},
-            {"fill_requests", g.fill_requests},
-            {"store_bytes", g.store_bytes},
-            {"fill_over_store", ratio(static_cast<double>(g.fill_bytes), static_cast<double>(g.store_bytes))},
-            {"code_bytes", g.code_bytes},
-            {"fills", g.fills},
-            {"restarts", g.restarts},
-            {"refills", g.refills},
-            {"rejected_answers", g.rejected_answers},
-            {"old_served_while_filling", g.old_served_while_filling},
-            {"refused_while_filling", g.refused_while_filling},
-            {"served_while_filling", g.served_while_filling},
-            {"unfilled_checks", g.unfilled_checks},
-            {"boundary_checks", g.boundary_checks},
-            {"new_region_checks", g.new_region_checks},
-            {"store_mismatches", g.mismatches},
-            {"probes_ok", g.probes_ok},
-            {"probes_failed", g.probes_failed},
-            {"items_applied", g.items_applied},
-        });
+        nlohmann::json o = fill_json(g);
+        o["grow_block"] = g.grow_block;
+        o["bits_before"] = g.bits_before;
+        o["bits_after"] = g.bits_after;
+        o["new_regions"] = g.new_regions;
+        o["old_served_while_filling"] = g.old_served_while_filling;
+        o["refused_while_filling"] = g.refused_while_filling;
+        o["served_while_filling"] = g.served_while_filling;
+        o["unfilled_checks"] = g.unfilled_checks;
+        o["new_region_checks"] = g.new_region_checks;
+        grown.push_back(std::move(o));
     }
     return {
         {"joined", joined},

@@ -51,8 +51,8 @@ tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint6
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                               const Owners& owners, const std::vector<Bytes>& code) {
-    for (auto& store : stores_) {
-        if (auto r = store->seed(full, number, root, owners); !r) {
+    for (auto& s : stores_) {
+        if (auto r = s.store->seed(full, number, root, owners); !r) {
             return tl::unexpected{std::string{to_string(r.error())}};
         }
     }
@@ -65,15 +65,15 @@ tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint6
 
 EpochStore* MgrNode::store_for(const Block& region) {
     for (auto& s : stores_) {
-        if (s->region() == region) return s.get();
+        if (s.store->region() == region) return s.store.get();
     }
     return nullptr;
 }
 
-EpochStore* MgrNode::store_for_key(const std::optional<Hash>& account, const Hash& key) {
+RegionStore* MgrNode::store_for_key(const std::optional<Hash>& account, const Hash& key) {
     for (auto& s : stores_) {
-        const Block b = account ? storage_block(s->region(), *account) : s->region();
-        if (contains(b, key)) return s.get();
+        const Block b = account ? storage_block(s.store->region(), *account) : s.store->region();
+        if (contains(b, key)) return &s;
     }
     return nullptr;
 }
@@ -145,16 +145,18 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
     }
     // The store that covers the request's first position answers it; positions outside every store
     // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
-    EpochStore* store = nullptr;
+    const RegionStore* covering = nullptr;
     if (!request->prefixes.empty()) {
         const prefix::PathRange first{request->prefixes[0],
                                       request->is_range ? request->prefixes[1] : request->prefixes[0]};
-        store = store_for_key(request->account, first_key(first));
-        if (store != nullptr) {
-            const Block b = request->account ? storage_block(store->region(), *request->account) : store->region();
-            if (!contains(b, last_key(first))) store = nullptr;
+        covering = store_for_key(request->account, first_key(first));
+        if (covering != nullptr) {
+            const Block region = covering->store->region();
+            const Block b = request->account ? storage_block(region, *request->account) : region;
+            if (!contains(b, last_key(first))) covering = nullptr;
         }
     }
+    const EpochStore* store = covering != nullptr ? covering->store.get() : nullptr;
     // Not covered: 0x1 in every entry. Covered by a store being filled: 0x0 (it does not hold the
     // root yet), as a joining node answers.
     if (store == nullptr || filling(store->region())) {
@@ -174,7 +176,7 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
         send(from, proto::encode(serve_leaves(*store, *request)));
         return;
     }
-    send(from, proto::encode(servers_[index_of(*store)]->serve(*request)));
+    send(from, proto::encode(covering->server->serve(*request)));
 }
 
 proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::GetChunks& request) const {
@@ -250,8 +252,8 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
     std::optional<mgr::DiffAnswer> found;
     bool held_elsewhere = false;
     for (auto& s : stores_) {
-        if (filling(s->region())) continue;
-        auto d = s->diff(request->from_root, request->to_root, range);
+        if (filling(s.store->region())) continue;
+        auto d = s.store->diff(request->from_root, request->to_root, range);
         if (d) {
             found = std::move(*d);
             break;
@@ -343,7 +345,7 @@ void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
     // Code in a region being filled is not served (a joining node serves none): it may be there
     // from gossip, but the node does not claim the region yet.
     std::erase_if(request->hashes, [&](const Hash& h) { return filling_key(h); });
-    if (!servers_.empty()) send(from, proto::encode(servers_.front()->serve(*request)));
+    if (!stores_.empty()) send(from, proto::encode(stores_.front().server->serve(*request)));
 }
 
 void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now) {
@@ -489,12 +491,6 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
     }
 }
 
-std::size_t MgrNode::index_of(const EpochStore& store) const {
-    return static_cast<std::size_t>(
-        std::find_if(stores_.begin(), stores_.end(), [&](const auto& s) { return s.get() == &store; }) -
-        stores_.begin());
-}
-
 bool MgrNode::filling_key(const Hash& key) const {
     if (filling_.empty()) return false;
     // The region of `key` is the aligned block of 2^region_bits keys holding it.
@@ -503,7 +499,7 @@ bool MgrNode::filling_key(const Hash& key) const {
 
 uint64_t MgrNode::store_bytes() const noexcept {
     uint64_t sum = 0;
-    for (const auto& s : stores_) sum += s->byte_size();
+    for (const auto& s : stores_) sum += s.store->byte_size();
     return sum;
 }
 

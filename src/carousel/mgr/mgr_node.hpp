@@ -84,6 +84,14 @@ struct NodeStats {
     uint64_t bare_requests{0};
 };
 
+// One region's store and the ChunkServer that answers GetChunks (full mode) over it; the first
+// region's server also answers GetCode, from the node's code. The server points at the store and the
+// code, not into the node's vector of RegionStores.
+struct RegionStore {
+    std::unique_ptr<EpochStore> store;
+    std::unique_ptr<prefix::ChunkServer> server;
+};
+
 // What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join) or
 // a radius growth (MgrNode::set_radius; mgr/mgr_node_radius.cpp). A fill running when a new episode
 // starts is abandoned (a restart of the old episode) and the new one fills every region not filled.
@@ -129,7 +137,8 @@ class MgrNode final : public proto::Endpoint {
     const dht::Dht& dht() const noexcept { return dht_; }
     dht::Dht& dht() noexcept { return dht_; }
     Block block() const noexcept { return block_; }
-    const std::vector<std::unique_ptr<EpochStore>>& stores() const noexcept { return stores_; }
+    // One per region of the block.
+    const std::vector<RegionStore>& stores() const noexcept { return stores_; }
     const state::MemoryCodeStore& code() const noexcept { return code_; }
     const NodeStats& stats() const noexcept { return stats_; }
 
@@ -182,7 +191,8 @@ class MgrNode final : public proto::Endpoint {
     };
 
     EpochStore* store_for(const Block& region);
-    EpochStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
+    // The store whose region (`account`: that account's storage_block of it) holds `key`; null if none.
+    RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
     void on_get_chunks(proto::PeerId from, ByteView frame);
     proto::ChunkData serve_leaves(const EpochStore& store, const proto::GetChunks& request) const;
     void on_get_diff(proto::PeerId from, ByteView frame);
@@ -197,7 +207,6 @@ class MgrNode final : public proto::Endpoint {
     void offer_on(const Hash& id, const Hash& position, proto::PeerId except);
     void strike(proto::PeerId peer, const std::string& reason);
     void forget_old(uint64_t head);
-    std::size_t index_of(const EpochStore& store) const;
     // Whether `key` lies in a region whose store is being filled.
     bool filling_key(const Hash& key) const;
     // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
@@ -223,8 +232,7 @@ class MgrNode final : public proto::Endpoint {
     NodeOptions options_;
     HeaderSource headers_;
     dht::Dht dht_;
-    std::vector<std::unique_ptr<EpochStore>> stores_;
-    std::vector<std::unique_ptr<prefix::ChunkServer>> servers_;  // one per store
+    std::vector<RegionStore> stores_;
     state::MemoryCodeStore code_;
     std::map<Hash, Held> held_;  // by content id: what this node may offer on
     std::set<Hash> seen_;        // content ids received (or rejected): not accepted again

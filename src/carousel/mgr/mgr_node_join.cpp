@@ -21,8 +21,8 @@ void MgrNode::join(proto::Time now, FillOptions fill) {
     // learn this one and its radius, so gossip for its regions comes here).
     dht_.start_lookup(dht_.self().id, now, [](std::vector<dht::Contact>) {});
     for (const auto& s : stores_) {
-        filling_.insert(s->region().first);
-        join_->regions.push_back(s->region());
+        filling_.insert(s.store->region().first);
+        join_->regions.push_back(s.store->region());
     }
     fill_code_blocks_ = {block_};
     restart_fill(now);
@@ -46,7 +46,7 @@ void MgrNode::start_fill(proto::Time now) {
     if (!root) return;  // no header at all: the next timer tries again
     std::vector<Block> regions;
     for (const auto& s : stores_) {
-        if (filling(s->region())) regions.push_back(s->region());
+        if (filling(s.store->region())) regions.push_back(s.store->region());
     }
     ++record->fills;
     // A request-id space of its own per fill: a late answer to an abandoned fill is not taken.
@@ -113,9 +113,9 @@ void MgrNode::pump_join(proto::Time now) {
         // Filled: refill the stores that fell behind with their next item not waiting.
         const uint64_t latest = latest_header();
         for (const auto& s : stores_) {
-            const uint64_t head = s->head_number();
-            if (head + fill_options_.refill_lag < latest && !waiting_.contains({s->region().first, head + 1})) {
-                filling_.insert(s->region().first);
+            const uint64_t head = s.store->head_number();
+            if (head + fill_options_.refill_lag < latest && !waiting_.contains({s.store->region().first, head + 1})) {
+                filling_.insert(s.store->region().first);
             }
         }
         if (filling()) {
@@ -182,7 +182,7 @@ void MgrNode::finish_fill(proto::Time now) {
         const EpochStore* s = store_for(Block{it->first.first, options_.region_bits});
         it = s == nullptr || it->first.second <= s->head_number() ? waiting_.erase(it) : std::next(it);
     }
-    for (auto& s : stores_) apply_waiting(*s, now);
+    for (auto& s : stores_) apply_waiting(*s.store, now);
     pump_join(now);
 }
 

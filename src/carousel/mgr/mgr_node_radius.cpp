@@ -23,27 +23,24 @@ Block flip(Block block, unsigned bit) {
 }  // namespace
 
 std::vector<Block> MgrNode::place_stores(const Block& block) {
-    std::vector<std::unique_ptr<EpochStore>> stores;
-    std::vector<std::unique_ptr<prefix::ChunkServer>> servers;
+    std::vector<RegionStore> stores;
     std::vector<Block> added;
     for (const Block& region : regions_in(block, options_.region_bits)) {
-        const auto it = std::find_if(stores_.begin(), stores_.end(),
-                                     [&](const auto& s) { return s != nullptr && s->region() == region; });
+        const auto it = std::find_if(stores_.begin(), stores_.end(), [&](const RegionStore& s) {
+            return s.store != nullptr && s.store->region() == region;
+        });
         if (it != stores_.end()) {
-            // Kept with its server (which points at the store, not into the vector).
-            const auto i = static_cast<std::size_t>(it - stores_.begin());
-            stores.push_back(std::move(stores_[i]));
-            servers.push_back(std::move(servers_[i]));
+            stores.push_back(std::move(*it));  // with its server
             continue;
         }
-        stores.push_back(std::make_unique<EpochStore>(region, options_.epoch_length));
-        EpochStore* store = stores.back().get();
-        servers.push_back(std::make_unique<prefix::ChunkServer>(
-            *store, &code_, [store] { return store->epoch_root(); }, options_.server));
+        auto store = std::make_unique<EpochStore>(region, options_.epoch_length);
+        EpochStore* raw = store.get();
+        auto server = std::make_unique<prefix::ChunkServer>(
+            *raw, &code_, [raw] { return raw->epoch_root(); }, options_.server);
+        stores.push_back(RegionStore{std::move(store), std::move(server)});
         added.push_back(region);
     }
     stores_ = std::move(stores);
-    servers_ = std::move(servers);
     // What belonged to dropped stores: their waiting items, the items (and code) held to offer on,
     // their filling flags.
     std::erase_if(waiting_, [&](const auto& w) { return !contains(block, w.first.first); });
@@ -95,7 +92,7 @@ dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
     const auto bytes_within = [&](const Block& block) {
         uint64_t sum = 0;
         for (const auto& s : stores_) {
-            if (contains(block, s->region())) sum += s->byte_size();
+            if (contains(block, s.store->region())) sum += s.store->byte_size();
         }
         return sum;
     };

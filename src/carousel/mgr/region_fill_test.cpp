@@ -132,7 +132,7 @@ struct Network {
         for (PeerId p : peers) wire.connect(joiner_peer, p);
     }
     // The seeded neighbour covering the joiner's region.
-    const EpochStore& reference() const { return *nodes[2]->stores().front(); }
+    const EpochStore& reference() const { return *nodes[2]->stores().front().store; }
     bool fill(FillOptions fill_options = {}) {
         wire.call(joiner_peer, [&](proto::Endpoint&) { joiner->join(wire.now(), fill_options); });
         return wire.run_until([&] { return !joiner->filling(); }, Time{std::chrono::seconds{120}});
@@ -172,7 +172,7 @@ TEST(RegionFill, JoinerFillsExactlyTheStoreASeededNodeHolds) {
     EXPECT_EQ(s.fill.code_unavailable, 0u);
     // The neighbour's store was seeded from the whole state: the joiner's, from the network alone,
     // holds the same nodes.
-    expect_same_store(*net.joiner->stores().front(), net.reference());
+    expect_same_store(*net.joiner->stores().front().store, net.reference());
     std::printf("fill: %llu bytes received for a store of %llu bytes (%.2fx), %llu requests\n",
                 static_cast<unsigned long long>(s.fill.bytes_received), static_cast<unsigned long long>(s.store_bytes),
                 static_cast<double>(s.fill.bytes_received) / static_cast<double>(s.store_bytes),
@@ -189,7 +189,7 @@ TEST(RegionFill, CutAnswersAreContinuedFromTheirStopPath) {
     const FillRecord s = *net.joiner->join_stats();
     EXPECT_EQ(s.fill.rejected_answers, 0u);
     EXPECT_GT(s.fill.chunk_requests, 100u);  // about 40 with whole answers
-    expect_same_store(*net.joiner->stores().front(), net.reference());
+    expect_same_store(*net.joiner->stores().front().store, net.reference());
 }
 
 // Code no neighbour has (here: none was ever given to them) is given up once every covering
@@ -200,7 +200,7 @@ TEST(RegionFill, CodeNoNeighbourHoldsIsGivenUp) {
     const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(s.fill.code_unavailable, 0u);
     EXPECT_EQ(s.fill.code_bytes, 0u);
-    expect_same_store(*net.joiner->stores().front(), net.reference());
+    expect_same_store(*net.joiner->stores().front().store, net.reference());
 }
 
 // A neighbour that leaves the last node out of full-mode answers it calls complete: every node
@@ -231,7 +231,7 @@ TEST(RegionFill, AnswerCalledCompleteWithANodeMissingIsRejected) {
     EXPECT_GT(cut, 0u);
     EXPECT_GT(s.fill.incomplete, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
-    expect_same_store(*net.joiner->stores().front(), net.reference());
+    expect_same_store(*net.joiner->stores().front().store, net.reference());
 }
 
 // A neighbour that answers with nodes of another trie (real, hashed right, but referenced by
@@ -262,7 +262,7 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
     const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(forged, 0u);
     EXPECT_GT(s.fill.rejected_answers, 0u);
-    expect_same_store(*net.joiner->stores().front(), net.reference());
+    expect_same_store(*net.joiner->stores().front().store, net.reference());
 }
 
 // While it fills, the joiner refuses: GetChunks and GetDiff get 0x0, GetCode no code.
@@ -274,7 +274,7 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
             frame.clear();
     };
     net.joiner->join(net.wire.now());
-    const Block region = net.joiner->stores().front()->region();
+    const Block region = net.joiner->stores().front().store->region();
     const prefix::PathRange range = path_range(region);
     proto::GetChunks get;
     get.request_id = 77;
@@ -307,7 +307,7 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
     EXPECT_EQ(chunk_refusals, 1u);
     EXPECT_EQ(diff_refusals, 1u);
     EXPECT_TRUE(net.joiner->filling());
-    EXPECT_FALSE(net.joiner->stores().front()->seeded());
+    EXPECT_FALSE(net.joiner->stores().front().store->seeded());
 }
 
 // Radius change (MgrNode::set_radius). nodes[2] covers quarter 1; with one bit more it covers
@@ -330,8 +330,8 @@ TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
     EXPECT_EQ(node.block().bits, 255u);
     EXPECT_EQ(node.dht().self().radius.bits, 255u);
     ASSERT_EQ(node.stores().size(), 2u);
-    EXPECT_TRUE(node.filling(net.nodes[0]->stores().front()->region()));
-    EXPECT_FALSE(node.filling(net.nodes[3]->stores().front()->region()));
+    EXPECT_TRUE(node.filling(net.nodes[0]->stores().front().store->region()));
+    EXPECT_FALSE(node.filling(net.nodes[3]->stores().front().store->region()));
     ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
     // Its neighbours learnt the new radius from its PING.
     const auto seen = net.nodes[0]->dht().table().find(node.dht().self().id);
@@ -342,12 +342,12 @@ TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
     EXPECT_EQ(s.fills, 1u);
     EXPECT_EQ(s.fill.rejected_answers, 0u);
     ASSERT_EQ(s.regions.size(), 1u);
-    EXPECT_EQ(s.regions[0], net.nodes[0]->stores().front()->region());
+    EXPECT_EQ(s.regions[0], net.nodes[0]->stores().front().store->region());
     EXPECT_GT(s.fill.code_bytes, 0u);
     EXPECT_EQ(s.fill.code_unavailable, 0u);
     EXPECT_FALSE(node.join_stats().has_value());
-    expect_same_store(*node.stores()[0], *net.nodes[0]->stores().front());
-    expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
+    expect_same_store(*node.stores()[0].store, *net.nodes[0]->stores().front().store);
+    expect_same_store(*node.stores()[1].store, *net.nodes[3]->stores().front().store);
     // The code of both quarters, and nothing else.
     EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
     std::printf("growth: %llu bytes received for a new store of %llu bytes (%.2fx), %llu requests\n",
@@ -370,8 +370,8 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
     ASSERT_TRUE(node.filling());
     (void)node.take_outbox();
-    const Block fresh = net.nodes[0]->stores().front()->region();
-    const Block old = net.nodes[3]->stores().front()->region();
+    const Block fresh = net.nodes[0]->stores().front().store->region();
+    const Block old = net.nodes[3]->stores().front().store->region();
     uint64_t id = 100;
     for (const Block& region : {fresh, old}) {
         const prefix::PathRange range = path_range(region);
@@ -422,8 +422,8 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     EXPECT_EQ(errors[103], std::nullopt);
     EXPECT_EQ(errors[104], std::nullopt);
     EXPECT_EQ(errors[105], std::nullopt);
-    EXPECT_FALSE(node.stores()[0]->seeded());
-    EXPECT_TRUE(node.stores()[1]->seeded());
+    EXPECT_FALSE(node.stores()[0].store->seeded());
+    EXPECT_TRUE(node.stores()[1].store->seeded());
 }
 
 // A node that grows while its join's fill runs: the join's fill is abandoned (a restart) and one
@@ -436,8 +436,8 @@ TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
         node.set_radius(dht::Radius{255}, net.wire.now());
     });
     ASSERT_EQ(node.stores().size(), 2u);
-    EXPECT_TRUE(node.filling(node.stores()[0]->region()));
-    EXPECT_TRUE(node.filling(node.stores()[1]->region()));
+    EXPECT_TRUE(node.filling(node.stores()[0].store->region()));
+    EXPECT_TRUE(node.filling(node.stores()[1].store->region()));
     ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
     const FillRecord join = *node.join_stats();
     const FillRecord grow = *node.grow_stats();
@@ -446,8 +446,8 @@ TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
     EXPECT_EQ(grow.fills, 1u);
     EXPECT_EQ(grow.fills_adopted, 1u);
     EXPECT_TRUE(grow.filled_at.has_value());
-    expect_same_store(*node.stores()[0], *net.nodes[0]->stores().front());
-    expect_same_store(*node.stores()[1], *net.nodes[3]->stores().front());
+    expect_same_store(*node.stores()[0].store, *net.nodes[0]->stores().front().store);
+    expect_same_store(*node.stores()[1].store, *net.nodes[3]->stores().front().store);
     // The code of the whole block: the join's (quarter 1) and the growth's (quarter 0).
     EXPECT_EQ(node.code().size(), net.nodes[0]->code().size() + net.nodes[3]->code().size());
 }
@@ -470,7 +470,7 @@ TEST(RegionFill, ShrinkBackDuringAGrowthAbandonsItsFill) {
     EXPECT_EQ(s.restarts, 1u);
     EXPECT_EQ(s.fills, 1u);
     EXPECT_FALSE(s.filled_at.has_value());
-    expect_same_store(*node.stores().front(), *net.nodes[3]->stores().front());
+    expect_same_store(*node.stores().front().store, *net.nodes[3]->stores().front().store);
     EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());
 }
 
@@ -495,7 +495,7 @@ TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
     ASSERT_EQ(node.stores().size(), 1u);
     EXPECT_EQ(node.block().bits, 254u);
     EXPECT_EQ(node.dht().self().radius.bits, 254u);
-    expect_same_store(*node.stores().front(), *net.nodes[3]->stores().front());
+    expect_same_store(*node.stores().front().store, *net.nodes[3]->stores().front().store);
     EXPECT_LT(node.store_bytes(), both);
     EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());
     EXPECT_FALSE(node.filling());

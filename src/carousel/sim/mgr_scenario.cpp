@@ -230,6 +230,21 @@ class Prober final : public proto::Endpoint {
     uint64_t next_id_{1};
 };
 
+// The fields of `out` that node `n`'s record `s` of a fill episode (its join or growth) gives.
+void record_fill(const mgr::MgrNode& n, const mgr::FillRecord& s, FillResult& out) {
+    out.filled = s.filled_at.has_value() && !n.filling();
+    out.filled_number = s.filled_number;
+    if (s.filled_at) out.fill_seconds = std::chrono::duration<double>(*s.filled_at - s.started_at).count();
+    out.fill_bytes = s.fill.bytes_received;
+    out.fill_requests = s.fill.chunk_requests + s.fill.code_requests;
+    out.store_bytes = s.store_bytes;
+    out.code_bytes = s.fill.code_bytes;
+    out.fills = s.fills;
+    out.restarts = s.restarts;
+    out.refills = s.refills;
+    out.rejected_answers = s.fill.rejected_answers;
+}
+
 }  // namespace
 
 MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
@@ -381,7 +396,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                     if (joined) ++result.joined[i - config.nodes].unfilled_checks;
                     if (grown != nullptr) ++grown->unfilled_checks;
                 }
-                for (const auto& store : nodes[i]->stores()) {
+                for (const mgr::RegionStore& rs : nodes[i]->stores()) {
+                    const mgr::EpochStore* store = rs.store.get();
                     const mgr::Block region = store->region();
                     if (nodes[i]->filling(region)) continue;
                     ++result.boundary_checks;
@@ -449,7 +465,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 net.post(p, [raw, &net] { raw->join(net.now()); });
                 // Asked at once, it must refuse: its store is not filled.
                 net.post(prober_peer, [&prober, p, target = joined_target(result.joined.size()), root = roots[head],
-                                       region = raw->stores().front()->region()] {
+                                       region = raw->stores().front().store->region()] {
                     prober.chunks(p, target, root, region, Prober::Want::kRefuse);
                 });
                 nodes.push_back(std::move(node));
@@ -478,7 +494,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 // Asked at once: a new region must be refused (it is filling), an old one served at the head.
                 net.connect(prober_peer, p, link);
                 net.post(prober_peer, [&prober, &result, p, k, target = grown_target(k), root = roots[head],
-                                       fresh = added.front(), old = node->stores().front()->region()] {
+                                       fresh = added.front(), old = node->stores().front().store->region()] {
                     prober.chunks(p, target, root, fresh, Prober::Want::kRefuse);
                     prober.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
                                   [&result, k] { ++result.grown[k].old_served_while_filling; });
@@ -579,8 +595,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         result.gossip_bytes +=
             net.metrics(node_peers[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
-        for (const auto& store : nodes[i]->stores()) {
-            result.node_bytes += store->byte_size();
+        for (const mgr::RegionStore& s : nodes[i]->stores()) {
+            result.node_bytes += s.store->byte_size();
             if (honest(i)) result.items_rejected += nodes[i]->stats().items_rejected;
         }
     }
@@ -589,18 +605,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         JoinedNodeResult& j = result.joined[k];
         const auto& s = n.join_stats();
         if (!s) continue;
-        j.filled = s->filled_at.has_value() && !n.filling();
-        j.filled_number = s->filled_number;
-        if (s->filled_at) j.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
-        j.fill_bytes = s->fill.bytes_received;
-        j.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
-        j.store_bytes = s->store_bytes;
-        j.code_bytes = s->fill.code_bytes;
+        record_fill(n, *s, j);
         j.owners = s->fill.owners;
-        j.fills = s->fills;
-        j.restarts = s->restarts;
-        j.refills = s->refills;
-        j.rejected_answers = s->fill.rejected_answers;
         j.items_applied = n.stats().items_applied;
         j.offers_before_fill = s->offers_before_fill;
         j.chunk_requests_served = n.stats().chunk_requests;
@@ -610,18 +616,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         GrownNodeResult& g = result.grown[k];
         g.items_applied = n.stats().items_applied;
         const auto& s = n.grow_stats();
-        if (!s) continue;
-        g.filled = s->filled_at.has_value() && !n.filling();
-        g.filled_number = s->filled_number;
-        if (s->filled_at) g.fill_seconds = std::chrono::duration<double>(*s->filled_at - s->started_at).count();
-        g.fill_bytes = s->fill.bytes_received;
-        g.fill_requests = s->fill.chunk_requests + s->fill.code_requests;
-        g.store_bytes = s->store_bytes;
-        g.code_bytes = s->fill.code_bytes;
-        g.fills = s->fills;
-        g.restarts = s->restarts;
-        g.refills = s->refills;
-        g.rejected_answers = s->fill.rejected_answers;
+        if (s) record_fill(n, *s, g);
     }
     result.gossip_bytes_per_node_per_block =
         head == 0

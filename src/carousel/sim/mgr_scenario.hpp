@@ -108,52 +108,43 @@ struct ProbeCounts {
     uint64_t served_while_filling{0};   // ... or answered otherwise
 };
 
-// One node that joined mid-run.
-struct JoinedNodeResult : ProbeCounts {
-    uint64_t join_block{0};
-    bool filled{false};
+// What filling its stores from its neighbours cost one node over one episode (a join, or a radius
+// growth: mgr::FillRecord), and what the checks at the boundaries after it and the prober saw.
+struct FillResult : ProbeCounts {
+    bool filled{false};         // the episode's regions were adopted (and nothing fills now)
     uint64_t filled_number{0};  // the block its (last) fill was at
-    double fill_seconds{0};     // simulated, join() to the first fill adopted
+    double fill_seconds{0};     // simulated, join() or set_radius() to the first fill adopted
     uint64_t fill_bytes{0};     // answer frames received by its fills (ChunkData, CodeData)
     uint64_t fill_requests{0};
-    uint64_t store_bytes{0};  // its stores' byte_size right after the first fill
+    uint64_t store_bytes{0};  // the episode's stores' byte_size right after the first fill
     uint64_t code_bytes{0};   // code blobs fetched
-    uint64_t owners{0};       // accounts with storage at the fill's root
     uint64_t fills{0};
     uint64_t restarts{0};
     uint64_t refills{0};
-    uint64_t rejected_answers{0};    // fill answers that failed verification
-    uint64_t unfilled_checks{0};     // boundaries after the join at which it was still (or again) filling
-    uint64_t boundary_checks{0};     // its stores, at each boundary after the join while filled
-    uint64_t mismatches{0};          // ... that differed from the true partial tries (or were not filled)
+    uint64_t rejected_answers{0};  // fill answers that failed verification
+    uint64_t unfilled_checks{0};   // boundaries after the episode's start at which a store was filling
+    uint64_t boundary_checks{0};   // its stores, at each boundary after the episode's start while filled
+    uint64_t mismatches{0};        // ... that differed from the true partial tries
+    uint64_t items_applied{0};     // gossip items applied
+};
+
+// One node that joined mid-run (its stores: all of them).
+struct JoinedNodeResult : FillResult {
+    uint64_t join_block{0};
+    uint64_t owners{0};              // accounts with storage at the fill's root
     uint64_t offers_before_fill{0};  // gossip offers it sent before its first fill was adopted
-    uint64_t items_applied{0};       // gossip items applied
     uint64_t chunk_requests_served{0};
 };
 
-// One seeded node that doubled its radius mid-run.
-struct GrownNodeResult : ProbeCounts {
+// One seeded node that doubled its radius mid-run (the episode's stores: its new regions'; the
+// boundary checks: old and new).
+struct GrownNodeResult : FillResult {
     uint64_t grow_block{0};
     unsigned bits_before{0};
     unsigned bits_after{0};
     std::size_t new_regions{0};
-    bool filled{false};         // its new regions were adopted (and nothing fills now)
-    uint64_t filled_number{0};  // the block its (last) fill was at
-    double fill_seconds{0};     // simulated, set_radius() to the new regions adopted
-    uint64_t fill_bytes{0};     // answer frames its fills received
-    uint64_t fill_requests{0};
-    uint64_t store_bytes{0};  // the new regions' stores' byte_size right after the fill
-    uint64_t code_bytes{0};
-    uint64_t fills{0};
-    uint64_t restarts{0};
-    uint64_t refills{0};
-    uint64_t rejected_answers{0};
     uint64_t old_served_while_filling{0};  // an old region's GetChunks, asked right after the growth, verified
-    uint64_t unfilled_checks{0};           // boundaries after the growth at which a store was filling
-    uint64_t boundary_checks{0};           // its stores (old and new) at each boundary after the growth
-    uint64_t new_region_checks{0};         // ... of them the new regions' stores
-    uint64_t mismatches{0};
-    uint64_t items_applied{0};
+    uint64_t new_region_checks{0};         // of the boundary checks, those of the new regions' stores
 };
 
 // One seeded node that shrank to a storage budget mid-run.

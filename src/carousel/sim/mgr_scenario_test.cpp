@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 #include "mgr_scenario.hpp"
+#include "mgr_scenario_testing.hpp"
 
 #include <cstdio>
 
@@ -8,6 +9,10 @@
 
 namespace carousel::sim {
 namespace {
+
+using test::expect_synced;
+using test::print_grown;
+using test::print_joined;
 
 // A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
 // each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
@@ -29,18 +34,9 @@ MgrScenarioConfig small_network() {
 
 TEST(MgrScenario, SmallNetworkSyncsAcrossBoundaries) {
     const MgrScenarioResult r = run_mgr_scenario(small_network());
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.failure, "");
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_GE(r.boundaries_crossed, 3u);
-    EXPECT_GT(r.client.rolls, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r, {.boundaries_crossed = 3, .accounts = 1901, .slots = 1, .codes = 1}));
     EXPECT_GT(r.client.bare_requests, 0u);  // small storage tries came bare
-    EXPECT_GT(r.boundary_checks, 0u);
-    EXPECT_EQ(r.store_mismatches, 0u);
     EXPECT_EQ(r.items_rejected, 0u);
-    EXPECT_GT(r.accounts, 1900u);
-    EXPECT_GT(r.slots, 0u);
-    EXPECT_GT(r.codes, 0u);
 }
 
 TEST(MgrScenario, SmallNetworkWithFaults) {
@@ -50,11 +46,9 @@ TEST(MgrScenario, SmallNetworkWithFaults) {
     c.liar_share = 0.1;
     c.stale_share = 0.1;
     const MgrScenarioResult r = run_mgr_scenario(c);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_GT(r.client.rejected_answers, 0u);  // the liars were caught
     EXPECT_GT(r.client.banned_peers, 0u);
-    EXPECT_EQ(r.store_mismatches, 0u);
 }
 
 TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
@@ -90,28 +84,6 @@ TEST(MgrScenario, Deterministic) {
     EXPECT_EQ(a.gossip_bytes, b.gossip_bytes);
 }
 
-void print_joined(const MgrScenarioResult& r) {
-    for (const JoinedNodeResult& j : r.joined) {
-        std::printf(
-            "joined after block %llu: filled at block %llu in %.2f s (simulated), fetched %llu bytes in %llu "
-            "requests for stores of %llu bytes (%.2fx) and %llu bytes of code; %llu owners; %llu fills, %llu "
-            "restarts, %llu refills; %llu answers rejected; %llu unfilled and %llu boundary checks, %llu "
-            "mismatches; probes %llu ok "
-            "(%llu diffs), %llu failed; %llu items applied\n",
-            static_cast<unsigned long long>(j.join_block), static_cast<unsigned long long>(j.filled_number),
-            j.fill_seconds, static_cast<unsigned long long>(j.fill_bytes),
-            static_cast<unsigned long long>(j.fill_requests), static_cast<unsigned long long>(j.store_bytes),
-            j.store_bytes == 0 ? 0.0 : static_cast<double>(j.fill_bytes) / static_cast<double>(j.store_bytes),
-            static_cast<unsigned long long>(j.code_bytes), static_cast<unsigned long long>(j.owners),
-            static_cast<unsigned long long>(j.fills), static_cast<unsigned long long>(j.restarts),
-            static_cast<unsigned long long>(j.refills), static_cast<unsigned long long>(j.rejected_answers),
-            static_cast<unsigned long long>(j.unfilled_checks), static_cast<unsigned long long>(j.boundary_checks),
-            static_cast<unsigned long long>(j.mismatches), static_cast<unsigned long long>(j.probes_ok),
-            static_cast<unsigned long long>(j.diff_probes_ok), static_cast<unsigned long long>(j.probes_failed),
-            static_cast<unsigned long long>(j.items_applied));
-    }
-}
-
 // Issue 5: "A node joining mid-epoch fills its range and serves correct proofs by the next
 // boundary." Two nodes join half-way through the second epoch; at every boundary after that their
 // stores must equal the true partial tries (the scenario's check; an unfilled store fails it) and
@@ -123,9 +95,7 @@ TEST(MgrScenario, NodesJoiningMidEpochFillTheirRangeAndServe) {
     c.join_block = 12;  // E = 8: half-way through the second epoch
     const MgrScenarioResult r = run_mgr_scenario(c);
     print_joined(r);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     ASSERT_EQ(r.joined.size(), 2u);
     for (const JoinedNodeResult& j : r.joined) {
         EXPECT_TRUE(j.filled);
@@ -222,32 +192,6 @@ TEST(MgrScenario, SlowJoinerRestartsWhenABoundarySweepsItsRoot) {
     EXPECT_EQ(j.offers_before_fill, 0u);
 }
 
-void print_grown(const MgrScenarioResult& r) {
-    for (const GrownNodeResult& g : r.grown) {
-        std::printf(
-            "grew after block %llu from %u to %u bits (%zu new regions): filled at block %llu in %.2f s (simulated), "
-            "fetched %llu bytes in %llu requests for new stores of %llu bytes (%.2fx) and %llu bytes of code; %llu "
-            "fills, %llu restarts, %llu refills; %llu answers rejected; old region served while filling: %llu, new "
-            "region refused: %llu (served: %llu); %llu unfilled and %llu boundary checks (%llu of new regions), "
-            "%llu mismatches; probes %llu ok (%llu diffs), %llu failed; %llu items applied\n",
-            static_cast<unsigned long long>(g.grow_block), g.bits_before, g.bits_after, g.new_regions,
-            static_cast<unsigned long long>(g.filled_number), g.fill_seconds,
-            static_cast<unsigned long long>(g.fill_bytes), static_cast<unsigned long long>(g.fill_requests),
-            static_cast<unsigned long long>(g.store_bytes),
-            g.store_bytes == 0 ? 0.0 : static_cast<double>(g.fill_bytes) / static_cast<double>(g.store_bytes),
-            static_cast<unsigned long long>(g.code_bytes), static_cast<unsigned long long>(g.fills),
-            static_cast<unsigned long long>(g.restarts), static_cast<unsigned long long>(g.refills),
-            static_cast<unsigned long long>(g.rejected_answers),
-            static_cast<unsigned long long>(g.old_served_while_filling),
-            static_cast<unsigned long long>(g.refused_while_filling),
-            static_cast<unsigned long long>(g.served_while_filling), static_cast<unsigned long long>(g.unfilled_checks),
-            static_cast<unsigned long long>(g.boundary_checks), static_cast<unsigned long long>(g.new_region_checks),
-            static_cast<unsigned long long>(g.mismatches), static_cast<unsigned long long>(g.probes_ok),
-            static_cast<unsigned long long>(g.diff_probes_ok), static_cast<unsigned long long>(g.probes_failed),
-            static_cast<unsigned long long>(g.items_applied));
-    }
-}
-
 // Issue 5: "A node ... whose radius grows, fills its range from its neighbours with the same
 // retrieval calls a syncing client uses." Two seeded nodes covering one region double their radius
 // half-way through the second epoch. Asked at once, each refuses a new region (0x0: it is filling)
@@ -260,9 +204,7 @@ TEST(MgrScenario, NodesGrowingTheirRadiusFillTheNewRegionsAndKeepServing) {
     c.grow_block = 12;  // E = 8: half-way through the second epoch
     const MgrScenarioResult r = run_mgr_scenario(c);
     print_grown(r);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_EQ(r.items_rejected, 0u);
     ASSERT_EQ(r.grown.size(), 2u);
     for (const GrownNodeResult& g : r.grown) {
@@ -303,9 +245,7 @@ TEST(MgrScenario, NodesShrinkingToABudgetKeepOneRegionAndTheClientStillSyncs) {
     c.shrink_block = 12;
     c.shrink_share = 0.6;
     const MgrScenarioResult r = run_mgr_scenario(c);
-    ASSERT_TRUE(r.synced) << r.failure;
-    EXPECT_EQ(r.verified_root, r.chain_root);
-    EXPECT_EQ(r.store_mismatches, 0u);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r));
     EXPECT_GT(r.sync_finished_block, 12u);  // the shrink came mid-sync
     ASSERT_EQ(r.shrunk.size(), 4u);
     for (const ShrunkNodeResult& s : r.shrunk) {
