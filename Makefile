@@ -10,7 +10,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
                 librocksdb-dev libboost-dev
 
-.PHONY: deps build build-asan test test-asan demo bench format tidy clean
+.PHONY: deps build build-asan test test-asan demo bench fuzz format tidy clean
 
 deps:
 	@./scripts/install-deps.sh $(DEB_PACKAGES)
@@ -46,6 +46,13 @@ bench: build
 	./$(BUILD)/carousel_bench --benchmark_filter='$(BENCH_FILTER)' --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	./$(BUILD)/carousel bench trie --accounts 1000000
 	CAROUSEL=./$(BUILD)/carousel bench/mgr_epochs.sh
+
+# Coverage-guided fuzzing of every decoder and of the prefix-sync server and client on peer bytes
+# (libFuzzer with ASan + UBSan, clang from Debian's packages); FUZZ_SECONDS per harness.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@./scripts/install-deps.sh $(DEB_PACKAGES) clang libclang-rt-14-dev
+	./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i

@@ -145,6 +145,8 @@ TEST(PrefixSync, FullSyncFromOneServer) {
     const auto p = s.sync->progress();
     EXPECT_DOUBLE_EQ(p.account_fraction, 1.0);
     EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    // Every slot counts, also those in subtrees two storage tries share (fetched once).
+    EXPECT_EQ(p.slots, s.chain.gen->stats().slots);
     EXPECT_EQ(p.storage_tries, p.storage_tries_done);
     EXPECT_EQ(p.code_wanted, p.code_done);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
@@ -342,6 +344,7 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
     EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_EQ(p.slots, s.chain.gen->stats().slots);
     EXPECT_EQ(p.storage_tries, p.storage_tries_done);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     // Leaf mode sends leaves and two edge proofs per range: fewer bytes than whole sub-tries.

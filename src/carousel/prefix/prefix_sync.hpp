@@ -102,8 +102,8 @@ struct PeerStats {
 
 struct SyncProgress {
     double account_fraction{0};  // key space of the account trie held (exact: 1 - frontier)
-    uint64_t accounts{0};        // account leaves accepted
-    uint64_t slots{0};           // storage leaves accepted
+    uint64_t accounts{0};        // account leaves verified in this run (not those of subtrees stored before it)
+    uint64_t slots{0};           // leaves of the distinct storage tries synced (one shared by several accounts once)
     uint64_t storage_tries{0};   // storage tries found
     uint64_t storage_tries_done{0};
     uint64_t code_wanted{0};

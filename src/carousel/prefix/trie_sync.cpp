@@ -66,9 +66,13 @@ bool walk_node(const trie::Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& o
 
 }  // namespace
 
-TrieSync::TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf)
-    : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)} {
-    if (root == trie::kEmptyRoot || store_.get_node(root)) return;  // nothing to fetch
+TrieSync::TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf, HeldSink on_held)
+    : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)}, on_held_{std::move(on_held)} {
+    if (root == trie::kEmptyRoot) return;
+    if (store_.get_node(root)) {  // nothing to fetch
+        if (on_held_) on_held_(root);
+        return;
+    }
     frontier_.emplace(Nibbles{}, root);
     wanted_[root].push_back(Nibbles{});
 }
@@ -150,7 +154,10 @@ uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& sel
             return true;
         },
         [&](const Nibbles& child_pos, const Hash& child) {
-            if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) return;  // held
+            if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) {  // held
+                if (on_held_) on_held_(child);
+                return;
+            }
             if (auto a = adopted_.find(child); a != adopted_.end()) {
                 // Verified before (by hash, under another root): accept it here and now.
                 const Bytes child_rlp = std::move(a->second);

@@ -53,10 +53,14 @@ class TrieSync {
     // only once dependency_complete() was called for each. So a stored account-trie node means its
     // storage tries and code are complete too, and a sync that restarts skips all of it.
     using LeafSink = std::function<void(ByteView key, ByteView value, std::vector<Hash>& deps)>;
+    // Called for every reference to a subtree the store holds already (complete, so not fetched:
+    // shared with another trie, or finished before a restart); its leaves reach no LeafSink.
+    using HeldSink = std::function<void(const Hash& subtree)>;
 
     // Syncs the trie with root `root` into `store` (which outlives this). Nodes the store already
     // has are complete subtrees and are not fetched again.
-    TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {});
+    TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {},
+             HeldSink on_held = {});
 
     const Hash& root() const noexcept { return root_; }
     // Every node is held and every dependency complete: the root is in the store.
@@ -113,6 +117,7 @@ class TrieSync {
     Hash root_;
     LeafCheck check_;
     LeafSink on_leaf_;
+    HeldSink on_held_;
     std::map<Nibbles, Hash> frontier_;
     std::unordered_map<Hash, std::vector<Nibbles>, trie::HashHasher> wanted_;  // hash -> positions
     std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> parents_;    // hash -> waiting parents
