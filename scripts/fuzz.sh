@@ -58,8 +58,10 @@ for h in wire_fuzz sync_fuzz; do
   echo "== $h: ${SECONDS_EACH} s"
   seeds=()
   [ "$h" = wire_fuzz ] && seeds=("$OUT/seeds")
+  rc=0
   "$OUT/$h" "$OUT/corpus-$h" "${seeds[@]}" -max_len=65536 -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
-    -artifact_prefix="$OUT/" 2>&1 | grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|ERROR|SUMMARY|CHECK failed|Test unit written" || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "$h: FINDING (see above; the input is in $OUT/)"; exit 1; }
+    -artifact_prefix="$OUT/" >"$OUT/$h.log" 2>&1 || rc=$?
+  grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|ERROR|SUMMARY|CHECK failed|Test unit written" "$OUT/$h.log" || true
+  [ "$rc" -eq 0 ] || { echo "$h: FINDING (exit $rc; whole log $OUT/$h.log, the input in $OUT/)"; exit 1; }
 done
 echo "no findings"
