@@ -996,12 +996,18 @@ void MgrSync::reanchor(uint64_t boundary) {
     head_accounts_.clear();
     head_storage_.clear();
     anchor_number_ = boundary;
-    // check_head verified these leaves against `root` just now; a difference is a bug, not a peer's.
-    if (const auto built = rebuild_anchor_tries(); built && *built != root) failure_ = "state root mismatch";
+    // check_head built the boundary's tries into anchor_nodes_ and verified them against `root`
+    // just now: they are the new anchor. The nodes they replaced stay behind; once those outgrow the
+    // live ones, the tries are rebuilt from the leaves (a difference there is a bug, not a peer's).
+    anchor_state_root_ = state_root_;
+    if (anchor_nodes_.size() > 2 * anchor_nodes_live_) {
+        if (const auto built = rebuild_anchor_tries(); built && *built != root) failure_ = "state root mismatch";
+    }
 }
 
 std::optional<Hash> MgrSync::rebuild_anchor_tries() {
     anchor_nodes_ = trie::MemoryNodeStore{};
+    anchor_nodes_live_ = 0;
     for (const auto& [account, slots] : storage_) {
         trie::Trie t{&anchor_nodes_};
         for (const auto& [k, v] : slots) (void)t.put(view(k), v);
@@ -1013,6 +1019,7 @@ std::optional<Hash> MgrSync::rebuild_anchor_tries() {
     trie::Trie state{&anchor_nodes_};
     for (const auto& [k, v] : accounts_) (void)state.put(view(k), v);
     anchor_state_root_ = state.root();
+    anchor_nodes_live_ = anchor_nodes_.size();
     return anchor_state_root_;
 }
 
@@ -1137,8 +1144,12 @@ std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
 void MgrSync::check_head(uint64_t number) {
     // Every tile verified against the head root; recompute the head root (and every moved storage
     // root) as a last check of the whole: the anchored tries (anchor_nodes_) with the changes
-    // applied. Only the changed paths are read and hashed; what root() writes is dropped.
-    trie::ReadOnlyNodeStore anchored{anchor_nodes_};
+    // applied. Only the changed paths are read and hashed. What root() writes is dropped, except at
+    // a boundary: there the tries built are the next anchor (reanchor keeps them).
+    trie::ReadOnlyNodeStore read_only{anchor_nodes_};
+    trie::NodeStore& anchored = number % options_.epoch_length == 0
+                                    ? static_cast<trie::NodeStore&>(anchor_nodes_)
+                                    : static_cast<trie::NodeStore&>(read_only);
     const auto apply = [](trie::Trie& t, const Leaves& changes) {
         for (const auto& [k, v] : changes) (void)(v.empty() ? t.erase(view(k)) : t.put(view(k), v));
     };

@@ -248,7 +248,8 @@ class MgrSync final : public proto::Endpoint {
     void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
                       const proto::BareStorage& data);
     Hash head_storage_root(const Hash& account) const;
-    // Makes the followed state at a boundary the new anchor (no request needed).
+    // Makes the followed state at a boundary the new anchor (no request needed): the leaves, and the
+    // tries check_head just built and verified at that boundary.
     void reanchor(uint64_t boundary);
     // Rebuilds anchor_nodes_ from the anchored leaves (accounts_, storage_): every storage trie, then
     // the account trie, whose root it returns (and keeps in anchor_state_root_). nullopt, with failure_ set, when a
@@ -269,6 +270,7 @@ class MgrSync final : public proto::Endpoint {
     // The tries of accounts_ and storage_ (set when the sync completes and at every re-anchor):
     // following checks each head by applying its changes to them.
     trie::MemoryNodeStore anchor_nodes_;
+    std::size_t anchor_nodes_live_{0};     // its size when last rebuilt (what later boundaries add is partly garbage)
     Hash anchor_state_root_{};             // the account trie's root there
     std::map<Hash, Hash> storage_roots_;   // accounts with storage at the anchor boundary, and their roots
     uint64_t reconciled_{~uint64_t{0}};    // the boundary storage_roots_ was built for
