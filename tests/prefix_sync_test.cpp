@@ -80,11 +80,13 @@ struct SyncSetup {
     std::vector<net::PeerId> server_ids;
     SyncOptions options;
 
-    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, SyncOptions o = {}, int blocks = 0)
+    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, SyncOptions o = {}, int blocks = 0,
+              ServerOptions server_options = {})
         : chain{seed, accounts, blocks}, options{o} {
         const Hash head = chain.roots.back();
         for (int i = 0; i < servers_count; ++i) {
-            servers.push_back(std::make_unique<ChunkServer>(chain.nodes, &chain.code, [head] { return head; }));
+            servers.push_back(
+                std::make_unique<ChunkServer>(chain.nodes, &chain.code, [head] { return head; }, server_options));
             server_ids.push_back(network.add(*servers.back(), {25'000'000, 0}));
         }
         start_client(head);
@@ -192,6 +194,63 @@ TEST(PrefixSync, StreamedAnswersSyncWithFewerRequests) {
         EXPECT_EQ(st.timeouts, 0U);
         EXPECT_FALSE(st.dropped);
     }
+}
+
+// A server whose stream budget runs out ends each unfinished entry with 0x2 at its stop path; the
+// client asks those ranges again (no offence, no pause) and completes.
+TEST(PrefixSync, StreamsCutByTheServersBudgetAreAskedAgain) {
+    SyncOptions o;
+    o.max_response_bytes = 4096;
+    o.stream = true;
+    ServerOptions tight;
+    tight.max_stream_bytes = 8192;  // two or three continuation frames
+    SyncSetup s{3, 3000, 2, o, 0, tight};
+    s.connect_all();
+    ASSERT_TRUE(s.run_to_done());
+    expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+    EXPECT_EQ(s.sync->progress().slots, s.chain.gen->stats().slots);
+    EXPECT_GT(s.servers[0]->stats().back_offs + s.servers[1]->stats().back_offs, 0U);
+    for (const auto& [peer, st] : s.sync->peers()) {
+        EXPECT_EQ(st.rejected_chunks, 0U);
+        EXPECT_EQ(st.timeouts, 0U);
+        EXPECT_GE(st.score, 0);
+    }
+}
+
+// What one streamed request makes a server queue is bounded by its stream budget: a request for a
+// whole trie in 4 KB chunks gets the budget's worth of continuations, then 0x2 at the stop path.
+TEST(ChunkServerStream, OneRequestQueuesAtMostItsBudget) {
+    Chain chain{3, 3000, 0};
+    const Hash root = chain.roots.back();
+    proto::GetChunks g;
+    g.request_id = 9;
+    g.root = root;
+    g.prefixes = {Nibbles{0}, Nibbles{15}};
+    g.is_range = true;
+    g.max_size = 4096;
+    g.flags = proto::kFlagStream | proto::kFlagSkipStem;
+    const auto stream = [&](std::size_t budget) {
+        ServerOptions o;
+        o.max_stream_bytes = budget;
+        ChunkServer server{chain.nodes, &chain.code, [root] { return root; }, o};
+        server.on_frame(1, proto::encode(g), proto::Time{0});
+        return server.take_outbox();
+    };
+    const auto whole = stream(std::size_t{1} << 30);
+    const auto cut = stream(64 * 1024);
+    std::size_t whole_bytes = 0;
+    for (const auto& f : whole) whole_bytes += f.frame.size();
+    std::size_t cut_bytes = 0;
+    for (std::size_t i = 1; i < cut.size(); ++i) cut_bytes += cut[i].frame.size();
+    ASSERT_GT(whole_bytes, 256U * 1024);
+    auto last = proto::decode_chunk_data(whole.back().frame);
+    ASSERT_TRUE(last);
+    EXPECT_FALSE(last->entries.at(0).stop_path) << "an unbounded stream runs to the end of the range";
+    EXPECT_LE(cut_bytes, 64 * 1024 + 2 * 4096 + 256);
+    last = proto::decode_chunk_data(cut.back().frame);
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->request_id, 9U);
+    EXPECT_EQ(last->entries.at(0).error, proto::ChunkError::kBackOff);
 }
 
 // A streaming server that lies in a continuation: the bad frame is refused, the rest of that

@@ -323,13 +323,24 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
         Bytes encoded = proto::encode(out);
         stats_.bytes_sent += encoded.size();
         send(from, std::move(encoded));
-        // Streaming: keep sending each cut entry's continuation until it is complete.
+        // Streaming: keep sending each cut entry's continuation until it is complete, or until the
+        // request's stream budget is spent: then each unfinished entry ends with 0x2 at its stop
+        // path, and the client asks again from there.
         if ((request->flags & proto::kFlagStream) != 0) {
+            std::size_t streamed = 0;
             for (const auto& e : out.entries) {
                 std::optional<Nibbles> stop = e.stop_path;
                 const std::size_t index = static_cast<std::size_t>(&e - out.entries.data());
                 const Nibbles to = request->is_range ? request->prefixes[2 * index + 1] : request->prefixes[index];
                 while (stop && !e.error) {
+                    if (streamed >= options_.max_stream_bytes) {
+                        proto::ChunkData end;
+                        end.request_id = request->request_id;
+                        end.entries.push_back(error_entry(*stop, ChunkError::kBackOff));
+                        ++stats_.back_offs;
+                        send(from, proto::encode(end));
+                        break;
+                    }
                     proto::GetChunks next = *request;
                     next.is_range = true;
                     next.prefixes = {*stop, to};
@@ -338,6 +349,7 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
                     stop = more.entries.empty() || more.entries[0].error ? std::nullopt : more.entries[0].stop_path;
                     Bytes enc = proto::encode(more);
                     stats_.bytes_sent += enc.size();
+                    streamed += enc.size();
                     send(from, std::move(enc));
                 }
             }

@@ -17,6 +17,10 @@
 //  - the empty prefix alone (the seed's `0x0` request) is served level by level instead, so a
 //    cut answer holds the top of the trie; its stopPath is the first node of the level it did not
 //    finish, whose length tells the client how deep the top went.
+// Streaming (kFlagStream): after the answer, each cut entry's continuations follow as frames of
+// one entry each (same request id, the entry's prefix = where the last one stopped), until the entry
+// is complete; past the request's stream budget (max_stream_bytes) an unfinished entry ends with a
+// 0x2 entry at its stop path instead.
 // Leaf mode: the leaves with keys in [from·0…, to·f…] in key order, cut at maxSize with stopPath =
 // the next key, plus the proof of the range: the paths to its first key and to its last key (cut)
 // or to to·f… (whole), as trie::verify_range_proof / verify_bounded_range_proof check them; a whole
@@ -47,6 +51,9 @@ struct ServerOptions {
     // second (200k accounts: about 24k requests, 5 KB each on average).
     double requests_per_second = 4000;
     double burst = 8000;
+    // Most bytes one streamed request (kFlagStream) sends after its first answer. The continuations
+    // are queued for the peer at once, so this bounds what one request can make the server buffer.
+    std::size_t max_stream_bytes = std::size_t{8} << 20;
 };
 
 struct ServerStats {

@@ -629,8 +629,22 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     }
     for (const auto& p : r.marked) task->in_flight.erase(p);
     r.marked.clear();
-    int demerits = 0;
     const PathRange range = *at;
+    if (e.error == proto::ChunkError::kBackOff) {
+        // The server's stream budget ran out: this range is asked again, from anyone (not an
+        // offence, and no reason to pause the peer).
+        task->continuations.push_back(range);
+        r.ranges.erase(at);
+        r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
+        if (r.ranges.empty()) {
+            close();
+        } else {
+            mark_stream(*task, r);
+        }
+        pump(now);
+        return;
+    }
+    int demerits = 0;
     const EntryResult result = take_entry(from, *task, false, true, e, range, demerits, now);
     if (result == EntryResult::kMoved) {
         // The sync moved (`task` is gone): the rest of this stream is followed, not taken.
