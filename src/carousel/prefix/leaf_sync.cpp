@@ -28,6 +28,25 @@ double key_fraction(const Bytes& key) {
 
 double range_fraction(const PathRange& r) { return key_fraction(range_max_key(r)) - key_fraction(range_min_key(r)); }
 
+// kMeta records of a spilled trie's verified key intervals: "leafsync" ++ root ++ first key ->
+// last key (both 32 bytes).
+constexpr std::string_view kProgressTag = "leafsync";
+
+Bytes progress_prefix(const Hash& root) {
+    Bytes k{reinterpret_cast<const uint8_t*>(kProgressTag.data()), kProgressTag.size()};
+    k += view(root);
+    return k;
+}
+
+// The key before `key`, or nullopt before 00…00.
+std::optional<Bytes> previous_key(ByteView key) {
+    Bytes prev{key};
+    for (std::size_t i = prev.size(); i-- > 0;) {
+        if (prev[i]-- != 0) return prev;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
@@ -42,11 +61,54 @@ LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck
         built_ = true;
         return;
     }
+    if (resume()) return;
     if (initial_ranges <= 1) {
         todo_.push_back({Nibbles{}, Nibbles{}});
     } else {
         for (uint8_t i = 0; i < 16; ++i) todo_.push_back({Nibbles{i}, Nibbles{i}});
     }
+}
+
+bool LeafSync::resume() {
+    if (spill_ == nullptr) return false;
+    // The intervals a killed run verified (their leaves are in the spill), in key order.
+    std::vector<std::pair<Bytes, Bytes>> intervals;
+    const Bytes prefix = progress_prefix(root_);
+    {
+        auto it = spill_->new_iterator(store::Column::kMeta, store::KeyRange::with_prefix(prefix));
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            if (it->key().size() != prefix.size() + 32 || it->value().size() != 32) continue;
+            intervals.emplace_back(Bytes{it->key().substr(prefix.size())}, Bytes{it->value()});
+        }
+        if (!it->status().ok()) spill_status_ = it->status();
+    }
+    if (intervals.empty() || !spill_status_.ok()) return false;
+    // The leaves go to the sink again (their dependencies: storage tries and code), then what is
+    // left of the key space is handed out.
+    auto it = spill_->new_iterator(store::Column::kStorageLeaves, store::KeyRange::with_prefix(view(root_)));
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        ++leaf_count_;
+        std::vector<Hash> deps;
+        if (on_leaf_) on_leaf_(it->key().substr(32), it->value(), deps);
+        for (const Hash& d : deps) ++deps_[d];
+    }
+    if (!it->status().ok()) spill_status_ = it->status();
+    spilled_ = true;
+    Bytes next(32, 0);  // the first key not yet covered
+    bool open = true;   // whether `next` exists (false past ff…ff)
+    for (auto& [first, last] : intervals) {
+        if (open && ByteView{first}.compare(next) > 0) {
+            todo_.push_back({unpack_nibbles(next), unpack_nibbles(*previous_key(first))});
+        }
+        if (!open || ByteView{last}.compare(next) < 0) continue;
+        auto after = next_key(last);
+        open = after.has_value();
+        if (open) next = std::move(*after);
+    }
+    if (open) todo_.push_back({unpack_nibbles(next), unpack_nibbles(Bytes(32, 0xff))});
+    done_ = std::move(intervals);
+    maybe_build();
+    return true;
 }
 
 std::optional<PathRange> LeafSync::take_range() {
@@ -97,6 +159,10 @@ tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& rang
         if (on_leaf_) on_leaf_(keys[i], e.values[i], deps);
         for (const Hash& d : deps) ++deps_[d];
     }
+    // The interval these leaves cover, recorded with them once they are on disk (one batch), so a
+    // killed sync resumes after it.
+    done_.emplace_back(origin, cut ? keys.back() : limit);
+    if (spilled_) batch.put(store::Column::kMeta, progress_key(done_.back().first), done_.back().second);
     if (!batch.empty() && spill_status_.ok()) spill_status_ = spill_->write(batch);
     if (!spilled_ && spill_ != nullptr && memory_bytes_ > spill_bytes_) spill_memory();
     if (cut) {
@@ -129,6 +195,7 @@ Bytes LeafSync::spill_key(ByteView key) const {
 void LeafSync::spill_memory() {
     store::WriteBatch batch;
     for (const auto& [k, v] : leaves_) batch.put(store::Column::kStorageLeaves, spill_key(k), v);
+    for (const auto& [first, last] : done_) batch.put(store::Column::kMeta, progress_key(first), last);
     if (spill_status_.ok()) spill_status_ = spill_->write(batch);
     leaves_.clear();
     memory_bytes_ = 0;
@@ -176,12 +243,21 @@ void LeafSync::feed_leaves(trie::HashBuilder& hb) {
 void LeafSync::clear_spill() {
     if (spilled_) {
         const auto range = store::KeyRange::with_prefix(view(root_));
+        const auto progress = store::KeyRange::with_prefix(progress_prefix(root_));
         store::WriteBatch clear;
         clear.del_range(store::Column::kStorageLeaves, range.lower, range.upper ? ByteView{*range.upper} : ByteView{});
+        clear.del_range(store::Column::kMeta, progress.lower, progress.upper ? ByteView{*progress.upper} : ByteView{});
         (void)spill_->write(clear);  // leftovers are harmless (verified leaves of this root)
     }
     leaves_.clear();
     memory_bytes_ = 0;
+    done_.clear();
+}
+
+Bytes LeafSync::progress_key(ByteView first) const {
+    Bytes k = progress_prefix(root_);
+    k += first;
+    return k;
 }
 
 std::unordered_map<Hash, Bytes, trie::HashHasher> LeafSync::take_built_nodes() {

@@ -11,6 +11,11 @@
 // from the key after the last one (not from the server's stop path, which proves nothing).
 // Nothing of an answer that does not verify is kept.
 //
+// A spilled trie's progress survives a kill: each batch of spilled leaves carries a record of the
+// key interval it verifies (kMeta), so a LeafSync started again on the same spill KV and root takes
+// those leaves back (through the sink, so their dependencies are named again) and fetches only the
+// rest of the key space. A trie still in memory when killed starts again.
+//
 // When every range is in and every dependency (storage tries, code) is complete, the trie is
 // rebuilt from its leaves with HashBuilder and its nodes written to the store, root last; the root
 // must be the one synced (it is, if every range verified against it).
@@ -88,6 +93,10 @@ class LeafSync {
     void feed_leaves(trie::HashBuilder& hb);
     void spill_memory();
     void clear_spill();
+    // With a spill KV that holds a killed run's progress for this root: takes its leaves (to the
+    // sink again) and hands out only the key space they do not cover. False when there is none.
+    bool resume();
+    Bytes progress_key(ByteView first) const;
     Bytes spill_key(ByteView key) const;
 
     trie::NodeStore& store_;
@@ -98,6 +107,7 @@ class LeafSync {
     std::size_t out_{0};         // ranges handed out and not answered or returned yet
     double out_fraction_{0};     // their share of the key space
     std::map<Bytes, Bytes> leaves_;  // in memory (until spilled)
+    std::vector<std::pair<Bytes, Bytes>> done_;  // key intervals verified: [first, last]
     std::size_t memory_bytes_{0};
     uint64_t leaf_count_{0};
     store::KV* spill_{nullptr};

@@ -42,7 +42,11 @@
 // (adopted by the new root's trie wherever it references them) and fetches the rest of the account
 // trie as whole sub-tries, as healing; storage tries stay in leaf mode.
 //
-// Not built yet: light mode in leaf mode, and progress persisted beyond the node store.
+// A killed sync resumes from what survived: in full mode the stored complete subtrees; in leaf mode
+// also a spilled trie's verified leaves and key intervals (LeafSync); a leaf trie still in memory
+// starts again.
+//
+// Not built yet: light mode in leaf mode.
 
 #include <deque>
 #include <functional>
