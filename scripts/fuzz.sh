@@ -52,14 +52,12 @@ for h in wire_fuzz sync_fuzz; do
   "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer,address,undefined "tests/fuzz/$h.cpp" "${objects[@]}" -o "$OUT/$h"
 done
 "$CXX" "${FLAGS[@]}" -fsanitize=address,undefined tests/fuzz/make_seeds.cpp "${objects[@]}" -o "$OUT/make_seeds"
-mkdir -p "$OUT/seeds" "$OUT/corpus-wire_fuzz" "$OUT/corpus-sync_fuzz"
-"$OUT/make_seeds" "$OUT/seeds"
+mkdir -p "$OUT/seeds-wire_fuzz" "$OUT/seeds-sync_fuzz" "$OUT/corpus-wire_fuzz" "$OUT/corpus-sync_fuzz"
+"$OUT/make_seeds" "$OUT/seeds-wire_fuzz" "$OUT/seeds-sync_fuzz"
 for h in wire_fuzz sync_fuzz; do
   echo "== $h: ${SECONDS_EACH} s"
-  seeds=()
-  [ "$h" = wire_fuzz ] && seeds=("$OUT/seeds")
   rc=0
-  "$OUT/$h" "$OUT/corpus-$h" "${seeds[@]}" -max_len=65536 -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
+  "$OUT/$h" "$OUT/corpus-$h" "$OUT/seeds-$h" -max_len=65536 -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
     -artifact_prefix="$OUT/" >"$OUT/$h.log" 2>&1 || rc=$?
   grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)|ERROR|SUMMARY|CHECK failed|Test unit written" "$OUT/$h.log" || true
   [ "$rc" -eq 0 ] || { echo "$h: FINDING (exit $rc; whole log $OUT/$h.log, the input in $OUT/)"; exit 1; }

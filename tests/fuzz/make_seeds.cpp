@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 //
-// Writes seed inputs for wire_fuzz into the directory given as argument: real encodings of the
-// messages a ChunkServer sends and takes, trie nodes and a state diff, each behind the selector
-// byte of the wire_fuzz target it is for.
+// Writes seed inputs: for wire_fuzz (first directory) real encodings of the messages a ChunkServer
+// sends and takes, trie nodes and a state diff, each behind the selector byte of the target it is
+// for; for sync_fuzz (second directory) the real answers a PrefixSync gets in the round the fuzzer
+// replaces, in sync_fuzz's framing, for each client mode.
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <string>
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
+#include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/state_diff.hpp>
 #include <carousel/proto/mgr_messages.hpp>
@@ -23,14 +25,49 @@ void put(uint8_t sel, const Bytes& b) {
     f.put(static_cast<char>(sel));
     f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
+
+// sync_fuzz's input for client mode `mode` (an odd selector): the answers of its second round,
+// each as [2-byte big-endian length][frame], as the harness would have got them.
+void put_sync_seed(const std::string& sync_dir, uint8_t mode, trie::NodeStore& served, state::CodeStore& served_code,
+                   const Hash& root) {
+    trie::MemoryNodeStore nodes;
+    state::MemoryCodeStore code;
+    prefix::SyncOptions o;
+    o.leaf_mode = (mode & 2) != 0;
+    o.stream = (mode & 4) != 0;
+    o.max_response_bytes = 2048;
+    prefix::PrefixSync sync{nodes, code, root, o, [root](const Hash& r) { return r == root; }};
+    const proto::Time t0{std::chrono::seconds{1}};
+    sync.on_connect(5, t0);
+    prefix::ChunkServer server{served, &served_code, [root] { return root; }};
+    Bytes input(1, mode);
+    for (int round = 0; round < 2; ++round) {
+        for (auto& f : sync.take_outbox()) {
+            server.on_frame(5, f.frame, t0);
+            for (auto& a : server.take_outbox()) {
+                if (round == 0) {
+                    sync.on_frame(5, a.frame, t0);
+                } else if (a.frame.size() <= 0xffff) {
+                    input.push_back(static_cast<uint8_t>(a.frame.size() >> 8));
+                    input.push_back(static_cast<uint8_t>(a.frame.size()));
+                    input += a.frame;
+                }
+            }
+        }
+    }
+    std::ofstream f(sync_dir + "/seed-mode" + std::to_string(mode), std::ios::binary);
+    f.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: make_seeds DIR\n");
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: make_seeds WIRE_DIR SYNC_DIR\n");
         return 1;
     }
     dir = argv[1];
+    const std::string sync_dir = argv[2];
     trie::MemoryNodeStore nodes;
     state::MemoryCodeStore code;
     state::GeneratorConfig cfg;
@@ -58,5 +95,6 @@ int main(int argc, char** argv) {
     put(0, proto::encode(proto::GetCode{1, {keccak256(Bytes{1})}, 100}));
     put(0, proto::encode(proto::CodeData{1, {Bytes{1, 2, 3}}}));
     put(0, proto::encode(proto::GetDiff{3, root, root, Nibbles{1}, Nibbles{2}}));
+    for (uint8_t mode : {1, 3, 5}) put_sync_seed(sync_dir, mode, nodes, code, root);
     return 0;
 }
