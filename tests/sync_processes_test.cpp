@@ -219,6 +219,37 @@ TEST(Processes, ASyncingClientServesOverTcp) {
     EXPECT_GT(requests, 0U);
 }
 
+// A root the servers no longer have: `carousel gen` wrote 130 blocks, so genesis has left the
+// servers' 128-root window and they answer 0x0 naming the head. Without --trust-root the client
+// cannot take that root and gives up; with it, it moves there and syncs the head, in both modes.
+TEST(Processes, ARootOutOfTheWindowMovesToATrustedNewerOne) {
+    store::TempDir dir;
+    const RunResult gen = run_carousel("gen --accounts 2000 --blocks 130 --seed 4 --out " +
+                                       shell_quote((dir.path() / "chain").string()) + " --json");
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    const auto g = nlohmann::json::parse(gen.out);
+    const std::string genesis = g["genesis_root"];
+    const std::string head = g["head_root"];
+    Server server{dir.path() / "chain"};
+    ASSERT_EQ(server.root(), head);
+    const RunResult stuck = run_carousel("sync --peer " + server.address() + " --root " + genesis + " --db " +
+                                         shell_quote((dir.path() / "stuck").string()) + " --json --timeout 3");
+    EXPECT_EQ(stuck.exit_code, 1);
+    EXPECT_EQ(nlohmann::json::parse(stuck.out)["complete"], false);
+    for (const std::string mode : {"full", "leaf"}) {
+        const RunResult r = run_carousel("sync --peer " + server.address() + " --root " + genesis + " --trust-root " +
+                                         head + " --mode " + mode + " --db " +
+                                         shell_quote((dir.path() / mode).string()) + " --json --timeout 60");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j["complete"], true) << mode;
+        EXPECT_EQ(j["root"], head) << mode;
+        EXPECT_EQ(j["root_moves"], 1) << mode;
+        EXPECT_EQ(j["accounts"], g["accounts"]) << mode;
+        EXPECT_EQ(j["slots"], g["slots"]) << mode;
+    }
+}
+
 // Light mode through the CLI: one account of the state (by its 32-byte key, read from the genesis
 // diff `carousel gen` wrote: its state is in hashed-key space) and one address that is not there.
 TEST(Processes, LightSyncOfListedAccounts) {

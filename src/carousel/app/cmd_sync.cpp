@@ -41,6 +41,7 @@ struct SyncCommandOptions {
     bool json = false;
     std::string accounts;  // light mode: a file of addresses
     bool stream = false;   // full mode: ask for streamed answers
+    std::vector<std::string> trust;  // roots the header source vouches for besides --root
     std::string listen;    // serve the verified chunks here while syncing, and after until a signal
 };
 
@@ -80,6 +81,7 @@ std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std
 
 struct Snapshot {
     bool done{false};
+    Hash root{};  // the root being synced (a trusted newer one after a move)
     prefix::SyncProgress progress;
     std::map<proto::PeerId, prefix::PeerStats> peers;
     std::size_t connected{0};
@@ -118,6 +120,15 @@ int run_sync(const SyncCommandOptions& o) {
         }
         peers.push_back(*a);
     }
+    std::vector<Hash> trusted{*root};
+    for (const auto& t : o.trust) {
+        auto h = hash_from_hex(t);
+        if (!h) {
+            std::cerr << "carousel sync: --trust-root " << t << ": expected 32 bytes of hex\n";
+            return 1;
+        }
+        trusted.push_back(*h);
+    }
     std::optional<Address> listen;
     if (!o.listen.empty()) {
         listen = parse_address(o.listen);
@@ -146,8 +157,11 @@ int run_sync(const SyncCommandOptions& o) {
     options.leaf_spill = kv.get();  // leaf mode: big tries' leaves wait on disk, not in memory
     for (const auto& [text, key] : light) options.light_accounts.push_back(key);
     const Hash target = *root;
-    // The header source trusts only the root it was given: a server's newer root is not taken.
-    prefix::PrefixSync client{nodes, code, target, options, [target](const Hash& r) { return r == target; }};
+    // The header source: the roots given (--root and --trust-root). A server's 0x0 naming one of
+    // them moves the sync there; any other root is not taken.
+    prefix::PrefixSync client{nodes, code, target, options, [trusted](const Hash& r) {
+                                  return std::find(trusted.begin(), trusted.end(), r) != trusted.end();
+                              }};
     net::TcpOptions tcp;
     tcp.log = [json = o.json](std::string_view line) {
         if (!json) std::cerr << "[net] " << line << "\n";
@@ -192,7 +206,7 @@ int run_sync(const SyncCommandOptions& o) {
         auto future = promise->get_future();
         transport.post([&, promise] {
             nodes.flush();  // what was verified so far survives a kill (the store also writes every few MB)
-            promise->set_value({client.done(), client.progress(), client.peers(), 0});
+            promise->set_value({client.done(), client.root(), client.progress(), client.peers(), 0});
         });
         if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready) return Snapshot{};
         return future.get();
@@ -249,7 +263,7 @@ int run_sync(const SyncCommandOptions& o) {
         static_cast<double>(p.node_bytes_received) / 136.0 + static_cast<double>(p.nodes_received);
     const double floor_s = permutations * cost.batch_ns * 1e-9;
     nlohmann::json j = progress_json(p);
-    j["root"] = to_hex_prefixed(view(target));
+    j["root"] = to_hex_prefixed(view(s.root));
     j["complete"] = s.done;
     j["mode"] = o.mode;
     j["seconds"] = seconds;
@@ -347,6 +361,9 @@ void register_sync(CLI::App& app) {
     cmd->add_flag("--stream", opt.stream,
                   "full mode: ask servers to stream each cut sub-trie's continuation instead of waiting for a "
                   "request per chunk");
+    cmd->add_option("--trust-root", opt.trust,
+                    "a newer state root the header source vouches for (repeat for several): a server that no "
+                    "longer has --root and names this one moves the sync there, keeping what it verified");
     cmd->add_option("--listen", opt.listen,
                     "HOST:PORT to serve the verified chunks on while syncing (port 0: any free port, named on "
                     "stderr); once synced, serves the whole state until SIGINT or SIGTERM");
