@@ -82,6 +82,7 @@ std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std
 struct Snapshot {
     bool done{false};
     Hash root{};  // the root being synced (a trusted newer one after a move)
+    std::optional<std::optional<Hash>> root_unavailable;  // every peer answered 0x0 for it
     prefix::SyncProgress progress;
     std::map<proto::PeerId, prefix::PeerStats> peers;
     std::size_t connected{0};
@@ -189,7 +190,7 @@ int run_sync(const SyncCommandOptions& o) {
     for (const auto& a : peers) {
         auto id = transport.connect(a.host, a.port);
         if (!id) {
-            std::cerr << "carousel sync: cannot connect to " << a.host << ":" << a.port << ": " << id.error() << "\n";
+            std::cerr << "carousel sync: " << id.error() << "\n";  // names the address
             continue;
         }
         node.dialled(*id);
@@ -206,7 +207,8 @@ int run_sync(const SyncCommandOptions& o) {
         auto future = promise->get_future();
         transport.post([&, promise] {
             nodes.flush();  // what was verified so far survives a kill (the store also writes every few MB)
-            promise->set_value({client.done(), client.root(), client.progress(), client.peers(), 0});
+            promise->set_value(
+                {client.done(), client.root(), client.root_unavailable(), client.progress(), client.peers(), 0});
         });
         if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready) return Snapshot{};
         return future.get();
@@ -226,7 +228,7 @@ int run_sync(const SyncCommandOptions& o) {
         bool all_dropped = !s.peers.empty();
         for (const auto& [id, st] : s.peers) all_dropped = all_dropped && st.dropped;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (all_dropped || elapsed > o.timeout_s) {
+        if (all_dropped || elapsed > o.timeout_s || s.root_unavailable) {
             timed_out = true;
             break;
         }
@@ -321,6 +323,15 @@ int run_sync(const SyncCommandOptions& o) {
                       << st.errors << " errors, " << st.timeouts << " timeouts, " << st.rejected_chunks
                       << " rejected chunks" << (st.dropped ? ", dropped" : "") << "\n";
         }
+    }
+    if (timed_out && !s.done && s.root_unavailable) {
+        std::cerr << "carousel sync: no peer has root " << to_hex_prefixed(view(s.root)) << " (every one answers 0x0"
+                  << (*s.root_unavailable ? ", naming " + to_hex_prefixed(view(**s.root_unavailable)) +
+                                                "; pass --trust-root with it to sync that root instead"
+                                          : "")
+                  << ")\n";
+        stop_transport();
+        return 1;
     }
     if (timed_out && !s.done) {
         std::cerr << "carousel sync: gave up (" << (seconds > o.timeout_s ? "timeout" : "every peer dropped")

@@ -133,6 +133,21 @@ PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Has
     make_account_task(root, options_.leaf_mode);
 }
 
+void PrefixSync::note_unknown_root(proto::PeerId from, const proto::ChunkEntry& e) {
+    lacks_root_[from] = e.error_data.size() == 32 ? std::optional<Hash>{to_hash(e.error_data)} : std::nullopt;
+}
+
+std::optional<std::optional<Hash>> PrefixSync::root_unavailable() const {
+    if (peers_.empty()) return std::nullopt;
+    std::optional<Hash> offered;
+    for (const auto& [peer, p] : peers_) {
+        auto it = lacks_root_.find(peer);
+        if (it == lacks_root_.end()) return std::nullopt;
+        if (it->second) offered = it->second;
+    }
+    return offered;
+}
+
 bool PrefixSync::can_move_to(const proto::ChunkEntry& e) const {
     return e.error == proto::ChunkError::kUnknownRoot && e.error_data.size() == 32 && trusted_ &&
            to_hash(e.error_data) != root_ && trusted_(to_hash(e.error_data));
@@ -269,6 +284,7 @@ void PrefixSync::forget_peer(proto::PeerId peer) {
         }
     }
     peers_.erase(peer);
+    lacks_root_.erase(peer);
 }
 
 void PrefixSync::on_disconnect(proto::PeerId peer, proto::Time now) {
@@ -444,6 +460,7 @@ void PrefixSync::pump(proto::Time now) {
 
 void PrefixSync::move_to_root(const Hash& root) {
     root_ = root;
+    lacks_root_.clear();
     ++progress_.root_moves;
     // What was verified under the old root and is not stored yet: the waiting nodes of a full-mode
     // trie, or the nodes built from a leaf-mode trie's verified leaves. The new root's trie takes
@@ -547,6 +564,7 @@ PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, b
                     pump(now);
                     return EntryResult::kMoved;
                 }
+                if (is_account) note_unknown_root(from, e);
                 task.lacking.insert(from);
                 break;
             case proto::ChunkError::kNoChunk:
@@ -564,6 +582,7 @@ PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, b
         if (is_range) task.continuations.push_back(range);
         return EntryResult::kRejected;
     }
+    if (is_account) lacks_root_.erase(from);  // it serves the root after all
     if (e.leaf_mode) {
         ++demerits;  // full mode was asked for
         if (is_range) task.continuations.push_back(range);
@@ -736,11 +755,13 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
             } else if (*e.error == proto::ChunkError::kInvalidRequest) {
                 ++demerits;
             } else {
+                if (is_account && *e.error == proto::ChunkError::kUnknownRoot) note_unknown_root(from, e);
                 task.lacking.insert(from);
             }
             task.leaves->return_range(range);
             continue;
         }
+        if (is_account) lacks_root_.erase(from);  // it serves the root after all
         if (!e.leaf_mode) {
             ++demerits;
             task.leaves->return_range(range);

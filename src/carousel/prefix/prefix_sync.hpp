@@ -149,6 +149,10 @@ class PrefixSync final : public proto::Endpoint {
     // serve while it syncs. Valid while the PrefixSync lives; read-only (puts are ignored).
     const trie::NodeStore& verified_nodes() const noexcept;
     const Hash& root() const noexcept { return root_; }
+    // Every connected peer answered 0x0 for root(): none has it (it left their windows, or is not a
+    // root at all). The value is the newest root one of them named (nullopt if none did), which
+    // the trusted header source did not confirm. nullopt while some peer may still serve it.
+    std::optional<std::optional<Hash>> root_unavailable() const;
     SyncProgress progress() const;
     const std::map<proto::PeerId, PeerStats>& peers() const noexcept { return stats_; }
 
@@ -193,6 +197,7 @@ class PrefixSync final : public proto::Endpoint {
     Task* find_task(const Hash& root);
     // `e` is 0x0 naming a newer root that the trusted header source confirms: move there.
     bool can_move_to(const proto::ChunkEntry& e) const;
+    void note_unknown_root(proto::PeerId from, const proto::ChunkEntry& e);
     TrieSync::LeafSink account_leaf_sink();
     static bool task_fetched(const Task& task);
     static bool task_complete(const Task& task);
@@ -212,6 +217,7 @@ class PrefixSync final : public proto::Endpoint {
     std::map<uint64_t, Request> requests_;
     std::map<proto::PeerId, Peer> peers_;
     std::map<proto::PeerId, PeerStats> stats_;
+    std::map<proto::PeerId, std::optional<Hash>> lacks_root_;  // peers that answered 0x0 for root_, and the root they named
     uint64_t next_request_id_{1};
     proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
