@@ -237,7 +237,7 @@ TEST(Processes, ARootOutOfTheWindowMovesToATrustedNewerOne) {
                                          shell_quote((dir.path() / "stuck").string()) + " --json --timeout 60");
     EXPECT_EQ(stuck.exit_code, 1);
     EXPECT_EQ(nlohmann::json::parse(stuck.out)["complete"], false);
-    // It says why at once (not after the timeout), and which root the servers have.
+    // It says why (after a 15 s grace, well before the timeout), and which root the servers have.
     EXPECT_NE(stuck.err.find("no peer has root " + genesis), std::string::npos) << stuck.err;
     EXPECT_NE(stuck.err.find("naming " + head + "; pass --trust-root"), std::string::npos) << stuck.err;
     for (const std::string mode : {"full", "leaf"}) {

@@ -217,6 +217,8 @@ int run_sync(const SyncCommandOptions& o) {
     Progress bar{o.mode == "leaf" ? "prefix sync (leaves)" : "prefix sync (sub-tries)", kScale, !o.json};
     Snapshot s;
     bool timed_out = false;
+    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 10 s
+    double unavailable_since = 0;
     while (true) {
         std::this_thread::sleep_for(std::chrono::milliseconds{200});
         s = snapshot();
@@ -228,7 +230,10 @@ int run_sync(const SyncCommandOptions& o) {
         bool all_dropped = !s.peers.empty();
         for (const auto& [id, st] : s.peers) all_dropped = all_dropped && st.dropped;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (all_dropped || elapsed > o.timeout_s || s.root_unavailable) {
+        // No peer has the root: give up once that has lasted past the sync's retry of peers that
+        // lacked something (a peer still syncing, serving partially, may get it meanwhile).
+        if (!s.root_unavailable) unavailable_since = elapsed;
+        if (all_dropped || elapsed > o.timeout_s || elapsed - unavailable_since > kUnavailableGrace) {
             timed_out = true;
             break;
         }
