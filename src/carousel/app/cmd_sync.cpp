@@ -79,6 +79,22 @@ std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std
     return out;
 }
 
+// Parses every value of a repeated option; at the first bad one, one line naming it, and nullopt.
+template <class Parse>
+auto parse_each(const std::vector<std::string>& values, Parse parse, std::string_view option,
+                std::string_view expected) -> std::optional<std::vector<typename decltype(parse(values[0]))::value_type>> {
+    std::vector<typename decltype(parse(values[0]))::value_type> out;
+    for (const auto& v : values) {
+        auto parsed = parse(v);
+        if (!parsed) {
+            std::cerr << "carousel sync: " << option << " " << v << ": expected " << expected << "\n";
+            return std::nullopt;
+        }
+        out.push_back(std::move(*parsed));
+    }
+    return out;
+}
+
 struct Snapshot {
     bool done{false};
     Hash root{};  // the root being synced (a trusted newer one after a move)
@@ -112,24 +128,11 @@ int run_sync(const SyncCommandOptions& o) {
         if (!accounts) return 1;
         light = std::move(*accounts);
     }
-    std::vector<Address> peers;
-    for (const auto& p : o.peers) {
-        auto a = parse_address(p);
-        if (!a) {
-            std::cerr << "carousel sync: --peer " << p << ": expected HOST:PORT\n";
-            return 1;
-        }
-        peers.push_back(*a);
-    }
-    std::vector<Hash> trusted{*root};
-    for (const auto& t : o.trust) {
-        auto h = hash_from_hex(t);
-        if (!h) {
-            std::cerr << "carousel sync: --trust-root " << t << ": expected 32 bytes of hex\n";
-            return 1;
-        }
-        trusted.push_back(*h);
-    }
+    auto peers = parse_each(o.peers, parse_address, "--peer", "HOST:PORT");
+    if (!peers) return 1;
+    auto trusted = parse_each(o.trust, hash_from_hex, "--trust-root", "32 bytes of hex");
+    if (!trusted) return 1;
+    trusted->push_back(*root);
     std::optional<Address> listen;
     if (!o.listen.empty()) {
         listen = parse_address(o.listen);
@@ -160,7 +163,7 @@ int run_sync(const SyncCommandOptions& o) {
     const Hash target = *root;
     // The header source: the roots given (--root and --trust-root). A server's 0x0 naming one of
     // them moves the sync there; any other root is not taken.
-    prefix::PrefixSync client{nodes, code, target, options, [trusted](const Hash& r) {
+    prefix::PrefixSync client{nodes, code, target, options, [trusted = *trusted](const Hash& r) {
                                   return std::find(trusted.begin(), trusted.end(), r) != trusted.end();
                               }};
     net::TcpOptions tcp;
@@ -187,7 +190,7 @@ int run_sync(const SyncCommandOptions& o) {
         std::cerr << "carousel sync: serving on " << listen->host << ":" << *port << std::endl;
     }
     std::size_t connected = 0;
-    for (const auto& a : peers) {
+    for (const auto& a : *peers) {
         auto id = transport.connect(a.host, a.port);
         if (!id) {
             std::cerr << "carousel sync: " << id.error() << "\n";  // names the address

@@ -634,16 +634,23 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     const proto::ChunkEntry& e = data.entries[0];
     const bool more = !e.error && e.stop_path.has_value();  // the server goes on with this one
     r.sent = now;
-    if (task == nullptr || task->leaves || r.ignored[index]) {
-        // Not ours to judge any more (the trie is done, the sync moved, or an earlier part of this
-        // range was refused): follow the stream to its end without taking anything.
+    // Moves the stream past this frame: its range goes on from the new stop path (followed without
+    // taking if `ignored`), or is finished. Then the request closes when no range is left.
+    const auto advance = [&](bool ignored) {
         if (more) {
             at->from = *e.stop_path;
+            r.ignored[index] = ignored ? 1 : 0;
         } else {
             r.ranges.erase(at);
             r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
         }
         if (r.ranges.empty()) close();
+        return !r.ranges.empty();  // still open
+    };
+    if (task == nullptr || task->leaves || r.ignored[index]) {
+        // Not ours to judge any more (the trie is done, the sync moved, or an earlier part of this
+        // range was refused): follow the stream to its end without taking anything.
+        advance(true);
         return;
     }
     for (const auto& p : r.marked) task->in_flight.erase(p);
@@ -653,13 +660,7 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
         // The server's stream budget ran out: this range is asked again, from anyone (not an
         // offence, and no reason to pause the peer).
         task->continuations.push_back(range);
-        r.ranges.erase(at);
-        r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
-        if (r.ranges.empty()) {
-            close();
-        } else {
-            mark_stream(*task, r);
-        }
+        if (advance(false)) mark_stream(*task, r);
         pump(now);
         return;
     }
@@ -668,29 +669,11 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     if (result == EntryResult::kMoved) {
         // The sync moved (`task` is gone): the rest of this stream is followed, not taken.
         std::fill(r.ignored.begin(), r.ignored.end(), 1);
-        if (more) {
-            at->from = *e.stop_path;
-        } else {
-            r.ranges.erase(at);
-            r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
-        }
-        r.marked.clear();
-        if (r.ranges.empty()) close();
+        advance(true);
         return;
     }
     const bool is_account = task == account_.get();
-    if (more) {
-        at->from = *e.stop_path;
-        r.ignored[index] = result != EntryResult::kContinues;
-    } else {
-        r.ranges.erase(at);
-        r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
-    }
-    if (r.ranges.empty()) {
-        close();
-    } else {
-        mark_stream(*task, r);
-    }
+    if (advance(result != EntryResult::kContinues)) mark_stream(*task, r);
     settle(from, *task, is_account, demerits, now);
 }
 
