@@ -59,6 +59,8 @@ std::string_view to_string(Column column) noexcept {
             return "code";
         case Column::kBlocks:
             return "blocks";
+        case Column::kPathNodes:
+            return "path_nodes";
     }
     return "unknown";
 }
@@ -130,6 +132,16 @@ Status KV::put(Column column, ByteView key, ByteView value, WriteOptions options
     WriteBatch batch;
     batch.put(column, key, value);
     return write(batch, options);
+}
+
+Status KV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
+    if (keys.size() != values.size()) return Status::invalid_argument("put_sorted: keys and values differ in number");
+    WriteBatch batch;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (i > 0 && !(keys[i - 1] < keys[i])) return Status::invalid_argument("put_sorted: keys out of order");
+        batch.put(column, keys[i], values[i]);
+    }
+    return write(batch);
 }
 
 Status KV::del(Column column, ByteView key, WriteOptions options) noexcept {

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include <carousel/core/bytes.hpp>
@@ -47,12 +48,16 @@ enum class Column : uint8_t {
     kStorageLeaves,  // flat index of storage leaves: keccak(address) ++ keccak(slot) -> value RLP
     kCode,           // contract code by its Keccak-256 hash
     kBlocks,         // per-block records by big-endian block number: roots of the servable window
+    kPathNodes,      // a server's path-ordered copy of one state's tries: root ++ position -> node RLP
 };
-inline constexpr std::size_t kNumColumns = 6;
-inline constexpr std::array<Column, kNumColumns> kAllColumns{
-    Column::kMeta, Column::kTrieNodes, Column::kAccountLeaves, Column::kStorageLeaves, Column::kCode, Column::kBlocks};
+inline constexpr std::size_t kNumColumns = 7;
+inline constexpr std::array<Column, kNumColumns> kAllColumns{Column::kMeta,          Column::kTrieNodes,
+                                                             Column::kAccountLeaves, Column::kStorageLeaves,
+                                                             Column::kCode,          Column::kBlocks,
+                                                             Column::kPathNodes};
 
-// The column's name: "meta", "trie_nodes", "account_leaves", "storage_leaves", "code", "blocks".
+// The column's name: "meta", "trie_nodes", "account_leaves", "storage_leaves", "code", "blocks",
+// "path_nodes".
 // RocksKV uses it as the column family's name, so it is part of the on-disk format.
 std::string_view to_string(Column column) noexcept;
 
@@ -168,6 +173,13 @@ class KV {
 
     // An iterator over `range` of `column`; never null (errors are reported by its status()).
     [[nodiscard]] virtual std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept = 0;
+
+    // A bulk load: puts keys[i] -> values[i] into `column` (same sizes; keys strictly increasing),
+    // applied atomically and in order with other writes, as write() of one batch. A KV may take a
+    // cheaper path for it: RocksKV builds a table file and ingests it, past the write-ahead log and
+    // the memtable; it is then on stable storage when this returns (as with WriteOptions::sync).
+    // The default writes one batch. invalid-argument for keys out of order.
+    virtual Status put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept;
 
     // Single writes: a batch of one operation.
     Status put(Column column, ByteView key, ByteView value, WriteOptions options = {}) noexcept;

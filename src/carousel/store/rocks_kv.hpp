@@ -53,7 +53,8 @@ class RocksKV final : public KV {
         int background_jobs{2};
         int bloom_bits_per_key{10};
         // Open an existing database for reading only (writes fail with not-supported): several
-        // processes may then open the same database, as several `carousel serve` do.
+        // processes may then open the same database, as several `carousel serve` do. A carousel
+        // database older than some of this build's columns opens with those columns empty.
         bool read_only{false};
     };
 
@@ -81,6 +82,11 @@ class RocksKV final : public KV {
     Status get(Column column, ByteView key, Bytes& value) const noexcept override;
     Status write(const WriteBatch& batch, WriteOptions options = {}) noexcept override;
     [[nodiscard]] std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
+    // Writes a table file in the database's directory and ingests it (moved, not copied): no log,
+    // no memtable, no flush; RocksDB syncs the file and its manifest entry before it returns. An
+    // ingested file that overlaps the column's memtable makes RocksDB flush that memtable first, so
+    // the order of writes holds. A failed call leaves no file behind and nothing visible.
+    Status put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept override;
 
     // Writes all memtables to table files and waits for it.
     Status flush() noexcept;
