@@ -325,6 +325,19 @@ TEST(ChunkServerPaths, NoLayoutWithoutItsRecord) {
     EXPECT_FALSE(store::PathLayout{kv}.root());
 }
 
+TEST(Paths, IntersectsAsPaddedKeys) {
+    std::mt19937_64 rng{10};
+    for (int i = 0; i < 20000; ++i) {
+        const Nibbles pos = random_nibbles(rng, 5), a = random_nibbles(rng, 4), b = random_nibbles(rng, 4);
+        const PathRange range{a, b};
+        const bool expected = pad(pos, 0xf) >= pad(a, 0) && pad(pos, 0) <= pad(b, 0xf);
+        ASSERT_EQ(intersects(pos, range), expected) << i;
+    }
+    const Nibbles full(64, 0xf);
+    EXPECT_TRUE(intersects(full, {full, full}));
+    EXPECT_TRUE(intersects(Nibbles{}, {Nibbles{3}, Nibbles{5}}));
+}
+
 TEST(ChunkServer, Errors) {
     ServedTrie served{5, 100};
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
