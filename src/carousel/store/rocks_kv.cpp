@@ -100,8 +100,15 @@ rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Option
 
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    cf.compression = pick_compression(rocksdb::kLZ4Compression);
-    cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
+    if (column == Column::kTrieNodes || column == Column::kPathNodes) {
+        // Trie nodes are mostly 32-byte hashes, which do not compress: compressing them costs CPU on
+        // every flush, compaction and block read for a few percent of space.
+        cf.compression = rocksdb::kNoCompression;
+        cf.bottommost_compression = rocksdb::kNoCompression;
+    } else {
+        cf.compression = pick_compression(rocksdb::kLZ4Compression);
+        cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
+    }
     cf.level_compaction_dynamic_level_bytes = true;
     cf.write_buffer_size = big ? options.write_buffer_bytes : options.write_buffer_bytes / 4;
     cf.max_write_buffer_number = 3;
