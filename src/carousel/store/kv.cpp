@@ -134,16 +134,6 @@ Status KV::put(Column column, ByteView key, ByteView value, WriteOptions options
     return write(batch, options);
 }
 
-Status KV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
-    if (keys.size() != values.size()) return Status::invalid_argument("put_sorted: keys and values differ in number");
-    WriteBatch batch;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (i > 0 && !(keys[i - 1] < keys[i])) return Status::invalid_argument("put_sorted: keys out of order");
-        batch.put(column, keys[i], values[i]);
-    }
-    return write(batch);
-}
-
 Status KV::del(Column column, ByteView key, WriteOptions options) noexcept {
     WriteBatch batch;
     batch.del(column, key);

@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string_view>
 
 #include <carousel/core/bytes.hpp>
@@ -173,13 +172,6 @@ class KV {
 
     // An iterator over `range` of `column`; never null (errors are reported by its status()).
     [[nodiscard]] virtual std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept = 0;
-
-    // A bulk load: puts keys[i] -> values[i] into `column` (same sizes; keys strictly increasing),
-    // applied atomically and in order with other writes, as write() of one batch. A KV may take a
-    // cheaper path for it: RocksKV builds a table file and ingests it, past the write-ahead log and
-    // the memtable; it is then on stable storage when this returns (as with WriteOptions::sync).
-    // The default writes one batch. invalid-argument for keys out of order.
-    virtual Status put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept;
 
     // Single writes: a batch of one operation.
     Status put(Column column, ByteView key, ByteView value, WriteOptions options = {}) noexcept;

@@ -16,7 +16,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/sst_file_reader.h>
-#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -271,8 +270,6 @@ struct RocksKV::Impl {
     std::unique_ptr<rocksdb::DB> db;
     rocksdb::ColumnFamilyHandle* default_column{nullptr};
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumns> columns{};
-    std::array<rocksdb::ColumnFamilyOptions, kNumColumns> cf_options{};  // as opened (for table files)
-    uint64_t next_ingest{0};
 
     ~Impl() {
         if (!db) return;
@@ -301,7 +298,6 @@ struct RocksKV::Impl {
                 continue;
             }
             descriptors.emplace_back(column_family_name(c), column_options(c, options, cache));
-            cf_options[static_cast<std::size_t>(c)] = descriptors.back().options;
             opened.push_back(c);
         }
 
@@ -446,37 +442,6 @@ std::unique_ptr<Iterator> RocksKV::new_iterator(Column column, KeyRange range) c
     if (impl_->columns[static_cast<std::size_t>(column)] == nullptr) return std::make_unique<EmptyIterator>();
     return std::make_unique<RocksIterator>(*impl_->db, impl_->columns[static_cast<std::size_t>(column)], column,
                                            std::move(range), impl_->where);
-}
-
-Status RocksKV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
-    if (keys.size() != values.size()) return Status::invalid_argument(impl_->where + ": put_sorted: sizes differ");
-    if (keys.empty()) return {};
-    auto* cf = impl_->columns[static_cast<std::size_t>(column)];
-    if (cf == nullptr) return Status::not_supported(impl_->where + ": put_sorted: read-only");
-    const std::string where = impl_->where + ": ingesting into " + column_family_name(column);
-    const fs::path file = impl_->dir / ("ingest-" + std::to_string(impl_->next_ingest++) + ".sst.tmp");
-    rocksdb::Options options{rocksdb::DBOptions{}, impl_->cf_options[static_cast<std::size_t>(column)]};
-    // A bulk file goes to level 0 (hash keys overlap everything): LZ4, as the upper levels.
-    options.compression = pick_compression(rocksdb::kLZ4Compression);
-    rocksdb::SstFileWriter writer{rocksdb::EnvOptions{}, options, cf};
-    rocksdb::Status s = writer.Open(file.string());
-    for (std::size_t i = 0; s.ok() && i < keys.size(); ++i) {
-        if (i > 0 && !(keys[i - 1] < keys[i])) {
-            std::error_code ec;
-            fs::remove(file, ec);
-            return Status::invalid_argument(where + ": keys out of order");
-        }
-        s = writer.Put(slice(keys[i]), slice(values[i]));
-    }
-    if (s.ok()) s = writer.Finish();
-    if (s.ok()) {
-        rocksdb::IngestExternalFileOptions ingest;
-        ingest.move_files = true;
-        s = impl_->db->IngestExternalFile(cf, {file.string()}, ingest);
-    }
-    std::error_code ec;
-    fs::remove(file, ec);  // moved (hard-linked) into the database, or failed
-    return to_status(s, where);
 }
 
 Status RocksKV::flush() noexcept {

@@ -82,11 +82,6 @@ class RocksKV final : public KV {
     Status get(Column column, ByteView key, Bytes& value) const noexcept override;
     Status write(const WriteBatch& batch, WriteOptions options = {}) noexcept override;
     [[nodiscard]] std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept override;
-    // Writes a table file in the database's directory and ingests it (moved, not copied): no log,
-    // no memtable, no flush; RocksDB syncs the file and its manifest entry before it returns. An
-    // ingested file that overlaps the column's memtable makes RocksDB flush that memtable first, so
-    // the order of writes holds. A failed call leaves no file behind and nothing visible.
-    Status put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept override;
 
     // Writes all memtables to table files and waits for it.
     Status flush() noexcept;
