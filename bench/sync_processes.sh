@@ -18,8 +18,10 @@ if [ ! -d "$W/chain-$N" ]; then
   echo "generating $N accounts into $W/chain-$N ..."
   "$B" gen --accounts "$N" --blocks 1 --seed 11 --out "$W/chain-$N" --json >"$W/gen-$N.json"
 fi
-if [ ! -f "$W/chain-$N/prepared" ]; then
-  "$B" serve --db "$W/chain-$N" --prepare && touch "$W/chain-$N/prepared"
+# --prepare compacts the database and builds the path layout the servers scan (a directory prepared
+# by an older build, marked only "prepared", has no layout: it is prepared again).
+if [ ! -f "$W/chain-$N/prepared-paths" ]; then
+  "$B" serve --db "$W/chain-$N" --prepare && touch "$W/chain-$N/prepared" "$W/chain-$N/prepared-paths"
 fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }

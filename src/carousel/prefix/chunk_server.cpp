@@ -26,9 +26,12 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     return e;
 }
 
-// Full sub-trie mode: the pre-order walk of one range.
+// Full sub-trie mode: the pre-order walk of one range. Nodes come by hash from `nodes`, or, when
+// the server has a path layout of the trie, by position from `cursor`: the walk asks positions in
+// pre-order, which is the layout's key order, so the range is one scan (the stem a few seeks).
 struct FullWalk {
     const trie::NodeStore& nodes;
+    trie::PathCursor* cursor;
     const PathRange& range;
     bool skip_stem;
     std::size_t budget;
@@ -37,19 +40,26 @@ struct FullWalk {
     std::size_t emitted{0};  // nodes in the range (not stem)
     bool stopped{false};
     bool missing{false};
+    std::vector<Bytes> buffers{};  // one per depth, reused: a node's RLP while its children are walked
 
-    void visit(ByteView ref, Nibbles& pos) {
+    void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
         if (stopped || missing || !intersects(pos, range)) return;
         const bool stem = is_proper_prefix(pos, range.from);
-        Bytes rlp;
         ByteView node_rlp = ref;
         if (ref.size() == 32) {
-            auto got = nodes.get_node(to_hash(ref));
-            if (!got) {
+            if (buffers.size() <= depth) buffers.resize(depth + 1);
+            Bytes& rlp = buffers[depth];
+            if (cursor != nullptr) {
+                ByteView got;
+                if (!cursor->node_at(pos, got)) {
+                    missing = true;
+                    return;
+                }
+                rlp.assign(got);
+            } else if (!nodes.read_node(to_hash(ref), rlp)) {
                 missing = true;
                 return;
             }
-            rlp = std::move(*got);
             node_rlp = rlp;
             if (!stem) {
                 if (emitted > 0 && size + rlp.size() > budget) {
@@ -76,14 +86,14 @@ struct FullWalk {
                 break;
             case trie::NodeKind::kExtension:
                 pos += node->path;
-                if (pos.size() < kKeyNibbles) visit(node->children[0], pos);
+                if (pos.size() < kKeyNibbles) visit(node->children[0], pos, depth + 1);
                 pos.resize(base);
                 break;
             case trie::NodeKind::kBranch:
                 for (uint8_t i = 0; i < 16 && !stopped && !missing; ++i) {
                     if (node->children[i].empty()) continue;
                     pos.push_back(i);
-                    if (pos.size() <= kKeyNibbles) visit(node->children[i], pos);
+                    if (pos.size() <= kKeyNibbles) visit(node->children[i], pos, depth + 1);
                     pos.pop_back();
                 }
                 break;
@@ -91,11 +101,33 @@ struct FullWalk {
     }
 };
 
+// With a path layout, the whole trie under `cursor` in one scan, if its nodes fit in `budget` (a
+// storage trie, mostly): positions and RLPs in position order. False if it does not fit.
+bool load_whole(trie::PathCursor& cursor, std::size_t budget, std::vector<std::pair<Nibbles, Bytes>>& out) {
+    std::size_t size = 0;
+    ByteView pos, rlp;
+    while (cursor.next(pos, rlp)) {
+        size += rlp.size();
+        if (size > budget) return false;
+        out.emplace_back(Nibbles{pos}, Bytes{rlp});
+    }
+    return cursor.ok();
+}
+
 // The seed's `0x0` request: the trie level by level from the root, as deep as maxSize allows.
-void serve_top(const trie::NodeStore& nodes, const Hash& root, std::size_t budget, ChunkEntry& entry) {
+// Nodes come by hash from `nodes`, or from `whole` (load_whole's nodes of the trie) when given.
+void serve_top(const trie::NodeStore& nodes, const std::vector<std::pair<Nibbles, Bytes>>* whole, const Hash& root,
+               std::size_t budget, ChunkEntry& entry) {
     struct Item {
         Bytes ref;
         Nibbles pos;
+    };
+    const auto from_whole = [&](const Nibbles& pos, Bytes& out) {
+        auto it = std::lower_bound(whole->begin(), whole->end(), pos,
+                                   [](const auto& e, const Nibbles& p) { return e.first < p; });
+        if (it == whole->end() || it->first != pos) return false;
+        out = it->second;
+        return true;
     };
     std::vector<Item> level{{Bytes{view(root)}, {}}};
     std::size_t size = 0;
@@ -106,12 +138,11 @@ void serve_top(const trie::NodeStore& nodes, const Hash& root, std::size_t budge
         for (const Item& it : level) {
             Bytes rlp = it.ref;
             if (it.ref.size() == 32) {
-                auto got = nodes.get_node(to_hash(it.ref));
+                const bool got = whole != nullptr ? from_whole(it.pos, rlp) : nodes.read_node(to_hash(it.ref), rlp);
                 if (!got) {
                     entry = error_entry({}, ChunkError::kNoChunk);
                     return;
                 }
-                rlp = std::move(*got);
                 level_size += rlp.size();
                 rlps.push_back(rlp);
             }
@@ -154,11 +185,18 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     }
     if (!leaves) {
         if (!request.is_range && range.from.empty()) {
-            serve_top(nodes_, request.root, max_size, entry);
+            // A trie that fits whole (a storage trie, mostly) is read in one scan of the layout.
+            std::vector<std::pair<Nibbles, Bytes>> whole;
+            std::unique_ptr<trie::PathCursor> cursor;
+            if (paths_ != nullptr) cursor = paths_->open(request.root, {});
+            const bool scanned = cursor != nullptr && load_whole(*cursor, max_size, whole);
+            serve_top(nodes_, scanned ? &whole : nullptr, request.root, max_size, entry);
         } else {
-            FullWalk walk{nodes_, range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
+            std::unique_ptr<trie::PathCursor> cursor;
+            if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
+            FullWalk walk{nodes_, cursor.get(), range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
             Nibbles pos;
-            walk.visit(view(request.root), pos);
+            walk.visit(view(request.root), pos, 0);
             if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
         }
         stats_.nodes_sent += entry.nodes.size();

@@ -39,6 +39,7 @@
 #include <carousel/proto/messages.hpp>
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_nodes.hpp>
 
 #include "paths.hpp"
 
@@ -73,6 +74,12 @@ class ChunkServer final : public proto::Endpoint {
     ChunkServer(const trie::NodeStore& nodes, const state::CodeStore* code, std::function<Hash()> newest_root,
                 ServerOptions options = {});
 
+    // Serves full-mode ranges of the tries `paths` holds from it (a scan by position) instead of
+    // walking `nodes` by hash; the answers are the same, since a PathNodeSource is exact for the
+    // roots it opens (errors, the empty prefix, leaf mode and other roots still read `nodes`).
+    // `paths` outlives the server; null turns it off.
+    void use_paths(const trie::PathNodeSource* paths) noexcept { paths_ = paths; }
+
     void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
     void on_disconnect(proto::PeerId peer, proto::Time now) override;
 
@@ -88,6 +95,7 @@ class ChunkServer final : public proto::Endpoint {
 
     const trie::NodeStore& nodes_;
     const state::CodeStore* code_;
+    const trie::PathNodeSource* paths_{nullptr};
     std::function<Hash()> newest_root_;
     ServerOptions options_;
     ServerStats stats_;

@@ -10,6 +10,9 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/trie_sync.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/store/memory_kv.hpp>
+#include <carousel/store/path_layout.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
@@ -195,6 +198,144 @@ TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
         }
     }
     EXPECT_EQ(total, served.leaves.size());
+}
+
+// A state: accounts, a third of them with a storage trie (some storage tries shared).
+struct ServedState {
+    trie::MemoryNodeStore nodes;
+    Hash root{};
+    std::vector<Hash> storage_roots;
+
+    ServedState(uint64_t seed, std::size_t accounts) {
+        std::mt19937_64 rng{seed};
+        for (int s = 0; s < 40; ++s) {
+            trie::Trie st{&nodes};
+            const std::size_t slots = 1 + rng() % (s % 8 == 0 ? 400 : 12);
+            for (std::size_t i = 0; i < slots; ++i) EXPECT_TRUE(st.put(random_bytes(rng, 32), random_bytes(rng, 1 + rng() % 33)));
+            storage_roots.push_back(st.root());
+        }
+        trie::Trie t{&nodes};
+        for (std::size_t i = 0; i < accounts; ++i) {
+            state::Account a;
+            a.nonce = rng() % 1000;
+            if (i % 3 == 0) a.storage_root = storage_roots[rng() % storage_roots.size()];
+            EXPECT_TRUE(t.put(random_bytes(rng, 32), state::encode_account(a)));
+        }
+        root = t.root();
+    }
+};
+
+// Counts reads by hash, to tell a layout scan from a hash walk.
+class CountingStore final : public trie::NodeStore {
+  public:
+    explicit CountingStore(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        ++reads;
+        return inner_.get_node(hash);
+    }
+    void put_node(const Hash&, ByteView) override {}
+    mutable std::size_t reads{0};
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+Nibbles random_nibbles(std::mt19937_64& rng, std::size_t max_len) {
+    Nibbles n(rng() % (max_len + 1), 0);
+    for (auto& x : n) x = static_cast<uint8_t>(rng() % 16);
+    return n;
+}
+
+TEST(ChunkServerPaths, LayoutAnswersAsTheHashWalk) {
+    ServedState served{6, 3000};
+    store::MemoryKV kv;
+    ASSERT_TRUE(store::PathLayout::build(kv, served.nodes, served.root, 4096).ok());
+    const store::PathLayout layout{kv};
+    ASSERT_TRUE(layout.root());
+    EXPECT_EQ(*layout.root(), served.root);
+
+    CountingStore by_hash{served.nodes};
+    CountingStore with_layout_store{served.nodes};
+    ChunkServer walk{by_hash, nullptr, [&] { return served.root; }};
+    ChunkServer scan{with_layout_store, nullptr, [&] { return served.root; }};
+    scan.use_paths(&layout);
+
+    std::mt19937_64 rng{7};
+    std::vector<Hash> roots{served.root};
+    for (const Hash& r : served.storage_roots) roots.push_back(r);
+    std::size_t cut = 0, requests = 0;
+    for (int i = 0; i < 3000; ++i) {
+        const Hash& root = i % 2 == 0 ? served.root : roots[rng() % roots.size()];
+        const std::size_t max_size = std::vector<std::size_t>{100, 700, 3000, 20000, 1 << 22}[rng() % 5];
+        const uint64_t flags = rng() % 2 == 0 ? proto::kFlagSkipStem : 0;
+        proto::GetChunks r;
+        if (rng() % 2 == 0) {
+            std::vector<Nibbles> prefixes;
+            for (std::size_t k = 0, n = 1 + rng() % 4; k < n; ++k) {
+                Nibbles p = random_nibbles(rng, 4);
+                if (p.empty() && i % 50 != 0) p.push_back(static_cast<uint8_t>(rng() % 16));  // few top requests
+                prefixes.push_back(p);
+            }
+            r = request(root, prefixes, max_size, flags);
+        } else {
+            Nibbles a = random_nibbles(rng, 5), b = random_nibbles(rng, 5);
+            if (pad(a, 0) > pad(b, 0xf)) std::swap(a, b);
+            r = request(root, {a, b}, max_size, flags, true);
+        }
+        const auto expected = walk.serve(r);
+        const auto got = scan.serve(r);
+        ASSERT_EQ(proto::encode(got), proto::encode(expected)) << "request " << i;
+        for (const auto& e : expected.entries) cut += e.stop_path.has_value() ? 1U : 0U;
+        ++requests;
+    }
+    EXPECT_GT(cut, 100U);  // cut answers were compared too
+    // The top of every trie (the empty prefix): whole when it fits, else cut at a level.
+    for (const Hash& root : roots) {
+        for (std::size_t max_size : {100UL, 3000UL, 1UL << 22}) {
+            const auto r = request(root, {Nibbles{}}, max_size, 0);
+            ASSERT_EQ(proto::encode(scan.serve(r)), proto::encode(walk.serve(r))) << max_size;
+        }
+    }
+    // The layout answered: by hash the scan server read little but each request's root (known or
+    // not) and the few top-of-trie requests (the empty prefix), which it walks by hash.
+    EXPECT_LT(with_layout_store.reads * 4, by_hash.reads);
+
+    // A root the layout does not hold (a trie added after the build) is walked by hash, the same.
+    trie::Trie extra{&served.nodes};
+    std::mt19937_64 rng2{8};
+    for (int k = 0; k < 200; ++k) ASSERT_TRUE(extra.put(random_bytes(rng2, 32), random_bytes(rng2, 40)));
+    const Hash other = extra.root();
+    EXPECT_EQ(layout.open(other, {}), nullptr);
+    const auto r = request(other, {Nibbles{1}, Nibbles{2, 3}}, 2000, 0);
+    EXPECT_EQ(proto::encode(scan.serve(r)), proto::encode(walk.serve(r)));
+}
+
+TEST(ChunkServerPaths, NoLayoutWithoutItsRecord) {
+    ServedState served{9, 300};
+    store::MemoryKV kv;
+    ASSERT_TRUE(store::PathLayout::build(kv, served.nodes, served.root).ok());
+    // An interrupted rebuild: the record goes first, so nothing of the layout is trusted.
+    ASSERT_TRUE(kv.del(store::Column::kMeta, view(std::string_view{"path_layout"})).ok());
+    const store::PathLayout layout{kv};
+    EXPECT_FALSE(layout.root());
+    EXPECT_EQ(layout.open(served.root, {}), nullptr);
+    // A build over a store that lacks a node fails and leaves no layout.
+    trie::MemoryNodeStore partial;
+    EXPECT_FALSE(store::PathLayout::build(kv, partial, served.root).ok());
+    EXPECT_FALSE(store::PathLayout{kv}.root());
+}
+
+TEST(Paths, IntersectsAsPaddedKeys) {
+    std::mt19937_64 rng{10};
+    for (int i = 0; i < 20000; ++i) {
+        const Nibbles pos = random_nibbles(rng, 5), a = random_nibbles(rng, 4), b = random_nibbles(rng, 4);
+        const PathRange range{a, b};
+        const bool expected = pad(pos, 0xf) >= pad(a, 0) && pad(pos, 0) <= pad(b, 0xf);
+        ASSERT_EQ(intersects(pos, range), expected) << i;
+    }
+    const Nibbles full(64, 0xf);
+    EXPECT_TRUE(intersects(full, {full, full}));
+    EXPECT_TRUE(intersects(Nibbles{}, {Nibbles{3}, Nibbles{5}}));
 }
 
 TEST(ChunkServer, Errors) {

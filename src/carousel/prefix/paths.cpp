@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "paths.hpp"
 
+#include <algorithm>
+
 namespace carousel::prefix {
 
 Nibbles pad(ByteView p, uint8_t fill) {
@@ -12,10 +14,27 @@ Nibbles pad(ByteView p, uint8_t fill) {
 
 bool is_proper_prefix(ByteView a, ByteView b) noexcept { return a.size() < b.size() && b.substr(0, a.size()) == a; }
 
+namespace {
+// Compares pad(a, fa) with pad(b, fb) without building them (intersects runs once per node a
+// server walks).
+int compare_padded(ByteView a, uint8_t fa, ByteView b, uint8_t fb) noexcept {
+    a = a.substr(0, kKeyNibbles);
+    b = b.substr(0, kKeyNibbles);
+    const std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const uint8_t x = i < a.size() ? a[i] : fa;
+        const uint8_t y = i < b.size() ? b[i] : fb;
+        if (x != y) return x < y ? -1 : 1;
+    }
+    if (n < kKeyNibbles && fa != fb) return fa < fb ? -1 : 1;
+    return 0;
+}
+}  // namespace
+
 bool intersects(ByteView pos, const PathRange& range) {
     // The subtree holds keys [pos·0…, pos·f…]; it meets [from·0…, to·f…] unless it ends before or
     // starts after.
-    return pad(pos, 0xf) >= pad(range.from, 0) && pad(pos, 0) <= pad(range.to, 0xf);
+    return compare_padded(pos, 0xf, range.from, 0) >= 0 && compare_padded(pos, 0, range.to, 0xf) <= 0;
 }
 
 Bytes range_min_key(const PathRange& range) { return pack_nibbles(pad(range.from, 0)); }

@@ -88,6 +88,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
     }
     std::unordered_set<Hash, trie::HashHasher> expected_here;  // referenced by earlier nodes of the chunk
     std::vector<uint8_t> fresh(nodes.size(), 0);
+    std::vector<std::optional<trie::Node>> decoded(nodes.size());  // phase 2 expands these (views into `nodes`)
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const Hash& h = hashes[i];
         if (waiting_.count(h) != 0 || (wanted_.count(h) == 0 && expected_here.count(h) == 0 && store_.get_node(h))) {
@@ -109,6 +110,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
         if (!structure_ok) return tl::unexpected{ChunkRejection::kBadNode};
         if (!leaves_ok) return tl::unexpected{ChunkRejection::kBadLeaf};
         fresh[i] = 1;
+        decoded[i] = std::move(*node);
     }
 
     // Phase 2: accept in order (parents before children, so every node's positions are known).
@@ -125,7 +127,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
         ++accepted_nodes_;
         accepted_bytes_ += nodes[i].size();
         uint32_t missing = 0;
-        for (const auto& p : positions) missing += expand(nodes[i], p, h);
+        for (const auto& p : positions) missing += expand_node(*decoded[i], p, h);
         if (missing == 0) {
             complete_node(h, nodes[i]);
         } else {
@@ -137,11 +139,15 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
 
 uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& self) {
     auto node = trie::decode_node(rlp);
+    if (!node) return 0;  // verified (by hash, under another root) before
+    return expand_node(*node, position, self);
+}
+
+uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, const Hash& self) {
     uint32_t missing = 0;
-    if (!node) return 0;  // verified in phase 1
     Nibbles pos = position;
     walk_node(
-        *node, pos,
+        node, pos,
         [&](ByteView key_nibbles, ByteView value) {
             if (on_leaf_ && key_nibbles.size() == kKeyNibbles) {
                 std::vector<Hash> deps;

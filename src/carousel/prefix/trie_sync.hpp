@@ -30,6 +30,7 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
+#include <carousel/trie/node.hpp>
 #include <carousel/trie/node_store.hpp>
 
 namespace carousel::prefix {
@@ -110,6 +111,8 @@ class TrieSync {
     // Adds the references below the node `rlp` at `position` to the frontier and reports its leaves;
     // returns how many children are missing.
     uint32_t expand(ByteView rlp, const Nibbles& position, const Hash& self);
+    // As expand, for a node decoded already (accept() decodes each node once, to verify it).
+    uint32_t expand_node(const trie::Node& node, const Nibbles& position, const Hash& self);
     // Writes a complete node to the store and tells its waiting parents.
     void complete_node(const Hash& hash, ByteView rlp);
 

@@ -59,6 +59,8 @@ std::string_view to_string(Column column) noexcept {
             return "code";
         case Column::kBlocks:
             return "blocks";
+        case Column::kPathNodes:
+            return "path_nodes";
     }
     return "unknown";
 }

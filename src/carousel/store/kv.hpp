@@ -47,12 +47,16 @@ enum class Column : uint8_t {
     kStorageLeaves,  // flat index of storage leaves: keccak(address) ++ keccak(slot) -> value RLP
     kCode,           // contract code by its Keccak-256 hash
     kBlocks,         // per-block records by big-endian block number: roots of the servable window
+    kPathNodes,      // a server's path-ordered copy of one state's tries: root ++ position -> node RLP
 };
-inline constexpr std::size_t kNumColumns = 6;
-inline constexpr std::array<Column, kNumColumns> kAllColumns{
-    Column::kMeta, Column::kTrieNodes, Column::kAccountLeaves, Column::kStorageLeaves, Column::kCode, Column::kBlocks};
+inline constexpr std::size_t kNumColumns = 7;
+inline constexpr std::array<Column, kNumColumns> kAllColumns{Column::kMeta,          Column::kTrieNodes,
+                                                             Column::kAccountLeaves, Column::kStorageLeaves,
+                                                             Column::kCode,          Column::kBlocks,
+                                                             Column::kPathNodes};
 
-// The column's name: "meta", "trie_nodes", "account_leaves", "storage_leaves", "code", "blocks".
+// The column's name: "meta", "trie_nodes", "account_leaves", "storage_leaves", "code", "blocks",
+// "path_nodes".
 // RocksKV uses it as the column family's name, so it is part of the on-disk format.
 std::string_view to_string(Column column) noexcept;
 

@@ -84,7 +84,8 @@ rocksdb::CompressionType pick_compression(rocksdb::CompressionType wanted) {
 
 rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Options& options,
                                             const std::shared_ptr<rocksdb::Cache>& cache) {
-    const bool scanned = column == Column::kAccountLeaves || column == Column::kStorageLeaves;
+    const bool scanned = column == Column::kAccountLeaves || column == Column::kStorageLeaves ||
+                         column == Column::kPathNodes;
     const bool big = scanned || column == Column::kTrieNodes;
 
     rocksdb::BlockBasedTableOptions table;
@@ -98,8 +99,15 @@ rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Option
 
     rocksdb::ColumnFamilyOptions cf;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    cf.compression = pick_compression(rocksdb::kLZ4Compression);
-    cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
+    if (column == Column::kTrieNodes || column == Column::kPathNodes) {
+        // Trie nodes are mostly 32-byte hashes, which do not compress: compressing them costs CPU on
+        // every flush, compaction and block read for a few percent of space.
+        cf.compression = rocksdb::kNoCompression;
+        cf.bottommost_compression = rocksdb::kNoCompression;
+    } else {
+        cf.compression = pick_compression(rocksdb::kLZ4Compression);
+        cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
+    }
     cf.level_compaction_dynamic_level_bytes = true;
     cf.write_buffer_size = big ? options.write_buffer_bytes : options.write_buffer_bytes / 4;
     cf.max_write_buffer_number = 3;
@@ -208,6 +216,21 @@ class RocksIterator final : public Iterator {
     std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// A column a read-only open did not find (an older database): no entries.
+class EmptyIterator final : public Iterator {
+  public:
+    [[nodiscard]] bool valid() const noexcept override { return false; }
+    void seek_to_first() noexcept override {}
+    void seek_to_last() noexcept override {}
+    void seek(ByteView) noexcept override {}
+    void seek_for_prev(ByteView) noexcept override {}
+    void next() noexcept override {}
+    void prev() noexcept override {}
+    [[nodiscard]] ByteView key() const noexcept override { return {}; }
+    [[nodiscard]] ByteView value() const noexcept override { return {}; }
+    [[nodiscard]] Status status() const noexcept override { return {}; }
+};
+
 // Builds a RocksDB batch from ours.
 class BatchConverter final : public WriteBatch::Handler {
   public:
@@ -257,8 +280,9 @@ struct RocksKV::Impl {
         (void)db->Close();
     }
 
-    // Opens the database read-write with all of carousel's columns, creating the missing ones.
-    Status open_db(const RocksKV::Options& options, bool create) {
+    // Opens the database read-write with all of carousel's columns, creating the missing ones; or
+    // read-only with the columns in `present` (the others stay null: empty).
+    Status open_db(const RocksKV::Options& options, bool create, const std::vector<std::string>* present = nullptr) {
         rocksdb::DBOptions dbo = db_options(options);
         dbo.create_if_missing = create;
         dbo.error_if_exists = create;
@@ -267,7 +291,15 @@ struct RocksKV::Impl {
         const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
         std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
         descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
-        for (Column c : kAllColumns) descriptors.emplace_back(column_family_name(c), column_options(c, options, cache));
+        std::vector<Column> opened;
+        for (Column c : kAllColumns) {
+            if (present != nullptr &&
+                std::find(present->begin(), present->end(), column_family_name(c)) == present->end()) {
+                continue;
+            }
+            descriptors.emplace_back(column_family_name(c), column_options(c, options, cache));
+            opened.push_back(c);
+        }
 
         std::vector<rocksdb::ColumnFamilyHandle*> handles;
         rocksdb::DB* raw = nullptr;
@@ -278,13 +310,14 @@ struct RocksKV::Impl {
         if (!s.ok()) return open_status(s, where, &dir);
         db.reset(raw);
         default_column = handles[0];
-        for (std::size_t i = 0; i < kNumColumns; ++i) columns[i] = handles[i + 1];
+        for (std::size_t i = 0; i < opened.size(); ++i) columns[static_cast<std::size_t>(opened[i])] = handles[i + 1];
         return {};
     }
 
     // True if no column holds a key (the default one may hold nothing but a marker).
     [[nodiscard]] bool all_columns_empty() const {
         for (auto* h : columns) {
+            if (h == nullptr) continue;
             std::unique_ptr<rocksdb::Iterator> it{db->NewIterator(rocksdb::ReadOptions{}, h)};
             it->SeekToFirst();
             if (it->Valid() || !it->status().ok()) return false;
@@ -371,8 +404,8 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         if (!marker.ok()) return marker;
     }
 
-    if (options.read_only && !complete) return Status::invalid_argument(where + ": not a complete carousel database");
-    if (Status s = impl->open_db(options, /*create=*/false); !s.ok()) return s;
+    // Read-only, a carousel database older than some columns opens with those columns empty.
+    if (Status s = impl->open_db(options, /*create=*/false, options.read_only ? &names : nullptr); !s.ok()) return s;
     bool absent = false;
     if (Status marker = check_marker(*impl->db, where, absent); !marker.ok()) {
         if (options.read_only) return marker;
@@ -386,6 +419,7 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
 }
 
 Status RocksKV::get(Column column, ByteView key, Bytes& value) const noexcept {
+    if (impl_->columns[static_cast<std::size_t>(column)] == nullptr) return Status::not_found();
     rocksdb::PinnableSlice pinned;
     const rocksdb::Status s =
         impl_->db->Get(rocksdb::ReadOptions{}, impl_->columns[static_cast<std::size_t>(column)], slice(key), &pinned);
@@ -405,12 +439,16 @@ Status RocksKV::write(const WriteBatch& batch, WriteOptions options) noexcept {
 }
 
 std::unique_ptr<Iterator> RocksKV::new_iterator(Column column, KeyRange range) const noexcept {
+    if (impl_->columns[static_cast<std::size_t>(column)] == nullptr) return std::make_unique<EmptyIterator>();
     return std::make_unique<RocksIterator>(*impl_->db, impl_->columns[static_cast<std::size_t>(column)], column,
                                            std::move(range), impl_->where);
 }
 
 Status RocksKV::flush() noexcept {
-    std::vector<rocksdb::ColumnFamilyHandle*> all{impl_->columns.begin(), impl_->columns.end()};
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    for (auto* h : impl_->columns) {
+        if (h != nullptr) all.push_back(h);
+    }
     all.push_back(impl_->default_column);
     return to_status(impl_->db->Flush(rocksdb::FlushOptions{}, all), impl_->where + ": flush");
 }
@@ -419,6 +457,7 @@ Status RocksKV::compact() noexcept {
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     for (auto* h : impl_->columns) {
+        if (h == nullptr) continue;
         const rocksdb::Status s = impl_->db->CompactRange(options, h, nullptr, nullptr);
         if (!s.ok()) return to_status(s, impl_->where + ": compact");
     }
@@ -432,6 +471,7 @@ Status RocksKV::verify_checksums() noexcept {
 uint64_t RocksKV::sst_bytes() const noexcept {
     uint64_t total = 0;
     for (auto* h : impl_->columns) {
+        if (h == nullptr) continue;
         uint64_t n = 0;
         if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &n)) total += n;
     }

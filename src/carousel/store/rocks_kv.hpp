@@ -53,7 +53,8 @@ class RocksKV final : public KV {
         int background_jobs{2};
         int bloom_bits_per_key{10};
         // Open an existing database for reading only (writes fail with not-supported): several
-        // processes may then open the same database, as several `carousel serve` do.
+        // processes may then open the same database, as several `carousel serve` do. A carousel
+        // database older than some of this build's columns opens with those columns empty.
         bool read_only{false};
     };
 

@@ -418,6 +418,14 @@ class StateStore::ReadNodes final : public trie::NodeStore {
         if (!decoded) return std::nullopt;
         return Bytes{decoded->rlp};
     }
+    // Reads into `out` and drops the count in place: one copy fewer than get_node.
+    bool read_node(const Hash& hash, Bytes& out) const override {
+        if (!kv_.get(Column::kTrieNodes, view(hash), out).ok()) return false;
+        auto decoded = decode_node_value(out);
+        if (!decoded) return false;
+        out.erase(0, static_cast<std::size_t>(decoded->rlp.data() - out.data()));
+        return true;
+    }
     void put_node(const Hash&, ByteView) override {}
     void release_node(const Hash&) override {}
 

@@ -71,6 +71,10 @@ class ReadOnlyNodeStore final : public NodeStore {
   public:
     explicit ReadOnlyNodeStore(const NodeStore& inner) : inner_{inner} {}
     std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
+    bool read_node(const Hash& hash, Bytes& out) const override { return inner_.read_node(hash, out); }
+    bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override {
+        return inner_.view_node(hash, scratch, out);
+    }
     void put_node(const Hash&, ByteView) override {}
 
   private:
