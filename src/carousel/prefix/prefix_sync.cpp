@@ -644,8 +644,9 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
             r.ranges.erase(at);
             r.ignored.erase(r.ignored.begin() + static_cast<std::ptrdiff_t>(index));
         }
-        if (r.ranges.empty()) close();
-        return !r.ranges.empty();  // still open
+        const bool open = !r.ranges.empty();
+        if (!open) close();  // `r` is gone from here on
+        return open;
     };
     if (task == nullptr || task->leaves || r.ignored[index]) {
         // Not ours to judge any more (the trie is done, the sync moved, or an earlier part of this
