@@ -10,10 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <carousel/core/keccak.hpp>
 #include <carousel/net/local_net.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
-#include <carousel/core/keccak.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/trie/trie.hpp>
@@ -85,8 +85,8 @@ struct SyncSetup {
         : chain{seed, accounts, blocks}, options{o} {
         const Hash head = chain.roots.back();
         for (int i = 0; i < servers_count; ++i) {
-            servers.push_back(
-                std::make_unique<ChunkServer>(chain.nodes, &chain.code, [head] { return head; }, server_options));
+            servers.push_back(std::make_unique<ChunkServer>(
+                chain.nodes, &chain.code, [head] { return head; }, server_options));
             server_ids.push_back(network.add(*servers.back(), {25'000'000, 0}));
         }
         start_client(head);

@@ -4,9 +4,9 @@
 // End to end over real processes: `carousel gen` writes a state, two `carousel serve` processes
 // serve it on loopback, `carousel sync` syncs it over TCP — once straight through, once killed with
 // SIGKILL halfway and run again, which resumes.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -296,9 +296,9 @@ TEST(Processes, LightSyncOfListedAccounts) {
         std::ofstream out{list};
         out << to_hex_prefixed(view(present)) << "\n0x12zz\n";
     }
-    const RunResult bad = run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
-                                       shell_quote((net.dir.path() / "light3").string()) + " --accounts " +
-                                       shell_quote(list.string()));
+    const RunResult bad =
+        run_carousel("sync" + net.peers() + " --root " + net.root + " --db " +
+                     shell_quote((net.dir.path() / "light3").string()) + " --accounts " + shell_quote(list.string()));
     EXPECT_EQ(bad.exit_code, 1);
     EXPECT_NE(bad.err.find("line 2"), std::string::npos) << bad.err;
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;

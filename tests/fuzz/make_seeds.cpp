@@ -9,12 +9,13 @@
 #include <fstream>
 #include <random>
 #include <string>
+
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/state_diff.hpp>
-#include <carousel/proto/mgr_messages.hpp>
 #include <carousel/trie/trie.hpp>
 using namespace carousel;
 namespace {
@@ -71,7 +72,11 @@ int main(int argc, char** argv) {
     trie::MemoryNodeStore nodes;
     state::MemoryCodeStore code;
     state::GeneratorConfig cfg;
-    cfg.seed = 1; cfg.accounts = 300; cfg.max_contract_slots = 50; cfg.accounts_per_block = 5; cfg.slots_per_block = 8;
+    cfg.seed = 1;
+    cfg.accounts = 300;
+    cfg.max_contract_slots = 50;
+    cfg.accounts_per_block = 5;
+    cfg.slots_per_block = 8;
     state::ChainGenerator gen{cfg, nodes, code};
     (void)gen.genesis();
     auto b1 = gen.next_block();
@@ -89,7 +94,8 @@ int main(int argc, char** argv) {
             proto::GetChunks p{8, root, std::nullopt, {Nibbles{}, Nibbles{1}}, false, max, flags};
             auto d2 = server.serve(p);
             put(7, proto::encode(d2));
-            for (const auto& e : d2.entries) for (const auto& node : e.nodes) put(1, node);
+            for (const auto& e : d2.entries)
+                for (const auto& node : e.nodes) put(1, node);
         }
     }
     put(0, proto::encode(proto::GetCode{1, {keccak256(Bytes{1})}, 100}));

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
@@ -27,14 +28,21 @@ struct World {
     Hash root{};
     World() {
         state::GeneratorConfig cfg;
-        cfg.seed = 1; cfg.accounts = 300; cfg.max_contract_slots = 50; cfg.accounts_per_block = 5; cfg.slots_per_block = 8;
+        cfg.seed = 1;
+        cfg.accounts = 300;
+        cfg.max_contract_slots = 50;
+        cfg.accounts_per_block = 5;
+        cfg.slots_per_block = 8;
         gen = std::make_unique<state::ChainGenerator>(cfg, nodes, code);
         (void)gen->genesis();
         (void)gen->next_block();
         root = gen->root();
     }
 };
-World& world() { static World w; return w; }
+World& world() {
+    static World w;
+    return w;
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -9,19 +9,26 @@
 // CHECK is a finding.
 #include <cstdio>
 #include <cstdlib>
+
 #include <carousel/core/keccak.hpp>
+#include <carousel/mgr/region_item.hpp>
+#include <carousel/proto/dht_messages.hpp>
 #include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
-#include <carousel/proto/dht_messages.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/state/state_diff.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
-#include <carousel/state/state_diff.hpp>
-#include <carousel/state/account.hpp>
-#include <carousel/mgr/region_item.hpp>
 
 using namespace carousel;
 
-#define CHECK(c) do { if (!(c)) { std::fprintf(stderr, "CHECK failed: %s line %d\n", #c, __LINE__); std::abort(); } } while (0)
+#define CHECK(c)                                                              \
+    do {                                                                      \
+        if (!(c)) {                                                           \
+            std::fprintf(stderr, "CHECK failed: %s line %d\n", #c, __LINE__); \
+            std::abort();                                                     \
+        }                                                                     \
+    } while (0)
 
 // What decodes encodes back to bytes that decode to the same thing.
 template <class Decode, class Encode>
@@ -68,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             break;
         }
         case 2:
-            round_trip(in, [](ByteView b) { return state::decode_state_diff(b); }, state::encode_state_diff);
+            round_trip(
+                in, [](ByteView b) { return state::decode_state_diff(b); }, state::encode_state_diff);
             break;
         case 3:
             round_trip(in, mgr::decode_region_item, mgr::encode_region_item);

@@ -39,10 +39,10 @@ struct SyncCommandOptions {
     uint64_t max_response = 512 * 1024;
     double timeout_s = 600;
     bool json = false;
-    std::string accounts;  // light mode: a file of addresses
-    bool stream = false;   // full mode: ask for streamed answers
+    std::string accounts;            // light mode: a file of addresses
+    bool stream = false;             // full mode: ask for streamed answers
     std::vector<std::string> trust;  // roots the header source vouches for besides --root
-    std::string listen;    // serve the verified chunks here while syncing, and after until a signal
+    std::string listen;              // serve the verified chunks here while syncing, and after until a signal
 };
 
 // `--accounts FILE`: one account a line, a 0x-prefixed 20-byte address (hashed to its trie key) or
@@ -81,8 +81,8 @@ std::optional<std::vector<std::pair<std::string, Hash>>> read_accounts(const std
 
 // Parses every value of a repeated option; at the first bad one, one line naming it, and nullopt.
 template <class Parse>
-auto parse_each(const std::vector<std::string>& values, Parse parse, std::string_view option,
-                std::string_view expected) -> std::optional<std::vector<typename decltype(parse(values[0]))::value_type>> {
+auto parse_each(const std::vector<std::string>& values, Parse parse, std::string_view option, std::string_view expected)
+    -> std::optional<std::vector<typename decltype(parse(values[0]))::value_type>> {
     std::vector<typename decltype(parse(values[0]))::value_type> out;
     for (const auto& v : values) {
         auto parsed = parse(v);
@@ -97,7 +97,7 @@ auto parse_each(const std::vector<std::string>& values, Parse parse, std::string
 
 struct Snapshot {
     bool done{false};
-    Hash root{};  // the root being synced (a trusted newer one after a move)
+    Hash root{};                                          // the root being synced (a trusted newer one after a move)
     std::optional<std::optional<Hash>> root_unavailable;  // every peer answered 0x0 for it
     prefix::SyncProgress progress;
     std::map<proto::PeerId, prefix::PeerStats> peers;

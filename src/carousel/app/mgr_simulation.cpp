@@ -39,12 +39,12 @@ std::string unfilled_summary(const sim::FillResult& f) {
 // ... on one that was, from "filled at block" to "answers rejected; ". `stores` names the stores
 // filled ("stores", "new stores").
 std::string filled_summary(const sim::FillResult& f, const char* stores) {
-    return format("filled at block %llu in %.1f s; fetched %s for %s of %s (%.2fx; of it %s of code), %llu answers "
-                  "rejected; ",
-                  static_cast<unsigned long long>(f.filled_number), f.fill_seconds, megabytes(f.fill_bytes).c_str(),
-                  stores, megabytes(f.store_bytes).c_str(),
-                  ratio(static_cast<double>(f.fill_bytes), static_cast<double>(f.store_bytes)),
-                  megabytes(f.code_bytes).c_str(), static_cast<unsigned long long>(f.rejected_answers));
+    return format(
+        "filled at block %llu in %.1f s; fetched %s for %s of %s (%.2fx; of it %s of code), %llu answers "
+        "rejected; ",
+        static_cast<unsigned long long>(f.filled_number), f.fill_seconds, megabytes(f.fill_bytes).c_str(), stores,
+        megabytes(f.store_bytes).c_str(), ratio(static_cast<double>(f.fill_bytes), static_cast<double>(f.store_bytes)),
+        megabytes(f.code_bytes).c_str(), static_cast<unsigned long long>(f.rejected_answers));
 }
 // ... and on the checks after it, from "stores matched" to the newline. `checks` names what the
 // boundary checks count ("boundaries", "checks").

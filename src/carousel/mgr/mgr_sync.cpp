@@ -1147,9 +1147,8 @@ void MgrSync::check_head(uint64_t number) {
     // applied. Only the changed paths are read and hashed. What root() writes is dropped, except at
     // a boundary: there the tries built are the next anchor (reanchor keeps them).
     trie::ReadOnlyNodeStore read_only{anchor_nodes_};
-    trie::NodeStore& anchored = number % options_.epoch_length == 0
-                                    ? static_cast<trie::NodeStore&>(anchor_nodes_)
-                                    : static_cast<trie::NodeStore&>(read_only);
+    trie::NodeStore& anchored = number % options_.epoch_length == 0 ? static_cast<trie::NodeStore&>(anchor_nodes_)
+                                                                    : static_cast<trie::NodeStore&>(read_only);
     const auto apply = [](trie::Trie& t, const Leaves& changes) {
         for (const auto& [k, v] : changes) (void)(v.empty() ? t.erase(view(k)) : t.put(view(k), v));
     };

@@ -211,7 +211,8 @@ struct ServedState {
         for (int s = 0; s < 40; ++s) {
             trie::Trie st{&nodes};
             const std::size_t slots = 1 + rng() % (s % 8 == 0 ? 400 : 12);
-            for (std::size_t i = 0; i < slots; ++i) EXPECT_TRUE(st.put(random_bytes(rng, 32), random_bytes(rng, 1 + rng() % 33)));
+            for (std::size_t i = 0; i < slots; ++i)
+                EXPECT_TRUE(st.put(random_bytes(rng, 32), random_bytes(rng, 1 + rng() % 33)));
             storage_roots.push_back(st.root());
         }
         trie::Trie t{&nodes};

@@ -104,9 +104,9 @@ class LeafSync {
     TrieSync::LeafCheck check_;
     TrieSync::LeafSink on_leaf_;
     std::deque<PathRange> todo_;
-    std::size_t out_{0};         // ranges handed out and not answered or returned yet
-    double out_fraction_{0};     // their share of the key space
-    std::map<Bytes, Bytes> leaves_;  // in memory (until spilled)
+    std::size_t out_{0};                         // ranges handed out and not answered or returned yet
+    double out_fraction_{0};                     // their share of the key space
+    std::map<Bytes, Bytes> leaves_;              // in memory (until spilled)
     std::vector<std::pair<Bytes, Bytes>> done_;  // key intervals verified: [first, last]
     std::size_t memory_bytes_{0};
     uint64_t leaf_count_{0};

@@ -238,7 +238,9 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
                                                   options_.leaf_spill_bytes);
     } else {
         // A subtree it finds held already (the same slots in another storage trie) counts too.
-        auto count_held = [this](const Hash& subtree) { progress_.slots += count_stored_leaves(nodes_, view(subtree)); };
+        auto count_held = [this](const Hash& subtree) {
+            progress_.slots += count_stored_leaves(nodes_, view(subtree));
+        };
         task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
     }
     ++progress_.storage_tries;

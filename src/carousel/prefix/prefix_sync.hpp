@@ -173,8 +173,8 @@ class PrefixSync final : public proto::Endpoint {
     EntryResult take_entry(proto::PeerId from, Task& task, bool top, bool is_range, const proto::ChunkEntry& e,
                            const PathRange& range, int& demerits, proto::Time now);
     // A later frame of a streamed answer (one entry, continuing one cut entry).
-    void handle_stream_frame(proto::PeerId from, std::map<uint64_t, Request>::iterator it,
-                             const proto::ChunkData& data, proto::Time now);
+    void handle_stream_frame(proto::PeerId from, std::map<uint64_t, Request>::iterator it, const proto::ChunkData& data,
+                             proto::Time now);
     // Keeps a streamed answer's request open only to follow its frames to their end, taking nothing
     // (after the sync moved to a newer root while the answer was being handled).
     void follow_stream(const proto::ChunkData& data, const Request& asked, proto::PeerId from, proto::Time now);
@@ -217,7 +217,8 @@ class PrefixSync final : public proto::Endpoint {
     std::map<uint64_t, Request> requests_;
     std::map<proto::PeerId, Peer> peers_;
     std::map<proto::PeerId, PeerStats> stats_;
-    std::map<proto::PeerId, std::optional<Hash>> lacks_root_;  // peers that answered 0x0 for root_, and the root they named
+    std::map<proto::PeerId, std::optional<Hash>>
+        lacks_root_;  // peers that answered 0x0 for root_, and the root they named
     uint64_t next_request_id_{1};
     proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again

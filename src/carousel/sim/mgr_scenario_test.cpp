@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 #include "mgr_scenario.hpp"
-#include "mgr_scenario_testing.hpp"
 
 #include <cstdio>
 
 #include <gtest/gtest.h>
+
+#include "mgr_scenario_testing.hpp"
 
 namespace carousel::sim {
 namespace {

@@ -50,10 +50,9 @@ enum class Column : uint8_t {
     kPathNodes,      // a server's path-ordered copy of one state's tries: root ++ position -> node RLP
 };
 inline constexpr std::size_t kNumColumns = 7;
-inline constexpr std::array<Column, kNumColumns> kAllColumns{Column::kMeta,          Column::kTrieNodes,
-                                                             Column::kAccountLeaves, Column::kStorageLeaves,
-                                                             Column::kCode,          Column::kBlocks,
-                                                             Column::kPathNodes};
+inline constexpr std::array<Column, kNumColumns> kAllColumns{
+    Column::kMeta, Column::kTrieNodes, Column::kAccountLeaves, Column::kStorageLeaves,
+    Column::kCode, Column::kBlocks,    Column::kPathNodes};
 
 // The column's name: "meta", "trie_nodes", "account_leaves", "storage_leaves", "code", "blocks",
 // "path_nodes".

@@ -84,8 +84,8 @@ rocksdb::CompressionType pick_compression(rocksdb::CompressionType wanted) {
 
 rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Options& options,
                                             const std::shared_ptr<rocksdb::Cache>& cache) {
-    const bool scanned = column == Column::kAccountLeaves || column == Column::kStorageLeaves ||
-                         column == Column::kPathNodes;
+    const bool scanned =
+        column == Column::kAccountLeaves || column == Column::kStorageLeaves || column == Column::kPathNodes;
     const bool big = scanned || column == Column::kTrieNodes;
 
     rocksdb::BlockBasedTableOptions table;
