@@ -22,7 +22,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF -DCAROUSEL_BUILD_SLOW_TESTS=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # The whole suite; in CI (CI=true) also under AddressSanitizer + UndefinedBehaviorSanitizer.
