@@ -426,7 +426,7 @@ class DirtyHasher {
     // Adds the dirty nodes under `root` (a dirty node) of a trie over `store`.
     void add(NodeStore* store, TNode& root) {
         if (levels_.empty()) levels_.resize(1);
-        levels_[0].push_back({&root, store});
+        levels_[0].push_back({&root, store, nullptr, 0});
     }
 
     void run() {
@@ -449,13 +449,14 @@ class DirtyHasher {
                 TNode& n = *level[i].node;
                 if (n.kind == NodeKind::kExtension) {
                     prefetch_node_memory(n.child.get());
-                    below.push_back({n.child.get(), level[i].store});
+                    below.push_back({n.child.get(), level[i].store, nullptr, 0});
                 } else if (n.kind == NodeKind::kBranch) {
                     for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
-                        TNode* c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))].get();
+                        const auto slot = static_cast<uint8_t>(std::countr_zero(m));
+                        TNode* c = n.kids->nodes[slot].get();
                         if (c == nullptr) continue;
                         prefetch_node_memory(c);
-                        below.push_back({c, level[i].store});
+                        below.push_back({c, level[i].store, n.kids.get(), slot});
                     }
                 }
             }
@@ -468,7 +469,8 @@ class DirtyHasher {
     }
 
   private:
-    // Takes the references of the children an update went through (hashed by now: a lower level).
+    // Takes the references of the children an update went through that did not pass theirs up
+    // (hashed by now: a lower level): those that were clean, and emptied slots.
     static void refresh_references(Children& kids) {
         for (unsigned m = kids.stale; m != 0; m &= m - 1) {
             const auto i = static_cast<std::size_t>(std::countr_zero(m));
@@ -482,7 +484,19 @@ class DirtyHasher {
     struct Item {
         TNode* node;
         NodeStore* store;
+        Children* parent;  // the branch whose slot `slot` holds the node, or null (a root, an extension's child)
+        uint8_t slot;
     };
+
+    // Writes a node's new reference into its parent branch's slot and marks the slot fresh, so that
+    // the parent, a level later, need not read it from the node (by then out of cache).
+    static void pass_reference_up(const Item& it) noexcept {
+        if (it.parent == nullptr) return;
+        Children& kids = *it.parent;
+        std::memcpy(kids.refs[it.slot].data(), it.node->ref, it.node->ref_len);
+        kids.ref_len[it.slot] = it.node->ref_len;
+        kids.stale = static_cast<uint16_t>(kids.stale & ~(1U << it.slot));
+    }
     struct Pending {
         std::size_t begin;  // the RLP in rlp_
         std::size_t size;
@@ -508,6 +522,7 @@ class DirtyHasher {
                 std::memcpy(n.ref, rlp_.data() + begin, size);
                 n.ref_len = static_cast<uint8_t>(size);
                 n.dirty = false;
+                pass_reference_up(it);
             } else {
                 pending_.push_back({begin, size, it});
             }
@@ -529,6 +544,7 @@ class DirtyHasher {
             n.ref_len = 32;
             n.dirty = false;
             hashes_.push_back(to_hash(n.reference()));
+            pass_reference_up(p.item);
         }
         // To the stores, a run of nodes of the same store at a time.
         for (std::size_t begin = 0, end = 0; begin < pending_.size(); begin = end) {
