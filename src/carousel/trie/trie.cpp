@@ -390,12 +390,17 @@ void prefetch_node_memory(const TNode* n) noexcept {
 }
 
 // Brings what encoding or matching a node reads beyond the node itself into the cache: a branch's
-// child slots and references, a leaf's value and a long path (both on the heap). `n` is in cache.
+// child references (not its child pointers: a dirty child passed its reference up, see DirtyHasher),
+// a leaf's value and a long path (both on the heap). `n` is in cache.
 void prefetch_node_contents(const TNode& n) noexcept {
     if (n.kind == NodeKind::kBranch) {
+        const Children& kids = *n.kids;
         const auto* p =
-            reinterpret_cast<const char*>(n.kids.get());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-        for (std::size_t off = 0; off < sizeof(Children); off += 64) __builtin_prefetch(p + off);
+            reinterpret_cast<const char*>(&kids.refs);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        const auto* end =
+            reinterpret_cast<const char*>(&kids.stale + 1);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        for (; p < end; p += 64) __builtin_prefetch(p);
+        __builtin_prefetch(end - 1);
         return;
     }
     __builtin_prefetch(n.path.data());
@@ -437,29 +442,36 @@ class DirtyHasher {
             if (levels_.size() == depth + 1) levels_.resize(depth + 2);
             std::vector<Item>& level = levels_[depth];
             std::vector<Item>& below = levels_[depth + 1];
-            // Listed: every child an update went through (only those can be dirty); the clean are dropped.
-            std::erase_if(level, [](const Item& it) { return !it.node->dirty; });
+            // Listed: every child an update went through (only those can be dirty); the clean are dropped
+            // as the level is walked.
+            std::size_t kept = 0;
             for (std::size_t i = 0; i < level.size(); ++i) {
-                if (i + kAhead < level.size() && level[i + kAhead].node->kind == NodeKind::kBranch) {
-                    const Children& k = *level[i + kAhead].node->kids;
-                    __builtin_prefetch(&k.nodes[0]);
-                    __builtin_prefetch(&k.nodes[8]);
-                    __builtin_prefetch(&k.stale);
+                if (i + kAhead < level.size()) {
+                    const TNode& ahead = *level[i + kAhead].node;
+                    if (ahead.dirty && ahead.kind == NodeKind::kBranch) {
+                        __builtin_prefetch(&ahead.kids->nodes[0]);
+                        __builtin_prefetch(&ahead.kids->nodes[8]);
+                        __builtin_prefetch(&ahead.kids->stale);
+                    }
                 }
-                TNode& n = *level[i].node;
+                const Item item = level[i];
+                TNode& n = *item.node;
+                if (!n.dirty) continue;
+                level[kept++] = item;
                 if (n.kind == NodeKind::kExtension) {
                     prefetch_node_memory(n.child.get());
-                    below.push_back({n.child.get(), level[i].store, nullptr, 0});
+                    below.push_back({n.child.get(), item.store, nullptr, 0});
                 } else if (n.kind == NodeKind::kBranch) {
                     for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
                         const auto slot = static_cast<uint8_t>(std::countr_zero(m));
                         TNode* c = n.kids->nodes[slot].get();
                         if (c == nullptr) continue;
                         prefetch_node_memory(c);
-                        below.push_back({c, level[i].store, n.kids.get(), slot});
+                        below.push_back({c, item.store, n.kids.get(), slot});
                     }
                 }
             }
+            level.resize(kept);
         }
         // Then hashed from the deepest level up: a node's dirty children are one level below it.
         for (std::size_t depth = levels_.size(); depth-- > 0;) {
@@ -527,9 +539,12 @@ class DirtyHasher {
                 pending_.push_back({begin, size, it});
             }
         }
-        // Lanes run in lock step: batch messages of the same number of Keccak blocks together.
-        std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-            return keccak_blocks(a.size) < keccak_blocks(b.size);
+        // Lanes run in lock step: batch messages of the same number of Keccak blocks together (then in
+        // the order encoded, so that the order is fixed; std::sort needs no buffer, stable_sort does).
+        std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+            const std::size_t ka = keccak_blocks(a.size);
+            const std::size_t kb = keccak_blocks(b.size);
+            return ka != kb ? ka < kb : a.begin < b.begin;
         });
         in_.clear();
         out_.clear();
