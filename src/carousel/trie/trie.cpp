@@ -509,6 +509,12 @@ class DirtyHasher {
         kids.ref_len[it.slot] = it.node->ref_len;
         kids.stale = static_cast<uint16_t>(kids.stale & ~(1U << it.slot));
     }
+    // Starts fetching what pass_reference_up(it) writes, for writing.
+    static void prefetch_parent_slot(const Item& it) noexcept {
+        if (it.parent == nullptr) return;
+        __builtin_prefetch(&it.parent->refs[it.slot], 1);
+        __builtin_prefetch(&it.parent->stale, 1);
+    }
     struct Pending {
         std::size_t begin;  // the RLP in rlp_
         std::size_t size;
@@ -525,6 +531,7 @@ class DirtyHasher {
             if (i + 2 * kAhead < items.size()) prefetch_node_memory(items[i + 2 * kAhead].node);
             if (i + kAhead < items.size()) prefetch_node_contents(*items[i + kAhead].node);
             const Item& it = items[i];
+            prefetch_parent_slot(it);  // written once the level is hashed
             if (it.node->kind == NodeKind::kBranch) refresh_references(*it.node->kids);
             const std::size_t begin = rlp_.size();
             encode_into(rlp_, *it.node);
