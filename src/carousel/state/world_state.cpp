@@ -23,17 +23,18 @@ tl::expected<std::optional<Account>, DiffError> WorldState::account(const Hash& 
     return std::optional<Account>{*a};
 }
 
-trie::Trie& WorldState::storage_trie(const Hash& account_key, const Hash& storage_root) {
-    auto [it, inserted] =
-        storage_.try_emplace(account_key, OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0});
-    // A trie left at another root (it should not be: apply() closes them all when it fails) is
-    // reopened rather than trusted.
-    if (!inserted && it->second.root != storage_root) {
+WorldState::OpenStorage& WorldState::storage_trie(const Hash& account_key, const Hash& storage_root) {
+    auto it = storage_.find(account_key);
+    if (it == storage_.end()) {
+        it = storage_.emplace(account_key, OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0}).first;
+    } else if (it->second.root != storage_root) {
+        // A trie left at another root (it should not be: apply() closes them all when it fails) is
+        // reopened rather than trusted.
         storage_loaded_ -= it->second.trie.loaded_nodes();
         it->second = OpenStorage{trie::Trie{&nodes_, storage_root}, storage_root, 0};
     }
     it->second.last_used = applies_;
-    return it->second.trie;
+    return it->second;
 }
 
 void WorldState::trim_storage_tries() {
@@ -99,6 +100,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
     // 1. Open the storage tries the block writes.
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
+    std::vector<OpenStorage*> opened;  // and where each is kept (stable: storage_ is node-based)
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
     std::vector<std::size_t> loaded_before;
     std::vector<std::size_t> account_of(diff.slots.size());  // per slot: its account's index
@@ -108,10 +110,11 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         const AccountChange& change = diff.accounts[ai];
         if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
         const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
-        trie::Trie& t = storage_trie(change.key, old_storage_root);
+        OpenStorage& open = storage_trie(change.key, old_storage_root);
         trie_of[ai] = tries.size();
-        tries.push_back(&t);
-        loaded_before.push_back(t.loaded_nodes());
+        tries.push_back(&open.trie);
+        opened.push_back(&open);
+        loaded_before.push_back(open.trie.loaded_nodes());
         for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) account_of[si] = ai;
     }
 
@@ -160,7 +163,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
         if (trie_of[ai] != kNone) {
             new_storage_root = storage_roots[trie_of[ai]];
-            storage_.find(change.key)->second.root = new_storage_root;
+            opened[trie_of[ai]]->root = new_storage_root;
         }
         value.clear();
         if (change.after) {

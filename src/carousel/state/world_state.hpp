@@ -79,8 +79,9 @@ class WorldState {
     // Both apply paths; with `seal`, fills in the roots instead of checking them.
     tl::expected<Hash, DiffError> apply_impl(const StateDiff& diff, StateDiff* seal);
     tl::expected<Hash, DiffError> apply_changes(const StateDiff& diff, StateDiff* seal);
-    // The open storage trie of `account_key` if its root is `storage_root`, else a new one opened there.
-    trie::Trie& storage_trie(const Hash& account_key, const Hash& storage_root);
+    // The open storage trie of `account_key` if its root is `storage_root`, else a new one opened there
+    // (a reference into storage_, valid until that trie is closed).
+    OpenStorage& storage_trie(const Hash& account_key, const Hash& storage_root);
     // Closes the least recently written storage tries while the bounds are exceeded.
     void trim_storage_tries();
     void close_storage_trie(const Hash& account_key);

@@ -35,8 +35,18 @@ std::string_view to_string(NodeError e) noexcept {
 
 namespace {
 
-// Reads one child reference item from `from`.
+// Reads one child reference item from `from`. The two shapes of almost every reference, the empty
+// string and a hash, are read without a generic header decode.
 tl::expected<ByteView, NodeError> decode_reference(ByteView& from) {
+    if (!from.empty() && from[0] == 0x80) {
+        from.remove_prefix(1);
+        return ByteView{};
+    }
+    if (from.size() >= 33 && from[0] == 0xa0) {
+        const ByteView hash = from.substr(1, 32);
+        from.remove_prefix(33);
+        return hash;
+    }
     const ByteView item_start = from;
     auto h = rlp::decode_header(from);
     if (!h) return tl::unexpected{NodeError::kBadRlp};
@@ -56,18 +66,40 @@ tl::expected<ByteView, NodeError> decode_reference(ByteView& from) {
     return tl::unexpected{NodeError::kBadChildReference};
 }
 
+// The path of a leaf or an extension from its hex-prefix item (decode_hex_prefix, without its
+// nibble-by-nibble appends: this runs for every leaf a trie loads).
+tl::expected<DecodedPath, NodeError> decode_path(ByteView& from) {
+    auto encoded = rlp::decode_string(from);
+    if (!encoded || encoded->empty()) return tl::unexpected{NodeError::kBadPath};
+    const uint8_t flag = (*encoded)[0] >> 4;
+    const bool odd = (flag & 1) != 0;
+    if (flag > 3 || (!odd && ((*encoded)[0] & 0x0f) != 0)) return tl::unexpected{NodeError::kBadPath};
+    const std::size_t nibbles = 2 * (encoded->size() - 1) + (odd ? 1 : 0);
+    if (nibbles > kMaxKeyNibbles) return tl::unexpected{NodeError::kPathTooLong};
+    DecodedPath out;
+    out.leaf = (flag & 2) != 0;
+    out.nibbles.resize(nibbles);
+    uint8_t* p = out.nibbles.data();
+    if (odd) *p++ = (*encoded)[0] & 0x0f;
+    unpack_nibbles(encoded->substr(1), p);
+    return out;
+}
+
 // decode_node without the check of the whole encoding first: succeeds exactly when decode_node
 // does, with the same node, but its error may differ from decode_node's. A success implies that
 // rlp::validate(rlp) holds: the item is a list spanning `rlp`, the header of each of its items is
-// read, and its only list items are embedded children, themselves decoded as nodes.
+// read, and its only list items are embedded children, themselves decoded as nodes. One pass: the
+// shape is told by the first item (a branch's first item is a reference, never a hex-prefix path
+// followed by exactly one more item).
 tl::expected<Node, NodeError> decode_items(ByteView rlp) {
     ByteView in = rlp;
     auto payload = rlp::decode_list(in);
     if (!payload || !in.empty()) return tl::unexpected{NodeError::kBadRlp};
 
-    // Count items.
+    // A node of two items is a leaf or an extension, of 17 a branch: read the first two items as
+    // either until the count is known.
     std::size_t count = 0;
-    for (ByteView p = *payload; !p.empty(); ++count) {
+    for (ByteView p = *payload; !p.empty() && count < 3; ++count) {
         auto h = rlp::decode_header(p);
         if (!h) return tl::unexpected{NodeError::kBadRlp};
         p.remove_prefix(h->payload_length);
@@ -76,11 +108,8 @@ tl::expected<Node, NodeError> decode_items(ByteView rlp) {
     Node node;
     ByteView p = *payload;
     if (count == 2) {
-        auto path_bytes = rlp::decode_string(p);
-        if (!path_bytes) return tl::unexpected{NodeError::kBadPath};
-        auto path = decode_hex_prefix(*path_bytes);
-        if (!path) return tl::unexpected{NodeError::kBadPath};
-        if (path->nibbles.size() > kMaxKeyNibbles) return tl::unexpected{NodeError::kPathTooLong};
+        auto path = decode_path(p);
+        if (!path) return tl::unexpected{path.error()};
         node.path = std::move(path->nibbles);
         if (path->leaf) {
             node.kind = NodeKind::kLeaf;
@@ -98,17 +127,20 @@ tl::expected<Node, NodeError> decode_items(ByteView rlp) {
         }
         return node;
     }
-    if (count != 17) return tl::unexpected{NodeError::kBadItemCount};
+    if (count < 3) return tl::unexpected{NodeError::kBadItemCount};
     node.kind = NodeKind::kBranch;
     std::size_t entries = 0;
     for (auto& child : node.children) {
+        if (p.empty()) return tl::unexpected{NodeError::kBadItemCount};
         auto c = decode_reference(p);
         if (!c) return tl::unexpected{c.error()};
         child = *c;
         entries += child.empty() ? 0U : 1U;
     }
+    if (p.empty()) return tl::unexpected{NodeError::kBadItemCount};
     auto value = rlp::decode_string(p);
     if (!value) return tl::unexpected{NodeError::kBadRlp};
+    if (!p.empty()) return tl::unexpected{NodeError::kBadItemCount};
     node.value = *value;
     entries += value->empty() ? 0U : 1U;
     if (entries < 2) return tl::unexpected{NodeError::kSparseBranch};
@@ -122,6 +154,13 @@ tl::expected<Node, NodeError> decode_node(ByteView rlp) {
     // that a malformed encoding anywhere is reported as kBadRlp ahead of the other errors.
     if (auto node = decode_items(rlp)) return node;
     if (!rlp::validate(rlp)) return tl::unexpected{NodeError::kBadRlp};
+    // Good RLP: a list of neither 2 nor 17 items is named as such ahead of what is wrong in its items.
+    ByteView in = rlp;
+    if (auto payload = rlp::decode_list(in)) {
+        std::size_t count = 0;
+        for (ByteView p = *payload; !p.empty(); ++count) p.remove_prefix(rlp::decode_header(p)->payload_length);
+        if (count != 2 && count != 17) return tl::unexpected{NodeError::kBadItemCount};
+    }
     return decode_items(rlp);
 }
 

@@ -17,6 +17,23 @@ constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kChunkBytes = kHugePage;                   // the largest chunk (a store of many nodes)
 constexpr std::size_t kFirstChunkBytes = std::size_t{64} << 10;  // chunks double from this (small stores)
 constexpr std::size_t kMinSlots = 1024;
+
+// Whether two hashes are equal, in four word compares (operator== on a Hash calls memcmp).
+inline bool same_hash(const Hash& a, const Hash& b) noexcept {
+    uint64_t x[4];
+    uint64_t y[4];
+    std::memcpy(x, a.data(), 32);
+    std::memcpy(y, b.data(), 32);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+// Fetches every cache line of an index slot into the cache (a slot may straddle two of them).
+template <class Slot>
+inline void prefetch_slot(const Slot* s) noexcept {
+    const auto* p = reinterpret_cast<const char*>(s);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(Slot) - 1);
+}
 }  // namespace
 
 namespace detail {
@@ -55,7 +72,7 @@ const MemoryNodeStore::Slot* MemoryNodeStore::find(const Hash& hash) const noexc
     for (std::size_t i = HashHasher{}(hash)&mask;; i = (i + 1) & mask) {
         const Slot& s = slots_[i];
         if (s.size == 0) return nullptr;
-        if (s.hash == hash) return &s;
+        if (same_hash(s.hash, hash)) return &s;
     }
 }
 
@@ -80,7 +97,7 @@ bool MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& 
 }
 
 void MemoryNodeStore::prefetch_node(const Hash& hash) const noexcept {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[HashHasher{}(hash) & (slots_.size() - 1)]);
+    if (!slots_.empty()) prefetch_slot(&slots_[HashHasher{}(hash) & (slots_.size() - 1)]);
 }
 
 void MemoryNodeStore::prefetch_node_rlp(const Hash& hash) const noexcept {
@@ -118,7 +135,7 @@ void MemoryNodeStore::put_node(const Hash& hash, ByteView rlp_bytes) {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = HashHasher{}(hash)&mask;
     for (; slots_[i].size != 0; i = (i + 1) & mask) {
-        if (slots_[i].hash == hash) return;  // already there: the same RLP
+        if (same_hash(slots_[i].hash, hash)) return;  // already there: the same RLP
     }
     if (chunk_capacity_ - chunk_used_ < rlp_bytes.size()) {
         // A new chunk; a node larger than a chunk gets one of its own.
@@ -141,10 +158,10 @@ void MemoryNodeStore::put_nodes(std::span<const Hash> hashes, std::span<const By
     constexpr std::size_t kAhead = 16;
     const std::size_t mask = slots_.size() - 1;
     for (std::size_t i = 0; i < hashes.size() && i < kAhead; ++i) {
-        __builtin_prefetch(&slots_[HashHasher{}(hashes[i]) & mask]);
+        prefetch_slot(&slots_[HashHasher{}(hashes[i]) & mask]);
     }
     for (std::size_t i = 0; i < hashes.size(); ++i) {
-        if (i + kAhead < hashes.size()) __builtin_prefetch(&slots_[HashHasher{}(hashes[i + kAhead]) & mask]);
+        if (i + kAhead < hashes.size()) prefetch_slot(&slots_[HashHasher{}(hashes[i + kAhead]) & mask]);
         put_node(hashes[i], rlps[i]);
     }
 }

@@ -390,12 +390,17 @@ void prefetch_node_memory(const TNode* n) noexcept {
 }
 
 // Brings what encoding or matching a node reads beyond the node itself into the cache: a branch's
-// child slots and references, a leaf's value and a long path (both on the heap). `n` is in cache.
+// child references (not its child pointers: a dirty child passed its reference up, see DirtyHasher),
+// a leaf's value and a long path (both on the heap). `n` is in cache.
 void prefetch_node_contents(const TNode& n) noexcept {
     if (n.kind == NodeKind::kBranch) {
+        const Children& kids = *n.kids;
         const auto* p =
-            reinterpret_cast<const char*>(n.kids.get());  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-        for (std::size_t off = 0; off < sizeof(Children); off += 64) __builtin_prefetch(p + off);
+            reinterpret_cast<const char*>(&kids.refs);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        const auto* end =
+            reinterpret_cast<const char*>(&kids.stale + 1);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+        for (; p < end; p += 64) __builtin_prefetch(p);
+        __builtin_prefetch(end - 1);
         return;
     }
     __builtin_prefetch(n.path.data());
@@ -426,7 +431,7 @@ class DirtyHasher {
     // Adds the dirty nodes under `root` (a dirty node) of a trie over `store`.
     void add(NodeStore* store, TNode& root) {
         if (levels_.empty()) levels_.resize(1);
-        levels_[0].push_back({&root, store});
+        levels_[0].push_back({&root, store, nullptr, 0});
     }
 
     void run() {
@@ -437,28 +442,36 @@ class DirtyHasher {
             if (levels_.size() == depth + 1) levels_.resize(depth + 2);
             std::vector<Item>& level = levels_[depth];
             std::vector<Item>& below = levels_[depth + 1];
-            // Listed: every child an update went through (only those can be dirty); the clean are dropped.
-            std::erase_if(level, [](const Item& it) { return !it.node->dirty; });
+            // Listed: every child an update went through (only those can be dirty); the clean are dropped
+            // as the level is walked.
+            std::size_t kept = 0;
             for (std::size_t i = 0; i < level.size(); ++i) {
-                if (i + kAhead < level.size() && level[i + kAhead].node->kind == NodeKind::kBranch) {
-                    const Children& k = *level[i + kAhead].node->kids;
-                    __builtin_prefetch(&k.nodes[0]);
-                    __builtin_prefetch(&k.nodes[8]);
-                    __builtin_prefetch(&k.stale);
+                if (i + kAhead < level.size()) {
+                    const TNode& ahead = *level[i + kAhead].node;
+                    if (ahead.dirty && ahead.kind == NodeKind::kBranch) {
+                        __builtin_prefetch(&ahead.kids->nodes[0]);
+                        __builtin_prefetch(&ahead.kids->nodes[8]);
+                        __builtin_prefetch(&ahead.kids->stale);
+                    }
                 }
-                TNode& n = *level[i].node;
+                const Item item = level[i];
+                TNode& n = *item.node;
+                if (!n.dirty) continue;
+                level[kept++] = item;
                 if (n.kind == NodeKind::kExtension) {
                     prefetch_node_memory(n.child.get());
-                    below.push_back({n.child.get(), level[i].store});
+                    below.push_back({n.child.get(), item.store, nullptr, 0});
                 } else if (n.kind == NodeKind::kBranch) {
                     for (unsigned m = n.kids->stale; m != 0; m &= m - 1) {
-                        TNode* c = n.kids->nodes[static_cast<std::size_t>(std::countr_zero(m))].get();
+                        const auto slot = static_cast<uint8_t>(std::countr_zero(m));
+                        TNode* c = n.kids->nodes[slot].get();
                         if (c == nullptr) continue;
                         prefetch_node_memory(c);
-                        below.push_back({c, level[i].store});
+                        below.push_back({c, item.store, n.kids.get(), slot});
                     }
                 }
             }
+            level.resize(kept);
         }
         // Then hashed from the deepest level up: a node's dirty children are one level below it.
         for (std::size_t depth = levels_.size(); depth-- > 0;) {
@@ -468,7 +481,8 @@ class DirtyHasher {
     }
 
   private:
-    // Takes the references of the children an update went through (hashed by now: a lower level).
+    // Takes the references of the children an update went through that did not pass theirs up
+    // (hashed by now: a lower level): those that were clean, and emptied slots.
     static void refresh_references(Children& kids) {
         for (unsigned m = kids.stale; m != 0; m &= m - 1) {
             const auto i = static_cast<std::size_t>(std::countr_zero(m));
@@ -482,7 +496,25 @@ class DirtyHasher {
     struct Item {
         TNode* node;
         NodeStore* store;
+        Children* parent;  // the branch whose slot `slot` holds the node, or null (a root, an extension's child)
+        uint8_t slot;
     };
+
+    // Writes a node's new reference into its parent branch's slot and marks the slot fresh, so that
+    // the parent, a level later, need not read it from the node (by then out of cache).
+    static void pass_reference_up(const Item& it) noexcept {
+        if (it.parent == nullptr) return;
+        Children& kids = *it.parent;
+        std::memcpy(kids.refs[it.slot].data(), it.node->ref, it.node->ref_len);
+        kids.ref_len[it.slot] = it.node->ref_len;
+        kids.stale = static_cast<uint16_t>(kids.stale & ~(1U << it.slot));
+    }
+    // Starts fetching what pass_reference_up(it) writes, for writing.
+    static void prefetch_parent_slot(const Item& it) noexcept {
+        if (it.parent == nullptr) return;
+        __builtin_prefetch(&it.parent->refs[it.slot], 1);
+        __builtin_prefetch(&it.parent->stale, 1);
+    }
     struct Pending {
         std::size_t begin;  // the RLP in rlp_
         std::size_t size;
@@ -499,6 +531,7 @@ class DirtyHasher {
             if (i + 2 * kAhead < items.size()) prefetch_node_memory(items[i + 2 * kAhead].node);
             if (i + kAhead < items.size()) prefetch_node_contents(*items[i + kAhead].node);
             const Item& it = items[i];
+            prefetch_parent_slot(it);  // written once the level is hashed
             if (it.node->kind == NodeKind::kBranch) refresh_references(*it.node->kids);
             const std::size_t begin = rlp_.size();
             encode_into(rlp_, *it.node);
@@ -508,13 +541,17 @@ class DirtyHasher {
                 std::memcpy(n.ref, rlp_.data() + begin, size);
                 n.ref_len = static_cast<uint8_t>(size);
                 n.dirty = false;
+                pass_reference_up(it);
             } else {
                 pending_.push_back({begin, size, it});
             }
         }
-        // Lanes run in lock step: batch messages of the same number of Keccak blocks together.
-        std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-            return keccak_blocks(a.size) < keccak_blocks(b.size);
+        // Lanes run in lock step: batch messages of the same number of Keccak blocks together (then in
+        // the order encoded, so that the order is fixed; std::sort needs no buffer, stable_sort does).
+        std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+            const std::size_t ka = keccak_blocks(a.size);
+            const std::size_t kb = keccak_blocks(b.size);
+            return ka != kb ? ka < kb : a.begin < b.begin;
         });
         in_.clear();
         out_.clear();
@@ -529,6 +566,7 @@ class DirtyHasher {
             n.ref_len = 32;
             n.dirty = false;
             hashes_.push_back(to_hash(n.reference()));
+            pass_reference_up(p.item);
         }
         // To the stores, a run of nodes of the same store at a time.
         for (std::size_t begin = 0, end = 0; begin < pending_.size(); begin = end) {
