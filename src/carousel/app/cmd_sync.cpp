@@ -226,7 +226,7 @@ int run_sync(const SyncCommandOptions& o) {
     bool timed_out = false;
     constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 10 s
     double unavailable_since = 0;
-    constexpr auto kDurableEvery = std::chrono::seconds{5};
+    constexpr auto kDurableEvery = std::chrono::seconds{1};
     auto durable_at = start;
     while (true) {
         std::this_thread::sleep_for(std::chrono::milliseconds{200});
