@@ -372,13 +372,22 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
         }
         return r;
     }
+    // pump() asks every open trie for work on every answer, so this is hot: a trie whose frontier
+    // is all in flight answers at once, and the others walk the frontier and the in-flight set
+    // together (both are in position order) instead of looking each position up. (A mark can
+    // outlive its position briefly, when another answer filled it; the check below then waits for
+    // that request to end, which pumps again.)
+    const auto& frontier = task.sync->frontier();
+    if (task.in_flight.size() >= frontier.size()) return std::nullopt;
     const bool focus = light() && &task == account_.get();
-    for (const auto& [pos, hash] : task.sync->frontier()) {
-        if (task.in_flight.count(pos) != 0) continue;
+    auto busy = task.in_flight.begin();
+    for (const auto& [pos, hash] : frontier) {
+        while (busy != task.in_flight.end() && *busy < pos) ++busy;
+        if (busy != task.in_flight.end() && *busy == pos) continue;
         if (focus && !light_focus(pos)) continue;
         r.ranges.push_back({pos, pos});
         r.marked.push_back(pos);
-        task.in_flight.insert(pos);
+        task.in_flight.insert(busy, pos);
         if (r.ranges.size() == options_.prefixes_per_request) break;
     }
     if (r.ranges.empty()) return std::nullopt;

@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "trie_sync.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include <carousel/core/keccak.hpp>
@@ -114,36 +115,63 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
     }
 
     // Phase 2: accept in order (parents before children, so every node's positions are known).
+    chunk_index_.clear();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (fresh[i] != 0) chunk_index_.emplace_back(hashes[i], static_cast<uint32_t>(i));
+    }
+    std::sort(chunk_index_.begin(), chunk_index_.end());
+    chunk_first_link_.assign(nodes.size(), kNotInChunk);
+    chunk_links_.clear();
+    chunk_hashes_ = hashes;
     std::size_t accepted = 0;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         ++accepted;
         if (fresh[i] == 0) continue;
         const Hash& h = hashes[i];
-        auto it = wanted_.find(h);
-        if (it == wanted_.end()) continue;  // its parent was a repeat held already; nothing wants it
-        const std::vector<Nibbles> positions = std::move(it->second);
-        wanted_.erase(it);
-        for (const auto& p : positions) frontier_.erase(p);
+        std::vector<Nibbles> positions;
+        if (auto it = wanted_.find(h); it != wanted_.end()) {
+            positions = std::move(it->second);
+            wanted_.erase(it);
+            for (const auto& p : positions) frontier_.erase(p);
+        }
+        for (uint32_t l = chunk_first_link_[i]; l != kNotInChunk; l = chunk_links_[l].next) {
+            positions.push_back(chunk_links_[l].position);
+        }
+        if (positions.empty()) continue;  // its parent was a repeat held already; nothing wants it
         ++accepted_nodes_;
         accepted_bytes_ += nodes[i].size();
         uint32_t missing = 0;
-        for (const auto& p : positions) missing += expand_node(*decoded[i], p, h);
+        for (const auto& p : positions) missing += expand_node(*decoded[i], p, h, static_cast<uint32_t>(i));
         if (missing == 0) {
             complete_node(h, nodes[i]);
         } else {
             waiting_[h] = Waiting{nodes[i], missing};
         }
     }
+    // A child still incomplete waits for more chunks: its parents in this chunk wait in parents_.
+    for (std::size_t child = 0; child < nodes.size(); ++child) {
+        if (chunk_first_link_[child] == kNotInChunk || waiting_.count(hashes[child]) == 0) continue;
+        for (uint32_t l = chunk_first_link_[child]; l != kNotInChunk; l = chunk_links_[l].next) {
+            parents_[hashes[child]].push_back(hashes[chunk_links_[l].parent]);
+        }
+    }
+    chunk_index_.clear();
+    chunk_hashes_ = {};
     return accepted;
+}
+
+uint32_t TrieSync::chunk_node(const Hash& hash) const noexcept {
+    auto it = std::lower_bound(chunk_index_.begin(), chunk_index_.end(), std::pair<Hash, uint32_t>{hash, 0});
+    return it != chunk_index_.end() && it->first == hash ? it->second : kNotInChunk;
 }
 
 uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& self) {
     auto node = trie::decode_node(rlp);
     if (!node) return 0;  // verified (by hash, under another root) before
-    return expand_node(*node, position, self);
+    return expand_node(*node, position, self, kNotInChunk);
 }
 
-uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, const Hash& self) {
+uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk) {
     uint32_t missing = 0;
     Nibbles pos = position;
     walk_node(
@@ -180,6 +208,13 @@ uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, 
                 return;
             }
             ++missing;
+            if (in_chunk != kNotInChunk) {
+                if (const uint32_t at = chunk_node(child); at != kNotInChunk && at > in_chunk) {
+                    chunk_links_.push_back({in_chunk, chunk_first_link_[at], child_pos});
+                    chunk_first_link_[at] = static_cast<uint32_t>(chunk_links_.size() - 1);
+                    return;  // it comes later in this chunk
+                }
+            }
             parents_[child].push_back(self);
             if (waiting_.count(child) != 0) return;  // the same subtree is being filled elsewhere
             wanted_[child].push_back(child_pos);
@@ -227,10 +262,16 @@ double TrieSync::remaining_fraction() const noexcept {
 void TrieSync::complete_node(const Hash& hash, ByteView rlp) {
     store_.put_node(hash, rlp);
     waiting_.erase(hash);
-    auto it = parents_.find(hash);
-    if (it == parents_.end()) return;
-    const std::vector<Hash> parents = std::move(it->second);
-    parents_.erase(it);
+    std::vector<Hash> parents;
+    if (auto it = parents_.find(hash); it != parents_.end()) {
+        parents = std::move(it->second);
+        parents_.erase(it);
+    }
+    if (const uint32_t at = chunk_node(hash); at != kNotInChunk) {
+        for (uint32_t l = chunk_first_link_[at]; l != kNotInChunk; l = chunk_links_[l].next) {
+            parents.push_back(chunk_hashes_[chunk_links_[l].parent]);
+        }
+    }
     for (const Hash& p : parents) {
         auto w = waiting_.find(p);
         if (w == waiting_.end()) continue;

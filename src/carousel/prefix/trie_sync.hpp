@@ -108,13 +108,36 @@ class TrieSync {
         uint32_t missing{0};  // children not complete yet
     };
 
+    // No chunk node: a node expanded from adopt()'s nodes, outside the chunk being accepted.
+    static constexpr uint32_t kNotInChunk = UINT32_MAX;
+
     // Adds the references below the node `rlp` at `position` to the frontier and reports its leaves;
     // returns how many children are missing.
     uint32_t expand(ByteView rlp, const Nibbles& position, const Hash& self);
-    // As expand, for a node decoded already (accept() decodes each node once, to verify it).
-    uint32_t expand_node(const trie::Node& node, const Nibbles& position, const Hash& self);
-    // Writes a complete node to the store and tells its waiting parents.
+    // As expand, for a node decoded already (accept() decodes each node once, to verify it), which
+    // is node `in_chunk` of the chunk being accepted (or kNotInChunk): a child that comes later in
+    // the same chunk is linked to it there (ChunkLink) instead of going through the frontier.
+    uint32_t expand_node(const trie::Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk);
+    // Writes a complete node to the store and tells its waiting parents (in parents_, and its
+    // parents in the chunk being accepted).
     void complete_node(const Hash& hash, ByteView rlp);
+    // The index in the chunk being accepted of the first fresh node with this hash, or kNotInChunk.
+    uint32_t chunk_node(const Hash& hash) const noexcept;
+
+    // While accept() runs: its fresh nodes by hash, and the links from each to the parents in the
+    // chunk that reference it. Parents come before children in a chunk, so most of a chunk is one
+    // subtree that completes right there; these links stand in for the frontier, wanted_ and
+    // parents_ entries that a child from another chunk needs (it costs a few map entries each).
+    // A link whose child is still incomplete when accept() ends becomes a parents_ entry.
+    struct ChunkLink {
+        uint32_t parent;  // index in the chunk
+        uint32_t next;    // the child's next link, or kNotInChunk
+        Nibbles position;
+    };
+    std::vector<std::pair<Hash, uint32_t>> chunk_index_;  // sorted: hash, then index
+    std::vector<uint32_t> chunk_first_link_;              // per chunk node: its first link, or kNotInChunk
+    std::vector<ChunkLink> chunk_links_;
+    std::span<const Hash> chunk_hashes_;
 
     trie::NodeStore& store_;
     Hash root_;

@@ -10,7 +10,10 @@ namespace carousel::store {
 namespace {
 
 // Four probes from the hash itself: a Keccak output is uniform, so its words are independent.
-constexpr int kProbes = 4;
+// The filter is blocked (Putze, Sanders, Singler 2007): word 0 picks a 64-byte block and word 1
+// gives the four bits inside it, so a lookup or a put costs one cache miss instead of four.
+constexpr unsigned kProbes = 4;
+constexpr unsigned kBitInBlockBits = 9;  // 512 bits a block
 
 uint64_t probe(const Hash& hash, int i) noexcept {
     uint64_t v;
@@ -21,9 +24,9 @@ uint64_t probe(const Hash& hash, int i) noexcept {
 }  // namespace
 
 KvNodeStore::KvNodeStore(KV& kv, KvNodeStoreOptions options) : kv_{kv}, options_{options} {
-    const std::size_t bits = std::bit_ceil(std::max<std::size_t>(options_.filter_bytes, 64) * 8);
-    bits_.assign(bits / 64, 0);
-    mask_ = bits - 1;
+    const std::size_t blocks = std::bit_ceil(std::max<std::size_t>(options_.filter_bytes, 64) / sizeof(FilterBlock));
+    filter_.assign(blocks, FilterBlock{});
+    block_mask_ = blocks - 1;
     // A resumed sync: every hash already stored goes into the filter.
     auto it = kv_.new_iterator(Column::kTrieNodes);
     for (it->seek_to_first(); it->valid(); it->next()) {
@@ -35,18 +38,44 @@ KvNodeStore::KvNodeStore(KV& kv, KvNodeStoreOptions options) : kv_{kv}, options_
 KvNodeStore::~KvNodeStore() { flush(); }
 
 bool KvNodeStore::maybe_has(const Hash& hash) const noexcept {
-    for (int i = 0; i < kProbes; ++i) {
-        const uint64_t b = probe(hash, i) & mask_;
-        if ((bits_[b / 64] & (uint64_t{1} << (b % 64))) == 0) return false;
+    const FilterBlock& block = filter_[probe(hash, 0) & block_mask_];
+    const uint64_t bits = probe(hash, 1);
+    for (unsigned i = 0; i < kProbes; ++i) {
+        const uint64_t b = (bits >> (kBitInBlockBits * i)) & 511;
+        if ((block.words[b / 64] & (uint64_t{1} << (b % 64))) == 0) return false;
     }
     return true;
 }
 
 void KvNodeStore::remember(const Hash& hash) noexcept {
-    for (int i = 0; i < kProbes; ++i) {
-        const uint64_t b = probe(hash, i) & mask_;
-        bits_[b / 64] |= uint64_t{1} << (b % 64);
+    FilterBlock& block = filter_[probe(hash, 0) & block_mask_];
+    const uint64_t bits = probe(hash, 1);
+    for (unsigned i = 0; i < kProbes; ++i) {
+        const uint64_t b = (bits >> (kBitInBlockBits * i)) & 511;
+        block.words[b / 64] |= uint64_t{1} << (b % 64);
     }
+}
+
+const KvNodeStore::Pending* KvNodeStore::find_pending(const Hash& hash) const noexcept {
+    if (index_.empty()) return nullptr;
+    const std::size_t mask = index_.size() - 1;
+    for (std::size_t slot = probe(hash, 0) & mask; index_[slot] != 0; slot = (slot + 1) & mask) {
+        const Pending& p = pending_[index_[slot] - 1];
+        if (p.hash == hash) return &p;
+    }
+    return nullptr;
+}
+
+void KvNodeStore::index_pending(std::size_t position) noexcept {
+    const std::size_t mask = index_.size() - 1;
+    std::size_t slot = probe(pending_[position].hash, 0) & mask;
+    while (index_[slot] != 0) slot = (slot + 1) & mask;
+    index_[slot] = static_cast<uint32_t>(position + 1);
+}
+
+void KvNodeStore::grow_index() {
+    index_.assign(std::max<std::size_t>(1024, 2 * index_.size()), 0);
+    for (std::size_t i = 0; i < pending_.size(); ++i) index_pending(i);
 }
 
 std::optional<Bytes> KvNodeStore::get_node(const Hash& hash) const {
@@ -54,7 +83,7 @@ std::optional<Bytes> KvNodeStore::get_node(const Hash& hash) const {
         ++filtered_gets_;
         return std::nullopt;
     }
-    if (auto it = pending_.find(hash); it != pending_.end()) return it->second;
+    if (const Pending* p = find_pending(hash)) return Bytes{ByteView{pending_rlp_}.substr(p->offset, p->size)};
     ++kv_gets_;
     Bytes value;
     if (!kv_.get(Column::kTrieNodes, view(hash), value).ok()) return std::nullopt;
@@ -63,7 +92,11 @@ std::optional<Bytes> KvNodeStore::get_node(const Hash& hash) const {
 
 void KvNodeStore::put_node(const Hash& hash, ByteView rlp) {
     if (!status_.ok()) return;
-    if (!pending_.try_emplace(hash, rlp).second) return;
+    if (maybe_has(hash) && find_pending(hash) != nullptr) return;  // put before, not written yet
+    if (2 * (pending_.size() + 1) > index_.size()) grow_index();
+    pending_.push_back({hash, pending_rlp_.size(), rlp.size()});
+    pending_rlp_ += rlp;
+    index_pending(pending_.size() - 1);
     pending_bytes_ += hash.size() + rlp.size();
     remember(hash);
     if (pending_bytes_ >= options_.flush_bytes) flush();
@@ -74,14 +107,14 @@ void KvNodeStore::flush() {
     // One atomic batch, so the order inside it does not matter for what a kill leaves; in key
     // order, RocksDB's memtable inserts each key next to the one before (its skip list reuses the
     // search path), which more than halves the cost of writing random hashes.
-    std::vector<const std::pair<const Hash, Bytes>*> sorted;
-    sorted.reserve(pending_.size());
-    for (const auto& entry : pending_) sorted.push_back(&entry);
-    std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.hash < b.hash; });
     WriteBatch batch;
-    for (const auto* entry : sorted) batch.put(Column::kTrieNodes, view(entry->first), entry->second);
+    const ByteView rlps{pending_rlp_};
+    for (const Pending& p : pending_) batch.put(Column::kTrieNodes, view(p.hash), rlps.substr(p.offset, p.size));
     if (status_.ok()) status_ = kv_.write(batch);
     pending_.clear();
+    pending_rlp_.clear();
+    std::fill(index_.begin(), index_.end(), 0);
     pending_bytes_ = 0;
 }
 

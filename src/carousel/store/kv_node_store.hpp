@@ -8,10 +8,13 @@
 //
 // KvNodeStore is built for the two things a sync does millions of times:
 //  - put_node: puts collect in memory and go out as one WriteBatch (in key order) once they hold
-//    `flush_bytes` (or on flush()
-//    and destruction). Batches are written in the order the puts came, each atomically, so after a
-//    kill -9 the store holds a prefix of the puts: a sync that puts a node only after its whole
-//    subtree (TrieSync) still finds only complete subtrees. What a kill loses is the last batch.
+//    `flush_bytes` (or on flush() and destruction). Big sorted batches are what RocksDB's memtable
+//    inserts cheapest (each key lands next to the one before); a per-node cost stays small too, as
+//    the puts wait in one buffer, not one allocation each. Batches are written in the order the
+//    puts came, each atomically, so after a kill -9 the store holds a prefix of the puts: a sync
+//    that puts a node only after its whole subtree (TrieSync) still finds only complete subtrees.
+//    What a kill loses is the last batch (at most `flush_bytes`, fetched again on resume); a caller
+//    that wants a bound in time calls flush() on its own schedule.
 //  - get_node of a node the store does not have (does this child need fetching?): a Bloom filter
 //    of every hash in the store answers most of them without reading the KV. The filter has a fixed
 //    size (`filter_bytes`), so memory stays bounded whatever the state size; past its design load
@@ -22,7 +25,7 @@
 // later puts are dropped, so a sync that sees it stops and reports it. Not thread-safe: one thread
 // (the sync's) uses it.
 
-#include <unordered_map>
+#include <array>
 #include <vector>
 
 #include <carousel/state/code_store.hpp>
@@ -34,7 +37,7 @@ namespace carousel::store {
 
 struct KvNodeStoreOptions {
     std::size_t filter_bytes = std::size_t{32} << 20;  // Bloom filter (rounded up to a power of two)
-    std::size_t flush_bytes = std::size_t{4} << 20;    // write the batch when it holds this much
+    std::size_t flush_bytes = std::size_t{32} << 20;   // write the batch when it holds this much
 };
 
 class KvNodeStore final : public trie::NodeStore {
@@ -56,15 +59,34 @@ class KvNodeStore final : public trie::NodeStore {
     [[nodiscard]] uint64_t kv_gets() const noexcept { return kv_gets_; }
 
   private:
+    // A put not written yet: its RLP is pending_rlp_[offset, offset + size).
+    struct Pending {
+        Hash hash;
+        std::size_t offset;
+        std::size_t size;
+    };
+
     bool maybe_has(const Hash& hash) const noexcept;
     void remember(const Hash& hash) noexcept;
+    // The pending put of `hash`, or null.
+    const Pending* find_pending(const Hash& hash) const noexcept;
+    // Adds pending_[position] to the index, which has a free slot.
+    void index_pending(std::size_t position) noexcept;
+    // Doubles the index (at least 1024 slots) and indexes every pending put again.
+    void grow_index();
 
     KV& kv_;
     KvNodeStoreOptions options_;
     Status status_;
-    std::vector<uint64_t> bits_;
-    uint64_t mask_{0};  // bit count - 1
-    std::unordered_map<Hash, Bytes, trie::HashHasher> pending_;  // put, not written yet
+    // One cache line of the Bloom filter: every probe of a hash lands in one block.
+    struct alignas(64) FilterBlock {
+        std::array<uint64_t, 8> words{};
+    };
+    std::vector<FilterBlock> filter_;
+    uint64_t block_mask_{0};        // block count - 1
+    std::vector<Pending> pending_;  // in put order
+    Bytes pending_rlp_;             // their RLPs, back to back
+    std::vector<uint32_t> index_;   // open addressing by hash: 1 + position in pending_, 0 when free
     std::size_t pending_bytes_{0};
     mutable uint64_t filtered_gets_{0};
     mutable uint64_t kv_gets_{0};
