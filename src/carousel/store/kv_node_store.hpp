@@ -37,7 +37,7 @@ namespace carousel::store {
 
 struct KvNodeStoreOptions {
     std::size_t filter_bytes = std::size_t{32} << 20;  // Bloom filter (rounded up to a power of two)
-    std::size_t flush_bytes = std::size_t{32} << 20;   // write the batch when it holds this much
+    std::size_t flush_bytes = std::size_t{8} << 20;    // write the batch when it holds this much
 };
 
 class KvNodeStore final : public trie::NodeStore {
