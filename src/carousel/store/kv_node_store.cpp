@@ -3,6 +3,7 @@
 #include "kv_node_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 
@@ -19,6 +20,17 @@ uint64_t probe(const Hash& hash, int i) noexcept {
     uint64_t v;
     std::memcpy(&v, hash.data() + 8 * i, sizeof v);
     return v;
+}
+
+// The bits `hash` sets in its filter block, as one mask per word of the block.
+std::array<uint64_t, 8> block_masks(const Hash& hash) noexcept {
+    std::array<uint64_t, 8> masks{};
+    const uint64_t bits = probe(hash, 1);
+    for (unsigned i = 0; i < kProbes; ++i) {
+        const uint64_t b = (bits >> (kBitInBlockBits * i)) & 511;
+        masks[b / 64] |= uint64_t{1} << (b % 64);
+    }
+    return masks;
 }
 
 }  // namespace
@@ -39,21 +51,17 @@ KvNodeStore::~KvNodeStore() { flush(); }
 
 bool KvNodeStore::maybe_has(const Hash& hash) const noexcept {
     const FilterBlock& block = filter_[probe(hash, 0) & block_mask_];
-    const uint64_t bits = probe(hash, 1);
-    for (unsigned i = 0; i < kProbes; ++i) {
-        const uint64_t b = (bits >> (kBitInBlockBits * i)) & 511;
-        if ((block.words[b / 64] & (uint64_t{1} << (b % 64))) == 0) return false;
+    const auto masks = block_masks(hash);
+    for (std::size_t w = 0; w < masks.size(); ++w) {
+        if ((block.words[w] & masks[w]) != masks[w]) return false;
     }
     return true;
 }
 
 void KvNodeStore::remember(const Hash& hash) noexcept {
     FilterBlock& block = filter_[probe(hash, 0) & block_mask_];
-    const uint64_t bits = probe(hash, 1);
-    for (unsigned i = 0; i < kProbes; ++i) {
-        const uint64_t b = (bits >> (kBitInBlockBits * i)) & 511;
-        block.words[b / 64] |= uint64_t{1} << (b % 64);
-    }
+    const auto masks = block_masks(hash);
+    for (std::size_t w = 0; w < masks.size(); ++w) block.words[w] |= masks[w];
 }
 
 const KvNodeStore::Pending* KvNodeStore::find_pending(const Hash& hash) const noexcept {
