@@ -134,9 +134,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
             wanted_.erase(it);
             for (const auto& p : positions) frontier_.erase(p);
         }
-        for (uint32_t l = chunk_first_link_[i]; l != kNotInChunk; l = chunk_links_[l].next) {
-            positions.push_back(chunk_links_[l].position);
-        }
+        for_each_chunk_link(static_cast<uint32_t>(i), [&](const ChunkLink& l) { positions.push_back(l.position); });
         if (positions.empty()) continue;  // its parent was a repeat held already; nothing wants it
         ++accepted_nodes_;
         accepted_bytes_ += nodes[i].size();
@@ -151,9 +149,8 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
     // A child still incomplete waits for more chunks: its parents in this chunk wait in parents_.
     for (std::size_t child = 0; child < nodes.size(); ++child) {
         if (chunk_first_link_[child] == kNotInChunk || waiting_.count(hashes[child]) == 0) continue;
-        for (uint32_t l = chunk_first_link_[child]; l != kNotInChunk; l = chunk_links_[l].next) {
-            parents_[hashes[child]].push_back(hashes[chunk_links_[l].parent]);
-        }
+        for_each_chunk_link(static_cast<uint32_t>(child),
+                            [&](const ChunkLink& l) { parents_[hashes[child]].push_back(hashes[l.parent]); });
     }
     chunk_index_.clear();
     chunk_hashes_ = {};
@@ -268,9 +265,7 @@ void TrieSync::complete_node(const Hash& hash, ByteView rlp) {
         parents_.erase(it);
     }
     if (const uint32_t at = chunk_node(hash); at != kNotInChunk) {
-        for (uint32_t l = chunk_first_link_[at]; l != kNotInChunk; l = chunk_links_[l].next) {
-            parents.push_back(chunk_hashes_[chunk_links_[l].parent]);
-        }
+        for_each_chunk_link(at, [&](const ChunkLink& l) { parents.push_back(chunk_hashes_[l.parent]); });
     }
     for (const Hash& p : parents) {
         auto w = waiting_.find(p);

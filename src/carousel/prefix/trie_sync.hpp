@@ -134,6 +134,12 @@ class TrieSync {
         uint32_t next;    // the child's next link, or kNotInChunk
         Nibbles position;
     };
+    // Calls f(link) for each link of chunk node `child`: one per parent in the chunk referencing it.
+    template <class F>
+    void for_each_chunk_link(uint32_t child, F f) const {
+        for (uint32_t l = chunk_first_link_[child]; l != kNotInChunk; l = chunk_links_[l].next) f(chunk_links_[l]);
+    }
+
     std::vector<std::pair<Hash, uint32_t>> chunk_index_;  // sorted: hash, then index
     std::vector<uint32_t> chunk_first_link_;              // per chunk node: its first link, or kNotInChunk
     std::vector<ChunkLink> chunk_links_;
