@@ -205,6 +205,7 @@ void keccak256_batch(std::span<const ByteView> in, std::span<uint8_t* const> out
 
 std::size_t keccak_batch_width() noexcept { return keccak_detail::kernels().width; }
 uint64_t keccak_permutations() noexcept { return keccak_detail::g_permutations; }
+void add_keccak_permutations(uint64_t n) noexcept { keccak_detail::g_permutations += n; }
 KeccakBackend keccak_backend() noexcept { return keccak_detail::kernels().backend; }
 bool keccak_backend_supported(KeccakBackend b) noexcept { return keccak_detail::kernels_for(b) != nullptr; }
 

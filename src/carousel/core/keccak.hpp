@@ -41,6 +41,8 @@ std::size_t keccak_batch_width() noexcept;
 // alone or in a batch (a lane idling in lock step behind a longer message is not counted). A
 // benchmark counter; reading it is a thread-local load.
 uint64_t keccak_permutations() noexcept;
+// Adds `n` to the calling thread's count: permutations another thread ran on its behalf (ForkJoin).
+void add_keccak_permutations(uint64_t n) noexcept;
 
 // The kernels. kPortable runs everywhere: an unrolled scalar permutation for baseline x86-64,
 // batches hashed one by one. kAvx2 needs x86-64-v3 (AVX2, BMI1/2): scalar single messages built

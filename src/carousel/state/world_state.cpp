@@ -10,8 +10,14 @@
 
 namespace carousel::state {
 
-WorldState::WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root, const StorageCacheLimits& limits)
-    : nodes_{nodes}, code_{code}, root_{root}, accounts_{&nodes, root}, limits_{limits} {}
+WorldState::WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root, const StorageCacheLimits& limits,
+                       bool parallel)
+    : fork_{std::make_unique<ForkJoin>(parallel)},
+      nodes_{nodes},
+      code_{code},
+      root_{root},
+      accounts_{&nodes, root},
+      limits_{limits} {}
 
 tl::expected<std::optional<Account>, DiffError> WorldState::account(const Hash& account_key) {
     auto v = accounts_.get(view(account_key));
@@ -85,6 +91,30 @@ tl::expected<Hash, DiffError> WorldState::apply_impl(const StateDiff& diff, Stat
     return r;
 }
 
+std::optional<WorldState::SlotFailure> WorldState::change_slots(const StateDiff& diff, std::size_t begin,
+                                                                std::size_t end,
+                                                                std::span<trie::Trie* const> slot_tries) {
+    // Keys are walked in groups, the paths of a group prefetched together (trie::Trie::prefetch: their
+    // cache misses overlap) right before the group is updated, while the paths are still in cache.
+    constexpr std::size_t kGroup = 128;
+    std::vector<trie::Trie::KeyOf> keys;
+    keys.reserve(kGroup);
+    Bytes old;
+    for (std::size_t group = begin; group < end; group += kGroup) {
+        const std::size_t group_end = std::min(end, group + kGroup);
+        keys.clear();
+        for (std::size_t si = group; si < group_end; ++si)
+            keys.push_back({slot_tries[si], view(diff.slots[si].slot_key)});
+        trie::Trie::prefetch(keys);
+        for (std::size_t si = group; si < group_end; ++si) {
+            const SlotChange& s = diff.slots[si];
+            if (!slot_tries[si]->exchange(view(s.slot_key), s.after, old)) return SlotFailure{si, true};
+            if (old != s.before) return SlotFailure{si, false};
+        }
+    }
+    return std::nullopt;
+}
+
 tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, StateDiff* seal) {
     if (auto r = validate(diff, /*sealing=*/seal != nullptr); !r) return tl::unexpected{r.error()};
     if (diff.parent_root != root_) return tl::unexpected{DiffError::kBeforeMismatch};
@@ -92,18 +122,14 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
 
     for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
-    // Keys are walked in groups, the paths of a group prefetched together (trie::Trie::prefetch: their
-    // cache misses overlap) right before the group is updated, while the paths are still in cache.
-    constexpr std::size_t kGroup = 128;
-    std::vector<trie::Trie::KeyOf> keys;
-    keys.reserve(kGroup);
-
     // 1. Open the storage tries the block writes.
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
     std::vector<OpenStorage*> opened;  // and where each is kept (stable: storage_ is node-based)
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
     std::vector<std::size_t> loaded_before;
     std::vector<std::size_t> account_of(diff.slots.size());  // per slot: its account's index
+    std::vector<trie::Trie*> slot_tries(diff.slots.size());  // per slot: its storage trie
+    std::vector<std::size_t> first_slot;                     // per trie: its first slot
     constexpr std::size_t kNone = ~std::size_t{0};
     trie_of.assign(diff.accounts.size(), kNone);
     for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
@@ -114,66 +140,83 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         trie_of[ai] = tries.size();
         tries.push_back(&open.trie);
         opened.push_back(&open);
+        first_slot.push_back(si);
         loaded_before.push_back(open.trie.loaded_nodes());
-        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) account_of[si] = ai;
+        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
+            account_of[si] = ai;
+            slot_tries[si] = &open.trie;
+        }
     }
 
-    // 2. The slot changes, each checked against its storage trie as it was: one walk per slot, which
-    // returns the value it replaces. A storage trie that cannot be read may have been opened at a
-    // root the account never had: then the account's `before` (checked in 4) is what is wrong.
-    auto storage_error = [this](const AccountChange& change) {
-        auto current = account(change.key);
-        if (!current) return current.error();
-        return *current != change.before ? DiffError::kBeforeMismatch : DiffError::kMissingNode;
-    };
-    Bytes old;
-    for (std::size_t group = 0; group < diff.slots.size(); group += kGroup) {
-        const std::size_t end = std::min(diff.slots.size(), group + kGroup);
-        keys.clear();
-        for (std::size_t si = group; si < end; ++si) {
-            keys.push_back({tries[trie_of[account_of[si]]], view(diff.slots[si].slot_key)});
+    // 2. The slot changes, each checked against its storage trie as it was (one walk per slot, which
+    // returns the value it replaces), and 3. the new storage roots, hashed together. With two threads,
+    // the tries are split in two groups of about half the slots each (a trie's slots are contiguous).
+    // Both threads read the store while they change slots; then, hashing, they read none, and the
+    // caller writes its group's new nodes to the store while the helper's wait in a log.
+    std::vector<Hash> storage_roots(tries.size());
+    constexpr std::size_t kMinParallelSlots = 64;
+    std::size_t split = tries.size();  // the first trie of the second group
+    if (fork_->parallel() && nodes_.concurrent_reads() && diff.slots.size() >= kMinParallelSlots) {
+        split = 1;
+        while (split + 1 < tries.size() && first_slot[split] < diff.slots.size() / 2) ++split;
+    }
+    std::optional<SlotFailure> failure;
+    if (split < tries.size()) {
+        const std::size_t middle = first_slot[split];
+        std::optional<SlotFailure> second_failure;
+        fork_->run([&] { failure = change_slots(diff, 0, middle, slot_tries); },
+                   [&] { second_failure = change_slots(diff, middle, diff.slots.size(), slot_tries); });
+        if (!failure) failure = second_failure;
+        if (!failure) {
+            const std::span<trie::Trie* const> all{tries};
+            const std::span<Hash> roots{storage_roots};
+            fork_->run([&] { trie::Trie::roots(all.first(split), roots.first(split)); },
+                       [&] { trie::Trie::roots(all.subspan(split), roots.subspan(split), helper_writes_); });
+            helper_writes_.replay(nodes_);
         }
-        trie::Trie::prefetch(keys);
-        for (std::size_t si = group; si < end; ++si) {
-            const SlotChange& s = diff.slots[si];
-            const AccountChange& change = diff.accounts[account_of[si]];
-            if (!tries[trie_of[account_of[si]]]->exchange(view(s.slot_key), s.after, old)) {
-                return tl::unexpected{storage_error(change)};
-            }
-            if (old != s.before) return tl::unexpected{DiffError::kBeforeMismatch};
-        }
+    } else {
+        failure = change_slots(diff, 0, diff.slots.size(), slot_tries);
+        if (!failure) trie::Trie::roots(tries, storage_roots);
     }
     for (std::size_t i = 0; i < tries.size(); ++i) storage_loaded_ += tries[i]->loaded_nodes() - loaded_before[i];
-
-    // 3. The new storage roots, hashed together.
-    std::vector<Hash> storage_roots(tries.size());
-    trie::Trie::roots(tries, storage_roots);
+    if (failure) {
+        if (!failure->unreadable) return tl::unexpected{DiffError::kBeforeMismatch};
+        // A storage trie that cannot be read may have been opened at a root the account never had:
+        // then the account's `before` is what is wrong.
+        const AccountChange& change = diff.accounts[account_of[failure->slot]];
+        auto current = account(change.key);
+        if (!current) return tl::unexpected{current.error()};
+        return tl::unexpected{*current != change.before ? DiffError::kBeforeMismatch : DiffError::kMissingNode};
+    }
 
     // 4. The accounts, each checked against its `before` by the value its update replaces.
-    Bytes value;
+    std::vector<std::size_t> value_end(diff.accounts.size());
+    account_values_.clear();
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
-        if (ai % kGroup == 0) {
-            keys.clear();
-            for (std::size_t i = ai; i < std::min(diff.accounts.size(), ai + kGroup); ++i) {
-                keys.push_back({&accounts_, view(diff.accounts[i].key)});
-            }
-            trie::Trie::prefetch(keys);
-        }
         const AccountChange& change = diff.accounts[ai];
-        Hash new_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
-        if (trie_of[ai] != kNone) {
-            new_storage_root = storage_roots[trie_of[ai]];
-            opened[trie_of[ai]]->root = new_storage_root;
-        }
-        value.clear();
+        if (trie_of[ai] != kNone) opened[trie_of[ai]]->root = storage_roots[trie_of[ai]];
         if (change.after) {
             Account after = *change.after;
-            after.storage_root = new_storage_root;  // a mismatch with the diff's fails below
-            encode_account(value, after);
+            // A mismatch with the diff's storage root fails below.
+            after.storage_root = trie_of[ai] != kNone ? storage_roots[trie_of[ai]]
+                                 : change.before      ? change.before->storage_root
+                                                      : trie::kEmptyRoot;
+            encode_account(account_values_, after);
         }
-        if (!accounts_.exchange(view(change.key), value, old)) return tl::unexpected{DiffError::kMissingNode};
+        value_end[ai] = account_values_.size();
+    }
+    replaced_values_.resize(std::max(replaced_values_.size(), diff.accounts.size()));
+    std::vector<trie::Trie::Update> updates(diff.accounts.size());
+    for (std::size_t ai = 0, at = 0; ai < diff.accounts.size(); at = value_end[ai++]) {
+        updates[ai] = {view(diff.accounts[ai].key), ByteView{account_values_}.substr(at, value_end[ai] - at),
+                       &replaced_values_[ai]};
+    }
+    auto made = accounts_.exchange_all(updates, *fork_);
+    const std::size_t checked = made ? diff.accounts.size() : made.error().index;
+    for (std::size_t ai = 0; ai < checked; ++ai) {
+        const AccountChange& change = diff.accounts[ai];
         std::optional<Account> current;
-        if (!old.empty()) {
+        if (const Bytes& old = replaced_values_[ai]; !old.empty()) {
             ByteView in = old;
             auto a = decode_account(in);
             // A stored leaf that does not decode.
@@ -181,10 +224,15 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             current = *a;
         }
         if (current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
+        const Hash new_storage_root = trie_of[ai] != kNone ? storage_roots[trie_of[ai]]
+                                      : change.before      ? change.before->storage_root
+                                                           : trie::kEmptyRoot;
         if (change.after) {
             if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
             if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
-            if (change.after->code_hash != kEmptyCodeHash && !code_.has_code(change.after->code_hash)) {
+            // Code is checked when an account's code hash is new (the code of the one it had was).
+            const bool new_code = !change.before || change.before->code_hash != change.after->code_hash;
+            if (new_code && change.after->code_hash != kEmptyCodeHash && !code_.has_code(change.after->code_hash)) {
                 return tl::unexpected{DiffError::kMissingCode};
             }
         } else {
@@ -193,7 +241,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             close_storage_trie(change.key);
         }
     }
-    root_ = accounts_.root();
+    if (!made) return tl::unexpected{DiffError::kMissingNode};
+    root_ = accounts_.root(*fork_);
     if (seal != nullptr) seal->root = root_;
     if (root_ != diff.root) return tl::unexpected{DiffError::kRootMismatch};
     trim_storage_tries();

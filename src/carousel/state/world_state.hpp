@@ -16,15 +16,23 @@
 // The storage roots of one block are computed together (trie::Trie::roots), so its many small
 // storage changes are hashed several nodes at a time.
 //
+// With `parallel` (the default) and a node store that allows concurrent reads (MemoryNodeStore), a
+// block's work is split over the caller and one helper thread: the storage tries in two groups of
+// about equal slot writes, then the account trie's updates and hashing by the halves of its root
+// (trie::Trie::exchange_all, trie::Trie::root(ForkJoin&)). The results are the same as serial.
+//
 // Not thread-safe.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
+#include <carousel/core/fork_join.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/trie.hpp>
 
@@ -37,7 +45,7 @@ namespace carousel::state {
 // Bounds of the storage tries a WorldState keeps open between blocks. A loaded branch node takes
 // about 0.8 KB, a leaf about 0.2 KB, so the default node bound keeps them to about 100 MB at most.
 struct StorageCacheLimits {
-    std::size_t max_open_tries{4096};
+    std::size_t max_open_tries{65536};
     std::size_t max_nodes_loaded{std::size_t{1} << 17};  // loaded from the store, by all of them
 };
 
@@ -45,7 +53,7 @@ class WorldState {
   public:
     // The state with root `root`, whose nodes are in `nodes` and code in `code` (both outlive it).
     WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root = trie::kEmptyRoot,
-               const StorageCacheLimits& limits = {});
+               const StorageCacheLimits& limits = {}, bool parallel = true);
 
     Hash root() const noexcept { return root_; }
 
@@ -76,9 +84,21 @@ class WorldState {
         uint64_t last_used;  // that block's sequence number (apply count)
     };
 
+    // Where a slot change of apply_changes failed: its index, and whether the trie could not be read
+    // (else the value it replaced was not its `before`).
+    struct SlotFailure {
+        std::size_t slot;
+        bool unreadable;
+    };
+
     // Both apply paths; with `seal`, fills in the roots instead of checking them.
     tl::expected<Hash, DiffError> apply_impl(const StateDiff& diff, StateDiff* seal);
     tl::expected<Hash, DiffError> apply_changes(const StateDiff& diff, StateDiff* seal);
+    // Makes slot changes [begin, end) of `diff`, slot i in slot_tries[i], each checked against its
+    // `before`, prefetching their paths a group at a time; stops at the first that fails. Touches only
+    // those tries.
+    static std::optional<SlotFailure> change_slots(const StateDiff& diff, std::size_t begin, std::size_t end,
+                                                   std::span<trie::Trie* const> slot_tries);
     // The open storage trie of `account_key` if its root is `storage_root`, else a new one opened there
     // (a reference into storage_, valid until that trie is closed).
     OpenStorage& storage_trie(const Hash& account_key, const Hash& storage_root);
@@ -86,6 +106,7 @@ class WorldState {
     void trim_storage_tries();
     void close_storage_trie(const Hash& account_key);
 
+    std::unique_ptr<ForkJoin> fork_;  // its helper thread starts at the first block it is worth it for
     trie::NodeStore& nodes_;
     CodeStore& code_;
     Hash root_;
@@ -94,6 +115,10 @@ class WorldState {
     StorageCacheLimits limits_;
     std::size_t storage_loaded_{0};  // nodes the open storage tries loaded from the store, in all
     uint64_t applies_{0};            // apply() calls so far
+    // Buffers reused from block to block.
+    Bytes account_values_;
+    trie::NodeWriteLog helper_writes_;  // the nodes hashed on the helper thread, until it is done
+    std::vector<Bytes> replaced_values_;
 };
 
 }  // namespace carousel::state

@@ -63,6 +63,35 @@ class NodeStore {
     // One reference fewer to a node put before (a trie replaced or deleted it). A store that prunes
     // may delete the node once nothing references it; the default keeps everything.
     virtual void release_node(const Hash& hash) { (void)hash; }
+    // Whether the reading members (get_node, read_node, view_node and the prefetch hints) may be
+    // called from several threads at once while nothing writes to the store. Tries over a store that
+    // says so update and hash on two threads (Trie::exchange_all, Trie::root(ForkJoin&)); the
+    // default is false.
+    virtual bool concurrent_reads() const noexcept { return false; }
+};
+
+// Writes held back: records put_node and release_node calls, in order, to replay into the real store
+// later. Lets tries hash on a helper thread while another thread still reads their store (nothing may
+// write to it then). Reads find nothing: it is a log, not a store.
+class NodeWriteLog final : public NodeStore {
+  public:
+    std::optional<Bytes> get_node(const Hash&) const override { return std::nullopt; }
+    void put_node(const Hash& hash, ByteView rlp) override;
+    void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override;
+    void release_node(const Hash& hash) override { ops_.push_back({hash, kReleased, 0}); }
+    // Makes every recorded call on `to`, in the order recorded (consecutive puts in one put_nodes),
+    // and empties the log.
+    void replay(NodeStore& to);
+
+  private:
+    static constexpr std::size_t kReleased = ~std::size_t{0};
+    struct Op {
+        Hash hash;
+        std::size_t begin;  // the RLP in rlp_, or kReleased
+        std::size_t size;
+    };
+    std::vector<Op> ops_;
+    Bytes rlp_;
 };
 
 // A read-only view of a store: lets a Trie read (walk, prove) a store it must not write to. Writes
@@ -76,6 +105,7 @@ class ReadOnlyNodeStore final : public NodeStore {
         return inner_.view_node(hash, scratch, out);
     }
     void put_node(const Hash&, ByteView) override {}
+    bool concurrent_reads() const noexcept override { return inner_.concurrent_reads(); }
 
   private:
     const NodeStore& inner_;
@@ -126,6 +156,7 @@ class MemoryNodeStore final : public NodeStore {
     void prefetch_node_rlp(const Hash& hash) const noexcept override;
     void put_node(const Hash& hash, ByteView rlp) override;
     void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override;
+    bool concurrent_reads() const noexcept override { return true; }
     std::size_t size() const noexcept { return size_; }
     // Makes room in the index for `nodes` nodes in all, so that it does not grow before.
     void reserve(std::size_t nodes);

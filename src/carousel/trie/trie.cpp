@@ -316,6 +316,32 @@ Result<void> collapse_extension(Ctx& ctx, NodePtr& n) {
     return {};
 }
 
+// A branch `n` (retired) that lost an entry: with fewer than two entries left, it becomes what a trie
+// of its remaining entry is (nothing, a leaf, or its lone child under a longer path).
+Result<void> collapse_branch(Ctx& ctx, NodePtr& n) {
+    int only = -1;
+    int entries = n->value.empty() ? 0 : 1;
+    for (int i = 0; i < 16; ++i) {
+        if (n->kids->has(static_cast<std::size_t>(i))) {
+            ++entries;
+            only = i;
+        }
+    }
+    if (entries >= 2) return {};
+    if (entries == 0) {
+        n.reset();
+        return {};
+    }
+    if (only < 0) {  // only the value is left: the branch becomes a leaf with an empty path
+        n = make_leaf({}, n->value);
+        return {};
+    }
+    const auto slot = static_cast<uint8_t>(only);
+    NodePtr only_child = take_child(*n->kids, slot);
+    n = make_extension(ByteView{&slot, 1}, std::move(only_child));
+    return collapse_extension(ctx, n);
+}
+
 // Deletes `key`; sets `changed` if something was removed.
 Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
     if (!n) return {};
@@ -356,27 +382,7 @@ Result<void> remove(Ctx& ctx, NodePtr& n, ByteView key, bool& changed) {
                 if (!**c) n->kids->set(key[0], nullptr);
             }
             retire(ctx, *n);
-            int only = -1;
-            int entries = n->value.empty() ? 0 : 1;
-            for (int i = 0; i < 16; ++i) {
-                if (n->kids->has(static_cast<std::size_t>(i))) {
-                    ++entries;
-                    only = i;
-                }
-            }
-            if (entries >= 2) return {};
-            if (entries == 0) {
-                n.reset();
-                return {};
-            }
-            if (only < 0) {  // only the value is left: the branch becomes a leaf with an empty path
-                n = make_leaf({}, n->value);
-                return {};
-            }
-            const auto slot = static_cast<uint8_t>(only);
-            NodePtr only_child = take_child(*n->kids, slot);
-            n = make_extension(ByteView{&slot, 1}, std::move(only_child));
-            return collapse_extension(ctx, n);
+            return collapse_branch(ctx, n);
         }
     }
     return {};
@@ -801,6 +807,19 @@ struct PrefetchCursor {
 
 }  // namespace
 
+namespace {
+// Steps every cursor, a round at a time, until all their paths end.
+void run_prefetch(std::vector<PrefetchCursor>& active) {
+    while (!active.empty()) {
+        std::size_t kept = 0;
+        for (PrefetchCursor& c : active) {
+            if (c.step()) active[kept++] = c;
+        }
+        active.resize(kept);
+    }
+}
+}  // namespace
+
 void Trie::prefetch(std::span<const KeyOf> keys) {
     std::size_t nibbles = 0;
     for (const KeyOf& k : keys) nibbles += 2 * k.key.size();
@@ -815,13 +834,7 @@ void Trie::prefetch(std::span<const KeyOf> keys) {
         active.push_back({k.trie->store_, &k.trie->loaded_, &k.trie->root_, nullptr, path, 2 * k.key.size(), 0,
                           PrefetchCursor::Stage::kNode});
     }
-    while (!active.empty()) {
-        std::size_t kept = 0;
-        for (PrefetchCursor& c : active) {
-            if (c.step()) active[kept++] = c;
-        }
-        active.resize(kept);
-    }
+    run_prefetch(active);
 }
 
 Trie::Trie(NodeStore* store, const Hash& root) : store_{store} {
@@ -894,19 +907,27 @@ Hash Trie::root() {
     return h;
 }
 
-void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out) {
+void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out) { roots_to(tries, out, nullptr); }
+
+void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out, NodeStore& writes) {
+    roots_to(tries, out, &writes);
+}
+
+void Trie::roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore* writes) {
     assert(tries.size() == out.size());
     DirtyHasher hasher;
     for (Trie* t : tries) {
-        if (t->store_ != nullptr) {
-            for (const Hash& h : t->released_) t->store_->release_node(h);
+        NodeStore* to = writes != nullptr ? writes : t->store_;
+        if (to != nullptr) {
+            for (const Hash& h : t->released_) to->release_node(h);
         }
         t->released_.clear();
-        if (t->root_ && t->root_->dirty) hasher.add(t->store_, *t->root_);
+        if (t->root_ && t->root_->dirty) hasher.add(to, *t->root_);
     }
     hasher.run();
     for (std::size_t i = 0; i < tries.size(); ++i) {
         Trie& t = *tries[i];
+        NodeStore* to = writes != nullptr ? writes : t.store_;
         if (!t.root_) {
             out[i] = kEmptyRoot;
         } else if (t.root_->ref_len == 32) {
@@ -915,9 +936,157 @@ void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out) {
             // A root shorter than 32 bytes is still referenced by its hash. (It is not released when
             // it changes; only tries with keys shorter than 32 bytes can have one.)
             out[i] = keccak256(t.root_->reference());
-            if (t.store_ != nullptr) t.store_->put_node(out[i], t.root_->reference());
+            if (to != nullptr) to->put_node(out[i], t.root_->reference());
         }
     }
+}
+
+Hash Trie::root(ForkJoin& fork) {
+    if (!fork.parallel() || !root_ || !root_->dirty || root_->is_ref || root_->kind != NodeKind::kBranch) {
+        return root();
+    }
+    if (store_ != nullptr) {
+        for (const Hash& h : released_) store_->release_node(h);
+    }
+    released_.clear();
+    // The dirty nodes below each half of the root's slots; the root itself is hashed last, by root().
+    const Children& kids = *root_->kids;
+    auto hash_below = [&kids](uint16_t slots, NodeStore* writes) {
+        DirtyHasher hasher;
+        for (unsigned m = kids.stale & slots; m != 0; m &= m - 1) {
+            TNode* c = kids.nodes[static_cast<std::size_t>(std::countr_zero(m))].get();
+            if (c != nullptr && c->dirty) hasher.add(writes, *c);  // no parent: `kids` is the caller's to write
+        }
+        hasher.run();
+    };
+    // The caller writes to the store meanwhile; the helper reads no store. (Kept: its buffers grow to a
+    // block's nodes once, not every block.)
+    thread_local NodeWriteLog kept_log;
+    NodeWriteLog* helper_writes = &kept_log;  // the caller's: a thread_local named in the task is the helper's
+    fork.run([&] { hash_below(0x00ff, store_); },
+             [&] { hash_below(0xff00, store_ != nullptr ? helper_writes : nullptr); });
+    if (store_ != nullptr) helper_writes->replay(*store_);
+    return root();
+}
+
+tl::expected<void, Trie::UpdateFailure> Trie::exchange_all(std::span<const Update> updates, ForkJoin& fork) {
+    constexpr std::size_t kGroup = 128;       // keys prefetched together (as WorldState did)
+    constexpr std::size_t kMinParallel = 64;  // fewer updates are not worth a wake-up of the helper
+    bool split = fork.parallel() && store_ != nullptr && store_->concurrent_reads() && updates.size() >= kMinParallel;
+    for (std::size_t i = 0; split && i < updates.size(); ++i) split = !updates[i].key.empty();
+    if (split) {
+        if (auto r = resolve(store_, root_, loaded_); !r) return tl::unexpected{UpdateFailure{0, r.error()}};
+        split = root_ && root_->kind == NodeKind::kBranch;
+    }
+    if (!split) {
+        std::vector<KeyOf> keys;
+        for (std::size_t i = 0; i < updates.size(); ++i) {
+            if (i % kGroup == 0) {
+                keys.clear();
+                for (std::size_t k = i; k < std::min(updates.size(), i + kGroup); ++k)
+                    keys.push_back({this, updates[k].key});
+                prefetch(keys);
+            }
+            if (auto r = exchange(updates[i].key, updates[i].value, *updates[i].old); !r) {
+                return tl::unexpected{UpdateFailure{i, r.error()}};
+            }
+        }
+        return {};
+    }
+
+    // Each half walks below the root's slots of its own: it writes only those slots' child pointers
+    // (distinct objects) and its own counters; the root's shared fields are updated after the join.
+    Children& kids = *root_->kids;
+    struct Half {
+        std::vector<Hash> released;
+        std::size_t loaded{0};
+        uint16_t touched{0};  // slots an update went through
+        std::size_t last_removal{0};
+        std::optional<UpdateFailure> failure;
+    };
+    auto update_half = [&](Half& h, bool high) {
+        Ctx ctx{store_, h.released, h.loaded, nullptr};
+        std::vector<std::size_t> mine;
+        for (std::size_t i = 0; i < updates.size(); ++i) {
+            if ((updates[i].key[0] >= 0x80) == high) mine.push_back(i);
+        }
+        Bytes nibbles;
+        std::vector<PrefetchCursor> cursors;
+        for (std::size_t g = 0; g < mine.size(); g += kGroup) {
+            const std::size_t end = std::min(mine.size(), g + kGroup);
+            std::size_t total = 0;
+            for (std::size_t k = g; k < end; ++k) total += 2 * updates[mine[k]].key.size();
+            nibbles.assign(total, 0);
+            cursors.clear();
+            for (std::size_t k = g, at = 0; k < end; ++k) {
+                const ByteView key = updates[mine[k]].key;
+                uint8_t* path = nibbles.data() + at;
+                unpack_nibbles(key, path);
+                at += 2 * key.size();
+                __builtin_prefetch(&kids.nodes[path[0]]);
+                cursors.push_back({store_, &h.loaded, nullptr, &kids, path + 1, 2 * key.size() - 1, path[0],
+                                   PrefetchCursor::Stage::kKid});
+            }
+            run_prefetch(cursors);
+            for (std::size_t k = g; k < end; ++k) {
+                const std::size_t i = mine[k];
+                const Update& u = updates[i];
+                const KeyPath path{u.key};
+                const ByteView rest = path.view();
+                const uint8_t slot = rest[0];
+                u.old->clear();
+                ctx.old = u.old;
+                auto c = child(store_, kids, slot, h.loaded);
+                Result<void> r;
+                if (!c) {
+                    r = tl::unexpected{c.error()};
+                } else if (!u.value.empty()) {
+                    h.touched = static_cast<uint16_t>(h.touched | (1U << slot));
+                    r = insert(ctx, **c, rest.substr(1), u.value);
+                } else {
+                    bool changed = false;
+                    r = remove(ctx, **c, rest.substr(1), changed);
+                    if (changed) {
+                        h.touched = static_cast<uint16_t>(h.touched | (1U << slot));
+                        h.last_removal = i;
+                    }
+                }
+                if (!r) {
+                    h.failure = UpdateFailure{i, r.error()};
+                    return;
+                }
+            }
+        }
+    };
+    Half low;
+    Half high;
+    fork.run([&] { update_half(low, false); }, [&] { update_half(high, true); });
+    released_.insert(released_.end(), low.released.begin(), low.released.end());
+    released_.insert(released_.end(), high.released.begin(), high.released.end());
+    loaded_ += low.loaded + high.loaded;
+    std::optional<UpdateFailure> failure = low.failure;
+    if (high.failure && (!failure || high.failure->index < failure->index)) failure = high.failure;
+    const auto touched = static_cast<uint16_t>(low.touched | high.touched);
+    if (touched != 0) {
+        Ctx ctx{store_, released_, loaded_, nullptr};
+        kids.stale = static_cast<uint16_t>(kids.stale | touched);
+        bool emptied = false;
+        for (unsigned m = touched; m != 0; m &= m - 1) {
+            const auto slot = static_cast<std::size_t>(std::countr_zero(m));
+            if (!kids.nodes[slot]) {
+                kids.set(slot, nullptr);
+                emptied = true;
+            }
+        }
+        retire(ctx, *root_);
+        if (emptied) {
+            if (auto r = collapse_branch(ctx, root_); !r && !failure) {
+                failure = UpdateFailure{std::max(low.last_removal, high.last_removal), r.error()};
+            }
+        }
+    }
+    if (failure) return tl::unexpected{*failure};
+    return {};
 }
 
 tl::expected<std::vector<Bytes>, TrieError> Trie::prove(ByteView key) {

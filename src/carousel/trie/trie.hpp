@@ -16,7 +16,7 @@
 // loaded by hash is not re-hashed: the store is trusted to return the RLP that hashes to the
 // requested key (as go-ethereum trusts its database); peer data is verified before it is stored.
 //
-// Not thread-safe.
+// Not thread-safe (but exchange_all and root(ForkJoin&) may split their own work over two threads).
 
 #include <functional>
 #include <memory>
@@ -27,6 +27,7 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
+#include <carousel/core/fork_join.hpp>
 
 #include "node_store.hpp"
 
@@ -70,6 +71,32 @@ class Trie {
     // `out.size() == tries.size()` is required; the tries must be distinct and may share a store.
     // The order in which nodes reach put_node differs from one root() call per trie.
     static void roots(std::span<Trie* const> tries, std::span<Hash> out);
+    // As roots(tries, out), but every node write and release goes to `writes` (a NodeWriteLog, say)
+    // instead of the tries' stores: tries can be hashed on one thread while another reads their store.
+    static void roots(std::span<Trie* const> tries, std::span<Hash> out, NodeStore& writes);
+
+    // As root(), but when the root is a branch and `fork` has a helper thread, the dirty nodes below
+    // the root's slots 8..15 are hashed on the helper while those below 0..7 are hashed on the caller
+    // (the nodes the helper hashes reach the store after it is done). Same root, same nodes stored.
+    Hash root(ForkJoin& fork);
+
+    // One change of exchange_all().
+    struct Update {
+        ByteView key;
+        ByteView value;  // empty: deletes the key
+        Bytes* old;      // receives the value the key held (empty if it was absent)
+    };
+    struct UpdateFailure {
+        std::size_t index;  // the first update (in span order) that failed
+        TrieError error;
+    };
+    // exchange(u.key, u.value, *u.old) for every update; the keys must be distinct. When the root is
+    // a branch, `fork` has a helper thread, the store allows concurrent_reads() and there are enough
+    // updates to pay for it, the updates below the root's slots 8..15 are made on the helper while
+    // those below 0..7 are made on the caller (the two touch disjoint subtrees). Either way the paths
+    // are prefetched a group of keys at a time, as prefetch() does. On an error, the updates before
+    // the failed one are made and some after it may be.
+    tl::expected<void, UpdateFailure> exchange_all(std::span<const Update> updates, ForkJoin& fork);
 
     // A key of one trie, for prefetch().
     struct KeyOf {
@@ -113,6 +140,9 @@ class Trie {
     struct TrieNode;
 
   private:
+    // roots(), writing to `writes` if it is not null, else to each trie's store.
+    static void roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore* writes);
+
     NodeStore* store_;
     std::unique_ptr<TrieNode> root_;
     std::vector<Hash> released_;  // stored nodes replaced since the last root()

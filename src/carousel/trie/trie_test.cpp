@@ -575,3 +575,96 @@ TEST(TrieExchange, ReturnsTheReplacedValue) {
 
 }  // namespace
 }  // namespace carousel::trie
+
+namespace carousel::trie {
+namespace {
+
+// exchange_all() splits updates by the halves of a branch root over two threads: the same replaced
+// values, roots and stored nodes as exchange() one at a time, through nodes not loaded yet, with
+// creations, changes, deletions, a root that collapses to one slot and then empties; a node missing
+// from the store is reported at the first update that needs it.
+TEST(TrieExchangeAll, MatchesOneExchangeAtATime) {
+    std::mt19937_64 rng{91};
+    ForkJoin fork;
+    MemoryNodeStore store;  // allows concurrent reads
+    MemoryNodeStore plain_store;
+    std::map<Bytes, Bytes> model;
+    Hash root = kEmptyRoot;
+    for (int round = 0; round < 12; ++round) {
+        Trie split{&store, root};  // opened anew: updates load what they touch
+        Trie plain{&plain_store, root};
+        std::map<Bytes, Bytes> changes;
+        if (round < 10) {
+            const std::size_t n = round == 0 ? 3000 : 50 + rng() % 400;
+            while (changes.size() < n) {
+                Bytes k = random_bytes(rng, 32);
+                if (!model.empty() && rng() % 2 == 0) {
+                    auto it = model.begin();
+                    std::advance(it, static_cast<std::ptrdiff_t>(rng() % model.size()));
+                    k = it->first;
+                }
+                changes[k] = rng() % 3 == 0 ? Bytes{} : random_bytes(rng, 1 + rng() % 70);
+            }
+        } else {
+            // Round 10 deletes every key outside the root's slot 0 (the root branch collapses); round 11
+            // deletes the rest.
+            for (const auto& [k, v] : model) {
+                if (round == 11 || k[0] >= 0x10) changes[k] = Bytes{};
+            }
+        }
+        std::vector<Bytes> olds(changes.size());
+        std::vector<Trie::Update> updates;
+        for (const auto& [k, v] : changes) updates.push_back({k, v, &olds[updates.size()]});
+        ASSERT_TRUE(split.exchange_all(updates, fork)) << "round " << round;
+        std::size_t i = 0;
+        for (const auto& [k, v] : changes) {
+            Bytes old;
+            ASSERT_TRUE(plain.exchange(k, v, old));
+            ASSERT_EQ(olds[i], old) << "round " << round << " update " << i;
+            const auto it = model.find(k);
+            ASSERT_EQ(old, it == model.end() ? Bytes{} : it->second);
+            if (v.empty()) {
+                model.erase(k);
+            } else {
+                model[k] = v;
+            }
+            ++i;
+        }
+        root = split.root(fork);
+        ASSERT_EQ(to_hex(root), to_hex(plain.root())) << "round " << round;
+        ASSERT_EQ(to_hex(root), to_hex(reference_root(model))) << "round " << round;
+        if (round == 10) {
+            ASSERT_FALSE(model.empty());
+            ASSERT_EQ(store.size(), plain_store.size());
+        }
+    }
+    EXPECT_EQ(root, kEmptyRoot);
+    EXPECT_EQ(store.size(), plain_store.size());
+}
+
+TEST(TrieExchangeAll, MissingNodeIsReportedAtTheFirstUpdateThatNeedsIt) {
+    std::mt19937_64 rng{92};
+    ForkJoin fork;
+    MemoryNodeStore full;
+    Trie trie{&full};
+    std::vector<Bytes> keys;
+    for (int i = 0; i < 2000; ++i) {
+        keys.push_back(random_bytes(rng, 32));
+        ASSERT_TRUE(trie.put(keys.back(), random_bytes(rng, 20)));
+    }
+    std::sort(keys.begin(), keys.end());
+    const Hash root = trie.root();
+    MemoryNodeStore root_only;  // just the root branch: every child is missing
+    root_only.put_node(root, *full.get_node(root));
+    Trie broken{&root_only, root};
+    std::vector<Bytes> olds(200);
+    std::vector<Trie::Update> updates;
+    for (std::size_t i = 0; i < olds.size(); ++i) updates.push_back({keys[i * 10], view("v"), &olds[i]});
+    auto r = broken.exchange_all(updates, fork);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().index, 0U);
+    EXPECT_EQ(r.error().error, TrieError::kMissingNode);
+}
+
+}  // namespace
+}  // namespace carousel::trie
