@@ -9,24 +9,28 @@
 // 4.44 slots per account, the largest contract 10.6% of them), in memory; items are accounts, so
 // items_per_second is the generator's accounts per second.
 //
-// chain_apply_block: 50 blocks of mainnet's absolute size (766 changed accounts, 986 slot writes)
+// chain_apply_block: 100 blocks of mainnet's absolute size (766 changed accounts, 986 slot writes)
 // generated on a 1M-account state, then applied with WorldState::apply to a WorldState opened at the
 // genesis root over the generator's in-memory NodeStore (so nodes are decoded from the store on
-// first touch, as a store-backed node does). Each iteration is one block; the counters are the
+// first touch, as a store-backed node does). `start:0` (cold) times blocks 1-50 on the fresh
+// WorldState; `start:1` (steady) applies blocks 1-50 untimed and times 51-100, the state of a node
+// that has been applying blocks for a while; `start:2` (warm) times blocks 1-50 after applying and
+// undoing them once (every path decoded: a lower bound). Each iteration is one block; the counters are the
 // median over the blocks: ms per block (wall clock, and the process's CPU time, less noisy on a
 // shared machine: with the helper thread it is the work of both threads) and us per changed key
-// (accounts + slots, wall clock). The `warm` runs apply the same blocks again after undoing them
-// (their paths are then already decoded). `parallel:1` lets WorldState split a block over the
+// (accounts + slots, wall clock). `parallel:1` lets WorldState split a block over the
 // caller and one helper thread, `parallel:0` applies it on the caller alone.
 // keccak_perms_per_block is the median number of Keccak-f permutations one block runs, and
-// keccak_floor_ms what they cost at the batch kernel's speed on one thread, measured in the same run
-// (one-block messages, keccak256_batch); floor_ratio = median_cpu_ms_per_block / keccak_floor_ms
-// (all work against the hashing alone) and wall_floor_ratio = median_ms_per_block / keccak_floor_ms.
+// keccak_floor_ms what they cost at the batch kernel's speed on one thread (one-block messages,
+// keccak256_batch), measured right after each block: the machine is shared and its speed drifts
+// from one second to the next. floor_ratio is the median over the blocks of the block's CPU time
+// over its floor (all work against the hashing alone), wall_floor_ratio of its wall time over it.
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -83,7 +87,8 @@ void chain_genesis(benchmark::State& state) {
 BENCHMARK(chain_genesis)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 
 constexpr uint64_t kStateAccounts = 1'000'000;
-constexpr int kBlocks = 50;
+constexpr int kTimedBlocks = 50;
+constexpr int kBlocks = 2 * kTimedBlocks;  // the first half lead up to the second (`steady`)
 
 struct Fixture {
     std::unique_ptr<ChainGenerator> gen;
@@ -113,28 +118,43 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// ns per Keccak-f permutation with the batch kernel: 4096 one-block messages, median of 5 runs.
-double batch_ns_per_permutation() {
-    constexpr std::size_t kMessages = 4096;
-    Bytes data(kMessages * 100, 0x5a);
-    std::vector<ByteView> in;
-    std::vector<Hash> out(kMessages);
-    std::vector<uint8_t*> out_ptr;
-    for (std::size_t i = 0; i < kMessages; ++i) {
-        data[i * 100] = static_cast<uint8_t>(i);
-        in.emplace_back(data.data() + i * 100, 100);
-        out_ptr.push_back(out[i].data());
+// ns per Keccak-f permutation with the batch kernel, on this thread: 4096 one-block messages.
+class KeccakFloorProbe {
+  public:
+    KeccakFloorProbe() : data_(kMessages * 100, 0x5a), out_(kMessages) {
+        for (std::size_t i = 0; i < kMessages; ++i) {
+            data_[i * 100] = static_cast<uint8_t>(i);
+            in_.emplace_back(data_.data() + i * 100, 100);
+            out_ptr_.push_back(out_[i].data());
+        }
     }
-    std::vector<double> ns;
-    for (int run = 0; run < 5; ++run) {
-        const double c0 = thread_cpu_seconds();
-        keccak256_batch(in, out_ptr);
-        benchmark::DoNotOptimize(out.data());
-        ns.push_back((thread_cpu_seconds() - c0) * 1e9 / static_cast<double>(kMessages));
+    // The median of `runs` runs.
+    double ns_per_permutation(int runs) {
+        std::vector<double> ns;
+        for (int run = 0; run < runs; ++run) {
+            const double c0 = thread_cpu_seconds();
+            keccak256_batch(in_, out_ptr_);
+            benchmark::DoNotOptimize(out_.data());
+            ns.push_back((thread_cpu_seconds() - c0) * 1e9 / static_cast<double>(kMessages));
+        }
+        std::sort(ns.begin(), ns.end());
+        return ns[ns.size() / 2];
     }
-    std::sort(ns.begin(), ns.end());
-    return ns[ns.size() / 2];
-}
+
+  private:
+    static constexpr std::size_t kMessages = 4096;
+    Bytes data_;
+    std::vector<Hash> out_;
+    std::vector<ByteView> in_;
+    std::vector<uint8_t*> out_ptr_;
+};
+
+// What the WorldState has decoded when the timed blocks start.
+enum class Start : int64_t {
+    kCold = 0,    // nothing: opened at the genesis root; times the first 50 blocks
+    kSteady = 1,  // what the first 50 blocks loaded; times the next 50 (each applied for the first time)
+    kWarm = 2,    // every path of the timed blocks (the first 50, applied and undone once before)
+};
 
 void chain_apply_block(benchmark::State& state) {
     const Fixture& f = fixture();
@@ -142,15 +162,24 @@ void chain_apply_block(benchmark::State& state) {
         state.SkipWithError("chain generation failed");
         return;
     }
-    const bool warm = state.range(0) != 0;
+    const auto start = static_cast<Start>(state.range(0));
     const bool parallel = state.range(1) != 0;
     WorldState ws{f.gen->node_store(), f.gen->code_store(), f.genesis_root, StorageCacheLimits{}, parallel};
-    if (warm) {
-        // Apply and undo every block once, untimed, so their paths are decoded.
-        for (const StateDiff& d : f.blocks) {
+    const std::span<const StateDiff> lead_up = std::span{f.blocks}.first(kTimedBlocks);
+    std::span<const StateDiff> timed = lead_up;
+    if (start == Start::kSteady) {
+        // Apply the lead-up blocks, untimed: the timed ones then find what a node that has been
+        // applying blocks for a while has decoded (the top of the tries, hot contracts).
+        for (const StateDiff& d : lead_up) {
+            if (!ws.apply(d)) state.SkipWithError("lead-up apply failed");
+        }
+        timed = std::span{f.blocks}.subspan(kTimedBlocks);
+    } else if (start == Start::kWarm) {
+        // Apply and undo every timed block once, untimed, so their paths are decoded.
+        for (const StateDiff& d : timed) {
             if (!ws.apply(d)) state.SkipWithError("warm-up apply failed");
         }
-        for (auto it = f.blocks.rbegin(); it != f.blocks.rend(); ++it) {  // NOLINT(modernize-loop-convert)
+        for (auto it = timed.rbegin(); it != timed.rend(); ++it) {  // NOLINT(modernize-loop-convert)
             if (!ws.apply(it->inverse())) state.SkipWithError("warm-up undo failed");
         }
     }
@@ -158,10 +187,14 @@ void chain_apply_block(benchmark::State& state) {
     std::vector<double> cpu_ms;
     std::vector<double> us_per_key;
     std::vector<double> perms;
+    std::vector<double> floor_ms;  // per block: its permutations at the kernel's speed measured right after it
+    std::vector<double> floor_ratio;
+    std::vector<double> wall_floor_ratio;
+    KeccakFloorProbe probe;
     std::size_t next = 0;
     double keys = 0;
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
-        const StateDiff& d = f.blocks[next++];
+        const StateDiff& d = timed[next++];
         const auto t0 = Clock::now();
         const double c0 = process_cpu_seconds();
         const uint64_t p0 = keccak_permutations();
@@ -178,21 +211,26 @@ void chain_apply_block(benchmark::State& state) {
         keys += changed;
         ms.push_back(s * 1e3);
         us_per_key.push_back(s * 1e6 / changed);
+        // The machine's speed drifts (it is shared): each block is set against the floor measured next to it.
+        floor_ms.push_back(perms.back() * probe.ns_per_permutation(3) * 1e-6);
+        floor_ratio.push_back(cpu_ms.back() / floor_ms.back());
+        wall_floor_ratio.push_back(ms.back() / floor_ms.back());
     }
     state.counters["median_ms_per_block"] = median(ms);
     state.counters["median_cpu_ms_per_block"] = median(cpu_ms);
     state.counters["median_us_per_key"] = median(us_per_key);
-    const double floor_ms = median(perms) * batch_ns_per_permutation() * 1e-6;
     state.counters["keccak_perms_per_block"] = median(perms);
-    state.counters["keccak_floor_ms"] = floor_ms;
-    state.counters["floor_ratio"] = floor_ms > 0 ? median(cpu_ms) / floor_ms : 0;
-    state.counters["wall_floor_ratio"] = floor_ms > 0 ? median(ms) / floor_ms : 0;
+    state.counters["keccak_floor_ms"] = median(floor_ms);
+    state.counters["floor_ratio"] = median(floor_ratio);
+    state.counters["wall_floor_ratio"] = median(wall_floor_ratio);
     state.counters["keys_per_block"] = keys / static_cast<double>(std::max<std::size_t>(ms.size(), 1));
 }
 BENCHMARK(chain_apply_block)
-    ->ArgNames({"warm", "parallel"})
-    ->ArgsProduct({{0, 1}, {0, 1}})
-    ->Iterations(kBlocks)
+    ->ArgNames({"start", "parallel"})
+    ->ArgsProduct({{static_cast<int64_t>(Start::kCold), static_cast<int64_t>(Start::kSteady),
+                    static_cast<int64_t>(Start::kWarm)},
+                   {0, 1}})
+    ->Iterations(kTimedBlocks)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

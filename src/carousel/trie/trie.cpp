@@ -552,13 +552,20 @@ class DirtyHasher {
                 pending_.push_back({begin, size, it});
             }
         }
-        // Lanes run in lock step: batch messages of the same number of Keccak blocks together (then in
-        // the order encoded, so that the order is fixed; std::sort needs no buffer, stable_sort does).
-        std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-            const std::size_t ka = keccak_blocks(a.size);
-            const std::size_t kb = keccak_blocks(b.size);
-            return ka != kb ? ka < kb : a.begin < b.begin;
-        });
+        // Lanes run in lock step: batch messages of the same number of Keccak blocks together, then in
+        // the order encoded (a counting sort by block count; counts past kBuckets share the last bucket,
+        // which costs those rare long messages idle lanes, not correctness).
+        constexpr std::size_t kBuckets = 8;
+        std::array<std::size_t, kBuckets + 1> start{};
+        for (const Pending& p : pending_) ++start[std::min(keccak_blocks(p.size), kBuckets)];
+        for (std::size_t b = 1, at = 0; b <= kBuckets; ++b) {
+            const std::size_t count = start[b];
+            start[b] = at;
+            at += count;
+        }
+        sorted_.resize(pending_.size());
+        for (const Pending& p : pending_) sorted_[start[std::min(keccak_blocks(p.size), kBuckets)]++] = p;
+        pending_.swap(sorted_);
         in_.clear();
         out_.clear();
         for (const Pending& p : pending_) {
@@ -588,6 +595,7 @@ class DirtyHasher {
         std::vector<std::vector<Item>> levels;
         Bytes rlp;
         std::vector<Pending> pending;
+        std::vector<Pending> sorted;
         std::vector<ByteView> in;
         std::vector<uint8_t*> out;
         std::vector<Hash> hashes;
@@ -599,6 +607,7 @@ class DirtyHasher {
         levels_.swap(spare.levels);
         rlp_.swap(spare.rlp);
         pending_.swap(spare.pending);
+        sorted_.swap(spare.sorted);
         in_.swap(spare.in);
         out_.swap(spare.out);
         hashes_.swap(spare.hashes);
@@ -607,6 +616,7 @@ class DirtyHasher {
     std::vector<std::vector<Item>> levels_;
     Bytes rlp_;  // the RLP of the level's nodes, back to back
     std::vector<Pending> pending_;
+    std::vector<Pending> sorted_;  // pending_, by Keccak block count
     std::vector<ByteView> in_;
     std::vector<uint8_t*> out_;
     std::vector<Hash> hashes_;
