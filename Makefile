@@ -8,7 +8,7 @@ CMAKE_GEN  := -G Ninja
 
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
-                librocksdb-dev libboost-dev
+                librocksdb-dev libboost-dev libjemalloc-dev
 
 .PHONY: deps build build-asan test test-asan demo bench fuzz format tidy clean
 
