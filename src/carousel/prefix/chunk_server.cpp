@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/core/nibbles.hpp>
 #include <carousel/core/rlp.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/trie.hpp>
@@ -24,6 +26,36 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     e.error = code;
     e.error_data = std::move(data);
     return e;
+}
+
+// The RLP of the node referenced by hash `ref` at position `pos`, into `out`: from `cursor` (the path
+// layout) when there is one, else by hash from `nodes`. False if it is not there.
+bool fetch_node(const trie::NodeStore& nodes, trie::PathCursor* cursor, ByteView ref, const Nibbles& pos, Bytes& out) {
+    if (cursor == nullptr) return nodes.read_node(to_hash(ref), out);
+    ByteView got;
+    if (!cursor->node_at(pos, got)) return false;
+    out.assign(got);
+    return true;
+}
+
+// Walks on from a decoded node: visit(child_ref) for its children in key order, with `pos` extended
+// to each child's position (and restored after), while more() holds; positions past a whole key are
+// not visited. A leaf has no children.
+template <class More, class Visit>
+void visit_children(const trie::Node& node, Nibbles& pos, More more, Visit visit) {
+    const std::size_t base = pos.size();
+    if (node.kind == trie::NodeKind::kExtension) {
+        pos += node.path;
+        if (pos.size() < kKeyNibbles) visit(ByteView{node.children[0]});
+        pos.resize(base);
+    } else if (node.kind == trie::NodeKind::kBranch) {
+        for (uint8_t i = 0; i < 16 && more(); ++i) {
+            if (node.children[i].empty()) continue;
+            pos.push_back(i);
+            if (pos.size() <= kKeyNibbles) visit(ByteView{node.children[i]});
+            pos.pop_back();
+        }
+    }
 }
 
 // Full sub-trie mode: the pre-order walk of one range. Nodes come by hash from `nodes`, or, when
@@ -49,14 +81,7 @@ struct FullWalk {
         if (ref.size() == 32) {
             if (buffers.size() <= depth) buffers.resize(depth + 1);
             Bytes& rlp = buffers[depth];
-            if (cursor != nullptr) {
-                ByteView got;
-                if (!cursor->node_at(pos, got)) {
-                    missing = true;
-                    return;
-                }
-                rlp.assign(got);
-            } else if (!nodes.read_node(to_hash(ref), rlp)) {
+            if (!fetch_node(nodes, cursor, ref, pos, rlp)) {
                 missing = true;
                 return;
             }
@@ -80,24 +105,72 @@ struct FullWalk {
             missing = true;  // a stored node that does not decode: treat the chunk as unavailable
             return;
         }
-        const std::size_t base = pos.size();
-        switch (node->kind) {
-            case trie::NodeKind::kLeaf:
-                break;
-            case trie::NodeKind::kExtension:
-                pos += node->path;
-                if (pos.size() < kKeyNibbles) visit(node->children[0], pos, depth + 1);
-                pos.resize(base);
-                break;
-            case trie::NodeKind::kBranch:
-                for (uint8_t i = 0; i < 16 && !stopped && !missing; ++i) {
-                    if (node->children[i].empty()) continue;
-                    pos.push_back(i);
-                    if (pos.size() <= kKeyNibbles) visit(node->children[i], pos, depth + 1);
-                    pos.pop_back();
-                }
-                break;
+        visit_children(
+            *node, pos, [this] { return !stopped && !missing; }, [&](ByteView child) { visit(child, pos, depth + 1); });
+    }
+};
+
+// Leaf mode: the leaves of one range in key order, by the same pre-order walk as FullWalk (nodes by
+// position from the path layout when the server has one, so a range is one scan and not a point
+// read per node; else by hash). Sends the leaves with keys in [origin, limit] until `budget`; `stop`
+// is then the first key left out.
+struct LeafWalk {
+    const trie::NodeStore& nodes;
+    trie::PathCursor* cursor;
+    const PathRange& range;
+    ByteView origin;  // the range's smallest and greatest keys
+    ByteView limit;
+    std::size_t budget;
+    ChunkEntry& entry;
+    std::size_t size{0};
+    std::optional<Bytes> stop{};
+    bool past_limit{false};
+    bool missing{false};
+    std::vector<Bytes> buffers{};  // one per depth, reused
+
+    void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
+        if (stop || past_limit || missing || !intersects(pos, range)) return;
+        ByteView node_rlp = ref;
+        if (ref.size() == 32) {
+            if (buffers.size() <= depth) buffers.resize(depth + 1);
+            if (!fetch_node(nodes, cursor, ref, pos, buffers[depth])) {
+                missing = true;
+                return;
+            }
+            node_rlp = buffers[depth];
         }
+        auto node = trie::decode_node(node_rlp);
+        if (!node) {
+            missing = true;  // a stored node that does not decode: treat the chunk as unavailable
+            return;
+        }
+        if (node->kind == trie::NodeKind::kLeaf) {
+            const std::size_t base = pos.size();
+            pos += node->path;
+            if (pos.size() == kKeyNibbles) leaf(pos, node->value);
+            pos.resize(base);
+            return;
+        }
+        visit_children(
+            *node, pos, [this] { return !stop && !past_limit && !missing; },
+            [&](ByteView child) { visit(child, pos, depth + 1); });
+    }
+
+    void leaf(ByteView key_nibbles, ByteView value) {
+        const Bytes key = pack_nibbles(key_nibbles);
+        if (ByteView{key}.compare(origin) < 0) return;
+        if (ByteView{key}.compare(limit) > 0) {
+            past_limit = true;
+            return;
+        }
+        const std::size_t item = key.size() + value.size() + 3;
+        if (!entry.keys.empty() && size + item > budget) {
+            stop = key;
+            return;
+        }
+        size += item;
+        entry.keys.push_back(to_hash(key));
+        entry.values.emplace_back(value);
     }
 };
 
@@ -204,25 +277,15 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     }
 
     entry.leaf_mode = true;
-    trie::ReadOnlyNodeStore ro{nodes_};
-    trie::Trie t{&ro, request.root};
     const Bytes origin = range_min_key(range);
     const Bytes limit = range_max_key(range);
-    std::size_t size = 0;
-    std::optional<Bytes> stop;
-    auto walked = t.for_each_from(origin, [&](ByteView key, ByteView value) {
-        if (key.compare(limit) > 0) return false;
-        const std::size_t item = key.size() + value.size() + 3;
-        if (!entry.keys.empty() && size + item > max_size) {
-            stop = Bytes{key};
-            return false;
-        }
-        size += item;
-        entry.keys.push_back(to_hash(key));
-        entry.values.emplace_back(value);
-        return true;
-    });
-    if (!walked) return error_entry(range.from, ChunkError::kNoChunk);
+    std::unique_ptr<trie::PathCursor> cursor;
+    if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
+    LeafWalk walk{nodes_, cursor.get(), range, origin, limit, max_size, entry};
+    Nibbles pos;
+    walk.visit(view(request.root), pos, 0);
+    if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
+    const std::optional<Bytes>& stop = walk.stop;
     if (!stop && range.from.empty() && range.to.empty()) {
         // The whole trie: its leaves prove themselves (they must hash to the root), no proof needed.
         stats_.leaves_sent += entry.keys.size();
@@ -230,6 +293,8 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     }
     std::vector<Bytes> edges{origin};
     edges.push_back(stop ? Bytes{view(entry.keys.back())} : limit);
+    trie::ReadOnlyNodeStore ro{nodes_};
+    trie::Trie t{&ro, request.root};
     auto proof = t.prove(edges);
     if (!proof) return error_entry(range.from, ChunkError::kNoChunk);
     entry.proof = std::move(*proof);

@@ -268,7 +268,8 @@ TEST(ChunkServerPaths, LayoutAnswersAsTheHashWalk) {
     for (int i = 0; i < 3000; ++i) {
         const Hash& root = i % 2 == 0 ? served.root : roots[rng() % roots.size()];
         const std::size_t max_size = std::vector<std::size_t>{100, 700, 3000, 20000, 1 << 22}[rng() % 5];
-        const uint64_t flags = rng() % 2 == 0 ? proto::kFlagSkipStem : 0;
+        // Full mode with and without the stem, and leaf mode (its leaves come from the layout too).
+        const uint64_t flags = std::vector<uint64_t>{0, proto::kFlagSkipStem, proto::kFlagLeaves}[rng() % 3];
         proto::GetChunks r;
         if (rng() % 2 == 0) {
             std::vector<Nibbles> prefixes;
@@ -298,7 +299,8 @@ TEST(ChunkServerPaths, LayoutAnswersAsTheHashWalk) {
         }
     }
     // The layout answered: by hash the scan server read little but each request's root (known or
-    // not) and the few top-of-trie requests (the empty prefix), which it walks by hash.
+    // not), the few top-of-trie requests (the empty prefix), which it walks by hash, and leaf-mode
+    // edge proofs.
     EXPECT_LT(with_layout_store.reads * 4, by_hash.reads);
 
     // A root the layout does not hold (a trie added after the build) is walked by hash, the same.
