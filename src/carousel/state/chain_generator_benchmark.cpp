@@ -44,19 +44,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The process's CPU time in seconds (all its threads).
-double process_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// This thread's CPU time in seconds: on a shared machine, less noisy than the wall clock.
-double thread_cpu_seconds() {
+// CPU time in seconds of `clock`: CLOCK_THREAD_CPUTIME_ID (this thread: on a shared machine, less
+// noisy than the wall clock) or CLOCK_PROCESS_CPUTIME_ID (all the process's threads).
+double cpu_seconds(clockid_t clock) {
     std::timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(clock, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+double thread_cpu_seconds() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+double process_cpu_seconds() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 GeneratorConfig mainnet_shape(uint64_t accounts) {
     GeneratorConfig c;

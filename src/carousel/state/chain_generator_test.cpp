@@ -9,6 +9,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
+#include <carousel/core/rlp.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/world_state.hpp>
 #include <carousel/trie/hash_builder.hpp>
@@ -431,6 +432,70 @@ TEST(ChainGenerator, StatisticsOfALargerRunMatchTheConfig) {
     // Clears: 7.5% of writes to present slots, 12% of writes make new slots.
     EXPECT_NEAR(static_cast<double>(s.slot_clears) / static_cast<double>(s.slot_changes), 0.075 * 0.88, 0.02);
     EXPECT_GT(s.slots, s0.slots);  // net growth
+}
+
+}  // namespace
+}  // namespace carousel::state
+
+namespace carousel::state {
+namespace {
+
+// A block split over two threads (the storage tries in two groups, the account trie by the halves of
+// its root) reaches the same roots and stores the same nodes as on one thread, forwards and back,
+// from a genesis of thousands of accounts to blocks of hundreds of changes; a wrong `before` in either
+// half of the slots, or in the accounts, is refused the same way.
+TEST(WorldState, TwoThreadsReachTheSameRootsAndNodesAsOne) {
+    GeneratorConfig c;
+    c.seed = 21;
+    c.accounts = 5000;
+    c.accounts_per_block = 300;
+    c.slots_per_block = 500;
+    c.max_contract_slots = 2000;
+    c.create_share = 0.1;
+    c.delete_share = 0.05;
+    const std::vector<StateDiff> blocks = generate(c, 8).blocks;  // genesis first
+    ASSERT_EQ(blocks.size(), 9U);
+    const StateDiff& probe = blocks[4];
+    ASSERT_GE(probe.slots.size(), 64U);  // enough to be split
+    ASSERT_GE(probe.accounts.size(), 64U);
+
+    Bytes wrong_before;
+    rlp::encode(wrong_before, uint64_t{123456789});
+    std::size_t stored[2] = {0, 0};
+    for (const bool parallel : {false, true}) {
+        trie::MemoryNodeStore nodes;
+        MemoryCodeStore code;
+        WorldState ws{nodes, code, trie::kEmptyRoot, StorageCacheLimits{}, parallel};
+        for (const StateDiff& d : blocks) {
+            auto r = ws.apply(d);
+            ASSERT_TRUE(r) << "parallel " << parallel << " block " << d.block << ": " << to_string(r.error());
+        }
+        for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
+            auto r = ws.apply(it->inverse());
+            ASSERT_TRUE(r) << "parallel " << parallel << " undo " << it->block << ": " << to_string(r.error());
+        }
+        EXPECT_EQ(ws.root(), trie::kEmptyRoot);
+        stored[parallel ? 1 : 0] = nodes.size();
+
+        StateDiff first_slot = probe;
+        first_slot.slots.front().before = wrong_before;
+        StateDiff last_slot = probe;
+        last_slot.slots.back().before = wrong_before;
+        StateDiff late_account = probe;
+        for (auto it = late_account.accounts.rbegin(); it != late_account.accounts.rend(); ++it) {
+            if (it->before && it->after) {
+                it->before->balance = U256{987654321};
+                break;
+            }
+        }
+        for (const StateDiff* bad : {&first_slot, &last_slot, &late_account}) {
+            WorldState fresh{nodes, code, probe.parent_root, StorageCacheLimits{}, parallel};
+            auto r = fresh.apply(*bad);
+            ASSERT_FALSE(r);
+            EXPECT_EQ(r.error(), DiffError::kBeforeMismatch) << "parallel " << parallel;
+        }
+    }
+    EXPECT_EQ(stored[0], stored[1]);
 }
 
 }  // namespace

@@ -190,6 +190,11 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     }
 
     // 4. The accounts, each checked against its `before` by the value its update replaces.
+    auto new_storage_root = [&](std::size_t ai) -> const Hash& {
+        const AccountChange& change = diff.accounts[ai];
+        if (trie_of[ai] != kNone) return storage_roots[trie_of[ai]];
+        return change.before ? change.before->storage_root : trie::kEmptyRoot;
+    };
     std::vector<std::size_t> value_end(diff.accounts.size());
     account_values_.clear();
     for (std::size_t ai = 0; ai < diff.accounts.size(); ++ai) {
@@ -197,10 +202,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         if (trie_of[ai] != kNone) opened[trie_of[ai]]->root = storage_roots[trie_of[ai]];
         if (change.after) {
             Account after = *change.after;
-            // A mismatch with the diff's storage root fails below.
-            after.storage_root = trie_of[ai] != kNone ? storage_roots[trie_of[ai]]
-                                 : change.before      ? change.before->storage_root
-                                                      : trie::kEmptyRoot;
+            after.storage_root = new_storage_root(ai);  // a mismatch with the diff's fails below
             encode_account(account_values_, after);
         }
         value_end[ai] = account_values_.size();
@@ -224,12 +226,10 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             current = *a;
         }
         if (current != change.before) return tl::unexpected{DiffError::kBeforeMismatch};
-        const Hash new_storage_root = trie_of[ai] != kNone ? storage_roots[trie_of[ai]]
-                                      : change.before      ? change.before->storage_root
-                                                           : trie::kEmptyRoot;
+        const Hash storage_root = new_storage_root(ai);
         if (change.after) {
-            if (seal != nullptr) seal->accounts[ai].after->storage_root = new_storage_root;
-            if (new_storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
+            if (seal != nullptr) seal->accounts[ai].after->storage_root = storage_root;
+            if (storage_root != change.after->storage_root) return tl::unexpected{DiffError::kStorageRootMismatch};
             // Code is checked when an account's code hash is new (the code of the one it had was).
             const bool new_code = !change.before || change.before->code_hash != change.after->code_hash;
             if (new_code && change.after->code_hash != kEmptyCodeHash && !code_.has_code(change.after->code_hash)) {
@@ -237,7 +237,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
             }
         } else {
             // A deleted account takes its storage along: the diff must clear every slot.
-            if (new_storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
+            if (storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
             close_storage_trie(change.key);
         }
     }

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/state/chain_generator.hpp>
 #include <carousel/state/roots.hpp>
 #include <carousel/state/world_state.hpp>
 #include <carousel/trie/hash_builder.hpp>
@@ -499,76 +498,6 @@ TEST(WorldState, RefusesAccountsWhoseCodeIsMissing) {
     ASSERT_TRUE(fresh.seal_and_apply(with_code));
     EXPECT_TRUE(store.has_code(a.code_hash));
     EXPECT_EQ(fresh.root(), with_code.root);
-}
-
-}  // namespace
-}  // namespace carousel::state
-
-namespace carousel::state {
-namespace {
-
-// A block split over two threads (the storage tries in two groups, the account trie by the halves of
-// its root) reaches the same roots and stores the same nodes as on one thread, forwards and back,
-// from a genesis of thousands of accounts to blocks of hundreds of changes; a wrong `before` in either
-// half of the slots, or in the accounts, is refused the same way.
-TEST(WorldState, TwoThreadsReachTheSameRootsAndNodesAsOne) {
-    GeneratorConfig c;
-    c.seed = 21;
-    c.accounts = 5000;
-    c.accounts_per_block = 300;
-    c.slots_per_block = 500;
-    c.max_contract_slots = 2000;
-    c.create_share = 0.1;
-    c.delete_share = 0.05;
-    ChainGenerator gen{c};
-    std::vector<StateDiff> blocks;
-    auto g = gen.genesis();
-    ASSERT_TRUE(g);
-    blocks.push_back(std::move(*g));
-    for (int b = 0; b < 8; ++b) {
-        auto d = gen.next_block();
-        ASSERT_TRUE(d) << to_string(d.error());
-        blocks.push_back(std::move(*d));
-    }
-    const StateDiff& probe = blocks[4];
-    ASSERT_GE(probe.slots.size(), 64U);  // enough to be split
-    ASSERT_GE(probe.accounts.size(), 64U);
-
-    std::size_t stored[2] = {0, 0};
-    for (const bool parallel : {false, true}) {
-        trie::MemoryNodeStore nodes;
-        MemoryCodeStore code;
-        WorldState ws{nodes, code, trie::kEmptyRoot, StorageCacheLimits{}, parallel};
-        for (const StateDiff& d : blocks) {
-            auto r = ws.apply(d);
-            ASSERT_TRUE(r) << "parallel " << parallel << " block " << d.block << ": " << to_string(r.error());
-        }
-        for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
-            auto r = ws.apply(it->inverse());
-            ASSERT_TRUE(r) << "parallel " << parallel << " undo " << it->block << ": " << to_string(r.error());
-        }
-        EXPECT_EQ(ws.root(), trie::kEmptyRoot);
-        stored[parallel ? 1 : 0] = nodes.size();
-
-        StateDiff first_slot = probe;
-        first_slot.slots.front().before = slot_value(123456789);
-        StateDiff last_slot = probe;
-        last_slot.slots.back().before = slot_value(123456789);
-        StateDiff late_account = probe;
-        for (auto it = late_account.accounts.rbegin(); it != late_account.accounts.rend(); ++it) {
-            if (it->before && it->after) {
-                it->before->balance = U256{987654321};
-                break;
-            }
-        }
-        for (const StateDiff* bad : {&first_slot, &last_slot, &late_account}) {
-            WorldState fresh{nodes, code, probe.parent_root, StorageCacheLimits{}, parallel};
-            auto r = fresh.apply(*bad);
-            ASSERT_FALSE(r);
-            EXPECT_EQ(r.error(), DiffError::kBeforeMismatch) << "parallel " << parallel;
-        }
-    }
-    EXPECT_EQ(stored[0], stored[1]);
 }
 
 }  // namespace

@@ -59,10 +59,6 @@ void NodeWriteLog::put_node(const Hash& hash, ByteView rlp) {
     rlp_.append(rlp);
 }
 
-void NodeWriteLog::put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) {
-    for (std::size_t i = 0; i < hashes.size(); ++i) put_node(hashes[i], rlps[i]);
-}
-
 void NodeWriteLog::replay(NodeStore& to) {
     std::vector<Hash> hashes;
     std::vector<ByteView> rlps;

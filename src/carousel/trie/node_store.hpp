@@ -77,7 +77,6 @@ class NodeWriteLog final : public NodeStore {
   public:
     std::optional<Bytes> get_node(const Hash&) const override { return std::nullopt; }
     void put_node(const Hash& hash, ByteView rlp) override;
-    void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override;
     void release_node(const Hash& hash) override { ops_.push_back({hash, kReleased, 0}); }
     // Makes every recorded call on `to`, in the order recorded (consecutive puts in one put_nodes),
     // and empties the log.

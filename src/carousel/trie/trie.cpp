@@ -928,10 +928,7 @@ void Trie::roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore
     DirtyHasher hasher;
     for (Trie* t : tries) {
         NodeStore* to = writes != nullptr ? writes : t->store_;
-        if (to != nullptr) {
-            for (const Hash& h : t->released_) to->release_node(h);
-        }
-        t->released_.clear();
+        t->release_replaced(to);
         if (t->root_ && t->root_->dirty) hasher.add(to, *t->root_);
     }
     hasher.run();
@@ -951,14 +948,18 @@ void Trie::roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore
     }
 }
 
+void Trie::release_replaced(NodeStore* to) {
+    if (to != nullptr) {
+        for (const Hash& h : released_) to->release_node(h);
+    }
+    released_.clear();
+}
+
 Hash Trie::root(ForkJoin& fork) {
     if (!fork.parallel() || !root_ || !root_->dirty || root_->is_ref || root_->kind != NodeKind::kBranch) {
         return root();
     }
-    if (store_ != nullptr) {
-        for (const Hash& h : released_) store_->release_node(h);
-    }
-    released_.clear();
+    release_replaced(store_);
     // The dirty nodes below each half of the root's slots; the root itself is hashed last, by root().
     const Children& kids = *root_->kids;
     auto hash_below = [&kids](uint16_t slots, NodeStore* writes) {
@@ -1020,29 +1021,27 @@ tl::expected<void, Trie::UpdateFailure> Trie::exchange_all(std::span<const Updat
         for (std::size_t i = 0; i < updates.size(); ++i) {
             if ((updates[i].key[0] >= 0x80) == high) mine.push_back(i);
         }
-        Bytes nibbles;
+        Bytes nibbles;                // the group's keys, unpacked once for the prefetch and the updates
+        std::vector<std::size_t> at;  // where each key's nibbles start
         std::vector<PrefetchCursor> cursors;
         for (std::size_t g = 0; g < mine.size(); g += kGroup) {
             const std::size_t end = std::min(mine.size(), g + kGroup);
-            std::size_t total = 0;
-            for (std::size_t k = g; k < end; ++k) total += 2 * updates[mine[k]].key.size();
-            nibbles.assign(total, 0);
+            at.assign(1, 0);
+            for (std::size_t k = g; k < end; ++k) at.push_back(at.back() + 2 * updates[mine[k]].key.size());
+            nibbles.assign(at.back(), 0);
             cursors.clear();
-            for (std::size_t k = g, at = 0; k < end; ++k) {
-                const ByteView key = updates[mine[k]].key;
-                uint8_t* path = nibbles.data() + at;
-                unpack_nibbles(key, path);
-                at += 2 * key.size();
+            for (std::size_t k = g; k < end; ++k) {
+                uint8_t* path = nibbles.data() + at[k - g];
+                unpack_nibbles(updates[mine[k]].key, path);
                 __builtin_prefetch(&kids.nodes[path[0]]);
-                cursors.push_back({store_, &h.loaded, nullptr, &kids, path + 1, 2 * key.size() - 1, path[0],
+                cursors.push_back({store_, &h.loaded, nullptr, &kids, path + 1, at[k - g + 1] - at[k - g] - 1, path[0],
                                    PrefetchCursor::Stage::kKid});
             }
             run_prefetch(cursors);
             for (std::size_t k = g; k < end; ++k) {
                 const std::size_t i = mine[k];
                 const Update& u = updates[i];
-                const KeyPath path{u.key};
-                const ByteView rest = path.view();
+                const ByteView rest{nibbles.data() + at[k - g], at[k - g + 1] - at[k - g]};
                 const uint8_t slot = rest[0];
                 u.old->clear();
                 ctx.old = u.old;

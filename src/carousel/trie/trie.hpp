@@ -142,6 +142,8 @@ class Trie {
   private:
     // roots(), writing to `writes` if it is not null, else to each trie's store.
     static void roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore* writes);
+    // Tells `to` (if not null) of the stored nodes replaced since the last call, and forgets them.
+    void release_replaced(NodeStore* to);
 
     NodeStore* store_;
     std::unique_ptr<TrieNode> root_;
