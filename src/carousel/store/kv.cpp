@@ -128,6 +128,17 @@ void WriteBatch::iterate(Handler& handler) const {
     }
 }
 
+Status KV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
+    if (keys.size() != values.size()) return Status::invalid_argument("put_sorted: keys and values differ in number");
+    WriteBatch batch;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (i > 0 && !(keys[i - 1] < keys[i]))
+            return Status::invalid_argument("put_sorted: keys not strictly increasing");
+        batch.put(column, keys[i], values[i]);
+    }
+    return write(batch);
+}
+
 Status KV::put(Column column, ByteView key, ByteView value, WriteOptions options) noexcept {
     WriteBatch batch;
     batch.put(column, key, value);

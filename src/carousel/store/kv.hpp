@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include <carousel/core/bytes.hpp>
@@ -171,6 +172,14 @@ class KV {
 
     // An iterator over `range` of `column`; never null (errors are reported by its status()).
     [[nodiscard]] virtual std::unique_ptr<Iterator> new_iterator(Column column, KeyRange range = {}) const noexcept = 0;
+
+    // Puts keys[i] -> values[i] into `column`, all or none, like a batch of puts; the keys must be
+    // strictly increasing (else invalid-argument, nothing written). For bulk loads of keys that need
+    // no write-ahead log of their own (a syncing client's trie nodes): RocksKV writes them straight
+    // to a table file, synced, and ingests it (no memtable inserts, the bulk of a batch's cost for
+    // random keys), so they survive a crash of the machine once it returns. The default, and
+    // MemoryKV, write one WriteBatch.
+    virtual Status put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept;
 
     // Single writes: a batch of one operation.
     Status put(Column column, ByteView key, ByteView value, WriteOptions options = {}) noexcept;

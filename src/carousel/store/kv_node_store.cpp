@@ -112,14 +112,18 @@ void KvNodeStore::put_node(const Hash& hash, ByteView rlp) {
 
 void KvNodeStore::flush() {
     if (pending_.empty()) return;
-    // One atomic batch, so the order inside it does not matter for what a kill leaves; in key
-    // order, RocksDB's memtable inserts each key next to the one before (its skip list reuses the
-    // search path), which more than halves the cost of writing random hashes.
+    // One all-or-nothing write, so the order inside it does not matter for what a kill leaves; in key
+    // order, as KV::put_sorted wants (RocksKV writes it as a table file: no memtable inserts, which
+    // cost most of a batch of random hashes). The puts are distinct (put_node drops a repeat).
     std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.hash < b.hash; });
-    WriteBatch batch;
+    keys_.clear();
+    values_.clear();
     const ByteView rlps{pending_rlp_};
-    for (const Pending& p : pending_) batch.put(Column::kTrieNodes, view(p.hash), rlps.substr(p.offset, p.size));
-    if (status_.ok()) status_ = kv_.write(batch);
+    for (const Pending& p : pending_) {
+        keys_.push_back(view(p.hash));
+        values_.push_back(rlps.substr(p.offset, p.size));
+    }
+    if (status_.ok()) status_ = kv_.put_sorted(Column::kTrieNodes, keys_, values_);
     pending_.clear();
     pending_rlp_.clear();
     std::fill(index_.begin(), index_.end(), 0);

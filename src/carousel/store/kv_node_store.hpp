@@ -7,10 +7,10 @@
 // counts and a different layout; a client database is not a StateStore database.)
 //
 // KvNodeStore is built for the two things a sync does millions of times:
-//  - put_node: puts collect in memory and go out as one WriteBatch (in key order) once they hold
-//    `flush_bytes` (or on flush() and destruction). Big sorted batches are what RocksDB's memtable
-//    inserts cheapest (each key lands next to the one before); a per-node cost stays small too, as
-//    the puts wait in one buffer, not one allocation each. Batches are written in the order the
+//  - put_node: puts collect in memory and go out as one sorted write (KV::put_sorted: RocksKV makes
+//    it a table file and ingests it, with no memtable inserts) once they hold `flush_bytes` (or on
+//    flush() and destruction). A per-node cost stays small, as the puts wait in one buffer, not one
+//    allocation each. Batches are written in the order the
 //    puts came, each atomically, so after a kill -9 the store holds a prefix of the puts: a sync
 //    that puts a node only after its whole subtree (TrieSync) still finds only complete subtrees.
 //    What a kill loses is the last batch (at most `flush_bytes`, fetched again on resume); a caller
@@ -86,7 +86,9 @@ class KvNodeStore final : public trie::NodeStore {
     uint64_t block_mask_{0};        // block count - 1
     std::vector<Pending> pending_;  // in put order
     Bytes pending_rlp_;             // their RLPs, back to back
-    std::vector<uint32_t> index_;   // open addressing by hash: 1 + position in pending_, 0 when free
+    std::vector<ByteView> keys_;    // flush()'s sorted batch, reused
+    std::vector<ByteView> values_;
+    std::vector<uint32_t> index_;  // open addressing by hash: 1 + position in pending_, 0 when free
     std::size_t pending_bytes_{0};
     mutable uint64_t filtered_gets_{0};
     mutable uint64_t kv_gets_{0};

@@ -223,6 +223,37 @@ TYPED_TEST(KVTest, BatchAppliesInOrderLaterWins) {
 
 TYPED_TEST(KVTest, EmptyBatchIsOk) { EXPECT_TRUE(this->kv_->write(WriteBatch{}).ok()); }
 
+// ---- sorted bulk puts ---------------------------------------------------------------------------
+
+TYPED_TEST(KVTest, PutSortedWritesEveryKeyOverOlderValues) {
+    this->put(Column::kTrieNodes, "k-005", "old");
+    this->put(Column::kTrieNodes, "k-100", "outside");
+    std::vector<std::string> names;
+    for (int i = 0; i < 50; ++i) names.push_back("k-" + std::string(i < 10 ? "00" : "0") + std::to_string(i));
+    std::vector<ByteView> keys;
+    std::vector<ByteView> values;
+    for (const auto& n : names) {
+        keys.push_back(view(n));
+        values.push_back(view(n));  // the key is its own value
+    }
+    ASSERT_TRUE(this->kv_->put_sorted(Column::kTrieNodes, keys, values).ok());
+    for (const auto& n : names) EXPECT_EQ(this->get(Column::kTrieNodes, n), n);
+    EXPECT_EQ(this->get(Column::kTrieNodes, "k-100"), "outside");
+    EXPECT_EQ(this->keys(Column::kTrieNodes).size(), 51U);
+    EXPECT_EQ(this->get(Column::kMeta, "k-000"), "<absent>");  // its column only
+    EXPECT_TRUE(this->kv_->put_sorted(Column::kTrieNodes, {}, {}).ok());
+}
+
+TYPED_TEST(KVTest, PutSortedRefusesKeysOutOfOrderAndWritesNothing) {
+    const std::array<ByteView, 3> unsorted{view("a"), view("c"), view("b")};
+    const std::array<ByteView, 3> repeated{view("a"), view("b"), view("b")};
+    const std::array<ByteView, 3> values{view("1"), view("2"), view("3")};
+    EXPECT_TRUE(this->kv_->put_sorted(Column::kTrieNodes, unsorted, values).is_invalid_argument());
+    EXPECT_TRUE(this->kv_->put_sorted(Column::kTrieNodes, repeated, values).is_invalid_argument());
+    EXPECT_TRUE(this->kv_->put_sorted(Column::kTrieNodes, std::span{unsorted}.first(2), values).is_invalid_argument());
+    EXPECT_TRUE(this->keys(Column::kTrieNodes).empty());
+}
+
 TYPED_TEST(KVTest, DeleteRangeIsHalfOpen) {
     for (const char* k : {"a", "b", "ba", "c", "d"}) this->put(Column::kStorageLeaves, k, "v");
     WriteBatch batch;
@@ -683,6 +714,8 @@ TEST(RocksKVReadOnly, SeveralReadersShareADatabaseAndCannotWrite) {
     WriteBatch w;
     w.put(Column::kMeta, view("x"), view("y"));
     EXPECT_FALSE(a->write(w).ok());
+    const std::array<ByteView, 1> keys{view("x")};
+    EXPECT_TRUE(a->put_sorted(Column::kTrieNodes, keys, keys).is_not_supported());
     TempDir empty;
     std::unique_ptr<RocksKV> none;
     EXPECT_TRUE(RocksKV::open(empty.path(), ro, none).is_not_found());

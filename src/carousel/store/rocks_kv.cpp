@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/sst_file_reader.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -37,6 +39,19 @@ ByteView view(const rocksdb::Slice& s) noexcept {
 }
 
 std::string column_family_name(Column column) { return std::string{to_string(column)}; }
+
+// put_sorted's table files are built under this name in the database's directory.
+constexpr std::string_view kIngestPrefix{"carousel-ingest-"};
+
+// Removes the table files a put_sorted killed before its ingestion left behind.
+void remove_ingest_leftovers(const fs::path& dir) noexcept {
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().filename().string().starts_with(kIngestPrefix)) stale.push_back(entry.path());
+    }
+    for (const auto& p : stale) fs::remove(p, ec);
+}
 
 // RocksDB's status as ours, its message prefixed with `where` (the path, and what we were doing).
 Status to_status(const rocksdb::Status& s, const std::string& where) {
@@ -104,6 +119,13 @@ rocksdb::ColumnFamilyOptions column_options(Column column, const RocksKV::Option
         // every flush, compaction and block read for a few percent of space.
         cf.compression = rocksdb::kNoCompression;
         cf.bottommost_compression = rocksdb::kNoCompression;
+        if (column == Column::kTrieNodes) {
+            // Writes slow down and stop at RocksDB's default distances above the trigger (20 and 36
+            // files for its default of 4).
+            cf.level0_file_num_compaction_trigger = options.trie_node_level0_files;
+            cf.level0_slowdown_writes_trigger = options.trie_node_level0_files + 16;
+            cf.level0_stop_writes_trigger = options.trie_node_level0_files + 32;
+        }
     } else {
         cf.compression = pick_compression(rocksdb::kLZ4Compression);
         cf.bottommost_compression = pick_compression(rocksdb::kZSTD);
@@ -270,6 +292,8 @@ struct RocksKV::Impl {
     std::unique_ptr<rocksdb::DB> db;
     rocksdb::ColumnFamilyHandle* default_column{nullptr};
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumns> columns{};
+    bool read_only{false};
+    std::atomic<uint64_t> ingested{0};  // put_sorted calls so far: names their table files apart
 
     ~Impl() {
         if (!db) return;
@@ -406,6 +430,8 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
 
     // Read-only, a carousel database older than some columns opens with those columns empty.
     if (Status s = impl->open_db(options, /*create=*/false, options.read_only ? &names : nullptr); !s.ok()) return s;
+    impl->read_only = options.read_only;
+    if (!options.read_only) remove_ingest_leftovers(dir);
     bool absent = false;
     if (Status marker = check_marker(*impl->db, where, absent); !marker.ok()) {
         if (options.read_only) return marker;
@@ -436,6 +462,36 @@ Status RocksKV::write(const WriteBatch& batch, WriteOptions options) noexcept {
     rocksdb::WriteOptions wo;
     wo.sync = options.sync;
     return to_status(impl_->db->Write(wo, &converter.batch()), impl_->where + ": write");
+}
+
+Status RocksKV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
+    const std::string& where = impl_->where;
+    if (keys.size() != values.size())
+        return Status::invalid_argument(where + ": put_sorted: keys and values differ in number");
+    if (impl_->read_only) return Status::not_supported(where + ": put_sorted: the database is open read-only");
+    if (keys.empty()) return {};
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+        if (!(keys[i - 1] < keys[i]))
+            return Status::invalid_argument(where + ": put_sorted: keys not strictly increasing");
+    }
+    rocksdb::ColumnFamilyHandle* cf = impl_->columns[static_cast<std::size_t>(column)];
+    // The table file is built in the database's directory (ingestion then links it in rather than
+    // copying it), under a name RocksDB does not take for one of its own files; a kill before the
+    // ingestion leaves it behind, and the next open removes it.
+    const fs::path file = impl_->dir / (std::string{kIngestPrefix} + std::to_string(impl_->ingested++));
+    rocksdb::SstFileWriter writer{rocksdb::EnvOptions{}, impl_->db->GetOptions(cf), cf};
+    rocksdb::Status s = writer.Open(file.string());
+    for (std::size_t i = 0; s.ok() && i < keys.size(); ++i) s = writer.Put(slice(keys[i]), slice(values[i]));
+    if (s.ok()) s = writer.Finish();  // syncs the file
+    if (s.ok()) {
+        rocksdb::IngestExternalFileOptions io;
+        io.move_files = true;           // a hard link, no copy
+        io.write_global_seqno = false;  // the sequence number goes to the MANIFEST, not into the file
+        s = impl_->db->IngestExternalFile(cf, {file.string()}, io);
+    }
+    std::error_code ec;
+    fs::remove(file, ec);  // the link ingestion made (if any) keeps the data
+    return to_status(s, where + ": put_sorted in " + column_family_name(column));
 }
 
 std::unique_ptr<Iterator> RocksKV::new_iterator(Column column, KeyRange range) const noexcept {
