@@ -20,7 +20,8 @@
 // shared machine: with the helper thread it is the work of both threads) and us per changed key
 // (accounts + slots, wall clock). `parallel:1` lets WorldState split a block over the
 // caller and one helper thread, `parallel:0` applies it on the caller alone.
-// keccak_perms_per_block is the median number of Keccak-f permutations one block runs, and
+// page_faults_per_block is the median of the minor page faults a block takes (first touches of memory
+// the allocator got from the kernel: the decoded tries grow). keccak_perms_per_block is the median number of Keccak-f permutations one block runs, and
 // keccak_floor_ms what they cost at the batch kernel's speed on one thread (one-block messages,
 // keccak256_batch), measured right after each block: the machine is shared and its speed drifts
 // from one second to the next. floor_ratio is the median over the blocks of the block's CPU time
@@ -29,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <sys/resource.h>
 #include <memory>
 #include <span>
 #include <vector>
@@ -52,6 +54,12 @@ double cpu_seconds(clockid_t clock) {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 double thread_cpu_seconds() { return cpu_seconds(CLOCK_THREAD_CPUTIME_ID); }
+// Page faults the process has taken so far that needed no disk read (first touches of fresh memory).
+double minor_faults() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_minflt);
+}
 double process_cpu_seconds() { return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 GeneratorConfig mainnet_shape(uint64_t accounts) {
@@ -183,6 +191,7 @@ void chain_apply_block(benchmark::State& state) {
     std::vector<double> cpu_ms;
     std::vector<double> us_per_key;
     std::vector<double> perms;
+    std::vector<double> faults;  // minor page faults per block
     std::vector<double> floor_ms;  // per block: its permutations at the kernel's speed measured right after it
     std::vector<double> floor_ratio;
     std::vector<double> wall_floor_ratio;
@@ -194,8 +203,10 @@ void chain_apply_block(benchmark::State& state) {
         const auto t0 = Clock::now();
         const double c0 = process_cpu_seconds();
         const uint64_t p0 = keccak_permutations();
+        const double f0 = minor_faults();
         auto r = ws.apply(d);
         perms.push_back(static_cast<double>(keccak_permutations() - p0));
+        faults.push_back(minor_faults() - f0);
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
         cpu_ms.push_back((process_cpu_seconds() - c0) * 1e3);
         if (!r) {
@@ -216,6 +227,7 @@ void chain_apply_block(benchmark::State& state) {
     state.counters["median_cpu_ms_per_block"] = median(cpu_ms);
     state.counters["median_us_per_key"] = median(us_per_key);
     state.counters["keccak_perms_per_block"] = median(perms);
+    state.counters["page_faults_per_block"] = median(faults);
     state.counters["keccak_floor_ms"] = median(floor_ms);
     state.counters["floor_ratio"] = median(floor_ratio);
     state.counters["wall_floor_ratio"] = median(wall_floor_ratio);
