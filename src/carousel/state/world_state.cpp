@@ -151,8 +151,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     // 2. The slot changes, each checked against its storage trie as it was (one walk per slot, which
     // returns the value it replaces), and 3. the new storage roots, hashed together. With two threads,
     // the tries are split in two groups of about half the slots each (a trie's slots are contiguous).
-    // Both threads read the store while they change slots; then, hashing, they read none, and the
-    // caller writes its group's new nodes to the store while the helper's wait in a log.
+    // Both threads read the store while they change slots; then, hashing, they read none, and both
+    // write their new nodes to it, one batch at a time.
     std::vector<Hash> storage_roots(tries.size());
     constexpr std::size_t kMinParallelSlots = 64;
     std::size_t split = tries.size();  // the first trie of the second group
@@ -170,9 +170,9 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         if (!failure) {
             const std::span<trie::Trie* const> all{tries};
             const std::span<Hash> roots{storage_roots};
-            fork_->run([&] { trie::Trie::roots(all.first(split), roots.first(split)); },
-                       [&] { trie::Trie::roots(all.subspan(split), roots.subspan(split), helper_writes_); });
-            helper_writes_.replay(nodes_);
+            trie::LockedNodeStore writes{nodes_};
+            fork_->run([&] { trie::Trie::roots(all.first(split), roots.first(split), writes); },
+                       [&] { trie::Trie::roots(all.subspan(split), roots.subspan(split), writes); });
         }
     } else {
         failure = change_slots(diff, 0, diff.slots.size(), slot_tries);

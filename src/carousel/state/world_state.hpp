@@ -117,7 +117,6 @@ class WorldState {
     uint64_t applies_{0};            // apply() calls so far
     // Buffers reused from block to block.
     Bytes account_values_;
-    trie::NodeWriteLog helper_writes_;  // the nodes hashed on the helper thread, until it is done
     std::vector<Bytes> replaced_values_;
 };
 

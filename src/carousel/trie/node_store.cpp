@@ -54,31 +54,6 @@ void* allocate_large(std::size_t bytes) {
 
 }  // namespace detail
 
-void NodeWriteLog::put_node(const Hash& hash, ByteView rlp) {
-    ops_.push_back({hash, rlp_.size(), rlp.size()});
-    rlp_.append(rlp);
-}
-
-void NodeWriteLog::replay(NodeStore& to) {
-    std::vector<Hash> hashes;
-    std::vector<ByteView> rlps;
-    for (std::size_t i = 0; i < ops_.size();) {
-        if (ops_[i].begin == kReleased) {
-            to.release_node(ops_[i++].hash);
-            continue;
-        }
-        hashes.clear();
-        rlps.clear();
-        for (; i < ops_.size() && ops_[i].begin != kReleased; ++i) {
-            hashes.push_back(ops_[i].hash);
-            rlps.emplace_back(rlp_.data() + ops_[i].begin, ops_[i].size);
-        }
-        to.put_nodes(hashes, rlps);
-    }
-    ops_.clear();
-    rlp_.clear();
-}
-
 MemoryNodeStore::MemoryNodeStore(const MemoryNodeStore& other) {
     reserve(other.size_);
     for (const Slot& s : other.slots_) {

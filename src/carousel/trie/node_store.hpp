@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -70,27 +71,32 @@ class NodeStore {
     virtual bool concurrent_reads() const noexcept { return false; }
 };
 
-// Writes held back: records put_node and release_node calls, in order, to replay into the real store
-// later. Lets tries hash on a helper thread while another thread still reads their store (nothing may
-// write to it then). Reads find nothing: it is a log, not a store.
-class NodeWriteLog final : public NodeStore {
+// A store two threads may write at once: forwards every call to `inner` under a mutex. Lets tries be
+// hashed on two threads into one store (Trie::root(ForkJoin&), the storage roots of a block in
+// state::WorldState) while neither thread reads it otherwise.
+class LockedNodeStore final : public NodeStore {
   public:
-    std::optional<Bytes> get_node(const Hash&) const override { return std::nullopt; }
-    void put_node(const Hash& hash, ByteView rlp) override;
-    void release_node(const Hash& hash) override { ops_.push_back({hash, kReleased, 0}); }
-    // Makes every recorded call on `to`, in the order recorded (consecutive puts in one put_nodes),
-    // and empties the log.
-    void replay(NodeStore& to);
+    explicit LockedNodeStore(NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        const std::lock_guard lock{mutex_};
+        return inner_.get_node(hash);
+    }
+    void put_node(const Hash& hash, ByteView rlp) override {
+        const std::lock_guard lock{mutex_};
+        inner_.put_node(hash, rlp);
+    }
+    void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) override {
+        const std::lock_guard lock{mutex_};
+        inner_.put_nodes(hashes, rlps);
+    }
+    void release_node(const Hash& hash) override {
+        const std::lock_guard lock{mutex_};
+        inner_.release_node(hash);
+    }
 
   private:
-    static constexpr std::size_t kReleased = ~std::size_t{0};
-    struct Op {
-        Hash hash;
-        std::size_t begin;  // the RLP in rlp_, or kReleased
-        std::size_t size;
-    };
-    std::vector<Op> ops_;
-    Bytes rlp_;
+    NodeStore& inner_;
+    mutable std::mutex mutex_;
 };
 
 // A read-only view of a store: lets a Trie read (walk, prove) a store it must not write to. Writes

@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include <map>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +91,47 @@ TEST(MemoryNodeStore, ReserveKeepsContents) {
     store.reserve(100000);
     EXPECT_EQ(store.size(), 1U);
     EXPECT_EQ(store.get_node(h), rlp);
+}
+
+// Two threads writing batches through one LockedNodeStore (as WorldState's two hashing threads do)
+// leave every node of both in the store, across the index's growth.
+TEST(LockedNodeStore, TwoThreadsWritingAtOnceLoseNothing) {
+    MemoryNodeStore store;
+    LockedNodeStore locked{store};
+    constexpr int kBatches = 200;
+    constexpr int kBatch = 50;
+    auto write = [&locked](uint64_t seed, std::vector<Hash>& written) {
+        std::mt19937_64 rng{seed};
+        std::vector<Bytes> rlps;
+        std::vector<Hash> hashes;
+        std::vector<ByteView> views;
+        for (int b = 0; b < kBatches; ++b) {
+            rlps.clear();
+            hashes.clear();
+            views.clear();
+            for (int i = 0; i < kBatch; ++i) {
+                rlps.push_back(random_rlp(rng, 32 + rng() % 500));
+                hashes.push_back(keccak256(rlps.back()));
+            }
+            for (const Bytes& r : rlps) views.emplace_back(r);
+            locked.put_nodes(hashes, views);
+            locked.release_node(hashes.front());  // a MemoryNodeStore keeps it all the same
+            written.insert(written.end(), hashes.begin(), hashes.end());
+        }
+    };
+    std::vector<Hash> first;
+    std::vector<Hash> second;
+    std::thread other{[&] { write(2, second); }};
+    write(1, first);
+    other.join();
+    EXPECT_EQ(store.size(), static_cast<std::size_t>(2 * kBatches * kBatch));
+    for (const auto* written : {&first, &second}) {
+        for (const Hash& h : *written) {
+            auto rlp = locked.get_node(h);
+            ASSERT_TRUE(rlp.has_value());
+            EXPECT_EQ(keccak256(*rlp), h);
+        }
+    }
 }
 
 }  // namespace

@@ -970,13 +970,11 @@ Hash Trie::root(ForkJoin& fork) {
         }
         hasher.run();
     };
-    // The caller writes to the store meanwhile; the helper reads no store. (Kept: its buffers grow to a
-    // block's nodes once, not every block.)
-    thread_local NodeWriteLog kept_log;
-    NodeWriteLog* helper_writes = &kept_log;  // the caller's: a thread_local named in the task is the helper's
-    fork.run([&] { hash_below(0x00ff, store_); },
-             [&] { hash_below(0xff00, store_ != nullptr ? helper_writes : nullptr); });
-    if (store_ != nullptr) helper_writes->replay(*store_);
+    // Both threads write to the store, one batch at a time; neither reads it.
+    std::optional<LockedNodeStore> locked;
+    if (store_ != nullptr) locked.emplace(*store_);
+    NodeStore* writes = locked ? &*locked : nullptr;
+    fork.run([&] { hash_below(0x00ff, writes); }, [&] { hash_below(0xff00, writes); });
     return root();
 }
 

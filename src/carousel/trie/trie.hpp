@@ -71,13 +71,13 @@ class Trie {
     // `out.size() == tries.size()` is required; the tries must be distinct and may share a store.
     // The order in which nodes reach put_node differs from one root() call per trie.
     static void roots(std::span<Trie* const> tries, std::span<Hash> out);
-    // As roots(tries, out), but every node write and release goes to `writes` (a NodeWriteLog, say)
-    // instead of the tries' stores: tries can be hashed on one thread while another reads their store.
+    // As roots(tries, out), but every node write and release goes to `writes` instead of the tries'
+    // stores: with a LockedNodeStore, two threads can hash disjoint tries into one store at once.
     static void roots(std::span<Trie* const> tries, std::span<Hash> out, NodeStore& writes);
 
     // As root(), but when the root is a branch and `fork` has a helper thread, the dirty nodes below
     // the root's slots 8..15 are hashed on the helper while those below 0..7 are hashed on the caller
-    // (the nodes the helper hashes reach the store after it is done). Same root, same nodes stored.
+    // (both write to the store, one batch at a time). Same root, same nodes stored.
     Hash root(ForkJoin& fork);
 
     // One change of exchange_all().
