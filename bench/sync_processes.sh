@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fast prefix sync between processes on loopback: `carousel gen` writes a state of N accounts,
 # S `carousel serve` processes serve it, one `carousel sync` syncs it in full and in leaf mode.
-# Prints, per mode: wall seconds, bytes received against the raw leaf bytes, the verify floor ratio
-# (full mode), and the syncing process's peak RSS.
+# Prints, per mode: wall seconds, bytes received against the raw leaf bytes, the verify floor (Keccak
+# of every node received, and in leaf mode of every node built from the leaves) and the ratio to it,
+# and the syncing process's peak RSS.
 # Usage: bench/sync_processes.sh [ACCOUNTS=1000000] [SERVERS=4] [WORKDIR=/tmp/carousel-bench-sync]
 # Environment: CAROUSEL=path/to/carousel (default build/carousel), MODES="full leaf" (which modes run).
 set -euo pipefail

@@ -406,6 +406,10 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     EXPECT_EQ(p.slots, s.chain.gen->stats().slots);
     EXPECT_EQ(p.storage_tries, p.storage_tries_done);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+    // Every stored node was built from verified leaves (and counted for the verify floor); a subtree
+    // two storage tries share is built by each.
+    EXPECT_GE(p.nodes_built, s.client_nodes.size());
+    EXPECT_GT(p.node_bytes_built, 32 * p.nodes_built);
     // Leaf mode sends leaves and two edge proofs per range: fewer bytes than whole sub-tries.
     SyncOptions full = o;
     full.leaf_mode = false;
@@ -413,6 +417,7 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     f.connect_all();
     f.run_to_done();
     EXPECT_LT(p.bytes_received, f.sync->progress().bytes_received);
+    EXPECT_EQ(f.sync->progress().nodes_built, 0U);  // full mode receives its nodes
 }
 
 // A KV that counts the leaves written to it (a leaf-mode spill) and the most it held at once.

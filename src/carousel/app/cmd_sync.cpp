@@ -273,13 +273,14 @@ int run_sync(const SyncCommandOptions& o) {
     }
 
     const auto& p = s.progress;
-    // The verify floor (full mode): every node received hashed once, in 8-wide batches, at the cost
-    // measured now: (node bytes / 136 + nodes) permutations.
+    // The verify floor: every node received, and in leaf mode every node built from the verified
+    // leaves, hashed once, in 8-wide batches, at the cost measured now: (node bytes / 136 + nodes)
+    // permutations.
     // The least of five measurements: on a shared machine the others only add other processes' time.
     HashCost cost = measure_hash_cost(110);
     for (int i = 0; i < 4; ++i) cost.batch_ns = std::min(cost.batch_ns, measure_hash_cost(110).batch_ns);
-    const double permutations =
-        static_cast<double>(p.node_bytes_received) / 136.0 + static_cast<double>(p.nodes_received);
+    const double permutations = static_cast<double>(p.node_bytes_received + p.node_bytes_built) / 136.0 +
+                                static_cast<double>(p.nodes_received + p.nodes_built);
     const double floor_s = permutations * cost.batch_ns * 1e-9;
     nlohmann::json j = progress_json(p);
     j["root"] = to_hex_prefixed(view(s.root));

@@ -17,6 +17,7 @@ nlohmann::json progress_json(const prefix::SyncProgress& p) {
             {"bytes_storage_nodes", p.bytes_storage_nodes},
             {"bytes_code", p.bytes_code},
             {"nodes_received", p.nodes_received},
+            {"nodes_built", p.nodes_built},
             {"root_moves", p.root_moves}};
 }
 

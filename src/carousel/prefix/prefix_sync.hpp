@@ -119,6 +119,8 @@ struct SyncProgress {
     uint64_t bytes_received{0};  // whole frames
     uint64_t nodes_received{0};  // trie nodes and proof nodes received (each one hashed to verify it)
     uint64_t node_bytes_received{0};
+    uint64_t nodes_built{0};  // leaf mode: trie nodes built from verified leaves (each hashed once to build it)
+    uint64_t node_bytes_built{0};
     uint64_t root_moves{0};
     uint64_t light_wanted{0};  // light mode: accounts asked for
 };
@@ -161,6 +163,7 @@ class PrefixSync final : public proto::Endpoint {
     struct Request;
     struct Peer;
     class VerifiedNodes;
+    class BuiltNodes;
 
     void pump(proto::Time now);
     bool issue(proto::PeerId peer, Peer& p, proto::Time now);
@@ -226,6 +229,7 @@ class PrefixSync final : public proto::Endpoint {
     std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted
     std::set<Hash> light_wanted_;
     std::unique_ptr<VerifiedNodes> verified_;
+    std::unique_ptr<BuiltNodes> built_;  // the store as the LeafSyncs write it
 };
 
 }  // namespace carousel::prefix
