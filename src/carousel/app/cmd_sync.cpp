@@ -147,7 +147,7 @@ int run_sync(const SyncCommandOptions& o) {
     store::RocksKV::Options kv_options;
     kv_options.block_cache_bytes = std::size_t{32} << 20;
     kv_options.write_buffer_bytes = std::size_t{32} << 20;  // all memtables together: at most 128 MB
-    kv_options.trie_node_level0_files = 16;                 // nodes arrive as table files (KvNodeStore)
+    kv_options.trie_node_level0_files = 32;                 // nodes arrive as table files (KvNodeStore)
     std::unique_ptr<store::RocksKV> kv;
     if (auto s = store::RocksKV::open(o.db, kv_options, kv); !s.ok()) {
         std::cerr << "carousel sync: " << s.to_string() << "\n";
