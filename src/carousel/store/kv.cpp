@@ -128,14 +128,18 @@ void WriteBatch::iterate(Handler& handler) const {
     }
 }
 
-Status KV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
+Status check_sorted_puts(std::span<const ByteView> keys, std::span<const ByteView> values) {
     if (keys.size() != values.size()) return Status::invalid_argument("put_sorted: keys and values differ in number");
-    WriteBatch batch;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if (i > 0 && !(keys[i - 1] < keys[i]))
-            return Status::invalid_argument("put_sorted: keys not strictly increasing");
-        batch.put(column, keys[i], values[i]);
+    for (std::size_t i = 1; i < keys.size(); ++i) {
+        if (!(keys[i - 1] < keys[i])) return Status::invalid_argument("put_sorted: keys not strictly increasing");
     }
+    return {};
+}
+
+Status KV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
+    if (Status s = check_sorted_puts(keys, values); !s.ok()) return s;
+    WriteBatch batch;
+    for (std::size_t i = 0; i < keys.size(); ++i) batch.put(column, keys[i], values[i]);
     return write(batch);
 }
 

@@ -154,6 +154,10 @@ class Iterator {
     [[nodiscard]] virtual Status status() const noexcept = 0;
 };
 
+// What KV::put_sorted requires of its arguments: as many values as keys, the keys strictly
+// increasing. Invalid-argument naming what is wrong, else ok.
+Status check_sorted_puts(std::span<const ByteView> keys, std::span<const ByteView> values);
+
 class KV {
   public:
     KV() = default;

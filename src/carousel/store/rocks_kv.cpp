@@ -477,14 +477,10 @@ Status RocksKV::write(const WriteBatch& batch, WriteOptions options) noexcept {
 
 Status RocksKV::put_sorted(Column column, std::span<const ByteView> keys, std::span<const ByteView> values) noexcept {
     const std::string& where = impl_->where;
-    if (keys.size() != values.size())
-        return Status::invalid_argument(where + ": put_sorted: keys and values differ in number");
+    if (Status s = check_sorted_puts(keys, values); !s.ok())
+        return Status::invalid_argument(where + ": " + s.message());
     if (impl_->read_only) return Status::not_supported(where + ": put_sorted: the database is open read-only");
     if (keys.empty()) return {};
-    for (std::size_t i = 1; i < keys.size(); ++i) {
-        if (!(keys[i - 1] < keys[i]))
-            return Status::invalid_argument(where + ": put_sorted: keys not strictly increasing");
-    }
     rocksdb::ColumnFamilyHandle* cf = impl_->columns[static_cast<std::size_t>(column)];
     // The table file is built in the database's directory (ingestion then links it in rather than
     // copying it), under a name RocksDB does not take for one of its own files; a kill before the
