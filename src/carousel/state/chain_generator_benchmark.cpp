@@ -16,21 +16,20 @@
 // WorldState; `start:1` (steady) applies blocks 1-50 untimed and times 51-100, the state of a node
 // that has been applying blocks for a while; `start:2` (warm) times blocks 1-50 after applying and
 // undoing them once (every path decoded: a lower bound). Each iteration is one block; the counters are the
-// median over the blocks: ms per block (wall clock, and the process's CPU time, less noisy on a
-// shared machine: with the helper thread it is the work of both threads) and us per changed key
-// (accounts + slots, wall clock). `parallel:1` lets WorldState split a block over the
-// caller and one helper thread, `parallel:0` applies it on the caller alone.
-// page_faults_per_block is the median of the minor page faults a block takes (first touches of memory
-// the allocator got from the kernel: the decoded tries grow). keccak_perms_per_block is the median number of Keccak-f permutations one block runs, and
-// keccak_floor_ms what they cost at the batch kernel's speed on one thread (one-block messages,
-// keccak256_batch), measured right after each block: the machine is shared and its speed drifts
-// from one second to the next. floor_ratio is the median over the blocks of the block's CPU time
-// over its floor (all work against the hashing alone), wall_floor_ratio of its wall time over it.
+// median over the blocks (mean_ms_per_block is the mean, which counts the blocks that close storage
+// tries past WorldState's bounds, every dozen blocks or so): ms per block (wall clock, and the process's CPU time, less
+// noisy on a shared machine: with the helper thread it is the work of both threads) and us per changed key (accounts +
+// slots, wall clock). `parallel:1` lets WorldState split a block over the caller and one helper thread, `parallel:0`
+// applies it on the caller alone. page_faults_per_block is the median of the minor page faults a block takes (first
+// touches of memory the allocator got from the kernel: the decoded tries grow). keccak_perms_per_block is the median
+// number of Keccak-f permutations one block runs, and keccak_floor_ms what they cost at the batch kernel's speed on one
+// thread (one-block messages, keccak256_batch), measured right after each block: the machine is shared and its speed
+// drifts from one second to the next. floor_ratio is the median over the blocks of the block's CPU time over its floor
+// (all work against the hashing alone), wall_floor_ratio of its wall time over it.
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <sys/resource.h>
 #include <memory>
 #include <span>
 #include <vector>
@@ -40,6 +39,8 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/world_state.hpp>
+
+#include <sys/resource.h>
 
 namespace carousel::state {
 namespace {
@@ -117,6 +118,12 @@ const Fixture& fixture() {
     return kFixture;
 }
 
+double mean(const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0 : sum / static_cast<double>(v.size());
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
@@ -191,7 +198,7 @@ void chain_apply_block(benchmark::State& state) {
     std::vector<double> cpu_ms;
     std::vector<double> us_per_key;
     std::vector<double> perms;
-    std::vector<double> faults;  // minor page faults per block
+    std::vector<double> faults;    // minor page faults per block
     std::vector<double> floor_ms;  // per block: its permutations at the kernel's speed measured right after it
     std::vector<double> floor_ratio;
     std::vector<double> wall_floor_ratio;
@@ -224,6 +231,7 @@ void chain_apply_block(benchmark::State& state) {
         wall_floor_ratio.push_back(ms.back() / floor_ms.back());
     }
     state.counters["median_ms_per_block"] = median(ms);
+    state.counters["mean_ms_per_block"] = mean(ms);
     state.counters["median_cpu_ms_per_block"] = median(cpu_ms);
     state.counters["median_us_per_key"] = median(us_per_key);
     state.counters["keccak_perms_per_block"] = median(perms);
