@@ -72,6 +72,7 @@ struct SyncSetup {
     Chain chain;
     std::vector<std::unique_ptr<ChunkServer>> servers;
     trie::MemoryNodeStore client_nodes;
+    trie::NodeStore* client_store{nullptr};  // the store clients started from now on use, if not client_nodes
     state::MemoryCodeStore client_code;
     std::unique_ptr<PrefixSync> sync;
     std::vector<std::unique_ptr<PrefixSync>> retired;  // LocalNet keeps every endpoint it was given
@@ -100,8 +101,8 @@ struct SyncSetup {
             network.set_online(client_id, false);
             retired.push_back(std::move(sync));
         }
-        sync = std::make_unique<PrefixSync>(client_nodes, client_code, root, options,
-                                            [this](const Hash& r) { return trusted(r); });
+        sync = std::make_unique<PrefixSync>(client_store != nullptr ? *client_store : client_nodes, client_code, root,
+                                            options, [this](const Hash& r) { return trusted(r); });
         client_id = network.add(*sync, {0, 100'000'000});
     }
     void connect_all() {
@@ -495,6 +496,47 @@ TEST(PrefixSyncLeaves, RestartResumesFromTheSpilledLeaves) {
     ASSERT_TRUE(fresh.run_to_done());
     EXPECT_LT(p.bytes_received, fresh.sync->progress().bytes_received * 6 / 10)
         << "resumed " << p.bytes_received << ", whole " << fresh.sync->progress().bytes_received;
+}
+
+// A store that holds puts back until flush(), as KvNodeStore does; `durable` is what a kill leaves.
+class HeldBackNodes final : public trie::NodeStore {
+  public:
+    explicit HeldBackNodes(trie::NodeStore& durable) : durable_{durable} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        if (auto it = held_.find(hash); it != held_.end()) return it->second;
+        return durable_.get_node(hash);
+    }
+    void put_node(const Hash& hash, ByteView rlp) override { held_.insert_or_assign(hash, Bytes{rlp}); }
+    void flush() override {
+        for (const auto& [hash, rlp] : held_) durable_.put_node(hash, rlp);
+        held_.clear();
+    }
+
+  private:
+    trie::NodeStore& durable_;
+    std::map<Hash, Bytes> held_;
+};
+
+// A spilled trie's leaves are deleted only once the store has made the trie built from them durable:
+// killed right after, the client finds the trie (and fetches none of it again).
+TEST(PrefixSyncLeaves, SpilledLeavesGoOnlyOnceTheirTrieIsDurable) {
+    store::MemoryKV spill;
+    SyncOptions o;
+    o.leaf_mode = true;
+    o.max_response_bytes = 16 * 1024;
+    o.leaf_spill = &spill;
+    o.leaf_spill_bytes = 32 * 1024;  // the account trie (3000 leaves) spills
+    SyncSetup s{6, 3000, 4, o};
+    HeldBackNodes held{s.client_nodes};
+    s.client_store = &held;
+    s.start_client(s.chain.roots.back());
+    s.connect_all();
+    ASSERT_TRUE(s.run_to_done());
+    // No flush by the test: s.client_nodes is what a kill now would leave.
+    auto it = spill.new_iterator(store::Column::kStorageLeaves, store::KeyRange::all());
+    it->seek_to_first();
+    EXPECT_FALSE(it->valid()) << "the spilled leaves are gone";
+    EXPECT_TRUE(s.client_nodes.get_node(s.chain.roots.back())) << "so the account trie must be durable";
 }
 
 TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {

@@ -226,6 +226,9 @@ void LeafSync::maybe_build() {
         return;
     }
     if (root_rlp) store_.put_node(root_, *root_rlp);
+    // The spilled leaves go only once the trie built from them is durable: a kill in between finds
+    // one or the other (else the whole trie would be fetched again).
+    if (spilled_) store_.flush();
     clear_spill();
     built_ = true;
 }

@@ -25,8 +25,8 @@
 // trie order) and later ones go there directly, one batch per verified entry; the rebuild then
 // streams them back in key order into HashBuilder, writing nodes as they come out. Memory per trie
 // is so bounded by spill_bytes whatever the trie's size. The spilled leaves are deleted once the
-// trie is built. (Only verified leaves are ever written; leftovers of a killed run under the same
-// root are leaves of that root too and are simply overwritten.)
+// trie is built and the store has made it durable (NodeStore::flush). (Only verified leaves are ever written; leftovers
+// of a killed run under the same root are leaves of that root too and are simply overwritten.)
 
 #include <deque>
 #include <functional>

@@ -84,6 +84,7 @@ class PrefixSync::BuiltNodes final : public trie::NodeStore {
         sync_.progress_.node_bytes_built += rlp.size();
         sync_.nodes_.put_node(hash, rlp);
     }
+    void flush() override { sync_.nodes_.flush(); }
 
   private:
     PrefixSync& sync_;

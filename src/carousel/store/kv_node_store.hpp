@@ -51,7 +51,7 @@ class KvNodeStore final : public trie::NodeStore {
     void put_node(const Hash& hash, ByteView rlp) override;
 
     // Writes the puts collected so far (one atomic batch). Errors land in status().
-    void flush();
+    void flush() override;
 
     [[nodiscard]] const Status& status() const noexcept { return status_; }
     // Lookups the filter answered without the KV, and lookups that went to the KV.

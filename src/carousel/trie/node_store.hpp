@@ -64,6 +64,10 @@ class NodeStore {
     // One reference fewer to a node put before (a trie replaced or deleted it). A store that prunes
     // may delete the node once nothing references it; the default keeps everything.
     virtual void release_node(const Hash& hash) { (void)hash; }
+    // Makes every put so far durable, for a store that holds puts back (store::KvNodeStore writes
+    // them in batches): a caller about to delete what it built the nodes from calls it first. The
+    // default does nothing.
+    virtual void flush() {}
     // Whether the reading members (get_node, read_node, view_node and the prefetch hints) may be
     // called from several threads at once while nothing writes to the store. Tries over a store that
     // says so update and hash on two threads (Trie::exchange_all, Trie::root(ForkJoin&)); the
@@ -92,6 +96,10 @@ class LockedNodeStore final : public NodeStore {
     void release_node(const Hash& hash) override {
         const std::lock_guard lock{mutex_};
         inner_.release_node(hash);
+    }
+    void flush() override {
+        const std::lock_guard lock{mutex_};
+        inner_.flush();
     }
 
   private:
