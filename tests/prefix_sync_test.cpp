@@ -447,13 +447,20 @@ class CountingKV final : public store::KV {
     store::MemoryKV inner_;
 };
 
-TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
-    CountingKV spill;
+// Leaf mode in 16 KB answers, spilling to `spill` past 32 KB of a trie's leaves: the account trie
+// (3000 leaves) and the big storage tries of a 3000-account state spill.
+SyncOptions spilling_leaf_mode(store::KV& spill) {
     SyncOptions o;
     o.leaf_mode = true;
     o.max_response_bytes = 16 * 1024;
     o.leaf_spill = &spill;
-    o.leaf_spill_bytes = 32 * 1024;  // the account trie (3000 leaves) and the big storage tries spill
+    o.leaf_spill_bytes = 32 * 1024;
+    return o;
+}
+
+TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
+    CountingKV spill;
+    const SyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{6, 3000, 4, o};
     s.connect_all();
     s.run_to_done();
@@ -475,11 +482,7 @@ TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
 // storage and code are named again, and only the rest of the key space is fetched.
 TEST(PrefixSyncLeaves, RestartResumesFromTheSpilledLeaves) {
     store::MemoryKV spill;
-    SyncOptions o;
-    o.leaf_mode = true;
-    o.max_response_bytes = 16 * 1024;
-    o.leaf_spill = &spill;
-    o.leaf_spill_bytes = 32 * 1024;
+    const SyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{5, 3000, 2, o};
     s.connect_all();
     s.run([&] { return s.sync->progress().account_fraction > 0.6; });
@@ -521,11 +524,7 @@ class HeldBackNodes final : public trie::NodeStore {
 // killed right after, the client finds the trie (and fetches none of it again).
 TEST(PrefixSyncLeaves, SpilledLeavesGoOnlyOnceTheirTrieIsDurable) {
     store::MemoryKV spill;
-    SyncOptions o;
-    o.leaf_mode = true;
-    o.max_response_bytes = 16 * 1024;
-    o.leaf_spill = &spill;
-    o.leaf_spill_bytes = 32 * 1024;  // the account trie (3000 leaves) spills
+    const SyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{6, 3000, 4, o};
     HeldBackNodes held{s.client_nodes};
     s.client_store = &held;
