@@ -28,15 +28,30 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     return e;
 }
 
-// The RLP of the node referenced by hash `ref` at position `pos`, into `out`: from `cursor` (the path
-// layout) when there is one, else by hash from `nodes`. False if it is not there.
-bool fetch_node(const trie::NodeStore& nodes, trie::PathCursor* cursor, ByteView ref, const Nibbles& pos, Bytes& out) {
-    if (cursor == nullptr) return nodes.read_node(to_hash(ref), out);
-    ByteView got;
-    if (!cursor->node_at(pos, got)) return false;
-    out.assign(got);
-    return true;
-}
+// Reads the nodes of a pre-order walk: by position from `cursor` (the path layout) when there is
+// one, else by hash from `nodes`; one buffer per depth, reused, holds a node's RLP while its
+// children are walked.
+struct NodeReader {
+    const trie::NodeStore& nodes;
+    trie::PathCursor* cursor;
+    std::vector<Bytes> buffers{};
+
+    // The RLP of the node `ref` at position `pos` and `depth`: `ref` itself when it is embedded, else
+    // the stored node (valid until the next read at this depth); nullopt if it is not stored.
+    std::optional<ByteView> rlp(ByteView ref, const Nibbles& pos, std::size_t depth) {
+        if (ref.size() != 32) return ref;
+        if (buffers.size() <= depth) buffers.resize(depth + 1);
+        Bytes& out = buffers[depth];
+        if (cursor == nullptr) {
+            if (!nodes.read_node(to_hash(ref), out)) return std::nullopt;
+        } else {
+            ByteView got;
+            if (!cursor->node_at(pos, got)) return std::nullopt;
+            out.assign(got);
+        }
+        return ByteView{out};
+    }
+};
 
 // Walks on from a decoded node: visit(child_ref) for its children in key order, with `pos` extended
 // to each child's position (and restored after), while more() holds; positions past a whole key are
@@ -62,8 +77,7 @@ void visit_children(const trie::Node& node, Nibbles& pos, More more, Visit visit
 // the server has a path layout of the trie, by position from `cursor`: the walk asks positions in
 // pre-order, which is the layout's key order, so the range is one scan (the stem a few seeks).
 struct FullWalk {
-    const trie::NodeStore& nodes;
-    trie::PathCursor* cursor;
+    NodeReader reader;
     const PathRange& range;
     bool skip_stem;
     std::size_t budget;
@@ -72,20 +86,17 @@ struct FullWalk {
     std::size_t emitted{0};  // nodes in the range (not stem)
     bool stopped{false};
     bool missing{false};
-    std::vector<Bytes> buffers{};  // one per depth, reused: a node's RLP while its children are walked
 
     void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
         if (stopped || missing || !intersects(pos, range)) return;
         const bool stem = is_proper_prefix(pos, range.from);
-        ByteView node_rlp = ref;
+        const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
+        if (!node_rlp) {
+            missing = true;
+            return;
+        }
         if (ref.size() == 32) {
-            if (buffers.size() <= depth) buffers.resize(depth + 1);
-            Bytes& rlp = buffers[depth];
-            if (!fetch_node(nodes, cursor, ref, pos, rlp)) {
-                missing = true;
-                return;
-            }
-            node_rlp = rlp;
+            const ByteView rlp = *node_rlp;
             if (!stem) {
                 if (emitted > 0 && size + rlp.size() > budget) {
                     stopped = true;
@@ -94,13 +105,13 @@ struct FullWalk {
                 }
                 ++emitted;
                 size += rlp.size();
-                entry.nodes.push_back(rlp);
+                entry.nodes.emplace_back(rlp);
             } else if (!skip_stem) {
                 size += rlp.size();
-                entry.nodes.push_back(rlp);
+                entry.nodes.emplace_back(rlp);
             }
         }
-        auto node = trie::decode_node(node_rlp);
+        auto node = trie::decode_node(*node_rlp);
         if (!node) {
             missing = true;  // a stored node that does not decode: treat the chunk as unavailable
             return;
@@ -115,8 +126,7 @@ struct FullWalk {
 // read per node; else by hash). Sends the leaves with keys in [origin, limit] until `budget`; `stop`
 // is then the first key left out.
 struct LeafWalk {
-    const trie::NodeStore& nodes;
-    trie::PathCursor* cursor;
+    NodeReader reader;
     const PathRange& range;
     ByteView origin;  // the range's smallest and greatest keys
     ByteView limit;
@@ -126,20 +136,15 @@ struct LeafWalk {
     std::optional<Bytes> stop{};
     bool past_limit{false};
     bool missing{false};
-    std::vector<Bytes> buffers{};  // one per depth, reused
 
     void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
         if (stop || past_limit || missing || !intersects(pos, range)) return;
-        ByteView node_rlp = ref;
-        if (ref.size() == 32) {
-            if (buffers.size() <= depth) buffers.resize(depth + 1);
-            if (!fetch_node(nodes, cursor, ref, pos, buffers[depth])) {
-                missing = true;
-                return;
-            }
-            node_rlp = buffers[depth];
+        const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
+        if (!node_rlp) {
+            missing = true;
+            return;
         }
-        auto node = trie::decode_node(node_rlp);
+        auto node = trie::decode_node(*node_rlp);
         if (!node) {
             missing = true;  // a stored node that does not decode: treat the chunk as unavailable
             return;
@@ -267,7 +272,7 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
         } else {
             std::unique_ptr<trie::PathCursor> cursor;
             if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
-            FullWalk walk{nodes_, cursor.get(), range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
+            FullWalk walk{{nodes_, cursor.get()}, range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
             Nibbles pos;
             walk.visit(view(request.root), pos, 0);
             if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
@@ -281,7 +286,7 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     const Bytes limit = range_max_key(range);
     std::unique_ptr<trie::PathCursor> cursor;
     if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
-    LeafWalk walk{nodes_, cursor.get(), range, origin, limit, max_size, entry};
+    LeafWalk walk{{nodes_, cursor.get()}, range, origin, limit, max_size, entry};
     Nibbles pos;
     walk.visit(view(request.root), pos, 0);
     if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);

@@ -434,12 +434,6 @@ TEST(ChainGenerator, StatisticsOfALargerRunMatchTheConfig) {
     EXPECT_GT(s.slots, s0.slots);  // net growth
 }
 
-}  // namespace
-}  // namespace carousel::state
-
-namespace carousel::state {
-namespace {
-
 // A block split over two threads (the storage tries in two groups, the account trie by the halves of
 // its root) reaches the same roots and stores the same nodes as on one thread, forwards and back,
 // from a genesis of thousands of accounts to blocks of hundreds of changes; a wrong `before` in either

@@ -55,10 +55,7 @@ void WorldState::trim_storage_tries() {
     std::vector<trie::Trie> closing;
     for (const auto& [last_used, key] : by_age) {
         if (storage_.size() <= max_tries && storage_loaded_ <= max_loaded) break;
-        auto it = storage_.find(key);
-        storage_loaded_ -= it->second.trie.loaded_nodes();
-        closing.push_back(std::move(it->second.trie));
-        storage_.erase(it);
+        if (auto t = take_storage_trie(key)) closing.push_back(std::move(*t));
     }
     // Freeing their nodes (tens of thousands) is most of the work: every other trie on the helper
     // thread. A closed trie touches no store.
@@ -68,11 +65,13 @@ void WorldState::trim_storage_tries() {
     fork_->run([&] { free_every_other(0); }, [&] { free_every_other(1); });
 }
 
-void WorldState::close_storage_trie(const Hash& account_key) {
+std::optional<trie::Trie> WorldState::take_storage_trie(const Hash& account_key) {
     auto it = storage_.find(account_key);
-    if (it == storage_.end()) return;
+    if (it == storage_.end()) return std::nullopt;
     storage_loaded_ -= it->second.trie.loaded_nodes();
+    trie::Trie t = std::move(it->second.trie);
     storage_.erase(it);
+    return t;
 }
 
 tl::expected<Bytes, DiffError> WorldState::storage(const Hash& account_key, const Hash& slot_key) {
@@ -248,7 +247,7 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         } else {
             // A deleted account takes its storage along: the diff must clear every slot.
             if (storage_root != trie::kEmptyRoot) return tl::unexpected{DiffError::kStorageRootMismatch};
-            close_storage_trie(change.key);
+            (void)take_storage_trie(change.key);  // closes it (freed here)
         }
     }
     if (!made) return tl::unexpected{DiffError::kMissingNode};

@@ -104,7 +104,8 @@ class WorldState {
     OpenStorage& storage_trie(const Hash& account_key, const Hash& storage_root);
     // Closes the least recently written storage tries while the bounds are exceeded.
     void trim_storage_tries();
-    void close_storage_trie(const Hash& account_key);
+    // Closes the open storage trie of `account_key` (if any) and hands it over (to be freed).
+    std::optional<trie::Trie> take_storage_trie(const Hash& account_key);
 
     std::unique_ptr<ForkJoin> fork_;  // its helper thread starts at the first block it is worth it for
     trie::NodeStore& nodes_;
