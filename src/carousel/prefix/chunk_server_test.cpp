@@ -133,6 +133,47 @@ TEST(ChunkServerFull, StemUnlessSkipped) {
     EXPECT_EQ(r.error(), ChunkRejection::kUnexpectedNode);
 }
 
+// Counts the nodes a server reads from its store.
+class CountingNodeStore final : public trie::NodeStore {
+  public:
+    explicit CountingNodeStore(const trie::NodeStore& inner) : inner_{inner} {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        ++reads;
+        return inner_.get_node(hash);
+    }
+    bool read_node(const Hash& hash, Bytes& out) const override {
+        ++reads;
+        return inner_.read_node(hash, out);
+    }
+    void put_node(const Hash&, ByteView) override {}
+    mutable std::size_t reads{0};
+
+  private:
+    const trie::NodeStore& inner_;
+};
+
+// The top of a trie that does not fit whole: the levels that fit, and of the first that does not,
+// no more nodes read than it takes to know that (it had 256 here, each a point read on a server).
+// A served request reads nothing more to learn that the server has the root.
+TEST(ChunkServerFull, TopReadsOnlyWhatItSends) {
+    ServedTrie served{4, 3000};
+    CountingNodeStore counting{served.nodes};
+    ChunkServer server{counting, nullptr, [&] { return served.root; }};
+    // Room for the root and the 16 branches below it (about 9 KB), not for the 256 below those.
+    auto r = server.serve(request(served.root, {Nibbles{}}, 12 * 1024, 0));
+    ASSERT_FALSE(r.entries[0].error);
+    EXPECT_EQ(r.entries[0].nodes.size(), 17U);
+    EXPECT_LT(counting.reads, 17U + 64U);  // the 3 KB left hold about a dozen of the 256
+    trie::MemoryNodeStore client;
+    TrieSync sync{client, served.root};
+    EXPECT_TRUE(sync.accept(r.entries[0].nodes));
+
+    counting.reads = 0;
+    auto chunk = server.serve(request(served.root, {Nibbles{3, 7}}, 1 << 20, 0));
+    ASSERT_FALSE(chunk.entries[0].error);
+    EXPECT_EQ(counting.reads, chunk.entries[0].nodes.size());
+}
+
 TEST(ChunkServerFull, TamperedChunksAreRejectedWhole) {
     ServedTrie served{3, 2000};
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
@@ -346,10 +387,21 @@ TEST(ChunkServer, Errors) {
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     Hash unknown = served.root;
     unknown[0] ^= 1;
-    auto r = server.serve(request(unknown, {Nibbles{1}}, 1000, 0));
+    auto r = server.serve(request(unknown, {Nibbles{1}, Nibbles{2}}, 1000, 0));
+    ASSERT_EQ(r.entries.size(), 2U);
+    for (const auto& e : r.entries) {
+        ASSERT_TRUE(e.error);
+        EXPECT_EQ(*e.error, proto::ChunkError::kUnknownRoot);
+        EXPECT_EQ(e.error_data, Bytes{view(served.root)});
+    }
+    // A store with the root but not what is below it (a node still syncing): no chunk, not an
+    // unknown root.
+    trie::MemoryNodeStore partial;
+    partial.put_node(served.root, *served.nodes.get_node(served.root));
+    ChunkServer partial_server{partial, nullptr, [&] { return served.root; }};
+    r = partial_server.serve(request(served.root, {Nibbles{1}}, 1000, 0));
     ASSERT_TRUE(r.entries[0].error);
-    EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kUnknownRoot);
-    EXPECT_EQ(r.entries[0].error_data, Bytes{view(served.root)});
+    EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kNoChunk);
     r = server.serve(request(served.root, {Nibbles{1}}, 0, 0));
     EXPECT_EQ(*r.entries[0].error, proto::ChunkError::kInvalidRequest);
     r = server.serve(request(served.root, {Nibbles{9}, Nibbles{2}}, 1000, 0, true));  // from after to
