@@ -290,6 +290,8 @@ int run_sync(const SyncCommandOptions& o) {
     j["verify_floor_s"] = floor_s;
     j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
     j["peers"] = peers_json(s.peers);
+    // "Is this child held already?": how many the node store's filter answered, and how many read the KV.
+    j["node_lookups"] = {{"filtered", nodes.filtered_gets()}, {"kv", nodes.kv_gets()}};
     // Light mode: each wanted account read from the verified nodes, found or proven absent.
     std::size_t light_found = 0;
     std::size_t light_absent = 0;
