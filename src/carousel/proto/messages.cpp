@@ -34,35 +34,57 @@ namespace {
 
 using namespace wire;  // NOLINT(google-build-using-namespace): the codec helpers
 
-void encode_entry(Bytes& out, const ChunkEntry& e) {
-    Bytes payload;
-    encode_path(payload, e.prefix);
-    if (e.error) {
-        Bytes err;
-        rlp::encode(err, uint64_t{static_cast<uint8_t>(*e.error)});
-        rlp::encode(err, e.error_data);
-        wrap_list(payload, err);
-    } else if (e.leaf_mode) {
-        Bytes keys;
-        keys.reserve(e.keys.size() * 32);
-        for (const Hash& k : e.keys) keys.append(k.data(), k.size());
-        rlp::encode(payload, keys);
-        encode_string_list(payload, e.values);
-        encode_string_list(payload, e.proof);
-        if (e.stop_path) {
-            encode_path(payload, *e.stop_path);
-        } else {
-            payload.push_back(0x80);
-        }
-    } else {
-        encode_string_list(payload, e.nodes);
-        if (e.stop_path) {
-            encode_path(payload, *e.stop_path);
-        } else {
-            payload.push_back(0x80);
-        }
+// The error item of an entry: [code, data].
+uint64_t error_code(const ChunkEntry& e) noexcept { return static_cast<uint8_t>(*e.error); }
+std::size_t error_payload(const ChunkEntry& e) noexcept {
+    return rlp::length(error_code(e)) + rlp::length(ByteView{e.error_data});
+}
+
+// The keys of a leaf entry travel as one string of 32-byte keys.
+std::size_t keys_length(const ChunkEntry& e) noexcept {
+    const std::size_t n = 32 * e.keys.size();
+    return rlp::header_length(n) + n;  // never one byte long, so never its own encoding
+}
+
+std::size_t stop_length(const ChunkEntry& e) { return e.stop_path ? path_length(*e.stop_path) : 1; }
+
+// Payload length of an entry's list: encode_entry writes in place, so a chunk's megabytes are
+// copied once, and encoded_size costs no encoding.
+std::size_t entry_payload(const ChunkEntry& e) {
+    std::size_t n = path_length(e.prefix);
+    if (e.error) return n + list_length(error_payload(e));
+    if (e.leaf_mode) {
+        return n + keys_length(e) + list_length(string_list_payload(e.values)) +
+               list_length(string_list_payload(e.proof)) + stop_length(e);
     }
-    wrap_list(out, payload);
+    return n + list_length(string_list_payload(e.nodes)) + stop_length(e);
+}
+
+void encode_stop(Bytes& out, const ChunkEntry& e) {
+    if (e.stop_path) {
+        encode_path(out, *e.stop_path);
+    } else {
+        out.push_back(0x80);
+    }
+}
+
+void encode_entry(Bytes& out, const ChunkEntry& e) {
+    rlp::encode_header(out, {true, entry_payload(e)});
+    encode_path(out, e.prefix);
+    if (e.error) {
+        rlp::encode_header(out, {true, error_payload(e)});
+        rlp::encode(out, error_code(e));
+        rlp::encode(out, ByteView{e.error_data});
+    } else if (e.leaf_mode) {
+        rlp::encode_header(out, {false, 32 * e.keys.size()});
+        for (const Hash& k : e.keys) out.append(k.data(), k.size());
+        encode_string_list(out, e.values);
+        encode_string_list(out, e.proof);
+        encode_stop(out, e);
+    } else {
+        encode_string_list(out, e.nodes);
+        encode_stop(out, e);
+    }
 }
 
 R<ChunkEntry> decode_entry(ByteView in) {
@@ -139,12 +161,17 @@ Bytes encode(const GetChunks& m) {
 }
 
 Bytes encode(const ChunkData& m) {
-    Bytes p;
-    rlp::encode(p, m.request_id);
-    Bytes entries;
-    for (const auto& e : m.entries) encode_entry(entries, e);
-    wrap_list(p, entries);
-    return frame_of(MessageType::kChunkData, p);
+    std::size_t entries = 0;
+    for (const auto& e : m.entries) entries += list_length(entry_payload(e));
+    const std::size_t body = rlp::length(m.request_id) + list_length(entries);
+    Bytes out;
+    out.reserve(1 + list_length(body));
+    out.push_back(static_cast<uint8_t>(MessageType::kChunkData));
+    rlp::encode_header(out, {true, body});
+    rlp::encode(out, m.request_id);
+    rlp::encode_header(out, {true, entries});
+    for (const auto& e : m.entries) encode_entry(out, e);
+    return out;
 }
 
 Bytes encode(const GetCode& m) {
@@ -164,11 +191,7 @@ Bytes encode(const CodeData& m) {
     return frame_of(MessageType::kCodeData, p);
 }
 
-std::size_t encoded_size(const ChunkEntry& e) {
-    Bytes out;
-    encode_entry(out, e);
-    return out.size();
-}
+std::size_t encoded_size(const ChunkEntry& e) { return list_length(entry_payload(e)); }
 
 WireResult<MessageType> frame_type(ByteView frame) {
     if (frame.empty()) return tl::unexpected{WireError::kEmptyFrame};

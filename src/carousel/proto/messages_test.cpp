@@ -72,6 +72,35 @@ TEST(Messages, RoundTrip) {
     EXPECT_EQ(*decode_code_data(encode(cd)), cd);
 }
 
+// encoded_size (which a server uses to cut a response at maxSize) is what an entry takes in the
+// frame, for every kind of entry and for lists past every header size, and big entries round-trip.
+TEST(Messages, EncodedSizeIsWhatTheEntryTakesInTheFrame) {
+    ChunkData data = sample_data();
+    ChunkEntry big;
+    big.prefix = {0xa};
+    for (int i = 0; i < 1200; ++i) big.nodes.push_back(Bytes(532, static_cast<uint8_t>(i)));  // a 640 KB chunk
+    ChunkEntry empty_leaves;
+    empty_leaves.prefix = {0xb, 0xc};
+    empty_leaves.leaf_mode = true;
+    data.entries.push_back(big);
+    data.entries.push_back(empty_leaves);
+    const auto frame_size = [](uint64_t id, std::size_t entries) {
+        const std::size_t body = rlp::length(id) + rlp::header_length(entries) + entries;
+        return 1 + rlp::header_length(body) + body;
+    };
+    std::size_t all = 0;
+    for (const ChunkEntry& e : data.entries) {
+        const ChunkData one{data.request_id, {e}};
+        EXPECT_EQ(encode(one).size(), frame_size(data.request_id, encoded_size(e)));
+        all += encoded_size(e);
+    }
+    const Bytes frame = encode(data);
+    EXPECT_EQ(frame.size(), frame_size(data.request_id, all));
+    auto d = decode_chunk_data(frame);
+    ASSERT_TRUE(d) << to_string(d.error());
+    EXPECT_EQ(*d, data);
+}
+
 TEST(Messages, PrefixParityRoundTrips) {
     for (std::size_t len = 0; len <= 64; ++len) {
         GetChunks m;

@@ -32,12 +32,26 @@ inline Bytes frame_of(MessageType type, const Bytes& payload) {
 }
 
 inline void encode_path(Bytes& out, ByteView nibbles) { rlp::encode(out, encode_hex_prefix(nibbles, false)); }
+// Encoded length of encode_path's item.
+inline std::size_t path_length(ByteView nibbles) { return rlp::length(encode_hex_prefix(nibbles, false)); }
 
+// Encoded length of a list with a payload of `payload` bytes.
+inline std::size_t list_length(std::size_t payload) noexcept { return rlp::header_length(payload) + payload; }
+
+// Payload length of encode_string_list's list.
+template <class Range>
+std::size_t string_list_payload(const Range& items) noexcept {
+    std::size_t n = 0;
+    for (const auto& i : items) n += rlp::length(ByteView{i});
+    return n;
+}
+
+// Appends the list of `items` as strings, written in place (its length is known first: a chunk's
+// nodes run to megabytes, and building the payload apart copied them once more).
 template <class Range>
 void encode_string_list(Bytes& out, const Range& items) {
-    Bytes payload;
-    for (const auto& i : items) rlp::encode(payload, ByteView{i});
-    wrap_list(out, payload);
+    rlp::encode_header(out, {true, string_list_payload(items)});
+    for (const auto& i : items) rlp::encode(out, ByteView{i});
 }
 
 // ---- decoding helpers ---------------------------------------------------------------------------
