@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
@@ -10,7 +11,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
                 librocksdb-dev libboost-dev libjemalloc-dev
 
-.PHONY: deps build build-asan test test-asan demo bench fuzz format tidy clean
+.PHONY: deps build build-asan test test-asan test-tsan demo bench fuzz format tidy clean
 
 deps:
 	@./scripts/install-deps.sh $(DEB_PACKAGES)
@@ -34,6 +35,15 @@ endif
 
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# ThreadSanitizer over the layers whose work is split over two threads (core's ForkJoin, the trie's
+# exchange_all and root(ForkJoin&), state's WorldState). Not part of `make test` (CI's time);
+# run it after changing that code.
+TSAN_TESTS := carousel_core_test carousel_trie_test carousel_state_test
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE_THREAD=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF -DCAROUSEL_BUILD_SLOW_TESTS=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^(core|trie|state)\.'
 
 demo: build
 	./$(BUILD)/carousel demo
@@ -62,4 +72,4 @@ tidy: build
 	run-clang-tidy -p $(BUILD) -quiet -extra-arg=-Wno-unknown-warning-option '$(CURDIR)/src/'
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
