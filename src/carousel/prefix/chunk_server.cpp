@@ -329,13 +329,16 @@ proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
     // a sixth of a server's work in a sync of many small storage tries).
     std::optional<bool> root_known;
     if (request.root == trie::kEmptyRoot) root_known = true;
+    const auto unknown_root = [&](const Nibbles& prefix) {
+        return error_entry(prefix, ChunkError::kUnknownRoot, Bytes{view(newest_root_())});
+    };
     std::size_t budget = std::min<std::size_t>(request.max_size, options_.max_response_bytes);
     for (const auto& range : ranges) {
         ChunkEntry e;
         if (invalid) {
             e = error_entry(range.from, ChunkError::kInvalidRequest);
         } else if (root_known == false) {
-            e = error_entry(range.from, ChunkError::kUnknownRoot, Bytes{view(newest_root_())});
+            e = unknown_root(range.from);
         } else if (budget == 0) {
             e.prefix = range.from;  // out of room in this response: nothing sent, resume at the start
             e.leaf_mode = (request.flags & proto::kFlagLeaves) != 0;
@@ -345,7 +348,7 @@ proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
             if (!root_known) {
                 root_known =
                     !(e.error && *e.error == ChunkError::kNoChunk) || nodes_.get_node(request.root).has_value();
-                if (!*root_known) e = error_entry(range.from, ChunkError::kUnknownRoot, Bytes{view(newest_root_())});
+                if (!*root_known) e = unknown_root(range.from);
             }
             const std::size_t used = proto::encoded_size(e);
             budget = used >= budget ? 0 : budget - used;

@@ -133,17 +133,14 @@ TEST(ChunkServerFull, StemUnlessSkipped) {
     EXPECT_EQ(r.error(), ChunkRejection::kUnexpectedNode);
 }
 
-// Counts the nodes a server reads from its store.
-class CountingNodeStore final : public trie::NodeStore {
+// Counts the nodes a server reads from its store by hash (read_node reads through get_node): what a
+// request costs, and a layout scan told from a hash walk.
+class CountingStore final : public trie::NodeStore {
   public:
-    explicit CountingNodeStore(const trie::NodeStore& inner) : inner_{inner} {}
+    explicit CountingStore(const trie::NodeStore& inner) : inner_{inner} {}
     std::optional<Bytes> get_node(const Hash& hash) const override {
         ++reads;
         return inner_.get_node(hash);
-    }
-    bool read_node(const Hash& hash, Bytes& out) const override {
-        ++reads;
-        return inner_.read_node(hash, out);
     }
     void put_node(const Hash&, ByteView) override {}
     mutable std::size_t reads{0};
@@ -157,7 +154,7 @@ class CountingNodeStore final : public trie::NodeStore {
 // A served request reads nothing more to learn that the server has the root.
 TEST(ChunkServerFull, TopReadsOnlyWhatItSends) {
     ServedTrie served{4, 3000};
-    CountingNodeStore counting{served.nodes};
+    CountingStore counting{served.nodes};
     ChunkServer server{counting, nullptr, [&] { return served.root; }};
     // Room for the root and the 16 branches below it (about 9 KB), not for the 256 below those.
     auto r = server.serve(request(served.root, {Nibbles{}}, 12 * 1024, 0));
@@ -265,21 +262,6 @@ struct ServedState {
         }
         root = t.root();
     }
-};
-
-// Counts reads by hash, to tell a layout scan from a hash walk.
-class CountingStore final : public trie::NodeStore {
-  public:
-    explicit CountingStore(const trie::NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override {
-        ++reads;
-        return inner_.get_node(hash);
-    }
-    void put_node(const Hash&, ByteView) override {}
-    mutable std::size_t reads{0};
-
-  private:
-    const trie::NodeStore& inner_;
 };
 
 Nibbles random_nibbles(std::mt19937_64& rng, std::size_t max_len) {

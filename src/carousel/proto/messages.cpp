@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "messages.hpp"
 
+#include <vector>
+
 #include <carousel/core/rlp.hpp>
 
 #include "wire_codec.hpp"
@@ -68,8 +70,9 @@ void encode_stop(Bytes& out, const ChunkEntry& e) {
     }
 }
 
-void encode_entry(Bytes& out, const ChunkEntry& e) {
-    rlp::encode_header(out, {true, entry_payload(e)});
+// `payload` is entry_payload(e).
+void encode_entry(Bytes& out, const ChunkEntry& e, std::size_t payload) {
+    rlp::encode_header(out, {true, payload});
     encode_path(out, e.prefix);
     if (e.error) {
         rlp::encode_header(out, {true, error_payload(e)});
@@ -161,8 +164,13 @@ Bytes encode(const GetChunks& m) {
 }
 
 Bytes encode(const ChunkData& m) {
+    std::vector<std::size_t> payloads;
+    payloads.reserve(m.entries.size());
     std::size_t entries = 0;
-    for (const auto& e : m.entries) entries += list_length(entry_payload(e));
+    for (const auto& e : m.entries) {
+        payloads.push_back(entry_payload(e));
+        entries += list_length(payloads.back());
+    }
     const std::size_t body = rlp::length(m.request_id) + list_length(entries);
     Bytes out;
     out.reserve(1 + list_length(body));
@@ -170,7 +178,7 @@ Bytes encode(const ChunkData& m) {
     rlp::encode_header(out, {true, body});
     rlp::encode(out, m.request_id);
     rlp::encode_header(out, {true, entries});
-    for (const auto& e : m.entries) encode_entry(out, e);
+    for (std::size_t i = 0; i < m.entries.size(); ++i) encode_entry(out, m.entries[i], payloads[i]);
     return out;
 }
 
