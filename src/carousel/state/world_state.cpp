@@ -125,13 +125,11 @@ std::optional<WorldState::SlotFailure> WorldState::change_slots(const StateDiff&
 }
 
 tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, StateDiff* seal) {
-    if (auto r = validate(diff, /*sealing=*/seal != nullptr); !r) return tl::unexpected{r.error()};
-    if (diff.parent_root != root_) return tl::unexpected{DiffError::kBeforeMismatch};
+    // 1. Open the storage tries the block writes, while the helper validates the diff (both only read
+    // it, and the first touches of its memory are most of either's cost; the steady 1M-account block
+    // of chain_apply_block, 6 alternating pairs: 4.04 -> 3.73 ms median). Opening needs no valid
+    // diff: the tries an invalid one opens are closed with the rest when apply() fails.
     ++applies_;
-
-    for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
-
-    // 1. Open the storage tries the block writes.
     std::vector<trie::Trie*> tries;    // the storage tries written, in account order
     std::vector<OpenStorage*> opened;  // and where each is kept (stable: storage_ is node-based)
     std::vector<std::size_t> trie_of;  // per account: its index in `tries`, or kNone
@@ -140,22 +138,35 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     std::vector<trie::Trie*> slot_tries(diff.slots.size());  // per slot: its storage trie
     std::vector<std::size_t> first_slot;                     // per trie: its first slot
     constexpr std::size_t kNone = ~std::size_t{0};
-    trie_of.assign(diff.accounts.size(), kNone);
-    for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
-        const AccountChange& change = diff.accounts[ai];
-        if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
-        const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
-        OpenStorage& open = storage_trie(change.key, old_storage_root);
-        trie_of[ai] = tries.size();
-        tries.push_back(&open.trie);
-        opened.push_back(&open);
-        first_slot.push_back(si);
-        loaded_before.push_back(open.trie.loaded_nodes());
-        for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
-            account_of[si] = ai;
-            slot_tries[si] = &open.trie;
+    auto open_tries = [&] {
+        trie_of.assign(diff.accounts.size(), kNone);
+        for (std::size_t ai = 0, si = 0; ai < diff.accounts.size(); ++ai) {
+            const AccountChange& change = diff.accounts[ai];
+            if (si == diff.slots.size() || diff.slots[si].account_key != change.key) continue;
+            const Hash old_storage_root = change.before ? change.before->storage_root : trie::kEmptyRoot;
+            OpenStorage& open = storage_trie(change.key, old_storage_root);
+            trie_of[ai] = tries.size();
+            tries.push_back(&open.trie);
+            opened.push_back(&open);
+            first_slot.push_back(si);
+            loaded_before.push_back(open.trie.loaded_nodes());
+            for (; si < diff.slots.size() && diff.slots[si].account_key == change.key; ++si) {
+                account_of[si] = ai;
+                slot_tries[si] = &open.trie;
+            }
         }
+    };
+    tl::expected<void, DiffError> valid;
+    constexpr std::size_t kMinParallelChanges = 64;  // fewer are not worth a wake-up of the helper
+    if (diff.accounts.size() + diff.slots.size() >= kMinParallelChanges) {
+        fork_->run(open_tries, [&] { valid = validate(diff, /*sealing=*/seal != nullptr); });
+    } else if (valid = validate(diff, /*sealing=*/seal != nullptr); valid) {
+        open_tries();
     }
+    if (!valid) return tl::unexpected{valid.error()};
+    if (diff.parent_root != root_) return tl::unexpected{DiffError::kBeforeMismatch};
+
+    for (const Bytes& c : diff.code) code_.put_code(keccak256(c), c);
 
     // 2. The slot changes, each checked against its storage trie as it was (one walk per slot, which
     // returns the value it replaces), and 3. the new storage roots, hashed together. With two threads,
