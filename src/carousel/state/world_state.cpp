@@ -10,6 +10,12 @@
 
 namespace carousel::state {
 
+namespace {
+// A block's changes (or slot changes) below this are done on the caller alone: fewer are not worth a
+// wake-up of the helper thread.
+constexpr std::size_t kMinParallelChanges = 64;
+}  // namespace
+
 WorldState::WorldState(trie::NodeStore& nodes, CodeStore& code, const Hash& root, const StorageCacheLimits& limits,
                        bool parallel)
     : fork_{std::make_unique<ForkJoin>(parallel)},
@@ -157,10 +163,10 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
         }
     };
     tl::expected<void, DiffError> valid;
-    constexpr std::size_t kMinParallelChanges = 64;  // fewer are not worth a wake-up of the helper
+    auto check = [&] { valid = validate(diff, /*sealing=*/seal != nullptr); };
     if (diff.accounts.size() + diff.slots.size() >= kMinParallelChanges) {
-        fork_->run(open_tries, [&] { valid = validate(diff, /*sealing=*/seal != nullptr); });
-    } else if (valid = validate(diff, /*sealing=*/seal != nullptr); valid) {
+        fork_->run(open_tries, check);
+    } else if (check(); valid) {
         open_tries();
     }
     if (!valid) return tl::unexpected{valid.error()};
@@ -174,9 +180,8 @@ tl::expected<Hash, DiffError> WorldState::apply_changes(const StateDiff& diff, S
     // Both threads read the store while they change slots; then, hashing, they read none, and both
     // write their new nodes to it, one batch at a time.
     std::vector<Hash> storage_roots(tries.size());
-    constexpr std::size_t kMinParallelSlots = 64;
     std::size_t split = tries.size();  // the first trie of the second group
-    if (fork_->parallel() && nodes_.concurrent_reads() && diff.slots.size() >= kMinParallelSlots) {
+    if (fork_->parallel() && nodes_.concurrent_reads() && diff.slots.size() >= kMinParallelChanges) {
         split = 1;
         while (split + 1 < tries.size() && first_slot[split] < diff.slots.size() / 2) ++split;
     }
