@@ -114,6 +114,14 @@ std::vector<Contact> RoutingTable::covering(const Hash& key) const {
     return out;
 }
 
+unsigned RoutingTable::covering_bits(unsigned bits) const {
+    unsigned wanted = bits;
+    for (unsigned d = bits + 1; d <= 256; ++d) {
+        if (buckets_[d - 1].entries.empty()) wanted = d;
+    }
+    return wanted;
+}
+
 std::optional<RoutingTable::Entry> RoutingTable::find(const NodeId& id) const {
     const unsigned d = log_distance(self_, id);
     if (d == 0) return std::nullopt;

@@ -179,5 +179,52 @@ TEST(RoutingTable, CoveringFollowsRadius) {
     EXPECT_TRUE(t.covering(NodeId{}).empty());
 }
 
+TEST(RoutingTable, CoveringBitsGrowsToTheHighestEmptyBucket) {
+    std::mt19937_64 rng{3};
+    const NodeId self = test::random_hash(rng);
+    RoutingTable t{self};
+    // Buckets 240..256 all hold a node but 250 and 252: a node at radius 248 must cover up to 252.
+    for (unsigned d = 240; d <= 256; ++d) {
+        if (d != 250 && d != 252) t.update(contact(at_distance(self, d), d), Time{0});
+    }
+    EXPECT_EQ(t.covering_bits(248), 252u);
+    EXPECT_EQ(t.covering_bits(252), 252u);
+    EXPECT_EQ(t.covering_bits(253), 253u);
+    t.update(contact(at_distance(self, 252), 252), Time{0});
+    EXPECT_EQ(t.covering_bits(248), 250u);
+    // An empty table: the node is alone and covers everything.
+    EXPECT_EQ(RoutingTable{self}.covering_bits(250), 256u);
+}
+
+// With every node in every table (a connected network), the blocks the nodes cover after growing
+// leave no key without a node: each aligned block of 2^bits keys holds a covering node. Brute force
+// over random networks, sparse and dense.
+TEST(RoutingTable, CoveringBitsLeavesNoBlockUncovered) {
+    std::mt19937_64 rng{4};
+    for (const auto& [nodes, bits] : {std::pair{8u, 252u}, {64u, 251u}, {64u, 250u}, {200u, 249u}, {5u, 254u}}) {
+        std::vector<NodeId> ids;
+        for (unsigned i = 0; i < nodes; ++i) ids.push_back(test::random_hash(rng));
+        std::vector<Contact> covering;
+        for (const NodeId& self : ids) {
+            RoutingTable t{self, 256};
+            for (const NodeId& other : ids) t.update(contact(other, 1), Time{0});
+            covering.push_back(contact(self, 1, t.covering_bits(bits)));
+        }
+        // Every block at `bits`: its first key, its last key and a middle key are covered.
+        for (uint64_t b = 0; b < (uint64_t{1} << (256 - bits)); ++b) {
+            Hash first{};
+            first[0] = static_cast<uint8_t>(b << (bits - 248));
+            for (const uint8_t low : {uint8_t{0x00}, uint8_t{0x5a}, uint8_t{0xff}}) {
+                Hash key = first;
+                key[0] = static_cast<uint8_t>(key[0] | (low >> (256 - bits)));
+                for (std::size_t i = 1; i < key.size(); ++i) key[i] = low;
+                const bool covered = std::any_of(covering.begin(), covering.end(),
+                                                 [&](const Contact& c) { return covers(c.id, c.radius, key); });
+                EXPECT_TRUE(covered) << nodes << " nodes, bits " << bits << ", block " << b;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace carousel::dht

@@ -349,13 +349,15 @@ void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
 }
 
 void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now) {
-    (void)now;
     for (const RegionItem& item : items) {
         Bytes payload = encode_region_item(item);
         const Hash id = keccak256(payload);
         held_[id] = Held{item.region, item.block_number, proto::ContentKind::kRegionItem, std::move(payload)};
         seen_.insert(id);
-        offer_on(id, item.region.first, 0);
+        if (offer_on(id, item.region.first, 0, now) == 0 &&
+            (contains(block_, item.region.first) || !placement_[item.region.first].looking)) {
+            ++stats_.items_unplaced;  // neither the table nor a lookup knows a node covering it
+        }
         forget_old(item.block_number);
     }
     for (const Bytes& code : codes) {
@@ -364,19 +366,61 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
         for (const auto& [_, h] : held_) newest = std::max(newest, h.number);
         held_[id] = Held{Block{id, 0}, newest, proto::ContentKind::kCode, code};
         seen_.insert(id);
-        offer_on(id, id, 0);
+        offer_on(id, id, 0, now);
     }
 }
 
-void MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except) {
-    if (filling_key(position)) return;  // nothing is offered for a region being filled
-    for (const dht::Contact& c : dht_.table().covering(position)) {
-        if (c.peer == except) continue;
+Hash MgrNode::position_of(const Hash& id, const Held& held) {
+    return held.kind == proto::ContentKind::kCode ? id : held.region.first;
+}
+
+std::size_t MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now) {
+    if (filling_key(position)) return 0;  // nothing is offered for a region being filled
+    const auto held = held_.find(id);
+    if (held == held_.end()) return 0;
+    std::vector<dht::Contact> targets = dht_.table().covering(position);
+    const Hash region_first = block_of(position, dht::Radius{options_.region_bits}).first;
+    if (!contains(block_, position)) {
+        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
+        look_up_placement(region_first, now);
+        for (const dht::Contact& c : placement_[region_first].found) {
+            if (dht::covers(c.id, c.radius, position)) targets.push_back(c);
+        }
+    }
+    if (except != 0) held->second.offered.insert(except);
+    std::size_t covering = 0;
+    for (const dht::Contact& c : targets) {
+        if (c.id == dht_.self().id) continue;
+        ++covering;
+        if (!held->second.offered.insert(c.peer).second) continue;
         const uint64_t request_id = next_request_id_++;
         offers_[{c.peer, request_id}] = {id};
         send(c.peer, proto::encode(proto::Offer{request_id, {id}}));
         ++stats_.offers_sent;
     }
+    return covering;
+}
+
+void MgrNode::look_up_placement(const Hash& region_first, proto::Time now) {
+    Placement& p = placement_[region_first];
+    if (p.looking || (p.asked_at && now < *p.asked_at + options_.placement_refresh)) return;
+    p.looking = true;
+    p.asked_at = now;
+    ++stats_.placement_lookups;
+    dht_.start_lookup(region_first, now, [this, region_first, now](std::vector<dht::Contact> closest) {
+        Placement& done = placement_[region_first];
+        done.looking = false;
+        done.found = std::move(closest);
+        // The items of the region held meanwhile go to what the lookup found.
+        std::vector<std::pair<Hash, Hash>> pending;
+        for (const auto& [id, held] : held_) {
+            const Hash position = position_of(id, held);
+            if (block_of(position, dht::Radius{options_.region_bits}).first == region_first) {
+                pending.emplace_back(id, position);
+            }
+        }
+        for (const auto& [id, position] : pending) offer_on(id, position, 0, now);
+    });
 }
 
 void MgrNode::on_offer(proto::PeerId from, ByteView frame) {
@@ -438,7 +482,7 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
         code_.put_code(id, content->payload);
         ++stats_.code_kept;
         held_[id] = Held{Block{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload)};
-        offer_on(id, id, from);
+        offer_on(id, id, from, now);
         return;
     }
     on_region_item(from, id, std::move(content->payload), now);
@@ -468,7 +512,6 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
 }
 
 void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
-    (void)now;
     if (filling(store.region())) return;  // items wait until the fill is adopted
     for (;;) {
         const auto it = waiting_.find({store.region().first, store.head_number() + 1});
@@ -486,7 +529,7 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
             continue;
         }
         ++stats_.items_applied;
-        offer_on(id, item.region.first, from);
+        offer_on(id, item.region.first, from, now);
         forget_old(item.block_number);
     }
 }

@@ -27,9 +27,13 @@
 //    accepts the offered ids it has not seen; on Content it checks the item against the block's
 //    state root from its header source before it keeps or forwards any of it: an item for head+1 is
 //    applied (EpochStore::apply verifies it), a later one waits (bounded), an older one is ignored.
-//    A verified item is offered on to the contacts in the routing table whose block covers the
-//    region. An item that fails verification is dropped and its sender gets a strike; after
-//    `strikes_to_drop` strikes the sender is disconnected.
+//    A verified item is offered on to the contacts whose block covers the region: those in the
+//    routing table and, for a position outside the node's own block (the bridge's items, code it
+//    forwards), those a DHT lookup of the region's first key found (one lookup per region, redone
+//    after NodeOptions::placement_refresh). A routing table holds at most k contacts per bucket, so
+//    without the lookup a region far from the publisher would be offered to nobody (issue 17).
+//    Each held item is offered to a peer at most once. An item that fails verification is dropped and its sender gets a
+//    strike; after `strikes_to_drop` strikes the sender is disconnected.
 //  - Code is kept when its hash lies in the node's block and forwarded the same way.
 // The node never opens a socket or reads a clock; time comes in with every call.
 
@@ -67,6 +71,8 @@ struct NodeOptions {
     unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
     // GetBareStorage: a storage trie's part in a region with more leaves than this is `large`.
     std::size_t bare_leaves_max{64};
+    // How long a lookup's answer to "who covers this region" is used before it is asked again.
+    proto::Time placement_refresh{std::chrono::seconds{60}};
 };
 
 struct NodeStats {
@@ -82,6 +88,8 @@ struct NodeStats {
     uint64_t diff_requests{0};
     uint64_t code_requests{0};
     uint64_t bare_requests{0};
+    uint64_t placement_lookups{0};  // lookups of who covers a region, for gossip
+    uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
 };
 
 // One region's store and the ChunkServer that answers GetChunks (full mode) over it; the first
@@ -122,6 +130,14 @@ class MgrNode final : public proto::Endpoint {
                                          const Owners& owners, const std::vector<Bytes>& code);
     tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                          const std::vector<Bytes>& code);
+
+    // Grows the radius so that no block of keys beside the node's own is left without a node, by what
+    // its routing table knows (dht::RoutingTable::covering_bits: the nodes closest to an empty block
+    // store it, as Kademlia stores a key at the k closest nodes whatever their distance). Before
+    // seed() it only places the stores (seed() fills every region); once seeded it grows as
+    // set_radius() does, filling the new regions from the neighbours. Never shrinks. Returns the
+    // radius now announced.
+    dht::Radius cover_gaps(proto::Time now);
 
     // Gossip origin (the bridge): offers these items and code blobs to the contacts that cover them.
     // The node keeps nothing of them itself unless it covers them.
@@ -188,6 +204,13 @@ class MgrNode final : public proto::Endpoint {
         uint64_t number{0};
         proto::ContentKind kind{proto::ContentKind::kRegionItem};
         Bytes payload;
+        std::set<proto::PeerId> offered{};  // peers it was offered to (or came from)
+    };
+    // Who covers one region, as a lookup of its first key found them.
+    struct Placement {
+        std::vector<dht::Contact> found;
+        std::optional<proto::Time> asked_at;
+        bool looking{false};
     };
 
     EpochStore* store_for(const Block& region);
@@ -203,8 +226,15 @@ class MgrNode final : public proto::Endpoint {
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);
     void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void apply_waiting(EpochStore& store, proto::Time now);
-    // Offers the held item `id` to every covering contact but `except`.
-    void offer_on(const Hash& id, const Hash& position, proto::PeerId except);
+    // Offers the held item `id` (at `position`) to every covering contact but `except` that it was
+    // not offered to yet: the routing table's and, for a position outside the own block, a lookup's.
+    // Returns how many contacts cover it (offered now or before).
+    std::size_t offer_on(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
+    // The position a held item is offered at: a region item's region, a code blob's hash.
+    static Hash position_of(const Hash& id, const Held& held);
+    // Starts a lookup of who covers `region_first` unless one runs or a recent answer is known; when
+    // it ends, the held items of that region are offered to what it found.
+    void look_up_placement(const Hash& region_first, proto::Time now);
     void strike(proto::PeerId peer, const std::string& reason);
     void forget_old(uint64_t head);
     // Whether `key` lies in a region whose store is being filled.
@@ -234,8 +264,9 @@ class MgrNode final : public proto::Endpoint {
     dht::Dht dht_;
     std::vector<RegionStore> stores_;
     state::MemoryCodeStore code_;
-    std::map<Hash, Held> held_;  // by content id: what this node may offer on
-    std::set<Hash> seen_;        // content ids received (or rejected): not accepted again
+    std::map<Hash, Held> held_;            // by content id: what this node may offer on
+    std::map<Hash, Placement> placement_;  // by region first key
+    std::set<Hash> seen_;                  // content ids received (or rejected): not accepted again
     std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
     // Items for later blocks, by (region first key, block).
     std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;

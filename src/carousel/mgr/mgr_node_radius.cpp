@@ -88,6 +88,23 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     start_fill(now);
 }
 
+dht::Radius MgrNode::cover_gaps(proto::Time now) {
+    const unsigned cap = std::min(256u, options_.region_bits + kMaxRegionSpan);
+    const unsigned bits = std::min(cap, dht_.table().covering_bits(block_.bits));
+    if (bits <= block_.bits) return dht_.self().radius;
+    const bool seeded =
+        std::any_of(stores_.begin(), stores_.end(), [](const RegionStore& s) { return s.store->seeded(); });
+    if (seeded) {
+        set_radius(dht::Radius{bits}, now);
+        return dht_.self().radius;
+    }
+    block_ = block_of(dht_.self().id, dht::Radius{bits});
+    dht_.set_radius(dht::Radius{bits});
+    for (const dht::Contact& c : dht_.table().contacts()) dht_.ping(c.peer, now);
+    (void)place_stores(block_);
+    return dht_.self().radius;
+}
+
 dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
     const auto bytes_within = [&](const Block& block) {
         uint64_t sum = 0;

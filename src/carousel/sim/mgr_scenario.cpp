@@ -286,10 +286,6 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t i = 0; i < config.nodes; ++i) {
         nodes.push_back(std::make_unique<mgr::MgrNode>(
             dht::Contact{node_id(config.seed, i), 0, dht::Radius{config.radius_bits}}, node_options, headers));
-        if (auto s = nodes.back()->seed(chain.node_store(), 0, roots[0], *genesis_owners, genesis_code); !s) {
-            result.failure = "seeding a node failed: " + s.error();
-            return result;
-        }
         node_peers.push_back(net.add(*nodes.back(), {config.node_bandwidth, config.node_bandwidth}));
     }
     mgr::MgrNode bridge(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, node_options, headers);
@@ -305,6 +301,23 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     for (std::size_t i = 0; i < node_peers.size(); ++i) {
         net.connect(bridge_peer, node_peers[i], link);
         for (std::size_t j = i + 1; j < node_peers.size(); ++j) net.connect(node_peers[i], node_peers[j], link);
+    }
+    // The network's genesis: once the nodes know each other (PING/PONG on connect), each grows its
+    // radius over the blocks beside its own that no node covers (MgrNode::cover_gaps), then is seeded
+    // with its regions of the genesis state.
+    const Time settle = std::max<Time>(config.latency, std::chrono::milliseconds{1}) * 4;
+    net.run_until(settle);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const PeerId p = node_peers[i];
+        mgr::MgrNode* node = nodes[i].get();
+        net.post(p, [node, &net] { (void)node->cover_gaps(net.now()); });
+    }
+    net.run_until(settle * 2);
+    for (auto& node : nodes) {
+        if (auto s = node->seed(chain.node_store(), 0, roots[0], *genesis_owners, genesis_code); !s) {
+            result.failure = "seeding a node failed: " + s.error();
+            return result;
+        }
     }
 
     // Faults, drawn from the seed.
