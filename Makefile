@@ -11,7 +11,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
                 librocksdb-dev libboost-dev libjemalloc-dev
 
-.PHONY: deps build build-asan test test-asan test-tsan demo bench fuzz format tidy clean
+.PHONY: deps build build-asan test test-asan test-tsan test-mgr-property demo bench fuzz format tidy clean
 
 deps:
 	@./scripts/install-deps.sh $(DEB_PACKAGES)
@@ -44,6 +44,13 @@ test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE_THREAD=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF -DCAROUSEL_BUILD_SLOW_TESTS=OFF
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
 	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^(core|trie|state)\.'
+
+# The Merry-Go-Round property test over many random small networks (make test runs 3 cases).
+MGR_PROPERTY_CASES ?= 40
+MGR_PROPERTY_SEED  ?= 1
+test-mgr-property: build
+	CAROUSEL_MGR_PROPERTY_CASES=$(MGR_PROPERTY_CASES) CAROUSEL_MGR_PROPERTY_SEED=$(MGR_PROPERTY_SEED) \
+	  ./$(BUILD)/tests/carousel_scenario_tests --gtest_filter='MgrProperty.*'
 
 demo: build
 	./$(BUILD)/carousel demo

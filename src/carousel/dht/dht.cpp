@@ -208,6 +208,13 @@ void Dht::ping(PeerId peer, Time now) {
     send_(peer, proto::encode(proto::Ping{id, self_.id, self_.radius.bits}));
 }
 
+void Dht::announce(Time now) {
+    std::vector<PeerId> peers;
+    peers.reserve(peer_ids_.size());
+    for (const auto& [peer, id] : peer_ids_) peers.push_back(peer);
+    for (const PeerId peer : peers) ping(peer, now);
+}
+
 std::optional<Time> Dht::next_deadline() const {
     std::optional<Time> at;
     if (!deadlines_.empty()) at = deadlines_.begin()->first;

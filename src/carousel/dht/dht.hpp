@@ -118,6 +118,11 @@ class Dht {
 
     // Changes the radius this node announces (from its next PING or PONG on).
     void set_radius(Radius radius) noexcept { self_.radius = radius; }
+    // PINGs every peer that has told this node its id (PING or PONG) and is still connected: every
+    // peer that may hold this node in its table, not only the contacts in this node's table, learns
+    // what it announces now (a new radius). A peer left out would go on routing by the old radius
+    // and answer lookups with it.
+    void announce(Time now);
 
     [[nodiscard]] const Contact& self() const noexcept { return self_; }
     [[nodiscard]] const Options& options() const noexcept { return options_; }

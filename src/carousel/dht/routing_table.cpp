@@ -114,10 +114,13 @@ std::vector<Contact> RoutingTable::covering(const Hash& key) const {
     return out;
 }
 
-unsigned RoutingTable::covering_bits(unsigned bits) const {
+unsigned RoutingTable::covering_bits(unsigned bits, unsigned storing_bits) const {
     unsigned wanted = bits;
     for (unsigned d = bits + 1; d <= 256; ++d) {
-        if (buckets_[d - 1].entries.empty()) wanted = d;
+        const auto& entries = buckets_[d - 1].entries;
+        const bool stored = std::any_of(entries.begin(), entries.end(),
+                                        [&](const Entry& e) { return e.contact.radius.bits >= storing_bits; });
+        if (!stored) wanted = d;
     }
     return wanted;
 }

@@ -77,8 +77,10 @@ class RoutingTable {
     // the other half of block_of(self, d), self among them. Growing to d covers that subtree (and,
     // when a bucket between is not empty, a populated block more: over-storage, never a gap). Exact
     // when every non-empty subtree near the own id has a contact in the table, as after a lookup of
-    // the own id (Kademlia's join) or in a connected network.
-    [[nodiscard]] unsigned covering_bits(unsigned bits) const;
+    // the own id (Kademlia's join) or in a connected network. Only contacts that announce a radius of
+    // at least `storing_bits` count as nodes (storage nodes; clients and gossip origins announce less
+    // and store nothing).
+    [[nodiscard]] unsigned covering_bits(unsigned bits, unsigned storing_bits = 0) const;
 
     // The entry of `id` in a bucket (not a replacement), if any.
     [[nodiscard]] std::optional<Entry> find(const NodeId& id) const;

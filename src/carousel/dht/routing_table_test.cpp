@@ -194,6 +194,12 @@ TEST(RoutingTable, CoveringBitsGrowsToTheHighestEmptyBucket) {
     EXPECT_EQ(t.covering_bits(248), 250u);
     // An empty table: the node is alone and covers everything.
     EXPECT_EQ(RoutingTable{self}.covering_bits(250), 256u);
+    // A contact that stores nothing (a client, a bridge: a radius under storing_bits) is no node there.
+    RoutingTable with_client{self};
+    for (unsigned d = 240; d <= 256; ++d)
+        with_client.update(contact(at_distance(self, d), d, d == 251 ? 0 : 248), Time{0});
+    EXPECT_EQ(with_client.covering_bits(248, 248), 251u);
+    EXPECT_EQ(with_client.covering_bits(248), 248u);
 }
 
 // With every node in every table (a connected network), the blocks the nodes cover after growing

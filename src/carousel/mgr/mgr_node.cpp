@@ -33,13 +33,13 @@ MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
       headers_(std::move(headers)),
       dht_(
           [&] {
-              self.radius.bits = std::max(self.radius.bits, options.region_bits);
+              self.radius.bits = options.origin_only ? 0 : std::max(self.radius.bits, options.region_bits);
               return self;
           }(),
           options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
           [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }) {
     block_ = block_of(dht_.self().id, dht_.self().radius);
-    (void)place_stores(block_);  // one store per region of the block
+    if (!options_.origin_only) (void)place_stores(block_);  // one store per region of the block
 }
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,

@@ -71,6 +71,9 @@ struct NodeOptions {
     unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
     // GetBareStorage: a storage trie's part in a region with more leaves than this is `large`.
     std::size_t bare_leaves_max{64};
+    // A gossip origin only (a bridge): it holds no stores and announces radius 0, so that no node
+    // routes to it as a copy of a region or counts it as one (MgrNode::cover_gaps).
+    bool origin_only{false};
     // How long a lookup's answer to "who covers this region" is used before it is asked again.
     proto::Time placement_refresh{std::chrono::seconds{60}};
 };
@@ -119,7 +122,8 @@ struct FillRecord {
 
 class MgrNode final : public proto::Endpoint {
   public:
-    // `self.peer` is how the driver names this node. A radius smaller than a region is raised to one.
+    // `self.peer` is how the driver names this node. A radius smaller than a region is raised to one,
+    // except for an origin_only node, which announces radius 0 and has no stores.
     MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers);
 
     // Fills the node's regions from a store holding the whole state at `root` (block `number`), and

@@ -58,7 +58,7 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     // Announced from now on; the contacts learn it from the PING (dht::Dht::learn refreshes the
     // radius of a known contact), and route the new regions' gossip here.
     dht_.set_radius(radius);
-    for (const dht::Contact& c : dht_.table().contacts()) dht_.ping(c.peer, now);
+    dht_.announce(now);
 
     const std::set<Hash> filling_before = filling_;
     const std::vector<Block> added = place_stores(block);
@@ -90,7 +90,8 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
 
 dht::Radius MgrNode::cover_gaps(proto::Time now) {
     const unsigned cap = std::min(256u, options_.region_bits + kMaxRegionSpan);
-    const unsigned bits = std::min(cap, dht_.table().covering_bits(block_.bits));
+    if (options_.origin_only) return dht_.self().radius;
+    const unsigned bits = std::min(cap, dht_.table().covering_bits(block_.bits, options_.region_bits));
     if (bits <= block_.bits) return dht_.self().radius;
     const bool seeded =
         std::any_of(stores_.begin(), stores_.end(), [](const RegionStore& s) { return s.store->seeded(); });
@@ -100,7 +101,7 @@ dht::Radius MgrNode::cover_gaps(proto::Time now) {
     }
     block_ = block_of(dht_.self().id, dht::Radius{bits});
     dht_.set_radius(dht::Radius{bits});
-    for (const dht::Contact& c : dht_.table().contacts()) dht_.ping(c.peer, now);
+    dht_.announce(now);
     (void)place_stores(block_);
     return dht_.self().radius;
 }

@@ -50,7 +50,9 @@ struct Network {
             peers.push_back(net.add(*nodes.back()));
         }
         std::mt19937_64 rng{99};
-        bridge = std::make_unique<MgrNode>(dht::Contact{random_hash(rng), 0, dht::Radius{0}}, options, no_headers);
+        NodeOptions origin = options;
+        origin.origin_only = true;
+        bridge = std::make_unique<MgrNode>(dht::Contact{random_hash(rng), 0, dht::Radius{0}}, origin, no_headers);
         bridge_peer = net.add(*bridge);
         const net::LinkSettings link{10ms};
         for (std::size_t i = 0; i < peers.size(); ++i) {
@@ -111,7 +113,8 @@ TEST(MgrNodeGossip, ItemForARegionNoNodeCoversIsCountedNotSent) {
     Network n{ids, 16};
     n.publish(1);  // starts the lookups
     const uint64_t before = n.bridge->stats().items_unplaced;
-    n.publish(2);  // their answers known: the items of regions without a node have nowhere to go
+    EXPECT_EQ(before, 0u);  // the lookups had not answered
+    n.publish(2);           // their answers known: the items of regions without a node have nowhere to go
     std::size_t empty = 0;
     for (const Block& region : tile(kRegionBits)) {
         empty +=

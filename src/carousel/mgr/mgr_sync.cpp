@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/proof.hpp>
@@ -232,13 +233,39 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
     }
     std::optional<proto::PeerId> best;
     std::size_t best_load = options_.max_in_flight_per_peer;
+    std::size_t usable = 0;
+    std::size_t banned = 0;
+    std::size_t behind = 0;
+    std::set<proto::PeerId> known;
     for (const dht::Contact& c : candidates) {
-        if (banned_.contains(c.peer) || !connected_.contains(c.peer)) continue;
-        if (const auto b = behind_.find(c.peer); b != behind_.end() && now < b->second) continue;
+        if (!known.insert(c.peer).second) continue;
+        if (banned_.contains(c.peer)) {
+            ++banned;
+            continue;
+        }
+        if (!connected_.contains(c.peer)) continue;
+        if (const auto b = behind_.find(c.peer); b != behind_.end() && now < b->second) {
+            ++behind;
+            continue;
+        }
+        ++usable;
         const std::size_t load = in_flight_[c.peer];
         if (load < best_load) {
             best = c.peer;
             best_load = load;
+        }
+    }
+    if (usable > 0) {
+        unserved_since_.erase(tile_index);
+    } else {
+        const proto::Time since = unserved_since_.try_emplace(tile_index, now).first->second;
+        if (now >= since + options_.unserved_timeout && failure_.empty()) {
+            const Block& region = tiles_[tile_index];
+            failure_ = "no honest node serves region 0x" + to_hex(ByteView{region.first.data(), 4}) + "…/" +
+                       std::to_string(region.bits) + " (" + std::to_string(known.size()) +
+                       " covering nodes known: " + std::to_string(banned) + " banned, " + std::to_string(behind) +
+                       " behind the chain, " + std::to_string(known.size() - banned - behind) + " unreachable) for " +
+                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - since).count()) + " s";
         }
     }
     const auto last = last_lookup_.find(tile_index);

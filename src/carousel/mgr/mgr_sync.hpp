@@ -33,7 +33,9 @@
 //    latest boundary to the head root, checks it, and its head view's root equals that block's
 //    root (verified_number / verified_root).
 // Peers: a peer whose answer fails verification or who does not answer in time gets a strike, and
-// is not asked again after `strikes_to_ban`; its range goes to another covering node.
+// is not asked again after `strikes_to_ban`; its range goes to another covering node. A region
+// whose every covering node is banned, behind or unreachable for SyncOptions::unserved_timeout ends
+// the sync: failure() names the region and what became of its nodes.
 
 #include <functional>
 #include <map>
@@ -74,6 +76,10 @@ struct SyncOptions {
     proto::Time request_timeout{std::chrono::seconds{5}};
     proto::Time tick{std::chrono::milliseconds{200}};
     unsigned strikes_to_ban{2};
+    // A tile that needs a request and has had no node to ask for this long (every covering node
+    // banned, behind or unreachable, or none found) ends the sync with a failure naming the region:
+    // no honest copy of it is reachable.
+    proto::Time unserved_timeout{std::chrono::minutes{3}};
 };
 
 struct SyncStats {
@@ -116,7 +122,9 @@ class MgrSync final : public proto::Endpoint {
     std::size_t slots() const;
     std::size_t codes() const noexcept { return code_.size(); }
     const SyncStats& stats() const noexcept { return stats_; }
-    // A mismatch found at the final check (should never happen when every range verified).
+    // Why the sync cannot go on: a mismatch found at the final check (should never happen when every
+    // range verified), or a region no usable node serves (SyncOptions::unserved_timeout). Empty while
+    // it can.
     const std::string& failure() const noexcept { return failure_; }
 
     void on_connect(proto::PeerId peer, proto::Time now) override;
@@ -301,6 +309,7 @@ class MgrSync final : public proto::Endpoint {
     uint64_t outstanding_{0};
     proto::Time first_request_{-1};
     std::map<std::size_t, proto::Time> last_lookup_;
+    std::map<std::size_t, proto::Time> unserved_since_;  // tiles needing a request with no node to ask
     SyncStats stats_;
 };
 

@@ -288,7 +288,9 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
             dht::Contact{node_id(config.seed, i), 0, dht::Radius{config.radius_bits}}, node_options, headers));
         node_peers.push_back(net.add(*nodes.back(), {config.node_bandwidth, config.node_bandwidth}));
     }
-    mgr::MgrNode bridge(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, node_options, headers);
+    mgr::NodeOptions bridge_options = node_options;
+    bridge_options.origin_only = true;
+    mgr::MgrNode bridge(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, bridge_options, headers);
     const PeerId bridge_peer = net.add(bridge, {0, 0});
     mgr::SyncOptions sync_options;
     sync_options.region_bits = config.region_bits;
@@ -543,6 +545,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 ++result.blocks_followed;
             } else {
                 ++result.blocks_missed;
+                result.last_missed_block = head;
             }
         }
         if (client.synced() && !result.synced) {

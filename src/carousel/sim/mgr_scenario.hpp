@@ -169,6 +169,7 @@ struct MgrScenarioResult {
     uint64_t verified_block{0};       // the block the client's state last equalled
     uint64_t blocks_followed{0};      // blocks after the sync whose root the client reached before the next block
     uint64_t blocks_missed{0};        // blocks after the sync it had not reached by then
+    uint64_t last_missed_block{0};    // the last of those (0: none)
     Hash verified_root{};
     Hash chain_root{};       // the chain's state root at verified_block
     double sync_seconds{0};  // simulated, start to synced

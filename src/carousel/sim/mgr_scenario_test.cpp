@@ -52,6 +52,38 @@ TEST(MgrScenario, SmallNetworkWithFaults) {
     EXPECT_GT(r.client.banned_peers, 0u);
 }
 
+TEST(MgrScenario, BlocksWithoutANodeAreCoveredByTheirClosestNodes) {
+    // 64 random ids over 32 blocks of 2^251 keys leave 4 blocks without a node (seed 1). The nodes
+    // beside an empty block grow over it before the genesis is seeded (MgrNode::cover_gaps); the
+    // bridge's lookups find them. Before, the client never found a node for those regions.
+    MgrScenarioConfig c = small_network();
+    c.nodes = 64;
+    c.radius_bits = 251;
+    c.region_bits = 251;
+    c.client_bandwidth = 50'000;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    ASSERT_NO_FATAL_FAILURE(expect_synced(r, {.accounts = 1901}));
+    EXPECT_EQ(r.items_rejected, 0u);
+    EXPECT_GT(r.boundary_checks, 0u);
+}
+
+TEST(MgrScenario, RegionWithNoHonestCopyIsNamed) {
+    // One copy of each of 32 regions, and 30% each of liars, stale and offline nodes: some region
+    // has no honest node. The client says which, instead of running until max_blocks.
+    MgrScenarioConfig c = small_network();
+    c.nodes = 32;
+    c.radius_bits = 251;
+    c.region_bits = 251;
+    c.client_bandwidth = 50'000;
+    c.liar_share = 0.3;
+    c.stale_share = 0.3;
+    c.offline_share = 0.3;
+    const MgrScenarioResult r = run_mgr_scenario(c);
+    EXPECT_FALSE(r.synced);
+    EXPECT_NE(r.failure.find("no honest node serves region 0x"), std::string::npos) << r.failure;
+    EXPECT_LT(r.blocks, c.max_blocks);
+}
+
 TEST(MgrScenario, LiarsInBareStorageAreCaughtByTheRebuiltRoot) {
     // Bare leaves carry no proof: a wrong or missing one shows only when the client rebuilds the
     // trie's root. It then fetches those parts again with proofs and strikes whoever sent a part
