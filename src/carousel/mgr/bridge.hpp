@@ -3,7 +3,7 @@
 #pragma once
 
 // The bridge: a node that holds the whole state and, for every block, cuts the block's changes into
-// one RegionItem per region (mgr/region_item.hpp; ../MGR.md, "Gossip, per block").
+// one RegionItem per region (mgr/region_item.hpp; docs/MGR.md, "Gossip, per block").
 //
 // For block `number` taking the state from `old_root` to `new_root`:
 //  - owners: the accounts of `diff` whose storage root differs before and after the block (an absent

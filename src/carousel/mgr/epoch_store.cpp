@@ -115,9 +115,9 @@ bool EpochStore::known_root(const Hash& root) const noexcept {
     if (before_boundary_ && before_boundary_->root == root) return true;
     for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
-        for (const auto& [account, storage] : (*v)->storage_roots) {
-            if (storage == root) return true;
-        }
+        bool found = false;
+        (*v)->storage_roots.for_each([&](const Hash&, const Hash& storage) { found = found || storage == root; });
+        if (found) return true;
     }
     return false;
 }
@@ -125,14 +125,27 @@ bool EpochStore::known_root(const Hash& root) const noexcept {
 std::optional<Hash> EpochStore::storage_root(const Hash& account, const Hash& state_root) const {
     const Version* v = version_of(state_root);
     if (v == nullptr) return std::nullopt;
-    auto it = v->storage_roots.find(account);
-    return it == v->storage_roots.end() ? trie::kEmptyRoot : it->second;
+    return v->storage_roots.find(account).value_or(trie::kEmptyRoot);
 }
 
-std::vector<std::pair<Hash, Hash>> EpochStore::owners(const Hash& state_root) const {
+std::vector<std::pair<Hash, Hash>> EpochStore::owners(const Hash& state_root, const Hash& from, std::size_t max) const {
     const Version* v = version_of(state_root);
     if (v == nullptr) return {};
-    return {v->storage_roots.begin(), v->storage_roots.end()};
+    return v->storage_roots.list(from, max);
+}
+
+std::size_t EpochStore::owner_bytes() const noexcept {
+    std::size_t sum = 0;
+    std::vector<const OwnerSet*> counted;
+    for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
+        if (!*v) continue;
+        const OwnerSet& set = (*v)->storage_roots;
+        const bool shared =
+            std::any_of(counted.begin(), counted.end(), [&](const OwnerSet* c) { return c->shares_base(set); });
+        sum += set.heap_bytes(!shared);
+        counted.push_back(&set);
+    }
+    return sum;
 }
 
 tl::expected<Owners, PartialError> owners_of(const trie::NodeStore& full, const Hash& root) {
@@ -165,14 +178,14 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
 
 tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                                   const Owners& owners) {
-    Version v{number, root, owners};
+    Version v{number, root, OwnerSet{{owners.begin(), owners.end()}}};
     NodeMap copied;
     std::size_t bytes = 0;
     auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
         if (copied.try_emplace(h, rlp).second) bytes += rlp.size();
     };
     if (auto r = for_each_partial_node(full, root, path_range(region_), keep); !r) return r;
-    for (const auto& [account, storage] : v.storage_roots) {
+    for (const auto& [account, storage] : owners) {
         if (auto r = for_each_partial_node(full, storage, path_range(storage_block(region_, account)), keep); !r) {
             return r;
         }
@@ -207,10 +220,9 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     };
     const prefix::PathRange range = path_range(region_);
     if (auto r = for_each_partial_node(candidates, root, range, keep); !r) return tl::unexpected{walk_error(r.error())};
-    Version v{number, root, {}};
+    std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
+    Version v{number, root, OwnerSet{owners}};
     for (const auto& [account, storage] : owners) {
-        if (storage == trie::kEmptyRoot) continue;
-        v.storage_roots.emplace(account, storage);
         auto r = for_each_partial_node(candidates, storage, path_range(storage_block(region_, account)), keep);
         if (!r) return tl::unexpected{walk_error(r.error())};
     }
@@ -221,8 +233,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
         auto s = storage_root_in(value);
         if (!s) return tl::unexpected{GossipError::kBadNode};
         if (*s == trie::kEmptyRoot) continue;
-        auto it = v.storage_roots.find(key);
-        if (it == v.storage_roots.end() || it->second != *s) return tl::unexpected{GossipError::kMissingOwner};
+        if (v.storage_roots.find(key) != *s) return tl::unexpected{GossipError::kMissingOwner};
     }
     nodes_ = std::move(kept);
     bytes_ = bytes;
@@ -291,15 +302,13 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
             if (!s) return tl::unexpected{GossipError::kBadNode};
             now = *s;
         }
-        auto before = head_->storage_roots.find(key);
-        const Hash was = before == head_->storage_roots.end() ? trie::kEmptyRoot : before->second;
+        const Hash was = head_->storage_roots.find(key).value_or(trie::kEmptyRoot);
         if (now == was) continue;
         auto it = std::lower_bound(item.owners.begin(), item.owners.end(), key);
         if (it == item.owners.end() || *it != key) return tl::unexpected{GossipError::kMissingOwner};
     }
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
-        auto before = head_->storage_roots.find(item.owners[i]);
-        const Hash was = before == head_->storage_roots.end() ? trie::kEmptyRoot : before->second;
+        const Hash was = head_->storage_roots.find(item.owners[i]).value_or(trie::kEmptyRoot);
         auto r = for_each_changed_partial_node(store, was, new_storage[i],
                                                path_range(storage_block(region_, item.owners[i])), mark);
         if (!r) return tl::unexpected{walk_error(r.error())};
@@ -315,14 +324,11 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     head_->root = trusted_root;
     recent_roots_.insert(trusted_root);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
-        if (new_storage[i] == trie::kEmptyRoot) {
-            head_->storage_roots.erase(item.owners[i]);
-        } else {
-            head_->storage_roots[item.owners[i]] = new_storage[i];
-            recent_storage_roots_.insert(new_storage[i]);
-        }
+        head_->storage_roots.set(item.owners[i], new_storage[i]);
+        if (new_storage[i] != trie::kEmptyRoot) recent_storage_roots_.insert(new_storage[i]);
     }
     if (boundary) {
+        head_->storage_roots.compact();  // the epoch and the head share the base until the next boundary
         previous_ = std::move(epoch_);
         epoch_ = head_;
         collect_garbage();
@@ -368,7 +374,7 @@ void EpochStore::collect_garbage() {
     for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
         mark_reachable((*v)->root, live);
-        for (const auto& [account, storage] : (*v)->storage_roots) mark_reachable(storage, live);
+        (*v)->storage_roots.for_each([&](const Hash&, const Hash& storage) { mark_reachable(storage, live); });
     }
     for (auto it = nodes_.begin(); it != nodes_.end();) {
         if (live.count(it->first) == 0) {

@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// EpochStore: what a Merry-Go-Round node covering one region keeps (../MGR.md, "What a node stores
+// EpochStore: what a Merry-Go-Round node covering one region keeps (docs/MGR.md, "What a node stores
 // for an epoch"; seed 000, "Storage").
 //
 // For a state root R it holds R's *partial tries* for its region r (mgr/partial_trie.hpp): the
@@ -46,6 +46,7 @@
 #include <carousel/prefix/paths.hpp>
 #include <carousel/trie/node_store.hpp>
 
+#include "owner_set.hpp"
 #include "partial_trie.hpp"
 #include "placement.hpp"
 #include "region_item.hpp"
@@ -139,8 +140,12 @@ class EpochStore final : public trie::NodeStore {
     // storage or absent), or nullopt when `state_root` is not kept.
     std::optional<Hash> storage_root(const Hash& account, const Hash& state_root) const;
     // The accounts with a non-empty storage root at a kept `state_root`, increasing, with those
-    // roots; empty when `state_root` is not kept.
-    std::vector<std::pair<Hash, Hash>> owners(const Hash& state_root) const;
+    // roots: up to `max` of them from the first account not below `from` on; empty when
+    // `state_root` is not kept.
+    std::vector<std::pair<Hash, Hash>> owners(const Hash& state_root, const Hash& from = Hash{},
+                                              std::size_t max = SIZE_MAX) const;
+    // Heap bytes of the kept versions' owner sets (a base shared by two versions counted once).
+    std::size_t owner_bytes() const noexcept;
 
     // Nodes held, and the bytes of their RLP (the map's keys and overhead not counted).
     std::size_t node_count() const noexcept { return nodes_.size(); }
@@ -165,7 +170,7 @@ class EpochStore final : public trie::NodeStore {
     struct Version {
         uint64_t number{0};
         Hash root{};
-        Owners storage_roots;
+        OwnerSet storage_roots;  // the latest epoch and the head share its base (compacted at boundaries)
     };
     const Version* version_of(const Hash& state_root) const noexcept;
     // Whether `root` is a kept state root or a kept storage root.

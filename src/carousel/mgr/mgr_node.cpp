@@ -295,17 +295,14 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
         return;
     }
     // The sequence of owners asked: the listed accounts, or the owners from `from` on.
+    // Every owner costs a partial-trie walk even when it has nothing here: cap them per answer.
+    constexpr std::size_t kMaxOwnersPerAnswer = proto::kMaxBareAccounts;
     std::vector<std::pair<Hash, Hash>> owners;
     if (request->accounts.empty()) {
-        auto all = store->owners(request->state_root);
-        const auto first = std::lower_bound(all.begin(), all.end(), request->from,
-                                            [](const auto& owner, const Hash& key) { return owner.first < key; });
-        owners.assign(first, all.end());
+        owners = store->owners(request->state_root, request->from, kMaxOwnersPerAnswer);
     } else {
         for (const Hash& a : request->accounts) owners.emplace_back(a, *store->storage_root(a, request->state_root));
     }
-    // Every owner costs a partial-trie walk even when it has nothing here: cap them per answer.
-    constexpr std::size_t kMaxOwnersPerAnswer = proto::kMaxBareAccounts;
     const std::size_t bare_max = std::min(options_.bare_leaves_max, proto::kMaxBareLeaves);
     const std::size_t budget = std::min<std::size_t>(request->max_size, options_.server.max_response_bytes);
     std::size_t size = 0;

@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// MgrNode: one Merry-Go-Round storage node, a sans-IO proto::Endpoint (../MGR.md).
+// MgrNode: one Merry-Go-Round storage node, a sans-IO proto::Endpoint (docs/MGR.md).
 //
 // It embeds the DHT (dht::Dht: routing table, PING/FINDNODES, lookups) and holds, for every gossip
 // region inside its block (its id and radius; the radius is at least one region), an EpochStore:

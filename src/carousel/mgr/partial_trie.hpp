@@ -3,7 +3,7 @@
 #pragma once
 
 // Partial tries: the part of a trie that a Merry-Go-Round node covering a key range holds
-// (../MGR.md, "What a node stores for an epoch"; mgr/epoch_store.hpp).
+// (docs/MGR.md, "What a node stores for an epoch"; mgr/epoch_store.hpp).
 //
 // A node's *position* is the nibble path from the root to it (prefix/paths.hpp). The partial trie of
 // `root` for a range of positions R is every node whose position p intersects R — some full key

@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// Placement: where Merry-Go-Round puts state on the DHT (../MGR.md, "Positions and what a node
+// Placement: where Merry-Go-Round puts state on the DHT (docs/MGR.md, "Positions and what a node
 // covers").
 //
 //  - An account leaf sits at its trie key h(a) = keccak(address).

@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// RegionItem: one region's part of one block, as a bridge gossips it (../MGR.md, "Gossip, per
+// RegionItem: one region's part of one block, as a bridge gossips it (docs/MGR.md, "Gossip, per
 // block"; mgr/bridge.hpp makes them, mgr/epoch_store.hpp applies them).
 //
 // A node covering region r holds the partial tries of r (mgr/partial_trie.hpp): the account trie's

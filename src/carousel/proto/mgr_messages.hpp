@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// The wire messages of Merry-Go-Round sync (seed 000, ../MGR.md) beyond GetChunks/ChunkData, which
+// The wire messages of Merry-Go-Round sync (seed 000, docs/MGR.md) beyond GetChunks/ChunkData, which
 // it shares with fast prefix sync.
 //
 //   Offer     [reqId, [contentId...]]          gossip: "I have these items"
