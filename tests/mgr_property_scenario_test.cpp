@@ -94,12 +94,9 @@ TEST(MgrProperty, RandomSmallNetworksStayExactAndTheClientSyncsAndFollows) {
         ASSERT_NO_FATAL_FAILURE(test::expect_synced(r));
         EXPECT_GT(r.boundary_checks, 0u);
         EXPECT_EQ(r.items_rejected, 0u);
-        // Following: from one epoch after the sync on, every block is reached before the next comes.
-        // Within that first epoch a client of many regions may fall behind: it asks every region's
-        // diff and every moved storage trie's part in every region per block, from the boundary it
-        // synced at (a cost that grows with regions x moved tries; noted on issue 17).
-        EXPECT_LE(r.last_missed_block, r.sync_finished_block + c.epoch_length);
-        EXPECT_GE(r.blocks_followed, c.follow_blocks - c.epoch_length);
+        // Following: every block after the sync is reached before the next one comes.
+        EXPECT_EQ(r.blocks_followed, c.follow_blocks);
+        EXPECT_EQ(r.blocks_missed, 0u);
     }
 }
 

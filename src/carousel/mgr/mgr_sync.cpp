@@ -957,6 +957,11 @@ void MgrSync::follow_head(proto::Time now) {
             }
             storage_current = false;
             if (tiles[i].busy || !window_open()) continue;
+            // Moved again since its part was verified: a part that came bare (small) is asked bare
+            // again at the new head, batched with the tile's other moved tries, rather than as one
+            // diff with a proof per trie and tile; a hot trie of a few slots otherwise costs a proven
+            // diff in every tile at every block.
+            if (tiles[i].number != 0 && !tiles[i].no_bare && to != trie::kEmptyRoot) tiles[i] = HeadTile{};
             if (tiles[i].number == 0 && !tiles[i].no_bare && to != trie::kEmptyRoot) {
                 bare[i].push_back(account);
             } else {
