@@ -48,14 +48,18 @@ uint64_t MgrSync::next_budget() const noexcept {
     return std::clamp<uint64_t>(window_ / 4, 16 * 1024, options_.max_response_bytes);
 }
 
-proto::Time MgrSync::deadline_for(uint64_t budget, proto::Time now) const noexcept {
-    // The receive rate so far (at least 1 KB/s): the outstanding bytes must get through first.
+double MgrSync::receive_rate(proto::Time now) const noexcept {
     double rate = 1024;
     if (first_request_.count() >= 0 && now > first_request_) {
         rate = std::max(rate, static_cast<double>(stats_.bytes_received) /
                                   std::chrono::duration<double>(now - first_request_).count());
     }
-    const auto queue = std::chrono::duration<double>(static_cast<double>(outstanding_ + budget) / rate);
+    return rate;
+}
+
+proto::Time MgrSync::deadline_for(uint64_t budget, proto::Time now) const noexcept {
+    // The outstanding bytes must get through first.
+    const auto queue = std::chrono::duration<double>(static_cast<double>(outstanding_ + budget) / receive_rate(now));
     return now + options_.request_timeout + std::chrono::duration_cast<proto::Time>(queue);
 }
 
@@ -67,7 +71,8 @@ void MgrSync::track(uint64_t id, Request r, proto::Time now) {
     requests_[id] = std::move(r);
 }
 
-std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes) {
+std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes,
+                                              proto::Time now) {
     const auto it = requests_.find(id);
     if (it == requests_.end() || it->second.peer != from || static_cast<uint8_t>(it->second.kind) != kind) {
         return std::nullopt;
@@ -76,7 +81,12 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
     requests_.erase(it);
     --in_flight_[from];
     outstanding_ -= std::min(outstanding_, r.budget);
-    window_ = std::min(options_.max_window, window_ + std::max<uint64_t>(frame_bytes, 1024));
+    // Slow start, capped at what the link drains in queue_target: more only queues behind the link
+    // (the answers, and the DHT's own replies, which then time out and empty the routing table).
+    const auto drained =
+        static_cast<uint64_t>(receive_rate(now) * std::chrono::duration<double>(options_.queue_target).count());
+    const uint64_t cap = std::clamp(drained, options_.initial_window, options_.max_window);
+    window_ = std::min(cap, window_ + std::max<uint64_t>(frame_bytes, 1024));
     return r;
 }
 
@@ -407,7 +417,7 @@ void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
 }
 
 void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto answer = take_answer(from, frame, Request::Kind::kBare, proto::decode_bare_storage, "BareStorage");
+    auto answer = take_answer(from, frame, Request::Kind::kBare, proto::decode_bare_storage, "BareStorage", now);
     if (!answer) return;
     const auto& [data, taken] = *answer;
     const Request& r = taken;
@@ -685,13 +695,13 @@ template <class Message>
 std::optional<std::pair<Message, MgrSync::Request>> MgrSync::take_answer(proto::PeerId from, ByteView frame,
                                                                          Request::Kind kind,
                                                                          proto::WireResult<Message> (*decode)(ByteView),
-                                                                         std::string_view name) {
+                                                                         std::string_view name, proto::Time now) {
     auto data = decode(frame);
     if (!data) {
         disconnect(from, "mgr sync: bad " + std::string{name} + ": " + std::string{proto::to_string(data.error())});
         return std::nullopt;
     }
-    auto taken = take(data->request_id, from, static_cast<uint8_t>(kind), frame.size());
+    auto taken = take(data->request_id, from, static_cast<uint8_t>(kind), frame.size(), now);
     if (!taken) return std::nullopt;
     return std::pair<Message, Request>{std::move(*data), std::move(*taken)};
 }
@@ -708,7 +718,7 @@ void MgrSync::on_error(proto::PeerId from, proto::ChunkError error, proto::Time 
 }
 
 void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto answer = take_answer(from, frame, Request::Kind::kChunk, proto::decode_chunk_data, "ChunkData");
+    auto answer = take_answer(from, frame, Request::Kind::kChunk, proto::decode_chunk_data, "ChunkData", now);
     if (!answer) return;
     const auto& [data, taken] = *answer;
     const Request& r = taken;
@@ -763,7 +773,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
 }
 
 void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto answer = take_answer(from, frame, Request::Kind::kDiff, proto::decode_diff_data, "DiffData");
+    auto answer = take_answer(from, frame, Request::Kind::kDiff, proto::decode_diff_data, "DiffData", now);
     if (!answer) return;
     const auto& [data, taken] = *answer;
     const Request& r = taken;
@@ -849,7 +859,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
 
 void MgrSync::on_code_data(proto::PeerId from, ByteView frame, proto::Time now) {
     (void)now;
-    auto answer = take_answer(from, frame, Request::Kind::kCode, proto::decode_code_data, "CodeData");
+    auto answer = take_answer(from, frame, Request::Kind::kCode, proto::decode_code_data, "CodeData", now);
     if (!answer) return;
     const proto::CodeData& data = answer->first;
     bool useful = false;

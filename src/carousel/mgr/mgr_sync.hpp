@@ -71,6 +71,9 @@ struct SyncOptions {
     uint64_t max_response_bytes{256 * 1024};
     uint64_t initial_window{128 * 1024};
     uint64_t max_window{16 * 1024 * 1024};
+    // The window never holds more than the receive rate drains in this long (at least
+    // initial_window): a deeper queue only delays every answer, the DHT's replies included.
+    proto::Time queue_target{std::chrono::seconds{2}};
     std::size_t max_in_flight{64};
     std::size_t max_in_flight_per_peer{4};
     proto::Time request_timeout{std::chrono::seconds{5}};
@@ -233,11 +236,14 @@ class MgrSync final : public proto::Endpoint {
     template <class Message>
     std::optional<std::pair<Message, Request>> take_answer(proto::PeerId from, ByteView frame, Request::Kind kind,
                                                            proto::WireResult<Message> (*decode)(ByteView),
-                                                           std::string_view name);
+                                                           std::string_view name, proto::Time now);
     // An error entry in an answer (see on_error's comment in the source).
     void on_error(proto::PeerId from, proto::ChunkError error, proto::Time now);
     // Removes an answered request; false if it is unknown or not from `from` with this kind.
-    std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes);
+    std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes,
+                                proto::Time now);
+    // Bytes per second received since the first request (at least 1 KB/s).
+    double receive_rate(proto::Time now) const noexcept;
     TileState& state_of(const Request& r);
     // Whether the tile a request was for still exists.
     bool live(const Request& r) const;
