@@ -8,15 +8,20 @@
 //    answers, then the input's frames in place of the next answers, then real answers again and a
 //    timer far ahead.
 // Frames are cut from the input as [2-byte big-endian length][bytes]. Any crash or sanitizer
-// report is a finding.
+// report is a finding. The state is small (fuzz_world.hpp) and the first round's answers, the same
+// for every input of a mode, are served once and kept.
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
+
+#include "fuzz_world.hpp"
 
 using namespace carousel;
 
@@ -26,14 +31,9 @@ struct World {
     state::MemoryCodeStore code;
     std::unique_ptr<state::ChainGenerator> gen;
     Hash root{};
+    std::map<uint8_t, std::vector<Bytes>> first_answers;  // by client mode (the selector's bits 1-2)
     World() {
-        state::GeneratorConfig cfg;
-        cfg.seed = 1;
-        cfg.accounts = 300;
-        cfg.max_contract_slots = 50;
-        cfg.accounts_per_block = 5;
-        cfg.slots_per_block = 8;
-        gen = std::make_unique<state::ChainGenerator>(cfg, nodes, code);
+        gen = std::make_unique<state::ChainGenerator>(fuzz::sync_world_config(), nodes, code);
         (void)gen->genesis();
         (void)gen->next_block();
         root = gen->root();
@@ -77,14 +77,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sync.on_connect(5, t0);
     const Hash root = w.root;
     prefix::ChunkServer server{w.nodes, &w.code, [root] { return root; }};
-    // Real answers to the first requests, then the fuzzed frames, then real answers again.
-    for (int round = 0; round < 3; ++round) {
+    // Real answers to the first requests (the same for every input of this mode: served once), then
+    // the fuzzed frames, then real answers again.
+    const uint8_t mode = data[0] & 6;
+    auto cached = w.first_answers.find(mode);
+    if (cached == w.first_answers.end()) {
+        std::vector<Bytes> answers;
         for (auto& f : sync.take_outbox()) {
             server.on_frame(5, f.frame, t0);
+            for (auto& a : server.take_outbox()) answers.push_back(std::move(a.frame));
+        }
+        cached = w.first_answers.emplace(mode, std::move(answers)).first;
+    }
+    (void)sync.take_outbox();
+    for (const Bytes& a : cached->second) sync.on_frame(5, a, t0);
+    for (int round = 1; round < 3; ++round) {
+        for (auto& f : sync.take_outbox()) {
             if (round == 1) continue;  // the fuzzed frames stand in for these answers
+            server.on_frame(5, f.frame, t0);
             for (auto& a : server.take_outbox()) sync.on_frame(5, a.frame, t0);
         }
-        (void)server.take_outbox();
         if (round == 1) {
             for (ByteView f : frames) sync.on_frame(5, f, t0);
         }

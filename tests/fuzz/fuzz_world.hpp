@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// The state sync_fuzz syncs and make_seeds seeds it from: small, so that the real answers every
+// input gets around its fuzzed ones cost little (a state of 300 accounts held sync_fuzz to about
+// 130 inputs a second), yet with a few levels of account trie, storage tries and code.
+
+#include <carousel/state/chain_generator.hpp>
+
+namespace carousel::fuzz {
+
+inline state::GeneratorConfig sync_world_config() {
+    state::GeneratorConfig cfg;
+    cfg.seed = 1;
+    cfg.accounts = 48;
+    cfg.max_contract_slots = 12;
+    cfg.accounts_per_block = 3;
+    cfg.slots_per_block = 4;
+    return cfg;
+}
+
+}  // namespace carousel::fuzz
