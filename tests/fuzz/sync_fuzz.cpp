@@ -8,8 +8,8 @@
 //    answers, then the input's frames in place of the next answers, then real answers again and a
 //    timer far ahead.
 // Frames are cut from the input as [2-byte big-endian length][bytes]. Any crash or sanitizer
-// report is a finding. The state is small (fuzz_world.hpp) and the first round's answers, the same
-// for every input of a mode, are served once and kept.
+// report is a finding. The state is small (fuzz_world.hpp) and the client's real answers are
+// served once per distinct request and kept (World::answer).
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -31,12 +31,33 @@ struct World {
     state::MemoryCodeStore code;
     std::unique_ptr<state::ChainGenerator> gen;
     Hash root{};
-    std::map<uint8_t, std::vector<Bytes>> first_answers;  // by client mode (the selector's bits 1-2)
+    // The client's real answers: a server answers a request the same whenever it comes (no rate
+    // limit here), so each distinct request is served once and its answer frames kept (up to
+    // kMaxCached requests): the server's code then runs for new requests only.
+    static constexpr std::size_t kMaxCached = std::size_t{1} << 15;
+    std::unique_ptr<prefix::ChunkServer> server;
+    std::map<Bytes, std::vector<Bytes>> answers;
     World() {
         gen = std::make_unique<state::ChainGenerator>(fuzz::sync_world_config(), nodes, code);
         (void)gen->genesis();
         (void)gen->next_block();
         root = gen->root();
+        prefix::ServerOptions unlimited;
+        unlimited.requests_per_second = 1e18;
+        unlimited.burst = 1e18;
+        server = std::make_unique<prefix::ChunkServer>(
+            nodes, &code, [r = root] { return r; }, unlimited);
+    }
+
+    std::vector<Bytes> answer(ByteView request, proto::Time now) {
+        const auto it = answers.find(Bytes{request});
+        if (it != answers.end()) return it->second;
+        server->on_frame(5, request, now);
+        std::vector<Bytes> out;
+        for (auto& a : server->take_outbox()) out.push_back(std::move(a.frame));
+        (void)server->take_disconnects();
+        if (answers.size() < kMaxCached) answers.emplace(Bytes{request}, out);
+        return out;
     }
 };
 World& world() {
@@ -75,27 +96,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.max_response_bytes = 2048;
     prefix::PrefixSync sync{nodes, code, w.root, o, [&w](const Hash& r) { return r == w.root; }};
     sync.on_connect(5, t0);
-    const Hash root = w.root;
-    prefix::ChunkServer server{w.nodes, &w.code, [root] { return root; }};
-    // Real answers to the first requests (the same for every input of this mode: served once), then
-    // the fuzzed frames, then real answers again.
-    const uint8_t mode = data[0] & 6;
-    auto cached = w.first_answers.find(mode);
-    if (cached == w.first_answers.end()) {
-        std::vector<Bytes> answers;
-        for (auto& f : sync.take_outbox()) {
-            server.on_frame(5, f.frame, t0);
-            for (auto& a : server.take_outbox()) answers.push_back(std::move(a.frame));
-        }
-        cached = w.first_answers.emplace(mode, std::move(answers)).first;
-    }
-    (void)sync.take_outbox();
-    for (const Bytes& a : cached->second) sync.on_frame(5, a, t0);
-    for (int round = 1; round < 3; ++round) {
+    // Real answers to the first requests, then the fuzzed frames, then real answers again.
+    for (int round = 0; round < 3; ++round) {
         for (auto& f : sync.take_outbox()) {
             if (round == 1) continue;  // the fuzzed frames stand in for these answers
-            server.on_frame(5, f.frame, t0);
-            for (auto& a : server.take_outbox()) sync.on_frame(5, a.frame, t0);
+            for (const Bytes& a : w.answer(f.frame, t0)) sync.on_frame(5, a, t0);
         }
         if (round == 1) {
             for (ByteView f : frames) sync.on_frame(5, f, t0);
