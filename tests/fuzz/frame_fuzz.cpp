@@ -14,15 +14,19 @@
 
 #include <carousel/net/frame_reader.hpp>
 
+#include "fuzz_util.hpp"
+
 using namespace carousel;
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            std::fprintf(stderr, "CHECK failed: %s line %d\n", #c, __LINE__); \
-            std::abort();                                                     \
-        }                                                                     \
-    } while (0)
+namespace {
+// A frame behind its length prefix, as on the wire.
+Bytes framed(const Bytes& frame) {
+    const auto n = static_cast<uint32_t>(frame.size());
+    Bytes out{static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
+              static_cast<uint8_t>(n)};
+    return out + frame;
+}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 3) return 0;
@@ -56,11 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             case net::FrameReader::Event::kFrame: {
                 const Bytes frame = reader.take_frame();
                 CHECK(!frame.empty() && frame.size() <= max_frame);
-                const uint32_t length = static_cast<uint32_t>(frame.size());
-                const uint8_t prefix[4] = {static_cast<uint8_t>(length >> 24), static_cast<uint8_t>(length >> 16),
-                                           static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
-                rebuilt.append(prefix, 4);
-                rebuilt += frame;
+                rebuilt += framed(frame);
                 CHECK(!reader.mid_frame());
                 CHECK(ByteView{rebuilt} == stream.substr(0, consumed));
                 break;
@@ -77,12 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (;;) {
         const auto e = whole.feed(in);
         if (e != net::FrameReader::Event::kFrame) break;
-        const Bytes f = whole.take_frame();
-        const uint32_t length = static_cast<uint32_t>(f.size());
-        const uint8_t prefix[4] = {static_cast<uint8_t>(length >> 24), static_cast<uint8_t>(length >> 16),
-                                   static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
-        again.append(prefix, 4);
-        again += f;
+        again += framed(whole.take_frame());
     }
     CHECK(again == rebuilt);
     return 0;

@@ -22,7 +22,7 @@
 #include <carousel/state/state_diff.hpp>
 #include <carousel/trie/trie.hpp>
 
-#include "fuzz_world.hpp"
+#include "fuzz_util.hpp"
 using namespace carousel;
 namespace {
 std::string dir;

@@ -8,7 +8,7 @@
 //    answers, then the input's frames in place of the next answers, then real answers again and a
 //    timer far ahead.
 // Frames are cut from the input as [2-byte big-endian length][bytes]. Any crash or sanitizer
-// report is a finding. The state is small (fuzz_world.hpp) and the client's real answers are
+// report is a finding. The state is small (fuzz_util.hpp) and the client's real answers are
 // served once per distinct request and kept (World::answer).
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +21,7 @@
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
 
-#include "fuzz_world.hpp"
+#include "fuzz_util.hpp"
 
 using namespace carousel;
 
