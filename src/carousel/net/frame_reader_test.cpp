@@ -56,7 +56,8 @@ TEST(FrameReader, SplitsAStreamIntoFramesWhateverTheReadSizes) {
 TEST(FrameReader, RejectsLengthsOutsideOneToTheMaximum) {
     for (const uint32_t bad : {uint32_t{0}, uint32_t{1001}, uint32_t{0xffffffff}}) {
         FrameReader r{1000};
-        ByteView in{prefix(bad)};
+        const Bytes bytes = prefix(bad);
+        ByteView in{bytes};
         EXPECT_EQ(r.feed(in), FrameReader::Event::kBadLength) << bad;
         EXPECT_TRUE(r.failed());
         EXPECT_EQ(r.bad_length(), bad);
@@ -75,7 +76,8 @@ TEST(FrameReader, RejectsLengthsOutsideOneToTheMaximum) {
 TEST(FrameReader, AllocatesOnlyAsBytesArrive) {
     FrameReader r;
     const uint32_t announced = 16U << 20;
-    ByteView in{prefix(announced)};
+    const Bytes bytes = prefix(announced);
+    ByteView in{bytes};
     EXPECT_EQ(r.feed(in), FrameReader::Event::kNeedMore);
     EXPECT_TRUE(r.mid_frame());
     EXPECT_EQ(r.announced(), announced);
@@ -99,7 +101,8 @@ TEST(FrameReader, AllocatesOnlyAsBytesArrive) {
 
 TEST(FrameReader, ASmallFrameAllocatesItsLength) {
     FrameReader r;
-    ByteView in{prefix(10)};
+    const Bytes bytes = prefix(10);
+    ByteView in{bytes};
     (void)r.feed(in);
     EXPECT_EQ(r.growth(), 10U);
 }
