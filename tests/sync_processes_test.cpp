@@ -144,6 +144,9 @@ TEST(Processes, ASyncingClientServesOverTcp) {
     ASSERT_NE(at, std::string::npos) << a_err;
     ASSERT_EQ(std::sscanf(a_err.c_str() + at, "stopped serving; %llu requests", &requests), 1);
     EXPECT_GT(requests, 0U);
+    // Its stop line counts the answers by kind, as carousel serve's does.
+    EXPECT_NE(a_err.find(" 0x2 back-off, "), std::string::npos) << a_err;
+    EXPECT_NE(a_err.find(" 0x4 invalid; "), std::string::npos) << a_err;
 }
 
 // A root the servers no longer have: `carousel gen` wrote 130 blocks, so genesis has left the

@@ -379,9 +379,7 @@ int run_sync(const SyncCommandOptions& o) {
         int sig = 0;
         sigwait(&signals, &sig);
         stop_transport();
-        const auto& st = node.server().stats();
-        std::cerr << "carousel sync: stopped serving; " << st.requests << " requests, " << st.nodes_sent
-                  << " nodes and " << st.leaves_sent << " leaves sent, " << st.bytes_sent << " bytes\n";
+        std::cerr << "carousel sync: stopped serving; " << prefix::describe(node.server().stats()) << "\n";
     }
     return 0;
 }
