@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
@@ -11,7 +12,7 @@ DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbe
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
                 librocksdb-dev libboost-dev libjemalloc-dev
 
-.PHONY: deps build build-asan test test-asan test-tsan test-mgr-property demo bench fuzz format tidy clean
+.PHONY: deps build build-asan build-fuzz test test-asan test-tsan test-mgr-property demo bench fuzz format tidy clean
 
 deps:
 	@./scripts/install-deps.sh $(DEB_PACKAGES)
@@ -26,11 +27,14 @@ build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_SANITIZE=ON -DCAROUSEL_BUILD_BENCHMARKS=OFF -DCAROUSEL_BUILD_SLOW_TESTS=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The whole suite; in CI (CI=true) also under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole suite; in CI (CI=true) also under AddressSanitizer + UndefinedBehaviorSanitizer, and
+# every fuzzer for FUZZ_CI_SECONDS on the checked-in corpus.
+FUZZ_CI_SECONDS ?= 5
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) test-asan
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 endif
 
 test-asan: build-asan
@@ -64,12 +68,20 @@ bench: build
 	./$(BUILD)/carousel bench trie --accounts 1000000
 	CAROUSEL=./$(BUILD)/carousel bench/mgr_epochs.sh
 
-# Coverage-guided fuzzing of every decoder and of the prefix-sync server and client on peer bytes
-# (libFuzzer with ASan + UBSan, clang from Debian's packages); FUZZ_SECONDS per harness.
+# Coverage-guided fuzzing (libFuzzer with ASan + UBSan, clang from Debian's packages) of every
+# decoder, the prefix-sync server and client, TCP framing, MgrNode's DHT and MGR handlers and
+# StateStore on a damaged database: the harnesses are tests/fuzz/*_fuzz.cpp, built by CMake
+# (CAROUSEL_BUILD_FUZZERS) into $(FUZZ_BUILD); FUZZ_SECONDS per harness.
+FUZZ_DEB_PACKAGES := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
-fuzz:
-	@./scripts/install-deps.sh $(DEB_PACKAGES) clang libclang-rt-14-dev
-	./scripts/fuzz.sh $(FUZZ_SECONDS)
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/*_fuzz.cpp)) make_seeds
+build-fuzz:
+	@./scripts/install-deps.sh $(DEB_PACKAGES) $(FUZZ_DEB_PACKAGES)
+	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCAROUSEL_BUILD_FUZZERS=ON -DCAROUSEL_BUILD_TESTS=OFF -DCAROUSEL_BUILD_BENCHMARKS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: build-fuzz
+	./scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
@@ -79,4 +91,4 @@ tidy: build
 	run-clang-tidy -p $(BUILD) -quiet -extra-arg=-Wno-unknown-warning-option '$(CURDIR)/src/'
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -210,7 +210,7 @@ TEST(PrefixSync, StreamsCutByTheServersBudgetAreAskedAgain) {
     ASSERT_TRUE(s.run_to_done());
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     EXPECT_EQ(s.sync->progress().slots, s.chain.gen->stats().slots);
-    EXPECT_GT(s.servers[0]->stats().back_offs + s.servers[1]->stats().back_offs, 0U);
+    EXPECT_GT(s.servers[0]->stats().back_off + s.servers[1]->stats().back_off, 0U);
     for (const auto& [peer, st] : s.sync->peers()) {
         EXPECT_EQ(st.rejected_chunks, 0U);
         EXPECT_EQ(st.timeouts, 0U);

@@ -20,6 +20,7 @@
 #include <carousel/state/state_diff.hpp>
 #include <carousel/store/temp_dir.hpp>
 
+#include "child_process.hpp"
 #include "cli_runner.hpp"
 
 #include <signal.h>
@@ -30,83 +31,6 @@ namespace carousel::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A carousel child process, given its arguments, with one of its output streams (stdout or
-// stderr) on a pipe: first_line() is the first line it wrote there, rest() reads what follows up to
-// its exit. stop() (or the destructor) sends SIGTERM and waits for it.
-class Child {
-  public:
-    Child(const std::vector<std::string>& args, int stream) {
-        int out[2];
-        if (pipe(out) != 0) return;
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(out[1], stream);
-            close(out[0]);
-            close(out[1]);
-            std::vector<char*> argv{const_cast<char*>(CAROUSEL_BINARY)};
-            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-            argv.push_back(nullptr);
-            execv(CAROUSEL_BINARY, argv.data());
-            _exit(127);
-        }
-        close(out[1]);
-        pipe_ = fdopen(out[0], "r");
-        char line[512] = {};
-        if (pipe_ != nullptr && std::fgets(line, sizeof line, pipe_) != nullptr) first_line_ = line;
-    }
-    ~Child() {
-        stop();
-        if (pipe_ != nullptr) std::fclose(pipe_);
-    }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    const std::string& first_line() const { return first_line_; }
-    // SIGTERM, then waits; returns the exit code (-1 if it did not exit normally).
-    int stop() {
-        if (pid_ <= 0) return exit_code_;
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        return exit_code_;
-    }
-    // The rest of the stream, to the child's exit (call after stop()).
-    std::string rest() {
-        std::string r;
-        char buf[4096];
-        std::size_t n = 0;
-        while (pipe_ != nullptr && (n = std::fread(buf, 1, sizeof buf, pipe_)) > 0) r.append(buf, n);
-        return r;
-    }
-
-  private:
-    pid_t pid_{-1};
-    int exit_code_{-1};
-    FILE* pipe_{nullptr};
-    std::string first_line_;
-};
-
-// A `carousel serve` child; reads its "listening on HOST:PORT root 0x…" line; stopped at the end.
-class Server {
-  public:
-    explicit Server(const fs::path& db)
-        : child_{{"serve", "--db", db.string(), "--listen", "127.0.0.1:0"}, STDOUT_FILENO} {
-        char address[128] = {}, root[80] = {};
-        if (std::sscanf(child_.first_line().c_str(), "listening on %127s root %79s", address, root) == 2) {
-            address_ = address;
-            root_ = root;
-        }
-    }
-    const std::string& address() const { return address_; }
-    const std::string& root() const { return root_; }
-
-  private:
-    Child child_;
-    std::string address_;
-    std::string root_;
-};
 
 struct Network {
     store::TempDir dir;
@@ -220,6 +144,9 @@ TEST(Processes, ASyncingClientServesOverTcp) {
     ASSERT_NE(at, std::string::npos) << a_err;
     ASSERT_EQ(std::sscanf(a_err.c_str() + at, "stopped serving; %llu requests", &requests), 1);
     EXPECT_GT(requests, 0U);
+    // Its stop line counts the answers by kind, as carousel serve's does.
+    EXPECT_NE(a_err.find(" 0x2 back-off, "), std::string::npos) << a_err;
+    EXPECT_NE(a_err.find(" 0x4 invalid; "), std::string::npos) << a_err;
 }
 
 // A root the servers no longer have: `carousel gen` wrote 130 blocks, so genesis has left the

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 //
-// Writes seed inputs: for wire_fuzz (first directory) real encodings of the messages a ChunkServer
-// sends and takes, trie nodes and a state diff, each behind the selector byte of the target it is
-// for; for sync_fuzz (second directory) the real answers a PrefixSync gets in the round the fuzzer
-// replaces, in sync_fuzz's framing, for each client mode.
+// Writes seed inputs into DIR/<harness>/ (tests/fuzz/corpus/ holds what it wrote): for wire_fuzz real
+// encodings of the messages a ChunkServer sends and takes, trie nodes and a state diff, each behind
+// the selector byte of the target it is for; for sync_fuzz the real answers a PrefixSync gets in the
+// round the fuzzer replaces, in sync_fuzz's framing, for each client mode; for frame_fuzz streams of
+// well-framed messages; for mgr_fuzz DHT and MGR requests from connected peers; for store_fuzz the
+// untouched database and a few edits.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -13,10 +16,13 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/proto/dht_messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/state_diff.hpp>
 #include <carousel/trie/trie.hpp>
+
+#include "fuzz_util.hpp"
 using namespace carousel;
 namespace {
 std::string dir;
@@ -60,24 +66,32 @@ void put_sync_seed(const std::string& sync_dir, uint8_t mode, trie::NodeStore& s
     f.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
 }
 
+void put_file(const std::string& path, const Bytes& b) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+Bytes be32(std::size_t n) {
+    return {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
+            static_cast<uint8_t>(n)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: make_seeds WIRE_DIR SYNC_DIR\n");
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: make_seeds DIR   (writes DIR/<harness>/seed-*)\n");
         return 1;
     }
-    dir = argv[1];
-    const std::string sync_dir = argv[2];
+    const std::string root_dir = argv[1];
+    for (const char* h : {"wire_fuzz", "sync_fuzz", "frame_fuzz", "mgr_fuzz", "store_fuzz"}) {
+        std::filesystem::create_directories(root_dir + "/" + h);
+    }
+    dir = root_dir + "/wire_fuzz";
+    const std::string sync_dir = root_dir + "/sync_fuzz";
     trie::MemoryNodeStore nodes;
     state::MemoryCodeStore code;
-    state::GeneratorConfig cfg;
-    cfg.seed = 1;
-    cfg.accounts = 300;
-    cfg.max_contract_slots = 50;
-    cfg.accounts_per_block = 5;
-    cfg.slots_per_block = 8;
-    state::ChainGenerator gen{cfg, nodes, code};
+    state::ChainGenerator gen{fuzz::sync_world_config(), nodes, code};
     (void)gen.genesis();
     auto b1 = gen.next_block();
     if (b1) put(2, state::encode_state_diff(*b1));
@@ -102,5 +116,38 @@ int main(int argc, char** argv) {
     put(0, proto::encode(proto::CodeData{1, {Bytes{1, 2, 3}}}));
     put(0, proto::encode(proto::GetDiff{3, root, root, Nibbles{1}, Nibbles{2}}));
     for (uint8_t mode : {1, 3, 5}) put_sync_seed(sync_dir, mode, nodes, code, root);
+
+    // frame_fuzz: [max selector][2 bytes of read-size seed] then a stream of framed messages.
+    {
+        Bytes stream{200, 0x12, 0x34};
+        for (const Bytes& f :
+             {proto::encode(proto::GetCode{1, {keccak256(Bytes{1})}, 100}),
+              proto::encode(server.serve(proto::GetChunks{9, root, std::nullopt, {Nibbles{}}, false, 3000, 0}))}) {
+            stream += be32(f.size()) + f;
+        }
+        put_file(root_dir + "/frame_fuzz/seed-frames", stream);
+        put_file(root_dir + "/frame_fuzz/seed-small", Bytes{3, 0, 1, 0, 0, 0, 2, 0xaa, 0xbb, 0, 0, 1, 0});
+    }
+    // mgr_fuzz: [op: peer, connect][u16 length][frame].
+    {
+        Bytes in;
+        auto add = [&](uint8_t op, const Bytes& f) {
+            in.push_back(op);
+            in.push_back(static_cast<uint8_t>(f.size() >> 8));
+            in.push_back(static_cast<uint8_t>(f.size()));
+            in += f;
+        };
+        const Hash id = keccak256(Bytes{7});
+        add(4, proto::encode(proto::Ping{1, id, 254}));
+        add(4 | 16, proto::encode(proto::FindNodes{2, id, 16}));
+        add(5, proto::encode(proto::GetChunks{3, root, std::nullopt, {Nibbles{4}}, false, 3000, proto::kFlagLeaves}));
+        add(5, proto::encode(proto::GetCode{4, {keccak256(Bytes{1})}, 100}));
+        add(6, proto::encode(proto::GetDiff{5, root, root, Nibbles{4}, Nibbles{5}}));
+        put_file(root_dir + "/mgr_fuzz/seed-requests", in);
+    }
+    // store_fuzz: the database as written (read-only and not), and an overwrite of the first file.
+    put_file(root_dir + "/store_fuzz/seed-untouched", Bytes{1});
+    put_file(root_dir + "/store_fuzz/seed-untouched-rw", Bytes{0});
+    put_file(root_dir + "/store_fuzz/seed-overwrite", Bytes{1, 0, 0, 0, 0, 0, 8, 2, 0xde, 0xad});
     return 0;
 }

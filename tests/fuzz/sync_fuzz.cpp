@@ -8,15 +8,20 @@
 //    answers, then the input's frames in place of the next answers, then real answers again and a
 //    timer far ahead.
 // Frames are cut from the input as [2-byte big-endian length][bytes]. Any crash or sanitizer
-// report is a finding.
+// report is a finding. The state is small (fuzz_util.hpp) and the client's real answers are
+// served once per distinct request and kept (World::answer).
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
+
+#include "fuzz_util.hpp"
 
 using namespace carousel;
 
@@ -26,17 +31,33 @@ struct World {
     state::MemoryCodeStore code;
     std::unique_ptr<state::ChainGenerator> gen;
     Hash root{};
+    // The client's real answers: a server answers a request the same whenever it comes (no rate
+    // limit here), so each distinct request is served once and its answer frames kept (up to
+    // kMaxCached requests): the server's code then runs for new requests only.
+    static constexpr std::size_t kMaxCached = std::size_t{1} << 15;
+    std::unique_ptr<prefix::ChunkServer> server;
+    std::map<Bytes, std::vector<Bytes>> answers;
     World() {
-        state::GeneratorConfig cfg;
-        cfg.seed = 1;
-        cfg.accounts = 300;
-        cfg.max_contract_slots = 50;
-        cfg.accounts_per_block = 5;
-        cfg.slots_per_block = 8;
-        gen = std::make_unique<state::ChainGenerator>(cfg, nodes, code);
+        gen = std::make_unique<state::ChainGenerator>(fuzz::sync_world_config(), nodes, code);
         (void)gen->genesis();
         (void)gen->next_block();
         root = gen->root();
+        prefix::ServerOptions unlimited;
+        unlimited.requests_per_second = 1e18;
+        unlimited.burst = 1e18;
+        server = std::make_unique<prefix::ChunkServer>(
+            nodes, &code, [r = root] { return r; }, unlimited);
+    }
+
+    std::vector<Bytes> answer(ByteView request, proto::Time now) {
+        const auto it = answers.find(Bytes{request});
+        if (it != answers.end()) return it->second;
+        server->on_frame(5, request, now);
+        std::vector<Bytes> out;
+        for (auto& a : server->take_outbox()) out.push_back(std::move(a.frame));
+        (void)server->take_disconnects();
+        if (answers.size() < kMaxCached) answers.emplace(Bytes{request}, out);
+        return out;
     }
 };
 World& world() {
@@ -75,16 +96,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.max_response_bytes = 2048;
     prefix::PrefixSync sync{nodes, code, w.root, o, [&w](const Hash& r) { return r == w.root; }};
     sync.on_connect(5, t0);
-    const Hash root = w.root;
-    prefix::ChunkServer server{w.nodes, &w.code, [root] { return root; }};
     // Real answers to the first requests, then the fuzzed frames, then real answers again.
     for (int round = 0; round < 3; ++round) {
         for (auto& f : sync.take_outbox()) {
-            server.on_frame(5, f.frame, t0);
             if (round == 1) continue;  // the fuzzed frames stand in for these answers
-            for (auto& a : server.take_outbox()) sync.on_frame(5, a.frame, t0);
+            for (const Bytes& a : w.answer(f.frame, t0)) sync.on_frame(5, a, t0);
         }
-        (void)server.take_outbox();
         if (round == 1) {
             for (ByteView f : frames) sync.on_frame(5, f, t0);
         }

@@ -20,15 +20,9 @@
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
 
-using namespace carousel;
+#include "fuzz_util.hpp"
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            std::fprintf(stderr, "CHECK failed: %s line %d\n", #c, __LINE__); \
-            std::abort();                                                     \
-        }                                                                     \
-    } while (0)
+using namespace carousel;
 
 // What decodes encodes back to bytes that decode to the same thing.
 template <class Decode, class Encode>

@@ -21,6 +21,7 @@
 #include <carousel/state/account.hpp>
 #include <carousel/store/kv_node_store.hpp>
 #include <carousel/store/rocks_kv.hpp>
+#include <carousel/store/sync_record.hpp>
 
 #include "address.hpp"
 #include "commands.hpp"
@@ -153,6 +154,12 @@ int run_sync(const SyncCommandOptions& o) {
         std::cerr << "carousel sync: " << s.to_string() << "\n";
         return 1;
     }
+    // The database says what it is after, and (below) when it has all of it: `carousel serve`
+    // serves only a complete one.
+    if (auto s = store::write_sync_record(*kv, {.root = *root, .complete = false}); !s.ok()) {
+        std::cerr << "carousel sync: " << s.to_string() << "\n";
+        return 1;
+    }
     store::KvNodeStore nodes{*kv};
     store::KvCodeStore code{*kv};
     prefix::SyncOptions options;
@@ -271,6 +278,14 @@ int run_sync(const SyncCommandOptions& o) {
         stop_transport();
         return 1;
     }
+    // Everything is durable (flushed above): a whole state (not a light sync's few accounts) is complete.
+    if (s.done && light.empty()) {
+        if (auto w = store::write_sync_record(*kv, {.root = s.root, .complete = true}); !w.ok()) {
+            std::cerr << "carousel sync: " << w.to_string() << "\n";
+            stop_transport();
+            return 1;
+        }
+    }
 
     const auto& p = s.progress;
     // The verify floor: every node received, and in leaf mode every node built from the verified
@@ -364,9 +379,7 @@ int run_sync(const SyncCommandOptions& o) {
         int sig = 0;
         sigwait(&signals, &sig);
         stop_transport();
-        const auto& st = node.server().stats();
-        std::cerr << "carousel sync: stopped serving; " << st.requests << " requests, " << st.nodes_sent
-                  << " nodes and " << st.leaves_sent << " leaves sent, " << st.bytes_sent << " bytes\n";
+        std::cerr << "carousel sync: stopped serving; " << prefix::describe(node.server().stats()) << "\n";
     }
     return 0;
 }

@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "tcp_transport.hpp"
 
+#include "frame_reader.hpp"
+
 // Asio 1.74's scheduler, once inlined here, trips g++ 12's -Wnull-dereference (a middle-end warning,
 // so the system-header exemption does not reach it). Only that warning, only in this file.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
@@ -46,17 +48,11 @@ using proto::PeerId;
 
 namespace {
 
-constexpr std::size_t kLengthPrefixSize = 4;
-// A frame's buffer starts at this and doubles as its bytes arrive (up to its announced length).
-constexpr std::size_t kFirstReadChunk = std::size_t{64} << 10;
+constexpr std::size_t kLengthPrefixSize = FrameReader::kLengthPrefixSize;
 
 std::array<uint8_t, kLengthPrefixSize> encode_length(std::size_t n) noexcept {
     return {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
             static_cast<uint8_t>(n)};
-}
-
-uint32_t decode_length(const std::array<uint8_t, kLengthPrefixSize>& b) noexcept {
-    return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
 }
 
 std::string describe(const tcp::endpoint& ep) {
@@ -70,12 +66,21 @@ std::string read_error(const error_code& ec, bool mid_frame) {
     return "read failed: " + ec.message();
 }
 
+std::string ms(proto::Time t) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(t).count()) + " ms";
+}
+
 }  // namespace
 
 // One TCP connection. Touched only on the transport thread.
 struct Connection {
-    Connection(PeerId peer_id, tcp::socket s, std::string remote_address)
-        : id{peer_id}, socket{std::move(s)}, write_timer{socket.get_executor()}, remote{std::move(remote_address)} {}
+    Connection(PeerId peer_id, tcp::socket s, std::string remote_address, bool accepted, proto::Time now)
+        : id{peer_id},
+          socket{std::move(s)},
+          write_timer{socket.get_executor()},
+          remote{std::move(remote_address)},
+          inbound{accepted},
+          last_frame{now} {}
 
     struct Pending {
         std::array<uint8_t, kLengthPrefixSize> length;
@@ -91,6 +96,12 @@ struct Connection {
     uint64_t write_generation{0};  // tells a watchdog whether its write is still the current one
     bool writing{false};           // a write loop is running
     bool closed{false};
+    const bool inbound;  // accepted (counts toward max_inbound; idle_timeout applies)
+    FrameReader reader;
+    proto::Time last_frame;        // when the last complete frame arrived (or the connection opened)
+    proto::Time frame_started{0};  // when the first byte of the frame in progress arrived
+    proto::Time last_progress{0};  // when the last bytes arrived
+    std::size_t charged{0};        // bytes of the frame in progress charged to max_partial_bytes
 };
 
 class TcpTransport::Impl {
@@ -100,8 +111,12 @@ class TcpTransport::Impl {
           options_{std::move(options)},
           start_{std::chrono::steady_clock::now()},
           work_{asio::make_work_guard(ioc_)},
-          deadline_timer_{ioc_, std::chrono::steady_clock::time_point::max()} {
+          deadline_timer_{ioc_, std::chrono::steady_clock::time_point::max()},
+          sweep_timer_{ioc_} {
         asio::co_spawn(ioc_, timer_loop(), completion("timer loop"));
+        if (options_.idle_timeout.count() > 0 || options_.frame_timeout.count() > 0) {
+            asio::co_spawn(ioc_, sweep_loop(), completion("deadline sweep"));
+        }
         // A core may want a timer before anything happens.
         asio::post(ioc_, [this] { arm_timer(); });
     }
@@ -117,7 +132,10 @@ class TcpTransport::Impl {
                 .bytes_received = bytes_received_.load(std::memory_order_relaxed),
                 .frames_dropped = frames_dropped_.load(std::memory_order_relaxed),
                 .connections_opened = connections_opened_.load(std::memory_order_relaxed),
-                .connections_closed = connections_closed_.load(std::memory_order_relaxed)};
+                .connections_closed = connections_closed_.load(std::memory_order_relaxed),
+                .connections_evicted = connections_evicted_.load(std::memory_order_relaxed),
+                .read_deadlines_missed = read_deadlines_missed_.load(std::memory_order_relaxed),
+                .partial_budget_closes = partial_budget_closes_.load(std::memory_order_relaxed)};
     }
 
     void run() { ioc_.run(); }
@@ -210,7 +228,8 @@ class TcpTransport::Impl {
         if (adopted.assign(protocol, native, ec); ec) return tl::unexpected("cannot adopt the socket: " + ec.message());
 
         const PeerId id = next_id_.fetch_add(1);
-        asio::post(ioc_, [this, s = std::move(adopted), id, remote]() mutable { adopt(std::move(s), id, remote); });
+        asio::post(ioc_,
+                   [this, s = std::move(adopted), id, remote]() mutable { adopt(std::move(s), id, remote, false); });
         return id;
     }
 
@@ -274,6 +293,7 @@ class TcpTransport::Impl {
             socket->close(ec);
         }
         deadline_timer_.cancel();
+        sweep_timer_.cancel();
         work_.reset();
     }
 
@@ -323,8 +343,100 @@ class TcpTransport::Impl {
                 continue;
             }
             const std::string remote = describe(socket.remote_endpoint(ec));
-            adopt(std::move(socket), next_id_.fetch_add(1), remote);
+            if (options_.max_inbound > 0 && inbound_ >= options_.max_inbound) evict_quietest();
+            adopt(std::move(socket), next_id_.fetch_add(1), remote, true);
         }
+    }
+
+    // At the cap of accepted connections: closes the accepted one that has gone longest without a
+    // complete frame (an idle or slow-loris connection before any working peer), so a new peer
+    // always gets in and holding the slots costs an attacker a stream of new connections.
+    void evict_quietest() {
+        std::shared_ptr<Connection> quietest;
+        for (const auto& [id, c] : connections_) {
+            if (c->inbound && (!quietest || c->last_frame < quietest->last_frame)) quietest = c;
+        }
+        if (!quietest) return;
+        connections_evicted_.fetch_add(1, std::memory_order_relaxed);
+        close(quietest, "evicted for a new connection at the cap of " + std::to_string(options_.max_inbound) +
+                            " (no complete frame for " + ms(now() - quietest->last_frame) + ")");
+    }
+
+    // Closes connections past their read deadlines: a frame begun must not stall for frame_timeout,
+    // and after frame_timeout its bytes must keep up with min_frame_rate (received >= rate times the
+    // time since its first byte, less frame_timeout); an accepted connection must send a frame every
+    // idle_timeout.
+    asio::awaitable<void> sweep_loop() {
+        std::chrono::milliseconds shortest = std::chrono::milliseconds::max();
+        for (const auto t : {options_.idle_timeout, options_.frame_timeout}) {
+            if (t.count() > 0) shortest = std::min(shortest, t);
+        }
+        const auto period = std::clamp(shortest / 8, std::chrono::milliseconds{20}, std::chrono::milliseconds{1000});
+        while (!shut_down_) {
+            error_code ec;
+            sweep_timer_.expires_after(period);
+            co_await sweep_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (shut_down_) break;
+            const proto::Time t = now();
+            std::vector<std::pair<std::shared_ptr<Connection>, std::string>> late;
+            for (const auto& [id, c] : connections_) {
+                if (c->reader.mid_frame() && options_.frame_timeout.count() > 0) {
+                    const auto grace = std::chrono::duration_cast<proto::Time>(options_.frame_timeout);
+                    const std::size_t received = c->reader.received();
+                    const auto credit =
+                        proto::Time{options_.min_frame_rate == 0
+                                        ? 0
+                                        : static_cast<int64_t>(received * 1'000'000 / options_.min_frame_rate)};
+                    const std::optional<std::size_t> length = c->reader.announced();
+                    const std::string what = "read deadline: a frame of " + (length ? std::to_string(*length) + " bytes"
+                                                                                    : std::string{"unknown length"});
+                    if (t - c->last_progress > grace) {
+                        late.emplace_back(c, what + " stalled for " + ms(t - c->last_progress) + " (" +
+                                                 std::to_string(received) + " bytes received)");
+                    } else if (options_.min_frame_rate > 0 && t - c->frame_started > grace + credit) {
+                        late.emplace_back(c, what + " too slow (" + std::to_string(received) + " bytes in " +
+                                                 ms(t - c->frame_started) + ", under " +
+                                                 std::to_string(options_.min_frame_rate) + " bytes/s)");
+                    }
+                } else if (c->inbound && !c->reader.mid_frame() && options_.idle_timeout.count() > 0 &&
+                           t - c->last_frame > options_.idle_timeout) {
+                    late.emplace_back(c, "idle: no frame for " + ms(t - c->last_frame));
+                }
+            }
+            for (auto& [c, reason] : late) {
+                read_deadlines_missed_.fetch_add(1, std::memory_order_relaxed);
+                close(c, reason);
+            }
+        }
+    }
+
+    // Charges `more` bytes of c's frame in progress to max_partial_bytes. Over the budget, the
+    // connection holding the largest partial frame goes first (a flood of big partial frames cannot
+    // starve small requests); if that is c itself, c goes. False if c was closed.
+    bool charge(const std::shared_ptr<Connection>& c, std::size_t more) {
+        if (options_.max_partial_bytes > 0) {
+            while (partial_bytes_ + more > options_.max_partial_bytes) {
+                std::shared_ptr<Connection> largest;
+                for (const auto& [id, other] : connections_) {
+                    if (other != c && (!largest || other->charged > largest->charged)) largest = other;
+                }
+                const bool self = !largest || largest->charged <= c->charged + more;
+                const std::shared_ptr<Connection> victim = self ? c : largest;
+                partial_budget_closes_.fetch_add(1, std::memory_order_relaxed);
+                close(victim, "partly received frames over the budget of " +
+                                  std::to_string(options_.max_partial_bytes) + " bytes (this one held " +
+                                  std::to_string(victim->charged) + ")");
+                if (self) return false;
+            }
+        }
+        partial_bytes_ += more;
+        c->charged += more;
+        return true;
+    }
+
+    void release_charge(Connection& c) noexcept {
+        partial_bytes_ -= c.charged;
+        c.charged = 0;
     }
 
     asio::awaitable<void> connect_coroutine(std::string host, uint16_t port, ConnectHandler done) {
@@ -373,12 +485,12 @@ class TcpTransport::Impl {
         }
         const std::string remote = describe(socket->remote_endpoint(ec));
         const PeerId id = next_id_.fetch_add(1);
-        adopt(std::move(*socket), id, remote);
+        adopt(std::move(*socket), id, remote, false);
         if (done) guarded("a connect handler", [&] { done(id); });
     }
 
     // Takes a connected socket on as peer `id`: tells the endpoint, then starts reading.
-    void adopt(tcp::socket socket, PeerId id, const std::string& remote) {
+    void adopt(tcp::socket socket, PeerId id, const std::string& remote, bool inbound) {
         if (shut_down_) {
             error_code ec;
             socket.close(ec);
@@ -386,8 +498,9 @@ class TcpTransport::Impl {
         }
         error_code ec;
         socket.set_option(tcp::no_delay(true), ec);
-        auto c = std::make_shared<Connection>(id, std::move(socket), remote);
+        auto c = std::make_shared<Connection>(id, std::move(socket), remote, inbound, now());
         connections_.emplace(id, c);
+        if (inbound) ++inbound_;
         connections_opened_.fetch_add(1, std::memory_order_relaxed);
         if (!guarded("on_connect", [&] { endpoint_.on_connect(id, now()); })) {
             close(c, "the endpoint failed on connect");
@@ -396,38 +509,33 @@ class TcpTransport::Impl {
         if (!c->closed) asio::co_spawn(ioc_, read_loop(c), completion("read loop of peer " + std::to_string(id)));
     }
 
-    // One peer's receive loop. Ends with the connection; never touches another one.
+    // One peer's receive loop. Ends with the connection; never touches another one. Reads go straight
+    // into the frame's buffer (FrameReader), which grows only as bytes arrive and is charged to the
+    // budget of partly received frames before it does.
     asio::awaitable<void> read_loop(std::shared_ptr<Connection> c) {
-        std::array<uint8_t, kLengthPrefixSize> length_bytes{};
         while (!c->closed) {
+            if (const std::size_t more = c->reader.growth(); more > 0 && !charge(c, more)) co_return;
+            const std::span<uint8_t> into = c->reader.read_buffer();
             error_code ec;
-            co_await asio::async_read(c->socket, asio::buffer(length_bytes),
-                                      asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t n = co_await c->socket.async_read_some(asio::buffer(into.data(), into.size()),
+                                                                     asio::redirect_error(asio::use_awaitable, ec));
             if (c->closed) co_return;
             if (ec) {
-                close(c, read_error(ec, false));
+                close(c, read_error(ec, c->reader.mid_frame()));
                 co_return;
             }
-            const uint32_t length = decode_length(length_bytes);
-            if (length == 0 || length > proto::kMaxFrameSize) {
-                close(c,
-                      "frame length " + std::to_string(length) + " outside 1.." + std::to_string(proto::kMaxFrameSize));
+            if (!c->reader.mid_frame() && n > 0) c->frame_started = now();
+            c->last_progress = now();
+            const FrameReader::Event event = c->reader.commit(n);
+            if (event == FrameReader::Event::kBadLength) {
+                close(c, "frame length " + std::to_string(c->reader.bad_length()) + " outside 1.." +
+                             std::to_string(proto::kMaxFrameSize));
                 co_return;
             }
-            // Grow the buffer as the bytes come, so an announced length costs nothing until it is sent.
-            Bytes frame;
-            std::size_t have = 0;
-            while (have < length) {
-                const std::size_t target = std::min<std::size_t>(length, std::max(kFirstReadChunk, 2 * frame.size()));
-                frame.resize(target);
-                have += co_await asio::async_read(c->socket, asio::buffer(frame.data() + have, target - have),
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-                if (c->closed) co_return;
-                if (ec) {
-                    close(c, read_error(ec, true));
-                    co_return;
-                }
-            }
+            if (event == FrameReader::Event::kNeedMore) continue;
+            const Bytes frame = c->reader.take_frame();
+            release_charge(*c);
+            c->last_frame = now();
             frames_received_.fetch_add(1, std::memory_order_relaxed);
             bytes_received_.fetch_add(frame.size(), std::memory_order_relaxed);
             // The packet boundary: whatever the endpoint does with this frame, only this peer pays.
@@ -518,6 +626,8 @@ class TcpTransport::Impl {
             c->queue.clear();
         }
         c->queued_bytes = 0;
+        release_charge(*c);
+        if (c->inbound) --inbound_;
         connections_.erase(c->id);
         connections_closed_.fetch_add(1, std::memory_order_relaxed);
         asio::post(ioc_, [this, id = c->id] {
@@ -532,13 +642,16 @@ class TcpTransport::Impl {
     asio::io_context ioc_;  // before everything that uses it: destroyed last
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     asio::steady_timer deadline_timer_;
+    asio::steady_timer sweep_timer_;    // sweep_loop()'s
     std::optional<proto::Time> armed_;  // the deadline deadline_timer_ is set to
     std::map<PeerId, std::shared_ptr<Connection>> connections_;
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
     std::set<std::shared_ptr<tcp::socket>> connecting_;  // sockets of connect_async() in progress
     std::atomic<PeerId> next_id_{1};
     std::atomic<bool> stop_requested_{false};
-    bool shut_down_{false};  // transport thread only
+    bool shut_down_{false};         // transport thread only
+    std::size_t inbound_{0};        // accepted connections open (transport thread only)
+    std::size_t partial_bytes_{0};  // bytes charged by frames in progress (transport thread only)
     std::atomic<uint64_t> frames_sent_{0};
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> frames_received_{0};
@@ -546,6 +659,9 @@ class TcpTransport::Impl {
     std::atomic<uint64_t> frames_dropped_{0};
     std::atomic<uint64_t> connections_opened_{0};
     std::atomic<uint64_t> connections_closed_{0};
+    std::atomic<uint64_t> connections_evicted_{0};
+    std::atomic<uint64_t> read_deadlines_missed_{0};
+    std::atomic<uint64_t> partial_budget_closes_{0};
 };
 
 TcpTransport::TcpTransport(proto::Endpoint& endpoint, TcpOptions options)

@@ -7,7 +7,13 @@
 // Wire: each frame travels as a u32 big-endian length followed by the frame (`[u8 type][RLP body]`).
 // A length of 0 or over proto::kMaxFrameSize closes that connection with a logged reason before
 // anything is allocated for it; the buffer of a valid frame grows as its bytes arrive, so a peer
-// that announces 16 MiB and sends nothing costs nothing.
+// that announces 16 MiB and sends nothing costs nothing (net/frame_reader.hpp).
+//
+// Bounded whatever peers do (TcpOptions): at most max_inbound accepted connections (at the cap a
+// new one evicts the accepted connection longest without a complete frame); a frame, once begun,
+// must not stall and must arrive at min_frame_rate after a grace of frame_timeout; an accepted connection that
+// sends no frame for idle_timeout is closed; and all partly received frames together hold at most
+// max_partial_bytes (over it, the connection holding the largest one is closed).
 //
 // Threading: every call into the endpoint, every socket and timer operation and the log callback run
 // on the thread inside run() / run_for() (the transport thread). listen(), connect(), post(), stop()
@@ -26,7 +32,8 @@
 //    counted. A disconnect is abrupt: frames still queued for that peer are discarded.
 //  - A peer is dropped, with a logged reason, when: it closes or resets the connection; it sends a
 //    length of 0 or over kMaxFrameSize; a write to it does not finish within send_timeout; the bytes
-//    queued for it would pass max_queued_bytes; the endpoint throws from on_frame for it. One peer's
+//    queued for it would pass max_queued_bytes; the endpoint throws from on_frame for it; it misses
+//    a read deadline; it is evicted at max_inbound or over max_partial_bytes (above). One peer's
 //    failure never ends another peer's receive loop.
 //
 // Limitations: no handshake, encryption or peer identity (a PeerId names a connection, not a node);
@@ -54,6 +61,22 @@ struct TcpOptions {
     // Bytes (frames plus their length prefixes) that may wait for one peer, counting the frame being
     // written; a send that would pass it drops the peer.
     std::size_t max_queued_bytes{std::size_t{64} << 20};
+    // Accepted connections open at once (0: no cap); at the cap a new one evicts the accepted
+    // connection that has gone longest without a complete frame. Connections this side opened
+    // are not counted.
+    std::size_t max_inbound{256};
+    // An accepted connection with no frame in progress that receives no frame for this long is
+    // closed (0: never).
+    std::chrono::milliseconds idle_timeout{120'000};
+    // Read deadlines of a frame whose first byte (of its length) has arrived: no byte for
+    // frame_timeout closes the connection (stalled), and so does receiving less than min_frame_rate
+    // bytes per second since its first byte, after a grace of frame_timeout (too slow: a slow-loris).
+    // frame_timeout 0: no deadlines; min_frame_rate 0: only the stall. Both directions.
+    std::chrono::milliseconds frame_timeout{10'000};
+    std::size_t min_frame_rate{std::size_t{64} << 10};
+    // Bytes all connections' partly received frames may hold together (0: no budget). A frame that
+    // would pass it closes the connection holding the largest partial frame (itself, if that).
+    std::size_t max_partial_bytes{std::size_t{64} << 20};
     // Where log lines go (on the transport thread); empty: standard error, prefixed "[net] ".
     std::function<void(std::string_view)> log;
 };
@@ -67,6 +90,9 @@ struct TcpStats {
     uint64_t frames_dropped{0};  // frames the endpoint sent that were never written completely
     uint64_t connections_opened{0};
     uint64_t connections_closed{0};
+    uint64_t connections_evicted{0};    // closed at max_inbound for a new one
+    uint64_t read_deadlines_missed{0};  // closed by idle_timeout or frame_timeout
+    uint64_t partial_budget_closes{0};  // closed over max_partial_bytes
 };
 
 class TcpTransport {

@@ -463,6 +463,107 @@ TEST(TcpTransport, SendThatStallsTimesOut) {
     EXPECT_EQ(good.read_frame(), f);
 }
 
+// --- bounds on what hostile peers hold ------------------------------------------------------------
+
+TEST(TcpTransport, IdleAcceptedConnectionIsClosed) {
+    TcpOptions options;
+    options.idle_timeout = 300ms;
+    EchoServer server{options};
+    RawClient idle{server.port};
+    RawClient busy{server.port};
+    // The busy one sends a frame more often than the timeout; the idle one sends nothing.
+    for (int i = 0; i < 8; ++i) {
+        const Bytes f = frame_of(1, 30, static_cast<uint64_t>(i));
+        ASSERT_TRUE(busy.write(on_wire(f)));
+        ASSERT_EQ(busy.read_frame(), f) << i;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(idle.closed_within(2s));
+    EXPECT_TRUE(server.log.contains("idle: no frame for")) << server.log.all();
+    const Bytes f = frame_of(2, 30);
+    ASSERT_TRUE(busy.write(on_wire(f)));
+    EXPECT_EQ(busy.read_frame(), f);
+    EXPECT_EQ(server.transport.stats().read_deadlines_missed, 1U);
+}
+
+TEST(TcpTransport, FrameSentTooSlowlyMissesItsDeadline) {
+    TcpOptions options;
+    options.frame_timeout = 300ms;
+    options.min_frame_rate = 1000;  // after 300 ms, a byte per ms
+    options.idle_timeout = 0ms;
+    EchoServer server{options};
+    RawClient loris{server.port};    // one byte of the frame at a time
+    RawClient prefix{server.port};   // half a length prefix
+    RawClient patient{server.port};  // never starts a frame: no idle timeout here
+    ASSERT_TRUE(loris.write(length_prefix(100)));
+    ASSERT_TRUE(prefix.write(length_prefix(100).substr(0, 2)));
+    bool closed = false;
+    for (int i = 0; i < 40 && !closed; ++i) {
+        loris.write(Bytes{1, static_cast<uint8_t>(i)});
+        closed = loris.closed_within(50ms);
+    }
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(prefix.closed_within(2s));
+    EXPECT_TRUE(server.log.contains("read deadline: a frame of 100 bytes too slow")) << server.log.all();
+    EXPECT_TRUE(server.log.contains("read deadline: a frame of unknown length stalled")) << server.log.all();
+    EXPECT_FALSE(patient.closed_within(100ms));
+    // A frame sent at once, however large, is on time.
+    const Bytes f = frame_of(1, 3 * kMiB);
+    ASSERT_TRUE(patient.write(on_wire(f)));
+    EXPECT_EQ(patient.read_frame(), f);
+}
+
+TEST(TcpTransport, ANewConnectionAtTheCapEvictsTheQuietest) {
+    TcpOptions options;
+    options.max_inbound = 4;
+    EchoServer server{options};
+    std::vector<std::unique_ptr<RawClient>> idle;
+    for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawClient>(server.port));
+    RawClient busy{server.port};
+    ASSERT_TRUE(wait_until(server.transport, [&] { return server.endpoint.connected.size() == 4; }));
+    const Bytes f = frame_of(1, 40);
+    ASSERT_TRUE(busy.write(on_wire(f)));
+    ASSERT_EQ(busy.read_frame(), f);
+    // Two more: each evicts the idle connection that opened first.
+    RawClient fresh1{server.port};
+    EXPECT_TRUE(idle[0]->closed_within());
+    RawClient fresh2{server.port};
+    EXPECT_TRUE(idle[1]->closed_within());
+    EXPECT_FALSE(idle[2]->closed_within(100ms));
+    EXPECT_TRUE(server.log.contains("evicted for a new connection at the cap of 4")) << server.log.all();
+    for (RawClient* c : {&busy, &fresh1, &fresh2}) {
+        ASSERT_TRUE(c->write(on_wire(f)));
+        EXPECT_EQ(c->read_frame(), f);
+    }
+    const TcpStats st = server.transport.stats();
+    EXPECT_EQ(st.connections_evicted, 2U);
+    EXPECT_EQ(st.connections_opened - st.connections_closed, 4U);
+}
+
+TEST(TcpTransport, PartialFramesOverTheBudgetCloseTheLargest) {
+    TcpOptions options;
+    options.max_partial_bytes = 2 * kMiB;
+    EchoServer server{options};
+    RawClient big{server.port};
+    RawClient good{server.port};
+    // 1.5 MiB of a 16 MiB frame: its buffer has doubled to 2 MiB, the whole budget.
+    ASSERT_TRUE(big.write(length_prefix(16 * kMiB) + frame_of(1, 3 * kMiB / 2)));
+    std::this_thread::sleep_for(100ms);
+    // A small frame must still get in: the largest partial frame goes instead.
+    const Bytes f = frame_of(1, 100);
+    ASSERT_TRUE(good.write(on_wire(f)));
+    EXPECT_EQ(good.read_frame(), f);
+    EXPECT_TRUE(big.closed_within());
+    EXPECT_TRUE(server.log.contains("partly received frames over the budget of 2097152 bytes")) << server.log.all();
+    // One frame larger than the whole budget can never be received: its sender goes.
+    RawClient huge{server.port};
+    huge.write(length_prefix(4 * kMiB) + frame_of(1, 4 * kMiB));
+    EXPECT_TRUE(huge.closed_within());
+    EXPECT_EQ(server.transport.stats().partial_budget_closes, 2U);
+    ASSERT_TRUE(good.write(on_wire(f)));
+    EXPECT_EQ(good.read_frame(), f);
+}
+
 // --- timers, post, shutdown -----------------------------------------------------------------------
 
 TEST(TcpTransport, TimerFiresAtTheDeadlineOnTheTransportClock) {

@@ -353,7 +353,7 @@ proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
             const std::size_t used = proto::encoded_size(e);
             budget = used >= budget ? 0 : budget - used;
         }
-        if (e.error) ++stats_.errors_sent;
+        count(e);
         ++stats_.entries;
         out.entries.push_back(std::move(e));
     }
@@ -410,7 +410,7 @@ std::optional<uint64_t> peek_request_id(ByteView frame) {
 void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     auto type = proto::frame_type(frame);
     if (!type) {
-        disconnect(from, "unknown message type");
+        drop(from, "unknown message type");
         return;
     }
     if (*type == proto::MessageType::kGetChunks) {
@@ -418,25 +418,24 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
         if (!request) {
             auto id = peek_request_id(frame);
             if (!id) {
-                disconnect(from,
-                           std::string{"undecodable GetChunks: "} + std::string{proto::to_string(request.error())});
+                drop(from, std::string{"undecodable GetChunks: "} + std::string{proto::to_string(request.error())});
                 return;
             }
             proto::ChunkData out;
             out.request_id = *id;
             out.entries.push_back(error_entry({}, ChunkError::kInvalidRequest));
-            ++stats_.errors_sent;
+            count(out.entries.back());
             send(from, proto::encode(out));
             return;
         }
         if (!admit(from, now)) {
-            ++stats_.back_offs;
             proto::ChunkData out;
             out.request_id = request->request_id;
             for (std::size_t i = 0; i < (request->is_range ? request->prefixes.size() / 2 : request->prefixes.size());
                  ++i) {
                 out.entries.push_back(
                     error_entry(request->prefixes[request->is_range ? 2 * i : i], ChunkError::kBackOff));
+                count(out.entries.back());
             }
             send(from, proto::encode(out));
             return;
@@ -459,7 +458,7 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
                         proto::ChunkData end;
                         end.request_id = request->request_id;
                         end.entries.push_back(error_entry(*stop, ChunkError::kBackOff));
-                        ++stats_.back_offs;
+                        count(end.entries.back());
                         send(from, proto::encode(end));
                         break;
                     }
@@ -481,11 +480,12 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
     if (*type == proto::MessageType::kGetCode) {
         auto request = proto::decode_get_code(frame);
         if (!request) {
-            disconnect(from, std::string{"undecodable GetCode: "} + std::string{proto::to_string(request.error())});
+            drop(from, std::string{"undecodable GetCode: "} + std::string{proto::to_string(request.error())});
             return;
         }
+        ++stats_.code_answers;
         if (!admit(from, now)) {
-            ++stats_.back_offs;
+            ++stats_.code_back_off;
             send(from, proto::encode(proto::CodeData{request->request_id, {}}));
             return;
         }
@@ -494,7 +494,42 @@ void ChunkServer::on_frame(proto::PeerId from, ByteView frame, proto::Time now) 
         send(from, std::move(encoded));
         return;
     }
-    disconnect(from, "unexpected message for a chunk server");
+    drop(from, "unexpected message for a chunk server");
+}
+
+void ChunkServer::count(const proto::ChunkEntry& entry) noexcept {
+    if (!entry.error) {
+        ++stats_.data_entries;
+        return;
+    }
+    switch (*entry.error) {
+        case ChunkError::kUnknownRoot:
+            ++stats_.unknown_root;
+            break;
+        case ChunkError::kNoChunk:
+            ++stats_.no_chunk;
+            break;
+        case ChunkError::kBackOff:
+            ++stats_.back_off;
+            break;
+        case ChunkError::kInvalidRequest:
+            ++stats_.invalid;
+            break;
+    }
+}
+
+void ChunkServer::drop(proto::PeerId peer, std::string reason) {
+    ++stats_.peers_dropped;
+    disconnect(peer, std::move(reason));
+}
+
+std::string describe(const ServerStats& s) {
+    return std::to_string(s.requests) + " requests; entries: " + std::to_string(s.data_entries) + " with data, " +
+           std::to_string(s.unknown_root) + " 0x0 unknown root, " + std::to_string(s.no_chunk) + " 0x1 no chunk, " +
+           std::to_string(s.back_off) + " 0x2 back-off, " + std::to_string(s.invalid) + " 0x4 invalid; " +
+           std::to_string(s.code_answers) + " code answers (" + std::to_string(s.code_back_off) + " backed off); " +
+           std::to_string(s.peers_dropped) + " peers dropped for bad frames; " + std::to_string(s.nodes_sent) +
+           " nodes and " + std::to_string(s.leaves_sent) + " leaves sent, " + std::to_string(s.bytes_sent) + " bytes";
 }
 
 }  // namespace carousel::prefix

@@ -34,6 +34,7 @@
 
 #include <functional>
 #include <map>
+#include <string>
 
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/messages.hpp>
@@ -57,15 +58,30 @@ struct ServerOptions {
     std::size_t max_stream_bytes = std::size_t{8} << 20;
 };
 
+// What a server answered, by kind. Every ChunkData entry it sends is counted once: with data, or
+// under its error code (0x2 covers the rate limit and the stream budget; 0x4 an invalid request
+// and a frame that did not decode but named its request id).
 struct ServerStats {
-    uint64_t requests{0};
-    uint64_t entries{0};
+    uint64_t requests{0};  // GetChunks served (not backed off, decoded)
+    uint64_t entries{0};   // entries of those
     uint64_t nodes_sent{0};
     uint64_t leaves_sent{0};
     uint64_t bytes_sent{0};
-    uint64_t errors_sent{0};
-    uint64_t back_offs{0};
+    uint64_t data_entries{0};   // entries with nodes or leaves (or a stop path)
+    uint64_t unknown_root{0};   // 0x0 entries
+    uint64_t no_chunk{0};       // 0x1 entries
+    uint64_t back_off{0};       // 0x2 entries
+    uint64_t invalid{0};        // 0x4 entries
+    uint64_t code_answers{0};   // CodeData sent, backed off or not
+    uint64_t code_back_off{0};  // of those, empty for the rate limit
+    uint64_t peers_dropped{0};  // for a frame that did not decode or was not a request
+
+    [[nodiscard]] uint64_t errors() const noexcept { return unknown_root + no_chunk + back_off + invalid; }
 };
+
+// One line: requests, entries by kind (0x0, 0x1, 0x2, 0x4 named), code answers, peers dropped,
+// what was sent. The stop line of `carousel serve`.
+std::string describe(const ServerStats& stats);
 
 class ChunkServer final : public proto::Endpoint {
   public:
@@ -92,6 +108,8 @@ class ChunkServer final : public proto::Endpoint {
   private:
     proto::ChunkEntry serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size);
     bool admit(proto::PeerId peer, proto::Time now);
+    void count(const proto::ChunkEntry& entry) noexcept;
+    void drop(proto::PeerId peer, std::string reason);
 
     const trie::NodeStore& nodes_;
     const state::CodeStore* code_;

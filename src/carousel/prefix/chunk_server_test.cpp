@@ -408,6 +408,21 @@ TEST(ChunkServer, Errors) {
     // Garbage gets the peer dropped.
     limited.on_frame(8, Bytes{0x10, 0xff}, proto::Time{0});
     EXPECT_EQ(limited.take_disconnects().size(), 1U);
+    // Every answer is counted by kind, the errors included.
+    EXPECT_EQ(limited.stats().data_entries, 2U);
+    EXPECT_EQ(limited.stats().back_off, 3U);
+    EXPECT_EQ(limited.stats().peers_dropped, 1U);
+    const ServerStats& st = server.stats();
+    EXPECT_EQ(st.unknown_root, 2U);
+    EXPECT_EQ(st.invalid, 2U);
+    EXPECT_EQ(st.no_chunk, 0U);
+    EXPECT_EQ(partial_server.stats().no_chunk, 1U);
+    EXPECT_EQ(st.errors(), 4U);
+    const std::string line = describe(limited.stats());
+    EXPECT_NE(line.find("2 with data, 0 0x0 unknown root, 0 0x1 no chunk, 3 0x2 back-off, 0 0x4 invalid"),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("1 peers dropped"), std::string::npos) << line;
 }
 
 }  // namespace

@@ -21,6 +21,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace carousel::store {
 
 namespace {
@@ -83,8 +86,17 @@ std::string name_bad_tables(const fs::path& dir) {
 
 // While opening a database that exists, a file it names that cannot be found or read in full is
 // damage to the database, not an operating-system failure. With `dir`, names damaged table files.
+// What a process that may not share the database is told (RocksDB's lock, or a reader's, is held).
+constexpr const char* kInUse =
+    ": in use by another process (a `carousel serve` serving it, or a sync, gen or serve --prepare writing "
+    "it); several servers may share a database, but a writer needs it alone: stop the others first";
+
 Status open_status(const rocksdb::Status& s, const std::string& where, const fs::path* dir = nullptr) {
     if (s.ok()) return {};
+    // RocksDB's "While lock file: DIR/LOCK: Resource temporarily unavailable".
+    if (s.IsIOError() && s.ToString().find("lock file") != std::string::npos) {
+        return Status::io_error(where + kInUse + " (" + s.ToString() + ")");
+    }
     if (!s.IsCorruption() && !s.IsPathNotFound() && !s.IsIncomplete()) return to_status(s, where);
     return Status::corruption(where + ": " + s.ToString() + (dir != nullptr ? name_bad_tables(*dir) : ""));
 }
@@ -310,14 +322,50 @@ struct RocksKV::Impl {
     std::array<rocksdb::ColumnFamilyHandle*, kNumColumns> columns{};
     bool read_only{false};
     std::atomic<uint64_t> ingested{0};  // put_sorted calls so far: names their table files apart
+    int reader_lock{-1};                // read-only: the descriptor holding a shared lock on DIR/LOCK
 
     ~Impl() {
+        close_db();
+        if (reader_lock >= 0) ::close(reader_lock);
+    }
+
+    // A read-only open takes a shared lock on the LOCK file that RocksDB's writers lock exclusively
+    // (an open-file-description lock, which conflicts with their POSIX record lock): a writer then
+    // cannot open a database a server is serving, and a server does not open one being written.
+    // Readers share it. A database without a LOCK file was never opened for writing.
+    Status lock_for_reading() {
+        const fs::path lock = dir / "LOCK";
+        reader_lock = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+        if (reader_lock < 0) return errno == ENOENT ? Status{} : Status::io_error(where + ": opening LOCK failed");
+        struct flock f {};
+        f.l_type = F_RDLCK;
+        f.l_whence = SEEK_SET;
+        if (::fcntl(reader_lock, F_OFD_SETLK, &f) == 0) return {};
+        return Status::io_error(where + kInUse);
+    }
+
+    // A writer's look before RocksDB opens (which rotates the info LOG before it takes its lock):
+    // whether anyone holds DIR/LOCK. The lock is released at once; RocksDB takes its own.
+    Status probe_for_writing() const {
+        const fs::path lock = dir / "LOCK";
+        const int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return {};  // never opened for writing, or not ours to judge: RocksDB says
+        struct flock f {};
+        f.l_type = F_WRLCK;
+        f.l_whence = SEEK_SET;
+        const bool free = ::fcntl(fd, F_OFD_SETLK, &f) == 0;
+        ::close(fd);  // releases the probe's lock
+        return free ? Status{} : Status::io_error(where + kInUse);
+    }
+
+    void close_db() {
         if (!db) return;
         for (auto* h : columns) {
             if (h != nullptr) (void)db->DestroyColumnFamilyHandle(h);
         }
         if (default_column != nullptr) (void)db->DestroyColumnFamilyHandle(default_column);
         (void)db->Close();
+        db.reset();
     }
 
     // Opens the database read-write with all of carousel's columns, creating the missing ones; or
@@ -409,6 +457,7 @@ Status RocksKV::open(const fs::path& dir, const Options& options, std::unique_pt
         return {};
     }
 
+    if (Status s = options.read_only ? impl->lock_for_reading() : impl->probe_for_writing(); !s.ok()) return s;
     // An existing database: which column families does it have?
     std::vector<std::string> names;
     const rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options(options), dir.string(), &names);

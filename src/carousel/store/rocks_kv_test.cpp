@@ -250,8 +250,38 @@ TEST_F(RocksKVTest, SecondOpenOfTheSameDatabaseIsRefused) {
     ASSERT_TRUE(open(first).ok());
     const Status s = open(second);
     EXPECT_TRUE(s.is_io_error()) << s.to_string();
-    EXPECT_THAT(s.message(), HasSubstr("lock"));
+    EXPECT_THAT(s.message(), HasSubstr("in use by another process"));
     EXPECT_EQ(second, nullptr);
+}
+
+// Readers (servers) share a database; a writer refuses one that a reader has open, and a reader one
+// that a writer has open. Each open is as another process's would be (the locks are per open).
+TEST_F(RocksKVTest, AWriterRefusesADatabaseAReaderHasOpen) {
+    {
+        std::unique_ptr<RocksKV> kv;
+        ASSERT_TRUE(open(kv).ok());
+        ASSERT_TRUE(kv->put(Column::kMeta, view(std::string_view{"k"}), view(std::string_view{"v"})).ok());
+    }
+    RocksKV::Options ro;
+    ro.read_only = true;
+    std::unique_ptr<RocksKV> reader1, reader2, writer;
+    ASSERT_TRUE(RocksKV::open(db_path(), ro, reader1).ok());
+    ASSERT_TRUE(RocksKV::open(db_path(), ro, reader2).ok());
+    Status s = open(writer);
+    EXPECT_TRUE(s.is_io_error()) << s.to_string();
+    EXPECT_THAT(s.message(), HasSubstr("in use by another process (a `carousel serve` serving it"));
+    EXPECT_EQ(writer, nullptr);
+    reader1.reset();
+    EXPECT_FALSE(open(writer).ok()) << "one reader is left";
+    reader2.reset();
+    ASSERT_TRUE(open(writer).ok());
+    s = RocksKV::open(db_path(), ro, reader1);
+    EXPECT_TRUE(s.is_io_error()) << s.to_string();
+    EXPECT_THAT(s.message(), HasSubstr("in use by another process"));
+    writer.reset();
+    ASSERT_TRUE(RocksKV::open(db_path(), ro, reader1).ok());
+    Bytes v;
+    EXPECT_TRUE(reader1->get(Column::kMeta, view(std::string_view{"k"}), v).ok());
 }
 
 // ---- not carousel's ------------------------------------------------------------------------------
