@@ -411,7 +411,8 @@ class TcpTransport::Impl {
             const uint32_t length = decode_length(length_bytes);
             if (length == 0 || length > proto::kMaxFrameSize) {
                 close(c,
-                      "frame length " + std::to_string(length) + " outside 1.." + std::to_string(proto::kMaxFrameSize));
+                      "frame length " + std::to_string(length) + " outside 1.." + std::to_string(proto::kMaxFrameSize),
+                      /*violation=*/true);
                 co_return;
             }
             // Grow the buffer as the bytes come, so an announced length costs nothing until it is sent.
@@ -424,7 +425,7 @@ class TcpTransport::Impl {
                                                   asio::redirect_error(asio::use_awaitable, ec));
                 if (c->closed) co_return;
                 if (ec) {
-                    close(c, read_error(ec, true));
+                    close(c, read_error(ec, true), /*violation=*/true);
                     co_return;
                 }
             }
@@ -502,10 +503,11 @@ class TcpTransport::Impl {
     // the endpoint on a later turn of the loop (never re-entrantly).
     // `c` by value: the map entry a caller may have passed is erased below.
     // NOLINTNEXTLINE(performance-unnecessary-value-param)
-    void close(std::shared_ptr<Connection> c, const std::string& reason) {
+    void close(std::shared_ptr<Connection> c, const std::string& reason, bool violation = false) {
         if (c->closed) return;
         c->closed = true;
         log("peer " + std::to_string(c->id) + " (" + c->remote + ") closed: " + reason);
+        if (options_.on_close) guarded("on_close", [&] { options_.on_close(c->id, reason, violation); });
         error_code ec;
         c->socket.shutdown(tcp::socket::shutdown_both, ec);
         c->socket.close(ec);
