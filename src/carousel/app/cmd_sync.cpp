@@ -305,7 +305,7 @@ int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
     Snapshot s;
     enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal } end = End::kDone;
     int signal_number = 0;
-    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 10 s
+    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 2 s
     double unavailable_since = 0;
     constexpr auto kDurableEvery = std::chrono::seconds{1};
     auto durable_at = start;

@@ -1031,7 +1031,7 @@ void PrefixSync::on_timer(proto::Time now) {
     if (now >= lacking_reset_at_) {
         account_->lacking.clear();
         for (auto& [r, task] : storage_) task->lacking.clear();
-        lacking_reset_at_ = now + options_.request_timeout;
+        lacking_reset_at_ = now + options_.lacking_retry;
     }
     pump(now);
 }

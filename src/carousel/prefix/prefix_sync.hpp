@@ -93,6 +93,9 @@ struct SyncOptions {
     proto::Time min_hedge_after = std::chrono::milliseconds{500};
     proto::Time initial_rtt = std::chrono::milliseconds{250};
     proto::Time back_off = std::chrono::seconds{1};
+    // Peers that answered 0x0 / 0x1 for a trie are asked for it again this often (a partially
+    // serving peer may have it by then; while no other peer has it, the sync waits this long).
+    proto::Time lacking_retry = std::chrono::seconds{2};
     int drop_score = -8;  // a peer whose standing falls here is dropped
     // Leaf mode: where a trie's verified leaves go once they pass leaf_spill_bytes in memory (null:
     // they stay in memory). See LeafSync.
