@@ -32,27 +32,34 @@ void Redialer::tick() {
 void Redialer::dial(std::size_t index) {
     targets_[index].dialling = true;
     targets_[index].dial_at.reset();
-    transport_.connect_async(targets_[index].host, targets_[index].port,
-                             [this, index](tl::expected<proto::PeerId, std::string> result) {
-                                 Target& t = targets_[index];
-                                 t.dialling = false;
-                                 if (!result) {
-                                     failed(t, result.error());
-                                     return;
-                                 }
-                                 const proto::PeerId peer = *result;
-                                 t.peer = peer;
-                                 ++t.connections;
-                                 t.reached_before = t.reached_at;
-                                 t.reached_at = transport_.now();
-                                 if (t.connections > 1) log_(t.address() + ": connected again");
-                                 const std::optional<proto::PeerId> previous = t.previous;
-                                 // After the endpoint's on_connect, and drained as any call into it; skipped if the
-                                 // connection closed meanwhile.
-                                 transport_.post([this, index, peer, previous] {
-                                     if (targets_[index].peer == peer) connected_(targets_[index], peer, previous);
-                                 });
-                             });
+    transport_.connect_async(
+        targets_[index].host, targets_[index].port,
+        [this, index](tl::expected<proto::PeerId, std::string> result) { dialled(index, std::move(result)); });
+}
+
+void Redialer::dialled(std::size_t index, tl::expected<proto::PeerId, std::string> result) {
+    Target& t = targets_[index];
+    t.dialling = false;
+    if (!result) {
+        failed(t, result.error());
+        return;
+    }
+    const proto::PeerId peer = *result;
+    if (closed_early_.erase(peer) != 0) {  // closed before this report (the endpoint failed on it)
+        failed(t, "closed as it connected");
+        return;
+    }
+    t.peer = peer;
+    ++t.connections;
+    t.reached_before = t.reached_at;
+    t.reached_at = transport_.now();
+    if (t.connections > 1) log_(t.address() + ": connected again");
+    const std::optional<proto::PeerId> previous = t.previous;
+    // After the endpoint's on_connect, and drained as any call into it; skipped if the connection
+    // closed meanwhile.
+    transport_.post([this, index, peer, previous] {
+        if (targets_[index].peer == peer) connected_(targets_[index], peer, previous);
+    });
 }
 
 void Redialer::failed(Target& t, std::string reason) {
@@ -69,7 +76,14 @@ void Redialer::failed(Target& t, std::string reason) {
 
 void Redialer::on_close(proto::PeerId peer, const std::string& reason, bool violation) {
     const auto it = std::find_if(targets_.begin(), targets_.end(), [&](const Target& t) { return t.peer == peer; });
-    if (it == targets_.end()) return;  // a connection to us, not one we dialled
+    if (it == targets_.end()) {
+        // A connection to us, not one we dialled; or one of ours whose connect_async report has
+        // not run yet (it closed inside the endpoint's on_connect): remembered for that report.
+        if (std::any_of(targets_.begin(), targets_.end(), [](const Target& t) { return t.dialling; })) {
+            closed_early_.insert(peer);
+        }
+        return;
+    }
     const std::size_t index = static_cast<std::size_t>(it - targets_.begin());
     it->peer.reset();
     it->previous = peer;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,8 @@ class Redialer {
 
   private:
     void dial(std::size_t index);
+    // connect_async's report for target `index`.
+    void dialled(std::size_t index, tl::expected<proto::PeerId, std::string> result);
     void failed(Target& t, std::string reason);
 
     TcpTransport& transport_;
@@ -91,6 +94,7 @@ class Redialer {
     Closed closed_;
     Log log_;
     RedialOptions options_;
+    std::set<proto::PeerId> closed_early_;  // closed before connect_async reported them
 };
 
 }  // namespace carousel::net
