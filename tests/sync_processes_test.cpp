@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -323,10 +324,16 @@ TEST(Processes, LightSyncOfListedAccounts) {
 
 // A peer that misbehaves at the TCP level, on a loopback port, on a thread of the test: each
 // connection it accepts reads what the client sends and then, by `kind`, never answers (a stalling
-// peer), answers a frame length outside 1..16 MiB, or starts a frame and closes in its middle.
+// peer), answers a frame length outside 1..16 MiB, or starts a frame and closes in its middle; or,
+// made with a server's port and a delay, it is a slow peer: a proxy to that server that holds what
+// the server sends for the delay before passing it on.
 class FakePeer {
   public:
-    enum class Kind { kStall, kBadLength, kCloseMidFrame };
+    enum class Kind { kStall, kBadLength, kCloseMidFrame, kSlowProxy };
+    FakePeer(uint16_t server_port, std::chrono::milliseconds delay) : FakePeer{Kind::kSlowProxy} {
+        server_port_ = server_port;
+        delay_ = delay;
+    }
     explicit FakePeer(Kind kind) : kind_{kind} {
         listener_ = socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
@@ -364,7 +371,45 @@ class FakePeer {
             connections_.emplace_back([this, fd] { serve(fd); });
         }
     }
+    // kSlowProxy: the client's bytes go to the server at once; the server's wait `delay_`.
+    void proxy(int fd) {
+        const int server = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(server_port_);
+        std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> held;
+        bool open = connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        char buf[65536];
+        while (open && !stopping_) {
+            const auto now = std::chrono::steady_clock::now();
+            while (!held.empty() && held.front().first <= now) {
+                if (send(fd, held.front().second.data(), held.front().second.size(), MSG_NOSIGNAL) < 0) open = false;
+                held.pop_front();
+            }
+            const auto wait = held.empty() ? std::chrono::milliseconds{100}
+                                           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 held.front().first - now + std::chrono::milliseconds{1});
+            pollfd p[2] = {{fd, POLLIN, 0}, {server, POLLIN, 0}};
+            if (poll(p, 2, static_cast<int>(wait.count())) <= 0) continue;
+            if ((p[0].revents & (POLLIN | POLLHUP)) != 0) {
+                const ssize_t n = recv(fd, buf, sizeof buf, 0);
+                open = n > 0 && send(server, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) == n;
+            }
+            if (open && (p[1].revents & (POLLIN | POLLHUP)) != 0) {
+                const ssize_t n = recv(server, buf, sizeof buf, 0);
+                open = n > 0;
+                if (open) held.emplace_back(now + delay_, std::string(buf, static_cast<std::size_t>(n)));
+            }
+        }
+        close(server);
+        close(fd);
+    }
     void serve(int fd) {
+        if (kind_ == Kind::kSlowProxy) {
+            proxy(fd);
+            return;
+        }
         char buf[4096];
         // The client's first request (its length prefix at least).
         (void)recv(fd, buf, sizeof buf, 0);
@@ -386,6 +431,8 @@ class FakePeer {
     }
 
     Kind kind_;
+    uint16_t server_port_{0};
+    std::chrono::milliseconds delay_{0};
     int listener_{-1};
     std::string address_;
     std::atomic<bool> stopping_{false};
@@ -570,6 +617,31 @@ TEST(Processes, LeafModeHealsANearbyRootFromWhatItHolds) {
     EXPECT_EQ(leaf_heal["healed_from"], g["genesis_root"]);
     EXPECT_LE(leaf_heal["bytes_received"].get<uint64_t>(), full_heal["bytes_received"].get<uint64_t>());
     EXPECT_LT(leaf_heal["bytes_received"].get<uint64_t>(), leaf_first["bytes_received"].get<uint64_t>() / 2);
+}
+
+// A peer that answers, but a second late, beside an honest one: what it holds while the honest
+// peer sits idle is asked of the honest one too (past the best peer's round trip), so it does not
+// hold up the top of the trie or the last requests (it added a second or more before).
+TEST(Processes, ASlowPeerDoesNotHoldUpAnIdleOne) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const std::string honest = net.servers[0]->address();
+    FakePeer slow{static_cast<uint16_t>(std::stoi(honest.substr(honest.find(':') + 1))),
+                  std::chrono::milliseconds{1500}};
+    auto sync = [&](const std::string& peers, const std::string& name) {
+        const RunResult r =
+            run_carousel("sync" + peers + " --root " + net.root + " --db " +
+                         shell_quote((net.dir.path() / name).string()) + " --json --timeout 60 --max-response 16384");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out);
+    };
+    const auto alone = sync(" --peer " + honest, "alone");
+    const auto with_slow = sync(" --peer " + slow.address() + " --peer " + honest, "slow");
+    EXPECT_EQ(with_slow["complete"], true);
+    EXPECT_GT(with_slow["peers"][slow.address()]["hedged"].get<uint64_t>(), 0U);
+    EXPECT_EQ(with_slow["peers"][honest]["late"], 0);
+    EXPECT_LT(with_slow["seconds"].get<double>(), 1.3 * alone["seconds"].get<double>() + 1.0)
+        << "alone " << alone["seconds"] << " s";
 }
 
 TEST(Processes, BadArgumentsGetOneLine) {

@@ -430,22 +430,45 @@ void PrefixSync::measure(proto::PeerId peer, proto::Time took) {
     std::nth_element(measured.begin(), measured.begin() + static_cast<std::ptrdiff_t>(measured.size() / 2),
                      measured.end());
     median_rtt_ = measured[measured.size() / 2];
+    best_rtt_ = *std::min_element(measured.begin(), measured.end());
+}
+
+proto::Time PrefixSync::scaled(proto::Time rtt) const {
+    const auto t = proto::Time{static_cast<int64_t>(options_.rtt_scaling * static_cast<double>(rtt.count()))};
+    return std::clamp(t, options_.min_hedge_after, options_.request_timeout);
 }
 
 proto::Time PrefixSync::hedge_after(const Peer& p) const {
     // Nothing measured yet (the first requests, or the only answering peer is waiting on this one's
     // top-level answer): the initial estimate.
-    const proto::Time rtt = p.rtt_samples > 0              ? p.rtt
-                            : median_rtt_ > proto::Time{0} ? median_rtt_
-                                                           : options_.initial_rtt;
-    const auto t = proto::Time{static_cast<int64_t>(options_.rtt_scaling * static_cast<double>(rtt.count()))};
-    return std::clamp(t, options_.min_hedge_after, options_.request_timeout);
+    return scaled(p.rtt_samples > 0 ? p.rtt : median_rtt_ > proto::Time{0} ? median_rtt_ : options_.initial_rtt);
 }
 
-bool PrefixSync::hedgeable(const Request& r) const {
+std::optional<proto::Time> PrefixSync::hedge_at(const Request& r) const {
     // A stream's frames keep coming on its connection (not re-asked elsewhere), and hedging needs a
     // peer to hedge to.
-    return !r.hedged && !r.streaming && peers_.size() > 1;
+    if (r.hedged || r.streaming || peers_.size() < 2) return std::nullopt;
+    const auto pit = peers_.find(r.peer);
+    if (pit == peers_.end()) return std::nullopt;
+    const proto::Time own = r.sent + hedge_after(pit->second);
+    // Sooner while another peer sits idle that could take this work (it does not lack the trie):
+    // once the request is older than the best peer's round trip allows. A slow peer then does not
+    // hold up what a fast one would finish (the last requests of a sync, a trie's top).
+    const proto::Time sooner = r.sent + scaled(best_rtt_);
+    if (best_rtt_ == proto::Time{0} || sooner >= own) return own;
+    const Task* task = nullptr;
+    if (!r.code) {
+        if (r.root == account_->root) {
+            task = account_.get();
+        } else if (const auto sit = storage_.find(r.root); sit != storage_.end()) {
+            task = sit->second.get();
+        }
+    }
+    for (const auto& [id, q] : peers_) {
+        const bool idle = id != r.peer && q.in_flight == 0 && (task == nullptr || task->lacking.count(id) == 0);
+        if (idle) return sooner;
+    }
+    return own;
 }
 
 PrefixSync::Task* PrefixSync::find_task(const Hash& root) {
@@ -982,10 +1005,7 @@ void PrefixSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
 std::optional<proto::Time> PrefixSync::next_deadline() const {
     std::optional<proto::Time> next;
     for (const auto& [id, r] : requests_) {
-        proto::Time t = r.sent + options_.request_timeout;
-        if (hedgeable(r)) {
-            if (auto pit = peers_.find(r.peer); pit != peers_.end()) t = r.sent + hedge_after(pit->second);
-        }
+        const proto::Time t = hedge_at(r).value_or(r.sent + options_.request_timeout);
         if (!next || t < *next) next = t;
     }
     for (const auto& [peer, p] : peers_) {
@@ -1002,8 +1022,9 @@ void PrefixSync::on_timer(proto::Time now) {
             expired.push_back(id);
             continue;
         }
+        const auto at = hedge_at(r);
+        if (!at || *at > now) continue;
         auto pit = peers_.find(r.peer);
-        if (pit == peers_.end() || !hedgeable(r) || r.sent + hedge_after(pit->second) > now) continue;
         // Hedge: its work goes back to the pool now, for the next free peer; the request keeps this
         // peer's slot, and the peer's window falls to one at once (a stalling peer gets nothing more
         // while it holds the request; an honest one that was only slow earns its window back).

@@ -87,7 +87,9 @@ struct SyncOptions {
     // for a peer not measured yet, the median of the others', or initial_rtt when no peer is
     // measured), at least min_hedge_after, it is hedged:
     // its work is asked of another peer as well, the first answer is taken and the other is ignored
-    // without penalty, and the slow peer's window falls to one request.
+    // without penalty, and the slow peer's window falls to one request. While another peer that
+    // could take the work sits idle, the request is hedged sooner: past rtt_scaling times the best
+    // peer's estimate.
     proto::Time request_timeout = std::chrono::seconds{10};
     double rtt_scaling = 3;
     proto::Time min_hedge_after = std::chrono::milliseconds{500};
@@ -226,9 +228,13 @@ class PrefixSync final : public proto::Endpoint {
     void return_work(const Request& r);
     // Updates `peer`'s round-trip estimate with an answer that took `took`.
     void measure(proto::PeerId peer, proto::Time took);
+    // rtt_scaling times `rtt`, within [min_hedge_after, request_timeout].
+    proto::Time scaled(proto::Time rtt) const;
     // How long a request to `p` may go unanswered before it is hedged.
     proto::Time hedge_after(const Peer& p) const;
-    bool hedgeable(const Request& r) const;
+    // When `r` is hedged (nullopt: never): past its peer's deadline, or, while another peer that
+    // could take its work is idle, past the best peer's.
+    std::optional<proto::Time> hedge_at(const Request& r) const;
     // The answer to a hedged request: counted and measured, not taken, not penalised.
     void take_late(std::map<uint64_t, Request>::iterator it, proto::Time now);
     // Fails every request in flight to `peer` (its work goes back to the pool) and forgets it.
@@ -270,6 +276,7 @@ class PrefixSync final : public proto::Endpoint {
     proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
     proto::Time median_rtt_{0};        // of the peers measured (0: none yet)
+    proto::Time best_rtt_{0};          // the least of them
     SyncProgress progress_;
     std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted
     std::set<Hash> light_wanted_;
