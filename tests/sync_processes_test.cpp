@@ -473,6 +473,35 @@ TEST(Processes, ServerKilledAndRestartedIsDialledAgain) {
     EXPECT_EQ(j["peers"][address]["closed"], false);
 }
 
+// The only server is killed with kill -9 in the middle of a sync and does not come back: after
+// --peer-wait the sync exits 1 with one line naming it and why it is gone, having saved what it
+// verified (run again against a server, it fetches less than a sync from scratch).
+TEST(Processes, ServerGoneForGoodEndsAfterPeerWaitAndKeepsTheWork) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const std::string address = net.servers[0]->address();
+    const fs::path db = net.dir.path() / "client";
+    Child sync{{"sync", "--peer", address, "--root", net.root, "--db", db.string(), "--timeout", "60", "--max-response",
+                "256", "--peer-wait", "2"},
+               STDERR_FILENO,
+               /*wait_for_first_line=*/false};
+    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+    net.servers[0]->kill9();
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(sync.signal_and_wait(0), 1);
+    EXPECT_LT(seconds_since(t0), 20);
+    const std::string err = sync.rest();
+    EXPECT_NE(err.find("carousel sync: no peer left (none connected for 2 s): " + address + ": "), std::string::npos)
+        << err;
+    const std::string again = "sync --peer " + net.servers[1]->address() + " --root " + net.root + " --json --db ";
+    const RunResult resumed = run_carousel(again + shell_quote(db.string()));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const RunResult fresh = run_carousel(again + shell_quote((net.dir.path() / "fresh").string()));
+    ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+    EXPECT_LT(nlohmann::json::parse(resumed.out)["bytes_received"].get<uint64_t>(),
+              nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
+}
+
 // Peers that break the framing: a length outside 1..16 MiB, a connection closed in the middle of a
 // frame (two such peers). Each close costs the peer standing as a bad chunk does; they are dialled
 // again until dropped, and the sync then exits non-zero with one line naming each peer and why.
