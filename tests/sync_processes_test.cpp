@@ -516,6 +516,9 @@ TEST(Processes, PeersBreakingTheFramingAreDroppedAndTheSyncEnds) {
         EXPECT_EQ(r.exit_code, 1) << r.err;
         EXPECT_LT(seconds_since(t0), 30);
         EXPECT_GE(bad.accepted(), 2) << "dialled again";
+        // The summary's line for the peer says why it is gone, not only "dropped".
+        EXPECT_NE(r.out.find("peer " + bad.address() + "    "), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find(" protocol violations; dropped: standing fell to"), std::string::npos) << r.out;
         EXPECT_NE(r.err.find("no peer left (every one dropped): " + bad.address() + ": dropped: standing fell to"),
                   std::string::npos)
             << r.err;

@@ -40,8 +40,8 @@ nlohmann::json peers_json(const std::map<proto::PeerId, prefix::PeerStats>& peer
 std::string peer_line(const prefix::PeerStats& st) {
     std::string line = std::to_string(st.requests) + " requests, " + std::to_string(st.answers) + " answers, " +
                        std::to_string(st.bytes_received) + " bytes, " + std::to_string(st.errors) + " errors, " +
-                       std::to_string(st.timeouts) + " timeouts (" + std::to_string(st.hedged) + " hedged, " +
-                       std::to_string(st.late) + " late answers), " + std::to_string(st.rejected_chunks) +
+                       std::to_string(st.hedged) + " hedged (" + std::to_string(st.late) + " answered late), " +
+                       std::to_string(st.timeouts) + " timeouts, " + std::to_string(st.rejected_chunks) +
                        " rejected chunks";
     if (st.violations > 0) line += ", " + std::to_string(st.violations) + " protocol violations";
     if (!st.gone.empty()) line += "; " + st.gone;
