@@ -464,9 +464,10 @@ std::optional<proto::Time> PrefixSync::hedge_at(const Request& r) const {
             task = sit->second.get();
         }
     }
+    // Only towards a peer no slower than this one (a slow idle peer would not finish it sooner).
     for (const auto& [id, q] : peers_) {
         const bool idle = id != r.peer && q.in_flight == 0 && (task == nullptr || task->lacking.count(id) == 0);
-        if (idle) return sooner;
+        if (idle && hedge_after(q) <= hedge_after(pit->second)) return sooner;
     }
     return own;
 }

@@ -87,9 +87,9 @@ struct SyncOptions {
     // for a peer not measured yet, the median of the others', or initial_rtt when no peer is
     // measured), at least min_hedge_after, it is hedged:
     // its work is asked of another peer as well, the first answer is taken and the other is ignored
-    // without penalty, and the slow peer's window falls to one request. While another peer that
-    // could take the work sits idle, the request is hedged sooner: past rtt_scaling times the best
-    // peer's estimate.
+    // without penalty, and the slow peer's window falls to one request. While another peer, no
+    // slower, that could take the work sits idle, the request is hedged sooner: past rtt_scaling
+    // times the best peer's estimate.
     proto::Time request_timeout = std::chrono::seconds{10};
     double rtt_scaling = 3;
     proto::Time min_hedge_after = std::chrono::milliseconds{500};
@@ -232,8 +232,8 @@ class PrefixSync final : public proto::Endpoint {
     proto::Time scaled(proto::Time rtt) const;
     // How long a request to `p` may go unanswered before it is hedged.
     proto::Time hedge_after(const Peer& p) const;
-    // When `r` is hedged (nullopt: never): past its peer's deadline, or, while another peer that
-    // could take its work is idle, past the best peer's.
+    // When `r` is hedged (nullopt: never): past its peer's deadline, or, while another peer no
+    // slower that could take its work is idle, past the best peer's.
     std::optional<proto::Time> hedge_at(const Request& r) const;
     // The answer to a hedged request: counted and measured, not taken, not penalised.
     void take_late(std::map<uint64_t, Request>::iterator it, proto::Time now);
