@@ -445,19 +445,29 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Starts a sync of net's root from its first server alone into `db` (`extra` arguments added; `stream`
+// of the child on a pipe), slowed by 256-byte answers so that it is in its middle when that server is
+// killed with kill -9, 1.5 s in; returns once it is killed.
+std::unique_ptr<Child> sync_then_kill_the_server(Network& net, const fs::path& db, std::vector<std::string> extra,
+                                                 int stream) {
+    std::vector<std::string> args{
+        "sync",      "--peer", net.servers[0]->address(), "--root", net.root, "--db", db.string(),
+        "--timeout", "60",     "--max-response",          "256"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto child = std::make_unique<Child>(args, stream, /*wait_for_first_line=*/false);
+    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+    net.servers[0]->kill9();
+    return child;
+}
+
 // The only server is killed with kill -9 in the middle of a sync and started again on its port 3 s
 // later: the sync dials it again (with back-off) and completes. (It waited for --timeout before.)
 TEST(Processes, ServerKilledAndRestartedIsDialledAgain) {
     Network net;
     ASSERT_FALSE(net.root.empty());
     const std::string address = net.servers[0]->address();
-    const fs::path db = net.dir.path() / "client";
-    Child sync{{"sync", "--peer", address, "--root", net.root, "--db", db.string(), "--json", "--timeout", "60",
-                "--max-response", "256"},
-               STDOUT_FILENO,
-               /*wait_for_first_line=*/false};
-    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
-    net.servers[0]->kill9();
+    auto child = sync_then_kill_the_server(net, net.dir.path() / "client", {"--json"}, STDOUT_FILENO);
+    Child& sync = *child;
     std::this_thread::sleep_for(std::chrono::seconds{3});
     net.servers[0] = std::make_unique<Server>(net.dir.path() / "chain", address);
     ASSERT_EQ(net.servers[0]->address(), address);
@@ -481,12 +491,8 @@ TEST(Processes, ServerGoneForGoodEndsAfterPeerWaitAndKeepsTheWork) {
     ASSERT_FALSE(net.root.empty());
     const std::string address = net.servers[0]->address();
     const fs::path db = net.dir.path() / "client";
-    Child sync{{"sync", "--peer", address, "--root", net.root, "--db", db.string(), "--timeout", "60", "--max-response",
-                "256", "--peer-wait", "2"},
-               STDERR_FILENO,
-               /*wait_for_first_line=*/false};
-    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
-    net.servers[0]->kill9();
+    auto child = sync_then_kill_the_server(net, db, {"--peer-wait", "2"}, STDERR_FILENO);
+    Child& sync = *child;
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(sync.signal_and_wait(0), 1);
     EXPECT_LT(seconds_since(t0), 20);
