@@ -17,12 +17,13 @@
 
 namespace carousel::test {
 
-// first_line() is the first line the child wrote to `stream`, rest() reads what follows up to its
-// exit. If `other_to` is given, the other stream goes to that file. stop() (or the destructor) sends
-// SIGTERM and waits for it.
+// first_line() is the first line the child wrote to `stream` (read before the constructor returns,
+// unless `wait_for_first_line` is false), rest() reads what follows up to its exit. If `other_to` is
+// given, the other stream goes to that file. stop() (or the destructor) sends SIGTERM and waits for it.
 class Child {
   public:
-    Child(const std::vector<std::string>& args, int stream, const std::filesystem::path& other_to = {}) {
+    Child(const std::vector<std::string>& args, int stream, const std::filesystem::path& other_to = {},
+          bool wait_for_first_line = true) {
         int out[2];
         if (pipe(out) != 0) return;
         pid_ = fork();
@@ -43,7 +44,9 @@ class Child {
         close(out[1]);
         pipe_ = fdopen(out[0], "r");
         char line[512] = {};
-        if (pipe_ != nullptr && std::fgets(line, sizeof line, pipe_) != nullptr) first_line_ = line;
+        if (wait_for_first_line && pipe_ != nullptr && std::fgets(line, sizeof line, pipe_) != nullptr) {
+            first_line_ = line;
+        }
     }
     ~Child() {
         stop();
@@ -54,9 +57,12 @@ class Child {
     const std::string& first_line() const { return first_line_; }
     pid_t pid() const { return pid_; }
     // SIGTERM, then waits; returns the exit code (-1 if it did not exit normally).
-    int stop() {
+    int stop() { return signal_and_wait(SIGTERM); }
+    // Sends `sig` (0: none) and waits for the child; returns its exit code (-1 if it did not exit
+    // normally).
+    int signal_and_wait(int sig) {
         if (pid_ <= 0) return exit_code_;
-        kill(pid_, SIGTERM);
+        if (sig != 0) kill(pid_, sig);
         int status = 0;
         waitpid(pid_, &status, 0);
         pid_ = -1;
@@ -79,13 +85,13 @@ class Child {
     std::string first_line_;
 };
 
-// A `carousel serve` child (with `extra` arguments; its standard error to `err_to` if given); reads
-// its "listening on HOST:PORT root 0x…" line; stopped at the end.
+// A `carousel serve` child listening on `listen` (with `extra` arguments; its standard error to
+// `err_to` if given); reads its "listening on HOST:PORT root 0x…" line; stopped at the end.
 class Server {
   public:
     explicit Server(const std::filesystem::path& db, const std::vector<std::string>& extra = {},
-                    const std::filesystem::path& err_to = {})
-        : child_{args(db, extra), STDOUT_FILENO, err_to} {
+                    const std::filesystem::path& err_to = {}, const std::string& listen = "127.0.0.1:0")
+        : child_{args(db, extra, listen), STDOUT_FILENO, err_to} {
         char address[128] = {}, root[80] = {};
         if (std::sscanf(child_.first_line().c_str(), "listening on %127s root %79s", address, root) == 2) {
             address_ = address;
@@ -95,10 +101,13 @@ class Server {
     const std::string& address() const { return address_; }
     const std::string& root() const { return root_; }
     Child& child() { return child_; }
+    // kill -9.
+    void kill9() { child_.signal_and_wait(SIGKILL); }
 
   private:
-    static std::vector<std::string> args(const std::filesystem::path& db, const std::vector<std::string>& extra) {
-        std::vector<std::string> a{"serve", "--db", db.string(), "--listen", "127.0.0.1:0"};
+    static std::vector<std::string> args(const std::filesystem::path& db, const std::vector<std::string>& extra,
+                                         const std::string& listen) {
+        std::vector<std::string> a{"serve", "--db", db.string(), "--listen", listen};
         a.insert(a.end(), extra.begin(), extra.end());
         return a;
     }

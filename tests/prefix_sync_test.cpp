@@ -312,9 +312,42 @@ TEST(PrefixSync, LyingServersAreDetectedAndDropped) {
     const auto& peers = s.sync->peers();
     EXPECT_GT(peers.at(1).rejected_chunks, 0U);
     EXPECT_TRUE(peers.at(1).dropped);
-    EXPECT_GT(peers.at(3).timeouts, 0U);
+    EXPECT_GT(peers.at(3).hedged, 0U);  // its requests went to others past its deadline
+    EXPECT_EQ(peers.at(3).answers, 0U);
     EXPECT_EQ(peers.at(4).rejected_chunks, 0U);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+}
+
+// A peer that takes requests and never answers, beside an honest one: its requests are hedged to
+// the honest peer once they pass the measured round trip (it has none: the median of the others'),
+// its window halves at once, and the sync takes about as long as from the honest peer alone. Before
+// hedging each of its requests waited out the 10 s timeout.
+TEST(PrefixSync, AStallingPeerIsHedgedAround) {
+    SyncOptions o;
+    o.max_response_bytes = 8 * 1024;
+    auto sync_time = [&](bool with_stalling_peer) {
+        SyncSetup s{21, 10000, with_stalling_peer ? 2 : 1, o};
+        if (with_stalling_peer) {
+            const net::PeerId stalling = s.server_ids[0];
+            s.network.set_frame_hook([stalling](net::PeerId from, net::PeerId, Bytes& frame) {
+                if (from == stalling) frame.clear();
+            });
+        }
+        const proto::Time start = s.network.now();
+        s.connect_all();
+        EXPECT_TRUE(s.run_to_done());
+        expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+        if (with_stalling_peer) {
+            const PeerStats& st = s.sync->peers().at(s.server_ids[0]);
+            EXPECT_GT(st.hedged, 0U);
+            EXPECT_EQ(st.answers, 0U);
+            EXPECT_EQ(s.sync->peers().at(s.server_ids[1]).late, 0U);
+        }
+        return std::chrono::duration<double>(s.network.now() - start).count();
+    };
+    const double alone = sync_time(false);
+    const double stalled = sync_time(true);
+    EXPECT_LT(stalled, 1.3 * alone) << "alone " << alone << " s";
 }
 
 TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {

@@ -5,8 +5,10 @@
 // serve it on loopback, `carousel sync` syncs it over TCP — once straight through, once killed with
 // SIGKILL halfway and run again, which resumes.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -23,7 +25,11 @@
 #include "child_process.hpp"
 #include "cli_runner.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -179,6 +185,7 @@ TEST(Processes, ARootOutOfTheWindowMovesToATrustedNewerOne) {
         EXPECT_EQ(j["complete"], true) << mode;
         EXPECT_EQ(j["root"], head) << mode;
         EXPECT_EQ(j["root_moves"], 1) << mode;
+        EXPECT_EQ(j["moved_from"], genesis) << mode;
         EXPECT_EQ(j["accounts"], g["accounts"]) << mode;
         EXPECT_EQ(j["slots"], g["slots"]) << mode;
     }
@@ -234,6 +241,368 @@ TEST(Processes, LightSyncOfListedAccounts) {
     EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
+// A peer that misbehaves at the TCP level, on a loopback port, on a thread of the test: each
+// connection it accepts reads what the client sends and then, by `kind`, never answers (a stalling
+// peer), answers a frame length outside 1..16 MiB, or starts a frame and closes in its middle; or,
+// made with a server's port and a delay, it is a slow peer: a proxy to that server that holds what
+// the server sends for the delay before passing it on.
+class FakePeer {
+  public:
+    enum class Kind { kStall, kBadLength, kCloseMidFrame, kSlowProxy };
+    FakePeer(uint16_t server_port, std::chrono::milliseconds delay) : FakePeer{Kind::kSlowProxy} {
+        server_port_ = server_port;
+        delay_ = delay;
+    }
+    explicit FakePeer(Kind kind) : kind_{kind} {
+        listener_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(listener_, 16) != 0 ||
+            getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            ADD_FAILURE() << "cannot listen";
+            return;
+        }
+        address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+        accepter_ = std::thread{[this] { accept_loop(); }};
+    }
+    ~FakePeer() {
+        stopping_ = true;
+        shutdown(listener_, SHUT_RDWR);
+        close(listener_);
+        if (accepter_.joinable()) accepter_.join();
+        for (auto& t : connections_) t.join();
+    }
+    FakePeer(const FakePeer&) = delete;
+    FakePeer& operator=(const FakePeer&) = delete;
+    const std::string& address() const { return address_; }
+    int accepted() const { return accepted_; }
+
+  private:
+    void accept_loop() {
+        while (!stopping_) {
+            pollfd p{listener_, POLLIN, 0};
+            if (poll(&p, 1, 100) <= 0) continue;
+            const int fd = accept(listener_, nullptr, nullptr);
+            if (fd < 0) continue;
+            ++accepted_;
+            connections_.emplace_back([this, fd] { serve(fd); });
+        }
+    }
+    // kSlowProxy: the client's bytes go to the server at once; the server's wait `delay_`.
+    void proxy(int fd) {
+        const int server = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(server_port_);
+        std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> held;
+        bool open = connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        char buf[65536];
+        while (open && !stopping_) {
+            const auto now = std::chrono::steady_clock::now();
+            while (!held.empty() && held.front().first <= now) {
+                if (send(fd, held.front().second.data(), held.front().second.size(), MSG_NOSIGNAL) < 0) open = false;
+                held.pop_front();
+            }
+            const auto wait = held.empty() ? std::chrono::milliseconds{100}
+                                           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 held.front().first - now + std::chrono::milliseconds{1});
+            pollfd p[2] = {{fd, POLLIN, 0}, {server, POLLIN, 0}};
+            if (poll(p, 2, static_cast<int>(wait.count())) <= 0) continue;
+            if ((p[0].revents & (POLLIN | POLLHUP)) != 0) {
+                const ssize_t n = recv(fd, buf, sizeof buf, 0);
+                open = n > 0 && send(server, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) == n;
+            }
+            if (open && (p[1].revents & (POLLIN | POLLHUP)) != 0) {
+                const ssize_t n = recv(server, buf, sizeof buf, 0);
+                open = n > 0;
+                if (open) held.emplace_back(now + delay_, std::string(buf, static_cast<std::size_t>(n)));
+            }
+        }
+        close(server);
+        close(fd);
+    }
+    void serve(int fd) {
+        if (kind_ == Kind::kSlowProxy) {
+            proxy(fd);
+            return;
+        }
+        char buf[4096];
+        // The client's first request (its length prefix at least).
+        (void)recv(fd, buf, sizeof buf, 0);
+        if (kind_ == Kind::kBadLength) {
+            const uint8_t length[4] = {0xff, 0xff, 0xff, 0xff};
+            (void)send(fd, length, sizeof length, MSG_NOSIGNAL);
+        } else if (kind_ == Kind::kCloseMidFrame) {
+            const uint8_t part[8] = {0, 0, 1, 0, 0x02, 0xc0, 0, 0};  // 256 bytes announced, 4 sent
+            (void)send(fd, part, sizeof part, MSG_NOSIGNAL);
+            close(fd);
+            return;
+        }
+        // Reads (never answers) until the client closes or the test ends.
+        while (!stopping_) {
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 100) > 0 && recv(fd, buf, sizeof buf, 0) <= 0) break;
+        }
+        close(fd);
+    }
+
+    Kind kind_;
+    uint16_t server_port_{0};
+    std::chrono::milliseconds delay_{0};
+    int listener_{-1};
+    std::string address_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> accepted_{0};
+    std::thread accepter_;
+    std::vector<std::thread> connections_;  // the accepter's only
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Starts a sync of net's root from its first server alone into `db` (`extra` arguments added; `stream`
+// of the child on a pipe), slowed by 256-byte answers so that it is in its middle when that server is
+// killed with kill -9, 1.5 s in; returns once it is killed.
+std::unique_ptr<Child> sync_then_kill_the_server(Network& net, const fs::path& db, std::vector<std::string> extra,
+                                                 int stream) {
+    std::vector<std::string> args{
+        "sync",      "--peer", net.servers[0]->address(), "--root", net.root, "--db", db.string(),
+        "--timeout", "60",     "--max-response",          "256"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto child = std::make_unique<Child>(args, stream, fs::path{}, /*wait_for_first_line=*/false);
+    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+    net.servers[0]->kill9();
+    return child;
+}
+
+// The only server is killed with kill -9 in the middle of a sync and started again on its port 3 s
+// later: the sync dials it again (with back-off) and completes. (It waited for --timeout before.)
+TEST(Processes, ServerKilledAndRestartedIsDialledAgain) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const std::string address = net.servers[0]->address();
+    auto child = sync_then_kill_the_server(net, net.dir.path() / "client", {"--json"}, STDOUT_FILENO);
+    Child& sync = *child;
+    std::this_thread::sleep_for(std::chrono::seconds{3});
+    net.servers[0] =
+        std::make_unique<Server>(net.dir.path() / "chain", std::vector<std::string>{}, fs::path{}, address);
+    ASSERT_EQ(net.servers[0]->address(), address);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(sync.signal_and_wait(0), 0);
+    EXPECT_LT(seconds_since(t0), 40);
+    const auto j = nlohmann::json::parse(sync.first_line() + sync.rest());
+    EXPECT_EQ(j["complete"], true);
+    EXPECT_EQ(j["root"], net.root);
+    EXPECT_EQ(j["accounts"], 6000);
+    // One record for the peer, kept over its two connections.
+    ASSERT_EQ(j["peers"].size(), 1U);
+    EXPECT_EQ(j["peers"][address]["closed"], false);
+}
+
+// The only server is killed with kill -9 in the middle of a sync and does not come back: after
+// --peer-wait the sync exits 1 with one line naming it and why it is gone, having saved what it
+// verified (run again against a server, it fetches less than a sync from scratch).
+TEST(Processes, ServerGoneForGoodEndsAfterPeerWaitAndKeepsTheWork) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const std::string address = net.servers[0]->address();
+    const fs::path db = net.dir.path() / "client";
+    auto child = sync_then_kill_the_server(net, db, {"--peer-wait", "2"}, STDERR_FILENO);
+    Child& sync = *child;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(sync.signal_and_wait(0), 1);
+    EXPECT_LT(seconds_since(t0), 20);
+    const std::string err = sync.rest();
+    EXPECT_NE(err.find("carousel sync: no peer left (none connected for 2 s): " + address + ": "), std::string::npos)
+        << err;
+    const std::string again = "sync --peer " + net.servers[1]->address() + " --root " + net.root + " --json --db ";
+    const RunResult resumed = run_carousel(again + shell_quote(db.string()));
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    const RunResult fresh = run_carousel(again + shell_quote((net.dir.path() / "fresh").string()));
+    ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+    EXPECT_LT(nlohmann::json::parse(resumed.out)["bytes_received"].get<uint64_t>(),
+              nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
+}
+
+// Peers that break the framing: a length outside 1..16 MiB, a connection closed in the middle of a
+// frame (two such peers). Each close costs the peer standing as a bad chunk does; they are dialled
+// again until dropped, and the sync then exits non-zero with one line naming each peer and why.
+TEST(Processes, PeersBreakingTheFramingAreDroppedAndTheSyncEnds) {
+    store::TempDir dir;
+    const std::string root = "0x" + std::string(64, 'a');
+    {
+        FakePeer bad{FakePeer::Kind::kBadLength};
+        const auto t0 = std::chrono::steady_clock::now();
+        const RunResult r = run_carousel("sync --peer " + bad.address() + " --root " + root + " --db " +
+                                         shell_quote((dir.path() / "a").string()) + " --timeout 60");
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_LT(seconds_since(t0), 30);
+        EXPECT_GE(bad.accepted(), 2) << "dialled again";
+        // The summary's line for the peer says why it is gone, not only "dropped".
+        EXPECT_NE(r.out.find("peer " + bad.address() + "    "), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find(" protocol violations; dropped: standing fell to"), std::string::npos) << r.out;
+        EXPECT_NE(r.err.find("no peer left (every one dropped): " + bad.address() + ": dropped: standing fell to"),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find("protocol violations); the last: frame length 4294967295 outside 1..16777216"),
+                  std::string::npos)
+            << r.err;
+    }
+    {
+        FakePeer one{FakePeer::Kind::kCloseMidFrame};
+        FakePeer two{FakePeer::Kind::kCloseMidFrame};
+        const auto t0 = std::chrono::steady_clock::now();
+        const RunResult r =
+            run_carousel("sync --peer " + one.address() + " --peer " + two.address() + " --root " + root + " --db " +
+                         shell_quote((dir.path() / "b").string()) + " --timeout 60 --mode leaf");
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_LT(seconds_since(t0), 30);
+        for (const auto* peer : {&one, &two}) {
+            EXPECT_NE(r.err.find(peer->address() + ": dropped: standing fell to"), std::string::npos) << r.err;
+        }
+        EXPECT_NE(r.err.find("the last: closed by peer in the middle of a frame"), std::string::npos) << r.err;
+    }
+}
+
+// No peer can be reached: the sync waits --peer-wait for one, then exits non-zero naming each peer
+// and why, and leaves no database directory behind.
+TEST(Processes, NoPeerReachableEndsAfterPeerWait) {
+    store::TempDir dir;
+    int port = 0;
+    {
+        FakePeer closed{FakePeer::Kind::kStall};  // a free port, closed again
+        port = std::stoi(closed.address().substr(closed.address().find(':') + 1));
+    }
+    const fs::path db = dir.path() / "never";
+    const auto t0 = std::chrono::steady_clock::now();
+    const RunResult r = run_carousel("sync --peer 127.0.0.1:" + std::to_string(port) + " --root 0x" +
+                                     std::string(64, 'a') + " --db " + shell_quote(db.string()) + " --peer-wait 2");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_GE(seconds_since(t0), 2);
+    EXPECT_LT(seconds_since(t0), 20);
+    EXPECT_NE(
+        r.err.find("no peer left (none connected for 2 s): 127.0.0.1:" + std::to_string(port) + ": cannot connect to"),
+        std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(db)) << "a sync that reached no peer leaves no database directory";
+}
+
+// SIGINT and SIGTERM end a sync with one line, a final flush and 130 / 143; run again, it resumes.
+TEST(Processes, SignalsEndTheSyncWithALineAndAFlush) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const fs::path db = net.dir.path() / "client";
+    uint64_t fetched = 0;
+    for (const int sig : {SIGINT, SIGTERM}) {
+        // SIGINT's database is set aside (the second sync would finish before its signal).
+        if (sig == SIGTERM) fs::rename(db, net.dir.path() / "interrupted");
+        Child sync{{"sync", "--peer", net.servers[0]->address(), "--root", net.root, "--db", db.string(), "--json",
+                    "--timeout", "60", "--max-response", "256"},
+                   STDERR_FILENO,
+                   fs::path{},
+                   /*wait_for_first_line=*/false};
+        std::this_thread::sleep_for(std::chrono::milliseconds{1200});
+        EXPECT_EQ(sync.signal_and_wait(sig), 128 + sig);
+        const std::string err = sync.first_line() + sync.rest();
+        EXPECT_NE(err.find("carousel sync: interrupted; "), std::string::npos) << err;
+        EXPECT_NE(err.find(" MB verified and saved; run again to resume"), std::string::npos) << err;
+    }
+    const RunResult resumed = run_carousel("sync --peer " + net.servers[0]->address() + " --root " + net.root +
+                                           " --db " + shell_quote(db.string()) + " --json --timeout 60");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    fetched = nlohmann::json::parse(resumed.out)["bytes_received"].get<uint64_t>();
+    const RunResult fresh = run_carousel("sync --peer " + net.servers[0]->address() + " --root " + net.root + " --db " +
+                                         shell_quote((net.dir.path() / "fresh").string()) + " --json --timeout 60");
+    ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+    EXPECT_LT(fetched, nlohmann::json::parse(fresh.out)["bytes_received"].get<uint64_t>());
+}
+
+// One peer that takes requests and never answers, beside an honest one: its requests are hedged to
+// the honest peer once they pass its measured round trip, so the sync takes about as long as from
+// the honest peer alone (it waited out 10 s timeouts, retried on the same peer, before).
+TEST(Processes, AStallingPeerIsHedgedAround) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    FakePeer stall{FakePeer::Kind::kStall};
+    auto sync = [&](const std::string& peers, const std::string& name) {
+        const RunResult r =
+            run_carousel("sync" + peers + " --root " + net.root + " --db " +
+                         shell_quote((net.dir.path() / name).string()) + " --json --timeout 60 --max-response 16384");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out);
+    };
+    const auto alone = sync(" --peer " + net.servers[0]->address(), "alone");
+    const auto with_stall = sync(" --peer " + stall.address() + " --peer " + net.servers[0]->address(), "stalled");
+    EXPECT_EQ(with_stall["complete"], true);
+    EXPECT_GT(with_stall["peers"][stall.address()]["hedged"].get<uint64_t>(), 0U);
+    EXPECT_EQ(with_stall["peers"][stall.address()]["answers"], 0);
+    // Within 1.3x and a second (start-up, and the first round trips before the hedge can fire).
+    EXPECT_LT(with_stall["seconds"].get<double>(), 1.3 * alone["seconds"].get<double>() + 1.0)
+        << "alone " << alone["seconds"] << " s";
+}
+
+// A leaf-mode database synced at one root, synced again to a root 4 accounts away, heals from what
+// it holds as full mode does (the same bytes); it fetched every leaf again before (11.3 MB against
+// full mode's 0.44 MB at 100k accounts).
+TEST(Processes, LeafModeHealsANearbyRootFromWhatItHolds) {
+    store::TempDir dir;
+    const RunResult gen = run_carousel(
+        "gen --accounts 6000 --blocks 1 --seed 5 --accounts-per-block 4 "
+        "--slots-per-block 4 --out " +
+        shell_quote((dir.path() / "chain").string()) + " --json");
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    const auto g = nlohmann::json::parse(gen.out);
+    Server server{dir.path() / "chain"};
+    ASSERT_EQ(server.root(), g["head_root"]);
+    // Syncs `root` in `mode` into the database of that mode.
+    auto sync = [&](const std::string& mode, const nlohmann::json& root) {
+        const RunResult r =
+            run_carousel("sync --peer " + server.address() + " --root " + root.get<std::string>() + " --mode " + mode +
+                         " --db " + shell_quote((dir.path() / mode).string()) + " --json --timeout 60");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j["complete"], true);
+        EXPECT_EQ(j["root"], root);
+        return j;
+    };
+    const auto leaf_first = sync("leaf", g["genesis_root"]);
+    const auto leaf_heal = sync("leaf", g["head_root"]);
+    (void)sync("full", g["genesis_root"]);
+    const auto full_heal = sync("full", g["head_root"]);
+    EXPECT_EQ(leaf_heal["healed_from"], g["genesis_root"]);
+    EXPECT_LE(leaf_heal["bytes_received"].get<uint64_t>(), full_heal["bytes_received"].get<uint64_t>());
+    EXPECT_LT(leaf_heal["bytes_received"].get<uint64_t>(), leaf_first["bytes_received"].get<uint64_t>() / 2);
+}
+
+// A peer that answers, but a second late, beside an honest one: what it holds while the honest
+// peer sits idle is asked of the honest one too (past the best peer's round trip), so it does not
+// hold up the top of the trie or the last requests (it added a second or more before).
+TEST(Processes, ASlowPeerDoesNotHoldUpAnIdleOne) {
+    Network net;
+    ASSERT_FALSE(net.root.empty());
+    const std::string honest = net.servers[0]->address();
+    FakePeer slow{static_cast<uint16_t>(std::stoi(honest.substr(honest.find(':') + 1))),
+                  std::chrono::milliseconds{1500}};
+    auto sync = [&](const std::string& peers, const std::string& name) {
+        const RunResult r =
+            run_carousel("sync" + peers + " --root " + net.root + " --db " +
+                         shell_quote((net.dir.path() / name).string()) + " --json --timeout 60 --max-response 16384");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return nlohmann::json::parse(r.out);
+    };
+    const auto alone = sync(" --peer " + honest, "alone");
+    const auto with_slow = sync(" --peer " + slow.address() + " --peer " + honest, "slow");
+    EXPECT_EQ(with_slow["complete"], true);
+    EXPECT_GT(with_slow["peers"][slow.address()]["hedged"].get<uint64_t>(), 0U);
+    EXPECT_EQ(with_slow["peers"][honest]["late"], 0);
+    EXPECT_LT(with_slow["seconds"].get<double>(), 1.3 * alone["seconds"].get<double>() + 1.0)
+        << "alone " << alone["seconds"] << " s";
+}
+
 TEST(Processes, BadArgumentsGetOneLine) {
     RunResult r = run_carousel("sync --peer nowhere --root 0x12 --db /tmp/x");
     EXPECT_EQ(r.exit_code, 1);
@@ -241,6 +610,14 @@ TEST(Processes, BadArgumentsGetOneLine) {
     r = run_carousel("sync --peer 127.0.0.1:1 --root 0x" + std::string(64, '1') + " --db /tmp/x --listen nowhere");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("--listen nowhere: expected HOST:PORT"), std::string::npos) << r.err;
+    r = run_carousel("sync --peer 127.0.0.1:1 --root 0x" + std::string(64, '1') + " --db /tmp/x --timeout -5");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("--timeout"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("-5"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    r = run_carousel("bogus");
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
     r = run_carousel("serve --db /nonexistent/carousel/db");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("/nonexistent/carousel/db"), std::string::npos) << r.err;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -15,6 +17,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
+#include <carousel/net/redialer.hpp>
 #include <carousel/net/tcp_transport.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/prefix/serving_sync.hpp>
@@ -32,6 +35,8 @@
 namespace carousel::app {
 namespace {
 
+// kMeta: the root of the whole state the database holds, once a sync of it completed.
+
 struct SyncCommandOptions {
     std::vector<std::string> peers;
     std::string root;
@@ -39,6 +44,7 @@ struct SyncCommandOptions {
     std::string mode = "full";
     uint64_t max_response = 512 * 1024;
     double timeout_s = 600;
+    double peer_wait_s = 60;  // give up after this long with no peer connected
     bool json = false;
     std::string accounts;            // light mode: a file of addresses
     bool stream = false;             // full mode: ask for streamed answers
@@ -103,9 +109,38 @@ struct Snapshot {
     prefix::SyncProgress progress;
     std::map<proto::PeerId, prefix::PeerStats> peers;
     std::size_t connected{0};
+    std::vector<net::Redialer::Target> targets;  // the peers dialled, by address
+    double unreached_s{0};                       // no peer connected or reached for this long
+    bool all_given_up{false};
 };
 
-int run_sync(const SyncCommandOptions& o) {
+// The progress bar's fraction: the account trie's key space held, and of the storage tries found
+// the share done, weighted by the bytes verified of each (storage is most of a state's bytes, and
+// its tries are found as the accounts arrive, so key space alone ran ahead of the bytes).
+uint64_t progress_units(const prefix::SyncProgress& p, uint64_t scale) {
+    const double storage =
+        p.storage_tries == 0 ? 1.0 : static_cast<double>(p.storage_tries_done) / static_cast<double>(p.storage_tries);
+    const double account_bytes = static_cast<double>(p.bytes_account_nodes);
+    const double storage_bytes = static_cast<double>(p.bytes_storage_nodes + p.bytes_code);
+    const double all = account_bytes + storage_bytes;
+    const double storage_weight = all == 0 ? 0.5 : storage_bytes / all;
+    // Storage is done only as far as the accounts that name it are: scale it by the account share.
+    const double fraction = (1 - storage_weight) * p.account_fraction + storage_weight * p.account_fraction * storage;
+    return static_cast<uint64_t>(static_cast<double>(scale) * std::clamp(fraction, 0.0, 1.0));
+}
+
+// What the bar shows beside the fraction: bytes and leaves verified.
+std::string progress_detail(const prefix::SyncProgress& p) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%.1f MB, %llu accounts, %llu slots verified",
+                  static_cast<double>(p.bytes_account_nodes + p.bytes_storage_nodes + p.bytes_code) / 1e6,
+                  static_cast<unsigned long long>(p.accounts), static_cast<unsigned long long>(p.slots));
+    return text;
+}
+
+// `reached_peer`: whether any peer was ever connected (a sync that reached none leaves no new
+// database directory behind).
+int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
     auto root = hash_from_hex(o.root);
     if (!root) {
         std::cerr << "carousel sync: --root " << o.root << ": expected 32 bytes of hex\n";
@@ -154,6 +189,11 @@ int run_sync(const SyncCommandOptions& o) {
         std::cerr << "carousel sync: " << s.to_string() << "\n";
         return 1;
     }
+    // A database that holds a whole synced state (its sync record says complete) heals from it:
+    // synced to another root, full mode fetches only the sub-tries that differ, where leaf mode would
+    // fetch every leaf again. So leaf mode heals in full mode.
+    std::optional<Hash> held;
+    if (auto r = store::read_sync_record(*kv); r && *r && (*r)->complete) held = (*r)->root;
     // The database says what it is after, and (below) when it has all of it: `carousel serve`
     // serves only a complete one.
     if (auto s = store::write_sync_record(*kv, {.root = *root, .complete = false}); !s.ok()) {
@@ -162,8 +202,13 @@ int run_sync(const SyncCommandOptions& o) {
     }
     store::KvNodeStore nodes{*kv};
     store::KvCodeStore code{*kv};
+    const bool heal = o.mode == "leaf" && light.empty() && held && *held != *root;
+    if (heal && !o.json) {
+        std::cerr << "carousel sync: " << o.db << " holds the whole state at " << to_hex_prefixed(view(*held))
+                  << ": healing from it as full mode does (only the sub-tries that differ are fetched)\n";
+    }
     prefix::SyncOptions options;
-    options.leaf_mode = o.mode == "leaf";
+    options.leaf_mode = o.mode == "leaf" && !heal;
     options.max_response_bytes = o.max_response;
     options.stream = o.stream;
     options.leaf_spill = kv.get();  // leaf mode: big tries' leaves wait on disk, not in memory
@@ -174,21 +219,56 @@ int run_sync(const SyncCommandOptions& o) {
     prefix::PrefixSync client{nodes, code, target, options, [trusted = *trusted](const Hash& r) {
                                   return std::find(trusted.begin(), trusted.end(), r) != trusted.end();
                               }};
+    // The peers it dials, kept dialled (net::Redialer): a connection that closes is dialled again
+    // with back-off, and the sync judges each close (a protocol violation costs standing).
+    std::vector<net::Redialer::Target> targets;
+    for (const auto& a : *peers) {
+        targets.emplace_back();
+        targets.back().host = a.host;
+        targets.back().port = a.port;
+    }
+    std::unique_ptr<net::Redialer> dialer;  // made once the transport is (they refer to each other)
     net::TcpOptions tcp;
     tcp.log = [json = o.json](std::string_view line) {
         if (!json) std::cerr << "[net] " << line << "\n";
     };
+    tcp.on_close = [&dialer](proto::PeerId peer, const std::string& reason, bool violation) {
+        if (dialer) dialer->on_close(peer, reason, violation);
+    };
     // The sync asks the peers it dials; what it verified is served to any peer (partial serving).
     prefix::ServingSync node{client, code};
     net::TcpTransport transport{node, tcp};
+    std::map<std::size_t, uint64_t> answers_at_connect;  // per target: the answers its record had then
+    auto target_index = [&dialer](const net::Redialer::Target& t) {
+        return static_cast<std::size_t>(&t - &dialer->targets().front());
+    };
+    dialer = std::make_unique<net::Redialer>(
+        transport, std::move(targets),
+        [&](const net::Redialer::Target& t, proto::PeerId peer, std::optional<proto::PeerId> previous) {
+            node.adopt_dialled(peer, transport.now());
+            if (previous) client.reconnected(*previous, peer);
+            const auto& stats = client.peers();
+            const auto it = stats.find(peer);
+            answers_at_connect[target_index(t)] = it == stats.end() ? 0 : it->second.answers;
+        },
+        [&](const net::Redialer::Target& t, proto::PeerId peer, const std::string& reason, bool violation) {
+            const bool keep = client.connection_closed(peer, reason, violation);
+            const auto& stats = client.peers();
+            const auto it = stats.find(peer);
+            const uint64_t answers = it == stats.end() ? 0 : it->second.answers;
+            return net::Redialer::Verdict{.give_up = !keep, .useful = answers > answers_at_connect[target_index(t)]};
+        },
+        [json = o.json](const std::string& line) {
+            if (!json) std::cerr << "carousel sync: " << line << "\n";
+        });
+    // SIGINT/SIGTERM are blocked before any thread starts, so only this thread takes them (sigtimedwait
+    // below, sigwait while serving after the sync): a signal ends the sync with a final flush.
     sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     if (listen) {
-        // SIGINT/SIGTERM end the serving that follows the sync: blocked before any thread starts,
-        // so only sigwait sees them.
-        sigemptyset(&signals);
-        sigaddset(&signals, SIGINT);
-        sigaddset(&signals, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
         auto port = transport.listen(listen->host, listen->port);
         if (!port) {
             std::cerr << "carousel sync: cannot listen on " << o.listen << ": " << port.error() << "\n";
@@ -197,33 +277,31 @@ int run_sync(const SyncCommandOptions& o) {
         // Tests and scripts read the port from this line (when they asked for port 0).
         std::cerr << "carousel sync: serving on " << listen->host << ":" << *port << std::endl;
     }
-    std::size_t connected = 0;
-    for (const auto& a : *peers) {
-        auto id = transport.connect(a.host, a.port);
-        if (!id) {
-            std::cerr << "carousel sync: " << id.error() << "\n";  // names the address
-            continue;
-        }
-        node.dialled(*id);
-        ++connected;
-    }
-    if (connected == 0) {
-        std::cerr << "carousel sync: no peer reachable\n";
-        return 1;
-    }
+    transport.post([&] { dialer->start(); });
     const auto start = std::chrono::steady_clock::now();
     std::thread io{[&] { transport.run(); }};
     // A snapshot of the sync, taken on the transport thread. With `durable`, the nodes verified so
     // far are written first, so they survive a kill. Progress alone does not need that: the store
     // writes by size, in big batches (cheaper per node), and the loop below asks for durability
     // only every kDurableEvery, which bounds what a kill loses in time as the store bounds it in bytes.
+    // It also lets the dialer redial the peers whose back-off has passed.
     auto snapshot = [&](bool durable) {
         auto promise = std::make_shared<std::promise<Snapshot>>();
         auto future = promise->get_future();
         transport.post([&, durable, promise] {
             if (durable) nodes.flush();
-            promise->set_value(
-                {client.done(), client.root(), client.root_unavailable(), client.progress(), client.peers(), 0});
+            dialer->tick();
+            Snapshot snap;
+            snap.done = client.done();
+            snap.root = client.root();
+            snap.root_unavailable = client.root_unavailable();
+            snap.progress = client.progress();
+            snap.peers = client.peers();
+            snap.connected = dialer->connected();
+            snap.targets = dialer->targets();
+            snap.unreached_s = std::chrono::duration<double>(dialer->unreached_for()).count();
+            snap.all_given_up = dialer->all_given_up();
+            promise->set_value(std::move(snap));
         });
         if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready) return Snapshot{};
         return future.get();
@@ -231,45 +309,58 @@ int run_sync(const SyncCommandOptions& o) {
     constexpr uint64_t kScale = 1'000'000;
     Progress bar{o.mode == "leaf" ? "prefix sync (leaves)" : "prefix sync (sub-tries)", kScale, !o.json};
     Snapshot s;
-    bool timed_out = false;
-    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 10 s
+    enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal } end = End::kDone;
+    int signal_number = 0;
+    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 2 s
     double unavailable_since = 0;
     constexpr auto kDurableEvery = std::chrono::seconds{1};
     auto durable_at = start;
     while (true) {
-        std::this_thread::sleep_for(std::chrono::milliseconds{200});
+        // Waits for the next look at the sync, or a signal.
+        const timespec tick{0, 200'000'000};
+        if (const int sig = sigtimedwait(&signals, nullptr, &tick); sig > 0) {
+            signal_number = sig;
+            end = End::kSignal;
+            s = snapshot(false);
+            break;
+        }
         const bool durable = std::chrono::steady_clock::now() - durable_at >= kDurableEvery;
         if (durable) durable_at = std::chrono::steady_clock::now();
         s = snapshot(durable);
-        const double storage = s.progress.storage_tries == 0 ? 1.0
-                                                             : static_cast<double>(s.progress.storage_tries_done) /
-                                                                   static_cast<double>(s.progress.storage_tries);
-        bar.update(static_cast<uint64_t>(kScale * (0.5 * s.progress.account_fraction + 0.5 * storage)));
+        bar.update(progress_units(s.progress, kScale), progress_detail(s.progress));
         if (s.done) break;
-        bool all_dropped = !s.peers.empty();
-        for (const auto& [id, st] : s.peers) all_dropped = all_dropped && st.dropped;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         // No peer has the root: give up once that has lasted past the sync's retry of peers that
         // lacked something (a peer still syncing, serving partially, may get it meanwhile).
         if (!s.root_unavailable) unavailable_since = elapsed;
-        if (all_dropped || elapsed > o.timeout_s || elapsed - unavailable_since > kUnavailableGrace) {
-            timed_out = true;
+        if (elapsed - unavailable_since > kUnavailableGrace) {
+            end = End::kUnavailable;
+            break;
+        }
+        // No peer connected, none reached for --peer-wait (or every one given up for its standing).
+        if (!s.targets.empty() && (s.all_given_up || s.unreached_s > o.peer_wait_s)) {
+            end = End::kNoPeer;
+            break;
+        }
+        if (elapsed > o.timeout_s) {
+            end = End::kTimeout;
             break;
         }
     }
-    // Without --listen the transport stops here; with it, it goes on serving (on its own thread,
-    // which also does the last flush) until a signal.
+    // Without --listen (or on a signal) the transport stops here; with it, it goes on serving (on its
+    // own thread, which also does the last flush) until a signal.
     auto stop_transport = [&] {
         if (!io.joinable()) return;
         transport.stop();
         io.join();
     };
-    if (listen) {
+    if (listen && end == End::kDone) {
         (void)snapshot(true);  // flushes on the transport thread; the wait orders it before the reads below
     } else {
         stop_transport();
         nodes.flush();
     }
+    for (const auto& t : s.targets) reached_peer = reached_peer || t.connections > 0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (s.done) bar.finish();
     if (!nodes.status().ok() || !code.status().ok()) {
@@ -277,6 +368,17 @@ int run_sync(const SyncCommandOptions& o) {
                   << " failed: " << (nodes.status().ok() ? code.status() : nodes.status()).to_string() << "\n";
         stop_transport();
         return 1;
+    }
+    if (end == End::kSignal) {
+        // Nothing else is printed: the user asked it to stop.
+        const double mb = static_cast<double>(s.progress.bytes_account_nodes + s.progress.bytes_storage_nodes +
+                                              s.progress.bytes_code) /
+                          1e6;
+        char line[160];
+        std::snprintf(line, sizeof line, "carousel sync: interrupted; %.1f MB verified and saved; run again to resume",
+                      mb);
+        std::cerr << line << std::endl;
+        return 128 + signal_number;
     }
     // Everything is durable (flushed above): a whole state (not a light sync's few accounts) is complete.
     if (s.done && light.empty()) {
@@ -304,7 +406,17 @@ int run_sync(const SyncCommandOptions& o) {
     j["seconds"] = seconds;
     j["verify_floor_s"] = floor_s;
     j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
-    j["peers"] = peers_json(s.peers);
+    // Each peer by its address: its record (kept over its reconnections), or why it never connected.
+    std::map<proto::PeerId, std::string> names;
+    for (const auto& t : s.targets) {
+        if (auto id = t.peer ? t.peer : t.previous) names[*id] = t.address();
+    }
+    j["peers"] = peers_json(s.peers, names);
+    for (const auto& t : s.targets) {
+        if (t.connections == 0) j["peers"][t.address()] = {{"connected", false}, {"gone", t.gone}};
+    }
+    if (p.root_moves > 0) j["moved_from"] = to_hex_prefixed(view(*root));
+    if (heal) j["healed_from"] = to_hex_prefixed(view(*held));
     // "Is this child held already?": how many the node store's filter answered, and how many read the KV.
     j["node_lookups"] = {{"filtered", nodes.filtered_gets()}, {"kv", nodes.kv_gets()}};
     // Light mode: each wanted account read from the verified nodes, found or proven absent.
@@ -353,13 +465,36 @@ int run_sync(const SyncCommandOptions& o) {
             std::cout << "light     " << light.size() << " accounts asked: " << light_found << " found, "
                       << light_absent << " absent (proven by the verified path), with their storage and code\n";
         }
-        for (const auto& [id, st] : s.peers) {
-            std::cout << "peer " << id << "    " << st.requests << " requests, " << st.bytes_received << " bytes, "
-                      << st.errors << " errors, " << st.timeouts << " timeouts, " << st.rejected_chunks
-                      << " rejected chunks" << (st.dropped ? ", dropped" : "") << "\n";
+        if (p.root_moves > 0) {
+            std::cout << "moved     from --root " << to_hex_prefixed(view(*root)) << " to the trusted root "
+                      << j["root"].get<std::string>() << " (" << p.root_moves
+                      << (p.root_moves == 1 ? " move" : " moves") << "; the servers no longer had the older one)\n";
+        }
+        for (const auto& t : s.targets) {
+            const auto id = t.peer ? t.peer : t.previous;
+            const auto st = id ? s.peers.find(*id) : s.peers.end();
+            std::cout << "peer " << t.address() << "    "
+                      << (st != s.peers.end() ? peer_line(st->second) : "never connected: " + t.gone) << "\n";
         }
     }
-    if (timed_out && !s.done && s.root_unavailable) {
+    if (end == End::kNoPeer) {
+        // One line: each peer and why it is gone.
+        std::string why;
+        for (const auto& t : s.targets) {
+            const auto id = t.peer ? t.peer : t.previous;
+            const auto st = id ? s.peers.find(*id) : s.peers.end();
+            std::string gone = st != s.peers.end() && !st->second.gone.empty() ? st->second.gone : t.gone;
+            if (gone.empty()) gone = "not reached";
+            why += (why.empty() ? "" : "; ") + t.address() + ": " + gone;
+        }
+        std::cerr << "carousel sync: no peer left ("
+                  << (s.all_given_up ? "every one dropped"
+                                     : "none connected for " + std::to_string(static_cast<int>(s.unreached_s)) + " s")
+                  << "): " << why << "; what was verified is saved, run again to resume\n";
+        stop_transport();
+        return 1;
+    }
+    if (!s.done && s.root_unavailable) {
         std::cerr << "carousel sync: no peer has root " << to_hex_prefixed(view(s.root)) << " (every one answers 0x0"
                   << (*s.root_unavailable ? ", naming " + to_hex_prefixed(view(**s.root_unavailable)) +
                                                 "; pass --trust-root with it to sync that root instead"
@@ -368,9 +503,8 @@ int run_sync(const SyncCommandOptions& o) {
         stop_transport();
         return 1;
     }
-    if (timed_out && !s.done) {
-        std::cerr << "carousel sync: gave up (" << (seconds > o.timeout_s ? "timeout" : "every peer dropped")
-                  << "); run again to resume\n";
+    if (!s.done) {
+        std::cerr << "carousel sync: gave up (--timeout " << o.timeout_s << " s passed); run again to resume\n";
         stop_transport();
         return 1;
     }
@@ -388,6 +522,17 @@ int run_sync(const SyncCommandOptions& o) {
 
 void register_sync(CLI::App& app) {
     static SyncCommandOptions opt;
+    // A number of seconds above zero; a bad one gets one line naming the value.
+    const CLI::Validator positive_seconds{[](std::string& v) -> std::string {
+                                              try {
+                                                  std::size_t used = 0;
+                                                  const double d = std::stod(v, &used);
+                                                  if (used == v.size() && d > 0 && d < 1e9) return {};
+                                              } catch (const std::exception&) {
+                                              }
+                                              return "expected a number of seconds above 0, got " + v;
+                                          },
+                                          "SECONDS > 0"};
     auto* cmd = app.add_subcommand("sync",
                                    "Fast prefix sync of a state root from `carousel serve` peers into a database, "
                                    "verifying every node; run again after a kill to resume");
@@ -397,7 +542,11 @@ void register_sync(CLI::App& app) {
     cmd->add_option("--mode", opt.mode, "full (whole sub-tries) or leaf (leaves with edge proofs)");
     cmd->add_option("--max-response", opt.max_response, "maxSize of every request, in bytes")
         ->check(CLI::Range(uint64_t{256}, uint64_t{16} << 20));
-    cmd->add_option("--timeout", opt.timeout_s, "give up after this many seconds");
+    cmd->add_option("--timeout", opt.timeout_s, "give up after this many seconds")->check(positive_seconds);
+    cmd->add_option("--peer-wait", opt.peer_wait_s,
+                    "give up when no peer has been connected for this many seconds (peers whose connection "
+                    "closes are dialled again, with back-off, meanwhile)")
+        ->check(positive_seconds);
     cmd->add_flag("--json", opt.json, "print one JSON object instead of the summary");
     cmd->add_option("--accounts", opt.accounts,
                     "light mode: a file of accounts (0x-prefixed address, or 32-byte account key, one a line); "
@@ -411,7 +560,14 @@ void register_sync(CLI::App& app) {
     cmd->add_option("--listen", opt.listen,
                     "HOST:PORT to serve the verified chunks on while syncing (port 0: any free port, named on "
                     "stderr); once synced, serves the whole state until SIGINT or SIGTERM");
-    cmd->callback([] { set_exit_code(run_sync(opt)); });
+    cmd->callback([] {
+        // A database directory this run created and no peer was reached for is removed again.
+        std::error_code ec;
+        const bool existed = std::filesystem::exists(opt.db, ec);
+        bool reached_peer = false;
+        set_exit_code(run_sync(opt, reached_peer));
+        if (!existed && !reached_peer && exit_code() != 0) std::filesystem::remove_all(opt.db, ec);
+    });
 }
 
 }  // namespace carousel::app

@@ -14,13 +14,13 @@ namespace carousel::app {
 class Progress {
   public:
     Progress(std::string label, uint64_t total, bool enabled = true);
-    // Reports `done` units out of the total.
-    void update(uint64_t done);
+    // Reports `done` units out of the total; `detail` follows the ETA (what the units stand for).
+    void update(uint64_t done, const std::string& detail = {});
     // Prints the final line (100% and the elapsed time).
     void finish();
 
   private:
-    void draw(uint64_t done, bool final);
+    void draw(uint64_t done, bool final, const std::string& detail);
 
     std::string label_;
     uint64_t total_;

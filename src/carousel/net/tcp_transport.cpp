@@ -521,15 +521,18 @@ class TcpTransport::Impl {
                                                                      asio::redirect_error(asio::use_awaitable, ec));
             if (c->closed) co_return;
             if (ec) {
-                close(c, read_error(ec, c->reader.mid_frame()));
+                // Closed in the middle of a frame: the peer broke the framing.
+                close(c, read_error(ec, c->reader.mid_frame()), /*violation=*/c->reader.mid_frame());
                 co_return;
             }
             if (!c->reader.mid_frame() && n > 0) c->frame_started = now();
             c->last_progress = now();
             const FrameReader::Event event = c->reader.commit(n);
             if (event == FrameReader::Event::kBadLength) {
-                close(c, "frame length " + std::to_string(c->reader.bad_length()) + " outside 1.." +
-                             std::to_string(proto::kMaxFrameSize));
+                close(c,
+                      "frame length " + std::to_string(c->reader.bad_length()) + " outside 1.." +
+                          std::to_string(proto::kMaxFrameSize),
+                      /*violation=*/true);
                 co_return;
             }
             if (event == FrameReader::Event::kNeedMore) continue;
@@ -610,10 +613,11 @@ class TcpTransport::Impl {
     // the endpoint on a later turn of the loop (never re-entrantly).
     // `c` by value: the map entry a caller may have passed is erased below.
     // NOLINTNEXTLINE(performance-unnecessary-value-param)
-    void close(std::shared_ptr<Connection> c, const std::string& reason) {
+    void close(std::shared_ptr<Connection> c, const std::string& reason, bool violation = false) {
         if (c->closed) return;
         c->closed = true;
         log("peer " + std::to_string(c->id) + " (" + c->remote + ") closed: " + reason);
+        if (options_.on_close) guarded("on_close", [&] { options_.on_close(c->id, reason, violation); });
         error_code ec;
         c->socket.shutdown(tcp::socket::shutdown_both, ec);
         c->socket.close(ec);

@@ -35,9 +35,14 @@
 //    queued for it would pass max_queued_bytes; the endpoint throws from on_frame for it; it misses
 //    a read deadline; it is evicted at max_inbound or over max_partial_bytes (above). One peer's
 //    failure never ends another peer's receive loop.
+//  - TcpOptions::on_close, if set, learns why each connection closed (on the transport thread, from
+//    inside the transport: it must not call the endpoint; post() to do that), and whether the peer
+//    broke the framing (a length outside 1..kMaxFrameSize, or the connection closed in the middle
+//    of a frame): what a driver that redials needs to judge the peer.
 //
 // Limitations: no handshake, encryption or peer identity (a PeerId names a connection, not a node);
-// no reconnection; IPv4 and IPv6 literals or names resolvable by the system resolver.
+// no reconnection here (net::Redialer, above this, redials the peers a client named); IPv4 and IPv6
+// literals or names resolvable by the system resolver.
 
 #include <chrono>
 #include <cstddef>
@@ -77,6 +82,9 @@ struct TcpOptions {
     // Bytes all connections' partly received frames may hold together (0: no budget). A frame that
     // would pass it closes the connection holding the largest partial frame (itself, if that).
     std::size_t max_partial_bytes{std::size_t{64} << 20};
+    // Told of every connection that closes, with the logged reason and whether the peer broke the
+    // framing (see above). On the transport thread, before the endpoint's on_disconnect.
+    std::function<void(proto::PeerId, const std::string& reason, bool violation)> on_close{};
     // Where log lines go (on the transport thread); empty: standard error, prefixed "[net] ".
     std::function<void(std::string_view)> log;
 };

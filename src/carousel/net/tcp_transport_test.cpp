@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "redialer.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -248,9 +250,10 @@ class RawClient {
 
 // A listening echo server on 127.0.0.1 and its thread.
 struct EchoServer {
-    explicit EchoServer(TcpOptions options = {}) : transport{endpoint, with_log(std::move(options))} {
+    explicit EchoServer(TcpOptions options = {}, uint16_t on_port = 0)
+        : transport{endpoint, with_log(std::move(options))} {
         endpoint.echo = true;
-        const auto bound = transport.listen("127.0.0.1", 0);
+        const auto bound = transport.listen("127.0.0.1", on_port);
         if (!bound) throw std::runtime_error(bound.error());
         port = *bound;
         runner = std::make_unique<Runner>(transport);
@@ -639,6 +642,66 @@ TEST(TcpTransport, DestroysCleanlyWithoutEverRunning) {
     // The connection was adopted and closed during destruction, and the endpoint heard both.
     EXPECT_GE(e.connected.size(), 1u);
     EXPECT_EQ(e.connected.size(), e.disconnected.size());
+}
+
+// --- Redialer ---------------------------------------------------------------------------------------
+
+// A server that goes away is dialled again, with back-off, until it is back on its port; the judge
+// hears of each close with its reason, and a peer it gives up is not dialled again.
+TEST(Redialer, DialsAPeerAgainUntilItIsBackOnItsPort) {
+    auto server = std::make_unique<EchoServer>();
+    const uint16_t port = server->port;
+    TestEndpoint client;
+    std::unique_ptr<Redialer> dialer;
+    TcpOptions options;
+    options.log = [](std::string_view) {};
+    options.on_close = [&dialer](PeerId peer, const std::string& reason, bool violation) {
+        dialer->on_close(peer, reason, violation);
+    };
+    TcpTransport transport{client, options};
+    std::vector<std::pair<PeerId, std::optional<PeerId>>> connects;  // transport thread
+    std::vector<std::string> closes;
+    bool give_up = false;
+    Redialer::Target target;
+    target.host = "127.0.0.1";
+    target.port = port;
+    dialer = std::make_unique<Redialer>(
+        transport, std::vector<Redialer::Target>{target},
+        [&](const Redialer::Target&, PeerId peer, std::optional<PeerId> previous) {
+            connects.emplace_back(peer, previous);
+        },
+        [&](const Redialer::Target&, PeerId, const std::string& reason, bool) {
+            closes.push_back(reason);
+            return Redialer::Verdict{.give_up = give_up, .useful = true};
+        },
+        [](const std::string&) {}, RedialOptions{.first_back_off = 20ms, .max_back_off = 100ms});
+    transport.post([&] { dialer->start(); });
+    Runner runner{transport};
+    // Waits for `pred` on the transport thread, letting the dialer redial meanwhile.
+    auto ticking = [&](auto pred, std::chrono::milliseconds timeout = kWait) {
+        return wait_until(
+            transport,
+            [&] {
+                dialer->tick();
+                return pred();
+            },
+            timeout);
+    };
+    ASSERT_TRUE(ticking([&] { return connects.size() == 1 && dialer->connected() == 1; }));
+    server.reset();  // gone: its connection closes, and dials are refused while it is away
+    ASSERT_TRUE(ticking([&] { return closes.size() == 1 && dialer->connected() == 0; }));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(on_thread(transport, [&] { return dialer->connected() == 0 && !dialer->targets()[0].gone.empty(); }));
+    server = std::make_unique<EchoServer>(TcpOptions{}, port);
+    ASSERT_TRUE(ticking([&] { return connects.size() == 2 && dialer->connected() == 1; }));
+    EXPECT_EQ(on_thread(transport, [&] { return connects[1].second; }), connects[0].first);  // the previous one
+    // Given up on its next close: not dialled again.
+    on_thread(transport, [&] { return give_up = true; });
+    server.reset();
+    ASSERT_TRUE(ticking([&] { return dialer->all_given_up(); }));
+    server = std::make_unique<EchoServer>(TcpOptions{}, port);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_FALSE(ticking([&] { return connects.size() > 2; }, 300ms));
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ struct PrefixSync::Request {
     // was refused (or a trie no longer synced), so its frames are followed to the end, not taken.
     bool streaming{false};
     std::vector<uint8_t> ignored;
+    // Past its peer's deadline, its work went back to the pool for another peer (hedging): it still
+    // holds its peer's slot until answered or timed out, and its answer is ignored without penalty.
+    bool hedged{false};
 };
 
 struct PrefixSync::Peer {
@@ -48,6 +51,10 @@ struct PrefixSync::Peer {
     // queued than it answers within the timeout, and a fast one gets the deep pipeline.
     std::size_t window{4};
     proto::Time back_off_until{0};
+    // Round-trip estimate (as go-ethereum's p2p/msgrate keeps one per peer): a moving average of
+    // the time its answers took, late ones included. Unmeasured: the median of the measured peers.
+    proto::Time rtt{0};
+    uint64_t rtt_samples{0};
 };
 
 // Reads the store first, then the verified nodes waiting in memory (account trie, open storage
@@ -295,6 +302,41 @@ void PrefixSync::on_connect(proto::PeerId peer, proto::Time now) {
     pump(now);
 }
 
+bool PrefixSync::connection_closed(proto::PeerId peer, const std::string& reason, bool violation) {
+    PeerStats& s = stats_[peer];
+    if (s.dropped) return false;
+    s.closed = true;
+    s.gone = "connection closed: " + reason;
+    if (violation) {
+        ++s.violations;
+        penalize(peer, 2);  // as a chunk that does not verify
+        if (s.dropped) s.gone += "; the last: " + reason;
+    }
+    return !s.dropped;
+}
+
+void PrefixSync::reconnected(proto::PeerId previous, proto::PeerId peer) {
+    auto it = stats_.find(previous);
+    if (it == stats_.end() || previous == peer) return;
+    PeerStats s = std::move(it->second);
+    stats_.erase(it);
+    const PeerStats& now = stats_[peer];  // what the new connection did already
+    s.requests += now.requests;
+    s.answers += now.answers;
+    s.bytes_received += now.bytes_received;
+    s.rejected_chunks += now.rejected_chunks;
+    s.errors += now.errors;
+    s.timeouts += now.timeouts;
+    s.hedged += now.hedged;
+    s.late += now.late;
+    s.violations += now.violations;
+    s.score = std::min(s.score + now.score, 8);
+    s.closed = false;
+    s.gone.clear();
+    stats_[peer] = std::move(s);
+    if (stats_[peer].score <= options_.drop_score) penalize(peer, 0);
+}
+
 void PrefixSync::forget_peer(proto::PeerId peer) {
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.peer == peer) {
@@ -318,14 +360,42 @@ void PrefixSync::penalize(proto::PeerId peer, int amount) {
     s.score -= amount;
     if (s.score <= options_.drop_score && !s.dropped) {
         s.dropped = true;
-        disconnect(peer, "standing fell to " + std::to_string(s.score));
+        std::string why = "standing fell to " + std::to_string(s.score) + " (";
+        const std::pair<const char*, uint64_t> counts[] = {{"rejected chunks", s.rejected_chunks},
+                                                           {"timeouts", s.timeouts},
+                                                           {"protocol violations", s.violations},
+                                                           {"refusals", s.errors}};
+        bool first = true;
+        for (const auto& [what, n] : counts) {
+            if (n == 0) continue;
+            why += (first ? "" : ", ") + std::to_string(n) + " " + what;
+            first = false;
+        }
+        if (first) why += "bad frames";
+        why += ")";
+        s.gone = "dropped: " + why;
+        disconnect(peer, why);
         forget_peer(peer);
     }
+}
+
+void PrefixSync::reward_or_penalize(proto::PeerId peer, int demerits) {
+    if (demerits > 0) {
+        penalize(peer, demerits);
+        return;
+    }
+    PeerStats& s = stats_[peer];
+    ++s.answers;
+    s.score = std::min(s.score + 1, 8);
 }
 
 void PrefixSync::fail_request(const Request& r) {
     auto pit = peers_.find(r.peer);
     if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    if (!r.hedged) return_work(r);  // a hedged request's work went back when it was hedged
+}
+
+void PrefixSync::return_work(const Request& r) {
     if (r.code) {
         for (const Hash& h : r.code_hashes) code_in_flight_.erase(h);
         return;
@@ -344,6 +414,62 @@ void PrefixSync::fail_request(const Request& r) {
             task->continuations.push_back(r.ranges[i]);
         }
     }
+}
+
+void PrefixSync::measure(proto::PeerId peer, proto::Time took) {
+    auto pit = peers_.find(peer);
+    if (pit == peers_.end()) return;
+    Peer& p = pit->second;
+    // A quarter of each new sample, as msgrate weighs its measurements; the first one whole.
+    p.rtt = p.rtt_samples == 0 ? took : (3 * p.rtt + took) / 4;
+    ++p.rtt_samples;
+    std::vector<proto::Time> measured;
+    for (const auto& [id, q] : peers_) {
+        if (q.rtt_samples > 0) measured.push_back(q.rtt);
+    }
+    std::nth_element(measured.begin(), measured.begin() + static_cast<std::ptrdiff_t>(measured.size() / 2),
+                     measured.end());
+    median_rtt_ = measured[measured.size() / 2];
+    best_rtt_ = *std::min_element(measured.begin(), measured.end());
+}
+
+proto::Time PrefixSync::scaled(proto::Time rtt) const {
+    const auto t = proto::Time{static_cast<int64_t>(options_.rtt_scaling * static_cast<double>(rtt.count()))};
+    return std::clamp(t, options_.min_hedge_after, options_.request_timeout);
+}
+
+proto::Time PrefixSync::hedge_after(const Peer& p) const {
+    // Nothing measured yet (the first requests, or the only answering peer is waiting on this one's
+    // top-level answer): the initial estimate.
+    return scaled(p.rtt_samples > 0 ? p.rtt : median_rtt_ > proto::Time{0} ? median_rtt_ : options_.initial_rtt);
+}
+
+std::optional<proto::Time> PrefixSync::hedge_at(const Request& r) const {
+    // A stream's frames keep coming on its connection (not re-asked elsewhere), and hedging needs a
+    // peer to hedge to.
+    if (r.hedged || r.streaming || peers_.size() < 2) return std::nullopt;
+    const auto pit = peers_.find(r.peer);
+    if (pit == peers_.end()) return std::nullopt;
+    const proto::Time own = r.sent + hedge_after(pit->second);
+    // Sooner while another peer sits idle that could take this work (it does not lack the trie):
+    // once the request is older than the best peer's round trip allows. A slow peer then does not
+    // hold up what a fast one would finish (the last requests of a sync, a trie's top).
+    const proto::Time sooner = r.sent + scaled(best_rtt_);
+    if (best_rtt_ == proto::Time{0} || sooner >= own) return own;
+    const Task* task = nullptr;
+    if (!r.code) {
+        if (r.root == account_->root) {
+            task = account_.get();
+        } else if (const auto sit = storage_.find(r.root); sit != storage_.end()) {
+            task = sit->second.get();
+        }
+    }
+    // Only towards a peer no slower than this one (a slow idle peer would not finish it sooner).
+    for (const auto& [id, q] : peers_) {
+        const bool idle = id != r.peer && q.in_flight == 0 && (task == nullptr || task->lacking.count(id) == 0);
+        if (idle && hedge_after(q) <= hedge_after(pit->second)) return sooner;
+    }
+    return own;
 }
 
 PrefixSync::Task* PrefixSync::find_task(const Hash& root) {
@@ -519,6 +645,11 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     stats_[from].bytes_received += frame_size;
     progress_.bytes_received += frame_size;
     auto pit = peers_.find(from);
+    if (it->second.hedged) {
+        take_late(it, now);
+        return;
+    }
+    if (!it->second.streaming) measure(from, now - it->second.sent);
     if (it->second.streaming) {
         handle_stream_frame(from, it, data, now);
         return;
@@ -740,11 +871,7 @@ void PrefixSync::mark_stream(Task& task, Request& r) {
 }
 
 void PrefixSync::settle(proto::PeerId from, Task& task, bool is_account, int demerits, proto::Time now) {
-    if (demerits > 0) {
-        penalize(from, demerits);
-    } else {
-        stats_[from].score = std::min(stats_[from].score + 1, 8);
-    }
+    reward_or_penalize(from, demerits);
     if (!is_account && task_complete(task)) finish_storage(task);
     pump(now);
 }
@@ -798,11 +925,7 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
         for (const auto& v : e.values) bytes += v.size() + 32;
         (is_account ? progress_.bytes_account_nodes : progress_.bytes_storage_nodes) += bytes;
     }
-    if (demerits > 0) {
-        penalize(from, demerits);
-    } else {
-        stats_[from].score = std::min(stats_[from].score + 1, 8);
-    }
+    reward_or_penalize(from, demerits);
     if (!is_account && task.leaves->complete()) finish_storage(task);
     pump(now);
 }
@@ -813,10 +936,15 @@ void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, st
         penalize(from, 1);
         return;
     }
-    const Request r = std::move(it->second);
-    requests_.erase(it);
     stats_[from].bytes_received += frame_size;
     progress_.bytes_received += frame_size;
+    if (it->second.hedged) {
+        take_late(it, now);
+        return;
+    }
+    measure(from, now - it->second.sent);
+    const Request r = std::move(it->second);
+    requests_.erase(it);
     fail_request(r);  // releases the in-flight marks; what arrived is taken below
     std::size_t useful = 0;
     for (const Bytes& c : data.codes) {
@@ -832,7 +960,21 @@ void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, st
             account_->sync->dependency_complete(h);
         }
     }
-    if (useful == 0 && !r.code_hashes.empty()) penalize(from, 1);
+    if (useful == 0 && !r.code_hashes.empty()) {
+        penalize(from, 1);
+    } else {
+        ++stats_[from].answers;
+    }
+    pump(now);
+}
+
+void PrefixSync::take_late(std::map<uint64_t, Request>::iterator it, proto::Time now) {
+    const proto::PeerId from = it->second.peer;
+    ++stats_[from].late;
+    measure(from, now - it->second.sent);  // it is slow, not silent: its deadline grows
+    const Request r = std::move(it->second);
+    requests_.erase(it);
+    fail_request(r);  // frees its slot; its work went to another peer when it was hedged
     pump(now);
 }
 
@@ -864,7 +1006,7 @@ void PrefixSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
 std::optional<proto::Time> PrefixSync::next_deadline() const {
     std::optional<proto::Time> next;
     for (const auto& [id, r] : requests_) {
-        const proto::Time t = r.sent + options_.request_timeout;
+        const proto::Time t = hedge_at(r).value_or(r.sent + options_.request_timeout);
         if (!next || t < *next) next = t;
     }
     for (const auto& [peer, p] : peers_) {
@@ -876,8 +1018,21 @@ std::optional<proto::Time> PrefixSync::next_deadline() const {
 
 void PrefixSync::on_timer(proto::Time now) {
     std::vector<uint64_t> expired;
-    for (const auto& [id, r] : requests_) {
-        if (r.sent + options_.request_timeout <= now) expired.push_back(id);
+    for (auto& [id, r] : requests_) {
+        if (r.sent + options_.request_timeout <= now) {
+            expired.push_back(id);
+            continue;
+        }
+        const auto at = hedge_at(r);
+        if (!at || *at > now) continue;
+        auto pit = peers_.find(r.peer);
+        // Hedge: its work goes back to the pool now, for the next free peer; the request keeps this
+        // peer's slot, and the peer's window falls to one at once (a stalling peer gets nothing more
+        // while it holds the request; an honest one that was only slow earns its window back).
+        r.hedged = true;
+        return_work(r);
+        ++stats_[r.peer].hedged;
+        pit->second.window = 1;
     }
     for (uint64_t id : expired) {
         auto it = requests_.find(id);
@@ -898,7 +1053,7 @@ void PrefixSync::on_timer(proto::Time now) {
     if (now >= lacking_reset_at_) {
         account_->lacking.clear();
         for (auto& [r, task] : storage_) task->lacking.clear();
-        lacking_reset_at_ = now + options_.request_timeout;
+        lacking_reset_at_ = now + options_.lacking_retry;
     }
     pump(now);
 }

@@ -14,6 +14,11 @@
 //  - a cut answer continues from its stop path as the range [stopPath, prefix], at any peer;
 //  - a peer that errs, times out, or sends a chunk that does not verify loses standing and its work
 //    goes back to the pool; below a floor it is dropped;
+//  - a request slower than its peer's measured round trip allows (SyncOptions::rtt_scaling) is
+//    hedged: its work goes to another peer without waiting for the first, and the slow peer's
+//    window falls to one, so a stalling peer stops holding up the sync long before request_timeout;
+//  - a peer's connection that closes is the driver's to redial (connection_closed(), reconnected():
+//    the peer keeps its record and standing over its connections);
 //  - `0x0` with a newer root that the trusted header source confirms moves the sync to that root;
 //    what is held already is never fetched again (a node in the store is a complete subtree), so
 //    the move only heals what changed.
@@ -77,8 +82,22 @@ struct SyncOptions {
     // at 4 and earns more with answers that come back within a quarter of the timeout.
     std::size_t requests_per_peer = 16;
     std::size_t code_per_request = 64;
+    // A request not answered within request_timeout is given up, and its peer penalised. Before
+    // that, once it is older than rtt_scaling times its peer's round-trip estimate (a moving average;
+    // for a peer not measured yet, the median of the others', or initial_rtt when no peer is
+    // measured), at least min_hedge_after, it is hedged:
+    // its work is asked of another peer as well, the first answer is taken and the other is ignored
+    // without penalty, and the slow peer's window falls to one request. While another peer, no
+    // slower, that could take the work sits idle, the request is hedged sooner: past rtt_scaling
+    // times the best peer's estimate.
     proto::Time request_timeout = std::chrono::seconds{10};
+    double rtt_scaling = 3;
+    proto::Time min_hedge_after = std::chrono::milliseconds{500};
+    proto::Time initial_rtt = std::chrono::milliseconds{250};
     proto::Time back_off = std::chrono::seconds{1};
+    // Peers that answered 0x0 / 0x1 for a trie are asked for it again this often (a partially
+    // serving peer may have it by then; while no other peer has it, the sync waits this long).
+    proto::Time lacking_retry = std::chrono::seconds{2};
     int drop_score = -8;  // a peer whose standing falls here is dropped
     // Leaf mode: where a trie's verified leaves go once they pass leaf_spill_bytes in memory (null:
     // they stay in memory). See LeafSync.
@@ -94,14 +113,22 @@ struct LightAccount {
     std::optional<Bytes> value;
 };
 
+// One peer's record. A peer that reconnects keeps it (reconnected()): the counters add up over its
+// connections and its standing carries over.
 struct PeerStats {
     uint64_t requests{0};
+    uint64_t answers{0};  // answers taken whole (every entry verified or a plain refusal)
     uint64_t bytes_received{0};
     uint64_t rejected_chunks{0};
     uint64_t errors{0};
-    uint64_t timeouts{0};
+    uint64_t timeouts{0};    // requests it did not answer within its timeout (then given up, and the peer penalised)
+    uint64_t hedged{0};      // requests past its deadline that went to another peer as well (not an offence)
+    uint64_t late{0};        // answers to hedged requests that came after all (ignored: the other one is taken)
+    uint64_t violations{0};  // connections closed on a protocol violation (reported by the driver)
     int score{0};
-    bool dropped{false};
+    bool dropped{false};  // its standing fell to the floor: the sync dropped it and will not take it back
+    bool closed{false};   // its connection is closed (the driver may reconnect it)
+    std::string gone;     // why it was dropped or its connection closed (empty while connected)
 };
 
 struct SyncProgress {
@@ -139,6 +166,14 @@ class PrefixSync final : public proto::Endpoint {
     void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
     std::optional<proto::Time> next_deadline() const override;
     void on_timer(proto::Time now) override;
+
+    // From the driver: `peer`'s connection closed for `reason` (after its on_disconnect). A
+    // protocol violation (`violation`: the peer broke the framing) costs standing as a chunk that
+    // does not verify. Returns false when the peer is dropped (the driver should not reconnect it).
+    bool connection_closed(proto::PeerId peer, const std::string& reason, bool violation);
+    // From the driver: `peer` is a new connection to the peer that was `previous` (after on_connect):
+    // it keeps that peer's record and standing.
+    void reconnected(proto::PeerId previous, proto::PeerId peer);
 
     // The whole state (accounts, storage, code) at root() is in the stores; in light mode, the
     // wanted accounts are resolved and their storage and code are in the stores.
@@ -188,10 +223,25 @@ class PrefixSync final : public proto::Endpoint {
     void handle_leaf_entries(proto::PeerId from, const Request& r, const proto::ChunkData& data, Task& task,
                              proto::Time now);
     void handle_code(proto::PeerId from, const proto::CodeData& data, std::size_t frame_size, proto::Time now);
+    // Frees r's slot at its peer and, unless it was hedged (done then), returns its work to the pool.
     void fail_request(const Request& r);
+    void return_work(const Request& r);
+    // Updates `peer`'s round-trip estimate with an answer that took `took`.
+    void measure(proto::PeerId peer, proto::Time took);
+    // rtt_scaling times `rtt`, within [min_hedge_after, request_timeout].
+    proto::Time scaled(proto::Time rtt) const;
+    // How long a request to `p` may go unanswered before it is hedged.
+    proto::Time hedge_after(const Peer& p) const;
+    // When `r` is hedged (nullopt: never): past its peer's deadline, or, while another peer no
+    // slower that could take its work is idle, past the best peer's.
+    std::optional<proto::Time> hedge_at(const Request& r) const;
+    // The answer to a hedged request: counted and measured, not taken, not penalised.
+    void take_late(std::map<uint64_t, Request>::iterator it, proto::Time now);
     // Fails every request in flight to `peer` (its work goes back to the pool) and forgets it.
     void forget_peer(proto::PeerId peer);
     void penalize(proto::PeerId peer, int amount);
+    // After an answer: `demerits` cost standing; none earns one point (up to 8) and counts an answer.
+    void reward_or_penalize(proto::PeerId peer, int demerits);
     void move_to_root(const Hash& root);
     Task& storage_task(const Hash& storage_root, const Hash& account_key);
     void finish_storage(Task& task);
@@ -225,6 +275,8 @@ class PrefixSync final : public proto::Endpoint {
     uint64_t next_request_id_{1};
     proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
+    proto::Time median_rtt_{0};        // of the peers measured (0: none yet)
+    proto::Time best_rtt_{0};          // the least of them
     SyncProgress progress_;
     std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted
     std::set<Hash> light_wanted_;

@@ -13,6 +13,12 @@ void ServingSync::on_connect(proto::PeerId peer, proto::Time now) {
     collect();
 }
 
+void ServingSync::adopt_dialled(proto::PeerId peer, proto::Time now) {
+    if (!dialled_.insert(peer).second) return;
+    sync_.on_connect(peer, now);
+    collect();
+}
+
 void ServingSync::on_disconnect(proto::PeerId peer, proto::Time now) {
     server_.on_disconnect(peer, now);
     if (dialled_.erase(peer) != 0) sync_.on_disconnect(peer, now);

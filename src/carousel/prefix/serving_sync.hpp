@@ -29,6 +29,9 @@ class ServingSync final : public proto::Endpoint {
     // `peer` is one this node connected to: the sync may ask it for chunks. Call before the
     // transport delivers its on_connect (for TCP: right after connect(), before run()).
     void dialled(proto::PeerId peer) { dialled_.insert(peer); }
+    // `peer`, connected already (TcpTransport::connect_async reports after on_connect), is one this
+    // node dialled: the sync starts asking it now.
+    void adopt_dialled(proto::PeerId peer, proto::Time now);
 
     void on_connect(proto::PeerId peer, proto::Time now) override;
     void on_disconnect(proto::PeerId peer, proto::Time now) override;
