@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -364,17 +365,58 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Starts a sync of net's root from its first server alone into `db` (`extra` arguments added; `stream`
-// of the child on a pipe), slowed by 256-byte answers so that it is in its middle when that server is
-// killed with kill -9, 1.5 s in; returns once it is killed.
+// What `file` holds now ("" if it cannot be read).
+std::string file_text(const fs::path& file) {
+    std::string text;
+    if (FILE* f = std::fopen(file.c_str(), "r")) {
+        char buf[4096];
+        std::size_t n = 0;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+        std::fclose(f);
+    }
+    return text;
+}
+
+// CPU seconds process `pid` has used (user and system, from /proc/PID/stat); 0 if unreadable.
+double cpu_seconds(pid_t pid) {
+    const std::string stat = file_text("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) return 0;
+    std::istringstream fields{stat.substr(close + 2)};
+    std::string field;
+    unsigned long long utime = 0;
+    unsigned long long stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15 are utime and stime
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Waits (up to 30 s) until `server` has spent 0.15 s of CPU more than when called: a sync of net's
+// state with 256-byte answers (about a second of the server's CPU) is then under way and not finished,
+// whatever the machine's load (a fixed sleep from the start found it finished on a quiet machine).
+void wait_until_under_way(Server& server) {
+    const pid_t pid = server.child().pid();
+    const double start = cpu_seconds(pid);
+    const auto t0 = std::chrono::steady_clock::now();
+    while (cpu_seconds(pid) < start + 0.15 && seconds_since(t0) < 30) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+}
+
+// Starts a sync of net's root from its first server alone into `db` (`extra` arguments added; its
+// standard output on a pipe, its standard error to `err_file`), slowed by 256-byte answers so that it
+// is in its middle when that server is killed with kill -9 (wait_until_under_way); returns once it is
+// killed.
 std::unique_ptr<Child> sync_then_kill_the_server(Network& net, const fs::path& db, std::vector<std::string> extra,
-                                                 int stream) {
+                                                 const fs::path& err_file) {
     std::vector<std::string> args{
         "sync",      "--peer", net.servers[0]->address(), "--root", net.root, "--db", db.string(),
         "--timeout", "60",     "--max-response",          "256"};
     args.insert(args.end(), extra.begin(), extra.end());
-    auto child = std::make_unique<Child>(args, stream, fs::path{}, /*wait_for_first_line=*/false);
-    std::this_thread::sleep_for(std::chrono::milliseconds{1500});
+    auto child = std::make_unique<Child>(args, STDOUT_FILENO, err_file, /*wait_for_first_line=*/false);
+    wait_until_under_way(*net.servers[0]);
     net.servers[0]->kill9();
     return child;
 }
@@ -385,7 +427,7 @@ TEST(Processes, ServerKilledAndRestartedIsDialledAgain) {
     Network net;
     ASSERT_FALSE(net.root.empty());
     const std::string address = net.servers[0]->address();
-    auto child = sync_then_kill_the_server(net, net.dir.path() / "client", {"--json"}, STDOUT_FILENO);
+    auto child = sync_then_kill_the_server(net, net.dir.path() / "client", {"--json"}, net.dir.path() / "sync.err");
     Child& sync = *child;
     std::this_thread::sleep_for(std::chrono::seconds{3});
     net.servers[0] =
@@ -411,12 +453,13 @@ TEST(Processes, ServerGoneForGoodEndsAfterPeerWaitAndKeepsTheWork) {
     ASSERT_FALSE(net.root.empty());
     const std::string address = net.servers[0]->address();
     const fs::path db = net.dir.path() / "client";
-    auto child = sync_then_kill_the_server(net, db, {"--peer-wait", "2"}, STDERR_FILENO);
+    const fs::path err_file = net.dir.path() / "sync.err";
+    auto child = sync_then_kill_the_server(net, db, {"--peer-wait", "2"}, err_file);
     Child& sync = *child;
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(sync.signal_and_wait(0), 1);
     EXPECT_LT(seconds_since(t0), 20);
-    const std::string err = sync.rest();
+    const std::string err = file_text(err_file);
     EXPECT_NE(err.find("carousel sync: no peer left (none connected for 2 s): " + address + ": "), std::string::npos)
         << err;
     const std::string again = "sync --peer " + net.servers[1]->address() + " --root " + net.root + " --json --db ";
@@ -500,14 +543,15 @@ TEST(Processes, SignalsEndTheSyncWithALineAndAFlush) {
     for (const int sig : {SIGINT, SIGTERM}) {
         // SIGINT's database is set aside (the second sync would finish before its signal).
         if (sig == SIGTERM) fs::rename(db, net.dir.path() / "interrupted");
+        const fs::path err_file = net.dir.path() / ("sync-" + std::to_string(sig) + ".err");
         Child sync{{"sync", "--peer", net.servers[0]->address(), "--root", net.root, "--db", db.string(), "--json",
                     "--timeout", "60", "--max-response", "256"},
-                   STDERR_FILENO,
-                   fs::path{},
+                   STDOUT_FILENO,
+                   err_file,
                    /*wait_for_first_line=*/false};
-        std::this_thread::sleep_for(std::chrono::milliseconds{1200});
+        wait_until_under_way(*net.servers[0]);
         EXPECT_EQ(sync.signal_and_wait(sig), 128 + sig);
-        const std::string err = sync.first_line() + sync.rest();
+        const std::string err = file_text(err_file);
         EXPECT_NE(err.find("carousel sync: interrupted; "), std::string::npos) << err;
         EXPECT_NE(err.find(" MB verified and saved; run again to resume"), std::string::npos) << err;
     }

@@ -501,6 +501,9 @@ class TcpTransport::Impl {
         auto c = std::make_shared<Connection>(id, std::move(socket), remote, inbound, now());
         connections_.emplace(id, c);
         if (inbound) ++inbound_;
+        // A connection this side dialled is logged (one per peer and reconnection); accepted ones are
+        // not, or a flood of them would flood the log.
+        if (!inbound) log("peer " + std::to_string(id) + " (" + remote + ") connected");
         connections_opened_.fetch_add(1, std::memory_order_relaxed);
         if (!guarded("on_connect", [&] { endpoint_.on_connect(id, now()); })) {
             close(c, "the endpoint failed on connect");
