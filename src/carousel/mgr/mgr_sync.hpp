@@ -29,9 +29,10 @@
 //    nodes covering the hash.
 //  - Done (step 5): every tile of every trie complete at the latest boundary and all code held; the
 //    client then rebuilds the state root and every storage root from its leaves and checks them.
-//  - Head: after that it follows the head: at each new block it asks each tile's diff from the
-//    latest boundary to the head root, checks it, and its head view's root equals that block's
-//    root (verified_number / verified_root).
+//  - Head: after that it follows the head: at each new block it asks each tile's changes since the
+//    block it last verified there (from the latest boundary when a node lacks that root) and each
+//    moved storage trie's parts (bare when small, see HeadTile), checks them, and its head view's
+//    root equals that block's root (verified_number / verified_root).
 // Peers: a peer whose answer fails verification or who does not answer in time gets a strike, and
 // is not asked again after `strikes_to_ban`; its range goes to another covering node. A region
 // whose every covering node is banned, behind or unreachable for SyncOptions::unserved_timeout ends

@@ -52,16 +52,21 @@ TEST(MgrScenario, SmallNetworkWithFaults) {
     EXPECT_GT(r.client.banned_peers, 0u);
 }
 
+// small_network() cut into 32 regions of 2^251 keys, `nodes` nodes covering one each.
+MgrScenarioConfig small_regions(std::size_t nodes) {
+    MgrScenarioConfig c = small_network();
+    c.nodes = nodes;
+    c.radius_bits = 251;
+    c.region_bits = 251;
+    c.client_bandwidth = 50'000;
+    return c;
+}
+
 TEST(MgrScenario, BlocksWithoutANodeAreCoveredByTheirClosestNodes) {
     // 64 random ids over 32 blocks of 2^251 keys leave 4 blocks without a node (seed 1). The nodes
     // beside an empty block grow over it before the genesis is seeded (MgrNode::cover_gaps); the
     // bridge's lookups find them. Before, the client never found a node for those regions.
-    MgrScenarioConfig c = small_network();
-    c.nodes = 64;
-    c.radius_bits = 251;
-    c.region_bits = 251;
-    c.client_bandwidth = 50'000;
-    const MgrScenarioResult r = run_mgr_scenario(c);
+    const MgrScenarioResult r = run_mgr_scenario(small_regions(64));
     ASSERT_NO_FATAL_FAILURE(expect_synced(r, {.accounts = 1901}));
     EXPECT_EQ(r.items_rejected, 0u);
     EXPECT_GT(r.boundary_checks, 0u);
@@ -70,11 +75,7 @@ TEST(MgrScenario, BlocksWithoutANodeAreCoveredByTheirClosestNodes) {
 TEST(MgrScenario, RegionWithNoHonestCopyIsNamed) {
     // One copy of each of 32 regions, and 30% each of liars, stale and offline nodes: some region
     // has no honest node. The client says which, instead of running until max_blocks.
-    MgrScenarioConfig c = small_network();
-    c.nodes = 32;
-    c.radius_bits = 251;
-    c.region_bits = 251;
-    c.client_bandwidth = 50'000;
+    MgrScenarioConfig c = small_regions(32);
     c.liar_share = 0.3;
     c.stale_share = 0.3;
     c.offline_share = 0.3;
