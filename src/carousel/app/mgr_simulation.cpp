@@ -242,6 +242,7 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
         {"chain_root", to_hex_prefixed(view(r.chain_root))},
         {"blocks_followed", r.blocks_followed},
         {"blocks_missed", r.blocks_missed},
+        {"last_missed_block", r.last_missed_block},
         {"chunk_requests", r.client.chunk_requests},
         {"diff_requests", r.client.diff_requests},
         {"code_requests", r.client.code_requests},
