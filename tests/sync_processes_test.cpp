@@ -405,6 +405,16 @@ void wait_until_under_way(Server& server) {
     }
 }
 
+// A full sync of net's root from `peers` (" --peer A --peer B ...") into a fresh database `name`, with
+// 16 KiB answers; its --json summary.
+nlohmann::json timed_sync(Network& net, const std::string& peers, const std::string& name) {
+    const RunResult r =
+        run_carousel("sync" + peers + " --root " + net.root + " --db " + shell_quote((net.dir.path() / name).string()) +
+                     " --json --timeout 60 --max-response 16384");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+}
+
 // Starts a sync of net's root from its first server alone into `db` (`extra` arguments added; its
 // standard output on a pipe, its standard error to `err_file`), slowed by 256-byte answers so that it
 // is in its middle when that server is killed with kill -9 (wait_until_under_way); returns once it is
@@ -572,13 +582,7 @@ TEST(Processes, AStallingPeerIsHedgedAround) {
     Network net;
     ASSERT_FALSE(net.root.empty());
     FakePeer stall{FakePeer::Kind::kStall};
-    auto sync = [&](const std::string& peers, const std::string& name) {
-        const RunResult r =
-            run_carousel("sync" + peers + " --root " + net.root + " --db " +
-                         shell_quote((net.dir.path() / name).string()) + " --json --timeout 60 --max-response 16384");
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return nlohmann::json::parse(r.out);
-    };
+    const auto sync = [&](const std::string& peers, const std::string& name) { return timed_sync(net, peers, name); };
     const auto alone = sync(" --peer " + net.servers[0]->address(), "alone");
     const auto with_stall = sync(" --peer " + stall.address() + " --peer " + net.servers[0]->address(), "stalled");
     EXPECT_EQ(with_stall["complete"], true);
@@ -631,13 +635,7 @@ TEST(Processes, ASlowPeerDoesNotHoldUpAnIdleOne) {
     const std::string honest = net.servers[0]->address();
     FakePeer slow{static_cast<uint16_t>(std::stoi(honest.substr(honest.find(':') + 1))),
                   std::chrono::milliseconds{1500}};
-    auto sync = [&](const std::string& peers, const std::string& name) {
-        const RunResult r =
-            run_carousel("sync" + peers + " --root " + net.root + " --db " +
-                         shell_quote((net.dir.path() / name).string()) + " --json --timeout 60 --max-response 16384");
-        EXPECT_EQ(r.exit_code, 0) << r.err;
-        return nlohmann::json::parse(r.out);
-    };
+    const auto sync = [&](const std::string& peers, const std::string& name) { return timed_sync(net, peers, name); };
     const auto alone = sync(" --peer " + honest, "alone");
     const auto with_slow = sync(" --peer " + slow.address() + " --peer " + honest, "slow");
     EXPECT_EQ(with_slow["complete"], true);

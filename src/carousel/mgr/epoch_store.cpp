@@ -115,9 +115,7 @@ bool EpochStore::known_root(const Hash& root) const noexcept {
     if (before_boundary_ && before_boundary_->root == root) return true;
     for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
-        bool found = false;
-        (*v)->storage_roots.for_each([&](const Hash&, const Hash& storage) { found = found || storage == root; });
-        if (found) return true;
+        if ((*v)->storage_roots.any_of([&](const Hash&, const Hash& storage) { return storage == root; })) return true;
     }
     return false;
 }

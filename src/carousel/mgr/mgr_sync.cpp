@@ -243,33 +243,37 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
     }
     std::optional<proto::PeerId> best;
     std::size_t best_load = options_.max_in_flight_per_peer;
-    std::size_t usable = 0;
-    std::size_t banned = 0;
-    std::size_t behind = 0;
-    std::set<proto::PeerId> known;
+    const auto is_behind = [&](proto::PeerId peer) {
+        const auto b = behind_.find(peer);
+        return b != behind_.end() && now < b->second;
+    };
+    bool usable = false;
     for (const dht::Contact& c : candidates) {
-        if (!known.insert(c.peer).second) continue;
-        if (banned_.contains(c.peer)) {
-            ++banned;
-            continue;
-        }
-        if (!connected_.contains(c.peer)) continue;
-        if (const auto b = behind_.find(c.peer); b != behind_.end() && now < b->second) {
-            ++behind;
-            continue;
-        }
-        ++usable;
+        if (banned_.contains(c.peer) || !connected_.contains(c.peer) || is_behind(c.peer)) continue;
+        usable = true;
         const std::size_t load = in_flight_[c.peer];
         if (load < best_load) {
             best = c.peer;
             best_load = load;
         }
     }
-    if (usable > 0) {
+    if (usable) {
         unserved_since_.erase(tile_index);
     } else {
         const proto::Time since = unserved_since_.try_emplace(tile_index, now).first->second;
         if (now >= since + options_.unserved_timeout && failure_.empty()) {
+            // What became of the covering nodes, each counted once (the table's and the lookup's).
+            std::set<proto::PeerId> known;
+            std::size_t banned = 0;
+            std::size_t behind = 0;
+            for (const dht::Contact& c : candidates) {
+                if (!known.insert(c.peer).second) continue;
+                if (banned_.contains(c.peer)) {
+                    ++banned;
+                } else if (connected_.contains(c.peer) && is_behind(c.peer)) {
+                    ++behind;
+                }
+            }
             const Block& region = tiles_[tile_index];
             failure_ = "no honest node serves region 0x" + to_hex(ByteView{region.first.data(), 4}) + "…/" +
                        std::to_string(region.bits) + " (" + std::to_string(known.size()) +

@@ -48,6 +48,9 @@ class OwnerSet {
     // Calls f(account, storage_root) for every owner, in increasing account order.
     template <class F>
     void for_each(F&& f) const;
+    // Whether pred(account, storage_root) holds for some owner; stops at the first that does.
+    template <class F>
+    [[nodiscard]] bool any_of(F&& pred) const;
     // Up to `max` owners from the first account not below `from` on, increasing.
     [[nodiscard]] std::vector<Entry> list(const Hash& from = Hash{}, std::size_t max = SIZE_MAX) const;
     // Heap bytes this set holds: its changes and, with `with_base`, its base (which copies share).
@@ -71,6 +74,16 @@ void OwnerSet::for_each(F&& f) const {
         f(account, root);
         return true;
     });
+}
+
+template <class F>
+bool OwnerSet::any_of(F&& pred) const {
+    bool found = false;
+    walk(Hash{}, [&](const Hash& account, const Hash& root) {
+        found = pred(account, root);
+        return !found;
+    });
+    return found;
 }
 
 template <class F>
