@@ -11,9 +11,12 @@
 //    new_root (trie::Trie::prove), the same in every item;
 //  - per region r: account_nodes = changed_partial_nodes(old_root -> new_root, path_range(r)) and,
 //    per owner a, storage_nodes = changed_partial_nodes(S_a(old) -> S_a(new),
-//    path_range(storage_block(r, a))).
+//    path_range(storage_block(r, a))), where S_a(old) counts as the empty root when the old trie
+//    has no leaf in that block: a store keeps only the storage tries present in its region
+//    (mgr/epoch_store.hpp), so a trie that was absent is sent whole — its partial trie for the block,
+//    which is only a stem proving absence when it is absent after the block too.
 // The cost per region is the size of its change (the walks descend only below changed nodes) plus
-// one step per owner at the top of its storage trie.
+// one stem per owner not present in the region before the block.
 
 #include <span>
 #include <vector>

@@ -105,6 +105,9 @@ const EpochStore::Version* EpochStore::version_of(const Hash& state_root) const 
     for (const auto* v : {&head_, &epoch_, &previous_}) {
         if (*v && (*v)->root == state_root) return &**v;
     }
+    for (const Version& v : recent_heads_) {
+        if (v.root == state_root) return &v;
+    }
     return nullptr;
 }
 
@@ -176,18 +179,22 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
 
 tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                                   const Owners& owners) {
-    Version v{number, root, OwnerSet{{owners.begin(), owners.end()}}};
     NodeMap copied;
     std::size_t bytes = 0;
     auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
         if (copied.try_emplace(h, rlp).second) bytes += rlp.size();
     };
     if (auto r = for_each_partial_node(full, root, path_range(region_), keep); !r) return r;
+    std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        if (auto r = for_each_partial_node(full, storage, path_range(storage_block(region_, account)), keep); !r) {
-            return r;
-        }
+        const prefix::PathRange range = path_range(storage_block(region_, account));
+        auto here = has_leaf_in(full, storage, range);
+        if (!here) return tl::unexpected{here.error()};
+        if (!*here) continue;
+        if (auto r = for_each_partial_node(full, storage, range, keep); !r) return r;
+        present.emplace_back(account, storage);
     }
+    Version v{number, root, OwnerSet{std::move(present)}};
     nodes_ = std::move(copied);
     bytes_ = bytes;
     head_ = v;
@@ -219,19 +226,27 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     const prefix::PathRange range = path_range(region_);
     if (auto r = for_each_partial_node(candidates, root, range, keep); !r) return tl::unexpected{walk_error(r.error())};
     std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
-    Version v{number, root, OwnerSet{owners}};
+    std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        auto r = for_each_partial_node(candidates, storage, path_range(storage_block(region_, account)), keep);
+        const prefix::PathRange storage_range = path_range(storage_block(region_, account));
+        auto r = for_each_partial_node(candidates, storage, storage_range, keep);
         if (!r) return tl::unexpected{walk_error(r.error())};
+        auto here = has_leaf_in(candidates, storage, storage_range);
+        if (!here) return tl::unexpected{walk_error(here.error())};
+        if (!*here) return tl::unexpected{GossipError::kNotPresent};
+        present.emplace_back(account, storage);
     }
-    // The accounts inside the region: their leaves are here, and must agree with `owners`.
+    Version v{number, root, OwnerSet{std::move(present)}};
+    // The accounts inside the region: their leaves are here, and a listed one must agree with them.
+    // One not listed is taken as not present here (its absence cannot be checked without the stem
+    // of its storage trie, which the store does not keep).
     auto leaves = leaves_in(candidates, root, range);
     if (!leaves) return tl::unexpected{walk_error(leaves.error())};
     for (const auto& [key, value] : *leaves) {
         auto s = storage_root_in(value);
         if (!s) return tl::unexpected{GossipError::kBadNode};
-        if (*s == trie::kEmptyRoot) continue;
-        if (v.storage_roots.find(key) != *s) return tl::unexpected{GossipError::kMissingOwner};
+        const auto listed = v.storage_roots.find(key);
+        if (listed && *listed != *s) return tl::unexpected{GossipError::kMissingOwner};
     }
     nodes_ = std::move(kept);
     bytes_ = bytes;
@@ -280,35 +295,51 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     // The new head's partial tries must resolve from what is held and what was sent. The walks
     // descend only through positions whose node changed (the held head is complete below the rest),
     // and name every node the new version needs that the head does not have at its position.
+    // An owner's storage trie is walked against the root the store holds for it, which is the empty
+    // root when it was not present in the region: the item then carries its whole new partial trie
+    // (the stem too, which proves absence), as the bridge sends it (mgr/bridge.hpp).
     const Overlay store{sent, this};
-    HashSet used;
+    HashSet used;  // sent nodes any new partial trie needs
+    HashSet kept;  // sent nodes the account trie or a storage trie present at the new root needs
+    bool keeping = true;
     auto mark = [&](ByteView, const Hash& h, ByteView) {
-        if (sent.count(h) != 0) used.insert(h);
+        if (sent.count(h) == 0) return;
+        used.insert(h);
+        if (keeping) kept.insert(h);
     };
     const prefix::PathRange range = path_range(region_);
     if (auto r = for_each_changed_partial_node(store, head_->root, trusted_root, range, mark); !r) {
         return tl::unexpected{walk_error(r.error())};
     }
     // Every account inside the region whose storage root changed must be an owner (the region's own
-    // account leaves show it; outside the region the store cannot tell).
+    // account leaves show it, before and after; outside the region the store cannot tell).
     auto changed = changed_leaves(store, head_->root, trusted_root, range);
     if (!changed) return tl::unexpected{walk_error(changed.error())};
-    for (const auto& [key, value] : *changed) {
-        Hash now = trie::kEmptyRoot;
-        if (!value.empty()) {
-            auto s = storage_root_in(value);
-            if (!s) return tl::unexpected{GossipError::kBadNode};
-            now = *s;
-        }
-        const Hash was = head_->storage_roots.find(key).value_or(trie::kEmptyRoot);
-        if (now == was) continue;
+    auto before = changed_leaves(store, trusted_root, head_->root, range);  // the same keys, old values
+    if (!before) return tl::unexpected{walk_error(before.error())};
+    const auto storage_of = [](const Bytes& value) -> std::optional<Hash> {
+        if (value.empty()) return trie::kEmptyRoot;
+        return storage_root_in(value);
+    };
+    for (std::size_t k = 0; k < changed->size(); ++k) {
+        const auto now = storage_of((*changed)[k].second);
+        const bool same_key = k < before->size() && (*before)[k].first == (*changed)[k].first;
+        const auto was = same_key ? storage_of((*before)[k].second) : std::nullopt;
+        if (!now || !was) return tl::unexpected{GossipError::kBadNode};
+        if (*now == *was) continue;
+        const Hash& key = (*changed)[k].first;
         auto it = std::lower_bound(item.owners.begin(), item.owners.end(), key);
         if (it == item.owners.end() || *it != key) return tl::unexpected{GossipError::kMissingOwner};
     }
+    std::vector<bool> present(item.owners.size(), false);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
         const Hash was = head_->storage_roots.find(item.owners[i]).value_or(trie::kEmptyRoot);
-        auto r = for_each_changed_partial_node(store, was, new_storage[i],
-                                               path_range(storage_block(region_, item.owners[i])), mark);
+        const prefix::PathRange storage_range = path_range(storage_block(region_, item.owners[i]));
+        auto here = has_leaf_in(store, new_storage[i], storage_range);
+        if (!here) return tl::unexpected{walk_error(here.error())};
+        present[i] = *here;
+        keeping = *here;
+        auto r = for_each_changed_partial_node(store, was, new_storage[i], storage_range, mark);
         if (!r) return tl::unexpected{walk_error(r.error())};
     }
     if (used.size() != sent.size()) return tl::unexpected{GossipError::kUnusedNode};
@@ -317,20 +348,25 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     const bool boundary = item.block_number % epoch_length_ == 0;
     before_boundary_.reset();
     if (boundary) before_boundary_ = head_;
-    for (auto& [h, n] : sent) put_node(h, n);
+    recent_heads_.push_back(*head_);
+    if (recent_heads_.size() > kRecentHeads) recent_heads_.pop_front();
+    for (auto& [h, n] : sent) {
+        if (kept.contains(h)) put_node(h, n);
+    }
     head_->number = item.block_number;
     head_->root = trusted_root;
     recent_roots_.insert(trusted_root);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
-        head_->storage_roots.set(item.owners[i], new_storage[i]);
-        if (new_storage[i] != trie::kEmptyRoot) recent_storage_roots_.insert(new_storage[i]);
+        head_->storage_roots.set(item.owners[i], present[i] ? new_storage[i] : trie::kEmptyRoot);
+        if (present[i]) recent_storage_roots_.insert(new_storage[i]);
     }
     if (boundary) {
         head_->storage_roots.compact();  // the epoch and the head share the base until the next boundary
         previous_ = std::move(epoch_);
         epoch_ = head_;
+        recent_heads_.clear();  // their nodes are swept (the one just before is before_boundary_)
         collect_garbage();
-        recent_roots_.clear();  // their nodes are swept
+        recent_roots_.clear();
         recent_storage_roots_.clear();
     }
     return {};
@@ -338,6 +374,7 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
 
 void EpochStore::forget_recent() {
     before_boundary_.reset();
+    recent_heads_.clear();
     recent_roots_.clear();
     recent_storage_roots_.clear();
 }

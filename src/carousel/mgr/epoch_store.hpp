@@ -7,8 +7,10 @@
 //
 // For a state root R it holds R's *partial tries* for its region r (mgr/partial_trie.hpp): the
 // account trie's nodes on the paths from R to every key in r (the stem, then the whole sub-trie
-// below), and, for every account a whose storage root S_a at R is not empty, the nodes of a's
-// storage trie on the paths from S_a to every key of storage_block(r, a). Every node lives once,
+// below), and, for every account a whose storage trie S_a at R is *present* in r — has at least one
+// leaf in storage_block(r, a) — the nodes of S_a on the paths to every key of that block. A storage
+// trie with no leaf there is not kept at all, neither its nodes nor its root: the store knows only
+// the present owners (an "owner" below is one of those). Every node lives once,
 // content-addressed, in one map (hash -> RLP); that is why the store is a trie::NodeStore and
 // prefix::ChunkServer serves GetChunks (full and leaf mode, any range inside r, any kept root or
 // storage root) straight from it.
@@ -27,12 +29,14 @@
 // Between boundaries the map also keeps the nodes of the intermediate heads; at each boundary a mark
 // and sweep drops every node reachable from none of the three kept versions.
 //
-// Storage cost, stated plainly: every storage trie's root node lies on the path to every block, so
-// every store holds the root node (and usually a few more) of every storage trie at each kept
-// version. Measured figures are in the tests' output (EpochStoreChain.*) and the report.
+// Storage cost: the region's share of the account trie and of every storage trie present in it,
+// with their stems. A storage trie absent from the region costs nothing, so a store shrinks with
+// its region (docs/MGR.md, "What a node stores"). What the store cannot check because of it: that an
+// account inside the region whose storage is not listed by a joining node's peers is absent (adopt).
 //
 // Not thread-safe. Sans-IO: no clock, no sockets.
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -94,12 +98,13 @@ class EpochStore final : public trie::NodeStore {
     tl::expected<void, PartialError> seed(const trie::NodeStore& full, uint64_t number, const Hash& root);
 
     // For a node joining: installs partial tries fetched from peers at `root` (block `number`).
-    // `owners` are the accounts with a non-empty storage root at `root` and those roots, strictly
-    // increasing by account; checking them against `root` (account proofs) is the caller's job,
-    // except for accounts inside the region, whose leaves are in the account partial trie: those
-    // must agree (kMissingOwner). Every partial trie must resolve completely from the given nodes
-    // (kIncomplete otherwise; kBadNode for a node that does not decode); nodes that no partial trie
-    // uses are dropped. On any error nothing is kept and the store is unchanged. On success the
+    // `owners` are the accounts whose storage trie is present in the region at `root`, with those
+    // roots, strictly increasing by account; checking the roots against `root` (account proofs) is
+    // the caller's job, except for accounts inside the region, whose leaves are in the account
+    // partial trie: a listed one must agree (kMissingOwner). Every partial trie must resolve
+    // completely from the given nodes (kIncomplete otherwise; kBadNode for a node that does not
+    // decode) and every listed owner must have a leaf in its block (kNotPresent); nodes that no
+    // partial trie uses are dropped. On any error nothing is kept and the store is unchanged. On success the
     // version is head and epoch, replacing whatever the store held.
     tl::expected<void, GossipError> adopt(uint64_t number, const Hash& root, std::vector<Bytes> account_partial_nodes,
                                           std::vector<std::pair<Hash, Hash>> owners,
@@ -112,10 +117,13 @@ class EpochStore final : public trie::NodeStore {
     // list (kDuplicateNode); owner_proof verifies against trusted_root with verify_multiproof and
     // every owner's value is an account or absent (kBadOwnerProof; absent: empty storage root; with
     // no owners the proof must be empty); the new head partial tries — the account trie at
-    // trusted_root, every owner's storage trie at its proven root, every other account's storage
-    // trie as it was — resolve completely from held nodes and the item's (kIncomplete); every account
-    // inside the region whose storage root changed is an owner (kMissingOwner); every item node is
-    // used (kUnusedNode). Any failure leaves the store unchanged.
+    // trusted_root, every listed owner's storage trie at its proven root (walked against the root
+    // held for it, the empty root when it was not present: the item then carries its whole partial
+    // trie), every other storage trie as it was — resolve completely from held nodes and the item's
+    // (kIncomplete); every account inside the region whose storage root changed is listed
+    // (kMissingOwner); every item node is used (kUnusedNode). Any failure leaves the store
+    // unchanged. Of the item's nodes only those of the account trie and of the owners present at
+    // the new root are kept; a listed owner with no leaf left in the block stops being one.
     // On success the head moves to the item's block; the walks descend only through changed
     // positions, so the cost is the size of the item, not of the partial tries. When the new head
     // number is a multiple of E it becomes the latest epoch, the latest becomes the previous, and a
@@ -133,13 +141,17 @@ class EpochStore final : public trie::NodeStore {
     Hash epoch_root() const noexcept;
     std::optional<uint64_t> previous_epoch_number() const noexcept;
     std::optional<Hash> previous_epoch_root() const noexcept;
-    // Whether `state_root` is one of the kept versions' roots.
+    // Whether `state_root` is one of the kept versions' roots, or one of the kRecentHeads heads just
+    // before the head since the latest boundary (a node joining asks which owners are present at
+    // the head it saw, which its neighbours may have passed meanwhile).
     bool keeps(const Hash& state_root) const noexcept;
+    static constexpr std::size_t kRecentHeads = 4;
 
-    // The storage root of `account` at a kept `state_root` (kEmptyRoot for an account without
-    // storage or absent), or nullopt when `state_root` is not kept.
+    // The storage root of `account` at a kept `state_root` when its storage trie is present in the
+    // region there; kEmptyRoot when it is not (no storage, or none of it here); nullopt when
+    // `state_root` is not kept.
     std::optional<Hash> storage_root(const Hash& account, const Hash& state_root) const;
-    // The accounts with a non-empty storage root at a kept `state_root`, increasing, with those
+    // The owners present in the region at a kept `state_root`, increasing, with their storage
     // roots: up to `max` of them from the first account not below `from` on; empty when
     // `state_root` is not kept.
     std::vector<std::pair<Hash, Hash>> owners(const Hash& state_root, const Hash& from = Hash{},
@@ -191,6 +203,9 @@ class EpochStore final : public trie::NodeStore {
     std::optional<Version> previous_;
     // The head before the latest boundary, kept (and swept around) until the next block.
     std::optional<Version> before_boundary_;
+    // The heads just before the head since the latest boundary, oldest first (their owner sets share
+    // the epoch's base; their nodes stay until the boundary's sweep).
+    std::deque<Version> recent_heads_;
     // The state roots of the heads since the latest epoch, and every storage root they introduced.
     std::unordered_set<Hash, trie::HashHasher> recent_roots_;
     std::unordered_set<Hash, trie::HashHasher> recent_storage_roots_;

@@ -91,12 +91,24 @@ const Chain& chain() {
     return c;
 }
 
+// The owners whose storage trie at version b has a leaf in its block of `region` (the only ones a
+// store keeps), from the full state, by reading their leaves there.
+std::vector<std::pair<Hash, Hash>> present_owners(const Chain& ch, uint64_t b, const Block& region) {
+    std::vector<std::pair<Hash, Hash>> out;
+    for (const auto& [account, storage] : ch.storage[b]) {
+        auto leaves = leaves_in(ch.full(), storage, path_range(storage_block(region, account)));
+        EXPECT_TRUE(leaves.has_value());
+        if (leaves && !leaves->empty()) out.emplace_back(account, storage);
+    }
+    return out;
+}
+
 // The nodes of the partial tries of `region` at version b of the chain, from the full state.
 std::set<Hash> truth(const Chain& ch, uint64_t b, const Block& region) {
     std::set<Hash> out;
     auto add = [&](ByteView, const Hash& h, ByteView) { out.insert(h); };
     EXPECT_TRUE(for_each_partial_node(ch.full(), ch.roots[b], path_range(region), add));
-    for (const auto& [account, storage] : ch.storage[b]) {
+    for (const auto& [account, storage] : present_owners(ch, b, region)) {
         EXPECT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)), add));
     }
     return out;
@@ -149,8 +161,7 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
     auto stores = seeded_stores(regions);
     for (std::size_t i = 0; i < regions.size(); ++i) {
         EXPECT_EQ(held(stores[i], ch.roots[0]), truth(ch, 0, regions[i]));
-        EXPECT_EQ(stores[i].owners(ch.roots[0]),
-                  (std::vector<std::pair<Hash, Hash>>{ch.storage[0].begin(), ch.storage[0].end()}));
+        EXPECT_EQ(stores[i].owners(ch.roots[0]), present_owners(ch, 0, regions[i]));
     }
     std::size_t item_bytes[2] = {0, 0};
     std::size_t item_node_bytes[2] = {0, 0};
@@ -190,8 +201,9 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
             if (i < 8 || b % kEpoch == 0 || i % 8 == b % 8) {
                 EXPECT_EQ(held(stores[i], ch.roots[b]), truth(ch, b, regions[i])) << "block " << b << " region " << i;
             }
-            EXPECT_EQ(stores[i].owners(ch.roots[b]),
-                      (std::vector<std::pair<Hash, Hash>>{ch.storage[b].begin(), ch.storage[b].end()}));
+            if (i < 8 || b % kEpoch == 0 || i % 8 == b % 8) {
+                EXPECT_EQ(stores[i].owners(ch.roots[b]), present_owners(ch, b, regions[i]));
+            }
             if (b % kEpoch == 0) {
                 EXPECT_EQ(stores[i].epoch_number(), b);
                 EXPECT_EQ(stores[i].epoch_root(), ch.roots[b]);
@@ -268,6 +280,52 @@ struct Snapshot {
 };
 Snapshot snapshot(const EpochStore& s) {
     return {s.head_number(), s.head_root(), s.node_count(), s.byte_size(), s.owners(s.head_root())};
+}
+
+// Issue 17, cause 2: a store keeps only the storage tries with a leaf in its region. One with none
+// costs it nothing — not its root, not an owner entry — and a trie moves in and out of a store as
+// slots land in its block or leave it, with the store exact at every block.
+TEST(EpochStoreChain, StoresKeepOnlyTheStorageTriesPresentInTheirRegion) {
+    const Chain& ch = chain();
+    std::vector<Block> regions;
+    for (std::size_t i = 0; i < 64; i += 8) regions.push_back(tile(250)[i]);
+    auto stores = seeded_stores(regions);
+    std::size_t absent = 0;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const auto present = present_owners(ch, 0, regions[i]);
+        for (const auto& [account, storage] : ch.storage[0]) {
+            if (std::find(present.begin(), present.end(), std::make_pair(account, storage)) != present.end()) continue;
+            ++absent;
+            EXPECT_EQ(stores[i].storage_root(account, ch.roots[0]), trie::kEmptyRoot);
+            EXPECT_FALSE(stores[i].get_node(storage).has_value());
+        }
+    }
+    // Most of the 287 storage tries have no slot in a 1/64 region.
+    EXPECT_GT(absent, regions.size() * ch.storage[0].size() / 2);
+    std::size_t arrived = 0;
+    std::size_t left = 0;
+    for (uint64_t b = 1; b <= 2 * kEpoch; ++b) {
+        const auto items = items_for(b, regions);
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            const auto before = present_owners(ch, b - 1, regions[i]);
+            ASSERT_TRUE(stores[i].apply(items[i], ch.roots[b])) << "block " << b << " region " << i;
+            const auto after = present_owners(ch, b, regions[i]);
+            EXPECT_EQ(stores[i].owners(ch.roots[b]), after);
+            EXPECT_EQ(held(stores[i], ch.roots[b]), truth(ch, b, regions[i]));
+            const auto has = [](const auto& list, const Hash& account) {
+                return std::any_of(list.begin(), list.end(), [&](const auto& o) { return o.first == account; });
+            };
+            for (const auto& o : after) arrived += has(before, o.first) ? 0u : 1u;
+            for (const auto& o : before) left += has(after, o.first) ? 0u : 1u;
+        }
+    }
+    // The chain moves tries in and out of these regions (new contracts, first slots in a block,
+    // last slots cleared): both directions happen.
+    EXPECT_GT(arrived, 0u);
+    EXPECT_GT(left, 0u);
+    std::cout << "2 epochs over 8 regions of 1/64: " << arrived << " storage tries arrived in a region, " << left
+              << " left one; " << absent << " (region, trie) pairs absent at genesis of "
+              << regions.size() * ch.storage[0].size() << "\n";
 }
 
 TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
@@ -500,18 +558,21 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
         // A follower's one-block diffs: from every head since the epoch to the next one.
         for (uint64_t b = s.epoch_number(); b < kBlocks; ++b) {
             check_diff(s, ch.full(), ch.roots[b], ch.roots[b + 1], whole, with_changes);
+            // Storage tries present in the region at both blocks (a store keeps no other).
             for (const auto& [account, storage] : ch.storage[b + 1]) {
                 const auto before = ch.storage[b].find(account);
                 if (before == ch.storage[b].end() || before->second == storage) continue;
-                check_diff(s, ch.full(), before->second, storage, path_range(storage_block(s.region(), account)),
-                           with_changes);
+                const prefix::PathRange range = path_range(storage_block(s.region(), account));
+                if (!*has_leaf_in(ch.full(), before->second, range) || !*has_leaf_in(ch.full(), storage, range)) continue;
+                check_diff(s, ch.full(), before->second, storage, range, with_changes);
                 ++storage_checked;
             }
         }
         // Storage tries of accounts whose storage changed between the epoch and the head.
+        // (Those present at the head: from the empty root when absent at the epoch.)
         for (const auto& [account, head_storage] : ch.storage[kBlocks]) {
             const Hash from = *s.storage_root(account, s.epoch_root());
-            if (from == head_storage) continue;
+            if (from == head_storage || *s.storage_root(account, s.head_root()) != head_storage) continue;
             check_diff(s, ch.full(), from, head_storage, path_range(storage_block(s.region(), account)), with_changes);
             ++storage_checked;
         }
@@ -648,7 +709,9 @@ TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
     std::vector<Bytes> account_nodes;
     ASSERT_TRUE(for_each_partial_node(ch.full(), ch.roots[12], path_range(region),
                                       [&](ByteView, const Hash&, ByteView rlp) { account_nodes.emplace_back(rlp); }));
-    std::vector<std::pair<Hash, Hash>> owners{ch.storage[12].begin(), ch.storage[12].end()};
+    // The owners present in the region: a store keeps no other storage trie.
+    const std::vector<std::pair<Hash, Hash>> owners = present_owners(ch, 12, region);
+    ASSERT_LT(owners.size(), ch.storage[12].size());  // some storage tries have no slot in a 1/64 region
     std::vector<Bytes> storage_nodes;
     std::set<Hash> seen;
     for (const auto& [account, storage] : owners) {
@@ -677,6 +740,20 @@ TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
         wrong[o].second = owners[o == 0 ? 1 : 0].second;
         if (wrong == owners) continue;
         EXPECT_FALSE(store.adopt(12, ch.roots[12], account_nodes, wrong, storage_nodes).has_value());
+        break;
+    }
+    // An owner listed as present that has no leaf in the region (its stem given, so it resolves).
+    for (const auto& [account, storage] : ch.storage[12]) {
+        if (std::find(owners.begin(), owners.end(), std::make_pair(account, storage)) != owners.end()) continue;
+        auto listed = owners;
+        listed.emplace(std::lower_bound(listed.begin(), listed.end(), std::make_pair(account, storage)), account,
+                       storage);
+        auto with_stem = storage_nodes;
+        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)),
+                                          [&](ByteView, const Hash& h, ByteView rlp) {
+                                              if (!seen.contains(h)) with_stem.emplace_back(rlp);
+                                          }));
+        EXPECT_EQ(store.adopt(12, ch.roots[12], account_nodes, listed, with_stem).error(), GossipError::kNotPresent);
         break;
     }
     // Complete, with an unneeded node: adopted, the extra node dropped; then it follows the chain.

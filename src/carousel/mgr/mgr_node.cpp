@@ -294,29 +294,34 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
         send(from, proto::encode(answer));
         return;
     }
-    // The sequence of owners asked: the listed accounts, or the owners from `from` on.
-    // Every owner costs a partial-trie walk even when it has nothing here: cap them per answer.
+    // The owners asked: the listed accounts, or the owners (present here) from `from` on. Every
+    // listed account costs a partial-trie walk even when it has nothing here: cap them per answer.
     constexpr std::size_t kMaxOwnersPerAnswer = proto::kMaxBareAccounts;
+    Hash last_asked;  // the answer covers everything up to here once it takes every owner listed
+    last_asked.fill(0xff);
     std::vector<std::pair<Hash, Hash>> owners;
     if (request->accounts.empty()) {
         owners = store->owners(request->state_root, request->from, kMaxOwnersPerAnswer);
+        if (owners.size() == kMaxOwnersPerAnswer) last_asked = owners.back().first;
     } else {
         for (const Hash& a : request->accounts) owners.emplace_back(a, *store->storage_root(a, request->state_root));
+        last_asked = request->accounts.back();
     }
     const std::size_t bare_max = std::min(options_.bare_leaves_max, proto::kMaxBareLeaves);
     const std::size_t budget = std::min<std::size_t>(request->max_size, options_.server.max_response_bytes);
     std::size_t size = 0;
-    for (std::size_t i = 0; i < owners.size() && i < kMaxOwnersPerAnswer; ++i) {
+    answer.covered_to = last_asked;
+    for (std::size_t i = 0; i < owners.size(); ++i) {
         const auto& [account, root] = owners[i];
         if (root != trie::kEmptyRoot) {
             const Block block = storage_block(region, account);
             auto leaves = leaves_in(*store, root, path_range(block), bare_max);
-            if (!leaves) break;  // cannot be: every kept version resolves from the store
+            if (!leaves) continue;  // cannot be: every kept version resolves from the store
             proto::BareEntry entry;
-            entry.index = i;
+            entry.account = account;
             if (leaves->size() > bare_max) {
                 entry.large = true;
-                size += 8;
+                size += 40;
             } else {
                 for (auto& [key, value] : *leaves) {
                     size += key.size() + value.size() + 3;
@@ -326,8 +331,10 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
             }
             if (entry.large || !entry.keys.empty()) answer.entries.push_back(std::move(entry));
         }
-        answer.covered = i + 1;
-        if (size >= budget) break;
+        if (size >= budget && i + 1 < owners.size()) {
+            answer.covered_to = account;
+            break;
+        }
     }
     send(from, proto::encode(answer));
 }

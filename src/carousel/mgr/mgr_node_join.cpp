@@ -190,6 +190,7 @@ bool MgrNode::on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now)
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kChunkData:
         case proto::MessageType::kCodeData:
+        case proto::MessageType::kBareStorage:
             // Only a fill asks for these; a late answer to a finished or abandoned fill is dropped. A node
             // that never filled treats them as before (unexpected).
             if (!join_ && !grow_) return false;

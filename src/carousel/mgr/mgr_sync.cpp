@@ -234,7 +234,8 @@ void MgrSync::strike(proto::PeerId peer) {
     if (++strikes_[peer] >= options_.strikes_to_ban && banned_.insert(peer).second) ++stats_.banned_peers;
 }
 
-std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Time now) {
+std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Time now,
+                                                const std::set<proto::PeerId>& avoid) {
     std::vector<dht::Contact> candidates = dht_.table().covering(position);
     // The closest tile's lookup results add nodes the table does not hold.
     const std::size_t tile_index = tile_index_of(position);
@@ -243,6 +244,7 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
     }
     std::optional<proto::PeerId> best;
     std::size_t best_load = options_.max_in_flight_per_peer;
+    bool best_avoided = true;
     const auto is_behind = [&](proto::PeerId peer) {
         const auto b = behind_.find(peer);
         return b != behind_.end() && now < b->second;
@@ -252,9 +254,12 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
         if (banned_.contains(c.peer) || !connected_.contains(c.peer) || is_behind(c.peer)) continue;
         usable = true;
         const std::size_t load = in_flight_[c.peer];
-        if (load < best_load) {
+        if (load >= options_.max_in_flight_per_peer) continue;
+        const bool avoided = avoid.contains(c.peer);
+        if (!best || (best_avoided && !avoided) || (avoided == best_avoided && load < best_load)) {
             best = c.peer;
             best_load = load;
+            best_avoided = avoided;
         }
     }
     if (usable) {
@@ -340,12 +345,14 @@ void MgrSync::pump(proto::Time now) {
         // move on, verified or not (the same trie, the same leaves).
         for (BareWalk& w : bare_walks_) {
             std::erase_if(w.again, [&](const Hash& a) { return !storage_roots_.contains(a); });
+            w.avoid.clear();
         }
+        settle_rounds_.clear();
         for (auto& [account, tiles] : storage_tiles_) {
             const Hash& root = storage_roots_.at(account);
             for (std::size_t i = 0; i < tiles.size(); ++i) {
                 TileState& t = tiles[i];
-                t.suspect.reset();  // its proven replacement would be at another root now
+                t.claims.clear();  // a proven replacement would be at another root now
                 if (t.large) continue;
                 if (!t.started) {
                     if (!bare_walks_[i].from || account < *bare_walks_[i].from) bare_walks_[i].again.insert(account);
@@ -408,8 +415,9 @@ void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
         if (!w.from) return;
         r.origin = *w.from;
     }
-    const auto peer = pick_peer(tiles_[tile].first, now);
+    const auto peer = pick_peer(tiles_[tile].first, now, r.accounts.empty() ? std::set<proto::PeerId>{} : w.avoid);
     if (!peer) return;
+    if (!r.accounts.empty()) w.avoid.clear();
     r.peer = *peer;
     r.budget = next_budget();
     const uint64_t id = next_request_id_++;
@@ -431,20 +439,28 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         return;
     }
     if (!r.head && r.number != reconciled_) return;  // asked at an older boundary: stale
-    // The sequence of owners asked, as this client knows them at the boundary.
-    std::vector<Hash> asked = r.accounts;
-    if (asked.empty()) {
-        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && asked.size() < data.covered;
+    // The owners the answer covers, as this client knows them at the boundary: the named ones, or
+    // its owners from the origin on, up to covered_to.
+    std::vector<Hash> asked;
+    if (!r.accounts.empty()) {
+        for (const Hash& a : r.accounts) {
+            if (!(data.covered_to < a)) asked.push_back(a);
+        }
+    } else {
+        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && !(data.covered_to < it->first);
              ++it) {
             asked.push_back(it->first);
         }
     }
-    // Check the whole answer before keeping any of it: progress, owners this client knows, and
-    // every key inside the owner's part of the tile.
-    bool ok = data.covered >= 1 && data.covered <= asked.size();
-    for (std::size_t e = 0; ok && e < data.entries.size(); ++e) {
+    // Check the whole answer before keeping any of it: progress, entries only for owners asked (in
+    // order), and every key inside the owner's part of the tile.
+    const Hash& first_asked = r.accounts.empty() ? r.origin : r.accounts.front();
+    bool ok = !(data.covered_to < first_asked);
+    for (std::size_t e = 0, i = 0; ok && e < data.entries.size(); ++e) {
         const proto::BareEntry& entry = data.entries[e];
-        const Block block = storage_block(tiles_[r.tile], asked[entry.index]);
+        while (i < asked.size() && asked[i] < entry.account) ++i;
+        ok = i < asked.size() && asked[i] == entry.account;
+        const Block block = storage_block(tiles_[r.tile], entry.account);
         for (const Hash& k : entry.keys) ok = ok && contains(block, k);
     }
     if (!ok) {
@@ -458,10 +474,9 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
     }
     BareWalk& w = bare_walks_[r.tile];
     std::size_t next_entry = 0;
-    for (std::size_t i = 0; i < data.covered; ++i) {
-        const Hash& account = asked[i];
+    for (const Hash& account : asked) {
         const proto::BareEntry* entry = nullptr;
-        if (next_entry < data.entries.size() && data.entries[next_entry].index == i)
+        if (next_entry < data.entries.size() && data.entries[next_entry].account == account)
             entry = &data.entries[next_entry++];
         w.again.erase(account);
         const auto tiles = storage_tiles_.find(account);
@@ -485,8 +500,7 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         settle(account);
     }
     if (r.accounts.empty()) {
-        const auto last = storage_roots_.find(asked[data.covered - 1]);
-        const auto after = std::next(last);
+        const auto after = storage_roots_.upper_bound(data.covered_to);
         w.from = after == storage_roots_.end() ? std::nullopt : std::optional<Hash>{after->first};
     }
 }
@@ -519,24 +533,49 @@ void MgrSync::settle(const Hash& account) {
     }
     if (!bare) return;
     trie::Trie rebuilt;
-    const Leaves& slots = storage_[account];
+    Leaves& slots = storage_[account];
     for (const auto& [k, v] : slots) (void)rebuilt.put(view(k), v);
     if (rebuilt.root() == root->second) {
-        for (TileState& t : tiles->second) t.bare = false;
+        // Every part is now known: what a failed round said of a part and differs was wrong.
+        for (std::size_t i = 0; i < tiles->second.size(); ++i) {
+            TileState& t = tiles->second[i];
+            if (!t.claims.empty()) {
+                const Hash digest = digest_of(slots, storage_block(tiles_[i], account));
+                for (const auto& [peer, said] : t.claims) {
+                    if (said != digest) strike(peer);
+                }
+                t.claims.clear();
+            }
+            t.bare = false;
+        }
+        settle_rounds_.erase(account);
         return;
     }
-    // Some bare part is wrong: fetch every bare part again with proofs, remembering what each said.
     ++stats_.rejected_answers;
+    if (++settle_rounds_[account] > kMaxSettleRounds && failure_.empty()) {
+        failure_ = "the storage trie of account 0x" + to_hex(ByteView{account.data(), 4}) + "… does not match its root after " +
+                   std::to_string(kMaxSettleRounds) + " rounds of parts from its regions' nodes";
+        return;
+    }
+    // Some bare part is wrong: a non-empty one is fetched again with proofs, an empty one asked again
+    // by name of another node. Each keeps what it said, to strike its sender once the part is known.
     for (std::size_t i = 0; i < tiles->second.size(); ++i) {
         TileState& t = tiles->second[i];
         if (!t.bare) continue;
         const Block block = storage_block(tiles_[i], account);
-        const auto suspect = std::make_pair(t.bare_peer, digest_of(slots, block));
-        storage_[account].erase(storage_[account].lower_bound(block.first),
-                                storage_[account].upper_bound(block_last(block)));
-        t = TileState{};
-        t.large = true;
-        t.suspect = suspect;
+        std::vector<std::pair<proto::PeerId, Hash>> claims = std::move(t.claims);
+        if (t.bare_peer != 0) claims.emplace_back(t.bare_peer, digest_of(slots, block));
+        const bool empty = part_size(account, i) == 0;
+        const proto::PeerId sender = t.bare_peer;
+        if (empty) {
+            forget_bare(account, i);
+            if (sender != 0) bare_walks_[i].avoid.insert(sender);
+        } else {
+            slots.erase(slots.lower_bound(block.first), slots.upper_bound(block_last(block)));
+            t = TileState{};
+            t.large = true;
+        }
+        t.claims = std::move(claims);
     }
 }
 
@@ -721,6 +760,20 @@ void MgrSync::on_error(proto::PeerId from, proto::ChunkError error, proto::Time 
     }
 }
 
+namespace {
+// Whether a leaf-mode answer to r (a range from r.origin to r.limit at r.root) is proven: its leaves
+// and edge proofs against the root, and a cut answer brings at least one leaf.
+bool verify_leaves(const Hash& root, const Hash& origin, const Hash& limit, const proto::ChunkEntry& e) {
+    std::vector<Bytes> keys;
+    keys.reserve(e.keys.size());
+    for (const Hash& k : e.keys) keys.emplace_back(view(k));
+    auto verified = e.stop_path
+                        ? trie::verify_range_proof(root, view(origin), keys, e.values, e.proof)
+                        : trie::verify_bounded_range_proof(root, view(origin), view(limit), keys, e.values, e.proof);
+    return verified && !(e.stop_path && e.keys.empty());
+}
+}  // namespace
+
 void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now) {
     auto answer = take_answer(from, frame, Request::Kind::kChunk, proto::decode_chunk_data, "ChunkData", now);
     if (!answer) return;
@@ -733,9 +786,33 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         strike(from);
         return;
     }
-    TileState& state = state_of(r);
     const proto::ChunkEntry& e = data.entries[0];
+    if (r.head) {
+        if (e.error && *e.error != proto::ChunkError::kUnknownRoot) {
+            on_error(from, *e.error, now);
+            return;
+        }
+        if (e.error) ++stats_.errors;
+        on_head_part(from, r, e);
+        return;
+    }
+    TileState& state = state_of(r);
     if (e.error) {
+        const Hash first = r.account ? storage_block(tiles_[r.tile], *r.account).first : tiles_[r.tile].first;
+        if (*e.error == proto::ChunkError::kUnknownRoot && r.account && !state.claims.empty() &&
+            state.anchor_root == r.root && state.cursor == first && r.origin == first) {
+            // A part fetched with proofs after its bare answer failed, from a node that does not hold
+            // the trie: nodes keep only the storage tries present in their region, so take the part
+            // as empty, which the rebuilt root checks. Nobody to blame if not: a node behind the
+            // chain answers the same.
+            ++stats_.errors;
+            state.cursor.reset();
+            state.large = false;
+            state.bare = true;
+            state.bare_peer = 0;
+            settle(*r.account);
+            return;
+        }
         on_error(from, *e.error, now);
         return;
     }
@@ -744,13 +821,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         if (!e.leaf_mode) strike(from);
         return;
     }
-    std::vector<Bytes> keys;
-    keys.reserve(e.keys.size());
-    for (const Hash& k : e.keys) keys.emplace_back(view(k));
-    auto verified =
-        e.stop_path ? trie::verify_range_proof(r.root, view(r.origin), keys, e.values, e.proof)
-                    : trie::verify_bounded_range_proof(r.root, view(r.origin), view(r.limit), keys, e.values, e.proof);
-    if (!verified || (e.stop_path && e.keys.empty())) {
+    if (!verify_leaves(r.root, r.origin, r.limit, e)) {
         ++stats_.rejected_answers;
         strike(from);
         return;
@@ -767,11 +838,13 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     }
     state.cursor.reset();
     if (!r.account) return;
-    if (state.suspect) {
-        // The proven part replaces a bare one that failed its trie's root: was that one different?
-        const auto [peer, digest] = *state.suspect;
-        state.suspect.reset();
-        if (digest_of(leaves, storage_block(tiles_[r.tile], *r.account)) != digest) strike(peer);
+    if (!state.claims.empty()) {
+        // The proven part replaces bare ones that failed its trie's root: which were different?
+        const Hash digest = digest_of(leaves, storage_block(tiles_[r.tile], *r.account));
+        for (const auto& [peer, said] : state.claims) {
+            if (said != digest) strike(peer);
+        }
+        state.claims.clear();
     }
     settle(*r.account);
 }
@@ -841,14 +914,6 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         head.no_delta = false;
         if (!r.delta) head.changes.clear();
         for (std::size_t i = 0; i < data.keys.size(); ++i) head.changes[data.keys[i]] = data.values[i];
-        if (head.suspect) {
-            // The proven changes of a part a bare answer got wrong: was that answer different? (Only
-            // comparable at the same block.)
-            if (!r.delta && head.suspect->number == r.number && head.suspect->changes != head.changes) {
-                strike(head.suspect->peer);
-            }
-            head.suspect.reset();
-        }
         return;
     }
     TileState& state = state_of(r);
@@ -865,16 +930,19 @@ void MgrSync::on_code_data(proto::PeerId from, ByteView frame, proto::Time now) 
     (void)now;
     auto answer = take_answer(from, frame, Request::Kind::kCode, proto::decode_code_data, "CodeData", now);
     if (!answer) return;
-    const proto::CodeData& data = answer->first;
+    const auto& [data, r] = *answer;
     bool useful = false;
+    bool asked = true;
     for (const Bytes& code : data.codes) {
         const Hash h = keccak256(code);
+        asked = asked && std::find(r.code_hashes.begin(), r.code_hashes.end(), h) != r.code_hashes.end();
         if (code_wanted_.erase(h) != 0) {
             code_[h] = code;
             useful = true;
         }
     }
-    if (!useful) strike(from);
+    if (!asked) ++stats_.rejected_answers;  // a blob whose hash was not asked: altered, or padding
+    if (!useful || !asked) strike(from);
 }
 
 void MgrSync::check_done(proto::Time now) {
@@ -969,8 +1037,16 @@ void MgrSync::follow_head(proto::Time now) {
                 tiles[i].number = head;  // the trie did not change since: the same changes hold
                 continue;
             }
+            if (to == trie::kEmptyRoot && !tiles[i].busy) {
+                set_head_part(tiles[i], account, i, Leaves{}, head);  // emptied: nothing to ask
+                continue;
+            }
             storage_current = false;
             if (tiles[i].busy || !window_open()) continue;
+            if (tiles[i].prove) {
+                request_head_part(i, account, to, head, now);
+                continue;
+            }
             // Moved again since its part was verified: a part that came bare (small) is asked bare
             // again at the new head, batched with the tile's other moved tries, rather than as one
             // diff with a proof per trie and tile; a hot trie of a few slots otherwise costs a proven
@@ -1135,12 +1211,10 @@ void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vect
     for (const HeadTile& t : head_accounts_) {
         if (t.number != r.number) return;
     }
-    static const Leaves kNone;
     std::size_t next_entry = 0;
-    for (std::size_t i = 0; i < data.covered; ++i) {
-        const Hash& account = asked[i];
+    for (const Hash& account : asked) {
         const proto::BareEntry* entry = nullptr;
-        if (next_entry < data.entries.size() && data.entries[next_entry].index == i)
+        if (next_entry < data.entries.size() && data.entries[next_entry].account == account)
             entry = &data.entries[next_entry++];
         const auto tiles = head_storage_.find(account);
         if (tiles == head_storage_.end() || r.tile >= tiles->second.size()) continue;
@@ -1150,28 +1224,95 @@ void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vect
             t.no_bare = true;
             continue;
         }
-        // The part's leaves at the head, as changes against the anchored leaves.
-        const Block block = storage_block(tiles_[r.tile], account);
         Leaves now;
         if (entry != nullptr) {
             for (std::size_t k = 0; k < entry->keys.size(); ++k) now[entry->keys[k]] = entry->values[k];
         }
-        const auto held = storage_.find(account);
-        const Leaves& anchored = held == storage_.end() ? kNone : held->second;
-        t.changes.clear();
-        for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= block_last(block);
-             ++it) {
-            if (!now.contains(it->first)) t.changes[it->first] = Bytes{};
-        }
-        for (auto& [k, v] : now) {
-            const auto a = anchored.find(k);
-            if (a == anchored.end() || a->second != v) t.changes[k] = std::move(v);
-        }
-        t.number = r.number;
-        t.root = head_storage_root(account);
+        set_head_part(t, account, r.tile, now, r.number);
         t.bare = true;
         t.bare_peer = from;
     }
+}
+
+void MgrSync::set_head_part(HeadTile& t, const Hash& account, std::size_t tile, const Leaves& now, uint64_t number) {
+    static const Leaves kNone;
+    const Block block = storage_block(tiles_[tile], account);
+    const auto held = storage_.find(account);
+    const Leaves& anchored = held == storage_.end() ? kNone : held->second;
+    t.changes.clear();
+    for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= block_last(block); ++it) {
+        if (!now.contains(it->first)) t.changes[it->first] = Bytes{};
+    }
+    for (const auto& [k, v] : now) {
+        const auto a = anchored.find(k);
+        if (a == anchored.end() || a->second != v) t.changes[k] = v;
+    }
+    t.number = number;
+    t.root = head_storage_root(account);
+}
+
+void MgrSync::request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
+                                proto::Time now) {
+    const Block block = storage_block(tiles_[tile], account);
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!peer) return;
+    Request r;
+    r.kind = Request::Kind::kChunk;
+    r.head = true;
+    r.peer = *peer;
+    r.budget = next_budget();
+    r.tile = tile;
+    r.account = account;
+    r.root = to_root;
+    r.number = number;
+    r.from_number = anchor_number_;
+    r.origin = block.first;
+    r.limit = block_last(block);
+    const uint64_t id = next_request_id_++;
+    proto::GetChunks get;
+    get.request_id = id;
+    get.root = to_root;
+    get.account = account;
+    get.prefixes = {nibbles_of(r.origin), nibbles_of(r.limit)};
+    get.is_range = true;
+    get.max_size = r.budget;
+    get.flags = proto::kFlagLeaves;
+    send(*peer, proto::encode(get));
+    ++stats_.chunk_requests;
+    head_tile_of(r).busy = true;
+    track(id, std::move(r), now);
+}
+
+void MgrSync::on_head_part(proto::PeerId from, const Request& r, const proto::ChunkEntry& e) {
+    if (anchor_number_ != r.from_number) return;  // re-anchored meanwhile
+    HeadTile& t = head_tile_of(r);
+    if (t.number != 0 || head_storage_root(*r.account) != r.root) return;  // the trie moved again meanwhile
+    if (e.error) {
+        // The node does not hold the trie at the head (or not yet): take the part as empty there;
+        // check_head() checks it, and nobody is struck for it (see HeadSuspect).
+        if (*e.error == proto::ChunkError::kUnknownRoot) {
+            set_head_part(t, *r.account, r.tile, Leaves{}, r.number);
+            t.bare = true;
+            t.bare_peer = 0;
+        }
+        return;
+    }
+    if (!e.leaf_mode || !verify_leaves(r.root, r.origin, r.limit, e)) {
+        ++stats_.rejected_answers;
+        strike(from);
+        return;
+    }
+    if (e.stop_path) {
+        // Cut: more leaves than one answer holds, so not a small part after all. Ask its changes as
+        // a diff with a proof.
+        t.prove = false;
+        return;
+    }
+    Leaves now;
+    for (std::size_t i = 0; i < e.keys.size(); ++i) now[e.keys[i]] = e.values[i];
+    set_head_part(t, *r.account, r.tile, now, r.number);
+    t.prove = false;
+    t.no_bare = false;  // small: when the trie moves again, this part is asked bare again
 }
 
 std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
@@ -1214,14 +1355,23 @@ void MgrSync::check_head(uint64_t number) {
                 if (!h.bare) continue;
                 HeadTile fresh;
                 fresh.no_bare = true;
-                fresh.suspect = HeadSuspect{h.bare_peer, number, std::move(h.changes)};
+                fresh.prove = true;
+                fresh.claims = std::move(h.claims);
+                if (h.bare_peer != 0) fresh.claims.push_back(HeadSuspect{h.bare_peer, number, std::move(h.changes)});
                 h = std::move(fresh);
             }
             return;
         }
     }
+    // Every part is now known: a failed bare answer for this block that said otherwise was wrong.
     for (auto& [_, tiles] : head_storage_) {
-        for (HeadTile& h : tiles) h.bare = false;
+        for (HeadTile& h : tiles) {
+            h.bare = false;
+            for (const HeadSuspect& c : h.claims) {
+                if (c.number == number && c.changes != h.changes) strike(c.peer);
+            }
+            h.claims.clear();
+        }
     }
     trie::Trie state{&anchored, anchor_state_root_};
     for (const HeadTile& h : head_accounts_) apply(state, h.changes);

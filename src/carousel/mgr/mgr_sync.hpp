@@ -150,15 +150,17 @@ class MgrSync final : public proto::Endpoint {
         // `large`, with GetChunks and proofs.
         bool large{false};
         bool bare{false};  // held from a bare answer, not yet verified by the trie's rebuilt root
-        proto::PeerId bare_peer{0};
-        // A bare part that failed the rebuild, while its proven replacement is fetched: who sent it
-        // and the digest of its leaves.
-        std::optional<std::pair<proto::PeerId, Hash>> suspect;
+        proto::PeerId bare_peer{0};  // who sent it (0: nobody to blame, see settle())
+        // Bare answers for this part that failed the rebuild: who sent them and the digest of their
+        // leaves. Each is struck once the part is known (proven, or its trie's root rebuilt) and
+        // differs.
+        std::vector<std::pair<proto::PeerId, Hash>> claims;
     };
     // One tile's walk over the owners with GetBareStorage, at the boundary reconciled_.
     struct BareWalk {
         std::optional<Hash> from{Hash{}};  // the next owner to ask from; nullopt: walked to the end
         std::set<Hash> again;              // owners to ask by name (new, or their trie moved)
+        std::set<proto::PeerId> avoid;     // said a part in `again` was empty, and its trie failed
         bool busy{false};
     };
     struct Request {
@@ -185,8 +187,12 @@ class MgrSync final : public proto::Endpoint {
     // changes since the boundary; a node that lacks the root (0x0) sends the tile back to the latter.
     // A storage trie that moved since the anchor and that no tile of has been verified since is
     // first asked bare at the head (GetBareStorage by name: its leaves there, no proof), checked by
-    // the rebuilt storage root in check_head(); a part that fails is asked again as a diff with its
-    // proof, and its sender struck if the proven changes differ.
+    // the rebuilt storage root in check_head(); a part that fails is asked again with its proof
+    // (GetChunks in leaf mode at the head's storage root), and its sender struck once check_head()
+    // passes if what it said differs. A node that answers that with 0x0 does not hold the trie at
+    // the head: nodes keep only the storage tries present in their region, so the part is taken as
+    // empty there, which the rebuilt root then checks (nobody is struck for it: a node behind the
+    // head answers the same). A trie emptied at the head needs no request.
     struct HeadSuspect {
         proto::PeerId peer{0};
         uint64_t number{0};  // the block it was for
@@ -200,8 +206,9 @@ class MgrSync final : public proto::Endpoint {
         bool no_delta{false};
         bool bare{false};     // the changes came from a bare answer, not yet checked by check_head()
         bool no_bare{false};  // ask with proofs (a node said large, or a bare answer failed)
+        bool prove{false};    // a bare answer failed: ask the part's leaves at the head with proofs
         proto::PeerId bare_peer{0};
-        std::optional<HeadSuspect> suspect;  // a bare answer that failed
+        std::vector<HeadSuspect> claims;  // bare answers that failed
     };
 
     void pump(proto::Time now);
@@ -211,8 +218,12 @@ class MgrSync final : public proto::Endpoint {
     void pump_bare(std::size_t tile, proto::Time now);
     void on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now);
     // Verifies a trie with bare parts once every part is held at the reconciled boundary: its
-    // rebuilt root must be the storage root; otherwise its bare parts are fetched again with proofs.
+    // rebuilt root must be the storage root. Otherwise its non-empty bare parts are fetched again
+    // with proofs, and its empty ones asked again by name of another node (an empty part has
+    // nothing to prove: nodes keep only the storage tries present in their region), for at most
+    // kMaxSettleRounds rounds. When it passes, the claims of failed rounds that differ are struck.
     void settle(const Hash& account);
+    static constexpr unsigned kMaxSettleRounds = 16;
     // Drops the bare part of a storage tile and marks it for the owner walk by name.
     void forget_bare(const Hash& account, std::size_t tile);
     // Leaves held of the account's storage in the tile.
@@ -222,7 +233,9 @@ class MgrSync final : public proto::Endpoint {
     static constexpr std::size_t kBareRefetchMax = 8;
     void check_done(proto::Time now);
     void follow_head(proto::Time now);
-    std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now);
+    // A usable node covering `position`, the least loaded; one not in `avoid` when there is one.
+    std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now,
+                                           const std::set<proto::PeerId>& avoid = {});
     void on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
@@ -260,6 +273,13 @@ class MgrSync final : public proto::Endpoint {
     void check_head(uint64_t number);
     // Bare leaves at the head of these moved storage tries' parts in one tile (see HeadTile).
     void request_head_bare(std::size_t tile, std::vector<Hash> accounts, uint64_t number, proto::Time now);
+    // The leaves of a moved storage trie's part at the head, in leaf mode with their proof (a bare
+    // answer for it failed).
+    void request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
+                           proto::Time now);
+    void on_head_part(proto::PeerId from, const Request& r, const proto::ChunkEntry& e);
+    // Sets a head part from its leaves at the head: the changes against the anchored leaves.
+    void set_head_part(HeadTile& t, const Hash& account, std::size_t tile, const Leaves& now, uint64_t number);
     void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
                       const proto::BareStorage& data);
     Hash head_storage_root(const Hash& account) const;
@@ -289,6 +309,7 @@ class MgrSync final : public proto::Endpoint {
     Hash anchor_state_root_{};             // the account trie's root there
     std::map<Hash, Hash> storage_roots_;   // accounts with storage at the anchor boundary, and their roots
     uint64_t reconciled_{~uint64_t{0}};    // the boundary storage_roots_ was built for
+    std::map<Hash, unsigned> settle_rounds_;  // failed rebuilds per trie at the reconciled boundary
     std::vector<BareWalk> bare_walks_;     // per tile
     std::vector<HeadTile> head_accounts_;  // per tile, while following
     std::map<Hash, std::vector<HeadTile>> head_storage_;  // per account whose storage root moved

@@ -334,6 +334,12 @@ tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const
     return out;
 }
 
+tl::expected<bool, PartialError> has_leaf_in(const trie::NodeStore& store, const Hash& root, const PathRange& range) {
+    auto first = leaves_in(store, root, range, 0);
+    if (!first) return tl::unexpected{first.error()};
+    return !first->empty();
+}
+
 tl::expected<Leaves, PartialError> changed_leaves(const trie::NodeStore& store, const Hash& from_root,
                                                   const Hash& to_root, const PathRange& range) {
     Leaves out;

@@ -6,6 +6,7 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/messages.hpp>
+#include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
@@ -50,10 +51,15 @@ RegionFill::RegionFill(std::vector<Block> regions, std::vector<Block> code_block
         const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Block& r) { return r == t; });
         if (!own) walks_.push_back(LeafWalk{t, t.first, false});
     }
+    presence_.resize(regions_.size());
+    if (root_ == trie::kEmptyRoot) {
+        for (PresenceWalk& w : presence_) w.from.reset();
+    }
 }
 
 bool RegionFill::done() const noexcept {
-    return storage_started_ && first_open_ == tries_.size() && code_wanted_.empty() && requests_.empty();
+    return storage_started_ && first_open_ == tries_.size() && code_wanted_.empty() && requests_.empty() &&
+           std::all_of(presence_.begin(), presence_.end(), [](const PresenceWalk& w) { return !w.from; });
 }
 
 std::optional<dht::Contact> RegionFill::pick(const Hash& position, proto::Time now) {
@@ -95,6 +101,9 @@ void RegionFill::release(const Request& r) {
         case Request::Kind::kCode:
             for (const Hash& h : r.codes) code_asked_.erase(h);
             break;
+        case Request::Kind::kPresence:
+            presence_[r.index].busy = false;
+            break;
     }
 }
 
@@ -126,6 +135,9 @@ void RegionFill::pump(proto::Time now) {
             pump(now);
             return;
         }
+    }
+    for (std::size_t i = 0; i < presence_.size() && room(); ++i) {
+        if (presence_[i].from && !presence_[i].busy) (void)send_presence(i, now);
     }
     while (room() && send_code(now)) {
     }
@@ -237,6 +249,9 @@ bool RegionFill::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     } else if (type == proto::MessageType::kCodeData) {
         auto d = proto::decode_code_data(frame);
         if (d) id = d->request_id;
+    } else if (type == proto::MessageType::kBareStorage) {
+        auto d = proto::decode_bare_storage(frame);
+        if (d) id = d->request_id;
     } else {
         return false;
     }
@@ -259,14 +274,22 @@ bool RegionFill::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     requests_.erase(it);
     release(r);
     stats_.bytes_received += frame.size();
-    if (r.kind == Request::Kind::kCode) {
-        if (type != proto::MessageType::kCodeData) {
-            reject(from, "mgr fill: ChunkData for a GetCode");
-        } else {
-            on_code_data(from, r, frame, now);
+    const auto answers = [&](Request::Kind kind) {
+        switch (kind) {
+            case Request::Kind::kCode:
+                return proto::MessageType::kCodeData;
+            case Request::Kind::kPresence:
+                return proto::MessageType::kBareStorage;
+            default:
+                return proto::MessageType::kChunkData;
         }
-    } else if (type != proto::MessageType::kChunkData) {
-        reject(from, "mgr fill: CodeData for a GetChunks");
+    };
+    if (type != answers(r.kind)) {
+        reject(from, "mgr fill: an answer of another type than its request");
+    } else if (r.kind == Request::Kind::kCode) {
+        on_code_data(from, r, frame, now);
+    } else if (r.kind == Request::Kind::kPresence) {
+        on_bare_storage(from, r, frame, now);
     } else {
         on_chunk_data(from, r, frame, now);
     }
@@ -423,16 +446,69 @@ void RegionFill::start_storage() {
     }
     stats_.owners = owners_.size();
     for (const auto& [account, storage_root] : owners_) referenced_.insert(storage_root);
-    for (const Block& region : regions_) {
-        for (const auto& [account, storage_root] : owners_) {
-            TrieFetch f;
-            f.account = account;
-            f.root = storage_root;
-            f.range = path_range(storage_block(region, account));
-            f.position = region.first;
-            tries_.push_back(std::move(f));
-        }
+    for (std::size_t i = 0; i < presence_.size(); ++i) {
+        for (const Hash& account : presence_[i].present) add_storage_fetch(i, account);
     }
+}
+
+void RegionFill::add_storage_fetch(std::size_t region, const Hash& account) {
+    const auto owner = owners_.find(account);
+    if (owner == owners_.end()) return;  // named present by a neighbour, but has no storage at the root
+    TrieFetch f;
+    f.account = account;
+    f.root = owner->second;
+    f.range = path_range(storage_block(regions_[region], account));
+    f.position = regions_[region].first;
+    tries_.push_back(std::move(f));
+}
+
+bool RegionFill::send_presence(std::size_t region, proto::Time now) {
+    PresenceWalk& w = presence_[region];
+    const auto peer = pick(regions_[region].first, now);
+    if (!peer) return false;
+    proto::GetBareStorage get;
+    get.request_id = next_request_id_++;
+    get.state_root = root_;
+    get.region_first = regions_[region].first;
+    get.region_bits = regions_[region].bits;
+    get.from = *w.from;
+    get.max_size = options_.max_response_bytes;
+    Bytes frame = proto::encode(get);
+    stats_.bytes_sent += frame.size();
+    ++stats_.bare_requests;
+    Request r;
+    r.kind = Request::Kind::kPresence;
+    r.peer = peer->peer;
+    r.index = region;
+    track(get.request_id, std::move(r), now);
+    w.busy = true;
+    send_(peer->peer, std::move(frame));
+    return true;
+}
+
+void RegionFill::on_bare_storage(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
+    auto data = proto::decode_bare_storage(frame);
+    if (!data) {
+        reject(from, "mgr fill: bad BareStorage");
+        return;
+    }
+    if (data->error) {
+        ++stats_.errors;
+        wait_[from] = now + options_.retry_after;
+        return;
+    }
+    PresenceWalk& w = presence_[r.index];
+    if (!w.from) return;
+    // The answer must cover at least the walk's position, and name accounts from there on only.
+    if (data->covered_to < *w.from ||
+        (!data->entries.empty() && data->entries.front().account < *w.from)) {
+        reject(from, "mgr fill: BareStorage outside the walk");
+        return;
+    }
+    for (const proto::BareEntry& e : data->entries) {
+        if (w.present.insert(e.account).second && storage_started_) add_storage_fetch(r.index, e.account);
+    }
+    w.from = next_key(data->covered_to);
 }
 
 void RegionFill::on_code_data(proto::PeerId from, const Request& r, ByteView frame, proto::Time now) {
@@ -508,17 +584,16 @@ std::vector<Bytes> RegionFill::partial_nodes(const Hash& root, const prefix::Pat
 
 std::vector<FilledRegion> RegionFill::take_regions() const {
     std::vector<FilledRegion> out;
-    std::vector<std::pair<Hash, Hash>> owners(owners_.begin(), owners_.end());
     for (std::size_t i = 0; i < regions_.size(); ++i) {
         FilledRegion r;
         r.region = regions_[i];
-        r.owners = owners;
+        for (const Hash& a : presence_[i].present) r.owners.emplace_back(a, owners_.at(a));
         std::unordered_set<Hash, trie::HashHasher> seen;
         for (Bytes& n : partial_nodes(root_, tries_[i].range)) {
             if (seen.insert(keccak256(n)).second) r.account_nodes.push_back(std::move(n));
         }
         seen.clear();
-        for (const auto& [account, storage_root] : owners_) {
+        for (const auto& [account, storage_root] : r.owners) {
             for (Bytes& n : partial_nodes(storage_root, path_range(storage_block(regions_[i], account)))) {
                 if (seen.insert(keccak256(n)).second) r.storage_nodes.push_back(std::move(n));
             }

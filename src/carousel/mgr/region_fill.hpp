@@ -13,12 +13,16 @@
 //  1. Each region's account partial trie (mgr/partial_trie.hpp) in full sub-trie mode: the range
 //     path_range(region) at R, cut answers continued from their stopPath with kFlagSkipStem.
 //  2. The account leaves of every other tile in leaf mode with their edge proofs, checked with
-//     trie::verify_range_proof / verify_bounded_range_proof as MgrSync's walk checks them. An
-//     EpochStore holds the partial storage tries of every owner (account with a non-empty storage
-//     root), so the owner list — and, to know it is complete, every account leaf — is needed; the
-//     owners inside the node's regions come from the partial tries of step 1.
-//  3. For each region and owner a, the storage partial trie path_range(storage_block(region, a)) at
-//     a's storage root, in full mode, as in step 1.
+//     trie::verify_range_proof / verify_bounded_range_proof as MgrSync's walk checks them: they give
+//     every owner (account with a non-empty storage root) with its proven storage root; the owners
+//     inside the node's regions come from the partial tries of step 1.
+//  3. For each region, which owners' storage tries are present there (have a leaf in
+//     storage_block(region, a)): a GetBareStorage walk over the region at R, whose entries name them
+//     (mgr/epoch_store.hpp keeps only those), run from the start, while the neighbours still keep R
+//     as their head or one of the heads just before it. Then for each present owner a, the storage partial
+//     trie path_range(storage_block(region, a)) at a's storage root, in full mode, as in step 1.
+//     Presence is what the neighbours say: a neighbour that leaves an owner out is not caught here
+//     (the store would lack that part, and a client rebuilding that trie's root would find it out).
 //  4. The code whose hash lies in one of the `code_blocks` (the node's block for a join; the part a
 //     radius growth added), by GetCode, each blob checked by its hash. A blob
 //     that every covering neighbour was asked for and none sent is given up (code_unavailable):
@@ -94,6 +98,7 @@ struct FillStats {
     uint64_t bytes_received{0};  // answer frames taken (ChunkData, CodeData), whole
     uint64_t bytes_sent{0};      // request frames
     uint64_t chunk_requests{0};
+    uint64_t bare_requests{0};  // GetBareStorage: which owners are present in a region
     uint64_t code_requests{0};
     uint64_t rejected_answers{0};  // failed verification (the peer was struck)
     uint64_t incomplete{0};        // ranges a server called complete that were not
@@ -109,7 +114,7 @@ struct FillStats {
 struct FilledRegion {
     Block region;
     std::vector<Bytes> account_nodes;           // the account partial trie, each node once
-    std::vector<std::pair<Hash, Hash>> owners;  // every owner at the root, increasing, with its storage root
+    std::vector<std::pair<Hash, Hash>> owners;  // the owners present in the region, increasing, with their storage roots
     std::vector<Bytes> storage_nodes;           // the owners' storage partial tries, each node once
 };
 
@@ -136,8 +141,8 @@ class RegionFill {
 
     // Sends what the window allows.
     void pump(proto::Time now);
-    // A ChunkData or CodeData frame: true if it answers a request of this fill (then it is verified
-    // and taken or rejected here); false otherwise (not this fill's, or another type).
+    // A ChunkData, BareStorage or CodeData frame: true if it answers a request of this fill (then it
+    // is verified and taken or rejected here); false otherwise (not this fill's, or another type).
     bool on_frame(proto::PeerId from, ByteView frame, proto::Time now);
     void on_disconnect(proto::PeerId peer, proto::Time now);
     std::optional<proto::Time> next_deadline() const;
@@ -165,11 +170,17 @@ class RegionFill {
         std::optional<Hash> cursor;  // nullopt: complete
         bool busy{false};
     };
+    // Step 3's walk over one region's owners: which are present there.
+    struct PresenceWalk {
+        std::optional<Hash> from{Hash{}};  // the next owner to ask from; nullopt: walked to the end
+        std::set<Hash> present;
+        bool busy{false};
+    };
     struct Request {
-        enum class Kind : uint8_t { kTrie, kLeaves, kCode } kind{Kind::kTrie};
+        enum class Kind : uint8_t { kTrie, kLeaves, kCode, kPresence } kind{Kind::kTrie};
         proto::PeerId peer{0};
         proto::Time deadline{0};
-        std::size_t index{0};  // into tries_ or walks_
+        std::size_t index{0};  // into tries_, walks_ or presence_
         Hash origin{};         // leaves: first key asked
         Hash limit{};          // leaves: last key of the tile
         std::vector<Hash> codes;
@@ -178,6 +189,11 @@ class RegionFill {
     bool send_trie(std::size_t index, proto::Time now);
     bool send_leaves(std::size_t index, proto::Time now);
     bool send_code(proto::Time now);
+    bool send_presence(std::size_t region, proto::Time now);
+    // Step 3's fetch of a present owner's storage partial trie in region `region` (none for an
+    // account that is no owner at the root).
+    void add_storage_fetch(std::size_t region, const Hash& account);
+    void on_bare_storage(proto::PeerId from, const Request& r, ByteView frame, proto::Time now);
     std::optional<dht::Contact> pick(const Hash& position, proto::Time now);
     void track(uint64_t id, Request r, proto::Time now);
     void release(const Request& r);
@@ -205,6 +221,7 @@ class RegionFill {
 
     std::vector<TrieFetch> tries_;  // the regions' account tries first, then storage tries
     std::vector<LeafWalk> walks_;
+    std::vector<PresenceWalk> presence_;  // per region, from the start (root_ is then likely still kept)
     bool storage_started_{false};
     std::size_t first_open_{0};  // tries_ before this are complete
 

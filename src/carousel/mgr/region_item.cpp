@@ -40,6 +40,8 @@ std::string_view to_string(GossipError e) noexcept {
             return "changed storage root without an owner entry";
         case GossipError::kNotSeeded:
             return "store not seeded";
+        case GossipError::kNotPresent:
+            return "owner listed as present has no leaf in the region";
     }
     return "unknown gossip error";
 }

@@ -72,6 +72,7 @@ enum class [[nodiscard]] GossipError{
     kUnusedNode,           // apply: a node that no new partial trie uses (padding)
     kMissingOwner,         // apply: an account inside the region changed its storage root but is not an owner
     kNotSeeded,            // apply: the store holds no version yet (seed() or adopt() first)
+    kNotPresent,           // adopt: an owner listed as present has no leaf in its storage block
 };
 std::string_view to_string(GossipError e) noexcept;
 

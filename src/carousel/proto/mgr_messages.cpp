@@ -213,11 +213,11 @@ Bytes encode(const BareStorage& m) {
     Bytes p;
     rlp::encode(p, m.request_id);
     encode_error(p, m.error);
-    rlp::encode(p, m.covered);
+    rlp::encode(p, ByteView{m.covered_to.data(), m.covered_to.size()});
     Bytes entries;
     for (const BareEntry& e : m.entries) {
         Bytes entry;
-        rlp::encode(entry, e.index);
+        rlp::encode(entry, ByteView{e.account.data(), e.account.size()});
         rlp::encode(entry, uint64_t{e.large ? 1u : 0u});
         encode_packed_hashes(entry, e.keys);
         encode_string_list(entry, e.values);
@@ -272,10 +272,9 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
     auto error = error_of(in);
     if (!error) return tl::unexpected{error.error()};
     m.error = *error;
-    auto covered = uint_of(in);
+    auto covered = hash_of(in);
     if (!covered) return tl::unexpected{covered.error()};
-    if (*covered > kMaxBareAccounts) return tl::unexpected{WireError::kTooLarge};
-    m.covered = *covered;
+    m.covered_to = *covered;
     auto entries = list_of(in);
     if (!entries) return tl::unexpected{entries.error()};
     for (ByteView list = *entries; !list.empty();) {
@@ -284,12 +283,12 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
         if (!item) return tl::unexpected{item.error()};
         ByteView e = *item;
         BareEntry entry;
-        auto index = uint_of(e);
-        if (!index) return tl::unexpected{index.error()};
-        if (*index >= m.covered || (!m.entries.empty() && *index <= m.entries.back().index)) {
+        auto account = hash_of(e);
+        if (!account) return tl::unexpected{account.error()};
+        if (m.covered_to < *account || (!m.entries.empty() && !(m.entries.back().account < *account))) {
             return tl::unexpected{WireError::kMalformed};
         }
-        entry.index = *index;
+        entry.account = *account;
         auto large = uint_of(e);
         if (!large) return tl::unexpected{large.error()};
         if (*large > 1) return tl::unexpected{WireError::kMalformed};
@@ -311,7 +310,7 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
         if (auto r = must_be_empty(e); !r) return tl::unexpected{r.error()};
         m.entries.push_back(std::move(entry));
     }
-    if (m.error && (m.covered != 0 || !m.entries.empty())) return tl::unexpected{WireError::kMalformed};
+    if (m.error && (m.covered_to != Hash{} || !m.entries.empty())) return tl::unexpected{WireError::kMalformed};
     if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
     return m;
 }

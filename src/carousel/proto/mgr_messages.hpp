@@ -11,7 +11,7 @@
 //   GetDiff   [reqId, fromRoot, toRoot, from, to]
 //   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
 //   GetBareStorage [reqId, stateRoot, regionFirst, regionBits, from, accounts, maxSize]
-//   BareStorage    [reqId, [code] | [], covered, [[index, large, keys, [value...]]...]]
+//   BareStorage    [reqId, [code] | [], coveredTo, [[account, large, keys, [value...]]...]]
 //
 // Decisions:
 //  - Gossip follows the Portal network's OFFER/ACCEPT: a content id is the Keccak of the item's
@@ -27,13 +27,16 @@
 //    0x1 a range it does not hold, 0x2 back off, 0x4 invalid).
 //  - GetBareStorage is MGR.md's "small storage tries stored bare": for one region (the aligned block
 //    regionFirst / regionBits) at a kept state root, the storage leaves of many accounts at once,
-//    without proofs. The accounts are the owners (accounts with a non-empty storage root at
-//    stateRoot) in increasing order: either those from `from` on (`accounts` empty), or exactly the
-//    listed ones. The answer covers the first `covered` of them; an entry names one by its index in
-//    that sequence (indexes increase; an owner without an entry has no leaf in the region) and holds
-//    its leaves in storage_block(region, owner), or, when it has more than the server's threshold
-//    there, `large` and no leaves: the client fetches that part with GetChunks and its proofs. Bare
-//    leaves are verified when the client holds every part of the trie, by rebuilding its root.
+//    without proofs. The accounts asked are either every account from `from` on (`accounts`
+//    empty), or exactly the listed ones. The answer covers those up to and including `coveredTo`
+//    (all of them when it is 0xff…ff); an entry names an account (increasing, none above
+//    coveredTo) whose storage trie at stateRoot has leaves in storage_block(region, account) and
+//    holds them, or, when it has more than the server's threshold there, `large` and no leaves: the
+//    client fetches that part with GetChunks and its proofs. An account covered without an entry
+//    has no leaf there. Entries name accounts, not positions in a list both sides share, because a
+//    node knows only the storage tries present in its region (mgr/epoch_store.hpp). Bare leaves,
+//    and the absence of an entry, are verified when the client holds every part of the trie, by
+//    rebuilding its root.
 
 #include <vector>
 
@@ -104,7 +107,7 @@ struct GetBareStorage {
 };
 
 struct BareEntry {
-    uint64_t index{0};          // in the sequence of owners asked
+    Hash account{};             // whose storage
     bool large{false};          // more leaves than the server sends bare: none here
     std::vector<Hash> keys;     // strictly increasing storage keys (keccak(slot))
     std::vector<Bytes> values;  // their RLP values, none empty
@@ -114,7 +117,7 @@ struct BareEntry {
 struct BareStorage {
     uint64_t request_id{0};
     std::optional<ChunkError> error;
-    uint64_t covered{0};  // how many owners of the sequence the answer covers (at most kMaxBareAccounts)
+    Hash covered_to{};  // the accounts asked up to this one are covered (an error: zero)
     std::vector<BareEntry> entries;
     friend bool operator==(const BareStorage&, const BareStorage&) = default;
 };
@@ -133,7 +136,7 @@ WireResult<Content> decode_content(ByteView frame);
 WireResult<GetDiff> decode_get_diff(ByteView frame);
 WireResult<DiffData> decode_diff_data(ByteView frame);
 WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame);
-// Checks the entries' shape: indexes strictly increasing and below `covered`, keys strictly
+// Checks the entries' shape: accounts strictly increasing and not above `covered_to`, keys strictly
 // increasing with one non-empty value each, a large entry without leaves.
 WireResult<BareStorage> decode_bare_storage(ByteView frame);
 

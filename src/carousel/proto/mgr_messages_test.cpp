@@ -68,22 +68,23 @@ TEST(MgrMessages, BareStorageRoundTrip) {
     EXPECT_EQ(decode_get_bare_storage(encode(walk)).value(), walk);
     const GetBareStorage listed{4, hash_of_byte(1), {}, 256, {}, {hash_of_byte(2), hash_of_byte(3)}, 1};
     EXPECT_EQ(decode_get_bare_storage(encode(listed)).value(), listed);
-    const BareStorage data{3,
-                           std::nullopt,
-                           9,
-                           {BareEntry{0, false, {hash_of_byte(4), hash_of_byte(5)}, {Bytes{1}, Bytes{2, 3}}},
-                            BareEntry{4, true, {}, {}}, BareEntry{8, false, {hash_of_byte(6)}, {Bytes{7}}}}};
+    const BareStorage data{
+        3,
+        std::nullopt,
+        hash_of_byte(9),
+        {BareEntry{hash_of_byte(1), false, {hash_of_byte(4), hash_of_byte(5)}, {Bytes{1}, Bytes{2, 3}}},
+         BareEntry{hash_of_byte(4), true, {}, {}}, BareEntry{hash_of_byte(9), false, {hash_of_byte(6)}, {Bytes{7}}}}};
     EXPECT_EQ(decode_bare_storage(encode(data)).value(), data);
-    const BareStorage none{3, std::nullopt, 0, {}};
+    const BareStorage none{3, std::nullopt, hash_of_byte(2), {}};
     EXPECT_EQ(decode_bare_storage(encode(none)).value(), none);
-    const BareStorage error{3, ChunkError::kUnknownRoot, 0, {}};
+    const BareStorage error{3, ChunkError::kUnknownRoot, {}, {}};
     EXPECT_EQ(decode_bare_storage(encode(error)).value(), error);
 }
 
 TEST(MgrMessages, BareStorageRejectsMalformed) {
-    const BareEntry leaf{0, false, {hash_of_byte(4)}, {Bytes{1}}};
+    const BareEntry leaf{hash_of_byte(2), false, {hash_of_byte(4)}, {Bytes{1}}};
     const Bytes frames[] = {encode(GetBareStorage{1, hash_of_byte(1), {}, 253, {}, {hash_of_byte(2)}, 100}),
-                            encode(BareStorage{1, std::nullopt, 2, {leaf}})};
+                            encode(BareStorage{1, std::nullopt, hash_of_byte(2), {leaf}})};
     for (const Bytes& f : frames) {
         for (std::size_t n = 0; n < f.size(); ++n) {
             const ByteView cut{f.data(), n};
@@ -91,25 +92,24 @@ TEST(MgrMessages, BareStorageRejectsMalformed) {
         }
     }
     const auto bad = [](const BareStorage& m) { return decode_bare_storage(encode(m)).error(); };
-    // An index not below `covered`; indexes not increasing.
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 0, {leaf}}), WireError::kMalformed);
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 5, {leaf, leaf}}), WireError::kMalformed);
+    // An account above `covered_to`; accounts not increasing.
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, hash_of_byte(1), {leaf}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, hash_of_byte(5), {leaf, leaf}}), WireError::kMalformed);
     // Keys not increasing; an empty value; counts that differ; a large entry with leaves.
     const Hash k4 = hash_of_byte(4);
     const Hash k5 = hash_of_byte(5);
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5, k4}, {Bytes{1}, Bytes{1}}}}}),
+    const Hash a = hash_of_byte(2);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, a, {BareEntry{a, false, {k5, k4}, {Bytes{1}, Bytes{1}}}}}),
               WireError::kMalformed);
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {Bytes{}}}}}), WireError::kMalformed);
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, false, {k5}, {}}}}), WireError::kMalformed);
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, 1, {BareEntry{0, true, {k5}, {Bytes{1}}}}}), WireError::kMalformed);
-    // More owners covered than one exchange may cover.
-    EXPECT_EQ(bad(BareStorage{1, std::nullopt, kMaxBareAccounts + 1, {}}), WireError::kTooLarge);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, a, {BareEntry{a, false, {k5}, {Bytes{}}}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, a, {BareEntry{a, false, {k5}, {}}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, std::nullopt, a, {BareEntry{a, true, {k5}, {Bytes{1}}}}}), WireError::kMalformed);
     // An error with data; too many leaves in one entry.
-    EXPECT_EQ(bad(BareStorage{1, ChunkError::kNoChunk, 1, {}}), WireError::kMalformed);
+    EXPECT_EQ(bad(BareStorage{1, ChunkError::kNoChunk, a, {}}), WireError::kMalformed);
     EXPECT_EQ(bad(BareStorage{1,
                               std::nullopt,
-                              1,
-                              {BareEntry{0, false, std::vector<Hash>(kMaxBareLeaves + 1),
+                              a,
+                              {BareEntry{a, false, std::vector<Hash>(kMaxBareLeaves + 1),
                                          std::vector<Bytes>(kMaxBareLeaves + 1, Bytes{1})}}}),
               WireError::kTooLarge);
     // Too many accounts asked; accounts not increasing; a region wider than the key space.

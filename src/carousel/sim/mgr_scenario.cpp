@@ -87,18 +87,18 @@ constexpr std::size_t kLeafChecksPerStore = 64;
 
 // Whether one node's store holds exactly the true partial tries of its region at `root`.
 bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, const Hash& root,
-                   const std::map<Hash, Hash>& true_owners) {
+                   const std::map<Hash, Hash>& present_owners) {
     if (store.epoch_root() != root) return false;
     const prefix::PathRange range = mgr::path_range(store.region());
     auto held = mgr::leaves_in(store, root, range);
     auto want = mgr::leaves_in(truth, root, range);
     if (!held || !want || *held != *want) return false;
     const auto owners = store.owners(root);
-    if (owners.size() != true_owners.size()) return false;
+    if (owners.size() != present_owners.size()) return false;
     std::size_t compared = 0;
     for (const auto& [account, storage_root] : owners) {
-        const auto it = true_owners.find(account);
-        if (it == true_owners.end() || it->second != storage_root) return false;
+        const auto it = present_owners.find(account);
+        if (it == present_owners.end() || it->second != storage_root) return false;
         // Every owner's root is compared; the leaves of a sample of tries (a different one at each
         // boundary), to keep the cost of the check in proportion at 50k accounts.
         if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
@@ -392,11 +392,17 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         net.run_until(Time{config.block_time * static_cast<int64_t>(b)});
         // The previous block has had a block time to spread: check the stores at a boundary.
         if (head > 0 && head % config.epoch_length == 0) {
-            std::map<Hash, Hash> true_owners;
+            // The owners present in each region (a storage trie with a slot there), by the region's first key.
+            std::map<Hash, std::map<Hash, Hash>> present_owners;
             chain.for_each_account(
-                [&](const Hash& key, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
-                    if (a.storage_root != trie::kEmptyRoot) true_owners[key] = a.storage_root;
+                [&](const Hash& key, const state::Account& a, std::span<const std::pair<Hash, Bytes>> slots) {
+                    if (a.storage_root == trie::kEmptyRoot) return;
+                    for (const auto& slot : slots) {
+                        const Hash position = mgr::storage_position(key, slot.first);
+                        present_owners[mgr::block_of(position, dht::Radius{config.region_bits}).first][key] = a.storage_root;
+                    }
                 });
+            static const std::map<Hash, Hash> kNone;
             for (std::size_t i = 0; i < nodes.size(); ++i) {
                 if (!honest(i)) continue;
                 // Joined and grown nodes are also probed directly; shrunk ones counted apart.
@@ -416,7 +422,9 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                     const mgr::Block region = store->region();
                     if (nodes[i]->filling(region)) continue;
                     ++result.boundary_checks;
-                    const bool match = store_matches(*store, chain.node_store(), roots[head], true_owners);
+                    const auto present = present_owners.find(region.first);
+                    const bool match = store_matches(*store, chain.node_store(), roots[head],
+                                                     present == present_owners.end() ? kNone : present->second);
                     if (!match) ++result.store_mismatches;
                     if (shrunk != nullptr) {
                         ++shrunk->boundary_checks;
