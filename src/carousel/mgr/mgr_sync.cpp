@@ -647,15 +647,7 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
         }
         r.origin = *state.cursor;
         r.limit = block_last(block);
-        proto::GetChunks get;
-        get.request_id = id;
-        get.root = *root;
-        get.account = account;
-        get.prefixes = {nibbles_of(r.origin), nibbles_of(r.limit)};
-        get.is_range = true;
-        get.max_size = r.budget;
-        get.flags = proto::kFlagLeaves;
-        send(*peer, proto::encode(get));
+        send(*peer, leaf_range_request(id, r));
         ++stats_.chunk_requests;
     }
     state.busy = true;
@@ -1147,7 +1139,6 @@ std::optional<Hash> MgrSync::rebuild_anchor_tries() {
 
 void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
                                 const Hash& to_root, uint64_t number, proto::Time now) {
-    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
     const auto peer = pick_peer(tiles_[tile].first, now);
     if (!peer) return;
     Request r;
@@ -1161,14 +1152,7 @@ void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& acc
               (held.number >= latest || (held.number + 1 == latest && number == latest));
     r.from_number = r.delta ? held.number : anchor_number_;
     const Hash from_root = r.delta ? held.root : anchor_from;
-    r.peer = *peer;
-    r.budget = next_budget();
-    r.tile = tile;
-    r.account = account;
-    r.root = to_root;
-    r.number = number;
-    r.origin = block.first;
-    r.limit = block_last(block);
+    set_head_range(r, *peer, tile, account, to_root, number);
     const uint64_t id = next_request_id_++;
     send(*peer, proto::encode(proto::GetDiff{id, from_root, to_root, nibbles_of(r.origin), nibbles_of(r.limit)}));
     ++stats_.diff_requests;
@@ -1251,33 +1235,42 @@ void MgrSync::set_head_part(HeadTile& t, const Hash& account, std::size_t tile, 
     t.root = head_storage_root(account);
 }
 
-void MgrSync::request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
-                                proto::Time now) {
-    const Block block = storage_block(tiles_[tile], account);
-    const auto peer = pick_peer(tiles_[tile].first, now);
-    if (!peer) return;
-    Request r;
-    r.kind = Request::Kind::kChunk;
-    r.head = true;
-    r.peer = *peer;
+void MgrSync::set_head_range(Request& r, proto::PeerId peer, std::size_t tile, const std::optional<Hash>& account,
+                             const Hash& to_root, uint64_t number) {
+    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
+    r.peer = peer;
     r.budget = next_budget();
     r.tile = tile;
     r.account = account;
     r.root = to_root;
     r.number = number;
-    r.from_number = anchor_number_;
     r.origin = block.first;
     r.limit = block_last(block);
-    const uint64_t id = next_request_id_++;
+}
+
+Bytes MgrSync::leaf_range_request(uint64_t id, const Request& r) {
     proto::GetChunks get;
     get.request_id = id;
-    get.root = to_root;
-    get.account = account;
+    get.root = r.root;
+    get.account = r.account;
     get.prefixes = {nibbles_of(r.origin), nibbles_of(r.limit)};
     get.is_range = true;
     get.max_size = r.budget;
     get.flags = proto::kFlagLeaves;
-    send(*peer, proto::encode(get));
+    return proto::encode(get);
+}
+
+void MgrSync::request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
+                                proto::Time now) {
+    const auto peer = pick_peer(tiles_[tile].first, now);
+    if (!peer) return;
+    Request r;
+    r.kind = Request::Kind::kChunk;
+    r.head = true;
+    r.from_number = anchor_number_;
+    set_head_range(r, *peer, tile, account, to_root, number);
+    const uint64_t id = next_request_id_++;
+    send(*peer, leaf_range_request(id, r));
     ++stats_.chunk_requests;
     head_tile_of(r).busy = true;
     track(id, std::move(r), now);

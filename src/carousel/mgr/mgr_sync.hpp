@@ -278,6 +278,12 @@ class MgrSync final : public proto::Endpoint {
     void request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
                            proto::Time now);
     void on_head_part(proto::PeerId from, const Request& r, const proto::ChunkEntry& e);
+    // Sets a head request's peer, budget, tile and range (the tile's block of the trie) to `to_root`.
+    void set_head_range(Request& r, proto::PeerId peer, std::size_t tile, const std::optional<Hash>& account,
+                        const Hash& to_root, uint64_t number);
+    // GetChunks in leaf mode for r's range [origin, limit] at r.root (r.account's storage trie, or the
+    // account trie), at most r.budget bytes.
+    static Bytes leaf_range_request(uint64_t id, const Request& r);
     // Sets a head part from its leaves at the head: the changes against the anchored leaves.
     void set_head_part(HeadTile& t, const Hash& account, std::size_t tile, const Leaves& now, uint64_t number);
     void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
