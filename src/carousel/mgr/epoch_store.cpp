@@ -216,7 +216,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
         if (kept.try_emplace(h, rlp).second) bytes += rlp.size();
     };
-    const prefix::PathRange range = path_range(region_);
+    const trie::PathRange range = path_range(region_);
     if (auto r = for_each_partial_node(candidates, root, range, keep); !r) return tl::unexpected{walk_error(r.error())};
     std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
     Version v{number, root, OwnerSet{owners}};
@@ -285,7 +285,7 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     auto mark = [&](ByteView, const Hash& h, ByteView) {
         if (sent.count(h) != 0) used.insert(h);
     };
-    const prefix::PathRange range = path_range(region_);
+    const trie::PathRange range = path_range(region_);
     if (auto r = for_each_changed_partial_node(store, head_->root, trusted_root, range, mark); !r) {
         return tl::unexpected{walk_error(r.error())};
     }
@@ -385,7 +385,7 @@ void EpochStore::collect_garbage() {
 }
 
 tl::expected<DiffAnswer, DiffError> EpochStore::diff(const Hash& from_root, const Hash& to_root,
-                                                     const prefix::PathRange& range) const {
+                                                     const trie::PathRange& range) const {
     if ((from_root != trie::kEmptyRoot && !known_root(from_root)) ||
         (to_root != trie::kEmptyRoot && !known_root(to_root))) {
         return tl::unexpected{DiffError::kUnknownRoot};

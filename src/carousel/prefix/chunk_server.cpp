@@ -10,9 +10,8 @@
 #include <carousel/core/nibbles.hpp>
 #include <carousel/core/rlp.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/path_range.hpp>
 #include <carousel/trie/trie.hpp>
-
-#include "paths.hpp"
 
 namespace carousel::prefix {
 namespace {
@@ -61,13 +60,13 @@ void visit_children(const trie::Node& node, Nibbles& pos, More more, Visit visit
     const std::size_t base = pos.size();
     if (node.kind == trie::NodeKind::kExtension) {
         pos += node.path;
-        if (pos.size() < kKeyNibbles) visit(ByteView{node.children[0]});
+        if (pos.size() < trie::kKeyNibbles) visit(ByteView{node.children[0]});
         pos.resize(base);
     } else if (node.kind == trie::NodeKind::kBranch) {
         for (uint8_t i = 0; i < 16 && more(); ++i) {
             if (node.children[i].empty()) continue;
             pos.push_back(i);
-            if (pos.size() <= kKeyNibbles) visit(ByteView{node.children[i]});
+            if (pos.size() <= trie::kKeyNibbles) visit(ByteView{node.children[i]});
             pos.pop_back();
         }
     }
@@ -78,7 +77,7 @@ void visit_children(const trie::Node& node, Nibbles& pos, More more, Visit visit
 // pre-order, which is the layout's key order, so the range is one scan (the stem a few seeks).
 struct FullWalk {
     NodeReader reader;
-    const PathRange& range;
+    const trie::PathRange& range;
     bool skip_stem;
     std::size_t budget;
     ChunkEntry& entry;
@@ -88,8 +87,8 @@ struct FullWalk {
     bool missing{false};
 
     void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
-        if (stopped || missing || !intersects(pos, range)) return;
-        const bool stem = is_proper_prefix(pos, range.from);
+        if (stopped || missing || !trie::intersects(pos, range)) return;
+        const bool stem = trie::is_proper_prefix(pos, range.from);
         const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
         if (!node_rlp) {
             missing = true;
@@ -127,7 +126,7 @@ struct FullWalk {
 // is then the first key left out.
 struct LeafWalk {
     NodeReader reader;
-    const PathRange& range;
+    const trie::PathRange& range;
     ByteView origin;  // the range's smallest and greatest keys
     ByteView limit;
     std::size_t budget;
@@ -138,7 +137,7 @@ struct LeafWalk {
     bool missing{false};
 
     void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
-        if (stop || past_limit || missing || !intersects(pos, range)) return;
+        if (stop || past_limit || missing || !trie::intersects(pos, range)) return;
         const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
         if (!node_rlp) {
             missing = true;
@@ -152,7 +151,7 @@ struct LeafWalk {
         if (node->kind == trie::NodeKind::kLeaf) {
             const std::size_t base = pos.size();
             pos += node->path;
-            if (pos.size() == kKeyNibbles) leaf(pos, node->value);
+            if (pos.size() == trie::kKeyNibbles) leaf(pos, node->value);
             pos.resize(base);
             return;
         }
@@ -255,7 +254,8 @@ ChunkServer::ChunkServer(const trie::NodeStore& nodes, const state::CodeStore* c
                          ServerOptions options)
     : nodes_{nodes}, code_{code}, newest_root_{std::move(newest_root)}, options_{options} {}
 
-ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size) {
+ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const trie::PathRange& range,
+                                    std::size_t max_size) {
     ChunkEntry entry;
     entry.prefix = range.from;
     const bool leaves = (request.flags & proto::kFlagLeaves) != 0;
@@ -284,8 +284,8 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
     }
 
     entry.leaf_mode = true;
-    const Bytes origin = range_min_key(range);
-    const Bytes limit = range_max_key(range);
+    const Bytes origin = trie::range_min_key(range);
+    const Bytes limit = trie::range_max_key(range);
     std::unique_ptr<trie::PathCursor> cursor;
     if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
     LeafWalk walk{{nodes_, cursor.get()}, range, origin, limit, max_size, entry};
@@ -314,12 +314,12 @@ proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
     ++stats_.requests;
     proto::ChunkData out;
     out.request_id = request.request_id;
-    std::vector<PathRange> ranges;
+    std::vector<trie::PathRange> ranges;
     bool invalid = request.max_size == 0;
     if (request.is_range) {
         for (std::size_t i = 0; i + 1 < request.prefixes.size(); i += 2) {
             ranges.push_back({request.prefixes[i], request.prefixes[i + 1]});
-            if (pad(ranges.back().from, 0) > pad(ranges.back().to, 0xf)) invalid = true;
+            if (trie::pad(ranges.back().from, 0) > trie::pad(ranges.back().to, 0xf)) invalid = true;
         }
     } else {
         for (const auto& p : request.prefixes) ranges.push_back({p, p});

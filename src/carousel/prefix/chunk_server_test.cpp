@@ -209,7 +209,7 @@ TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
     std::size_t total = 0;
     for (uint8_t hi = 0; hi < 16; ++hi) {
         const Nibbles prefix{hi};
-        PathRange range{prefix, prefix};
+        trie::PathRange range{prefix, prefix};
         Nibbles from = prefix;
         bool done = false;
         while (!done) {
@@ -222,13 +222,13 @@ TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
                 keys.emplace_back(view(e.keys[i]));
                 values.push_back(e.values[i]);
             }
-            const Bytes origin = range_min_key({from, prefix});
+            const Bytes origin = trie::range_min_key({from, prefix});
             if (e.stop_path) {
                 ASSERT_TRUE(trie::verify_range_proof(served.root, origin, keys, values, e.proof));
                 from = *e.stop_path;
             } else {
-                auto ok =
-                    trie::verify_bounded_range_proof(served.root, origin, range_max_key(range), keys, values, e.proof);
+                auto ok = trie::verify_bounded_range_proof(served.root, origin, trie::range_max_key(range), keys,
+                                                           values, e.proof);
                 ASSERT_TRUE(ok) << trie::to_string(ok.error());
                 done = true;
             }
@@ -304,7 +304,7 @@ TEST(ChunkServerPaths, LayoutAnswersAsTheHashWalk) {
             r = request(root, prefixes, max_size, flags);
         } else {
             Nibbles a = random_nibbles(rng, 5), b = random_nibbles(rng, 5);
-            if (pad(a, 0) > pad(b, 0xf)) std::swap(a, b);
+            if (trie::pad(a, 0) > trie::pad(b, 0xf)) std::swap(a, b);
             r = request(root, {a, b}, max_size, flags, true);
         }
         const auto expected = walk.serve(r);
@@ -349,19 +349,6 @@ TEST(ChunkServerPaths, NoLayoutWithoutItsRecord) {
     trie::MemoryNodeStore partial;
     EXPECT_FALSE(store::PathLayout::build(kv, partial, served.root).ok());
     EXPECT_FALSE(store::PathLayout{kv}.root());
-}
-
-TEST(Paths, IntersectsAsPaddedKeys) {
-    std::mt19937_64 rng{10};
-    for (int i = 0; i < 20000; ++i) {
-        const Nibbles pos = random_nibbles(rng, 5), a = random_nibbles(rng, 4), b = random_nibbles(rng, 4);
-        const PathRange range{a, b};
-        const bool expected = pad(pos, 0xf) >= pad(a, 0) && pad(pos, 0) <= pad(b, 0xf);
-        ASSERT_EQ(intersects(pos, range), expected) << i;
-    }
-    const Nibbles full(64, 0xf);
-    EXPECT_TRUE(intersects(full, {full, full}));
-    EXPECT_TRUE(intersects(Nibbles{}, {Nibbles{3}, Nibbles{5}}));
 }
 
 TEST(ChunkServer, Errors) {

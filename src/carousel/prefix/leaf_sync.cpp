@@ -26,7 +26,9 @@ double key_fraction(const Bytes& key) {
     return f;
 }
 
-double range_fraction(const PathRange& r) { return key_fraction(range_max_key(r)) - key_fraction(range_min_key(r)); }
+double range_fraction(const trie::PathRange& r) {
+    return key_fraction(trie::range_max_key(r)) - key_fraction(trie::range_min_key(r));
+}
 
 // kMeta records of a spilled trie's verified key intervals: "leafsync" ++ root ++ first key ->
 // last key (both 32 bytes).
@@ -111,24 +113,24 @@ bool LeafSync::resume() {
     return true;
 }
 
-std::optional<PathRange> LeafSync::take_range() {
+std::optional<trie::PathRange> LeafSync::take_range() {
     if (todo_.empty()) return std::nullopt;
-    PathRange r = std::move(todo_.front());
+    trie::PathRange r = std::move(todo_.front());
     todo_.pop_front();
     ++out_;
     out_fraction_ += range_fraction(r);
     return r;
 }
 
-void LeafSync::return_range(const PathRange& range) {
+void LeafSync::return_range(const trie::PathRange& range) {
     if (out_ > 0) --out_;
     out_fraction_ = std::max(0.0, out_fraction_ - range_fraction(range));
     todo_.push_front(range);
 }
 
-tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& range, const proto::ChunkEntry& e) {
-    const Bytes origin = range_min_key(range);
-    const Bytes limit = range_max_key(range);
+tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const trie::PathRange& range, const proto::ChunkEntry& e) {
+    const Bytes origin = trie::range_min_key(range);
+    const Bytes limit = trie::range_max_key(range);
     std::vector<Bytes> keys;
     keys.reserve(e.keys.size());
     for (const Hash& k : e.keys) keys.emplace_back(view(k));

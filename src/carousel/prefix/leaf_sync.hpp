@@ -41,8 +41,8 @@
 #include <carousel/store/kv.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_range.hpp>
 
-#include "paths.hpp"
 #include "trie_sync.hpp"
 
 namespace carousel::prefix {
@@ -58,12 +58,12 @@ class LeafSync {
     const Hash& root() const noexcept { return root_; }
 
     // The next range to ask for (nullopt: none left to hand out); give it back if the request fails.
-    std::optional<PathRange> take_range();
-    void return_range(const PathRange& range);
+    std::optional<trie::PathRange> take_range();
+    void return_range(const trie::PathRange& range);
 
     // Verifies one leaf-mode entry answering `range` and keeps its leaves. An entry cut before its
     // first leaf proves nothing and is refused (the caller hands the range out again).
-    tl::expected<std::size_t, ChunkRejection> accept(const PathRange& range, const proto::ChunkEntry& entry);
+    tl::expected<std::size_t, ChunkRejection> accept(const trie::PathRange& range, const proto::ChunkEntry& entry);
 
     void dependency_complete(const Hash& dep);
 
@@ -103,7 +103,7 @@ class LeafSync {
     Hash root_;
     TrieSync::LeafCheck check_;
     TrieSync::LeafSink on_leaf_;
-    std::deque<PathRange> todo_;
+    std::deque<trie::PathRange> todo_;
     std::size_t out_{0};                         // ranges handed out and not answered or returned yet
     double out_fraction_{0};                     // their share of the key space
     std::map<Bytes, Bytes> leaves_;              // in memory (until spilled)

@@ -7,9 +7,8 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/path_range.hpp>
 #include <carousel/trie/trie.hpp>
-
-#include "paths.hpp"
 
 namespace carousel::prefix {
 
@@ -49,14 +48,14 @@ bool walk_node(const trie::Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& o
             break;
         case trie::NodeKind::kExtension:
             pos += node.path;
-            ok = pos.size() < kKeyNibbles && child(node.children[0]);
+            ok = pos.size() < trie::kKeyNibbles && child(node.children[0]);
             break;
         case trie::NodeKind::kBranch:
             if (!node.value.empty()) ok = false;  // secure tries have fixed-length keys: no branch values
             for (uint8_t i = 0; i < 16 && ok; ++i) {
                 if (node.children[i].empty()) continue;
                 pos.push_back(i);
-                ok = pos.size() <= kKeyNibbles && child(node.children[i]);
+                ok = pos.size() <= trie::kKeyNibbles && child(node.children[i]);
                 pos.pop_back();
             }
             break;
@@ -174,7 +173,7 @@ uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, 
     walk_node(
         node, pos,
         [&](ByteView key_nibbles, ByteView value) {
-            if (on_leaf_ && key_nibbles.size() == kKeyNibbles) {
+            if (on_leaf_ && key_nibbles.size() == trie::kKeyNibbles) {
                 std::vector<Hash> deps;
                 on_leaf_(pack_nibbles(key_nibbles), value, deps);
                 for (const Hash& d : deps) {
