@@ -9,13 +9,13 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
-#include <carousel/prefix/trie_sync.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/path_layout.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 namespace carousel::prefix {
 namespace {
@@ -57,7 +57,7 @@ proto::GetChunks request(const Hash& root, std::vector<Nibbles> prefixes, std::s
 
 // A frontier-driven full-mode client: asks for frontier positions (skip stem), and continues cut
 // entries with the range [stopPath, prefix]. Returns the number of requests.
-std::size_t sync_full(ChunkServer& server, TrieSync& sync, const Hash& root, std::size_t max_size) {
+std::size_t sync_full(ChunkServer& server, trie::TrieSync& sync, const Hash& root, std::size_t max_size) {
     std::size_t requests = 0;
     // The `0x0` request first: the top of the trie.
     auto top = server.serve(request(root, {Nibbles{}}, max_size, 0));
@@ -95,7 +95,7 @@ TEST(ChunkServerFull, SyncsWholeTrieAtManyChunkSizes) {
     for (std::size_t max_size : {600UL, 4096UL, 64UL * 1024, 4UL * 1024 * 1024}) {
         trie::MemoryNodeStore client;
         std::size_t leaves = 0;
-        TrieSync sync{client, served.root, {}, [&](ByteView, ByteView, std::vector<Hash>&) { ++leaves; }};
+        trie::TrieSync sync{client, served.root, {}, [&](ByteView, ByteView, std::vector<Hash>&) { ++leaves; }};
         const std::size_t requests = sync_full(server, sync, served.root, max_size);
         ASSERT_TRUE(sync.complete()) << max_size;
         EXPECT_EQ(leaves, served.leaves.size());
@@ -123,14 +123,14 @@ TEST(ChunkServerFull, StemUnlessSkipped) {
     EXPECT_EQ(keccak256(with_stem.entries[0].nodes[0]), served.root);
     // A client with nothing but the root can take the chunk with its stem.
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     EXPECT_TRUE(sync.accept(with_stem.entries[0].nodes));
     // ... but not the one without: its first node is referenced by nothing it holds.
     trie::MemoryNodeStore client2;
-    TrieSync sync2{client2, served.root};
+    trie::TrieSync sync2{client2, served.root};
     auto r = sync2.accept(without.entries[0].nodes);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error(), ChunkRejection::kUnexpectedNode);
+    EXPECT_EQ(r.error(), trie::ChunkRejection::kUnexpectedNode);
 }
 
 // Counts the nodes a server reads from its store by hash (read_node reads through get_node): what a
@@ -162,7 +162,7 @@ TEST(ChunkServerFull, TopReadsOnlyWhatItSends) {
     EXPECT_EQ(r.entries[0].nodes.size(), 17U);
     EXPECT_LT(counting.reads, 17U + 64U);  // the 3 KB left hold about a dozen of the 256
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     EXPECT_TRUE(sync.accept(r.entries[0].nodes));
 
     counting.reads = 0;
@@ -176,7 +176,7 @@ TEST(ChunkServerFull, TamperedChunksAreRejectedWhole) {
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     auto top = server.serve(request(served.root, {Nibbles{}}, 8 * 1024, 0));
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     ASSERT_TRUE(sync.accept(top.entries[0].nodes));
     const auto frontier = sync.frontier();
     ASSERT_FALSE(frontier.empty());

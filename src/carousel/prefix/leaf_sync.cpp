@@ -51,8 +51,9 @@ std::optional<Bytes> previous_key(ByteView key) {
 
 }  // namespace
 
-LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-                   std::size_t initial_ranges, store::KV* spill, std::size_t spill_bytes)
+LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, trie::TrieSync::LeafCheck check,
+                   trie::TrieSync::LeafSink on_leaf, std::size_t initial_ranges, store::KV* spill,
+                   std::size_t spill_bytes)
     : store_{store},
       root_{root},
       check_{std::move(check)},
@@ -128,20 +129,21 @@ void LeafSync::return_range(const trie::PathRange& range) {
     todo_.push_front(range);
 }
 
-tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const trie::PathRange& range, const proto::ChunkEntry& e) {
+tl::expected<std::size_t, trie::ChunkRejection> LeafSync::accept(const trie::PathRange& range,
+                                                                 const proto::ChunkEntry& e) {
     const Bytes origin = trie::range_min_key(range);
     const Bytes limit = trie::range_max_key(range);
     std::vector<Bytes> keys;
     keys.reserve(e.keys.size());
     for (const Hash& k : e.keys) keys.emplace_back(view(k));
     const bool cut = e.stop_path.has_value();
-    if (cut && keys.empty()) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    if (cut && keys.empty()) return tl::unexpected{trie::ChunkRejection::kUnexpectedNode};
     auto ok = cut ? trie::verify_range_proof(root_, origin, keys, e.values, e.proof)
                   : trie::verify_bounded_range_proof(root_, origin, limit, keys, e.values, e.proof);
-    if (!ok) return tl::unexpected{ChunkRejection::kUnexpectedNode};
-    if (cut && ByteView{keys.back()}.compare(limit) > 0) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    if (!ok) return tl::unexpected{trie::ChunkRejection::kUnexpectedNode};
+    if (cut && ByteView{keys.back()}.compare(limit) > 0) return tl::unexpected{trie::ChunkRejection::kUnexpectedNode};
     for (const Bytes& v : e.values) {
-        if (check_ && !check_(v)) return tl::unexpected{ChunkRejection::kBadLeaf};
+        if (check_ && !check_(v)) return tl::unexpected{trie::ChunkRejection::kBadLeaf};
     }
     // Verified: keep the leaves, continue after the last one if the server stopped.
     if (out_ > 0) --out_;

@@ -42,8 +42,7 @@
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
-
-#include "trie_sync.hpp"
+#include <carousel/trie/trie_sync.hpp>
 
 namespace carousel::prefix {
 
@@ -51,8 +50,8 @@ class LeafSync {
   public:
     // As TrieSync's: the check guards decoding, the sink may name dependencies.
     // `spill` (may be null: all in memory) outlives this.
-    LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-             std::size_t initial_ranges = 16, store::KV* spill = nullptr,
+    LeafSync(trie::NodeStore& store, const Hash& root, trie::TrieSync::LeafCheck check,
+             trie::TrieSync::LeafSink on_leaf, std::size_t initial_ranges = 16, store::KV* spill = nullptr,
              std::size_t spill_bytes = std::size_t{4} << 20);
 
     const Hash& root() const noexcept { return root_; }
@@ -63,7 +62,8 @@ class LeafSync {
 
     // Verifies one leaf-mode entry answering `range` and keeps its leaves. An entry cut before its
     // first leaf proves nothing and is refused (the caller hands the range out again).
-    tl::expected<std::size_t, ChunkRejection> accept(const trie::PathRange& range, const proto::ChunkEntry& entry);
+    tl::expected<std::size_t, trie::ChunkRejection> accept(const trie::PathRange& range,
+                                                           const proto::ChunkEntry& entry);
 
     void dependency_complete(const Hash& dep);
 
@@ -101,8 +101,8 @@ class LeafSync {
 
     trie::NodeStore& store_;
     Hash root_;
-    TrieSync::LeafCheck check_;
-    TrieSync::LeafSink on_leaf_;
+    trie::TrieSync::LeafCheck check_;
+    trie::TrieSync::LeafSink on_leaf_;
     std::deque<trie::PathRange> todo_;
     std::size_t out_{0};                         // ranges handed out and not answered or returned yet
     double out_fraction_{0};                     // their share of the key space

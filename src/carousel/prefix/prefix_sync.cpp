@@ -14,9 +14,9 @@ namespace carousel::prefix {
 
 struct PrefixSync::Task {
     Hash root{};
-    std::optional<Hash> account;       // the account whose storage trie this is
-    std::unique_ptr<TrieSync> sync;    // full mode
-    std::unique_ptr<LeafSync> leaves;  // leaf mode
+    std::optional<Hash> account;           // the account whose storage trie this is
+    std::unique_ptr<trie::TrieSync> sync;  // full mode
+    std::unique_ptr<LeafSync> leaves;      // leaf mode
     bool top_requested{false};
     std::set<Nibbles> in_flight;                // frontier positions asked for
     std::deque<trie::PathRange> continuations;  // cut entries still to continue
@@ -227,12 +227,12 @@ void PrefixSync::make_account_task(const Hash& root, bool leaf_mode) {
         account_->leaves = std::make_unique<LeafSync>(*built_, root, valid_account, account_leaf_sink(), 16,
                                                       options_.leaf_spill, options_.leaf_spill_bytes);
     } else {
-        account_->sync = std::make_unique<TrieSync>(nodes_, root, valid_account, account_leaf_sink());
+        account_->sync = std::make_unique<trie::TrieSync>(nodes_, root, valid_account, account_leaf_sink());
     }
 }
 
 // Every account names its storage trie and code as dependencies until the client holds them.
-TrieSync::LeafSink PrefixSync::account_leaf_sink() {
+trie::TrieSync::LeafSink PrefixSync::account_leaf_sink() {
     return [this](ByteView key, ByteView value, std::vector<Hash>& deps) {
         ByteView in = value;
         auto a = state::decode_account(in);
@@ -267,7 +267,7 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
         auto count_held = [this](const Hash& subtree) {
             progress_.slots += count_stored_leaves(nodes_, view(subtree));
         };
-        task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
+        task->sync = std::make_unique<trie::TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
     }
     ++progress_.storage_tries;
     return *storage_.emplace(storage_root, std::move(task)).first->second;

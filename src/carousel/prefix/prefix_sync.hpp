@@ -65,9 +65,9 @@
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 #include "leaf_sync.hpp"
-#include "trie_sync.hpp"
 
 namespace carousel::prefix {
 
@@ -251,7 +251,7 @@ class PrefixSync final : public proto::Endpoint {
     // `e` is 0x0 naming a newer root that the trusted header source confirms: move there.
     bool can_move_to(const proto::ChunkEntry& e) const;
     void note_unknown_root(proto::PeerId from, const proto::ChunkEntry& e);
-    TrieSync::LeafSink account_leaf_sink();
+    trie::TrieSync::LeafSink account_leaf_sink();
     static bool task_fetched(const Task& task);
     static bool task_complete(const Task& task);
     // Light mode: whether some wanted key lies below frontier position `pos`.
