@@ -8,6 +8,7 @@
 #include <carousel/core/rlp.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/node_walker.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::prefix {
@@ -105,31 +106,16 @@ bool valid_account(ByteView value) {
     return a && in.empty();
 }
 
-// The leaves of the stored subtree `ref` (a hash, or an embedded node's RLP). The store holds only
-// complete subtrees; a node that is missing or does not decode ends its branch of the count.
-uint64_t count_stored_leaves(const trie::NodeStore& store, ByteView ref) {
-    std::optional<Bytes> loaded;
-    if (ref.size() == 32) {
-        loaded = store.get_node(to_hash(ref));
-        if (!loaded) return 0;
-        ref = *loaded;
+// The leaves of the stored subtree `root`. The store holds only complete subtrees; a node that is
+// missing or does not decode ends its branch of the count.
+uint64_t count_stored_leaves(const trie::NodeStore& store, const Hash& root) {
+    trie::NodeWalker walk{store, nullptr, view(root), {}, trie::NodeWalker::OnError::kSkip};
+    uint64_t n = 0;
+    while (walk.next()) {
+        const trie::Node* node = walk.node();
+        if (node != nullptr && (node->kind == trie::NodeKind::kLeaf || !node->value.empty())) ++n;
     }
-    auto node = trie::decode_node(ref);
-    if (!node) return 0;
-    switch (node->kind) {
-        case trie::NodeKind::kLeaf:
-            return 1;
-        case trie::NodeKind::kExtension:
-            return count_stored_leaves(store, node->children[0]);
-        case trie::NodeKind::kBranch: {
-            uint64_t n = node->value.empty() ? 0 : 1;
-            for (const auto& c : node->children) {
-                if (!c.empty()) n += count_stored_leaves(store, c);
-            }
-            return n;
-        }
-    }
-    return 0;
+    return n;
 }
 
 bool valid_slot(ByteView value) {
@@ -264,9 +250,7 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
                                                   options_.leaf_spill_bytes);
     } else {
         // A subtree it finds held already (the same slots in another storage trie) counts too.
-        auto count_held = [this](const Hash& subtree) {
-            progress_.slots += count_stored_leaves(nodes_, view(subtree));
-        };
+        auto count_held = [this](const Hash& subtree) { progress_.slots += count_stored_leaves(nodes_, subtree); };
         task->sync = std::make_unique<trie::TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
     }
     ++progress_.storage_tries;
