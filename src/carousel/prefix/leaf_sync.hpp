@@ -5,10 +5,11 @@
 // LeafSync: the verifying half of a leaf-mode prefix-sync client for one trie, sans-IO.
 //
 // Leaf mode fetches only leaves, by key range, each answer with the two edge proofs of its range
-// (DESIGN.md: this answers the seed's worry that leaf data cannot be checked on arrival). A whole
-// range is checked with verify_bounded_range_proof — exactly the trie's leaves in [from, to]; a cut
-// one with verify_range_proof — exactly the leaves in [from, last key] — and the range continues
-// from the key after the last one (not from the server's stop path, which proves nothing).
+// (DESIGN.md: this answers the seed's worry that leaf data cannot be checked on arrival). Each
+// answer goes through trie::verify_leaf_range: a whole range must be exactly the trie's leaves in
+// [from, to]; a cut one exactly the leaves in [from, last key], ending inside the range, and the
+// range continues from the key after the last one (not from the server's stop path, which proves
+// nothing).
 // Nothing of an answer that does not verify is kept.
 //
 // A spilled trie's progress survives a kill: each batch of spilled leaves carries a record of the
