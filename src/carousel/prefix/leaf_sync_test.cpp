@@ -11,29 +11,12 @@
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/leaf_sync.hpp>
 #include <carousel/store/memory_kv.hpp>
-#include <carousel/trie/trie.hpp>
+#include <carousel/trie/random_trie_testing.hpp>
 
 namespace carousel::prefix {
 namespace {
 
-struct Served {
-    trie::MemoryNodeStore nodes;
-    std::map<Bytes, Bytes> leaves;
-    Hash root{};
-
-    explicit Served(std::size_t n) {
-        std::mt19937_64 rng{21};
-        trie::Trie t{&nodes};
-        for (std::size_t i = 0; i < n; ++i) {
-            Bytes k(32, 0), v(1 + rng() % 50, 0);
-            for (auto& x : k) x = static_cast<uint8_t>(rng());
-            for (auto& x : v) x = static_cast<uint8_t>(rng() | 1);
-            EXPECT_TRUE(t.put(k, v));
-            leaves[k] = v;
-        }
-        root = t.root();
-    }
-};
+using Served = trie::test::RandomTrie;
 
 // The leaf-mode answer to `range` from `server`, at most `max_size` bytes.
 proto::ChunkEntry answer(ChunkServer& server, const Hash& root, const trie::PathRange& range, std::size_t max_size) {
@@ -59,7 +42,7 @@ std::size_t run(ChunkServer& server, LeafSync& sync, std::size_t max_size) {
 }
 
 TEST(LeafSync, SyncsAndBuildsTheTrie) {
-    const Served served{3000};
+    const Served served{21, 3000, 50};
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     trie::MemoryNodeStore client;
     std::map<Bytes, Bytes> seen;
@@ -80,7 +63,7 @@ TEST(LeafSync, SyncsAndBuildsTheTrie) {
 }
 
 TEST(LeafSync, WrongAnswersAreRefusedAndTheRangeGivenBack) {
-    const Served served{2000};
+    const Served served{21, 2000, 50};
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     trie::MemoryNodeStore client;
     LeafSync sync{client, served.root, {}, {}};
@@ -125,7 +108,7 @@ TEST(LeafSync, WrongAnswersAreRefusedAndTheRangeGivenBack) {
 }
 
 TEST(LeafSync, SpilledSyncResumesAfterAKill) {
-    const Served served{3000};
+    const Served served{21, 3000, 50};
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     trie::MemoryNodeStore client;
     store::MemoryKV spill;

@@ -12,22 +12,13 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_walker.hpp>
+#include <carousel/trie/random_trie_testing.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::trie {
 namespace {
 
-std::map<Bytes, Bytes> random_leaves(uint64_t seed, std::size_t n) {
-    std::mt19937_64 rng{seed};
-    std::map<Bytes, Bytes> out;
-    while (out.size() < n) {
-        Bytes k(32, 0), v(1 + rng() % 100, 0);
-        for (auto& x : k) x = static_cast<uint8_t>(rng());
-        for (auto& x : v) x = static_cast<uint8_t>(rng() | 1);
-        out.emplace(std::move(k), std::move(v));
-    }
-    return out;
-}
+std::map<Bytes, Bytes> random_leaves(uint64_t seed, std::size_t n) { return test::RandomTrie{seed, n, 100}.leaves; }
 
 Hash trie_root(const std::map<Bytes, Bytes>& leaves, NodeStore* store = nullptr) {
     Trie t{store};

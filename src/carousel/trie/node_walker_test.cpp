@@ -8,29 +8,13 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/trie/node_walker.hpp>
+#include <carousel/trie/random_trie_testing.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::trie {
 namespace {
 
-struct Source {
-    MemoryNodeStore nodes;
-    std::map<Bytes, Bytes> leaves;
-    Hash root{};
-
-    Source(uint64_t seed, std::size_t n) {
-        std::mt19937_64 rng{seed};
-        Trie t{&nodes};
-        for (std::size_t i = 0; i < n; ++i) {
-            Bytes k(32, 0), v(1 + rng() % 40, 0);
-            for (auto& x : k) x = static_cast<uint8_t>(rng());
-            for (auto& x : v) x = static_cast<uint8_t>(rng() | 1);
-            EXPECT_TRUE(t.put(k, v));
-            leaves[k] = v;
-        }
-        root = t.root();
-    }
-};
+using Source = test::RandomTrie;
 
 // Reads of a store, counted; one hash can be hidden (a node the store lacks).
 class CountingStore final : public NodeStore {

@@ -236,13 +236,15 @@ void TrieSync::dependency_complete(const Hash& dep) {
     if (it == dependents_.end()) return;
     const std::vector<Hash> nodes = std::move(it->second);
     dependents_.erase(it);
-    for (const Hash& n : nodes) {
-        auto w = waiting_.find(n);
-        if (w == waiting_.end()) continue;
-        if (--w->second.missing == 0) {
-            const Bytes rlp = std::move(w->second.rlp);
-            complete_node(n, rlp);
-        }
+    for (const Hash& n : nodes) one_less_missing(n);
+}
+
+void TrieSync::one_less_missing(const Hash& hash) {
+    auto w = waiting_.find(hash);
+    if (w == waiting_.end()) return;
+    if (--w->second.missing == 0) {
+        const Bytes rlp = std::move(w->second.rlp);
+        complete_node(hash, rlp);
     }
 }
 
@@ -267,14 +269,7 @@ void TrieSync::complete_node(const Hash& hash, ByteView rlp) {
     if (const uint32_t at = chunk_node(hash); at != kNotInChunk) {
         for_each_chunk_link(at, [&](const ChunkLink& l) { parents.push_back(chunk_hashes_[l.parent]); });
     }
-    for (const Hash& p : parents) {
-        auto w = waiting_.find(p);
-        if (w == waiting_.end()) continue;
-        if (--w->second.missing == 0) {
-            const Bytes parent_rlp = std::move(w->second.rlp);
-            complete_node(p, parent_rlp);
-        }
-    }
+    for (const Hash& p : parents) one_less_missing(p);
 }
 
 }  // namespace carousel::trie

@@ -121,6 +121,9 @@ class TrieSync {
     // Writes a complete node to the store and tells its waiting parents (in parents_, and its
     // parents in the chunk being accepted).
     void complete_node(const Hash& hash, ByteView rlp);
+    // One more child or dependency of the waiting node `hash` is complete: completes the node when
+    // it was the last (nothing if the node does not wait).
+    void one_less_missing(const Hash& hash);
     // The index in the chunk being accepted of the first fresh node with this hash, or kNotInChunk.
     uint32_t chunk_node(const Hash& hash) const noexcept;
 

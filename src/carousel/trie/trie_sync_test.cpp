@@ -3,51 +3,33 @@
 //
 // TrieSync fed by hand from a source trie: one chunk per round of the frontier's nodes, no server.
 #include <map>
-#include <random>
 
 #include <gtest/gtest.h>
 
-#include <carousel/trie/node_store.hpp>
+#include <carousel/trie/random_trie_testing.hpp>
 #include <carousel/trie/trie.hpp>
 #include <carousel/trie/trie_sync.hpp>
 
 namespace carousel::trie {
 namespace {
 
-struct Source {
-    MemoryNodeStore nodes;
-    std::map<Bytes, Bytes> leaves;
-    Hash root{};
+using Source = test::RandomTrie;
 
-    Source(uint64_t seed, std::size_t n) {
-        std::mt19937_64 rng{seed};
-        Trie t{&nodes};
-        for (std::size_t i = 0; i < n; ++i) {
-            Bytes k(32, 0), v(1 + rng() % 60, 0);
-            for (auto& x : k) x = static_cast<uint8_t>(rng());
-            for (auto& x : v) x = static_cast<uint8_t>(rng() | 1);
-            EXPECT_TRUE(t.put(k, v));
-            leaves[k] = v;
-        }
-        root = t.root();
+// The RLPs of the first `max` frontier nodes of `sync`, in position order.
+std::vector<Bytes> frontier_nodes(const Source& src, const TrieSync& sync, std::size_t max = SIZE_MAX) {
+    std::vector<Bytes> out;
+    for (const auto& [pos, hash] : sync.frontier()) {
+        if (out.size() == max) break;
+        out.push_back(*src.nodes.get_node(hash));
     }
-
-    // The RLPs of the first `max` frontier nodes, in position order.
-    std::vector<Bytes> chunk(const TrieSync& sync, std::size_t max = SIZE_MAX) const {
-        std::vector<Bytes> out;
-        for (const auto& [pos, hash] : sync.frontier()) {
-            if (out.size() == max) break;
-            out.push_back(*nodes.get_node(hash));
-        }
-        return out;
-    }
-};
+    return out;
+}
 
 // Feeds `sync` the frontier, `per_chunk` nodes a chunk, until nothing is left; returns the chunks.
 std::size_t run(const Source& src, TrieSync& sync, std::size_t per_chunk = SIZE_MAX) {
     std::size_t chunks = 0;
     while (!sync.fetched() && chunks < 100000) {
-        const auto chunk = src.chunk(sync, per_chunk);
+        const auto chunk = frontier_nodes(src, sync, per_chunk);
         EXPECT_TRUE(sync.accept(chunk));
         ++chunks;
     }
@@ -109,7 +91,7 @@ TEST(TrieSync, RefusedLeafRejectsTheChunk) {
     TrieSync sync{client, src.root, [](ByteView) { return false; }};
     bool refused = false;
     for (int round = 0; round < 100 && !refused; ++round) {
-        const auto chunk = src.chunk(sync);
+        const auto chunk = frontier_nodes(src, sync);
         auto r = sync.accept(chunk);
         if (!r) {
             EXPECT_EQ(r.error(), ChunkRejection::kBadLeaf);
@@ -126,7 +108,7 @@ TEST(TrieSync, ResumesFromWhatTheStoreHolds) {
     {
         TrieSync first{client, src.root};
         // One node a chunk, the first of the frontier: depth first, so subtrees complete as it goes.
-        for (int i = 0; i < 1000; ++i) ASSERT_TRUE(first.accept(src.chunk(first, 1)));
+        for (int i = 0; i < 1000; ++i) ASSERT_TRUE(first.accept(frontier_nodes(src, first, 1)));
         EXPECT_FALSE(first.complete());
         EXPECT_GT(client.size(), 100U);
         // Cut off here: only complete subtrees reached the store.
@@ -145,8 +127,8 @@ TEST(TrieSync, ResumesFromWhatTheStoreHolds) {
     // A sync that moves to another root hands over what it verified but could not store yet.
     MemoryNodeStore moved;
     TrieSync old_root{moved, src.root};
-    ASSERT_TRUE(old_root.accept(src.chunk(old_root)));
-    ASSERT_TRUE(old_root.accept(src.chunk(old_root)));
+    ASSERT_TRUE(old_root.accept(frontier_nodes(src, old_root)));
+    ASSERT_TRUE(old_root.accept(frontier_nodes(src, old_root)));
     auto waiting = old_root.take_waiting();
     EXPECT_FALSE(waiting.empty());
     TrieSync new_root{moved, src.root};
