@@ -52,7 +52,7 @@ class NodeWalker {
     // without reading them. False at the end of the walk, or at an error under kStop (error() says).
     bool next(bool descend = true);
 
-    // The current node: its position, its reference, its RLP.
+    // The current node (once next() returned true, or at a stop): its position, its reference, its RLP.
     [[nodiscard]] ByteView path() const noexcept { return path_; }
     [[nodiscard]] ByteView ref() const noexcept { return frames_[depth_].ref; }
     [[nodiscard]] ByteView rlp() const noexcept { return frames_[depth_].rlp; }
@@ -72,7 +72,7 @@ class NodeWalker {
         Bytes buffer;  // the RLP of a hashed node, read from the source
         Node node;
         std::size_t path_size{0};
-        uint8_t next_child{0};  // the next slot to try (branch), or 1 once an extension's child was
+        uint8_t next_child{0};  // a branch's next slot to try
         bool decoded{false};
         bool done{false};  // no more children to walk
     };
