@@ -3,6 +3,7 @@
 #include "leaf_range.hpp"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "proof.hpp"
@@ -10,13 +11,11 @@
 namespace carousel::trie {
 
 std::string_view to_string(LeafRangeError e) noexcept {
-    switch (e) {
-        case LeafRangeError::kCutBeforeFirstLeaf:
-            return "a cut leaf range with no leaf";
-        case LeafRangeError::kBadProof:
-            return "leaves and proof are not the trie's over the range";
-    }
-    return "unknown leaf range error";
+    // By enumerator (1, 2); 0 is none.
+    constexpr std::array<std::string_view, 3> kNames{"unknown leaf range error", "a cut leaf range with no leaf",
+                                                     "leaves and proof are not the trie's over the range"};
+    const auto i = static_cast<std::size_t>(e);
+    return i < kNames.size() ? kNames[i] : kNames[0];
 }
 
 tl::expected<std::size_t, LeafRangeError> verify_leaf_range(const Hash& root, ByteView origin, ByteView limit,
