@@ -223,7 +223,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     auto keep = [&](ByteView, const Hash& h, ByteView rlp) {
         if (kept.try_emplace(h, rlp).second) bytes += rlp.size();
     };
-    const prefix::PathRange range = path_range(region_);
+    const trie::PathRange range = path_range(region_);
     if (auto r = for_each_partial_node(candidates, root, range, keep); !r) return tl::unexpected{walk_error(r.error())};
     std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
     std::vector<OwnerSet::Entry> present;
@@ -307,7 +307,7 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
         used.insert(h);
         if (keeping) kept.insert(h);
     };
-    const prefix::PathRange range = path_range(region_);
+    const trie::PathRange range = path_range(region_);
     if (auto r = for_each_changed_partial_node(store, head_->root, trusted_root, range, mark); !r) {
         return tl::unexpected{walk_error(r.error())};
     }
@@ -422,7 +422,7 @@ void EpochStore::collect_garbage() {
 }
 
 tl::expected<DiffAnswer, DiffError> EpochStore::diff(const Hash& from_root, const Hash& to_root,
-                                                     const prefix::PathRange& range) const {
+                                                     const trie::PathRange& range) const {
     if ((from_root != trie::kEmptyRoot && !known_root(from_root)) ||
         (to_root != trie::kEmptyRoot && !known_root(to_root))) {
         return tl::unexpected{DiffError::kUnknownRoot};

@@ -47,8 +47,8 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/prefix/paths.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_range.hpp>
 
 #include "owner_set.hpp"
 #include "partial_trie.hpp"
@@ -170,7 +170,7 @@ class EpochStore final : public trie::NodeStore {
     // verified, to = the head's or the next epoch's. Errors: kUnknownRoot, kNotHeld (the range reaches
     // outside what is held).
     tl::expected<DiffAnswer, DiffError> diff(const Hash& from_root, const Hash& to_root,
-                                             const prefix::PathRange& range) const;
+                                             const trie::PathRange& range) const;
 
     // NodeStore, for ChunkServer and the walks: the RLP of a held node.
     std::optional<Bytes> get_node(const Hash& hash) const override;

@@ -479,20 +479,20 @@ Leaves apply_answer(const Leaves& from, const DiffAnswer& a) {
     return {m.begin(), m.end()};
 }
 
-bool verifies(const Hash& root, const prefix::PathRange& range, const Leaves& leaves, const DiffAnswer& a) {
+bool verifies(const Hash& root, const trie::PathRange& range, const Leaves& leaves, const DiffAnswer& a) {
     std::vector<Bytes> keys;
     std::vector<Bytes> values;
     for (const auto& [k, v] : leaves) {
         keys.emplace_back(view(k));
         values.push_back(v);
     }
-    return trie::verify_bounded_range_proof(root, prefix::range_min_key(range), prefix::range_max_key(range), keys,
-                                            values, a.proof)
+    return trie::verify_bounded_range_proof(root, trie::range_min_key(range), trie::range_max_key(range), keys, values,
+                                            a.proof)
         .has_value();
 }
 
 void check_diff(const EpochStore& store, const trie::NodeStore& full, const Hash& from, const Hash& to,
-                const prefix::PathRange& range, std::size_t& with_changes) {
+                const trie::PathRange& range, std::size_t& with_changes) {
     auto a = store.diff(from, to, range);
     ASSERT_TRUE(a.has_value()) << to_string(a.error());
     ASSERT_EQ(a->keys.size(), a->values.size());
@@ -545,7 +545,7 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
     std::size_t storage_checked = 0;
     for (std::size_t i = 0; i < stores.size(); i += 5) {
         const EpochStore& s = stores[i];
-        const prefix::PathRange whole = path_range(s.region());
+        const trie::PathRange whole = path_range(s.region());
         // The account trie: previous -> epoch, epoch -> head, previous -> head, and sub-ranges.
         const Hash prev = *s.previous_epoch_root();
         for (const auto& [from, to] : {std::pair{prev, s.epoch_root()}, std::pair{s.epoch_root(), s.head_root()},
@@ -623,7 +623,7 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
     for (std::size_t i = 0; i < stores.size(); ++i) {
         const EpochStore& s = stores[i];
         prefix::ChunkServer server{s, nullptr, [&] { return s.head_root(); }};
-        const prefix::PathRange range = path_range(s.region());
+        const trie::PathRange range = path_range(s.region());
         for (const Hash& root : {s.epoch_root(), s.head_root(), *s.previous_epoch_root()}) {
             // Full mode: the stem and the whole sub-trie of the region, exactly the partial trie.
             proto::GetChunks full;
@@ -664,8 +664,8 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
                     keys.emplace_back(view(k));
                     values.push_back(v);
                 }
-                EXPECT_TRUE(trie::verify_bounded_range_proof(root, prefix::range_min_key(range),
-                                                             prefix::range_max_key(range), keys, values, *proof)
+                EXPECT_TRUE(trie::verify_bounded_range_proof(root, trie::range_min_key(range),
+                                                             trie::range_max_key(range), keys, values, *proof)
                                 .has_value());
                 EXPECT_EQ(*own, *leaves_in(ch.full(), root, range));
             }
@@ -677,8 +677,8 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
             ASSERT_FALSE(e.stop_path.has_value());
             std::vector<Bytes> keys;
             for (const Hash& k : e.keys) keys.emplace_back(view(k));
-            EXPECT_TRUE(trie::verify_bounded_range_proof(root, prefix::range_min_key(range),
-                                                         prefix::range_max_key(range), keys, e.values, e.proof)
+            EXPECT_TRUE(trie::verify_bounded_range_proof(root, trie::range_min_key(range), trie::range_max_key(range),
+                                                         keys, e.values, e.proof)
                             .has_value());
             EXPECT_EQ(e.keys.size(), leaves_in(s, root, range)->size());
         }

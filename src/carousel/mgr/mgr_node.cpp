@@ -12,14 +12,14 @@ namespace carousel::mgr {
 
 namespace {
 // The key a range starts at (packed), as a Hash.
-Hash first_key(const prefix::PathRange& range) {
-    const Bytes k = prefix::range_min_key(range);
+Hash first_key(const trie::PathRange& range) {
+    const Bytes k = trie::range_min_key(range);
     Hash h{};
     std::copy(k.begin(), k.end(), h.begin());
     return h;
 }
-Hash last_key(const prefix::PathRange& range) {
-    const Bytes k = prefix::range_max_key(range);
+Hash last_key(const trie::PathRange& range) {
+    const Bytes k = trie::range_max_key(range);
     Hash h{};
     std::copy(k.begin(), k.end(), h.begin());
     return h;
@@ -147,8 +147,8 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
     // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
     const RegionStore* covering = nullptr;
     if (!request->prefixes.empty()) {
-        const prefix::PathRange first{request->prefixes[0],
-                                      request->is_range ? request->prefixes[1] : request->prefixes[0]};
+        const trie::PathRange first{request->prefixes[0],
+                                    request->is_range ? request->prefixes[1] : request->prefixes[0]};
         covering = store_for_key(request->account, first_key(first));
         if (covering != nullptr) {
             const Block region = covering->store->region();
@@ -186,8 +186,8 @@ proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::Get
     proto::ChunkData answer{request.request_id, {}};
     const std::size_t budget = std::min<std::size_t>(request.max_size, options_.server.max_response_bytes);
     for (std::size_t i = 0; i < request.prefixes.size(); i += request.is_range ? 2u : 1u) {
-        const prefix::PathRange range{request.prefixes[i],
-                                      request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
+        const trie::PathRange range{request.prefixes[i],
+                                    request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
         proto::ChunkEntry e;
         e.prefix = range.from;
         auto leaves = leaves_in(store, request.root, range);
@@ -213,7 +213,7 @@ proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::Get
             e.keys.push_back(key);
             e.values.push_back(std::move(value));
         }
-        prefix::PathRange proven = range;
+        trie::PathRange proven = range;
         if (e.stop_path) proven.to = unpack_nibbles(ByteView{e.keys.back().data(), e.keys.back().size()});
         if (e.stop_path || !range.from.empty() || !range.to.empty()) {
             auto proof = range_proof(store, request.root, proven);
@@ -240,8 +240,8 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
     }
     proto::DiffData answer;
     answer.request_id = request->request_id;
-    const prefix::PathRange range{request->from, request->to};
-    if (prefix::pad(range.from, 0) > prefix::pad(range.to, 0xf)) {
+    const trie::PathRange range{request->from, request->to};
+    if (trie::pad(range.from, 0) > trie::pad(range.to, 0xf)) {
         answer.error = proto::ChunkError::kInvalidRequest;
         send(from, proto::encode(answer));
         return;

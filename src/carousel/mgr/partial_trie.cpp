@@ -24,21 +24,21 @@ std::string_view to_string(PartialError e) noexcept {
 
 namespace {
 
-using prefix::PathRange;
+using trie::PathRange;
 
 // Compares a padded to 64 nibbles with fill fa against b padded with fb, without building either.
 int compare_padded(ByteView a, uint8_t fa, ByteView b, uint8_t fb) noexcept {
     const std::size_t n = std::max(a.size(), b.size());
-    for (std::size_t i = 0; i < n && i < prefix::kKeyNibbles; ++i) {
+    for (std::size_t i = 0; i < n && i < trie::kKeyNibbles; ++i) {
         const uint8_t x = i < a.size() ? a[i] : fa;
         const uint8_t y = i < b.size() ? b[i] : fb;
         if (x != y) return x < y ? -1 : 1;
     }
-    if (n >= prefix::kKeyNibbles || fa == fb) return 0;
+    if (n >= trie::kKeyNibbles || fa == fb) return 0;
     return fa < fb ? -1 : 1;
 }
 
-// prefix::intersects without its allocations (the walks call it at every step): some key below
+// trie::intersects without its allocations (the walks call it at every step): some key below
 // `pos` lies in [range.from·0…, range.to·f…].
 bool meets(ByteView pos, const PathRange& range) noexcept {
     return compare_padded(pos, 0xf, range.from, 0) >= 0 && compare_padded(pos, 0, range.to, 0xf) <= 0;
@@ -152,11 +152,11 @@ struct PartialWalk {
                 break;
             case NodeKind::kExtension:
                 pos += node.node.path;
-                if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+                if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
                 if (auto r = run(node.node.children[0], pos); !r) return r;
                 break;
             case NodeKind::kBranch:
-                if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+                if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
                 for (uint8_t i = 0; i < 16; ++i) {
                     if (node.node.children[i].empty()) continue;
                     pos.push_back(i);
@@ -187,16 +187,16 @@ struct LeafWalk {
         switch (n.kind) {
             case NodeKind::kLeaf:
                 pos += n.path;
-                if (pos.size() != prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+                if (pos.size() != trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
                 if (pos >= lo && pos <= hi) out.emplace_back(to_hash(pack_nibbles(pos)), Bytes{n.value});
                 break;
             case NodeKind::kExtension:
                 pos += n.path;
-                if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+                if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
                 if (auto r = run(n.children[0], pos); !r) return r;
                 break;
             case NodeKind::kBranch:
-                if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+                if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
                 for (uint8_t i = 0; i < 16; ++i) {
                     if (n.children[i].empty()) continue;
                     pos.push_back(i);
@@ -225,7 +225,7 @@ struct ChangedNodesWalk {
         if (auto r = ensure_loaded(store, nw); !r) return r;
         if (nw.at_node() && trie::is_hash_reference(nw.ref)) visit(pos, to_hash(nw.ref), nw.loaded->rlp);
         if (nw.inside_leaf()) return {};  // nothing stored below a leaf
-        if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+        if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
         if (auto r = ensure_loaded(store, old); !r) return r;
         const unsigned mask = next_nibbles(nw);
         for (uint8_t i = 0; i < 16; ++i) {
@@ -252,13 +252,13 @@ struct ChangedLeavesWalk {
         if (to.terminal() || from.terminal()) {
             // A full key (intersects() above puts it in the range). With 32-byte keys nothing else
             // can sit at the same position.
-            if (pos.size() != prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+            if (pos.size() != trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
             const ByteView tv = to.terminal() ? to.loaded->node.value : ByteView{};
             const ByteView fv = from.terminal() ? from.loaded->node.value : ByteView{};
             if (tv != fv) out.emplace_back(to_hash(pack_nibbles(pos)), Bytes{tv});
             return {};
         }
-        if (pos.size() >= prefix::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
+        if (pos.size() >= trie::kKeyNibbles) return tl::unexpected{PartialError::kBadNode};
         const unsigned mask = next_nibbles(to) | next_nibbles(from);
         for (uint8_t i = 0; i < 16; ++i) {
             if ((mask & (1u << i)) == 0) continue;
@@ -328,7 +328,7 @@ tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const
                                              std::size_t max_leaves) {
     Leaves out;
     if (root == trie::kEmptyRoot) return out;
-    LeafWalk w{store, range, prefix::pad(range.from, 0), prefix::pad(range.to, 0xf), max_leaves, out};
+    LeafWalk w{store, range, trie::pad(range.from, 0), trie::pad(range.to, 0xf), max_leaves, out};
     Nibbles pos;
     if (auto r = w.run(view(root), pos); !r) return tl::unexpected{r.error()};
     return out;
@@ -354,7 +354,7 @@ tl::expected<std::vector<Bytes>, PartialError> range_proof(const trie::NodeStore
     std::vector<Bytes> out;
     if (root == trie::kEmptyRoot) return out;
     std::unordered_set<Hash, trie::HashHasher> seen;
-    for (const Nibbles& key : {prefix::pad(range.from, 0), prefix::pad(range.to, 0xf)}) {
+    for (const Nibbles& key : {trie::pad(range.from, 0), trie::pad(range.to, 0xf)}) {
         if (auto r = path_nodes(store, root, key, seen, out); !r) return tl::unexpected{r.error()};
     }
     return out;

@@ -5,7 +5,7 @@
 // Partial tries: the part of a trie that a Merry-Go-Round node covering a key range holds
 // (docs/MGR.md, "What a node stores for an epoch"; mgr/epoch_store.hpp).
 //
-// A node's *position* is the nibble path from the root to it (prefix/paths.hpp). The partial trie of
+// A node's *position* is the nibble path from the root to it (trie/path_range.hpp). The partial trie of
 // `root` for a range of positions R is every node whose position p intersects R — some full key
 // below p (p·0… .. p·f…) lies in [R.from·0…, R.to·f…]: the stem from the root down to the range,
 // then the whole sub-trie below it. Membership is by position, not by key: a leaf or extension on
@@ -42,8 +42,8 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/prefix/paths.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_range.hpp>
 
 namespace carousel::mgr {
 
@@ -61,7 +61,7 @@ using PartialNodeVisitor = std::function<void(ByteView position, const Hash& has
 // children, slot 0 before slot 15; the order of prefix::ChunkServer's full mode). Nothing for
 // trie::kEmptyRoot.
 tl::expected<void, PartialError> for_each_partial_node(const trie::NodeStore& store, const Hash& root,
-                                                       const prefix::PathRange& range, const PartialNodeVisitor& visit);
+                                                       const trie::PathRange& range, const PartialNodeVisitor& visit);
 
 // Visits the changed nodes of `new_root`'s partial trie for `range` against `old_root` (see above),
 // in pre-order. Descends only below changed nodes: the cost is the size of the change, not of the
@@ -69,13 +69,13 @@ tl::expected<void, PartialError> for_each_partial_node(const trie::NodeStore& st
 // positions where new changed). With old_root == kEmptyRoot every node of the partial trie is
 // visited; with new_root == old_root none.
 tl::expected<void, PartialError> for_each_changed_partial_node(const trie::NodeStore& store, const Hash& old_root,
-                                                               const Hash& new_root, const prefix::PathRange& range,
+                                                               const Hash& new_root, const trie::PathRange& range,
                                                                const PartialNodeVisitor& visit);
 
 // The RLP of the changed nodes, as for_each_changed_partial_node visits them.
 tl::expected<std::vector<Bytes>, PartialError> changed_partial_nodes(const trie::NodeStore& store, const Hash& old_root,
                                                                      const Hash& new_root,
-                                                                     const prefix::PathRange& range);
+                                                                     const trie::PathRange& range);
 
 // Leaves as (key, value).
 using Leaves = std::vector<std::pair<Hash, Bytes>>;
@@ -84,7 +84,7 @@ using Leaves = std::vector<std::pair<Hash, Bytes>>;
 // Reads only the partial trie. With `max_leaves`, stops once it has max_leaves + 1 of them (the first
 // ones), so a caller learns "more than max_leaves" without walking a large range.
 tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const Hash& root,
-                                             const prefix::PathRange& range,
+                                             const trie::PathRange& range,
                                              std::size_t max_leaves = std::numeric_limits<std::size_t>::max());
 
 // Whether `root` has a leaf whose key lies in the range: leaves_in with max_leaves 0, which stops at
@@ -96,13 +96,13 @@ tl::expected<bool, PartialError> has_leaf_in(const trie::NodeStore& store, const
 // each with its value at `to_root` — empty Bytes when the key is absent there (deleted). Skips
 // subtrees that are equal in both versions at the same position; reads only the two partial tries.
 tl::expected<Leaves, PartialError> changed_leaves(const trie::NodeStore& store, const Hash& from_root,
-                                                  const Hash& to_root, const prefix::PathRange& range);
+                                                  const Hash& to_root, const trie::PathRange& range);
 
 // The proof of `range` at `root` that trie::verify_bounded_range_proof(root, range_min_key(range),
 // range_max_key(range), keys, values, proof) expects along with leaves_in(root, range): the stored
 // nodes on the paths towards the range's first and last key, each once, in the order first met
 // (as trie::Trie::prove of those two keys). Empty for kEmptyRoot.
 tl::expected<std::vector<Bytes>, PartialError> range_proof(const trie::NodeStore& store, const Hash& root,
-                                                           const prefix::PathRange& range);
+                                                           const trie::PathRange& range);
 
 }  // namespace carousel::mgr

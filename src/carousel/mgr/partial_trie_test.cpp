@@ -18,7 +18,7 @@
 namespace carousel::mgr {
 namespace {
 
-using prefix::PathRange;
+using trie::PathRange;
 
 // Every stored node of a whole trie with its position, by a plain recursion written for the test
 // (the oracle the walks are compared with).
@@ -52,7 +52,7 @@ std::map<Nibbles, Hash> brute_partial(const trie::NodeStore& store, const Hash& 
     all_nodes(store, view(root), pos, all);
     std::map<Nibbles, Hash> out;
     for (const auto& [p, h] : all) {
-        if (prefix::intersects(p, range)) out.emplace(p, h);
+        if (trie::intersects(p, range)) out.emplace(p, h);
     }
     return out;
 }
@@ -72,7 +72,7 @@ std::map<Nibbles, Hash> walk_partial(const trie::NodeStore& store, const Hash& r
 
 bool in_range(const Hash& key, const PathRange& range) {
     const Nibbles k = unpack_nibbles(view(key));
-    return k >= prefix::pad(range.from, 0) && k <= prefix::pad(range.to, 0xf);
+    return k >= trie::pad(range.from, 0) && k <= trie::pad(range.to, 0xf);
 }
 
 // A trie of 32-byte keys held as a map too (the oracle for leaves).
@@ -127,8 +127,8 @@ std::vector<PathRange> ranges_for(state::Rng& rng, const std::vector<Hash>& near
         Nibbles b = unpack_nibbles(view(random_key(rng)));
         a.resize(1 + rng.below(5));
         b.resize(1 + rng.below(5));
-        if (prefix::pad(a, 0) > prefix::pad(b, 0xf)) std::swap(a, b);
-        if (prefix::pad(a, 0) > prefix::pad(b, 0xf)) continue;
+        if (trie::pad(a, 0) > trie::pad(b, 0xf)) std::swap(a, b);
+        if (trie::pad(a, 0) > trie::pad(b, 0xf)) continue;
         out.push_back({a, b});
     }
     // Deep ranges that cut through clusters of embedded leaves.
@@ -170,8 +170,8 @@ void expect_walks_match(TestTrie& tt, const std::vector<PathRange>& ranges) {
             values.push_back(v);
         }
         if (root == trie::kEmptyRoot) continue;
-        auto ok = trie::verify_bounded_range_proof(root, prefix::range_min_key(range), prefix::range_max_key(range),
-                                                   keys, values, *proof);
+        auto ok = trie::verify_bounded_range_proof(root, trie::range_min_key(range), trie::range_max_key(range), keys,
+                                                   values, *proof);
         EXPECT_TRUE(ok.has_value()) << (ok ? "" : trie::to_string(ok.error()));
         // The proof is cut from the partial trie: a holder of only the partial trie can serve it.
         std::set<Hash> partial;

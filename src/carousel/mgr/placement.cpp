@@ -22,7 +22,7 @@ bool contains(const Block& outer, const Block& inner) noexcept {
     return inner.bits <= outer.bits && contains(outer, inner.first);
 }
 
-prefix::PathRange path_range(const Block& block) {
+trie::PathRange path_range(const Block& block) {
     const unsigned prefix_bits = 256 - (block.bits > 256 ? 256 : block.bits);
     const Nibbles key = unpack_nibbles(ByteView{block.first.data(), block.first.size()});
     const std::size_t whole = prefix_bits / 4;

@@ -19,7 +19,7 @@
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
 #include <carousel/dht/node_id.hpp>
-#include <carousel/prefix/paths.hpp>
+#include <carousel/trie/path_range.hpp>
 
 namespace carousel::mgr {
 
@@ -48,7 +48,7 @@ bool contains(const Block& block, const Hash& key) noexcept;
 bool contains(const Block& outer, const Block& inner) noexcept;
 
 // The block's keys as the range of nibble positions GetChunks asks for.
-prefix::PathRange path_range(const Block& block);
+trie::PathRange path_range(const Block& block);
 
 // Where a storage leaf sits on the DHT, and back: position = slot_key XOR account_key.
 Hash storage_position(const Hash& account_key, const Hash& slot_key) noexcept;

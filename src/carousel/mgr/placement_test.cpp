@@ -19,16 +19,16 @@ Hash key_of(uint64_t i) {
 }
 
 // Whether a full key (as nibbles) falls in a PathRange: from·0… <= key <= to·f….
-bool in_range(const Hash& key, const prefix::PathRange& range) {
+bool in_range(const Hash& key, const trie::PathRange& range) {
     const Nibbles k = unpack_nibbles(ByteView{key.data(), key.size()});
-    return k >= prefix::pad(range.from, 0) && k <= prefix::pad(range.to, 0xf);
+    return k >= trie::pad(range.from, 0) && k <= trie::pad(range.to, 0xf);
 }
 
 TEST(Placement, PathRangeCoversExactlyTheBlock) {
     for (unsigned bits : {256u, 255u, 253u, 252u, 250u, 248u, 247u, 200u, 1u, 0u}) {
         for (uint64_t n = 0; n < 8; ++n) {
             const Block block = block_of(key_of(n), dht::Radius{bits});
-            const prefix::PathRange range = path_range(block);
+            const trie::PathRange range = path_range(block);
             EXPECT_LE(range.from.size(), 64u);
             EXPECT_EQ(range.from.size(), range.to.size());
             EXPECT_TRUE(in_range(block.first, range)) << bits;
@@ -45,10 +45,10 @@ TEST(Placement, WholeNibbleBlockIsOnePrefix) {
     Hash id{};
     id[0] = 0xab;
     id[1] = 0xcd;
-    const prefix::PathRange range = path_range(block_of(id, dht::Radius{248}));
+    const trie::PathRange range = path_range(block_of(id, dht::Radius{248}));
     EXPECT_EQ(range.from, (Nibbles{0xa, 0xb}));
     EXPECT_EQ(range.to, range.from);
-    const prefix::PathRange three_bits = path_range(block_of(id, dht::Radius{253}));
+    const trie::PathRange three_bits = path_range(block_of(id, dht::Radius{253}));
     EXPECT_EQ(three_bits.from, (Nibbles{0xa}));  // 1010 → first three bits 101: nibbles a..b
     EXPECT_EQ(three_bits.to, (Nibbles{0xb}));
 }

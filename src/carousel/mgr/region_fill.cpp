@@ -363,7 +363,7 @@ void RegionFill::on_trie_entry(proto::PeerId from, const Request& r, ByteView fr
         // It must move forward in pre-order (a longer path below `from` comes after it, so compare the
         // paths themselves, not their padded keys) and stay inside the range. Nodes already held may
         // come again (a range restarted after an incomplete answer), so that is no offence.
-        if (*e.stop_path <= from_path || prefix::pad(*e.stop_path, 0) > prefix::pad(f.range.to, 0xf)) {
+        if (*e.stop_path <= from_path || trie::pad(*e.stop_path, 0) > trie::pad(f.range.to, 0xf)) {
             reject(from, "mgr fill: a stopPath that does not move forward");
             return;
         }
@@ -575,7 +575,7 @@ void RegionFill::on_timer(proto::Time now) {
     if (!done()) pump(now);
 }
 
-std::vector<Bytes> RegionFill::partial_nodes(const Hash& root, const prefix::PathRange& range) const {
+std::vector<Bytes> RegionFill::partial_nodes(const Hash& root, const trie::PathRange& range) const {
     std::vector<Bytes> out;
     (void)for_each_partial_node(pool_, root, range,
                                 [&](ByteView, const Hash&, ByteView rlp) { out.emplace_back(rlp); });

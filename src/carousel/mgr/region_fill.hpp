@@ -67,9 +67,9 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/dht/contact.hpp>
-#include <carousel/prefix/paths.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_range.hpp>
 
 #include "placement.hpp"
 
@@ -158,7 +158,7 @@ class RegionFill {
     struct TrieFetch {
         std::optional<Hash> account;
         Hash root{};
-        prefix::PathRange range;
+        trie::PathRange range;
         Hash position{};              // whom to ask: the nodes covering this position (the region's)
         std::optional<Nibbles> from;  // continue here (with kFlagSkipStem); nullopt: from range.from
         bool complete{false};
@@ -207,7 +207,7 @@ class RegionFill {
     bool note_account(const Hash& key, ByteView value);
     // Once the account tries and walks are complete: the owners' storage fetches and the code.
     void start_storage();
-    std::vector<Bytes> partial_nodes(const Hash& root, const prefix::PathRange& range) const;
+    std::vector<Bytes> partial_nodes(const Hash& root, const trie::PathRange& range) const;
 
     std::vector<Block> regions_;
     std::vector<Block> code_blocks_;

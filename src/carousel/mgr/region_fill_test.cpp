@@ -275,7 +275,7 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
     };
     net.joiner->join(net.wire.now());
     const Block region = net.joiner->stores().front().store->region();
-    const prefix::PathRange range = path_range(region);
+    const trie::PathRange range = path_range(region);
     proto::GetChunks get;
     get.request_id = 77;
     get.root = net.root;
@@ -374,7 +374,7 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     const Block old = net.nodes[3]->stores().front().store->region();
     uint64_t id = 100;
     for (const Block& region : {fresh, old}) {
-        const prefix::PathRange range = path_range(region);
+        const trie::PathRange range = path_range(region);
         proto::GetChunks get;
         get.request_id = id++;
         get.root = net.root;

@@ -10,9 +10,9 @@
 #include <carousel/core/nibbles.hpp>
 #include <carousel/core/rlp.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/node_walker.hpp>
+#include <carousel/trie/path_range.hpp>
 #include <carousel/trie/trie.hpp>
-
-#include "paths.hpp"
 
 namespace carousel::prefix {
 namespace {
@@ -28,156 +28,60 @@ ChunkEntry error_entry(Nibbles prefix, ChunkError code, Bytes data = {}) {
     return e;
 }
 
-// Reads the nodes of a pre-order walk: by position from `cursor` (the path layout) when there is
-// one, else by hash from `nodes`; one buffer per depth, reused, holds a node's RLP while its
-// children are walked.
-struct NodeReader {
-    const trie::NodeStore& nodes;
-    trie::PathCursor* cursor;
-    std::vector<Bytes> buffers{};
-
-    // The RLP of the node `ref` at position `pos` and `depth`: `ref` itself when it is embedded, else
-    // the stored node (valid until the next read at this depth); nullopt if it is not stored.
-    std::optional<ByteView> rlp(ByteView ref, const Nibbles& pos, std::size_t depth) {
-        if (ref.size() != 32) return ref;
-        if (buffers.size() <= depth) buffers.resize(depth + 1);
-        Bytes& out = buffers[depth];
-        if (cursor == nullptr) {
-            if (!nodes.read_node(to_hash(ref), out)) return std::nullopt;
-        } else {
-            ByteView got;
-            if (!cursor->node_at(pos, got)) return std::nullopt;
-            out.assign(got);
+// Full sub-trie mode: the nodes of one range in pre-order, from a walk bounded by the range (the
+// stem, then the range; nodes by position from the path layout when the server has one, so the range
+// is one scan and the stem a few seeks, else by hash). Sends the hashed nodes: the stem's unless
+// `skip_stem`, then the range's until `budget`, where entry.stop_path is the first node left out.
+// False if a node is missing or does not decode (the chunk is unavailable).
+bool send_nodes(trie::NodeWalker& walk, const trie::PathRange& range, bool skip_stem, std::size_t budget,
+                ChunkEntry& entry) {
+    std::size_t size = 0;
+    std::size_t emitted = 0;  // nodes in the range (not stem)
+    while (walk.next()) {
+        if (!trie::is_hash_reference(walk.ref())) continue;
+        const ByteView rlp = walk.rlp();
+        if (!trie::is_proper_prefix(walk.path(), range.from)) {
+            if (emitted > 0 && size + rlp.size() > budget) {
+                entry.stop_path = Nibbles{walk.path()};
+                return true;
+            }
+            ++emitted;
+        } else if (skip_stem) {
+            continue;
         }
-        return ByteView{out};
+        size += rlp.size();
+        entry.nodes.emplace_back(rlp);
     }
-};
-
-// Walks on from a decoded node: visit(child_ref) for its children in key order, with `pos` extended
-// to each child's position (and restored after), while more() holds; positions past a whole key are
-// not visited. A leaf has no children.
-template <class More, class Visit>
-void visit_children(const trie::Node& node, Nibbles& pos, More more, Visit visit) {
-    const std::size_t base = pos.size();
-    if (node.kind == trie::NodeKind::kExtension) {
-        pos += node.path;
-        if (pos.size() < kKeyNibbles) visit(ByteView{node.children[0]});
-        pos.resize(base);
-    } else if (node.kind == trie::NodeKind::kBranch) {
-        for (uint8_t i = 0; i < 16 && more(); ++i) {
-            if (node.children[i].empty()) continue;
-            pos.push_back(i);
-            if (pos.size() <= kKeyNibbles) visit(ByteView{node.children[i]});
-            pos.pop_back();
-        }
-    }
+    return walk.error() == trie::NodeWalker::Error::kNone;
 }
 
-// Full sub-trie mode: the pre-order walk of one range. Nodes come by hash from `nodes`, or, when
-// the server has a path layout of the trie, by position from `cursor`: the walk asks positions in
-// pre-order, which is the layout's key order, so the range is one scan (the stem a few seeks).
-struct FullWalk {
-    NodeReader reader;
-    const PathRange& range;
-    bool skip_stem;
-    std::size_t budget;
-    ChunkEntry& entry;
-    std::size_t size{0};
-    std::size_t emitted{0};  // nodes in the range (not stem)
-    bool stopped{false};
-    bool missing{false};
-
-    void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
-        if (stopped || missing || !intersects(pos, range)) return;
-        const bool stem = is_proper_prefix(pos, range.from);
-        const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
-        if (!node_rlp) {
-            missing = true;
-            return;
-        }
-        if (ref.size() == 32) {
-            const ByteView rlp = *node_rlp;
-            if (!stem) {
-                if (emitted > 0 && size + rlp.size() > budget) {
-                    stopped = true;
-                    entry.stop_path = pos;
-                    return;
-                }
-                ++emitted;
-                size += rlp.size();
-                entry.nodes.emplace_back(rlp);
-            } else if (!skip_stem) {
-                size += rlp.size();
-                entry.nodes.emplace_back(rlp);
-            }
-        }
-        auto node = trie::decode_node(*node_rlp);
-        if (!node) {
-            missing = true;  // a stored node that does not decode: treat the chunk as unavailable
-            return;
-        }
-        visit_children(
-            *node, pos, [this] { return !stopped && !missing; }, [&](ByteView child) { visit(child, pos, depth + 1); });
-    }
-};
-
-// Leaf mode: the leaves of one range in key order, by the same pre-order walk as FullWalk (nodes by
-// position from the path layout when the server has one, so a range is one scan and not a point
-// read per node; else by hash). Sends the leaves with keys in [origin, limit] until `budget`; `stop`
-// is then the first key left out.
-struct LeafWalk {
-    NodeReader reader;
-    const PathRange& range;
-    ByteView origin;  // the range's smallest and greatest keys
-    ByteView limit;
-    std::size_t budget;
-    ChunkEntry& entry;
-    std::size_t size{0};
-    std::optional<Bytes> stop{};
-    bool past_limit{false};
-    bool missing{false};
-
-    void visit(ByteView ref, Nibbles& pos, std::size_t depth) {
-        if (stop || past_limit || missing || !intersects(pos, range)) return;
-        const std::optional<ByteView> node_rlp = reader.rlp(ref, pos, depth);
-        if (!node_rlp) {
-            missing = true;
-            return;
-        }
-        auto node = trie::decode_node(*node_rlp);
-        if (!node) {
-            missing = true;  // a stored node that does not decode: treat the chunk as unavailable
-            return;
-        }
-        if (node->kind == trie::NodeKind::kLeaf) {
-            const std::size_t base = pos.size();
-            pos += node->path;
-            if (pos.size() == kKeyNibbles) leaf(pos, node->value);
-            pos.resize(base);
-            return;
-        }
-        visit_children(
-            *node, pos, [this] { return !stop && !past_limit && !missing; },
-            [&](ByteView child) { visit(child, pos, depth + 1); });
-    }
-
-    void leaf(ByteView key_nibbles, ByteView value) {
+// Leaf mode: the leaves with keys in [origin, limit] in key order, from the same bounded walk, until
+// `budget`; `stop` is then the first key left out. False if a node is missing or does not decode.
+bool send_leaves(trie::NodeWalker& walk, ByteView origin, ByteView limit, std::size_t budget, ChunkEntry& entry,
+                 std::optional<Bytes>& stop) {
+    std::size_t size = 0;
+    Nibbles key_nibbles;
+    while (walk.next()) {
+        const trie::Node* node = walk.node();
+        if (node == nullptr) return false;  // a stored node that does not decode: the chunk is unavailable
+        if (node->kind != trie::NodeKind::kLeaf) continue;
+        key_nibbles.assign(walk.path());
+        key_nibbles += node->path;
+        if (key_nibbles.size() != trie::kKeyNibbles) continue;
         const Bytes key = pack_nibbles(key_nibbles);
-        if (ByteView{key}.compare(origin) < 0) return;
-        if (ByteView{key}.compare(limit) > 0) {
-            past_limit = true;
-            return;
-        }
-        const std::size_t item = key.size() + value.size() + 3;
+        if (ByteView{key}.compare(origin) < 0) continue;
+        if (ByteView{key}.compare(limit) > 0) return true;
+        const std::size_t item = key.size() + node->value.size() + 3;
         if (!entry.keys.empty() && size + item > budget) {
             stop = key;
-            return;
+            return true;
         }
         size += item;
         entry.keys.push_back(to_hash(key));
-        entry.values.emplace_back(value);
+        entry.values.emplace_back(node->value);
     }
-};
+    return walk.error() == trie::NodeWalker::Error::kNone;
+}
 
 // With a path layout, the whole trie under `cursor` in one scan, if its nodes fit in `budget` (a
 // storage trie, mostly): positions and RLPs in position order. False if it does not fit.
@@ -255,7 +159,8 @@ ChunkServer::ChunkServer(const trie::NodeStore& nodes, const state::CodeStore* c
                          ServerOptions options)
     : nodes_{nodes}, code_{code}, newest_root_{std::move(newest_root)}, options_{options} {}
 
-ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size) {
+ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const trie::PathRange& range,
+                                    std::size_t max_size) {
     ChunkEntry entry;
     entry.prefix = range.from;
     const bool leaves = (request.flags & proto::kFlagLeaves) != 0;
@@ -274,25 +179,23 @@ ChunkEntry ChunkServer::serve_entry(const proto::GetChunks& request, const PathR
         } else {
             std::unique_ptr<trie::PathCursor> cursor;
             if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
-            FullWalk walk{{nodes_, cursor.get()}, range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry};
-            Nibbles pos;
-            walk.visit(view(request.root), pos, 0);
-            if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
+            trie::NodeWalker walk{nodes_, cursor.get(), view(request.root), range};
+            if (!send_nodes(walk, range, (request.flags & proto::kFlagSkipStem) != 0, max_size, entry)) {
+                return error_entry(range.from, ChunkError::kNoChunk);
+            }
         }
         stats_.nodes_sent += entry.nodes.size();
         return entry;
     }
 
     entry.leaf_mode = true;
-    const Bytes origin = range_min_key(range);
-    const Bytes limit = range_max_key(range);
+    const Bytes origin = trie::range_min_key(range);
+    const Bytes limit = trie::range_max_key(range);
     std::unique_ptr<trie::PathCursor> cursor;
     if (paths_ != nullptr) cursor = paths_->open(request.root, range.to);
-    LeafWalk walk{{nodes_, cursor.get()}, range, origin, limit, max_size, entry};
-    Nibbles pos;
-    walk.visit(view(request.root), pos, 0);
-    if (walk.missing) return error_entry(range.from, ChunkError::kNoChunk);
-    const std::optional<Bytes>& stop = walk.stop;
+    trie::NodeWalker walk{nodes_, cursor.get(), view(request.root), range};
+    std::optional<Bytes> stop;
+    if (!send_leaves(walk, origin, limit, max_size, entry, stop)) return error_entry(range.from, ChunkError::kNoChunk);
     if (!stop && range.from.empty() && range.to.empty()) {
         // The whole trie: its leaves prove themselves (they must hash to the root), no proof needed.
         stats_.leaves_sent += entry.keys.size();
@@ -314,12 +217,12 @@ proto::ChunkData ChunkServer::serve(const proto::GetChunks& request) {
     ++stats_.requests;
     proto::ChunkData out;
     out.request_id = request.request_id;
-    std::vector<PathRange> ranges;
+    std::vector<trie::PathRange> ranges;
     bool invalid = request.max_size == 0;
     if (request.is_range) {
         for (std::size_t i = 0; i + 1 < request.prefixes.size(); i += 2) {
             ranges.push_back({request.prefixes[i], request.prefixes[i + 1]});
-            if (pad(ranges.back().from, 0) > pad(ranges.back().to, 0xf)) invalid = true;
+            if (trie::pad(ranges.back().from, 0) > trie::pad(ranges.back().to, 0xf)) invalid = true;
         }
     } else {
         for (const auto& p : request.prefixes) ranges.push_back({p, p});

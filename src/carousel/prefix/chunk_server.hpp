@@ -41,8 +41,7 @@
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_nodes.hpp>
-
-#include "paths.hpp"
+#include <carousel/trie/path_range.hpp>
 
 namespace carousel::prefix {
 
@@ -106,7 +105,7 @@ class ChunkServer final : public proto::Endpoint {
     const ServerStats& stats() const noexcept { return stats_; }
 
   private:
-    proto::ChunkEntry serve_entry(const proto::GetChunks& request, const PathRange& range, std::size_t max_size);
+    proto::ChunkEntry serve_entry(const proto::GetChunks& request, const trie::PathRange& range, std::size_t max_size);
     bool admit(proto::PeerId peer, proto::Time now);
     void count(const proto::ChunkEntry& entry) noexcept;
     void drop(proto::PeerId peer, std::string reason);

@@ -9,13 +9,13 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
-#include <carousel/prefix/trie_sync.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/path_layout.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 namespace carousel::prefix {
 namespace {
@@ -57,7 +57,7 @@ proto::GetChunks request(const Hash& root, std::vector<Nibbles> prefixes, std::s
 
 // A frontier-driven full-mode client: asks for frontier positions (skip stem), and continues cut
 // entries with the range [stopPath, prefix]. Returns the number of requests.
-std::size_t sync_full(ChunkServer& server, TrieSync& sync, const Hash& root, std::size_t max_size) {
+std::size_t sync_full(ChunkServer& server, trie::TrieSync& sync, const Hash& root, std::size_t max_size) {
     std::size_t requests = 0;
     // The `0x0` request first: the top of the trie.
     auto top = server.serve(request(root, {Nibbles{}}, max_size, 0));
@@ -95,7 +95,7 @@ TEST(ChunkServerFull, SyncsWholeTrieAtManyChunkSizes) {
     for (std::size_t max_size : {600UL, 4096UL, 64UL * 1024, 4UL * 1024 * 1024}) {
         trie::MemoryNodeStore client;
         std::size_t leaves = 0;
-        TrieSync sync{client, served.root, {}, [&](ByteView, ByteView, std::vector<Hash>&) { ++leaves; }};
+        trie::TrieSync sync{client, served.root, {}, [&](ByteView, ByteView, std::vector<Hash>&) { ++leaves; }};
         const std::size_t requests = sync_full(server, sync, served.root, max_size);
         ASSERT_TRUE(sync.complete()) << max_size;
         EXPECT_EQ(leaves, served.leaves.size());
@@ -123,14 +123,14 @@ TEST(ChunkServerFull, StemUnlessSkipped) {
     EXPECT_EQ(keccak256(with_stem.entries[0].nodes[0]), served.root);
     // A client with nothing but the root can take the chunk with its stem.
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     EXPECT_TRUE(sync.accept(with_stem.entries[0].nodes));
     // ... but not the one without: its first node is referenced by nothing it holds.
     trie::MemoryNodeStore client2;
-    TrieSync sync2{client2, served.root};
+    trie::TrieSync sync2{client2, served.root};
     auto r = sync2.accept(without.entries[0].nodes);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error(), ChunkRejection::kUnexpectedNode);
+    EXPECT_EQ(r.error(), trie::ChunkRejection::kUnexpectedNode);
 }
 
 // Counts the nodes a server reads from its store by hash (read_node reads through get_node): what a
@@ -162,7 +162,7 @@ TEST(ChunkServerFull, TopReadsOnlyWhatItSends) {
     EXPECT_EQ(r.entries[0].nodes.size(), 17U);
     EXPECT_LT(counting.reads, 17U + 64U);  // the 3 KB left hold about a dozen of the 256
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     EXPECT_TRUE(sync.accept(r.entries[0].nodes));
 
     counting.reads = 0;
@@ -176,7 +176,7 @@ TEST(ChunkServerFull, TamperedChunksAreRejectedWhole) {
     ChunkServer server{served.nodes, nullptr, [&] { return served.root; }};
     auto top = server.serve(request(served.root, {Nibbles{}}, 8 * 1024, 0));
     trie::MemoryNodeStore client;
-    TrieSync sync{client, served.root};
+    trie::TrieSync sync{client, served.root};
     ASSERT_TRUE(sync.accept(top.entries[0].nodes));
     const auto frontier = sync.frontier();
     ASSERT_FALSE(frontier.empty());
@@ -209,7 +209,7 @@ TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
     std::size_t total = 0;
     for (uint8_t hi = 0; hi < 16; ++hi) {
         const Nibbles prefix{hi};
-        PathRange range{prefix, prefix};
+        trie::PathRange range{prefix, prefix};
         Nibbles from = prefix;
         bool done = false;
         while (!done) {
@@ -222,13 +222,13 @@ TEST(ChunkServerLeaves, PrefixChunksVerifyWithBoundedProofs) {
                 keys.emplace_back(view(e.keys[i]));
                 values.push_back(e.values[i]);
             }
-            const Bytes origin = range_min_key({from, prefix});
+            const Bytes origin = trie::range_min_key({from, prefix});
             if (e.stop_path) {
                 ASSERT_TRUE(trie::verify_range_proof(served.root, origin, keys, values, e.proof));
                 from = *e.stop_path;
             } else {
-                auto ok =
-                    trie::verify_bounded_range_proof(served.root, origin, range_max_key(range), keys, values, e.proof);
+                auto ok = trie::verify_bounded_range_proof(served.root, origin, trie::range_max_key(range), keys,
+                                                           values, e.proof);
                 ASSERT_TRUE(ok) << trie::to_string(ok.error());
                 done = true;
             }
@@ -304,7 +304,7 @@ TEST(ChunkServerPaths, LayoutAnswersAsTheHashWalk) {
             r = request(root, prefixes, max_size, flags);
         } else {
             Nibbles a = random_nibbles(rng, 5), b = random_nibbles(rng, 5);
-            if (pad(a, 0) > pad(b, 0xf)) std::swap(a, b);
+            if (trie::pad(a, 0) > trie::pad(b, 0xf)) std::swap(a, b);
             r = request(root, {a, b}, max_size, flags, true);
         }
         const auto expected = walk.serve(r);
@@ -349,19 +349,6 @@ TEST(ChunkServerPaths, NoLayoutWithoutItsRecord) {
     trie::MemoryNodeStore partial;
     EXPECT_FALSE(store::PathLayout::build(kv, partial, served.root).ok());
     EXPECT_FALSE(store::PathLayout{kv}.root());
-}
-
-TEST(Paths, IntersectsAsPaddedKeys) {
-    std::mt19937_64 rng{10};
-    for (int i = 0; i < 20000; ++i) {
-        const Nibbles pos = random_nibbles(rng, 5), a = random_nibbles(rng, 4), b = random_nibbles(rng, 4);
-        const PathRange range{a, b};
-        const bool expected = pad(pos, 0xf) >= pad(a, 0) && pad(pos, 0) <= pad(b, 0xf);
-        ASSERT_EQ(intersects(pos, range), expected) << i;
-    }
-    const Nibbles full(64, 0xf);
-    EXPECT_TRUE(intersects(full, {full, full}));
-    EXPECT_TRUE(intersects(Nibbles{}, {Nibbles{3}, Nibbles{5}}));
 }
 
 TEST(ChunkServer, Errors) {

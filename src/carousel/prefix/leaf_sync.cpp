@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include <carousel/trie/proof.hpp>
+#include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::prefix {
@@ -26,7 +26,9 @@ double key_fraction(const Bytes& key) {
     return f;
 }
 
-double range_fraction(const PathRange& r) { return key_fraction(range_max_key(r)) - key_fraction(range_min_key(r)); }
+double range_fraction(const trie::PathRange& r) {
+    return key_fraction(trie::range_max_key(r)) - key_fraction(trie::range_min_key(r));
+}
 
 // kMeta records of a spilled trie's verified key intervals: "leafsync" ++ root ++ first key ->
 // last key (both 32 bytes).
@@ -49,8 +51,9 @@ std::optional<Bytes> previous_key(ByteView key) {
 
 }  // namespace
 
-LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-                   std::size_t initial_ranges, store::KV* spill, std::size_t spill_bytes)
+LeafSync::LeafSync(trie::NodeStore& store, const Hash& root, trie::TrieSync::LeafCheck check,
+                   trie::TrieSync::LeafSink on_leaf, std::size_t initial_ranges, store::KV* spill,
+                   std::size_t spill_bytes)
     : store_{store},
       root_{root},
       check_{std::move(check)},
@@ -111,67 +114,64 @@ bool LeafSync::resume() {
     return true;
 }
 
-std::optional<PathRange> LeafSync::take_range() {
+std::optional<trie::PathRange> LeafSync::take_range() {
     if (todo_.empty()) return std::nullopt;
-    PathRange r = std::move(todo_.front());
+    trie::PathRange r = std::move(todo_.front());
     todo_.pop_front();
     ++out_;
     out_fraction_ += range_fraction(r);
     return r;
 }
 
-void LeafSync::return_range(const PathRange& range) {
+void LeafSync::return_range(const trie::PathRange& range) {
     if (out_ > 0) --out_;
     out_fraction_ = std::max(0.0, out_fraction_ - range_fraction(range));
     todo_.push_front(range);
 }
 
-tl::expected<std::size_t, ChunkRejection> LeafSync::accept(const PathRange& range, const proto::ChunkEntry& e) {
-    const Bytes origin = range_min_key(range);
-    const Bytes limit = range_max_key(range);
-    std::vector<Bytes> keys;
-    keys.reserve(e.keys.size());
-    for (const Hash& k : e.keys) keys.emplace_back(view(k));
+tl::expected<std::size_t, trie::ChunkRejection> LeafSync::accept(const trie::PathRange& range,
+                                                                 const proto::ChunkEntry& e) {
+    const Bytes origin = trie::range_min_key(range);
+    const Bytes limit = trie::range_max_key(range);
     const bool cut = e.stop_path.has_value();
-    if (cut && keys.empty()) return tl::unexpected{ChunkRejection::kUnexpectedNode};
-    auto ok = cut ? trie::verify_range_proof(root_, origin, keys, e.values, e.proof)
-                  : trie::verify_bounded_range_proof(root_, origin, limit, keys, e.values, e.proof);
-    if (!ok) return tl::unexpected{ChunkRejection::kUnexpectedNode};
-    if (cut && ByteView{keys.back()}.compare(limit) > 0) return tl::unexpected{ChunkRejection::kUnexpectedNode};
+    // A cut answer past the range's end is refused (the ranges handed out are disjoint).
+    auto in_range = trie::verify_leaf_range(root_, origin, limit, e.keys, e.values, e.proof, cut);
+    if (!in_range || *in_range != e.keys.size()) return tl::unexpected{trie::ChunkRejection::kUnexpectedNode};
     for (const Bytes& v : e.values) {
-        if (check_ && !check_(v)) return tl::unexpected{ChunkRejection::kBadLeaf};
+        if (check_ && !check_(v)) return tl::unexpected{trie::ChunkRejection::kBadLeaf};
     }
     // Verified: keep the leaves, continue after the last one if the server stopped.
     if (out_ > 0) --out_;
     out_fraction_ = std::max(0.0, out_fraction_ - range_fraction(range));
     store::WriteBatch batch;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
+    for (std::size_t i = 0; i < e.keys.size(); ++i) {
+        const ByteView key = view(e.keys[i]);
         if (spilled_) {
             // Ranges handed out are disjoint and each is accepted once, so a key does not repeat.
-            batch.put(store::Column::kStorageLeaves, spill_key(keys[i]), e.values[i]);
+            batch.put(store::Column::kStorageLeaves, spill_key(key), e.values[i]);
         } else {
-            auto [it, fresh] = leaves_.try_emplace(keys[i], e.values[i]);
+            auto [it, fresh] = leaves_.try_emplace(Bytes{key}, e.values[i]);
             if (!fresh) continue;
-            memory_bytes_ += keys[i].size() + e.values[i].size() + 64;  // + the map node, roughly
+            memory_bytes_ += key.size() + e.values[i].size() + 64;  // + the map node, roughly
         }
         ++leaf_count_;
         std::vector<Hash> deps;
-        if (on_leaf_) on_leaf_(keys[i], e.values[i], deps);
+        if (on_leaf_) on_leaf_(key, e.values[i], deps);
         for (const Hash& d : deps) ++deps_[d];
     }
     // The interval these leaves cover, recorded with them once they are on disk (one batch), so a
     // killed sync resumes after it.
-    done_.emplace_back(origin, cut ? keys.back() : limit);
+    done_.emplace_back(origin, cut ? Bytes{view(e.keys.back())} : limit);
     if (spilled_) batch.put(store::Column::kMeta, progress_key(done_.back().first), done_.back().second);
     if (!batch.empty() && spill_status_.ok()) spill_status_ = spill_->write(batch);
     if (!spilled_ && spill_ != nullptr && memory_bytes_ > spill_bytes_) spill_memory();
     if (cut) {
-        if (auto next = next_key(keys.back()); next && ByteView{*next}.compare(limit) <= 0) {
+        if (auto next = next_key(view(e.keys.back())); next && ByteView{*next}.compare(limit) <= 0) {
             todo_.push_back({unpack_nibbles(*next), range.to});
         }
     }
     maybe_build();
-    return keys.size();
+    return e.keys.size();
 }
 
 void LeafSync::dependency_complete(const Hash& dep) {

@@ -5,10 +5,11 @@
 // LeafSync: the verifying half of a leaf-mode prefix-sync client for one trie, sans-IO.
 //
 // Leaf mode fetches only leaves, by key range, each answer with the two edge proofs of its range
-// (DESIGN.md: this answers the seed's worry that leaf data cannot be checked on arrival). A whole
-// range is checked with verify_bounded_range_proof — exactly the trie's leaves in [from, to]; a cut
-// one with verify_range_proof — exactly the leaves in [from, last key] — and the range continues
-// from the key after the last one (not from the server's stop path, which proves nothing).
+// (DESIGN.md: this answers the seed's worry that leaf data cannot be checked on arrival). Each
+// answer goes through trie::verify_leaf_range: a whole range must be exactly the trie's leaves in
+// [from, to]; a cut one exactly the leaves in [from, last key], ending inside the range, and the
+// range continues from the key after the last one (not from the server's stop path, which proves
+// nothing).
 // Nothing of an answer that does not verify is kept.
 //
 // A spilled trie's progress survives a kill: each batch of spilled leaves carries a record of the
@@ -41,9 +42,8 @@
 #include <carousel/store/kv.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_store.hpp>
-
-#include "paths.hpp"
-#include "trie_sync.hpp"
+#include <carousel/trie/path_range.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 namespace carousel::prefix {
 
@@ -51,19 +51,20 @@ class LeafSync {
   public:
     // As TrieSync's: the check guards decoding, the sink may name dependencies.
     // `spill` (may be null: all in memory) outlives this.
-    LeafSync(trie::NodeStore& store, const Hash& root, TrieSync::LeafCheck check, TrieSync::LeafSink on_leaf,
-             std::size_t initial_ranges = 16, store::KV* spill = nullptr,
+    LeafSync(trie::NodeStore& store, const Hash& root, trie::TrieSync::LeafCheck check,
+             trie::TrieSync::LeafSink on_leaf, std::size_t initial_ranges = 16, store::KV* spill = nullptr,
              std::size_t spill_bytes = std::size_t{4} << 20);
 
     const Hash& root() const noexcept { return root_; }
 
     // The next range to ask for (nullopt: none left to hand out); give it back if the request fails.
-    std::optional<PathRange> take_range();
-    void return_range(const PathRange& range);
+    std::optional<trie::PathRange> take_range();
+    void return_range(const trie::PathRange& range);
 
     // Verifies one leaf-mode entry answering `range` and keeps its leaves. An entry cut before its
     // first leaf proves nothing and is refused (the caller hands the range out again).
-    tl::expected<std::size_t, ChunkRejection> accept(const PathRange& range, const proto::ChunkEntry& entry);
+    tl::expected<std::size_t, trie::ChunkRejection> accept(const trie::PathRange& range,
+                                                           const proto::ChunkEntry& entry);
 
     void dependency_complete(const Hash& dep);
 
@@ -101,9 +102,9 @@ class LeafSync {
 
     trie::NodeStore& store_;
     Hash root_;
-    TrieSync::LeafCheck check_;
-    TrieSync::LeafSink on_leaf_;
-    std::deque<PathRange> todo_;
+    trie::TrieSync::LeafCheck check_;
+    trie::TrieSync::LeafSink on_leaf_;
+    std::deque<trie::PathRange> todo_;
     std::size_t out_{0};                         // ranges handed out and not answered or returned yet
     double out_fraction_{0};                     // their share of the key space
     std::map<Bytes, Bytes> leaves_;              // in memory (until spilled)

@@ -8,19 +8,20 @@
 #include <carousel/core/rlp.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/node_walker.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::prefix {
 
 struct PrefixSync::Task {
     Hash root{};
-    std::optional<Hash> account;       // the account whose storage trie this is
-    std::unique_ptr<TrieSync> sync;    // full mode
-    std::unique_ptr<LeafSync> leaves;  // leaf mode
+    std::optional<Hash> account;           // the account whose storage trie this is
+    std::unique_ptr<trie::TrieSync> sync;  // full mode
+    std::unique_ptr<LeafSync> leaves;      // leaf mode
     bool top_requested{false};
-    std::set<Nibbles> in_flight;          // frontier positions asked for
-    std::deque<PathRange> continuations;  // cut entries still to continue
-    std::set<proto::PeerId> lacking;      // peers that answered 0x1 for this trie
+    std::set<Nibbles> in_flight;                // frontier positions asked for
+    std::deque<trie::PathRange> continuations;  // cut entries still to continue
+    std::set<proto::PeerId> lacking;            // peers that answered 0x1 for this trie
 };
 
 struct PrefixSync::Request {
@@ -30,7 +31,7 @@ struct PrefixSync::Request {
     bool top{false};
     bool is_range{false};
     Hash root{};
-    std::vector<PathRange> ranges;
+    std::vector<trie::PathRange> ranges;
     std::vector<Nibbles> marked;  // frontier positions marked in flight by this request
     std::vector<Hash> code_hashes;
     uint64_t flags{0};  // the GetChunks flags it went with
@@ -105,31 +106,16 @@ bool valid_account(ByteView value) {
     return a && in.empty();
 }
 
-// The leaves of the stored subtree `ref` (a hash, or an embedded node's RLP). The store holds only
-// complete subtrees; a node that is missing or does not decode ends its branch of the count.
-uint64_t count_stored_leaves(const trie::NodeStore& store, ByteView ref) {
-    std::optional<Bytes> loaded;
-    if (ref.size() == 32) {
-        loaded = store.get_node(to_hash(ref));
-        if (!loaded) return 0;
-        ref = *loaded;
+// The leaves of the stored subtree `root`. The store holds only complete subtrees; a node that is
+// missing or does not decode ends its branch of the count.
+uint64_t count_stored_leaves(const trie::NodeStore& store, const Hash& root) {
+    trie::NodeWalker walk{store, nullptr, view(root), {}, trie::NodeWalker::OnError::kSkip};
+    uint64_t n = 0;
+    while (walk.next()) {
+        const trie::Node* node = walk.node();
+        if (node != nullptr && (node->kind == trie::NodeKind::kLeaf || !node->value.empty())) ++n;
     }
-    auto node = trie::decode_node(ref);
-    if (!node) return 0;
-    switch (node->kind) {
-        case trie::NodeKind::kLeaf:
-            return 1;
-        case trie::NodeKind::kExtension:
-            return count_stored_leaves(store, node->children[0]);
-        case trie::NodeKind::kBranch: {
-            uint64_t n = node->value.empty() ? 0 : 1;
-            for (const auto& c : node->children) {
-                if (!c.empty()) n += count_stored_leaves(store, c);
-            }
-            return n;
-        }
-    }
-    return 0;
+    return n;
 }
 
 bool valid_slot(ByteView value) {
@@ -227,12 +213,12 @@ void PrefixSync::make_account_task(const Hash& root, bool leaf_mode) {
         account_->leaves = std::make_unique<LeafSync>(*built_, root, valid_account, account_leaf_sink(), 16,
                                                       options_.leaf_spill, options_.leaf_spill_bytes);
     } else {
-        account_->sync = std::make_unique<TrieSync>(nodes_, root, valid_account, account_leaf_sink());
+        account_->sync = std::make_unique<trie::TrieSync>(nodes_, root, valid_account, account_leaf_sink());
     }
 }
 
 // Every account names its storage trie and code as dependencies until the client holds them.
-TrieSync::LeafSink PrefixSync::account_leaf_sink() {
+trie::TrieSync::LeafSink PrefixSync::account_leaf_sink() {
     return [this](ByteView key, ByteView value, std::vector<Hash>& deps) {
         ByteView in = value;
         auto a = state::decode_account(in);
@@ -264,10 +250,8 @@ PrefixSync::Task& PrefixSync::storage_task(const Hash& storage_root, const Hash&
                                                   options_.leaf_spill_bytes);
     } else {
         // A subtree it finds held already (the same slots in another storage trie) counts too.
-        auto count_held = [this](const Hash& subtree) {
-            progress_.slots += count_stored_leaves(nodes_, view(subtree));
-        };
-        task->sync = std::make_unique<TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
+        auto count_held = [this](const Hash& subtree) { progress_.slots += count_stored_leaves(nodes_, subtree); };
+        task->sync = std::make_unique<trie::TrieSync>(nodes_, storage_root, valid_slot, count_slot, count_held);
     }
     ++progress_.storage_tries;
     return *storage_.emplace(storage_root, std::move(task)).first->second;
@@ -511,7 +495,7 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
         }
         for (const auto& range : r.ranges) {
             for (auto it = task.sync->frontier().lower_bound(range.from); it != task.sync->frontier().end(); ++it) {
-                if (!intersects(it->first, range)) break;
+                if (!trie::intersects(it->first, range)) break;
                 if (task.in_flight.insert(it->first).second) r.marked.push_back(it->first);
             }
         }
@@ -682,7 +666,7 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     bool requeue_top = false;
     for (std::size_t i = 0; i < data.entries.size(); ++i) {
         const proto::ChunkEntry& e = data.entries[i];
-        const PathRange& range = r.ranges[i];
+        const trie::PathRange& range = r.ranges[i];
         const EntryResult result = take_entry(from, *task, r.top, r.is_range, e, range, demerits, now);
         if (result == EntryResult::kMoved) {
             // `task` is gone. The streams of this answer still come: follow them without taking.
@@ -713,7 +697,7 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
 }
 
 PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, bool top, bool is_range,
-                                               const proto::ChunkEntry& e, const PathRange& range, int& demerits,
+                                               const proto::ChunkEntry& e, const trie::PathRange& range, int& demerits,
                                                proto::Time now) {
     const bool is_account = &task == account_.get();
     if (e.error) {
@@ -764,7 +748,7 @@ PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, b
     // Light mode follows only the wanted paths: the frontier holds what the cut left out.
     if (!e.stop_path || top || (light() && is_account)) return EntryResult::kDone;
     // Continue where the server stopped: it must lie inside the range asked for.
-    if (pad(*e.stop_path, 0) < pad(range.from, 0) || !intersects(*e.stop_path, range)) {
+    if (trie::pad(*e.stop_path, 0) < trie::pad(range.from, 0) || !trie::intersects(*e.stop_path, range)) {
         ++demerits;
         return EntryResult::kDone;
     }
@@ -781,7 +765,7 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     // One entry a frame, continuing one of the cut entries: its prefix is where that one stopped.
     const auto at = data.entries.size() == 1
                         ? std::find_if(r.ranges.begin(), r.ranges.end(),
-                                       [&](const PathRange& p) { return p.from == data.entries[0].prefix; })
+                                       [&](const trie::PathRange& p) { return p.from == data.entries[0].prefix; })
                         : r.ranges.end();
     Task* task = find_task(r.root);
     if (at == r.ranges.end()) {
@@ -817,7 +801,7 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     }
     for (const auto& p : r.marked) task->in_flight.erase(p);
     r.marked.clear();
-    const PathRange range = *at;
+    const trie::PathRange range = *at;
     if (e.error == proto::ChunkError::kBackOff) {
         // The server's stream budget ran out: this range is asked again, from anyone (not an
         // offence, and no reason to pause the peer).
@@ -864,7 +848,7 @@ void PrefixSync::mark_stream(Task& task, Request& r) {
         if (r.ignored[i]) continue;
         const auto& frontier = task.sync->frontier();
         for (auto f = frontier.lower_bound(r.ranges[i].from); f != frontier.end(); ++f) {
-            if (!intersects(f->first, r.ranges[i])) break;
+            if (!trie::intersects(f->first, r.ranges[i])) break;
             if (task.in_flight.insert(f->first).second) r.marked.push_back(f->first);
         }
     }
@@ -882,7 +866,7 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
     int demerits = 0;
     for (std::size_t i = 0; i < data.entries.size(); ++i) {
         const proto::ChunkEntry& e = data.entries[i];
-        const PathRange& range = r.ranges[i];
+        const trie::PathRange& range = r.ranges[i];
         if (e.error) {
             ++stats_[from].errors;
             if (is_account && can_move_to(e)) {

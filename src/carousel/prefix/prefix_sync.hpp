@@ -64,10 +64,10 @@
 #include <carousel/proto/messages.hpp>
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
+#include <carousel/trie/path_range.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 #include "leaf_sync.hpp"
-#include "paths.hpp"
-#include "trie_sync.hpp"
 
 namespace carousel::prefix {
 
@@ -209,7 +209,7 @@ class PrefixSync final : public proto::Endpoint {
     // range, is queued again), or 0x0 with a trusted newer root, which moved the sync (kMoved).
     enum class EntryResult { kDone, kContinues, kRejected, kMoved };
     EntryResult take_entry(proto::PeerId from, Task& task, bool top, bool is_range, const proto::ChunkEntry& e,
-                           const PathRange& range, int& demerits, proto::Time now);
+                           const trie::PathRange& range, int& demerits, proto::Time now);
     // A later frame of a streamed answer (one entry, continuing one cut entry).
     void handle_stream_frame(proto::PeerId from, std::map<uint64_t, Request>::iterator it, const proto::ChunkData& data,
                              proto::Time now);
@@ -251,7 +251,7 @@ class PrefixSync final : public proto::Endpoint {
     // `e` is 0x0 naming a newer root that the trusted header source confirms: move there.
     bool can_move_to(const proto::ChunkEntry& e) const;
     void note_unknown_root(proto::PeerId from, const proto::ChunkEntry& e);
-    TrieSync::LeafSink account_leaf_sink();
+    trie::TrieSync::LeafSink account_leaf_sink();
     static bool task_fetched(const Task& task);
     static bool task_complete(const Task& task);
     // Light mode: whether some wanted key lies below frontier position `pos`.

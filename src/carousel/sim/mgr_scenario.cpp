@@ -89,7 +89,7 @@ constexpr std::size_t kLeafChecksPerStore = 64;
 bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, const Hash& root,
                    const std::map<Hash, Hash>& present_owners) {
     if (store.epoch_root() != root) return false;
-    const prefix::PathRange range = mgr::path_range(store.region());
+    const trie::PathRange range = mgr::path_range(store.region());
     auto held = mgr::leaves_in(store, root, range);
     auto want = mgr::leaves_in(truth, root, range);
     if (!held || !want || *held != *want) return false;
@@ -102,7 +102,7 @@ bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, c
         // Every owner's root is compared; the leaves of a sample of tries (a different one at each
         // boundary), to keep the cost of the check in proportion at 50k accounts.
         if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
-        const prefix::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
+        const trie::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
         auto s_held = mgr::leaves_in(store, storage_root, srange);
         auto s_want = mgr::leaves_in(truth, storage_root, srange);
         if (!s_held || !s_want || *s_held != *s_want) return false;

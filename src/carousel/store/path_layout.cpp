@@ -8,6 +8,7 @@
 #include <carousel/core/hex.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/node.hpp>
+#include <carousel/trie/node_walker.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::store {
@@ -19,17 +20,33 @@ ByteView record_key() noexcept {
     return {reinterpret_cast<const uint8_t*>(kRecordKey.data()), kRecordKey.size()};  // NOLINT: bytes
 }
 
-// Writes one trie's nodes depth-first, collecting the storage roots met in account leaves.
+// Writes one trie's nodes in pre-order (NodeWalker), collecting the storage roots met in account
+// leaves.
 class Builder {
   public:
     Builder(KV& kv, const trie::NodeStore& nodes, std::size_t batch_bytes)
         : kv_{kv}, nodes_{nodes}, batch_bytes_{batch_bytes} {}
 
     Status trie(const Hash& root, bool accounts) {
-        key_.assign(view(root));
-        accounts_ = accounts;
-        root_ = root;
-        visit(view(root), 0);
+        trie::NodeWalker walk{nodes_, nullptr, view(root)};
+        while (status_.ok() && walk.next()) {
+            if (trie::is_hash_reference(walk.ref())) {
+                key_.assign(view(root));  // root ++ position
+                key_ += walk.path();
+                batch_.put(Column::kPathNodes, key_, walk.rlp());
+                if (batch_.byte_size() >= batch_bytes_) {
+                    status_ = kv_.write(batch_);
+                    batch_.clear();
+                }
+            }
+            if (accounts) note_account(walk);
+        }
+        if (status_.ok() && walk.error() == trie::NodeWalker::Error::kMissingNode) {
+            status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root)) + ": node " +
+                                         to_hex_prefixed(walk.ref()) + " missing");
+        } else if (status_.ok() && walk.error() == trie::NodeWalker::Error::kBadNode) {
+            status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root)) + ": a node does not decode");
+        }
         return status_;
     }
 
@@ -42,58 +59,18 @@ class Builder {
     std::vector<Hash> storage_roots;
 
   private:
-    // `key_` is root ++ position of the node `ref` refers to; `depth` its level (for the buffer).
-    void visit(ByteView ref, std::size_t depth) {
-        if (!status_.ok()) return;
-        if (buffers_.size() <= depth) buffers_.resize(depth + 1);
-        Bytes& rlp = buffers_[depth];
-        if (trie::is_hash_reference(ref)) {
-            if (!nodes_.read_node(to_hash(ref), rlp)) {
-                status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root_)) + ": node " +
-                                             to_hex_prefixed(ref) + " missing");
-                return;
-            }
-            batch_.put(Column::kPathNodes, key_, rlp);
-            if (batch_.byte_size() >= batch_bytes_) {
-                status_ = kv_.write(batch_);
-                batch_.clear();
-            }
-        } else {
-            rlp.assign(ref);
-        }
-        auto node = trie::decode_node(rlp);
-        if (!node) {
-            status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root_)) + ": a node does not decode");
+    // At an account leaf, collects its storage root (once per root).
+    void note_account(trie::NodeWalker& walk) {
+        const trie::Node* node = walk.node();
+        if (node == nullptr || node->kind != trie::NodeKind::kLeaf) return;  // (a bad node ends the walk)
+        ByteView value = node->value;
+        auto account = state::decode_account(value);
+        if (!account) {
+            status_ = Status::corruption("path layout: an account leaf does not decode");
             return;
         }
-        const std::size_t base = key_.size();
-        switch (node->kind) {
-            case trie::NodeKind::kLeaf:
-                if (accounts_) {
-                    ByteView value = node->value;
-                    auto account = state::decode_account(value);
-                    if (!account) {
-                        status_ = Status::corruption("path layout: an account leaf does not decode");
-                        return;
-                    }
-                    if (account->storage_root != trie::kEmptyRoot && seen_.insert(account->storage_root).second) {
-                        storage_roots.push_back(account->storage_root);
-                    }
-                }
-                break;
-            case trie::NodeKind::kExtension:
-                key_ += node->path;
-                visit(node->children[0], depth + 1);
-                key_.resize(base);
-                break;
-            case trie::NodeKind::kBranch:
-                for (uint8_t i = 0; i < 16; ++i) {
-                    if (node->children[i].empty()) continue;
-                    key_.push_back(i);
-                    visit(node->children[i], depth + 1);
-                    key_.resize(base);
-                }
-                break;
+        if (account->storage_root != trie::kEmptyRoot && seen_.insert(account->storage_root).second) {
+            storage_roots.push_back(account->storage_root);
         }
     }
 
@@ -103,9 +80,6 @@ class Builder {
     Status status_;
     WriteBatch batch_;
     Bytes key_;
-    Hash root_{};
-    bool accounts_{false};
-    std::vector<Bytes> buffers_;  // one per depth, reused
     std::unordered_set<Hash, trie::HashHasher> seen_;
 };
 

@@ -2,17 +2,17 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// Positions in a trie and the key ranges chunks cover.
+// PathRange: positions in a trie and the key ranges they cover (chunk requests, regions, walks).
 //
 // A node's position is the nibble path from the root to it. Positions sort lexicographically with a
 // prefix before its extensions, which is exactly pre-order (parents before children, slot 0 before
-// slot 15). A chunk request names a range of positions [from, to]: every key k with
-// from·0000… <= k <= to·ffff… (each padded to a full key).
+// slot 15). A range of positions [from, to] (a chunk request's, a region's) covers every key k with
+// from·0000… <= k <= to·ffff… (each padded to a full key). Keys are those of a secure trie: 64 nibbles.
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
 
-namespace carousel::prefix {
+namespace carousel::trie {
 
 inline constexpr std::size_t kKeyNibbles = 64;
 
@@ -34,4 +34,4 @@ bool intersects(ByteView pos, const PathRange& range);
 Bytes range_min_key(const PathRange& range);
 Bytes range_max_key(const PathRange& range);
 
-}  // namespace carousel::prefix
+}  // namespace carousel::trie

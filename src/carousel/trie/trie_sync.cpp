@@ -6,12 +6,12 @@
 #include <unordered_set>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/trie/node.hpp>
-#include <carousel/trie/trie.hpp>
 
-#include "paths.hpp"
+#include "node.hpp"
+#include "path_range.hpp"
+#include "trie.hpp"
 
-namespace carousel::prefix {
+namespace carousel::trie {
 
 std::string_view to_string(ChunkRejection r) noexcept {
     switch (r) {
@@ -30,28 +30,28 @@ namespace {
 // Visits the leaves and the hashed references of a node and of the nodes embedded in it.
 // `on_leaf(key_nibbles, value)` returns false to stop; `on_ref(position, hash)`.
 template <class OnLeaf, class OnRef>
-bool walk_node(const trie::Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& on_ref) {
+bool walk_node(const Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& on_ref) {
     const std::size_t base = pos.size();
     auto child = [&](ByteView ref) -> bool {
         if (ref.size() == 32) {
             on_ref(pos, to_hash(ref));
             return true;
         }
-        auto embedded = trie::decode_node(ref);
+        auto embedded = decode_node(ref);
         if (!embedded) return false;
         return walk_node(*embedded, pos, on_leaf, on_ref);
     };
     bool ok = true;
     switch (node.kind) {
-        case trie::NodeKind::kLeaf:
+        case NodeKind::kLeaf:
             pos += node.path;
             ok = on_leaf(ByteView{pos}, node.value);
             break;
-        case trie::NodeKind::kExtension:
+        case NodeKind::kExtension:
             pos += node.path;
             ok = pos.size() < kKeyNibbles && child(node.children[0]);
             break;
-        case trie::NodeKind::kBranch:
+        case NodeKind::kBranch:
             if (!node.value.empty()) ok = false;  // secure tries have fixed-length keys: no branch values
             for (uint8_t i = 0; i < 16 && ok; ++i) {
                 if (node.children[i].empty()) continue;
@@ -67,9 +67,9 @@ bool walk_node(const trie::Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& o
 
 }  // namespace
 
-TrieSync::TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf, HeldSink on_held)
+TrieSync::TrieSync(NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf, HeldSink on_held)
     : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)}, on_held_{std::move(on_held)} {
-    if (root == trie::kEmptyRoot) return;
+    if (root == kEmptyRoot) return;
     if (store_.get_node(root)) {  // nothing to fetch
         if (on_held_) on_held_(root);
         return;
@@ -87,9 +87,9 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
         for (std::size_t i = 0; i < nodes.size(); ++i) out[i] = hashes[i].data();
         keccak256_batch(in, out);
     }
-    std::unordered_set<Hash, trie::HashHasher> expected_here;  // referenced by earlier nodes of the chunk
+    std::unordered_set<Hash, HashHasher> expected_here;  // referenced by earlier nodes of the chunk
     std::vector<uint8_t> fresh(nodes.size(), 0);
-    std::vector<std::optional<trie::Node>> decoded(nodes.size());  // phase 2 expands these (views into `nodes`)
+    std::vector<std::optional<Node>> decoded(nodes.size());  // phase 2 expands these (views into `nodes`)
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const Hash& h = hashes[i];
         if (waiting_.count(h) != 0 || (wanted_.count(h) == 0 && expected_here.count(h) == 0 && store_.get_node(h))) {
@@ -97,7 +97,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
         }
         if (wanted_.count(h) == 0 && expected_here.count(h) == 0)
             return tl::unexpected{ChunkRejection::kUnexpectedNode};
-        auto node = trie::decode_node(nodes[i]);
+        auto node = decode_node(nodes[i]);
         if (!node) return tl::unexpected{ChunkRejection::kBadNode};
         bool leaves_ok = true;
         Nibbles pos;  // positions are not known for every node yet; the checks need only values
@@ -163,12 +163,12 @@ uint32_t TrieSync::chunk_node(const Hash& hash) const noexcept {
 }
 
 uint32_t TrieSync::expand(ByteView rlp, const Nibbles& position, const Hash& self) {
-    auto node = trie::decode_node(rlp);
+    auto node = decode_node(rlp);
     if (!node) return 0;  // verified (by hash, under another root) before
     return expand_node(*node, position, self, kNotInChunk);
 }
 
-uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk) {
+uint32_t TrieSync::expand_node(const Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk) {
     uint32_t missing = 0;
     Nibbles pos = position;
     walk_node(
@@ -220,12 +220,12 @@ uint32_t TrieSync::expand_node(const trie::Node& node, const Nibbles& position, 
     return missing;
 }
 
-void TrieSync::adopt(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes) {
+void TrieSync::adopt(std::unordered_map<Hash, Bytes, HashHasher> nodes) {
     for (auto& [h, rlp] : nodes) adopted_.try_emplace(h, std::move(rlp));
 }
 
-std::unordered_map<Hash, Bytes, trie::HashHasher> TrieSync::take_waiting() {
-    std::unordered_map<Hash, Bytes, trie::HashHasher> out;
+std::unordered_map<Hash, Bytes, HashHasher> TrieSync::take_waiting() {
+    std::unordered_map<Hash, Bytes, HashHasher> out;
     for (auto& [h, w] : waiting_) out.emplace(h, std::move(w.rlp));
     waiting_.clear();
     return out;
@@ -236,13 +236,15 @@ void TrieSync::dependency_complete(const Hash& dep) {
     if (it == dependents_.end()) return;
     const std::vector<Hash> nodes = std::move(it->second);
     dependents_.erase(it);
-    for (const Hash& n : nodes) {
-        auto w = waiting_.find(n);
-        if (w == waiting_.end()) continue;
-        if (--w->second.missing == 0) {
-            const Bytes rlp = std::move(w->second.rlp);
-            complete_node(n, rlp);
-        }
+    for (const Hash& n : nodes) one_less_missing(n);
+}
+
+void TrieSync::one_less_missing(const Hash& hash) {
+    auto w = waiting_.find(hash);
+    if (w == waiting_.end()) return;
+    if (--w->second.missing == 0) {
+        const Bytes rlp = std::move(w->second.rlp);
+        complete_node(hash, rlp);
     }
 }
 
@@ -267,14 +269,7 @@ void TrieSync::complete_node(const Hash& hash, ByteView rlp) {
     if (const uint32_t at = chunk_node(hash); at != kNotInChunk) {
         for_each_chunk_link(at, [&](const ChunkLink& l) { parents.push_back(chunk_hashes_[l.parent]); });
     }
-    for (const Hash& p : parents) {
-        auto w = waiting_.find(p);
-        if (w == waiting_.end()) continue;
-        if (--w->second.missing == 0) {
-            const Bytes parent_rlp = std::move(w->second.rlp);
-            complete_node(p, parent_rlp);
-        }
-    }
+    for (const Hash& p : parents) one_less_missing(p);
 }
 
-}  // namespace carousel::prefix
+}  // namespace carousel::trie

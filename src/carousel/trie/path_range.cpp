@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
-#include "paths.hpp"
+#include "path_range.hpp"
 
 #include <algorithm>
 
-namespace carousel::prefix {
+namespace carousel::trie {
 
 Nibbles pad(ByteView p, uint8_t fill) {
     Nibbles out{p.substr(0, kKeyNibbles)};
@@ -40,4 +40,4 @@ bool intersects(ByteView pos, const PathRange& range) {
 Bytes range_min_key(const PathRange& range) { return pack_nibbles(pad(range.from, 0)); }
 Bytes range_max_key(const PathRange& range) { return pack_nibbles(pad(range.to, 0xf)); }
 
-}  // namespace carousel::prefix
+}  // namespace carousel::trie

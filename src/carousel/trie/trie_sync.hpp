@@ -2,8 +2,8 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// TrieSync: the verifying half of a prefix-sync client for one trie (the account trie or one
-// storage trie), sans-IO.
+// TrieSync: the node acceptor of a trie sync (go-ethereum's trie.Sync design), for one trie (an
+// account trie or one storage trie), sans-IO: the verifying half of a full-mode prefix-sync client.
 //
 // It knows the root hash and accepts a node only when an accepted parent references its hash (the
 // root is referenced by the caller). Accepted nodes whose subtrees are not complete yet wait in
@@ -30,10 +30,11 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
-#include <carousel/trie/node.hpp>
-#include <carousel/trie/node_store.hpp>
 
-namespace carousel::prefix {
+#include "node.hpp"
+#include "node_store.hpp"
+
+namespace carousel::trie {
 
 enum class [[nodiscard]] ChunkRejection{
     kUnexpectedNode = 1,  // a node no accepted node references (wrong, stale, or out of order)
@@ -60,8 +61,7 @@ class TrieSync {
 
     // Syncs the trie with root `root` into `store` (which outlives this). Nodes the store already
     // has are complete subtrees and are not fetched again.
-    TrieSync(trie::NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {},
-             HeldSink on_held = {});
+    TrieSync(NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {}, HeldSink on_held = {});
 
     const Hash& root() const noexcept { return root_; }
     // Every node is held and every dependency complete: the root is in the store.
@@ -79,9 +79,9 @@ class TrieSync {
     // Verified nodes from another TrieSync of the same store (a sync that moved to a newer root
     // hands over the nodes it accepted but could not store yet): any of them the new trie references
     // is taken from here instead of fetched. Call before accept().
-    void adopt(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes);
+    void adopt(std::unordered_map<Hash, Bytes, HashHasher> nodes);
     // The nodes accepted but not stored yet (their subtrees are incomplete), for adopt().
-    std::unordered_map<Hash, Bytes, trie::HashHasher> take_waiting();
+    std::unordered_map<Hash, Bytes, HashHasher> take_waiting();
 
     // The RLP of a node accepted (verified) but not stored yet, or null. With the store, this is
     // everything the sync verified: what a partially synced node can serve.
@@ -117,10 +117,13 @@ class TrieSync {
     // As expand, for a node decoded already (accept() decodes each node once, to verify it), which
     // is node `in_chunk` of the chunk being accepted (or kNotInChunk): a child that comes later in
     // the same chunk is linked to it there (ChunkLink) instead of going through the frontier.
-    uint32_t expand_node(const trie::Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk);
+    uint32_t expand_node(const Node& node, const Nibbles& position, const Hash& self, uint32_t in_chunk);
     // Writes a complete node to the store and tells its waiting parents (in parents_, and its
     // parents in the chunk being accepted).
     void complete_node(const Hash& hash, ByteView rlp);
+    // One more child or dependency of the waiting node `hash` is complete: completes the node when
+    // it was the last (nothing if the node does not wait).
+    void one_less_missing(const Hash& hash);
     // The index in the chunk being accepted of the first fresh node with this hash, or kNotInChunk.
     uint32_t chunk_node(const Hash& hash) const noexcept;
 
@@ -145,20 +148,20 @@ class TrieSync {
     std::vector<ChunkLink> chunk_links_;
     std::span<const Hash> chunk_hashes_;
 
-    trie::NodeStore& store_;
+    NodeStore& store_;
     Hash root_;
     LeafCheck check_;
     LeafSink on_leaf_;
     HeldSink on_held_;
     std::map<Nibbles, Hash> frontier_;
-    std::unordered_map<Hash, std::vector<Nibbles>, trie::HashHasher> wanted_;  // hash -> positions
-    std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> parents_;    // hash -> waiting parents
-    std::unordered_map<Hash, Waiting, trie::HashHasher> waiting_;
-    std::unordered_map<Hash, std::vector<Hash>, trie::HashHasher> dependents_;  // dependency -> waiting nodes
-    std::unordered_map<Hash, Bytes, trie::HashHasher> adopted_;                 // verified, not yet referenced
+    std::unordered_map<Hash, std::vector<Nibbles>, HashHasher> wanted_;  // hash -> positions
+    std::unordered_map<Hash, std::vector<Hash>, HashHasher> parents_;    // hash -> waiting parents
+    std::unordered_map<Hash, Waiting, HashHasher> waiting_;
+    std::unordered_map<Hash, std::vector<Hash>, HashHasher> dependents_;  // dependency -> waiting nodes
+    std::unordered_map<Hash, Bytes, HashHasher> adopted_;                 // verified, not yet referenced
     uint64_t accepted_nodes_{0};
     uint64_t accepted_bytes_{0};
     uint64_t adopted_nodes_{0};
 };
 
-}  // namespace carousel::prefix
+}  // namespace carousel::trie
