@@ -57,7 +57,7 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
         item.storage_nodes.reserve(owners.size());
         for (const Owner& o : owners) {
             item.owners.push_back(o.key);
-            const prefix::PathRange range = path_range(storage_block(region, o.key));
+            const trie::PathRange range = path_range(storage_block(region, o.key));
             auto was_present = has_leaf_in(full_state_nodes, o.old_root, range);
             if (!was_present) return tl::unexpected{was_present.error()};
             auto nodes = changed_partial_nodes(full_state_nodes, *was_present ? o.old_root : trie::kEmptyRoot,

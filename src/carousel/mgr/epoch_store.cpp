@@ -187,7 +187,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
     if (auto r = for_each_partial_node(full, root, path_range(region_), keep); !r) return r;
     std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        const prefix::PathRange range = path_range(storage_block(region_, account));
+        const trie::PathRange range = path_range(storage_block(region_, account));
         auto here = has_leaf_in(full, storage, range);
         if (!here) return tl::unexpected{here.error()};
         if (!*here) continue;
@@ -228,7 +228,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
     std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        const prefix::PathRange storage_range = path_range(storage_block(region_, account));
+        const trie::PathRange storage_range = path_range(storage_block(region_, account));
         auto r = for_each_partial_node(candidates, storage, storage_range, keep);
         if (!r) return tl::unexpected{walk_error(r.error())};
         auto here = has_leaf_in(candidates, storage, storage_range);
@@ -334,7 +334,7 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     std::vector<bool> present(item.owners.size(), false);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
         const Hash was = head_->storage_roots.find(item.owners[i]).value_or(trie::kEmptyRoot);
-        const prefix::PathRange storage_range = path_range(storage_block(region_, item.owners[i]));
+        const trie::PathRange storage_range = path_range(storage_block(region_, item.owners[i]));
         auto here = has_leaf_in(store, new_storage[i], storage_range);
         if (!here) return tl::unexpected{walk_error(here.error())};
         present[i] = *here;

@@ -90,7 +90,7 @@ tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const
 // Whether `root` has a leaf whose key lies in the range: leaves_in with max_leaves 0, which stops at
 // the first. A storage trie with one is *present* in the range (mgr/epoch_store.hpp keeps only those).
 tl::expected<bool, PartialError> has_leaf_in(const trie::NodeStore& store, const Hash& root,
-                                             const prefix::PathRange& range);
+                                             const trie::PathRange& range);
 
 // The keys in the range whose value at `to_root` differs from the one at `from_root`, increasing,
 // each with its value at `to_root` — empty Bytes when the key is absent there (deleted). Skips
