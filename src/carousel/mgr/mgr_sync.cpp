@@ -7,6 +7,7 @@
 #include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/state/account.hpp>
+#include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
@@ -753,16 +754,11 @@ void MgrSync::on_error(proto::PeerId from, proto::ChunkError error, proto::Time 
 }
 
 namespace {
-// Whether a leaf-mode answer to r (a range from r.origin to r.limit at r.root) is proven: its leaves
-// and edge proofs against the root, and a cut answer brings at least one leaf.
-bool verify_leaves(const Hash& root, const Hash& origin, const Hash& limit, const proto::ChunkEntry& e) {
-    std::vector<Bytes> keys;
-    keys.reserve(e.keys.size());
-    for (const Hash& k : e.keys) keys.emplace_back(view(k));
-    auto verified = e.stop_path
-                        ? trie::verify_range_proof(root, view(origin), keys, e.values, e.proof)
-                        : trie::verify_bounded_range_proof(root, view(origin), view(limit), keys, e.values, e.proof);
-    return verified && !(e.stop_path && e.keys.empty());
+// A leaf-mode answer to a range from `origin` to `limit` at `root`, checked (trie/leaf_range.hpp):
+// how many of its leading keys lie in the range.
+tl::expected<std::size_t, trie::LeafRangeError> verify_leaves(const Hash& root, const Hash& origin, const Hash& limit,
+                                                              const proto::ChunkEntry& e) {
+    return trie::verify_leaf_range(root, view(origin), view(limit), e.keys, e.values, e.proof, e.stop_path.has_value());
 }
 }  // namespace
 
@@ -813,16 +809,14 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         if (!e.leaf_mode) strike(from);
         return;
     }
-    if (!verify_leaves(r.root, r.origin, r.limit, e)) {
+    const auto in_range = verify_leaves(r.root, r.origin, r.limit, e);
+    if (!in_range) {
         ++stats_.rejected_answers;
         strike(from);
         return;
     }
     Leaves& leaves = leaves_of(r.account);
-    for (std::size_t i = 0; i < e.keys.size(); ++i) {
-        if (e.keys[i] > r.limit) break;  // a cut answer proves up to its last key only
-        leaves[e.keys[i]] = e.values[i];
-    }
+    for (std::size_t i = 0; i < *in_range; ++i) leaves[e.keys[i]] = e.values[i];
     const Hash last = e.keys.empty() ? r.limit : e.keys.back();
     if (e.stop_path && last < r.limit) {
         state.cursor = next_key(last);

@@ -26,23 +26,6 @@ namespace {
 
 using trie::PathRange;
 
-// Compares a padded to 64 nibbles with fill fa against b padded with fb, without building either.
-int compare_padded(ByteView a, uint8_t fa, ByteView b, uint8_t fb) noexcept {
-    const std::size_t n = std::max(a.size(), b.size());
-    for (std::size_t i = 0; i < n && i < trie::kKeyNibbles; ++i) {
-        const uint8_t x = i < a.size() ? a[i] : fa;
-        const uint8_t y = i < b.size() ? b[i] : fb;
-        if (x != y) return x < y ? -1 : 1;
-    }
-    if (n >= trie::kKeyNibbles || fa == fb) return 0;
-    return fa < fb ? -1 : 1;
-}
-
-// trie::intersects without its allocations (the walks call it at every step): some key below
-// `pos` lies in [range.from·0…, range.to·f…].
-bool meets(ByteView pos, const PathRange& range) noexcept {
-    return compare_padded(pos, 0xf, range.from, 0) >= 0 && compare_padded(pos, 0, range.to, 0xf) <= 0;
-}
 using trie::NodeKind;
 
 template <class T>
@@ -141,7 +124,7 @@ struct PartialWalk {
     const PartialNodeVisitor& visit;
 
     Result<void> run(ByteView ref, Nibbles& pos) {
-        if (!meets(pos, range)) return {};
+        if (!trie::intersects(pos, range)) return {};
         auto l = load(store, ref);
         if (!l) return tl::unexpected{l.error()};
         const Loaded& node = **l;
@@ -179,7 +162,7 @@ struct LeafWalk {
     Leaves& out;
 
     Result<void> run(ByteView ref, Nibbles& pos) {
-        if (out.size() > max_leaves || !meets(pos, range)) return {};
+        if (out.size() > max_leaves || !trie::intersects(pos, range)) return {};
         auto l = load(store, ref);
         if (!l) return tl::unexpected{l.error()};
         const trie::Node& n = (*l)->node;
@@ -220,7 +203,7 @@ struct ChangedNodesWalk {
     const PartialNodeVisitor& visit;
 
     Result<void> run(Cursor nw, Cursor old, Nibbles& pos) {
-        if (nw.empty() || !meets(pos, range)) return {};
+        if (nw.empty() || !trie::intersects(pos, range)) return {};
         if (nw.at_node() && old.at_node() && nw.ref == old.ref) return {};  // same subtree
         if (auto r = ensure_loaded(store, nw); !r) return r;
         if (nw.at_node() && trie::is_hash_reference(nw.ref)) visit(pos, to_hash(nw.ref), nw.loaded->rlp);
@@ -245,7 +228,7 @@ struct ChangedLeavesWalk {
     Leaves& out;
 
     Result<void> run(Cursor to, Cursor from, Nibbles& pos) {
-        if ((to.empty() && from.empty()) || !meets(pos, range)) return {};
+        if ((to.empty() && from.empty()) || !trie::intersects(pos, range)) return {};
         if (to.at_node() && from.at_node() && to.ref == from.ref) return {};  // same subtree
         if (auto r = ensure_loaded(store, to); !r) return r;
         if (auto r = ensure_loaded(store, from); !r) return r;

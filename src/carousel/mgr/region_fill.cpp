@@ -8,6 +8,7 @@
 #include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/account.hpp>
+#include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
@@ -399,18 +400,13 @@ void RegionFill::on_leaf_entry(proto::PeerId from, const Request& r, ByteView fr
         reject(from, "mgr fill: not a leaf answer");
         return;
     }
-    std::vector<Bytes> keys;
-    keys.reserve(e.keys.size());
-    for (const Hash& k : e.keys) keys.emplace_back(view(k));
-    auto verified =
-        e.stop_path ? trie::verify_range_proof(root_, view(r.origin), keys, e.values, e.proof)
-                    : trie::verify_bounded_range_proof(root_, view(r.origin), view(r.limit), keys, e.values, e.proof);
-    if (!verified || (e.stop_path && e.keys.empty())) {
+    const auto in_range = trie::verify_leaf_range(root_, view(r.origin), view(r.limit), e.keys, e.values, e.proof,
+                                                  e.stop_path.has_value());
+    if (!in_range) {
         reject(from, "mgr fill: account leaves fail their range proof");
         return;
     }
-    for (std::size_t i = 0; i < e.keys.size(); ++i) {
-        if (e.keys[i] > r.limit) break;
+    for (std::size_t i = 0; i < *in_range; ++i) {
         if (!note_account(e.keys[i], e.values[i])) {
             reject(from, "mgr fill: an account leaf that does not decode");
             return;

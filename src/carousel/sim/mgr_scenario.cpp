@@ -15,6 +15,7 @@
 #include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/account.hpp>
+#include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
@@ -161,12 +162,9 @@ class Prober final : public proto::Endpoint {
             bool ok = d->entries.size() == 1 && !d->entries[0].error && d->entries[0].leaf_mode;
             if (ok) {
                 const auto& e = d->entries[0];
-                std::vector<Bytes> keys;
-                for (const Hash& k : e.keys) keys.emplace_back(ByteView{k.data(), k.size()});
-                const auto v = e.stop_path ? trie::verify_range_proof(x->root, view(x->origin), keys, e.values, e.proof)
-                                           : trie::verify_bounded_range_proof(x->root, view(x->origin), view(x->limit),
-                                                                              keys, e.values, e.proof);
-                ok = v.has_value();
+                ok = trie::verify_leaf_range(x->root, view(x->origin), view(x->limit), e.keys, e.values, e.proof,
+                                             e.stop_path.has_value())
+                         .has_value();
             }
             if (ok && x->want == Want::kServeWhileFill) {
                 if (x->also) x->also();
