@@ -41,8 +41,12 @@ MgrSync::MgrSync(dht::Contact self, SyncOptions options, ChainView chain)
       bare_walks_(tiles_.size()),
       window_(options.initial_window) {}
 
-bool MgrSync::window_open() const noexcept {
-    return requests_.size() < options_.max_in_flight && (requests_.empty() || outstanding_ + next_budget() <= window_);
+bool MgrSync::window_open(uint64_t reserve) const noexcept {
+    return requests_.size() < options_.max_in_flight && (requests_.empty() || outstanding_ + reserve <= window_);
+}
+
+uint64_t MgrSync::small_reserve() const noexcept {
+    return std::clamp<uint64_t>(2 * small_answer_bytes_, 1024, next_budget());
 }
 
 uint64_t MgrSync::next_budget() const noexcept {
@@ -66,8 +70,9 @@ proto::Time MgrSync::deadline_for(uint64_t budget, proto::Time now) const noexce
 
 void MgrSync::track(uint64_t id, Request r, proto::Time now) {
     if (first_request_.count() < 0) first_request_ = now;
-    r.deadline = deadline_for(r.budget, now);
-    outstanding_ += r.budget;
+    r.reserved = r.small ? small_reserve() : r.budget;
+    r.deadline = deadline_for(r.reserved, now);
+    outstanding_ += r.reserved;
     ++in_flight_[r.peer];
     requests_[id] = std::move(r);
 }
@@ -81,7 +86,8 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
     Request r = std::move(it->second);
     requests_.erase(it);
     --in_flight_[from];
-    outstanding_ -= std::min(outstanding_, r.budget);
+    outstanding_ -= std::min(outstanding_, r.reserved);
+    if (r.small) small_answer_bytes_ = (7 * small_answer_bytes_ + frame_bytes) / 8;
     // Slow start, capped at what the link drains in queue_target: more only queues behind the link
     // (the answers, and the DHT's own replies, which then time out and empty the routing table).
     const auto drained =
@@ -140,7 +146,7 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
             continue;
         }
         release(it->second);
-        outstanding_ -= std::min(outstanding_, it->second.budget);
+        outstanding_ -= std::min(outstanding_, it->second.reserved);
         it = requests_.erase(it);
     }
     in_flight_.erase(peer);
@@ -165,7 +171,7 @@ void MgrSync::on_timer(proto::Time now) {
         ++stats_.timeouts;
         release(it->second);
         --in_flight_[it->second.peer];
-        outstanding_ -= std::min(outstanding_, it->second.budget);
+        outstanding_ -= std::min(outstanding_, it->second.reserved);
         window_ = std::max(options_.initial_window / 4, window_ / 2);
         strike(it->second.peer);
         it = requests_.erase(it);
@@ -621,6 +627,7 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     if (roll) {
         // Held: [block.first, cursor - 1] (or the whole block).
         r.kind = Request::Kind::kDiff;
+        r.small = true;
         r.origin = block.first;
         r.limit = block_last(block);
         if (state.cursor) {
@@ -983,7 +990,7 @@ void MgrSync::follow_head(proto::Time now) {
     for (std::size_t i = 0; i < tiles_.size(); ++i) {
         if (head_accounts_[i].number == head) continue;
         accounts_current = false;
-        if (!head_accounts_[i].busy && window_open())
+        if (!head_accounts_[i].busy && window_open(small_reserve()))
             request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
     }
     if (!accounts_current) return;
@@ -1028,7 +1035,7 @@ void MgrSync::follow_head(proto::Time now) {
                 continue;
             }
             storage_current = false;
-            if (tiles[i].busy || !window_open()) continue;
+            if (tiles[i].busy || !window_open(small_reserve())) continue;
             if (tiles[i].prove) {
                 request_head_part(i, account, to, head, now);
                 continue;
@@ -1046,7 +1053,7 @@ void MgrSync::follow_head(proto::Time now) {
         }
     }
     for (auto& [tile, accounts] : bare) {
-        if (window_open()) request_head_bare(tile, std::move(accounts), head, now);
+        if (window_open(small_reserve())) request_head_bare(tile, std::move(accounts), head, now);
     }
     pump_code(now);
     if (!storage_current || !code_wanted_.empty()) return;
@@ -1169,6 +1176,7 @@ void MgrSync::request_head_bare(std::size_t tile, std::vector<Hash> accounts, ui
     r.head = true;
     r.peer = *peer;
     r.budget = next_budget();
+    r.small = true;
     r.tile = tile;
     r.root = *root;
     r.number = number;
@@ -1234,6 +1242,7 @@ void MgrSync::set_head_range(Request& r, proto::PeerId peer, std::size_t tile, c
     const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
     r.peer = peer;
     r.budget = next_budget();
+    r.small = true;  // a diff, or a small part's leaves
     r.tile = tile;
     r.account = account;
     r.root = to_root;

@@ -175,7 +175,9 @@ class MgrSync final : public proto::Endpoint {
         Hash limit{};                 // last key of the range
         std::vector<Hash> code_hashes;
         std::vector<Hash> accounts;  // bare: the owners asked by name (none: from `origin` on)
-        uint64_t budget{0};          // bytes this request may bring (its share of the window)
+        uint64_t budget{0};          // bytes this request may bring (its maxSize, when it has one)
+        bool small{false};           // its answer is as large as what changed (see window_open)
+        uint64_t reserved{0};        // bytes it holds of the window until answered (set by track)
         bool head{false};            // a diff to a head block (following), not a roll
         bool delta{false};           // following: from the block the head tile was verified at
         uint64_t from_number{0};     // following: the block the diff starts at
@@ -240,9 +242,16 @@ class MgrSync final : public proto::Endpoint {
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
     void strike(proto::PeerId peer);
-    // Flow control (see SyncOptions).
-    bool window_open() const noexcept;
+    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget when
+    // the server fills it up to that (leaves, a bare walk), small_reserve() when its answer is as
+    // large as what changed (a diff, which is never cut; bare parts asked by name while following):
+    // following asks every tile each block, and reserving a whole budget for each such small answer
+    // left a handful in flight at a time, too few to reach a block before the next one at hundreds
+    // of tiles.
+    bool window_open(uint64_t reserve) const noexcept;
+    bool window_open() const noexcept { return window_open(next_budget()); }
     uint64_t next_budget() const noexcept;
+    uint64_t small_reserve() const noexcept;
     proto::Time deadline_for(uint64_t budget, proto::Time now) const noexcept;
     void track(uint64_t id, Request r, proto::Time now);
     // Decodes an answer and takes its request: a frame that does not decode drops the peer (with
@@ -341,6 +350,7 @@ class MgrSync final : public proto::Endpoint {
     proto::Time next_tick_{0};
     uint64_t window_{0};
     uint64_t outstanding_{0};
+    uint64_t small_answer_bytes_{4096};  // moving average of the answers small_reserve() covers
     proto::Time first_request_{-1};
     std::map<std::size_t, proto::Time> last_lookup_;
     std::map<std::size_t, proto::Time> unserved_since_;  // tiles needing a request with no node to ask
