@@ -46,7 +46,10 @@ bool MgrSync::window_open(uint64_t reserve) const noexcept {
 }
 
 uint64_t MgrSync::small_reserve() const noexcept {
-    return std::clamp<uint64_t>(2 * small_answer_bytes_, 1024, next_budget());
+    // At least a quarter of a budget: a deadline counts the reserved bytes ahead of an answer, and on
+    // a slow link a diff that outgrew the average must not time out behind many small reservations.
+    const uint64_t budget = next_budget();
+    return std::clamp<uint64_t>(std::max(2 * small_answer_bytes_, budget / 4), 1024, budget);
 }
 
 uint64_t MgrSync::next_budget() const noexcept {
@@ -63,16 +66,19 @@ double MgrSync::receive_rate(proto::Time now) const noexcept {
 }
 
 proto::Time MgrSync::deadline_for(uint64_t budget, proto::Time now) const noexcept {
-    // The outstanding bytes must get through first.
-    const auto queue = std::chrono::duration<double>(static_cast<double>(outstanding_ + budget) / receive_rate(now));
+    // The outstanding bytes must get through first, counted at their budgets: a small reservation
+    // can be outgrown (a diff is never cut), and a late answer must not be taken for a silent peer.
+    const auto queue =
+        std::chrono::duration<double>(static_cast<double>(budgets_outstanding_ + budget) / receive_rate(now));
     return now + options_.request_timeout + std::chrono::duration_cast<proto::Time>(queue);
 }
 
 void MgrSync::track(uint64_t id, Request r, proto::Time now) {
     if (first_request_.count() < 0) first_request_ = now;
     r.reserved = r.small ? small_reserve() : r.budget;
-    r.deadline = deadline_for(r.reserved, now);
+    r.deadline = deadline_for(r.budget, now);
     outstanding_ += r.reserved;
+    budgets_outstanding_ += r.budget;
     ++in_flight_[r.peer];
     requests_[id] = std::move(r);
 }
@@ -87,6 +93,7 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
     requests_.erase(it);
     --in_flight_[from];
     outstanding_ -= std::min(outstanding_, r.reserved);
+    budgets_outstanding_ -= std::min(budgets_outstanding_, r.budget);
     if (r.small) small_answer_bytes_ = (7 * small_answer_bytes_ + frame_bytes) / 8;
     // Slow start, capped at what the link drains in queue_target: more only queues behind the link
     // (the answers, and the DHT's own replies, which then time out and empty the routing table).
@@ -147,6 +154,7 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
         }
         release(it->second);
         outstanding_ -= std::min(outstanding_, it->second.reserved);
+        budgets_outstanding_ -= std::min(budgets_outstanding_, it->second.budget);
         it = requests_.erase(it);
     }
     in_flight_.erase(peer);
@@ -172,6 +180,7 @@ void MgrSync::on_timer(proto::Time now) {
         release(it->second);
         --in_flight_[it->second.peer];
         outstanding_ -= std::min(outstanding_, it->second.reserved);
+        budgets_outstanding_ -= std::min(budgets_outstanding_, it->second.budget);
         window_ = std::max(options_.initial_window / 4, window_ / 2);
         strike(it->second.peer);
         it = requests_.erase(it);
@@ -627,7 +636,6 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     if (roll) {
         // Held: [block.first, cursor - 1] (or the whole block).
         r.kind = Request::Kind::kDiff;
-        r.small = true;
         r.origin = block.first;
         r.limit = block_last(block);
         if (state.cursor) {

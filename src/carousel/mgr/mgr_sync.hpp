@@ -242,12 +242,12 @@ class MgrSync final : public proto::Endpoint {
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
     void strike(proto::PeerId peer);
-    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget when
-    // the server fills it up to that (leaves, a bare walk), small_reserve() when its answer is as
-    // large as what changed (a diff, which is never cut; bare parts asked by name while following):
-    // following asks every tile each block, and reserving a whole budget for each such small answer
-    // left a handful in flight at a time, too few to reach a block before the next one at hundreds
-    // of tiles.
+    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget,
+    // except while following, where a block's diffs and small parts hold small_reserve() (twice a
+    // moving average of those answers, at least a quarter of a budget): following asks every tile
+    // each block, and reserving a whole budget for each such small answer left a handful in flight
+    // at a time, too few to reach a block before the next one at hundreds of tiles. Deadlines
+    // still count every request at its budget (an answer may outgrow a small reservation).
     bool window_open(uint64_t reserve) const noexcept;
     bool window_open() const noexcept { return window_open(next_budget()); }
     uint64_t next_budget() const noexcept;
@@ -350,6 +350,7 @@ class MgrSync final : public proto::Endpoint {
     proto::Time next_tick_{0};
     uint64_t window_{0};
     uint64_t outstanding_{0};
+    uint64_t budgets_outstanding_{0};    // the budgets of the requests in flight (for deadlines)
     uint64_t small_answer_bytes_{4096};  // moving average of the answers small_reserve() covers
     proto::Time first_request_{-1};
     std::map<std::size_t, proto::Time> last_lookup_;
