@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cassert>
 #include <unordered_set>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/nibbles.hpp>
 
@@ -924,7 +924,7 @@ void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out, NodeStore& w
 }
 
 void Trie::roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore* writes) {
-    assert(tries.size() == out.size());
+    CAROUSEL_ASSERT(tries.size() == out.size(), "one root per trie");
     DirtyHasher hasher;
     for (Trie* t : tries) {
         NodeStore* to = writes != nullptr ? writes : t->store_;
