@@ -43,7 +43,8 @@ struct NodeReader {
         if (buffers.size() <= depth) buffers.resize(depth + 1);
         Bytes& out = buffers[depth];
         if (cursor == nullptr) {
-            if (!nodes.read_node(to_hash(ref), out)) return std::nullopt;
+            // Unreadable (a store error) is served as not stored: the peer is told 0x1 either way.
+            if (auto found = nodes.read_node(to_hash(ref), out); !found || !*found) return std::nullopt;
         } else {
             ByteView got;
             if (!cursor->node_at(pos, got)) return std::nullopt;
@@ -216,7 +217,8 @@ void serve_top(const trie::NodeStore& nodes, const std::vector<std::pair<Nibbles
         for (const Item& it : level) {
             Bytes rlp = it.ref;
             if (it.ref.size() == 32) {
-                const bool got = whole != nullptr ? from_whole(it.pos, rlp) : nodes.read_node(to_hash(it.ref), rlp);
+                const bool got =
+                    whole != nullptr ? from_whole(it.pos, rlp) : nodes.read_node(to_hash(it.ref), rlp).value_or(false);
                 if (!got) {
                     entry = error_entry({}, ChunkError::kNoChunk);
                     return;

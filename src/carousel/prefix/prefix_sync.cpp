@@ -62,8 +62,9 @@ struct PrefixSync::Peer {
 class PrefixSync::VerifiedNodes final : public trie::NodeStore {
   public:
     explicit VerifiedNodes(const PrefixSync& sync) : sync_{sync} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override {
-        if (auto n = sync_.nodes_.get_node(hash)) return n;
+    trie::NodeRead find_node(const Hash& hash) const override {
+        auto n = sync_.nodes_.find_node(hash);
+        if (!n || *n) return n;
         if (sync_.account_ && sync_.account_->sync) {
             if (const Bytes* b = sync_.account_->sync->waiting_node(hash)) return *b;
         }
@@ -84,8 +85,8 @@ class PrefixSync::VerifiedNodes final : public trie::NodeStore {
 class PrefixSync::BuiltNodes final : public trie::NodeStore {
   public:
     explicit BuiltNodes(PrefixSync& sync) : sync_{sync} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return sync_.nodes_.get_node(hash); }
-    bool read_node(const Hash& hash, Bytes& out) const override { return sync_.nodes_.read_node(hash, out); }
+    trie::NodeRead find_node(const Hash& hash) const override { return sync_.nodes_.find_node(hash); }
+    trie::NodeFound read_node(const Hash& hash, Bytes& out) const override { return sync_.nodes_.read_node(hash, out); }
     void put_node(const Hash& hash, ByteView rlp) override {
         ++sync_.progress_.nodes_built;
         sync_.progress_.node_bytes_built += rlp.size();

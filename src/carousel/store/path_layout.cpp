@@ -48,7 +48,12 @@ class Builder {
         if (buffers_.size() <= depth) buffers_.resize(depth + 1);
         Bytes& rlp = buffers_[depth];
         if (trie::is_hash_reference(ref)) {
-            if (!nodes_.read_node(to_hash(ref), rlp)) {
+            auto found = nodes_.read_node(to_hash(ref), rlp);
+            if (!found) {
+                status_ = std::move(found.error());
+                return;
+            }
+            if (!*found) {
                 status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root_)) + ": node " +
                                              to_hex_prefixed(ref) + " missing");
                 return;

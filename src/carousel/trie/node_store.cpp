@@ -82,14 +82,14 @@ std::optional<Bytes> MemoryNodeStore::get_node(const Hash& hash) const {
     return Bytes{rlp(*s)};
 }
 
-bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
+NodeFound MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
     const Slot* s = find(hash);
     if (s == nullptr) return false;
     out.assign(rlp(*s));
     return true;
 }
 
-bool MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& out) const {
+NodeFound MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& out) const {
     const Slot* s = find(hash);
     if (s == nullptr) return false;
     out = rlp(*s);

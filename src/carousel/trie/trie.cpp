@@ -25,6 +25,8 @@ std::string_view to_string(TrieError e) noexcept {
             return "trie node missing from the store";
         case TrieError::kBadNode:
             return "stored trie node does not decode";
+        case TrieError::kStoreError:
+            return "the node store failed to read a node";
     }
     return "unknown trie error";
 }
@@ -168,7 +170,9 @@ Result<NodePtr> load(NodeStore* store, const uint8_t* hash, std::size_t& loaded)
     std::memcpy(h.data(), hash, 32);
     thread_local Bytes scratch;  // reused: node_from_rlp copies out what it keeps
     ByteView rlp;
-    if (!store->view_node(h, scratch, rlp)) return tl::unexpected{TrieError::kMissingNode};
+    auto found = store->view_node(h, scratch, rlp);
+    if (!found) return tl::unexpected{TrieError::kStoreError};
+    if (!*found) return tl::unexpected{TrieError::kMissingNode};
     auto node = node_from_rlp(rlp, hash);
     if (!node) return tl::unexpected{node.error()};
     ++loaded;
