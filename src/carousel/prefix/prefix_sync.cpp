@@ -290,6 +290,14 @@ bool PrefixSync::done() const noexcept {
     return task_complete(*account_);
 }
 
+store::Status PrefixSync::spill_status() const {
+    if (account_->leaves && !account_->leaves->spill_status().ok()) return account_->leaves->spill_status();
+    for (const auto& [root, task] : storage_) {
+        if (task->leaves && !task->leaves->spill_status().ok()) return task->leaves->spill_status();
+    }
+    return {};
+}
+
 SyncProgress PrefixSync::progress() const {
     SyncProgress p = progress_;
     p.account_fraction =

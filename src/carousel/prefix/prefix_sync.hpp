@@ -178,6 +178,10 @@ class PrefixSync final : public proto::Endpoint {
     // The whole state (accounts, storage, code) at root() is in the stores; in light mode, the
     // wanted accounts are resolved and their storage and code are in the stores.
     bool done() const noexcept;
+    // The first error reading or writing the leaf spill (SyncOptions::leaf_spill) of a trie still
+    // syncing, ok if none: that trie never completes (it is not built, so the store never holds its
+    // root), and neither does the sync; the driver stops it and reports the error.
+    store::Status spill_status() const;
     bool light() const noexcept { return !light_keys_.empty(); }
     // Light mode, once done(): every wanted account, in key order, found or proven absent.
     // nullopt before done() (or if a verified node went missing from the store: a store error).

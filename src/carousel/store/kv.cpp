@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "kv.hpp"
 
+#include <utility>
+
 #include <carousel/core/assert.hpp>
 
 namespace carousel::store {
@@ -126,6 +128,32 @@ void WriteBatch::iterate(Handler& handler) const {
                 break;
         }
     }
+}
+
+namespace {
+
+class EmptyIterator final : public Iterator {
+  public:
+    explicit EmptyIterator(Status status) noexcept : status_{std::move(status)} {}
+    [[nodiscard]] bool valid() const noexcept override { return false; }
+    void seek_to_first() noexcept override {}
+    void seek_to_last() noexcept override {}
+    void seek(ByteView) noexcept override {}
+    void seek_for_prev(ByteView) noexcept override {}
+    void next() noexcept override {}
+    void prev() noexcept override {}
+    [[nodiscard]] ByteView key() const noexcept override { return {}; }
+    [[nodiscard]] ByteView value() const noexcept override { return {}; }
+    [[nodiscard]] Status status() const noexcept override { return status_; }
+
+  private:
+    Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> new_empty_iterator(Status status) {
+    return std::make_unique<EmptyIterator>(std::move(status));
 }
 
 Status check_sorted_puts(std::span<const ByteView> keys, std::span<const ByteView> values) {
