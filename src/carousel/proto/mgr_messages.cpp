@@ -112,13 +112,11 @@ WireResult<Accept> decode_accept(ByteView frame) {
     auto body = body_of(frame, MessageType::kAccept);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, rlp::List>(in);
+    if (!head) return tl::unexpected{head.error()};
     Accept m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto list = list_of(in);
-    if (!list) return tl::unexpected{list.error()};
-    for (ByteView l = *list; !l.empty();) {
+    m.request_id = std::get<0>(*head);
+    for (ByteView l = std::get<1>(*head).payload; !l.empty();) {
         if (m.indexes.size() >= kMaxOfferItems) return tl::unexpected{WireError::kTooLarge};
         auto i = uint_of(l);
         if (!i) return tl::unexpected{i.error()};
@@ -151,16 +149,10 @@ WireResult<GetDiff> decode_get_diff(ByteView frame) {
     auto body = body_of(frame, MessageType::kGetDiff);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, Hash, Hash>(in);
+    if (!head) return tl::unexpected{head.error()};
     GetDiff m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto from_root = hash_of(in);
-    if (!from_root) return tl::unexpected{from_root.error()};
-    m.from_root = *from_root;
-    auto to_root = hash_of(in);
-    if (!to_root) return tl::unexpected{to_root.error()};
-    m.to_root = *to_root;
+    std::tie(m.request_id, m.from_root, m.to_root) = *head;
     auto from = path_of(in);
     if (!from) return tl::unexpected{from.error()};
     m.from = std::move(*from);
@@ -231,23 +223,11 @@ WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame) {
     auto body = body_of(frame, MessageType::kGetBareStorage);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, Hash, Hash, uint64_t, Hash>(in);
+    if (!head) return tl::unexpected{head.error()};
     GetBareStorage m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto root = hash_of(in);
-    if (!root) return tl::unexpected{root.error()};
-    m.state_root = *root;
-    auto first = hash_of(in);
-    if (!first) return tl::unexpected{first.error()};
-    m.region_first = *first;
-    auto bits = uint_of(in);
-    if (!bits) return tl::unexpected{bits.error()};
-    if (*bits > 256) return tl::unexpected{WireError::kMalformed};
-    m.region_bits = *bits;
-    auto from = hash_of(in);
-    if (!from) return tl::unexpected{from.error()};
-    m.from = *from;
+    std::tie(m.request_id, m.state_root, m.region_first, m.region_bits, m.from) = *head;
+    if (m.region_bits > 256) return tl::unexpected{WireError::kMalformed};
     auto accounts = packed_hashes_of(in, kMaxBareAccounts);
     if (!accounts) return tl::unexpected{accounts.error()};
     m.accounts = std::move(*accounts);
@@ -283,17 +263,15 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
         auto item = list_of(list);
         if (!item) return tl::unexpected{item.error()};
         ByteView e = *item;
-        BareEntry entry;
-        auto index = uint_of(e);
-        if (!index) return tl::unexpected{index.error()};
-        if (*index >= m.covered || (!m.entries.empty() && *index <= m.entries.back().index)) {
+        auto fields = fields_of<uint64_t, uint64_t>(e);
+        if (!fields) return tl::unexpected{fields.error()};
+        const auto [index, large] = *fields;
+        if (index >= m.covered || (!m.entries.empty() && index <= m.entries.back().index) || large > 1) {
             return tl::unexpected{WireError::kMalformed};
         }
-        entry.index = *index;
-        auto large = uint_of(e);
-        if (!large) return tl::unexpected{large.error()};
-        if (*large > 1) return tl::unexpected{WireError::kMalformed};
-        entry.large = *large == 1;
+        BareEntry entry;
+        entry.index = index;
+        entry.large = large == 1;
         auto keys = packed_hashes_of(e, kMaxBareLeaves);
         if (!keys) return tl::unexpected{keys.error()};
         entry.keys = std::move(*keys);
