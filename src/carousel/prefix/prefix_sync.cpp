@@ -508,7 +508,7 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
         r.ranges.push_back({Nibbles{}, Nibbles{}});
         if (task.sync->frontier().count(Nibbles{}) != 0) {
             task.in_flight.insert(Nibbles{});
-            r.marked.push_back(Nibbles{});
+            r.marked.emplace_back();
         }
         return r;
     }

@@ -72,8 +72,8 @@
 namespace carousel::prefix {
 
 struct SyncOptions {
-    bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
-    std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
+    bool leaf_mode = false;  // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
+    std::size_t max_response_bytes = 512UL * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
     // Full mode: ask with kFlagStream, so a cut sub-trie keeps coming without a request per chunk
     // (one round trip saved per maxSize of it). The request keeps its peer slot until its stream ends.
