@@ -16,6 +16,7 @@
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/memory_kv.hpp>
+#include <carousel/testing/fault_kv.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::prefix {
@@ -569,6 +570,36 @@ TEST(PrefixSyncLeaves, SpilledLeavesGoOnlyOnceTheirTrieIsDurable) {
     it->seek_to_first();
     EXPECT_FALSE(it->valid()) << "the spilled leaves are gone";
     EXPECT_TRUE(s.client_nodes.get_node(s.chain.roots.back())) << "so the account trie must be durable";
+}
+
+// A spill KV that fails (a full or failing disk), on a write of spilled leaves or on the first read
+// (the probe for a killed run's progress): the sync names the injected error, does not finish, and
+// the store never holds the account trie's root (no trie is built from leaves that did not all reach
+// the spill or come back from it). A client started again on the same spill, the fault gone,
+// completes the sync from what the spill kept: nothing half-written there misleads it.
+TEST(PrefixSyncLeaves, AFailingSpillStopsTheSyncWithTheError) {
+    for (const auto& [op, n] :
+         {std::pair{testing::FaultKV::Op::kWrite, 5}, std::pair{testing::FaultKV::Op::kRead, 1}}) {
+        SCOPED_TRACE(op == testing::FaultKV::Op::kWrite ? "write" : "read");
+        store::MemoryKV memory;
+        testing::FaultKV spill{memory};
+        spill.fail_nth(op, static_cast<uint64_t>(n));
+        SyncSetup s{6, 3000, 4, spilling_leaf_mode(spill)};
+        s.connect_all();
+        ASSERT_TRUE(s.run([&] { return s.sync->done() || !s.sync->spill_status().ok(); }));
+        const store::Status error = s.sync->spill_status();
+        EXPECT_TRUE(error.is_io_error()) << error.to_string();
+        EXPECT_NE(error.message().find("injected fault"), std::string::npos) << error.to_string();
+        // A simulated minute on (the whole sync takes seconds): the sync stays stuck, nothing is built.
+        s.network.run_until([] { return false; }, s.network.now() + std::chrono::minutes{1});
+        EXPECT_FALSE(s.sync->done());
+        EXPECT_FALSE(s.client_nodes.get_node(s.chain.roots.back())) << "a trie built from a failed spill";
+        s.start_client(s.chain.roots.back());
+        s.connect_all();
+        ASSERT_TRUE(s.run_to_done());
+        EXPECT_TRUE(s.sync->spill_status().ok());
+        expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
+    }
 }
 
 TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {

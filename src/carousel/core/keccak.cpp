@@ -5,9 +5,9 @@
 #include "keccak.hpp"
 
 #include <atomic>
-#include <cassert>
 #include <cstring>
 
+#include "assert.hpp"
 #include "keccak_kernels.hpp"
 
 namespace carousel {
@@ -198,7 +198,7 @@ Hash keccak256(ByteView data) noexcept {
 }
 
 void keccak256_batch(std::span<const ByteView> in, std::span<uint8_t* const> out) noexcept {
-    assert(in.size() == out.size());
+    CAROUSEL_ASSERT(in.size() == out.size(), "one output per input");
     const std::size_t n = in.size() < out.size() ? in.size() : out.size();
     keccak_detail::g_permutations += keccak_detail::kernels().batch(in.data(), out.data(), n);
 }

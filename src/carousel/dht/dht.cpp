@@ -3,8 +3,8 @@
 #include "dht.hpp"
 
 #include <algorithm>
-#include <cassert>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/proto/dht_messages.hpp>
 
 namespace carousel::dht {
@@ -28,7 +28,7 @@ Dht::Dht(Contact self, Options options, SendFn send, DisconnectFn disconnect)
     options_.k = table_.k();
     options_.alpha = std::max<std::size_t>(options_.alpha, 1);
     next_revalidation_ = options_.revalidate_interval;
-    assert(send_ && disconnect_);
+    CAROUSEL_ASSERT(send_ && disconnect_, "a Dht is given both callbacks");
 }
 
 bool Dht::handles(uint8_t message_type) noexcept { return proto::is_dht_message(message_type); }
@@ -261,7 +261,7 @@ void Dht::on_timer(Time now) {
         const uint64_t id = deadlines_.begin()->second;
         deadlines_.erase(deadlines_.begin());
         const auto it = requests_.find(id);
-        assert(it != requests_.end());
+        CAROUSEL_ASSERT(it != requests_.end(), "every deadline belongs to a pending request");
         const Request r = it->second;
         requests_.erase(it);
         ++stats_.timeouts;

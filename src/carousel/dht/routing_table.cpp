@@ -3,7 +3,8 @@
 #include "routing_table.hpp"
 
 #include <algorithm>
-#include <cassert>
+
+#include <carousel/core/assert.hpp>
 
 namespace carousel::dht {
 
@@ -140,7 +141,7 @@ std::vector<Contact> RoutingTable::contacts() const {
     for (const Bucket& b : buckets_) {
         for (const Entry& e : b.entries) out.push_back(e.contact);
     }
-    assert(out.size() == size_);
+    CAROUSEL_ASSERT(out.size() == size_, "size_ counts the entries of every bucket");
     return out;
 }
 

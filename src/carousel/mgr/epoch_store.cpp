@@ -3,10 +3,10 @@
 #include "epoch_store.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <set>
 #include <unordered_set>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/node.hpp>
@@ -77,7 +77,7 @@ std::optional<Hash> storage_root_in(ByteView value) {
 }  // namespace
 
 EpochStore::EpochStore(Block region, uint64_t epoch_length) : region_{region}, epoch_length_{epoch_length} {
-    assert(epoch_length_ >= 1);
+    CAROUSEL_ASSERT(epoch_length_ >= 1, "an epoch is at least one block");
 }
 
 std::optional<Bytes> EpochStore::get_node(const Hash& hash) const {
@@ -387,7 +387,7 @@ void EpochStore::mark_reachable(const Hash& root, HashSet& live) const {
         const auto it = nodes_.find(hash);
         if (it == nodes_.end() || !live.insert(hash).second) continue;
         const auto node = trie::decode_node(it->second);
-        assert(node.has_value());  // held nodes decode: they entered through checked walks
+        CAROUSEL_ASSERT(node.has_value(), "held nodes decode: they entered through checked walks");
         if (!node || node->kind == trie::NodeKind::kLeaf) continue;
         // Embedded children (under 32 bytes) cannot hold a hash; only hash references lead on.
         for (const ByteView child : node->children) {

@@ -3,7 +3,8 @@
 #include "placement.hpp"
 
 #include <algorithm>
-#include <cassert>
+
+#include <carousel/core/assert.hpp>
 
 namespace carousel::mgr {
 
@@ -48,7 +49,7 @@ Block storage_block(const Block& block, const Hash& account_key) noexcept {
 }
 
 std::vector<Block> tile(unsigned bits) {
-    assert(bits >= 240 && bits <= 256);
+    CAROUSEL_ASSERT(bits >= 240 && bits <= 256, "a tiling of at most 2^16 blocks");
     const unsigned count_bits = 256 - bits;
     std::vector<Block> blocks;
     blocks.reserve(std::size_t{1} << count_bits);
@@ -64,7 +65,7 @@ std::vector<Block> tile(unsigned bits) {
 }
 
 std::vector<Block> regions_in(const Block& block, unsigned region_bits) {
-    assert(region_bits <= block.bits);
+    CAROUSEL_ASSERT(region_bits <= block.bits, "regions are no larger than their block");
     const unsigned span = block.bits - region_bits;
     const uint64_t count = uint64_t{1} << std::min(span, 16u);
     std::vector<Block> regions;

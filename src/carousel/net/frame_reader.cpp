@@ -3,8 +3,9 @@
 #include "frame_reader.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
+
+#include <carousel/core/assert.hpp>
 
 namespace carousel::net {
 
@@ -31,7 +32,7 @@ FrameReader::Event FrameReader::commit(std::size_t n) noexcept {
     if (failed_) return Event::kBadLength;
     if (have_length_ < kLengthPrefixSize) {
         have_length_ += n;
-        assert(have_length_ <= kLengthPrefixSize);
+        CAROUSEL_ASSERT(have_length_ <= kLengthPrefixSize, "commit past the buffer given for the length");
         if (have_length_ < kLengthPrefixSize) return Event::kNeedMore;
         length_ = (uint32_t{length_bytes_[0]} << 24) | (uint32_t{length_bytes_[1]} << 16) |
                   (uint32_t{length_bytes_[2]} << 8) | uint32_t{length_bytes_[3]};
@@ -42,7 +43,7 @@ FrameReader::Event FrameReader::commit(std::size_t n) noexcept {
         return Event::kNeedMore;
     }
     have_ += n;
-    assert(have_ <= frame_.size());
+    CAROUSEL_ASSERT(have_ <= frame_.size(), "commit past the buffer given for the frame");
     if (have_ < length_) return Event::kNeedMore;
     complete_ = true;
     return Event::kFrame;

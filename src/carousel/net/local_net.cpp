@@ -3,8 +3,9 @@
 #include "local_net.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <stdexcept>
+
+#include <carousel/core/assert.hpp>
 
 namespace carousel::net {
 
@@ -162,7 +163,7 @@ void LocalNet::push(Event event) {
 }
 
 void LocalNet::process(const Event& event) {
-    assert(event.at >= now_);
+    CAROUSEL_ASSERT(event.at >= now_, "events are processed in time order");
     Node& n = node(event.node);
     // A timer re-armed or disarmed since it was scheduled is not an event: it does not move the clock.
     if (event.kind == EventKind::kTimer && event.generation != n.timer_generation) return;

@@ -120,7 +120,8 @@ void serve_top(const trie::NodeStore& nodes, const std::vector<std::pair<Nibbles
         for (const Item& it : level) {
             Bytes rlp = it.ref;
             if (it.ref.size() == 32) {
-                const bool got = whole != nullptr ? from_whole(it.pos, rlp) : nodes.read_node(to_hash(it.ref), rlp);
+                const bool got =
+                    whole != nullptr ? from_whole(it.pos, rlp) : nodes.read_node(to_hash(it.ref), rlp).value_or(false);
                 if (!got) {
                     entry = error_entry({}, ChunkError::kNoChunk);
                     return;

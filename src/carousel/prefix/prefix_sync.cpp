@@ -63,8 +63,9 @@ struct PrefixSync::Peer {
 class PrefixSync::VerifiedNodes final : public trie::NodeStore {
   public:
     explicit VerifiedNodes(const PrefixSync& sync) : sync_{sync} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override {
-        if (auto n = sync_.nodes_.get_node(hash)) return n;
+    trie::NodeRead find_node(const Hash& hash) const override {
+        auto n = sync_.nodes_.find_node(hash);
+        if (!n || *n) return n;
         if (sync_.account_ && sync_.account_->sync) {
             if (const Bytes* b = sync_.account_->sync->waiting_node(hash)) return *b;
         }
@@ -85,8 +86,8 @@ class PrefixSync::VerifiedNodes final : public trie::NodeStore {
 class PrefixSync::BuiltNodes final : public trie::NodeStore {
   public:
     explicit BuiltNodes(PrefixSync& sync) : sync_{sync} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return sync_.nodes_.get_node(hash); }
-    bool read_node(const Hash& hash, Bytes& out) const override { return sync_.nodes_.read_node(hash, out); }
+    trie::NodeRead find_node(const Hash& hash) const override { return sync_.nodes_.find_node(hash); }
+    trie::NodeFound read_node(const Hash& hash, Bytes& out) const override { return sync_.nodes_.read_node(hash, out); }
     void put_node(const Hash& hash, ByteView rlp) override {
         ++sync_.progress_.nodes_built;
         sync_.progress_.node_bytes_built += rlp.size();
@@ -271,6 +272,14 @@ void PrefixSync::finish_storage(Task& task) {
 bool PrefixSync::done() const noexcept {
     if (light()) return light_fetched() && storage_.empty() && code_wanted_.empty();
     return task_complete(*account_);
+}
+
+store::Status PrefixSync::spill_status() const {
+    if (account_->leaves && !account_->leaves->spill_status().ok()) return account_->leaves->spill_status();
+    for (const auto& [root, task] : storage_) {
+        if (task->leaves && !task->leaves->spill_status().ok()) return task->leaves->spill_status();
+    }
+    return {};
 }
 
 SyncProgress PrefixSync::progress() const {
@@ -483,7 +492,7 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
         r.ranges.push_back({Nibbles{}, Nibbles{}});
         if (task.sync->frontier().count(Nibbles{}) != 0) {
             task.in_flight.insert(Nibbles{});
-            r.marked.push_back(Nibbles{});
+            r.marked.emplace_back();
         }
         return r;
     }

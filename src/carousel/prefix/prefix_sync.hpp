@@ -72,8 +72,8 @@
 namespace carousel::prefix {
 
 struct SyncOptions {
-    bool leaf_mode = false;                       // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
-    std::size_t max_response_bytes = 512 * 1024;  // maxSize of every GetChunks
+    bool leaf_mode = false;  // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
+    std::size_t max_response_bytes = 512UL * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
     // Full mode: ask with kFlagStream, so a cut sub-trie keeps coming without a request per chunk
     // (one round trip saved per maxSize of it). The request keeps its peer slot until its stream ends.
@@ -178,6 +178,10 @@ class PrefixSync final : public proto::Endpoint {
     // The whole state (accounts, storage, code) at root() is in the stores; in light mode, the
     // wanted accounts are resolved and their storage and code are in the stores.
     bool done() const noexcept;
+    // The first error reading or writing the leaf spill (SyncOptions::leaf_spill) of a trie still
+    // syncing, ok if none: that trie never completes (it is not built, so the store never holds its
+    // root), and neither does the sync; the driver stops it and reports the error.
+    store::Status spill_status() const;
     bool light() const noexcept { return !light_keys_.empty(); }
     // Light mode, once done(): every wanted account, in key order, found or proven absent.
     // nullopt before done() (or if a verified node went missing from the store: a store error).

@@ -32,7 +32,7 @@ using PeerId = uint64_t;
 using Time = std::chrono::microseconds;
 
 // The largest frame any carousel message may take (type byte included).
-inline constexpr std::size_t kMaxFrameSize = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxFrameSize = std::size_t{16} * 1024 * 1024;
 
 struct OutgoingFrame {
     PeerId to{0};

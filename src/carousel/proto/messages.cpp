@@ -218,23 +218,18 @@ WireResult<GetChunks> decode_get_chunks(ByteView frame) {
     auto body = body_of(frame, MessageType::kGetChunks);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, Hash, ByteView, rlp::List>(in);
+    if (!head) return tl::unexpected{head.error()};
+    const auto& [id, root, account, prefixes] = *head;
     GetChunks m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto root = hash_of(in);
-    if (!root) return tl::unexpected{root.error()};
-    m.root = *root;
-    auto account = string_of(in);
-    if (!account) return tl::unexpected{account.error()};
-    if (account->size() == 32) {
-        m.account = to_hash(*account);
-    } else if (!account->empty()) {
+    m.request_id = id;
+    m.root = root;
+    if (account.size() == 32) {
+        m.account = to_hash(account);
+    } else if (!account.empty()) {
         return tl::unexpected{WireError::kMalformed};
     }
-    auto prefixes = list_of(in);
-    if (!prefixes) return tl::unexpected{prefixes.error()};
-    for (ByteView p = *prefixes; !p.empty();) {
+    for (ByteView p = prefixes.payload; !p.empty();) {
         if (m.prefixes.size() >= kMaxPrefixesPerRequest) return tl::unexpected{WireError::kTooLarge};
         auto pre = path_of(p);
         if (!pre) return tl::unexpected{pre.error()};
@@ -245,13 +240,10 @@ WireResult<GetChunks> decode_get_chunks(ByteView frame) {
     if (*is_range > 1) return tl::unexpected{WireError::kMalformed};
     m.is_range = *is_range == 1;
     if (m.is_range && m.prefixes.size() % 2 != 0) return tl::unexpected{WireError::kOddRange};
-    auto max_size = uint_of(in);
-    if (!max_size) return tl::unexpected{max_size.error()};
-    m.max_size = *max_size;
-    auto flags = uint_of(in);
-    if (!flags) return tl::unexpected{flags.error()};
-    if ((*flags & ~kKnownFlags) != 0) return tl::unexpected{WireError::kUnknownFlag};
-    m.flags = *flags;
+    auto tail = fields_of<uint64_t, uint64_t>(in);
+    if (!tail) return tl::unexpected{tail.error()};
+    std::tie(m.max_size, m.flags) = *tail;
+    if ((m.flags & ~kKnownFlags) != 0) return tl::unexpected{WireError::kUnknownFlag};
     if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
     return m;
 }
@@ -260,13 +252,11 @@ WireResult<ChunkData> decode_chunk_data(ByteView frame) {
     auto body = body_of(frame, MessageType::kChunkData);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, rlp::List>(in);
+    if (!head) return tl::unexpected{head.error()};
     ChunkData m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto entries = list_of(in);
-    if (!entries) return tl::unexpected{entries.error()};
-    for (ByteView p = *entries; !p.empty();) {
+    m.request_id = std::get<0>(*head);
+    for (ByteView p = std::get<1>(*head).payload; !p.empty();) {
         if (m.entries.size() >= kMaxPrefixesPerRequest) return tl::unexpected{WireError::kTooLarge};
         auto entry = list_of(p);
         if (!entry) return tl::unexpected{entry.error()};
@@ -282,13 +272,11 @@ WireResult<GetCode> decode_get_code(ByteView frame) {
     auto body = body_of(frame, MessageType::kGetCode);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
+    auto head = fields_of<uint64_t, rlp::List>(in);
+    if (!head) return tl::unexpected{head.error()};
     GetCode m;
-    auto id = uint_of(in);
-    if (!id) return tl::unexpected{id.error()};
-    m.request_id = *id;
-    auto hashes = list_of(in);
-    if (!hashes) return tl::unexpected{hashes.error()};
-    for (ByteView p = *hashes; !p.empty();) {
+    m.request_id = std::get<0>(*head);
+    for (ByteView p = std::get<1>(*head).payload; !p.empty();) {
         if (m.hashes.size() >= kMaxCodeHashes) return tl::unexpected{WireError::kTooLarge};
         auto h = hash_of(p);
         if (!h) return tl::unexpected{h.error()};

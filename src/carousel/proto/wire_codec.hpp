@@ -7,11 +7,13 @@
 // its input, and strings_of checks counts and sizes against the caller's caps before it copies.
 
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
 #include <carousel/core/rlp.hpp>
+#include <carousel/core/rlp_list.hpp>
 
 #include "messages.hpp"
 
@@ -67,6 +69,15 @@ inline R<ByteView> body_of(ByteView frame, MessageType expected) {
     auto list = rlp::decode_list(body);
     if (!list) return tl::unexpected{WireError::kMalformed};
     return *list;
+}
+
+// The fields Ts... from the front of `in` (rlp::decode_fields): kMalformed for any of them that is
+// missing or of the wrong shape.
+template <class... Ts>
+R<std::tuple<Ts...>> fields_of(ByteView& in) {
+    auto f = rlp::decode_fields<Ts...>(in);
+    if (!f) return tl::unexpected{WireError::kMalformed};
+    return std::move(*f);
 }
 
 inline R<ByteView> list_of(ByteView& in) {

@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "account.hpp"
 
+#include <carousel/core/rlp_list.hpp>
+
 namespace carousel::state {
 
 void encode_account(Bytes& to, const Account& a) {
@@ -22,34 +24,15 @@ Bytes encode_account(const Account& a) {
 }
 
 rlp::Result<Account> decode_account(ByteView& from) noexcept {
-    auto payload = rlp::decode_list(from);
-    if (!payload) return tl::unexpected{payload.error()};
-    ByteView p = *payload;
+    // A missing or extra field is kUnexpectedListElements (a short list, not a short input).
+    auto fields = rlp::decode_list<uint64_t, rlp::Uint256Bytes, Hash, Hash>(from);
+    if (!fields) return tl::unexpected{fields.error()};
+    const auto& [nonce, balance, storage_root, code_hash] = *fields;
     Account a;
-    // A missing field is a short list, not a short input.
-    auto need_field = [&p]() -> rlp::DecodingResult {
-        if (p.empty()) return tl::unexpected{rlp::DecodingError::kUnexpectedListElements};
-        return {};
-    };
-
-    if (auto r = need_field(); !r) return tl::unexpected{r.error()};
-    auto nonce = rlp::decode_uint64(p);
-    if (!nonce) return tl::unexpected{nonce.error()};
-    a.nonce = *nonce;
-
-    if (auto r = need_field(); !r) return tl::unexpected{r.error()};
-    auto balance = rlp::decode_uint256(p);
-    if (!balance) return tl::unexpected{balance.error()};
-    a.balance = *U256::from_big_endian(*balance);  // at most 32 bytes: cannot fail
-
-    if (auto r = need_field(); !r) return tl::unexpected{r.error()};
-    if (auto r = rlp::decode_fixed(p, a.storage_root.data(), a.storage_root.size()); !r) {
-        return tl::unexpected{r.error()};
-    }
-    if (auto r = need_field(); !r) return tl::unexpected{r.error()};
-    if (auto r = rlp::decode_fixed(p, a.code_hash.data(), a.code_hash.size()); !r) return tl::unexpected{r.error()};
-
-    if (!p.empty()) return tl::unexpected{rlp::DecodingError::kUnexpectedListElements};
+    a.nonce = nonce;
+    a.balance = *U256::from_big_endian(balance.bytes);  // at most 32 bytes: cannot fail
+    a.storage_root = storage_root;
+    a.code_hash = code_hash;
     return a;
 }
 

@@ -9,13 +9,13 @@
 #include "chain_generator.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 #include <limits>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/rlp.hpp>
 #include <carousel/trie/hash_builder.hpp>
@@ -365,7 +365,7 @@ struct ChainGenerator::Impl {
     GeneratorStats totals;
 
     Impl(const GeneratorConfig& c, trie::NodeStore* n, CodeStore* cs) : config{c}, nodes{n}, code{cs} {
-        assert(check_config(c).has_value());
+        CAROUSEL_ASSERT(check_config(c).has_value(), "the caller checked the configuration");
         if (nodes == nullptr) {
             own_nodes = std::make_unique<trie::MemoryNodeStore>();
             own_code = std::make_unique<MemoryCodeStore>();
@@ -479,7 +479,7 @@ struct ChainGenerator::Impl {
     // ---- genesis ----
 
     tl::expected<StateDiff, DiffError> genesis(const std::function<void(uint64_t)>& progress) {
-        assert(!genesis_done);
+        CAROUSEL_ASSERT(!genesis_done, "genesis() is called once");
         const uint64_t n = config.accounts;
         const uint64_t contracts = std::min(n, round_count(static_cast<double>(n) * config.contract_share));
         const uint64_t slots = contracts == 0 ? 0 : round_count(static_cast<double>(n) * config.slots_per_account);
@@ -586,7 +586,7 @@ struct ChainGenerator::Impl {
     };
 
     tl::expected<StateDiff, DiffError> next_block() {
-        assert(genesis_done && !failed);
+        CAROUSEL_ASSERT(genesis_done && !failed, "next_block() follows a successful genesis()");
         ++block;
         Rng rng{config.seed, block};
         const uint64_t k = probabilistic_round(rng, k_per_block);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include <carousel/core/rlp_list.hpp>
+
 namespace carousel::state {
 
 std::string_view to_string(DiffError e) noexcept {
@@ -119,16 +121,14 @@ Bytes wrap_list(const Bytes& payload) {
 
 using DecodeResult = tl::expected<void, DiffError>;
 
-DecodeResult decode_optional_account(ByteView& in, std::optional<Account>& out) {
-    auto body = rlp::decode_string(in);
-    if (!body) return tl::unexpected{DiffError::kBadEncoding};
-    if (body->empty()) {
+// The optional account of an account change: the empty string for none, else the account's RLP.
+DecodeResult decode_optional_account(ByteView body, std::optional<Account>& out) {
+    if (body.empty()) {
         out.reset();
         return {};
     }
-    ByteView b = *body;
-    auto a = decode_account(b);
-    if (!a || !b.empty()) return tl::unexpected{DiffError::kBadEncoding};
+    auto a = decode_account(body);
+    if (!a || !body.empty()) return tl::unexpected{DiffError::kBadEncoding};
     out = *a;
     return {};
 }
@@ -184,25 +184,19 @@ tl::expected<StateDiff, DiffError> decode_state_diff(ByteView in, const DiffLimi
     if (!body) return tl::unexpected{DiffError::kBadEncoding};
     ByteView b = *body;
     StateDiff diff;
-    auto block = rlp::decode_uint64(b);
-    if (!block) return tl::unexpected{DiffError::kBadEncoding};
-    diff.block = *block;
-    if (auto r = decode_hash(b, diff.parent_root); !r) return tl::unexpected{r.error()};
-    if (auto r = decode_hash(b, diff.root); !r) return tl::unexpected{r.error()};
-
-    auto accounts = rlp::decode_list(b);
-    if (!accounts) return tl::unexpected{DiffError::kBadEncoding};
-    for (ByteView list = *accounts; !list.empty();) {
+    auto head = rlp::decode_fields<uint64_t, Hash, Hash, rlp::List>(b);
+    if (!head) return tl::unexpected{DiffError::kBadEncoding};
+    rlp::List accounts;
+    std::tie(diff.block, diff.parent_root, diff.root, accounts) = *head;
+    for (ByteView list = accounts.payload; !list.empty();) {
         if (diff.accounts.size() >= limits.accounts) return tl::unexpected{DiffError::kTooLarge};
-        auto item = rlp::decode_list(list);
+        auto item = rlp::decode_list<Hash, ByteView, ByteView>(list);
         if (!item) return tl::unexpected{DiffError::kBadEncoding};
-        ByteView it = *item;
         AccountChange c;
-        if (auto r = decode_hash(it, c.key); !r) return tl::unexpected{r.error()};
-        if (auto r = decode_optional_account(it, c.before); !r) return tl::unexpected{r.error()};
-        if (auto r = decode_optional_account(it, c.after); !r) return tl::unexpected{r.error()};
-        if (!it.empty()) return tl::unexpected{DiffError::kBadEncoding};
-        diff.accounts.push_back(std::move(c));
+        c.key = std::get<0>(*item);
+        if (auto r = decode_optional_account(std::get<1>(*item), c.before); !r) return tl::unexpected{r.error()};
+        if (auto r = decode_optional_account(std::get<2>(*item), c.after); !r) return tl::unexpected{r.error()};
+        diff.accounts.push_back(c);
     }
     auto slots = rlp::decode_list(b);
     if (!slots) return tl::unexpected{DiffError::kBadEncoding};

@@ -2,7 +2,9 @@
 // Copyright 2026 The carousel Authors
 #include "kv.hpp"
 
-#include <cassert>
+#include <utility>
+
+#include <carousel/core/assert.hpp>
 
 namespace carousel::store {
 
@@ -22,7 +24,7 @@ void put_varint(Bytes& to, std::size_t n) {
 std::size_t get_varint(ByteView& from) noexcept {
     std::size_t n = 0;
     for (unsigned shift = 0;; shift += 7) {
-        assert(!from.empty() && shift < 64);
+        CAROUSEL_ASSERT(!from.empty() && shift < 64, "a batch's own varint is well formed");
         const uint8_t b = from.front();
         from.remove_prefix(1);
         n |= static_cast<std::size_t>(b & 0x7f) << shift;
@@ -37,7 +39,7 @@ void put_slice(Bytes& to, ByteView s) {
 
 ByteView get_slice(ByteView& from) noexcept {
     const std::size_t n = get_varint(from);
-    assert(n <= from.size());
+    CAROUSEL_ASSERT(n <= from.size(), "a batch's own slice fits in it");
     const ByteView s = from.substr(0, n);
     from.remove_prefix(n);
     return s;
@@ -109,7 +111,7 @@ void WriteBatch::clear() noexcept {
 void WriteBatch::iterate(Handler& handler) const {
     ByteView in{rep_};
     while (!in.empty()) {
-        assert(in.size() >= 2);
+        CAROUSEL_ASSERT(in.size() >= 2, "a batch operation starts with its kind and column");
         const auto kind = static_cast<OpKind>(in[0]);
         const auto column = static_cast<Column>(in[1]);
         in.remove_prefix(2);
@@ -126,6 +128,32 @@ void WriteBatch::iterate(Handler& handler) const {
                 break;
         }
     }
+}
+
+namespace {
+
+class EmptyIterator final : public Iterator {
+  public:
+    explicit EmptyIterator(Status status) noexcept : status_{std::move(status)} {}
+    [[nodiscard]] bool valid() const noexcept override { return false; }
+    void seek_to_first() noexcept override {}
+    void seek_to_last() noexcept override {}
+    void seek(ByteView) noexcept override {}
+    void seek_for_prev(ByteView) noexcept override {}
+    void next() noexcept override {}
+    void prev() noexcept override {}
+    [[nodiscard]] ByteView key() const noexcept override { return {}; }
+    [[nodiscard]] ByteView value() const noexcept override { return {}; }
+    [[nodiscard]] Status status() const noexcept override { return status_; }
+
+  private:
+    Status status_;
+};
+
+}  // namespace
+
+std::unique_ptr<Iterator> new_empty_iterator(Status status) {
+    return std::make_unique<EmptyIterator>(std::move(status));
 }
 
 Status check_sorted_puts(std::span<const ByteView> keys, std::span<const ByteView> values) {

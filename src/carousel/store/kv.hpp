@@ -154,6 +154,10 @@ class Iterator {
     [[nodiscard]] virtual Status status() const noexcept = 0;
 };
 
+// An iterator over no entries whose status() is `status`: a column that does not exist (ok), or a
+// read that failed before it could start (the error).
+[[nodiscard]] std::unique_ptr<Iterator> new_empty_iterator(Status status = {});
+
 // What KV::put_sorted requires of its arguments: as many values as keys, the keys strictly
 // increasing. Invalid-argument naming what is wrong, else ok.
 Status check_sorted_puts(std::span<const ByteView> keys, std::span<const ByteView> values);

@@ -86,7 +86,7 @@ void KvNodeStore::grow_index() {
     for (std::size_t i = 0; i < pending_.size(); ++i) index_pending(i);
 }
 
-std::optional<Bytes> KvNodeStore::get_node(const Hash& hash) const {
+trie::NodeRead KvNodeStore::find_node(const Hash& hash) const {
     if (!maybe_has(hash)) {
         ++filtered_gets_;
         return std::nullopt;
@@ -94,7 +94,12 @@ std::optional<Bytes> KvNodeStore::get_node(const Hash& hash) const {
     if (const Pending* p = find_pending(hash)) return Bytes{ByteView{pending_rlp_}.substr(p->offset, p->size)};
     ++kv_gets_;
     Bytes value;
-    if (!kv_.get(Column::kTrieNodes, view(hash), value).ok()) return std::nullopt;
+    Status s = kv_.get(Column::kTrieNodes, view(hash), value);
+    if (s.is_not_found()) return std::nullopt;
+    if (!s.ok()) {
+        if (status_.ok()) status_ = s;
+        return tl::unexpected{std::move(s)};
+    }
     return value;
 }
 

@@ -22,7 +22,9 @@
 //    (a resumed sync), which reads the whole column once.
 //
 // Write errors cannot travel through NodeStore::put_node; the first one is kept in status() and
-// later puts are dropped, so a sync that sees it stops and reports it. Not thread-safe: one thread
+// later puts are dropped, so a sync that sees it stops and reports it. A read that fails is
+// find_node's error, and is kept in status() too: a caller that asks only whether a node is held
+// (get_node, as TrieSync does) fetches it again, and its sync still stops with the error. Not thread-safe: one thread
 // (the sync's) uses it.
 
 #include <array>
@@ -47,7 +49,8 @@ class KvNodeStore final : public trie::NodeStore {
     KvNodeStore(const KvNodeStore&) = delete;
     KvNodeStore& operator=(const KvNodeStore&) = delete;
 
-    std::optional<Bytes> get_node(const Hash& hash) const override;
+    // A failed read of the KV is its Status (get_node: a missing node), also kept in status().
+    trie::NodeRead find_node(const Hash& hash) const override;
     void put_node(const Hash& hash, ByteView rlp) override;
 
     // Writes the puts collected so far (one atomic batch). Errors land in status().
@@ -77,7 +80,7 @@ class KvNodeStore final : public trie::NodeStore {
 
     KV& kv_;
     KvNodeStoreOptions options_;
-    Status status_;
+    mutable Status status_;  // the first error, of a write or a read
     // One cache line of the Bloom filter: every probe of a hash lands in one block.
     struct alignas(64) FilterBlock {
         std::array<uint64_t, 8> words{};

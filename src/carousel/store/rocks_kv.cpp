@@ -266,21 +266,6 @@ class RocksIterator final : public Iterator {
     std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// A column a read-only open did not find (an older database): no entries.
-class EmptyIterator final : public Iterator {
-  public:
-    [[nodiscard]] bool valid() const noexcept override { return false; }
-    void seek_to_first() noexcept override {}
-    void seek_to_last() noexcept override {}
-    void seek(ByteView) noexcept override {}
-    void seek_for_prev(ByteView) noexcept override {}
-    void next() noexcept override {}
-    void prev() noexcept override {}
-    [[nodiscard]] ByteView key() const noexcept override { return {}; }
-    [[nodiscard]] ByteView value() const noexcept override { return {}; }
-    [[nodiscard]] Status status() const noexcept override { return {}; }
-};
-
 // Builds a RocksDB batch from ours.
 class BatchConverter final : public WriteBatch::Handler {
   public:
@@ -556,7 +541,8 @@ Status RocksKV::put_sorted(Column column, std::span<const ByteView> keys, std::s
 }
 
 std::unique_ptr<Iterator> RocksKV::new_iterator(Column column, KeyRange range) const noexcept {
-    if (impl_->columns[static_cast<std::size_t>(column)] == nullptr) return std::make_unique<EmptyIterator>();
+    if (impl_->columns[static_cast<std::size_t>(column)] == nullptr)
+        return new_empty_iterator();  // a column a read-only open did not find (an older database)
     return std::make_unique<RocksIterator>(*impl_->db, impl_->columns[static_cast<std::size_t>(column)], column,
                                            std::move(range), impl_->where);
 }

@@ -339,7 +339,8 @@ class StateStore::NodeAdapter final : public trie::NodeStore {
   public:
     NodeAdapter(KV& kv, Pending& pending, NodeCache& cache) : kv_{kv}, pending_{pending}, cache_{cache} {}
 
-    std::optional<Bytes> get_node(const Hash& hash) const override {
+    // A failed read is also noted in the pending block, which then fails with it.
+    trie::NodeRead find_node(const Hash& hash) const override {
         if (auto it = pending_.nodes.find(hash); it != pending_.nodes.end()) {
             if (it->second.count == 0) return std::nullopt;
             return it->second.rlp;
@@ -350,16 +351,14 @@ class StateStore::NodeAdapter final : public trie::NodeStore {
         }
         Bytes v;
         Status s = kv_.get(Column::kTrieNodes, view(hash), v);
-        if (!s.ok()) {
-            if (!s.is_not_found()) pending_.note(s);
-            return std::nullopt;
+        if (s.is_not_found()) return std::nullopt;
+        if (s.ok()) {
+            auto decoded = decode_node_value(v);
+            if (decoded) return cache_.put(hash, decoded->count, Bytes{decoded->rlp})->rlp;
+            s = malformed_node(hash);
         }
-        auto decoded = decode_node_value(v);
-        if (!decoded) {
-            pending_.note(malformed_node(hash));
-            return std::nullopt;
-        }
-        return cache_.put(hash, decoded->count, Bytes{decoded->rlp})->rlp;
+        pending_.note(s);
+        return tl::unexpected{std::move(s)};
     }
 
     void put_node(const Hash& hash, ByteView rlp) override {
@@ -411,18 +410,20 @@ class StateStore::CodeAdapter final : public state::CodeStore {
 class StateStore::ReadNodes final : public trie::NodeStore {
   public:
     explicit ReadNodes(const KV& kv) : kv_{kv} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override {
+    trie::NodeRead find_node(const Hash& hash) const override {
         Bytes v;
-        if (!kv_.get(Column::kTrieNodes, view(hash), v).ok()) return std::nullopt;
-        auto decoded = decode_node_value(v);
-        if (!decoded) return std::nullopt;
-        return Bytes{decoded->rlp};
+        auto found = read_node(hash, v);
+        if (!found) return tl::unexpected{std::move(found.error())};
+        if (!*found) return std::nullopt;
+        return v;
     }
-    // Reads into `out` and drops the count in place: one copy fewer than get_node.
-    bool read_node(const Hash& hash, Bytes& out) const override {
-        if (!kv_.get(Column::kTrieNodes, view(hash), out).ok()) return false;
+    // Reads into `out` and drops the count in place: one copy fewer than find_node.
+    trie::NodeFound read_node(const Hash& hash, Bytes& out) const override {
+        Status s = kv_.get(Column::kTrieNodes, view(hash), out);
+        if (s.is_not_found()) return false;
+        if (!s.ok()) return tl::unexpected{std::move(s)};
         auto decoded = decode_node_value(out);
-        if (!decoded) return false;
+        if (!decoded) return tl::unexpected{malformed_node(hash)};
         out.erase(0, static_cast<std::size_t>(decoded->rlp.data() - out.data()));
         return true;
     }

@@ -240,9 +240,10 @@ class StateStore {
     [[nodiscard]] tl::expected<std::optional<state::StateDiff>, Status> diff(uint64_t block) const;
 
     // A read-only NodeStore over the committed trie nodes, for opening a trie::Trie (or a
-    // state::WorldState, with code_store()) at any root of the window. get_node reports a KV error
-    // as a missing node. put_node and release_node do nothing: a trie opened on it may be changed in
-    // memory, but nothing is written. Valid as long as the store.
+    // state::WorldState, with code_store()) at any root of the window. find_node and read_node
+    // report a KV error or a damaged node record as its Status (get_node, as a missing node).
+    // put_node and release_node do nothing: a trie opened on it may be changed in memory, but
+    // nothing is written. Valid as long as the store.
     [[nodiscard]] trie::NodeStore& node_store() noexcept;
     // A read-only CodeStore over the committed code; put_code does nothing.
     [[nodiscard]] state::CodeStore& code_store() noexcept;

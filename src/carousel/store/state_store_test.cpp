@@ -32,6 +32,7 @@
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
 #include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/fault_kv.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/trie.hpp>
@@ -1286,6 +1287,97 @@ TEST(StateStoreCrash, KilledWriterReopensAtACommittedBlock) {
         ASSERT_TRUE(s.ok()) << s.to_string();
         EXPECT_EQ((*store)->head().root, roots[b]);
     }
+}
+
+// ---- I/O errors, injected (testing::FaultKV) --------------------------------------------------------
+
+// Fails the n-th KV operation of kind `op` while the blocks after the first four are applied: every
+// n for writes (one a block), a spread of a dozen for reads (hundreds). The failing block returns the
+// injected IO error, the store stays at the block before, the database holds nothing of the failed
+// block (a reopened store is at that block and verifies), and once the fault is gone the same store
+// applies the rest of the chain.
+void check_faults(testing::FaultKV::Op op) {
+    const GenChain chain = generate(small_config(61), 8);
+    constexpr std::size_t kBefore = 4;
+    uint64_t total = 0;  // operations of the kind while the later blocks are applied
+    {
+        MemoryKV memory;
+        testing::FaultKV kv{memory};
+        auto store = open_store(kv);
+        ASSERT_NE(store, nullptr);
+        for (std::size_t b = 0; b < kBefore; ++b) ASSERT_TRUE(store->apply_block(chain.blocks[b]).ok());
+        const uint64_t first = kv.count(op);
+        for (std::size_t b = kBefore; b < chain.blocks.size(); ++b)
+            ASSERT_TRUE(store->apply_block(chain.blocks[b]).ok());
+        total = kv.count(op) - first;
+    }
+    ASSERT_GT(total, 0U);
+    std::set<uint64_t> faults;
+    for (uint64_t i = 0; i < 12; ++i) faults.insert(1 + i * (total - 1) / 11);
+    for (const uint64_t n : faults) {
+        SCOPED_TRACE("fault at operation " + std::to_string(n) + " of " + std::to_string(total));
+        MemoryKV memory;
+        testing::FaultKV kv{memory};
+        auto store = open_store(kv);
+        ASSERT_NE(store, nullptr);
+        for (std::size_t b = 0; b < kBefore; ++b) ASSERT_TRUE(store->apply_block(chain.blocks[b]).ok());
+        kv.fail_nth(op, n);
+        std::size_t b = kBefore;
+        for (; b < chain.blocks.size(); ++b) {
+            const StateStore::Head head = store->head();
+            const Dump before = dump(memory);
+            const Status s = store->apply_block(chain.blocks[b]);
+            if (s.ok()) continue;
+            EXPECT_TRUE(s.is_io_error()) << s.to_string();
+            EXPECT_THAT(s.message(), HasSubstr("injected fault"));
+            EXPECT_EQ(store->head(), head);
+            EXPECT_TRUE(dump(memory) == before) << "block " << b << " is half written";
+            auto reopened = open_store(memory);
+            ASSERT_NE(reopened, nullptr);
+            EXPECT_EQ(reopened->head(), head);
+            const Status v = reopened->verify();
+            EXPECT_TRUE(v.ok()) << v.to_string();
+            break;
+        }
+        ASSERT_EQ(kv.injected(), 1U);
+        ASSERT_LT(b, chain.blocks.size()) << "the fault did not fail a block";
+        for (; b < chain.blocks.size(); ++b) {
+            const Status s = store->apply_block(chain.blocks[b]);
+            ASSERT_TRUE(s.ok()) << "block " << b << " after the fault: " << s.to_string();
+        }
+        EXPECT_EQ(store->head().root, chain.head);
+    }
+}
+
+TEST(StateStoreFaults, AFailedWriteCommitsNothingAndTheStoreGoesOn) { check_faults(testing::FaultKV::Op::kWrite); }
+TEST(StateStoreFaults, AFailedReadCommitsNothingAndTheStoreGoesOn) { check_faults(testing::FaultKV::Op::kRead); }
+
+TEST(StateStoreFaults, ReadOnlyNodeStoreTellsAnErrorFromAnAbsentNode) {
+    const GenChain chain = generate(small_config(62), 2);
+    MemoryKV memory;
+    testing::FaultKV kv{memory};
+    auto store = open_store(kv);
+    ASSERT_NE(store, nullptr);
+    for (const StateDiff& d : chain.blocks) ASSERT_TRUE(store->apply_block(d).ok());
+    const trie::NodeStore& nodes = store->node_store();
+    auto present = nodes.find_node(chain.head);
+    ASSERT_TRUE(present);
+    EXPECT_TRUE(present->has_value());
+    auto absent = nodes.find_node(Hash{});
+    ASSERT_TRUE(absent);
+    EXPECT_FALSE(absent->has_value());
+    kv.fail_all(true);
+    auto failed = nodes.find_node(chain.head);
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(failed.error().is_io_error()) << failed.error().to_string();
+    Bytes out;
+    auto read = nodes.read_node(chain.head, out);
+    ASSERT_FALSE(read);
+    EXPECT_TRUE(read.error().is_io_error());
+    trie::Trie t{&store->node_store(), chain.head};
+    auto got = t.get(view(Hash{}));
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error(), trie::TrieError::kStoreError);
 }
 
 }  // namespace

@@ -21,10 +21,10 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cassert>
 #include <cstring>
 #include <vector>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/nibbles.hpp>
 #include <carousel/core/rlp.hpp>
@@ -381,8 +381,8 @@ struct HashBuilder::Impl {
         int cp = -1;
         if (have_prev) {
             const std::size_t lcp = common_nibbles(prev_key, packed, std::min(prev_len, nibbles));
-            assert(lcp < prev_len && lcp < nibbles && "no path may be a prefix of another");
-            assert(nibble_at(packed, lcp) > nibble_at(prev_key, lcp) && "keys must be strictly increasing");
+            CAROUSEL_ASSERT(lcp < prev_len && lcp < nibbles, "no path may be a prefix of another");
+            CAROUSEL_ASSERT(nibble_at(packed, lcp) > nibble_at(prev_key, lcp), "keys must be strictly increasing");
             cp = static_cast<int>(lcp);
             place_prev(cp);
             if (pool.size() - free_list.size() > kPoolFlushThreshold) flush_all();
@@ -411,7 +411,7 @@ struct HashBuilder::Impl {
         } else {
             place_prev(-1);
             flush_all();
-            assert(root_done);
+            CAROUSEL_ASSERT(root_done, "flushing the last item builds the root");
             result = root_hash;
         }
         // Reset for reuse (the pool keeps its capacity).
@@ -436,14 +436,16 @@ HashBuilder::HashBuilder(NodeCallback on_node) : impl_{std::make_unique<Impl>(st
 HashBuilder::~HashBuilder() = default;
 
 void HashBuilder::add_leaf(ByteView key, ByteView value) {
-    assert(key.size() * 2 <= kMaxNibbles);
-    assert(impl_->key_nibbles == 0 || impl_->key_nibbles == key.size() * 2);
+    CAROUSEL_ASSERT(key.size() * 2 <= kMaxNibbles, "a key of at most 32 bytes");
+    CAROUSEL_ASSERT(impl_->key_nibbles == 0 || impl_->key_nibbles == key.size() * 2,
+                    "every key of a trie has the same length");
     impl_->key_nibbles = key.size() * 2;
     impl_->add(key.data(), key.size() * 2, /*is_leaf=*/true, value);
 }
 
 void HashBuilder::add_subtree(ByteView path, ByteView ref) {
-    assert(!path.empty() && path.size() <= kMaxNibbles && !ref.empty() && ref.size() <= 32);
+    CAROUSEL_ASSERT(!path.empty() && path.size() <= kMaxNibbles && !ref.empty() && ref.size() <= 32,
+                    "a subtree has a path and a reference of at most 32 bytes");
     const Bytes packed = pack_nibbles(path);
     impl_->add(packed.data(), path.size(), /*is_leaf=*/false, ref);
 }

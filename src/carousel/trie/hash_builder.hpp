@@ -14,7 +14,8 @@
 // Limitations:
 //  - All leaf keys must have the same length (32 bytes for Ethereum's secure tries), so no key is a
 //    prefix of another and branch nodes never carry values.
-//  - Keys must be strictly increasing; violating this is a programming error (asserted).
+//  - Keys must be strictly increasing; violating this is a programming error (CAROUSEL_ASSERT,
+//    checked in every build).
 
 #include <functional>
 #include <memory>

@@ -53,7 +53,7 @@ inline bool is_hash_reference(ByteView ref) noexcept { return ref.size() == 32; 
 
 // Longest path (in nibbles) a node may carry: keys of up to 32 bytes for hashed tries; plain tries
 // (ethereum/tests) use longer raw keys, so the codec allows up to kMaxKeyNibbles.
-inline constexpr std::size_t kMaxKeyNibbles = 2 * 1024;
+inline constexpr std::size_t kMaxKeyNibbles = std::size_t{2} * 1024;
 
 tl::expected<Node, NodeError> decode_node(ByteView rlp);
 

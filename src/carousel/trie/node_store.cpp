@@ -82,14 +82,14 @@ std::optional<Bytes> MemoryNodeStore::get_node(const Hash& hash) const {
     return Bytes{rlp(*s)};
 }
 
-bool MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
+NodeFound MemoryNodeStore::read_node(const Hash& hash, Bytes& out) const {
     const Slot* s = find(hash);
     if (s == nullptr) return false;
     out.assign(rlp(*s));
     return true;
 }
 
-bool MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& out) const {
+NodeFound MemoryNodeStore::view_node(const Hash& hash, Bytes& /*scratch*/, ByteView& out) const {
     const Slot* s = find(hash);
     if (s == nullptr) return false;
     out = rlp(*s);
@@ -107,7 +107,7 @@ void MemoryNodeStore::prefetch_node_rlp(const Hash& hash) const noexcept {
     // Every cache line of the node (a branch is up to 532 bytes): decoding reads all of it.
     const auto start = reinterpret_cast<std::uintptr_t>(r.data()) & ~std::uintptr_t{63};
     for (std::uintptr_t p = start; p < reinterpret_cast<std::uintptr_t>(r.data() + r.size()); p += 64) {
-        __builtin_prefetch(reinterpret_cast<const void*>(p));
+        __builtin_prefetch(reinterpret_cast<const void*>(p));  // NOLINT(performance-no-int-to-ptr): only prefetched
     }
 }
 

@@ -14,7 +14,10 @@
 #include <span>
 #include <vector>
 
+#include <tl/expected.hpp>
+
 #include <carousel/core/bytes.hpp>
+#include <carousel/core/status.hpp>
 
 namespace carousel::trie {
 
@@ -26,11 +29,28 @@ struct HashHasher {
     }
 };
 
+// What a read of a node by hash gives: its RLP; nullopt when the store does not have the node; or
+// the Status of a read that failed (an IO error of the KV under the store, a damaged record), which
+// says nothing about whether the node is there. Absent and unreadable are different answers: a sync
+// fetches an absent node again, but must stop on a failing disk.
+using NodeRead = tl::expected<std::optional<Bytes>, Status>;
+// As NodeRead, for the reads into a caller's buffer: true when found.
+using NodeFound = tl::expected<bool, Status>;
+
 class NodeStore {
   public:
     virtual ~NodeStore() = default;
-    // The RLP of the node with this hash, or nullopt if the store does not have it.
-    virtual std::optional<Bytes> get_node(const Hash& hash) const = 0;
+    // The RLP of the node with this hash, nullopt if the store does not have it, or why the read
+    // failed. The default is get_node's answer, for a store whose reads cannot fail (in memory); a
+    // store whose reads can fail overrides this (and every store overrides one of the two).
+    virtual NodeRead find_node(const Hash& hash) const { return get_node(hash); }
+    // As find_node, for a caller that need not tell a failed read from an absent node (tests, stores
+    // in memory): nullopt for both. The default is find_node's answer with an error as nullopt.
+    virtual std::optional<Bytes> get_node(const Hash& hash) const {
+        auto rlp = find_node(hash);
+        if (!rlp) return std::nullopt;
+        return std::move(*rlp);
+    }
     // Stores `rlp` under `hash`: one more reference to the node. The caller guarantees
     // hash == keccak256(rlp).
     virtual void put_node(const Hash& hash, ByteView rlp) = 0;
@@ -39,20 +59,21 @@ class NodeStore {
     virtual void put_nodes(std::span<const Hash> hashes, std::span<const ByteView> rlps) {
         for (std::size_t i = 0; i < hashes.size(); ++i) put_node(hashes[i], rlps[i]);
     }
-    // As get_node, into `out` (whose buffer a caller can reuse from one node to the next). False,
-    // leaving `out` unspecified, if the store does not have the node.
-    virtual bool read_node(const Hash& hash, Bytes& out) const {
-        auto rlp = get_node(hash);
-        if (!rlp) return false;
-        out = std::move(*rlp);
+    // As find_node, into `out` (whose buffer a caller can reuse from one node to the next): true if
+    // found, false (leaving `out` unspecified) if the store does not have the node, or the error.
+    virtual NodeFound read_node(const Hash& hash, Bytes& out) const {
+        auto rlp = find_node(hash);
+        if (!rlp) return tl::unexpected{std::move(rlp.error())};
+        if (!*rlp) return false;
+        out = std::move(**rlp);
         return true;
     }
     // As read_node, but `out` may view the store's own memory instead of a copy in `scratch` (the
     // default reads into `scratch`). `out` is valid until the store changes or `scratch` is reused.
-    virtual bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const {
-        if (!read_node(hash, scratch)) return false;
-        out = scratch;
-        return true;
+    virtual NodeFound view_node(const Hash& hash, Bytes& scratch, ByteView& out) const {
+        auto found = read_node(hash, scratch);
+        if (found && *found) out = scratch;
+        return found;
     }
     // A hint that get_node or read_node of `hash` follows soon: a store may start fetching it into
     // the CPU cache (Trie::prefetch overlaps the lookups of many paths). The default does nothing.
@@ -81,9 +102,9 @@ class NodeStore {
 class LockedNodeStore final : public NodeStore {
   public:
     explicit LockedNodeStore(NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override {
+    NodeRead find_node(const Hash& hash) const override {
         const std::lock_guard lock{mutex_};
-        return inner_.get_node(hash);
+        return inner_.find_node(hash);
     }
     void put_node(const Hash& hash, ByteView rlp) override {
         const std::lock_guard lock{mutex_};
@@ -112,9 +133,9 @@ class LockedNodeStore final : public NodeStore {
 class ReadOnlyNodeStore final : public NodeStore {
   public:
     explicit ReadOnlyNodeStore(const NodeStore& inner) : inner_{inner} {}
-    std::optional<Bytes> get_node(const Hash& hash) const override { return inner_.get_node(hash); }
-    bool read_node(const Hash& hash, Bytes& out) const override { return inner_.read_node(hash, out); }
-    bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override {
+    NodeRead find_node(const Hash& hash) const override { return inner_.find_node(hash); }
+    NodeFound read_node(const Hash& hash, Bytes& out) const override { return inner_.read_node(hash, out); }
+    NodeFound view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override {
         return inner_.view_node(hash, scratch, out);
     }
     void put_node(const Hash&, ByteView) override {}
@@ -162,9 +183,9 @@ class MemoryNodeStore final : public NodeStore {
     ~MemoryNodeStore() override = default;
 
     std::optional<Bytes> get_node(const Hash& hash) const override;
-    bool read_node(const Hash& hash, Bytes& out) const override;
+    NodeFound read_node(const Hash& hash, Bytes& out) const override;
     // `out` views the chunk that holds the node: no copy (chunks never move).
-    bool view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override;
+    NodeFound view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override;
     void prefetch_node(const Hash& hash) const noexcept override;
     void prefetch_node_rlp(const Hash& hash) const noexcept override;
     void put_node(const Hash& hash, ByteView rlp) override;

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cassert>
 #include <unordered_set>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/nibbles.hpp>
 
@@ -25,6 +25,8 @@ std::string_view to_string(TrieError e) noexcept {
             return "trie node missing from the store";
         case TrieError::kBadNode:
             return "stored trie node does not decode";
+        case TrieError::kStoreError:
+            return "the node store failed to read a node";
     }
     return "unknown trie error";
 }
@@ -168,7 +170,9 @@ Result<NodePtr> load(NodeStore* store, const uint8_t* hash, std::size_t& loaded)
     std::memcpy(h.data(), hash, 32);
     thread_local Bytes scratch;  // reused: node_from_rlp copies out what it keeps
     ByteView rlp;
-    if (!store->view_node(h, scratch, rlp)) return tl::unexpected{TrieError::kMissingNode};
+    auto found = store->view_node(h, scratch, rlp);
+    if (!found) return tl::unexpected{TrieError::kStoreError};
+    if (!*found) return tl::unexpected{TrieError::kMissingNode};
     auto node = node_from_rlp(rlp, hash);
     if (!node) return tl::unexpected{node.error()};
     ++loaded;
@@ -924,7 +928,7 @@ void Trie::roots(std::span<Trie* const> tries, std::span<Hash> out, NodeStore& w
 }
 
 void Trie::roots_to(std::span<Trie* const> tries, std::span<Hash> out, NodeStore* writes) {
-    assert(tries.size() == out.size());
+    CAROUSEL_ASSERT(tries.size() == out.size(), "one root per trie");
     DirtyHasher hasher;
     for (Trie* t : tries) {
         NodeStore* to = writes != nullptr ? writes : t->store_;

@@ -39,6 +39,7 @@ extern const Hash kEmptyRoot;
 enum class [[nodiscard]] TrieError{
     kMissingNode = 1,  // a node referenced by hash is not in the NodeStore
     kBadNode,          // a stored node does not decode
+    kStoreError,       // the NodeStore failed to read a node (an IO error, a damaged record)
 };
 std::string_view to_string(TrieError e) noexcept;
 

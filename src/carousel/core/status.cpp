@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "status.hpp"
 
-namespace carousel::store {
+namespace carousel {
 
 std::string_view to_string(Status::Code code) noexcept {
     switch (code) {
@@ -23,7 +23,7 @@ std::string_view to_string(Status::Code code) noexcept {
 }
 
 std::string Status::to_string() const {
-    std::string s{store::to_string(code_)};
+    std::string s{carousel::to_string(code_)};
     if (!ok() && !message_.empty()) {
         s += ": ";
         s += message_;
@@ -31,4 +31,4 @@ std::string Status::to_string() const {
     return s;
 }
 
-}  // namespace carousel::store
+}  // namespace carousel
