@@ -636,6 +636,7 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
     if (roll) {
         // Held: [block.first, cursor - 1] (or the whole block).
         r.kind = Request::Kind::kDiff;
+        r.small = true;
         r.origin = block.first;
         r.limit = block_last(block);
         if (state.cursor) {

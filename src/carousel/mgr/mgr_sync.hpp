@@ -242,12 +242,14 @@ class MgrSync final : public proto::Endpoint {
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
     void strike(proto::PeerId peer);
-    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget,
-    // except while following, where a block's diffs and small parts hold small_reserve() (twice a
-    // moving average of those answers, at least a quarter of a budget): following asks every tile
-    // each block, and reserving a whole budget for each such small answer left a handful in flight
-    // at a time, too few to reach a block before the next one at hundreds of tiles. Deadlines
-    // still count every request at its budget (an answer may outgrow a small reservation).
+    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget when
+    // the server fills the answer up to it (leaves, a bare walk), small_reserve() when the answer is
+    // as large as what changed (a diff, never cut; small parts asked by name while following): twice
+    // a moving average of those answers, at least a quarter of a budget. Following asks every tile
+    // each block, and a boundary rolls every tile: reserving a whole budget for each such small
+    // answer left a handful in flight at a time, too few to reach a block before the next one at
+    // hundreds of tiles. Deadlines still count every request at its budget (an answer may outgrow a
+    // small reservation, and on a slow link it must not be taken for a silent peer).
     bool window_open(uint64_t reserve) const noexcept;
     bool window_open() const noexcept { return window_open(next_budget()); }
     uint64_t next_budget() const noexcept;
