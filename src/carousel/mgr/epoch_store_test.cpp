@@ -563,7 +563,8 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
                 const auto before = ch.storage[b].find(account);
                 if (before == ch.storage[b].end() || before->second == storage) continue;
                 const trie::PathRange range = path_range(storage_block(s.region(), account));
-                if (!*has_leaf_in(ch.full(), before->second, range) || !*has_leaf_in(ch.full(), storage, range)) continue;
+                if (!*has_leaf_in(ch.full(), before->second, range) || !*has_leaf_in(ch.full(), storage, range))
+                    continue;
                 check_diff(s, ch.full(), before->second, storage, range, with_changes);
                 ++storage_checked;
             }

@@ -463,8 +463,8 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
             if (!(data.covered_to < a)) asked.push_back(a);
         }
     } else {
-        for (auto it = storage_roots_.lower_bound(r.origin); it != storage_roots_.end() && !(data.covered_to < it->first);
-             ++it) {
+        for (auto it = storage_roots_.lower_bound(r.origin);
+             it != storage_roots_.end() && !(data.covered_to < it->first); ++it) {
             asked.push_back(it->first);
         }
     }
@@ -569,8 +569,9 @@ void MgrSync::settle(const Hash& account) {
     }
     ++stats_.rejected_answers;
     if (++settle_rounds_[account] > kMaxSettleRounds && failure_.empty()) {
-        failure_ = "the storage trie of account 0x" + to_hex(ByteView{account.data(), 4}) + "… does not match its root after " +
-                   std::to_string(kMaxSettleRounds) + " rounds of parts from its regions' nodes";
+        failure_ = "the storage trie of account 0x" + to_hex(ByteView{account.data(), 4}) +
+                   "… does not match its root after " + std::to_string(kMaxSettleRounds) +
+                   " rounds of parts from its regions' nodes";
         return;
     }
     // Some bare part is wrong: a non-empty one is fetched again with proofs, an empty one asked again

@@ -149,7 +149,7 @@ class MgrSync final : public proto::Endpoint {
         // Storage tiles only. A tile is filled either by the owner walk (GetBareStorage) or, when
         // `large`, with GetChunks and proofs.
         bool large{false};
-        bool bare{false};  // held from a bare answer, not yet verified by the trie's rebuilt root
+        bool bare{false};            // held from a bare answer, not yet verified by the trie's rebuilt root
         proto::PeerId bare_peer{0};  // who sent it (0: nobody to blame, see settle())
         // Bare answers for this part that failed the rebuild: who sent them and the digest of their
         // leaves. Each is struck once the part is known (proven, or its trie's root rebuilt) and
@@ -322,13 +322,13 @@ class MgrSync final : public proto::Endpoint {
     // The tries of accounts_ and storage_ (set when the sync completes and at every re-anchor):
     // following checks each head by applying its changes to them.
     trie::MemoryNodeStore anchor_nodes_;
-    std::size_t anchor_nodes_live_{0};     // its size when last rebuilt (what later boundaries add is partly garbage)
-    Hash anchor_state_root_{};             // the account trie's root there
-    std::map<Hash, Hash> storage_roots_;   // accounts with storage at the anchor boundary, and their roots
-    uint64_t reconciled_{~uint64_t{0}};    // the boundary storage_roots_ was built for
-    std::map<Hash, unsigned> settle_rounds_;  // failed rebuilds per trie at the reconciled boundary
-    std::vector<BareWalk> bare_walks_;     // per tile
-    std::vector<HeadTile> head_accounts_;  // per tile, while following
+    std::size_t anchor_nodes_live_{0};    // its size when last rebuilt (what later boundaries add is partly garbage)
+    Hash anchor_state_root_{};            // the account trie's root there
+    std::map<Hash, Hash> storage_roots_;  // accounts with storage at the anchor boundary, and their roots
+    uint64_t reconciled_{~uint64_t{0}};   // the boundary storage_roots_ was built for
+    std::map<Hash, unsigned> settle_rounds_;              // failed rebuilds per trie at the reconciled boundary
+    std::vector<BareWalk> bare_walks_;                    // per tile
+    std::vector<HeadTile> head_accounts_;                 // per tile, while following
     std::map<Hash, std::vector<HeadTile>> head_storage_;  // per account whose storage root moved
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;

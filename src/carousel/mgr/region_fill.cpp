@@ -496,8 +496,7 @@ void RegionFill::on_bare_storage(proto::PeerId from, const Request& r, ByteView 
     PresenceWalk& w = presence_[r.index];
     if (!w.from) return;
     // The answer must cover at least the walk's position, and name accounts from there on only.
-    if (data->covered_to < *w.from ||
-        (!data->entries.empty() && data->entries.front().account < *w.from)) {
+    if (data->covered_to < *w.from || (!data->entries.empty() && data->entries.front().account < *w.from)) {
         reject(from, "mgr fill: BareStorage outside the walk");
         return;
     }

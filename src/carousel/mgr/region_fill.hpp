@@ -113,9 +113,10 @@ struct FillStats {
 // What a finished fill verified for one region, in the form EpochStore::adopt takes.
 struct FilledRegion {
     Block region;
-    std::vector<Bytes> account_nodes;           // the account partial trie, each node once
-    std::vector<std::pair<Hash, Hash>> owners;  // the owners present in the region, increasing, with their storage roots
-    std::vector<Bytes> storage_nodes;           // the owners' storage partial tries, each node once
+    std::vector<Bytes> account_nodes;  // the account partial trie, each node once
+    std::vector<std::pair<Hash, Hash>>
+        owners;                        // the owners present in the region, increasing, with their storage roots
+    std::vector<Bytes> storage_nodes;  // the owners' storage partial tries, each node once
 };
 
 class RegionFill {

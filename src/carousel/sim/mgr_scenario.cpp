@@ -397,7 +397,8 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                     if (a.storage_root == trie::kEmptyRoot) return;
                     for (const auto& slot : slots) {
                         const Hash position = mgr::storage_position(key, slot.first);
-                        present_owners[mgr::block_of(position, dht::Radius{config.region_bits}).first][key] = a.storage_root;
+                        present_owners[mgr::block_of(position, dht::Radius{config.region_bits}).first][key] =
+                            a.storage_root;
                     }
                 });
             static const std::map<Hash, Hash> kNone;
