@@ -41,7 +41,9 @@ class Builder {
             }
             if (accounts) note_account(walk);
         }
-        if (status_.ok() && walk.error() == trie::NodeWalker::Error::kMissingNode) {
+        if (status_.ok() && walk.error() == trie::NodeWalker::Error::kStoreError) {
+            status_ = walk.store_status();
+        } else if (status_.ok() && walk.error() == trie::NodeWalker::Error::kMissingNode) {
             status_ = Status::corruption("path layout of " + to_hex_prefixed(view(root)) + ": node " +
                                          to_hex_prefixed(walk.ref()) + " missing");
         } else if (status_.ok() && walk.error() == trie::NodeWalker::Error::kBadNode) {

@@ -40,10 +40,22 @@ bool NodeWalker::enter(ByteView ref) {
         return true;
     }
     if (cursor_ == nullptr) {
-        if (!nodes_.read_node(to_hash(ref), f.buffer)) return false;
+        auto found = nodes_.read_node(to_hash(ref), f.buffer);
+        if (!found) {
+            error_ = Error::kStoreError;
+            store_status_ = std::move(found.error());
+            return false;
+        }
+        if (!*found) {
+            error_ = Error::kMissingNode;
+            return false;
+        }
     } else {
         ByteView got;
-        if (!cursor_->node_at(path_, got)) return false;
+        if (!cursor_->node_at(path_, got)) {
+            error_ = Error::kMissingNode;
+            return false;
+        }
         f.buffer.assign(got);
     }
     f.rlp = f.buffer;
@@ -80,7 +92,6 @@ bool NodeWalker::next(bool descend) {
     if (!started_) {
         started_ = true;
         if (enter(root_)) return true;
-        error_ = Error::kMissingNode;
         ended_ = true;
         return false;
     }
@@ -102,7 +113,6 @@ bool NodeWalker::next(bool descend) {
         }
         ++depth_;
         if (enter(child)) return true;
-        error_ = Error::kMissingNode;
         if (on_error_ == OnError::kStop) {
             ended_ = true;  // path() and ref() name the missing node
             return false;

@@ -40,6 +40,7 @@ class NodeWalker {
         kNone = 0,
         kMissingNode,  // the source has no node for a reference the walk reached
         kBadNode,      // a node that does not decode
+        kStoreError,   // the source failed to read a node (store_status() says how)
     };
     enum class OnError : uint8_t { kStop, kSkip };
 
@@ -64,6 +65,8 @@ class NodeWalker {
     // Why the walk stopped (kStop) or the last node it dropped (kSkip); kNone if neither happened.
     // At a kMissingNode stop, ref() and path() name the node that is missing.
     [[nodiscard]] Error error() const noexcept { return error_; }
+    // The failed read's status when error() is kStoreError.
+    [[nodiscard]] const Status& store_status() const noexcept { return store_status_; }
 
   private:
     struct Frame {
@@ -77,7 +80,8 @@ class NodeWalker {
         bool done{false};  // no more children to walk
     };
 
-    // Reads the node `ref` at position path_ into the frame at depth_; false if the source lacks it.
+    // Reads the node `ref` at position path_ into the frame at depth_; false, with error_ set, if the
+    // source lacks it or fails to read it.
     bool enter(ByteView ref);
     // The next child of the frame at depth_ within bounds, with path_ set to its position, or an
     // empty view when it has none left.
@@ -95,6 +99,7 @@ class NodeWalker {
     bool started_{false};
     bool ended_{false};
     Error error_{Error::kNone};
+    Status store_status_;
 };
 
 }  // namespace carousel::trie
