@@ -172,63 +172,7 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
         send(from, proto::encode(answer));
         return;
     }
-    if ((request->flags & proto::kFlagLeaves) != 0 && request->max_size != 0) {
-        send(from, proto::encode(serve_leaves(*store, *request)));
-        return;
-    }
     send(from, proto::encode(covering->server->serve(*request)));
-}
-
-proto::ChunkData MgrNode::serve_leaves(const EpochStore& store, const proto::GetChunks& request) const {
-    // Leaf mode over the partial tries: a trie iterator would step past the range's last key into
-    // nodes the store does not hold, so the leaves come from the partial-trie walk, and the proof
-    // from the paths to the first key and to the last key sent (cut) or the range's end (whole).
-    proto::ChunkData answer{request.request_id, {}};
-    const std::size_t budget = std::min<std::size_t>(request.max_size, options_.server.max_response_bytes);
-    for (std::size_t i = 0; i < request.prefixes.size(); i += request.is_range ? 2u : 1u) {
-        const trie::PathRange range{request.prefixes[i],
-                                    request.is_range ? request.prefixes[i + 1] : request.prefixes[i]};
-        proto::ChunkEntry e;
-        e.prefix = range.from;
-        auto leaves = leaves_in(store, request.root, range);
-        if (!leaves) {
-            e.error = store.keeps(request.root) || store.get_node(request.root) ? proto::ChunkError::kNoChunk
-                                                                                : proto::ChunkError::kUnknownRoot;
-            if (*e.error == proto::ChunkError::kUnknownRoot) {
-                const Hash newest = store.epoch_root();
-                e.error_data = Bytes{newest.data(), newest.size()};
-            }
-            answer.entries.push_back(std::move(e));
-            continue;
-        }
-        e.leaf_mode = true;
-        std::size_t size = 0;
-        for (auto& [key, value] : *leaves) {
-            const std::size_t item = key.size() + value.size() + 3;
-            if (!e.keys.empty() && size + item > budget) {
-                e.stop_path = unpack_nibbles(ByteView{key.data(), key.size()});
-                break;
-            }
-            size += item;
-            e.keys.push_back(key);
-            e.values.push_back(std::move(value));
-        }
-        trie::PathRange proven = range;
-        if (e.stop_path) proven.to = unpack_nibbles(ByteView{e.keys.back().data(), e.keys.back().size()});
-        if (e.stop_path || !range.from.empty() || !range.to.empty()) {
-            auto proof = range_proof(store, request.root, proven);
-            if (!proof) {
-                proto::ChunkEntry err;
-                err.prefix = range.from;
-                err.error = proto::ChunkError::kNoChunk;
-                answer.entries.push_back(std::move(err));
-                continue;
-            }
-            e.proof = std::move(*proof);
-        }
-        answer.entries.push_back(std::move(e));
-    }
-    return answer;
 }
 
 void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {

@@ -95,7 +95,7 @@ struct NodeStats {
     uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
 };
 
-// One region's store and the ChunkServer that answers GetChunks (full mode) over it; the first
+// One region's store and the ChunkServer that answers GetChunks (full and leaf mode) over it; the first
 // region's server also answers GetCode, from the node's code. The server points at the store and the
 // code, not into the node's vector of RegionStores.
 struct RegionStore {
@@ -221,7 +221,6 @@ class MgrNode final : public proto::Endpoint {
     // The store whose region (`account`: that account's storage_block of it) holds `key`; null if none.
     RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
     void on_get_chunks(proto::PeerId from, ByteView frame);
-    proto::ChunkData serve_leaves(const EpochStore& store, const proto::GetChunks& request) const;
     void on_get_diff(proto::PeerId from, ByteView frame);
     void on_get_code(proto::PeerId from, ByteView frame);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
