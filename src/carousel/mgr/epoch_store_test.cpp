@@ -328,6 +328,64 @@ TEST(EpochStoreChain, StoresKeepOnlyTheStorageTriesPresentInTheirRegion) {
               << regions.size() * ch.storage[0].size() << "\n";
 }
 
+// Issue 17 at its smallest: 40 accounts over the 64 regions of tile(250), so most regions hold no
+// account at all, some hold one, and accounts are created and deleted (a region's only account
+// deleted empties it). Every store follows 3 epochs of items and holds exactly its partial tries.
+TEST(EpochStoreChain, EmptyAndSingleAccountRegionsStayExact) {
+    Chain ch;
+    state::GeneratorConfig cfg;
+    cfg.seed = 1717;
+    cfg.accounts = 40;
+    cfg.contract_share = 0.3;
+    cfg.max_contract_slots = 40;
+    cfg.accounts_per_block = 6;
+    cfg.slots_per_block = 8;
+    cfg.create_share = 0.3;
+    cfg.delete_share = 0.3;
+    ch.gen = std::make_unique<state::ChainGenerator>(cfg);
+    ASSERT_TRUE(ch.gen->genesis().has_value());
+    ch.roots.push_back(ch.gen->root());
+    ch.diffs.emplace_back();
+    ch.storage.push_back(storage_roots_at(ch.full(), ch.roots.back()));
+    constexpr uint64_t kSmallBlocks = 3 * kEpoch;
+    for (uint64_t b = 1; b <= kSmallBlocks; ++b) {
+        auto d = ch.gen->next_block();
+        ASSERT_TRUE(d.has_value());
+        ch.roots.push_back(ch.gen->root());
+        ch.diffs.push_back(*d);
+        ch.storage.push_back(storage_roots_at(ch.full(), ch.roots.back()));
+    }
+    const std::vector<Block> regions = tile(250);
+    const auto accounts_in = [&](uint64_t b, const Block& r) {
+        auto leaves = leaves_in(ch.full(), ch.roots[b], path_range(r));
+        EXPECT_TRUE(leaves.has_value());
+        return leaves ? leaves->size() : 0;
+    };
+    std::vector<EpochStore> stores;
+    for (const Block& r : regions) {
+        stores.emplace_back(r, kEpoch);
+        ASSERT_TRUE(stores.back().seed(ch.full(), 0, ch.roots[0]));
+    }
+    std::size_t empty = 0;
+    std::size_t emptied = 0;  // a region whose accounts all went in one block
+    for (uint64_t b = 1; b <= kSmallBlocks; ++b) {
+        auto items = build_region_items(ch.full(), b, ch.roots[b - 1], ch.roots[b], ch.diffs[b], regions);
+        ASSERT_TRUE(items.has_value());
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            ASSERT_TRUE(stores[i].apply((*items)[i], ch.roots[b])) << "block " << b << " region " << i;
+            EXPECT_EQ(held(stores[i], ch.roots[b]), truth(ch, b, regions[i])) << "block " << b << " region " << i;
+            EXPECT_EQ(stores[i].owners(ch.roots[b]), present_owners(ch, b, regions[i]));
+            const std::size_t now = accounts_in(b, regions[i]);
+            empty += now == 0 ? 1u : 0u;
+            emptied += now == 0 && accounts_in(b - 1, regions[i]) > 0 ? 1u : 0u;
+        }
+    }
+    EXPECT_GT(empty, 0u);
+    EXPECT_GT(emptied, 0u);
+    std::cout << "40 accounts over 64 regions, " << kSmallBlocks << " blocks: " << empty
+              << " (region, block) pairs with no account, " << emptied << " regions emptied by a block\n";
+}
+
 TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
     const Chain& ch = chain();
     std::size_t checked = 0;
