@@ -9,7 +9,8 @@
 //
 // The fill works at one state root R of block h, from the node's trusted header source (the head
 // when the fill starts: neighbours serve any root whose nodes they hold — the kept epochs, and every
-// head since the latest boundary, until the next boundary's sweep). It fetches, with GetChunks only:
+// head since the latest boundary, until the next boundary's sweep). It fetches, with GetChunks (and
+// GetBareStorage for step 3's presence):
 //  1. Each region's account partial trie (mgr/partial_trie.hpp) in full sub-trie mode: the range
 //     path_range(region) at R, cut answers continued from their stopPath with kFlagSkipStem.
 //  2. The account leaves of every other tile in leaf mode with their edge proofs, checked with
@@ -37,12 +38,12 @@
 // neighbour covering it. Nothing of a rejected answer is kept.
 //
 // Cost, stated plainly: a region's store is its partial tries (roughly 1/regions of the account
-// trie and of every storage trie, plus the stems). The fill fetches those nodes once, plus every
-// account leaf outside the node's regions with edge proofs (about 110 bytes an account: the owner
-// list cannot be proven complete without them), plus code. With 4 regions and 2k accounts that is
-// measured at about 1.5–2× the store's byte_size (the scenario reports fill_bytes / store_bytes);
-// the account leaves dominate as the state grows relative to the region. Cheaper would be a
-// protocol message listing owners with a proof, which the seed does not have.
+// trie and of every storage trie present there, plus the stems). The fill fetches those nodes once,
+// plus every account leaf outside the node's regions with edge proofs (about 110 bytes an account:
+// they prove every owner's storage root), the presence walks' bare leaves, plus code. With 4 regions and 2k accounts
+// that is measured at about 1.5–2× the store's byte_size (the scenario reports fill_bytes / store_bytes); the account
+// leaves dominate as the state grows relative to the region. Cheaper would be a protocol message listing owners with a
+// proof, which the seed does not have.
 //
 // Bounds: at most `max_in_flight` requests (and `max_in_flight_per_peer` per peer), each answer at
 // most `max_response_bytes` (asked) and proto's caps (decoded); an answer with more than one entry,
