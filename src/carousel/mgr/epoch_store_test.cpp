@@ -62,9 +62,27 @@ std::map<Hash, Hash> storage_roots_at(const trie::NodeStore& store, const Hash& 
     return out;
 }
 
+// A chain of `blocks` blocks generated with `cfg`.
+Chain generate(const state::GeneratorConfig& cfg, uint64_t blocks) {
+    Chain ch;
+    ch.gen = std::make_unique<state::ChainGenerator>(cfg);
+    auto g = ch.gen->genesis();
+    EXPECT_TRUE(g.has_value());
+    ch.roots.push_back(ch.gen->root());
+    ch.diffs.push_back(g.value_or(state::StateDiff{}));
+    ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
+    for (uint64_t b = 1; b <= blocks; ++b) {
+        auto d = ch.gen->next_block();
+        EXPECT_TRUE(d.has_value());
+        ch.roots.push_back(ch.gen->root());
+        ch.diffs.push_back(d.value_or(state::StateDiff{}));
+        ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
+    }
+    return ch;
+}
+
 const Chain& chain() {
     static const Chain c = [] {
-        Chain ch;
         state::GeneratorConfig cfg;
         cfg.seed = 58801;
         cfg.accounts = 3000;
@@ -73,20 +91,7 @@ const Chain& chain() {
         cfg.slots_per_block = 80;
         cfg.create_share = 0.05;
         cfg.delete_share = 0.01;
-        ch.gen = std::make_unique<state::ChainGenerator>(cfg);
-        auto g = ch.gen->genesis();
-        EXPECT_TRUE(g.has_value());
-        ch.roots.push_back(ch.gen->root());
-        ch.diffs.push_back(*g);
-        ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
-        for (uint64_t b = 1; b <= kBlocks; ++b) {
-            auto d = ch.gen->next_block();
-            EXPECT_TRUE(d.has_value());
-            ch.roots.push_back(ch.gen->root());
-            ch.diffs.push_back(*d);
-            ch.storage.push_back(storage_roots_at(ch.gen->node_store(), ch.roots.back()));
-        }
-        return ch;
+        return generate(cfg, kBlocks);
     }();
     return c;
 }
@@ -332,7 +337,6 @@ TEST(EpochStoreChain, StoresKeepOnlyTheStorageTriesPresentInTheirRegion) {
 // account at all, some hold one, and accounts are created and deleted (a region's only account
 // deleted empties it). Every store follows 3 epochs of items and holds exactly its partial tries.
 TEST(EpochStoreChain, EmptyAndSingleAccountRegionsStayExact) {
-    Chain ch;
     state::GeneratorConfig cfg;
     cfg.seed = 1717;
     cfg.accounts = 40;
@@ -342,19 +346,8 @@ TEST(EpochStoreChain, EmptyAndSingleAccountRegionsStayExact) {
     cfg.slots_per_block = 8;
     cfg.create_share = 0.3;
     cfg.delete_share = 0.3;
-    ch.gen = std::make_unique<state::ChainGenerator>(cfg);
-    ASSERT_TRUE(ch.gen->genesis().has_value());
-    ch.roots.push_back(ch.gen->root());
-    ch.diffs.emplace_back();
-    ch.storage.push_back(storage_roots_at(ch.full(), ch.roots.back()));
     constexpr uint64_t kSmallBlocks = 3 * kEpoch;
-    for (uint64_t b = 1; b <= kSmallBlocks; ++b) {
-        auto d = ch.gen->next_block();
-        ASSERT_TRUE(d.has_value());
-        ch.roots.push_back(ch.gen->root());
-        ch.diffs.push_back(*d);
-        ch.storage.push_back(storage_roots_at(ch.full(), ch.roots.back()));
-    }
+    const Chain ch = generate(cfg, kSmallBlocks);
     const std::vector<Block> regions = tile(250);
     const auto accounts_in = [&](uint64_t b, const Block& r) {
         auto leaves = leaves_in(ch.full(), ch.roots[b], path_range(r));
