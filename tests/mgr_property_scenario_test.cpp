@@ -105,7 +105,7 @@ TEST(MgrProperty, RandomSmallNetworksStayExactAndTheClientSyncsAndFollows) {
     for (uint64_t seed = first; seed < first + cases; ++seed) check_case(seed);
 }
 
-// Seed 4: 256 regions (region bits 248), 42 nodes. Following asks every tile each block; while
+// Seed 4: 256 regions (region bits 248), 42 nodes. Following asks every region each block; while
 // every small answer held a whole budget of the window, the client reached none of the 16 blocks.
 TEST(MgrProperty, ClientFollowsEveryBlockAcross256Regions) { check_case(4); }
 

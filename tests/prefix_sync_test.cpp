@@ -80,9 +80,9 @@ struct SyncSetup {
     net::LocalNet network;
     net::PeerId client_id{0};
     std::vector<net::PeerId> server_ids;
-    SyncOptions options;
+    PrefixSyncOptions options;
 
-    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, SyncOptions o = {}, int blocks = 0,
+    SyncSetup(uint64_t seed, uint64_t accounts, int servers_count, PrefixSyncOptions o = {}, int blocks = 0,
               ServerOptions server_options = {})
         : chain{seed, accounts, blocks}, options{o} {
         const Hash head = chain.roots.back();
@@ -157,7 +157,7 @@ TEST(PrefixSync, FullSyncFromOneServer) {
 }
 
 TEST(PrefixSync, FullSyncFromEightServersWithSmallChunks) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 4096;
     SyncSetup s{2, 3000, 8, o};
     s.connect_all();
@@ -172,7 +172,7 @@ TEST(PrefixSync, FullSyncFromEightServersWithSmallChunks) {
 // Streaming: a cut sub-trie keeps coming without a request per chunk. Same state, same small
 // maxSize, with and without kFlagStream: the same state, fewer requests, sooner.
 TEST(PrefixSync, StreamedAnswersSyncWithFewerRequests) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 4096;
     SyncSetup plain{3, 3000, 2, o};
     plain.connect_all();
@@ -201,7 +201,7 @@ TEST(PrefixSync, StreamedAnswersSyncWithFewerRequests) {
 // A server whose stream budget runs out ends each unfinished entry with 0x2 at its stop path; the
 // client asks those ranges again (no offence, no pause) and completes.
 TEST(PrefixSync, StreamsCutByTheServersBudgetAreAskedAgain) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 4096;
     o.stream = true;
     ServerOptions tight;
@@ -258,7 +258,7 @@ TEST(ChunkServerStream, OneRequestQueuesAtMostItsBudget) {
 // A streaming server that lies in a continuation: the bad frame is refused, the rest of that
 // stream is followed without being taken, and the range is fetched again; the root is right.
 TEST(PrefixSync, ABadStreamedContinuationIsRefusedAndRefetched) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 4096;
     o.stream = true;
     SyncSetup s{3, 3000, 2, o};
@@ -284,7 +284,7 @@ TEST(PrefixSync, ABadStreamedContinuationIsRefusedAndRefetched) {
 }
 
 TEST(PrefixSync, LyingServersAreDetectedAndDropped) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 8192;
     SyncSetup s{3, 2000, 4, o};
     // Server 1 flips a byte in every node it sends; server 2 truncates chunks to their first node
@@ -324,7 +324,7 @@ TEST(PrefixSync, LyingServersAreDetectedAndDropped) {
 // its window halves at once, and the sync takes about as long as from the honest peer alone. Before
 // hedging each of its requests waited out the 10 s timeout.
 TEST(PrefixSync, AStallingPeerIsHedgedAround) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 8 * 1024;
     auto sync_time = [&](bool with_stalling_peer) {
         SyncSetup s{21, 10000, with_stalling_peer ? 2 : 1, o};
@@ -352,7 +352,7 @@ TEST(PrefixSync, AStallingPeerIsHedgedAround) {
 }
 
 TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{4, 3000, 2, o, /*blocks=*/5};
     const Hash head = s.chain.roots.back();
@@ -381,7 +381,7 @@ TEST(PrefixSync, MovesToANewerRootAndHealsOnlyWhatChanged) {
 // The leaves verified so far stay (as the nodes they build); the new root's account trie is healed
 // around them as whole sub-tries; the storage tries go on in leaf mode.
 TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.leaf_mode = true;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{4, 3000, 2, o, /*blocks=*/5};
@@ -395,7 +395,7 @@ TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
     expect_complete_copy(s.chain, head, s.client_nodes, s.client_code);
     // The verified leaves were used: the account trie cost less than fetching the head's whole
     // account trie as sub-tries after the move would have.
-    SyncOptions full = o;
+    PrefixSyncOptions full = o;
     full.leaf_mode = false;
     SyncSetup f{4, 3000, 2, full, 5};
     f.connect_all();
@@ -407,7 +407,7 @@ TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
 }
 
 TEST(PrefixSync, RestartSkipsWhatWasFinished) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 8192;
     SyncSetup s{5, 3000, 2, o};
     s.connect_all();
@@ -429,7 +429,7 @@ TEST(PrefixSync, RestartSkipsWhatWasFinished) {
 }
 
 TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.leaf_mode = true;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{6, 3000, 4, o};
@@ -446,7 +446,7 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     EXPECT_GE(p.nodes_built, s.client_nodes.size());
     EXPECT_GT(p.node_bytes_built, 32 * p.nodes_built);
     // Leaf mode sends leaves and two edge proofs per range: fewer bytes than whole sub-tries.
-    SyncOptions full = o;
+    PrefixSyncOptions full = o;
     full.leaf_mode = false;
     SyncSetup f{6, 3000, 4, full};
     f.connect_all();
@@ -483,8 +483,8 @@ class CountingKV final : public store::KV {
 
 // Leaf mode in 16 KB answers, spilling to `spill` past 32 KB of a trie's leaves: the account trie
 // (3000 leaves) and the big storage tries of a 3000-account state spill.
-SyncOptions spilling_leaf_mode(store::KV& spill) {
-    SyncOptions o;
+PrefixSyncOptions spilling_leaf_mode(store::KV& spill) {
+    PrefixSyncOptions o;
     o.leaf_mode = true;
     o.max_response_bytes = 16 * 1024;
     o.leaf_spill = &spill;
@@ -494,7 +494,7 @@ SyncOptions spilling_leaf_mode(store::KV& spill) {
 
 TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
     CountingKV spill;
-    const SyncOptions o = spilling_leaf_mode(spill);
+    const PrefixSyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{6, 3000, 4, o};
     s.connect_all();
     s.run_to_done();
@@ -516,7 +516,7 @@ TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
 // storage and code are named again, and only the rest of the key space is fetched.
 TEST(PrefixSyncLeaves, RestartResumesFromTheSpilledLeaves) {
     store::MemoryKV spill;
-    const SyncOptions o = spilling_leaf_mode(spill);
+    const PrefixSyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{5, 3000, 2, o};
     s.connect_all();
     s.run([&] { return s.sync->progress().account_fraction > 0.6; });
@@ -558,7 +558,7 @@ class HeldBackNodes final : public trie::NodeStore {
 // killed right after, the client finds the trie (and fetches none of it again).
 TEST(PrefixSyncLeaves, SpilledLeavesGoOnlyOnceTheirTrieIsDurable) {
     store::MemoryKV spill;
-    const SyncOptions o = spilling_leaf_mode(spill);
+    const PrefixSyncOptions o = spilling_leaf_mode(spill);
     SyncSetup s{6, 3000, 4, o};
     HeldBackNodes held{s.client_nodes};
     s.client_store = &held;
@@ -603,7 +603,7 @@ TEST(PrefixSyncLeaves, AFailingSpillStopsTheSyncWithTheError) {
 }
 
 TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.leaf_mode = true;
     o.max_response_bytes = 8 * 1024;
     SyncSetup s{7, 2000, 3, o};
@@ -656,7 +656,7 @@ std::vector<std::pair<Hash, Bytes>> pick_accounts(Chain& chain, std::size_t cont
 }
 
 TEST(PrefixSyncLight, SyncsOnlyTheChunksOfTheWantedAccounts) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{8, 3000, 2, o};
     const auto picked = pick_accounts(s.chain, 3, 2);
@@ -709,7 +709,7 @@ TEST(PrefixSyncLight, SyncsOnlyTheChunksOfTheWantedAccounts) {
 }
 
 TEST(PrefixSyncLight, WrongNodesOnTheWantedPathsAreRejected) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{9, 2000, 2, o};
     const auto picked = pick_accounts(s.chain, 2, 2);
@@ -739,7 +739,7 @@ TEST(PrefixSyncLight, WrongNodesOnTheWantedPathsAreRejected) {
 }
 
 TEST(PrefixSyncPartial, ASyncingClientServesWhatItHolds) {
-    SyncOptions o;
+    PrefixSyncOptions o;
     o.max_response_bytes = 16 * 1024;
     SyncSetup s{10, 3000, 1, o};
     const Hash head = s.chain.roots.back();

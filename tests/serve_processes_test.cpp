@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <carousel/core/hex.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/store/temp_dir.hpp>
 
 #include "child_process.hpp"

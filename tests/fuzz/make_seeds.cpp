@@ -39,7 +39,7 @@ void put_sync_seed(const std::string& sync_dir, uint8_t mode, trie::NodeStore& s
                    const Hash& root) {
     trie::MemoryNodeStore nodes;
     state::MemoryCodeStore code;
-    prefix::SyncOptions o;
+    prefix::PrefixSyncOptions o;
     o.leaf_mode = (mode & 2) != 0;
     o.stream = (mode & 4) != 0;
     o.max_response_bytes = 2048;

@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     trie::MemoryNodeStore nodes;
     state::MemoryCodeStore code;
-    prefix::SyncOptions o;
+    prefix::PrefixSyncOptions o;
     o.leaf_mode = (data[0] & 2) != 0;
     o.stream = (data[0] & 4) != 0;
     o.max_response_bytes = 2048;

@@ -13,8 +13,8 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/mgr/region_item.hpp>
 #include <carousel/proto/dht_messages.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/state/state_diff.hpp>
 #include <carousel/trie/node.hpp>

@@ -18,8 +18,8 @@
 #include <carousel/store/state_store.hpp>
 #include <carousel/store/sync_record.hpp>
 
-#include "address.hpp"
 #include "commands.hpp"
+#include "host_port.hpp"
 
 namespace carousel::app {
 namespace {
@@ -155,7 +155,7 @@ int prepare(const std::filesystem::path& dir) {
 }
 
 int run_serve(const ServeOptions& o) {
-    auto address = parse_address(o.listen);
+    auto address = parse_host_port(o.listen);
     if (!address) {
         std::cerr << "carousel serve: --listen " << o.listen << ": expected HOST:PORT\n";
         return 1;

@@ -26,9 +26,9 @@
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/sync_record.hpp>
 
-#include "address.hpp"
 #include "commands.hpp"
 #include "hash_cost.hpp"
+#include "host_port.hpp"
 #include "progress.hpp"
 #include "sync_report.hpp"
 
@@ -164,14 +164,14 @@ int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
         if (!accounts) return 1;
         light = std::move(*accounts);
     }
-    auto peers = parse_each(o.peers, parse_address, "--peer", "HOST:PORT");
+    auto peers = parse_each(o.peers, parse_host_port, "--peer", "HOST:PORT");
     if (!peers) return 1;
     auto trusted = parse_each(o.trust, hash_from_hex, "--trust-root", "32 bytes of hex");
     if (!trusted) return 1;
     trusted->push_back(*root);
-    std::optional<Address> listen;
+    std::optional<HostPort> listen;
     if (!o.listen.empty()) {
-        listen = parse_address(o.listen);
+        listen = parse_host_port(o.listen);
         if (!listen) {
             std::cerr << "carousel sync: --listen " << o.listen << ": expected HOST:PORT\n";
             return 1;
@@ -207,7 +207,7 @@ int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
         std::cerr << "carousel sync: " << o.db << " holds the whole state at " << to_hex_prefixed(view(*held))
                   << ": healing from it as full mode does (only the sub-tries that differ are fetched)\n";
     }
-    prefix::SyncOptions options;
+    prefix::PrefixSyncOptions options;
     options.leaf_mode = o.mode == "leaf" && !heal;
     options.max_response_bytes = o.max_response;
     options.stream = o.stream;

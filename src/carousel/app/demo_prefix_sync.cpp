@@ -38,7 +38,7 @@ bool run_prefix_sync_demo(const PrefixSyncDemoOptions& o, nlohmann::json& summar
     std::vector<std::unique_ptr<prefix::ChunkServer>> servers;
     trie::MemoryNodeStore client_nodes;
     state::MemoryCodeStore client_code;
-    prefix::SyncOptions sync_options;
+    prefix::PrefixSyncOptions sync_options;
     sync_options.leaf_mode = o.leaf_mode;
     prefix::PrefixSync client{client_nodes, client_code, root, sync_options};
     const net::PeerId client_id = network.add(client, {0, o.client_downlink_bytes_per_second});

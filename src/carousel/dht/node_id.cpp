@@ -46,7 +46,7 @@ bool covers(const NodeId& id, Radius radius, const Hash& key) noexcept {
     return radius.bits >= 256 || log_distance(id, key) <= radius.bits;
 }
 
-Hash block_first(const NodeId& id, Radius radius) noexcept { return with_low_bits(id, radius.bits, false); }
-Hash block_last(const NodeId& id, Radius radius) noexcept { return with_low_bits(id, radius.bits, true); }
+Hash region_first(const NodeId& id, Radius radius) noexcept { return with_low_bits(id, radius.bits, false); }
+Hash last_key(const NodeId& id, Radius radius) noexcept { return with_low_bits(id, radius.bits, true); }
 
 }  // namespace carousel::dht

@@ -38,7 +38,7 @@ struct Radius {
 bool covers(const NodeId& id, Radius radius, const Hash& key) noexcept;
 
 // The first and last key of the block a node with this id and radius covers.
-Hash block_first(const NodeId& id, Radius radius) noexcept;
-Hash block_last(const NodeId& id, Radius radius) noexcept;
+Hash region_first(const NodeId& id, Radius radius) noexcept;
+Hash last_key(const NodeId& id, Radius radius) noexcept;
 
 }  // namespace carousel::dht

@@ -66,24 +66,24 @@ TEST(NodeId, RadiusCoversOneAlignedBlock) {
     // Radius 0 covers only the id itself.
     EXPECT_TRUE(covers(id, Radius{0}, id));
     EXPECT_FALSE(covers(id, Radius{0}, xor_distance(id, bit(0))));
-    EXPECT_EQ(block_first(id, Radius{0}), id);
-    EXPECT_EQ(block_last(id, Radius{0}), id);
+    EXPECT_EQ(region_first(id, Radius{0}), id);
+    EXPECT_EQ(last_key(id, Radius{0}), id);
 
     // Radius 2^16 - 1: the keys sharing the first 240 bits.
     const Radius r{16};
-    EXPECT_EQ(to_hex(block_first(id, r)), "abcdef0000000000000000000000000000000000000000000000000000000000");
-    EXPECT_EQ(to_hex(block_last(id, r)), "abcdef000000000000000000000000000000000000000000000000000000ffff");
-    EXPECT_TRUE(covers(id, r, block_first(id, r)));
-    EXPECT_TRUE(covers(id, r, block_last(id, r)));
+    EXPECT_EQ(to_hex(region_first(id, r)), "abcdef0000000000000000000000000000000000000000000000000000000000");
+    EXPECT_EQ(to_hex(last_key(id, r)), "abcdef000000000000000000000000000000000000000000000000000000ffff");
+    EXPECT_TRUE(covers(id, r, region_first(id, r)));
+    EXPECT_TRUE(covers(id, r, last_key(id, r)));
     EXPECT_FALSE(covers(id, r, xor_distance(id, bit(16))));
     EXPECT_TRUE(covers(id, r, xor_distance(id, bit(15))));
 
     // Radius 2^256 - 1 covers everything.
     const Radius all{256};
-    EXPECT_EQ(block_first(id, all), zero());
+    EXPECT_EQ(region_first(id, all), zero());
     Hash ones{};
     ones.fill(0xff);
-    EXPECT_EQ(block_last(id, all), ones);
+    EXPECT_EQ(last_key(id, all), ones);
     EXPECT_TRUE(covers(id, all, zero()));
     EXPECT_TRUE(covers(id, all, ones));
 

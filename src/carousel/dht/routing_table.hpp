@@ -74,7 +74,7 @@ class RoutingTable {
     // without a node: the highest log distance d above `bits` whose bucket is empty, else `bits`.
     // Kademlia stores a key at the nodes closest to it, whatever the distance; with aligned blocks,
     // the nodes closest to a key in an empty sibling subtree (bucket d empty) are exactly the nodes of
-    // the other half of block_of(self, d), self among them. Growing to d covers that subtree (and,
+    // the other half of region_of(self, d), self among them. Growing to d covers that subtree (and,
     // when a bucket between is not empty, a populated block more: over-storage, never a gap). Exact
     // when every non-empty subtree near the own id has a contact in the table, as after a lookup of
     // the own id (Kademlia's join) or in a connected network. Only contacts that announce a radius of

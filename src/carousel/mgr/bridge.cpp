@@ -15,7 +15,7 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
                                                                        uint64_t number, const Hash& old_root,
                                                                        const Hash& new_root,
                                                                        const state::StateDiff& diff,
-                                                                       std::span<const Block> regions) {
+                                                                       std::span<const Region> regions) {
     struct Owner {
         Hash key;
         Hash old_root;
@@ -44,7 +44,7 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
 
     std::vector<RegionItem> items;
     items.reserve(regions.size());
-    for (const Block& region : regions) {
+    for (const Region& region : regions) {
         RegionItem item;
         item.block_number = number;
         item.state_root = new_root;
@@ -57,7 +57,7 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
         item.storage_nodes.reserve(owners.size());
         for (const Owner& o : owners) {
             item.owners.push_back(o.key);
-            const trie::PathRange range = path_range(storage_block(region, o.key));
+            const trie::PathRange range = path_range(storage_region(region, o.key));
             auto was_present = has_leaf_in(full_state_nodes, o.old_root, range);
             if (!was_present) return tl::unexpected{was_present.error()};
             auto nodes = changed_partial_nodes(full_state_nodes, *was_present ? o.old_root : trie::kEmptyRoot,

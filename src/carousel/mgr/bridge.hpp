@@ -11,7 +11,7 @@
 //    new_root (trie::Trie::prove), the same in every item;
 //  - per region r: account_nodes = changed_partial_nodes(old_root -> new_root, path_range(r)) and,
 //    per owner a, storage_nodes = changed_partial_nodes(S_a(old) -> S_a(new),
-//    path_range(storage_block(r, a))), where S_a(old) counts as the empty root when the old trie
+//    path_range(storage_region(r, a))), where S_a(old) counts as the empty root when the old trie
 //    has no leaf in that block: a store keeps only the storage tries present in its region
 //    (mgr/epoch_store.hpp), so a trie that was absent is sent whole — its partial trie for the block,
 //    which is only a stem proving absence when it is absent after the block too.
@@ -39,6 +39,6 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
                                                                        uint64_t number, const Hash& old_root,
                                                                        const Hash& new_root,
                                                                        const state::StateDiff& diff,
-                                                                       std::span<const Block> regions);
+                                                                       std::span<const Region> regions);
 
 }  // namespace carousel::mgr

@@ -15,13 +15,13 @@
 
 namespace carousel::mgr {
 
-std::string_view to_string(DiffError e) noexcept {
+std::string_view to_string(DiffServeError e) noexcept {
     switch (e) {
-        case DiffError::kUnknownRoot:
+        case DiffServeError::kUnknownRoot:
             return "unknown root";
-        case DiffError::kNotHeld:
+        case DiffServeError::kNotHeld:
             return "range not held";
-        case DiffError::kBadNode:
+        case DiffServeError::kBadNode:
             return "bad node";
     }
     return "unknown diff error";
@@ -76,7 +76,7 @@ std::optional<Hash> storage_root_in(ByteView value) {
 
 }  // namespace
 
-EpochStore::EpochStore(Block region, uint64_t epoch_length) : region_{region}, epoch_length_{epoch_length} {
+EpochStore::EpochStore(Region region, uint64_t epoch_length) : region_{region}, epoch_length_{epoch_length} {
     CAROUSEL_ASSERT(epoch_length_ >= 1, "an epoch is at least one block");
 }
 
@@ -187,7 +187,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
     if (auto r = for_each_partial_node(full, root, path_range(region_), keep); !r) return r;
     std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        const trie::PathRange range = path_range(storage_block(region_, account));
+        const trie::PathRange range = path_range(storage_region(region_, account));
         auto here = has_leaf_in(full, storage, range);
         if (!here) return tl::unexpected{here.error()};
         if (!*here) continue;
@@ -228,7 +228,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
     std::erase_if(owners, [](const auto& o) { return o.second == trie::kEmptyRoot; });
     std::vector<OwnerSet::Entry> present;
     for (const auto& [account, storage] : owners) {
-        const trie::PathRange storage_range = path_range(storage_block(region_, account));
+        const trie::PathRange storage_range = path_range(storage_region(region_, account));
         auto r = for_each_partial_node(candidates, storage, storage_range, keep);
         if (!r) return tl::unexpected{walk_error(r.error())};
         auto here = has_leaf_in(candidates, storage, storage_range);
@@ -334,7 +334,7 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     std::vector<bool> present(item.owners.size(), false);
     for (std::size_t i = 0; i < item.owners.size(); ++i) {
         const Hash was = head_->storage_roots.find(item.owners[i]).value_or(trie::kEmptyRoot);
-        const trie::PathRange storage_range = path_range(storage_block(region_, item.owners[i]));
+        const trie::PathRange storage_range = path_range(storage_region(region_, item.owners[i]));
         auto here = has_leaf_in(store, new_storage[i], storage_range);
         if (!here) return tl::unexpected{walk_error(here.error())};
         present[i] = *here;
@@ -421,14 +421,14 @@ void EpochStore::collect_garbage() {
     }
 }
 
-tl::expected<DiffAnswer, DiffError> EpochStore::diff(const Hash& from_root, const Hash& to_root,
-                                                     const trie::PathRange& range) const {
+tl::expected<DiffAnswer, DiffServeError> EpochStore::diff(const Hash& from_root, const Hash& to_root,
+                                                          const trie::PathRange& range) const {
     if ((from_root != trie::kEmptyRoot && !known_root(from_root)) ||
         (to_root != trie::kEmptyRoot && !known_root(to_root))) {
-        return tl::unexpected{DiffError::kUnknownRoot};
+        return tl::unexpected{DiffServeError::kUnknownRoot};
     }
     auto error = [](PartialError e) {
-        return tl::unexpected{e == PartialError::kMissingNode ? DiffError::kNotHeld : DiffError::kBadNode};
+        return tl::unexpected{e == PartialError::kMissingNode ? DiffServeError::kNotHeld : DiffServeError::kBadNode};
     };
     auto changes = changed_leaves(*this, from_root, to_root, range);
     if (!changes) return error(changes.error());

@@ -8,7 +8,7 @@
 // For a state root R it holds R's *partial tries* for its region r (mgr/partial_trie.hpp): the
 // account trie's nodes on the paths from R to every key in r (the stem, then the whole sub-trie
 // below), and, for every account a whose storage trie S_a at R is *present* in r — has at least one
-// leaf in storage_block(r, a) — the nodes of S_a on the paths to every key of that block. A storage
+// leaf in storage_region(r, a) — the nodes of S_a on the paths to every key of that block. A storage
 // trie with no leaf there is not kept at all, neither its nodes nor its root: the store knows only
 // the present owners (an "owner" below is one of those). Every node lives once,
 // content-addressed, in one map (hash -> RLP); that is why the store is a trie::NodeStore and
@@ -67,12 +67,12 @@ struct DiffAnswer {
     std::vector<Bytes> proof;
 };
 
-enum class [[nodiscard]] DiffError{
+enum class [[nodiscard]] DiffServeError{
     kUnknownRoot = 1,  // a root that is neither a kept state root nor a kept storage root
     kNotHeld,          // the range reaches outside what the store holds
     kBadNode,          // a held node does not decode (cannot happen for nodes that came in checked)
 };
-std::string_view to_string(DiffError e) noexcept;
+std::string_view to_string(DiffServeError e) noexcept;
 
 // The accounts with a non-empty storage root at one state root, by key, with that root.
 using Owners = std::map<Hash, Hash>;
@@ -85,7 +85,7 @@ class EpochStore final : public trie::NodeStore {
   public:
     // A store for `region` with boundaries every `epoch_length` (>= 1) blocks. It holds no version
     // until seed() or adopt().
-    EpochStore(Block region, uint64_t epoch_length);
+    EpochStore(Region region, uint64_t epoch_length);
 
     // Replaces everything with the partial tries at `root` (block `number`), copied from `full`,
     // which holds the whole state (the network's genesis, a bridge, or a test shortcut); `owners`
@@ -130,7 +130,7 @@ class EpochStore final : public trie::NodeStore {
     // mark and sweep over the three kept versions drops every other node (cost: the partial tries).
     tl::expected<void, GossipError> apply(const RegionItem& item, const Hash& trusted_root);
 
-    const Block& region() const noexcept { return region_; }
+    const Region& region() const noexcept { return region_; }
     uint64_t epoch_length() const noexcept { return epoch_length_; }
     bool seeded() const noexcept { return head_.has_value(); }
 
@@ -166,11 +166,11 @@ class EpochStore final : public trie::NodeStore {
     // GetDiff for a range of positions of one trie: the account trie (from_root, to_root kept state
     // roots, or the roots of the heads since the epoch or just before it, see above; the range inside
     // the region) or a storage trie (storage roots of one account at those; the range inside
-    // storage_block(region, account)). Typically from = the epoch's root or the head a follower last
+    // storage_region(region, account)). Typically from = the epoch's root or the head a follower last
     // verified, to = the head's or the next epoch's. Errors: kUnknownRoot, kNotHeld (the range reaches
     // outside what is held).
-    tl::expected<DiffAnswer, DiffError> diff(const Hash& from_root, const Hash& to_root,
-                                             const trie::PathRange& range) const;
+    tl::expected<DiffAnswer, DiffServeError> diff(const Hash& from_root, const Hash& to_root,
+                                                  const trie::PathRange& range) const;
 
     // NodeStore, for ChunkServer and the walks: the RLP of a held node.
     std::optional<Bytes> get_node(const Hash& hash) const override;
@@ -194,7 +194,7 @@ class EpochStore final : public trie::NodeStore {
     void mark_reachable(const Hash& root, std::unordered_set<Hash, trie::HashHasher>& live) const;
     void forget_recent();
 
-    Block region_;
+    Region region_;
     uint64_t epoch_length_;
     std::unordered_map<Hash, Bytes, trie::HashHasher> nodes_;
     std::size_t bytes_{0};

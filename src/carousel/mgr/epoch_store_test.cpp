@@ -98,10 +98,10 @@ const Chain& chain() {
 
 // The owners whose storage trie at version b has a leaf in its block of `region` (the only ones a
 // store keeps), from the full state, by reading their leaves there.
-std::vector<std::pair<Hash, Hash>> present_owners(const Chain& ch, uint64_t b, const Block& region) {
+std::vector<std::pair<Hash, Hash>> present_owners(const Chain& ch, uint64_t b, const Region& region) {
     std::vector<std::pair<Hash, Hash>> out;
     for (const auto& [account, storage] : ch.storage[b]) {
-        auto leaves = leaves_in(ch.full(), storage, path_range(storage_block(region, account)));
+        auto leaves = leaves_in(ch.full(), storage, path_range(storage_region(region, account)));
         EXPECT_TRUE(leaves.has_value());
         if (leaves && !leaves->empty()) out.emplace_back(account, storage);
     }
@@ -109,12 +109,12 @@ std::vector<std::pair<Hash, Hash>> present_owners(const Chain& ch, uint64_t b, c
 }
 
 // The nodes of the partial tries of `region` at version b of the chain, from the full state.
-std::set<Hash> truth(const Chain& ch, uint64_t b, const Block& region) {
+std::set<Hash> truth(const Chain& ch, uint64_t b, const Region& region) {
     std::set<Hash> out;
     auto add = [&](ByteView, const Hash& h, ByteView) { out.insert(h); };
     EXPECT_TRUE(for_each_partial_node(ch.full(), ch.roots[b], path_range(region), add));
     for (const auto& [account, storage] : present_owners(ch, b, region)) {
-        EXPECT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)), add));
+        EXPECT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_region(region, account)), add));
     }
     return out;
 }
@@ -125,35 +125,35 @@ std::set<Hash> held(const EpochStore& store, const Hash& root) {
     auto add = [&](ByteView, const Hash& h, ByteView) { out.insert(h); };
     EXPECT_TRUE(for_each_partial_node(store, root, path_range(store.region()), add));
     for (const auto& [account, storage] : store.owners(root)) {
-        EXPECT_TRUE(for_each_partial_node(store, storage, path_range(storage_block(store.region(), account)), add));
+        EXPECT_TRUE(for_each_partial_node(store, storage, path_range(storage_region(store.region(), account)), add));
     }
     return out;
 }
 
-// The eight regions of tile(253), then the 64 of tile(250): under the sanitizers (CAROUSEL_SANITIZED,
+// The eight regions of all_regions(253), then the 64 of all_regions(250): under the sanitizers (CAROUSEL_SANITIZED,
 // about 10x slower) every eighth of the latter, which keeps both sizes and every code path.
 #ifdef CAROUSEL_SANITIZED
 constexpr std::size_t kSmallRegionStride = 8;
 #else
 constexpr std::size_t kSmallRegionStride = 1;
 #endif
-std::vector<Block> all_regions() {
-    std::vector<Block> regions = tile(253);
-    const std::vector<Block> small = tile(250);
+std::vector<Region> test_regions() {
+    std::vector<Region> regions = all_regions(253);
+    const std::vector<Region> small = all_regions(250);
     for (std::size_t i = 0; i < small.size(); i += kSmallRegionStride) regions.push_back(small[i]);
     return regions;
 }
 
-std::vector<EpochStore> seeded_stores(const std::vector<Block>& regions) {
+std::vector<EpochStore> seeded_stores(const std::vector<Region>& regions) {
     std::vector<EpochStore> stores;
-    for (const Block& r : regions) {
+    for (const Region& r : regions) {
         stores.emplace_back(r, kEpoch);
         EXPECT_TRUE(stores.back().seed(chain().full(), 0, chain().roots[0]));
     }
     return stores;
 }
 
-std::vector<RegionItem> items_for(uint64_t b, std::span<const Block> regions) {
+std::vector<RegionItem> items_for(uint64_t b, std::span<const Region> regions) {
     const Chain& ch = chain();
     auto items = build_region_items(ch.full(), b, ch.roots[b - 1], ch.roots[b], ch.diffs[b], regions);
     EXPECT_TRUE(items.has_value());
@@ -162,7 +162,7 @@ std::vector<RegionItem> items_for(uint64_t b, std::span<const Block> regions) {
 
 TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     auto stores = seeded_stores(regions);
     for (std::size_t i = 0; i < regions.size(); ++i) {
         EXPECT_EQ(held(stores[i], ch.roots[0]), truth(ch, 0, regions[i]));
@@ -201,8 +201,8 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
             ASSERT_TRUE(applied.has_value()) << "block " << b << " region " << i << ": " << to_string(applied.error());
             EXPECT_EQ(stores[i].head_number(), b);
             EXPECT_EQ(stores[i].head_root(), ch.roots[b]);
-            // Every region at every boundary; between boundaries all of tile(253) and a rotating eighth of
-            // tile(250) (the walks of the oracle dominate the test's time).
+            // Every region at every boundary; between boundaries all of all_regions(253) and a rotating eighth of
+            // all_regions(250) (the walks of the oracle dominate the test's time).
             if (i < 8 || b % kEpoch == 0 || i % 8 == b % 8) {
                 EXPECT_EQ(held(stores[i], ch.roots[b]), truth(ch, b, regions[i])) << "block " << b << " region " << i;
             }
@@ -252,7 +252,7 @@ TEST(EpochStoreChain, FollowsTheChainThroughBoundaries) {
               << " B per block (in every item)\n";
     for (int t = 0; t < 2; ++t) {
         const std::size_t n_regions = t == 0 ? 8 : regions.size() - 8;
-        std::cout << (t == 0 ? "tile(253), " : "tile(250), ") << n_regions << " regions: item "
+        std::cout << (t == 0 ? "all_regions(253), " : "all_regions(250), ") << n_regions << " regions: item "
                   << item_bytes[t] / (kBlocks * n_regions) << " B per region per block (nodes "
                   << item_node_bytes[t] / (kBlocks * n_regions) << " B, of which account nodes "
                   << item_account_bytes[t] / (kBlocks * n_regions) << " B); store at head " << kBlocks << ": "
@@ -268,10 +268,10 @@ struct StoreAndItem {
 
 StoreAndItem setup_at(uint64_t head, std::size_t index) {
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     EpochStore store{regions[index], kEpoch};
     EXPECT_TRUE(store.seed(ch.full(), head, ch.roots[head]));
-    const Block one[] = {regions[index]};
+    const Region one[] = {regions[index]};
     return {std::move(store), items_for(head + 1, one)[0]};
 }
 
@@ -292,8 +292,8 @@ Snapshot snapshot(const EpochStore& s) {
 // slots land in its block or leave it, with the store exact at every block.
 TEST(EpochStoreChain, StoresKeepOnlyTheStorageTriesPresentInTheirRegion) {
     const Chain& ch = chain();
-    std::vector<Block> regions;
-    for (std::size_t i = 0; i < 64; i += 8) regions.push_back(tile(250)[i]);
+    std::vector<Region> regions;
+    for (std::size_t i = 0; i < 64; i += 8) regions.push_back(all_regions(250)[i]);
     auto stores = seeded_stores(regions);
     std::size_t absent = 0;
     for (std::size_t i = 0; i < regions.size(); ++i) {
@@ -333,7 +333,7 @@ TEST(EpochStoreChain, StoresKeepOnlyTheStorageTriesPresentInTheirRegion) {
               << regions.size() * ch.storage[0].size() << "\n";
 }
 
-// Issue 17 at its smallest: 40 accounts over the 64 regions of tile(250), so most regions hold no
+// Issue 17 at its smallest: 40 accounts over the 64 regions of all_regions(250), so most regions hold no
 // account at all, some hold one, and accounts are created and deleted (a region's only account
 // deleted empties it). Every store follows 3 epochs of items and holds exactly its partial tries.
 TEST(EpochStoreChain, EmptyAndSingleAccountRegionsStayExact) {
@@ -348,14 +348,14 @@ TEST(EpochStoreChain, EmptyAndSingleAccountRegionsStayExact) {
     cfg.delete_share = 0.3;
     constexpr uint64_t kSmallBlocks = 3 * kEpoch;
     const Chain ch = generate(cfg, kSmallBlocks);
-    const std::vector<Block> regions = tile(250);
-    const auto accounts_in = [&](uint64_t b, const Block& r) {
+    const std::vector<Region> regions = all_regions(250);
+    const auto accounts_in = [&](uint64_t b, const Region& r) {
         auto leaves = leaves_in(ch.full(), ch.roots[b], path_range(r));
         EXPECT_TRUE(leaves.has_value());
         return leaves ? leaves->size() : 0;
     };
     std::vector<EpochStore> stores;
-    for (const Block& r : regions) {
+    for (const Region& r : regions) {
         stores.emplace_back(r, kEpoch);
         ASSERT_TRUE(stores.back().seed(ch.full(), 0, ch.roots[0]));
     }
@@ -383,7 +383,7 @@ TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
     const Chain& ch = chain();
     std::size_t checked = 0;
     for (uint64_t head : {3u, 7u, 20u}) {
-        // Two regions of tile(253), tile(250)'s first and its 33rd (index 40 without the sanitizers).
+        // Two regions of all_regions(253), all_regions(250)'s first and its 33rd (index 40 without the sanitizers).
         for (std::size_t index : {std::size_t{0}, std::size_t{5}, std::size_t{8}, 8 + 32 / kSmallRegionStride}) {
             StoreAndItem s = setup_at(head, index);
             const Hash trusted = ch.roots[head + 1];
@@ -424,7 +424,7 @@ TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
             }
             {
                 RegionItem padded = s.next;
-                auto other = items_for(head + 2, std::vector<Block>{s.store.region()})[0];
+                auto other = items_for(head + 2, std::vector<Region>{s.store.region()})[0];
                 bool added = false;
                 for (const Bytes& n : other.account_nodes) {
                     if (std::find(padded.account_nodes.begin(), padded.account_nodes.end(), n) ==
@@ -457,7 +457,7 @@ TEST(EpochStoreChain, MutatedItemsAreRejectedAndChangeNothing) {
                 late.block_number += 1;
                 EXPECT_EQ(rejected(late, trusted, "block"), GossipError::kWrongBlock);
                 RegionItem elsewhere = s.next;
-                elsewhere.region = all_regions()[index + 1];
+                elsewhere.region = test_regions()[index + 1];
                 EXPECT_EQ(rejected(elsewhere, trusted, "region"), GossipError::kWrongRegion);
             }
             // An owner left out (with its node list): the proof no longer matches the keys.
@@ -485,11 +485,11 @@ TEST(EpochStoreChain, MissingOwnerInsideTheRegionIsCaught) {
     // The bridge re-proves a smaller owner set: consistent proof, but an account inside the region
     // whose storage root changed is not listed.
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     std::size_t caught = 0;
     for (uint64_t b = 1; b <= kBlocks && caught < 3; ++b) {
         for (std::size_t index = 0; index < 8; ++index) {
-            const Block one[] = {regions[index]};
+            const Region one[] = {regions[index]};
             RegionItem item = items_for(b, one)[0];
             for (std::size_t o = 0; o < item.owners.size(); ++o) {
                 if (!contains(regions[index], item.owners[o])) continue;
@@ -586,7 +586,7 @@ void check_diff(const EpochStore& store, const trie::NodeStore& full, const Hash
 
 TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     auto stores = seeded_stores(regions);
     for (uint64_t b = 1; b <= kBlocks; ++b) {
         const auto items = items_for(b, regions);
@@ -613,7 +613,7 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
             for (const auto& [account, storage] : ch.storage[b + 1]) {
                 const auto before = ch.storage[b].find(account);
                 if (before == ch.storage[b].end() || before->second == storage) continue;
-                const trie::PathRange range = path_range(storage_block(s.region(), account));
+                const trie::PathRange range = path_range(storage_region(s.region(), account));
                 if (!*has_leaf_in(ch.full(), before->second, range) || !*has_leaf_in(ch.full(), storage, range))
                     continue;
                 check_diff(s, ch.full(), before->second, storage, range, with_changes);
@@ -625,7 +625,7 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
         for (const auto& [account, head_storage] : ch.storage[kBlocks]) {
             const Hash from = *s.storage_root(account, s.epoch_root());
             if (from == head_storage || *s.storage_root(account, s.head_root()) != head_storage) continue;
-            check_diff(s, ch.full(), from, head_storage, path_range(storage_block(s.region(), account)), with_changes);
+            check_diff(s, ch.full(), from, head_storage, path_range(storage_region(s.region(), account)), with_changes);
             ++storage_checked;
         }
     }
@@ -638,18 +638,18 @@ TEST(EpochStoreChain, DiffAnswersVerifyAndMutationsFail) {
     Hash unknown{};
     unknown[0] = 7;
     EXPECT_EQ(stores[0].diff(unknown, stores[0].head_root(), path_range(stores[0].region())).error(),
-              DiffError::kUnknownRoot);
+              DiffServeError::kUnknownRoot);
     EXPECT_EQ(stores[0].diff(stores[0].epoch_root(), stores[0].head_root(), path_range(stores[1].region())).error(),
-              DiffError::kNotHeld);
+              DiffServeError::kNotHeld);
     // A head before the latest boundary but the one just before it is swept: not servable.
     const uint64_t epoch = stores[0].epoch_number();
     EXPECT_EQ(stores[0].diff(ch.roots[epoch - 2], stores[0].head_root(), path_range(stores[0].region())).error(),
-              DiffError::kUnknownRoot);
+              DiffServeError::kUnknownRoot);
 }
 
 TEST(EpochStoreChain, TheHeadBeforeABoundaryIsServableUntilTheNextBlock) {
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     auto stores = seeded_stores(regions);
     EpochStore& s = stores[0];
     std::size_t with_changes = 0;
@@ -660,12 +660,12 @@ TEST(EpochStoreChain, TheHeadBeforeABoundaryIsServableUntilTheNextBlock) {
     }
     // One block later it is gone (its nodes go at the next sweep; the root is no longer offered).
     EXPECT_EQ(s.diff(ch.roots[2 * kEpoch - 1], ch.roots[2 * kEpoch + 1], path_range(s.region())).error(),
-              DiffError::kUnknownRoot);
+              DiffServeError::kUnknownRoot);
 }
 
 TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
     const Chain& ch = chain();
-    const auto regions = all_regions();
+    const auto regions = test_regions();
     auto stores = seeded_stores(regions);
     for (uint64_t b = 1; b <= 10; ++b) {
         const auto items = items_for(b, regions);
@@ -735,7 +735,7 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
             EXPECT_EQ(e.keys.size(), leaves_in(s, root, range)->size());
         }
         // Outside the region: no chunk (0x1).
-        const Block other = regions[i < 8 ? (i + 1) % 8 : 8 + (i - 7) % (regions.size() - 8)];
+        const Region other = regions[i < 8 ? (i + 1) % 8 : 8 + (i - 7) % (regions.size() - 8)];
         if (contains(s.region(), other) || contains(other, s.region())) continue;
         proto::GetChunks outside;
         outside.root = s.head_root();
@@ -756,7 +756,7 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
 
 TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
     const Chain& ch = chain();
-    const Block region = tile(250)[9];
+    const Region region = all_regions(250)[9];
     // What a joining node fetched from its peers: the partial tries at block 12.
     std::vector<Bytes> account_nodes;
     ASSERT_TRUE(for_each_partial_node(ch.full(), ch.roots[12], path_range(region),
@@ -767,7 +767,7 @@ TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
     std::vector<Bytes> storage_nodes;
     std::set<Hash> seen;
     for (const auto& [account, storage] : owners) {
-        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)),
+        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_region(region, account)),
                                           [&](ByteView, const Hash& h, ByteView rlp) {
                                               if (seen.insert(h).second) storage_nodes.emplace_back(rlp);
                                           }));
@@ -801,7 +801,7 @@ TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
         listed.emplace(std::lower_bound(listed.begin(), listed.end(), std::make_pair(account, storage)), account,
                        storage);
         auto with_stem = storage_nodes;
-        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_block(region, account)),
+        ASSERT_TRUE(for_each_partial_node(ch.full(), storage, path_range(storage_region(region, account)),
                                           [&](ByteView, const Hash& h, ByteView rlp) {
                                               if (!seen.contains(h)) with_stem.emplace_back(rlp);
                                           }));
@@ -818,7 +818,7 @@ TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
     EXPECT_FALSE(store.get_node(keccak256(extra)).has_value());
     EXPECT_EQ(held(store, ch.roots[12]), truth(ch, 12, region));
     for (uint64_t b = 13; b <= 17; ++b) {
-        const Block one[] = {region};
+        const Region one[] = {region};
         ASSERT_TRUE(store.apply(items_for(b, one)[0], ch.roots[b]));
     }
     EXPECT_EQ(held(store, ch.roots[17]), truth(ch, 17, region));
@@ -857,10 +857,10 @@ TEST(EpochStore, RangeVerifierSurvivesAFakeKeyInAnEmptyRange) {
 }
 
 TEST(EpochStore, UnseededStoreRefusesItems) {
-    EpochStore store{tile(253)[0], kEpoch};
+    EpochStore store{all_regions(253)[0], kEpoch};
     EXPECT_FALSE(store.seeded());
     EXPECT_EQ(store.head_root(), trie::kEmptyRoot);
-    const Block one[] = {tile(253)[0]};
+    const Region one[] = {all_regions(253)[0]};
     EXPECT_EQ(store.apply(items_for(1, one)[0], chain().roots[1]).error(), GossipError::kNotSeeded);
     EXPECT_FALSE(store.storage_root(Hash{}, chain().roots[0]).has_value());
     EXPECT_TRUE(store.owners(chain().roots[0]).empty());

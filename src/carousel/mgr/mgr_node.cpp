@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::mgr {
@@ -38,8 +38,8 @@ MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
           }(),
           options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
           [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }) {
-    block_ = block_of(dht_.self().id, dht_.self().radius);
-    if (!options_.origin_only) (void)place_stores(block_);  // one store per region of the block
+    covered_ = region_of(dht_.self().id, dht_.self().radius);
+    if (!options_.origin_only) (void)place_stores(covered_);  // one store per region of the block
 }
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
@@ -58,12 +58,12 @@ tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint6
     }
     for (const Bytes& c : code) {
         const Hash h = keccak256(c);
-        if (contains(block_, h)) code_.put_code(h, c);
+        if (contains(covered_, h)) code_.put_code(h, c);
     }
     return {};
 }
 
-EpochStore* MgrNode::store_for(const Block& region) {
+EpochStore* MgrNode::store_for(const Region& region) {
     for (auto& s : stores_) {
         if (s.store->region() == region) return s.store.get();
     }
@@ -72,7 +72,7 @@ EpochStore* MgrNode::store_for(const Block& region) {
 
 RegionStore* MgrNode::store_for_key(const std::optional<Hash>& account, const Hash& key) {
     for (auto& s : stores_) {
-        const Block b = account ? storage_block(s.store->region(), *account) : s.store->region();
+        const Region b = account ? storage_region(s.store->region(), *account) : s.store->region();
         if (contains(b, key)) return &s;
     }
     return nullptr;
@@ -151,8 +151,8 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
                                     request->is_range ? request->prefixes[1] : request->prefixes[0]};
         covering = store_for_key(request->account, first_key(first));
         if (covering != nullptr) {
-            const Block region = covering->store->region();
-            const Block b = request->account ? storage_block(region, *request->account) : region;
+            const Region region = covering->store->region();
+            const Region b = request->account ? storage_region(region, *request->account) : region;
             if (!contains(b, last_key(first))) covering = nullptr;
         }
     }
@@ -202,7 +202,7 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
             found = std::move(*d);
             break;
         }
-        if (d.error() == DiffError::kNotHeld) held_elsewhere = true;
+        if (d.error() == DiffServeError::kNotHeld) held_elsewhere = true;
     }
     if (!found) {
         answer.error = held_elsewhere && !filling() ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
@@ -225,7 +225,7 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
     }
     proto::BareStorage answer;
     answer.request_id = request->request_id;
-    const Block region{request->region_first, static_cast<unsigned>(request->region_bits)};
+    const Region region{request->region_first, static_cast<unsigned>(request->region_bits)};
     const EpochStore* store = store_for(region);
     if (request->max_size == 0) {
         answer.error = proto::ChunkError::kInvalidRequest;
@@ -258,7 +258,7 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
     for (std::size_t i = 0; i < owners.size(); ++i) {
         const auto& [account, root] = owners[i];
         if (root != trie::kEmptyRoot) {
-            const Block block = storage_block(region, account);
+            const Region block = storage_region(region, account);
             auto leaves = leaves_in(*store, root, path_range(block), bare_max);
             if (!leaves) continue;  // cannot be: every kept version resolves from the store
             proto::BareEntry entry;
@@ -303,7 +303,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
         held_[id] = Held{item.region, item.block_number, proto::ContentKind::kRegionItem, std::move(payload)};
         seen_.insert(id);
         if (offer_on(id, item.region.first, 0, now) == 0 &&
-            (contains(block_, item.region.first) || !placement_[item.region.first].looking)) {
+            (contains(covered_, item.region.first) || !placement_[item.region.first].looking)) {
             ++stats_.items_unplaced;  // neither the table nor a lookup knows a node covering it
         }
         forget_old(item.block_number);
@@ -312,7 +312,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
         const Hash id = keccak256(code);
         uint64_t newest = 0;
         for (const auto& [_, h] : held_) newest = std::max(newest, h.number);
-        held_[id] = Held{Block{id, 0}, newest, proto::ContentKind::kCode, code};
+        held_[id] = Held{Region{id, 0}, newest, proto::ContentKind::kCode, code};
         seen_.insert(id);
         offer_on(id, id, 0, now);
     }
@@ -327,8 +327,8 @@ std::size_t MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerI
     const auto held = held_.find(id);
     if (held == held_.end()) return 0;
     std::vector<dht::Contact> targets = dht_.table().covering(position);
-    const Hash region_first = block_of(position, dht::Radius{options_.region_bits}).first;
-    if (!contains(block_, position)) {
+    const Hash region_first = region_of(position, dht::Radius{options_.region_bits}).first;
+    if (!contains(covered_, position)) {
         // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
         look_up_placement(region_first, now);
         for (const dht::Contact& c : placement_[region_first].found) {
@@ -363,7 +363,7 @@ void MgrNode::look_up_placement(const Hash& region_first, proto::Time now) {
         std::vector<std::pair<Hash, Hash>> pending;
         for (const auto& [id, held] : held_) {
             const Hash position = position_of(id, held);
-            if (block_of(position, dht::Radius{options_.region_bits}).first == region_first) {
+            if (region_of(position, dht::Radius{options_.region_bits}).first == region_first) {
                 pending.emplace_back(id, position);
             }
         }
@@ -423,13 +423,13 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
     seen_.insert(id);
     if (content->kind == proto::ContentKind::kCode) {
         // Self-verifying: the id is the code hash, its position.
-        if (!contains(block_, id)) {
+        if (!contains(covered_, id)) {
             ++stats_.items_ignored;
             return;
         }
         code_.put_code(id, content->payload);
         ++stats_.code_kept;
-        held_[id] = Held{Block{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload)};
+        held_[id] = Held{Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload)};
         offer_on(id, id, from, now);
         return;
     }
@@ -485,7 +485,7 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
 bool MgrNode::filling_key(const Hash& key) const {
     if (filling_.empty()) return false;
     // The region of `key` is the aligned block of 2^region_bits keys holding it.
-    return filling_.contains(block_of(key, dht::Radius{options_.region_bits}).first);
+    return filling_.contains(region_of(key, dht::Radius{options_.region_bits}).first);
 }
 
 uint64_t MgrNode::store_bytes() const noexcept {

@@ -11,7 +11,7 @@
 // Serving (the retrieval primitives of the seed):
 //  - GetChunks, full or leaf mode, at any root the region's store keeps (both epochs and the head),
 //    for the account trie or a storage trie (the `account` field names the owner; the range is in
-//    that trie's key space, i.e. storage_block of the region): answered by prefix::ChunkServer over
+//    that trie's key space, i.e. storage_region of the region): answered by prefix::ChunkServer over
 //    the store's nodes. A range no store covers gets 0x1 in every entry.
 //  - GetDiff(fromRoot, toRoot, range): EpochStore::diff; 0x0 when a root is not kept, 0x1 outside.
 //  - GetCode for code whose hash lies in the node's block.
@@ -116,7 +116,7 @@ struct FillRecord {
     uint64_t refills{0};   // fills started because a store fell behind after a fill
     uint64_t store_bytes{0};         // the episode's stores' byte_size right after filled_at
     uint64_t offers_before_fill{0};  // a join: offers sent before it was filled (must be 0); a growth: 0
-    std::vector<Block> regions;      // the regions the episode fills (a growth: only the new ones)
+    std::vector<Region> regions;     // the regions the episode fills (a growth: only the new ones)
     FillStats fill;                  // summed over the episode's fills
 };
 
@@ -156,7 +156,7 @@ class MgrNode final : public proto::Endpoint {
 
     const dht::Dht& dht() const noexcept { return dht_; }
     dht::Dht& dht() noexcept { return dht_; }
-    Block block() const noexcept { return block_; }
+    Region covered() const noexcept { return covered_; }
     // One per region of the block.
     const std::vector<RegionStore>& stores() const noexcept { return stores_; }
     const state::MemoryCodeStore& code() const noexcept { return code_; }
@@ -174,12 +174,12 @@ class MgrNode final : public proto::Endpoint {
     // Whether any store is being filled (a join, a refill or a growth not adopted yet).
     bool filling() const noexcept { return !filling_.empty(); }
     // Whether the store of `region` is being filled (it refuses and its items wait).
-    bool filling(const Block& region) const { return filling_.contains(region.first); }
+    bool filling(const Region& region) const { return filling_.contains(region.first); }
     // Set once join() was called; `fill` includes the fill running now if the join is the latest episode.
     std::optional<FillRecord> join_stats() const;
 
     // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
-    // to fit a storage budget)"). The node's block becomes block_of(id, radius), the radius raised to
+    // to fit a storage budget)"). The node's block becomes region_of(id, radius), the radius raised to
     // one region and capped at 2^16 regions; the DHT announces it, and the node PINGs every contact
     // so that its neighbours learn it (gossip for new regions then comes here).
     //  - Shrink: the stores of regions outside the new block go, with their ChunkServers, waiting and
@@ -204,7 +204,7 @@ class MgrNode final : public proto::Endpoint {
 
   private:
     struct Held {  // one gossiped item this node has and may offer on
-        Block region;
+        Region region;
         uint64_t number{0};
         proto::ContentKind kind{proto::ContentKind::kRegionItem};
         Bytes payload;
@@ -217,8 +217,8 @@ class MgrNode final : public proto::Endpoint {
         bool looking{false};
     };
 
-    EpochStore* store_for(const Block& region);
-    // The store whose region (`account`: that account's storage_block of it) holds `key`; null if none.
+    EpochStore* store_for(const Region& region);
+    // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
     RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
     void on_get_chunks(proto::PeerId from, ByteView frame);
     void on_get_diff(proto::PeerId from, ByteView frame);
@@ -245,11 +245,11 @@ class MgrNode final : public proto::Endpoint {
     // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
     // in it, drops the others with their waiting and held items, and creates empty ones for the new
     // regions, which it returns (mgr/mgr_node_radius.cpp).
-    std::vector<Block> place_stores(const Block& block);
+    std::vector<Region> place_stores(const Region& block);
     // Filling (mgr/mgr_node_join.cpp). Handles the answers to a fill (ChunkData, CodeData; late ones
     // are dropped); false for other frames, and for these when the node never filled.
     bool on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now);
-    // Starts a fill at the head of every region in filling_, fetching the code of fill_code_blocks_.
+    // Starts a fill at the head of every region in filling_, fetching the code of fill_code_regions_.
     void start_fill(proto::Time now);
     // Drops the running fill, if any, counted as a restart of the current episode.
     void abandon_fill();
@@ -261,7 +261,7 @@ class MgrNode final : public proto::Endpoint {
     // The episode the running fill is charged to: the latest growth, else the join.
     FillRecord* episode();
 
-    Block block_;
+    Region covered_;
     NodeOptions options_;
     HeaderSource headers_;
     dht::Dht dht_;
@@ -277,8 +277,8 @@ class MgrNode final : public proto::Endpoint {
     uint64_t next_request_id_{1};
     NodeStats stats_;
     // Filling (a join, a refill, a growth).
-    std::set<Hash> filling_;               // first keys of the regions whose stores are being filled
-    std::vector<Block> fill_code_blocks_;  // the code the fill of filling_ fetches
+    std::set<Hash> filling_;                 // first keys of the regions whose stores are being filled
+    std::vector<Region> fill_code_regions_;  // the code the fill of filling_ fetches
     std::optional<FillRecord> join_;
     std::optional<FillRecord> grow_;
     FillOptions fill_options_;

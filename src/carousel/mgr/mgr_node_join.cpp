@@ -6,8 +6,8 @@
 // mgr/region_fill.hpp does the fetching and checking).
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 
 #include "mgr_node.hpp"
 
@@ -24,7 +24,7 @@ void MgrNode::join(proto::Time now, FillOptions fill) {
         filling_.insert(s.store->region().first);
         join_->regions.push_back(s.store->region());
     }
-    fill_code_blocks_ = {block_};
+    fill_code_regions_ = {covered_};
     restart_fill(now);
 }
 
@@ -44,7 +44,7 @@ void MgrNode::start_fill(proto::Time now) {
     const uint64_t number = latest_header();
     const auto root = headers_(number);
     if (!root) return;  // no header at all: the next timer tries again
-    std::vector<Block> regions;
+    std::vector<Region> regions;
     for (const auto& s : stores_) {
         if (filling(s.store->region())) regions.push_back(s.store->region());
     }
@@ -52,7 +52,7 @@ void MgrNode::start_fill(proto::Time now) {
     // A request-id space of its own per fill: a late answer to an abandoned fill is not taken.
     const uint64_t fills = (join_ ? join_->fills : 0) + (grow_ ? grow_->fills : 0);
     fill_ = std::make_unique<RegionFill>(
-        std::move(regions), fill_code_blocks_, options_.region_bits, number, *root, fill_options_,
+        std::move(regions), fill_code_regions_, options_.region_bits, number, *root, fill_options_,
         [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
         [this](const Hash& position) { return dht_.table().covering(position); },
         [this](proto::PeerId peer, const std::string& reason) { strike(peer, reason); }, (fills << 40) + 1);
@@ -120,7 +120,7 @@ void MgrNode::pump_join(proto::Time now) {
         }
         if (filling()) {
             ++record->refills;
-            fill_code_blocks_ = {block_};
+            fill_code_regions_ = {covered_};
             start_fill(now);
         }
         return;
@@ -163,7 +163,7 @@ void MgrNode::finish_fill(proto::Time now) {
     }
     for (const Bytes& c : code) {
         // The block may have shrunk while the fill ran.
-        if (const Hash h = keccak256(c); contains(block_, h)) code_.put_code(h, c);
+        if (const Hash h = keccak256(c); contains(covered_, h)) code_.put_code(h, c);
     }
     filling_.clear();
     ++record->fills_adopted;
@@ -172,14 +172,14 @@ void MgrNode::finish_fill(proto::Time now) {
         if (r == nullptr || r->filled_at) continue;
         r->filled_at = now;
         r->filled_number = number;
-        for (const Block& region : r->regions) {
+        for (const Region& region : r->regions) {
             if (const EpochStore* s = store_for(region)) r->store_bytes += s->byte_size();
         }
         if (join_ && r == &*join_) r->offers_before_fill = stats_.offers_sent;
     }
     // Items at or below a store's head are old now; the rest apply in order.
     for (auto it = waiting_.begin(); it != waiting_.end();) {
-        const EpochStore* s = store_for(Block{it->first.first, options_.region_bits});
+        const EpochStore* s = store_for(Region{it->first.first, options_.region_bits});
         it = s == nullptr || it->first.second <= s->head_number() ? waiting_.erase(it) : std::next(it);
     }
     for (auto& s : stores_) apply_waiting(*s.store, now);

@@ -16,16 +16,16 @@ namespace {
 constexpr unsigned kMaxRegionSpan = 16;
 
 // `block` with key bit `bit` (0: the lowest) flipped.
-Block flip(Block block, unsigned bit) {
+Region flip(Region block, unsigned bit) {
     block.first[31 - bit / 8] = static_cast<uint8_t>(block.first[31 - bit / 8] ^ (1u << (bit % 8)));
     return block;
 }
 }  // namespace
 
-std::vector<Block> MgrNode::place_stores(const Block& block) {
+std::vector<Region> MgrNode::place_stores(const Region& block) {
     std::vector<RegionStore> stores;
-    std::vector<Block> added;
-    for (const Block& region : regions_in(block, options_.region_bits)) {
+    std::vector<Region> added;
+    for (const Region& region : regions_in(block, options_.region_bits)) {
         const auto it = std::find_if(stores_.begin(), stores_.end(), [&](const RegionStore& s) {
             return s.store != nullptr && s.store->region() == region;
         });
@@ -51,71 +51,71 @@ std::vector<Block> MgrNode::place_stores(const Block& block) {
 
 void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     radius.bits = std::clamp(radius.bits, options_.region_bits, std::min(256u, options_.region_bits + kMaxRegionSpan));
-    const Block block = block_of(dht_.self().id, radius);
-    if (block == block_) return;
-    const Block old = block_;
-    block_ = block;
+    const Region block = region_of(dht_.self().id, radius);
+    if (block == covered_) return;
+    const Region old = covered_;
+    covered_ = block;
     // Announced from now on; the contacts learn it from the PING (dht::Dht::learn refreshes the
     // radius of a known contact), and route the new regions' gossip here.
     dht_.set_radius(radius);
     dht_.announce(now);
 
     const std::set<Hash> filling_before = filling_;
-    const std::vector<Block> added = place_stores(block);
+    const std::vector<Region> added = place_stores(block);
     if (added.empty()) {
         // Shrunk: the code outside the block goes, and a running fill keeps to what is left.
         code_.erase_if([&](const Hash& h) { return !contains(block, h); });
-        std::vector<Block> code_blocks;
-        for (const Block& b : fill_code_blocks_) {
-            if (const auto in = intersect(b, block)) code_blocks.push_back(*in);
+        std::vector<Region> code_regions;
+        for (const Region& b : fill_code_regions_) {
+            if (const auto in = intersect(b, block)) code_regions.push_back(*in);
         }
-        fill_code_blocks_ = std::move(code_blocks);
+        fill_code_regions_ = std::move(code_regions);
         if (filling_ != filling_before) restart_fill(now);
         return;
     }
     // Grown. A running fill (a join, a refill, an earlier growth) is abandoned; one fill takes every
     // region not filled, and the code it was after plus the added part of the block: the sibling of
     // the old block at each level up to the new one.
-    if (!fill_) fill_code_blocks_.clear();
+    if (!fill_) fill_code_regions_.clear();
     abandon_fill();
     for (unsigned bits = old.bits; bits < block.bits; ++bits) {
-        fill_code_blocks_.push_back(flip(block_of(dht_.self().id, dht::Radius{bits}), bits));
+        fill_code_regions_.push_back(flip(region_of(dht_.self().id, dht::Radius{bits}), bits));
     }
     grow_ = FillRecord{};
     grow_->started_at = now;
     grow_->regions = added;
-    for (const Block& region : added) filling_.insert(region.first);
+    for (const Region& region : added) filling_.insert(region.first);
     start_fill(now);
 }
 
 dht::Radius MgrNode::cover_gaps(proto::Time now) {
     const unsigned cap = std::min(256u, options_.region_bits + kMaxRegionSpan);
     if (options_.origin_only) return dht_.self().radius;
-    const unsigned bits = std::min(cap, dht_.table().covering_bits(block_.bits, options_.region_bits));
-    if (bits <= block_.bits) return dht_.self().radius;
+    const unsigned bits = std::min(cap, dht_.table().covering_bits(covered_.bits, options_.region_bits));
+    if (bits <= covered_.bits) return dht_.self().radius;
     const bool seeded =
         std::any_of(stores_.begin(), stores_.end(), [](const RegionStore& s) { return s.store->seeded(); });
     if (seeded) {
         set_radius(dht::Radius{bits}, now);
         return dht_.self().radius;
     }
-    block_ = block_of(dht_.self().id, dht::Radius{bits});
+    covered_ = region_of(dht_.self().id, dht::Radius{bits});
     dht_.set_radius(dht::Radius{bits});
     dht_.announce(now);
-    (void)place_stores(block_);
+    (void)place_stores(covered_);
     return dht_.self().radius;
 }
 
 dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
-    const auto bytes_within = [&](const Block& block) {
+    const auto bytes_within = [&](const Region& block) {
         uint64_t sum = 0;
         for (const auto& s : stores_) {
             if (contains(block, s.store->region())) sum += s.store->byte_size();
         }
         return sum;
     };
-    unsigned bits = block_.bits;
-    while (bits > options_.region_bits && bytes_within(block_of(dht_.self().id, dht::Radius{bits})) > budget_bytes) {
+    unsigned bits = covered_.bits;
+    while (bits > options_.region_bits && bytes_within(region_of(dht_.self().id, dht::Radius{bits})) > budget_bytes) {
         --bits;
     }
     set_radius(dht::Radius{bits}, now);

@@ -65,7 +65,7 @@ struct Network {
     // One item per region (no nodes in it: nobody applies it without a header anyway).
     void publish(uint64_t number) {
         std::vector<RegionItem> items;
-        for (const Block& region : tile(kRegionBits)) {
+        for (const Region& region : all_regions(kRegionBits)) {
             RegionItem item;
             item.block_number = number;
             item.region = region;
@@ -86,11 +86,11 @@ TEST(MgrNodeGossip, ReachesEveryRegionWhenThePublisherTableHoldsFewNodes) {
     n.publish(1);
     // Every region that has a node gets its item at one of them at least (the nodes forward a region's
     // item among themselves once they have applied it; here nothing is applied).
-    for (const Block& region : tile(kRegionBits)) {
+    for (const Region& region : all_regions(kRegionBits)) {
         bool has_node = false;
         bool reached = false;
         for (const auto& node : n.nodes) {
-            if (node->block() != region) continue;
+            if (node->covered() != region) continue;
             has_node = true;
             reached = reached || node->stats().content_bytes_received > 0;
             EXPECT_EQ(node->stats().items_rejected, 0u);
@@ -116,9 +116,9 @@ TEST(MgrNodeGossip, ItemForARegionNoNodeCoversIsCountedNotSent) {
     EXPECT_EQ(before, 0u);  // the lookups had not answered
     n.publish(2);           // their answers known: the items of regions without a node have nowhere to go
     std::size_t empty = 0;
-    for (const Block& region : tile(kRegionBits)) {
+    for (const Region& region : all_regions(kRegionBits)) {
         empty +=
-            std::none_of(n.nodes.begin(), n.nodes.end(), [&](const auto& node) { return node->block() == region; });
+            std::none_of(n.nodes.begin(), n.nodes.end(), [&](const auto& node) { return node->covered() == region; });
     }
     EXPECT_GE(empty, 16u);  // the upper half, and the lower half's regions no id fell in
     EXPECT_EQ(n.bridge->stats().items_unplaced - before, empty);

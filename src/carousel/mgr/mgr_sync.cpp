@@ -26,7 +26,7 @@ std::optional<state::Account> account_of(ByteView rlp) {
 
 }  // namespace
 
-MgrSync::MgrSync(dht::Contact self, SyncOptions options, ChainView chain)
+MgrSync::MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain)
     : dht_(
           [&] {
               self.radius.bits = 0;  // a syncing client stores nothing for the network
@@ -36,9 +36,9 @@ MgrSync::MgrSync(dht::Contact self, SyncOptions options, ChainView chain)
           [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }),
       options_(options),
       chain_(std::move(chain)),
-      tiles_(tile(options.region_bits)),
-      account_tiles_(tiles_.size()),
-      bare_walks_(tiles_.size()),
+      regions_(all_regions(options.region_bits)),
+      account_regions_(regions_.size()),
+      bare_walks_(regions_.size()),
       window_(options.initial_window) {}
 
 bool MgrSync::window_open(uint64_t reserve) const noexcept {
@@ -106,17 +106,17 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
 
 double MgrSync::progress() const {
     if (synced_) return 1.0;
-    auto done = [](const std::vector<TileState>& tiles) {
+    auto done = [](const std::vector<RegionState>& regions) {
         return static_cast<double>(
-            std::count_if(tiles.begin(), tiles.end(), [](const TileState& t) { return t.started && !t.cursor; }));
+            std::count_if(regions.begin(), regions.end(), [](const RegionState& t) { return t.started && !t.cursor; }));
     };
-    const double accounts = done(account_tiles_) / static_cast<double>(tiles_.size());
+    const double accounts = done(account_regions_) / static_cast<double>(regions_.size());
     if (!accounts_done_) return 0.5 * accounts;
     double storage_done = 0;
     double storage_all = 0;
-    for (const auto& [_, tiles] : storage_tiles_) {
-        storage_done += done(tiles);
-        storage_all += static_cast<double>(tiles.size());
+    for (const auto& [_, regions] : storage_regions_) {
+        storage_done += done(regions);
+        storage_all += static_cast<double>(regions.size());
     }
     const double storage = storage_all == 0 ? 1.0 : storage_done / storage_all;
     return 0.5 + 0.45 * storage + (code_wanted_.empty() ? 0.05 : 0.0);
@@ -191,18 +191,18 @@ void MgrSync::on_timer(proto::Time now) {
     }
 }
 
-MgrSync::TileState& MgrSync::state_of(const Request& r) {
-    return r.account ? storage_tiles_.at(*r.account)[r.tile] : account_tiles_[r.tile];
+MgrSync::RegionState& MgrSync::state_of(const Request& r) {
+    return r.account ? storage_regions_.at(*r.account)[r.region] : account_regions_[r.region];
 }
 
 bool MgrSync::live(const Request& r) const {
     if (r.kind == Request::Kind::kCode || r.kind == Request::Kind::kBare) return true;
     if (r.head) {
-        if (!r.account) return r.tile < head_accounts_.size();
+        if (!r.account) return r.region < head_accounts_.size();
         const auto it = head_storage_.find(*r.account);
-        return it != head_storage_.end() && r.tile < it->second.size();
+        return it != head_storage_.end() && r.region < it->second.size();
     }
-    return !r.account || storage_tiles_.contains(*r.account);
+    return !r.account || storage_regions_.contains(*r.account);
 }
 
 void MgrSync::release(const Request& r) {
@@ -210,27 +210,27 @@ void MgrSync::release(const Request& r) {
     if (r.kind == Request::Kind::kBare && r.head) {
         for (const Hash& a : r.accounts) {
             const auto it = head_storage_.find(a);
-            if (it != head_storage_.end() && r.tile < it->second.size()) it->second[r.tile].busy = false;
+            if (it != head_storage_.end() && r.region < it->second.size()) it->second[r.region].busy = false;
         }
     } else if (r.kind == Request::Kind::kBare) {
-        bare_walks_[r.tile].busy = false;
+        bare_walks_[r.region].busy = false;
     } else if (r.head) {
-        head_tile_of(r).busy = false;
+        head_region_of(r).busy = false;
     } else {
         state_of(r).busy = false;
     }
 }
 
-MgrSync::HeadTile& MgrSync::head_tile_of(const Request& r) {
-    if (!r.account) return head_accounts_.at(r.tile);
-    return head_storage_.at(*r.account).at(r.tile);
+MgrSync::HeadRegion& MgrSync::head_region_of(const Request& r) {
+    if (!r.account) return head_accounts_.at(r.region);
+    return head_storage_.at(*r.account).at(r.region);
 }
 
 MgrSync::Leaves& MgrSync::leaves_of(const std::optional<Hash>& account) {
     return account ? storage_[*account] : accounts_;
 }
 
-std::size_t MgrSync::tile_index_of(const Hash& position) const noexcept {
+std::size_t MgrSync::region_index_of(const Hash& position) const noexcept {
     // Tiles are the aligned blocks of 2^region_bits keys in order: the index is the top bits.
     const unsigned count_bits = 256 - options_.region_bits;
     if (count_bits == 0) return 0;
@@ -253,9 +253,9 @@ void MgrSync::strike(proto::PeerId peer) {
 std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Time now,
                                                 const std::set<proto::PeerId>& avoid) {
     std::vector<dht::Contact> candidates = dht_.table().covering(position);
-    // The closest tile's lookup results add nodes the table does not hold.
-    const std::size_t tile_index = tile_index_of(position);
-    for (const dht::Contact& c : found_[tile_index]) {
+    // The closest region's lookup results add nodes the table does not hold.
+    const std::size_t region_index = region_index_of(position);
+    for (const dht::Contact& c : found_[region_index]) {
         if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
     }
     std::optional<proto::PeerId> best;
@@ -279,9 +279,9 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
         }
     }
     if (usable) {
-        unserved_since_.erase(tile_index);
+        unserved_since_.erase(region_index);
     } else {
-        const proto::Time since = unserved_since_.try_emplace(tile_index, now).first->second;
+        const proto::Time since = unserved_since_.try_emplace(region_index, now).first->second;
         if (now >= since + options_.unserved_timeout && failure_.empty()) {
             // What became of the covering nodes, each counted once (the table's and the lookup's).
             std::set<proto::PeerId> known;
@@ -295,7 +295,7 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
                     ++behind;
                 }
             }
-            const Block& region = tiles_[tile_index];
+            const Region& region = regions_[region_index];
             failure_ = "no honest node serves region 0x" + to_hex(ByteView{region.first.data(), 4}) + "…/" +
                        std::to_string(region.bits) + " (" + std::to_string(known.size()) +
                        " covering nodes known: " + std::to_string(banned) + " banned, " + std::to_string(behind) +
@@ -303,15 +303,15 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - since).count()) + " s";
         }
     }
-    const auto last = last_lookup_.find(tile_index);
+    const auto last = last_lookup_.find(region_index);
     const bool recently = last != last_lookup_.end() && now < last->second + std::chrono::seconds{2};
-    if (!best && candidates.empty() && !looking_up_.contains(tile_index) && !recently) {
-        last_lookup_[tile_index] = now;
-        looking_up_.insert(tile_index);
+    if (!best && candidates.empty() && !looking_up_.contains(region_index) && !recently) {
+        last_lookup_[region_index] = now;
+        looking_up_.insert(region_index);
         ++stats_.lookups;
-        dht_.start_lookup(tiles_[tile_index].first, now, [this, tile_index](std::vector<dht::Contact> closest) {
-            looking_up_.erase(tile_index);
-            found_[tile_index] = std::move(closest);
+        dht_.start_lookup(regions_[region_index].first, now, [this, region_index](std::vector<dht::Contact> closest) {
+            looking_up_.erase(region_index);
+            found_[region_index] = std::move(closest);
         });
     }
     return best;
@@ -325,16 +325,16 @@ void MgrSync::pump(proto::Time now) {
         follow_head(now);
         return;
     }
-    for (std::size_t i = 0; i < tiles_.size() && window_open(); ++i) {
-        pump_tile(i, std::nullopt, account_tiles_[i], boundary, now);
+    for (std::size_t i = 0; i < regions_.size() && window_open(); ++i) {
+        pump_region(i, std::nullopt, account_regions_[i], boundary, now);
     }
-    accounts_done_ = std::all_of(account_tiles_.begin(), account_tiles_.end(), [&](const TileState& t) {
+    accounts_done_ = std::all_of(account_regions_.begin(), account_regions_.end(), [&](const RegionState& t) {
         return t.started && !t.cursor && t.anchor_number == boundary && !t.busy;
     });
     if (!accounts_done_) return;
     if (reconciled_ != boundary) {
         // The second lap, once per boundary on accounts current there: every account with storage,
-        // every tile of its trie (tries of accounts gone or emptied are dropped); code of every account.
+        // every region of its trie (tries of accounts gone or emptied are dropped); code of every account.
         reconciled_ = boundary;
         storage_roots_.clear();
         for (const auto& [key, rlp] : accounts_) {
@@ -342,18 +342,18 @@ void MgrSync::pump(proto::Time now) {
             if (!a) continue;
             if (a->storage_root != trie::kEmptyRoot) {
                 storage_roots_[key] = a->storage_root;
-                if (!storage_tiles_.contains(key)) storage_tiles_[key].resize(tiles_.size());
+                if (!storage_regions_.contains(key)) storage_regions_[key].resize(regions_.size());
             }
             if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash))
                 code_wanted_.insert(a->code_hash);
         }
-        for (auto it = storage_tiles_.begin(); it != storage_tiles_.end();) {
+        for (auto it = storage_regions_.begin(); it != storage_regions_.end();) {
             if (storage_roots_.contains(it->first)) {
                 ++it;
                 continue;
             }
             storage_.erase(it->first);
-            it = storage_tiles_.erase(it);
+            it = storage_regions_.erase(it);
         }
         // Bare parts at the new boundary: those of a trie that moved are asked again by name, or,
         // when verified and more than a few leaves, rolled with GetDiff (its changes and a proof of
@@ -364,10 +364,10 @@ void MgrSync::pump(proto::Time now) {
             w.avoid.clear();
         }
         settle_rounds_.clear();
-        for (auto& [account, tiles] : storage_tiles_) {
+        for (auto& [account, regions] : storage_regions_) {
             const Hash& root = storage_roots_.at(account);
-            for (std::size_t i = 0; i < tiles.size(); ++i) {
-                TileState& t = tiles[i];
+            for (std::size_t i = 0; i < regions.size(); ++i) {
+                RegionState& t = regions[i];
                 t.claims.clear();  // a proven replacement would be at another root now
                 if (t.large) continue;
                 if (!t.started) {
@@ -382,10 +382,10 @@ void MgrSync::pump(proto::Time now) {
             }
         }
     }
-    for (std::size_t i = 0; i < tiles_.size() && window_open(); ++i) pump_bare(i, now);
-    for (auto& [account, tiles] : storage_tiles_) {
-        for (std::size_t i = 0; i < tiles.size() && window_open(); ++i) {
-            if (tiles[i].large) pump_tile(i, account, tiles[i], boundary, now);
+    for (std::size_t i = 0; i < regions_.size() && window_open(); ++i) pump_bare(i, now);
+    for (auto& [account, regions] : storage_regions_) {
+        for (std::size_t i = 0; i < regions.size() && window_open(); ++i) {
+            if (regions[i].large) pump_region(i, account, regions[i], boundary, now);
         }
         if (!window_open()) break;
     }
@@ -393,32 +393,32 @@ void MgrSync::pump(proto::Time now) {
     check_done(now);
 }
 
-std::size_t MgrSync::part_size(const Hash& account, std::size_t tile) const {
+std::size_t MgrSync::part_size(const Hash& account, std::size_t region) const {
     const auto held = storage_.find(account);
     if (held == storage_.end()) return 0;
-    const Block block = storage_block(tiles_[tile], account);
+    const Region block = storage_region(regions_[region], account);
     return static_cast<std::size_t>(
-        std::distance(held->second.lower_bound(block.first), held->second.upper_bound(block_last(block))));
+        std::distance(held->second.lower_bound(block.first), held->second.upper_bound(last_key(block))));
 }
 
-void MgrSync::forget_bare(const Hash& account, std::size_t tile) {
-    TileState& t = storage_tiles_.at(account)[tile];
-    const Block block = storage_block(tiles_[tile], account);
+void MgrSync::forget_bare(const Hash& account, std::size_t region) {
+    RegionState& t = storage_regions_.at(account)[region];
+    const Region block = storage_region(regions_[region], account);
     Leaves& slots = storage_[account];
-    slots.erase(slots.lower_bound(block.first), slots.upper_bound(block_last(block)));
-    t = TileState{};
-    BareWalk& w = bare_walks_[tile];
+    slots.erase(slots.lower_bound(block.first), slots.upper_bound(last_key(block)));
+    t = RegionState{};
+    BareWalk& w = bare_walks_[region];
     if (!w.from || account < *w.from) w.again.insert(account);
 }
 
-void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
-    BareWalk& w = bare_walks_[tile];
+void MgrSync::pump_bare(std::size_t region, proto::Time now) {
+    BareWalk& w = bare_walks_[region];
     if (w.busy) return;
     const auto root = chain_.state_root(reconciled_);
     if (!root) return;
     Request r;
     r.kind = Request::Kind::kBare;
-    r.tile = tile;
+    r.region = region;
     r.root = *root;
     r.number = reconciled_;
     // Owners asked by name first; the walk reaches the others.
@@ -431,13 +431,13 @@ void MgrSync::pump_bare(std::size_t tile, proto::Time now) {
         if (!w.from) return;
         r.origin = *w.from;
     }
-    const auto peer = pick_peer(tiles_[tile].first, now, r.accounts.empty() ? std::set<proto::PeerId>{} : w.avoid);
+    const auto peer = pick_peer(regions_[region].first, now, r.accounts.empty() ? std::set<proto::PeerId>{} : w.avoid);
     if (!peer) return;
     if (!r.accounts.empty()) w.avoid.clear();
     r.peer = *peer;
     r.budget = next_budget();
     const uint64_t id = next_request_id_++;
-    send(*peer, proto::encode(proto::GetBareStorage{id, *root, tiles_[tile].first, options_.region_bits, r.origin,
+    send(*peer, proto::encode(proto::GetBareStorage{id, *root, regions_[region].first, options_.region_bits, r.origin,
                                                     r.accounts, r.budget}));
     ++stats_.bare_requests;
     w.busy = true;
@@ -469,14 +469,14 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         }
     }
     // Check the whole answer before keeping any of it: progress, entries only for owners asked (in
-    // order), and every key inside the owner's part of the tile.
+    // order), and every key inside the owner's part of the region.
     const Hash& first_asked = r.accounts.empty() ? r.origin : r.accounts.front();
     bool ok = !(data.covered_to < first_asked);
     for (std::size_t e = 0, i = 0; ok && e < data.entries.size(); ++e) {
         const proto::BareEntry& entry = data.entries[e];
         while (i < asked.size() && asked[i] < entry.account) ++i;
         ok = i < asked.size() && asked[i] == entry.account;
-        const Block block = storage_block(tiles_[r.tile], entry.account);
+        const Region block = storage_region(regions_[r.region], entry.account);
         for (const Hash& k : entry.keys) ok = ok && contains(block, k);
     }
     if (!ok) {
@@ -488,16 +488,16 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
         on_head_bare(from, r, asked, data);
         return;
     }
-    BareWalk& w = bare_walks_[r.tile];
+    BareWalk& w = bare_walks_[r.region];
     std::size_t next_entry = 0;
     for (const Hash& account : asked) {
         const proto::BareEntry* entry = nullptr;
         if (next_entry < data.entries.size() && data.entries[next_entry].account == account)
             entry = &data.entries[next_entry++];
         w.again.erase(account);
-        const auto tiles = storage_tiles_.find(account);
-        if (tiles == storage_tiles_.end()) continue;  // no longer an owner here
-        TileState& t = tiles->second[r.tile];
+        const auto regions = storage_regions_.find(account);
+        if (regions == storage_regions_.end()) continue;  // no longer an owner here
+        RegionState& t = regions->second[r.region];
         if (t.started || t.large) continue;  // held already, or walked with proofs
         if (entry != nullptr && entry->large) {
             t.large = true;
@@ -522,11 +522,11 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
 }
 
 namespace {
-// The digest of a tile's leaves: Keccak of every key and length-prefixed value in order (without the
+// The digest of a region's leaves: Keccak of every key and length-prefixed value in order (without the
 // lengths, one leaf whose value holds the next key and value would digest the same as the two).
-Hash digest_of(const std::map<Hash, Bytes>& leaves, const Block& block) {
+Hash digest_of(const std::map<Hash, Bytes>& leaves, const Region& block) {
     Bytes all;
-    for (auto it = leaves.lower_bound(block.first); it != leaves.end() && it->first <= block_last(block); ++it) {
+    for (auto it = leaves.lower_bound(block.first); it != leaves.end() && it->first <= last_key(block); ++it) {
         all.append(it->first.data(), it->first.size());
         const auto n = static_cast<uint32_t>(it->second.size());
         const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
@@ -539,11 +539,11 @@ Hash digest_of(const std::map<Hash, Bytes>& leaves, const Block& block) {
 }  // namespace
 
 void MgrSync::settle(const Hash& account) {
-    const auto tiles = storage_tiles_.find(account);
+    const auto regions = storage_regions_.find(account);
     const auto root = storage_roots_.find(account);
-    if (tiles == storage_tiles_.end() || root == storage_roots_.end()) return;
+    if (regions == storage_regions_.end() || root == storage_roots_.end()) return;
     bool bare = false;
-    for (const TileState& t : tiles->second) {
+    for (const RegionState& t : regions->second) {
         if (!t.started || t.cursor || t.busy || t.anchor_number != reconciled_) return;
         bare = bare || t.bare;
     }
@@ -553,10 +553,10 @@ void MgrSync::settle(const Hash& account) {
     for (const auto& [k, v] : slots) (void)rebuilt.put(view(k), v);
     if (rebuilt.root() == root->second) {
         // Every part is now known: what a failed round said of a part and differs was wrong.
-        for (std::size_t i = 0; i < tiles->second.size(); ++i) {
-            TileState& t = tiles->second[i];
+        for (std::size_t i = 0; i < regions->second.size(); ++i) {
+            RegionState& t = regions->second[i];
             if (!t.claims.empty()) {
-                const Hash digest = digest_of(slots, storage_block(tiles_[i], account));
+                const Hash digest = digest_of(slots, storage_region(regions_[i], account));
                 for (const auto& [peer, said] : t.claims) {
                     if (said != digest) strike(peer);
                 }
@@ -576,10 +576,10 @@ void MgrSync::settle(const Hash& account) {
     }
     // Some bare part is wrong: a non-empty one is fetched again with proofs, an empty one asked again
     // by name of another node. Each keeps what it said, to strike its sender once the part is known.
-    for (std::size_t i = 0; i < tiles->second.size(); ++i) {
-        TileState& t = tiles->second[i];
+    for (std::size_t i = 0; i < regions->second.size(); ++i) {
+        RegionState& t = regions->second[i];
         if (!t.bare) continue;
-        const Block block = storage_block(tiles_[i], account);
+        const Region block = storage_region(regions_[i], account);
         std::vector<std::pair<proto::PeerId, Hash>> claims = std::move(t.claims);
         if (t.bare_peer != 0) claims.emplace_back(t.bare_peer, digest_of(slots, block));
         const bool empty = part_size(account, i) == 0;
@@ -588,16 +588,16 @@ void MgrSync::settle(const Hash& account) {
             forget_bare(account, i);
             if (sender != 0) bare_walks_[i].avoid.insert(sender);
         } else {
-            slots.erase(slots.lower_bound(block.first), slots.upper_bound(block_last(block)));
-            t = TileState{};
+            slots.erase(slots.lower_bound(block.first), slots.upper_bound(last_key(block)));
+            t = RegionState{};
             t.large = true;
         }
         t.claims = std::move(claims);
     }
 }
 
-bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
-                        proto::Time now) {
+bool MgrSync::pump_region(std::size_t region, const std::optional<Hash>& account, RegionState& state, uint64_t boundary,
+                          proto::Time now) {
     if (state.busy) return false;
     if (state.started && state.anchor_number == boundary && !state.cursor) return false;  // complete
     std::optional<Hash> root;
@@ -609,12 +609,12 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
         root = chain_.state_root(boundary);
     }
     if (!root) return false;
-    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
+    const Region block = account ? storage_region(regions_[region], *account) : regions_[region];
     if (state.started && state.anchor_number + options_.epoch_length < boundary) {
         // Anchored before the previous boundary: nodes no longer keep that root, so no diff can
         // roll it. Fetch the range again at the new root.
         Leaves& held = leaves_of(account);
-        held.erase(held.lower_bound(block.first), held.upper_bound(block_last(block)));
+        held.erase(held.lower_bound(block.first), held.upper_bound(last_key(block)));
         state.started = false;
         state.cursor.reset();
     }
@@ -624,12 +624,12 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
         state.anchor_number = boundary;  // nothing held yet: just start at the new root
         state.anchor_root = *root;
     }
-    const auto peer = pick_peer(account ? tiles_[tile].first : block.first, now);
+    const auto peer = pick_peer(account ? regions_[region].first : block.first, now);
     if (!peer) return false;
     Request r;
     r.peer = *peer;
     r.budget = next_budget();
-    r.tile = tile;
+    r.region = region;
     r.account = account;
     r.root = *root;
     r.number = boundary;
@@ -639,7 +639,7 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
         r.kind = Request::Kind::kDiff;
         r.small = true;
         r.origin = block.first;
-        r.limit = block_last(block);
+        r.limit = last_key(block);
         if (state.cursor) {
             Hash last = *state.cursor;
             for (std::size_t i = last.size(); i-- > 0;) {
@@ -664,7 +664,7 @@ bool MgrSync::pump_tile(std::size_t tile, const std::optional<Hash>& account, Ti
             state.cursor = block.first;
         }
         r.origin = *state.cursor;
-        r.limit = block_last(block);
+        r.limit = last_key(block);
         send(*peer, leaf_range_request(id, r));
         ++stats_.chunk_requests;
     }
@@ -784,7 +784,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     if (!answer) return;
     const auto& [data, taken] = *answer;
     const Request& r = taken;
-    if (!live(r)) return;  // the tile was dropped meanwhile (its trie emptied, or a new boundary)
+    if (!live(r)) return;  // the region was dropped meanwhile (its trie emptied, or a new boundary)
     release(r);
     if (data.entries.size() != 1) {
         ++stats_.rejected_answers;
@@ -801,9 +801,9 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         on_head_part(from, r, e);
         return;
     }
-    TileState& state = state_of(r);
+    RegionState& state = state_of(r);
     if (e.error) {
-        const Hash first = r.account ? storage_block(tiles_[r.tile], *r.account).first : tiles_[r.tile].first;
+        const Hash first = r.account ? storage_region(regions_[r.region], *r.account).first : regions_[r.region].first;
         if (*e.error == proto::ChunkError::kUnknownRoot && r.account && !state.claims.empty() &&
             state.anchor_root == r.root && state.cursor == first && r.origin == first) {
             // A part fetched with proofs after its bare answer failed, from a node that does not hold
@@ -843,7 +843,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     if (!r.account) return;
     if (!state.claims.empty()) {
         // The proven part replaces bare ones that failed its trie's root: which were different?
-        const Hash digest = digest_of(leaves, storage_block(tiles_[r.tile], *r.account));
+        const Hash digest = digest_of(leaves, storage_region(regions_[r.region], *r.account));
         for (const auto& [peer, said] : state.claims) {
             if (said != digest) strike(peer);
         }
@@ -860,7 +860,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     if (!live(r)) return;
     release(r);
     if (data.error) {
-        if (r.head && r.delta && *data.error == proto::ChunkError::kUnknownRoot) head_tile_of(r).no_delta = true;
+        if (r.head && r.delta && *data.error == proto::ChunkError::kUnknownRoot) head_region_of(r).no_delta = true;
         on_error(from, *data.error, now);
         return;
     }
@@ -871,9 +871,9 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     const Leaves& leaves = held ? leaves_of(r.account) : kNone;  // a trie new since the anchor: none held
     Leaves range{leaves.lower_bound(r.origin), leaves.upper_bound(r.limit)};
     if (r.head) {
-        // Following: the diff starts at the anchor, or at the block the tile was verified at (its
+        // Following: the diff starts at the anchor, or at the block the region was verified at (its
         // changes so far are then part of what the diff applies to). Stale if either moved since.
-        HeadTile& head = head_tile_of(r);
+        HeadRegion& head = head_region_of(r);
         if (r.delta ? head.number != r.from_number : anchor_number_ != r.from_number) return;
         if (r.delta) {
             for (auto it = head.changes.lower_bound(r.origin); it != head.changes.end() && it->first <= r.limit; ++it) {
@@ -911,7 +911,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     }
     if (r.head) {
         // Following: keep the changes since the anchor beside the anchored leaves.
-        HeadTile& head = head_tile_of(r);
+        HeadRegion& head = head_region_of(r);
         head.number = r.number;
         head.root = r.root;
         head.no_delta = false;
@@ -919,7 +919,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         for (std::size_t i = 0; i < data.keys.size(); ++i) head.changes[data.keys[i]] = data.values[i];
         return;
     }
-    TileState& state = state_of(r);
+    RegionState& state = state_of(r);
     Leaves& kept = leaves_of(r.account);
     kept.erase(kept.lower_bound(r.origin), kept.upper_bound(r.limit));
     kept.insert(range.begin(), range.end());
@@ -952,13 +952,14 @@ void MgrSync::check_done(proto::Time now) {
     if (synced_ || !accounts_done_ || !code_wanted_.empty() || !requests_.empty()) return;
     const uint64_t head = chain_.head();
     const uint64_t boundary = head / options_.epoch_length * options_.epoch_length;
-    auto complete = [&](const TileState& t) { return t.started && !t.cursor && t.anchor_number == boundary; };
-    if (!std::all_of(account_tiles_.begin(), account_tiles_.end(), complete)) return;
-    const auto bare = [](const TileState& t) { return t.bare; };
-    for (const auto& [account, tiles] : storage_tiles_) {
-        if (!std::all_of(tiles.begin(), tiles.end(), complete)) return;
-        if (std::any_of(tiles.begin(), tiles.end(), bare)) settle(account);
-        if (std::any_of(tiles.begin(), tiles.end(), bare) || !std::all_of(tiles.begin(), tiles.end(), complete)) return;
+    auto complete = [&](const RegionState& t) { return t.started && !t.cursor && t.anchor_number == boundary; };
+    if (!std::all_of(account_regions_.begin(), account_regions_.end(), complete)) return;
+    const auto bare = [](const RegionState& t) { return t.bare; };
+    for (const auto& [account, regions] : storage_regions_) {
+        if (!std::all_of(regions.begin(), regions.end(), complete)) return;
+        if (std::any_of(regions.begin(), regions.end(), bare)) settle(account);
+        if (std::any_of(regions.begin(), regions.end(), bare) || !std::all_of(regions.begin(), regions.end(), complete))
+            return;
     }
     // Every range verified against its root; rebuild the roots as a last check of the whole.
     const auto built = rebuild_anchor_tries();
@@ -994,19 +995,19 @@ void MgrSync::follow_head(proto::Time now) {
     const auto root = chain_.state_root(head);
     const auto anchor_root = chain_.state_root(anchor_number_);
     if (!root || !anchor_root) return;
-    // 1. Every account tile's changes from the boundary to the head, checked against the head root.
-    head_accounts_.resize(tiles_.size());
+    // 1. Every account region's changes from the boundary to the head, checked against the head root.
+    head_accounts_.resize(regions_.size());
     bool accounts_current = true;
-    for (std::size_t i = 0; i < tiles_.size(); ++i) {
+    for (std::size_t i = 0; i < regions_.size(); ++i) {
         if (head_accounts_[i].number == head) continue;
         accounts_current = false;
         if (!head_accounts_[i].busy && window_open(small_reserve()))
             request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
     }
     if (!accounts_current) return;
-    // 2. Every storage trie whose root moved: its tiles' changes, checked against its new root.
+    // 2. Every storage trie whose root moved: its regions' changes, checked against its new root.
     std::set<Hash> moved;
-    for (const HeadTile& t : head_accounts_) {
+    for (const HeadRegion& t : head_accounts_) {
         for (const auto& [key, value] : t.changes) {
             const auto before = accounts_.find(key);
             const Hash old_root = before == accounts_.end()
@@ -1024,46 +1025,46 @@ void MgrSync::follow_head(proto::Time now) {
     }
     std::erase_if(head_storage_, [&](const auto& kv) { return !moved.contains(kv.first); });
     bool storage_current = true;
-    std::map<std::size_t, std::vector<Hash>> bare;  // tile -> moved tries to ask bare there
+    std::map<std::size_t, std::vector<Hash>> bare;  // region -> moved tries to ask bare there
     for (const Hash& account : moved) {
-        auto& tiles = head_storage_[account];
-        tiles.resize(tiles_.size());
+        auto& regions = head_storage_[account];
+        regions.resize(regions_.size());
         const auto before = accounts_.find(account);
         const Hash from = before == accounts_.end()
                               ? trie::kEmptyRoot
                               : account_of(before->second).value_or(state::Account{}).storage_root;
         const auto after = head_account(account);
         const Hash to = after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
-        for (std::size_t i = 0; i < tiles.size(); ++i) {
-            if (tiles[i].number == head) continue;
-            if (tiles[i].number != 0 && tiles[i].root == to) {
-                tiles[i].number = head;  // the trie did not change since: the same changes hold
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            if (regions[i].number == head) continue;
+            if (regions[i].number != 0 && regions[i].root == to) {
+                regions[i].number = head;  // the trie did not change since: the same changes hold
                 continue;
             }
-            if (to == trie::kEmptyRoot && !tiles[i].busy) {
-                set_head_part(tiles[i], account, i, Leaves{}, head);  // emptied: nothing to ask
+            if (to == trie::kEmptyRoot && !regions[i].busy) {
+                set_head_part(regions[i], account, i, Leaves{}, head);  // emptied: nothing to ask
                 continue;
             }
             storage_current = false;
-            if (tiles[i].busy || !window_open(small_reserve())) continue;
-            if (tiles[i].prove) {
+            if (regions[i].busy || !window_open(small_reserve())) continue;
+            if (regions[i].prove) {
                 request_head_part(i, account, to, head, now);
                 continue;
             }
             // Moved again since its part was verified: a part that came bare (small) is asked bare
-            // again at the new head, batched with the tile's other moved tries, rather than as one
-            // diff with a proof per trie and tile; a hot trie of a few slots otherwise costs a proven
-            // diff in every tile at every block.
-            if (tiles[i].number != 0 && !tiles[i].no_bare && to != trie::kEmptyRoot) tiles[i] = HeadTile{};
-            if (tiles[i].number == 0 && !tiles[i].no_bare && to != trie::kEmptyRoot) {
+            // again at the new head, batched with the region's other moved tries, rather than as one
+            // diff with a proof per trie and region; a hot trie of a few slots otherwise costs a proven
+            // diff in every region at every block.
+            if (regions[i].number != 0 && !regions[i].no_bare && to != trie::kEmptyRoot) regions[i] = HeadRegion{};
+            if (regions[i].number == 0 && !regions[i].no_bare && to != trie::kEmptyRoot) {
                 bare[i].push_back(account);
             } else {
                 request_head_diff(i, account, from, to, head, now);
             }
         }
     }
-    for (auto& [tile, accounts] : bare) {
-        if (window_open(small_reserve())) request_head_bare(tile, std::move(accounts), head, now);
+    for (auto& [region, accounts] : bare) {
+        if (window_open(small_reserve())) request_head_bare(region, std::move(accounts), head, now);
     }
     pump_code(now);
     if (!storage_current || !code_wanted_.empty()) return;
@@ -1081,12 +1082,12 @@ void MgrSync::reanchor(uint64_t boundary) {
                 accounts_[k] = v;
             }
         }
-        account_tiles_[i].anchor_root = root;
-        account_tiles_[i].anchor_number = boundary;
+        account_regions_[i].anchor_root = root;
+        account_regions_[i].anchor_number = boundary;
     }
-    for (const auto& [account, tiles] : head_storage_) {
+    for (const auto& [account, regions] : head_storage_) {
         Leaves& slots = storage_[account];
-        for (const HeadTile& t : tiles) {
+        for (const HeadRegion& t : regions) {
             for (const auto& [k, v] : t.changes) {
                 if (v.empty()) {
                     slots.erase(k);
@@ -1096,17 +1097,17 @@ void MgrSync::reanchor(uint64_t boundary) {
             }
         }
     }
-    // Every storage trie now held whole at the boundary: complete tiles anchored at its new root.
+    // Every storage trie now held whole at the boundary: complete regions anchored at its new root.
     for (auto it = storage_.begin(); it != storage_.end();) {
         const auto storage_root = storage_root_of(it->first);
         if (!storage_root || *storage_root == trie::kEmptyRoot) {
-            storage_tiles_.erase(it->first);
+            storage_regions_.erase(it->first);
             it = storage_.erase(it);
             continue;
         }
-        auto& tiles = storage_tiles_[it->first];
-        tiles.resize(tiles_.size());
-        for (TileState& t : tiles) {
+        auto& regions = storage_regions_[it->first];
+        regions.resize(regions_.size());
+        for (RegionState& t : regions) {
             t.started = true;
             t.cursor.reset();
             t.anchor_root = *storage_root;
@@ -1115,8 +1116,8 @@ void MgrSync::reanchor(uint64_t boundary) {
         }
         ++it;
     }
-    for (auto& [account, tiles] : storage_tiles_) {
-        for (TileState& t : tiles) t.anchor_number = boundary;
+    for (auto& [account, regions] : storage_regions_) {
+        for (RegionState& t : regions) t.anchor_number = boundary;
     }
     head_accounts_.clear();
     head_storage_.clear();
@@ -1148,26 +1149,26 @@ std::optional<Hash> MgrSync::rebuild_anchor_tries() {
     return anchor_state_root_;
 }
 
-void MgrSync::request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
+void MgrSync::request_head_diff(std::size_t region, const std::optional<Hash>& account, const Hash& anchor_from,
                                 const Hash& to_root, uint64_t number, proto::Time now) {
-    const auto peer = pick_peer(tiles_[tile].first, now);
+    const auto peer = pick_peer(regions_[region].first, now);
     if (!peer) return;
     Request r;
     r.kind = Request::Kind::kDiff;
     r.head = true;
     // The nodes keep the heads since their latest boundary, and the one before it until the block
     // after the boundary.
-    const HeadTile& held = account ? head_storage_.at(*account).at(tile) : head_accounts_.at(tile);
+    const HeadRegion& held = account ? head_storage_.at(*account).at(region) : head_accounts_.at(region);
     const uint64_t latest = number / options_.epoch_length * options_.epoch_length;
     r.delta = held.number != 0 && !held.no_delta &&
               (held.number >= latest || (held.number + 1 == latest && number == latest));
     r.from_number = r.delta ? held.number : anchor_number_;
     const Hash from_root = r.delta ? held.root : anchor_from;
-    set_head_range(r, *peer, tile, account, to_root, number);
+    set_head_range(r, *peer, region, account, to_root, number);
     const uint64_t id = next_request_id_++;
     send(*peer, proto::encode(proto::GetDiff{id, from_root, to_root, nibbles_of(r.origin), nibbles_of(r.limit)}));
     ++stats_.diff_requests;
-    head_tile_of(r).busy = true;
+    head_region_of(r).busy = true;
     track(id, std::move(r), now);
 }
 
@@ -1176,9 +1177,9 @@ Hash MgrSync::head_storage_root(const Hash& account) const {
     return after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
 }
 
-void MgrSync::request_head_bare(std::size_t tile, std::vector<Hash> accounts, uint64_t number, proto::Time now) {
+void MgrSync::request_head_bare(std::size_t region, std::vector<Hash> accounts, uint64_t number, proto::Time now) {
     const auto root = chain_.state_root(number);
-    const auto peer = pick_peer(tiles_[tile].first, now);
+    const auto peer = pick_peer(regions_[region].first, now);
     if (!root || !peer) return;
     if (accounts.size() > proto::kMaxBareAccounts) accounts.resize(proto::kMaxBareAccounts);
     Request r;
@@ -1187,24 +1188,24 @@ void MgrSync::request_head_bare(std::size_t tile, std::vector<Hash> accounts, ui
     r.peer = *peer;
     r.budget = next_budget();
     r.small = true;
-    r.tile = tile;
+    r.region = region;
     r.root = *root;
     r.number = number;
     r.from_number = anchor_number_;
     r.accounts = std::move(accounts);
     const uint64_t id = next_request_id_++;
     send(*peer, proto::encode(proto::GetBareStorage{
-                    id, *root, tiles_[tile].first, options_.region_bits, {}, r.accounts, r.budget}));
+                    id, *root, regions_[region].first, options_.region_bits, {}, r.accounts, r.budget}));
     ++stats_.bare_requests;
-    for (const Hash& a : r.accounts) head_storage_.at(a).at(tile).busy = true;
+    for (const Hash& a : r.accounts) head_storage_.at(a).at(region).busy = true;
     track(id, std::move(r), now);
 }
 
 void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
                            const proto::BareStorage& data) {
     if (anchor_number_ != r.from_number) return;  // re-anchored meanwhile
-    // The storage roots below are read from the account tiles: they must still be at the block asked.
-    for (const HeadTile& t : head_accounts_) {
+    // The storage roots below are read from the account regions: they must still be at the block asked.
+    for (const HeadRegion& t : head_accounts_) {
         if (t.number != r.number) return;
     }
     std::size_t next_entry = 0;
@@ -1212,9 +1213,9 @@ void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vect
         const proto::BareEntry* entry = nullptr;
         if (next_entry < data.entries.size() && data.entries[next_entry].account == account)
             entry = &data.entries[next_entry++];
-        const auto tiles = head_storage_.find(account);
-        if (tiles == head_storage_.end() || r.tile >= tiles->second.size()) continue;
-        HeadTile& t = tiles->second[r.tile];
+        const auto regions = head_storage_.find(account);
+        if (regions == head_storage_.end() || r.region >= regions->second.size()) continue;
+        HeadRegion& t = regions->second[r.region];
         if (t.number != 0) continue;
         if (entry != nullptr && entry->large) {
             t.no_bare = true;
@@ -1224,19 +1225,20 @@ void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vect
         if (entry != nullptr) {
             for (std::size_t k = 0; k < entry->keys.size(); ++k) now[entry->keys[k]] = entry->values[k];
         }
-        set_head_part(t, account, r.tile, now, r.number);
+        set_head_part(t, account, r.region, now, r.number);
         t.bare = true;
         t.bare_peer = from;
     }
 }
 
-void MgrSync::set_head_part(HeadTile& t, const Hash& account, std::size_t tile, const Leaves& now, uint64_t number) {
+void MgrSync::set_head_part(HeadRegion& t, const Hash& account, std::size_t region, const Leaves& now,
+                            uint64_t number) {
     static const Leaves kNone;
-    const Block block = storage_block(tiles_[tile], account);
+    const Region block = storage_region(regions_[region], account);
     const auto held = storage_.find(account);
     const Leaves& anchored = held == storage_.end() ? kNone : held->second;
     t.changes.clear();
-    for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= block_last(block); ++it) {
+    for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= last_key(block); ++it) {
         if (!now.contains(it->first)) t.changes[it->first] = Bytes{};
     }
     for (const auto& [k, v] : now) {
@@ -1247,18 +1249,18 @@ void MgrSync::set_head_part(HeadTile& t, const Hash& account, std::size_t tile, 
     t.root = head_storage_root(account);
 }
 
-void MgrSync::set_head_range(Request& r, proto::PeerId peer, std::size_t tile, const std::optional<Hash>& account,
+void MgrSync::set_head_range(Request& r, proto::PeerId peer, std::size_t region, const std::optional<Hash>& account,
                              const Hash& to_root, uint64_t number) {
-    const Block block = account ? storage_block(tiles_[tile], *account) : tiles_[tile];
+    const Region block = account ? storage_region(regions_[region], *account) : regions_[region];
     r.peer = peer;
     r.budget = next_budget();
     r.small = true;  // a diff, or a small part's leaves
-    r.tile = tile;
+    r.region = region;
     r.account = account;
     r.root = to_root;
     r.number = number;
     r.origin = block.first;
-    r.limit = block_last(block);
+    r.limit = last_key(block);
 }
 
 Bytes MgrSync::leaf_range_request(uint64_t id, const Request& r) {
@@ -1273,31 +1275,31 @@ Bytes MgrSync::leaf_range_request(uint64_t id, const Request& r) {
     return proto::encode(get);
 }
 
-void MgrSync::request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
+void MgrSync::request_head_part(std::size_t region, const Hash& account, const Hash& to_root, uint64_t number,
                                 proto::Time now) {
-    const auto peer = pick_peer(tiles_[tile].first, now);
+    const auto peer = pick_peer(regions_[region].first, now);
     if (!peer) return;
     Request r;
     r.kind = Request::Kind::kChunk;
     r.head = true;
     r.from_number = anchor_number_;
-    set_head_range(r, *peer, tile, account, to_root, number);
+    set_head_range(r, *peer, region, account, to_root, number);
     const uint64_t id = next_request_id_++;
     send(*peer, leaf_range_request(id, r));
     ++stats_.chunk_requests;
-    head_tile_of(r).busy = true;
+    head_region_of(r).busy = true;
     track(id, std::move(r), now);
 }
 
 void MgrSync::on_head_part(proto::PeerId from, const Request& r, const proto::ChunkEntry& e) {
     if (anchor_number_ != r.from_number) return;  // re-anchored meanwhile
-    HeadTile& t = head_tile_of(r);
+    HeadRegion& t = head_region_of(r);
     if (t.number != 0 || head_storage_root(*r.account) != r.root) return;  // the trie moved again meanwhile
     if (e.error) {
         // The node does not hold the trie at the head (or not yet): take the part as empty there;
         // check_head() checks it, and nobody is struck for it (see HeadSuspect).
         if (*e.error == proto::ChunkError::kUnknownRoot) {
-            set_head_part(t, *r.account, r.tile, Leaves{}, r.number);
+            set_head_part(t, *r.account, r.region, Leaves{}, r.number);
             t.bare = true;
             t.bare_peer = 0;
         }
@@ -1316,13 +1318,13 @@ void MgrSync::on_head_part(proto::PeerId from, const Request& r, const proto::Ch
     }
     Leaves now;
     for (std::size_t i = 0; i < e.keys.size(); ++i) now[e.keys[i]] = e.values[i];
-    set_head_part(t, *r.account, r.tile, now, r.number);
+    set_head_part(t, *r.account, r.region, now, r.number);
     t.prove = false;
     t.no_bare = false;  // small: when the trie moves again, this part is asked bare again
 }
 
 std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
-    if (const std::size_t i = tile_index_of(key); i < head_accounts_.size()) {
+    if (const std::size_t i = region_index_of(key); i < head_accounts_.size()) {
         const auto c = head_accounts_[i].changes.find(key);
         if (c != head_accounts_[i].changes.end()) {
             if (c->second.empty()) return std::nullopt;
@@ -1335,7 +1337,7 @@ std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
 }
 
 void MgrSync::check_head(uint64_t number) {
-    // Every tile verified against the head root; recompute the head root (and every moved storage
+    // Every region verified against the head root; recompute the head root (and every moved storage
     // root) as a last check of the whole: the anchored tries (anchor_nodes_) with the changes
     // applied. Only the changed paths are read and hashed. What root() writes is dropped, except at
     // a boundary: there the tries built are the next anchor (reanchor keeps them).
@@ -1345,21 +1347,21 @@ void MgrSync::check_head(uint64_t number) {
     const auto apply = [](trie::Trie& t, const Leaves& changes) {
         for (const auto& [k, v] : changes) (void)(v.empty() ? t.erase(view(k)) : t.put(view(k), v));
     };
-    for (auto& [account, tiles] : head_storage_) {
+    for (auto& [account, regions] : head_storage_) {
         trie::Trie t{&anchored, storage_root_of(account).value_or(trie::kEmptyRoot)};
-        for (const HeadTile& h : tiles) apply(t, h.changes);
+        for (const HeadRegion& h : regions) apply(t, h.changes);
         const auto a = head_account(account);
         const Hash want = a ? account_of(*a).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
         if (t.root() != want) {
-            if (std::none_of(tiles.begin(), tiles.end(), [](const HeadTile& h) { return h.bare; })) {
+            if (std::none_of(regions.begin(), regions.end(), [](const HeadRegion& h) { return h.bare; })) {
                 failure_ = "head storage root mismatch";
                 return;
             }
             // A bare part is wrong: ask those parts again with proofs (check_head runs again then).
             ++stats_.rejected_answers;
-            for (HeadTile& h : tiles) {
+            for (HeadRegion& h : regions) {
                 if (!h.bare) continue;
-                HeadTile fresh;
+                HeadRegion fresh;
                 fresh.no_bare = true;
                 fresh.prove = true;
                 fresh.claims = std::move(h.claims);
@@ -1370,8 +1372,8 @@ void MgrSync::check_head(uint64_t number) {
         }
     }
     // Every part is now known: a failed bare answer for this block that said otherwise was wrong.
-    for (auto& [_, tiles] : head_storage_) {
-        for (HeadTile& h : tiles) {
+    for (auto& [_, regions] : head_storage_) {
+        for (HeadRegion& h : regions) {
             h.bare = false;
             for (const HeadSuspect& c : h.claims) {
                 if (c.number == number && c.changes != h.changes) strike(c.peer);
@@ -1380,7 +1382,7 @@ void MgrSync::check_head(uint64_t number) {
         }
     }
     trie::Trie state{&anchored, anchor_state_root_};
-    for (const HeadTile& h : head_accounts_) apply(state, h.changes);
+    for (const HeadRegion& h : head_accounts_) apply(state, h.changes);
     state_root_ = state.root();
     if (state_root_ != chain_.state_root(number)) {
         failure_ = "head state root mismatch";

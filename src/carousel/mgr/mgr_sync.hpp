@@ -4,22 +4,22 @@
 
 // MgrSync: the Merry-Go-Round client, a sans-IO proto::Endpoint — the seed's sync steps 1–5.
 //
-// The key space is cut into the gossip regions (tiles of 2^region_bits keys, in key order). For
-// each tile the client holds a verified range [tile.first, cursor) of the account trie's leaves,
-// anchored at an epoch boundary root; that is P, and the first tile's cursor not at its end is L.
-//  - Forward (step 3): ask a node covering L's tile (routing table; a Kademlia lookup when the table
+// The key space is cut into the gossip regions (regions of 2^region_bits keys, in key order). For
+// each region the client holds a verified range [region.first, cursor) of the account trie's leaves,
+// anchored at an epoch boundary root; that is P, and the first region's cursor not at its end is L.
+//  - Forward (step 3): ask a node covering L's region (routing table; a Kademlia lookup when the table
 //    knows none) for the leaves from L in leaf mode at the latest boundary root; the answer carries
 //    its two edge proofs and is verified (trie::verify_range_proof / verify_bounded_range_proof)
 //    before anything is kept; L moves past the last key.
-//  - Boundary (step 4): when the head passes a boundary, every tile range anchored at the older
+//  - Boundary (step 4): when the head passes a boundary, every region range anchored at the older
 //    root is rolled forward with GetDiff(old root, new root, range) from a node covering it: the
 //    client applies the changed keys to its own leaves of the range and checks the result against
 //    the new root with the answer's range proof. A diff that leaves out or adds a change fails that
-//    check. Forward fetching continues at the new root meanwhile (each tile has its own anchor).
-//  - Storage (the same walk, a second lap): once every account tile is complete at the latest
+//    check. Forward fetching continues at the new root meanwhile (each region has its own anchor).
+//  - Storage (the same walk, a second lap): once every account region is complete at the latest
 //    boundary, every account with storage (an owner) is known with its storage root, and the client
-//    walks the tiles again for storage. In tile t it first walks the owners with GetBareStorage: a
-//    node sends each owner's leaves in storage_block(t, a) bare — no proof — when there are few
+//    walks the regions again for storage. In region t it first walks the owners with GetBareStorage: a
+//    node sends each owner's leaves in storage_region(t, a) bare — no proof — when there are few
 //    (MGR.md's small tries), and marks the others large. A large part is then fetched as a GetChunks
 //    range at a's storage root, verified with its edge proofs and rolled like an account range. A
 //    trie with bare parts is verified once every part is held, by rebuilding its root; when that
@@ -27,15 +27,15 @@
 //    the proven one gets a strike. At a boundary, bare parts of a trie whose root moved (or that was
 //    not yet verified) are asked again by name at the new root. Then code, fetched by hash from the
 //    nodes covering the hash.
-//  - Done (step 5): every tile of every trie complete at the latest boundary and all code held; the
+//  - Done (step 5): every region of every trie complete at the latest boundary and all code held; the
 //    client then rebuilds the state root and every storage root from its leaves and checks them.
-//  - Head: after that it follows the head: at each new block it asks each tile's changes since the
+//  - Head: after that it follows the head: at each new block it asks each region's changes since the
 //    block it last verified there (from the latest boundary when a node lacks that root) and each
-//    moved storage trie's parts (bare when small, see HeadTile), checks them, and its head view's
+//    moved storage trie's parts (bare when small, see HeadRegion), checks them, and its head view's
 //    root equals that block's root (verified_number / verified_root).
 // Peers: a peer whose answer fails verification or who does not answer in time gets a strike, and
 // is not asked again after `strikes_to_ban`; its range goes to another covering node. A region
-// whose every covering node is banned, behind or unreachable for SyncOptions::unserved_timeout ends
+// whose every covering node is banned, behind or unreachable for MgrSyncOptions::unserved_timeout ends
 // the sync: failure() names the region and what became of its nodes.
 
 #include <functional>
@@ -46,8 +46,8 @@
 
 #include <carousel/dht/dht.hpp>
 #include <carousel/proto/endpoint.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/trie/node_store.hpp>
 
 #include "placement.hpp"
@@ -60,7 +60,7 @@ struct ChainView {
     std::function<std::optional<Hash>(uint64_t number)> state_root;
 };
 
-struct SyncOptions {
+struct MgrSyncOptions {
     unsigned region_bits{253};
     uint64_t epoch_length{256};
     dht::Options dht;
@@ -80,7 +80,7 @@ struct SyncOptions {
     proto::Time request_timeout{std::chrono::seconds{5}};
     proto::Time tick{std::chrono::milliseconds{200}};
     unsigned strikes_to_ban{2};
-    // A tile that needs a request and has had no node to ask for this long (every covering node
+    // A region that needs a request and has had no node to ask for this long (every covering node
     // banned, behind or unreachable, or none found) ends the sync with a failure naming the region:
     // no honest copy of it is reachable.
     proto::Time unserved_timeout{std::chrono::minutes{3}};
@@ -99,14 +99,14 @@ struct SyncStats {
     uint64_t rejected_answers{0};  // failed verification (a trie whose bare parts fail its root: one)
     uint64_t timeouts{0};
     uint64_t errors{0};  // error entries (0x0/0x1/0x2/0x4)
-    uint64_t rolls{0};   // tile ranges rolled to a newer root
+    uint64_t rolls{0};   // region ranges rolled to a newer root
     uint64_t banned_peers{0};
     uint64_t lookups{0};
 };
 
 class MgrSync final : public proto::Endpoint {
   public:
-    MgrSync(dht::Contact self, SyncOptions options, ChainView chain);
+    MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain);
 
     // Complete at the latest boundary and checked (state root and every storage root rebuilt).
     bool synced() const noexcept { return synced_; }
@@ -120,14 +120,14 @@ class MgrSync final : public proto::Endpoint {
     uint64_t raw_bytes() const;
     // The boundary the held data is anchored at when synced.
     uint64_t anchor_number() const noexcept { return anchor_number_; }
-    // Fraction of the work done: account tiles, then storage tiles, then code.
+    // Fraction of the work done: account regions, then storage regions, then code.
     double progress() const;
     std::size_t accounts() const noexcept { return accounts_.size(); }
     std::size_t slots() const;
     std::size_t codes() const noexcept { return code_.size(); }
     const SyncStats& stats() const noexcept { return stats_; }
     // Why the sync cannot go on: a mismatch found at the final check (should never happen when every
-    // range verified), or a region no usable node serves (SyncOptions::unserved_timeout). Empty while
+    // range verified), or a region no usable node serves (MgrSyncOptions::unserved_timeout). Empty while
     // it can.
     const std::string& failure() const noexcept { return failure_; }
 
@@ -139,14 +139,14 @@ class MgrSync final : public proto::Endpoint {
 
   private:
     using Leaves = std::map<Hash, Bytes>;
-    // One tile of one trie: verified leaves [tile.first, cursor) at `anchor`.
-    struct TileState {
+    // One region of one trie: verified leaves [region.first, cursor) at `anchor`.
+    struct RegionState {
         Hash anchor_root{};          // the trie's root at anchor_number (a storage root for storage)
         uint64_t anchor_number{0};   // the boundary (or, after sync, the head) the range is anchored at
         std::optional<Hash> cursor;  // next key to fetch; nullopt: complete
         bool started{false};
         bool busy{false};
-        // Storage tiles only. A tile is filled either by the owner walk (GetBareStorage) or, when
+        // Storage regions only. A region is filled either by the owner walk (GetBareStorage) or, when
         // `large`, with GetChunks and proofs.
         bool large{false};
         bool bare{false};            // held from a bare answer, not yet verified by the trie's rebuilt root
@@ -156,7 +156,7 @@ class MgrSync final : public proto::Endpoint {
         // differs.
         std::vector<std::pair<proto::PeerId, Hash>> claims;
     };
-    // One tile's walk over the owners with GetBareStorage, at the boundary reconciled_.
+    // One region's walk over the owners with GetBareStorage, at the boundary reconciled_.
     struct BareWalk {
         std::optional<Hash> from{Hash{}};  // the next owner to ask from; nullopt: walked to the end
         std::set<Hash> again;              // owners to ask by name (new, or their trie moved)
@@ -167,8 +167,8 @@ class MgrSync final : public proto::Endpoint {
         enum class Kind : uint8_t { kChunk, kDiff, kCode, kBare } kind{Kind::kChunk};
         proto::PeerId peer{0};
         proto::Time deadline{0};
-        std::size_t tile{0};
-        std::optional<Hash> account;  // storage tile
+        std::size_t region{0};
+        std::optional<Hash> account;  // storage region
         Hash root{};                  // chunk: the root asked; diff: the new root
         uint64_t number{0};           // the block of `root`'s state root
         Hash origin{};                // chunk: first key asked; diff: range first key
@@ -179,15 +179,15 @@ class MgrSync final : public proto::Endpoint {
         bool small{false};           // its answer is as large as what changed (see window_open)
         uint64_t reserved{0};        // bytes it holds of the window until answered (set by track)
         bool head{false};            // a diff to a head block (following), not a roll
-        bool delta{false};           // following: from the block the head tile was verified at
+        bool delta{false};           // following: from the block the head region was verified at
         uint64_t from_number{0};     // following: the block the diff starts at
     };
-    // Following the head: the changes of one tile from the anchor boundary to block `number`,
+    // Following the head: the changes of one region from the anchor boundary to block `number`,
     // verified against that block's root (a key with an empty value is deleted there). Once verified
-    // at a block, the tile asks only the next blocks' changes (a diff from that block's root, which
+    // at a block, the region asks only the next blocks' changes (a diff from that block's root, which
     // the nodes keep until the next boundary), so following costs the blocks' changes, not all the
-    // changes since the boundary; a node that lacks the root (0x0) sends the tile back to the latter.
-    // A storage trie that moved since the anchor and that no tile of has been verified since is
+    // changes since the boundary; a node that lacks the root (0x0) sends the region back to the latter.
+    // A storage trie that moved since the anchor and that no region of has been verified since is
     // first asked bare at the head (GetBareStorage by name: its leaves there, no proof), checked by
     // the rebuilt storage root in check_head(); a part that fails is asked again with its proof
     // (GetChunks in leaf mode at the head's storage root), and its sender struck once check_head()
@@ -200,9 +200,9 @@ class MgrSync final : public proto::Endpoint {
         uint64_t number{0};  // the block it was for
         Leaves changes;      // what it said, as changes against the anchor
     };
-    struct HeadTile {
+    struct HeadRegion {
         uint64_t number{0};
-        Hash root{};  // the root the changes were checked against (a storage root for storage tiles)
+        Hash root{};  // the root the changes were checked against (a storage root for storage regions)
         Leaves changes;
         bool busy{false};
         bool no_delta{false};
@@ -214,10 +214,10 @@ class MgrSync final : public proto::Endpoint {
     };
 
     void pump(proto::Time now);
-    bool pump_tile(std::size_t tile, const std::optional<Hash>& account, TileState& state, uint64_t boundary,
-                   proto::Time now);
+    bool pump_region(std::size_t region, const std::optional<Hash>& account, RegionState& state, uint64_t boundary,
+                     proto::Time now);
     void pump_code(proto::Time now);
-    void pump_bare(std::size_t tile, proto::Time now);
+    void pump_bare(std::size_t region, proto::Time now);
     void on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now);
     // Verifies a trie with bare parts once every part is held at the reconciled boundary: its
     // rebuilt root must be the storage root. Otherwise its non-empty bare parts are fetched again
@@ -226,10 +226,10 @@ class MgrSync final : public proto::Endpoint {
     // kMaxSettleRounds rounds. When it passes, the claims of failed rounds that differ are struck.
     void settle(const Hash& account);
     static constexpr unsigned kMaxSettleRounds = 16;
-    // Drops the bare part of a storage tile and marks it for the owner walk by name.
-    void forget_bare(const Hash& account, std::size_t tile);
-    // Leaves held of the account's storage in the tile.
-    std::size_t part_size(const Hash& account, std::size_t tile) const;
+    // Drops the bare part of a storage region and marks it for the owner walk by name.
+    void forget_bare(const Hash& account, std::size_t region);
+    // Leaves held of the account's storage in the region.
+    std::size_t part_size(const Hash& account, std::size_t region) const;
     // A verified bare part of a trie that moved at a boundary is asked again whole up to this many
     // leaves, and rolled with GetDiff beyond.
     static constexpr std::size_t kBareRefetchMax = 8;
@@ -242,13 +242,13 @@ class MgrSync final : public proto::Endpoint {
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
     void strike(proto::PeerId peer);
-    // Flow control (see SyncOptions). A request holds `reserve` bytes of the window: its budget when
+    // Flow control (see MgrSyncOptions). A request holds `reserve` bytes of the window: its budget when
     // the server fills the answer up to it (leaves, a bare walk), small_reserve() when the answer is
     // as large as what changed (a diff, never cut; small parts asked by name while following): twice
-    // a moving average of those answers, at least a quarter of a budget. Following asks every tile
-    // each block, and a boundary rolls every tile: reserving a whole budget for each such small
+    // a moving average of those answers, at least a quarter of a budget. Following asks every region
+    // each block, and a boundary rolls every region: reserving a whole budget for each such small
     // answer left a handful in flight at a time, too few to reach a block before the next one at
-    // hundreds of tiles. Deadlines still count every request at its budget (an answer may outgrow a
+    // hundreds of regions. Deadlines still count every request at its budget (an answer may outgrow a
     // small reservation, and on a slow link it must not be taken for a silent peer).
     bool window_open(uint64_t reserve) const noexcept;
     bool window_open() const noexcept { return window_open(next_budget()); }
@@ -269,34 +269,34 @@ class MgrSync final : public proto::Endpoint {
                                 proto::Time now);
     // Bytes per second received since the first request (at least 1 KB/s).
     double receive_rate(proto::Time now) const noexcept;
-    TileState& state_of(const Request& r);
-    // Whether the tile a request was for still exists.
+    RegionState& state_of(const Request& r);
+    // Whether the region a request was for still exists.
     bool live(const Request& r) const;
-    // Marks the tile (or head tile) of a request that is over as free for a new request.
+    // Marks the region (or head region) of a request that is over as free for a new request.
     void release(const Request& r);
-    HeadTile& head_tile_of(const Request& r);
-    // A diff for a head tile to block `number` (root `to_root`): from the tile's own verified block
+    HeadRegion& head_region_of(const Request& r);
+    // A diff for a head region to block `number` (root `to_root`): from the region's own verified block
     // when the nodes still keep it, else from the anchor (`anchor_from`).
-    void request_head_diff(std::size_t tile, const std::optional<Hash>& account, const Hash& anchor_from,
+    void request_head_diff(std::size_t region, const std::optional<Hash>& account, const Hash& anchor_from,
                            const Hash& to_root, uint64_t number, proto::Time now);
     // The account at the head being followed: its epoch leaf with the head changes applied.
     std::optional<Bytes> head_account(const Hash& key) const;
     void check_head(uint64_t number);
-    // Bare leaves at the head of these moved storage tries' parts in one tile (see HeadTile).
-    void request_head_bare(std::size_t tile, std::vector<Hash> accounts, uint64_t number, proto::Time now);
+    // Bare leaves at the head of these moved storage tries' parts in one region (see HeadRegion).
+    void request_head_bare(std::size_t region, std::vector<Hash> accounts, uint64_t number, proto::Time now);
     // The leaves of a moved storage trie's part at the head, in leaf mode with their proof (a bare
     // answer for it failed).
-    void request_head_part(std::size_t tile, const Hash& account, const Hash& to_root, uint64_t number,
+    void request_head_part(std::size_t region, const Hash& account, const Hash& to_root, uint64_t number,
                            proto::Time now);
     void on_head_part(proto::PeerId from, const Request& r, const proto::ChunkEntry& e);
-    // Sets a head request's peer, budget, tile and range (the tile's block of the trie) to `to_root`.
-    void set_head_range(Request& r, proto::PeerId peer, std::size_t tile, const std::optional<Hash>& account,
+    // Sets a head request's peer, budget, region and range (the region's block of the trie) to `to_root`.
+    void set_head_range(Request& r, proto::PeerId peer, std::size_t region, const std::optional<Hash>& account,
                         const Hash& to_root, uint64_t number);
     // GetChunks in leaf mode for r's range [origin, limit] at r.root (r.account's storage trie, or the
     // account trie), at most r.budget bytes.
     static Bytes leaf_range_request(uint64_t id, const Request& r);
     // Sets a head part from its leaves at the head: the changes against the anchored leaves.
-    void set_head_part(HeadTile& t, const Hash& account, std::size_t tile, const Leaves& now, uint64_t number);
+    void set_head_part(HeadRegion& t, const Hash& account, std::size_t region, const Leaves& now, uint64_t number);
     void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
                       const proto::BareStorage& data);
     Hash head_storage_root(const Hash& account) const;
@@ -309,14 +309,14 @@ class MgrSync final : public proto::Endpoint {
     std::optional<Hash> rebuild_anchor_tries();
     Leaves& leaves_of(const std::optional<Hash>& account);
     std::optional<Hash> storage_root_of(const Hash& account) const;
-    std::size_t tile_index_of(const Hash& position) const noexcept;
+    std::size_t region_index_of(const Hash& position) const noexcept;
 
     dht::Dht dht_;
-    SyncOptions options_;
+    MgrSyncOptions options_;
     ChainView chain_;
-    std::vector<Block> tiles_;
-    std::vector<TileState> account_tiles_;
-    std::map<Hash, std::vector<TileState>> storage_tiles_;  // per account with storage
+    std::vector<Region> regions_;
+    std::vector<RegionState> account_regions_;
+    std::map<Hash, std::vector<RegionState>> storage_regions_;  // per account with storage
     Leaves accounts_;
     std::map<Hash, Leaves> storage_;
     // The tries of accounts_ and storage_ (set when the sync completes and at every re-anchor):
@@ -326,10 +326,10 @@ class MgrSync final : public proto::Endpoint {
     Hash anchor_state_root_{};            // the account trie's root there
     std::map<Hash, Hash> storage_roots_;  // accounts with storage at the anchor boundary, and their roots
     uint64_t reconciled_{~uint64_t{0}};   // the boundary storage_roots_ was built for
-    std::map<Hash, unsigned> settle_rounds_;              // failed rebuilds per trie at the reconciled boundary
-    std::vector<BareWalk> bare_walks_;                    // per tile
-    std::vector<HeadTile> head_accounts_;                 // per tile, while following
-    std::map<Hash, std::vector<HeadTile>> head_storage_;  // per account whose storage root moved
+    std::map<Hash, unsigned> settle_rounds_;                // failed rebuilds per trie at the reconciled boundary
+    std::vector<BareWalk> bare_walks_;                      // per region
+    std::vector<HeadRegion> head_accounts_;                 // per region, while following
+    std::map<Hash, std::vector<HeadRegion>> head_storage_;  // per account whose storage root moved
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;
     std::map<uint64_t, Request> requests_;
@@ -338,7 +338,7 @@ class MgrSync final : public proto::Endpoint {
     std::set<proto::PeerId> banned_;
     std::map<proto::PeerId, proto::Time> behind_;  // answered 0x0 or 0x2: not asked until then
     std::set<proto::PeerId> connected_;
-    std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per tile position
+    std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per region position
     std::set<std::size_t> looking_up_;
     uint64_t next_request_id_{1};
     uint64_t anchor_number_{0};
@@ -356,7 +356,7 @@ class MgrSync final : public proto::Endpoint {
     uint64_t small_answer_bytes_{4096};  // moving average of the answers small_reserve() covers
     proto::Time first_request_{-1};
     std::map<std::size_t, proto::Time> last_lookup_;
-    std::map<std::size_t, proto::Time> unserved_since_;  // tiles needing a request with no node to ask
+    std::map<std::size_t, proto::Time> unserved_since_;  // regions needing a request with no node to ask
     SyncStats stats_;
 };
 

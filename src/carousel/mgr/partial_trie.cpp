@@ -153,7 +153,7 @@ struct PartialWalk {
     }
 };
 
-struct LeafWalk {
+struct LeafCollector {
     const trie::NodeStore& store;
     const PathRange& range;
     const Nibbles lo;
@@ -311,7 +311,7 @@ tl::expected<Leaves, PartialError> leaves_in(const trie::NodeStore& store, const
                                              std::size_t max_leaves) {
     Leaves out;
     if (root == trie::kEmptyRoot) return out;
-    LeafWalk w{store, range, trie::pad(range.from, 0), trie::pad(range.to, 0xf), max_leaves, out};
+    LeafCollector w{store, range, trie::pad(range.from, 0), trie::pad(range.to, 0xf), max_leaves, out};
     Nibbles pos;
     if (auto r = w.run(view(root), pos); !r) return tl::unexpected{r.error()};
     return out;

@@ -120,7 +120,7 @@ std::vector<PathRange> ranges_for(state::Rng& rng, const std::vector<Hash>& near
     out.push_back({{}, {}});
     for (unsigned bits = 256; bits >= 232; --bits) {
         const Hash at = rng.chance(0.5) && !near.empty() ? near[rng.below(near.size())] : random_key(rng);
-        out.push_back(path_range(Block{dht::block_first(at, dht::Radius{bits}), bits}));
+        out.push_back(path_range(Region{dht::region_first(at, dht::Radius{bits}), bits}));
     }
     for (int i = 0; i < 12; ++i) {
         Nibbles a = unpack_nibbles(view(random_key(rng)));

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/node.hpp>
@@ -26,11 +26,11 @@ constexpr std::size_t kMaxNodeBytes = 64 * 1024;
 
 }  // namespace
 
-RegionFill::RegionFill(std::vector<Block> regions, std::vector<Block> code_blocks, unsigned region_bits,
+RegionFill::RegionFill(std::vector<Region> regions, std::vector<Region> code_regions, unsigned region_bits,
                        uint64_t number, const Hash& root, FillOptions options, SendFn send, PeersFn peers,
                        StrikeFn strike, uint64_t first_request_id)
     : regions_(std::move(regions)),
-      code_blocks_(std::move(code_blocks)),
+      code_regions_(std::move(code_regions)),
       region_bits_(region_bits),
       number_(number),
       root_(root),
@@ -40,7 +40,7 @@ RegionFill::RegionFill(std::vector<Block> regions, std::vector<Block> code_block
       strike_(std::move(strike)),
       next_request_id_(first_request_id) {
     referenced_.insert(root_);
-    for (const Block& r : regions_) {
+    for (const Region& r : regions_) {
         TrieFetch f;
         f.root = root_;
         f.range = path_range(r);
@@ -48,9 +48,9 @@ RegionFill::RegionFill(std::vector<Block> regions, std::vector<Block> code_block
         f.complete = root_ == trie::kEmptyRoot;
         tries_.push_back(std::move(f));
     }
-    for (const Block& t : tile(region_bits_)) {
-        const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Block& r) { return r == t; });
-        if (!own) walks_.push_back(LeafWalk{t, t.first, false});
+    for (const Region& t : all_regions(region_bits_)) {
+        const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Region& r) { return r == t; });
+        if (!own) walks_.push_back(AccountWalk{t, t.first, false});
     }
     presence_.resize(regions_.size());
     if (root_ == trie::kEmptyRoot) {
@@ -172,10 +172,10 @@ bool RegionFill::send_trie(std::size_t index, proto::Time now) {
 }
 
 bool RegionFill::send_leaves(std::size_t index, proto::Time now) {
-    LeafWalk& w = walks_[index];
-    const auto peer = pick(w.tile.first, now);
+    AccountWalk& w = walks_[index];
+    const auto peer = pick(w.region.first, now);
     if (!peer) return false;
-    Request r{Request::Kind::kLeaves, peer->peer, {}, index, *w.cursor, block_last(w.tile), {}};
+    Request r{Request::Kind::kLeaves, peer->peer, {}, index, *w.cursor, last_key(w.region), {}};
     proto::GetChunks get;
     get.request_id = next_request_id_++;
     get.root = root_;
@@ -219,7 +219,7 @@ bool RegionFill::send_code(proto::Time now) {
             break;
         }
         if (!peer) continue;
-        const Block theirs = block_of(peer->id, peer->radius);
+        const Region theirs = region_of(peer->id, peer->radius);
         proto::GetCode get;
         get.request_id = next_request_id_++;
         get.max_size = options_.max_response_bytes;
@@ -394,7 +394,7 @@ void RegionFill::on_leaf_entry(proto::PeerId from, const Request& r, ByteView fr
     (void)now;
     auto data = proto::decode_chunk_data(frame);
     const proto::ChunkEntry& e = data->entries[0];
-    LeafWalk& w = walks_[r.index];
+    AccountWalk& w = walks_[r.index];
     if (w.cursor != r.origin) return;  // moved on meanwhile
     if (!e.leaf_mode || e.keys.size() != e.values.size()) {
         reject(from, "mgr fill: not a leaf answer");
@@ -424,8 +424,8 @@ bool RegionFill::note_account(const Hash& key, ByteView value) {
     auto a = state::decode_account(in);
     if (!a || !in.empty()) return false;
     if (a->storage_root != trie::kEmptyRoot) owners_[key] = a->storage_root;
-    const bool wanted = std::any_of(code_blocks_.begin(), code_blocks_.end(),
-                                    [&](const Block& b) { return contains(b, a->code_hash); });
+    const bool wanted = std::any_of(code_regions_.begin(), code_regions_.end(),
+                                    [&](const Region& b) { return contains(b, a->code_hash); });
     if (a->code_hash != state::kEmptyCodeHash && wanted && !code_.contains(a->code_hash)) {
         code_wanted_.insert(a->code_hash);
     }
@@ -453,7 +453,7 @@ void RegionFill::add_storage_fetch(std::size_t region, const Hash& account) {
     TrieFetch f;
     f.account = account;
     f.root = owner->second;
-    f.range = path_range(storage_block(regions_[region], account));
+    f.range = path_range(storage_region(regions_[region], account));
     f.position = regions_[region].first;
     tries_.push_back(std::move(f));
 }
@@ -589,7 +589,7 @@ std::vector<FilledRegion> RegionFill::take_regions() const {
         }
         seen.clear();
         for (const auto& [account, storage_root] : r.owners) {
-            for (Bytes& n : partial_nodes(storage_root, path_range(storage_block(regions_[i], account)))) {
+            for (Bytes& n : partial_nodes(storage_root, path_range(storage_region(regions_[i], account)))) {
                 if (seen.insert(keccak256(n)).second) r.storage_nodes.push_back(std::move(n));
             }
         }

@@ -13,18 +13,18 @@
 // GetBareStorage for step 3's presence):
 //  1. Each region's account partial trie (mgr/partial_trie.hpp) in full sub-trie mode: the range
 //     path_range(region) at R, cut answers continued from their stopPath with kFlagSkipStem.
-//  2. The account leaves of every other tile in leaf mode with their edge proofs, checked with
+//  2. The account leaves of every other region in leaf mode with their edge proofs, checked with
 //     trie::verify_range_proof / verify_bounded_range_proof as MgrSync's walk checks them: they give
 //     every owner (account with a non-empty storage root) with its proven storage root; the owners
 //     inside the node's regions come from the partial tries of step 1.
 //  3. For each region, which owners' storage tries are present there (have a leaf in
-//     storage_block(region, a)): a GetBareStorage walk over the region at R, whose entries name them
+//     storage_region(region, a)): a GetBareStorage walk over the region at R, whose entries name them
 //     (mgr/epoch_store.hpp keeps only those), run from the start, while the neighbours still keep R
 //     as their head or one of the heads just before it. Then for each present owner a, the storage partial
-//     trie path_range(storage_block(region, a)) at a's storage root, in full mode, as in step 1.
+//     trie path_range(storage_region(region, a)) at a's storage root, in full mode, as in step 1.
 //     Presence is what the neighbours say: a neighbour that leaves an owner out is not caught here
 //     (the store would lack that part, and a client rebuilding that trie's root would find it out).
-//  4. The code whose hash lies in one of the `code_blocks` (the node's block for a join; the part a
+//  4. The code whose hash lies in one of the `code_regions` (the node's block for a join; the part a
 //     radius growth added), by GetCode, each blob checked by its hash. A blob
 //     that every covering neighbour was asked for and none sent is given up (code_unavailable):
 //     the fill does not wait forever for what the network lost.
@@ -113,7 +113,7 @@ struct FillStats {
 
 // What a finished fill verified for one region, in the form EpochStore::adopt takes.
 struct FilledRegion {
-    Block region;
+    Region region;
     std::vector<Bytes> account_nodes;  // the account partial trie, each node once
     std::vector<std::pair<Hash, Hash>>
         owners;                        // the owners present in the region, increasing, with their storage roots
@@ -128,10 +128,10 @@ class RegionFill {
     using StrikeFn = std::function<void(proto::PeerId peer, const std::string& reason)>;
 
     // Fills `regions` (aligned blocks of 2^region_bits keys) at `root`, the state root of block
-    // `number`, and fetches the code whose hash lies in one of `code_blocks`. Request ids count up from
+    // `number`, and fetches the code whose hash lies in one of `code_regions`. Request ids count up from
     // `first_request_id` (a later fill of the same node starts elsewhere, so that a late answer to an
     // abandoned fill is not taken for one of its own). Sends nothing until pump().
-    RegionFill(std::vector<Block> regions, std::vector<Block> code_blocks, unsigned region_bits, uint64_t number,
+    RegionFill(std::vector<Region> regions, std::vector<Region> code_regions, unsigned region_bits, uint64_t number,
                const Hash& root, FillOptions options, SendFn send, PeersFn peers, StrikeFn strike,
                uint64_t first_request_id = 1);
 
@@ -151,7 +151,7 @@ class RegionFill {
     // Expires requests and pumps.
     void on_timer(proto::Time now);
 
-    // After done(): the verified partial tries of each region, and the code blobs of code_blocks.
+    // After done(): the verified partial tries of each region, and the code blobs of code_regions.
     std::vector<FilledRegion> take_regions() const;
     std::vector<Bytes> take_code();
 
@@ -166,9 +166,9 @@ class RegionFill {
         bool complete{false};
         bool busy{false};
     };
-    // The account leaves of a tile outside the node's regions, [tile.first, cursor) verified.
-    struct LeafWalk {
-        Block tile;
+    // The account leaves of a region outside the node's regions, [region.first, cursor) verified.
+    struct AccountWalk {
+        Region region;
         std::optional<Hash> cursor;  // nullopt: complete
         bool busy{false};
     };
@@ -184,7 +184,7 @@ class RegionFill {
         proto::Time deadline{0};
         std::size_t index{0};  // into tries_, walks_ or presence_
         Hash origin{};         // leaves: first key asked
-        Hash limit{};          // leaves: last key of the tile
+        Hash limit{};          // leaves: last key of the region
         std::vector<Hash> codes;
     };
 
@@ -211,8 +211,8 @@ class RegionFill {
     void start_storage();
     std::vector<Bytes> partial_nodes(const Hash& root, const trie::PathRange& range) const;
 
-    std::vector<Block> regions_;
-    std::vector<Block> code_blocks_;
+    std::vector<Region> regions_;
+    std::vector<Region> code_regions_;
     unsigned region_bits_;
     uint64_t number_;
     Hash root_;
@@ -222,7 +222,7 @@ class RegionFill {
     StrikeFn strike_;
 
     std::vector<TrieFetch> tries_;  // the regions' account tries first, then storage tries
-    std::vector<LeafWalk> walks_;
+    std::vector<AccountWalk> walks_;
     std::vector<PresenceWalk> presence_;  // per region, from the start (root_ is then likely still kept)
     bool storage_started_{false};
     std::size_t first_open_{0};  // tries_ before this are complete

@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/trie/node.hpp>
 
@@ -274,7 +274,7 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
             frame.clear();
     };
     net.joiner->join(net.wire.now());
-    const Block region = net.joiner->stores().front().store->region();
+    const Region region = net.joiner->stores().front().store->region();
     const trie::PathRange range = path_range(region);
     proto::GetChunks get;
     get.request_id = 77;
@@ -327,7 +327,7 @@ TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
     connect_grower(net);
     MgrNode& node = *net.nodes[2];
     net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
-    EXPECT_EQ(node.block().bits, 255u);
+    EXPECT_EQ(node.covered().bits, 255u);
     EXPECT_EQ(node.dht().self().radius.bits, 255u);
     ASSERT_EQ(node.stores().size(), 2u);
     EXPECT_TRUE(node.filling(net.nodes[0]->stores().front().store->region()));
@@ -370,10 +370,10 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
     ASSERT_TRUE(node.filling());
     (void)node.take_outbox();
-    const Block fresh = net.nodes[0]->stores().front().store->region();
-    const Block old = net.nodes[3]->stores().front().store->region();
+    const Region fresh = net.nodes[0]->stores().front().store->region();
+    const Region old = net.nodes[3]->stores().front().store->region();
     uint64_t id = 100;
-    for (const Block& region : {fresh, old}) {
+    for (const Region& region : {fresh, old}) {
         const trie::PathRange range = path_range(region);
         proto::GetChunks get;
         get.request_id = id++;
@@ -493,7 +493,7 @@ TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
     EXPECT_EQ(node.stores().size(), 2u);
     EXPECT_EQ(node.shrink_to_fit(0, Time{0}).bits, 254u);  // never below one region
     ASSERT_EQ(node.stores().size(), 1u);
-    EXPECT_EQ(node.block().bits, 254u);
+    EXPECT_EQ(node.covered().bits, 254u);
     EXPECT_EQ(node.dht().self().radius.bits, 254u);
     expect_same_store(*node.stores().front().store, *net.nodes[3]->stores().front().store);
     EXPECT_LT(node.store_bytes(), both);

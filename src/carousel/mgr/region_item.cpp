@@ -135,8 +135,8 @@ tl::expected<RegionItem, GossipError> decode_region_item(ByteView in) {
     auto bits = rlp::decode_uint64(*region);
     if (!bits || !region->empty()) return tl::unexpected{GossipError::kMalformed};
     if (*bits > 256) return tl::unexpected{GossipError::kBadRegion};
-    item.region = Block{*first, static_cast<unsigned>(*bits)};
-    if (dht::block_first(item.region.first, dht::Radius{item.region.bits}) != item.region.first) {
+    item.region = Region{*first, static_cast<unsigned>(*bits)};
+    if (dht::region_first(item.region.first, dht::Radius{item.region.bits}) != item.region.first) {
         return tl::unexpected{GossipError::kBadRegion};
     }
 

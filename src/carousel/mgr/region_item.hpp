@@ -7,7 +7,7 @@
 //
 // A node covering region r holds the partial tries of r (mgr/partial_trie.hpp): the account trie's
 // and, for every account a with storage, the partial trie of a's storage trie for
-// storage_block(r, a). The item for block b carries what a holder of the partial tries at R_{b-1}
+// storage_region(r, a). The item for block b carries what a holder of the partial tries at R_{b-1}
 // lacks to hold them at R_b:
 //  - account_nodes: the changed nodes of R_b's partial account trie for r against R_{b-1}'s — every
 //    stored node not equal to the node at the same position at R_{b-1}. That includes the root node
@@ -19,7 +19,7 @@
 //    gives each owner's new storage root (an absent account: the empty root). Every region's item
 //    carries all owners, because every region holds a slice of every storage trie.
 //  - storage_nodes[i]: the changed nodes of owners[i]'s new storage trie's partial trie for
-//    storage_block(r, owners[i]) against its old one.
+//    storage_region(r, owners[i]) against its old one.
 //
 // Encoding (RLP): [blockNumber, stateRoot, [regionFirst, regionBits], [accountNode...], [owner...],
 // [ownerProofNode...], [[storageNode...]...]]. decode_region_item() is strict: canonical RLP,
@@ -46,7 +46,7 @@ namespace carousel::mgr {
 struct RegionItem {
     uint64_t block_number{0};
     Hash state_root{};  // R_b; the receiver checks it against its trusted header source
-    Block region;
+    Region region;
     std::vector<Bytes> account_nodes;
     std::vector<Hash> owners;  // strictly increasing
     std::vector<Bytes> owner_proof;

@@ -36,7 +36,7 @@ RegionItem sample_item() {
     RegionItem item;
     item.block_number = 1234;
     item.state_root = key_of(1);
-    item.region = tile(250)[17];
+    item.region = all_regions(250)[17];
     const auto nodes = some_nodes(12);
     item.account_nodes = {nodes[0], nodes[1], nodes[2]};
     item.owners = {key_of(2), key_of(3)};

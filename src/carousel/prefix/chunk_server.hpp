@@ -37,7 +37,7 @@
 #include <string>
 
 #include <carousel/proto/endpoint.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_nodes.hpp>

@@ -38,7 +38,7 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/store/kv.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_store.hpp>

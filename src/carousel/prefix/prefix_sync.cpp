@@ -127,7 +127,7 @@ bool valid_slot(ByteView value) {
 
 }  // namespace
 
-PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options,
+PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, PrefixSyncOptions options,
                        TrustedRoot trusted)
     : nodes_{nodes},
       code_{code},

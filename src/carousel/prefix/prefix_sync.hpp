@@ -14,7 +14,7 @@
 //  - a cut answer continues from its stop path as the range [stopPath, prefix], at any peer;
 //  - a peer that errs, times out, or sends a chunk that does not verify loses standing and its work
 //    goes back to the pool; below a floor it is dropped;
-//  - a request slower than its peer's measured round trip allows (SyncOptions::rtt_scaling) is
+//  - a request slower than its peer's measured round trip allows (PrefixSyncOptions::rtt_scaling) is
 //    hedged: its work goes to another peer without waiting for the first, and the slow peer's
 //    window falls to one, so a stalling peer stops holding up the sync long before request_timeout;
 //  - a peer's connection that closes is the driver's to redial (connection_closed(), reconnected():
@@ -25,10 +25,10 @@
 // An account-trie node is stored only once the storage tries and code of its accounts are
 // complete, so a sync that is killed and restarted skips every subtree it finished.
 //
-// Leaf mode (SyncOptions::leaf_mode) fetches key ranges of leaves with their edge proofs instead
+// Leaf mode (PrefixSyncOptions::leaf_mode) fetches key ranges of leaves with their edge proofs instead
 // (LeafSync), storage tries likewise, and builds the tries at the end.
 //
-// Light mode (SyncOptions::light_accounts, full mode only): only the chunks on the paths to the
+// Light mode (PrefixSyncOptions::light_accounts, full mode only): only the chunks on the paths to the
 // given account keys are fetched — the top of the trie, then at each frontier position that is a
 // prefix of a wanted key its sub-trie (cut answers are continued only along those paths) — and the
 // storage tries and code of the wanted accounts. Every node is verified as in a full sync. The sync
@@ -61,7 +61,7 @@
 #include <set>
 
 #include <carousel/proto/endpoint.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/code_store.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
@@ -71,7 +71,7 @@
 
 namespace carousel::prefix {
 
-struct SyncOptions {
+struct PrefixSyncOptions {
     bool leaf_mode = false;  // fetch leaves with edge proofs (LeafSync) instead of whole sub-tries
     std::size_t max_response_bytes = 512UL * 1024;  // maxSize of every GetChunks
     std::size_t prefixes_per_request = 16;
@@ -157,7 +157,7 @@ class PrefixSync final : public proto::Endpoint {
     // Whether a state root comes from the trusted header source (a recent block's root).
     using TrustedRoot = std::function<bool(const Hash&)>;
 
-    PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, SyncOptions options = {},
+    PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Hash& root, PrefixSyncOptions options = {},
                TrustedRoot trusted = {});
     ~PrefixSync() override;
 
@@ -178,7 +178,7 @@ class PrefixSync final : public proto::Endpoint {
     // The whole state (accounts, storage, code) at root() is in the stores; in light mode, the
     // wanted accounts are resolved and their storage and code are in the stores.
     bool done() const noexcept;
-    // The first error reading or writing the leaf spill (SyncOptions::leaf_spill) of a trie still
+    // The first error reading or writing the leaf spill (PrefixSyncOptions::leaf_spill) of a trie still
     // syncing, ok if none: that trie never completes (it is not built, so the store never holds its
     // root), and neither does the sync; the driver stops it and reports the error.
     store::Status spill_status() const;
@@ -265,7 +265,7 @@ class PrefixSync final : public proto::Endpoint {
     trie::NodeStore& nodes_;
     state::CodeStore& code_;
     Hash root_;
-    SyncOptions options_;
+    PrefixSyncOptions options_;
     TrustedRoot trusted_;
     std::unique_ptr<Task> account_;
     std::map<Hash, std::unique_ptr<Task>> storage_;  // by storage root, while incomplete

@@ -9,7 +9,7 @@
 // and the current time, and takes from it the frames to send, the peers to drop and the time it
 // next wants to be woken. Nothing in a core knows which driver runs it.
 //
-// Frames are `[u8 message type][RLP body]` (see messages.hpp). The driver delivers each frame
+// Frames are `[u8 message type][RLP body]` (see prefix_messages.hpp). The driver delivers each frame
 // whole, as the peer sent it, and at most kMaxFrameSize bytes long; a transport that frames a byte
 // stream enforces that bound before allocating.
 

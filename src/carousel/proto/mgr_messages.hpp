@@ -43,7 +43,7 @@
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
 
-#include "messages.hpp"
+#include "prefix_messages.hpp"
 
 namespace carousel::proto {
 

@@ -15,7 +15,7 @@
 #include <carousel/core/rlp.hpp>
 #include <carousel/core/rlp_list.hpp>
 
-#include "messages.hpp"
+#include "prefix_messages.hpp"
 
 namespace carousel::proto::wire {
 

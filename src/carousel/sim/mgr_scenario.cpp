@@ -12,8 +12,8 @@
 #include <carousel/mgr/bridge.hpp>
 #include <carousel/mgr/partial_trie.hpp>
 #include <carousel/net/local_net.hpp>
-#include <carousel/proto/messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/trie/leaf_range.hpp>
 #include <carousel/trie/proof.hpp>
@@ -103,7 +103,7 @@ bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, c
         // Every owner's root is compared; the leaves of a sample of tries (a different one at each
         // boundary), to keep the cost of the check in proportion at 50k accounts.
         if (++compared > kLeafChecksPerStore && (account[0] ^ root[0]) % 8 != 0) continue;
-        const trie::PathRange srange = mgr::path_range(mgr::storage_block(store.region(), account));
+        const trie::PathRange srange = mgr::path_range(mgr::storage_region(store.region(), account));
         auto s_held = mgr::leaves_in(store, storage_root, srange);
         auto s_want = mgr::leaves_in(truth, storage_root, srange);
         if (!s_held || !s_want || *s_held != *s_want) return false;
@@ -124,9 +124,9 @@ class Prober final : public proto::Endpoint {
         kServeWhileFill,  // an old region of a growing node: verified answers count in `also`
     };
 
-    void chunks(PeerId to, Target target, const Hash& root, const mgr::Block& region, Want want = Want::kServe,
+    void chunks(PeerId to, Target target, const Hash& root, const mgr::Region& region, Want want = Want::kServe,
                 std::function<void()> also = {}) {
-        Expect x{std::move(target), false, root, region.first, mgr::block_last(region), {}, want, std::move(also)};
+        Expect x{std::move(target), false, root, region.first, mgr::last_key(region), {}, want, std::move(also)};
         proto::GetChunks get;
         get.request_id = next_id_++;
         get.root = root;
@@ -137,9 +137,9 @@ class Prober final : public proto::Endpoint {
         expect_.emplace(get.request_id, std::move(x));
         send(to, proto::encode(get));
     }
-    void diff(PeerId to, Target target, const Hash& from_root, const Hash& to_root, const mgr::Block& region,
+    void diff(PeerId to, Target target, const Hash& from_root, const Hash& to_root, const mgr::Region& region,
               mgr::Leaves base) {
-        Expect x{std::move(target), true, to_root, region.first, mgr::block_last(region), {}, Want::kServe, {}};
+        Expect x{std::move(target), true, to_root, region.first, mgr::last_key(region), {}, Want::kServe, {}};
         x.base.insert(base.begin(), base.end());
         proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
         expect_.emplace(get.request_id, std::move(x));
@@ -290,7 +290,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
     bridge_options.origin_only = true;
     mgr::MgrNode bridge(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, bridge_options, headers);
     const PeerId bridge_peer = net.add(bridge, {0, 0});
-    mgr::SyncOptions sync_options;
+    mgr::MgrSyncOptions sync_options;
     sync_options.region_bits = config.region_bits;
     sync_options.epoch_length = config.epoch_length;
     mgr::MgrSync client(dht::Contact{node_id(config.seed, 1u << 21), 0, dht::Radius{0}}, sync_options,
@@ -397,7 +397,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                     if (a.storage_root == trie::kEmptyRoot) return;
                     for (const auto& slot : slots) {
                         const Hash position = mgr::storage_position(key, slot.first);
-                        present_owners[mgr::block_of(position, dht::Radius{config.region_bits}).first][key] =
+                        present_owners[mgr::region_of(position, dht::Radius{config.region_bits}).first][key] =
                             a.storage_root;
                     }
                 });
@@ -418,7 +418,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 }
                 for (const mgr::RegionStore& rs : nodes[i]->stores()) {
                     const mgr::EpochStore* store = rs.store.get();
-                    const mgr::Block region = store->region();
+                    const mgr::Region region = store->region();
                     if (nodes[i]->filling(region)) continue;
                     ++result.boundary_checks;
                     const auto present = present_owners.find(region.first);
@@ -474,7 +474,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 // Its neighbours that lie to it: the first join_liars honest nodes covering its block.
                 std::size_t chosen = 0;
                 for (std::size_t i = 0; i < config.nodes && chosen < config.join_liars; ++i) {
-                    if (!honest(i) || nodes[i]->block() != node->block()) continue;
+                    if (!honest(i) || nodes[i]->covered() != node->covered()) continue;
                     join_liars.insert(node_peers[i]);
                     ++chosen;
                 }
@@ -501,13 +501,13 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 mgr::MgrNode* node = nodes[i].get();
                 GrownNodeResult& g = result.grown[k];
                 g.grow_block = head;
-                g.bits_before = node->block().bits;
+                g.bits_before = node->covered().bits;
                 g.bits_after = std::min(256u, g.bits_before + 1);
-                const mgr::Block old_block = node->block();
-                const mgr::Block new_block = mgr::block_of(node->dht().self().id, dht::Radius{g.bits_after});
-                std::vector<mgr::Block> added;
-                for (const mgr::Block& r : mgr::regions_in(new_block, config.region_bits)) {
-                    if (!mgr::contains(old_block, r)) added.push_back(r);
+                const mgr::Region old_covered = node->covered();
+                const mgr::Region new_covered = mgr::region_of(node->dht().self().id, dht::Radius{g.bits_after});
+                std::vector<mgr::Region> added;
+                for (const mgr::Region& r : mgr::regions_in(new_covered, config.region_bits)) {
+                    if (!mgr::contains(old_covered, r)) added.push_back(r);
                 }
                 g.new_regions = added.size();
                 const PeerId p = node_peers[i];
@@ -528,7 +528,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
                 mgr::MgrNode* node = nodes[i].get();
                 ShrunkNodeResult& r = result.shrunk[k];
                 r.shrink_block = head;
-                r.bits_before = node->block().bits;
+                r.bits_before = node->covered().bits;
                 r.bytes_before = node->store_bytes();
                 r.budget = static_cast<uint64_t>(config.shrink_share * static_cast<double>(r.bytes_before));
                 net.post(node_peers[i], [node, &r, &net] {
@@ -585,7 +585,7 @@ MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
         roots.push_back(chain.root());
         head = b;
         auto items = mgr::build_region_items(chain.node_store(), b, old_root, roots.back(), *diff,
-                                             mgr::tile(config.region_bits));
+                                             mgr::all_regions(config.region_bits));
         if (!items) {
             result.failure = "the bridge failed to build items";
             return result;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
-#include "messages.hpp"
+#include "prefix_messages.hpp"
 
 #include <vector>
 

@@ -10,12 +10,12 @@
 
 namespace carousel::app {
 
-struct Address {
+struct HostPort {
     std::string host;
     uint16_t port{0};
 };
 
 // Parses "HOST:PORT" (the last colon splits; "[::1]:30303" for IPv6). nullopt when malformed.
-std::optional<Address> parse_address(const std::string& text);
+std::optional<HostPort> parse_host_port(const std::string& text);
 
 }  // namespace carousel::app

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
-#include "address.hpp"
+#include "host_port.hpp"
 
 #include <charconv>
 
 namespace carousel::app {
 
-std::optional<Address> parse_address(const std::string& text) {
+std::optional<HostPort> parse_host_port(const std::string& text) {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
-    Address a;
+    HostPort a;
     a.host = text.substr(0, colon);
     if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
         a.host = a.host.substr(1, a.host.size() - 2);

@@ -6,7 +6,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/core/rlp.hpp>
-#include <carousel/proto/messages.hpp>
+#include <carousel/proto/prefix_messages.hpp>
 
 namespace carousel::proto {
 namespace {
