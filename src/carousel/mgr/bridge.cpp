@@ -70,4 +70,22 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
     return items;
 }
 
+NodeOptions Bridge::origin_only(NodeOptions options) noexcept {
+    options.origin_only = true;
+    return options;
+}
+
+Bridge::Bridge(dht::Contact self, NodeOptions options, HeaderSource headers)
+    : node_(self, origin_only(options), std::move(headers)), regions_(all_regions(options.region_bits)) {}
+
+tl::expected<BlockGossip, PartialError> Bridge::cut(const trie::NodeStore& full_state_nodes, uint64_t number,
+                                                    const Hash& old_root, const Hash& new_root,
+                                                    const state::StateDiff& diff) const {
+    auto items = build_region_items(full_state_nodes, number, old_root, new_root, diff, regions_);
+    if (!items) return tl::make_unexpected(items.error());
+    return BlockGossip{number, std::move(*items), diff.code};
+}
+
+void Bridge::publish(const BlockGossip& block, proto::Time now) { node_.publish(block.items, block.code, now); }
+
 }  // namespace carousel::mgr

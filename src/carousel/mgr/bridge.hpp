@@ -2,8 +2,10 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// The bridge: a node that holds the whole state and, for every block, cuts the block's changes into
-// one RegionItem per region (mgr/region_item.hpp; docs/MGR.md, "Gossip, per block").
+// The bridge: the node that holds the whole state (an archive or a full node beside the network)
+// and brings each new block into Merry-Go-Round. A block's diff and roots go in; one RegionItem per
+// gossip region (mgr/region_item.hpp; docs/MGR.md, "Gossip, per block") and the block's new code come
+// out, and the bridge's own origin-only MgrNode offers them to the nodes covering each region.
 //
 // For block `number` taking the state from `old_root` to `new_root`:
 //  - owners: the accounts of `diff` whose storage root differs before and after the block (an absent
@@ -23,9 +25,12 @@
 
 #include <tl/expected.hpp>
 
+#include <carousel/dht/contact.hpp>
+#include <carousel/proto/endpoint.hpp>
 #include <carousel/state/state_diff.hpp>
 #include <carousel/trie/node_store.hpp>
 
+#include "mgr_node.hpp"
 #include "partial_trie.hpp"
 #include "region_item.hpp"
 
@@ -40,5 +45,40 @@ tl::expected<std::vector<RegionItem>, PartialError> build_region_items(const tri
                                                                        const Hash& new_root,
                                                                        const state::StateDiff& diff,
                                                                        std::span<const Region> regions);
+
+// What the bridge gossips for one block.
+struct BlockGossip {
+    uint64_t number{0};
+    std::vector<RegionItem> items;  // one per gossip region, in key order
+    std::vector<Bytes> code;        // the code the block created
+};
+
+class Bridge {
+  public:
+    // A bridge named `self` (its radius is ignored: it stores nothing for the network) for a network
+    // with these options (region_bits and epoch_length must be the nodes'); `headers` gives the
+    // trusted state root of a block number, as the nodes' own.
+    Bridge(dht::Contact self, NodeOptions options, HeaderSource headers);
+
+    // Block `number`'s gossip: its change from `old_root` to `new_root` (both held by
+    // `full_state_nodes`) cut per region, and its code. Errors as build_region_items'.
+    tl::expected<BlockGossip, PartialError> cut(const trie::NodeStore& full_state_nodes, uint64_t number,
+                                                const Hash& old_root, const Hash& new_root,
+                                                const state::StateDiff& diff) const;
+
+    // Offers the block's items and code to the nodes covering each region (MgrNode::publish). Call it
+    // from inside the driver's turn for this endpoint, as every Endpoint call.
+    void publish(const BlockGossip& block, proto::Time now);
+
+    // The endpoint the driver connects to the network.
+    proto::Endpoint& endpoint() noexcept { return node_; }
+    const MgrNode& node() const noexcept { return node_; }
+
+  private:
+    static NodeOptions origin_only(NodeOptions options) noexcept;
+
+    MgrNode node_;
+    std::vector<Region> regions_;
+};
 
 }  // namespace carousel::mgr

@@ -243,409 +243,483 @@ void record_fill(const mgr::MgrNode& n, const mgr::FillRecord& s, FillResult& ou
     out.rejected_answers = s.fill.rejected_answers;
 }
 
+// One run, as phases: start() builds the chain's genesis and the network; each block() checks the
+// boundary, applies the run's events (joins, growth, shrinking, the client's start, nodes leaving),
+// keeps the client's follow record and produces the next block; finish() collects the result.
+class MgrScenario {
+  public:
+    explicit MgrScenario(const MgrScenarioConfig& config)
+        : config_(config),
+          chain_(config.chain),
+          headers_([this](uint64_t n) -> std::optional<Hash> {
+              if (n >= roots_.size()) return std::nullopt;
+              return roots_[n];
+          }),
+          node_options_(node_options(config)),
+          bridge_(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, node_options_, headers_),
+          client_(dht::Contact{node_id(config.seed, 1u << 21), 0, dht::Radius{0}}, sync_options(config),
+                  mgr::ChainView{[this] { return head_; }, headers_}),
+          link_{config.latency},
+          grow_block_(config.grow_block != 0 ? config.grow_block : config.epoch_length * 3 / 2),
+          shrink_block_(config.shrink_block != 0 ? config.shrink_block : config.epoch_length * 3 / 2),
+          join_block_(config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2) {}
+
+    MgrScenarioResult run() {
+        if (!start()) return std::move(result_);
+        choose_faults();
+        watch_frames();
+        for (uint64_t b = 1; b <= config_.max_blocks; ++b) {
+            net_.run_until(Time{config_.block_time * static_cast<int64_t>(b)});
+            // The previous block has had a block time to spread: check the stores at a boundary.
+            if (head_ > 0 && head_ % config_.epoch_length == 0) check_boundary();
+            if (config_.joiners > 0 && b == join_block_ + 1) join();
+            if (b == grow_block_ + 1) grow();
+            if (b == shrink_block_ + 1) shrink();
+            if (b == config_.client_start_block + 1) start_client();
+            if (!left_ && result_.sync_started_block > 0 && client_.progress() >= 1.0 / 3.0) leave();
+            record_client();
+            if (result_.synced && head_ >= finish_block_) break;
+            if (!client_.failure().empty()) {
+                result_.failure = client_.failure();
+                break;
+            }
+            if (!next_block(b)) return std::move(result_);
+        }
+        finish();
+        return std::move(result_);
+    }
+
+  private:
+    static mgr::NodeOptions node_options(const MgrScenarioConfig& config) {
+        mgr::NodeOptions o;
+        o.region_bits = config.region_bits;
+        o.epoch_length = config.epoch_length;
+        o.bare_leaves_max = config.bare_leaves_max;
+        return o;
+    }
+    static mgr::MgrSyncOptions sync_options(const MgrScenarioConfig& config) {
+        mgr::MgrSyncOptions o;
+        o.region_bits = config.region_bits;
+        o.epoch_length = config.epoch_length;
+        return o;
+    }
+
+    // The genesis, the nodes, the bridge and the client on the network; the nodes cover the key space
+    // and are seeded with the genesis state. False (result_.failure set) when that fails.
+    bool start() {
+        if (auto g = chain_.genesis(); !g) {
+            result_.failure = "genesis failed";
+            return false;
+        }
+        roots_.push_back(chain_.root());
+        // Code of the genesis, for the nodes covering its hashes.
+        std::vector<Bytes> genesis_code;
+        std::set<Hash> seen;
+        chain_.for_each_account([&](const Hash&, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
+            if (a.code_hash == state::kEmptyCodeHash || !seen.insert(a.code_hash).second) return;
+            if (auto code = chain_.code_store().get_code(a.code_hash)) genesis_code.push_back(std::move(*code));
+        });
+        const auto genesis_owners = mgr::owners_of(chain_.node_store(), roots_[0]);
+        if (!genesis_owners) {
+            result_.failure = "reading the genesis owners failed";
+            return false;
+        }
+        for (std::size_t i = 0; i < config_.nodes; ++i) {
+            nodes_.push_back(std::make_unique<mgr::MgrNode>(
+                dht::Contact{node_id(config_.seed, i), 0, dht::Radius{config_.radius_bits}}, node_options_, headers_));
+            node_peers_.push_back(net_.add(*nodes_.back(), {config_.node_bandwidth, config_.node_bandwidth}));
+        }
+        bridge_peer_ = net_.add(bridge_.endpoint(), {0, 0});
+        client_peer_ = net_.add(client_, {config_.client_bandwidth, config_.client_bandwidth});
+        for (std::size_t i = 0; i < node_peers_.size(); ++i) {
+            net_.connect(bridge_peer_, node_peers_[i], link_);
+            for (std::size_t j = i + 1; j < node_peers_.size(); ++j)
+                net_.connect(node_peers_[i], node_peers_[j], link_);
+        }
+        // The network's genesis: once the nodes know each other (PING/PONG on connect), each grows its
+        // radius over the blocks beside its own that no node covers (MgrNode::cover_gaps), then is
+        // seeded with its regions of the genesis state.
+        const Time settle = std::max<Time>(config_.latency, std::chrono::milliseconds{1}) * 4;
+        net_.run_until(settle);
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            mgr::MgrNode* node = nodes_[i].get();
+            net_.post(node_peers_[i], [node, this] { (void)node->cover_gaps(net_.now()); });
+        }
+        net_.run_until(settle * 2);
+        for (auto& node : nodes_) {
+            if (auto s = node->seed(chain_.node_store(), 0, roots_[0], *genesis_owners, genesis_code); !s) {
+                result_.failure = "seeding a node failed: " + s.error();
+                return false;
+            }
+        }
+        prober_peer_ = net_.add(prober_, {0, 0});
+        return true;
+    }
+
+    // Faults, drawn from the seed: liars, stale and leaving nodes, then growers and shrinkers among the
+    // rest (honest, staying).
+    void choose_faults() {
+        state::Rng rng(config_.seed, 0x5ce7a);
+        std::vector<std::size_t> order(nodes_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
+        const auto count = [&](double share) {
+            return static_cast<std::size_t>(share * static_cast<double>(nodes_.size()) + 0.5);
+        };
+        std::size_t next = 0;
+        for (std::size_t k = 0; k < count(config_.liar_share) && next < order.size(); ++k)
+            liars_.insert(node_peers_[order[next++]]);
+        for (std::size_t k = 0; k < count(config_.stale_share) && next < order.size(); ++k)
+            stale_.insert(node_peers_[order[next++]]);
+        for (std::size_t k = 0; k < count(config_.offline_share) && next < order.size(); ++k)
+            leaving_.push_back(node_peers_[order[next++]]);
+        for (std::size_t k = 0; k < config_.growers && next < order.size(); ++k) {
+            growers_.emplace(order[next++], growers_.size());
+        }
+        for (std::size_t k = 0; k < config_.shrinkers && next < order.size(); ++k) {
+            shrinkers_.emplace(order[next++], shrinkers_.size());
+        }
+        result_.grown.resize(growers_.size());
+        result_.shrunk.resize(shrinkers_.size());
+    }
+
+    // What the faults do to frames on the way: liars alter their answers to the client (and join
+    // liars theirs to the joiners); stale nodes and cut-off joiners lose their gossip.
+    void watch_frames() {
+        net_.set_frame_hook([this](PeerId from, PeerId to, Bytes& frame) {
+            if (liars_.contains(from) && to == client_peer_ && !frame.empty() &&
+                (config_.lies_in.empty() || config_.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
+                lie(frame);
+            }
+            if (join_liars_.contains(from) && joiner_peers_.contains(to)) lie(frame);
+            if (stale_.contains(to) && !frame.empty() &&
+                frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
+                frame.clear();
+            }
+            if (joiner_peers_.contains(to) && head_ >= config_.joiner_gossip_cut.first &&
+                head_ < config_.joiner_gossip_cut.second && !frame.empty() &&
+                frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
+                frame.clear();
+            }
+        });
+    }
+
+    bool honest(std::size_t i) const {
+        const PeerId p = node_peers_[i];
+        return !liars_.contains(p) && !stale_.contains(p) && net_.online(p);
+    }
+    Prober::Target joined_target(std::size_t k) {
+        return [this, k]() -> ProbeCounts& { return result_.joined[k]; };
+    }
+    Prober::Target grown_target(std::size_t k) {
+        return [this, k]() -> ProbeCounts& { return result_.grown[k]; };
+    }
+
+    // At a boundary: every honest node's stores against the true partial tries, and the joined and
+    // grown nodes' answers through the prober.
+    void check_boundary() {
+        // The owners present in each region (a storage trie with a slot there), by the region's first key.
+        std::map<Hash, std::map<Hash, Hash>> present_owners;
+        chain_.for_each_account([&](const Hash& key, const state::Account& a,
+                                    std::span<const std::pair<Hash, Bytes>> slots) {
+            if (a.storage_root == trie::kEmptyRoot) return;
+            for (const auto& slot : slots) {
+                const Hash position = mgr::storage_position(key, slot.first);
+                present_owners[mgr::region_of(position, dht::Radius{config_.region_bits}).first][key] = a.storage_root;
+            }
+        });
+        static const std::map<Hash, Hash> kNone;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (!honest(i)) continue;
+            // Joined and grown nodes are also probed directly; shrunk ones counted apart.
+            const bool joined = i >= config_.nodes;
+            const auto g = growers_.find(i);
+            GrownNodeResult* grown = g != growers_.end() && head_ > grow_block_ ? &result_.grown[g->second] : nullptr;
+            const auto sh = shrinkers_.find(i);
+            ShrunkNodeResult* shrunk =
+                sh != shrinkers_.end() && head_ > shrink_block_ ? &result_.shrunk[sh->second] : nullptr;
+            if (nodes_[i]->filling()) {
+                // A store not filled (yet, or again) serves nothing, so it is not compared.
+                if (joined) ++result_.joined[i - config_.nodes].unfilled_checks;
+                if (grown != nullptr) ++grown->unfilled_checks;
+            }
+            for (const mgr::RegionStore& rs : nodes_[i]->stores()) {
+                const mgr::EpochStore* store = rs.store.get();
+                const mgr::Region region = store->region();
+                if (nodes_[i]->filling(region)) continue;
+                ++result_.boundary_checks;
+                const auto present = present_owners.find(region.first);
+                const bool match = store_matches(*store, chain_.node_store(), roots_[head_],
+                                                 present == present_owners.end() ? kNone : present->second);
+                if (!match) ++result_.store_mismatches;
+                if (shrunk != nullptr) {
+                    ++shrunk->boundary_checks;
+                    if (!match) ++shrunk->mismatches;
+                }
+                Prober::Target target;
+                if (joined) {
+                    JoinedNodeResult& j = result_.joined[i - config_.nodes];
+                    ++j.boundary_checks;
+                    if (!match) ++j.mismatches;
+                    target = joined_target(i - config_.nodes);
+                } else if (grown != nullptr) {
+                    ++grown->boundary_checks;
+                    if (!match) ++grown->mismatches;
+                    if (const auto gs = nodes_[i]->grow_stats();
+                        gs && std::find(gs->regions.begin(), gs->regions.end(), region) != gs->regions.end()) {
+                        ++grown->new_region_checks;
+                    }
+                    target = grown_target(g->second);
+                } else {
+                    continue;
+                }
+                probe(node_peers_[i], target, *store);
+            }
+        }
+    }
+
+    // Asks node `to` directly for what `store` serves at the head boundary, and for the diff from the
+    // boundary before when it keeps it (posted: LocalNet delivers what an endpoint sends from inside
+    // its calls).
+    void probe(PeerId to, const Prober::Target& target, const mgr::EpochStore& store) {
+        const mgr::Region region = store.region();
+        net_.post(prober_peer_,
+                  [this, to, target, root = roots_[head_], region] { prober_.chunks(to, target, root, region); });
+        if (head_ >= config_.epoch_length && store.keeps(roots_[head_ - config_.epoch_length])) {
+            const Hash before = roots_[head_ - config_.epoch_length];
+            if (auto base = mgr::leaves_in(chain_.node_store(), before, mgr::path_range(region))) {
+                net_.post(prober_peer_,
+                          [this, to, target, before, root = roots_[head_], region, base = std::move(*base)]() mutable {
+                              prober_.diff(to, target, before, root, region, std::move(base));
+                          });
+            }
+        }
+    }
+
+    // The joiners: new nodes, connected to everyone, that join and fill their stores.
+    void join() {
+        for (std::size_t k = 0; k < config_.joiners; ++k) {
+            auto node = std::make_unique<mgr::MgrNode>(
+                dht::Contact{node_id(config_.seed, config_.nodes + k), 0, dht::Radius{config_.radius_bits}},
+                node_options_, headers_);
+            const uint64_t bw = config_.joiner_bandwidth != 0 ? config_.joiner_bandwidth : config_.node_bandwidth;
+            const PeerId p = net_.add(*node, {bw, bw});
+            // Its neighbours that lie to it: the first join_liars honest nodes covering its region.
+            std::size_t chosen = 0;
+            for (std::size_t i = 0; i < config_.nodes && chosen < config_.join_liars; ++i) {
+                if (!honest(i) || nodes_[i]->covered() != node->covered()) continue;
+                join_liars_.insert(node_peers_[i]);
+                ++chosen;
+            }
+            net_.connect(bridge_peer_, p, link_);
+            for (PeerId q : node_peers_) net_.connect(p, q, link_);
+            if (result_.sync_started_block > 0) net_.connect(client_peer_, p, link_);
+            net_.connect(prober_peer_, p, link_);
+            joiner_peers_.insert(p);
+            mgr::MgrNode* raw = node.get();
+            net_.post(p, [raw, this] { raw->join(net_.now()); });
+            // Asked at once, it must refuse: its store is not filled.
+            net_.post(prober_peer_, [this, p, target = joined_target(result_.joined.size()), root = roots_[head_],
+                                     region = raw->stores().front().store->region()] {
+                prober_.chunks(p, target, root, region, Prober::Want::kRefuse);
+            });
+            nodes_.push_back(std::move(node));
+            node_peers_.push_back(p);
+            result_.joined.emplace_back();
+            result_.joined.back().join_block = head_;
+        }
+    }
+
+    // The growers double their radius; a new region must be refused at once, an old one served.
+    void grow() {
+        for (const auto& [i, k] : growers_) {
+            mgr::MgrNode* node = nodes_[i].get();
+            GrownNodeResult& g = result_.grown[k];
+            g.grow_block = head_;
+            g.bits_before = node->covered().bits;
+            g.bits_after = std::min(256u, g.bits_before + 1);
+            const mgr::Region old_covered = node->covered();
+            const mgr::Region new_covered = mgr::region_of(node->dht().self().id, dht::Radius{g.bits_after});
+            std::vector<mgr::Region> added;
+            for (const mgr::Region& r : mgr::regions_in(new_covered, config_.region_bits)) {
+                if (!mgr::contains(old_covered, r)) added.push_back(r);
+            }
+            g.new_regions = added.size();
+            const PeerId p = node_peers_[i];
+            net_.post(p, [node, bits = g.bits_after, this] { node->set_radius(dht::Radius{bits}, net_.now()); });
+            if (added.empty()) continue;
+            net_.connect(prober_peer_, p, link_);
+            net_.post(prober_peer_, [this, p, k, target = grown_target(k), root = roots_[head_], fresh = added.front(),
+                                     old = node->stores().front().store->region()] {
+                prober_.chunks(p, target, root, fresh, Prober::Want::kRefuse);
+                prober_.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
+                               [this, k] { ++result_.grown[k].old_served_while_filling; });
+            });
+        }
+    }
+
+    // The shrinkers shrink to a share of their stores' bytes.
+    void shrink() {
+        for (const auto& [i, k] : shrinkers_) {
+            mgr::MgrNode* node = nodes_[i].get();
+            ShrunkNodeResult& r = result_.shrunk[k];
+            r.shrink_block = head_;
+            r.bits_before = node->covered().bits;
+            r.bytes_before = node->store_bytes();
+            r.budget = static_cast<uint64_t>(config_.shrink_share * static_cast<double>(r.bytes_before));
+            net_.post(node_peers_[i], [node, &r, this] {
+                r.bits_after = node->shrink_to_fit(r.budget, net_.now()).bits;
+                r.bytes_after = node->store_bytes();
+            });
+        }
+    }
+
+    void start_client() {
+        result_.sync_started_block = head_;
+        sync_start_ = net_.now();
+        for (PeerId p : node_peers_) net_.connect(client_peer_, p, link_);
+    }
+
+    void leave() {
+        left_ = true;
+        for (PeerId p : leaving_) net_.set_online(p, false);
+    }
+
+    // The client's record: whether it reached the last block before this one, and its sync.
+    void record_client() {
+        if (result_.synced && head_ > result_.sync_finished_block) {
+            // The client had a block time to follow the last block.
+            if (client_.verified_number() == head_) {
+                ++result_.blocks_followed;
+            } else {
+                ++result_.blocks_missed;
+                result_.last_missed_block = head_;
+            }
+        }
+        if (!client_.synced() || result_.synced) return;
+        result_.synced = true;
+        result_.sync_finished_block = head_;
+        result_.sync_seconds = std::chrono::duration<double>(client_.synced_at() - sync_start_).count();
+        result_.boundaries_crossed = head_ / config_.epoch_length - result_.sync_started_block / config_.epoch_length;
+        result_.client_bytes_received = client_.stats().bytes_received;
+        result_.client_at_sync = client_.stats();
+        finish_block_ = head_ + config_.follow_blocks;
+        // Joiners get two boundaries after their join to be checked at.
+        if (config_.joiners > 0) finish_block_ = std::max(finish_block_, join_block_ + 2 * config_.epoch_length + 1);
+        // Grown nodes two boundaries after their growth, shrunk ones one.
+        if (!growers_.empty()) finish_block_ = std::max(finish_block_, grow_block_ + 2 * config_.epoch_length + 1);
+        if (!shrinkers_.empty()) finish_block_ = std::max(finish_block_, shrink_block_ + config_.epoch_length + 1);
+    }
+
+    // Block b: the generator makes it, the bridge gossips it. False (result_.failure set) on failure.
+    bool next_block(uint64_t b) {
+        const Hash old_root = roots_.back();
+        auto diff = chain_.next_block();
+        if (!diff) {
+            result_.failure = "the generator failed";
+            return false;
+        }
+        roots_.push_back(chain_.root());
+        head_ = b;
+        auto gossip = bridge_.cut(chain_.node_store(), b, old_root, roots_.back(), *diff);
+        if (!gossip) {
+            result_.failure = "the bridge failed to build items";
+            return false;
+        }
+        net_.post(bridge_peer_, [this, gossip = std::move(*gossip)]() { bridge_.publish(gossip, net_.now()); });
+        if (config_.on_block) config_.on_block(client_.progress(), b, net_.now());
+        return true;
+    }
+
+    void finish() {
+        MgrScenarioResult& result = result_;
+        result.blocks = head_;
+        if (client_.verified_number()) {
+            result.verified_block = *client_.verified_number();
+            result.verified_root = client_.state_root();
+            result.chain_root = roots_[result.verified_block];
+            if (result.verified_root != result.chain_root && result.failure.empty())
+                result.failure = "client root differs from the chain";
+        } else if (result.failure.empty()) {
+            result.failure = "the client did not sync within max_blocks";
+        }
+        result.client = client_.stats();
+        result.accounts = client_.accounts();
+        result.slots = client_.slots();
+        result.codes = client_.codes();
+        // Raw state: every leaf (32-byte key and its value) and every code blob, at the verified block's
+        // contents as the client holds them.
+        result.raw_state_bytes = client_.raw_bytes();
+        result.bandwidth_floor_seconds =
+            config_.client_bandwidth == 0
+                ? 0
+                : static_cast<double>(result.raw_state_bytes) / static_cast<double>(config_.client_bandwidth);
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            result.gossip_bytes +=
+                net_.metrics(node_peers_[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
+            for (const mgr::RegionStore& s : nodes_[i]->stores()) {
+                result.node_bytes += s.store->byte_size();
+                if (honest(i)) result.items_rejected += nodes_[i]->stats().items_rejected;
+            }
+        }
+        for (std::size_t k = 0; k < result.joined.size(); ++k) {
+            const mgr::MgrNode& n = *nodes_[config_.nodes + k];
+            JoinedNodeResult& j = result.joined[k];
+            const auto& s = n.join_stats();
+            if (!s) continue;
+            record_fill(n, *s, j);
+            j.owners = s->fill.owners;
+            j.items_applied = n.stats().items_applied;
+            j.offers_before_fill = s->offers_before_fill;
+            j.chunk_requests_served = n.stats().chunk_requests;
+        }
+        for (const auto& [i, k] : growers_) {
+            const mgr::MgrNode& n = *nodes_[i];
+            GrownNodeResult& g = result.grown[k];
+            g.items_applied = n.stats().items_applied;
+            const auto& s = n.grow_stats();
+            if (s) record_fill(n, *s, g);
+        }
+        result.gossip_bytes_per_node_per_block = head_ == 0 ? 0
+                                                            : static_cast<double>(result.gossip_bytes) /
+                                                                  static_cast<double>(nodes_.size()) /
+                                                                  static_cast<double>(head_);
+    }
+
+    const MgrScenarioConfig& config_;
+    MgrScenarioResult result_;
+    state::ChainGenerator chain_;
+    std::vector<Hash> roots_;
+    uint64_t head_{0};
+    const mgr::HeaderSource headers_;
+    const mgr::NodeOptions node_options_;
+    net::LocalNet net_;
+    std::vector<std::unique_ptr<mgr::MgrNode>> nodes_;
+    std::vector<PeerId> node_peers_;
+    mgr::Bridge bridge_;
+    PeerId bridge_peer_{0};
+    mgr::MgrSync client_;
+    PeerId client_peer_{0};
+    Prober prober_;
+    PeerId prober_peer_{0};
+    const net::LinkSettings link_;
+    const uint64_t grow_block_;
+    const uint64_t shrink_block_;
+    const uint64_t join_block_;
+    std::set<PeerId> liars_;
+    std::set<PeerId> stale_;
+    std::vector<PeerId> leaving_;
+    std::map<std::size_t, std::size_t> growers_;    // node index -> index in result_.grown
+    std::map<std::size_t, std::size_t> shrinkers_;  // node index -> index in result_.shrunk
+    std::set<PeerId> joiner_peers_;
+    std::set<PeerId> join_liars_;
+    bool left_{false};
+    Time sync_start_{0};
+    uint64_t finish_block_{0};
+};
+
 }  // namespace
 
-MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) {
-    MgrScenarioResult result;
-    state::ChainGenerator chain(config.chain);
-    if (auto g = chain.genesis(); !g) {
-        result.failure = "genesis failed";
-        return result;
-    }
-    std::vector<Hash> roots{chain.root()};
-    uint64_t head = 0;
-    const mgr::HeaderSource headers = [&roots](uint64_t n) -> std::optional<Hash> {
-        if (n >= roots.size()) return std::nullopt;
-        return roots[n];
-    };
-
-    // Code of the genesis, for the nodes covering its hashes.
-    std::vector<Bytes> genesis_code;
-    {
-        std::set<Hash> seen;
-        chain.for_each_account([&](const Hash&, const state::Account& a, std::span<const std::pair<Hash, Bytes>>) {
-            if (a.code_hash == state::kEmptyCodeHash || !seen.insert(a.code_hash).second) return;
-            if (auto code = chain.code_store().get_code(a.code_hash)) genesis_code.push_back(std::move(*code));
-        });
-    }
-
-    net::LocalNet net;
-    mgr::NodeOptions node_options;
-    node_options.region_bits = config.region_bits;
-    node_options.epoch_length = config.epoch_length;
-    node_options.bare_leaves_max = config.bare_leaves_max;
-    std::vector<std::unique_ptr<mgr::MgrNode>> nodes;
-    std::vector<PeerId> node_peers;
-    const auto genesis_owners = mgr::owners_of(chain.node_store(), roots[0]);
-    if (!genesis_owners) {
-        result.failure = "reading the genesis owners failed";
-        return result;
-    }
-    for (std::size_t i = 0; i < config.nodes; ++i) {
-        nodes.push_back(std::make_unique<mgr::MgrNode>(
-            dht::Contact{node_id(config.seed, i), 0, dht::Radius{config.radius_bits}}, node_options, headers));
-        node_peers.push_back(net.add(*nodes.back(), {config.node_bandwidth, config.node_bandwidth}));
-    }
-    mgr::NodeOptions bridge_options = node_options;
-    bridge_options.origin_only = true;
-    mgr::MgrNode bridge(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, bridge_options, headers);
-    const PeerId bridge_peer = net.add(bridge, {0, 0});
-    mgr::MgrSyncOptions sync_options;
-    sync_options.region_bits = config.region_bits;
-    sync_options.epoch_length = config.epoch_length;
-    mgr::MgrSync client(dht::Contact{node_id(config.seed, 1u << 21), 0, dht::Radius{0}}, sync_options,
-                        mgr::ChainView{[&head] { return head; }, headers});
-    const PeerId client_peer = net.add(client, {config.client_bandwidth, config.client_bandwidth});
-
-    const net::LinkSettings link{config.latency};
-    for (std::size_t i = 0; i < node_peers.size(); ++i) {
-        net.connect(bridge_peer, node_peers[i], link);
-        for (std::size_t j = i + 1; j < node_peers.size(); ++j) net.connect(node_peers[i], node_peers[j], link);
-    }
-    // The network's genesis: once the nodes know each other (PING/PONG on connect), each grows its
-    // radius over the blocks beside its own that no node covers (MgrNode::cover_gaps), then is seeded
-    // with its regions of the genesis state.
-    const Time settle = std::max<Time>(config.latency, std::chrono::milliseconds{1}) * 4;
-    net.run_until(settle);
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const PeerId p = node_peers[i];
-        mgr::MgrNode* node = nodes[i].get();
-        net.post(p, [node, &net] { (void)node->cover_gaps(net.now()); });
-    }
-    net.run_until(settle * 2);
-    for (auto& node : nodes) {
-        if (auto s = node->seed(chain.node_store(), 0, roots[0], *genesis_owners, genesis_code); !s) {
-            result.failure = "seeding a node failed: " + s.error();
-            return result;
-        }
-    }
-
-    // Faults, drawn from the seed.
-    state::Rng rng(config.seed, 0x5ce7a);
-    std::vector<std::size_t> order(nodes.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
-    const auto count = [&](double share) {
-        return static_cast<std::size_t>(share * static_cast<double>(nodes.size()) + 0.5);
-    };
-    std::set<PeerId> liars;
-    std::set<PeerId> stale;
-    std::vector<PeerId> leaving;
-    std::size_t next = 0;
-    for (std::size_t k = 0; k < count(config.liar_share) && next < order.size(); ++k)
-        liars.insert(node_peers[order[next++]]);
-    for (std::size_t k = 0; k < count(config.stale_share) && next < order.size(); ++k)
-        stale.insert(node_peers[order[next++]]);
-    for (std::size_t k = 0; k < count(config.offline_share) && next < order.size(); ++k)
-        leaving.push_back(node_peers[order[next++]]);
-    // Radius change: growers, then shrinkers, among the rest (honest, staying).
-    std::map<std::size_t, std::size_t> growers;    // node index -> index in result.grown
-    std::map<std::size_t, std::size_t> shrinkers;  // node index -> index in result.shrunk
-    for (std::size_t k = 0; k < config.growers && next < order.size(); ++k) {
-        growers.emplace(order[next++], growers.size());
-    }
-    for (std::size_t k = 0; k < config.shrinkers && next < order.size(); ++k) {
-        shrinkers.emplace(order[next++], shrinkers.size());
-    }
-    const uint64_t grow_block = config.grow_block != 0 ? config.grow_block : config.epoch_length * 3 / 2;
-    const uint64_t shrink_block = config.shrink_block != 0 ? config.shrink_block : config.epoch_length * 3 / 2;
-    result.grown.resize(growers.size());
-    result.shrunk.resize(shrinkers.size());
-    // Joining: the joiners (indexes config.nodes.. of `nodes`), the nodes that lie to them, a prober.
-    std::set<PeerId> joiner_peers;
-    std::set<PeerId> join_liars;
-    Prober prober;
-    const auto joined_target = [&result](std::size_t k) {
-        return [&result, k]() -> ProbeCounts& { return result.joined[k]; };
-    };
-    const auto grown_target = [&result](std::size_t k) {
-        return [&result, k]() -> ProbeCounts& { return result.grown[k]; };
-    };
-    const PeerId prober_peer = net.add(prober, {0, 0});
-    const uint64_t join_block = config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2;
-    net.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
-        if (liars.contains(from) && to == client_peer && !frame.empty() &&
-            (config.lies_in.empty() || config.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
-            lie(frame);
-        }
-        if (join_liars.contains(from) && joiner_peers.contains(to)) lie(frame);
-        if (stale.contains(to) && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
-            frame.clear();
-        }
-        if (joiner_peers.contains(to) && head >= config.joiner_gossip_cut.first &&
-            head < config.joiner_gossip_cut.second && !frame.empty() &&
-            frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
-            frame.clear();
-        }
-    });
-
-    const auto honest = [&](std::size_t i) {
-        const PeerId p = node_peers[i];
-        return !liars.contains(p) && !stale.contains(p) && net.online(p);
-    };
-    bool left = false;
-    Time sync_start{0};
-    uint64_t finish_block = 0;
-    for (uint64_t b = 1; b <= config.max_blocks; ++b) {
-        net.run_until(Time{config.block_time * static_cast<int64_t>(b)});
-        // The previous block has had a block time to spread: check the stores at a boundary.
-        if (head > 0 && head % config.epoch_length == 0) {
-            // The owners present in each region (a storage trie with a slot there), by the region's first key.
-            std::map<Hash, std::map<Hash, Hash>> present_owners;
-            chain.for_each_account(
-                [&](const Hash& key, const state::Account& a, std::span<const std::pair<Hash, Bytes>> slots) {
-                    if (a.storage_root == trie::kEmptyRoot) return;
-                    for (const auto& slot : slots) {
-                        const Hash position = mgr::storage_position(key, slot.first);
-                        present_owners[mgr::region_of(position, dht::Radius{config.region_bits}).first][key] =
-                            a.storage_root;
-                    }
-                });
-            static const std::map<Hash, Hash> kNone;
-            for (std::size_t i = 0; i < nodes.size(); ++i) {
-                if (!honest(i)) continue;
-                // Joined and grown nodes are also probed directly; shrunk ones counted apart.
-                const bool joined = i >= config.nodes;
-                const auto g = growers.find(i);
-                GrownNodeResult* grown = g != growers.end() && head > grow_block ? &result.grown[g->second] : nullptr;
-                const auto sh = shrinkers.find(i);
-                ShrunkNodeResult* shrunk =
-                    sh != shrinkers.end() && head > shrink_block ? &result.shrunk[sh->second] : nullptr;
-                if (nodes[i]->filling()) {
-                    // A store not filled (yet, or again) serves nothing, so it is not compared.
-                    if (joined) ++result.joined[i - config.nodes].unfilled_checks;
-                    if (grown != nullptr) ++grown->unfilled_checks;
-                }
-                for (const mgr::RegionStore& rs : nodes[i]->stores()) {
-                    const mgr::EpochStore* store = rs.store.get();
-                    const mgr::Region region = store->region();
-                    if (nodes[i]->filling(region)) continue;
-                    ++result.boundary_checks;
-                    const auto present = present_owners.find(region.first);
-                    const bool match = store_matches(*store, chain.node_store(), roots[head],
-                                                     present == present_owners.end() ? kNone : present->second);
-                    if (!match) ++result.store_mismatches;
-                    if (shrunk != nullptr) {
-                        ++shrunk->boundary_checks;
-                        if (!match) ++shrunk->mismatches;
-                    }
-                    Prober::Target target;
-                    if (joined) {
-                        JoinedNodeResult& j = result.joined[i - config.nodes];
-                        ++j.boundary_checks;
-                        if (!match) ++j.mismatches;
-                        target = joined_target(i - config.nodes);
-                    } else if (grown != nullptr) {
-                        ++grown->boundary_checks;
-                        if (!match) ++grown->mismatches;
-                        if (const auto gs = nodes[i]->grow_stats();
-                            gs && std::find(gs->regions.begin(), gs->regions.end(), region) != gs->regions.end()) {
-                            ++grown->new_region_checks;
-                        }
-                        target = grown_target(g->second);
-                    } else {
-                        continue;
-                    }
-                    // Asked directly for what it serves (posted: LocalNet delivers what an endpoint sends
-                    // from inside its calls).
-                    const PeerId to = node_peers[i];
-                    net.post(prober_peer, [&prober, to, target, root = roots[head], region] {
-                        prober.chunks(to, target, root, region);
-                    });
-                    if (head >= config.epoch_length && store->keeps(roots[head - config.epoch_length])) {
-                        const Hash before = roots[head - config.epoch_length];
-                        if (auto base = mgr::leaves_in(chain.node_store(), before, mgr::path_range(region))) {
-                            net.post(prober_peer, [&prober, to, target, before, root = roots[head], region,
-                                                   base = std::move(*base)]() mutable {
-                                prober.diff(to, target, before, root, region, std::move(base));
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        if (config.joiners > 0 && b == join_block + 1) {
-            for (std::size_t k = 0; k < config.joiners; ++k) {
-                auto node = std::make_unique<mgr::MgrNode>(
-                    dht::Contact{node_id(config.seed, config.nodes + k), 0, dht::Radius{config.radius_bits}},
-                    node_options, headers);
-                const uint64_t bw = config.joiner_bandwidth != 0 ? config.joiner_bandwidth : config.node_bandwidth;
-                const PeerId p = net.add(*node, {bw, bw});
-                // Its neighbours that lie to it: the first join_liars honest nodes covering its block.
-                std::size_t chosen = 0;
-                for (std::size_t i = 0; i < config.nodes && chosen < config.join_liars; ++i) {
-                    if (!honest(i) || nodes[i]->covered() != node->covered()) continue;
-                    join_liars.insert(node_peers[i]);
-                    ++chosen;
-                }
-                net.connect(bridge_peer, p, link);
-                for (PeerId q : node_peers) net.connect(p, q, link);
-                if (result.sync_started_block > 0) net.connect(client_peer, p, link);
-                net.connect(prober_peer, p, link);
-                joiner_peers.insert(p);
-                mgr::MgrNode* raw = node.get();
-                net.post(p, [raw, &net] { raw->join(net.now()); });
-                // Asked at once, it must refuse: its store is not filled.
-                net.post(prober_peer, [&prober, p, target = joined_target(result.joined.size()), root = roots[head],
-                                       region = raw->stores().front().store->region()] {
-                    prober.chunks(p, target, root, region, Prober::Want::kRefuse);
-                });
-                nodes.push_back(std::move(node));
-                node_peers.push_back(p);
-                result.joined.emplace_back();
-                result.joined.back().join_block = head;
-            }
-        }
-        if (b == grow_block + 1) {
-            for (const auto& [i, k] : growers) {
-                mgr::MgrNode* node = nodes[i].get();
-                GrownNodeResult& g = result.grown[k];
-                g.grow_block = head;
-                g.bits_before = node->covered().bits;
-                g.bits_after = std::min(256u, g.bits_before + 1);
-                const mgr::Region old_covered = node->covered();
-                const mgr::Region new_covered = mgr::region_of(node->dht().self().id, dht::Radius{g.bits_after});
-                std::vector<mgr::Region> added;
-                for (const mgr::Region& r : mgr::regions_in(new_covered, config.region_bits)) {
-                    if (!mgr::contains(old_covered, r)) added.push_back(r);
-                }
-                g.new_regions = added.size();
-                const PeerId p = node_peers[i];
-                net.post(p, [node, bits = g.bits_after, &net] { node->set_radius(dht::Radius{bits}, net.now()); });
-                if (added.empty()) continue;
-                // Asked at once: a new region must be refused (it is filling), an old one served at the head.
-                net.connect(prober_peer, p, link);
-                net.post(prober_peer, [&prober, &result, p, k, target = grown_target(k), root = roots[head],
-                                       fresh = added.front(), old = node->stores().front().store->region()] {
-                    prober.chunks(p, target, root, fresh, Prober::Want::kRefuse);
-                    prober.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
-                                  [&result, k] { ++result.grown[k].old_served_while_filling; });
-                });
-            }
-        }
-        if (b == shrink_block + 1) {
-            for (const auto& [i, k] : shrinkers) {
-                mgr::MgrNode* node = nodes[i].get();
-                ShrunkNodeResult& r = result.shrunk[k];
-                r.shrink_block = head;
-                r.bits_before = node->covered().bits;
-                r.bytes_before = node->store_bytes();
-                r.budget = static_cast<uint64_t>(config.shrink_share * static_cast<double>(r.bytes_before));
-                net.post(node_peers[i], [node, &r, &net] {
-                    r.bits_after = node->shrink_to_fit(r.budget, net.now()).bits;
-                    r.bytes_after = node->store_bytes();
-                });
-            }
-        }
-        if (b == config.client_start_block + 1) {
-            result.sync_started_block = head;
-            sync_start = net.now();
-            for (PeerId p : node_peers) net.connect(client_peer, p, link);
-        }
-        if (!left && result.sync_started_block > 0 && client.progress() >= 1.0 / 3.0) {
-            left = true;
-            for (PeerId p : leaving) net.set_online(p, false);
-        }
-        if (result.synced && head > result.sync_finished_block) {
-            // The client had a block time to follow the last block.
-            if (client.verified_number() == head) {
-                ++result.blocks_followed;
-            } else {
-                ++result.blocks_missed;
-                result.last_missed_block = head;
-            }
-        }
-        if (client.synced() && !result.synced) {
-            result.synced = true;
-            result.sync_finished_block = head;
-            result.sync_seconds = std::chrono::duration<double>(client.synced_at() - sync_start).count();
-            result.boundaries_crossed = head / config.epoch_length - result.sync_started_block / config.epoch_length;
-            result.client_bytes_received = client.stats().bytes_received;
-            result.client_at_sync = client.stats();
-            finish_block = head + config.follow_blocks;
-            // Joiners get two boundaries after their join to be checked at.
-            if (config.joiners > 0) finish_block = std::max(finish_block, join_block + 2 * config.epoch_length + 1);
-            // Grown nodes two boundaries after their growth, shrunk ones one.
-            if (!growers.empty()) finish_block = std::max(finish_block, grow_block + 2 * config.epoch_length + 1);
-            if (!shrinkers.empty()) finish_block = std::max(finish_block, shrink_block + config.epoch_length + 1);
-        }
-        if (result.synced && head >= finish_block) break;
-        if (!client.failure().empty()) {
-            result.failure = client.failure();
-            break;
-        }
-
-        // Block b.
-        const Hash old_root = roots.back();
-        auto diff = chain.next_block();
-        if (!diff) {
-            result.failure = "the generator failed";
-            return result;
-        }
-        roots.push_back(chain.root());
-        head = b;
-        auto items = mgr::build_region_items(chain.node_store(), b, old_root, roots.back(), *diff,
-                                             mgr::all_regions(config.region_bits));
-        if (!items) {
-            result.failure = "the bridge failed to build items";
-            return result;
-        }
-        net.post(bridge_peer, [&bridge, &net, items = std::move(*items), code = diff->code]() {
-            bridge.publish(items, code, net.now());
-        });
-        if (config.on_block) config.on_block(client.progress(), b, net.now());
-    }
-    result.blocks = head;
-    if (client.verified_number()) {
-        result.verified_block = *client.verified_number();
-        result.verified_root = client.state_root();
-        result.chain_root = roots[result.verified_block];
-        if (result.verified_root != result.chain_root && result.failure.empty())
-            result.failure = "client root differs from the chain";
-    } else if (result.failure.empty()) {
-        result.failure = "the client did not sync within max_blocks";
-    }
-    result.client = client.stats();
-    result.accounts = client.accounts();
-    result.slots = client.slots();
-    result.codes = client.codes();
-    // Raw state: every leaf (32-byte key and its value) and every code blob, at the verified block's
-    // contents as the client holds them.
-    result.raw_state_bytes = client.raw_bytes();
-    result.bandwidth_floor_seconds = config.client_bandwidth == 0 ? 0
-                                                                  : static_cast<double>(result.raw_state_bytes) /
-                                                                        static_cast<double>(config.client_bandwidth);
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        result.gossip_bytes +=
-            net.metrics(node_peers[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
-        for (const mgr::RegionStore& s : nodes[i]->stores()) {
-            result.node_bytes += s.store->byte_size();
-            if (honest(i)) result.items_rejected += nodes[i]->stats().items_rejected;
-        }
-    }
-    for (std::size_t k = 0; k < result.joined.size(); ++k) {
-        const mgr::MgrNode& n = *nodes[config.nodes + k];
-        JoinedNodeResult& j = result.joined[k];
-        const auto& s = n.join_stats();
-        if (!s) continue;
-        record_fill(n, *s, j);
-        j.owners = s->fill.owners;
-        j.items_applied = n.stats().items_applied;
-        j.offers_before_fill = s->offers_before_fill;
-        j.chunk_requests_served = n.stats().chunk_requests;
-    }
-    for (const auto& [i, k] : growers) {
-        const mgr::MgrNode& n = *nodes[i];
-        GrownNodeResult& g = result.grown[k];
-        g.items_applied = n.stats().items_applied;
-        const auto& s = n.grow_stats();
-        if (s) record_fill(n, *s, g);
-    }
-    result.gossip_bytes_per_node_per_block =
-        head == 0
-            ? 0
-            : static_cast<double>(result.gossip_bytes) / static_cast<double>(nodes.size()) / static_cast<double>(head);
-    return result;
-}
+MgrScenarioResult run_mgr_scenario(const MgrScenarioConfig& config) { return MgrScenario{config}.run(); }
 
 }  // namespace carousel::sim
