@@ -14,6 +14,7 @@
 #include <carousel/net/local_net.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
+#include <carousel/sim/prefix_scenario.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/testing/fault_kv.hpp>
@@ -22,51 +23,27 @@
 namespace carousel::prefix {
 namespace {
 
-// A generated state served from memory.
-struct Chain {
-    trie::MemoryNodeStore nodes;
-    state::MemoryCodeStore code;
-    std::unique_ptr<state::ChainGenerator> gen;
-    std::vector<Hash> roots;
-
-    Chain(uint64_t seed, uint64_t accounts, int blocks) {
-        state::GeneratorConfig cfg;
-        cfg.seed = seed;
-        cfg.accounts = accounts;
-        cfg.max_contract_slots = 2000;
-        cfg.accounts_per_block = 40;
-        cfg.slots_per_block = 60;
-        gen = std::make_unique<state::ChainGenerator>(cfg, nodes, code);
-        EXPECT_TRUE(gen->genesis());
-        roots.push_back(gen->root());
-        for (int b = 0; b < blocks; ++b) {
-            EXPECT_TRUE(gen->next_block());
-            roots.push_back(gen->root());
-        }
+// A generated state served from memory (sim::ServedChain), with busy contracts and blocks.
+state::GeneratorConfig chain_config(uint64_t seed, uint64_t accounts) {
+    state::GeneratorConfig cfg;
+    cfg.seed = seed;
+    cfg.accounts = accounts;
+    cfg.max_contract_slots = 2000;
+    cfg.accounts_per_block = 40;
+    cfg.slots_per_block = 60;
+    return cfg;
+}
+struct Chain : sim::ServedChain {
+    Chain(uint64_t seed, uint64_t accounts, int blocks) : sim::ServedChain{chain_config(seed, accounts), blocks} {
+        EXPECT_TRUE(ok);
     }
 };
 
 // The synced stores hold the whole state: every account, slot and code of the served root.
-void expect_complete_copy(const Chain& chain, const Hash& root, trie::MemoryNodeStore& nodes,
-                          state::MemoryCodeStore& code) {
-    trie::Trie accounts{&nodes, root};
-    uint64_t n = 0;
-    auto walked = accounts.for_each([&](ByteView, ByteView value) {
-        ++n;
-        ByteView in = value;
-        auto a = state::decode_account(in);
-        ASSERT_TRUE(a);
-        if (a->code_hash != state::kEmptyCodeHash) {
-            EXPECT_TRUE(code.get_code(a->code_hash)) << "code missing";
-        }
-        if (a->storage_root != trie::kEmptyRoot) {
-            trie::Trie storage{&nodes, a->storage_root};
-            EXPECT_TRUE(storage.for_each([](ByteView, ByteView) {})) << "storage trie incomplete";
-        }
-    });
-    ASSERT_TRUE(walked) << "account trie incomplete";
-    EXPECT_GT(n, 0U);
-    (void)chain;
+void expect_complete_copy(const Chain&, const Hash& root, trie::MemoryNodeStore& nodes, state::MemoryCodeStore& code) {
+    const sim::StateCheck check = sim::check_state(nodes, code, root);
+    EXPECT_TRUE(check.complete) << "a node, a storage trie or a code blob is missing";
+    EXPECT_GT(check.accounts, 0U);
 }
 
 struct SyncSetup {
@@ -148,9 +125,9 @@ TEST(PrefixSync, FullSyncFromOneServer) {
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
     EXPECT_DOUBLE_EQ(p.account_fraction, 1.0);
-    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_EQ(p.accounts, s.chain.generator->stats().accounts);
     // Every slot counts, also those in subtrees two storage tries share (fetched once).
-    EXPECT_EQ(p.slots, s.chain.gen->stats().slots);
+    EXPECT_EQ(p.slots, s.chain.generator->stats().slots);
     EXPECT_EQ(p.storage_tries, p.storage_tries_done);
     EXPECT_EQ(p.code_wanted, p.code_done);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
@@ -210,7 +187,7 @@ TEST(PrefixSync, StreamsCutByTheServersBudgetAreAskedAgain) {
     s.connect_all();
     ASSERT_TRUE(s.run_to_done());
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
-    EXPECT_EQ(s.sync->progress().slots, s.chain.gen->stats().slots);
+    EXPECT_EQ(s.sync->progress().slots, s.chain.generator->stats().slots);
     EXPECT_GT(s.servers[0]->stats().back_off + s.servers[1]->stats().back_off, 0U);
     for (const auto& [peer, st] : s.sync->peers()) {
         EXPECT_EQ(st.rejected_chunks, 0U);
@@ -391,7 +368,7 @@ TEST(PrefixSyncLeaves, MovesToANewerRootKeepingTheVerifiedLeaves) {
     const auto p = s.sync->progress();
     EXPECT_EQ(s.sync->root(), head);
     EXPECT_EQ(p.root_moves, 1U);
-    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_EQ(p.accounts, s.chain.generator->stats().accounts);
     expect_complete_copy(s.chain, head, s.client_nodes, s.client_code);
     // The verified leaves were used: the account trie cost less than fetching the head's whole
     // account trie as sub-tries after the move would have.
@@ -437,8 +414,8 @@ TEST(PrefixSyncLeaves, LeafModeSyncsTheWholeState) {
     s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
-    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
-    EXPECT_EQ(p.slots, s.chain.gen->stats().slots);
+    EXPECT_EQ(p.accounts, s.chain.generator->stats().accounts);
+    EXPECT_EQ(p.slots, s.chain.generator->stats().slots);
     EXPECT_EQ(p.storage_tries, p.storage_tries_done);
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     // Every stored node was built from verified leaves (and counted for the verify floor); a subtree
@@ -500,7 +477,7 @@ TEST(PrefixSyncLeaves, LeavesWaitOnDiskPastTheSpillThreshold) {
     s.run_to_done();
     ASSERT_TRUE(s.sync->done());
     const auto p = s.sync->progress();
-    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts);
+    EXPECT_EQ(p.accounts, s.chain.generator->stats().accounts);
     EXPECT_GT(spill.leaf_puts, 3000U) << "the account trie's leaves went through the KV";
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     // Every spilled leaf, and every progress record, is deleted once its trie is built.
@@ -525,7 +502,7 @@ TEST(PrefixSyncLeaves, RestartResumesFromTheSpilledLeaves) {
     s.connect_all();
     ASSERT_TRUE(s.run_to_done());
     const auto p = s.sync->progress();
-    EXPECT_EQ(p.accounts, s.chain.gen->stats().accounts) << "resumed leaves count as well";
+    EXPECT_EQ(p.accounts, s.chain.generator->stats().accounts) << "resumed leaves count as well";
     // (Slots count the storage tries synced in this run: those the first run completed are held.)
     expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     SyncSetup fresh{5, 3000, 2, o};

@@ -2,8 +2,8 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// The demo's prefix sync: a generated state served by in-process ChunkServers on LocalNet (a
-// simulated network with latency and bandwidth), synced by one PrefixSync client.
+// The demo's prefix sync (sim/prefix_scenario.hpp: a generated state served by in-process
+// ChunkServers on LocalNet, synced by one PrefixSync client) with progress and a JSON summary.
 
 #include <cstdint>
 
