@@ -21,10 +21,44 @@ namespace {
 
 ByteView view(const Hash& h) { return ByteView{h.data(), h.size()}; }
 
-// A node an answer may carry on its own: at least 32 bytes (shorter ones are embedded) and a node.
-constexpr std::size_t kMaxNodeBytes = 64 * 1024;
+// The verified pool as one fetch sees it: only the nodes this fetch stored. Its TrieSync takes a node
+// in its store for a complete subtree of its range; another fetch's node may be complete only for
+// another range of the same trie (the stems the regions share).
+class FetchStore final : public trie::NodeStore {
+  public:
+    FetchStore(trie::MemoryNodeStore& pool, std::unordered_set<Hash, trie::HashHasher>& held)
+        : pool_(pool), held_(held) {}
+    std::optional<Bytes> get_node(const Hash& hash) const override {
+        if (!own_.contains(hash)) return std::nullopt;
+        return pool_.get_node(hash);
+    }
+    void put_node(const Hash& hash, ByteView rlp) override {
+        own_.insert(hash);
+        if (held_.insert(hash).second) pool_.put_node(hash, rlp);
+    }
+
+  private:
+    trie::MemoryNodeStore& pool_;
+    std::unordered_set<Hash, trie::HashHasher>& held_;
+    std::unordered_set<Hash, trie::HashHasher> own_;
+};
 
 }  // namespace
+
+RegionFill::TrieFetch RegionFill::make_fetch(std::optional<Hash> account, const Hash& root, trie::PathRange range,
+                                             const Hash& position) {
+    TrieFetch f;
+    f.account = account;
+    f.root = root;
+    f.range = std::move(range);
+    f.position = position;
+    f.complete = root == trie::kEmptyRoot;
+    if (f.complete) return f;
+    f.store = std::make_unique<FetchStore>(verified_->pool, verified_->held);
+    f.sync = std::make_unique<trie::TrieSync>(*f.store, root);
+    f.sync->restrict_to(f.range);
+    return f;
+}
 
 RegionFill::RegionFill(std::vector<Region> regions, std::vector<Region> code_regions, unsigned region_bits,
                        uint64_t number, const Hash& root, FillOptions options, SendFn send, PeersFn peers,
@@ -39,15 +73,7 @@ RegionFill::RegionFill(std::vector<Region> regions, std::vector<Region> code_reg
       peers_(std::move(peers)),
       strike_(std::move(strike)),
       next_request_id_(first_request_id) {
-    referenced_.insert(root_);
-    for (const Region& r : regions_) {
-        TrieFetch f;
-        f.root = root_;
-        f.range = path_range(r);
-        f.position = r.first;
-        f.complete = root_ == trie::kEmptyRoot;
-        tries_.push_back(std::move(f));
-    }
+    for (const Region& r : regions_) tries_.push_back(make_fetch(std::nullopt, root_, path_range(r), r.first));
     for (const Region& t : all_regions(region_bits_)) {
         const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Region& r) { return r == t; });
         if (!own) walks_.push_back(AccountWalk{t, t.first, false});
@@ -329,36 +355,6 @@ void RegionFill::on_trie_entry(proto::PeerId from, const Request& r, ByteView fr
         reject(from, "mgr fill: leaf answer to a full-mode request");
         return;
     }
-    // Verify the whole answer before keeping any of it: every node is referenced by a verified node
-    // (or an earlier one of this answer) and decodes.
-    std::unordered_map<Hash, ByteView, trie::HashHasher> fresh;
-    std::unordered_set<Hash, trie::HashHasher> refs;
-    for (const Bytes& n : e.nodes) {
-        if (n.size() < 32 || n.size() > kMaxNodeBytes) {
-            reject(from, "mgr fill: a node of impossible size");
-            return;
-        }
-        const Hash h = keccak256(n);
-        const bool known = held_.contains(h) || fresh.contains(h);
-        if (!known && !referenced_.contains(h) && !refs.contains(h)) {
-            reject(from, "mgr fill: a node no verified node references");
-            return;
-        }
-        auto node = trie::decode_node(n);
-        if (!node) {
-            reject(from, "mgr fill: a node that does not decode");
-            return;
-        }
-        if (known) continue;
-        fresh.emplace(h, ByteView{n});
-        for (const ByteView c : node->children) {
-            if (trie::is_hash_reference(c)) {
-                Hash ch{};
-                std::copy(c.begin(), c.end(), ch.begin());
-                refs.insert(ch);
-            }
-        }
-    }
     const Nibbles from_path = f.from.value_or(f.range.from);
     if (e.stop_path) {
         // It must move forward in pre-order (a longer path below `from` comes after it, so compare the
@@ -369,19 +365,20 @@ void RegionFill::on_trie_entry(proto::PeerId from, const Request& r, ByteView fr
             return;
         }
     }
-    for (const auto& [h, n] : fresh) {
-        pool_.put_node(h, n);
-        held_.insert(h);
-        ++stats_.nodes_accepted;
+    // The acceptor checks the whole answer before keeping any of it: every node is referenced by a
+    // verified node (or an earlier one of this answer) and decodes.
+    const auto accepted = f.sync->accept(e.nodes);
+    if (!accepted) {
+        reject(from, "mgr fill: " + std::string{trie::to_string(accepted.error())});
+        return;
     }
-    referenced_.insert(refs.begin(), refs.end());
+    stats_.nodes_accepted += *accepted;
     if (e.stop_path) {
         f.from = *e.stop_path;
         return;
     }
-    // The server says the range is complete: the walk must find every node of the partial trie.
-    const auto walk = for_each_partial_node(pool_, f.root, f.range, [](ByteView, const Hash&, ByteView) {});
-    if (!walk) {
+    // The server says the range is complete: every node of the partial trie must be held.
+    if (!f.sync->complete()) {
         ++stats_.incomplete;
         f.from.reset();  // from the start, with another neighbour (what is held is not fetched twice)
         reject(from, "mgr fill: a range called complete that is not");
@@ -436,12 +433,11 @@ void RegionFill::start_storage() {
     storage_started_ = true;
     // The owners inside the node's regions: their leaves are in the verified account partial tries.
     for (std::size_t i = 0; i < regions_.size(); ++i) {
-        auto leaves = leaves_in(pool_, root_, tries_[i].range);
+        auto leaves = leaves_in(verified_->pool, root_, tries_[i].range);
         if (!leaves) continue;  // cannot happen: the walk found the partial trie complete
         for (const auto& [key, value] : *leaves) (void)note_account(key, value);
     }
     stats_.owners = owners_.size();
-    for (const auto& [account, storage_root] : owners_) referenced_.insert(storage_root);
     for (std::size_t i = 0; i < presence_.size(); ++i) {
         for (const Hash& account : presence_[i].present) add_storage_fetch(i, account);
     }
@@ -450,12 +446,8 @@ void RegionFill::start_storage() {
 void RegionFill::add_storage_fetch(std::size_t region, const Hash& account) {
     const auto owner = owners_.find(account);
     if (owner == owners_.end()) return;  // named present by a neighbour, but has no storage at the root
-    TrieFetch f;
-    f.account = account;
-    f.root = owner->second;
-    f.range = path_range(storage_region(regions_[region], account));
-    f.position = regions_[region].first;
-    tries_.push_back(std::move(f));
+    tries_.push_back(make_fetch(account, owner->second, path_range(storage_region(regions_[region], account)),
+                                regions_[region].first));
 }
 
 bool RegionFill::send_presence(std::size_t region, proto::Time now) {
@@ -572,7 +564,7 @@ void RegionFill::on_timer(proto::Time now) {
 
 std::vector<Bytes> RegionFill::partial_nodes(const Hash& root, const trie::PathRange& range) const {
     std::vector<Bytes> out;
-    (void)for_each_partial_node(pool_, root, range,
+    (void)for_each_partial_node(verified_->pool, root, range,
                                 [&](ByteView, const Hash&, ByteView rlp) { out.emplace_back(rlp); });
     return out;
 }

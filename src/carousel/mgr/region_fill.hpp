@@ -28,11 +28,12 @@
 //     radius growth added), by GetCode, each blob checked by its hash. A blob
 //     that every covering neighbour was asked for and none sent is given up (code_unavailable):
 //     the fill does not wait forever for what the network lost.
-// Verification: a full-mode answer is accepted only if every node in it is referenced by an
-// accepted node (or by an earlier node of the same answer, or is a trie root the fill trusts: R, or
-// a storage root read from a verified account leaf) and decodes; otherwise the whole answer is
-// dropped. When a server says a range is complete (no stopPath), the partial-trie walk over the
-// accepted nodes must find no node missing. Leaf answers are range proofs against R. So every node
+// Verification: each partial trie is fetched through the trie layer's node acceptor
+// (trie::TrieSync restricted to the range, trie/trie_sync.hpp): a full-mode answer is accepted only
+// if every node in it is referenced by an accepted node of that trie (or by an earlier node of the
+// same answer, or is the root the fill trusts: R, or a storage root read from a verified account
+// leaf) and decodes; otherwise the whole answer is dropped. When a server says a range is complete
+// (no stopPath), the acceptor must hold every node of the partial trie. Leaf answers are range proofs against R. So every node
 // kept links to R, and a wrong or incomplete answer is caught where it comes in: its peer is not
 // asked again during this fill, is reported through `strike`, and its range goes to another
 // neighbour covering it. Nothing of a rejected answer is kept.
@@ -58,6 +59,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,6 +73,7 @@
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
+#include <carousel/trie/trie_sync.hpp>
 
 #include "placement.hpp"
 
@@ -157,6 +160,7 @@ class RegionFill {
 
   private:
     // One partial trie to fetch in full mode: the account trie (no account) or a storage trie.
+    // Its nodes are accepted by a trie::TrieSync restricted to the range, over a FetchStore.
     struct TrieFetch {
         std::optional<Hash> account;
         Hash root{};
@@ -165,6 +169,8 @@ class RegionFill {
         std::optional<Nibbles> from;  // continue here (with kFlagSkipStem); nullopt: from range.from
         bool complete{false};
         bool busy{false};
+        std::unique_ptr<trie::NodeStore> store;  // the verified pool as this fetch sees it
+        std::unique_ptr<trie::TrieSync> sync;    // null when the trie is empty
     };
     // The account leaves of a region outside the node's regions, [region.first, cursor) verified.
     struct AccountWalk {
@@ -197,6 +203,8 @@ class RegionFill {
     void add_storage_fetch(std::size_t region, const Hash& account);
     void on_bare_storage(proto::PeerId from, const Request& r, ByteView frame, proto::Time now);
     std::optional<dht::Contact> pick(const Hash& position, proto::Time now);
+    // A fetch of the partial trie `range` of the trie at `root`, its nodes accepted by a TrieSync.
+    TrieFetch make_fetch(std::optional<Hash> account, const Hash& root, trie::PathRange range, const Hash& position);
     void track(uint64_t id, Request r, proto::Time now);
     void release(const Request& r);
     // A wrong answer: the peer is struck and not asked again in this fill.
@@ -227,11 +235,14 @@ class RegionFill {
     bool storage_started_{false};
     std::size_t first_open_{0};  // tries_ before this are complete
 
-    // Verified nodes: all link to root_. `referenced_` are the hashes an accepted node references,
-    // and the roots the fill trusts: what an answer may carry.
-    trie::MemoryNodeStore pool_;
-    std::unordered_set<Hash, trie::HashHasher> held_;
-    std::unordered_set<Hash, trie::HashHasher> referenced_;
+    // Verified nodes of complete subtrees (within their fetch's range), all linking to root_: each
+    // fetch's TrieSync writes here. Behind a pointer, so that the fetches' stores keep it when the
+    // fill moves.
+    struct Verified {
+        trie::MemoryNodeStore pool;
+        std::unordered_set<Hash, trie::HashHasher> held;
+    };
+    std::unique_ptr<Verified> verified_{std::make_unique<Verified>()};
 
     std::map<Hash, Hash> owners_;  // account -> storage root (non-empty)
     std::set<Hash> code_wanted_;

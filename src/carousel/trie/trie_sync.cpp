@@ -185,6 +185,7 @@ uint32_t TrieSync::expand_node(const Node& node, const Nibbles& position, const 
             return true;
         },
         [&](const Nibbles& child_pos, const Hash& child) {
+            if (range_ && !intersects(child_pos, *range_)) return;  // outside the partial trie: not wanted
             if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) {  // held
                 if (on_held_) on_held_(child);
                 return;

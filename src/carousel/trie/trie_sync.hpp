@@ -33,6 +33,7 @@
 
 #include "node.hpp"
 #include "node_store.hpp"
+#include "path_range.hpp"
 
 namespace carousel::trie {
 
@@ -64,6 +65,12 @@ class TrieSync {
     TrieSync(NodeStore& store, const Hash& root, LeafCheck check = {}, LeafSink on_leaf = {}, HeldSink on_held = {});
 
     const Hash& root() const noexcept { return root_; }
+    // Restricts the sync to the partial trie of `range` (trie/path_range.hpp): a node is fetched only
+    // when its position intersects the range, and one outside it counts as complete, so complete()
+    // then means every node of the partial trie is held, and a node in the store is complete within
+    // the range. A store shared by syncs of other ranges of the same trie must not show this sync
+    // their nodes (complete for another range is not complete for this one). Call before accept().
+    void restrict_to(PathRange range) { range_ = std::move(range); }
     // Every node is held and every dependency complete: the root is in the store.
     bool complete() const noexcept { return frontier_.empty() && waiting_.empty(); }
     // Nothing is left to fetch for this trie itself (dependencies may still be pending).
@@ -103,6 +110,8 @@ class TrieSync {
     uint64_t adopted_nodes() const noexcept { return adopted_nodes_; }
 
   private:
+    std::optional<PathRange> range_;  // restrict_to's; nullopt: the whole trie
+
     struct Waiting {
         Bytes rlp;
         uint32_t missing{0};  // children not complete yet

@@ -160,5 +160,49 @@ TEST(TrieSync, CompletesWhenEveryReferenceResolves) {
     EXPECT_TRUE(empty.complete());
 }
 
+// Restricted to a range, the sync fetches the partial trie: every node whose position meets the
+// range and no other; complete() then means the partial trie is held (as Merry-Go-Round's fill uses
+// it), and a node outside the range is not taken even when a fetched node references it.
+TEST(TrieSync, RestrictedToARangeFetchesThePartialTrie) {
+    const Source src{4, 3000};
+    const PathRange range{Nibbles{0x3, 0x1}, Nibbles{0x5}};
+    MemoryNodeStore client;
+    TrieSync sync{client, src.root};
+    sync.restrict_to(range);
+    std::size_t fetched = 0;
+    while (!sync.fetched() && fetched < 100000) {
+        for (const auto& [pos, hash] : sync.frontier()) EXPECT_TRUE(intersects(pos, range)) << "wanted outside";
+        const auto chunk = frontier_nodes(src, sync);
+        fetched += chunk.size();
+        ASSERT_TRUE(sync.accept(chunk));
+    }
+    EXPECT_TRUE(sync.complete());
+    ASSERT_TRUE(client.get_node(src.root));
+    // The client's nodes are exactly the source's nodes at positions meeting the range: every leaf in
+    // the range reads back, a leaf outside it does not.
+    Trie t{&client, src.root};
+    std::size_t in = 0;
+    std::size_t out = 0;
+    for (const auto& [k, v] : src.leaves) {
+        const Nibbles path = unpack_nibbles(k);
+        const bool inside = pad(path, 0) >= pad(range.from, 0) && pad(path, 0) <= pad(range.to, 0xf);
+        auto got = t.get(k);
+        if (inside) {
+            ++in;
+            ASSERT_TRUE(got && *got);
+            EXPECT_EQ(**got, v);
+        } else if (!got) {
+            ++out;  // a missing node on the way: not fetched
+        }
+    }
+    EXPECT_GT(in, 0U);
+    EXPECT_GT(out, src.leaves.size() / 2) << "most leaves outside the range must not be held";
+    EXPECT_LT(fetched, src.nodes.size() / 2);
+    // A second sync of the same range over that store finds it complete at once.
+    TrieSync again{client, src.root};
+    again.restrict_to(range);
+    EXPECT_TRUE(again.complete()) << "the stored root is a complete partial trie for this range";
+}
+
 }  // namespace
 }  // namespace carousel::trie
