@@ -24,8 +24,6 @@ Hash last_key(const trie::PathRange& range) {
     std::copy(k.begin(), k.end(), h.begin());
     return h;
 }
-// Items for blocks this far behind the newest seen are forgotten (their ids too).
-constexpr uint64_t kHeldBlocks = 8;
 }  // namespace
 
 MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
@@ -37,7 +35,12 @@ MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
               return self;
           }(),
           options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
-          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }) {
+          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }),
+      router_(
+          dht_, covered_, options.region_bits, options.placement_refresh,
+          [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
+          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); },
+          [this](const Hash& position) { return filling_key(position); }) {
     covered_ = region_of(dht_.self().id, dht_.self().radius);
     if (!options_.origin_only) (void)place_stores(covered_);  // one store per region of the block
 }
@@ -83,9 +86,7 @@ void MgrNode::on_connect(proto::PeerId peer, proto::Time now) { dht_.on_connect(
 void MgrNode::on_disconnect(proto::PeerId peer, proto::Time now) {
     dht_.on_disconnect(peer, now);
     if (fill_) fill_->on_disconnect(peer, now);
-    for (auto it = offers_.begin(); it != offers_.end();) {
-        it = it->first.first == peer ? offers_.erase(it) : std::next(it);
-    }
+    router_.on_disconnect(peer);
 }
 
 std::optional<proto::Time> MgrNode::next_deadline() const {
@@ -123,10 +124,10 @@ void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
             on_get_bare_storage(from, frame);
             return;
         case proto::MessageType::kOffer:
-            on_offer(from, frame);
+            router_.on_offer(from, frame);
             return;
         case proto::MessageType::kAccept:
-            on_accept(from, frame);
+            router_.on_accept(from, frame);
             return;
         case proto::MessageType::kContent:
             on_content(from, frame, now);
@@ -300,111 +301,19 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
     for (const RegionItem& item : items) {
         Bytes payload = encode_region_item(item);
         const Hash id = keccak256(payload);
-        held_[id] = Held{item.region, item.block_number, proto::ContentKind::kRegionItem, std::move(payload)};
-        seen_.insert(id);
-        if (offer_on(id, item.region.first, 0, now) == 0 &&
-            (contains(covered_, item.region.first) || !placement_[item.region.first].looking)) {
+        router_.hold(id, item.region, item.block_number, proto::ContentKind::kRegionItem, std::move(payload));
+        router_.mark_seen(id);
+        if (router_.offer(id, item.region.first, 0, now) == 0 &&
+            (contains(covered_, item.region.first) || !router_.looking_up(item.region.first))) {
             ++stats_.items_unplaced;  // neither the table nor a lookup knows a node covering it
         }
-        forget_old(item.block_number);
+        router_.forget_old(item.block_number);
     }
     for (const Bytes& code : codes) {
         const Hash id = keccak256(code);
-        uint64_t newest = 0;
-        for (const auto& [_, h] : held_) newest = std::max(newest, h.number);
-        held_[id] = Held{Region{id, 0}, newest, proto::ContentKind::kCode, code};
-        seen_.insert(id);
-        offer_on(id, id, 0, now);
-    }
-}
-
-Hash MgrNode::position_of(const Hash& id, const Held& held) {
-    return held.kind == proto::ContentKind::kCode ? id : held.region.first;
-}
-
-std::size_t MgrNode::offer_on(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now) {
-    if (filling_key(position)) return 0;  // nothing is offered for a region being filled
-    const auto held = held_.find(id);
-    if (held == held_.end()) return 0;
-    std::vector<dht::Contact> targets = dht_.table().covering(position);
-    const Hash region_first = region_of(position, dht::Radius{options_.region_bits}).first;
-    if (!contains(covered_, position)) {
-        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
-        look_up_placement(region_first, now);
-        for (const dht::Contact& c : placement_[region_first].found) {
-            if (dht::covers(c.id, c.radius, position)) targets.push_back(c);
-        }
-    }
-    if (except != 0) held->second.offered.insert(except);
-    std::size_t covering = 0;
-    for (const dht::Contact& c : targets) {
-        if (c.id == dht_.self().id) continue;
-        ++covering;
-        if (!held->second.offered.insert(c.peer).second) continue;
-        const uint64_t request_id = next_request_id_++;
-        offers_[{c.peer, request_id}] = {id};
-        send(c.peer, proto::encode(proto::Offer{request_id, {id}}));
-        ++stats_.offers_sent;
-    }
-    return covering;
-}
-
-void MgrNode::look_up_placement(const Hash& region_first, proto::Time now) {
-    Placement& p = placement_[region_first];
-    if (p.looking || (p.asked_at && now < *p.asked_at + options_.placement_refresh)) return;
-    p.looking = true;
-    p.asked_at = now;
-    ++stats_.placement_lookups;
-    dht_.start_lookup(region_first, now, [this, region_first, now](std::vector<dht::Contact> closest) {
-        Placement& done = placement_[region_first];
-        done.looking = false;
-        done.found = std::move(closest);
-        // The items of the region held meanwhile go to what the lookup found.
-        std::vector<std::pair<Hash, Hash>> pending;
-        for (const auto& [id, held] : held_) {
-            const Hash position = position_of(id, held);
-            if (region_of(position, dht::Radius{options_.region_bits}).first == region_first) {
-                pending.emplace_back(id, position);
-            }
-        }
-        for (const auto& [id, position] : pending) offer_on(id, position, 0, now);
-    });
-}
-
-void MgrNode::on_offer(proto::PeerId from, ByteView frame) {
-    auto offer = proto::decode_offer(frame);
-    if (!offer) {
-        disconnect(from, std::string{"mgr: bad Offer: "} + std::string{proto::to_string(offer.error())});
-        return;
-    }
-    proto::Accept accept{offer->request_id, {}};
-    for (std::size_t i = 0; i < offer->content_ids.size(); ++i) {
-        if (!seen_.contains(offer->content_ids[i])) accept.indexes.push_back(i);
-    }
-    send(from, proto::encode(accept));
-}
-
-void MgrNode::on_accept(proto::PeerId from, ByteView frame) {
-    auto accept = proto::decode_accept(frame);
-    if (!accept) {
-        disconnect(from, std::string{"mgr: bad Accept: "} + std::string{proto::to_string(accept.error())});
-        return;
-    }
-    const auto it = offers_.find({from, accept->request_id});
-    if (it == offers_.end()) return;  // late or unknown: not an offence
-    const std::vector<Hash> ids = std::move(it->second);
-    offers_.erase(it);
-    for (uint64_t i : accept->indexes) {
-        if (i >= ids.size()) {
-            disconnect(from, "mgr: Accept names an index past the offer");
-            return;
-        }
-        const auto held = held_.find(ids[i]);
-        if (held == held_.end()) continue;  // forgotten since
-        Bytes out = proto::encode(proto::Content{held->second.kind, held->second.payload});
-        stats_.content_bytes_sent += out.size();
-        ++stats_.content_sent;
-        send(from, std::move(out));
+        router_.hold(id, Region{id, 0}, router_.newest_number(), proto::ContentKind::kCode, code);
+        router_.mark_seen(id);
+        router_.offer(id, id, 0, now);
     }
 }
 
@@ -416,11 +325,11 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
     }
     stats_.content_bytes_received += frame.size();
     const Hash id = keccak256(content->payload);
-    if (seen_.contains(id)) {
+    if (router_.seen(id)) {
         ++stats_.items_ignored;
         return;
     }
-    seen_.insert(id);
+    router_.mark_seen(id);
     if (content->kind == proto::ContentKind::kCode) {
         // Self-verifying: the id is the code hash, its position.
         if (!contains(covered_, id)) {
@@ -429,8 +338,8 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
         }
         code_.put_code(id, content->payload);
         ++stats_.code_kept;
-        held_[id] = Held{Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload)};
-        offer_on(id, id, from, now);
+        router_.hold(id, Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload));
+        router_.offer(id, id, from, now);
         return;
     }
     on_region_item(from, id, std::move(content->payload), now);
@@ -450,10 +359,10 @@ void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, 
     }
     if (waiting_.size() >= options_.max_waiting_items) {
         ++stats_.items_ignored;
-        seen_.erase(id);  // may be offered again later
+        router_.unsee(id);  // may be offered again later
         return;
     }
-    held_[id] = Held{item->region, item->block_number, proto::ContentKind::kRegionItem, std::move(payload)};
+    router_.hold(id, item->region, item->block_number, proto::ContentKind::kRegionItem, std::move(payload));
     waiting_[{store->region().first, item->block_number}] = {from, std::move(*item)};
     apply_waiting(*store, now);
     pump_join(now);
@@ -472,13 +381,13 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
         const Hash id = keccak256(encoded);
         if (auto r = store.apply(item, *root); !r) {
             ++stats_.items_rejected;
-            held_.erase(id);
+            router_.drop(id);
             strike(from, std::string{"mgr: region item fails verification: "} + std::string{to_string(r.error())});
             continue;
         }
         ++stats_.items_applied;
-        offer_on(id, item.region.first, from, now);
-        forget_old(item.block_number);
+        router_.offer(id, item.region.first, from, now);
+        router_.forget_old(item.block_number);
     }
 }
 
@@ -499,11 +408,14 @@ void MgrNode::strike(proto::PeerId peer, const std::string& reason) {
     if (++strikes_[peer] >= options_.strikes_to_drop) disconnect(peer, reason);
 }
 
-void MgrNode::forget_old(uint64_t head) {
-    if (head <= kHeldBlocks) return;
-    for (auto it = held_.begin(); it != held_.end();) {
-        it = it->second.number + kHeldBlocks < head ? held_.erase(it) : std::next(it);
-    }
+NodeStats MgrNode::stats() const noexcept {
+    NodeStats s = stats_;
+    const GossipStats& g = router_.stats();
+    s.offers_sent = g.offers_sent;
+    s.content_sent = g.content_sent;
+    s.content_bytes_sent = g.content_bytes_sent;
+    s.placement_lookups = g.placement_lookups;
+    return s;
 }
 
 }  // namespace carousel::mgr

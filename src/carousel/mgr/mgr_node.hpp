@@ -27,11 +27,8 @@
 //    accepts the offered ids it has not seen; on Content it checks the item against the block's
 //    state root from its header source before it keeps or forwards any of it: an item for head+1 is
 //    applied (EpochStore::apply verifies it), a later one waits (bounded), an older one is ignored.
-//    A verified item is offered on to the contacts whose block covers the region: those in the
-//    routing table and, for a position outside the node's own block (the bridge's items, code it
-//    forwards), those a DHT lookup of the region's first key found (one lookup per region, redone
-//    after NodeOptions::placement_refresh). A routing table holds at most k contacts per bucket, so
-//    without the lookup a region far from the publisher would be offered to nobody (issue 17).
+//    A verified item is offered on to the contacts whose block covers the region (mgr/gossip_router.hpp
+//    decides who: the routing table's and, outside the node's block, a DHT lookup's).
 //    Each held item is offered to a peer at most once. An item that fails verification is dropped and its sender gets a
 //    strike; after `strikes_to_drop` strikes the sender is disconnected.
 //  - Code is kept when its hash lies in the node's block and forwarded the same way.
@@ -52,6 +49,7 @@
 #include <carousel/state/code_store.hpp>
 
 #include "epoch_store.hpp"
+#include "gossip_router.hpp"
 #include "placement.hpp"
 #include "region_fill.hpp"
 #include "region_item.hpp"
@@ -160,7 +158,8 @@ class MgrNode final : public proto::Endpoint {
     // One per region of the block.
     const std::vector<RegionStore>& stores() const noexcept { return stores_; }
     const state::MemoryCodeStore& code() const noexcept { return code_; }
-    const NodeStats& stats() const noexcept { return stats_; }
+    // The node's counters, with its router's (GossipStats) filled in.
+    NodeStats stats() const noexcept;
 
     // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded: bootstraps its DHT (a
     // lookup of its own id; its neighbours must be connected) and fills its stores from its
@@ -203,20 +202,6 @@ class MgrNode final : public proto::Endpoint {
     uint64_t store_bytes() const noexcept;
 
   private:
-    struct Held {  // one gossiped item this node has and may offer on
-        Region region;
-        uint64_t number{0};
-        proto::ContentKind kind{proto::ContentKind::kRegionItem};
-        Bytes payload;
-        std::set<proto::PeerId> offered{};  // peers it was offered to (or came from)
-    };
-    // Who covers one region, as a lookup of its first key found them.
-    struct Placement {
-        std::vector<dht::Contact> found;
-        std::optional<proto::Time> asked_at;
-        bool looking{false};
-    };
-
     EpochStore* store_for(const Region& region);
     // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
     RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
@@ -224,22 +209,10 @@ class MgrNode final : public proto::Endpoint {
     void on_get_diff(proto::PeerId from, ByteView frame);
     void on_get_code(proto::PeerId from, ByteView frame);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
-    void on_offer(proto::PeerId from, ByteView frame);
-    void on_accept(proto::PeerId from, ByteView frame);
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);
     void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void apply_waiting(EpochStore& store, proto::Time now);
-    // Offers the held item `id` (at `position`) to every covering contact but `except` that it was
-    // not offered to yet: the routing table's and, for a position outside the own block, a lookup's.
-    // Returns how many contacts cover it (offered now or before).
-    std::size_t offer_on(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
-    // The position a held item is offered at: a region item's region, a code blob's hash.
-    static Hash position_of(const Hash& id, const Held& held);
-    // Starts a lookup of who covers `region_first` unless one runs or a recent answer is known; when
-    // it ends, the held items of that region are offered to what it found.
-    void look_up_placement(const Hash& region_first, proto::Time now);
     void strike(proto::PeerId peer, const std::string& reason);
-    void forget_old(uint64_t head);
     // Whether `key` lies in a region whose store is being filled.
     bool filling_key(const Hash& key) const;
     // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
@@ -265,16 +238,12 @@ class MgrNode final : public proto::Endpoint {
     NodeOptions options_;
     HeaderSource headers_;
     dht::Dht dht_;
+    GossipRouter router_;  // who is offered what this node holds
     std::vector<RegionStore> stores_;
     state::MemoryCodeStore code_;
-    std::map<Hash, Held> held_;            // by content id: what this node may offer on
-    std::map<Hash, Placement> placement_;  // by region first key
-    std::set<Hash> seen_;                  // content ids received (or rejected): not accepted again
-    std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
     // Items for later blocks, by (region first key, block).
     std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
     std::map<proto::PeerId, unsigned> strikes_;
-    uint64_t next_request_id_{1};
     NodeStats stats_;
     // Filling (a join, a refill, a growth).
     std::set<Hash> filling_;                 // first keys of the regions whose stores are being filled

@@ -175,7 +175,7 @@ void MgrNode::finish_fill(proto::Time now) {
         for (const Region& region : r->regions) {
             if (const EpochStore* s = store_for(region)) r->store_bytes += s->byte_size();
         }
-        if (join_ && r == &*join_) r->offers_before_fill = stats_.offers_sent;
+        if (join_ && r == &*join_) r->offers_before_fill = router_.stats().offers_sent;
     }
     // Items at or below a store's head are old now; the rest apply in order.
     for (auto it = waiting_.begin(); it != waiting_.end();) {

@@ -44,7 +44,7 @@ std::vector<Region> MgrNode::place_stores(const Region& block) {
     // What belonged to dropped stores: their waiting items, the items (and code) held to offer on,
     // their filling flags.
     std::erase_if(waiting_, [&](const auto& w) { return !contains(block, w.first.first); });
-    std::erase_if(held_, [&](const auto& h) { return !contains(block, h.second.region.first); });
+    router_.keep_only(block);
     std::erase_if(filling_, [&](const Hash& first) { return !contains(block, first); });
     return added;
 }

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "gossip_router.hpp"
+
+#include <algorithm>
+
+namespace carousel::mgr {
+
+GossipRouter::GossipRouter(dht::Dht& dht, const Region& covered, unsigned region_bits, proto::Time placement_refresh,
+                           SendFn send, DisconnectFn disconnect, FillingFn filling)
+    : dht_(dht),
+      covered_(covered),
+      region_bits_(region_bits),
+      placement_refresh_(placement_refresh),
+      send_(std::move(send)),
+      disconnect_(std::move(disconnect)),
+      filling_(std::move(filling)) {}
+
+void GossipRouter::hold(const Hash& id, const Region& region, uint64_t number, proto::ContentKind kind, Bytes payload) {
+    held_[id] = Held{region, number, kind, std::move(payload)};
+}
+
+void GossipRouter::keep_only(const Region& block) {
+    std::erase_if(held_, [&](const auto& h) { return !contains(block, h.second.region.first); });
+}
+
+uint64_t GossipRouter::newest_number() const noexcept {
+    uint64_t newest = 0;
+    for (const auto& [_, h] : held_) newest = std::max(newest, h.number);
+    return newest;
+}
+
+void GossipRouter::forget_old(uint64_t head) {
+    if (head <= kHeldBlocks) return;
+    for (auto it = held_.begin(); it != held_.end();) {
+        it = it->second.number + kHeldBlocks < head ? held_.erase(it) : std::next(it);
+    }
+}
+
+Hash GossipRouter::position_of(const Hash& id, const Held& held) {
+    return held.kind == proto::ContentKind::kCode ? id : held.region.first;
+}
+
+std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now) {
+    if (filling_(position)) return 0;  // nothing is offered for a region being filled
+    const auto held = held_.find(id);
+    if (held == held_.end()) return 0;
+    std::vector<dht::Contact> targets = dht_.table().covering(position);
+    const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
+    if (!contains(covered_, position)) {
+        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
+        look_up_placement(region_first, now);
+        for (const dht::Contact& c : placement_[region_first].found) {
+            if (dht::covers(c.id, c.radius, position)) targets.push_back(c);
+        }
+    }
+    if (except != 0) held->second.offered.insert(except);
+    std::size_t covering = 0;
+    for (const dht::Contact& c : targets) {
+        if (c.id == dht_.self().id) continue;
+        ++covering;
+        if (!held->second.offered.insert(c.peer).second) continue;
+        const uint64_t request_id = next_request_id_++;
+        offers_[{c.peer, request_id}] = {id};
+        send_(c.peer, proto::encode(proto::Offer{request_id, {id}}));
+        ++stats_.offers_sent;
+    }
+    return covering;
+}
+
+bool GossipRouter::looking_up(const Hash& region_first) const {
+    const auto it = placement_.find(region_first);
+    return it != placement_.end() && it->second.looking;
+}
+
+void GossipRouter::look_up_placement(const Hash& region_first, proto::Time now) {
+    Placement& p = placement_[region_first];
+    if (p.looking || (p.asked_at && now < *p.asked_at + placement_refresh_)) return;
+    p.looking = true;
+    p.asked_at = now;
+    ++stats_.placement_lookups;
+    dht_.start_lookup(region_first, now, [this, region_first, now](std::vector<dht::Contact> closest) {
+        Placement& done = placement_[region_first];
+        done.looking = false;
+        done.found = std::move(closest);
+        // The items of the region held meanwhile go to what the lookup found.
+        std::vector<std::pair<Hash, Hash>> pending;
+        for (const auto& [id, held] : held_) {
+            const Hash position = position_of(id, held);
+            if (region_of(position, dht::Radius{region_bits_}).first == region_first) {
+                pending.emplace_back(id, position);
+            }
+        }
+        for (const auto& [id, position] : pending) offer(id, position, 0, now);
+    });
+}
+
+void GossipRouter::on_offer(proto::PeerId from, ByteView frame) {
+    auto offer = proto::decode_offer(frame);
+    if (!offer) {
+        disconnect_(from, std::string{"mgr: bad Offer: "} + std::string{proto::to_string(offer.error())});
+        return;
+    }
+    proto::Accept accept{offer->request_id, {}};
+    for (std::size_t i = 0; i < offer->content_ids.size(); ++i) {
+        if (!seen_.contains(offer->content_ids[i])) accept.indexes.push_back(i);
+    }
+    send_(from, proto::encode(accept));
+}
+
+void GossipRouter::on_accept(proto::PeerId from, ByteView frame) {
+    auto accept = proto::decode_accept(frame);
+    if (!accept) {
+        disconnect_(from, std::string{"mgr: bad Accept: "} + std::string{proto::to_string(accept.error())});
+        return;
+    }
+    const auto it = offers_.find({from, accept->request_id});
+    if (it == offers_.end()) return;  // late or unknown: not an offence
+    const std::vector<Hash> ids = std::move(it->second);
+    offers_.erase(it);
+    for (uint64_t i : accept->indexes) {
+        if (i >= ids.size()) {
+            disconnect_(from, "mgr: Accept names an index past the offer");
+            return;
+        }
+        const auto held = held_.find(ids[i]);
+        if (held == held_.end()) continue;  // forgotten since
+        Bytes out = proto::encode(proto::Content{held->second.kind, held->second.payload});
+        stats_.content_bytes_sent += out.size();
+        ++stats_.content_sent;
+        send_(from, std::move(out));
+    }
+}
+
+void GossipRouter::on_disconnect(proto::PeerId peer) {
+    for (auto it = offers_.begin(); it != offers_.end();) {
+        it = it->first.first == peer ? offers_.erase(it) : std::next(it);
+    }
+}
+
+}  // namespace carousel::mgr

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// GossipRouter: where a Merry-Go-Round node sends the gossip it holds (Portal's OFFER/ACCEPT, per
+// block; docs/MGR.md, "Gossip, per block"), sans-IO. MgrNode owns one; it verifies and keeps what
+// comes in, the router decides who is offered what and answers the offer protocol.
+//
+//  - Held content: a region item (by its region and block) or a code blob (its position is its hash),
+//    each under its content id (keccak256 of the payload). Items of blocks more than kHeldBlocks behind
+//    the newest seen are forgotten.
+//  - offer(): a held item goes to every contact whose block covers its position, at most once per
+//    peer: those in the routing table and, for a position outside the node's own block, those a DHT
+//    lookup of the region's first key found (one lookup per region, redone after `placement_refresh`;
+//    items held while it runs are offered when it ends). A routing table holds at most k contacts per
+//    bucket, so without the lookup a region far from the publisher would be offered to nobody.
+//    Nothing is offered at a position the node is filling.
+//  - Offer in: accept the ids not seen. Accept in: send the Content of each accepted id still held;
+//    an index past the offer disconnects the peer; an unknown or late Accept is ignored.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <carousel/core/bytes.hpp>
+#include <carousel/dht/dht.hpp>
+#include <carousel/proto/endpoint.hpp>
+#include <carousel/proto/mgr_messages.hpp>
+
+#include "placement.hpp"
+
+namespace carousel::mgr {
+
+struct GossipStats {
+    uint64_t offers_sent{0};
+    uint64_t content_sent{0};        // Content frames
+    uint64_t content_bytes_sent{0};  // their bytes
+    uint64_t placement_lookups{0};   // lookups of who covers a region
+};
+
+class GossipRouter {
+  public:
+    using SendFn = std::function<void(proto::PeerId to, Bytes frame)>;
+    using DisconnectFn = std::function<void(proto::PeerId peer, std::string reason)>;
+    // Whether the node is filling the region holding `position` (it then offers nothing there).
+    using FillingFn = std::function<bool(const Hash& position)>;
+
+    // Items of blocks this far behind the newest seen are forgotten (their ids too).
+    static constexpr uint64_t kHeldBlocks = 8;
+
+    // `dht` and `covered` (the node's block, which may change) outlive the router.
+    GossipRouter(dht::Dht& dht, const Region& covered, unsigned region_bits, proto::Time placement_refresh, SendFn send,
+                 DisconnectFn disconnect, FillingFn filling);
+
+    // Content ids received or rejected are not accepted again; unsee() lets one be offered again.
+    bool seen(const Hash& id) const { return seen_.contains(id); }
+    void mark_seen(const Hash& id) { seen_.insert(id); }
+    void unsee(const Hash& id) { seen_.erase(id); }
+
+    // Holds content to offer on: a region item of block `number`, or a code blob (region: {hash, 0}).
+    void hold(const Hash& id, const Region& region, uint64_t number, proto::ContentKind kind, Bytes payload);
+    void drop(const Hash& id) { held_.erase(id); }
+    // Drops what lies outside `block` (the node shrank).
+    void keep_only(const Region& block);
+    // The newest block of any held item (0 if none).
+    uint64_t newest_number() const noexcept;
+    // Forgets items of blocks more than kHeldBlocks behind `head`.
+    void forget_old(uint64_t head);
+
+    // Offers held item `id` (at `position`) to every covering contact but `except` not offered it yet.
+    // Returns how many contacts cover it (offered now or before).
+    std::size_t offer(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
+    // Whether a lookup of who covers the region starting at `region_first` is running.
+    bool looking_up(const Hash& region_first) const;
+
+    void on_offer(proto::PeerId from, ByteView frame);
+    void on_accept(proto::PeerId from, ByteView frame);
+    void on_disconnect(proto::PeerId peer);
+
+    const GossipStats& stats() const noexcept { return stats_; }
+
+  private:
+    struct Held {
+        Region region;
+        uint64_t number{0};
+        proto::ContentKind kind{proto::ContentKind::kRegionItem};
+        Bytes payload;
+        std::set<proto::PeerId> offered{};  // peers it was offered to (or came from)
+    };
+    // Who covers one region, as a lookup of its first key found them.
+    struct Placement {
+        std::vector<dht::Contact> found;
+        std::optional<proto::Time> asked_at;
+        bool looking{false};
+    };
+
+    // The position a held item is offered at: a region item's region, a code blob's hash.
+    static Hash position_of(const Hash& id, const Held& held);
+    // Starts a lookup of who covers `region_first` unless one runs or a recent answer is known; when
+    // it ends, the held items of that region are offered to what it found.
+    void look_up_placement(const Hash& region_first, proto::Time now);
+
+    dht::Dht& dht_;
+    const Region& covered_;
+    unsigned region_bits_;
+    proto::Time placement_refresh_;
+    SendFn send_;
+    DisconnectFn disconnect_;
+    FillingFn filling_;
+    std::map<Hash, Held> held_;            // by content id
+    std::map<Hash, Placement> placement_;  // by region first key
+    std::set<Hash> seen_;
+    std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept
+    uint64_t next_request_id_{1};
+    GossipStats stats_;
+};
+
+}  // namespace carousel::mgr
