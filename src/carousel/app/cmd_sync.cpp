@@ -138,335 +138,415 @@ std::string progress_detail(const prefix::SyncProgress& p) {
     return text;
 }
 
-// `reached_peer`: whether any peer was ever connected (a sync that reached none leaves no new
-// database directory behind).
-int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
-    auto root = hash_from_hex(o.root);
-    if (!root) {
-        std::cerr << "carousel sync: --root " << o.root << ": expected 32 bytes of hex\n";
-        return 1;
+// One run of `carousel sync`, in phases: parse() the arguments; open() the database; connect() the
+// client, its server side and the dialer on a TCP transport and start them; watch() the sync until it
+// ends; finish() flushes, records and reports, and gives the exit code. A phase that fails has
+// printed one line and makes run() return 1.
+class SyncRun {
+  public:
+    explicit SyncRun(const SyncCommandOptions& o) : o_(o) {}
+    SyncRun(const SyncRun&) = delete;
+    SyncRun& operator=(const SyncRun&) = delete;
+    ~SyncRun() { stop_transport(); }
+
+    // `reached_peer`: whether any peer was ever connected (a sync that reached none leaves no new
+    // database directory behind).
+    int run(bool& reached_peer) {
+        if (!parse() || !open() || !connect()) return 1;
+        const End end = watch();
+        return finish(end, reached_peer);
     }
-    if (o.mode != "full" && o.mode != "leaf") {
-        std::cerr << "carousel sync: --mode " << o.mode << ": expected full or leaf\n";
-        return 1;
-    }
-    if (o.stream && o.mode != "full") {
-        std::cerr << "carousel sync: --stream needs --mode full (leaf mode continues from the last key it verified)\n";
-        return 1;
-    }
-    std::vector<std::pair<std::string, Hash>> light;
-    if (!o.accounts.empty()) {
-        if (o.mode != "full") {
-            std::cerr << "carousel sync: --accounts needs --mode full (light mode follows sub-tries)\n";
-            return 1;
+
+  private:
+    enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal };
+
+    // The arguments; one line on the first bad one.
+    bool parse() {
+        auto root = hash_from_hex(o_.root);
+        if (!root) {
+            std::cerr << "carousel sync: --root " << o_.root << ": expected 32 bytes of hex\n";
+            return false;
         }
-        auto accounts = read_accounts(o.accounts);
-        if (!accounts) return 1;
-        light = std::move(*accounts);
-    }
-    auto peers = parse_each(o.peers, parse_host_port, "--peer", "HOST:PORT");
-    if (!peers) return 1;
-    auto trusted = parse_each(o.trust, hash_from_hex, "--trust-root", "32 bytes of hex");
-    if (!trusted) return 1;
-    trusted->push_back(*root);
-    std::optional<HostPort> listen;
-    if (!o.listen.empty()) {
-        listen = parse_host_port(o.listen);
-        if (!listen) {
-            std::cerr << "carousel sync: --listen " << o.listen << ": expected HOST:PORT\n";
-            return 1;
+        root_ = *root;
+        if (o_.mode != "full" && o_.mode != "leaf") {
+            std::cerr << "carousel sync: --mode " << o_.mode << ": expected full or leaf\n";
+            return false;
         }
+        if (o_.stream && o_.mode != "full") {
+            std::cerr
+                << "carousel sync: --stream needs --mode full (leaf mode continues from the last key it verified)\n";
+            return false;
+        }
+        if (!o_.accounts.empty()) {
+            if (o_.mode != "full") {
+                std::cerr << "carousel sync: --accounts needs --mode full (light mode follows sub-tries)\n";
+                return false;
+            }
+            auto accounts = read_accounts(o_.accounts);
+            if (!accounts) return false;
+            light_ = std::move(*accounts);
+        }
+        auto peers = parse_each(o_.peers, parse_host_port, "--peer", "HOST:PORT");
+        if (!peers) return false;
+        peers_ = std::move(*peers);
+        auto trusted = parse_each(o_.trust, hash_from_hex, "--trust-root", "32 bytes of hex");
+        if (!trusted) return false;
+        trusted_ = std::move(*trusted);
+        trusted_.push_back(root_);
+        if (!o_.listen.empty()) {
+            listen_ = parse_host_port(o_.listen);
+            if (!listen_) {
+                std::cerr << "carousel sync: --listen " << o_.listen << ": expected HOST:PORT\n";
+                return false;
+            }
+        }
+        return true;
     }
-    // RocksDB's memory is bounded here, not by the state: a syncing client reads little (lookups of
-    // nodes it may hold, mostly answered by KvNodeStore's filter; leaf mode's rebuild reads its
-    // spilled leaves once, in order) and writes in batches.
-    store::RocksKV::Options kv_options;
-    kv_options.block_cache_bytes = std::size_t{32} << 20;
-    kv_options.write_buffer_bytes = std::size_t{32} << 20;  // all memtables together: at most 128 MB
-    kv_options.trie_node_level0_files = 32;                 // nodes arrive as table files (KvNodeStore)
-    std::unique_ptr<store::RocksKV> kv;
-    if (auto s = store::RocksKV::open(o.db, kv_options, kv); !s.ok()) {
-        std::cerr << "carousel sync: " << s.to_string() << "\n";
-        return 1;
+
+    // The database: opened, its sync record read (a complete state heals a leaf-mode sync) and set to
+    // the root this run is after.
+    bool open() {
+        // RocksDB's memory is bounded here, not by the state: a syncing client reads little (lookups of
+        // nodes it may hold, mostly answered by KvNodeStore's filter; leaf mode's rebuild reads its
+        // spilled leaves once, in order) and writes in batches.
+        store::RocksKV::Options kv_options;
+        kv_options.block_cache_bytes = std::size_t{32} << 20;
+        kv_options.write_buffer_bytes = std::size_t{32} << 20;  // all memtables together: at most 128 MB
+        kv_options.trie_node_level0_files = 32;                 // nodes arrive as table files (KvNodeStore)
+        if (auto s = store::RocksKV::open(o_.db, kv_options, kv_); !s.ok()) {
+            std::cerr << "carousel sync: " << s.to_string() << "\n";
+            return false;
+        }
+        // A database that holds a whole synced state (its sync record says complete) heals from it:
+        // synced to another root, full mode fetches only the sub-tries that differ, where leaf mode
+        // would fetch every leaf again. So leaf mode heals in full mode.
+        if (auto r = store::read_sync_record(*kv_); r && *r && (*r)->complete) held_ = (*r)->root;
+        // The database says what it is after, and (in finish) when it has all of it: `carousel serve`
+        // serves only a complete one.
+        if (auto s = store::write_sync_record(*kv_, {.root = root_, .complete = false}); !s.ok()) {
+            std::cerr << "carousel sync: " << s.to_string() << "\n";
+            return false;
+        }
+        nodes_.emplace(*kv_);
+        code_.emplace(*kv_);
+        heal_ = o_.mode == "leaf" && light_.empty() && held_ && *held_ != root_;
+        if (heal_ && !o_.json) {
+            std::cerr << "carousel sync: " << o_.db << " holds the whole state at " << to_hex_prefixed(view(*held_))
+                      << ": healing from it as full mode does (only the sub-tries that differ are fetched)\n";
+        }
+        return true;
     }
-    // A database that holds a whole synced state (its sync record says complete) heals from it:
-    // synced to another root, full mode fetches only the sub-tries that differ, where leaf mode would
-    // fetch every leaf again. So leaf mode heals in full mode.
-    std::optional<Hash> held;
-    if (auto r = store::read_sync_record(*kv); r && *r && (*r)->complete) held = (*r)->root;
-    // The database says what it is after, and (below) when it has all of it: `carousel serve`
-    // serves only a complete one.
-    if (auto s = store::write_sync_record(*kv, {.root = *root, .complete = false}); !s.ok()) {
-        std::cerr << "carousel sync: " << s.to_string() << "\n";
-        return 1;
-    }
-    store::KvNodeStore nodes{*kv};
-    store::KvCodeStore code{*kv};
-    const bool heal = o.mode == "leaf" && light.empty() && held && *held != *root;
-    if (heal && !o.json) {
-        std::cerr << "carousel sync: " << o.db << " holds the whole state at " << to_hex_prefixed(view(*held))
-                  << ": healing from it as full mode does (only the sub-tries that differ are fetched)\n";
-    }
-    prefix::PrefixSyncOptions options;
-    options.leaf_mode = o.mode == "leaf" && !heal;
-    options.max_response_bytes = o.max_response;
-    options.stream = o.stream;
-    options.leaf_spill = kv.get();  // leaf mode: big tries' leaves wait on disk, not in memory
-    for (const auto& [text, key] : light) options.light_accounts.push_back(key);
-    const Hash target = *root;
-    // The header source: the roots given (--root and --trust-root). A server's 0x0 naming one of
-    // them moves the sync there; any other root is not taken.
-    prefix::PrefixSync client{nodes, code, target, options, [trusted = *trusted](const Hash& r) {
-                                  return std::find(trusted.begin(), trusted.end(), r) != trusted.end();
-                              }};
-    // The peers it dials, kept dialled (net::Redialer): a connection that closes is dialled again
-    // with back-off, and the sync judges each close (a protocol violation costs standing).
-    std::vector<net::Redialer::Target> targets;
-    for (const auto& a : *peers) {
-        targets.emplace_back();
-        targets.back().host = a.host;
-        targets.back().port = a.port;
-    }
-    std::unique_ptr<net::Redialer> dialer;  // made once the transport is (they refer to each other)
-    net::TcpOptions tcp;
-    tcp.log = [json = o.json](std::string_view line) {
-        if (!json) std::cerr << "[net] " << line << "\n";
-    };
-    tcp.on_close = [&dialer](proto::PeerId peer, const std::string& reason, bool violation) {
-        if (dialer) dialer->on_close(peer, reason, violation);
-    };
-    // The sync asks the peers it dials; what it verified is served to any peer (partial serving).
-    prefix::ServingSync node{client, code};
-    net::TcpTransport transport{node, tcp};
-    std::map<std::size_t, uint64_t> answers_at_connect;  // per target: the answers its record had then
-    auto target_index = [&dialer](const net::Redialer::Target& t) {
-        return static_cast<std::size_t>(&t - &dialer->targets().front());
-    };
-    dialer = std::make_unique<net::Redialer>(
-        transport, std::move(targets),
-        [&](const net::Redialer::Target& t, proto::PeerId peer, std::optional<proto::PeerId> previous) {
-            node.adopt_dialled(peer, transport.now());
-            if (previous) client.reconnected(*previous, peer);
-            const auto& stats = client.peers();
-            const auto it = stats.find(peer);
-            answers_at_connect[target_index(t)] = it == stats.end() ? 0 : it->second.answers;
-        },
-        [&](const net::Redialer::Target& t, proto::PeerId peer, const std::string& reason, bool violation) {
-            const bool keep = client.connection_closed(peer, reason, violation);
-            const auto& stats = client.peers();
-            const auto it = stats.find(peer);
-            const uint64_t answers = it == stats.end() ? 0 : it->second.answers;
-            return net::Redialer::Verdict{.give_up = !keep, .useful = answers > answers_at_connect[target_index(t)]};
-        },
-        [json = o.json](const std::string& line) {
-            if (!json) std::cerr << "carousel sync: " << line << "\n";
+
+    // The client, what it serves, the transport and the dialer; listening (with --listen) and
+    // dialling start, on the transport's thread.
+    bool connect() {
+        prefix::PrefixSyncOptions options;
+        options.leaf_mode = o_.mode == "leaf" && !heal_;
+        options.max_response_bytes = o_.max_response;
+        options.stream = o_.stream;
+        options.leaf_spill = kv_.get();  // leaf mode: big tries' leaves wait on disk, not in memory
+        for (const auto& [text, key] : light_) options.light_accounts.push_back(key);
+        // The header source: the roots given (--root and --trust-root). A server's 0x0 naming one of
+        // them moves the sync there; any other root is not taken.
+        client_.emplace(*nodes_, *code_, root_, options, [trusted = trusted_](const Hash& r) {
+            return std::find(trusted.begin(), trusted.end(), r) != trusted.end();
         });
-    // SIGINT/SIGTERM are blocked before any thread starts, so only this thread takes them (sigtimedwait
-    // below, sigwait while serving after the sync): a signal ends the sync with a final flush.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    if (listen) {
-        auto port = transport.listen(listen->host, listen->port);
-        if (!port) {
-            std::cerr << "carousel sync: cannot listen on " << o.listen << ": " << port.error() << "\n";
-            return 1;
+        // The peers it dials, kept dialled (net::Redialer): a connection that closes is dialled again
+        // with back-off, and the sync judges each close (a protocol violation costs standing).
+        std::vector<net::Redialer::Target> targets;
+        for (const auto& a : peers_) {
+            targets.emplace_back();
+            targets.back().host = a.host;
+            targets.back().port = a.port;
         }
-        // Tests and scripts read the port from this line (when they asked for port 0).
-        std::cerr << "carousel sync: serving on " << listen->host << ":" << *port << std::endl;
+        net::TcpOptions tcp;
+        tcp.log = [json = o_.json](std::string_view line) {
+            if (!json) std::cerr << "[net] " << line << "\n";
+        };
+        tcp.on_close = [this](proto::PeerId peer, const std::string& reason, bool violation) {
+            if (dialer_) dialer_->on_close(peer, reason, violation);
+        };
+        // The sync asks the peers it dials; what it verified is served to any peer (partial serving).
+        node_.emplace(*client_, *code_);
+        transport_.emplace(*node_, tcp);
+        auto target_index = [this](const net::Redialer::Target& t) {
+            return static_cast<std::size_t>(&t - &dialer_->targets().front());
+        };
+        dialer_ = std::make_unique<net::Redialer>(
+            *transport_, std::move(targets),
+            [this, target_index](const net::Redialer::Target& t, proto::PeerId peer,
+                                 std::optional<proto::PeerId> previous) {
+                node_->adopt_dialled(peer, transport_->now());
+                if (previous) client_->reconnected(*previous, peer);
+                const auto& stats = client_->peers();
+                const auto it = stats.find(peer);
+                answers_at_connect_[target_index(t)] = it == stats.end() ? 0 : it->second.answers;
+            },
+            [this, target_index](const net::Redialer::Target& t, proto::PeerId peer, const std::string& reason,
+                                 bool violation) {
+                const bool keep = client_->connection_closed(peer, reason, violation);
+                const auto& stats = client_->peers();
+                const auto it = stats.find(peer);
+                const uint64_t answers = it == stats.end() ? 0 : it->second.answers;
+                return net::Redialer::Verdict{.give_up = !keep,
+                                              .useful = answers > answers_at_connect_[target_index(t)]};
+            },
+            [json = o_.json](const std::string& line) {
+                if (!json) std::cerr << "carousel sync: " << line << "\n";
+            });
+        // SIGINT/SIGTERM are blocked before any thread starts, so only this thread takes them
+        // (sigtimedwait in watch(), sigwait while serving after the sync): a signal ends the sync with
+        // a final flush.
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+        if (listen_) {
+            auto port = transport_->listen(listen_->host, listen_->port);
+            if (!port) {
+                std::cerr << "carousel sync: cannot listen on " << o_.listen << ": " << port.error() << "\n";
+                return false;
+            }
+            // Tests and scripts read the port from this line (when they asked for port 0).
+            std::cerr << "carousel sync: serving on " << listen_->host << ":" << *port << std::endl;
+        }
+        transport_->post([this] { dialer_->start(); });
+        start_ = std::chrono::steady_clock::now();
+        io_ = std::thread{[this] { transport_->run(); }};
+        return true;
     }
-    transport.post([&] { dialer->start(); });
-    const auto start = std::chrono::steady_clock::now();
-    std::thread io{[&] { transport.run(); }};
+
     // A snapshot of the sync, taken on the transport thread. With `durable`, the nodes verified so
     // far are written first, so they survive a kill. Progress alone does not need that: the store
-    // writes by size, in big batches (cheaper per node), and the loop below asks for durability
-    // only every kDurableEvery, which bounds what a kill loses in time as the store bounds it in bytes.
-    // It also lets the dialer redial the peers whose back-off has passed.
-    auto snapshot = [&](bool durable) {
+    // writes by size, in big batches (cheaper per node), and watch() asks for durability only every
+    // kDurableEvery, which bounds what a kill loses in time as the store bounds it in bytes. It also
+    // lets the dialer redial the peers whose back-off has passed.
+    Snapshot snapshot(bool durable) {
         auto promise = std::make_shared<std::promise<Snapshot>>();
         auto future = promise->get_future();
-        transport.post([&, durable, promise] {
-            if (durable) nodes.flush();
-            dialer->tick();
+        transport_->post([this, durable, promise] {
+            if (durable) nodes_->flush();
+            dialer_->tick();
             Snapshot snap;
-            snap.done = client.done();
-            snap.root = client.root();
-            snap.root_unavailable = client.root_unavailable();
-            snap.progress = client.progress();
-            snap.peers = client.peers();
-            snap.connected = dialer->connected();
-            snap.targets = dialer->targets();
-            snap.unreached_s = std::chrono::duration<double>(dialer->unreached_for()).count();
-            snap.all_given_up = dialer->all_given_up();
+            snap.done = client_->done();
+            snap.root = client_->root();
+            snap.root_unavailable = client_->root_unavailable();
+            snap.progress = client_->progress();
+            snap.peers = client_->peers();
+            snap.connected = dialer_->connected();
+            snap.targets = dialer_->targets();
+            snap.unreached_s = std::chrono::duration<double>(dialer_->unreached_for()).count();
+            snap.all_given_up = dialer_->all_given_up();
             promise->set_value(std::move(snap));
         });
         if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready) return Snapshot{};
         return future.get();
-    };
-    constexpr uint64_t kScale = 1'000'000;
-    Progress bar{o.mode == "leaf" ? "prefix sync (leaves)" : "prefix sync (sub-tries)", kScale, !o.json};
-    Snapshot s;
-    enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal } end = End::kDone;
-    int signal_number = 0;
-    constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 2 s
-    double unavailable_since = 0;
-    constexpr auto kDurableEvery = std::chrono::seconds{1};
-    auto durable_at = start;
-    while (true) {
-        // Waits for the next look at the sync, or a signal.
-        const timespec tick{0, 200'000'000};
-        if (const int sig = sigtimedwait(&signals, nullptr, &tick); sig > 0) {
-            signal_number = sig;
-            end = End::kSignal;
-            s = snapshot(false);
-            break;
-        }
-        const bool durable = std::chrono::steady_clock::now() - durable_at >= kDurableEvery;
-        if (durable) durable_at = std::chrono::steady_clock::now();
-        s = snapshot(durable);
-        bar.update(progress_units(s.progress, kScale), progress_detail(s.progress));
-        if (s.done) break;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        // No peer has the root: give up once that has lasted past the sync's retry of peers that
-        // lacked something (a peer still syncing, serving partially, may get it meanwhile).
-        if (!s.root_unavailable) unavailable_since = elapsed;
-        if (elapsed - unavailable_since > kUnavailableGrace) {
-            end = End::kUnavailable;
-            break;
-        }
-        // No peer connected, none reached for --peer-wait (or every one given up for its standing).
-        if (!s.targets.empty() && (s.all_given_up || s.unreached_s > o.peer_wait_s)) {
-            end = End::kNoPeer;
-            break;
-        }
-        if (elapsed > o.timeout_s) {
-            end = End::kTimeout;
-            break;
-        }
     }
-    // Without --listen (or on a signal) the transport stops here; with it, it goes on serving (on its
-    // own thread, which also does the last flush) until a signal.
-    auto stop_transport = [&] {
-        if (!io.joinable()) return;
-        transport.stop();
-        io.join();
-    };
-    if (listen && end == End::kDone) {
-        (void)snapshot(true);  // flushes on the transport thread; the wait orders it before the reads below
-    } else {
-        stop_transport();
-        nodes.flush();
-    }
-    for (const auto& t : s.targets) reached_peer = reached_peer || t.connections > 0;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (s.done) bar.finish();
-    if (!nodes.status().ok() || !code.status().ok()) {
-        std::cerr << "carousel sync: writing " << o.db
-                  << " failed: " << (nodes.status().ok() ? code.status() : nodes.status()).to_string() << "\n";
-        stop_transport();
-        return 1;
-    }
-    if (end == End::kSignal) {
-        // Nothing else is printed: the user asked it to stop.
-        const double mb = static_cast<double>(s.progress.bytes_account_nodes + s.progress.bytes_storage_nodes +
-                                              s.progress.bytes_code) /
-                          1e6;
-        char line[160];
-        std::snprintf(line, sizeof line, "carousel sync: interrupted; %.1f MB verified and saved; run again to resume",
-                      mb);
-        std::cerr << line << std::endl;
-        return 128 + signal_number;
-    }
-    // Everything is durable (flushed above): a whole state (not a light sync's few accounts) is complete.
-    if (s.done && light.empty()) {
-        if (auto w = store::write_sync_record(*kv, {.root = s.root, .complete = true}); !w.ok()) {
-            std::cerr << "carousel sync: " << w.to_string() << "\n";
-            stop_transport();
-            return 1;
+
+    // Looks at the sync five times a second, with a progress bar, until it is done, a signal comes,
+    // or it gives up (no peer has the root, no peer connected, --timeout).
+    End watch() {
+        constexpr uint64_t kScale = 1'000'000;
+        bar_.emplace(o_.mode == "leaf" ? "prefix sync (leaves)" : "prefix sync (sub-tries)", kScale, !o_.json);
+        constexpr double kUnavailableGrace = 15;  // s; PrefixSync asks peers that lacked a trie again every 2 s
+        double unavailable_since = 0;
+        constexpr auto kDurableEvery = std::chrono::seconds{1};
+        auto durable_at = start_;
+        while (true) {
+            // Waits for the next look at the sync, or a signal.
+            const timespec tick{0, 200'000'000};
+            if (const int sig = sigtimedwait(&signals_, nullptr, &tick); sig > 0) {
+                signal_number_ = sig;
+                last_ = snapshot(false);
+                return End::kSignal;
+            }
+            const bool durable = std::chrono::steady_clock::now() - durable_at >= kDurableEvery;
+            if (durable) durable_at = std::chrono::steady_clock::now();
+            last_ = snapshot(durable);
+            bar_->update(progress_units(last_.progress, kScale), progress_detail(last_.progress));
+            if (last_.done) return End::kDone;
+            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+            // No peer has the root: give up once that has lasted past the sync's retry of peers that
+            // lacked something (a peer still syncing, serving partially, may get it meanwhile).
+            if (!last_.root_unavailable) unavailable_since = elapsed;
+            if (elapsed - unavailable_since > kUnavailableGrace) return End::kUnavailable;
+            // No peer connected, none reached for --peer-wait (or every one given up for its standing).
+            if (!last_.targets.empty() && (last_.all_given_up || last_.unreached_s > o_.peer_wait_s)) {
+                return End::kNoPeer;
+            }
+            if (elapsed > o_.timeout_s) return End::kTimeout;
         }
     }
 
-    const auto& p = s.progress;
-    // The verify floor: every node received, and in leaf mode every node built from the verified
-    // leaves, hashed once, in 8-wide batches, at the cost measured now: (node bytes / 136 + nodes)
-    // permutations.
-    // The least of five measurements: on a shared machine the others only add other processes' time.
-    HashCost cost = measure_hash_cost(110);
-    for (int i = 0; i < 4; ++i) cost.batch_ns = std::min(cost.batch_ns, measure_hash_cost(110).batch_ns);
-    const double permutations = static_cast<double>(p.node_bytes_received + p.node_bytes_built) / 136.0 +
-                                static_cast<double>(p.nodes_received + p.nodes_built);
-    const double floor_s = permutations * cost.batch_ns * 1e-9;
-    nlohmann::json j = progress_json(p);
-    j["root"] = to_hex_prefixed(view(s.root));
-    j["complete"] = s.done;
-    j["mode"] = o.mode;
-    j["seconds"] = seconds;
-    j["verify_floor_s"] = floor_s;
-    j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
-    // Each peer by its address: its record (kept over its reconnections), or why it never connected.
-    std::map<proto::PeerId, std::string> names;
-    for (const auto& t : s.targets) {
-        if (auto id = t.peer ? t.peer : t.previous) names[*id] = t.address();
+    void stop_transport() {
+        if (!io_.joinable()) return;
+        transport_->stop();
+        io_.join();
     }
-    j["peers"] = peers_json(s.peers, names);
-    for (const auto& t : s.targets) {
-        if (t.connections == 0) j["peers"][t.address()] = {{"connected", false}, {"gone", t.gone}};
-    }
-    if (p.root_moves > 0) j["moved_from"] = to_hex_prefixed(view(*root));
-    if (heal) j["healed_from"] = to_hex_prefixed(view(*held));
-    // "Is this child held already?": how many the node store's filter answered, and how many read the KV.
-    j["node_lookups"] = {{"filtered", nodes.filtered_gets()}, {"kv", nodes.kv_gets()}};
-    // Light mode: each wanted account read from the verified nodes, found or proven absent.
-    std::size_t light_found = 0;
-    std::size_t light_absent = 0;
-    if (!light.empty()) {
-        const auto result = s.done ? client.light_result() : std::nullopt;
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& [text, key] : light) {
-            nlohmann::json a = {{"account", text}, {"key", to_hex_prefixed(view(key))}};
-            if (result) {
-                auto it = std::find_if(result->begin(), result->end(),
-                                       [&key = key](const prefix::LightAccount& r) { return r.key == key; });
-                if (it != result->end() && it->value) {
-                    ByteView in = *it->value;
-                    auto acc = state::decode_account(in);
-                    a["found"] = true;
-                    a["account_rlp"] = to_hex_prefixed(*it->value);
-                    if (acc) {
-                        a["nonce"] = acc->nonce;
-                        a["storage_root"] = to_hex_prefixed(view(acc->storage_root));
-                        a["code_hash"] = to_hex_prefixed(view(acc->code_hash));
-                    }
-                    ++light_found;
-                } else if (it != result->end()) {
-                    a["found"] = false;
-                    ++light_absent;
-                }
-            }
-            list.push_back(std::move(a));
+
+    // Flushes, records a complete sync, reports, and serves on with --listen: the exit code.
+    int finish(End end, bool& reached_peer) {
+        const Snapshot& s = last_;
+        // Without --listen (or on a signal) the transport stops here; with it, it goes on serving (on
+        // its own thread, which also does the last flush) until a signal.
+        if (listen_ && end == End::kDone) {
+            (void)snapshot(true);  // flushes on the transport thread; the wait orders it before the reads below
+        } else {
+            stop_transport();
+            nodes_->flush();
         }
-        j["light"] = {{"wanted", light.size()}, {"found", light_found}, {"absent", light_absent}, {"accounts", list}};
+        for (const auto& t : s.targets) reached_peer = reached_peer || t.connections > 0;
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        if (s.done) bar_->finish();
+        if (!nodes_->status().ok() || !code_->status().ok()) {
+            std::cerr << "carousel sync: writing " << o_.db
+                      << " failed: " << (nodes_->status().ok() ? code_->status() : nodes_->status()).to_string()
+                      << "\n";
+            return 1;
+        }
+        if (end == End::kSignal) {
+            // Nothing else is printed: the user asked it to stop.
+            const double mb = static_cast<double>(s.progress.bytes_account_nodes + s.progress.bytes_storage_nodes +
+                                                  s.progress.bytes_code) /
+                              1e6;
+            char line[160];
+            std::snprintf(line, sizeof line,
+                          "carousel sync: interrupted; %.1f MB verified and saved; run again to resume", mb);
+            std::cerr << line << std::endl;
+            return 128 + signal_number_;
+        }
+        // Everything is durable (flushed above): a whole state (not a light sync's few accounts) is
+        // complete.
+        if (s.done && light_.empty()) {
+            if (auto w = store::write_sync_record(*kv_, {.root = s.root, .complete = true}); !w.ok()) {
+                std::cerr << "carousel sync: " << w.to_string() << "\n";
+                return 1;
+            }
+        }
+        report(seconds);
+        if (end == End::kNoPeer) {
+            // One line: each peer and why it is gone.
+            std::string why;
+            for (const auto& t : s.targets) {
+                const auto id = t.peer ? t.peer : t.previous;
+                const auto st = id ? s.peers.find(*id) : s.peers.end();
+                std::string gone = st != s.peers.end() && !st->second.gone.empty() ? st->second.gone : t.gone;
+                if (gone.empty()) gone = "not reached";
+                why += (why.empty() ? "" : "; ") + t.address() + ": " + gone;
+            }
+            std::cerr << "carousel sync: no peer left ("
+                      << (s.all_given_up
+                              ? "every one dropped"
+                              : "none connected for " + std::to_string(static_cast<int>(s.unreached_s)) + " s")
+                      << "): " << why << "; what was verified is saved, run again to resume\n";
+            return 1;
+        }
+        if (!s.done && s.root_unavailable) {
+            std::cerr << "carousel sync: no peer has root " << to_hex_prefixed(view(s.root))
+                      << " (every one answers 0x0"
+                      << (*s.root_unavailable ? ", naming " + to_hex_prefixed(view(**s.root_unavailable)) +
+                                                    "; pass --trust-root with it to sync that root instead"
+                                              : "")
+                      << ")\n";
+            return 1;
+        }
+        if (!s.done) {
+            std::cerr << "carousel sync: gave up (--timeout " << o_.timeout_s << " s passed); run again to resume\n";
+            return 1;
+        }
+        if (listen_) {
+            std::cerr << "carousel sync: serving the synced state until SIGINT or SIGTERM" << std::endl;
+            int sig = 0;
+            sigwait(&signals_, &sig);
+            stop_transport();
+            std::cerr << "carousel sync: stopped serving; " << prefix::describe(node_->server().stats()) << "\n";
+        }
+        return 0;
     }
-    if (o.json) {
-        std::cout << j.dump() << "\n";
-    } else {
+
+    // The summary (or with --json one object): what was synced, against the verify floor, by peer.
+    void report(double seconds) {
+        const Snapshot& s = last_;
+        const auto& p = s.progress;
+        // The verify floor: every node received, and in leaf mode every node built from the verified
+        // leaves, hashed once, in 8-wide batches, at the cost measured now: (node bytes / 136 + nodes)
+        // permutations. The least of five measurements: on a shared machine the others only add other
+        // processes' time.
+        HashCost cost = measure_hash_cost(110);
+        for (int i = 0; i < 4; ++i) cost.batch_ns = std::min(cost.batch_ns, measure_hash_cost(110).batch_ns);
+        const double permutations = static_cast<double>(p.node_bytes_received + p.node_bytes_built) / 136.0 +
+                                    static_cast<double>(p.nodes_received + p.nodes_built);
+        const double floor_s = permutations * cost.batch_ns * 1e-9;
+        nlohmann::json j = progress_json(p);
+        j["root"] = to_hex_prefixed(view(s.root));
+        j["complete"] = s.done;
+        j["mode"] = o_.mode;
+        j["seconds"] = seconds;
+        j["verify_floor_s"] = floor_s;
+        j["over_verify_floor"] = floor_s > 0 ? seconds / floor_s : 0.0;
+        // Each peer by its address: its record (kept over its reconnections), or why it never connected.
+        std::map<proto::PeerId, std::string> names;
+        for (const auto& t : s.targets) {
+            if (auto id = t.peer ? t.peer : t.previous) names[*id] = t.address();
+        }
+        j["peers"] = peers_json(s.peers, names);
+        for (const auto& t : s.targets) {
+            if (t.connections == 0) j["peers"][t.address()] = {{"connected", false}, {"gone", t.gone}};
+        }
+        if (p.root_moves > 0) j["moved_from"] = to_hex_prefixed(view(root_));
+        if (heal_) j["healed_from"] = to_hex_prefixed(view(*held_));
+        // "Is this child held already?": how many the node store's filter answered, and how many read the KV.
+        j["node_lookups"] = {{"filtered", nodes_->filtered_gets()}, {"kv", nodes_->kv_gets()}};
+        // Light mode: each wanted account read from the verified nodes, found or proven absent.
+        std::size_t light_found = 0;
+        std::size_t light_absent = 0;
+        if (!light_.empty()) {
+            const auto result = s.done ? client_->light_result() : std::nullopt;
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& [text, key] : light_) {
+                nlohmann::json a = {{"account", text}, {"key", to_hex_prefixed(view(key))}};
+                if (result) {
+                    auto it = std::find_if(result->begin(), result->end(),
+                                           [&key = key](const prefix::LightAccount& r) { return r.key == key; });
+                    if (it != result->end() && it->value) {
+                        ByteView in = *it->value;
+                        auto acc = state::decode_account(in);
+                        a["found"] = true;
+                        a["account_rlp"] = to_hex_prefixed(*it->value);
+                        if (acc) {
+                            a["nonce"] = acc->nonce;
+                            a["storage_root"] = to_hex_prefixed(view(acc->storage_root));
+                            a["code_hash"] = to_hex_prefixed(view(acc->code_hash));
+                        }
+                        ++light_found;
+                    } else if (it != result->end()) {
+                        a["found"] = false;
+                        ++light_absent;
+                    }
+                }
+                list.push_back(std::move(a));
+            }
+            j["light"] = {
+                {"wanted", light_.size()}, {"found", light_found}, {"absent", light_absent}, {"accounts", list}};
+        }
+        if (o_.json) {
+            std::cout << j.dump() << "\n";
+            return;
+        }
         std::cout << "root      " << j["root"].get<std::string>()
-                  << (!s.done         ? "  (INCOMPLETE)"
-                      : light.empty() ? "  (complete, every node verified)"
-                                      : "  (light: only the chunks of the wanted accounts, every node verified)")
+                  << (!s.done          ? "  (INCOMPLETE)"
+                      : light_.empty() ? "  (complete, every node verified)"
+                                       : "  (light: only the chunks of the wanted accounts, every node verified)")
                   << "\naccounts  " << p.accounts << ", slots " << p.slots << " in " << p.storage_tries_done
                   << " storage tries, code " << p.code_done << "\nreceived  " << p.bytes_received << " bytes ("
                   << p.bytes_account_nodes << " account, " << p.bytes_storage_nodes << " storage, " << p.bytes_code
                   << " code) in " << p.requests << " requests, " << seconds << " s\n";
-        if (!light.empty() && s.done) {
-            std::cout << "light     " << light.size() << " accounts asked: " << light_found << " found, "
+        if (!light_.empty() && s.done) {
+            std::cout << "light     " << light_.size() << " accounts asked: " << light_found << " found, "
                       << light_absent << " absent (proven by the verified path), with their storage and code\n";
         }
         if (p.root_moves > 0) {
-            std::cout << "moved     from --root " << to_hex_prefixed(view(*root)) << " to the trusted root "
+            std::cout << "moved     from --root " << to_hex_prefixed(view(root_)) << " to the trusted root "
                       << j["root"].get<std::string>() << " (" << p.root_moves
                       << (p.root_moves == 1 ? " move" : " moves") << "; the servers no longer had the older one)\n";
         }
@@ -477,46 +557,34 @@ int run_sync(const SyncCommandOptions& o, bool& reached_peer) {
                       << (st != s.peers.end() ? peer_line(st->second) : "never connected: " + t.gone) << "\n";
         }
     }
-    if (end == End::kNoPeer) {
-        // One line: each peer and why it is gone.
-        std::string why;
-        for (const auto& t : s.targets) {
-            const auto id = t.peer ? t.peer : t.previous;
-            const auto st = id ? s.peers.find(*id) : s.peers.end();
-            std::string gone = st != s.peers.end() && !st->second.gone.empty() ? st->second.gone : t.gone;
-            if (gone.empty()) gone = "not reached";
-            why += (why.empty() ? "" : "; ") + t.address() + ": " + gone;
-        }
-        std::cerr << "carousel sync: no peer left ("
-                  << (s.all_given_up ? "every one dropped"
-                                     : "none connected for " + std::to_string(static_cast<int>(s.unreached_s)) + " s")
-                  << "): " << why << "; what was verified is saved, run again to resume\n";
-        stop_transport();
-        return 1;
-    }
-    if (!s.done && s.root_unavailable) {
-        std::cerr << "carousel sync: no peer has root " << to_hex_prefixed(view(s.root)) << " (every one answers 0x0"
-                  << (*s.root_unavailable ? ", naming " + to_hex_prefixed(view(**s.root_unavailable)) +
-                                                "; pass --trust-root with it to sync that root instead"
-                                          : "")
-                  << ")\n";
-        stop_transport();
-        return 1;
-    }
-    if (!s.done) {
-        std::cerr << "carousel sync: gave up (--timeout " << o.timeout_s << " s passed); run again to resume\n";
-        stop_transport();
-        return 1;
-    }
-    if (listen) {
-        std::cerr << "carousel sync: serving the synced state until SIGINT or SIGTERM" << std::endl;
-        int sig = 0;
-        sigwait(&signals, &sig);
-        stop_transport();
-        std::cerr << "carousel sync: stopped serving; " << prefix::describe(node.server().stats()) << "\n";
-    }
-    return 0;
-}
+
+    const SyncCommandOptions& o_;
+    // parse()
+    Hash root_{};
+    std::vector<std::pair<std::string, Hash>> light_;  // --accounts: as written, and the account key
+    std::vector<HostPort> peers_;
+    std::vector<Hash> trusted_;
+    std::optional<HostPort> listen_;
+    // open()
+    std::unique_ptr<store::RocksKV> kv_;
+    std::optional<Hash> held_;  // the root of the whole state the database held complete
+    bool heal_{false};
+    std::optional<store::KvNodeStore> nodes_;
+    std::optional<store::KvCodeStore> code_;
+    // connect(); declared in the order they refer to each other, so they go in the reverse one.
+    std::optional<prefix::PrefixSync> client_;
+    std::optional<prefix::ServingSync> node_;
+    std::optional<net::TcpTransport> transport_;
+    std::unique_ptr<net::Redialer> dialer_;
+    std::map<std::size_t, uint64_t> answers_at_connect_;  // per target: the answers its record had then
+    sigset_t signals_{};
+    std::chrono::steady_clock::time_point start_;
+    std::thread io_;
+    // watch()
+    std::optional<Progress> bar_;
+    Snapshot last_;
+    int signal_number_{0};
+};
 
 }  // namespace
 
@@ -565,7 +633,7 @@ void register_sync(CLI::App& app) {
         std::error_code ec;
         const bool existed = std::filesystem::exists(opt.db, ec);
         bool reached_peer = false;
-        set_exit_code(run_sync(opt, reached_peer));
+        set_exit_code(SyncRun{opt}.run(reached_peer));
         if (!existed && !reached_peer && exit_code() != 0) std::filesystem::remove_all(opt.db, ec);
     });
 }
