@@ -42,7 +42,7 @@
 //   (the RLP of the slot's word), as the tries hold them.
 // - kBlocks: be64(block) -> encode_state_diff(); be64(block) ++ "j" -> the hashes (32 bytes each) the
 //   block released, kept while the block's parent root is in the window.
-// - kMeta "state": version, head, leaf counts and the window (state_store.cpp documents the bytes);
+// - kMeta "state": version, head, leaf counts and the window (state_store_format.hpp documents the bytes);
 //   kMeta "import": present only while a genesis too large for one batch is being written.
 //
 // Crash safety. Every block is one batch, so after a crash (kill -9) the store reopens at the last
