@@ -39,47 +39,29 @@ MgrSync::MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain)
       regions_(all_regions(options.region_bits)),
       account_regions_(regions_.size()),
       bare_walks_(regions_.size()),
-      window_(options.initial_window) {}
+      pool_(pool_options(options)) {}
 
-bool MgrSync::window_open(uint64_t reserve) const noexcept {
-    return requests_.size() < options_.max_in_flight && (requests_.empty() || outstanding_ + reserve <= window_);
-}
-
-uint64_t MgrSync::small_reserve() const noexcept {
-    // At least a quarter of a budget: a deadline counts the reserved bytes ahead of an answer, and on
-    // a slow link a diff that outgrew the average must not time out behind many small reservations.
-    const uint64_t budget = next_budget();
-    return std::clamp<uint64_t>(std::max(2 * small_answer_bytes_, budget / 4), 1024, budget);
-}
-
-uint64_t MgrSync::next_budget() const noexcept {
-    return std::clamp<uint64_t>(window_ / 4, 16 * 1024, options_.max_response_bytes);
-}
-
-double MgrSync::receive_rate(proto::Time now) const noexcept {
-    double rate = 1024;
-    if (first_request_.count() >= 0 && now > first_request_) {
-        rate = std::max(rate, static_cast<double>(stats_.bytes_received) /
-                                  std::chrono::duration<double>(now - first_request_).count());
-    }
-    return rate;
-}
-
-proto::Time MgrSync::deadline_for(uint64_t budget, proto::Time now) const noexcept {
-    // The outstanding bytes must get through first, counted at their budgets: a small reservation
-    // can be outgrown (a diff is never cut), and a late answer must not be taken for a silent peer.
-    const auto queue =
-        std::chrono::duration<double>(static_cast<double>(budgets_outstanding_ + budget) / receive_rate(now));
-    return now + options_.request_timeout + std::chrono::duration_cast<proto::Time>(queue);
+dht::PeerPoolOptions MgrSync::pool_options(const MgrSyncOptions& o) {
+    dht::PeerPoolOptions p;
+    // A fixed window per peer: the link, not the peers, is what limits a client.
+    p.initial_window = o.max_in_flight_per_peer;
+    p.min_window = o.max_in_flight_per_peer;
+    p.max_window = o.max_in_flight_per_peer;
+    p.max_in_flight = o.max_in_flight;
+    p.request_timeout = o.request_timeout;
+    p.queue_deadlines = true;
+    p.min_rate = 1024;
+    p.link_window = o.initial_window;
+    p.max_link_window = o.max_window;
+    p.queue_target = o.queue_target;
+    p.min_budget = 16 * 1024;
+    p.max_budget = o.max_response_bytes;
+    p.ban_standing = -static_cast<int>(o.strikes_to_ban);
+    return p;
 }
 
 void MgrSync::track(uint64_t id, Request r, proto::Time now) {
-    if (first_request_.count() < 0) first_request_ = now;
-    r.reserved = r.small ? small_reserve() : r.budget;
-    r.deadline = deadline_for(r.budget, now);
-    outstanding_ += r.reserved;
-    budgets_outstanding_ += r.budget;
-    ++in_flight_[r.peer];
+    r.ticket = pool_.issue(id, r.peer, now, r.budget, r.small);
     requests_[id] = std::move(r);
 }
 
@@ -91,16 +73,7 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
     }
     Request r = std::move(it->second);
     requests_.erase(it);
-    --in_flight_[from];
-    outstanding_ -= std::min(outstanding_, r.reserved);
-    budgets_outstanding_ -= std::min(budgets_outstanding_, r.budget);
-    if (r.small) small_answer_bytes_ = (7 * small_answer_bytes_ + frame_bytes) / 8;
-    // Slow start, capped at what the link drains in queue_target: more only queues behind the link
-    // (the answers, and the DHT's own replies, which then time out and empty the routing table).
-    const auto drained =
-        static_cast<uint64_t>(receive_rate(now) * std::chrono::duration<double>(options_.queue_target).count());
-    const uint64_t cap = std::clamp(drained, options_.initial_window, options_.max_window);
-    window_ = std::min(cap, window_ + std::max<uint64_t>(frame_bytes, 1024));
+    pool_.answered(r.ticket, now, frame_bytes);
     return r;
 }
 
@@ -139,12 +112,11 @@ std::size_t MgrSync::slots() const {
 }
 
 void MgrSync::on_connect(proto::PeerId peer, proto::Time now) {
-    connected_.insert(peer);
+    pool_.add(peer);
     dht_.on_connect(peer, now);
 }
 
 void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
-    connected_.erase(peer);
     dht_.on_disconnect(peer, now);
     // Its requests fail now.
     for (auto it = requests_.begin(); it != requests_.end();) {
@@ -153,11 +125,10 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
             continue;
         }
         release(it->second);
-        outstanding_ -= std::min(outstanding_, it->second.reserved);
-        budgets_outstanding_ -= std::min(budgets_outstanding_, it->second.budget);
+        pool_.failed(it->second.ticket);
         it = requests_.erase(it);
     }
-    in_flight_.erase(peer);
+    pool_.remove(peer);
     for (auto& [_, contacts] : found_) {
         std::erase_if(contacts, [&](const dht::Contact& c) { return c.peer == peer; });
     }
@@ -172,16 +143,13 @@ std::optional<proto::Time> MgrSync::next_deadline() const {
 void MgrSync::on_timer(proto::Time now) {
     dht_.on_timer(now);
     for (auto it = requests_.begin(); it != requests_.end();) {
-        if (it->second.deadline > now) {
+        if (it->second.ticket.deadline > now) {
             ++it;
             continue;
         }
         ++stats_.timeouts;
         release(it->second);
-        --in_flight_[it->second.peer];
-        outstanding_ -= std::min(outstanding_, it->second.reserved);
-        budgets_outstanding_ -= std::min(budgets_outstanding_, it->second.budget);
-        window_ = std::max(options_.initial_window / 4, window_ / 2);
+        pool_.timed_out(it->second.ticket);
         strike(it->second.peer);
         it = requests_.erase(it);
     }
@@ -247,7 +215,7 @@ std::optional<Hash> MgrSync::storage_root_of(const Hash& account) const {
 }
 
 void MgrSync::strike(proto::PeerId peer) {
-    if (++strikes_[peer] >= options_.strikes_to_ban && banned_.insert(peer).second) ++stats_.banned_peers;
+    if (pool_.strike(peer)) ++stats_.banned_peers;
 }
 
 std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Time now,
@@ -258,26 +226,9 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
     for (const dht::Contact& c : found_[region_index]) {
         if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
     }
-    std::optional<proto::PeerId> best;
-    std::size_t best_load = options_.max_in_flight_per_peer;
-    bool best_avoided = true;
-    const auto is_behind = [&](proto::PeerId peer) {
-        const auto b = behind_.find(peer);
-        return b != behind_.end() && now < b->second;
-    };
-    bool usable = false;
-    for (const dht::Contact& c : candidates) {
-        if (banned_.contains(c.peer) || !connected_.contains(c.peer) || is_behind(c.peer)) continue;
-        usable = true;
-        const std::size_t load = in_flight_[c.peer];
-        if (load >= options_.max_in_flight_per_peer) continue;
-        const bool avoided = avoid.contains(c.peer);
-        if (!best || (best_avoided && !avoided) || (avoided == best_avoided && load < best_load)) {
-            best = c.peer;
-            best_load = load;
-            best_avoided = avoided;
-        }
-    }
+    const dht::PeerPool::Choice choice = pool_.choose(candidates, now, avoid);
+    const std::optional<proto::PeerId>& best = choice.peer;
+    const bool usable = choice.usable;
     if (usable) {
         unserved_since_.erase(region_index);
     } else {
@@ -289,9 +240,9 @@ std::optional<proto::PeerId> MgrSync::pick_peer(const Hash& position, proto::Tim
             std::size_t behind = 0;
             for (const dht::Contact& c : candidates) {
                 if (!known.insert(c.peer).second) continue;
-                if (banned_.contains(c.peer)) {
+                if (pool_.banned(c.peer)) {
                     ++banned;
-                } else if (connected_.contains(c.peer) && is_behind(c.peer)) {
+                } else if (pool_.connected(c.peer) && pool_.paused(c.peer, now)) {
                     ++behind;
                 }
             }
@@ -325,7 +276,7 @@ void MgrSync::pump(proto::Time now) {
         follow_head(now);
         return;
     }
-    for (std::size_t i = 0; i < regions_.size() && window_open(); ++i) {
+    for (std::size_t i = 0; i < regions_.size() && pool_.link_open(); ++i) {
         pump_region(i, std::nullopt, account_regions_[i], boundary, now);
     }
     accounts_done_ = std::all_of(account_regions_.begin(), account_regions_.end(), [&](const RegionState& t) {
@@ -382,12 +333,12 @@ void MgrSync::pump(proto::Time now) {
             }
         }
     }
-    for (std::size_t i = 0; i < regions_.size() && window_open(); ++i) pump_bare(i, now);
+    for (std::size_t i = 0; i < regions_.size() && pool_.link_open(); ++i) pump_bare(i, now);
     for (auto& [account, regions] : storage_regions_) {
-        for (std::size_t i = 0; i < regions.size() && window_open(); ++i) {
+        for (std::size_t i = 0; i < regions.size() && pool_.link_open(); ++i) {
             if (regions[i].large) pump_region(i, account, regions[i], boundary, now);
         }
-        if (!window_open()) break;
+        if (!pool_.link_open()) break;
     }
     pump_code(now);
     check_done(now);
@@ -435,8 +386,8 @@ void MgrSync::pump_bare(std::size_t region, proto::Time now) {
     if (!peer) return;
     if (!r.accounts.empty()) w.avoid.clear();
     r.peer = *peer;
-    r.budget = next_budget();
-    const uint64_t id = next_request_id_++;
+    r.budget = pool_.next_budget();
+    const uint64_t id = pool_.next_id();
     send(*peer, proto::encode(proto::GetBareStorage{id, *root, regions_[region].first, options_.region_bits, r.origin,
                                                     r.accounts, r.budget}));
     ++stats_.bare_requests;
@@ -628,12 +579,12 @@ bool MgrSync::pump_region(std::size_t region, const std::optional<Hash>& account
     if (!peer) return false;
     Request r;
     r.peer = *peer;
-    r.budget = next_budget();
+    r.budget = pool_.next_budget();
     r.region = region;
     r.account = account;
     r.root = *root;
     r.number = boundary;
-    const uint64_t id = next_request_id_++;
+    const uint64_t id = pool_.next_id();
     if (roll) {
         // Held: [block.first, cursor - 1] (or the whole block).
         r.kind = Request::Kind::kDiff;
@@ -681,18 +632,18 @@ void MgrSync::pump_code(proto::Time now) {
         asked.insert(r.code_hashes.begin(), r.code_hashes.end());
     }
     for (const Hash& h : code_wanted_) {
-        if (asked.contains(h) || !window_open() || batches.size() >= 4) continue;
+        if (asked.contains(h) || !pool_.link_open() || batches.size() >= 4) continue;
         const auto peer = pick_peer(h, now);
         if (!peer) continue;
         auto& batch = batches[*peer];
         if (batch.size() < 64) batch.push_back(h);
     }
     for (auto& [peer, hashes] : batches) {
-        const uint64_t id = next_request_id_++;
+        const uint64_t id = pool_.next_id();
         Request r;
         r.kind = Request::Kind::kCode;
         r.peer = peer;
-        r.budget = next_budget();
+        r.budget = pool_.next_budget();
         r.code_hashes = hashes;
         send(peer, proto::encode(proto::GetCode{id, hashes, r.budget}));
         ++stats_.code_requests;
@@ -706,6 +657,7 @@ void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
         return;
     }
     stats_.bytes_received += frame.size();
+    pool_.received(frame.size());
     if (dht::Dht::handles(frame[0])) {
         dht_.on_frame(from, frame, now);
         return;
@@ -764,7 +716,7 @@ void MgrSync::on_error(proto::PeerId from, proto::ChunkError error, proto::Time 
     // 0x0: the node has not reached this root yet (gossip is still spreading) or has fallen behind:
     // not an offence, but ask others for a while. 0x2: back off. Others are offences.
     if (error == proto::ChunkError::kUnknownRoot || error == proto::ChunkError::kBackOff) {
-        behind_[from] = now + std::chrono::seconds{5};
+        pool_.pause(from, now + std::chrono::seconds{5});
     } else {
         strike(from);
     }
@@ -1001,7 +953,7 @@ void MgrSync::follow_head(proto::Time now) {
     for (std::size_t i = 0; i < regions_.size(); ++i) {
         if (head_accounts_[i].number == head) continue;
         accounts_current = false;
-        if (!head_accounts_[i].busy && window_open(small_reserve()))
+        if (!head_accounts_[i].busy && pool_.link_open(pool_.small_reserve()))
             request_head_diff(i, std::nullopt, *anchor_root, *root, head, now);
     }
     if (!accounts_current) return;
@@ -1046,7 +998,7 @@ void MgrSync::follow_head(proto::Time now) {
                 continue;
             }
             storage_current = false;
-            if (regions[i].busy || !window_open(small_reserve())) continue;
+            if (regions[i].busy || !pool_.link_open(pool_.small_reserve())) continue;
             if (regions[i].prove) {
                 request_head_part(i, account, to, head, now);
                 continue;
@@ -1064,7 +1016,7 @@ void MgrSync::follow_head(proto::Time now) {
         }
     }
     for (auto& [region, accounts] : bare) {
-        if (window_open(small_reserve())) request_head_bare(region, std::move(accounts), head, now);
+        if (pool_.link_open(pool_.small_reserve())) request_head_bare(region, std::move(accounts), head, now);
     }
     pump_code(now);
     if (!storage_current || !code_wanted_.empty()) return;
@@ -1165,7 +1117,7 @@ void MgrSync::request_head_diff(std::size_t region, const std::optional<Hash>& a
     r.from_number = r.delta ? held.number : anchor_number_;
     const Hash from_root = r.delta ? held.root : anchor_from;
     set_head_range(r, *peer, region, account, to_root, number);
-    const uint64_t id = next_request_id_++;
+    const uint64_t id = pool_.next_id();
     send(*peer, proto::encode(proto::GetDiff{id, from_root, to_root, nibbles_of(r.origin), nibbles_of(r.limit)}));
     ++stats_.diff_requests;
     head_region_of(r).busy = true;
@@ -1186,14 +1138,14 @@ void MgrSync::request_head_bare(std::size_t region, std::vector<Hash> accounts, 
     r.kind = Request::Kind::kBare;
     r.head = true;
     r.peer = *peer;
-    r.budget = next_budget();
+    r.budget = pool_.next_budget();
     r.small = true;
     r.region = region;
     r.root = *root;
     r.number = number;
     r.from_number = anchor_number_;
     r.accounts = std::move(accounts);
-    const uint64_t id = next_request_id_++;
+    const uint64_t id = pool_.next_id();
     send(*peer, proto::encode(proto::GetBareStorage{
                     id, *root, regions_[region].first, options_.region_bits, {}, r.accounts, r.budget}));
     ++stats_.bare_requests;
@@ -1253,7 +1205,7 @@ void MgrSync::set_head_range(Request& r, proto::PeerId peer, std::size_t region,
                              const Hash& to_root, uint64_t number) {
     const Region block = account ? storage_region(regions_[region], *account) : regions_[region];
     r.peer = peer;
-    r.budget = next_budget();
+    r.budget = pool_.next_budget();
     r.small = true;  // a diff, or a small part's leaves
     r.region = region;
     r.account = account;
@@ -1284,7 +1236,7 @@ void MgrSync::request_head_part(std::size_t region, const Hash& account, const H
     r.head = true;
     r.from_number = anchor_number_;
     set_head_range(r, *peer, region, account, to_root, number);
-    const uint64_t id = next_request_id_++;
+    const uint64_t id = pool_.next_id();
     send(*peer, leaf_range_request(id, r));
     ++stats_.chunk_requests;
     head_region_of(r).busy = true;

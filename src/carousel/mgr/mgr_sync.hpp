@@ -45,6 +45,7 @@
 #include <vector>
 
 #include <carousel/dht/dht.hpp>
+#include <carousel/dht/peer_pool.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
@@ -166,7 +167,6 @@ class MgrSync final : public proto::Endpoint {
     struct Request {
         enum class Kind : uint8_t { kChunk, kDiff, kCode, kBare } kind{Kind::kChunk};
         proto::PeerId peer{0};
-        proto::Time deadline{0};
         std::size_t region{0};
         std::optional<Hash> account;  // storage region
         Hash root{};                  // chunk: the root asked; diff: the new root
@@ -174,13 +174,13 @@ class MgrSync final : public proto::Endpoint {
         Hash origin{};                // chunk: first key asked; diff: range first key
         Hash limit{};                 // last key of the range
         std::vector<Hash> code_hashes;
-        std::vector<Hash> accounts;  // bare: the owners asked by name (none: from `origin` on)
-        uint64_t budget{0};          // bytes this request may bring (its maxSize, when it has one)
-        bool small{false};           // its answer is as large as what changed (see window_open)
-        uint64_t reserved{0};        // bytes it holds of the window until answered (set by track)
-        bool head{false};            // a diff to a head block (following), not a roll
-        bool delta{false};           // following: from the block the head region was verified at
-        uint64_t from_number{0};     // following: the block the diff starts at
+        std::vector<Hash> accounts;    // bare: the owners asked by name (none: from `origin` on)
+        uint64_t budget{0};            // bytes this request may bring (its maxSize, when it has one)
+        bool small{false};             // its answer is as large as what changed (see track)
+        dht::PeerPool::Ticket ticket;  // the pool's record of it (set by track)
+        bool head{false};              // a diff to a head block (following), not a roll
+        bool delta{false};             // following: from the block the head region was verified at
+        uint64_t from_number{0};       // following: the block the diff starts at
     };
     // Following the head: the changes of one region from the anchor boundary to block `number`,
     // verified against that block's root (a key with an empty value is deleted there). Once verified
@@ -242,19 +242,17 @@ class MgrSync final : public proto::Endpoint {
     void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
     void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
     void strike(proto::PeerId peer);
-    // Flow control (see MgrSyncOptions). A request holds `reserve` bytes of the window: its budget when
-    // the server fills the answer up to it (leaves, a bare walk), small_reserve() when the answer is
-    // as large as what changed (a diff, never cut; small parts asked by name while following): twice
-    // a moving average of those answers, at least a quarter of a budget. Following asks every region
-    // each block, and a boundary rolls every region: reserving a whole budget for each such small
-    // answer left a handful in flight at a time, too few to reach a block before the next one at
-    // hundreds of regions. Deadlines still count every request at its budget (an answer may outgrow a
-    // small reservation, and on a slow link it must not be taken for a silent peer).
-    bool window_open(uint64_t reserve) const noexcept;
-    bool window_open() const noexcept { return window_open(next_budget()); }
-    uint64_t next_budget() const noexcept;
-    uint64_t small_reserve() const noexcept;
-    proto::Time deadline_for(uint64_t budget, proto::Time now) const noexcept;
+    // Flow control (see MgrSyncOptions) is the pool's (dht::PeerPool): a fixed window of
+    // max_in_flight_per_peer requests per peer, and the link's byte window with queue deadlines.
+    // A request holds its budget of the link window when the server fills the answer up to it
+    // (leaves, a bare walk), and the pool's small_reserve() when the answer is as large as what
+    // changed (`small`: a diff, never cut; small parts asked by name while following). Following asks
+    // every region each block, and a boundary rolls every region: reserving a whole budget for each
+    // such small answer left a handful in flight at a time, too few to reach a block before the
+    // next one at hundreds of regions. Deadlines still count every request at its budget (an answer
+    // may outgrow a small reservation, and on a slow link it must not be taken for a silent peer).
+    static dht::PeerPoolOptions pool_options(const MgrSyncOptions& options);
+    // Sends nothing: gives `r` its ticket (deadline, reservation) and keeps it under `id`.
     void track(uint64_t id, Request r, proto::Time now);
     // Decodes an answer and takes its request: a frame that does not decode drops the peer (with
     // `name` in the reason); an answer to no request of this kind from this peer is nullopt.
@@ -267,8 +265,6 @@ class MgrSync final : public proto::Endpoint {
     // Removes an answered request; false if it is unknown or not from `from` with this kind.
     std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes,
                                 proto::Time now);
-    // Bytes per second received since the first request (at least 1 KB/s).
-    double receive_rate(proto::Time now) const noexcept;
     RegionState& state_of(const Request& r);
     // Whether the region a request was for still exists.
     bool live(const Request& r) const;
@@ -333,14 +329,10 @@ class MgrSync final : public proto::Endpoint {
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;
     std::map<uint64_t, Request> requests_;
-    std::map<proto::PeerId, std::size_t> in_flight_;
-    std::map<proto::PeerId, unsigned> strikes_;
-    std::set<proto::PeerId> banned_;
-    std::map<proto::PeerId, proto::Time> behind_;  // answered 0x0 or 0x2: not asked until then
-    std::set<proto::PeerId> connected_;
+    // Connections, windows, the link, strikes and bans; a peer that answered 0x0 or 0x2 is paused.
+    dht::PeerPool pool_;
     std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per region position
     std::set<std::size_t> looking_up_;
-    uint64_t next_request_id_{1};
     uint64_t anchor_number_{0};
     bool accounts_done_{false};
     bool synced_{false};
@@ -350,11 +342,6 @@ class MgrSync final : public proto::Endpoint {
     Hash state_root_{};
     std::string failure_;
     proto::Time next_tick_{0};
-    uint64_t window_{0};
-    uint64_t outstanding_{0};
-    uint64_t budgets_outstanding_{0};    // the budgets of the requests in flight (for deadlines)
-    uint64_t small_answer_bytes_{4096};  // moving average of the answers small_reserve() covers
-    proto::Time first_request_{-1};
     std::map<std::size_t, proto::Time> last_lookup_;
     std::map<std::size_t, proto::Time> unserved_since_;  // regions needing a request with no node to ask
     SyncStats stats_;

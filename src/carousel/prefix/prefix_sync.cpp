@@ -26,7 +26,7 @@ struct PrefixSync::Task {
 
 struct PrefixSync::Request {
     proto::PeerId peer{0};
-    proto::Time sent{0};
+    dht::PeerPool::Ticket ticket;  // when it went (or the stream's last frame came), its slot
     bool code{false};
     bool top{false};
     bool is_range{false};
@@ -43,19 +43,6 @@ struct PrefixSync::Request {
     // Past its peer's deadline, its work went back to the pool for another peer (hedging): it still
     // holds its peer's slot until answered or timed out, and its answer is ignored without penalty.
     bool hedged{false};
-};
-
-struct PrefixSync::Peer {
-    std::size_t in_flight{0};
-    // Requests allowed in flight: starts at 4, grows by one per quick answer up to
-    // requests_per_peer, halves on a timeout. A slow server (a cold database) then never has more
-    // queued than it answers within the timeout, and a fast one gets the deep pipeline.
-    std::size_t window{4};
-    proto::Time back_off_until{0};
-    // Round-trip estimate (as go-ethereum's p2p/msgrate keeps one per peer): a moving average of
-    // the time its answers took, late ones included. Unmeasured: the median of the measured peers.
-    proto::Time rtt{0};
-    uint64_t rtt_samples{0};
 };
 
 // Reads the store first, then the verified nodes waiting in memory (account trie, open storage
@@ -134,6 +121,7 @@ PrefixSync::PrefixSync(trie::NodeStore& nodes, state::CodeStore& code, const Has
       root_{root},
       options_{std::move(options)},
       trusted_{std::move(trusted)},
+      pool_{pool_options(options_)},
       verified_{std::make_unique<VerifiedNodes>(*this)},
       built_{std::make_unique<BuiltNodes>(*this)} {
     if (!options_.leaf_mode) {
@@ -150,10 +138,29 @@ void PrefixSync::note_unknown_root(proto::PeerId from, const proto::ChunkEntry& 
     lacks_root_[from] = e.error_data.size() == 32 ? std::optional<Hash>{to_hash(e.error_data)} : std::nullopt;
 }
 
+dht::PeerPoolOptions PrefixSync::pool_options(const PrefixSyncOptions& o) {
+    dht::PeerPoolOptions p;
+    // Requests allowed in flight per peer: start at 4, grow by one per answer within a quarter of
+    // the timeout up to requests_per_peer, halve on a timeout, fall to one at a hedge. A slow server
+    // (a cold database) then never has more queued than it answers within the timeout, and a fast
+    // one gets the deep pipeline.
+    p.initial_window = 4;
+    p.min_window = 1;
+    p.max_window = o.requests_per_peer;
+    p.quick_answer = o.request_timeout / 4;
+    p.request_timeout = o.request_timeout;
+    p.rtt_scaling = o.rtt_scaling;
+    p.min_rtt_timeout = o.min_hedge_after;
+    p.initial_rtt = o.initial_rtt;
+    p.ban_standing = o.drop_score;
+    p.max_standing = 8;
+    return p;
+}
+
 std::optional<std::optional<Hash>> PrefixSync::root_unavailable() const {
-    if (peers_.empty()) return std::nullopt;
+    if (pool_.peers().empty()) return std::nullopt;
     std::optional<Hash> offered;
-    for (const auto& [peer, p] : peers_) {
+    for (const auto& [peer, p] : pool_.peers()) {
         auto it = lacks_root_.find(peer);
         if (it == lacks_root_.end()) return std::nullopt;
         if (it->second) offered = it->second;
@@ -290,7 +297,7 @@ SyncProgress PrefixSync::progress() const {
 }
 
 void PrefixSync::on_connect(proto::PeerId peer, proto::Time now) {
-    peers_.try_emplace(peer);
+    pool_.add(peer);
     stats_.try_emplace(peer);
     pump(now);
 }
@@ -323,11 +330,10 @@ void PrefixSync::reconnected(proto::PeerId previous, proto::PeerId peer) {
     s.hedged += now.hedged;
     s.late += now.late;
     s.violations += now.violations;
-    s.score = std::min(s.score + now.score, 8);
     s.closed = false;
     s.gone.clear();
     stats_[peer] = std::move(s);
-    if (stats_[peer].score <= options_.drop_score) penalize(peer, 0);
+    if (pool_.carry_standing(previous, peer)) drop(peer);
 }
 
 void PrefixSync::forget_peer(proto::PeerId peer) {
@@ -339,7 +345,8 @@ void PrefixSync::forget_peer(proto::PeerId peer) {
             ++it;
         }
     }
-    peers_.erase(peer);
+    pool_.remove(peer);
+    pool_.pause(peer, proto::Time{0});  // a new connection starts unpaused
     lacks_root_.erase(peer);
 }
 
@@ -349,27 +356,28 @@ void PrefixSync::on_disconnect(proto::PeerId peer, proto::Time now) {
 }
 
 void PrefixSync::penalize(proto::PeerId peer, int amount) {
+    if (pool_.strike(peer, amount)) drop(peer);
+}
+
+void PrefixSync::drop(proto::PeerId peer) {
     PeerStats& s = stats_[peer];
-    s.score -= amount;
-    if (s.score <= options_.drop_score && !s.dropped) {
-        s.dropped = true;
-        std::string why = "standing fell to " + std::to_string(s.score) + " (";
-        const std::pair<const char*, uint64_t> counts[] = {{"rejected chunks", s.rejected_chunks},
-                                                           {"timeouts", s.timeouts},
-                                                           {"protocol violations", s.violations},
-                                                           {"refusals", s.errors}};
-        bool first = true;
-        for (const auto& [what, n] : counts) {
-            if (n == 0) continue;
-            why += (first ? "" : ", ") + std::to_string(n) + " " + what;
-            first = false;
-        }
-        if (first) why += "bad frames";
-        why += ")";
-        s.gone = "dropped: " + why;
-        disconnect(peer, why);
-        forget_peer(peer);
+    s.dropped = true;
+    std::string why = "standing fell to " + std::to_string(pool_.standing(peer)) + " (";
+    const std::pair<const char*, uint64_t> counts[] = {{"rejected chunks", s.rejected_chunks},
+                                                       {"timeouts", s.timeouts},
+                                                       {"protocol violations", s.violations},
+                                                       {"refusals", s.errors}};
+    bool first = true;
+    for (const auto& [what, n] : counts) {
+        if (n == 0) continue;
+        why += (first ? "" : ", ") + std::to_string(n) + " " + what;
+        first = false;
     }
+    if (first) why += "bad frames";
+    why += ")";
+    s.gone = "dropped: " + why;
+    disconnect(peer, why);
+    forget_peer(peer);
 }
 
 void PrefixSync::reward_or_penalize(proto::PeerId peer, int demerits) {
@@ -377,14 +385,12 @@ void PrefixSync::reward_or_penalize(proto::PeerId peer, int demerits) {
         penalize(peer, demerits);
         return;
     }
-    PeerStats& s = stats_[peer];
-    ++s.answers;
-    s.score = std::min(s.score + 1, 8);
+    ++stats_[peer].answers;
+    pool_.reward(peer);
 }
 
 void PrefixSync::fail_request(const Request& r) {
-    auto pit = peers_.find(r.peer);
-    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    pool_.failed(r.ticket);
     if (!r.hedged) return_work(r);  // a hedged request's work went back when it was hedged
 }
 
@@ -409,46 +415,18 @@ void PrefixSync::return_work(const Request& r) {
     }
 }
 
-void PrefixSync::measure(proto::PeerId peer, proto::Time took) {
-    auto pit = peers_.find(peer);
-    if (pit == peers_.end()) return;
-    Peer& p = pit->second;
-    // A quarter of each new sample, as msgrate weighs its measurements; the first one whole.
-    p.rtt = p.rtt_samples == 0 ? took : (3 * p.rtt + took) / 4;
-    ++p.rtt_samples;
-    std::vector<proto::Time> measured;
-    for (const auto& [id, q] : peers_) {
-        if (q.rtt_samples > 0) measured.push_back(q.rtt);
-    }
-    std::nth_element(measured.begin(), measured.begin() + static_cast<std::ptrdiff_t>(measured.size() / 2),
-                     measured.end());
-    median_rtt_ = measured[measured.size() / 2];
-    best_rtt_ = *std::min_element(measured.begin(), measured.end());
-}
-
-proto::Time PrefixSync::scaled(proto::Time rtt) const {
-    const auto t = proto::Time{static_cast<int64_t>(options_.rtt_scaling * static_cast<double>(rtt.count()))};
-    return std::clamp(t, options_.min_hedge_after, options_.request_timeout);
-}
-
-proto::Time PrefixSync::hedge_after(const Peer& p) const {
-    // Nothing measured yet (the first requests, or the only answering peer is waiting on this one's
-    // top-level answer): the initial estimate.
-    return scaled(p.rtt_samples > 0 ? p.rtt : median_rtt_ > proto::Time{0} ? median_rtt_ : options_.initial_rtt);
-}
-
 std::optional<proto::Time> PrefixSync::hedge_at(const Request& r) const {
     // A stream's frames keep coming on its connection (not re-asked elsewhere), and hedging needs a
     // peer to hedge to.
-    if (r.hedged || r.streaming || peers_.size() < 2) return std::nullopt;
-    const auto pit = peers_.find(r.peer);
-    if (pit == peers_.end()) return std::nullopt;
-    const proto::Time own = r.sent + hedge_after(pit->second);
+    if (r.hedged || r.streaming || pool_.peers().size() < 2) return std::nullopt;
+    if (!pool_.connected(r.peer)) return std::nullopt;
+    const proto::Time own = r.ticket.sent + pool_.rtt_timeout(r.peer);
     // Sooner while another peer sits idle that could take this work (it does not lack the trie):
     // once the request is older than the best peer's round trip allows. A slow peer then does not
     // hold up what a fast one would finish (the last requests of a sync, a trie's top).
-    const proto::Time sooner = r.sent + scaled(best_rtt_);
-    if (best_rtt_ == proto::Time{0} || sooner >= own) return own;
+    const auto best = pool_.best_rtt_timeout();
+    if (!best || r.ticket.sent + *best >= own) return own;
+    const proto::Time sooner = r.ticket.sent + *best;
     const Task* task = nullptr;
     if (!r.code) {
         if (r.root == account_->root) {
@@ -458,9 +436,9 @@ std::optional<proto::Time> PrefixSync::hedge_at(const Request& r) const {
         }
     }
     // Only towards a peer no slower than this one (a slow idle peer would not finish it sooner).
-    for (const auto& [id, q] : peers_) {
+    for (const auto& [id, q] : pool_.peers()) {
         const bool idle = id != r.peer && q.in_flight == 0 && (task == nullptr || task->lacking.count(id) == 0);
-        if (idle && hedge_after(q) <= hedge_after(pit->second)) return sooner;
+        if (idle && pool_.rtt_timeout(id) <= pool_.rtt_timeout(r.peer)) return sooner;
     }
     return own;
 }
@@ -532,7 +510,7 @@ std::optional<PrefixSync::Request> PrefixSync::next_trie_request(Task& task, pro
     return r;
 }
 
-bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
+bool PrefixSync::issue(proto::PeerId peer, proto::Time now) {
     // Storage and code before more of the account trie: an account-trie subtree is stored (and so
     // survives a restart) only once its accounts' storage and code are in, so finishing those first
     // keeps completed work durable and the set of open storage tries small.
@@ -557,8 +535,7 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
     }
     if (!r) r = next_trie_request(*account_, peer);
     if (!r) return false;
-    r->sent = now;
-    const uint64_t id = next_request_id_++;
+    const uint64_t id = pool_.next_id();
     if (r->code) {
         send(peer, proto::encode(proto::GetCode{id, r->code_hashes, options_.max_response_bytes}));
     } else {
@@ -580,7 +557,7 @@ bool PrefixSync::issue(proto::PeerId peer, Peer& p, proto::Time now) {
         r->flags = m.flags;
         send(peer, proto::encode(m));
     }
-    ++p.in_flight;
+    r->ticket = pool_.issue(id, peer, now);
     ++stats_[peer].requests;
     ++progress_.requests;
     requests_.emplace(id, std::move(*r));
@@ -592,14 +569,14 @@ void PrefixSync::pump(proto::Time now) {
     // a trie) it spreads over every peer instead of filling the first one's slots.
     // Each pass starts after the peer that got the last request, so no peer is always last.
     bool issued = true;
-    while (issued && !peers_.empty()) {
+    const auto& peers = pool_.peers();
+    while (issued && !peers.empty()) {
         issued = false;
-        auto it = peers_.upper_bound(last_peer_);
-        for (std::size_t n = 0; n < peers_.size(); ++n, ++it) {
-            if (it == peers_.end()) it = peers_.begin();
-            auto& [peer, p] = *it;
-            if (p.in_flight < std::min(p.window, options_.requests_per_peer) && now >= p.back_off_until &&
-                issue(peer, p, now)) {
+        auto it = peers.upper_bound(last_peer_);
+        for (std::size_t n = 0; n < peers.size(); ++n, ++it) {
+            if (it == peers.end()) it = peers.begin();
+            const proto::PeerId peer = it->first;
+            if (pool_.has_room(peer, now) && issue(peer, now)) {
                 issued = true;
                 last_peer_ = peer;
             }
@@ -637,30 +614,25 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     }
     stats_[from].bytes_received += frame_size;
     progress_.bytes_received += frame_size;
-    auto pit = peers_.find(from);
     if (it->second.hedged) {
         take_late(it, now);
         return;
     }
-    if (!it->second.streaming) measure(from, now - it->second.sent);
+    if (!it->second.streaming) pool_.measure(from, now - it->second.ticket.sent);
     if (it->second.streaming) {
         handle_stream_frame(from, it, data, now);
         return;
     }
     const Request r = std::move(it->second);
     requests_.erase(it);
-    if (pit != peers_.end() && now - r.sent < options_.request_timeout / 4 &&
-        pit->second.window < options_.requests_per_peer) {
-        ++pit->second.window;
-    }
-    if (pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+    pool_.answered(r.ticket, now, frame_size);  // a quick answer grows the peer's window
 
     Task* task = find_task(r.root);
     const bool is_account = task == account_.get();
     if (task == nullptr) return;  // answer for a root the sync left, or a trie completed meanwhile
     if (data.entries.size() != r.ranges.size()) {
         penalize(from, 2);
-        fail_request(r);
+        return_work(r);  // its slot is free already
         return;
     }
     if (task->leaves) {
@@ -694,11 +666,10 @@ void PrefixSync::handle_chunks(proto::PeerId from, const proto::ChunkData& data,
     if (requeue_top && task->sync->frontier().count(Nibbles{}) != 0) task->top_requested = false;
     if (!stream.ranges.empty()) {
         stream.peer = from;
-        stream.sent = now;
+        stream.ticket = pool_.issue(data.request_id, from, now);  // the stream keeps the request's slot
         stream.root = r.root;
         stream.is_range = true;
         stream.streaming = true;
-        if (pit != peers_.end()) ++pit->second.in_flight;  // the stream keeps the request's slot
         mark_stream(*task, stream);
         requests_.emplace(data.request_id, std::move(stream));
     }
@@ -725,9 +696,7 @@ PrefixSync::EntryResult PrefixSync::take_entry(proto::PeerId from, Task& task, b
                 task.lacking.insert(from);
                 break;
             case proto::ChunkError::kBackOff:
-                if (auto pit = peers_.find(from); pit != peers_.end()) {
-                    pit->second.back_off_until = now + options_.back_off;
-                }
+                pool_.pause(from, now + options_.back_off);
                 break;
             case proto::ChunkError::kInvalidRequest:
                 ++demerits;
@@ -768,7 +737,7 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
                                      const proto::ChunkData& data, proto::Time now) {
     Request& r = it->second;
     auto close = [&] {
-        if (auto pit = peers_.find(from); pit != peers_.end() && pit->second.in_flight > 0) --pit->second.in_flight;
+        pool_.failed(r.ticket);
         requests_.erase(it);
     };
     // One entry a frame, continuing one of the cut entries: its prefix is where that one stopped.
@@ -780,14 +749,14 @@ void PrefixSync::handle_stream_frame(proto::PeerId from, std::map<uint64_t, Requ
     if (at == r.ranges.end()) {
         const Request failed = std::move(r);
         close();
-        fail_request(failed);
+        return_work(failed);  // close() freed its slot
         penalize(from, 2);
         return;
     }
     const std::size_t index = static_cast<std::size_t>(at - r.ranges.begin());
     const proto::ChunkEntry& e = data.entries[0];
     const bool more = !e.error && e.stop_path.has_value();  // the server goes on with this one
-    r.sent = now;
+    pool_.touch(r.ticket, now);
     // Moves the stream past this frame: its range goes on from the new stop path (followed without
     // taking if `ignored`), or is finished. Then the request closes when no range is left.
     const auto advance = [&](bool ignored) {
@@ -843,11 +812,10 @@ void PrefixSync::follow_stream(const proto::ChunkData& data, const Request& aske
     }
     if (stream.ranges.empty()) return;
     stream.peer = from;
-    stream.sent = now;
+    stream.ticket = pool_.issue(data.request_id, from, now);
     stream.root = asked.root;
     stream.is_range = true;
     stream.streaming = true;
-    if (auto pit = peers_.find(from); pit != peers_.end()) ++pit->second.in_flight;
     requests_.emplace(data.request_id, std::move(stream));
 }
 
@@ -884,8 +852,7 @@ void PrefixSync::handle_leaf_entries(proto::PeerId from, const Request& r, const
                 return;
             }
             if (*e.error == proto::ChunkError::kBackOff) {
-                if (auto pit = peers_.find(from); pit != peers_.end())
-                    pit->second.back_off_until = now + options_.back_off;
+                pool_.pause(from, now + options_.back_off);
             } else if (*e.error == proto::ChunkError::kInvalidRequest) {
                 ++demerits;
             } else {
@@ -935,7 +902,7 @@ void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, st
         take_late(it, now);
         return;
     }
-    measure(from, now - it->second.sent);
+    pool_.measure(from, now - it->second.ticket.sent);
     const Request r = std::move(it->second);
     requests_.erase(it);
     fail_request(r);  // releases the in-flight marks; what arrived is taken below
@@ -964,7 +931,7 @@ void PrefixSync::handle_code(proto::PeerId from, const proto::CodeData& data, st
 void PrefixSync::take_late(std::map<uint64_t, Request>::iterator it, proto::Time now) {
     const proto::PeerId from = it->second.peer;
     ++stats_[from].late;
-    measure(from, now - it->second.sent);  // it is slow, not silent: its deadline grows
+    pool_.measure(from, now - it->second.ticket.sent);  // it is slow, not silent: its deadline grows
     const Request r = std::move(it->second);
     requests_.erase(it);
     fail_request(r);  // frees its slot; its work went to another peer when it was hedged
@@ -999,12 +966,10 @@ void PrefixSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
 std::optional<proto::Time> PrefixSync::next_deadline() const {
     std::optional<proto::Time> next;
     for (const auto& [id, r] : requests_) {
-        const proto::Time t = hedge_at(r).value_or(r.sent + options_.request_timeout);
+        const proto::Time t = hedge_at(r).value_or(r.ticket.sent + options_.request_timeout);
         if (!next || t < *next) next = t;
     }
-    for (const auto& [peer, p] : peers_) {
-        if (p.back_off_until > proto::Time{0} && (!next || p.back_off_until < *next)) next = p.back_off_until;
-    }
+    if (const auto resume = pool_.next_resume(); resume && (!next || *resume < *next)) next = resume;
     if (!done() && (!next || lacking_reset_at_ < *next)) next = lacking_reset_at_;
     return next;
 }
@@ -1012,20 +977,19 @@ std::optional<proto::Time> PrefixSync::next_deadline() const {
 void PrefixSync::on_timer(proto::Time now) {
     std::vector<uint64_t> expired;
     for (auto& [id, r] : requests_) {
-        if (r.sent + options_.request_timeout <= now) {
+        if (r.ticket.sent + options_.request_timeout <= now) {
             expired.push_back(id);
             continue;
         }
         const auto at = hedge_at(r);
         if (!at || *at > now) continue;
-        auto pit = peers_.find(r.peer);
         // Hedge: its work goes back to the pool now, for the next free peer; the request keeps this
         // peer's slot, and the peer's window falls to one at once (a stalling peer gets nothing more
         // while it holds the request; an honest one that was only slow earns its window back).
         r.hedged = true;
         return_work(r);
         ++stats_[r.peer].hedged;
-        pit->second.window = 1;
+        pool_.hedge(r.peer);
     }
     for (uint64_t id : expired) {
         auto it = requests_.find(id);
@@ -1033,15 +997,11 @@ void PrefixSync::on_timer(proto::Time now) {
         const Request r = std::move(it->second);
         requests_.erase(it);
         ++stats_[r.peer].timeouts;
-        if (auto pit = peers_.find(r.peer); pit != peers_.end()) {
-            pit->second.window = std::max<std::size_t>(1, pit->second.window / 2);
-        }
-        fail_request(r);
+        pool_.timed_out(r.ticket);  // halves the peer's window
+        if (!r.hedged) return_work(r);
         penalize(r.peer, 2);
     }
-    for (auto& [peer, p] : peers_) {
-        if (p.back_off_until <= now) p.back_off_until = proto::Time{0};
-    }
+    pool_.clear_pauses(now);
     // A peer that lacked a trie may have caught up (a partially synced server): ask again now and then.
     if (now >= lacking_reset_at_) {
         account_->lacking.clear();

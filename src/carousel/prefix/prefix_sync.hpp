@@ -60,6 +60,7 @@
 #include <optional>
 #include <set>
 
+#include <carousel/dht/peer_pool.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/code_store.hpp>
@@ -125,10 +126,9 @@ struct PeerStats {
     uint64_t hedged{0};      // requests past its deadline that went to another peer as well (not an offence)
     uint64_t late{0};        // answers to hedged requests that came after all (ignored: the other one is taken)
     uint64_t violations{0};  // connections closed on a protocol violation (reported by the driver)
-    int score{0};
-    bool dropped{false};  // its standing fell to the floor: the sync dropped it and will not take it back
-    bool closed{false};   // its connection is closed (the driver may reconnect it)
-    std::string gone;     // why it was dropped or its connection closed (empty while connected)
+    bool dropped{false};     // its standing fell to the floor: the sync dropped it and will not take it back
+    bool closed{false};      // its connection is closed (the driver may reconnect it)
+    std::string gone;        // why it was dropped or its connection closed (empty while connected)
 };
 
 struct SyncProgress {
@@ -196,16 +196,19 @@ class PrefixSync final : public proto::Endpoint {
     std::optional<std::optional<Hash>> root_unavailable() const;
     SyncProgress progress() const;
     const std::map<proto::PeerId, PeerStats>& peers() const noexcept { return stats_; }
+    // A peer's standing: each answer taken whole earns a point (up to 8), each offence costs some;
+    // at drop_score it is dropped. It carries over a reconnection (reconnected()).
+    int standing(proto::PeerId peer) const { return pool_.standing(peer); }
 
   private:
     struct Task;
     struct Request;
-    struct Peer;
     class VerifiedNodes;
     class BuiltNodes;
 
     void pump(proto::Time now);
-    bool issue(proto::PeerId peer, Peer& p, proto::Time now);
+    static dht::PeerPoolOptions pool_options(const PrefixSyncOptions& options);
+    bool issue(proto::PeerId peer, proto::Time now);
     std::optional<Request> next_trie_request(Task& task, proto::PeerId peer);
     void handle_chunks(proto::PeerId from, const proto::ChunkData& data, std::size_t frame_size, proto::Time now);
     // What became of one full-mode entry: taken (kDone), taken and cut inside its range
@@ -230,12 +233,6 @@ class PrefixSync final : public proto::Endpoint {
     // Frees r's slot at its peer and, unless it was hedged (done then), returns its work to the pool.
     void fail_request(const Request& r);
     void return_work(const Request& r);
-    // Updates `peer`'s round-trip estimate with an answer that took `took`.
-    void measure(proto::PeerId peer, proto::Time took);
-    // rtt_scaling times `rtt`, within [min_hedge_after, request_timeout].
-    proto::Time scaled(proto::Time rtt) const;
-    // How long a request to `p` may go unanswered before it is hedged.
-    proto::Time hedge_after(const Peer& p) const;
     // When `r` is hedged (nullopt: never): past its peer's deadline, or, while another peer no
     // slower that could take its work is idle, past the best peer's.
     std::optional<proto::Time> hedge_at(const Request& r) const;
@@ -243,7 +240,10 @@ class PrefixSync final : public proto::Endpoint {
     void take_late(std::map<uint64_t, Request>::iterator it, proto::Time now);
     // Fails every request in flight to `peer` (its work goes back to the pool) and forgets it.
     void forget_peer(proto::PeerId peer);
+    // Costs `peer` standing (the pool's strike); at drop_score it is dropped.
     void penalize(proto::PeerId peer, int amount);
+    // Disconnects and forgets a peer whose standing fell to drop_score, saying why.
+    void drop(proto::PeerId peer);
     // After an answer: `demerits` cost standing; none earns one point (up to 8) and counts an answer.
     void reward_or_penalize(proto::PeerId peer, int demerits);
     void move_to_root(const Hash& root);
@@ -272,15 +272,13 @@ class PrefixSync final : public proto::Endpoint {
     std::set<Hash> code_wanted_;
     std::set<Hash> code_in_flight_;
     std::map<uint64_t, Request> requests_;
-    std::map<proto::PeerId, Peer> peers_;
+    // Connections, windows, round trips, back-offs (pauses) and standing (see pool_options).
+    dht::PeerPool pool_;
     std::map<proto::PeerId, PeerStats> stats_;
     std::map<proto::PeerId, std::optional<Hash>>
-        lacks_root_;  // peers that answered 0x0 for root_, and the root they named
-    uint64_t next_request_id_{1};
+        lacks_root_;                   // peers that answered 0x0 for root_, and the root they named
     proto::PeerId last_peer_{0};       // got the last request (pump's round robin)
     proto::Time lacking_reset_at_{0};  // when the peers that lacked a trie are asked again
-    proto::Time median_rtt_{0};        // of the peers measured (0: none yet)
-    proto::Time best_rtt_{0};          // the least of them
     SyncProgress progress_;
     std::vector<Nibbles> light_keys_;  // light mode: the wanted keys, unpacked, sorted
     std::set<Hash> light_wanted_;
