@@ -34,6 +34,9 @@ struct ServeOptions {
     double frame_timeout_s = 10;
     std::size_t min_frame_rate = std::size_t{64} << 10;
     std::size_t max_partial_mb = 64;
+    // Per connection: requests a second and the burst above it (prefix::ServerOptions).
+    double rate = prefix::ServerOptions{}.requests_per_second;
+    double burst = prefix::ServerOptions{}.burst;
 };
 
 std::chrono::milliseconds to_ms(double seconds) {
@@ -174,7 +177,11 @@ int run_serve(const ServeOptions& o) {
     }
     auto served = open_served(*kv, dir, "carousel serve");
     if (!served) return 1;
-    prefix::ChunkServer server{served->node_store(), &served->code_store(), [root = served->root] { return root; }};
+    prefix::ServerOptions server_options;
+    server_options.requests_per_second = o.rate;
+    server_options.burst = o.burst;
+    prefix::ChunkServer server{served->node_store(), &served->code_store(), [root = served->root] { return root; },
+                               server_options};
     // A layout from `--prepare` serves full-mode ranges by scan; any root it lacks is walked by hash.
     const store::PathLayout layout{*kv};
     if (layout.root()) server.use_paths(&layout);
@@ -249,6 +256,12 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--max-partial-mb", opt.max_partial_mb,
                     "MiB all partly received frames may hold together (default 64); over it, the connection "
                     "holding the largest is closed")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--rate", opt.rate,
+                    "requests a second each connection may send (default 4000); past it and --burst, "
+                    "requests get 0x2 back-off")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--burst", opt.burst, "requests a connection may send at once above --rate (default 8000)")
         ->check(CLI::PositiveNumber);
     cmd->callback([] { set_exit_code(run_serve(opt)); });
 }

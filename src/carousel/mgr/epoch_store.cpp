@@ -171,6 +171,15 @@ tl::expected<Owners, PartialError> owners_of(const trie::NodeStore& full, const 
     return owners;
 }
 
+void EpochStore::install(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes, std::size_t bytes, Version v) {
+    nodes_ = std::move(nodes);
+    bytes_ = bytes;
+    head_ = v;
+    epoch_ = std::move(v);
+    previous_.reset();
+    forget_recent();
+}
+
 tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, uint64_t number, const Hash& root) {
     auto owners = owners_of(full, root);
     if (!owners) return tl::unexpected{owners.error()};
@@ -194,13 +203,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
         if (auto r = for_each_partial_node(full, storage, range, keep); !r) return r;
         present.emplace_back(account, storage);
     }
-    Version v{number, root, OwnerSet{std::move(present)}};
-    nodes_ = std::move(copied);
-    bytes_ = bytes;
-    head_ = v;
-    epoch_ = std::move(v);
-    previous_.reset();
-    forget_recent();
+    install(std::move(copied), bytes, Version{number, root, OwnerSet{std::move(present)}});
     return {};
 }
 
@@ -248,12 +251,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
         const auto listed = v.storage_roots.find(key);
         if (listed && *listed != *s) return tl::unexpected{GossipError::kMissingOwner};
     }
-    nodes_ = std::move(kept);
-    bytes_ = bytes;
-    head_ = v;
-    epoch_ = std::move(v);
-    previous_.reset();
-    forget_recent();
+    install(std::move(kept), bytes, std::move(v));
     return {};
 }
 

@@ -185,6 +185,8 @@ class EpochStore final : public trie::NodeStore {
         OwnerSet storage_roots;  // the latest epoch and the head share its base (compacted at boundaries)
     };
     const Version* version_of(const Hash& state_root) const noexcept;
+    // Replaces everything with `nodes` (of `bytes` RLP bytes) and `v` as head and epoch (seed, adopt).
+    void install(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes, std::size_t bytes, Version v);
     // Whether `root` is a kept state root or a kept storage root.
     bool known_root(const Hash& root) const noexcept;
     // Drops every node no kept version (nor the head before the boundary) reaches.

@@ -139,11 +139,8 @@ void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
 
 void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
     ++stats_.chunk_requests;
-    auto request = proto::decode_get_chunks(frame);
-    if (!request) {
-        disconnect(from, std::string{"mgr: bad GetChunks: "} + std::string{proto::to_string(request.error())});
-        return;
-    }
+    auto request = decoded(from, proto::decode_get_chunks(frame), "GetChunks");
+    if (!request) return;
     // The store that covers the request's first position answers it; positions outside every store
     // get 0x1 from a server whose store lacks them (any server: the nodes are not there).
     const RegionStore* covering = nullptr;
@@ -178,11 +175,8 @@ void MgrNode::on_get_chunks(proto::PeerId from, ByteView frame) {
 
 void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
     ++stats_.diff_requests;
-    auto request = proto::decode_get_diff(frame);
-    if (!request) {
-        disconnect(from, std::string{"mgr: bad GetDiff: "} + std::string{proto::to_string(request.error())});
-        return;
-    }
+    auto request = decoded(from, proto::decode_get_diff(frame), "GetDiff");
+    if (!request) return;
     proto::DiffData answer;
     answer.request_id = request->request_id;
     const trie::PathRange range{request->from, request->to};
@@ -219,11 +213,8 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
 
 void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
     ++stats_.bare_requests;
-    auto request = proto::decode_get_bare_storage(frame);
-    if (!request) {
-        disconnect(from, std::string{"mgr: bad GetBareStorage: "} + std::string{proto::to_string(request.error())});
-        return;
-    }
+    auto request = decoded(from, proto::decode_get_bare_storage(frame), "GetBareStorage");
+    if (!request) return;
     proto::BareStorage answer;
     answer.request_id = request->request_id;
     const Region region{request->region_first, static_cast<unsigned>(request->region_bits)};
@@ -286,11 +277,8 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
 
 void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
     ++stats_.code_requests;
-    auto request = proto::decode_get_code(frame);
-    if (!request) {
-        disconnect(from, std::string{"mgr: bad GetCode: "} + std::string{proto::to_string(request.error())});
-        return;
-    }
+    auto request = decoded(from, proto::decode_get_code(frame), "GetCode");
+    if (!request) return;
     // Code in a region being filled is not served (a joining node serves none): it may be there
     // from gossip, but the node does not claim the region yet.
     std::erase_if(request->hashes, [&](const Hash& h) { return filling_key(h); });
@@ -318,11 +306,8 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
 }
 
 void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
-    auto content = proto::decode_content(frame);
-    if (!content) {
-        disconnect(from, std::string{"mgr: bad Content: "} + std::string{proto::to_string(content.error())});
-        return;
-    }
+    auto content = decoded(from, proto::decode_content(frame), "Content");
+    if (!content) return;
     stats_.content_bytes_received += frame.size();
     const Hash id = keccak256(content->payload);
     if (router_.seen(id)) {

@@ -202,6 +202,13 @@ class MgrNode final : public proto::Endpoint {
     uint64_t store_bytes() const noexcept;
 
   private:
+    // The message, or nullopt after disconnecting `from` ("mgr: bad <what>: <the decoder's error>").
+    template <class Message>
+    std::optional<Message> decoded(proto::PeerId from, proto::WireResult<Message> message, std::string_view what) {
+        if (message) return std::move(*message);
+        disconnect(from, "mgr: bad " + std::string{what} + ": " + std::string{proto::to_string(message.error())});
+        return std::nullopt;
+    }
     EpochStore* store_for(const Region& region);
     // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
     RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);

@@ -70,12 +70,19 @@ bool walk_node(const Node& node, Nibbles& pos, OnLeaf&& on_leaf, OnRef&& on_ref)
 TrieSync::TrieSync(NodeStore& store, const Hash& root, LeafCheck check, LeafSink on_leaf, HeldSink on_held)
     : store_{store}, root_{root}, check_{std::move(check)}, on_leaf_{std::move(on_leaf)}, on_held_{std::move(on_held)} {
     if (root == kEmptyRoot) return;
-    if (store_.get_node(root)) {  // nothing to fetch
+    if (held(root)) {  // nothing to fetch
         if (on_held_) on_held_(root);
         return;
     }
     frontier_.emplace(Nibbles{}, root);
     wanted_[root].push_back(Nibbles{});
+}
+
+bool TrieSync::held(const Hash& hash) {
+    auto read = store_.find_node(hash);
+    if (read) return read->has_value();
+    if (store_status_.ok()) store_status_ = read.error();
+    return false;
 }
 
 tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes> nodes) {
@@ -92,7 +99,7 @@ tl::expected<std::size_t, ChunkRejection> TrieSync::accept(std::span<const Bytes
     std::vector<std::optional<Node>> decoded(nodes.size());  // phase 2 expands these (views into `nodes`)
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const Hash& h = hashes[i];
-        if (waiting_.count(h) != 0 || (wanted_.count(h) == 0 && expected_here.count(h) == 0 && store_.get_node(h))) {
+        if (waiting_.count(h) != 0 || (wanted_.count(h) == 0 && expected_here.count(h) == 0 && held(h))) {
             continue;  // held already: a repeat from another server
         }
         if (wanted_.count(h) == 0 && expected_here.count(h) == 0)
@@ -186,7 +193,7 @@ uint32_t TrieSync::expand_node(const Node& node, const Nibbles& position, const 
         },
         [&](const Nibbles& child_pos, const Hash& child) {
             if (range_ && !intersects(child_pos, *range_)) return;  // outside the partial trie: not wanted
-            if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && store_.get_node(child)) {  // held
+            if (waiting_.count(child) == 0 && wanted_.count(child) == 0 && held(child)) {
                 if (on_held_) on_held_(child);
                 return;
             }

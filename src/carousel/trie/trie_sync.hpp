@@ -30,6 +30,7 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/core/nibbles.hpp>
+#include <carousel/core/status.hpp>
 
 #include "node.hpp"
 #include "node_store.hpp"
@@ -103,6 +104,10 @@ class TrieSync {
     // The key space still to fetch: the sum of 16^-depth over the frontier (0 when complete).
     double remaining_fraction() const noexcept;
 
+    // The first failed read of the store, or ok. A node whose read failed counts as not held: it is
+    // fetched again (nothing is lost), and the caller, seeing this, should stop and report the store.
+    const Status& store_status() const noexcept { return store_status_; }
+
     // Bytes of the nodes received in chunks and accepted so far (stored or waiting), and their count.
     uint64_t accepted_nodes() const noexcept { return accepted_nodes_; }
     uint64_t accepted_bytes() const noexcept { return accepted_bytes_; }
@@ -110,7 +115,11 @@ class TrieSync {
     uint64_t adopted_nodes() const noexcept { return adopted_nodes_; }
 
   private:
-    std::optional<PathRange> range_;  // restrict_to's; nullopt: the whole trie
+    // Whether the store holds `hash`, a complete subtree (a failed read: no, noted in store_status_).
+    bool held(const Hash& hash);
+
+    std::optional<PathRange> range_;
+    Status store_status_;  // restrict_to's; nullopt: the whole trie
 
     struct Waiting {
         Bytes rlp;

@@ -204,5 +204,32 @@ TEST(TrieSync, RestrictedToARangeFetchesThePartialTrie) {
     EXPECT_TRUE(again.complete()) << "the stored root is a complete partial trie for this range";
 }
 
+// A store that cannot read a node is not taken to lack it silently: the node is fetched again and
+// store_status() names the failure, for the caller to stop on.
+TEST(TrieSync, AFailedStoreReadIsReportedAndTheNodeFetchedAgain) {
+    const Source src{5, 500};
+    struct Failing final : NodeStore {
+        MemoryNodeStore inner;
+        bool fail{false};
+        NodeRead find_node(const Hash& hash) const override {
+            if (fail) return tl::unexpected{Status::io_error("disk gone")};
+            return inner.find_node(hash);
+        }
+        void put_node(const Hash& hash, ByteView rlp) override { inner.put_node(hash, rlp); }
+    };
+    Failing store;
+    {
+        TrieSync first{store, src.root};
+        run(src, first);
+        ASSERT_TRUE(first.complete());
+        EXPECT_TRUE(first.store_status().ok());
+    }
+    store.fail = true;
+    TrieSync again{store, src.root};
+    EXPECT_FALSE(again.store_status().ok());
+    EXPECT_EQ(again.store_status().message(), "disk gone");
+    EXPECT_EQ(again.frontier().size(), 1U) << "the root is fetched again, not taken as held";
+}
+
 }  // namespace
 }  // namespace carousel::trie
