@@ -33,10 +33,10 @@
 // if every node in it is referenced by an accepted node of that trie (or by an earlier node of the
 // same answer, or is the root the fill trusts: R, or a storage root read from a verified account
 // leaf) and decodes; otherwise the whole answer is dropped. When a server says a range is complete
-// (no stopPath), the acceptor must hold every node of the partial trie. Leaf answers are range proofs against R. So every node
-// kept links to R, and a wrong or incomplete answer is caught where it comes in: its peer is not
-// asked again during this fill, is reported through `strike`, and its range goes to another
-// neighbour covering it. Nothing of a rejected answer is kept.
+// (no stopPath), the acceptor must hold every node of the partial trie. Leaf answers are range proofs against R. So
+// every node kept links to R, and a wrong or incomplete answer is caught where it comes in: its peer is not asked again
+// during this fill, is reported through `strike`, and its range goes to another neighbour covering it. Nothing of a
+// rejected answer is kept.
 //
 // Cost, stated plainly: a region's store is its partial tries (roughly 1/regions of the account
 // trie and of every storage trie present there, plus the stems). The fill fetches those nodes once,

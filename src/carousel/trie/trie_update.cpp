@@ -48,6 +48,18 @@ void retire(Ctx& ctx, TNode& n) {
 }
 
 // Inserts; the caller guarantees `value` is not empty.
+// A leaf or extension split where `key` leaves its path after `cp` shared nibbles: the new key goes
+// into `branch` (its value there, or a leaf below it), and the branch under an extension of the shared
+// nibbles when there are any.
+NodePtr add_new_key(NodePtr branch, ByteView key, std::size_t cp, ByteView value) {
+    if (cp == key.size()) {
+        branch->value = Bytes{value};
+    } else {
+        branch->kids->set(key[cp], make_leaf(key.substr(cp + 1), value));
+    }
+    return cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
+}
+
 Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
     if (!n) {
         n = make_leaf(key, value);
@@ -72,12 +84,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
             } else {
                 branch->kids->set(n->path[cp], make_leaf(ByteView{n->path}.substr(cp + 1), n->value));
             }
-            if (cp == key.size()) {
-                branch->value = Bytes{value};
-            } else {
-                branch->kids->set(key[cp], make_leaf(key.substr(cp + 1), value));
-            }
-            n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
+            n = add_new_key(std::move(branch), key, cp, value);
             return {};
         }
         case NodeKind::kExtension: {
@@ -95,12 +102,7 @@ Result<void> insert(Ctx& ctx, NodePtr& n, ByteView key, ByteView value) {
             } else {
                 branch->kids->set(ext_slot, std::move(n->child));
             }
-            if (cp == key.size()) {
-                branch->value = Bytes{value};
-            } else {
-                branch->kids->set(key[cp], make_leaf(key.substr(cp + 1), value));
-            }
-            n = cp > 0 ? make_extension(key.substr(0, cp), std::move(branch)) : std::move(branch);
+            n = add_new_key(std::move(branch), key, cp, value);
             return {};
         }
         case NodeKind::kBranch:
