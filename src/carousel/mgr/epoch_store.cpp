@@ -29,9 +29,6 @@ std::string_view to_string(DiffServeError e) noexcept {
 
 namespace {
 
-using NodeMap = std::unordered_map<Hash, Bytes, trie::HashHasher>;
-using HashSet = std::unordered_set<Hash, trie::HashHasher>;
-
 // Candidate nodes (from an item or a joining node's peers) over the held ones: the walks read both,
 // the candidates first.
 class Overlay final : public trie::NodeStore {
@@ -76,18 +73,15 @@ std::optional<Hash> storage_root_in(ByteView value) {
 
 }  // namespace
 
-EpochStore::EpochStore(Region region, uint64_t epoch_length) : region_{region}, epoch_length_{epoch_length} {
+EpochStore::EpochStore(Region region, uint64_t epoch_length, std::unique_ptr<EpochNodes> nodes)
+    : region_{region},
+      epoch_length_{epoch_length},
+      nodes_{nodes != nullptr ? std::move(nodes) : std::make_unique<MemoryEpochNodes>()} {
     CAROUSEL_ASSERT(epoch_length_ >= 1, "an epoch is at least one block");
 }
 
-std::optional<Bytes> EpochStore::get_node(const Hash& hash) const {
-    auto it = nodes_.find(hash);
-    if (it == nodes_.end()) return std::nullopt;
-    return it->second;
-}
-
 void EpochStore::put_node(const Hash& hash, ByteView rlp) {
-    if (nodes_.try_emplace(hash, rlp).second) bytes_ += rlp.size();
+    if (nodes_->add(hash, rlp)) bytes_ += rlp.size();
 }
 
 uint64_t EpochStore::head_number() const noexcept { return head_ ? head_->number : 0; }
@@ -171,8 +165,8 @@ tl::expected<Owners, PartialError> owners_of(const trie::NodeStore& full, const 
     return owners;
 }
 
-void EpochStore::install(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes, std::size_t bytes, Version v) {
-    nodes_ = std::move(nodes);
+void EpochStore::install(const NodeMap& nodes, std::size_t bytes, Version v) {
+    nodes_->replace(nodes);
     bytes_ = bytes;
     head_ = v;
     epoch_ = std::move(v);
@@ -203,7 +197,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
         if (auto r = for_each_partial_node(full, storage, range, keep); !r) return r;
         present.emplace_back(account, storage);
     }
-    install(std::move(copied), bytes, Version{number, root, OwnerSet{std::move(present)}});
+    install(copied, bytes, Version{number, root, OwnerSet{std::move(present)}});
     return {};
 }
 
@@ -251,7 +245,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
         const auto listed = v.storage_roots.find(key);
         if (listed && *listed != *s) return tl::unexpected{GossipError::kMissingOwner};
     }
-    install(std::move(kept), bytes, std::move(v));
+    install(kept, bytes, std::move(v));
     return {};
 }
 
@@ -379,12 +373,14 @@ void EpochStore::forget_recent() {
 
 void EpochStore::mark_reachable(const Hash& root, HashSet& live) const {
     std::vector<Hash> stack{root};
+    Bytes scratch;
     while (!stack.empty()) {
         const Hash hash = stack.back();
         stack.pop_back();
-        const auto it = nodes_.find(hash);
-        if (it == nodes_.end() || !live.insert(hash).second) continue;
-        const auto node = trie::decode_node(it->second);
+        ByteView rlp;
+        const auto found = nodes_->view(hash, scratch, rlp);
+        if (!found || !*found || !live.insert(hash).second) continue;
+        const auto node = trie::decode_node(rlp);
         CAROUSEL_ASSERT(node.has_value(), "held nodes decode: they entered through checked walks");
         if (!node || node->kind == trie::NodeKind::kLeaf) continue;
         // Embedded children (under 32 bytes) cannot hold a hash; only hash references lead on.
@@ -403,20 +399,13 @@ void EpochStore::collect_garbage() {
     // possible in principle (identical subtrees of two storage tries), harmless, and dropped once
     // no kept root reaches it.
     HashSet live;
-    live.reserve(nodes_.size());
+    live.reserve(nodes_->size());
     for (const auto* v : {&head_, &epoch_, &previous_, &before_boundary_}) {
         if (!*v) continue;
         mark_reachable((*v)->root, live);
         (*v)->storage_roots.for_each([&](const Hash&, const Hash& storage) { mark_reachable(storage, live); });
     }
-    for (auto it = nodes_.begin(); it != nodes_.end();) {
-        if (live.count(it->first) == 0) {
-            bytes_ -= it->second.size();
-            it = nodes_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    bytes_ -= nodes_->keep_only(live);
 }
 
 tl::expected<DiffAnswer, DiffServeError> EpochStore::diff(const Hash& from_root, const Hash& to_root,

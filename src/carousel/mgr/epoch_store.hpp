@@ -50,6 +50,7 @@
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
 
+#include "epoch_nodes.hpp"
 #include "owner_set.hpp"
 #include "partial_trie.hpp"
 #include "placement.hpp"
@@ -85,7 +86,8 @@ class EpochStore final : public trie::NodeStore {
   public:
     // A store for `region` with boundaries every `epoch_length` (>= 1) blocks. It holds no version
     // until seed() or adopt().
-    EpochStore(Region region, uint64_t epoch_length);
+    // Its nodes are held in `nodes` (null: in memory, MemoryEpochNodes; mgr/epoch_nodes.hpp).
+    EpochStore(Region region, uint64_t epoch_length, std::unique_ptr<EpochNodes> nodes = nullptr);
 
     // Replaces everything with the partial tries at `root` (block `number`), copied from `full`,
     // which holds the whole state (the network's genesis, a bridge, or a test shortcut); `owners`
@@ -160,7 +162,9 @@ class EpochStore final : public trie::NodeStore {
     std::size_t owner_bytes() const noexcept;
 
     // Nodes held, and the bytes of their RLP (the map's keys and overhead not counted).
-    std::size_t node_count() const noexcept { return nodes_.size(); }
+    std::size_t node_count() const noexcept { return nodes_->size(); }
+    // The first failed write of the nodes' holder (a KV), or ok: check it after a change.
+    const Status& store_status() const noexcept { return nodes_->status(); }
     std::size_t byte_size() const noexcept { return bytes_; }
 
     // GetDiff for a range of positions of one trie: the account trie (from_root, to_root kept state
@@ -172,8 +176,11 @@ class EpochStore final : public trie::NodeStore {
     tl::expected<DiffAnswer, DiffServeError> diff(const Hash& from_root, const Hash& to_root,
                                                   const trie::PathRange& range) const;
 
-    // NodeStore, for ChunkServer and the walks: the RLP of a held node.
-    std::optional<Bytes> get_node(const Hash& hash) const override;
+    // NodeStore, for ChunkServer and the walks: the RLP of a held node (or why it cannot be read).
+    trie::NodeRead find_node(const Hash& hash) const override { return nodes_->find(hash); }
+    trie::NodeFound view_node(const Hash& hash, Bytes& scratch, ByteView& out) const override {
+        return nodes_->view(hash, scratch, out);
+    }
 
   private:
     // Nodes enter only through seed(), adopt() and apply(); a Trie must not write here.
@@ -186,7 +193,7 @@ class EpochStore final : public trie::NodeStore {
     };
     const Version* version_of(const Hash& state_root) const noexcept;
     // Replaces everything with `nodes` (of `bytes` RLP bytes) and `v` as head and epoch (seed, adopt).
-    void install(std::unordered_map<Hash, Bytes, trie::HashHasher> nodes, std::size_t bytes, Version v);
+    void install(const NodeMap& nodes, std::size_t bytes, Version v);
     // Whether `root` is a kept state root or a kept storage root.
     bool known_root(const Hash& root) const noexcept;
     // Drops every node no kept version (nor the head before the boundary) reaches.
@@ -198,7 +205,7 @@ class EpochStore final : public trie::NodeStore {
 
     Region region_;
     uint64_t epoch_length_;
-    std::unordered_map<Hash, Bytes, trie::HashHasher> nodes_;
+    std::unique_ptr<EpochNodes> nodes_;
     std::size_t bytes_{0};
     std::optional<Version> head_;
     std::optional<Version> epoch_;

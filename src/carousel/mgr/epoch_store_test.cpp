@@ -14,6 +14,8 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/state/chain_generator.hpp>
+#include <carousel/store/memory_kv.hpp>
+#include <carousel/testing/fault_kv.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
@@ -752,6 +754,62 @@ TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
     }
     std::cout << "ChunkServer leaf mode answered 0x1 inside the region for " << leaf_mode_gaps << " of "
               << 3 * stores.size() << " (store, root) pairs\n";
+}
+
+// Regions followed on stores whose nodes are in a KV (KvEpochNodes, several regions sharing one
+// MemoryKV as a node's regions share its database) hold exactly what in-memory stores hold, at
+// every block; a new holder over the KV finds a region's nodes again (what a restarted node reopens).
+TEST(EpochStoreChain, StoresOnAKvHoldWhatStoresInMemoryHold) {
+    const Chain& ch = chain();
+    const std::vector<Region> regions = {all_regions(253)[0], all_regions(253)[5], all_regions(250)[9]};
+    store::MemoryKV kv;
+    std::vector<EpochStore> memory;
+    std::vector<EpochStore> on_kv;
+    for (const Region& r : regions) {
+        memory.emplace_back(r, kEpoch);
+        on_kv.emplace_back(r, kEpoch, std::make_unique<KvEpochNodes>(kv, r));
+        ASSERT_TRUE(memory.back().seed(ch.full(), 0, ch.roots[0]));
+        ASSERT_TRUE(on_kv.back().seed(ch.full(), 0, ch.roots[0]));
+    }
+    for (uint64_t b = 1; b < ch.roots.size(); ++b) {
+        const auto items = items_for(b, regions);
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            ASSERT_TRUE(memory[i].apply(items[i], ch.roots[b]));
+            ASSERT_TRUE(on_kv[i].apply(items[i], ch.roots[b]));
+            ASSERT_TRUE(on_kv[i].store_status().ok());
+            EXPECT_EQ(on_kv[i].node_count(), memory[i].node_count()) << "block " << b;
+            EXPECT_EQ(on_kv[i].byte_size(), memory[i].byte_size()) << "block " << b;
+            if (b % kEpoch == 0 || b + 1 == ch.roots.size()) {
+                EXPECT_EQ(held(on_kv[i], ch.roots[b]), held(memory[i], ch.roots[b])) << "block " << b;
+            }
+        }
+    }
+    const KvEpochNodes reopened{kv, regions[0]};
+    EXPECT_EQ(reopened.size(), memory[0].node_count());
+}
+
+// A KV that fails: a failed read is an error, not an absent node; a failed write is kept in
+// store_status() and the node is not counted.
+TEST(EpochStore, NodesOnAFailingKvReportTheFailure) {
+    const Chain& ch = chain();
+    const Region region = all_regions(253)[2];
+    store::MemoryKV inner;
+    carousel::testing::FaultKV kv{inner};
+    EpochStore store{region, kEpoch, std::make_unique<KvEpochNodes>(kv, region)};
+    ASSERT_TRUE(store.seed(ch.full(), 0, ch.roots[0]));
+    ASSERT_TRUE(store.store_status().ok());
+    ASSERT_TRUE(store.find_node(ch.roots[0]).has_value());
+    kv.fail_all(true);
+    const auto read = store.find_node(ch.roots[0]);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_NE(read.error().to_string().find("injected fault"), std::string::npos);
+    kv.fail_all(false);
+    const uint64_t faults = kv.injected();
+    kv.fail_nth(carousel::testing::FaultKV::Op::kWrite, 1);
+    const auto items = items_for(1, std::span<const Region>{&region, 1});
+    (void)store.apply(items[0], ch.roots[1]);
+    EXPECT_EQ(kv.injected(), faults + 1);
+    EXPECT_FALSE(store.store_status().ok());
 }
 
 TEST(EpochStore, AdoptInstallsOnlyCompletePartialTries) {
