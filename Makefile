@@ -101,7 +101,10 @@ format-check: deps
 # `tidy` checks every such file: about 25 CPU minutes, and the tree predates the checks, so it
 # reports older findings too. CI runs `tidy-changed`: the sources changed since the merge base with
 # TIDY_BASE, reporting what falls on the lines the change touched (clang-tidy-diff); any finding fails.
-TIDY_BASE ?= main
+# TIDY_BASE is the commit named in .ci/tidy-base, the last one CI passed on (a session sets it to the
+# commit that landed before its own work), so CI checks everything a submission changed; without the
+# file, main (a branch's own changes).
+TIDY_BASE ?= $(shell cat .ci/tidy-base 2>/dev/null || echo main)
 tidy: build
 	run-clang-tidy -p $(BUILD) -j $(JOBS) -quiet -extra-arg=-Wno-unknown-warning-option \
 	  '^$(CURDIR)/src/carousel/.*(?<!_test)\.cpp$$'
