@@ -23,7 +23,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/proto/prefix_messages.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 #include "child_process.hpp"
 #include "cli_runner.hpp"

@@ -21,7 +21,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/state/state_diff.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 #include "child_process.hpp"
 #include "cli_runner.hpp"

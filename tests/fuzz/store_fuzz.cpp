@@ -18,7 +18,7 @@
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
 #include <carousel/store/sync_record.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 using namespace carousel;
 namespace fs = std::filesystem;

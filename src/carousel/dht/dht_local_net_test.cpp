@@ -16,9 +16,9 @@
 
 #include <carousel/net/local_net.hpp>
 #include <carousel/proto/dht_messages.hpp>
+#include <carousel/testing/dht_test_util.hpp>
 
 #include "dht_node.hpp"
-#include "test_util.hpp"
 
 namespace carousel::dht {
 namespace {

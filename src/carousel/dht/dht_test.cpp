@@ -9,8 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <carousel/proto/dht_messages.hpp>
-
-#include "test_util.hpp"
+#include <carousel/testing/dht_test_util.hpp>
 
 namespace carousel::dht {
 namespace {

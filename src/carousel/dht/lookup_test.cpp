@@ -8,8 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <carousel/testing/dht_test_util.hpp>
+
 #include "routing_table.hpp"
-#include "test_util.hpp"
 
 namespace carousel::dht {
 namespace {

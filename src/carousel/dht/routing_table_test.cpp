@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_util.hpp"
+#include <carousel/testing/dht_test_util.hpp>
 
 namespace carousel::dht {
 namespace {

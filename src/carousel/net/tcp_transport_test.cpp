@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include <carousel/testing/transport_thread.hpp>
+
 #include "redialer.hpp"
 
 #include <arpa/inet.h>
@@ -32,6 +34,9 @@ using namespace std::chrono_literals;
 using proto::Endpoint;
 using proto::PeerId;
 using proto::Time;
+using Runner = carousel::testing::TransportThread;
+using carousel::testing::on_thread;
+using carousel::testing::wait_until;
 
 constexpr auto kWait = 5s;
 constexpr std::size_t kMiB = std::size_t{1} << 20;
@@ -133,47 +138,6 @@ class TestEndpoint : public Endpoint {
     std::vector<std::pair<PeerId, Bytes>> frames;
     std::vector<Time> timer_fired;
 };
-
-// Runs a transport on its own thread; stops and joins it when it goes (also when a test fails early).
-class Runner {
-  public:
-    explicit Runner(TcpTransport& t) : transport_{t}, thread_{[&t] { t.run(); }} {}
-    ~Runner() { stop(); }
-    Runner(const Runner&) = delete;
-    Runner& operator=(const Runner&) = delete;
-    void stop() {
-        if (!thread_.joinable()) return;
-        transport_.stop();
-        thread_.join();
-    }
-    [[nodiscard]] std::thread::id id() const { return thread_.get_id(); }
-
-  private:
-    TcpTransport& transport_;
-    std::thread thread_;
-};
-
-// Runs `fn` on the transport thread and returns its result.
-template <typename Fn>
-auto on_thread(TcpTransport& t, Fn fn) {
-    using R = decltype(fn());
-    auto promise = std::make_shared<std::promise<R>>();
-    auto future = promise->get_future();
-    t.post([promise, fn]() mutable { promise->set_value(fn()); });
-    if (future.wait_for(kWait) != std::future_status::ready) throw std::runtime_error("transport thread is stuck");
-    return future.get();
-}
-
-// Polls `pred` on the transport thread until it holds (true) or `timeout` passes (false).
-template <typename Pred>
-bool wait_until(TcpTransport& t, Pred pred, std::chrono::milliseconds timeout = kWait) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (on_thread(t, pred)) return true;
-        std::this_thread::sleep_for(2ms);
-    }
-    return false;
-}
 
 // A plain blocking socket to 127.0.0.1, for sending what no well-behaved peer would.
 class RawClient {

@@ -11,7 +11,7 @@
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/leaf_sync.hpp>
 #include <carousel/store/memory_kv.hpp>
-#include <carousel/trie/random_trie_testing.hpp>
+#include <carousel/testing/random_trie.hpp>
 
 namespace carousel::prefix {
 namespace {

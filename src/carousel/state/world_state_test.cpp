@@ -9,22 +9,15 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/state/roots.hpp>
 #include <carousel/state/world_state.hpp>
+#include <carousel/testing/values.hpp>
 #include <carousel/trie/hash_builder.hpp>
 
 namespace carousel::state {
 namespace {
 
-Hash random_hash(std::mt19937_64& rng) {
-    Hash h;
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    return h;
-}
-
-Bytes slot_value(uint64_t v) {
-    Bytes out;
-    rlp::encode(out, v);
-    return out;
-}
+using carousel::testing::random_hash;
+// A slot's leaf value: the RLP of a non-zero word.
+Bytes slot_value(uint64_t v) { return carousel::testing::rlp_uint(v); }
 
 // A model of the state: accounts and their slots, in hashed-key space.
 struct Model {

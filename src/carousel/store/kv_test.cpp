@@ -19,7 +19,7 @@
 #include <carousel/store/kv.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 namespace carousel::store {
 namespace {
@@ -665,27 +665,6 @@ TEST(Column, NamesAreDistinct) {
     EXPECT_EQ(std::adjacent_find(names.begin(), names.end()), names.end());
     EXPECT_EQ(to_string(Column::kTrieNodes), "trie_nodes");
     EXPECT_EQ(to_string(Column::kStorageLeaves), "storage_leaves");
-}
-
-TEST(Status, DefaultIsOk) {
-    const Status s;
-    EXPECT_TRUE(s.ok());
-    EXPECT_FALSE(s.is_not_found());
-    EXPECT_EQ(s.to_string(), "OK");
-}
-
-TEST(Status, FactoriesSetTheirCode) {
-    EXPECT_TRUE(Status::not_found().is_not_found());
-    EXPECT_TRUE(Status::corruption("x").is_corruption());
-    EXPECT_TRUE(Status::not_supported("x").is_not_supported());
-    EXPECT_TRUE(Status::invalid_argument("x").is_invalid_argument());
-    EXPECT_TRUE(Status::io_error("x").is_io_error());
-    EXPECT_FALSE(Status::corruption("x").ok());
-    EXPECT_EQ(Status::corruption("/db: bad block").to_string(), "Corruption: /db: bad block");
-    EXPECT_EQ(Status::corruption("/db: bad block").message(), "/db: bad block");
-    EXPECT_EQ(Status::not_found().to_string(), "NotFound");
-    EXPECT_EQ(Status::io_error("x"), Status::io_error("x"));
-    EXPECT_NE(Status::io_error("x"), Status::corruption("x"));
 }
 
 }  // namespace

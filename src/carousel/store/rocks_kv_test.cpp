@@ -25,7 +25,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/store/rocks_kv.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

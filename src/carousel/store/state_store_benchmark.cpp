@@ -40,7 +40,7 @@
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
-#include <carousel/store/temp_dir.hpp>
+#include <carousel/testing/temp_dir.hpp>
 
 namespace carousel::store {
 namespace {

@@ -29,7 +29,7 @@ Status StateStore::load() {
         s = kv_.get(Column::kMeta, view(kStateKey), v);
         if (s.ok()) {
             return Status::corruption(
-                "column meta holds both a \"state\" record and an \"import\" marker: the state store is damaged");
+                R"(column meta holds both a "state" record and an "import" marker: the state store is damaged)");
         }
         if (!s.is_not_found()) return s;
         if (Status w = wipe(); !w.ok()) return w;

@@ -31,8 +31,9 @@
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
-#include <carousel/store/temp_dir.hpp>
 #include <carousel/testing/fault_kv.hpp>
+#include <carousel/testing/temp_dir.hpp>
+#include <carousel/testing/values.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/trie.hpp>
@@ -139,17 +140,9 @@ GenChain generate(const state::GeneratorConfig& config, int blocks) {
 // Tests want reproducible sequences: a fixed seed is the point.
 std::mt19937_64 seeded_rng(uint64_t seed) { return std::mt19937_64(seed); }
 
-Hash random_hash(std::mt19937_64& rng) {
-    Hash h;
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    return h;
-}
-
-Bytes word(uint64_t v) {
-    Bytes out;
-    rlp::encode(out, v);
-    return out;
-}
+using carousel::testing::random_hash;
+// A slot's leaf value: the RLP of a non-zero word.
+Bytes word(uint64_t v) { return carousel::testing::rlp_uint(v); }
 
 // A random unsealed block whose storage draws keys and values from tiny pools, so that many
 // accounts hold identical storage tries (shared nodes), with creations, deletions and clears.

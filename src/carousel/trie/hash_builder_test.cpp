@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/testing/random_trie.hpp>
 #include <carousel/trie/hash_builder.hpp>
 #include <carousel/trie/node_walker.hpp>
-#include <carousel/trie/random_trie_testing.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::trie {

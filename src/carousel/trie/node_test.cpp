@@ -5,24 +5,14 @@
 #include <carousel/core/hex.hpp>
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/rlp.hpp>
+#include <carousel/testing/values.hpp>
 #include <carousel/trie/node.hpp>
 
 namespace carousel::trie {
 namespace {
 
-Bytes list(std::initializer_list<Bytes> items) {
-    Bytes payload;
-    for (const auto& i : items) payload += i;
-    Bytes out;
-    rlp::encode_header(out, {true, payload.size()});
-    return out + payload;
-}
-
-Bytes str(ByteView s) {
-    Bytes out;
-    rlp::encode(out, s);
-    return out;
-}
+using carousel::testing::rlp_list;
+using carousel::testing::rlp_string;
 
 const Bytes kHash(32, 0xab);
 
@@ -59,9 +49,9 @@ TEST(NodeCodec, RoundTrips) {
 }
 
 TEST(NodeCodec, ReferencesEmbedShortNodes) {
-    Bytes small = list({str("20"_hex), str(view("v"))});
+    Bytes small = rlp_list({rlp_string("20"_hex), rlp_string(view("v"))});
     EXPECT_EQ(make_reference(small), small);
-    Bytes big = list({str("20"_hex), str(Bytes(40, 1))});
+    Bytes big = rlp_list({rlp_string("20"_hex), rlp_string(Bytes(40, 1))});
     EXPECT_EQ(make_reference(big), Bytes{view(keccak256(big))});
 }
 
@@ -78,30 +68,32 @@ TEST(NodeCodec, RejectsMalformedNodes) {
         rlp::encode_header(out, {true, payload.size()});
         return out + payload;
     };
-    const Bytes hash_item = str(kHash);
-    const Bytes long_embedded = list({str("20"_hex), str(Bytes(40, 1))});
+    const Bytes hash_item = rlp_string(kHash);
+    const Bytes long_embedded = rlp_list({rlp_string("20"_hex), rlp_string(Bytes(40, 1))});
 
     const std::vector<std::pair<Bytes, NodeError>> cases = {
         {"c0"_hex, NodeError::kBadItemCount},
-        {list({str("20"_hex)}), NodeError::kBadItemCount},
-        {list({str("20"_hex), str("01"_hex), str("02"_hex)}), NodeError::kBadItemCount},
-        {"c3"_hex, NodeError::kBadRlp},                                             // truncated
-        {list({str("20"_hex), str(view("v"))}) + Bytes{0x00}, NodeError::kBadRlp},  // trailing byte
-        {str(view("not a list")), NodeError::kBadRlp},
-        {list({str("40"_hex), str(view("v"))}), NodeError::kBadPath},  // flag 4
-        {list({str("21"_hex), str(view("v"))}), NodeError::kBadPath},  // even path with padding nibble
-        {list({str({}), str(view("v"))}), NodeError::kBadPath},        // no flag byte
-        {list({str("20"_hex), str({})}), NodeError::kEmptyLeafValue},
-        {list({str("00"_hex), hash_item}), NodeError::kEmptyExtensionPath},
-        {list({str("11"_hex), str({})}), NodeError::kEmptyExtensionChild},
-        {list({str("11"_hex), str("0102"_hex)}), NodeError::kBadChildReference},
-        {list({str("11"_hex), long_embedded}), NodeError::kEmbeddedTooLong},
-        {branch_with({{0, str(Bytes(31, 7))}, {1, hash_item}}), NodeError::kBadChildReference},
-        {branch_with({{0, str(Bytes(33, 7))}, {1, hash_item}}), NodeError::kBadChildReference},
+        {rlp_list({rlp_string("20"_hex)}), NodeError::kBadItemCount},
+        {rlp_list({rlp_string("20"_hex), rlp_string("01"_hex), rlp_string("02"_hex)}), NodeError::kBadItemCount},
+        {"c3"_hex, NodeError::kBadRlp},                                                               // truncated
+        {rlp_list({rlp_string("20"_hex), rlp_string(view("v"))}) + Bytes{0x00}, NodeError::kBadRlp},  // trailing byte
+        {rlp_string(view("not a list")), NodeError::kBadRlp},
+        {rlp_list({rlp_string("40"_hex), rlp_string(view("v"))}), NodeError::kBadPath},  // flag 4
+        {rlp_list({rlp_string("21"_hex), rlp_string(view("v"))}),
+         NodeError::kBadPath},                                                     // even path with padding nibble
+        {rlp_list({rlp_string({}), rlp_string(view("v"))}), NodeError::kBadPath},  // no flag byte
+        {rlp_list({rlp_string("20"_hex), rlp_string({})}), NodeError::kEmptyLeafValue},
+        {rlp_list({rlp_string("00"_hex), hash_item}), NodeError::kEmptyExtensionPath},
+        {rlp_list({rlp_string("11"_hex), rlp_string({})}), NodeError::kEmptyExtensionChild},
+        {rlp_list({rlp_string("11"_hex), rlp_string("0102"_hex)}), NodeError::kBadChildReference},
+        {rlp_list({rlp_string("11"_hex), long_embedded}), NodeError::kEmbeddedTooLong},
+        {branch_with({{0, rlp_string(Bytes(31, 7))}, {1, hash_item}}), NodeError::kBadChildReference},
+        {branch_with({{0, rlp_string(Bytes(33, 7))}, {1, hash_item}}), NodeError::kBadChildReference},
         {branch_with({{0, hash_item}}), NodeError::kSparseBranch},
         {branch_with({}), NodeError::kSparseBranch},
         {branch_with({{2, long_embedded}, {1, hash_item}}), NodeError::kEmbeddedTooLong},
-        {branch_with({{2, list({str("40"_hex), str(view("v"))})}, {1, hash_item}}), NodeError::kBadPath},
+        {branch_with({{2, rlp_list({rlp_string("40"_hex), rlp_string(view("v"))})}, {1, hash_item}}),
+         NodeError::kBadPath},
     };
     for (const auto& [bytes, want] : cases) {
         auto n = decode_node(bytes);

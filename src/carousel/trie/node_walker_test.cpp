@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/testing/random_trie.hpp>
 #include <carousel/trie/node_walker.hpp>
-#include <carousel/trie/random_trie_testing.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::trie {

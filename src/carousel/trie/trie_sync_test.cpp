@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <carousel/trie/random_trie_testing.hpp>
+#include <carousel/testing/random_trie.hpp>
 #include <carousel/trie/trie.hpp>
 #include <carousel/trie/trie_sync.hpp>
 

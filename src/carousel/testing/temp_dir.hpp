@@ -3,7 +3,8 @@
 #pragma once
 
 // TempDir: a fresh directory for a test or a benchmark database, removed with everything in it
-// when the TempDir goes away.
+// when the TempDir goes away. Test-only (tests, benchmarks and fuzzers) and header only; still in
+// namespace carousel::store, where its users name it.
 
 #include <cstdio>
 #include <cstdlib>

@@ -2,7 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// Helpers shared by the dht tests (header only, not part of the library's API).
+// Helpers shared by the dht tests: random hashes, ids at a given log distance, brute-force
+// closest sets. Test-only and header only (the dht tests include it without linking the
+// carousel_testing library); still in namespace carousel::dht::test, where the tests use it.
 
 #include <algorithm>
 #include <random>
@@ -10,18 +12,13 @@
 #include <vector>
 
 #include <carousel/core/hex.hpp>
-
-#include "contact.hpp"
-#include "node_id.hpp"
+#include <carousel/dht/contact.hpp>
+#include <carousel/dht/node_id.hpp>
+#include <carousel/testing/values.hpp>
 
 namespace carousel::dht::test {
 
-// A hash with every byte drawn from `rng`.
-inline Hash random_hash(std::mt19937_64& rng) {
-    Hash h{};
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    return h;
-}
+using carousel::testing::random_hash;
 
 // An id at log distance `d` (1..256) from `self`: self with bit d - 1 flipped and, below it, the
 // bits of `low`.

@@ -3,7 +3,8 @@
 #pragma once
 
 // RandomTrie: a trie of random leaves in a MemoryNodeStore, the source the trie-level sync tests
-// (and prefix/'s) read from. Header only, for tests; not part of the library's API.
+// (and prefix/'s) read from. Test-only and header only (the trie tests include it without linking
+// the carousel_testing library); still in namespace carousel::trie::test, where the tests use it.
 
 #include <map>
 #include <random>
@@ -11,9 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <carousel/core/bytes.hpp>
-
-#include "node_store.hpp"
-#include "trie.hpp"
+#include <carousel/trie/node_store.hpp>
+#include <carousel/trie/trie.hpp>
 
 namespace carousel::trie::test {
 
