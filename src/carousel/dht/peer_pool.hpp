@@ -74,10 +74,10 @@ struct PeerPoolOptions {
     proto::Time initial_rtt{std::chrono::milliseconds{250}};
     // The link's byte window (0: none).
     uint64_t link_window{0};
-    uint64_t max_link_window{16 * 1024 * 1024};
+    uint64_t max_link_window{uint64_t{16} * 1024 * 1024};
     proto::Time queue_target{std::chrono::seconds{2}};
-    uint64_t min_budget{16 * 1024};
-    uint64_t max_budget{256 * 1024};
+    uint64_t min_budget{uint64_t{16} * 1024};
+    uint64_t max_budget{uint64_t{256} * 1024};
     // Standing.
     int ban_standing{-2};
     int max_standing{8};

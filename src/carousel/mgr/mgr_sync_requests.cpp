@@ -22,7 +22,7 @@ dht::PeerPoolOptions MgrSync::pool_options(const MgrSyncOptions& o) {
     p.link_window = o.initial_window;
     p.max_link_window = o.max_window;
     p.queue_target = o.queue_target;
-    p.min_budget = 16 * 1024;
+    p.min_budget = uint64_t{16} * 1024;
     p.max_budget = o.max_response_bytes;
     p.ban_standing = -static_cast<int>(o.strikes_to_ban);
     return p;
