@@ -262,5 +262,22 @@ TEST(MgrSyncScripted, ALateAnswerIsATimeoutAndIsNotTaken) {
     EXPECT_EQ(h.sync.stats().timeouts, 1u);
 }
 
+TEST(MgrSyncScripted, ARegionWhoseOnlyNodeIsBannedEndsTheSyncNamingIt) {
+    Harness h{/*strikes_to_ban=*/1};
+    const Sent first = h.start({7});
+    proto::ChunkEntry altered = h.honest();
+    altered.keys.pop_back();
+    altered.values.pop_back();
+    h.answer(first, altered);
+    EXPECT_EQ(h.sync.stats().banned_peers, 1u);
+    // Unserved for less than unserved_timeout (3 minutes): the sync waits.
+    h.advance(3min);
+    EXPECT_TRUE(h.sync.failure().empty());
+    h.advance(4min);
+    EXPECT_NE(h.sync.failure().find("no honest node serves region"), std::string::npos) << h.sync.failure();
+    EXPECT_NE(h.sync.failure().find("1 covering nodes known: 1 banned"), std::string::npos) << h.sync.failure();
+    EXPECT_EQ(h.chunk_requests().size(), 1u);
+}
+
 }  // namespace
 }  // namespace carousel::mgr
