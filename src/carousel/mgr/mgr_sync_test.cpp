@@ -163,6 +163,14 @@ struct Harness {
         return e;
     }
 
+    // Answers `request` honestly and runs the clock to `t`: the client is synced at the state's root.
+    void finish(const Sent& request, Time t) {
+        answer(request, honest());
+        advance(t);
+        EXPECT_TRUE(sync.synced());
+        EXPECT_EQ(sync.state_root(), state.root);
+    }
+
     void answer(const Sent& request, proto::ChunkEntry e) {
         e.prefix = request.chunks->prefixes.empty() ? Nibbles{} : request.chunks->prefixes.front();
         sync.on_frame(request.to, proto::encode(proto::ChunkData{request.chunks->request_id, {std::move(e)}}), now);
@@ -177,10 +185,7 @@ TEST(MgrSyncScripted, AsksTheCoveringNodeForTheRegionAndSyncsOnAnHonestAnswer) {
     EXPECT_EQ(asked.chunks->root, h.state.root);
     EXPECT_TRUE(asked.chunks->is_range);
     EXPECT_FALSE(asked.chunks->account);
-    h.answer(asked, h.honest());
-    h.advance(2s);
-    EXPECT_TRUE(h.sync.synced());
-    EXPECT_EQ(h.sync.state_root(), h.state.root);
+    h.finish(asked, 2s);
     EXPECT_EQ(h.sync.accounts(), h.state.leaves.size());
     EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
     EXPECT_EQ(h.sync.stats().banned_peers, 0u);
@@ -200,10 +205,7 @@ TEST(MgrSyncScripted, ALyingNodeIsStruckAndTheRangeGoesToAnother) {
     const Sent again = h.retry(2s);
     EXPECT_EQ(again.to, honest);  // the liar is banned: never asked again
     EXPECT_EQ(again.chunks->root, h.state.root);
-    h.answer(again, h.honest());
-    h.advance(3s);
-    EXPECT_TRUE(h.sync.synced());
-    EXPECT_EQ(h.sync.state_root(), h.state.root);
+    h.finish(again, 3s);
 }
 
 TEST(MgrSyncScripted, AnEmptyAnswerIsAStrikeNotAnEmptyState) {
@@ -234,9 +236,7 @@ TEST(MgrSyncScripted, ANodeBehindTheChainIsPausedNotStruck) {
     EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
     const Sent again = h.retry(2s);
     EXPECT_NE(again.to, first.to);  // paused for a while: the other node is asked
-    h.answer(again, h.honest());
-    h.advance(3s);
-    EXPECT_TRUE(h.sync.synced());
+    h.finish(again, 3s);
     EXPECT_EQ(h.sync.stats().banned_peers, 0u);
 }
 
@@ -256,9 +256,7 @@ TEST(MgrSyncScripted, ALateAnswerIsATimeoutAndIsNotTaken) {
     h.answer(slow, h.honest());
     EXPECT_FALSE(h.sync.synced());
     EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
-    h.answer(again, h.honest());
-    h.advance(41s);
-    EXPECT_TRUE(h.sync.synced());
+    h.finish(again, 41s);
     EXPECT_EQ(h.sync.stats().timeouts, 1u);
 }
 
