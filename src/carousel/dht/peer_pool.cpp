@@ -55,14 +55,7 @@ double PeerPool::receive_rate(proto::Time now) const noexcept {
 PeerPool::Ticket PeerPool::issue(uint64_t id, proto::PeerId peer, proto::Time now, uint64_t budget, bool small) {
     tick(now);
     if (!first_request_) first_request_ = now;
-    Ticket t;
-    t.id = id;
-    t.peer = peer;
-    t.sent = now;
-    t.budget = budget;
-    t.small = small;
-    t.reserved = small ? small_reserve() : budget;
-    t.deadline = now + options_.request_timeout;
+    Ticket t{id, peer, now, now + options_.request_timeout, budget, small ? small_reserve() : budget, small};
     if (options_.queue_deadlines) {
         // The budgets in flight must get through first: an answer may outgrow a small reservation,
         // and a late answer on a slow link must not be taken for a silent peer.

@@ -3,8 +3,9 @@
 #pragma once
 
 // PeerPool: the peers a syncing client asks, and its requests to them, kept once for every sync
-// (PrefixSync, MgrSync, RegionFill). Sans-IO: it sends nothing and reads no clock; every call that
-// needs the time is given it, and its clock is the latest time it was given (times never go back).
+// (PrefixSync and MgrSync use it; RegionFill's tracker maps onto it too: require_connection off,
+// ban_standing -1, queue_deadlines with every budget max_response_bytes). Sans-IO: it sends nothing and reads no clock;
+// every call that needs the time is given it, and its clock is the latest time it was given (times never go back).
 //
 // What it keeps, and the contract of each part:
 //  - Request ids: next_id() hands out ids from `first_request_id` on, each once. A request is a
@@ -39,8 +40,10 @@
 //    comes back with standing zero. A peer may also be paused (pause()): not asked until a time.
 //  - Choosing: choose() takes the peers that cover what is to be asked (the caller knows coverage:
 //    the routing table, lookup results, its neighbours) and returns the usable one with the fewest
-//    requests in flight, one not in `avoid` when there is one; the first of equals. Usable: not
-//    banned, not paused, connected (when require_connection) and below its window.
+//    requests in flight among those below their window, one not in `avoid` when there is one; the
+//    first of equals. Usable: not banned, not paused, connected (when require_connection); Choice
+//    says whether any candidate was usable, busy or not (a caller tells "none serves this" from
+//    "all busy").
 
 #include <cstdint>
 #include <limits>
@@ -74,10 +77,10 @@ struct PeerPoolOptions {
     proto::Time initial_rtt{std::chrono::milliseconds{250}};
     // The link's byte window (0: none).
     uint64_t link_window{0};
-    uint64_t max_link_window{16 * 1024 * 1024};
+    uint64_t max_link_window{uint64_t{16} * 1024 * 1024};
     proto::Time queue_target{std::chrono::seconds{2}};
-    uint64_t min_budget{16 * 1024};
-    uint64_t max_budget{256 * 1024};
+    uint64_t min_budget{uint64_t{16} * 1024};
+    uint64_t max_budget{uint64_t{256} * 1024};
     // Standing.
     int ban_standing{-2};
     int max_standing{8};

@@ -29,6 +29,15 @@ PeerPoolOptions window_options() {
     return o;
 }
 
+// Standing options: banned at `ban_standing`, for `ban_time` (0: for good), standing up to 8.
+PeerPoolOptions standing_options(int ban_standing, Time ban_time = Time{0}) {
+    PeerPoolOptions o;
+    o.ban_standing = ban_standing;
+    o.max_standing = 8;
+    o.ban_time = ban_time;
+    return o;
+}
+
 TEST(PeerPool, IdsAreUniqueFromTheFirst) {
     PeerPoolOptions o;
     o.first_request_id = 1000;
@@ -170,9 +179,7 @@ TEST(PeerPool, SmallReservationsFollowTheirAnswers) {
 }
 
 TEST(PeerPool, StrikesLeadToABanForGoodByDefault) {
-    PeerPoolOptions o;
-    o.ban_standing = -2;
-    PeerPool pool{o};
+    PeerPool pool{standing_options(-2)};
     pool.add(1);
     EXPECT_FALSE(pool.strike(1));
     EXPECT_FALSE(pool.banned(1));
@@ -185,10 +192,7 @@ TEST(PeerPool, StrikesLeadToABanForGoodByDefault) {
 }
 
 TEST(PeerPool, RewardsOffsetStrikesUpToACap) {
-    PeerPoolOptions o;
-    o.ban_standing = -8;
-    o.max_standing = 8;
-    PeerPool pool{o};
+    PeerPool pool{standing_options(-8)};
     for (int i = 0; i < 20; ++i) pool.reward(1);
     EXPECT_EQ(pool.standing(1), 8);
     EXPECT_FALSE(pool.strike(1, 15));
@@ -196,10 +200,7 @@ TEST(PeerPool, RewardsOffsetStrikesUpToACap) {
 }
 
 TEST(PeerPool, BansExpireAndBackOff) {
-    PeerPoolOptions o;
-    o.ban_standing = -1;
-    o.ban_time = 10s;
-    PeerPool pool{o};
+    PeerPool pool{standing_options(-1, 10s)};
     pool.add(1);
     (void)pool.issue(pool.next_id(), 1, Time{0});  // the pool's clock: 0
     EXPECT_TRUE(pool.strike(1));
@@ -219,10 +220,7 @@ TEST(PeerPool, BansExpireAndBackOff) {
 }
 
 TEST(PeerPool, StandingOutlivesConnectionsAndCarriesOver) {
-    PeerPoolOptions o;
-    o.ban_standing = -4;
-    o.max_standing = 8;
-    PeerPool pool{o};
+    PeerPool pool{standing_options(-4)};
     pool.add(1);
     pool.strike(1, 3);
     pool.remove(1);

@@ -37,6 +37,9 @@
 // is not asked again after `strikes_to_ban`; its range goes to another covering node. A region
 // whose every covering node is banned, behind or unreachable for MgrSyncOptions::unserved_timeout ends
 // the sync: failure() names the region and what became of its nodes.
+// The requests and peers are a dht::PeerPool's (ids, windows, deadlines, strikes and bans), the
+// choice of a node covering a key CoveringPeers'. The class spans four source files (see
+// mgr_sync_parts.hpp): the walk, requests and peers, bare storage, and following the head.
 
 #include <functional>
 #include <map>
@@ -51,6 +54,7 @@
 #include <carousel/proto/prefix_messages.hpp>
 #include <carousel/trie/node_store.hpp>
 
+#include "covering_peers.hpp"
 #include "placement.hpp"
 
 namespace carousel::mgr {
@@ -213,10 +217,62 @@ class MgrSync final : public proto::Endpoint {
         std::vector<HeadSuspect> claims;  // bare answers that failed
     };
 
+    // mgr_sync.cpp: the walk, forward ranges and rolls, code, the final check.
     void pump(proto::Time now);
     bool pump_region(std::size_t region, const std::optional<Hash>& account, RegionState& state, uint64_t boundary,
                      proto::Time now);
     void pump_code(proto::Time now);
+    void on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
+    void check_done(proto::Time now);
+    // GetChunks in leaf mode for r's range [origin, limit] at r.root (r.account's storage trie, or the
+    // account trie), at most r.budget bytes.
+    static Bytes leaf_range_request(uint64_t id, const Request& r);
+    RegionState& state_of(const Request& r);
+    // Whether the region a request was for still exists.
+    bool live(const Request& r) const;
+    // Marks the region (or head region) of a request that is over as free for a new request.
+    void release(const Request& r);
+    Leaves& leaves_of(const std::optional<Hash>& account);
+    std::optional<Hash> storage_root_of(const Hash& account) const;
+
+    // mgr_sync_requests.cpp: requests and peers.
+    // Flow control (see MgrSyncOptions) is the pool's (dht::PeerPool): a fixed window of
+    // max_in_flight_per_peer requests per peer, and the link's byte window with queue deadlines.
+    // A request holds its budget of the link window when the server fills the answer up to it
+    // (leaves, a bare walk), and the pool's small_reserve() when the answer is as large as what
+    // changed (`small`: a diff, never cut; small parts asked by name while following). Following asks
+    // every region each block, and a boundary rolls every region: reserving a whole budget for each
+    // such small answer left a handful in flight at a time, too few to reach a block before the
+    // next one at hundreds of regions. Deadlines still count every request at its budget (an answer
+    // may outgrow a small reservation, and on a slow link it must not be taken for a silent peer).
+    static dht::PeerPoolOptions pool_options(const MgrSyncOptions& options);
+    // A request of `kind` to `peer` for `region` at `root` (the root of block `number`), with the
+    // pool's next budget.
+    Request new_request(Request::Kind kind, proto::PeerId peer, std::size_t region, const Hash& root,
+                        uint64_t number) const;
+    // Sends nothing: gives `r` its ticket (deadline, reservation) and keeps it under `id`.
+    void track(uint64_t id, Request r, proto::Time now);
+    // Removes an answered request; false if it is unknown or not from `from` with this kind.
+    std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes,
+                                proto::Time now);
+    // Decodes an answer and takes its request: a frame that does not decode drops the peer (with
+    // `name` in the reason); an answer to no request of this kind from this peer is nullopt.
+    // Defined in mgr_sync_parts.hpp.
+    template <class Message>
+    std::optional<std::pair<Message, Request>> take_answer(proto::PeerId from, ByteView frame, Request::Kind kind,
+                                                           proto::WireResult<Message> (*decode)(ByteView),
+                                                           std::string_view name, proto::Time now);
+    // An error entry in an answer (see on_error's comment in the source).
+    void on_error(proto::PeerId from, proto::ChunkError error, proto::Time now);
+    void strike(proto::PeerId peer);
+    // A usable node covering `position` (CoveringPeers::pick); a region unserved for too long sets
+    // failure_.
+    std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now,
+                                           const std::set<proto::PeerId>& avoid = {});
+
+    // mgr_sync_bare.cpp: bare storage.
     void pump_bare(std::size_t region, proto::Time now);
     void on_bare_storage(proto::PeerId from, ByteView frame, proto::Time now);
     // Verifies a trie with bare parts once every part is held at the reconciled boundary: its
@@ -233,43 +289,9 @@ class MgrSync final : public proto::Endpoint {
     // A verified bare part of a trie that moved at a boundary is asked again whole up to this many
     // leaves, and rolled with GetDiff beyond.
     static constexpr std::size_t kBareRefetchMax = 8;
-    void check_done(proto::Time now);
+
+    // mgr_sync_head.cpp: following the head (see HeadRegion).
     void follow_head(proto::Time now);
-    // A usable node covering `position`, the least loaded; one not in `avoid` when there is one.
-    std::optional<proto::PeerId> pick_peer(const Hash& position, proto::Time now,
-                                           const std::set<proto::PeerId>& avoid = {});
-    void on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now);
-    void on_diff_data(proto::PeerId from, ByteView frame, proto::Time now);
-    void on_code_data(proto::PeerId from, ByteView frame, proto::Time now);
-    void strike(proto::PeerId peer);
-    // Flow control (see MgrSyncOptions) is the pool's (dht::PeerPool): a fixed window of
-    // max_in_flight_per_peer requests per peer, and the link's byte window with queue deadlines.
-    // A request holds its budget of the link window when the server fills the answer up to it
-    // (leaves, a bare walk), and the pool's small_reserve() when the answer is as large as what
-    // changed (`small`: a diff, never cut; small parts asked by name while following). Following asks
-    // every region each block, and a boundary rolls every region: reserving a whole budget for each
-    // such small answer left a handful in flight at a time, too few to reach a block before the
-    // next one at hundreds of regions. Deadlines still count every request at its budget (an answer
-    // may outgrow a small reservation, and on a slow link it must not be taken for a silent peer).
-    static dht::PeerPoolOptions pool_options(const MgrSyncOptions& options);
-    // Sends nothing: gives `r` its ticket (deadline, reservation) and keeps it under `id`.
-    void track(uint64_t id, Request r, proto::Time now);
-    // Decodes an answer and takes its request: a frame that does not decode drops the peer (with
-    // `name` in the reason); an answer to no request of this kind from this peer is nullopt.
-    template <class Message>
-    std::optional<std::pair<Message, Request>> take_answer(proto::PeerId from, ByteView frame, Request::Kind kind,
-                                                           proto::WireResult<Message> (*decode)(ByteView),
-                                                           std::string_view name, proto::Time now);
-    // An error entry in an answer (see on_error's comment in the source).
-    void on_error(proto::PeerId from, proto::ChunkError error, proto::Time now);
-    // Removes an answered request; false if it is unknown or not from `from` with this kind.
-    std::optional<Request> take(uint64_t id, proto::PeerId from, uint8_t kind, std::size_t frame_bytes,
-                                proto::Time now);
-    RegionState& state_of(const Request& r);
-    // Whether the region a request was for still exists.
-    bool live(const Request& r) const;
-    // Marks the region (or head region) of a request that is over as free for a new request.
-    void release(const Request& r);
     HeadRegion& head_region_of(const Request& r);
     // A diff for a head region to block `number` (root `to_root`): from the region's own verified block
     // when the nodes still keep it, else from the anchor (`anchor_from`).
@@ -288,9 +310,6 @@ class MgrSync final : public proto::Endpoint {
     // Sets a head request's peer, budget, region and range (the region's block of the trie) to `to_root`.
     void set_head_range(Request& r, proto::PeerId peer, std::size_t region, const std::optional<Hash>& account,
                         const Hash& to_root, uint64_t number);
-    // GetChunks in leaf mode for r's range [origin, limit] at r.root (r.account's storage trie, or the
-    // account trie), at most r.budget bytes.
-    static Bytes leaf_range_request(uint64_t id, const Request& r);
     // Sets a head part from its leaves at the head: the changes against the anchored leaves.
     void set_head_part(HeadRegion& t, const Hash& account, std::size_t region, const Leaves& now, uint64_t number);
     void on_head_bare(proto::PeerId from, const Request& r, const std::vector<Hash>& asked,
@@ -303,9 +322,6 @@ class MgrSync final : public proto::Endpoint {
     // the account trie, whose root it returns (and keeps in anchor_state_root_). nullopt, with failure_ set, when a
     // storage trie's root is not the one its account leaf names.
     std::optional<Hash> rebuild_anchor_tries();
-    Leaves& leaves_of(const std::optional<Hash>& account);
-    std::optional<Hash> storage_root_of(const Hash& account) const;
-    std::size_t region_index_of(const Hash& position) const noexcept;
 
     dht::Dht dht_;
     MgrSyncOptions options_;
@@ -331,8 +347,7 @@ class MgrSync final : public proto::Endpoint {
     std::map<uint64_t, Request> requests_;
     // Connections, windows, the link, strikes and bans; a peer that answered 0x0 or 0x2 is paused.
     dht::PeerPool pool_;
-    std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per region position
-    std::set<std::size_t> looking_up_;
+    CoveringPeers covering_;  // whom to ask for a key (the table, lookups, the pool)
     uint64_t anchor_number_{0};
     bool accounts_done_{false};
     bool synced_{false};
@@ -342,8 +357,6 @@ class MgrSync final : public proto::Endpoint {
     Hash state_root_{};
     std::string failure_;
     proto::Time next_tick_{0};
-    std::map<std::size_t, proto::Time> last_lookup_;
-    std::map<std::size_t, proto::Time> unserved_since_;  // regions needing a request with no node to ask
     SyncStats stats_;
 };
 

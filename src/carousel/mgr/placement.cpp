@@ -64,6 +64,14 @@ std::vector<Region> all_regions(unsigned bits) {
     return regions;
 }
 
+std::size_t region_index(const Hash& key, unsigned bits) noexcept {
+    // The index is the top 256 - bits bits of the key.
+    const unsigned count_bits = 256 - bits;
+    if (count_bits == 0) return 0;
+    const uint32_t top = (uint32_t{key[0]} << 8) | key[1];
+    return top >> (16 - count_bits);
+}
+
 std::vector<Region> regions_in(const Region& region, unsigned region_bits) {
     CAROUSEL_ASSERT(region_bits <= region.bits, "regions are no larger than their region");
     const unsigned span = region.bits - region_bits;

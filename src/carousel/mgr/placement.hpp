@@ -68,5 +68,7 @@ std::optional<Region> intersect(const Region& a, const Region& b) noexcept;
 // The aligned regions of 2^bits keys each that tile the whole key space, in key order. bits must be
 // at least 240 (at most 65536 regions).
 std::vector<Region> all_regions(unsigned bits);
+// The index in all_regions(bits) of the region holding `key` (bits at least 240).
+std::size_t region_index(const Hash& key, unsigned bits) noexcept;
 
 }  // namespace carousel::mgr

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#include "covering_peers.hpp"
+
+#include <carousel/core/hex.hpp>
+
+namespace carousel::mgr {
+
+CoveringPeers::CoveringPeers(dht::Dht& dht, dht::PeerPool& pool, const std::vector<Region>& regions,
+                             unsigned region_bits, proto::Time unserved_timeout)
+    : dht_(dht), pool_(pool), regions_(regions), region_bits_(region_bits), unserved_timeout_(unserved_timeout) {}
+
+void CoveringPeers::forget(proto::PeerId peer) {
+    for (auto& [_, contacts] : found_) {
+        std::erase_if(contacts, [&](const dht::Contact& c) { return c.peer == peer; });
+    }
+}
+
+std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Time now,
+                                                 const std::set<proto::PeerId>& avoid) {
+    std::vector<dht::Contact> candidates = dht_.table().covering(position);
+    // The closest region's lookup results add nodes the table does not hold.
+    const std::size_t region_index = mgr::region_index(position, region_bits_);
+    for (const dht::Contact& c : found_[region_index]) {
+        if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
+    }
+    const dht::PeerPool::Choice choice = pool_.choose(candidates, now, avoid);
+    if (choice.usable) {
+        unserved_since_.erase(region_index);
+    } else {
+        const proto::Time since = unserved_since_.try_emplace(region_index, now).first->second;
+        if (now >= since + unserved_timeout_ && failure_.empty()) {
+            // What became of the covering nodes, each counted once (the table's and the lookup's).
+            std::set<proto::PeerId> known;
+            std::size_t banned = 0;
+            std::size_t behind = 0;
+            for (const dht::Contact& c : candidates) {
+                if (!known.insert(c.peer).second) continue;
+                if (pool_.banned(c.peer)) {
+                    ++banned;
+                } else if (pool_.connected(c.peer) && pool_.paused(c.peer, now)) {
+                    ++behind;
+                }
+            }
+            const Region& region = regions_[region_index];
+            failure_ = "no honest node serves region 0x" + to_hex(ByteView{region.first.data(), 4}) + "…/" +
+                       std::to_string(region.bits) + " (" + std::to_string(known.size()) +
+                       " covering nodes known: " + std::to_string(banned) + " banned, " + std::to_string(behind) +
+                       " behind the chain, " + std::to_string(known.size() - banned - behind) + " unreachable) for " +
+                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - since).count()) + " s";
+        }
+    }
+    const auto last = last_lookup_.find(region_index);
+    const bool recently = last != last_lookup_.end() && now < last->second + std::chrono::seconds{2};
+    if (!choice.peer && candidates.empty() && !looking_up_.contains(region_index) && !recently) {
+        last_lookup_[region_index] = now;
+        looking_up_.insert(region_index);
+        ++lookups_;
+        dht_.start_lookup(regions_[region_index].first, now, [this, region_index](std::vector<dht::Contact> closest) {
+            looking_up_.erase(region_index);
+            found_[region_index] = std::move(closest);
+        });
+    }
+    return choice.peer;
+}
+
+}  // namespace carousel::mgr

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// CoveringPeers: which node a Merry-Go-Round client asks for a key, and when no node will do.
+//
+// The nodes covering a key are those of the client's routing table whose radius covers it, and
+// those a Kademlia lookup found for the key's region (the table need not hold every node of a
+// region). Among them the peer pool (dht::PeerPool) picks a usable one: connected, not banned, not
+// paused (a node behind the chain), below its window; the least loaded, one not in `avoid` when
+// there is one.
+//  - When no candidate is known at all, a lookup for the region's first key starts (one at a time
+//    per region, at most one every two seconds); its results are candidates from then on.
+//  - A region that needs a request and has had no usable candidate for `unserved_timeout` (every
+//    covering node banned, behind or unreachable, or none found) is a failure: failure() names the
+//    region and what became of its nodes, from the first time it happens on.
+// A disconnected peer is dropped from the lookup results (forget()).
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <carousel/dht/dht.hpp>
+#include <carousel/dht/peer_pool.hpp>
+
+#include "placement.hpp"
+
+namespace carousel::mgr {
+
+class CoveringPeers {
+  public:
+    // `dht`, `pool` and `regions` (the gossip regions, of 2^region_bits keys, in key order) must
+    // outlive this.
+    CoveringPeers(dht::Dht& dht, dht::PeerPool& pool, const std::vector<Region>& regions, unsigned region_bits,
+                  proto::Time unserved_timeout);
+    CoveringPeers(const CoveringPeers&) = delete;
+    CoveringPeers& operator=(const CoveringPeers&) = delete;
+
+    // A usable node covering `position` (see above), or nullopt.
+    std::optional<proto::PeerId> pick(const Hash& position, proto::Time now, const std::set<proto::PeerId>& avoid = {});
+    void forget(proto::PeerId peer);
+    // Lookups started.
+    uint64_t lookups() const noexcept { return lookups_; }
+    // The first region found unserved for unserved_timeout (empty while none).
+    const std::string& failure() const noexcept { return failure_; }
+
+  private:
+    dht::Dht& dht_;
+    dht::PeerPool& pool_;
+    const std::vector<Region>& regions_;
+    unsigned region_bits_;
+    proto::Time unserved_timeout_;
+    std::map<std::size_t, std::vector<dht::Contact>> found_;  // lookup results per region
+    std::set<std::size_t> looking_up_;
+    std::map<std::size_t, proto::Time> last_lookup_;
+    std::map<std::size_t, proto::Time> unserved_since_;  // regions needing a request with no node to ask
+    uint64_t lookups_{0};
+    std::string failure_;
+};
+
+}  // namespace carousel::mgr

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+//
+// MgrSync driven by hand, in the manner of go-ethereum's eth/protocols/snap/sync_test.go: scripted
+// peers answer its requests (honestly, with altered leaves, with nothing, with an error, or not in
+// time), and the tests check what it asks, of whom, and whom it strikes. The state is a few
+// accounts without storage or code in one region (region_bits 256), so a whole sync is one leaf
+// range: an answer with every leaf and no proof is checked by rebuilding the root.
+
+#include "mgr_sync.hpp"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <carousel/core/keccak.hpp>
+#include <carousel/proto/dht_messages.hpp>
+#include <carousel/state/account.hpp>
+#include <carousel/trie/trie.hpp>
+
+namespace carousel::mgr {
+namespace {
+
+using namespace std::chrono_literals;
+using proto::PeerId;
+using proto::Time;
+
+constexpr uint64_t kHead = 16;  // a boundary (epoch_length 16): the client syncs at its root
+
+struct State {
+    std::map<Hash, Bytes> leaves;
+    Hash root{};
+};
+
+State make_state(std::size_t accounts) {
+    State s;
+    trie::Trie t;
+    for (std::size_t i = 0; i < accounts; ++i) {
+        const uint8_t seed[1] = {static_cast<uint8_t>(i)};
+        const Hash key = keccak256(ByteView{seed, 1});
+        state::Account a;
+        a.nonce = i + 1;
+        s.leaves[key] = state::encode_account(a);
+        (void)t.put(ByteView{key.data(), key.size()}, s.leaves[key]);
+    }
+    s.root = t.root();
+    return s;
+}
+
+// A request the client sent: to whom, and what (only GetChunks is decoded).
+struct Sent {
+    PeerId to{0};
+    proto::MessageType type{};
+    std::optional<proto::GetChunks> chunks;
+};
+
+struct Harness {
+    State state = make_state(5);
+    MgrSync sync;
+    Time now{0};
+    std::vector<Sent> sent;  // every non-DHT frame, in order
+
+    explicit Harness(unsigned strikes_to_ban = 2)
+        : sync(dht::Contact{Hash{}, 0, dht::Radius{0}}, options(strikes_to_ban),
+               ChainView{[] { return kHead; },
+                         [this](uint64_t n) -> std::optional<Hash> {
+                             if (n == kHead) return state.root;
+                             return std::nullopt;
+                         }}) {}
+
+    static MgrSyncOptions options(unsigned strikes_to_ban) {
+        MgrSyncOptions o;
+        o.region_bits = 256;  // one region: the whole key space
+        o.epoch_length = 16;
+        o.strikes_to_ban = strikes_to_ban;
+        return o;
+    }
+
+    static Hash id_of(PeerId peer) {
+        Hash id{};
+        id[0] = static_cast<uint8_t>(peer);
+        return id;
+    }
+
+    // A node covering every key connects; its PONG to the client's PING puts it in the table.
+    void connect(PeerId peer) {
+        sync.on_connect(peer, now);
+        drain();
+    }
+
+    void drain() {
+        for (auto& f : sync.take_outbox()) {
+            if (f.frame.empty()) continue;
+            if (dht::Dht::handles(f.frame[0])) {
+                if (auto ping = proto::decode_ping(f.frame)) {
+                    sync.on_frame(f.to, proto::encode(proto::Pong{ping->request_id, id_of(f.to), 256}), now);
+                    drain();
+                }
+                continue;
+            }
+            const auto type = proto::frame_type(f.frame);
+            if (!type) continue;
+            Sent s{f.to, *type, std::nullopt};
+            if (*type == proto::MessageType::kGetChunks) {
+                auto m = proto::decode_get_chunks(f.frame);
+                if (m) s.chunks = *m;
+            }
+            sent.push_back(std::move(s));
+        }
+        (void)sync.take_disconnects();
+    }
+
+    // Moves the clock to `t`, running every timer due on the way.
+    void advance(Time t) {
+        while (true) {
+            const auto next = sync.next_deadline();
+            if (!next || *next > t) break;
+            now = std::max(now, *next);
+            sync.on_timer(now);
+            drain();
+        }
+        now = t;
+        sync.on_timer(now);
+        drain();
+    }
+
+    // Connects `peers`, runs a second, and returns the one request the client made by then.
+    Sent start(std::initializer_list<PeerId> peers) {
+        for (PeerId p : peers) connect(p);
+        advance(1s);
+        const auto asked = chunk_requests();
+        EXPECT_EQ(asked.size(), 1u);
+        return asked.at(0);
+    }
+
+    // Runs the clock to `t` and returns the second request, which must have been made by then.
+    Sent retry(Time t) {
+        advance(t);
+        const auto asked = chunk_requests();
+        EXPECT_EQ(asked.size(), 2u);
+        return asked.at(1);
+    }
+
+    // The GetChunks requests sent so far.
+    std::vector<Sent> chunk_requests() const {
+        std::vector<Sent> out;
+        for (const Sent& s : sent) {
+            if (s.chunks) out.push_back(s);
+        }
+        return out;
+    }
+
+    // Every leaf, no proof: the honest answer to the one range.
+    proto::ChunkEntry honest() const {
+        proto::ChunkEntry e;
+        e.leaf_mode = true;
+        for (const auto& [k, v] : state.leaves) {
+            e.keys.push_back(k);
+            e.values.push_back(v);
+        }
+        return e;
+    }
+
+    // Answers `request` honestly and runs the clock to `t`: the client is synced at the state's root.
+    void finish(const Sent& request, Time t) {
+        answer(request, honest());
+        advance(t);
+        EXPECT_TRUE(sync.synced());
+        EXPECT_EQ(sync.state_root(), state.root);
+    }
+
+    void answer(const Sent& request, proto::ChunkEntry e) {
+        e.prefix = request.chunks->prefixes.empty() ? Nibbles{} : request.chunks->prefixes.front();
+        sync.on_frame(request.to, proto::encode(proto::ChunkData{request.chunks->request_id, {std::move(e)}}), now);
+        drain();
+    }
+};
+
+TEST(MgrSyncScripted, AsksTheCoveringNodeForTheRegionAndSyncsOnAnHonestAnswer) {
+    Harness h;
+    const Sent asked = h.start({7});
+    EXPECT_EQ(asked.to, 7u);
+    EXPECT_EQ(asked.chunks->root, h.state.root);
+    EXPECT_TRUE(asked.chunks->is_range);
+    EXPECT_FALSE(asked.chunks->account);
+    h.finish(asked, 2s);
+    EXPECT_EQ(h.sync.accounts(), h.state.leaves.size());
+    EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
+    EXPECT_EQ(h.sync.stats().banned_peers, 0u);
+    EXPECT_EQ(h.chunk_requests().size(), 1u);  // nothing asked twice
+}
+
+TEST(MgrSyncScripted, ALyingNodeIsStruckAndTheRangeGoesToAnother) {
+    Harness h{/*strikes_to_ban=*/1};
+    const Sent first = h.start({7, 8});
+    const PeerId liar = first.to;
+    const PeerId honest = liar == 7 ? 8 : 7;
+    proto::ChunkEntry altered = h.honest();
+    altered.values[2].back() ^= 1;
+    h.answer(first, altered);
+    EXPECT_EQ(h.sync.stats().rejected_answers, 1u);
+    EXPECT_EQ(h.sync.stats().banned_peers, 1u);
+    const Sent again = h.retry(2s);
+    EXPECT_EQ(again.to, honest);  // the liar is banned: never asked again
+    EXPECT_EQ(again.chunks->root, h.state.root);
+    h.finish(again, 3s);
+}
+
+TEST(MgrSyncScripted, AnEmptyAnswerIsAStrikeNotAnEmptyState) {
+    Harness h;  // two strikes to a ban
+    const Sent first = h.start({7});
+    proto::ChunkEntry empty;
+    empty.leaf_mode = true;
+    h.answer(first, empty);
+    EXPECT_EQ(h.sync.stats().rejected_answers, 1u);
+    EXPECT_EQ(h.sync.stats().banned_peers, 0u);
+    EXPECT_FALSE(h.sync.synced());
+    // One strike: it is asked again, and a second empty answer bans it.
+    const Sent again = h.retry(2s);
+    EXPECT_EQ(again.to, 7u);
+    h.answer(again, empty);
+    EXPECT_EQ(h.sync.stats().banned_peers, 1u);
+    h.advance(3s);
+    EXPECT_EQ(h.chunk_requests().size(), 2u);  // nobody left to ask
+}
+
+TEST(MgrSyncScripted, ANodeBehindTheChainIsPausedNotStruck) {
+    Harness h;
+    const Sent first = h.start({7, 8});
+    proto::ChunkEntry unknown;
+    unknown.error = proto::ChunkError::kUnknownRoot;
+    h.answer(first, unknown);
+    EXPECT_EQ(h.sync.stats().errors, 1u);
+    EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
+    const Sent again = h.retry(2s);
+    EXPECT_NE(again.to, first.to);  // paused for a while: the other node is asked
+    h.finish(again, 3s);
+    EXPECT_EQ(h.sync.stats().banned_peers, 0u);
+}
+
+TEST(MgrSyncScripted, ALateAnswerIsATimeoutAndIsNotTaken) {
+    Harness h{/*strikes_to_ban=*/1};
+    const Sent slow = h.start({7, 8});
+    // No answer: past its deadline (request_timeout, 5 s, and its 32 KB budget at the minimum rate
+    // of 1 KB/s: 37 s) it times out, the node is struck (banned at one strike) and the other is
+    // asked.
+    h.advance(36s);
+    EXPECT_EQ(h.sync.stats().timeouts, 0u);
+    const Sent again = h.retry(40s);
+    EXPECT_EQ(h.sync.stats().timeouts, 1u);
+    EXPECT_EQ(h.sync.stats().banned_peers, 1u);
+    EXPECT_NE(again.to, slow.to);
+    // The slow node's answer now is to no request: not taken, not counted.
+    h.answer(slow, h.honest());
+    EXPECT_FALSE(h.sync.synced());
+    EXPECT_EQ(h.sync.stats().rejected_answers, 0u);
+    h.finish(again, 41s);
+    EXPECT_EQ(h.sync.stats().timeouts, 1u);
+}
+
+TEST(MgrSyncScripted, ARegionWhoseOnlyNodeIsBannedEndsTheSyncNamingIt) {
+    Harness h{/*strikes_to_ban=*/1};
+    const Sent first = h.start({7});
+    proto::ChunkEntry altered = h.honest();
+    altered.keys.pop_back();
+    altered.values.pop_back();
+    h.answer(first, altered);
+    EXPECT_EQ(h.sync.stats().banned_peers, 1u);
+    // Unserved for less than unserved_timeout (3 minutes): the sync waits.
+    h.advance(3min);
+    EXPECT_TRUE(h.sync.failure().empty());
+    h.advance(4min);
+    EXPECT_NE(h.sync.failure().find("no honest node serves region"), std::string::npos) << h.sync.failure();
+    EXPECT_NE(h.sync.failure().find("1 covering nodes known: 1 banned"), std::string::npos) << h.sync.failure();
+    EXPECT_EQ(h.chunk_requests().size(), 1u);
+}
+
+}  // namespace
+}  // namespace carousel::mgr
