@@ -16,6 +16,7 @@
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/sim/prefix_scenario.hpp>
 #include <carousel/state/chain_generator.hpp>
+#include <carousel/store/kv_node_store.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/testing/fault_kv.hpp>
 #include <carousel/trie/trie.hpp>
@@ -577,6 +578,30 @@ TEST(PrefixSyncLeaves, AFailingSpillStopsTheSyncWithTheError) {
         EXPECT_TRUE(s.sync->spill_status().ok());
         expect_complete_copy(s.chain, s.chain.roots.back(), s.client_nodes, s.client_code);
     }
+}
+
+// A client store whose reads fail (a dying disk under KvNodeStore): a client started again over a
+// finished sync's database does not take its nodes for absent and go on quietly; store_status()
+// names the failure, for the driver to stop on.
+TEST(PrefixSync, AFailingStoreReadIsReported) {
+    store::MemoryKV memory;
+    testing::FaultKV kv{memory};
+    store::KvNodeStore nodes{kv};
+    SyncSetup s{7, 2000, 2};
+    s.client_store = &nodes;
+    s.start_client(s.chain.roots.back());
+    s.connect_all();
+    ASSERT_TRUE(s.run_to_done());
+    EXPECT_TRUE(s.sync->store_status().ok());
+    nodes.flush();
+    kv.fail_all(true);
+    s.start_client(s.chain.roots.back());
+    s.connect_all();
+    ASSERT_TRUE(s.run([&] { return !s.sync->store_status().ok(); }));
+    const store::Status error = s.sync->store_status();
+    EXPECT_TRUE(error.is_io_error()) << error.to_string();
+    EXPECT_NE(error.message().find("injected fault"), std::string::npos) << error.to_string();
+    EXPECT_TRUE(s.sync->spill_status().ok()) << "the spill is not the store";
 }
 
 TEST(PrefixSyncLeaves, WrongLeavesAreRejected) {

@@ -106,6 +106,7 @@ struct Snapshot {
     bool done{false};
     Hash root{};                                          // the root being synced (a trusted newer one after a move)
     std::optional<std::optional<Hash>> root_unavailable;  // every peer answered 0x0 for it
+    Status store_status;                                  // a failed read of the database (or the spill)
     prefix::SyncProgress progress;
     std::map<proto::PeerId, prefix::PeerStats> peers;
     std::size_t connected{0};
@@ -158,7 +159,7 @@ class SyncRun {
     }
 
   private:
-    enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal };
+    enum class End { kDone, kTimeout, kUnavailable, kNoPeer, kSignal, kStoreError };
 
     // The arguments; one line on the first bad one.
     bool parse() {
@@ -331,6 +332,7 @@ class SyncRun {
             snap.done = client_->done();
             snap.root = client_->root();
             snap.root_unavailable = client_->root_unavailable();
+            snap.store_status = client_->store_status();
             snap.progress = client_->progress();
             snap.peers = client_->peers();
             snap.connected = dialer_->connected();
@@ -365,6 +367,7 @@ class SyncRun {
             last_ = snapshot(durable);
             bar_->update(progress_units(last_.progress, kScale), progress_detail(last_.progress));
             if (last_.done) return End::kDone;
+            if (!last_.store_status.ok()) return End::kStoreError;
             const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
             // No peer has the root: give up once that has lasted past the sync's retry of peers that
             // lacked something (a peer still syncing, serving partially, may get it meanwhile).
@@ -398,6 +401,11 @@ class SyncRun {
         for (const auto& t : s.targets) reached_peer = reached_peer || t.connections > 0;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         if (s.done) bar_->finish();
+        if (end == End::kStoreError) {
+            std::cerr << "carousel sync: reading " << o_.db << " failed: " << s.store_status.to_string()
+                      << "; what was verified is saved\n";
+            return 1;
+        }
         if (!nodes_->status().ok() || !code_->status().ok()) {
             std::cerr << "carousel sync: writing " << o_.db
                       << " failed: " << (nodes_->status().ok() ? code_->status() : nodes_->status()).to_string()
@@ -410,8 +418,8 @@ class SyncRun {
                                                   s.progress.bytes_code) /
                               1e6;
             char line[160];
-            std::snprintf(line, sizeof line,
-                          "carousel sync: interrupted; %.1f MB verified and saved; run again to resume", mb);
+            (void)std::snprintf(line, sizeof line,
+                                "carousel sync: interrupted; %.1f MB verified and saved; run again to resume", mb);
             std::cerr << line << std::endl;
             return 128 + signal_number_;
         }

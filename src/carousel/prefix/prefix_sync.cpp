@@ -289,6 +289,14 @@ store::Status PrefixSync::spill_status() const {
     return {};
 }
 
+store::Status PrefixSync::store_status() const {
+    if (account_->sync && !account_->sync->store_status().ok()) return account_->sync->store_status();
+    for (const auto& [root, task] : storage_) {
+        if (task->sync && !task->sync->store_status().ok()) return task->sync->store_status();
+    }
+    return spill_status();
+}
+
 SyncProgress PrefixSync::progress() const {
     SyncProgress p = progress_;
     p.account_fraction =

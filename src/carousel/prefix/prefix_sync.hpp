@@ -182,6 +182,10 @@ class PrefixSync final : public proto::Endpoint {
     // syncing, ok if none: that trie never completes (it is not built, so the store never holds its
     // root), and neither does the sync; the driver stops it and reports the error.
     store::Status spill_status() const;
+    // The first failed read of the client's stores that the sync met or spill_status(), ok if none.
+    // A node whose read failed is fetched again (nothing is lost), but the disk under the store is
+    // failing: the driver stops the sync and reports it.
+    store::Status store_status() const;
     bool light() const noexcept { return !light_keys_.empty(); }
     // Light mode, once done(): every wanted account, in key order, found or proven absent.
     // nullopt before done() (or if a verified node went missing from the store: a store error).

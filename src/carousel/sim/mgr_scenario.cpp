@@ -3,6 +3,7 @@
 #include "mgr_scenario.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -364,7 +365,7 @@ class MgrScenario {
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
         const auto count = [&](double share) {
-            return static_cast<std::size_t>(share * static_cast<double>(nodes_.size()) + 0.5);
+            return static_cast<std::size_t>(std::lround(share * static_cast<double>(nodes_.size())));
         };
         std::size_t next = 0;
         for (std::size_t k = 0; k < count(config_.liar_share) && next < order.size(); ++k)
@@ -532,7 +533,8 @@ class MgrScenario {
 
     // The growers double their radius; a new region must be refused at once, an old one served.
     void grow() {
-        for (const auto& [i, k] : growers_) {
+        for (const auto& [i, index] : growers_) {
+            const std::size_t k = index;  // a lambda cannot capture a structured binding (before C++20's clang 16)
             mgr::MgrNode* node = nodes_[i].get();
             GrownNodeResult& g = result_.grown[k];
             g.grow_block = head_;
