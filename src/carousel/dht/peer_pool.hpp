@@ -3,9 +3,10 @@
 #pragma once
 
 // PeerPool: the peers a syncing client asks, and its requests to them, kept once for every sync
-// (PrefixSync and MgrSync use it; RegionFill's tracker maps onto it too: require_connection off,
-// ban_standing -1, queue_deadlines with every budget max_response_bytes). Sans-IO: it sends nothing and reads no clock;
-// every call that needs the time is given it, and its clock is the latest time it was given (times never go back).
+// (PrefixSync, MgrSync and Merry-Go-Round's RegionFill use it; the fill with require_connection off,
+// ban_standing -1, a fixed window and queue_deadlines with every budget max_response_bytes). Sans-IO: it sends nothing
+// and reads no clock; every call that needs the time is given it, and its clock is the latest time it was given (times
+// never go back).
 //
 // What it keeps, and the contract of each part:
 //  - Request ids: next_id() hands out ids from `first_request_id` on, each once. A request is a

@@ -72,7 +72,7 @@ RegionFill::RegionFill(std::vector<Region> regions, std::vector<Region> code_reg
       send_(std::move(send)),
       peers_(std::move(peers)),
       strike_(std::move(strike)),
-      next_request_id_(first_request_id) {
+      pool_(pool_options(options, first_request_id)) {
     for (const Region& r : regions_) tries_.push_back(make_fetch(std::nullopt, root_, path_range(r), r.first));
     for (const Region& t : all_regions(region_bits_)) {
         const bool own = std::any_of(regions_.begin(), regions_.end(), [&](const Region& r) { return r == t; });
@@ -89,35 +89,31 @@ bool RegionFill::done() const noexcept {
            std::all_of(presence_.begin(), presence_.end(), [](const PresenceWalk& w) { return !w.from; });
 }
 
-std::optional<dht::Contact> RegionFill::pick(const Hash& position, proto::Time now) {
-    std::optional<dht::Contact> best;
-    std::size_t best_load = options_.max_in_flight_per_peer;
-    for (const dht::Contact& c : peers_(position)) {
-        if (banned_.contains(c.peer)) continue;
-        if (const auto w = wait_.find(c.peer); w != wait_.end() && now < w->second) continue;
-        const std::size_t load = in_flight_[c.peer];
-        if (load < best_load) {
-            best = c;
-            best_load = load;
-        }
-    }
-    return best;
+dht::PeerPoolOptions RegionFill::pool_options(const FillOptions& options, uint64_t first_request_id) {
+    dht::PeerPoolOptions o;
+    o.first_request_id = first_request_id;
+    // A fixed window per peer: a fill asks few peers for a short while, each as much as the cap.
+    o.initial_window = o.min_window = o.max_window = options.max_in_flight_per_peer;
+    o.request_timeout = options.request_timeout;
+    o.queue_deadlines = true;  // every request's budget is max_response_bytes
+    o.min_rate = options.min_rate;
+    o.ban_standing = -1;           // one wrong answer and the peer is not asked again in this fill
+    o.require_connection = false;  // the candidates come from the node's routing table
+    return o;
+}
+
+std::optional<proto::PeerId> RegionFill::pick(const Hash& position, proto::Time now) const {
+    const std::vector<dht::Contact> covering = peers_(position);
+    return pool_.choose(covering, now).peer;
 }
 
 void RegionFill::track(uint64_t id, Request r, proto::Time now) {
-    if (!first_request_) first_request_ = now;
-    const double elapsed = std::chrono::duration<double>(now - *first_request_).count();
-    const double seen = elapsed > 0 ? static_cast<double>(stats_.bytes_received) / elapsed : 0;
-    const double rate = std::max(seen, static_cast<double>(std::max<uint64_t>(options_.min_rate, 1)));
-    const double outstanding = static_cast<double>((requests_.size() + 1) * options_.max_response_bytes);
-    r.deadline = now + options_.request_timeout +
-                 std::chrono::duration_cast<proto::Time>(std::chrono::duration<double>(outstanding / rate));
-    ++in_flight_[r.peer];
+    r.ticket = pool_.issue(id, r.peer, now, options_.max_response_bytes);
     requests_.emplace(id, std::move(r));
 }
 
 void RegionFill::release(const Request& r) {
-    if (auto it = in_flight_.find(r.peer); it != in_flight_.end() && it->second > 0) --it->second;
+    pool_.failed(r.ticket);  // frees its slot (the window is fixed: nothing to learn from the answer)
     switch (r.kind) {
         case Request::Kind::kTrie:
             tries_[r.index].busy = false;
@@ -136,7 +132,7 @@ void RegionFill::release(const Request& r) {
 
 void RegionFill::reject(proto::PeerId peer, const std::string& reason) {
     ++stats_.rejected_answers;
-    banned_.insert(peer);
+    (void)pool_.strike(peer);
     if (strike_) strike_(peer, reason);
 }
 
@@ -176,7 +172,7 @@ bool RegionFill::send_trie(std::size_t index, proto::Time now) {
     const auto peer = pick(f.position, now);
     if (!peer) return false;
     proto::GetChunks get;
-    get.request_id = next_request_id_++;
+    get.request_id = pool_.next_id();
     get.root = f.root;
     get.account = f.account;
     const Nibbles from = f.from.value_or(f.range.from);
@@ -191,9 +187,9 @@ bool RegionFill::send_trie(std::size_t index, proto::Time now) {
     Bytes frame = proto::encode(get);
     stats_.bytes_sent += frame.size();
     ++stats_.chunk_requests;
-    send_(peer->peer, std::move(frame));
+    send_(*peer, std::move(frame));
     f.busy = true;
-    track(get.request_id, Request{Request::Kind::kTrie, peer->peer, {}, index, {}, {}, {}}, now);
+    track(get.request_id, Request{Request::Kind::kTrie, *peer, {}, index, {}, {}, {}}, now);
     return true;
 }
 
@@ -201,9 +197,9 @@ bool RegionFill::send_leaves(std::size_t index, proto::Time now) {
     AccountWalk& w = walks_[index];
     const auto peer = pick(w.region.first, now);
     if (!peer) return false;
-    Request r{Request::Kind::kLeaves, peer->peer, {}, index, *w.cursor, last_key(w.region), {}};
+    Request r{Request::Kind::kLeaves, *peer, {}, index, *w.cursor, last_key(w.region), {}};
     proto::GetChunks get;
-    get.request_id = next_request_id_++;
+    get.request_id = pool_.next_id();
     get.root = root_;
     get.prefixes = {nibbles_of(r.origin), nibbles_of(r.limit)};
     get.is_range = true;
@@ -212,7 +208,7 @@ bool RegionFill::send_leaves(std::size_t index, proto::Time now) {
     Bytes frame = proto::encode(get);
     stats_.bytes_sent += frame.size();
     ++stats_.chunk_requests;
-    send_(peer->peer, std::move(frame));
+    send_(*peer, std::move(frame));
     w.busy = true;
     track(get.request_id, std::move(r), now);
     return true;
@@ -238,16 +234,14 @@ bool RegionFill::send_code(proto::Time now) {
         ++it;
         std::optional<dht::Contact> peer;
         for (const dht::Contact& c : covering) {
-            if (tried.contains(c.peer) || banned_.contains(c.peer)) continue;
-            if (const auto w = wait_.find(c.peer); w != wait_.end() && now < w->second) continue;
-            if (in_flight_[c.peer] >= options_.max_in_flight_per_peer) continue;
+            if (tried.contains(c.peer) || !pool_.choose(std::span{&c, 1}, now).peer) continue;
             peer = c;
             break;
         }
         if (!peer) continue;
         const Region theirs = region_of(peer->id, peer->radius);
         proto::GetCode get;
-        get.request_id = next_request_id_++;
+        get.request_id = pool_.next_id();
         get.max_size = options_.max_response_bytes;
         for (const Hash& k : code_wanted_) {
             if (get.hashes.size() >= options_.max_code_hashes_per_request) break;
@@ -301,6 +295,7 @@ bool RegionFill::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     requests_.erase(it);
     release(r);
     stats_.bytes_received += frame.size();
+    pool_.received(frame.size());
     const auto answers = [&](Request::Kind kind) {
         switch (kind) {
             case Request::Kind::kCode:
@@ -335,7 +330,7 @@ void RegionFill::on_chunk_data(proto::PeerId from, const Request& r, ByteView fr
         // The peer lacks the root (not there yet, or swept) or the range, or backs off: not an
         // offence; ask others for a while.
         ++stats_.errors;
-        wait_[from] = now + options_.retry_after;
+        pool_.pause(from, now + options_.retry_after);
         return;
     }
     if (r.kind == Request::Kind::kTrie) {
@@ -455,7 +450,7 @@ bool RegionFill::send_presence(std::size_t region, proto::Time now) {
     const auto peer = pick(regions_[region].first, now);
     if (!peer) return false;
     proto::GetBareStorage get;
-    get.request_id = next_request_id_++;
+    get.request_id = pool_.next_id();
     get.state_root = root_;
     get.region_first = regions_[region].first;
     get.region_bits = regions_[region].bits;
@@ -466,11 +461,11 @@ bool RegionFill::send_presence(std::size_t region, proto::Time now) {
     ++stats_.bare_requests;
     Request r;
     r.kind = Request::Kind::kPresence;
-    r.peer = peer->peer;
+    r.peer = *peer;
     r.index = region;
     track(get.request_id, std::move(r), now);
     w.busy = true;
-    send_(peer->peer, std::move(frame));
+    send_(*peer, std::move(frame));
     return true;
 }
 
@@ -482,7 +477,7 @@ void RegionFill::on_bare_storage(proto::PeerId from, const Request& r, ByteView 
     }
     if (data->error) {
         ++stats_.errors;
-        wait_[from] = now + options_.retry_after;
+        pool_.pause(from, now + options_.retry_after);
         return;
     }
     PresenceWalk& w = presence_[r.index];
@@ -524,7 +519,7 @@ void RegionFill::on_code_data(proto::PeerId from, const Request& r, ByteView fra
     for (const Hash& h : r.codes) {
         if (code_wanted_.contains(h)) code_tried_[h].insert(from);
     }
-    if (!useful) wait_[from] = now + options_.retry_after;
+    if (!useful) pool_.pause(from, now + options_.retry_after);
 }
 
 void RegionFill::on_disconnect(proto::PeerId peer, proto::Time now) {
@@ -543,18 +538,18 @@ void RegionFill::on_disconnect(proto::PeerId peer, proto::Time now) {
 std::optional<proto::Time> RegionFill::next_deadline() const {
     if (done()) return std::nullopt;
     proto::Time t = next_tick_;
-    for (const auto& [_, r] : requests_) t = std::min(t, r.deadline);
+    for (const auto& [_, r] : requests_) t = std::min(t, r.ticket.deadline);
     return t;
 }
 
 void RegionFill::on_timer(proto::Time now) {
     for (auto it = requests_.begin(); it != requests_.end();) {
-        if (it->second.deadline <= now) {
+        if (it->second.ticket.deadline <= now) {
             const Request r = it->second;
             it = requests_.erase(it);
             release(r);
             ++stats_.timeouts;
-            wait_[r.peer] = now + options_.retry_after;
+            pool_.pause(r.peer, now + options_.retry_after);
         } else {
             ++it;
         }

@@ -70,6 +70,7 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/dht/contact.hpp>
+#include <carousel/dht/peer_pool.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
@@ -187,10 +188,10 @@ class RegionFill {
     struct Request {
         enum class Kind : uint8_t { kTrie, kLeaves, kCode, kPresence } kind{Kind::kTrie};
         proto::PeerId peer{0};
-        proto::Time deadline{0};
-        std::size_t index{0};  // into tries_, walks_ or presence_
-        Hash origin{};         // leaves: first key asked
-        Hash limit{};          // leaves: last key of the region
+        dht::PeerPool::Ticket ticket{};  // its slot and deadline in pool_
+        std::size_t index{0};            // into tries_, walks_ or presence_
+        Hash origin{};                   // leaves: first key asked
+        Hash limit{};                    // leaves: last key of the region
         std::vector<Hash> codes;
     };
 
@@ -202,7 +203,9 @@ class RegionFill {
     // account that is no owner at the root).
     void add_storage_fetch(std::size_t region, const Hash& account);
     void on_bare_storage(proto::PeerId from, const Request& r, ByteView frame, proto::Time now);
-    std::optional<dht::Contact> pick(const Hash& position, proto::Time now);
+    // The covering peer to ask about `position` (usable, the fewest requests in flight below the cap).
+    std::optional<proto::PeerId> pick(const Hash& position, proto::Time now) const;
+    static dht::PeerPoolOptions pool_options(const FillOptions& options, uint64_t first_request_id);
     // A fetch of the partial trie `range` of the trie at `root`, its nodes accepted by a TrieSync.
     TrieFetch make_fetch(std::optional<Hash> account, const Hash& root, trie::PathRange range, const Hash& position);
     void track(uint64_t id, Request r, proto::Time now);
@@ -251,12 +254,10 @@ class RegionFill {
     std::map<Hash, Bytes> code_;
 
     std::map<uint64_t, Request> requests_;
-    std::map<proto::PeerId, std::size_t> in_flight_;
-    std::set<proto::PeerId> banned_;
-    std::map<proto::PeerId, proto::Time> wait_;  // not asked until then
-    uint64_t next_request_id_{1};
+    // Request ids, each peer's requests in flight (at most max_in_flight_per_peer), deadlines with
+    // the queue at the receive rate, peers paused (retry_after) and banned (one wrong answer).
+    dht::PeerPool pool_;
     proto::Time next_tick_{0};
-    std::optional<proto::Time> first_request_;
     FillStats stats_;
 };
 
