@@ -29,9 +29,11 @@ Hash id_of(const secp256k1_pubkey& key) {
     return keccak256(ByteView{full.data() + 1, 64});
 }
 
-// rlp([seq, k, v, ...]): what the signature covers.
-Bytes content_of(uint64_t seq, const NodeRecord::Pairs& pairs) {
+// rlp([signature, seq, k, v, ...]), the record; without a signature rlp([seq, k, v, ...]), what the
+// signature covers.
+Bytes encode_record(std::optional<ByteView> signature, uint64_t seq, const NodeRecord::Pairs& pairs) {
     Bytes payload;
+    if (signature) rlp::encode(payload, *signature);
     rlp::encode(payload, seq);
     for (const auto& [k, v] : pairs) {
         rlp::encode(payload, view(k));
@@ -93,23 +95,14 @@ tl::expected<KeyPair, EnrError> KeyPair::from_secret(ByteView secret) {
 tl::expected<NodeRecord, EnrError> NodeRecord::sign(uint64_t seq, Pairs pairs, const KeyPair& key) {
     pairs["id"] = string_item(view("v4"));
     pairs["secp256k1"] = string_item(ByteView{key.public_key.data(), key.public_key.size()});
-    const Hash digest = keccak256(content_of(seq, pairs));
+    const Hash digest = keccak256(encode_record(std::nullopt, seq, pairs));
     secp256k1_ecdsa_signature sig;
     if (secp256k1_ecdsa_sign(context(), &sig, digest.data(), key.secret.data(), nullptr, nullptr) != 1) {
         return tl::unexpected{EnrError::kBadSecretKey};
     }
     std::array<uint8_t, 64> compact{};
     secp256k1_ecdsa_signature_serialize_compact(context(), compact.data(), &sig);
-    Bytes payload;
-    rlp::encode(payload, ByteView{compact.data(), compact.size()});
-    rlp::encode(payload, seq);
-    for (const auto& [k, v] : pairs) {
-        rlp::encode(payload, view(k));
-        payload += v;
-    }
-    Bytes encoded;
-    rlp::encode_header(encoded, {true, payload.size()});
-    encoded += payload;
+    Bytes encoded = encode_record(ByteView{compact.data(), compact.size()}, seq, pairs);
     if (encoded.size() > kMaxRecordBytes) return tl::unexpected{EnrError::kTooLarge};
     NodeRecord r;
     r.seq_ = seq;
@@ -156,7 +149,7 @@ tl::expected<NodeRecord, EnrError> NodeRecord::decode(ByteView encoded) {
     if (signature->size() != 64 || secp256k1_ecdsa_signature_parse_compact(context(), &sig, signature->data()) != 1) {
         return tl::unexpected{EnrError::kBadSignature};
     }
-    const Hash digest = keccak256(content_of(r.seq_, r.pairs_));
+    const Hash digest = keccak256(encode_record(std::nullopt, r.seq_, r.pairs_));
     // secp256k1_ecdsa_verify refuses a high-S signature: the record must carry the low-S form.
     if (secp256k1_ecdsa_verify(context(), &sig, digest.data(), &pub) != 1) {
         return tl::unexpected{EnrError::kBadSignature};
