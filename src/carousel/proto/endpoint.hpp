@@ -12,6 +12,13 @@
 // Frames are `[u8 message type][RLP body]` (see prefix_messages.hpp). The driver delivers each frame
 // whole, as the peer sent it, and at most kMaxFrameSize bytes long; a transport that frames a byte
 // stream enforces that bound before allocating.
+//
+// Dialing: a core that wants a connection to an address asks for it with dial(). The driver drains
+// take_dials() with the outbox and, for each, either opens a connection and calls on_dialed(address,
+// peer) and then on_connect(peer) (in that order, before any frame from that peer), or calls
+// on_dial_failed(address) once it gave up. Connections a peer opened to this core get on_connect
+// alone. The core decides how many connections it keeps; the driver only adds its own caps (TCP's
+// max_inbound).
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +28,8 @@
 #include <vector>
 
 #include <carousel/core/bytes.hpp>
+
+#include "address.hpp"
 
 namespace carousel::proto {
 
@@ -58,6 +67,18 @@ class Endpoint {
         (void)now;
     }
 
+    // A connection this core asked for with dial(`to`) is up as `peer`; on_connect(peer) follows.
+    virtual void on_dialed(const Address& to, PeerId peer, Time now) {
+        (void)to;
+        (void)peer;
+        (void)now;
+    }
+    // A dial() the driver gave up on (refused, unreachable, timed out, or the driver's cap).
+    virtual void on_dial_failed(const Address& to, Time now) {
+        (void)to;
+        (void)now;
+    }
+
     // A frame from `from`. Malformed frames are the core's to judge (and usually to drop the peer for).
     virtual void on_frame(PeerId from, ByteView frame, Time now) = 0;
 
@@ -65,18 +86,21 @@ class Endpoint {
     virtual std::optional<Time> next_deadline() const { return std::nullopt; }
     virtual void on_timer(Time now) { (void)now; }
 
-    // What to send and whom to drop, in the order the core decided them; the driver drains both
-    // after every call into the core.
+    // What to send, whom to drop and where to dial, in the order the core decided them; the driver
+    // drains all three after every call into the core (outbox, then disconnects, then dials).
     std::vector<OutgoingFrame> take_outbox() { return std::exchange(outbox_, {}); }
     std::vector<Disconnect> take_disconnects() { return std::exchange(disconnects_, {}); }
+    std::vector<Address> take_dials() { return std::exchange(dials_, {}); }
 
   protected:
     void send(PeerId to, Bytes frame) { outbox_.push_back({to, std::move(frame)}); }
     void disconnect(PeerId peer, std::string reason) { disconnects_.push_back({peer, std::move(reason)}); }
+    void dial(const Address& to) { dials_.push_back(to); }
 
   private:
     std::vector<OutgoingFrame> outbox_;
     std::vector<Disconnect> disconnects_;
+    std::vector<Address> dials_;
 };
 
 }  // namespace carousel::proto
