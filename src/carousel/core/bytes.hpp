@@ -58,7 +58,11 @@ using ByteView = std::basic_string_view<uint8_t, ByteTraits>;
 // A 32-byte hash (Keccak-256 output, trie node reference, state root).
 using Hash = std::array<uint8_t, 32>;
 
-inline ByteView view(const Hash& h) noexcept { return {h.data(), h.size()}; }
+// A view of a fixed-size byte array (a hash, a key, a signature).
+template <std::size_t N>
+inline ByteView view(const std::array<uint8_t, N>& a) noexcept {
+    return {a.data(), a.size()};
+}
 inline ByteView view(std::string_view s) noexcept {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};  // NOLINT: byte reinterpretation
 }

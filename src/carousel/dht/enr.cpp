@@ -8,26 +8,8 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/core/rlp.hpp>
 
-#include <secp256k1.h>
-
 namespace carousel::dht {
 namespace {
-
-// One context for every call: secp256k1 contexts are safe to share once created.
-const secp256k1_context* context() {
-    static secp256k1_context* const kContext = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    return kContext;
-}
-
-ByteView view(std::string_view s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
-
-// keccak256(x || y) of a public key.
-Hash id_of(const secp256k1_pubkey& key) {
-    std::array<uint8_t, 65> full{};
-    std::size_t n = full.size();
-    secp256k1_ec_pubkey_serialize(context(), full.data(), &n, &key, SECP256K1_EC_UNCOMPRESSED);
-    return keccak256(ByteView{full.data() + 1, 64});
-}
 
 // rlp([signature, seq, k, v, ...]), the record; without a signature rlp([seq, k, v, ...]), what the
 // signature covers.
@@ -71,38 +53,15 @@ std::string_view to_string(EnrError e) noexcept {
             return "record signature invalid";
         case EnrError::kBadText:
             return "not an enr: text record";
-        case EnrError::kBadSecretKey:
-            return "secret key out of range";
     }
     return "unknown record error";
 }
 
-tl::expected<KeyPair, EnrError> KeyPair::from_secret(ByteView secret) {
-    KeyPair k;
-    if (secret.size() != k.secret.size()) return tl::unexpected{EnrError::kBadSecretKey};
-    std::copy(secret.begin(), secret.end(), k.secret.begin());
-    secp256k1_pubkey pub;
-    if (secp256k1_ec_seckey_verify(context(), k.secret.data()) != 1 ||
-        secp256k1_ec_pubkey_create(context(), &pub, k.secret.data()) != 1) {
-        return tl::unexpected{EnrError::kBadSecretKey};
-    }
-    std::size_t n = k.public_key.size();
-    secp256k1_ec_pubkey_serialize(context(), k.public_key.data(), &n, &pub, SECP256K1_EC_COMPRESSED);
-    k.node_id = id_of(pub);
-    return k;
-}
-
 tl::expected<NodeRecord, EnrError> NodeRecord::sign(uint64_t seq, Pairs pairs, const KeyPair& key) {
     pairs["id"] = string_item(view("v4"));
-    pairs["secp256k1"] = string_item(ByteView{key.public_key.data(), key.public_key.size()});
-    const Hash digest = keccak256(encode_record(std::nullopt, seq, pairs));
-    secp256k1_ecdsa_signature sig;
-    if (secp256k1_ecdsa_sign(context(), &sig, digest.data(), key.secret.data(), nullptr, nullptr) != 1) {
-        return tl::unexpected{EnrError::kBadSecretKey};
-    }
-    std::array<uint8_t, 64> compact{};
-    secp256k1_ecdsa_signature_serialize_compact(context(), compact.data(), &sig);
-    Bytes encoded = encode_record(ByteView{compact.data(), compact.size()}, seq, pairs);
+    pairs["secp256k1"] = string_item(view(key.public_key));
+    const Signature compact = dht::sign(key, keccak256(encode_record(std::nullopt, seq, pairs)));
+    Bytes encoded = encode_record(view(compact), seq, pairs);
     if (encoded.size() > kMaxRecordBytes) return tl::unexpected{EnrError::kTooLarge};
     NodeRecord r;
     r.seq_ = seq;
@@ -140,22 +99,14 @@ tl::expected<NodeRecord, EnrError> NodeRecord::decode(ByteView encoded) {
     }
     if (r.string_value("id") != Bytes{view("v4")}) return tl::unexpected{EnrError::kNoIdentity};
     const auto public_key = r.string_value("secp256k1");
-    secp256k1_pubkey pub;
-    if (!public_key || public_key->size() != 33 ||
-        secp256k1_ec_pubkey_parse(context(), &pub, public_key->data(), public_key->size()) != 1) {
-        return tl::unexpected{EnrError::kBadPublicKey};
-    }
-    secp256k1_ecdsa_signature sig;
-    if (signature->size() != 64 || secp256k1_ecdsa_signature_parse_compact(context(), &sig, signature->data()) != 1) {
-        return tl::unexpected{EnrError::kBadSignature};
-    }
-    const Hash digest = keccak256(encode_record(std::nullopt, r.seq_, r.pairs_));
-    // secp256k1_ecdsa_verify refuses a high-S signature: the record must carry the low-S form.
-    if (secp256k1_ecdsa_verify(context(), &sig, digest.data(), &pub) != 1) {
+    const auto node_id = public_key ? node_id_of(*public_key) : std::nullopt;
+    if (!node_id) return tl::unexpected{EnrError::kBadPublicKey};
+    // verify() refuses a high-S signature: the record must carry the low-S form.
+    if (!verify(*public_key, keccak256(encode_record(std::nullopt, r.seq_, r.pairs_)), *signature)) {
         return tl::unexpected{EnrError::kBadSignature};
     }
     r.encoded_ = Bytes{encoded};
-    r.node_id_ = id_of(pub);
+    r.node_id_ = *node_id;
     return r;
 }
 

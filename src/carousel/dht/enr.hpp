@@ -27,6 +27,8 @@
 
 #include <carousel/core/bytes.hpp>
 
+#include "node_key.hpp"
+
 namespace carousel::dht {
 
 inline constexpr std::size_t kMaxRecordBytes = 300;
@@ -39,18 +41,8 @@ enum class [[nodiscard]] EnrError{
     kBadPublicKey,   // no "secp256k1" key, or not a valid compressed point
     kBadSignature,   // not 64 bytes, high S, or not by the record's key
     kBadText,        // not "enr:" + base64url
-    kBadSecretKey,   // a secret key out of the curve's range
 };
 std::string_view to_string(EnrError e) noexcept;
-
-// A secp256k1 key pair: the secret, its compressed public key and the node id it gives.
-struct KeyPair {
-    std::array<uint8_t, 32> secret{};
-    std::array<uint8_t, 33> public_key{};  // compressed
-    Hash node_id{};                        // keccak256 of the uncompressed key's x || y
-
-    static tl::expected<KeyPair, EnrError> from_secret(ByteView secret);
-};
 
 class NodeRecord {
   public:
