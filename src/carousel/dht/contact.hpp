@@ -4,8 +4,11 @@
 
 // A DHT node as another node knows it: its id, how to reach it, and what it covers.
 
+#include <memory>
+
 #include <carousel/proto/endpoint.hpp>
 
+#include "enr.hpp"
 #include "node_id.hpp"
 
 namespace carousel::dht {
@@ -16,6 +19,9 @@ struct Contact {
     proto::PeerId peer{0};
     // The node stores the keys `covers(id, radius, key)` accepts.
     Radius radius{};
+    // Its signed node record (Discovery, over datagrams): the addresses to reach it at; null in the
+    // connection-based Dht, which reaches a node by `peer`. Shared: tables and lookups copy contacts.
+    std::shared_ptr<const NodeRecord> record{};
     friend bool operator==(const Contact&, const Contact&) = default;
 };
 
