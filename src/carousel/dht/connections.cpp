@@ -8,16 +8,30 @@
 
 namespace carousel::dht {
 
+namespace {
+
+ConnectionsOptions checked(ConnectionsOptions options) {
+    options.max_peers = std::max<std::size_t>(options.max_peers, 1);
+    options.inbound_share = std::clamp(options.inbound_share, 0.0, 1.0);
+    return options;
+}
+
+std::size_t inbound_slots(const ConnectionsOptions& options) {
+    const double share = options.inbound_share * static_cast<double>(options.max_peers);
+    return std::max<std::size_t>(static_cast<std::size_t>(share), 1);
+}
+
+}  // namespace
+
 Connections::Connections(NodeId self, ConnectionsOptions options, SendFn send, DisconnectFn disconnect, DialFn dial,
                          UnreachableFn unreachable)
     : self_(self),
-      options_(options),
+      options_(checked(options)),
+      max_inbound_(inbound_slots(options_)),
       send_(std::move(send)),
       disconnect_(std::move(disconnect)),
       dial_(std::move(dial)),
-      unreachable_(std::move(unreachable)) {
-    options_.max_peers = std::max<std::size_t>(options_.max_peers, 1);
-}
+      unreachable_(std::move(unreachable)) {}
 
 Connections::SendResult Connections::send(const NodeId& node, const proto::Address& address, Bytes frame,
                                           proto::Time now) {
@@ -89,27 +103,34 @@ void Connections::settle(const NodeId& node, proto::Time now) {
     unreachable_(node, now);
 }
 
+bool Connections::evict(bool inbound_only, proto::Time now) {
+    std::optional<proto::PeerId> victim;
+    proto::Time oldest = proto::Time::max();
+    for (const auto& [peer, c] : connections_) {
+        if (!c.node || pinned(*c.node) || (inbound_only && c.dialed)) continue;
+        if (now - c.last_used < options_.min_idle_to_evict) continue;
+        // Strictly older only: of equals, the lowest PeerId (the map's first).
+        if (c.last_used < oldest) {
+            oldest = c.last_used;
+            victim = peer;
+        }
+    }
+    if (!victim) return false;
+    ++stats_.evictions;
+    close(*victim, "evicted: too many peers", now);
+    return true;
+}
+
 bool Connections::make_room(proto::Time now) {
     while (size() >= options_.max_peers) {
-        std::optional<proto::PeerId> victim;
-        proto::Time oldest = proto::Time::max();
-        for (const auto& [peer, c] : connections_) {
-            if (!c.node || pinned(*c.node) || now - c.last_used < options_.min_idle_to_evict) continue;
-            // Strictly older only: of equals, the lowest PeerId (the map's first).
-            if (c.last_used < oldest) {
-                oldest = c.last_used;
-                victim = peer;
-            }
-        }
-        if (!victim) return false;
-        ++stats_.evictions;
-        close(*victim, "evicted: too many peers", now);
+        if (!evict(false, now)) return false;
     }
     return true;
 }
 
 void Connections::admit(proto::PeerId peer, bool dialed, proto::Time now) {
-    if (!make_room(now)) {
+    const bool inbound_room = dialed || inbound() < max_inbound_ || evict(true, now);
+    if (!inbound_room || !make_room(now)) {
         ++stats_.refused_inbound;
         disconnect_(peer, "too many peers");
         return;
@@ -284,6 +305,11 @@ void Connections::on_timer(proto::Time now) {
     for (const proto::PeerId peer : idle) {
         if (close(peer, "idle", now)) ++stats_.idle_closes;
     }
+}
+
+std::size_t Connections::inbound() const {
+    return static_cast<std::size_t>(
+        std::count_if(connections_.begin(), connections_.end(), [](const auto& c) { return !c.second.dialed; }));
 }
 
 std::size_t Connections::queued_frames(const NodeId& node) const {

@@ -17,6 +17,11 @@
 //    min_idle_to_evict is closed ("evicted"; ties: the lowest PeerId). If there is none, a send is
 //    refused (unreachable) and an inbound connection is closed with "too many peers". Connections
 //    that have not authenticated are never evicted: they close at handshake_timeout.
+//  - Inbound share: connections peers opened hold at most max_inbound() slots (inbound_share of
+//    max_peers, at least one); an inbound connection over it evicts an inbound connection by the
+//    rule above or is refused. The rest is kept for this node's own dials, as go-ethereum keeps
+//    MaxPeers / DialRatio: peers that dial it, honest or not, cannot take every slot and leave it
+//    unable to reach its neighbours.
 //  - Reaching a node: send(node, address, frame) sends at once over the node's authenticated
 //    connection; otherwise it queues the frame and, unless a dial or a handshake of a dialed
 //    connection to that node is under way, dials `address` (connect() does the same without a
@@ -74,6 +79,8 @@ struct ConnectionsOptions {
     proto::Time idle_timeout{std::chrono::seconds{60}};
     // At the cap, only connections idle at least this long are evicted (0: plain LRU).
     proto::Time min_idle_to_evict{std::chrono::seconds{10}};
+    // The share of max_peers inbound connections may hold (see the contract).
+    double inbound_share{2.0 / 3.0};
     proto::Time dial_timeout{std::chrono::seconds{20}};       // dial() to on_dialed
     proto::Time handshake_timeout{std::chrono::seconds{10}};  // on_dialed / on_connect to authenticated
     // Frames waiting for a dial or handshake, per node.
@@ -165,6 +172,10 @@ class Connections {
     // Connections plus dials outstanding: what the cap bounds.
     [[nodiscard]] std::size_t size() const noexcept { return connections_.size() + dials_.size(); }
     [[nodiscard]] std::size_t dials_outstanding() const noexcept { return dials_.size(); }
+    // Connections peers opened (authenticated or not).
+    [[nodiscard]] std::size_t inbound() const;
+    // The most inbound connections kept.
+    [[nodiscard]] std::size_t max_inbound() const noexcept { return max_inbound_; }
     // Authenticated connections by node.
     [[nodiscard]] const std::map<NodeId, proto::PeerId>& peers() const noexcept { return peers_; }
     [[nodiscard]] std::size_t queued_frames(const NodeId& node) const;
@@ -199,9 +210,13 @@ class Connections {
     // After an event that may end `node`'s attempt: flush its queue on its authenticated connection,
     // or drop it and call unreachable() when nothing is under way any more.
     void settle(const NodeId& node, proto::Time now);
+    // Evicts the least recently used evictable connection (an inbound one if `inbound_only`); false
+    // if there is none.
+    bool evict(bool inbound_only, proto::Time now);
     // Frees a slot at the cap by evicting; false if none is evictable.
     bool make_room(proto::Time now);
-    // Records a connection the driver told of (inbound, or dialed without a dial outstanding).
+    // Records a connection the driver told of (inbound, or dialed without a dial outstanding), if it
+    // fits the cap and, inbound, the inbound share.
     void admit(proto::PeerId peer, bool dialed, proto::Time now);
     // Forgets `peer` and settles the node it was for; returns the node it had authenticated as.
     std::optional<NodeId> forget(proto::PeerId peer, proto::Time now);
@@ -209,6 +224,7 @@ class Connections {
 
     NodeId self_;
     ConnectionsOptions options_;
+    std::size_t max_inbound_;
     SendFn send_;
     DisconnectFn disconnect_;
     DialFn dial_;

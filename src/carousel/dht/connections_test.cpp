@@ -225,7 +225,9 @@ TEST(Connections, BusyConnectionsAndDialsAreNotEvicted) {
 }
 
 TEST(Connections, InboundAtTheCapEvictsOrIsRefused) {
-    Harness h{small_cap(2)};
+    ConnectionsOptions o = small_cap(2);
+    o.inbound_share = 1;
+    Harness h{o};
     h.establish(1, 0s);
     h.establish(2, 1s);
     h.connections.on_connect(50, 10s);
@@ -239,6 +241,35 @@ TEST(Connections, InboundAtTheCapEvictsOrIsRefused) {
     EXPECT_EQ(h.connections.stats().refused_inbound, 1U);
     EXPECT_EQ(h.connections.size(), 2U);
     EXPECT_EQ(h.connections.stats().peak, 2U);
+}
+
+TEST(Connections, InboundConnectionsLeaveSlotsForDials) {
+    ConnectionsOptions o = small_cap(3);
+    o.inbound_share = 2.0 / 3.0;
+    Harness h{o};
+    EXPECT_EQ(h.connections.max_inbound(), 2U);
+    h.connections.on_connect(50, 0s);
+    h.connections.on_authenticated(50, node(50), 0s);
+    h.connections.on_connect(51, 1s);
+    h.connections.on_authenticated(51, node(51), 1s);
+    // The inbound share is full, not the cap: the least recently used inbound connection goes.
+    h.connections.on_connect(52, 10s);
+    EXPECT_EQ(h.calls.disconnects, (std::vector<std::pair<PeerId, std::string>>{{50, "evicted: too many peers"}}));
+    EXPECT_EQ(h.connections.inbound(), 2U);
+    // The third slot is this node's to dial with.
+    h.establish(1, 10s);
+    EXPECT_EQ(h.connections.size(), 3U);
+    // With the inbound connections busy, an inbound one does not take the dialed connection's slot.
+    h.connections.pin(node(51));
+    h.connections.on_connect(53, 100s);
+    EXPECT_EQ(h.calls.disconnects.back(), (std::pair<PeerId, std::string>{53, "too many peers"}));
+    EXPECT_EQ(h.connections.peer_of(node(1)), 101U);
+    // A send may evict an inbound connection: the cap is shared, the share bounds inbound only.
+    h.connections.pin(node(1));
+    h.connections.on_authenticated(52, node(52), 100s);
+    EXPECT_EQ(h.connections.send(node(2), address_of(2), frame(2), 200s), SendResult::kQueued);
+    EXPECT_EQ(h.calls.disconnects.back(), (std::pair<PeerId, std::string>{52, "evicted: too many peers"}));
+    EXPECT_LE(h.connections.size(), 3U);
 }
 
 TEST(Connections, IdleConnectionsCloseButPinnedOnesStay) {
