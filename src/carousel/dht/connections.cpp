@@ -64,7 +64,9 @@ Connections::SendResult Connections::reach(const NodeId& node, const proto::Addr
     if (!under_way(node)) {
         // Not under way, so a dial to this address is for another node: the driver's answer would
         // not say which of the two it is.
-        if (node == self_ || dials_.contains(address) || !make_room(now)) return refuse(node, now);
+        if (node == self_ || backing_off(node, now) || dials_.contains(address) || !make_room(now)) {
+            return refuse(node, now);
+        }
         dials_.emplace(address, Dial{node, now});
         ++stats_.dials;
         record_peak();
@@ -78,6 +80,14 @@ Connections::SendResult Connections::refuse(const NodeId& node, proto::Time now)
     ++stats_.refused_sends;
     unreachable_(node, now);
     return SendResult::kUnreachable;
+}
+
+bool Connections::backing_off(const NodeId& node, proto::Time now) {
+    const auto it = backoff_.find(node);
+    if (it == backoff_.end()) return false;
+    if (it->second > now) return true;
+    backoff_.erase(it);
+    return false;
 }
 
 bool Connections::under_way(const NodeId& node) const {
@@ -100,6 +110,11 @@ void Connections::settle(const NodeId& node, proto::Time now) {
     if (under_way(node)) return;
     stats_.frames_dropped += it->second.frames.size();
     attempts_.erase(it);
+    if (options_.redial_backoff > proto::Time{0}) {
+        // Only failures within the last back-off are kept.
+        std::erase_if(backoff_, [&](const auto& b) { return b.second <= now; });
+        backoff_[node] = now + options_.redial_backoff;
+    }
     unreachable_(node, now);
 }
 
@@ -246,6 +261,7 @@ void Connections::on_authenticated(proto::PeerId peer, const NodeId& node, proto
     c.node = node;
     c.last_used = std::max(c.last_used, now);
     ++stats_.authenticated;
+    backoff_.erase(node);
     const auto [existing, inserted] = peers_.try_emplace(node, peer);
     if (!inserted) {
         // Both sides must keep the same connection, or each closes the one the other kept.

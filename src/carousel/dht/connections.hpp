@@ -32,6 +32,9 @@
 //    requests at once instead of waiting for their timeouts. A refused send or connect calls
 //    unreachable() as well. A connection that authenticates as the node by any route (an inbound one
 //    too) serves its queue.
+//  - Back-off: after an attempt to `node` failed, sends and connects to it are refused (unreachable)
+//    for redial_backoff, so a dead contact that lookups keep returning does not hold a slot for a
+//    dial timeout again and again. A connection that authenticates as the node ends the back-off.
 //  - One dial per address: a send to a node whose address is being dialed for another node is
 //    refused (unreachable); the driver answers a dial by its address alone.
 //  - Queues: at most max_queued_frames frames and max_queued_bytes bytes wait per node; a frame
@@ -64,6 +67,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/proto/address.hpp>
@@ -81,6 +85,8 @@ struct ConnectionsOptions {
     proto::Time min_idle_to_evict{std::chrono::seconds{10}};
     // The share of max_peers inbound connections may hold (see the contract).
     double inbound_share{2.0 / 3.0};
+    // After a failed attempt, how long sends to the node are refused (0: off).
+    proto::Time redial_backoff{std::chrono::seconds{10}};
     proto::Time dial_timeout{std::chrono::seconds{20}};       // dial() to on_dialed
     proto::Time handshake_timeout{std::chrono::seconds{10}};  // on_dialed / on_connect to authenticated
     // Frames waiting for a dial or handshake, per node.
@@ -114,7 +120,7 @@ class Connections {
         kSent,         // over the node's authenticated connection
         kQueued,       // waiting for the dial or handshake under way (maybe started by this call)
         kQueueFull,    // dropped: the node's queue is at a bound; the attempt goes on
-        kUnreachable,  // refused (no slot at the cap, address busy, own id); unreachable() was called
+        kUnreachable,  // refused (no slot at the cap, back-off, address busy, own id); unreachable() was called
     };
 
     // `self` is this node's id (for the duplicate rule). Every callback must be set.
@@ -205,6 +211,8 @@ class Connections {
     // under way. kUnreachable when refused.
     SendResult reach(const NodeId& node, const proto::Address& address, proto::Time now);
     SendResult refuse(const NodeId& node, proto::Time now);
+    // Whether `node` failed within redial_backoff (forgets back-offs that ended).
+    bool backing_off(const NodeId& node, proto::Time now);
     // Whether a dial, or a dialed connection's handshake, for `node` is under way.
     [[nodiscard]] bool under_way(const NodeId& node) const;
     // After an event that may end `node`'s attempt: flush its queue on its authenticated connection,
@@ -231,10 +239,18 @@ class Connections {
     UnreachableFn unreachable_;
 
     std::map<proto::PeerId, Connection> connections_;
-    std::map<proto::Address, Dial> dials_;
+    // Ordered by (ip, port) through std::tie: clang-tidy 14 misreads Address's defaulted <=>.
+    struct AddressOrder {
+        bool operator()(const proto::Address& a, const proto::Address& b) const noexcept {
+            return std::tie(a.ip, a.port) < std::tie(b.ip, b.port);
+        }
+    };
+
+    std::map<proto::Address, Dial, AddressOrder> dials_;
     std::map<NodeId, proto::PeerId> peers_;  // authenticated connections
     std::map<NodeId, Attempt> attempts_;
     std::map<NodeId, unsigned> pins_;
+    std::map<NodeId, proto::Time> backoff_;     // failed attempts: refused until then
     std::set<proto::PeerId> unexpected_dials_;  // on_dialed without a dial outstanding, before on_connect
     ConnectionStats stats_;
 };

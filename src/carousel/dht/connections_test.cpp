@@ -25,7 +25,10 @@ NodeId node(uint8_t n) {
 
 Address address_of(uint8_t n) { return Address{{10, 0, 0, n}, 30303}; }
 
-Bytes frame(uint8_t tag, std::size_t size = 1) { return Bytes(size, tag); }
+Bytes frame(uint8_t tag, std::size_t size = 1) {
+    Bytes out(size, tag);  // not braces: those would make the two bytes {size, tag}
+    return out;
+}
 
 // What the callbacks were asked, in order.
 struct Calls {
@@ -122,8 +125,21 @@ TEST(Connections, DialFailureDropsTheQueueAndReportsTheNode) {
     EXPECT_EQ(h.connections.stats().dial_failures, 1U);
     EXPECT_EQ(h.connections.stats().frames_dropped, 2U);
     EXPECT_TRUE(h.calls.sent.empty());
-    // The next send tries again.
-    EXPECT_EQ(h.connections.send(node(1), address_of(1), frame(3), 4s), SendResult::kQueued);
+    // Sends are refused for redial_backoff (10 s), then it tries again.
+    EXPECT_EQ(h.connections.send(node(1), address_of(1), frame(3), 12s), SendResult::kUnreachable);
+    EXPECT_EQ(h.calls.unreachable.back(), (std::pair<NodeId, Time>{node(1), 12s}));
+    EXPECT_EQ(h.connections.send(node(1), address_of(1), frame(4), 13s), SendResult::kQueued);
+    EXPECT_EQ(h.calls.dials.size(), 2U);
+}
+
+TEST(Connections, AConnectionFromANodeEndsItsBackOff) {
+    Harness h{ConnectionsOptions{}};
+    h.connections.send(node(1), address_of(1), frame(1), 0s);
+    h.connections.on_dial_failed(address_of(1), 1s);
+    h.connections.on_connect(50, 2s);
+    h.connections.on_authenticated(50, node(1), 2s);
+    h.connections.on_disconnect(50, 3s);
+    EXPECT_EQ(h.connections.send(node(1), address_of(1), frame(2), 4s), SendResult::kQueued);
     EXPECT_EQ(h.calls.dials.size(), 2U);
 }
 
