@@ -2,6 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "connections.hpp"
 
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -470,6 +472,102 @@ TEST(Connections, ADialTheDriverResolvesOntoAnExistingConnectionCarriesTheAttemp
     EXPECT_EQ(h.connections.dialed_node(5), node(5));
     h.connections.on_authenticated(5, node(5), 2s);
     EXPECT_EQ(h.calls.sent, (std::vector<std::pair<PeerId, Bytes>>{{5, frame(5)}}));
+}
+
+// Calls in a random order from a fixed seed, as a driver and a core might make them: after every call
+// the cap holds and each node's authenticated connection is known as that node; no frame is lost
+// silently. The driver answers
+// dials oldest first and echoes every disconnect the object asks for with on_disconnect.
+TEST(Connections, TheCapHoldsWhateverTheOrderOfEvents) {
+    constexpr std::size_t kCap = 5;
+    ConnectionsOptions o = small_cap(kCap);
+    o.idle_timeout = 8s;
+    Harness h{o};
+    std::mt19937 rng{20};  // NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed seed, for a reproducible test
+    const auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    const auto some_node = [&] { return static_cast<uint8_t>(1 + pick(20)); };
+    std::set<PeerId> live;
+    PeerId next_peer = 1000;
+    std::size_t dials_answered = 0;
+    std::size_t disconnects_seen = 0;
+    uint64_t frames = 0;
+    Time now = 0s;
+    for (int step = 0; step < 20000; ++step) {
+        now += std::chrono::milliseconds{pick(1500)};
+        const auto random_live = [&] { return *std::next(live.begin(), pick(static_cast<uint32_t>(live.size()))); };
+        switch (pick(8)) {
+            case 0:
+            case 1: {
+                const uint8_t n = some_node();
+                h.connections.send(node(n), address_of(n), frame(n), now);
+                ++frames;
+                break;
+            }
+            case 2:
+                if (dials_answered < h.calls.dials.size()) {
+                    const Address to = h.calls.dials[dials_answered++];
+                    if (pick(3) == 0) {
+                        h.connections.on_dial_failed(to, now);
+                    } else {
+                        h.connections.on_dialed(to, next_peer, now);
+                        h.connections.on_connect(next_peer, now);
+                        live.insert(next_peer++);
+                    }
+                }
+                break;
+            case 3:
+                h.connections.on_connect(next_peer, now);
+                live.insert(next_peer++);
+                break;
+            case 4:
+                if (!live.empty()) {
+                    const PeerId peer = random_live();
+                    h.connections.on_authenticated(peer, h.connections.dialed_node(peer).value_or(node(some_node())),
+                                                   now);
+                }
+                break;
+            case 5:
+                if (!live.empty()) {
+                    const PeerId peer = random_live();
+                    live.erase(peer);
+                    h.connections.on_disconnect(peer, now);
+                }
+                break;
+            case 6:
+                if (pick(2) == 0) {
+                    h.connections.pin(node(some_node()));
+                } else {
+                    h.connections.unpin(node(some_node()));
+                }
+                break;
+            default:
+                h.connections.on_timer(now);
+        }
+        for (; disconnects_seen < h.calls.disconnects.size(); ++disconnects_seen) {
+            const PeerId peer = h.calls.disconnects[disconnects_seen].first;
+            if (live.erase(peer) > 0) {
+                EXPECT_EQ(h.connections.on_disconnect(peer, now), std::nullopt);  // already forgotten
+            }
+        }
+        ASSERT_LE(h.connections.size(), kCap) << "step " << step;
+        for (const auto& [n, peer] : h.connections.peers()) ASSERT_EQ(h.connections.node_of(peer), n);
+    }
+    const ConnectionStats& stats = h.connections.stats();
+    EXPECT_EQ(stats.peak, kCap);
+    // No frame is lost silently: each was sent, is still queued, or was counted as dropped.
+    uint64_t queued = 0;
+    for (uint8_t n = 1; n <= 20; ++n) queued += h.connections.queued_frames(node(n));
+    EXPECT_EQ(frames, h.calls.sent.size() + queued + stats.frames_dropped);
+    // Every path was taken.
+    EXPECT_GT(stats.evictions, 0U);
+    EXPECT_GT(stats.refused_sends, 0U);
+    EXPECT_GT(stats.refused_inbound, 0U);
+    EXPECT_GT(stats.duplicates_closed, 0U);
+    EXPECT_GT(stats.idle_closes, 0U);
+    EXPECT_GT(stats.handshake_timeouts, 0U);
+    EXPECT_GT(stats.dial_failures, 0U);
+    EXPECT_GT(stats.authenticated, 0U);
+    EXPECT_GT(stats.frames_dropped, 0U);
 }
 
 // A scripted run of every kind of event, twice: the same calls give the same callbacks.
