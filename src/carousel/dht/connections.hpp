@@ -51,13 +51,21 @@
 //    refusal, close()) asks the driver to disconnect and forgets the connection at once; the
 //    driver's on_disconnect for it is then ignored. A connection authenticating as the own id is
 //    closed.
-//  - Driver answers: on_dialed(address) for an address with no dial outstanding (one timed out) is
-//    a connection like an inbound one for the cap, but dialed by this side for the duplicate rule.
-//    on_dial_failed for such an address is ignored; an answer to a dial given up on may be taken for
-//    a later dial to the same address.
+//  - Driver answers: on_dialed(address) for an address with no dial outstanding (one timed out)
+//    gives a connection that needs a free slot like an inbound one (outside the inbound share) and
+//    counts as dialed by this side for the duplicate rule. on_dial_failed for such an address is
+//    ignored; an answer to a dial given up on may be taken for a later dial to the same address. A
+//    dial the driver answers with a connection it already has (LocalNet names a node, not a
+//    connection) hands the attempt to that connection.
 //  - Sans-IO and deterministic: no clock, socket or randomness, only ordered containers; the same
 //    calls give the same callbacks, in the same order. Times never go back.
 //  - Callbacks may not call back into Connections.
+//
+// Embedding: the core forwards every driver event here first. After on_connect(peer) it starts its
+// Handshake only if contains(peer) (a refused connection is already being closed), giving it
+// dialed_node(peer); it calls on_authenticated() when the Handshake succeeds and close() when it
+// fails; it ignores frames from peers it does not contain, and calls touch() for the others. It
+// sends through send() and pins the nodes it is waiting on.
 
 #include <cstddef>
 #include <cstdint>
@@ -148,6 +156,8 @@ class Connections {
     // A frame came from `peer`: its connection is in use.
     void touch(proto::PeerId peer, proto::Time now);
 
+    // Whether `peer` is one of the connections kept (false after on_connect when it was refused).
+    [[nodiscard]] bool contains(proto::PeerId peer) const { return connections_.contains(peer); }
     // The authenticated connection of `node`, if any.
     [[nodiscard]] std::optional<proto::PeerId> peer_of(const NodeId& node) const;
     // The node `peer` authenticated as, if it did.

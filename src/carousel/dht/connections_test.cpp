@@ -256,6 +256,8 @@ TEST(Connections, InboundAtTheCapEvictsOrIsRefused) {
     h.connections.pin(node(2));
     h.connections.on_connect(51, 20s);
     EXPECT_EQ(h.calls.disconnects.back(), (std::pair<PeerId, std::string>{51, "too many peers"}));
+    EXPECT_FALSE(h.connections.contains(51));
+    EXPECT_TRUE(h.connections.contains(50));
     EXPECT_EQ(h.connections.stats().refused_inbound, 1U);
     EXPECT_EQ(h.connections.size(), 2U);
     EXPECT_EQ(h.connections.stats().peak, 2U);
