@@ -190,8 +190,8 @@ TEST(Handshake, RecordWithABrokenSignatureIsRefused) {
     a.handshake.on_connect(2, kT0);
     Bytes record = record_of_key(key_of(2)).encoded();
     record[5] ^= 0x01;  // inside the 64-byte signature, after the list and string headers
-    a.handshake.on_frame(
-        2, proto::encode(proto::Hello{proto::kHandshakeVersion, record, proto::HandshakeNonce{}}), kT0);
+    a.handshake.on_frame(2, proto::encode(proto::Hello{proto::kHandshakeVersion, record, proto::HandshakeNonce{}}),
+                         kT0);
     ASSERT_EQ(a.dropped.size(), 1u);
     EXPECT_EQ(a.dropped[0].second, "handshake: bad node record: record signature invalid");
     EXPECT_EQ(a.handshake.stats().failed(F::kBadRecord), 1u);
@@ -425,8 +425,8 @@ TEST(Handshake, AdmitGatesOtherFrames) {
     // A handshake frame is taken, never handed to the core.
     const Bytes hello_b = b.take();
     EXPECT_FALSE(a.handshake.admit(2, hello_b, kT0));
-    b.handshake.on_frame(1, a.take(), kT0);  // A's HELLO
-    (void)a.take();                           // A's AUTH, not delivered yet
+    b.handshake.on_frame(1, a.take(), kT0);             // A's HELLO
+    (void)a.take();                                     // A's AUTH, not delivered yet
     EXPECT_FALSE(a.handshake.admit(2, b.take(), kT0));  // B's AUTH: taken, and B is authenticated
     EXPECT_TRUE(a.handshake.authenticated(2));
     EXPECT_TRUE(a.handshake.admit(2, Bytes{0x20, 0xc0}, kT0));
@@ -482,7 +482,9 @@ class GreetingNode : public proto::Endpoint {
                      HandshakeOptions{5s, seed_of(secret)},
                      [this](PeerId to, Bytes f) { send(to, std::move(f)); },
                      [this](PeerId p, std::string r) { disconnect(p, std::move(r)); },
-                     [this](PeerId p, const NodeRecord&, Time) { send(p, Bytes{kAppMessage, 0xc0}); }} {}
+                     [this](PeerId p, const NodeRecord&, Time) {
+                         send(p, Bytes{kAppMessage, 0xc0});
+                     }} {}
 
     void on_connect(PeerId peer, Time now) override { handshake_.on_connect(peer, now); }
     void on_disconnect(PeerId peer, Time now) override { handshake_.on_disconnect(peer, now); }
