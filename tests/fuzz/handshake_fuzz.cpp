@@ -65,8 +65,8 @@ struct Keys {
 };
 
 const Keys& keys() {
-    static const Keys k;
-    return k;
+    static const Keys kKeys;
+    return kKeys;
 }
 
 template <class Decode>
