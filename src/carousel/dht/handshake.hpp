@@ -154,8 +154,8 @@ class Handshake {
     // without a connection (before on_connect, after on_disconnect) are ignored.
     void on_frame(PeerId from, ByteView frame, Time now);
     // The gate of a core's on_frame: takes handshake frames (on_frame) and returns false; for any
-    // other frame returns whether `from` is authenticated, and drops it (kNotAuthenticated) if it
-    // is a connected peer that is not (yet, or any more after a failure: then nothing is counted).
+    // other frame returns whether `from` is authenticated. A connected peer that is not yet is
+    // dropped (kNotAuthenticated); one that already failed, or is not connected, is not counted again.
     [[nodiscard]] bool admit(PeerId from, ByteView frame, Time now);
     // The connection is gone: everything about `peer` is forgotten (expect() included).
     void on_disconnect(PeerId peer, Time now);
