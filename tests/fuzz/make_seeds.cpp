@@ -14,6 +14,7 @@
 #include <string>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/dht/handshake.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/proto/dht_messages.hpp>
@@ -149,5 +150,47 @@ int main(int argc, char** argv) {
     put_file(root_dir + "/store_fuzz/seed-untouched", Bytes{1});
     put_file(root_dir + "/store_fuzz/seed-untouched-rw", Bytes{0});
     put_file(root_dir + "/store_fuzz/seed-overwrite", Bytes{1, 0, 0, 0, 0, 0, 8, 2, 0xde, 0xad});
+
+    // enr_fuzz: [target][input] for a record's encoding (0), its text form (1) and pairs to sign (2).
+    // handshake_fuzz: [op: peer, connect, deliver, admit, expect, cut][u16 length][frame]: an honest
+    // exchange, and a stranger's HELLO with an AUTH that passes (signed over the harness's first nonce:
+    // kOurSecret 0x01 and kOurSeedByte 0xf0 as in handshake_fuzz.cpp) or is by another key.
+    {
+        for (const char* h : {"enr_fuzz", "handshake_fuzz"}) std::filesystem::create_directories(root_dir + "/" + h);
+        const auto stranger = *dht::KeyPair::from_secret(Bytes(32, 0x42));
+        const auto record =
+            *dht::NodeRecord::sign(3, {{"ip", Bytes{0x84, 127, 0, 0, 1}}, {"tcp", Bytes{0x82, 0x76, 0x5f}}}, stranger);
+        put_file(root_dir + "/enr_fuzz/seed-record", Bytes{0} + record.encoded());
+        put_file(root_dir + "/enr_fuzz/seed-text", Bytes{1} + to_bytes(record.to_text()));
+        put_file(root_dir + "/enr_fuzz/seed-sign",
+                 Bytes{2, 5, 2, 'i', 'p', 4, 127, 0, 0, 1, 3, 't', 'c', 'p', 2, 0x76, 0x5f});
+
+        Hash seed{};
+        seed.fill(0xf0);
+        const auto ours = *dht::KeyPair::from_secret(Bytes(32, 0x01));
+        std::optional<proto::HandshakeNonce> first_nonce;
+        dht::Handshake us{ours,
+                          *dht::NodeRecord::sign(1, {}, ours),
+                          dht::HandshakeOptions{std::chrono::seconds{5}, seed},
+                          [&](proto::PeerId, Bytes f) { first_nonce = proto::decode_hello(f)->nonce; },
+                          [](proto::PeerId, const std::string&) {},
+                          [](proto::PeerId, const dht::NodeRecord&, proto::Time) {}};
+        us.on_connect(1, proto::Time{0});
+        const Bytes hello = proto::encode(proto::Hello{proto::kHandshakeVersion, record.encoded(), {}});
+        auto auth_by = [&](const dht::KeyPair& signer) {
+            return proto::encode(
+                proto::Auth{dht::sign(signer, dht::auth_digest(*first_nonce, ours.node_id, stranger.node_id))});
+        };
+        auto op = [](uint8_t op_code, const Bytes& f) {
+            return Bytes{op_code, static_cast<uint8_t>(f.size() >> 8), static_cast<uint8_t>(f.size())} + f;
+        };
+        // Peers 1 and 2 have an honest side; 3 and 4 are the input's alone.
+        put_file(root_dir + "/handshake_fuzz/seed-honest", op(4 | 8, {}) + op(4 | 1, {}) + op(8 | 1, {}));
+        put_file(root_dir + "/handshake_fuzz/seed-stranger",
+                 op(4 | 2, hello) + op(2, auth_by(stranger)) + op(16 | 2, Bytes{0x20, 0xc0}) + op(128 | 2, {}));
+        put_file(root_dir + "/handshake_fuzz/seed-wrong-key",
+                 op(4 | 2, hello) + op(16 | 2, auth_by(ours)) + op(4 | 8, {}));
+        put_file(root_dir + "/handshake_fuzz/seed-expect", op(4 | 32, {}) + op(8, {}) + op(8 | 32 | 64, Bytes{1}));
+    }
     return 0;
 }
