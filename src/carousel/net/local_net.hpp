@@ -50,14 +50,15 @@
 //    unique, and an address of that default form is reserved for the node whose id it spells.
 //  - Dials are drained after the outbox and the disconnects. A dial resolves its address when it is
 //    made. When it names another node, both ends are online and the round trip (twice the latency
-//    the dial link model gives for (dialer, dialed)) fits in the dial timeout, the handshake ends
-//    one round trip later (a TCP SYN and SYN-ACK): if both ends are still online then, the link is
-//    made with the model's LinkSettings and the dialer gets on_dialed(address, dialed) at once, then
-//    on_connect(dialed), and the dialed node on_connect(dialer), as events at that time as connect()
-//    schedules them. The dialed side hears of it when the dialer does, half a round trip before a
-//    TCP accept would, so that no frame and no cut can come before either on_connect. Otherwise
-//    (no such node, the dialer's own address, an end offline, a round trip over the timeout) the
-//    dialer gets on_dial_failed(address) when the dial timeout has passed since the dial.
+//    the link model, set_link_model(), gives for (dialer, dialed)) fits in the dial timeout, the
+//    handshake ends one round trip later (a TCP SYN and SYN-ACK): if both ends are still online
+//    then, the link is made with the model's LinkSettings and the dialer gets on_dialed(address,
+//    dialed) at once, then on_connect(dialed), and the dialed node on_connect(dialer), as events at
+//    that time as connect() schedules them. The dialed node hears of it when the dialer does, half a
+//    round trip before a TCP accept would, so that no frame and no cut can come before either
+//    on_connect. Otherwise (no such node, the dialer's own address, an end offline, a round trip
+//    over the timeout) the dialer gets on_dial_failed(address) once the dial timeout has passed
+//    since the dial.
 //  - A node names a peer by its node id, so a pair has at most one link. A dial whose handshake ends
 //    while the pair is already linked (connect() or an earlier dial made the link, or both ends
 //    dialed at once) adds nothing: the dialer gets on_dialed(address, peer) and no second
@@ -68,7 +69,7 @@
 //
 // Datagrams (proto::DatagramEndpoint, bound to a node with bind_datagrams()):
 //  - A datagram needs no link. It goes from the sender's node to the node at its address, through
-//    the same uplink and downlink FIFOs as frames, with the latency of the dial link model for
+//    the same uplink and downlink FIFOs as frames, with the latency of the link model for
 //    (sender, receiver) whether or not the two are linked. It is delivered with the sender's
 //    address as `from`.
 //  - Dropped and counted (datagram_metrics), never sent: empty or over kMaxDatagramSize, from an
