@@ -355,8 +355,8 @@ void LocalNet::start_dial(PeerId from, const Address& to) {
     dial.kind = EventKind::kDial;
     dial.node = from;
     dial.address = to;
-    dial.started = now_;
-    dial.at = now_ + dial_timeout_;
+    dial.give_up = now_ + dial_timeout_;
+    dial.at = dial.give_up;
     const std::optional<PeerId> target = node_at(to);
     if (target && *target != from && node(from).online && node(*target).online) {
         const Time round_trip = 2 * link_model_(from, *target).latency;
@@ -379,11 +379,11 @@ void LocalNet::finish_dial(const Event& dial) {
         node(from).endpoint->on_dialed(dial.address, to, now_);
         return;
     }
-    if (now_ < dial.started + dial_timeout_) {
+    if (now_ < dial.give_up) {
         // An end went offline during the handshake: the dial fails once the timeout has passed.
         Event retry = dial;
         retry.peer = 0;
-        retry.at = dial.started + dial_timeout_;
+        retry.at = dial.give_up;
         push(std::move(retry));
         return;
     }

@@ -245,7 +245,7 @@ class LocalNet {
     [[nodiscard]] std::optional<PeerId> node_at(const Address& address) const;
 
     // The link model of dials and datagrams (default: LinkSettings{} for every pair), and how long a
-    // dial that cannot complete takes to fail (default 5 s; finite).
+    // dial that cannot complete takes to fail (default 5 s; finite; for dials made from then on).
     void set_link_model(LinkModel model) { link_model_ = std::move(model); }
     void set_dial_timeout(Time timeout) { dial_timeout_ = timeout; }
 
@@ -335,7 +335,7 @@ class LocalNet {
         Bytes frame;                 // or datagram
         std::function<void()> call;  // kCall
         Address address;             // dialed (kDial), or where a datagram came from (kDatagram)
-        Time started{0};             // when the dial was made (kDial)
+        Time give_up{0};             // when the dial fails if it cannot complete (kDial)
     };
     struct EventLater {
         bool operator()(const Event& x, const Event& y) const noexcept {

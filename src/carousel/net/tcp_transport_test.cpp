@@ -438,6 +438,19 @@ TEST(TcpTransport, DialThatGetsNoAnswerTimesOut) {
     EXPECT_TRUE(log.contains("timed out after 200 ms")) << log.all();
 }
 
+TEST(TcpTransport, DialInFlightWhenTheTransportStopsFails) {
+    FullListener listener;
+    TestEndpoint client;
+    TcpTransport client_transport{client, {.connect_timeout = 60s, .log = [](std::string_view) {}}};
+    Runner client_runner{client_transport};
+    client_transport.post([&] { client.dial(loopback(listener.port)); });
+    // The dial is under way once the posted call has run and drained it.
+    ASSERT_TRUE(wait_until(client_transport, [] { return true; }));
+    client_runner.stop();
+    EXPECT_EQ(client.calls, "F");
+    EXPECT_EQ(client.dial_failed, std::vector{loopback(listener.port)});
+}
+
 // --- hostile peers --------------------------------------------------------------------------------
 
 TEST(TcpTransport, BadLengthPrefixClosesOnlyThatConnection) {
