@@ -38,9 +38,10 @@
 //    on_disconnect if the link is ever cut. Bandwidth a dropped frame had reserved is not returned.
 //  - Frames an endpoint sends to a peer it is not connected to (unknown, never connected or already
 //    cut), empty frames and frames over kMaxFrameSize are dropped and counted; they are not sent.
-//  - After every call into an endpoint the driver drains take_outbox() (frames in order) and then
-//    take_disconnects(), and asks next_deadline(); on_timer(now) is called once now() reaches it
-//    (a deadline in the past fires at now()). The endpoint is never called re-entrantly.
+//  - After every call into an endpoint the driver drains take_outbox() (frames in order), then
+//    take_disconnects() and then take_dials() (below), and asks next_deadline(); on_timer(now) is
+//    called once now() reaches it (a deadline in the past fires at now()). The endpoint is never
+//    called re-entrantly.
 //  - An offline node keeps running (its timers fire) but has no links: going offline cuts all of its
 //    links as above, and connect() refuses it until it is back online.
 //
@@ -48,17 +49,16 @@
 //  - Every node has a proto::Address, by default default_address(id) = 10.a.b.c:30303 where a.b.c
 //    are the id's three low bytes (so ids stop at 2^24 - 1); set_address() moves it. Addresses are
 //    unique, and an address of that default form is reserved for the node whose id it spells.
-//  - Dials are drained after the outbox and the disconnects. A dial resolves its address when it is
-//    made. When it names another node, both ends are online and the round trip (twice the latency
-//    the link model, set_link_model(), gives for (dialer, dialed)) fits in the dial timeout, the
-//    handshake ends one round trip later (a TCP SYN and SYN-ACK): if both ends are still online
-//    then, the link is made with the model's LinkSettings and the dialer gets on_dialed(address,
-//    dialed) at once, then on_connect(dialed), and the dialed node on_connect(dialer), as events at
-//    that time as connect() schedules them. The dialed node hears of it when the dialer does, half a
-//    round trip before a TCP accept would, so that no frame and no cut can come before either
-//    on_connect. Otherwise (no such node, the dialer's own address, an end offline, a round trip
-//    over the timeout) the dialer gets on_dial_failed(address) once the dial timeout has passed
-//    since the dial.
+//  - A dial resolves its address when it is made. When it names another node, both ends are online
+//    and the round trip (twice the latency the link model, set_link_model(), gives for (dialer,
+//    dialed)) fits in the dial timeout, the handshake ends one round trip later (a TCP SYN and
+//    SYN-ACK): if both ends are still online then, the link is made with the model's LinkSettings
+//    and the dialer gets on_dialed(address, dialed) at once, then on_connect(dialed), and the dialed
+//    node on_connect(dialer), as events at that time as connect() schedules them. The dialed node
+//    hears of it when the dialer does, half a round trip before a TCP accept would, so that no frame
+//    and no cut can come before either on_connect. Otherwise (no such node, the dialer's own
+//    address, an end offline, a round trip over the timeout) the dialer gets
+//    on_dial_failed(address) once the dial timeout has passed since the dial.
 //  - A node names a peer by its node id, so a pair has at most one link. A dial whose handshake ends
 //    while the pair is already linked (connect() or an earlier dial made the link, or both ends
 //    dialed at once) adds nothing: the dialer gets on_dialed(address, peer) and no second
@@ -178,7 +178,7 @@ struct TraceEntry {
         kFrame,          // node's on_frame(peer, ...), `bytes` long with message type `type`
         kDrop,           // a frame from node to peer was dropped, `bytes` long
         kTimer,          // node's on_timer
-        kDial,           // node dialed `address` (resolved to `peer`, 0 if to no node it can reach)
+        kDial,           // node dialed `address` (node `peer`, or 0 if the dial can only fail)
         kDialed,         // node's on_dialed(address, peer)
         kDialFailed,     // node's on_dial_failed(address)
         kDatagram,       // node's on_datagram from `address` (node `peer`), `bytes` long with first byte `type`
