@@ -27,7 +27,26 @@ Time ceil_to_time(uint64_t ns) noexcept {
     return Time{static_cast<Time::rep>((ns + kNanosPerMicro - 1) / kNanosPerMicro)};
 }
 
+constexpr uint8_t kDefaultNetwork = 10;  // 10.0.0.0/8
+constexpr uint16_t kDefaultPort = 30303;
+constexpr PeerId kAddressableIds = PeerId{1} << 24;
+
+// The id whose default address `address` is, if it is of that form (0 is no node's).
+std::optional<PeerId> default_owner(const Address& address) noexcept {
+    if (address.ip[0] != kDefaultNetwork || address.port != kDefaultPort) return std::nullopt;
+    return (PeerId{address.ip[1]} << 16) | (PeerId{address.ip[2]} << 8) | PeerId{address.ip[3]};
+}
+
 }  // namespace
+
+Address default_address(PeerId id) {
+    if (id == 0 || id >= kAddressableIds) {
+        throw std::out_of_range("LocalNet: no default address for id " + std::to_string(id));
+    }
+    return {.ip = {kDefaultNetwork, static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8),
+                   static_cast<uint8_t>(id)},
+            .port = kDefaultPort};
+}
 
 FrameHook on_nth_frame(PeerId from, PeerId to, uint64_t n, std::function<void(Bytes& frame)> action) {
     return [from, to, n, action = std::move(action), seen = uint64_t{0}](PeerId f, PeerId t, Bytes& frame) mutable {
@@ -47,28 +66,61 @@ const LocalNet::Node& LocalNet::node(PeerId id) const {
 }
 
 PeerId LocalNet::add(Endpoint& endpoint, NodeSettings settings) {
+    const PeerId id = nodes_.size() + 1;
     Node n;
     n.endpoint = &endpoint;
     n.settings = settings;
+    n.address = default_address(id);
     nodes_.push_back(std::move(n));
-    const PeerId id = nodes_.size();
-    update_timer(id);
+    addresses_[nodes_.back().address] = id;
+    update_timers(id);
     return id;
+}
+
+void LocalNet::bind_datagrams(PeerId id, DatagramEndpoint& endpoint) {
+    node(id).datagrams = &endpoint;
+    update_timers(id);
+}
+
+bool LocalNet::set_address(PeerId id, const Address& to) {
+    Node& n = node(id);
+    const auto held = addresses_.find(to);
+    if (held != addresses_.end()) return held->second == id;
+    if (const auto owner = default_owner(to); owner && *owner != id) return false;
+    addresses_.erase(n.address);
+    n.address = to;
+    addresses_[to] = id;
+    return true;
+}
+
+Address LocalNet::address(PeerId id) const { return node(id).address; }
+
+std::optional<PeerId> LocalNet::node_at(const Address& at) const {
+    const auto it = addresses_.find(at);
+    if (it == addresses_.end()) return std::nullopt;
+    return it->second;
 }
 
 bool LocalNet::connect(PeerId a, PeerId b, LinkSettings link) {
     if (!valid(a) || !valid(b) || a == b) return false;
     if (!node(a).online || !node(b).online) return false;
+    if (connected(a, b)) return false;
+    open_link(a, b, link);
+    return true;
+}
+
+void LocalNet::open_link(PeerId a, PeerId b, LinkSettings link) {
     Link& l = links_[key(a, b)];
-    if (l.connected) return false;
     l.connected = true;
     l.settings = link;
     ++l.generation;
-    node(a).peers.insert(b);
-    node(b).peers.insert(a);
+    for (const auto& [self, other] : {std::pair{a, b}, std::pair{b, a}}) {
+        Node& n = node(self);
+        n.peers.insert(other);
+        n.peak_peers = std::max(n.peak_peers, n.peers.size());
+    }
     schedule(now_, EventKind::kConnect, a, b, l.generation);
     schedule(now_, EventKind::kConnect, b, a, l.generation);
-    return true;
 }
 
 bool LocalNet::disconnect(PeerId a, PeerId b, std::string reason) {
@@ -109,7 +161,13 @@ std::vector<PeerId> LocalNet::peers(PeerId id) const {
     return {n.peers.begin(), n.peers.end()};
 }
 
+std::size_t LocalNet::connection_count(PeerId id) const { return node(id).peers.size(); }
+
+std::size_t LocalNet::peak_connections(PeerId id) const { return node(id).peak_peers; }
+
 const Metrics& LocalNet::metrics(PeerId id) const { return node(id).metrics; }
+
+const Metrics& LocalNet::datagram_metrics(PeerId id) const { return node(id).datagram_metrics; }
 
 Metrics LocalNet::link_metrics(PeerId from, PeerId to) const {
     const auto it = link_metrics_.find({from, to});
@@ -166,7 +224,8 @@ void LocalNet::process(const Event& event) {
     CAROUSEL_ASSERT(event.at >= now_, "events are processed in time order");
     Node& n = node(event.node);
     // A timer re-armed or disarmed since it was scheduled is not an event: it does not move the clock.
-    if (event.kind == EventKind::kTimer && event.generation != n.timer_generation) return;
+    if (event.kind == EventKind::kTimer && event.generation != n.timer.generation) return;
+    if (event.kind == EventKind::kDatagramTimer && event.generation != n.datagram_timer.generation) return;
     now_ = event.at;
     switch (event.kind) {
         case EventKind::kConnect:
@@ -196,14 +255,29 @@ void LocalNet::process(const Event& event) {
         }
         case EventKind::kTimer:
             ++events_processed_;
-            n.timer_at.reset();
-            ++n.timer_generation;
+            n.timer.at.reset();
+            ++n.timer.generation;
             trace(TraceEntry::Kind::kTimer, event.node, 0);
             n.endpoint->on_timer(now_);
             break;
         case EventKind::kCall:
             ++events_processed_;
             if (event.call) event.call();
+            break;
+        case EventKind::kDial:
+            ++events_processed_;
+            finish_dial(event);
+            break;
+        case EventKind::kDatagram:
+            ++events_processed_;
+            deliver_datagram(event);
+            break;
+        case EventKind::kDatagramTimer:
+            ++events_processed_;
+            n.datagram_timer.at.reset();
+            ++n.datagram_timer.generation;
+            trace(TraceEntry::Kind::kDatagramTimer, event.node, 0);
+            n.datagrams->on_timer(now_);
             break;
     }
     drain(event.node);
@@ -215,7 +289,24 @@ void LocalNet::drain(PeerId id) {
     for (auto& d : endpoint.take_disconnects()) {
         if (connected(id, d.peer)) cut(id, id, d.peer, std::move(d.reason));
     }
-    update_timer(id);
+    for (const Address& to : endpoint.take_dials()) start_dial(id, to);
+    if (DatagramEndpoint* datagrams = node(id).datagrams) {
+        for (auto& out : datagrams->take_datagrams()) send_datagram(id, out.to, std::move(out.datagram));
+    }
+    update_timers(id);
+}
+
+Time LocalNet::transmit(Node& sender, Node& receiver, Time latency, std::size_t bytes) {
+    // The bytes' time on the sender's uplink, then on the receiver's downlink (see the header).
+    const uint64_t latency_ns = to_ns(latency);
+    const uint64_t up_start = std::max(to_ns(now_), sender.uplink_free_ns);
+    const uint64_t up_done = up_start + serialization_ns(bytes, sender.settings.uplink_bytes_per_second);
+    sender.uplink_free_ns = up_done;
+    const uint64_t down_start = std::max(up_start + latency_ns, receiver.downlink_free_ns);
+    const uint64_t down_done = std::max(
+        down_start + serialization_ns(bytes, receiver.settings.downlink_bytes_per_second), up_done + latency_ns);
+    receiver.downlink_free_ns = down_done;
+    return ceil_to_time(down_done);
 }
 
 void LocalNet::send(PeerId from, PeerId to, Bytes frame) {
@@ -233,22 +324,11 @@ void LocalNet::send(PeerId from, PeerId to, Bytes frame) {
     }
     const Link& link = links_.at(key(from, to));
     Node& sender = node(from);
-    Node& receiver = node(to);
-
-    // The frame's time on the sender's uplink, then on the receiver's downlink (see the header).
-    const uint64_t latency_ns = to_ns(link.settings.latency);
-    const uint64_t up_start = std::max(to_ns(now_), sender.uplink_free_ns);
-    const uint64_t up_done = up_start + serialization_ns(frame.size(), sender.settings.uplink_bytes_per_second);
-    sender.uplink_free_ns = up_done;
-    const uint64_t down_start = std::max(up_start + latency_ns, receiver.downlink_free_ns);
-    const uint64_t down_done = std::max(
-        down_start + serialization_ns(frame.size(), receiver.settings.downlink_bytes_per_second), up_done + latency_ns);
-    receiver.downlink_free_ns = down_done;
-
+    const Time arrival = transmit(sender, node(to), link.settings.latency, frame.size());
     sender.metrics.sent.add(frame);
     link_metrics_[{from, to}].sent.add(frame);
     total_.sent.add(frame);
-    schedule(ceil_to_time(down_done), EventKind::kFrame, to, from, link.generation, std::move(frame));
+    schedule(arrival, EventKind::kFrame, to, from, link.generation, std::move(frame));
 }
 
 void LocalNet::drop(PeerId from, PeerId to, ByteView frame) {
@@ -268,25 +348,121 @@ void LocalNet::cut(PeerId by, PeerId a, PeerId b, std::string reason) {
     schedule(now_, EventKind::kDisconnect, b, a, link.generation);
 }
 
-void LocalNet::update_timer(PeerId id) {
-    Node& n = node(id);
-    const std::optional<Time> deadline = n.endpoint->next_deadline();
-    if (deadline == n.timer_at) return;
-    ++n.timer_generation;
-    n.timer_at = deadline;
-    if (deadline) {
-        schedule(std::max(*deadline, now_), EventKind::kTimer, id, 0, n.timer_generation);
+void LocalNet::start_dial(PeerId from, const Address& to) {
+    // The handshake's outcome is known once it is over; a dial that cannot complete waits out the
+    // timeout, as a SYN that nobody answers does.
+    Event dial;
+    dial.kind = EventKind::kDial;
+    dial.node = from;
+    dial.address = to;
+    dial.give_up = now_ + dial_timeout_;
+    dial.at = dial.give_up;
+    const std::optional<PeerId> target = node_at(to);
+    if (target && *target != from && node(from).online && node(*target).online) {
+        const Time round_trip = 2 * link_model_(from, *target).latency;
+        if (round_trip <= dial_timeout_) {
+            dial.peer = *target;
+            dial.at = now_ + round_trip;
+        }
     }
+    trace(TraceEntry::Kind::kDial, from, dial.peer, {}, to);
+    push(std::move(dial));
 }
 
-void LocalNet::trace(TraceEntry::Kind kind, PeerId node_id, PeerId peer, ByteView frame) {
+void LocalNet::finish_dial(const Event& dial) {
+    const PeerId from = dial.node;
+    const PeerId to = dial.peer;
+    if (to != 0 && node(from).online && node(to).online) {
+        // Already linked: no second link and no second on_connect (see the header).
+        if (!connected(from, to)) open_link(from, to, link_model_(from, to));
+        trace(TraceEntry::Kind::kDialed, from, to, {}, dial.address);
+        node(from).endpoint->on_dialed(dial.address, to, now_);
+        return;
+    }
+    if (now_ < dial.give_up) {
+        // An end went offline during the handshake: the dial fails once the timeout has passed.
+        Event retry = dial;
+        retry.peer = 0;
+        retry.at = dial.give_up;
+        push(std::move(retry));
+        return;
+    }
+    trace(TraceEntry::Kind::kDialFailed, from, 0, {}, dial.address);
+    node(from).endpoint->on_dial_failed(dial.address, now_);
+}
+
+void LocalNet::send_datagram(PeerId from, const Address& to, Bytes datagram) {
+    const std::optional<PeerId> found = node_at(to);
+    const PeerId receiver_id = found.value_or(0);
+    const auto valid_size = [](const Bytes& d) { return !d.empty() && d.size() <= proto::kMaxDatagramSize; };
+    if (!valid_size(datagram) || !node(from).online || !found || receiver_id == from ||
+        node(receiver_id).datagrams == nullptr || !node(receiver_id).online) {
+        drop_datagram(from, receiver_id, to, datagram);
+        return;
+    }
+    if (datagram_hook_) {
+        const Bytes original = datagram;
+        datagram_hook_(from, to, datagram);
+        if (!valid_size(datagram)) {
+            drop_datagram(from, receiver_id, to, original);
+            return;
+        }
+    }
+    Node& sender = node(from);
+    const Time arrival = transmit(sender, node(receiver_id), link_model_(from, receiver_id).latency, datagram.size());
+    sender.datagram_metrics.sent.add(datagram);
+    total_datagrams_.sent.add(datagram);
+    Event event;
+    event.at = arrival;
+    event.kind = EventKind::kDatagram;
+    event.node = receiver_id;
+    event.peer = from;
+    event.frame = std::move(datagram);
+    event.address = sender.address;
+    push(std::move(event));
+}
+
+void LocalNet::deliver_datagram(const Event& event) {
+    Node& receiver = node(event.node);
+    if (!receiver.online) {
+        // Went offline in flight: counted as sent already, now as dropped too.
+        drop_datagram(event.peer, event.node, receiver.address, event.frame);
+        return;
+    }
+    receiver.datagram_metrics.received.add(event.frame);
+    total_datagrams_.received.add(event.frame);
+    trace(TraceEntry::Kind::kDatagram, event.node, event.peer, event.frame, event.address);
+    receiver.datagrams->on_datagram(event.address, event.frame, now_);
+}
+
+void LocalNet::drop_datagram(PeerId from, PeerId to, const Address& address, ByteView datagram) {
+    node(from).datagram_metrics.dropped.add(datagram);
+    total_datagrams_.dropped.add(datagram);
+    trace(TraceEntry::Kind::kDatagramDrop, from, to, datagram, address);
+}
+
+void LocalNet::update_timers(PeerId id) {
+    Node& n = node(id);
+    arm(id, n.timer, n.endpoint->next_deadline(), EventKind::kTimer);
+    if (n.datagrams != nullptr) arm(id, n.datagram_timer, n.datagrams->next_deadline(), EventKind::kDatagramTimer);
+}
+
+void LocalNet::arm(PeerId id, Timer& timer, std::optional<Time> deadline, EventKind kind) {
+    if (deadline == timer.at) return;
+    ++timer.generation;
+    timer.at = deadline;
+    if (deadline) schedule(std::max(*deadline, now_), kind, id, 0, timer.generation);
+}
+
+void LocalNet::trace(TraceEntry::Kind kind, PeerId node_id, PeerId peer, ByteView frame, const Address& address) {
     if (!trace_) return;
     trace_({.at = now_,
             .kind = kind,
             .node = node_id,
             .peer = peer,
             .bytes = frame.size(),
-            .type = frame.empty() ? uint8_t{0} : frame[0]});
+            .type = frame.empty() ? uint8_t{0} : frame[0],
+            .address = address});
 }
 
 }  // namespace carousel::net

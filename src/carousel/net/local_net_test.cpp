@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,12 +19,14 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kMegabyte = 1'000'000;
 
-// What an endpoint saw: 'c' connect, 'd' disconnect, 'f' frame, 't' timer.
+// What an endpoint saw: 'c' connect, 'd' disconnect, 'f' frame, 't' timer, 'D' dialed, 'F' dial
+// failed; and a datagram endpoint: 'g' datagram, 't' timer.
 struct Seen {
     Time at{0};
     char what{0};
     PeerId peer{0};
     Bytes frame;
+    Address address{};
     friend bool operator==(const Seen&, const Seen&) = default;
 };
 
@@ -36,9 +39,15 @@ Bytes frame_of(uint8_t type, std::size_t size, uint8_t fill = 0xab) {
 // Records everything; tests drive it through LocalNet::post().
 class Recorder : public Endpoint {
   public:
+    using Endpoint::dial;
     using Endpoint::disconnect;
     using Endpoint::send;
 
+    void on_dialed(const Address& to, PeerId peer, Time now) override {
+        log.push_back({now, 'D', peer, {}, to});
+        if (greet_on_dial) send(peer, frame_of(0x42, 10));
+    }
+    void on_dial_failed(const Address& to, Time now) override { log.push_back({now, 'F', 0, {}, to}); }
     void on_connect(PeerId peer, Time now) override { log.push_back({now, 'c', peer, {}}); }
     void on_disconnect(PeerId peer, Time now) override { log.push_back({now, 'd', peer, {}}); }
     void on_frame(PeerId from, ByteView frame, Time now) override {
@@ -66,6 +75,7 @@ class Recorder : public Endpoint {
     std::vector<Seen> log;
     std::optional<Time> deadline;
     bool echo{false};
+    bool greet_on_dial{false};  // sends a frame from on_dialed, before on_connect
     std::optional<uint8_t> disconnect_on_type;
 };
 
@@ -186,10 +196,25 @@ TEST(LocalNet, UnlimitedLinkDeliversAtOnceAfterConnect) {
 
 // --- determinism ----------------------------------------------------------------------------------
 
+// splitmix64: the tests' own deterministic choices.
+class SplitMix {
+  public:
+    explicit SplitMix(uint64_t seed) : state_{seed} {}
+    uint64_t next() {
+        uint64_t z = (state_ += 0x9e3779b97f4a7c15);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+        return z ^ (z >> 31);
+    }
+
+  private:
+    uint64_t state_;
+};
+
 // Bounces frames of changing sizes between its peers and ticks every few milliseconds.
 class Bouncer : public Endpoint {
   public:
-    explicit Bouncer(uint64_t seed) : state_{seed} {}
+    explicit Bouncer(uint64_t seed) : random_{seed} {}
 
     void on_connect(PeerId peer, Time now) override {
         peers_.insert(peer);
@@ -218,15 +243,10 @@ class Bouncer : public Endpoint {
     std::vector<Seen> seen;
 
   private:
-    uint64_t next() {  // splitmix64
-        uint64_t z = (state_ += 0x9e3779b97f4a7c15);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-        return z ^ (z >> 31);
-    }
+    uint64_t next() { return random_.next(); }
     std::size_t next_size() { return 2 + next() % 20'000; }
 
-    uint64_t state_;
+    SplitMix random_;
     std::set<PeerId> peers_;
     std::optional<Time> next_tick_{Time{1'000}};
 };
@@ -514,6 +534,414 @@ TEST(LocalNet, RefusesBadConnects) {
     EXPECT_TRUE(net.connect(ia, ib));
     EXPECT_FALSE(net.connect(ib, ia));
     EXPECT_THROW((void)net.metrics(42), std::out_of_range);
+}
+
+// --- addresses and dialing ------------------------------------------------------------------------
+
+LinkModel fixed_latency(Time latency) {
+    return [latency](PeerId, PeerId) { return LinkSettings{.latency = latency}; };
+}
+
+const Address kNowhere{.ip = {192, 168, 7, 1}, .port = 4000};
+
+TEST(LocalNet, NodesHaveUniqueAddresses) {
+    LocalNet net;
+    Recorder a, b;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    EXPECT_EQ(proto::to_string(net.address(ia)), "10.0.0.1:30303");
+    EXPECT_EQ(proto::to_string(default_address(0x010203)), "10.1.2.3:30303");
+    EXPECT_EQ(net.node_at(net.address(ib)), ib);
+    EXPECT_EQ(net.node_at(kNowhere), std::nullopt);
+
+    EXPECT_FALSE(net.set_address(ib, net.address(ia)));     // taken
+    EXPECT_FALSE(net.set_address(ib, default_address(3)));  // reserved for node 3
+    EXPECT_TRUE(net.set_address(ib, kNowhere));
+    EXPECT_EQ(net.address(ib), kNowhere);
+    EXPECT_EQ(net.node_at(kNowhere), ib);
+    EXPECT_EQ(net.node_at(default_address(ib)), std::nullopt);
+    EXPECT_TRUE(net.set_address(ib, default_address(ib)));  // its own again
+    EXPECT_EQ(net.node_at(kNowhere), std::nullopt);
+    EXPECT_THROW((void)default_address(PeerId{1} << 24), std::out_of_range);
+}
+
+TEST(LocalNet, DialLinksAfterOneRoundTrip) {
+    LocalNet net;
+    net.set_link_model(fixed_latency(10ms));
+    Recorder a, b;
+    a.greet_on_dial = true;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    net.post(
+        ia, [&] { a.dial(net.address(ib)); }, 5ms);
+    net.run_until(24ms);
+    EXPECT_FALSE(net.connected(ia, ib));
+    EXPECT_TRUE(a.log.empty());
+    ASSERT_TRUE(net.run_until_idle());
+    // The dialer hears of it after one round trip, on_dialed first; the dialed node at the same time.
+    EXPECT_EQ(a.log, (std::vector<Seen>{{25ms, 'D', ib, {}, net.address(ib)}, {25ms, 'c', ib, {}}}));
+    // The frame sent from on_dialed arrives after the dialed node's on_connect, a latency later.
+    EXPECT_EQ(b.log, (std::vector<Seen>{{25ms, 'c', ia, {}}, {35ms, 'f', ia, frame_of(0x42, 10)}}));
+    EXPECT_TRUE(net.connected(ia, ib));
+    EXPECT_EQ(net.connection_count(ia), 1u);
+    EXPECT_EQ(net.connection_count(ib), 1u);
+}
+
+TEST(LocalNet, DialThatCannotCompleteFailsAfterTheTimeout) {
+    LocalNet net;
+    net.set_link_model(fixed_latency(10ms));
+    net.set_dial_timeout(3s);
+    Recorder a, b, c;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    const PeerId ic = net.add(c);
+    net.set_online(ib, false);
+    net.post(
+        ia,
+        [&] {
+            a.dial(kNowhere);         // no such node
+            a.dial(net.address(ib));  // offline
+            a.dial(net.address(ia));  // itself
+        },
+        1s);
+    net.post(
+        ia, [&] { a.dial(net.address(ic)); }, 2s);
+    net.run_until(2s + 10ms);
+    net.set_online(ic, false);  // in the middle of the handshake
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(a.log, (std::vector<Seen>{{4s, 'F', 0, {}, kNowhere},
+                                        {4s, 'F', 0, {}, net.address(ib)},
+                                        {4s, 'F', 0, {}, net.address(ia)},
+                                        {5s, 'F', 0, {}, net.address(ic)}}));
+    EXPECT_TRUE(b.log.empty());
+    EXPECT_TRUE(c.log.empty());
+    EXPECT_EQ(net.peak_connections(ia), 0u);
+
+    // A round trip longer than the timeout fails too, at the timeout.
+    net.set_online(ic, true);
+    net.set_link_model(fixed_latency(2s));
+    net.post(ia, [&] { a.dial(net.address(ic)); });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(a.log.back(), (Seen{8s, 'F', 0, {}, net.address(ic)}));
+    EXPECT_FALSE(net.connected(ia, ic));
+}
+
+TEST(LocalNet, DialToAPeerAlreadyLinkedAddsNoLink) {
+    LocalNet net;
+    net.set_link_model(fixed_latency(10ms));
+    Recorder a, b, c, d;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    const PeerId ic = net.add(c);
+    const PeerId id = net.add(d);
+    ASSERT_TRUE(net.connect(ia, ib, {.latency = 1ms}));
+    net.post(ia, [&] { a.dial(net.address(ib)); });
+    // c and d dial each other at once: the first handshake to end makes the link.
+    net.post(ic, [&] { c.dial(net.address(id)); });
+    net.post(id, [&] { d.dial(net.address(ic)); });
+    ASSERT_TRUE(net.run_until_idle());
+
+    // on_dialed alone, after the link's on_connect.
+    EXPECT_EQ(a.log, (std::vector<Seen>{{0ms, 'c', ib, {}}, {20ms, 'D', ib, {}, net.address(ib)}}));
+    EXPECT_EQ(b.log, (std::vector<Seen>{{0ms, 'c', ia, {}}}));
+    // One on_connect each; d's on_dialed comes before it, as if d's own dial had made the link.
+    EXPECT_EQ(c.log, (std::vector<Seen>{{20ms, 'D', id, {}, net.address(id)}, {20ms, 'c', id, {}}}));
+    EXPECT_EQ(d.log, (std::vector<Seen>{{20ms, 'D', ic, {}, net.address(ic)}, {20ms, 'c', ic, {}}}));
+    EXPECT_EQ(net.peers(ic), std::vector<PeerId>{id});
+    EXPECT_EQ(net.peak_connections(ia), 1u);
+    EXPECT_EQ(net.peak_connections(id), 1u);
+    // The link a dial makes has the link model's latency.
+    net.post(ic, [&] { c.send(id, frame_of(1, 10)); });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(d.frame_times(), std::vector<Time>{30ms});
+}
+
+TEST(LocalNet, CountsCurrentAndPeakConnections) {
+    LocalNet net;
+    std::vector<Recorder> nodes(5);
+    for (auto& n : nodes) net.add(n);
+    // Node 1 dials 2, 3 and 4, and 5 dials it.
+    net.post(1, [&] {
+        for (const PeerId to : {PeerId{2}, PeerId{3}, PeerId{4}}) nodes[0].dial(net.address(to));
+    });
+    net.post(5, [&] { nodes[4].dial(net.address(1)); });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(net.connection_count(1), 4u);
+    net.post(1, [&] {
+        nodes[0].disconnect(2, "enough");
+        nodes[0].disconnect(3, "enough");
+    });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(net.connection_count(1), 2u);
+    EXPECT_EQ(net.peak_connections(1), 4u);
+    EXPECT_EQ(net.connection_count(2), 0u);
+    EXPECT_EQ(net.peak_connections(2), 1u);
+    // Links that connect() makes count too.
+    ASSERT_TRUE(net.connect(2, 3));
+    ASSERT_TRUE(net.connect(2, 4));
+    EXPECT_EQ(net.peak_connections(2), 2u);
+    net.set_online(2, false);
+    EXPECT_EQ(net.connection_count(2), 0u);
+    EXPECT_EQ(net.peak_connections(2), 2u);
+}
+
+// --- datagrams ------------------------------------------------------------------------------------
+
+// Records the datagrams it receives ('g', from `address`) and its timer ('t'); may echo.
+class DatagramRecorder : public DatagramEndpoint {
+  public:
+    using DatagramEndpoint::send_datagram;
+
+    void on_datagram(const Address& from, ByteView datagram, Time now) override {
+        log.push_back({now, 'g', 0, Bytes{datagram}, from});
+        if (echo) send_datagram(from, Bytes{datagram});
+    }
+    std::optional<Time> next_deadline() const override { return deadline; }
+    void on_timer(Time now) override {
+        log.push_back({now, 't', 0, {}});
+        deadline.reset();
+    }
+
+    std::vector<Seen> log;
+    std::optional<Time> deadline;
+    bool echo{false};
+};
+
+TEST(LocalNet, DatagramsTakeLatencyAndBandwidthWithoutALink) {
+    LocalNet net;
+    // Per pair: x + y milliseconds, so 3 ms between nodes 1 and 2.
+    net.set_link_model(
+        [](PeerId x, PeerId y) { return LinkSettings{.latency = Time{1'000 * static_cast<int64_t>(x + y)}}; });
+    Recorder a, b;
+    DatagramRecorder da, db;
+    da.deadline = 2ms;
+    db.echo = true;
+    const PeerId ia = net.add(a, {.uplink_bytes_per_second = kMegabyte});
+    const PeerId ib = net.add(b);
+    net.bind_datagrams(ia, da);
+    net.bind_datagrams(ib, db);
+    net.post(ia, [&] {
+        da.send_datagram(net.address(ib), frame_of(1, 1'000));
+        da.send_datagram(net.address(ib), frame_of(2, 1'000));
+    });
+    ASSERT_TRUE(net.run_until_idle());
+    // 1 ms each on a's uplink, one after the other, then 3 ms; the echoes leave b's unlimited uplink
+    // at once and take 3 ms back.
+    EXPECT_EQ(db.log, (std::vector<Seen>{{4ms, 'g', 0, frame_of(1, 1'000), net.address(ia)},
+                                         {5ms, 'g', 0, frame_of(2, 1'000), net.address(ia)}}));
+    EXPECT_EQ(da.log, (std::vector<Seen>{{2ms, 't', 0, {}},
+                                         {7ms, 'g', 0, frame_of(1, 1'000), net.address(ib)},
+                                         {8ms, 'g', 0, frame_of(2, 1'000), net.address(ib)}}));
+    EXPECT_FALSE(net.connected(ia, ib));
+    EXPECT_TRUE(a.log.empty());
+    EXPECT_EQ(net.datagram_metrics(ia).sent.total, (Traffic{2, 2'000}));
+    EXPECT_EQ(net.datagram_metrics(ia).received.of_type(2), (Traffic{1, 1'000}));
+    EXPECT_EQ(net.total_datagram_metrics().received.total, (Traffic{4, 4'000}));
+    EXPECT_EQ(net.total_metrics().sent.total, Traffic{});  // frames are counted apart
+
+    // Frames and datagrams share the uplink: a datagram waits behind a frame sent before it.
+    ASSERT_TRUE(net.connect(ia, ib, {.latency = 3ms}));
+    net.post(ia, [&] {
+        a.send(ib, frame_of(9, 2'000));
+        da.send_datagram(net.address(ib), frame_of(3, 1'000));
+    });
+    const Time sent = net.now();
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(b.frame_times(), std::vector<Time>{sent + 5ms});
+    EXPECT_EQ(db.log.back(), (Seen{sent + 6ms, 'g', 0, frame_of(3, 1'000), net.address(ia)}));
+}
+
+TEST(LocalNet, UndeliverableDatagramsAreDroppedAndCounted) {
+    LocalNet net;
+    net.set_link_model(fixed_latency(5ms));
+    Recorder a, b, c, d;
+    DatagramRecorder da, db, dc;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    const PeerId ic = net.add(c);
+    const PeerId id = net.add(d);  // has no datagram endpoint
+    net.bind_datagrams(ia, da);
+    net.bind_datagrams(ib, db);
+    net.bind_datagrams(ic, dc);
+    net.set_online(ic, false);
+    std::vector<TraceEntry> drops;
+    net.set_trace([&](const TraceEntry& e) {
+        if (e.kind == TraceEntry::Kind::kDatagramDrop) drops.push_back(e);
+    });
+    net.post(ia, [&] {
+        da.send_datagram(net.address(ib), Bytes{});                                   // empty
+        da.send_datagram(net.address(ib), frame_of(1, proto::kMaxDatagramSize + 1));  // oversize
+        da.send_datagram(kNowhere, frame_of(2, 10));                                  // no such node
+        da.send_datagram(net.address(ic), frame_of(3, 10));                           // offline
+        da.send_datagram(net.address(id), frame_of(4, 10));                           // no datagram endpoint
+        da.send_datagram(net.address(ia), frame_of(5, 10));                           // itself
+        da.send_datagram(net.address(ib), frame_of(6, proto::kMaxDatagramSize));      // the largest there is
+    });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(db.log, (std::vector<Seen>{{5ms, 'g', 0, frame_of(6, proto::kMaxDatagramSize), net.address(ia)}}));
+
+    // One in flight when its receiver goes offline is dropped when it arrives.
+    net.post(ia, [&] { da.send_datagram(net.address(ib), frame_of(7, 10)); });
+    net.run_until(7ms);
+    net.set_online(ib, false);
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(db.log.size(), 1u);
+
+    const Metrics& m = net.datagram_metrics(ia);
+    EXPECT_EQ(m.sent.total, (Traffic{2, proto::kMaxDatagramSize + 10}));
+    EXPECT_EQ(m.dropped.total, (Traffic{7, proto::kMaxDatagramSize + 1 + 50}));
+    EXPECT_EQ(m.dropped.of_type(7), (Traffic{1, 10}));
+    EXPECT_EQ(net.total_datagram_metrics().dropped.total.frames, 7u);
+    EXPECT_EQ(net.datagram_metrics(ib).received.total.frames, 1u);
+    ASSERT_EQ(drops.size(), 7u);
+    const std::vector<PeerId> to{ib, ib, 0, ic, id, ia, ib};
+    for (std::size_t i = 0; i < drops.size(); ++i) {
+        EXPECT_EQ(drops[i].node, ia) << i;
+        EXPECT_EQ(drops[i].peer, to[i]) << i;
+    }
+    EXPECT_EQ(drops[2].address, kNowhere);
+    EXPECT_EQ(drops[6].at, 10ms);
+}
+
+TEST(LocalNet, DatagramHookDropsAndAltersDatagrams) {
+    LocalNet net;
+    Recorder a, b;
+    DatagramRecorder da, db;
+    const PeerId ia = net.add(a);
+    const PeerId ib = net.add(b);
+    net.bind_datagrams(ia, da);
+    net.bind_datagrams(ib, db);
+    std::vector<Address> seen_by_hook;
+    net.set_datagram_hook([&](PeerId from, const Address& to, Bytes& d) {
+        EXPECT_EQ(from, ia);
+        seen_by_hook.push_back(to);
+        if (d[0] == 1) d.clear();
+        if (d[0] == 2) d[1] ^= 0xff;
+        if (d[0] == 3) d.resize(proto::kMaxDatagramSize + 1);
+    });
+    net.post(ia, [&] {
+        for (uint8_t type = 1; type <= 4; ++type) da.send_datagram(net.address(ib), frame_of(type, 8, 0x11));
+        da.send_datagram(kNowhere, frame_of(5, 8));  // dropped before the hook
+    });
+    ASSERT_TRUE(net.run_until_idle());
+    Bytes altered = frame_of(2, 8, 0x11);
+    altered[1] ^= 0xff;
+    EXPECT_EQ(db.log, (std::vector<Seen>{{0ms, 'g', 0, altered, net.address(ia)},
+                                         {0ms, 'g', 0, frame_of(4, 8, 0x11), net.address(ia)}}));
+    EXPECT_EQ(seen_by_hook.size(), 4u);
+    EXPECT_EQ(net.datagram_metrics(ia).dropped.total, (Traffic{3, 24}));  // at the size sent
+    EXPECT_EQ(net.datagram_metrics(ia).dropped.of_type(3), (Traffic{1, 8}));
+}
+
+// --- determinism with dials and datagrams ---------------------------------------------------------
+
+// A node of the churn scenario, data side: greets each new peer, answers frames up to type 4 and
+// then drops the peer.
+class Linker : public Endpoint {
+  public:
+    using Endpoint::dial;
+
+    void on_dialed(const Address& to, PeerId peer, Time now) override { seen.push_back({now, 'D', peer, {}, to}); }
+    void on_dial_failed(const Address& to, Time now) override { seen.push_back({now, 'F', 0, {}, to}); }
+    void on_connect(PeerId peer, Time now) override {
+        ++links;
+        seen.push_back({now, 'c', peer, {}});
+        send(peer, frame_of(1, 100 + peer));
+    }
+    void on_disconnect(PeerId peer, Time now) override {
+        --links;
+        seen.push_back({now, 'd', peer, {}});
+    }
+    void on_frame(PeerId from, ByteView frame, Time now) override {
+        seen.push_back({now, 'f', from, Bytes{frame}});
+        if (frame[0] < 4) {
+            send(from, frame_of(static_cast<uint8_t>(frame[0] + 1), 3'000));
+        } else {
+            disconnect(from, "done");
+        }
+    }
+
+    std::size_t links{0};
+    std::vector<Seen> seen;
+};
+
+// Its discovery side: pings a random default address (sometimes of no node, sometimes oversize)
+// every few milliseconds, and dials whoever pings it while its Linker has fewer than three links.
+class Pinger : public DatagramEndpoint {
+  public:
+    Pinger(Linker& linker, uint64_t seed, PeerId nodes) : linker_{linker}, random_{seed}, nodes_{nodes} {}
+
+    void on_datagram(const Address& from, ByteView datagram, Time now) override {
+        seen.push_back({now, 'g', 0, Bytes{datagram}, from});
+        if (linker_.links < 3) linker_.dial(from);
+    }
+    std::optional<Time> next_deadline() const override { return next_tick_; }
+    void on_timer(Time now) override {
+        seen.push_back({now, 't', 0, {}});
+        next_tick_ = now + Time{2'000 + static_cast<int64_t>(random_.next() % 3'000)};
+        const PeerId to = 1 + random_.next() % (nodes_ + 1);
+        send_datagram(default_address(to), frame_of(7, 1 + random_.next() % 1'400));
+    }
+
+    std::vector<Seen> seen;
+
+  private:
+    Linker& linker_;
+    SplitMix random_;
+    PeerId nodes_;
+    std::optional<Time> next_tick_{Time{1'000}};
+};
+
+ScenarioResult run_churn_scenario() {
+    constexpr PeerId kNodes = 8;
+    LocalNet net;
+    ScenarioResult result;
+    net.set_trace([&](const TraceEntry& e) { result.trace.push_back(e); });
+    net.set_link_model(
+        [](PeerId x, PeerId y) { return LinkSettings{.latency = Time{500 * static_cast<int64_t>(x * y % 7 + 1)}}; });
+    net.set_dial_timeout(20ms);
+    std::vector<Linker> linkers(kNodes);
+    std::vector<Pinger> pingers;
+    pingers.reserve(kNodes);
+    for (PeerId i = 0; i < kNodes; ++i) pingers.emplace_back(linkers[i], i, kNodes);
+    for (PeerId i = 0; i < kNodes; ++i) {
+        const PeerId id = net.add(
+            linkers[i], {.uplink_bytes_per_second = 2'000'000 + 100'000 * i, .downlink_bytes_per_second = 3'000'000});
+        net.bind_datagrams(id, pingers[i]);
+    }
+    net.post(
+        1, [&] { linkers[0].dial(kNowhere); }, 10ms);
+    net.run_until(100ms);
+    net.set_online(3, false);
+    net.run_until(200ms);
+    net.set_online(3, true);
+    net.run_until(300ms);
+    for (PeerId i = 0; i < kNodes; ++i) {
+        result.seen.push_back(linkers[i].seen);
+        result.seen.push_back(pingers[i].seen);
+    }
+    result.total = net.total_datagram_metrics();
+    return result;
+}
+
+TEST(LocalNet, RunsWithDialsAndDatagramsAreIdentical) {
+    const ScenarioResult first = run_churn_scenario();
+    const ScenarioResult second = run_churn_scenario();
+    EXPECT_EQ(first.trace, second.trace);
+    EXPECT_EQ(first.seen, second.seen);
+    EXPECT_EQ(first.total.sent, second.total.sent);
+    EXPECT_EQ(first.total.dropped, second.total.dropped);
+    // The scenario did exercise dials and datagrams of every outcome.
+    std::map<TraceEntry::Kind, std::size_t> kinds;
+    for (const auto& e : first.trace) ++kinds[e.kind];
+    for (const auto kind :
+         {TraceEntry::Kind::kDial, TraceEntry::Kind::kDialed, TraceEntry::Kind::kDialFailed,
+          TraceEntry::Kind::kDatagram, TraceEntry::Kind::kDatagramDrop, TraceEntry::Kind::kDatagramTimer,
+          TraceEntry::Kind::kConnect, TraceEntry::Kind::kDisconnect, TraceEntry::Kind::kFrame}) {
+        EXPECT_GT(kinds[kind], 0u) << static_cast<int>(kind);
+    }
+    EXPECT_TRUE(std::is_sorted(first.trace.begin(), first.trace.end(),
+                               [](const TraceEntry& x, const TraceEntry& y) { return x.at < y.at; }));
 }
 
 }  // namespace

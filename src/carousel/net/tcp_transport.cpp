@@ -31,6 +31,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -38,6 +39,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <carousel/proto/address.hpp>
 
 namespace carousel::net {
 
@@ -304,6 +307,12 @@ class TcpTransport::Impl {
             const auto it = connections_.find(d.peer);
             if (it != connections_.end()) close(it->second, "dropped by the endpoint: " + d.reason);
         }
+        for (const proto::Address& to : endpoint_.take_dials()) {
+            // Once stopping, a dial would fail at once and a core that redials on failure would
+            // keep the loop from ever ending: such dials go unanswered.
+            if (shut_down_) break;
+            asio::co_spawn(ioc_, dial_coroutine(to), completion("dial to " + proto::to_string(to)));
+        }
         arm_timer();
     }
 
@@ -439,13 +448,15 @@ class TcpTransport::Impl {
         c.charged = 0;
     }
 
+    // connect_async(): resolves host:port, then connects as a dial does (open_connection()); `done`
+    // learns the outcome after the endpoint's on_connect.
     asio::awaitable<void> connect_coroutine(std::string host, uint16_t port, ConnectHandler done) {
         const std::string where = host + ":" + std::to_string(port);
-        auto fail = [&](std::string reason) {
-            if (done) guarded("a connect handler", [&] { done(tl::unexpected(std::move(reason))); });
+        auto finish = [&](tl::expected<PeerId, std::string> outcome) {
+            if (done) guarded("a connect handler", [&] { done(std::move(outcome)); });
         };
         if (shut_down_) {
-            fail("transport stopped");
+            finish(tl::unexpected(std::string{"transport stopped"}));
             co_return;
         }
         error_code ec;
@@ -453,9 +464,32 @@ class TcpTransport::Impl {
         const auto results =
             co_await resolver.async_resolve(host, std::to_string(port), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
-            fail("cannot resolve " + where + ": " + ec.message());
+            finish(tl::unexpected("cannot resolve " + where + ": " + ec.message()));
             co_return;
         }
+        const std::vector<tcp::endpoint> endpoints(results.begin(), results.end());
+        finish(co_await open_connection(endpoints, where, std::nullopt));
+    }
+
+    // The endpoint's dial(`to`): on_dialed and on_connect once connected (open_connection()), or
+    // on_dial_failed.
+    asio::awaitable<void> dial_coroutine(proto::Address to) {
+        // Built outside the co_await: g++ 12 cannot build an initializer_list inside one ("array used
+        // as initializer").
+        std::vector<tcp::endpoint> endpoints{tcp::endpoint{asio::ip::address_v4{to.ip}, to.port}};
+        const auto outcome = co_await open_connection(std::move(endpoints), proto::to_string(to), to);
+        if (outcome) co_return;
+        log("dial to " + proto::to_string(to) + " failed: " + outcome.error());
+        guarded("on_dial_failed", [&] { endpoint_.on_dial_failed(to, now()); });
+        after_call();
+    }
+
+    // Connects to the first of `endpoints` that answers within connect_timeout and adopts the
+    // socket as a new peer (as dialed to `dialed`, if set); the new peer's id, or why not.
+    asio::awaitable<tl::expected<PeerId, std::string>> open_connection(std::vector<tcp::endpoint> endpoints,
+                                                                       std::string where,
+                                                                       std::optional<proto::Address> dialed) {
+        if (shut_down_) co_return tl::unexpected(std::string{"transport stopped"});
         // The watchdog holds the socket, not this frame: it may fire after the frame is gone.
         auto socket = std::make_shared<tcp::socket>(ioc_);
         auto timed_out = std::make_shared<bool>(false);
@@ -467,30 +501,27 @@ class TcpTransport::Impl {
             socket->close(ignored);
         });
         connecting_.insert(socket);
-        co_await asio::async_connect(*socket, results, asio::redirect_error(asio::use_awaitable, ec));
+        error_code ec;
+        co_await asio::async_connect(*socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
         connecting_.erase(socket);
         watchdog.cancel();
         if (*timed_out) {
-            fail("connect to " + where + " timed out after " + std::to_string(options_.connect_timeout.count()) +
-                 " ms");
-            co_return;
+            co_return tl::unexpected("connect to " + where + " timed out after " +
+                                     std::to_string(options_.connect_timeout.count()) + " ms");
         }
-        if (ec) {
-            fail("cannot connect to " + where + ": " + ec.message());
-            co_return;
-        }
-        if (shut_down_) {
-            fail("transport stopped");
-            co_return;
-        }
+        if (ec) co_return tl::unexpected("cannot connect to " + where + ": " + ec.message());
+        if (shut_down_) co_return tl::unexpected(std::string{"transport stopped"});
         const std::string remote = describe(socket->remote_endpoint(ec));
         const PeerId id = next_id_.fetch_add(1);
-        adopt(std::move(*socket), id, remote, false);
-        if (done) guarded("a connect handler", [&] { done(id); });
+        adopt(std::move(*socket), id, remote, false, dialed);
+        co_return id;
     }
 
-    // Takes a connected socket on as peer `id`: tells the endpoint, then starts reading.
-    void adopt(tcp::socket socket, PeerId id, const std::string& remote, bool inbound) {
+    // Takes a connected socket on as peer `id`: tells the endpoint (on_dialed first if the endpoint
+    // dialed it), then starts reading. The endpoint gets on_connect even if on_dialed made it drop
+    // the peer, so that on_disconnect always follows an on_connect.
+    void adopt(tcp::socket socket, PeerId id, const std::string& remote, bool inbound,
+               const std::optional<proto::Address>& dialed = std::nullopt) {
         if (shut_down_) {
             error_code ec;
             socket.close(ec);
@@ -505,6 +536,12 @@ class TcpTransport::Impl {
         // not, or a flood of them would flood the log.
         if (!inbound) log("peer " + std::to_string(id) + " (" + remote + ") connected");
         connections_opened_.fetch_add(1, std::memory_order_relaxed);
+        if (dialed) {
+            if (!guarded("on_dialed", [&] { endpoint_.on_dialed(*dialed, id, now()); })) {
+                close(c, "the endpoint failed on dialed");
+            }
+            after_call();
+        }
         if (!guarded("on_connect", [&] { endpoint_.on_connect(id, now()); })) {
             close(c, "the endpoint failed on connect");
         }

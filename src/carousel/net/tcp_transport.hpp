@@ -24,9 +24,18 @@
 //  - Each accepted or connected socket is one peer, with a PeerId never reused by this transport.
 //    The endpoint gets on_connect once the socket is up and exactly one on_disconnect when it goes,
 //    whoever closed it (the peer, an error, a timeout, the endpoint's own disconnect(), stop()).
-//  - After every call into the endpoint the transport drains take_outbox() and then
-//    take_disconnects(), and arms one steady_timer at next_deadline(); on_timer(now) is called once
+//  - After every call into the endpoint the transport drains take_outbox(), take_disconnects() and
+//    then take_dials(), and arms one steady_timer at next_deadline(); on_timer(now) is called once
 //    now() reaches it. The endpoint is never called re-entrantly.
+//  - Dials: each address the endpoint dials is connected to asynchronously (IPv4, no resolver),
+//    like connect_async(). Once the socket is up the endpoint gets on_dialed(address, peer), then
+//    on_connect(peer), before any frame from it (and on_connect even if on_dialed made it drop the
+//    peer, so that on_disconnect always follows an on_connect). If the connection is refused, fails
+//    or is not up within connect_timeout, or the transport stops first, it gets
+//    on_dial_failed(address), logged with the reason. Every dial is a new connection and a new
+//    PeerId, even to an address already connected. Dials the endpoint makes once the transport is
+//    stopping (from its last on_disconnect calls, say) are discarded unanswered. Dialed connections
+//    do not count toward max_inbound, and there is no cap on them here: the core keeps its own.
 //  - Time is microseconds of steady_clock since the transport was constructed.
 //  - Frames to an unknown or closed peer, empty frames and frames over kMaxFrameSize are dropped and
 //    counted. A disconnect is abrupt: frames still queued for that peer are discarded.
@@ -40,9 +49,11 @@
 //    broke the framing (a length outside 1..kMaxFrameSize, or the connection closed in the middle
 //    of a frame): what a driver that redials needs to judge the peer.
 //
-// Limitations: no handshake, encryption or peer identity (a PeerId names a connection, not a node);
-// no reconnection here (net::Redialer, above this, redials the peers a client named); IPv4 and IPv6
-// literals or names resolvable by the system resolver.
+// Limitations: no handshake, encryption or peer identity (a PeerId names a connection, not a node,
+// so the transport cannot tell that a dial reached a node it is connected to already); no
+// reconnection here (net::Redialer, above this, redials the peers a client named); connect() and
+// connect_async() take IPv4 and IPv6 literals or names resolvable by the system resolver, dials
+// only IPv4 addresses (proto::Address).
 
 #include <chrono>
 #include <cstddef>
@@ -61,7 +72,7 @@ namespace carousel::net {
 struct TcpOptions {
     // A write to a peer (one frame) must finish within this, or the peer is dropped.
     std::chrono::milliseconds send_timeout{10'000};
-    // connect() gives up after this.
+    // connect(), connect_async() and dials give up after this.
     std::chrono::milliseconds connect_timeout{5'000};
     // Bytes (frames plus their length prefixes) that may wait for one peer, counting the frame being
     // written; a send that would pass it drops the peer.
@@ -123,8 +134,9 @@ class TcpTransport {
     // from any thread; from the transport thread it stalls every other peer for the handshake, so prefer
     // connect_async() there.
     tl::expected<proto::PeerId, std::string> connect(const std::string& host, uint16_t port);
-    // Connects without blocking; `done` runs on the transport thread after the endpoint's on_connect,
-    // or with the reason it failed.
+    // Connects without blocking, as the endpoint's dials do (but without on_dialed or
+    // on_dial_failed); `done` runs on the transport thread after the endpoint's on_connect, or with
+    // the reason it failed.
     void connect_async(const std::string& host, uint16_t port, ConnectHandler done);
 
     // Runs the transport on the calling thread until stop(). Call at most once.

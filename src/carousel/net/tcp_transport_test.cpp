@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -91,15 +92,28 @@ class LogSink {
 // touched on the transport thread only (read them through on_thread(), or after the thread is gone).
 class TestEndpoint : public Endpoint {
   public:
+    using Endpoint::dial;
     using Endpoint::disconnect;
     using Endpoint::send;
 
+    void on_dialed(const proto::Address& to, PeerId peer, Time now) override {
+        calls += 'D';
+        dialed.emplace_back(to, peer);
+        (void)now;
+    }
+    void on_dial_failed(const proto::Address& to, Time now) override {
+        calls += 'F';
+        dial_failed.push_back(to);
+        (void)now;
+    }
     void on_connect(PeerId peer, Time now) override {
+        calls += 'c';
         connected.push_back(peer);
         for (const auto& f : greeting) send(peer, f);
         (void)now;
     }
     void on_disconnect(PeerId peer, Time now) override {
+        calls += 'd';
         disconnected.push_back(peer);
         (void)now;
     }
@@ -133,6 +147,9 @@ class TestEndpoint : public Endpoint {
     std::vector<Bytes> greeting;  // sent to every peer on connect
     std::optional<Time> deadline;
 
+    std::string calls;  // 'D' dialed, 'F' dial failed, 'c' connect, 'd' disconnect, in order
+    std::vector<std::pair<proto::Address, PeerId>> dialed;
+    std::vector<proto::Address> dial_failed;
     std::vector<PeerId> connected;
     std::vector<PeerId> disconnected;
     std::vector<std::pair<PeerId, Bytes>> frames;
@@ -324,6 +341,114 @@ TEST(TcpTransport, ConnectToAClosedPortFailsWithAReason) {
     const auto async = future.get();
     ASSERT_FALSE(async);
     EXPECT_NE(async.error().find("cannot connect"), std::string::npos) << async.error();
+}
+
+// --- dialing --------------------------------------------------------------------------------------
+
+proto::Address loopback(uint16_t port) { return {.ip = {127, 0, 0, 1}, .port = port}; }
+
+// A port nothing listens on (it had a listener a moment ago).
+uint16_t closed_port() {
+    TestEndpoint e;
+    TcpTransport t{e, {.log = [](std::string_view) {}}};
+    return *t.listen("127.0.0.1", 0);
+}
+
+TEST(TcpTransport, DialReachesAListeningTransport) {
+    EchoServer server;
+    TestEndpoint client;
+    client.greeting = {frame_of(3, 1000, 7)};
+    LogSink log;
+    TcpTransport client_transport{client, {.log = log.callback()}};
+    Runner client_runner{client_transport};
+    client_transport.post([&] { client.dial(loopback(server.port)); });
+
+    // on_dialed, then on_connect (whose greeting the server echoes back).
+    ASSERT_TRUE(wait_until(client_transport, [&] { return client.frames.size() == 1; })) << log.all();
+    const auto [calls, dialed, frames] = on_thread(client_transport, [&] {
+        return std::tuple{client.calls, client.dialed, client.frames};
+    });
+    EXPECT_EQ(calls, "Dc");
+    ASSERT_EQ(dialed.size(), 1u);
+    EXPECT_EQ(dialed[0].first, loopback(server.port));
+    EXPECT_EQ(frames[0], (std::pair{dialed[0].second, client.greeting[0]}));
+    EXPECT_TRUE(wait_until(server.transport, [&] { return server.endpoint.calls == "c"; }));
+
+    // A second dial to the same address is a second connection: TCP names connections.
+    client_transport.post([&] { client.dial(loopback(server.port)); });
+    ASSERT_TRUE(wait_until(client_transport, [&] { return client.calls == "DcDc"; })) << log.all();
+    EXPECT_NE(on_thread(client_transport, [&] { return client.dialed[1].second; }), dialed[0].second);
+}
+
+TEST(TcpTransport, DialToAClosedPortFails) {
+    const uint16_t port = closed_port();
+    TestEndpoint client;
+    LogSink log;
+    TcpTransport client_transport{client, {.log = log.callback()}};
+    Runner client_runner{client_transport};
+    client_transport.post([&] { client.dial(loopback(port)); });
+    ASSERT_TRUE(wait_until(client_transport, [&] { return !client.dial_failed.empty(); }));
+    EXPECT_EQ(on_thread(client_transport, [&] { return client.calls; }), "F");
+    EXPECT_EQ(on_thread(client_transport, [&] { return client.dial_failed; }), std::vector{loopback(port)});
+    EXPECT_TRUE(log.contains("dial to 127.0.0.1:" + std::to_string(port) + " failed")) << log.all();
+}
+
+// A listening socket on 127.0.0.1 with a backlog of 0 that never accepts: once one connection
+// waits in its queue, the kernel drops further SYNs and those connects hang.
+class FullListener {
+  public:
+    FullListener() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+        socklen_t size = sizeof addr;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd_, 0) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
+            throw std::runtime_error("cannot listen");
+        }
+        port = ntohs(addr.sin_port);
+        queued_ = std::make_unique<RawClient>(port);
+    }
+    ~FullListener() {
+        queued_.reset();
+        ::close(fd_);
+    }
+    FullListener(const FullListener&) = delete;
+    FullListener& operator=(const FullListener&) = delete;
+
+    uint16_t port{0};
+
+  private:
+    int fd_{-1};
+    std::unique_ptr<RawClient> queued_;
+};
+
+TEST(TcpTransport, DialThatGetsNoAnswerTimesOut) {
+    FullListener listener;
+    TestEndpoint client;
+    LogSink log;
+    TcpTransport client_transport{client, {.connect_timeout = 200ms, .log = log.callback()}};
+    Runner client_runner{client_transport};
+    const auto start = std::chrono::steady_clock::now();
+    client_transport.post([&] { client.dial(loopback(listener.port)); });
+    ASSERT_TRUE(wait_until(client_transport, [&] { return !client.dial_failed.empty(); })) << log.all();
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+    EXPECT_EQ(on_thread(client_transport, [&] { return client.calls; }), "F");
+    EXPECT_TRUE(log.contains("timed out after 200 ms")) << log.all();
+}
+
+TEST(TcpTransport, DialInFlightWhenTheTransportStopsFails) {
+    FullListener listener;
+    TestEndpoint client;
+    TcpTransport client_transport{client, {.connect_timeout = 60s, .log = [](std::string_view) {}}};
+    Runner client_runner{client_transport};
+    client_transport.post([&] { client.dial(loopback(listener.port)); });
+    // The dial is under way once the posted call has run and drained it.
+    ASSERT_TRUE(wait_until(client_transport, [] { return true; }));
+    client_runner.stop();
+    EXPECT_EQ(client.calls, "F");
+    EXPECT_EQ(client.dial_failed, std::vector{loopback(listener.port)});
 }
 
 // --- hostile peers --------------------------------------------------------------------------------

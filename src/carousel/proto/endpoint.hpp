@@ -14,11 +14,16 @@
 // stream enforces that bound before allocating.
 //
 // Dialing: a core that wants a connection to an address asks for it with dial(). The driver drains
-// take_dials() with the outbox and, for each, either opens a connection and calls on_dialed(address,
-// peer) and then on_connect(peer) (in that order, before any frame from that peer), or calls
-// on_dial_failed(address) once it gave up. Connections a peer opened to this core get on_connect
-// alone. The core decides how many connections it keeps; the driver only adds its own caps (TCP's
-// max_inbound).
+// take_dials() after the outbox and the disconnects and answers each dial once: either it opens a
+// connection and calls on_dialed(address, peer) and then on_connect(peer) (in that order, before
+// any frame from that peer), or it calls on_dial_failed(address) once it gave up (a driver that is
+// stopping may leave dials unanswered). Connections a peer opened to this core get on_connect
+// alone. A driver that names each connection (TCP) opens a new one, with a new PeerId, for every
+// dial, even to an address it is connected to already. A driver that names each node (LocalNet)
+// keeps one connection per pair: a dial that reaches a node already connected gets
+// on_dialed(address, peer) and no second on_connect (the connection's one on_connect came before,
+// or, when both ends dialed each other at the same instant, comes right after it). The core decides
+// how many connections it keeps; the driver only adds its own caps (TCP's max_inbound).
 
 #include <chrono>
 #include <cstdint>
