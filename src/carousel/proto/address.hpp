@@ -19,6 +19,7 @@ struct Address {
     std::array<uint8_t, 4> ip{};
     uint16_t port{0};
 
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 takes the defaulted <=> for a 0 literal
     friend auto operator<=>(const Address&, const Address&) = default;
 };
 
