@@ -3,12 +3,12 @@
 #include "discovery.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <memory>
 
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/net/local_net.hpp>
 #include <carousel/proto/discovery_messages.hpp>
 
 #include "discovery_packet.hpp"
@@ -18,101 +18,83 @@ namespace carousel::dht {
 namespace {
 
 using namespace std::chrono_literals;
+using proto::PeerId;
 
-// Discovery nodes on a lossless datagram hub: every datagram arrives `latency` after it was sent,
-// in send order; nodes are reached by the address in their record.
+// Discovery nodes on net::LocalNet's datagrams (10 ms one way): each is a LocalNet node, with an
+// endpoint that takes no frames, whose record names its LocalNet address. Calls into a node go
+// through LocalNet's post() so that what it queues is sent. Member i is LocalNet node i + 1.
 class Hub {
   public:
-    struct Member {
-        KeyPair key;
-        std::unique_ptr<DiscoveryNode> node;
-        proto::Address address;
-    };
+    Hub() {
+        net.set_link_model([](PeerId, PeerId) { return net::LinkSettings{10ms}; });
+    }
 
-    Member& add(DiscoveryOptions options = {}) {
-        const auto n = static_cast<uint8_t>(members_.size() + 1);
+    void add(DiscoveryOptions options = {}) {
+        auto m = std::make_unique<Member>();
+        const PeerId id = net.add(m->frames);
         Bytes secret(32, 0);
         secret[0] = 1;
-        secret[30] = static_cast<uint8_t>(n >> 8U);
-        secret[31] = n;
-        Member m{KeyPair::from_secret(secret).value(), nullptr, {{10, 0, 0, n}, 30303}};
-        m.node = std::make_unique<DiscoveryNode>(
-            m.key, make_node_record(m.key, 1, {m.address.ip, 30303, 30304, Radius{250}}).value(), options);
+        secret[30] = static_cast<uint8_t>(id >> 8U);
+        secret[31] = static_cast<uint8_t>(id);
+        m->key = KeyPair::from_secret(secret).value();
+        m->address = net.address(id);
+        m->node = std::make_unique<DiscoveryNode>(
+            m->key, make_node_record(m->key, 1, {m->address.ip, m->address.port, 0, Radius{250}}).value(), options);
+        net.bind_datagrams(id, *m->node);
         members_.push_back(std::move(m));
-        return members_.back();
     }
 
-    // Sends what `from` has queued.
-    void drain(std::size_t from) {
-        for (auto& d : members_[from].node->take_datagrams()) {
-            in_flight_.push_back({now_ + latency, members_[from].address, d.to, std::move(d.datagram)});
-        }
+    // Runs `fn` on member i's Discovery as node i's event now.
+    void call(std::size_t i, std::function<void(Discovery&, proto::Time)> fn) {
+        net.post(static_cast<PeerId>(i + 1), [this, i, fn = std::move(fn)] { fn(at(i), net.now()); });
     }
-
-    // Runs until nothing is in flight and no timer is due before `until`.
-    void run_until(proto::Time until) {
-        for (std::size_t i = 0; i < members_.size(); ++i) drain(i);
-        while (true) {
-            std::optional<proto::Time> next;
-            if (!in_flight_.empty()) next = in_flight_.front().at;
-            for (const Member& m : members_) {
-                if (const auto d = m.node->next_deadline(); d && (!next || *d < *next)) next = *d;
-            }
-            if (!next || *next > until) break;
-            now_ = std::max(now_, *next);
-            if (!in_flight_.empty() && in_flight_.front().at <= now_) {
-                Datagram d = std::move(in_flight_.front());
-                in_flight_.pop_front();
-                if (hook && !hook(d.from, d.to, d.bytes)) continue;
-                for (std::size_t i = 0; i < members_.size(); ++i) {
-                    if (members_[i].address == d.to && !silent.contains(i)) {
-                        members_[i].node->on_datagram(d.from, d.bytes, now_);
-                        drain(i);
-                    }
-                }
-                continue;
-            }
-            for (std::size_t i = 0; i < members_.size(); ++i) {
-                if (const auto dl = members_[i].node->next_deadline(); dl && *dl <= now_) {
-                    members_[i].node->on_timer(now_);
-                    drain(i);
-                }
-            }
-        }
-        now_ = std::max(now_, until);
+    void ping(std::size_t from, std::size_t to) {
+        call(from, [r = record(to)](Discovery& d, proto::Time now) { d.ping(r, now); });
     }
+    void run_for(proto::Time t) { net.run_until(net.now() + t); }
 
-    Discovery& at(std::size_t i) { return members_[i].node->discovery(); }
+    // Sees each datagram a member sends; returning false drops it.
+    void hook(std::function<bool(std::size_t from_member, Bytes& datagram)> keep) {
+        if (!keep) return net.set_datagram_hook(nullptr);
+        net.set_datagram_hook([keep = std::move(keep)](PeerId from, const proto::Address&, Bytes& d) {
+            if (!keep(from - 1, d)) d.clear();
+        });
+    }
+    void set_online(std::size_t i, bool online) { net.set_online(static_cast<PeerId>(i + 1), online); }
+
+    Discovery& at(std::size_t i) { return members_[i]->node->discovery(); }
     const NodeRecord& record(std::size_t i) { return at(i).record(); }
-    const KeyPair& key(std::size_t i) { return members_[i].key; }
-    [[nodiscard]] proto::Time now() const { return now_; }
-    std::size_t size() const { return members_.size(); }
+    const KeyPair& key(std::size_t i) { return members_[i]->key; }
+    const proto::Address& address(std::size_t i) { return members_[i]->address; }
+    [[nodiscard]] std::size_t size() const { return members_.size(); }
 
-    proto::Time latency{10ms};
-    // Sees each datagram before delivery; false drops it.
-    std::function<bool(const proto::Address& from, const proto::Address& to, Bytes& bytes)> hook;
-    std::set<std::size_t> silent;  // members that receive nothing (offline)
+    net::LocalNet net;
 
   private:
-    struct Datagram {
-        proto::Time at;
-        proto::Address from;
-        proto::Address to;
-        Bytes bytes;
+    struct NoFrames final : proto::Endpoint {
+        void on_frame(PeerId, ByteView, proto::Time) override {}
     };
-    std::vector<Member> members_;
-    std::deque<Datagram> in_flight_;
-    proto::Time now_{0};
+    struct Member {
+        NoFrames frames;
+        KeyPair key;
+        proto::Address address;
+        std::unique_ptr<DiscoveryNode> node;
+    };
+    std::vector<std::unique_ptr<Member>> members_;
 };
 
 bool in_table(Discovery& d, const NodeId& id) { return d.table().find(id).has_value(); }
+
+uint8_t type_of(Bytes& datagram) { return open(datagram).value().frame[0]; }
+constexpr auto kPingType = static_cast<uint8_t>(proto::DiscoveryMessageType::kPing);
+constexpr auto kPongType = static_cast<uint8_t>(proto::DiscoveryMessageType::kPong);
 
 TEST(Discovery, OnePingBondsBothWays) {
     Hub hub;
     hub.add();
     hub.add();
-    hub.at(0).ping(hub.record(1), hub.now());
-    hub.run_until(1s);
+    hub.ping(0, 1);
+    hub.run_for(1s);
     EXPECT_TRUE(in_table(hub.at(0), hub.record(1).node_id()));
     EXPECT_TRUE(in_table(hub.at(1), hub.record(0).node_id()));
     const auto e = hub.at(0).table().find(hub.record(1).node_id());
@@ -122,57 +104,60 @@ TEST(Discovery, OnePingBondsBothWays) {
     EXPECT_EQ(hub.at(0).stats().bad_packets + hub.at(1).stats().bad_packets, 0U);
 }
 
-// Every node joins through one bootnode and looks up its own id; then any lookup finds exactly
-// the k closest nodes of the whole network.
+// Every node joins through one bootnode and looks up its own id (Kademlia's join); then lookups
+// from any node find exactly the k closest nodes of the whole network, each with a record to reach
+// it by. Every datagram stays within the 1,280-byte bound (LocalNet drops and counts larger ones).
 TEST(Discovery, LookupsFindTheClosestNodesOfANetworkBootstrappedFromOneNode) {
     Hub hub;
-    constexpr std::size_t kNodes = 40;
-    for (std::size_t i = 0; i < kNodes; ++i) hub.add(DiscoveryOptions{.k = 8});
+    constexpr std::size_t kNodes = 64;
+    constexpr std::size_t kK = 8;
+    for (std::size_t i = 0; i < kNodes; ++i) hub.add(DiscoveryOptions{.k = kK});
     for (std::size_t i = 1; i < kNodes; ++i) {
-        hub.at(i).ping(hub.record(0), hub.now());
-        hub.run_until(hub.now() + 1s);
-        hub.at(i).start_lookup(hub.record(i).node_id(), hub.now(), [](auto) {});
-        hub.run_until(hub.now() + 10s);
+        hub.ping(i, 0);
+        hub.run_for(1s);
+        hub.call(i, [](Discovery& d, proto::Time now) { d.start_lookup(d.id(), now, [](auto) {}); });
+        hub.run_for(10s);
     }
-    for (std::size_t t = 0; t < 8; ++t) {
+    for (std::size_t t = 0; t < 16; ++t) {
+        const std::size_t from = (t * 7) % kNodes;
         const Hash target = keccak256(Bytes{static_cast<uint8_t>(t)});
-        std::vector<NodeId> all;
+        std::vector<NodeId> expected;
         for (std::size_t i = 0; i < kNodes; ++i) {
-            if (i != 3) all.push_back(hub.record(i).node_id());
+            if (i != from) expected.push_back(hub.record(i).node_id());
         }
-        std::sort(all.begin(), all.end(), [&](const NodeId& a, const NodeId& b) { return closer(target, a, b); });
-        all.resize(8);
+        std::sort(expected.begin(), expected.end(),
+                  [&](const NodeId& a, const NodeId& b) { return closer(target, a, b); });
+        expected.resize(kK);
         std::optional<std::vector<Contact>> found;
-        hub.at(3).start_lookup(target, hub.now(), [&](std::vector<Contact> c) { found = std::move(c); });
-        hub.run_until(hub.now() + 20s);
+        hub.call(from, [&](Discovery& d, proto::Time now) {
+            d.start_lookup(target, now, [&](std::vector<Contact> c) { found = std::move(c); });
+        });
+        hub.run_for(20s);
         ASSERT_TRUE(found) << "target " << t;
         std::vector<NodeId> ids;
         for (const Contact& c : *found) {
             ids.push_back(c.id);
             EXPECT_TRUE(c.record && udp_address(*c.record));
         }
-        EXPECT_EQ(ids, all) << "target " << t;
+        EXPECT_EQ(ids, expected) << "target " << t << " from " << from;
     }
+    EXPECT_EQ(hub.net.total_datagram_metrics().dropped.total.frames, 0U);
 }
 
 TEST(Discovery, ARecordThatIsNotTheSignersIsDroppedAndNothingBonds) {
     Hub hub;
-    hub.add();
-    hub.add();
-    hub.add();
-    // Node 2 pings node 0 carrying node 1's record: the record verifies, but it is not the
+    for (int i = 0; i < 3; ++i) hub.add();
+    // Member 2 pings member 0 carrying member 1's record: the record verifies, but it is not the
     // packet signer's.
-    hub.hook = [&](const proto::Address& from, const proto::Address&, Bytes& bytes) {
-        if (from.ip[3] != 3) return true;
-        const auto opened = open(bytes).value();
-        if (opened.frame[0] != static_cast<uint8_t>(proto::DiscoveryMessageType::kPing)) return true;
-        auto ping = proto::decode_discovery_ping(opened.frame).value();
+    hub.hook([&](std::size_t from, Bytes& bytes) {
+        if (from != 2 || type_of(bytes) != kPingType) return true;
+        auto ping = proto::decode_discovery_ping(open(bytes).value().frame).value();
         ping.record = hub.record(1).encoded();
         bytes = seal(hub.key(2), proto::encode(ping)).value();
         return true;
-    };
-    hub.at(2).ping(hub.record(0), hub.now());
-    hub.run_until(5s);
+    });
+    hub.ping(2, 0);
+    hub.run_for(5s);
     EXPECT_EQ(hub.at(0).stats().bad_records, 1U);
     EXPECT_FALSE(in_table(hub.at(0), hub.record(2).node_id()));
     EXPECT_FALSE(in_table(hub.at(0), hub.record(1).node_id()));
@@ -183,12 +168,12 @@ TEST(Discovery, TamperedPacketsAreCountedAndDropped) {
     Hub hub;
     hub.add();
     hub.add();
-    hub.hook = [](const proto::Address&, const proto::Address&, Bytes& bytes) {
+    hub.hook([](std::size_t, Bytes& bytes) {
         bytes[bytes.size() / 2] ^= 1;
         return true;
-    };
-    hub.at(0).ping(hub.record(1), hub.now());
-    hub.run_until(5s);
+    });
+    hub.ping(0, 1);
+    hub.run_for(5s);
     EXPECT_EQ(hub.at(1).stats().bad_packets, 1U);
     EXPECT_FALSE(in_table(hub.at(0), hub.record(1).node_id()));
     EXPECT_EQ(hub.at(0).stats().timeouts, 1U);
@@ -199,23 +184,22 @@ TEST(Discovery, AReplayedPongDoesNotAnswerANewPing) {
     hub.add();
     hub.add();
     Bytes first_pong;
-    hub.hook = [&](const proto::Address& from, const proto::Address&, Bytes& bytes) {
-        const auto opened = open(bytes).value();
-        if (from.ip[3] == 2 && opened.frame[0] == static_cast<uint8_t>(proto::DiscoveryMessageType::kPong)) {
+    hub.hook([&](std::size_t from, Bytes& bytes) {
+        if (from == 1 && type_of(bytes) == kPongType) {
             if (first_pong.empty()) {
                 first_pong = bytes;
             } else {
-                bytes = first_pong;  // node 1 (or someone who saw it) answers with the old PONG
+                bytes = first_pong;  // member 1's old PONG, as anyone who saw it could replay it
             }
         }
         return true;
-    };
-    hub.at(0).ping(hub.record(1), hub.now());
-    hub.run_until(1s);
+    });
+    hub.ping(0, 1);
+    hub.run_for(1s);
     ASSERT_FALSE(first_pong.empty());
     const uint64_t bonded = hub.at(0).stats().bonded;
-    hub.at(0).announce(hub.now());  // a new PING to node 1
-    hub.run_until(hub.now() + 5s);
+    hub.call(0, [](Discovery& d, proto::Time now) { d.announce(now); });  // a new PING to member 1
+    hub.run_for(5s);
     EXPECT_EQ(hub.at(0).stats().bonded, bonded);
     EXPECT_GE(hub.at(0).stats().unsolicited, 1U);
     EXPECT_GE(hub.at(0).stats().timeouts, 1U);
@@ -224,27 +208,24 @@ TEST(Discovery, AReplayedPongDoesNotAnswerANewPing) {
 TEST(Discovery, FindNodesFromAStrangerIsAnsweredOnlyAfterItBonds) {
     Hub hub;
     for (int i = 0; i < 5; ++i) hub.add();
-    // Node 0 knows nodes 1..3.
-    for (std::size_t i = 1; i <= 3; ++i) hub.at(0).ping(hub.record(i), hub.now());
-    hub.run_until(1s);
+    for (std::size_t i = 1; i <= 3; ++i) hub.ping(0, i);
+    hub.run_for(1s);
     ASSERT_EQ(hub.at(0).table().size(), 3U);
-    // Node 4 bonds with node 0, but node 0's PING back is lost: node 0 has not bonded node 4.
-    const auto bonded_before = hub.at(0).stats().bonded;
-    std::optional<std::vector<Contact>> found;
-    hub.at(4).ping(hub.record(0), hub.now());
-    hub.hook = [](const proto::Address& from, const proto::Address&, Bytes& bytes) {
-        // Node 0's PING back to node 4 is dropped: node 4 is in no table of node 0 yet.
-        return !(from.ip[3] == 1 &&
-                 open(bytes).value().frame[0] == static_cast<uint8_t>(proto::DiscoveryMessageType::kPing));
-    };
-    hub.run_until(hub.now() + 3s);  // past the lost PING's timeout: a pending PING would hold the answer
-    hub.hook = nullptr;
+    // Member 4 bonds with member 0, but member 0's PING back is lost: member 0 has not bonded 4.
+    hub.hook([](std::size_t from, Bytes& bytes) { return !(from == 0 && type_of(bytes) == kPingType); });
+    hub.ping(4, 0);
+    hub.run_for(3s);  // past the lost PING's timeout: a PING still pending would hold the answer
+    hub.hook(nullptr);
     ASSERT_TRUE(in_table(hub.at(4), hub.record(0).node_id()));
     ASSERT_FALSE(in_table(hub.at(0), hub.record(4).node_id()));
-    hub.at(4).start_lookup(hub.record(4).node_id(), hub.now(), [&](std::vector<Contact> c) { found = c; });
-    hub.run_until(hub.now() + 20s);
+    const auto bonded_before = hub.at(0).stats().bonded;
+    std::optional<std::vector<Contact>> found;
+    hub.call(4, [&](Discovery& d, proto::Time now) {
+        d.start_lookup(d.id(), now, [&](std::vector<Contact> c) { found = std::move(c); });
+    });
+    hub.run_for(20s);
     ASSERT_TRUE(found);
-    // Node 0 bonded with node 4 first (a PING, held FINDNODES), then answered: node 4 found 1..3.
+    // Member 0 held the FINDNODES, PINGed member 4, and answered once it bonded: 4 found 0..3.
     EXPECT_GT(hub.at(0).stats().bonded, bonded_before);
     EXPECT_EQ(found->size(), 4U);
 }
@@ -253,11 +234,11 @@ TEST(Discovery, ASilentContactFailsAndLeavesTheTable) {
     Hub hub;
     hub.add(DiscoveryOptions{.max_failures = 2, .revalidate_interval = 10s});
     hub.add();
-    hub.at(0).ping(hub.record(1), hub.now());
-    hub.run_until(1s);
+    hub.ping(0, 1);
+    hub.run_for(1s);
     ASSERT_TRUE(in_table(hub.at(0), hub.record(1).node_id()));
-    hub.silent.insert(1);
-    hub.run_until(hub.now() + 60s);
+    hub.set_online(1, false);
+    hub.run_for(60s);
     EXPECT_FALSE(in_table(hub.at(0), hub.record(1).node_id()));
     EXPECT_GE(hub.at(0).stats().revalidations, 2U);
 }
@@ -265,12 +246,16 @@ TEST(Discovery, ASilentContactFailsAndLeavesTheTable) {
 TEST(Discovery, ANewerRecordReplacesTheOldOne) {
     Hub hub;
     hub.add();
-    Hub::Member& b = hub.add();
-    hub.at(0).ping(hub.record(1), hub.now());
-    hub.run_until(1s);
-    hub.at(1).set_record(make_node_record(b.key, 2, {b.address.ip, 30303, 30304, Radius{240}}).value());
-    hub.at(1).announce(hub.now());
-    hub.run_until(hub.now() + 1s);
+    hub.add();
+    hub.ping(0, 1);
+    hub.run_for(1s);
+    const NodeRecord newer =
+        make_node_record(hub.key(1), 2, {hub.address(1).ip, hub.address(1).port, 0, Radius{240}}).value();
+    hub.call(1, [newer](Discovery& d, proto::Time now) {
+        d.set_record(newer);
+        d.announce(now);
+    });
+    hub.run_for(1s);
     const auto e = hub.at(0).table().find(hub.record(1).node_id());
     ASSERT_TRUE(e && e->contact.record);
     EXPECT_EQ(e->contact.record->seq(), 2U);
