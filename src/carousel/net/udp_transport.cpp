@@ -200,6 +200,10 @@ class UdpTransport::Impl {
             if (shut_down_ || ec == asio::error::operation_aborted) co_return;
             if (ec) {
                 receive_errors_.fetch_add(1, std::memory_order_relaxed);
+                // An ICMP error about an earlier send (where peers had the endpoint reply), where the
+                // system reports it on an unconnected socket: no fault of this socket's.
+                if (ec == asio::error::connection_refused || ec == asio::error::connection_reset) continue;
+                // Anything else (out of memory, say): say so and pause instead of spinning.
                 log("receive failed: " + ec.message());
                 asio::steady_timer pause{ioc_, std::chrono::milliseconds{50}};
                 co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -31,7 +31,8 @@
 //    invalid address, a full socket buffer), of which at most one a second is logged. Datagrams
 //    from peers are counted, not logged, so that a flood cannot flood the log.
 //  - A call into the endpoint that throws is logged and the datagram is lost; the receive loop goes
-//    on. A receive error is logged and counted, and the loop pauses 50 ms before the next read.
+//    on. A receive error is counted; unless it reports an unreachable peer (an ICMP error about an
+//    earlier send) it is also logged and the loop pauses 50 ms before the next read.
 //  - Datagrams the endpoint sends before bind() wait in the send queue; those still queued at stop()
 //    are discarded.
 //
