@@ -7,28 +7,20 @@
 // As in tcp_transport.cpp: Asio 1.74's scheduler trips g++ 12's -Wnull-dereference once inlined.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
-// As in tcp_transport.cpp: under clang, Asio 1.74 finds C++20 coroutines only with these.
-#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
-#define BOOST_ASIO_HAS_CO_AWAIT 1
-#define BOOST_ASIO_HAS_STD_COROUTINE 1
-#endif
-
 #include <array>
 #include <atomic>
 #include <cstdio>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace carousel::net {
 
@@ -53,8 +45,8 @@ class UdpTransport::Impl {
           options_{std::move(options)},
           start_{std::chrono::steady_clock::now()},
           work_{asio::make_work_guard(ioc_)},
-          deadline_timer_{ioc_, std::chrono::steady_clock::time_point::max()} {
-        asio::co_spawn(ioc_, timer_loop(), completion("timer loop"));
+          deadline_timer_{ioc_},
+          pause_timer_{ioc_} {
         // A core may want a timer before anything happens.
         asio::post(ioc_, [this] { arm_timer(); });
     }
@@ -138,13 +130,12 @@ class UdpTransport::Impl {
             }
             socket_ = socket;
             log("bound to udp " + proto::to_string(to_address(bound)));
-            asio::co_spawn(ioc_, receive_loop(socket), completion("receive loop"));
+            receive();
             start_sending();
         });
         return bound.port();
     }
 
-    LogException completion(std::string what) const { return {&options_.log, std::move(what)}; }
     void log(const std::string& line) const { log_line(options_.log, line); }
 
     void shutdown() {
@@ -153,9 +144,10 @@ class UdpTransport::Impl {
             error_code ec;
             socket_->close(ec);
         }
-        // The datagram being sent, if any, stays until its send loop has seen the cancellation.
+        // The datagram being sent, if any, stays until its handler has seen the cancellation.
         while (queue_.size() > (sending_ ? 1 : 0)) queue_.pop_back();
         deadline_timer_.cancel();
+        pause_timer_.cancel();
         work_.reset();
     }
 
@@ -165,66 +157,77 @@ class UdpTransport::Impl {
         arm_timer();
     }
 
+    // Every socket and timer operation below completes into a handler instead of a coroutine: the
+    // coroutines of Asio 1.74 (use_awaitable) do not assemble under clang 14 with UBSan's function
+    // check, as the fuzzers are built ("Cannot represent a difference across sections").
+
     void arm_timer() {
         if (shut_down_) return;
         const std::optional<proto::Time> deadline = endpoint_.next_deadline();
         if (deadline == armed_) return;
         armed_ = deadline;
-        // Changing the expiry cancels the wait in progress; timer_loop() then waits for the new one.
-        deadline_timer_.expires_at(deadline ? start_ + *deadline : std::chrono::steady_clock::time_point::max());
+        // A new generation: the handler of the wait in progress, cancelled or already due, does nothing.
+        ++timer_generation_;
+        if (!deadline) {
+            deadline_timer_.cancel();
+            return;
+        }
+        deadline_timer_.expires_at(start_ + *deadline);
+        wait_timer();
     }
 
-    asio::awaitable<void> timer_loop() {
-        while (!shut_down_) {
-            error_code ec;
-            co_await deadline_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-            if (shut_down_) break;
-            // A completion that raced with a re-arm finds armed_ changed: check the time itself.
-            if (ec || !armed_ || now() < *armed_) continue;
+    void wait_timer() {
+        deadline_timer_.async_wait([this, generation = timer_generation_](const error_code& ec) {
+            if (ec || shut_down_ || generation != timer_generation_ || !armed_) return;
+            if (now() < *armed_) {
+                wait_timer();
+                return;
+            }
             armed_.reset();
-            deadline_timer_.expires_at(std::chrono::steady_clock::time_point::max());
             guarded(options_.log, "on_timer", [this] { endpoint_.on_timer(now()); });
             after_call();
-        }
+        });
     }
 
-    // The one receive loop. One byte more than the bound shows a datagram over it: the kernel
-    // truncates it to the buffer, and a full buffer is one too many.
-    asio::awaitable<void> receive_loop(std::shared_ptr<udp::socket> socket) {
-        std::array<uint8_t, kMaxDatagramSize + 1> buffer{};
-        udp::endpoint from;
-        while (!shut_down_) {
-            error_code ec;
-            const std::size_t n = co_await socket->async_receive_from(asio::buffer(buffer), from,
-                                                                      asio::redirect_error(asio::use_awaitable, ec));
-            if (shut_down_ || ec == asio::error::operation_aborted) co_return;
-            if (ec) {
-                receive_errors_.fetch_add(1, std::memory_order_relaxed);
-                // An ICMP error about an earlier send (where peers had the endpoint reply), where the
-                // system reports it on an unconnected socket: no fault of this socket's.
-                if (ec == asio::error::connection_refused || ec == asio::error::connection_reset) continue;
-                // Anything else (out of memory, say): say so and pause instead of spinning.
-                log("receive failed: " + ec.message());
-                asio::steady_timer pause{ioc_, std::chrono::milliseconds{50}};
-                co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                continue;
+    // One receive at a time, into one buffer. One byte more than the bound shows a datagram over it:
+    // the kernel truncates it to the buffer, and a full buffer is one too many.
+    void receive() {
+        socket_->async_receive_from(asio::buffer(receive_buffer_), from_,
+                                    [this](const error_code& ec, std::size_t n) { on_received(ec, n); });
+    }
+
+    void on_received(const error_code& ec, std::size_t n) {
+        if (shut_down_ || ec == asio::error::operation_aborted) return;
+        if (ec) {
+            receive_errors_.fetch_add(1, std::memory_order_relaxed);
+            // An ICMP error about an earlier send (where peers had the endpoint reply), where the
+            // system reports it on an unconnected socket: no fault of this socket's.
+            if (ec == asio::error::connection_refused || ec == asio::error::connection_reset) {
+                receive();
+                return;
             }
-            if (n == 0) {
-                received_empty_.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            if (n > kMaxDatagramSize) {
-                received_oversize_.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
+            // Anything else (out of memory, say): say so and pause instead of spinning.
+            log("receive failed: " + ec.message());
+            pause_timer_.expires_after(std::chrono::milliseconds{50});
+            pause_timer_.async_wait([this](const error_code& e) {
+                if (!e && !shut_down_) receive();
+            });
+            return;
+        }
+        if (n == 0) {
+            received_empty_.fetch_add(1, std::memory_order_relaxed);
+        } else if (n > kMaxDatagramSize) {
+            received_oversize_.fetch_add(1, std::memory_order_relaxed);
+        } else {
             datagrams_received_.fetch_add(1, std::memory_order_relaxed);
             bytes_received_.fetch_add(n, std::memory_order_relaxed);
-            // The packet boundary: whatever the endpoint does with this datagram, the loop goes on.
+            // The packet boundary: whatever the endpoint does with this datagram, receiving goes on.
             guarded(options_.log, "on_datagram", [&] {
-                endpoint_.on_datagram(to_address(from), ByteView{buffer.data(), n}, now());
+                endpoint_.on_datagram(to_address(from_), ByteView{receive_buffer_.data(), n}, now());
             });
             after_call();
         }
+        receive();
     }
 
     void enqueue(proto::OutgoingDatagram& out) {
@@ -243,34 +246,37 @@ class UdpTransport::Impl {
     }
 
     void start_sending() {
-        if (sending_ || !socket_ || queue_.empty() || shut_down_) return;
-        sending_ = true;
-        asio::co_spawn(ioc_, send_loop(socket_), completion("send loop"));
+        if (!sending_) send_next();
     }
 
     // One send at a time, in order. A datagram the socket refuses is counted and dropped.
-    asio::awaitable<void> send_loop(std::shared_ptr<udp::socket> socket) {
-        while (!shut_down_ && !queue_.empty()) {
-            // deque::push_back keeps references to existing elements valid while this one is sent.
-            const proto::OutgoingDatagram& out = queue_.front();
-            error_code ec;
-            const std::size_t n =
-                co_await socket->async_send_to(asio::buffer(out.datagram.data(), out.datagram.size()),
-                                               to_endpoint(out.to), asio::redirect_error(asio::use_awaitable, ec));
-            if (shut_down_) break;
-            if (ec || n != out.datagram.size()) {
-                send_errors_.fetch_add(1, std::memory_order_relaxed);
-                log_send_error(out.to,
-                               ec ? ec.message()
-                                  : "sent " + std::to_string(n) + " bytes of " + std::to_string(out.datagram.size()));
-            } else {
-                datagrams_sent_.fetch_add(1, std::memory_order_relaxed);
-                bytes_sent_.fetch_add(n, std::memory_order_relaxed);
-            }
-            queue_.pop_front();
+    void send_next() {
+        sending_ = !shut_down_ && socket_ && !queue_.empty();
+        if (!sending_) return;
+        // The front stays in place (and deque::push_back keeps it valid) until its handler runs.
+        const proto::OutgoingDatagram& out = queue_.front();
+        socket_->async_send_to(asio::buffer(out.datagram.data(), out.datagram.size()), to_endpoint(out.to),
+                               [this](const error_code& ec, std::size_t n) { on_sent(ec, n); });
+    }
+
+    void on_sent(const error_code& ec, std::size_t n) {
+        if (shut_down_) {
+            queue_.clear();
+            sending_ = false;
+            return;
         }
-        if (shut_down_) queue_.clear();
-        sending_ = false;
+        const proto::OutgoingDatagram& out = queue_.front();
+        if (ec || n != out.datagram.size()) {
+            send_errors_.fetch_add(1, std::memory_order_relaxed);
+            log_send_error(
+                out.to,
+                ec ? ec.message() : "sent " + std::to_string(n) + " bytes of " + std::to_string(out.datagram.size()));
+        } else {
+            datagrams_sent_.fetch_add(1, std::memory_order_relaxed);
+            bytes_sent_.fetch_add(n, std::memory_order_relaxed);
+        }
+        queue_.pop_front();
+        send_next();
     }
 
     // At most one line a second: peers choose where the endpoint replies, and so what fails.
@@ -288,14 +294,18 @@ class UdpTransport::Impl {
     asio::io_context ioc_;  // before everything that uses it: destroyed last
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     asio::steady_timer deadline_timer_;
+    asio::steady_timer pause_timer_;    // after a receive error
     std::optional<proto::Time> armed_;  // the deadline deadline_timer_ is set to
+    uint64_t timer_generation_{0};      // of the wait that may call on_timer
     std::shared_ptr<udp::socket> socket_;
+    std::array<uint8_t, kMaxDatagramSize + 1> receive_buffer_{};
+    udp::endpoint from_;                         // the source of the datagram in receive_buffer_
     std::deque<proto::OutgoingDatagram> queue_;  // front: being sent
     std::optional<proto::Time> last_send_error_log_;
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> bound_{false};  // bind() succeeded or is under way
     bool shut_down_{false};           // transport thread only
-    bool sending_{false};             // a send loop is running (transport thread only)
+    bool sending_{false};             // a send is in flight (transport thread only)
     std::atomic<uint64_t> datagrams_sent_{0};
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> datagrams_received_{0};
