@@ -14,6 +14,7 @@
 #include <string>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/dht/discovery_packet.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
 #include <carousel/proto/dht_messages.hpp>
@@ -149,5 +150,23 @@ int main(int argc, char** argv) {
     put_file(root_dir + "/store_fuzz/seed-untouched", Bytes{1});
     put_file(root_dir + "/store_fuzz/seed-untouched-rw", Bytes{0});
     put_file(root_dir + "/store_fuzz/seed-overwrite", Bytes{1, 0, 0, 0, 0, 0, 8, 2, 0xde, 0xad});
+    // discovery_packet_fuzz: [mode: odd re-hashes][packet]: sealed DHT requests and the largest
+    // frame, as they are (mode 0) and for the signature path (mode 1), and a packet one byte short.
+    {
+        const std::string packet_dir = root_dir + "/discovery_packet_fuzz";
+        std::filesystem::create_directories(packet_dir);
+        const auto key = dht::KeyPair::from_secret(Bytes(32, 0x11));
+        const Hash id = keccak256(Bytes{9});
+        const Bytes frames[] = {proto::encode(proto::Ping{1, id, 254}), proto::encode(proto::FindNodes{2, id, 16}),
+                                Bytes(dht::kMaxDiscoveryFrameSize, 0x01)};
+        int i = 0;
+        for (const Bytes& frame : frames) {
+            const Bytes packet = *dht::seal(*key, frame);
+            for (const uint8_t mode : {0, 1}) {
+                put_file(packet_dir + "/seed-" + std::to_string(i++), Bytes{mode} + packet);
+            }
+        }
+        put_file(packet_dir + "/seed-short", Bytes{1} + Bytes(dht::kPacketHeaderSize, 0));
+    }
     return 0;
 }
