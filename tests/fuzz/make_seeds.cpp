@@ -14,6 +14,7 @@
 #include <string>
 
 #include <carousel/core/keccak.hpp>
+#include <carousel/dht/discovery_packet.hpp>
 #include <carousel/dht/handshake.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
@@ -191,6 +192,24 @@ int main(int argc, char** argv) {
         put_file(root_dir + "/handshake_fuzz/seed-wrong-key",
                  op(4 | 2, hello) + op(16 | 2, auth_by(ours)) + op(4 | 8, {}));
         put_file(root_dir + "/handshake_fuzz/seed-expect", op(4 | 32, {}) + op(8, {}) + op(8 | 32 | 64, Bytes{1}));
+    }
+    // discovery_packet_fuzz: [mode: odd re-hashes][packet]: sealed DHT requests and the largest
+    // frame, as they are (mode 0) and for the signature path (mode 1), and a packet one byte short.
+    {
+        const std::string packet_dir = root_dir + "/discovery_packet_fuzz";
+        std::filesystem::create_directories(packet_dir);
+        const auto key = dht::KeyPair::from_secret(Bytes(32, 0x11));
+        const Hash id = keccak256(Bytes{9});
+        const Bytes frames[] = {proto::encode(proto::Ping{1, id, 254}), proto::encode(proto::FindNodes{2, id, 16}),
+                                Bytes(dht::kMaxDiscoveryFrameSize, 0x01)};
+        int i = 0;
+        for (const Bytes& frame : frames) {
+            const Bytes packet = *dht::seal(*key, frame);
+            for (const uint8_t mode : {0, 1}) {
+                put_file(packet_dir + "/seed-" + std::to_string(i++), Bytes{mode} + packet);
+            }
+        }
+        put_file(packet_dir + "/seed-short", Bytes{1} + Bytes(dht::kPacketHeaderSize, 0));
     }
     return 0;
 }

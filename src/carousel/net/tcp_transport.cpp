@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "tcp_transport.hpp"
 
+#include "driver_log.hpp"
 #include "frame_reader.hpp"
 
 // Asio 1.74's scheduler, once inlined here, trips g++ 12's -Wnull-dereference (a middle-end warning,
@@ -241,43 +242,13 @@ class TcpTransport::Impl {
     }
 
   private:
+    // driver_log.hpp's, with this transport's log.
     template <typename Fn>
     bool guarded(std::string_view what, Fn&& fn) {
-        try {
-            std::forward<Fn>(fn)();
-            return true;
-        } catch (const std::exception& e) {
-            log("endpoint threw from " + std::string{what} + ": " + e.what());
-        } catch (...) {
-            log("endpoint threw from " + std::string{what});
-        }
-        return false;
+        return net::guarded(options_.log, what, std::forward<Fn>(fn));
     }
-
-    // The completion of a co_spawn'ed loop: logs an exception that escaped it (none should).
-    struct LogException {
-        Impl* impl;
-        std::string what;
-        void operator()(const std::exception_ptr& e) const {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                impl->log(what + " ended by an exception: " + x.what());
-            } catch (...) {
-                impl->log(what + " ended by an exception");
-            }
-        }
-    };
-    LogException completion(std::string what) { return {this, std::move(what)}; }
-
-    void log(const std::string& line) {
-        if (options_.log) {
-            options_.log(line);
-        } else {
-            (void)std::fprintf(stderr, "[net] %s\n", line.c_str());
-        }
-    }
+    LogException completion(std::string what) const { return {&options_.log, std::move(what)}; }
+    void log(const std::string& line) const { log_line(options_.log, line); }
 
     // Closes the listeners and every connection; run() returns once the last handler is done.
     void shutdown() {
