@@ -8,6 +8,9 @@
 #   frame_fuzz  TcpTransport's framing (net::FrameReader) on arbitrary byte streams
 #   mgr_fuzz    a seeded MgrNode's DHT and Merry-Go-Round handlers on frames from fuzzed peers
 #   store_fuzz  RocksKV + StateStore opening a damaged database directory
+#   enr_fuzz    NodeRecord (EIP-778) decoding, text form and signing
+#   handshake_fuzz         the connection handshake (dht::Handshake) on fuzzed frames
+#   discovery_packet_fuzz  the signed discovery packet envelope (dht::DiscoveryPacket)
 # Usage: scripts/fuzz.sh [SECONDS=60] [BUILD_DIR=build-fuzz]   (`make fuzz FUZZ_SECONDS=N`)
 # A finding stops the run; libFuzzer prints the input file (crash-…) to reproduce it with
 # build-fuzz/<harness> <file>. New inputs collect in build-fuzz/corpus-<harness>/ (copy the useful
