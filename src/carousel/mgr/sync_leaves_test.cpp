@@ -207,7 +207,7 @@ TYPED_TEST(SyncLeavesTest, RandomOperationsGiveWhatOrderedMapsGive) {
     const std::vector<LeafOwner> spaces = {std::nullopt, key_of(0x30), key_of(0x31), all_ff()};
     std::vector<Hash> keys = {Hash{}, all_ff()};
     for (uint8_t i = 1; i < 14; ++i) keys.push_back(key_of(static_cast<uint8_t>(i * 17), i));
-    std::mt19937 rng{19};
+    std::mt19937 rng{19};  // NOLINT(cert-msc32-c,cert-msc51-cpp): the same operations on every run
     const auto pick_key = [&] { return keys[rng() % keys.size()]; };
     for (int step = 0; step < 400; ++step) {
         const LeafOwner owner = spaces[rng() % spaces.size()];
