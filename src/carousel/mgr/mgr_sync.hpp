@@ -77,9 +77,9 @@ struct MgrSyncOptions {
     // come in time (slow start) and halves at a timeout; answers are at most window / 4 and at most
     // max_response_bytes. A request's deadline is request_timeout plus the time the outstanding bytes
     // take at the receive rate seen so far, so a slow link is not mistaken for silent peers.
-    uint64_t max_response_bytes{256 * 1024};
-    uint64_t initial_window{128 * 1024};
-    uint64_t max_window{16 * 1024 * 1024};
+    uint64_t max_response_bytes{uint64_t{256} * 1024};
+    uint64_t initial_window{uint64_t{128} * 1024};
+    uint64_t max_window{uint64_t{16} * 1024 * 1024};
     // The window never holds more than the receive rate drains in this long (at least
     // initial_window): a deeper queue only delays every answer, the DHT's replies included.
     proto::Time queue_target{std::chrono::seconds{2}};
