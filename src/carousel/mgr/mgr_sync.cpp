@@ -32,6 +32,8 @@ MgrSync::MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain)
       chain_(std::move(chain)),
       regions_(all_regions(options.region_bits)),
       account_regions_(regions_.size()),
+      leaves_(options.leaf_kv != nullptr ? std::unique_ptr<SyncLeaves>{std::make_unique<KvSyncLeaves>(*options.leaf_kv)}
+                                         : std::make_unique<MemorySyncLeaves>()),
       bare_walks_(regions_.size()),
       pool_(pool_options(options)),
       covering_(dht_, pool_, regions_, options.region_bits, options.unserved_timeout) {}
@@ -56,17 +58,18 @@ double MgrSync::progress() const {
 
 uint64_t MgrSync::raw_bytes() const {
     uint64_t n = 0;
-    for (const auto& [_, v] : accounts_) n += 32 + v.size();
-    for (const auto& [_, s] : storage_) {
-        for (const auto& [__, v] : s) n += 32 + v.size();
-    }
+    const auto add = [&n](const Hash&, ByteView value) { n += 32 + value.size(); };
+    leaves_->visit_all(std::nullopt, add);
+    for (const Hash& owner : leaves_->owners()) leaves_->visit_all(owner, add);
     for (const auto& [_, c] : code_) n += c.size();
     return n;
 }
 
+std::size_t MgrSync::accounts() const { return leaves_->count_all(std::nullopt); }
+
 std::size_t MgrSync::slots() const {
     std::size_t n = 0;
-    for (const auto& [_, s] : storage_) n += s.size();
+    for (const Hash& owner : leaves_->owners()) n += leaves_->count_all(owner);
     return n;
 }
 
@@ -146,19 +149,23 @@ void MgrSync::release(const Request& r) {
     }
 }
 
-MgrSync::Leaves& MgrSync::leaves_of(const std::optional<Hash>& account) {
-    return account ? storage_[*account] : accounts_;
-}
-
 std::optional<Hash> MgrSync::storage_root_of(const Hash& account) const {
-    const auto it = accounts_.find(account);
-    if (it == accounts_.end()) return std::nullopt;
-    auto a = account_of(it->second);
+    const auto rlp = leaves_->find(std::nullopt, account);
+    if (!rlp) return std::nullopt;
+    auto a = account_of(*rlp);
     if (!a) return std::nullopt;
     return a->storage_root;
 }
 
+bool MgrSync::leaves_failed() {
+    const Status& s = leaves_->status();
+    if (s.ok()) return false;
+    if (failure_.empty()) failure_ = "leaf store: " + s.to_string();
+    return true;
+}
+
 void MgrSync::pump(proto::Time now) {
+    if (leaves_failed()) return;
     const uint64_t head = chain_.head();
     const uint64_t boundary = head / options_.epoch_length * options_.epoch_length;
     if (!chain_.state_root(boundary)) return;
@@ -178,22 +185,22 @@ void MgrSync::pump(proto::Time now) {
         // every region of its trie (tries of accounts gone or emptied are dropped); code of every account.
         reconciled_ = boundary;
         storage_roots_.clear();
-        for (const auto& [key, rlp] : accounts_) {
+        leaves_->visit_all(std::nullopt, [&](const Hash& key, ByteView rlp) {
             auto a = account_of(rlp);
-            if (!a) continue;
+            if (!a) return;
             if (a->storage_root != trie::kEmptyRoot) {
                 storage_roots_[key] = a->storage_root;
                 if (!storage_regions_.contains(key)) storage_regions_[key].resize(regions_.size());
             }
             if (a->code_hash != state::kEmptyCodeHash && !code_.contains(a->code_hash))
                 code_wanted_.insert(a->code_hash);
-        }
+        });
         for (auto it = storage_regions_.begin(); it != storage_regions_.end();) {
             if (storage_roots_.contains(it->first)) {
                 ++it;
                 continue;
             }
-            storage_.erase(it->first);
+            leaves_->erase_all(it->first);
             it = storage_regions_.erase(it);
         }
         // Bare parts at the new boundary: those of a trie that moved are asked again by name, or,
@@ -251,8 +258,7 @@ bool MgrSync::pump_region(std::size_t region, const std::optional<Hash>& account
     if (state.started && state.anchor_number + options_.epoch_length < boundary) {
         // Anchored before the previous boundary: nodes no longer keep that root, so no diff can
         // roll it. Fetch the range again at the new root.
-        Leaves& held = leaves_of(account);
-        held.erase(held.lower_bound(block.first), held.upper_bound(last_key(block)));
+        leaves_->erase_range(account, block.first, last_key(block));
         state.started = false;
         state.cursor.reset();
     }
@@ -443,8 +449,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
         strike(from);
         return;
     }
-    Leaves& leaves = leaves_of(r.account);
-    for (std::size_t i = 0; i < *in_range; ++i) leaves[e.keys[i]] = e.values[i];
+    for (std::size_t i = 0; i < *in_range; ++i) leaves_->put(r.account, e.keys[i], e.values[i]);
     const Hash last = e.keys.empty() ? r.limit : e.keys.back();
     if (e.stop_path && last < r.limit) {
         state.cursor = next_key(last);
@@ -454,7 +459,7 @@ void MgrSync::on_chunk_data(proto::PeerId from, ByteView frame, proto::Time now)
     if (!r.account) return;
     if (!state.claims.empty()) {
         // The proven part replaces bare ones that failed its trie's root: which were different?
-        const Hash digest = digest_of(leaves, storage_region(regions_[r.region], *r.account));
+        const Hash digest = digest_of(*leaves_, r.account, storage_region(regions_[r.region], *r.account));
         for (const auto& [peer, said] : state.claims) {
             if (said != digest) strike(peer);
         }
@@ -477,10 +482,9 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
     }
     // Apply the changes to a copy of the held leaves of the range, check the result against the new
     // root with the range proof, and keep it only then.
-    static const Leaves kNone;
-    const bool held = !r.account || storage_.contains(*r.account);
-    const Leaves& leaves = held ? leaves_of(r.account) : kNone;  // a trie new since the anchor: none held
-    Leaves range{leaves.lower_bound(r.origin), leaves.upper_bound(r.limit)};
+    Leaves range;  // none held of a trie new since the anchor
+    leaves_->visit(r.account, r.origin, r.limit,
+                   [&range](const Hash& k, ByteView v) { range.emplace_hint(range.end(), k, Bytes{v}); });
     if (r.head) {
         // Following: the diff starts at the anchor, or at the block the region was verified at (its
         // changes so far are then part of what the diff applies to). Stale if either moved since.
@@ -531,9 +535,7 @@ void MgrSync::on_diff_data(proto::PeerId from, ByteView frame, proto::Time now) 
         return;
     }
     RegionState& state = state_of(r);
-    Leaves& kept = leaves_of(r.account);
-    kept.erase(kept.lower_bound(r.origin), kept.upper_bound(r.limit));
-    kept.insert(range.begin(), range.end());
+    leaves_->replace_range(r.account, r.origin, r.limit, range);
     state.anchor_root = r.root;
     state.anchor_number = r.number;
     ++stats_.rolls;

@@ -43,6 +43,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -52,10 +53,12 @@
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
+#include <carousel/store/kv.hpp>
 #include <carousel/trie/node_store.hpp>
 
 #include "covering_peers.hpp"
 #include "placement.hpp"
+#include "sync_leaves.hpp"
 
 namespace carousel::mgr {
 
@@ -74,9 +77,9 @@ struct MgrSyncOptions {
     // come in time (slow start) and halves at a timeout; answers are at most window / 4 and at most
     // max_response_bytes. A request's deadline is request_timeout plus the time the outstanding bytes
     // take at the receive rate seen so far, so a slow link is not mistaken for silent peers.
-    uint64_t max_response_bytes{256 * 1024};
-    uint64_t initial_window{128 * 1024};
-    uint64_t max_window{16 * 1024 * 1024};
+    uint64_t max_response_bytes{uint64_t{256} * 1024};
+    uint64_t initial_window{uint64_t{128} * 1024};
+    uint64_t max_window{uint64_t{16} * 1024 * 1024};
     // The window never holds more than the receive rate drains in this long (at least
     // initial_window): a deeper queue only delays every answer, the DHT's replies included.
     proto::Time queue_target{std::chrono::seconds{2}};
@@ -89,6 +92,10 @@ struct MgrSyncOptions {
     // banned, behind or unreachable, or none found) ends the sync with a failure naming the region:
     // no honest copy of it is reachable.
     proto::Time unserved_timeout{std::chrono::minutes{3}};
+    // Where the verified leaves are kept (sync_leaves.hpp): null, in memory (MemorySyncLeaves); else
+    // in this KV (KvSyncLeaves, whose two leaf columns it empties and then owns), which outlives the
+    // client. A failed read or write of it ends the sync (failure() names it).
+    store::KV* leaf_kv{nullptr};
 };
 
 struct SyncStats {
@@ -127,7 +134,7 @@ class MgrSync final : public proto::Endpoint {
     uint64_t anchor_number() const noexcept { return anchor_number_; }
     // Fraction of the work done: account regions, then storage regions, then code.
     double progress() const;
-    std::size_t accounts() const noexcept { return accounts_.size(); }
+    std::size_t accounts() const;
     std::size_t slots() const;
     std::size_t codes() const noexcept { return code_.size(); }
     const SyncStats& stats() const noexcept { return stats_; }
@@ -143,6 +150,8 @@ class MgrSync final : public proto::Endpoint {
     void on_timer(proto::Time now) override;
 
   private:
+    // Leaves by key, beside leaves_: a head region's changes (an empty value: deleted), a part's leaves
+    // at the head.
     using Leaves = std::map<Hash, Bytes>;
     // One region of one trie: verified leaves [region.first, cursor) at `anchor`.
     struct RegionState {
@@ -234,8 +243,9 @@ class MgrSync final : public proto::Endpoint {
     bool live(const Request& r) const;
     // Marks the region (or head region) of a request that is over as free for a new request.
     void release(const Request& r);
-    Leaves& leaves_of(const std::optional<Hash>& account);
     std::optional<Hash> storage_root_of(const Hash& account) const;
+    // Whether leaves_ failed a read or write; sets failure_ to name it (the first failure) if so.
+    bool leaves_failed();
 
     // mgr_sync_requests.cpp: requests and peers.
     // Flow control (see MgrSyncOptions) is the pool's (dht::PeerPool): a fixed window of
@@ -318,7 +328,7 @@ class MgrSync final : public proto::Endpoint {
     // Makes the followed state at a boundary the new anchor (no request needed): the leaves, and the
     // tries check_head just built and verified at that boundary.
     void reanchor(uint64_t boundary);
-    // Rebuilds anchor_nodes_ from the anchored leaves (accounts_, storage_): every storage trie, then
+    // Rebuilds anchor_nodes_ from the anchored leaves (leaves_): every storage trie, then
     // the account trie, whose root it returns (and keeps in anchor_state_root_). nullopt, with failure_ set, when a
     // storage trie's root is not the one its account leaf names.
     std::optional<Hash> rebuild_anchor_tries();
@@ -329,9 +339,10 @@ class MgrSync final : public proto::Endpoint {
     std::vector<Region> regions_;
     std::vector<RegionState> account_regions_;
     std::map<Hash, std::vector<RegionState>> storage_regions_;  // per account with storage
-    Leaves accounts_;
-    std::map<Hash, Leaves> storage_;
-    // The tries of accounts_ and storage_ (set when the sync completes and at every re-anchor):
+    // The verified leaves: the account trie's, and each owner's storage leaves (at the anchor when
+    // following the head: its changes are kept apart, in the HeadRegions).
+    std::unique_ptr<SyncLeaves> leaves_;
+    // The tries of leaves_ (set when the sync completes and at every re-anchor):
     // following checks each head by applying its changes to them.
     trie::MemoryNodeStore anchor_nodes_;
     std::size_t anchor_nodes_live_{0};    // its size when last rebuilt (what later boundaries add is partly garbage)

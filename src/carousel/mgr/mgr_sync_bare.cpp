@@ -19,18 +19,14 @@ using sync_parts::digest_of;
 using sync_parts::view;
 
 std::size_t MgrSync::part_size(const Hash& account, std::size_t region) const {
-    const auto held = storage_.find(account);
-    if (held == storage_.end()) return 0;
     const Region block = storage_region(regions_[region], account);
-    return static_cast<std::size_t>(
-        std::distance(held->second.lower_bound(block.first), held->second.upper_bound(last_key(block))));
+    return leaves_->count(account, block.first, last_key(block));
 }
 
 void MgrSync::forget_bare(const Hash& account, std::size_t region) {
     RegionState& t = storage_regions_.at(account)[region];
     const Region block = storage_region(regions_[region], account);
-    Leaves& slots = storage_[account];
-    slots.erase(slots.lower_bound(block.first), slots.upper_bound(last_key(block)));
+    leaves_->erase_range(account, block.first, last_key(block));
     t = RegionState{};
     BareWalk& w = bare_walks_[region];
     if (!w.from || account < *w.from) w.again.insert(account);
@@ -129,8 +125,8 @@ void MgrSync::on_bare_storage(proto::PeerId from, ByteView frame, proto::Time no
             continue;
         }
         if (entry != nullptr) {
-            Leaves& slots = storage_[account];
-            for (std::size_t k = 0; k < entry->keys.size(); ++k) slots[entry->keys[k]] = entry->values[k];
+            for (std::size_t k = 0; k < entry->keys.size(); ++k)
+                leaves_->put(account, entry->keys[k], entry->values[k]);
         }
         t.started = true;
         t.cursor.reset();
@@ -157,14 +153,13 @@ void MgrSync::settle(const Hash& account) {
     }
     if (!bare) return;
     trie::Trie rebuilt;
-    Leaves& slots = storage_[account];
-    for (const auto& [k, v] : slots) (void)rebuilt.put(view(k), v);
+    leaves_->visit_all(account, [&rebuilt](const Hash& k, ByteView v) { (void)rebuilt.put(view(k), v); });
     if (rebuilt.root() == root->second) {
         // Every part is now known: what a failed round said of a part and differs was wrong.
         for (std::size_t i = 0; i < regions->second.size(); ++i) {
             RegionState& t = regions->second[i];
             if (!t.claims.empty()) {
-                const Hash digest = digest_of(slots, storage_region(regions_[i], account));
+                const Hash digest = digest_of(*leaves_, account, storage_region(regions_[i], account));
                 for (const auto& [peer, said] : t.claims) {
                     if (said != digest) strike(peer);
                 }
@@ -189,14 +184,14 @@ void MgrSync::settle(const Hash& account) {
         if (!t.bare) continue;
         const Region block = storage_region(regions_[i], account);
         std::vector<std::pair<proto::PeerId, Hash>> claims = std::move(t.claims);
-        if (t.bare_peer != 0) claims.emplace_back(t.bare_peer, digest_of(slots, block));
+        if (t.bare_peer != 0) claims.emplace_back(t.bare_peer, digest_of(*leaves_, account, block));
         const bool empty = part_size(account, i) == 0;
         const proto::PeerId sender = t.bare_peer;
         if (empty) {
             forget_bare(account, i);
             if (sender != 0) bare_walks_[i].avoid.insert(sender);
         } else {
-            slots.erase(slots.lower_bound(block.first), slots.upper_bound(last_key(block)));
+            leaves_->erase_range(account, block.first, last_key(block));
             t = RegionState{};
             t.large = true;
         }

@@ -55,10 +55,9 @@ void MgrSync::follow_head(proto::Time now) {
     std::set<Hash> moved;
     for (const HeadRegion& t : head_accounts_) {
         for (const auto& [key, value] : t.changes) {
-            const auto before = accounts_.find(key);
-            const Hash old_root = before == accounts_.end()
-                                      ? trie::kEmptyRoot
-                                      : account_of(before->second).value_or(state::Account{}).storage_root;
+            const auto before = leaves_->find(std::nullopt, key);
+            const Hash old_root =
+                !before ? trie::kEmptyRoot : account_of(*before).value_or(state::Account{}).storage_root;
             const Hash new_root =
                 value.empty() ? trie::kEmptyRoot : account_of(value).value_or(state::Account{}).storage_root;
             if (old_root != new_root) moved.insert(key);
@@ -75,10 +74,8 @@ void MgrSync::follow_head(proto::Time now) {
     for (const Hash& account : moved) {
         auto& regions = head_storage_[account];
         regions.resize(regions_.size());
-        const auto before = accounts_.find(account);
-        const Hash from = before == accounts_.end()
-                              ? trie::kEmptyRoot
-                              : account_of(before->second).value_or(state::Account{}).storage_root;
+        const auto before = leaves_->find(std::nullopt, account);
+        const Hash from = !before ? trie::kEmptyRoot : account_of(*before).value_or(state::Account{}).storage_root;
         const auto after = head_account(account);
         const Hash to = after ? account_of(*after).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
         for (std::size_t i = 0; i < regions.size(); ++i) {
@@ -123,35 +120,40 @@ void MgrSync::reanchor(uint64_t boundary) {
     for (std::size_t i = 0; i < head_accounts_.size(); ++i) {
         for (const auto& [k, v] : head_accounts_[i].changes) {
             if (v.empty()) {
-                accounts_.erase(k);
+                leaves_->erase(std::nullopt, k);
             } else {
-                accounts_[k] = v;
+                leaves_->put(std::nullopt, k, v);
             }
         }
         account_regions_[i].anchor_root = root;
         account_regions_[i].anchor_number = boundary;
     }
     for (const auto& [account, regions] : head_storage_) {
-        Leaves& slots = storage_[account];
         for (const HeadRegion& t : regions) {
             for (const auto& [k, v] : t.changes) {
                 if (v.empty()) {
-                    slots.erase(k);
+                    leaves_->erase(account, k);
                 } else {
-                    slots[k] = v;
+                    leaves_->put(account, k, v);
                 }
             }
         }
     }
     // Every storage trie now held whole at the boundary: complete regions anchored at its new root.
-    for (auto it = storage_.begin(); it != storage_.end();) {
-        const auto storage_root = storage_root_of(it->first);
+    // The tries gone there (emptied, or their account deleted) are dropped: their leaves went with
+    // the changes above, so they are found among the tries the client walked or followed.
+    const std::vector<Hash> held = leaves_->owners();
+    std::set<Hash> tries{held.begin(), held.end()};
+    for (const auto& [account, _] : storage_regions_) tries.insert(account);
+    for (const auto& [account, _] : head_storage_) tries.insert(account);
+    for (const Hash& owner : tries) {
+        const auto storage_root = storage_root_of(owner);
         if (!storage_root || *storage_root == trie::kEmptyRoot) {
-            storage_regions_.erase(it->first);
-            it = storage_.erase(it);
+            storage_regions_.erase(owner);
+            leaves_->erase_all(owner);
             continue;
         }
-        auto& regions = storage_regions_[it->first];
+        auto& regions = storage_regions_[owner];
         regions.resize(regions_.size());
         for (RegionState& t : regions) {
             t.started = true;
@@ -160,7 +162,6 @@ void MgrSync::reanchor(uint64_t boundary) {
             t.anchor_number = boundary;
             t.bare = false;  // check_head rebuilt this root
         }
-        ++it;
     }
     for (auto& [account, regions] : storage_regions_) {
         for (RegionState& t : regions) t.anchor_number = boundary;
@@ -180,16 +181,18 @@ void MgrSync::reanchor(uint64_t boundary) {
 std::optional<Hash> MgrSync::rebuild_anchor_tries() {
     anchor_nodes_ = trie::MemoryNodeStore{};
     anchor_nodes_live_ = 0;
-    for (const auto& [account, slots] : storage_) {
+    const auto put = [](trie::Trie& t) { return [&t](const Hash& k, ByteView v) { (void)t.put(view(k), v); }; };
+    for (const Hash& account : leaves_->owners()) {
         trie::Trie t{&anchor_nodes_};
-        for (const auto& [k, v] : slots) (void)t.put(view(k), v);
+        leaves_->visit_all(account, put(t));
         if (storage_root_of(account) != t.root()) {
-            failure_ = "storage root mismatch";
+            if (!leaves_failed()) failure_ = "storage root mismatch";
             return std::nullopt;
         }
     }
     trie::Trie state{&anchor_nodes_};
-    for (const auto& [k, v] : accounts_) (void)state.put(view(k), v);
+    leaves_->visit_all(std::nullopt, put(state));
+    if (leaves_failed()) return std::nullopt;
     anchor_state_root_ = state.root();
     anchor_nodes_live_ = anchor_nodes_.size();
     return anchor_state_root_;
@@ -273,17 +276,14 @@ void MgrSync::on_head_bare(proto::PeerId from, const Request& r, const std::vect
 
 void MgrSync::set_head_part(HeadRegion& t, const Hash& account, std::size_t region, const Leaves& now,
                             uint64_t number) {
-    static const Leaves kNone;
     const Region block = storage_region(regions_[region], account);
-    const auto held = storage_.find(account);
-    const Leaves& anchored = held == storage_.end() ? kNone : held->second;
     t.changes.clear();
-    for (auto it = anchored.lower_bound(block.first); it != anchored.end() && it->first <= last_key(block); ++it) {
-        if (!now.contains(it->first)) t.changes[it->first] = Bytes{};
-    }
+    leaves_->visit(account, block.first, last_key(block), [&](const Hash& k, ByteView) {
+        if (!now.contains(k)) t.changes[k] = Bytes{};
+    });
     for (const auto& [k, v] : now) {
-        const auto a = anchored.find(k);
-        if (a == anchored.end() || a->second != v) t.changes[k] = v;
+        const auto a = leaves_->find(account, k);
+        if (!a || *a != v) t.changes[k] = v;
     }
     t.number = number;
     t.root = head_storage_root(account);
@@ -359,9 +359,7 @@ std::optional<Bytes> MgrSync::head_account(const Hash& key) const {
             return c->second;
         }
     }
-    const auto it = accounts_.find(key);
-    if (it == accounts_.end()) return std::nullopt;
-    return it->second;
+    return leaves_->find(std::nullopt, key);
 }
 
 void MgrSync::check_head(uint64_t number) {
@@ -381,6 +379,7 @@ void MgrSync::check_head(uint64_t number) {
         const auto a = head_account(account);
         const Hash want = a ? account_of(*a).value_or(state::Account{}).storage_root : trie::kEmptyRoot;
         if (t.root() != want) {
+            if (leaves_failed()) return;
             if (std::none_of(regions.begin(), regions.end(), [](const HeadRegion& h) { return h.bare; })) {
                 failure_ = "head storage root mismatch";
                 return;
@@ -413,7 +412,7 @@ void MgrSync::check_head(uint64_t number) {
     for (const HeadRegion& h : head_accounts_) apply(state, h.changes);
     state_root_ = state.root();
     if (state_root_ != chain_.state_root(number)) {
-        failure_ = "head state root mismatch";
+        if (!leaves_failed()) failure_ = "head state root mismatch";
         return;
     }
     verified_number_ = number;

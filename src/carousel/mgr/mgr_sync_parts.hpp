@@ -13,7 +13,6 @@
 //    bare parts by its rebuilt root;
 //  - mgr_sync_head.cpp: following the head after the sync, and re-anchoring at a boundary.
 
-#include <map>
 #include <optional>
 
 #include <carousel/core/keccak.hpp>
@@ -33,18 +32,18 @@ inline std::optional<state::Account> account_of(ByteView rlp) {
     return *a;
 }
 
-// The digest of a region's leaves: Keccak of every key and length-prefixed value in order (without the
+// The digest of `owner`'s leaves in a region: Keccak of every key and length-prefixed value in order (without the
 // lengths, one leaf whose value holds the next key and value would digest the same as the two).
-inline Hash digest_of(const std::map<Hash, Bytes>& leaves, const Region& block) {
+inline Hash digest_of(const SyncLeaves& leaves, const LeafOwner& owner, const Region& block) {
     Bytes all;
-    for (auto it = leaves.lower_bound(block.first); it != leaves.end() && it->first <= last_key(block); ++it) {
-        all.append(it->first.data(), it->first.size());
-        const auto n = static_cast<uint32_t>(it->second.size());
+    leaves.visit(owner, block.first, last_key(block), [&all](const Hash& key, ByteView value) {
+        all.append(key.data(), key.size());
+        const auto n = static_cast<uint32_t>(value.size());
         const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
                                    static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
         all.append(length, sizeof length);
-        all.append(it->second);
-    }
+        all.append(value);
+    });
     return keccak256(all);
 }
 

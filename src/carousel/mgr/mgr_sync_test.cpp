@@ -18,6 +18,9 @@
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/dht_messages.hpp>
 #include <carousel/state/account.hpp>
+#include <carousel/store/memory_kv.hpp>
+#include <carousel/store/rocks_kv.hpp>
+#include <carousel/testing/temp_dir.hpp>
 #include <carousel/trie/trie.hpp>
 
 namespace carousel::mgr {
@@ -62,16 +65,17 @@ struct Harness {
     Time now{0};
     std::vector<Sent> sent;  // every non-DHT frame, in order
 
-    explicit Harness(unsigned strikes_to_ban = 2)
-        : sync(dht::Contact{Hash{}, 0, dht::Radius{0}}, options(strikes_to_ban),
+    explicit Harness(unsigned strikes_to_ban = 2, store::KV* leaf_kv = nullptr)
+        : sync(dht::Contact{Hash{}, 0, dht::Radius{0}}, options(strikes_to_ban, leaf_kv),
                ChainView{[] { return kHead; },
                          [this](uint64_t n) -> std::optional<Hash> {
                              if (n == kHead) return state.root;
                              return std::nullopt;
                          }}) {}
 
-    static MgrSyncOptions options(unsigned strikes_to_ban) {
+    static MgrSyncOptions options(unsigned strikes_to_ban, store::KV* leaf_kv) {
         MgrSyncOptions o;
+        o.leaf_kv = leaf_kv;
         o.region_bits = 256;  // one region: the whole key space
         o.epoch_length = 16;
         o.strikes_to_ban = strikes_to_ban;
@@ -275,6 +279,56 @@ TEST(MgrSyncScripted, ARegionWhoseOnlyNodeIsBannedEndsTheSyncNamingIt) {
     EXPECT_NE(h.sync.failure().find("no honest node serves region"), std::string::npos) << h.sync.failure();
     EXPECT_NE(h.sync.failure().find("1 covering nodes known: 1 banned"), std::string::npos) << h.sync.failure();
     EXPECT_EQ(h.chunk_requests().size(), 1u);
+}
+
+// The same sync (a liar struck and banned, the range asked again of the other node) with its leaves
+// in a KV, over MemoryKV and over RocksKV, makes the same requests and ends with the same state as
+// with its leaves in memory.
+TEST(MgrSyncScripted, LeavesInAKvGiveTheSameSyncAsLeavesInMemory) {
+    struct Outcome {
+        bool synced{false};
+        Hash root{};
+        std::size_t accounts{0};
+        uint64_t raw_bytes{0};
+        uint64_t rejected{0};
+        uint64_t banned{0};
+        uint64_t bytes_received{0};
+        std::vector<std::pair<PeerId, proto::MessageType>> sent;
+        std::string failure;
+        bool operator==(const Outcome&) const = default;
+    };
+    const auto run = [](store::KV* kv) {
+        Harness h{/*strikes_to_ban=*/1, kv};
+        const Sent first = h.start({7, 8});
+        proto::ChunkEntry altered = h.honest();
+        altered.values[1].back() ^= 1;
+        h.answer(first, altered);
+        h.finish(h.retry(2s), 3s);
+        Outcome o{h.sync.synced(),
+                  h.sync.state_root(),
+                  h.sync.accounts(),
+                  h.sync.raw_bytes(),
+                  h.sync.stats().rejected_answers,
+                  h.sync.stats().banned_peers,
+                  h.sync.stats().bytes_received,
+                  {},
+                  h.sync.failure()};
+        for (const Sent& s : h.sent) o.sent.emplace_back(s.to, s.type);
+        return o;
+    };
+    const Outcome in_memory = run(nullptr);
+    EXPECT_TRUE(in_memory.synced);
+    EXPECT_EQ(in_memory.accounts, 5u);
+    EXPECT_EQ(in_memory.banned, 1u);
+    store::MemoryKV memory_kv;
+    const Outcome on_memory_kv = run(&memory_kv);
+    EXPECT_TRUE(on_memory_kv == in_memory);
+    EXPECT_EQ(memory_kv.entry_count(store::Column::kAccountLeaves), 5u);
+    store::TempDir dir{"carousel-mgr-sync-"};
+    std::unique_ptr<store::RocksKV> rocks;
+    ASSERT_TRUE(store::RocksKV::open(dir.path(), rocks).ok());
+    const Outcome on_rocks = run(rocks.get());
+    EXPECT_TRUE(on_rocks == in_memory);
 }
 
 }  // namespace
