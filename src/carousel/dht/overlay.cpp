@@ -34,20 +34,23 @@ Overlay::Overlay(const KeyPair& key, NodeRecord record, OverlayOptions options, 
 template <typename Fn>
 auto Overlay::call(Time now, Fn&& fn) {
     now_ = now;
+    ++depth_;
     if constexpr (std::is_void_v<decltype(fn())>) {
         fn();
+        --depth_;
         deliver_notices();
     } else {
         auto result = fn();
+        --depth_;
         deliver_notices();
         return result;
     }
 }
 
-// Notices go out after the part that raised them has returned, so the core may call back in; a
-// call made from a notice delivers its own notices in this same loop.
+// Notices go out once the outermost call has left every part, so the core may call back in; a call
+// made from a notice (or from a lookup's callback) leaves its notices to this same loop.
 void Overlay::deliver_notices() {
-    if (delivering_) return;
+    if (depth_ > 0 || delivering_) return;
     delivering_ = true;
     while (!unreachable_.empty()) {
         const auto [node, at] = unreachable_.front();

@@ -34,10 +34,16 @@
 //    address, or a frame that is empty or a handshake message, is refused (kUnreachable; the
 //    latter is the caller's bug and also counted). Whenever Connections gives up on a node
 //    (dial failure or timeout, handshake failure, refusal, back-off), Core::unreachable(node) runs.
+//  - The cap: Connections bounds connections plus dials by connections.max_peers. A driver links an
+//    inbound connection before the Overlay hears of it and can refuse it or make room, so the links
+//    a driver counts (LocalNet's peak_connections) reach max_peers + 1 for an instant at the cap.
+//    To bound a node's sockets by N, give max_peers = N - 1.
 //  - Re-entrancy: Core callbacks never run inside a part's call. on_frame runs after the parts
-//    have handled the frame; unreachable() notices are queued and delivered before the Overlay call
-//    that caused them returns. So the core may call send(), pin() and unpin() from its callbacks.
-//    Driver callbacks may not call back into the Overlay.
+//    have handled the frame; unreachable() notices are queued and delivered before the outermost
+//    Overlay call that caused them returns. So the core may call anything from its callbacks. A
+//    Discovery lookup's `done` runs inside Discovery's call: from it the core may call send(),
+//    pin() and unpin() (they do not enter Discovery), not discovery(). Driver callbacks may not
+//    call back into the Overlay.
 //  - Sans-IO and deterministic: no clock, socket or randomness of its own (the Handshake's nonces
 //    come from HandshakeOptions::nonce_seed; processes seed it as handshake.hpp says).
 //  - Not built: the address a peer dialed from is not checked against its record; records learned
@@ -149,6 +155,7 @@ class Overlay {
     Connections connections_;
     proto::Time now_{0};  // of the call under way: the Handshake's callbacks carry no time
     std::deque<std::pair<NodeId, proto::Time>> unreachable_;
+    int depth_{0};  // Overlay calls under way (a lookup's callback may call send())
     bool delivering_{false};
     OverlayStats stats_;
 };

@@ -181,5 +181,215 @@ TEST(Overlay, TwoNodesFindEachOtherAndExchangeAFrameByRecord) {
     EXPECT_EQ(n.at(0).connections().stats().dials + n.at(1).connections().stats().dials, 1U);
 }
 
+// What run_network() saw.
+struct NetworkRun {
+    std::size_t sent{0};          // frames handed to send()
+    std::size_t delivered{0};     // frames a core got, from the right node id, as sent
+    std::size_t misdelivered{0};  // frames a core got that no node sent it
+    std::size_t not_found{0};     // targets a lookup did not return
+    std::size_t unreachable{0};
+    std::size_t max_net_peak{0};          // LocalNet's peak_connections, over all nodes
+    std::size_t max_connections_peak{0};  // Connections' own peak, over all nodes
+    uint64_t evictions{0};
+    uint64_t handshake_failures{0};
+    uint64_t datagram_bytes{0};
+    uint64_t frame_bytes{0};
+    uint64_t trace_hash{0};
+};
+
+// `nodes` Overlay nodes with max_peers `max_peers` join through node 0 (each PINGs it, then looks up
+// its own id). Then, in rounds 3 s apart, every node i looks up the id of node i + offset (one offset
+// per round, so every node gets one frame a round; offsets d and -d make pairs that reuse a link)
+// and sends it one frame by the record the lookup returned.
+NetworkRun run_network(std::size_t nodes, std::size_t max_peers, const std::vector<std::size_t>& offsets) {
+    OverlayOptions options;
+    options.discovery.k = 8;
+    options.connections.max_peers = max_peers;
+    options.connections.min_idle_to_evict = 1s;
+    Network n{options};
+    for (std::size_t i = 0; i < nodes; ++i) n.add();
+    for (std::size_t i = 1; i < nodes; ++i) {
+        n.call(i, [&](Overlay& o, Time now) { o.bootstrap(n.record(0), now); });
+        n.run_for(1s);
+        n.call(i, [](Overlay& o, Time now) { o.discovery().start_lookup(o.id(), now, [](auto) {}); });
+        n.run_for(10s);
+    }
+    NetworkRun run;
+    std::map<std::size_t, std::vector<std::pair<NodeId, Bytes>>> expected;  // by receiver
+    for (const std::size_t offset : offsets) {
+        for (std::size_t i = 0; i < nodes; ++i) {
+            const std::size_t to = (i + offset) % nodes;
+            const NodeId target = n.id(to);
+            expected[to].emplace_back(n.id(i), test_frame(i, to));
+            n.call(i, [&run, target, i, to](Overlay& o, Time now) {
+                o.discovery().start_lookup(target, now, [&run, &o, target, i, to, now](std::vector<Contact> found) {
+                    const auto it =
+                        std::find_if(found.begin(), found.end(), [&](const Contact& c) { return c.id == target; });
+                    if (it == found.end() || !it->record) {
+                        ++run.not_found;
+                        return;
+                    }
+                    ++run.sent;
+                    o.send(*it->record, test_frame(i, to), now);
+                });
+            });
+        }
+        n.run_for(3s);
+    }
+    n.run_for(30s);
+    for (std::size_t j = 0; j < nodes; ++j) {
+        auto want = expected[j];
+        for (const auto& got : n.node(j).received) {
+            const auto it = std::find(want.begin(), want.end(), got);
+            if (it == want.end()) {
+                ++run.misdelivered;
+            } else {
+                ++run.delivered;
+                want.erase(it);
+            }
+        }
+        const auto peer = static_cast<PeerId>(j + 1);
+        run.unreachable += n.node(j).unreachable.size();
+        run.max_net_peak = std::max(run.max_net_peak, n.net.peak_connections(peer));
+        run.max_connections_peak = std::max(run.max_connections_peak, n.at(j).connections().stats().peak);
+        run.evictions += n.at(j).connections().stats().evictions;
+        run.handshake_failures += n.at(j).handshake().stats().failed();
+    }
+    run.datagram_bytes = n.net.total_datagram_metrics().sent.total.bytes;
+    run.frame_bytes = n.net.total_metrics().sent.total.bytes;
+    run.trace_hash = n.trace.value;
+    return run;
+}
+
+const std::vector<std::size_t> kOffsets{1, 31, 2, 30, 3, 29, 5, 27, 8, 24, 13, 19};
+
+// Issue 20's network: 32 nodes, at most 8 connections each, every node sends to 12 others found by
+// lookups. Every frame arrives from the right node id, and no node ever holds more than 8
+// connections by LocalNet's count of links, nor 7 by Connections' own: the driver links an inbound
+// connection before the core can refuse it or make room, so a node at Connections' cap holds one
+// link more for an instant (with max_peers 8 LocalNet's peak is 9). 8 sockets take max_peers 7.
+TEST(Overlay, ThirtyTwoNodesWithEightPeersEachDeliverEveryFrame) {
+    constexpr std::size_t kNodes = 32;
+    constexpr std::size_t kMaxLinks = 8;
+    const NetworkRun run = run_network(kNodes, kMaxLinks - 1, kOffsets);
+    std::printf(
+        "[overlay] %zu nodes, max_peers %zu: %zu/%zu frames delivered, max peak %zu (LocalNet) %zu "
+        "(Connections), %llu evictions, %llu datagram bytes, %llu frame bytes\n",
+        kNodes, kMaxLinks - 1, run.delivered, kNodes * kOffsets.size(), run.max_net_peak, run.max_connections_peak,
+        static_cast<unsigned long long>(run.evictions), static_cast<unsigned long long>(run.datagram_bytes),
+        static_cast<unsigned long long>(run.frame_bytes));
+    EXPECT_EQ(run.not_found, 0U);
+    EXPECT_EQ(run.sent, kNodes * kOffsets.size());
+    EXPECT_EQ(run.delivered, kNodes * kOffsets.size());
+    EXPECT_EQ(run.misdelivered, 0U);
+    EXPECT_EQ(run.unreachable, 0U);
+    EXPECT_EQ(run.handshake_failures, 0U);
+    EXPECT_LE(run.max_net_peak, kMaxLinks);
+    EXPECT_LE(run.max_connections_peak, kMaxLinks - 1);
+    EXPECT_GT(run.evictions, 0U);  // the cap was reached and kept
+}
+
+// The same run twice gives the same LocalNet trace, entry for entry.
+TEST(Overlay, RunsAreDeterministic) {
+    const NetworkRun first = run_network(16, 7, {1, 15, 2, 14, 5});
+    const NetworkRun second = run_network(16, 7, {1, 15, 2, 14, 5});
+    EXPECT_EQ(first.delivered, 16U * 5U);
+    EXPECT_EQ(first.trace_hash, second.trace_hash);
+    EXPECT_EQ(first.datagram_bytes, second.datagram_bytes);
+    EXPECT_EQ(first.frame_bytes, second.frame_bytes);
+}
+
+// A record whose address no node has: the dial fails after LocalNet's dial timeout (5 s) and the
+// core hears unreachable(node), once; the queued frame is dropped.
+TEST(Overlay, SendingToAnAddressWithoutANodeReportsUnreachable) {
+    Network n;
+    n.add();
+    const KeyPair ghost = key_of(999);
+    const NodeRecord record = record_at(ghost, net::default_address(200));
+    n.call(0, [&](Overlay& o, Time now) {
+        EXPECT_EQ(o.send(record, test_frame(0, 200), now), Connections::SendResult::kQueued);
+    });
+    n.run_for(10s);
+    EXPECT_EQ(n.node(0).unreachable, (std::vector<std::pair<NodeId, Time>>{{ghost.node_id, 5s}}));
+    EXPECT_EQ(n.at(0).connections().stats().dial_failures, 1U);
+    EXPECT_EQ(n.at(0).connections().stats().frames_dropped, 1U);
+    EXPECT_EQ(n.at(0).connections().size(), 0U);
+    // A record without a TCP address is refused at once.
+    const NodeRecord no_tcp = make_node_record(ghost, 2, {{10, 0, 0, 201}, 30303, 0, Radius{250}}).value();
+    n.call(0, [&](Overlay& o, Time now) {
+        EXPECT_EQ(o.send(no_tcp, test_frame(0, 201), now), Connections::SendResult::kUnreachable);
+    });
+    n.run_for(1s);
+    ASSERT_EQ(n.node(0).unreachable.size(), 2U);
+    EXPECT_EQ(n.node(0).unreachable[1].first, ghost.node_id);
+}
+
+// Mallory holds her own key but presents the victim's (public, validly signed) record: she dials A,
+// sends HELLO with the victim's record, answers A's HELLO with an AUTH signed by her key, then a
+// frame. A refuses her (kBadSignature, counted) and no frame of hers reaches A's core.
+class Impostor final : public proto::Endpoint {
+  public:
+    Impostor(KeyPair key, NodeRecord claimed) : key_{std::move(key)}, claimed_{std::move(claimed)} {}
+
+    void dial_to(const Address& to) { dial(to); }
+    void on_connect(PeerId peer, Time /*now*/) override {
+        proto::HandshakeNonce nonce{};
+        nonce.fill(0x33);
+        send(peer, proto::encode(proto::Hello{proto::kHandshakeVersion, claimed_.encoded(), nonce}));
+    }
+    void on_frame(PeerId from, ByteView frame, Time /*now*/) override {
+        const auto hello = proto::decode_hello(frame);
+        if (!hello) return;
+        const auto verifier = NodeRecord::decode(hello->record);
+        if (!verifier) return;
+        send(from, proto::encode(
+                       proto::Auth{sign(key_, auth_digest(hello->nonce, verifier->node_id(), claimed_.node_id()))}));
+        send(from, test_frame(99, 0));
+    }
+    void on_disconnect(PeerId /*peer*/, Time /*now*/) override { ++disconnects; }
+
+    int disconnects{0};
+
+  private:
+    KeyPair key_;
+    NodeRecord claimed_;
+};
+
+TEST(Overlay, AHandshakeByAnotherKeyThanTheRecordsIsRefused) {
+    Network n;
+    n.add();  // A
+    n.add();  // the victim, whose record Mallory presents
+    Impostor mallory{key_of(666), n.record(1)};
+    const PeerId m = n.net.add(mallory);
+    n.net.post(m, [&] { mallory.dial_to(n.net.address(1)); });
+    n.run_for(10s);
+    EXPECT_TRUE(n.node(0).received.empty());
+    EXPECT_EQ(n.at(0).handshake().stats().failed(HandshakeFailure::kBadSignature), 1U);
+    EXPECT_EQ(n.at(0).handshake().stats().authenticated, 0U);
+    EXPECT_EQ(n.at(0).connections().peer_of(n.id(1)), std::nullopt);
+    EXPECT_EQ(n.at(0).connections().size(), 0U);
+    EXPECT_EQ(mallory.disconnects, 1);
+    EXPECT_FALSE(n.net.connected(1, m));
+}
+
+// A record of B (validly signed by B) whose address is C's: A dials it expecting B, C authenticates
+// as itself, and A refuses it (kUnexpectedId) and reports B unreachable; nothing reaches C's core.
+TEST(Overlay, ADialedPeerMustBeTheRecordsNode) {
+    Network n;
+    n.add();  // A
+    n.add();  // B
+    n.add();  // C
+    const NodeRecord misdirected = record_at(key_of(2), n.net.address(3), 2);
+    ASSERT_EQ(misdirected.node_id(), n.id(1));
+    n.call(0, [&](Overlay& o, Time now) { o.send(misdirected, test_frame(0, 1), now); });
+    n.run_for(10s);
+    EXPECT_EQ(n.at(0).handshake().stats().failed(HandshakeFailure::kUnexpectedId), 1U);
+    ASSERT_EQ(n.node(0).unreachable.size(), 1U);
+    EXPECT_EQ(n.node(0).unreachable[0].first, n.id(1));
+    EXPECT_TRUE(n.node(1).received.empty());
+    EXPECT_TRUE(n.node(2).received.empty());
+    EXPECT_EQ(n.at(0).connections().size(), 0U);
+}
+
 }  // namespace
 }  // namespace carousel::dht
