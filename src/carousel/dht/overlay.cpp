@@ -19,7 +19,7 @@ Overlay::Overlay(const KeyPair& key, NodeRecord record, OverlayOptions options, 
                  std::move(record),
                  options.handshake,
                  [this](PeerId to, Bytes frame) { driver_.send_frame(to, std::move(frame)); },
-                 [this](PeerId peer, std::string reason) { handshake_failed(peer, std::move(reason)); },
+                 [this](PeerId peer, const std::string& reason) { handshake_failed(peer, reason); },
                  [this](PeerId peer, const NodeRecord& r, Time now) {
                      now_ = now;
                      authenticated(peer, r);
@@ -152,7 +152,7 @@ void Overlay::authenticated(PeerId peer, const NodeRecord& record) {
     connections_.on_authenticated(peer, record.node_id(), now_);
 }
 
-void Overlay::handshake_failed(PeerId peer, std::string reason) {
+void Overlay::handshake_failed(PeerId peer, const std::string& reason) {
     // Connections forgets the connection and asks the driver to disconnect; false if it had closed
     // it already (and asked then).
     connections_.close(peer, reason, now_);

@@ -144,7 +144,7 @@ class Overlay {
     // The Handshake authenticated `peer` with `record`.
     void authenticated(proto::PeerId peer, const NodeRecord& record);
     // The Handshake dropped `peer`: close it through Connections (a no-op if it was closed already).
-    void handshake_failed(proto::PeerId peer, std::string reason);
+    void handshake_failed(proto::PeerId peer, const std::string& reason);
     // A dialed connection must authenticate as the node it was dialed for.
     void expect_dialed_node(proto::PeerId peer);
 
