@@ -41,7 +41,10 @@ class OverlayNode final : public proto::Endpoint, public proto::DatagramEndpoint
                    Overlay::Core{[this](const NodeId& from, ByteView frame, Time /*now*/) {
                                      received.emplace_back(from, Bytes{frame});
                                  },
-                                 [this](const NodeId& node, Time now) { unreachable.emplace_back(node, now); }}} {}
+                                 [this](const NodeId& node, Time now) {
+                                     unreachable.emplace_back(node, now);
+                                     if (when_unreachable) when_unreachable(overlay_, node, now);
+                                 }}} {}
 
     [[nodiscard]] Overlay& overlay() noexcept { return overlay_; }
 
@@ -58,6 +61,8 @@ class OverlayNode final : public proto::Endpoint, public proto::DatagramEndpoint
 
     std::vector<std::pair<NodeId, Bytes>> received;
     std::vector<std::pair<NodeId, Time>> unreachable;
+    // What the core does when a node is unreachable (it may call back into the Overlay).
+    std::function<void(Overlay&, const NodeId&, Time)> when_unreachable;
 
   private:
     Overlay overlay_;
@@ -322,14 +327,33 @@ TEST(Overlay, SendingToAnAddressWithoutANodeReportsUnreachable) {
     EXPECT_EQ(n.at(0).connections().stats().dial_failures, 1U);
     EXPECT_EQ(n.at(0).connections().stats().frames_dropped, 1U);
     EXPECT_EQ(n.at(0).connections().size(), 0U);
+    // A core may call back from unreachable(): it falls back to another node, here a live one.
+    const std::size_t live = n.add();
+    n.node(0).when_unreachable = [&](Overlay& o, const NodeId& /*node*/, Time now) {
+        o.send(n.record(live), test_frame(0, live), now);
+    };
+    n.call(0, [&](Overlay& o, Time now) {
+        o.send(record_at(key_of(998), net::default_address(202)), test_frame(0, 202), now);
+    });
+    n.run_for(6s);  // Connections gives up inside on_dial_failed; the notice comes after it returns
+    n.node(0).when_unreachable = nullptr;
+    ASSERT_EQ(n.node(live).received.size(), 1U);
+    EXPECT_EQ(n.node(live).received[0].first, n.id(0));
+    // An empty frame is the caller's bug: refused and counted.
+    n.call(0, [&](Overlay& o, Time now) {
+        EXPECT_EQ(o.send(n.record(live), Bytes{}, now), Connections::SendResult::kUnreachable);
+    });
+    n.run_for(1s);
+    EXPECT_EQ(n.at(0).stats().bad_sends, 1U);
+    n.node(0).unreachable.clear();
     // A record without a TCP address is refused at once.
     const NodeRecord no_tcp = make_node_record(ghost, 2, {{10, 0, 0, 201}, 30303, 0, Radius{250}}).value();
     n.call(0, [&](Overlay& o, Time now) {
         EXPECT_EQ(o.send(no_tcp, test_frame(0, 201), now), Connections::SendResult::kUnreachable);
     });
     n.run_for(1s);
-    ASSERT_EQ(n.node(0).unreachable.size(), 2U);
-    EXPECT_EQ(n.node(0).unreachable[1].first, ghost.node_id);
+    ASSERT_EQ(n.node(0).unreachable.size(), 1U);
+    EXPECT_EQ(n.node(0).unreachable[0].first, ghost.node_id);
 }
 
 // Mallory holds her own key but presents the victim's (public, validly signed) record: she dials A,
