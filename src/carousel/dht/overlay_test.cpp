@@ -301,6 +301,17 @@ TEST(Overlay, ThirtyTwoNodesWithEightPeersEachDeliverEveryFrame) {
     EXPECT_LE(run.bonds, kNodes * (kNodes - 1));
 }
 
+// The header's accept margin, measured: with max_peers 8, Connections never holds more than 8, and
+// LocalNet, which links an inbound connection before the core can refuse it or evict for it,
+// counts 8 + 1 at most.
+TEST(Overlay, TheDriverCountsOneLinkOverTheCapAtMost) {
+    constexpr std::size_t kMaxPeers = 8;
+    const NetworkRun run = run_network(32, kMaxPeers, kOffsets);
+    EXPECT_EQ(run.delivered, 32U * kOffsets.size());
+    EXPECT_LE(run.max_connections_peak, kMaxPeers);
+    EXPECT_LE(run.max_net_peak, kMaxPeers + 1);
+}
+
 // The same run twice gives the same LocalNet trace, entry for entry.
 TEST(Overlay, RunsAreDeterministic) {
     constexpr std::array<std::size_t, 5> kFewOffsets{1, 15, 2, 14, 5};
