@@ -96,8 +96,12 @@ void Discovery::on_ping(const NodeId& from, const Address& source, const Hash& p
     const auto record = record_from(from, m->record);
     if (!record) return;
     send_packet(source, proto::encode(proto::DiscoveryPong{m->request_id, packet_hash, self_->encoded()}));
+    // PING back by the header's rule: an unbonded sender, or a newer record. Not by table membership:
+    // a node whose bucket is full stays out of the table, and two such nodes would PING each other
+    // back for ever.
     const auto held = table_.find(from);
-    if (!held || !held->contact.record || held->contact.record->seq() < record->seq()) ping_record(record, now);
+    const bool newer = held && held->contact.record && held->contact.record->seq() < record->seq();
+    if (!bonded(from) || newer) ping_record(record, now);
 }
 
 void Discovery::on_pong(const NodeId& from, ByteView frame, Time now) {
