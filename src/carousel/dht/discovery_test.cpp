@@ -243,6 +243,25 @@ TEST(Discovery, ASilentContactFailsAndLeavesTheTable) {
     EXPECT_GE(hub.at(0).stats().revalidations, 2U);
 }
 
+// A PING from a bonded node is answered and not PINGed back (unless its record is newer): PINGing
+// back by table membership instead made two nodes left out of each other's full buckets PING each
+// other for ever.
+TEST(Discovery, APingFromABondedNodeIsNotPingedBack) {
+    Hub hub;
+    hub.add();
+    hub.add();
+    hub.ping(0, 1);
+    hub.run_for(1s);
+    ASSERT_TRUE(in_table(hub.at(1), hub.record(0).node_id()));
+    const uint64_t requests_of_1 = hub.at(1).stats().requests_sent;
+    for (int i = 0; i < 3; ++i) {
+        hub.call(0, [](Discovery& d, proto::Time now) { d.announce(now); });
+        hub.run_for(1s);
+    }
+    EXPECT_EQ(hub.at(1).stats().requests_sent, requests_of_1);
+    EXPECT_EQ(hub.at(0).stats().timeouts, 0U);
+}
+
 TEST(Discovery, ANewerRecordReplacesTheOldOne) {
     Hub hub;
     hub.add();
