@@ -85,7 +85,7 @@ trie::NodeFound KvEpochNodes::view(const Hash& hash, Bytes& scratch, ByteView& o
         out = it->second;
         return true;
     }
-    const auto held = held_before(hash, scratch);
+    auto held = held_before(hash, scratch);
     if (held && *held) out = scratch;
     return held;
 }
@@ -174,8 +174,8 @@ tl::expected<std::size_t, Status> KvEpochNodes::check_hashes() const {
     for (it->seek_to_first(); it->valid(); it->next()) {
         const ByteView k = it->key();
         if (k.size() != prefix_.size() + 32 || keccak256(it->value()) != to_hash(k.substr(prefix_.size()))) {
-            return tl::unexpected{Status::corruption("trie node under a key that is not its hash: " +
-                                                     to_hex(k.substr(prefix_.size())))};
+            return tl::unexpected{
+                Status::corruption("trie node under a key that is not its hash: " + to_hex(k.substr(prefix_.size())))};
         }
         bytes += it->value().size();
     }

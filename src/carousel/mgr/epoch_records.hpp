@@ -39,7 +39,7 @@
 
 namespace carousel::mgr {
 
-enum class [[nodiscard]] RecordError {
+enum class [[nodiscard]] RecordError{
     kBadFormat = 1,  // another format byte, length or flag than this build writes
     kNotIncreasing,  // a version record's accounts are out of order or repeated
 };

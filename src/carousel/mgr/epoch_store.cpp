@@ -379,9 +379,7 @@ bool EpochStore::advance(uint64_t number, const VersionRecord& change) {
     return boundary;
 }
 
-uint64_t EpochStore::replay_base() const noexcept {
-    return before_boundary_ ? previous_->number : epoch_->number;
-}
+uint64_t EpochStore::replay_base() const noexcept { return before_boundary_ ? previous_->number : epoch_->number; }
 
 HeadRecord EpochStore::head_record() const {
     return HeadRecord{.epoch_length = epoch_length_,
@@ -539,12 +537,11 @@ tl::expected<void, ReopenError> EpochStore::restore(const store::KV& kv, const H
     // The numbers must describe what commit_install() and commit_block() write; this also bounds the
     // replays below by one epoch, whatever a damaged record says.
     const uint64_t e = epoch_length_;
-    const bool numbers_fit =
-        head.before_boundary
-            ? head.previous && *head.previous < head.latest && head.latest - *head.previous <= e &&
-                  head.latest % e == 0 && head.head == head.latest
-            : head.latest <= head.head && head.head / e == head.latest / e &&
-                  (!head.previous || (*head.previous < head.latest && head.latest % e == 0));
+    const bool numbers_fit = head.before_boundary
+                                 ? head.previous && *head.previous < head.latest && head.latest - *head.previous <= e &&
+                                       head.latest % e == 0 && head.head == head.latest
+                                 : head.latest <= head.head && head.head / e == head.latest / e &&
+                                       (!head.previous || (*head.previous < head.latest && head.latest % e == 0));
     if (!numbers_fit) return tl::unexpected{ReopenError::kBadRecord};
     auto epoch_version = [&](uint64_t number) -> tl::expected<Version, ReopenError> {
         auto r = read_version_record(kv, epoch_record_key(region_, number));

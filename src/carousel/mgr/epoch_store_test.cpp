@@ -2,13 +2,8 @@
 // Copyright 2026 The carousel Authors
 #include "epoch_store.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -33,6 +28,11 @@
 #include <carousel/trie/trie.hpp>
 
 #include "bridge.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace carousel::mgr {
 namespace {
@@ -1059,8 +1059,9 @@ TEST(EpochStoreDurable, AnAdoptedStoreReopens) {
                                       [&](ByteView, const Hash&, ByteView rlp) { account_nodes.emplace_back(rlp); }));
     const auto owners = donor->owners(ch.roots[0]);
     for (const auto& [account, storage] : owners) {
-        ASSERT_TRUE(for_each_partial_node(*donor, storage, path_range(storage_region(region, account)),
-                                          [&](ByteView, const Hash&, ByteView rlp) { storage_nodes.emplace_back(rlp); }));
+        ASSERT_TRUE(
+            for_each_partial_node(*donor, storage, path_range(storage_region(region, account)),
+                                  [&](ByteView, const Hash&, ByteView rlp) { storage_nodes.emplace_back(rlp); }));
     }
     store::MemoryKV kv;
     {

@@ -75,7 +75,10 @@ tl::expected<std::optional<NodeRecord>, DatadirError> NodeDatadir::node_record()
     if (!s.ok()) return tl::unexpected{database_error(s)};
     auto r = decode_node_record(value);
     if (!r) {
-        return tl::unexpected{DatadirError{DatadirError::Kind::kBadNodeRecord, {}, std::nullopt, std::nullopt,
+        return tl::unexpected{DatadirError{DatadirError::Kind::kBadNodeRecord,
+                                           {},
+                                           std::nullopt,
+                                           std::nullopt,
                                            path().string() + ": damaged: the node record does not decode"}};
     }
     return r;
@@ -112,7 +115,10 @@ tl::expected<std::vector<std::unique_ptr<EpochStore>>, DatadirError> NodeDatadir
         auto store = EpochStore::reopen(*kv_, region, record.epoch_length);
         if (!store) {
             return tl::unexpected{DatadirError{
-                DatadirError::Kind::kDamagedStore, {}, region, store.error(),
+                DatadirError::Kind::kDamagedStore,
+                {},
+                region,
+                store.error(),
                 path().string() + ": region " + region_name(region) + ": " + std::string{to_string(store.error())}}};
         }
         out.push_back(std::move(*store));
@@ -140,9 +146,12 @@ tl::expected<std::vector<Bytes>, DatadirError> NodeDatadir::code() const {
     auto it = kv_->new_iterator(store::Column::kCode);
     for (it->seek_to_first(); it->valid(); it->next()) {
         if (it->key().size() != 32 || keccak256(it->value()) != to_hash(it->key())) {
-            return tl::unexpected{DatadirError{DatadirError::Kind::kBadCode, {}, std::nullopt, std::nullopt,
-                                               path().string() + ": damaged: code under a key that is not its hash: " +
-                                                   to_hex(it->key())}};
+            return tl::unexpected{DatadirError{
+                DatadirError::Kind::kBadCode,
+                {},
+                std::nullopt,
+                std::nullopt,
+                path().string() + ": damaged: code under a key that is not its hash: " + to_hex(it->key())}};
         }
         out.emplace_back(it->value());
     }

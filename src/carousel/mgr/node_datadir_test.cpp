@@ -27,7 +27,7 @@ struct Chain {
 };
 
 const Chain& chain() {
-    static const Chain c = [] {
+    static const Chain kChain = [] {
         state::GeneratorConfig cfg;
         cfg.seed = 20;
         cfg.accounts = 600;
@@ -47,7 +47,7 @@ const Chain& chain() {
         }
         return ch;
     }();
-    return c;
+    return kChain;
 }
 
 Hash node_id() {
@@ -62,7 +62,7 @@ NodeRecord record() { return {region_of(node_id(), dht::Radius{kRegionBits + 1})
 
 // Code blobs, a quarter of them (by hash) in the record's block.
 std::vector<Bytes> blobs() {
-    std::mt19937 rng{3};
+    std::mt19937 rng{3};  // NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed seed, for the same blobs every run
     std::vector<Bytes> out;
     for (int i = 0; i < 40; ++i) {
         Bytes b(static_cast<std::size_t>(1 + rng() % 100), 0);
@@ -219,7 +219,8 @@ TEST(MgrNodeDatadir, ANodeRestartsOnItsStores) {
         ASSERT_EQ(node.covered(), record().covered);
         ASSERT_TRUE((*datadir)->write_node_record(record()));
         std::vector<std::unique_ptr<EpochStore>> stores;
-        for (const Region& r : regions_in(node.covered(), kRegionBits)) stores.push_back((*datadir)->new_store(r, kEpoch));
+        for (const Region& r : regions_in(node.covered(), kRegionBits))
+            stores.push_back((*datadir)->new_store(r, kEpoch));
         ASSERT_TRUE(node.adopt_stores(std::move(stores), {}, &(*datadir)->code_store()));
         ASSERT_TRUE(node.seed(chain().gen->node_store(), 0, chain().roots[0], blobs()));
         EXPECT_EQ(node.code().size(), in_block);
