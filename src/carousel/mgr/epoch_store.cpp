@@ -614,6 +614,15 @@ tl::expected<void, ReopenError> EpochStore::check_complete(const Version& v) con
         return failed.has_value();
     });
     if (failed) return tl::unexpected{*failed};
+    // The accounts inside the region: a listed one must agree with its leaf (as adopt checks).
+    auto leaves = leaves_in(*this, v.root, path_range(region_));
+    if (!leaves) return tl::unexpected{reopen_error(leaves.error())};
+    for (const auto& [key, value] : *leaves) {
+        const auto storage = storage_root_in(value);
+        if (!storage) return tl::unexpected{ReopenError::kBadNode};
+        const auto listed = v.storage_roots.find(key);
+        if (listed && *listed != *storage) return tl::unexpected{ReopenError::kInconsistent};
+    }
     return {};
 }
 

@@ -247,7 +247,7 @@ class EpochStore final : public trie::NodeStore {
     // Reopening: the versions from the records under `head`, checked against the held nodes.
     tl::expected<void, ReopenError> restore(const store::KV& kv, const HeadRecord& head);
     // Whether the whole of `v`'s partial tries resolves from the held nodes, each owner with a leaf
-    // in its block.
+    // in its block, and the owners inside the region agree with their account leaves.
     tl::expected<void, ReopenError> check_complete(const Version& v) const;
     // Whether the nodes `change` made, from the complete version `from`, are held.
     tl::expected<void, ReopenError> check_block(const Version& from, const VersionRecord& change) const;

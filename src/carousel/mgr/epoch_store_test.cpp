@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "epoch_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -1110,6 +1111,27 @@ TEST(EpochStoreDurable, ADamagedDatabaseIsRefused) {
     past_boundary.head = 17;  // past the next boundary
     VersionRecord wrong_root = *decode_version_record(block_value);
     wrong_root.root = ch.roots[12];
+    VersionRecord wrong_owner = *decode_version_record(epoch_value);
+    ASSERT_FALSE(wrong_owner.owners.empty());
+    wrong_owner.owners[0].second = ch.roots[12];  // a root the store does not hold
+    // An owner inside the region listed at epoch 8 with its storage root of epoch 0 (held: the
+    // previous epoch), which its account leaf at epoch 8 contradicts.
+    std::optional<VersionRecord> disagreeing;
+    {
+        Bytes previous_value;
+        ASSERT_TRUE(kv.get(store::Column::kMeta, epoch_record_key(region, 0), previous_value).ok());
+        const VersionRecord at_0 = *decode_version_record(previous_value);
+        VersionRecord at_8 = *decode_version_record(epoch_value);
+        for (auto& [account, root] : at_8.owners) {
+            const auto old =
+                std::find_if(at_0.owners.begin(), at_0.owners.end(), [&](const auto& o) { return o.first == account; });
+            if (contains(region, account) && old != at_0.owners.end() && old->second != root) {
+                root = old->second;
+                disagreeing = at_8;
+                break;
+            }
+        }
+    }
     Bytes not_its_rlp;
     ASSERT_TRUE(kv.get(store::Column::kTrieNodes, node_key(ch.roots[8]), not_its_rlp).ok());
     not_its_rlp.back() ^= 1;
@@ -1137,8 +1159,16 @@ TEST(EpochStoreDurable, ADamagedDatabaseIsRefused) {
          ReopenError::kMissingRecord},
         {"block record names a root not held", store::Column::kMeta, block_record_key(region, 10),
          encode_version_record(wrong_root), ReopenError::kIncomplete},
+        {"epoch record names an owner's root not held", store::Column::kMeta, epoch_record_key(region, 8),
+         encode_version_record(wrong_owner), ReopenError::kIncomplete},
     };
-    for (const Damage& d : damages) {
+    std::vector<Damage> all = damages;
+    if (disagreeing) {
+        all.push_back({"epoch record gives an inside owner an old root", store::Column::kMeta,
+                       epoch_record_key(region, 8), encode_version_record(*disagreeing), ReopenError::kInconsistent});
+    }
+    RecordProperty("inside_owner_case", disagreeing ? "yes" : "no");
+    for (const Damage& d : all) {
         SCOPED_TRACE(d.what);
         Bytes original;
         ASSERT_TRUE(kv.get(d.column, d.key, original).ok());
