@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include <carousel/core/assert.hpp>
+#include <carousel/core/hex.hpp>
+#include <carousel/core/keccak.hpp>
 
 namespace carousel::mgr {
 
@@ -37,11 +40,14 @@ std::size_t MemoryEpochNodes::keep_only(const HashSet& live) {
     return dropped;
 }
 
-KvEpochNodes::KvEpochNodes(store::KV& kv, const Region& region) : kv_(kv) {
-    prefix_.assign(region.first.begin(), region.first.end());
-    prefix_.push_back(static_cast<uint8_t>(region.bits >> 8));  // bits <= 256: two bytes, big-endian
-    prefix_.push_back(static_cast<uint8_t>(region.bits));
-    // What an earlier run left under the prefix is the region's (a node reopening its store).
+Bytes region_key_prefix(const Region& region) {
+    Bytes prefix{view(region.first)};
+    prefix.push_back(static_cast<uint8_t>(region.bits >> 8));  // bits <= 256: two bytes, big-endian
+    prefix.push_back(static_cast<uint8_t>(region.bits));
+    return prefix;
+}
+
+KvEpochNodes::KvEpochNodes(store::KV& kv, const Region& region) : kv_(kv), prefix_{region_key_prefix(region)} {
     auto it = kv_.new_iterator(store::Column::kTrieNodes, store::KeyRange::with_prefix(prefix_));
     for (it->seek_to_first(); it->valid(); it->next()) ++size_;
     if (!it->status().ok()) status_ = it->status();
@@ -53,76 +59,128 @@ Bytes KvEpochNodes::key(const Hash& hash) const {
     return k;
 }
 
-bool KvEpochNodes::write(const store::WriteBatch& batch) {
-    const Status s = kv_.write(batch);
-    if (s.ok()) return true;
+void KvEpochNodes::fail(const Status& s) {
     if (status_.ok()) status_ = s;
-    return false;
 }
 
-trie::NodeRead KvEpochNodes::find(const Hash& hash) const {
-    Bytes value;
-    const Status s = kv_.get(store::Column::kTrieNodes, key(hash), value);
-    if (s.ok()) return value;
-    if (s.is_not_found()) return std::nullopt;
-    return tl::unexpected{s};
-}
-
-trie::NodeFound KvEpochNodes::view(const Hash& hash, Bytes& scratch, ByteView& out) const {
+trie::NodeFound KvEpochNodes::held_before(const Hash& hash, Bytes& scratch) const {
+    if (replaced_ || dropped_.contains(hash)) return false;
     const Status s = kv_.get(store::Column::kTrieNodes, key(hash), scratch);
     if (s.is_not_found()) return false;
     if (!s.ok()) return tl::unexpected{s};
-    out = scratch;
     return true;
 }
 
-bool KvEpochNodes::add(const Hash& hash, ByteView rlp) {
-    const Bytes k = key(hash);
+trie::NodeRead KvEpochNodes::find(const Hash& hash) const {
+    if (const auto it = added_.find(hash); it != added_.end()) return it->second;
     Bytes value;
-    const Status held = kv_.get(store::Column::kTrieNodes, k, value);
-    if (held.ok()) return false;
-    if (!held.is_not_found()) {
-        if (status_.ok()) status_ = held;
+    const auto held = held_before(hash, value);
+    if (!held) return tl::unexpected{held.error()};
+    if (!*held) return std::nullopt;
+    return value;
+}
+
+trie::NodeFound KvEpochNodes::view(const Hash& hash, Bytes& scratch, ByteView& out) const {
+    if (const auto it = added_.find(hash); it != added_.end()) {
+        out = it->second;
+        return true;
+    }
+    auto held = held_before(hash, scratch);
+    if (held && *held) out = scratch;
+    return held;
+}
+
+bool KvEpochNodes::add(const Hash& hash, ByteView rlp) {
+    if (added_.contains(hash)) return false;
+    Bytes value;
+    const auto held = held_before(hash, value);
+    if (!held) {
+        fail(held.error());
         return false;
     }
-    store::WriteBatch batch;
-    batch.put(store::Column::kTrieNodes, k, rlp);
-    if (!write(batch)) return false;
+    if (*held) return false;
+    batch_.put(store::Column::kTrieNodes, key(hash), rlp);
+    added_.try_emplace(hash, rlp);
+    dropped_.erase(hash);
     ++size_;
     return true;
 }
 
 void KvEpochNodes::replace(const NodeMap& nodes) {
-    store::WriteBatch batch;
+    batch_.clear();
     const store::KeyRange all = store::KeyRange::with_prefix(prefix_);
     CAROUSEL_ASSERT(all.upper.has_value(), "a prefix ending in a bit count <= 256 has a successor");
-    batch.del_range(store::Column::kTrieNodes, all.lower, *all.upper);
-    for (const auto& [hash, rlp] : nodes) batch.put(store::Column::kTrieNodes, key(hash), rlp);
-    if (write(batch)) size_ = nodes.size();
+    batch_.del_range(store::Column::kTrieNodes, all.lower, *all.upper);
+    for (const auto& [hash, rlp] : nodes) batch_.put(store::Column::kTrieNodes, key(hash), rlp);
+    added_ = nodes;
+    dropped_.clear();
+    replaced_ = true;
+    size_ = nodes.size();
 }
 
 std::size_t KvEpochNodes::keep_only(const HashSet& live) {
-    store::WriteBatch batch;
     std::size_t dropped = 0;
     std::size_t gone = 0;
+    std::vector<Hash> drop;
+    if (!replaced_) {
+        auto it = kv_.new_iterator(store::Column::kTrieNodes, store::KeyRange::with_prefix(prefix_));
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            const ByteView k = it->key();
+            if (k.size() != prefix_.size() + 32) continue;
+            const Hash h = to_hash(k.substr(prefix_.size()));
+            if (live.contains(h) || dropped_.contains(h) || added_.contains(h)) continue;
+            drop.push_back(h);
+            dropped += it->value().size();
+        }
+        if (!it->status().ok()) {
+            fail(it->status());
+            return 0;
+        }
+    }
+    for (const Hash& h : drop) {
+        batch_.del(store::Column::kTrieNodes, key(h));
+        dropped_.insert(h);
+        ++gone;
+    }
+    for (auto it = added_.begin(); it != added_.end();) {
+        if (live.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        batch_.del(store::Column::kTrieNodes, key(it->first));  // after its put: the later write wins
+        dropped += it->second.size();
+        ++gone;
+        it = added_.erase(it);
+    }
+    size_ -= gone;
+    return dropped;
+}
+
+void KvEpochNodes::commit(const store::WriteBatch& records) {
+    batch_.append(records);
+    if (!batch_.empty()) {
+        const Status s = kv_.write(batch_);
+        if (!s.ok()) fail(s);
+    }
+    batch_.clear();
+    added_.clear();
+    dropped_.clear();
+    replaced_ = false;
+}
+
+tl::expected<std::size_t, Status> KvEpochNodes::check_hashes() const {
+    std::size_t bytes = 0;
     auto it = kv_.new_iterator(store::Column::kTrieNodes, store::KeyRange::with_prefix(prefix_));
     for (it->seek_to_first(); it->valid(); it->next()) {
         const ByteView k = it->key();
-        if (k.size() != prefix_.size() + 32) continue;
-        Hash h{};
-        std::copy(k.begin() + static_cast<std::ptrdiff_t>(prefix_.size()), k.end(), h.begin());
-        if (live.count(h) != 0) continue;
-        batch.del(store::Column::kTrieNodes, k);
-        dropped += it->value().size();
-        ++gone;
+        if (k.size() != prefix_.size() + 32 || keccak256(it->value()) != to_hash(k.substr(prefix_.size()))) {
+            return tl::unexpected{
+                Status::corruption("trie node under a key that is not its hash: " + to_hex(k.substr(prefix_.size())))};
+        }
+        bytes += it->value().size();
     }
-    if (!it->status().ok()) {
-        if (status_.ok()) status_ = it->status();
-        return 0;
-    }
-    if (batch.empty() || !write(batch)) return 0;
-    size_ -= gone;
-    return dropped;
+    if (!it->status().ok()) return tl::unexpected{it->status()};
+    return bytes;
 }
 
 }  // namespace carousel::mgr

@@ -198,6 +198,7 @@ tl::expected<void, PartialError> EpochStore::seed(const trie::NodeStore& full, u
         present.emplace_back(account, storage);
     }
     install(copied, bytes, Version{number, root, OwnerSet{std::move(present)}});
+    commit_install();
     return {};
 }
 
@@ -246,6 +247,7 @@ tl::expected<void, GossipError> EpochStore::adopt(uint64_t number, const Hash& r
         if (listed && *listed != *s) return tl::unexpected{GossipError::kMissingOwner};
     }
     install(kept, bytes, std::move(v));
+    commit_install();
     return {};
 }
 
@@ -337,31 +339,86 @@ tl::expected<void, GossipError> EpochStore::apply(const RegionItem& item, const 
     if (used.size() != sent.size()) return tl::unexpected{GossipError::kUnusedNode};
 
     // Commit.
-    const bool boundary = item.block_number % epoch_length_ == 0;
+    for (auto& [h, n] : sent) {
+        if (kept.contains(h)) put_node(h, n);
+    }
+    VersionRecord change{trusted_root, {}};
+    change.owners.reserve(item.owners.size());
+    for (std::size_t i = 0; i < item.owners.size(); ++i) {
+        change.owners.emplace_back(item.owners[i], present[i] ? new_storage[i] : trie::kEmptyRoot);
+    }
+    const uint64_t old_base = replay_base();
+    const std::optional<uint64_t> old_previous = previous_epoch_number();
+    const bool boundary = advance(item.block_number, change);
+    if (boundary) collect_garbage();
+    commit_block(item.block_number, change, old_base, old_previous);
+    return {};
+}
+
+bool EpochStore::advance(uint64_t number, const VersionRecord& change) {
+    const bool boundary = number % epoch_length_ == 0;
     before_boundary_.reset();
     if (boundary) before_boundary_ = head_;
     recent_heads_.push_back(*head_);
     if (recent_heads_.size() > kRecentHeads) recent_heads_.pop_front();
-    for (auto& [h, n] : sent) {
-        if (kept.contains(h)) put_node(h, n);
-    }
-    head_->number = item.block_number;
-    head_->root = trusted_root;
-    recent_roots_.insert(trusted_root);
-    for (std::size_t i = 0; i < item.owners.size(); ++i) {
-        head_->storage_roots.set(item.owners[i], present[i] ? new_storage[i] : trie::kEmptyRoot);
-        if (present[i]) recent_storage_roots_.insert(new_storage[i]);
+    head_->number = number;
+    head_->root = change.root;
+    recent_roots_.insert(change.root);
+    for (const auto& [account, storage] : change.owners) {
+        head_->storage_roots.set(account, storage);
+        if (storage != trie::kEmptyRoot) recent_storage_roots_.insert(storage);
     }
     if (boundary) {
         head_->storage_roots.compact();  // the epoch and the head share the base until the next boundary
         previous_ = std::move(epoch_);
         epoch_ = head_;
         recent_heads_.clear();  // their nodes are swept (the one just before is before_boundary_)
-        collect_garbage();
         recent_roots_.clear();
         recent_storage_roots_.clear();
     }
-    return {};
+    return boundary;
+}
+
+uint64_t EpochStore::replay_base() const noexcept { return before_boundary_ ? previous_->number : epoch_->number; }
+
+HeadRecord EpochStore::head_record() const {
+    return HeadRecord{.epoch_length = epoch_length_,
+                      .head = head_->number,
+                      .latest = epoch_->number,
+                      .previous = previous_epoch_number(),
+                      .before_boundary = before_boundary_.has_value()};
+}
+
+void EpochStore::commit_install() {
+    if (!nodes_->durable()) return;
+    store::WriteBatch records;
+    const Bytes prefix = region_records_prefix(region_);
+    const std::optional<Bytes> end = store::prefix_successor(prefix);
+    CAROUSEL_ASSERT(end.has_value(), "an ASCII prefix has a successor");
+    records.del_range(store::Column::kMeta, prefix, *end);
+    records.put(store::Column::kMeta, epoch_record_key(region_, epoch_->number),
+                encode_version_record(VersionRecord{epoch_->root, epoch_->storage_roots.list()}));
+    records.put(store::Column::kMeta, head_record_key(region_), encode_head_record(head_record()));
+    nodes_->commit(records);
+}
+
+void EpochStore::commit_block(uint64_t number, const VersionRecord& change, uint64_t old_base,
+                              std::optional<uint64_t> old_previous) {
+    if (!nodes_->durable()) return;
+    store::WriteBatch records;
+    records.put(store::Column::kMeta, block_record_key(region_, number), encode_version_record(change));
+    if (epoch_->number == number) {  // a boundary: the head is the latest epoch
+        records.put(store::Column::kMeta, epoch_record_key(region_, number),
+                    encode_version_record(VersionRecord{epoch_->root, epoch_->storage_roots.list()}));
+        if (old_previous) records.del(store::Column::kMeta, epoch_record_key(region_, *old_previous));
+    }
+    // The block records at or before the base no version is rebuilt from any more.
+    if (const uint64_t base = replay_base(); base > old_base) {
+        records.del_range(store::Column::kMeta, block_record_key(region_, old_base + 1),
+                          block_record_key(region_, base + 1));
+    }
+    records.put(store::Column::kMeta, head_record_key(region_), encode_head_record(head_record()));
+    nodes_->commit(records);
 }
 
 void EpochStore::forget_recent() {
@@ -406,6 +463,185 @@ void EpochStore::collect_garbage() {
         (*v)->storage_roots.for_each([&](const Hash&, const Hash& storage) { mark_reachable(storage, live); });
     }
     bytes_ -= nodes_->keep_only(live);
+}
+
+namespace {
+
+ReopenError reopen_error(PartialError e) {
+    return e == PartialError::kMissingNode ? ReopenError::kIncomplete : ReopenError::kBadNode;
+}
+
+void ignore_node(ByteView, const Hash&, ByteView) {}
+
+// A record of `kv` (Column::kMeta), decoded.
+tl::expected<VersionRecord, ReopenError> read_version_record(const store::KV& kv, ByteView key) {
+    Bytes value;
+    const Status s = kv.get(store::Column::kMeta, key, value);
+    if (s.is_not_found()) return tl::unexpected{ReopenError::kMissingRecord};
+    if (!s.ok()) return tl::unexpected{ReopenError::kReadFailed};
+    auto r = decode_version_record(value);
+    if (!r) return tl::unexpected{ReopenError::kBadRecord};
+    return std::move(*r);
+}
+
+}  // namespace
+
+std::string_view to_string(ReopenError e) noexcept {
+    switch (e) {
+        case ReopenError::kReadFailed:
+            return "the database failed a read";
+        case ReopenError::kNoHeadRecord:
+            return "damaged: nodes without a head record";
+        case ReopenError::kBadRecord:
+            return "damaged: a version record does not decode or does not fit the others";
+        case ReopenError::kMissingRecord:
+            return "damaged: a version record is missing";
+        case ReopenError::kOtherEpochLength:
+            return "written with another epoch length";
+        case ReopenError::kIncomplete:
+            return "damaged: a kept version's partial tries do not resolve from the held nodes";
+        case ReopenError::kBadNode:
+            return "damaged: a held node does not decode or is not under its hash";
+        case ReopenError::kInconsistent:
+            return "damaged: the versions do not agree with each other or with the nodes";
+    }
+    return "unknown reopen error";
+}
+
+tl::expected<std::unique_ptr<EpochStore>, ReopenError> EpochStore::reopen(store::KV& kv, const Region& region,
+                                                                          uint64_t epoch_length) {
+    auto nodes = std::make_unique<KvEpochNodes>(kv, region);
+    if (!nodes->status().ok()) return tl::unexpected{ReopenError::kReadFailed};
+    const auto bytes = nodes->check_hashes();
+    if (!bytes) {
+        return tl::unexpected{bytes.error().is_corruption() ? ReopenError::kBadNode : ReopenError::kReadFailed};
+    }
+    auto store = std::make_unique<EpochStore>(region, epoch_length, std::move(nodes));
+    store->bytes_ = *bytes;
+    Bytes value;
+    const Status s = kv.get(store::Column::kMeta, head_record_key(region), value);
+    if (s.is_not_found()) {
+        // Never seeded (or seeded by nothing that committed): an empty store, unless nodes are there.
+        if (store->node_count() != 0) return tl::unexpected{ReopenError::kNoHeadRecord};
+        return store;
+    }
+    if (!s.ok()) return tl::unexpected{ReopenError::kReadFailed};
+    const auto head = decode_head_record(value);
+    if (!head) return tl::unexpected{ReopenError::kBadRecord};
+    if (head->epoch_length != epoch_length) return tl::unexpected{ReopenError::kOtherEpochLength};
+    if (auto r = store->restore(kv, *head); !r) return tl::unexpected{r.error()};
+    return store;
+}
+
+tl::expected<void, ReopenError> EpochStore::restore(const store::KV& kv, const HeadRecord& head) {
+    // The numbers must describe what commit_install() and commit_block() write; this also bounds the
+    // replays below by one epoch, whatever a damaged record says.
+    const uint64_t e = epoch_length_;
+    const bool numbers_fit = head.before_boundary
+                                 ? head.previous && *head.previous < head.latest && head.latest - *head.previous <= e &&
+                                       head.latest % e == 0 && head.head == head.latest
+                                 : head.latest <= head.head && head.head / e == head.latest / e &&
+                                       (!head.previous || (*head.previous < head.latest && head.latest % e == 0));
+    if (!numbers_fit) return tl::unexpected{ReopenError::kBadRecord};
+    auto epoch_version = [&](uint64_t number) -> tl::expected<Version, ReopenError> {
+        auto r = read_version_record(kv, epoch_record_key(region_, number));
+        if (!r) return tl::unexpected{r.error()};
+        for (const auto& owner : r->owners) {
+            if (owner.second == trie::kEmptyRoot) return tl::unexpected{ReopenError::kBadRecord};
+        }
+        return Version{number, r->root, OwnerSet{std::move(r->owners)}};
+    };
+    // Replays the block records (from, to] onto the head; with `check`, first checks that each
+    // block's changed nodes are held (the head before it being complete, so is the head after it).
+    auto replay = [&](uint64_t from, uint64_t to, bool check) -> tl::expected<void, ReopenError> {
+        for (uint64_t n = from + 1; n <= to; ++n) {
+            auto change = read_version_record(kv, block_record_key(region_, n));
+            if (!change) return tl::unexpected{change.error()};
+            if (check) {
+                if (auto r = check_block(*head_, *change); !r) return r;
+            }
+            (void)advance(n, *change);
+        }
+        return {};
+    };
+
+    if (head.before_boundary) {
+        // The head before the boundary and the boundary itself, rebuilt from the previous epoch (their
+        // intermediate heads were swept: each kept version is checked whole below).
+        auto previous = epoch_version(*head.previous);
+        if (!previous) return tl::unexpected{previous.error()};
+        head_ = *previous;
+        epoch_ = std::move(*previous);
+        if (auto r = replay(*head.previous, head.latest, false); !r) return r;
+        auto latest = read_version_record(kv, epoch_record_key(region_, head.latest));
+        if (!latest) return tl::unexpected{latest.error()};
+        if (latest->root != head_->root || latest->owners != head_->storage_roots.list()) {
+            return tl::unexpected{ReopenError::kInconsistent};
+        }
+    } else {
+        auto latest = epoch_version(head.latest);
+        if (!latest) return tl::unexpected{latest.error()};
+        head_ = *latest;
+        epoch_ = std::move(*latest);
+        if (head.previous) {
+            auto previous = epoch_version(*head.previous);
+            if (!previous) return tl::unexpected{previous.error()};
+            previous_ = std::move(*previous);
+        }
+        if (auto r = replay(head.latest, head.head, true); !r) return r;
+    }
+    for (const auto* v : {&previous_, &epoch_, &before_boundary_}) {
+        if (!*v) continue;
+        if (auto r = check_complete(**v); !r) return r;
+    }
+    return {};
+}
+
+tl::expected<void, ReopenError> EpochStore::check_complete(const Version& v) const {
+    if (auto r = for_each_partial_node(*this, v.root, path_range(region_), ignore_node); !r) {
+        return tl::unexpected{reopen_error(r.error())};
+    }
+    std::optional<ReopenError> failed;
+    (void)v.storage_roots.any_of([&](const Hash& account, const Hash& storage) {
+        const trie::PathRange range = path_range(storage_region(region_, account));
+        if (auto r = for_each_partial_node(*this, storage, range, ignore_node); !r) {
+            failed = reopen_error(r.error());
+        } else if (auto here = has_leaf_in(*this, storage, range); !here) {
+            failed = reopen_error(here.error());
+        } else if (!*here) {
+            failed = ReopenError::kInconsistent;  // listed as present, no leaf in its block
+        }
+        return failed.has_value();
+    });
+    if (failed) return tl::unexpected{*failed};
+    // The accounts inside the region: a listed one must agree with its leaf (as adopt checks).
+    auto leaves = leaves_in(*this, v.root, path_range(region_));
+    if (!leaves) return tl::unexpected{reopen_error(leaves.error())};
+    for (const auto& [key, value] : *leaves) {
+        const auto storage = storage_root_in(value);
+        if (!storage) return tl::unexpected{ReopenError::kBadNode};
+        const auto listed = v.storage_roots.find(key);
+        if (listed && *listed != *storage) return tl::unexpected{ReopenError::kInconsistent};
+    }
+    return {};
+}
+
+tl::expected<void, ReopenError> EpochStore::check_block(const Version& from, const VersionRecord& change) const {
+    if (auto r = for_each_changed_partial_node(*this, from.root, change.root, path_range(region_), ignore_node); !r) {
+        return tl::unexpected{reopen_error(r.error())};
+    }
+    for (const auto& [account, storage] : change.owners) {
+        if (storage == trie::kEmptyRoot) continue;
+        const Hash was = from.storage_roots.find(account).value_or(trie::kEmptyRoot);
+        const trie::PathRange range = path_range(storage_region(region_, account));
+        if (auto r = for_each_changed_partial_node(*this, was, storage, range, ignore_node); !r) {
+            return tl::unexpected{reopen_error(r.error())};
+        }
+        auto here = has_leaf_in(*this, storage, range);
+        if (!here) return tl::unexpected{reopen_error(here.error())};
+        if (!*here) return tl::unexpected{ReopenError::kInconsistent};
+    }
+    return {};
 }
 
 tl::expected<DiffAnswer, DiffServeError> EpochStore::diff(const Hash& from_root, const Hash& to_root,

@@ -34,10 +34,17 @@
 // its region (docs/MGR.md, "What a node stores"). What the store cannot check because of it: that an
 // account inside the region whose storage is not listed by a joining node's peers is absent (adopt).
 //
-// Not thread-safe. Sans-IO: no clock, no sockets.
+// Durable mode (nodes in KvEpochNodes over a store::KV): every change (seed, adopt, apply with
+// its boundary roll and sweep) writes its nodes and the store's records (mgr/epoch_records.hpp: the
+// kept versions, the blocks since the latest epoch that rebuild the head and the intermediate heads)
+// in one atomic KV write, so a store killed at any moment reopens (reopen()) at the last change that
+// committed, whole. In memory (the default) nothing is written.
+//
+// Not thread-safe. Sans-IO: no clock, no sockets (a durable store's KV is the I/O under it).
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -47,10 +54,12 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
+#include <carousel/store/kv.hpp>
 #include <carousel/trie/node_store.hpp>
 #include <carousel/trie/path_range.hpp>
 
 #include "epoch_nodes.hpp"
+#include "epoch_records.hpp"
 #include "owner_set.hpp"
 #include "partial_trie.hpp"
 #include "placement.hpp"
@@ -75,6 +84,20 @@ enum class [[nodiscard]] DiffServeError{
 };
 std::string_view to_string(DiffServeError e) noexcept;
 
+// Why a durable store could not be reopened. Every error but kReadFailed and kOtherEpochLength means
+// the database is damaged: the store is not used.
+enum class [[nodiscard]] ReopenError{
+    kReadFailed = 1,    // the KV failed a read (an I/O error)
+    kNoHeadRecord,      // nodes are held under the region but no head record says what they are
+    kBadRecord,         // a record does not decode, or its numbers do not fit what a store writes
+    kMissingRecord,     // a record the head record implies is absent
+    kOtherEpochLength,  // the store was written with another epoch length than asked for
+    kIncomplete,        // a kept version's partial tries do not resolve from the held nodes
+    kBadNode,           // a held node does not decode, or is not under the hash of its RLP
+    kInconsistent,      // the block records do not rebuild the latest epoch, or an owner has no leaf
+};
+std::string_view to_string(ReopenError e) noexcept;
+
 // The accounts with a non-empty storage root at one state root, by key, with that root.
 using Owners = std::map<Hash, Hash>;
 
@@ -88,6 +111,18 @@ class EpochStore final : public trie::NodeStore {
     // until seed() or adopt().
     // Its nodes are held in `nodes` (null: in memory, MemoryEpochNodes; mgr/epoch_nodes.hpp).
     EpochStore(Region region, uint64_t epoch_length, std::unique_ptr<EpochNodes> nodes = nullptr);
+
+    // Reopens the durable store of `region` that an earlier run left in `kv` (which outlives it): its
+    // nodes (KvEpochNodes), the kept versions, the intermediate heads kept for GetDiff and the head
+    // just before a boundary, as they were after the last change that committed; head_number() says
+    // which block that is (a node decides from it whether to catch up with GetDiff or refill). A
+    // region with nothing in `kv` gives an empty store (not seeded). Checks the class invariant before
+    // handing the store out: every node is under its hash, and every kept version's partial tries
+    // (the epochs and the head before a boundary whole, each head since the latest epoch by what its
+    // block changed) resolve from the held nodes. Cost: reading the region's nodes once and walking
+    // the kept epochs' partial tries. Errors: ReopenError; a store that fails is not returned.
+    static tl::expected<std::unique_ptr<EpochStore>, ReopenError> reopen(store::KV& kv, const Region& region,
+                                                                         uint64_t epoch_length);
 
     // Replaces everything with the partial tries at `root` (block `number`), copied from `full`,
     // which holds the whole state (the network's genesis, a bridge, or a test shortcut); `owners`
@@ -198,6 +233,24 @@ class EpochStore final : public trie::NodeStore {
     bool known_root(const Hash& root) const noexcept;
     // Drops every node no kept version (nor the head before the boundary) reaches.
     void collect_garbage();
+    // Moves the head to block `number` with the owners' new storage roots in `change` (kEmptyRoot: no
+    // longer present), rolling the epochs at a boundary (without the sweep). Returns whether it was one.
+    bool advance(uint64_t number, const VersionRecord& change);
+    // The block the records rebuild the versions from: the previous epoch while the head before the
+    // latest boundary is kept, else the latest epoch. Requires seeded().
+    uint64_t replay_base() const noexcept;
+    HeadRecord head_record() const;
+    // Ends a change: hands the nodes' holder the records to write with it (durable stores only).
+    void commit_install();
+    void commit_block(uint64_t number, const VersionRecord& change, uint64_t old_base,
+                      std::optional<uint64_t> old_previous);
+    // Reopening: the versions from the records under `head`, checked against the held nodes.
+    tl::expected<void, ReopenError> restore(const store::KV& kv, const HeadRecord& head);
+    // Whether the whole of `v`'s partial tries resolves from the held nodes, each owner with a leaf
+    // in its block, and the owners inside the region agree with their account leaves.
+    tl::expected<void, ReopenError> check_complete(const Version& v) const;
+    // Whether the nodes `change` made, from the complete version `from`, are held.
+    tl::expected<void, ReopenError> check_block(const Version& from, const VersionRecord& change) const;
     // Adds `root` and every held node reachable from it through hash references to `live`, not
     // descending below a node `live` holds already.
     void mark_reachable(const Hash& root, std::unordered_set<Hash, trie::HashHasher>& live) const;

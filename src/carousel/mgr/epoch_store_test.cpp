@@ -2,11 +2,17 @@
 // Copyright 2026 The carousel Authors
 #include "epoch_store.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -15,12 +21,19 @@
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/memory_kv.hpp>
+#include <carousel/store/rocks_kv.hpp>
 #include <carousel/testing/fault_kv.hpp>
+#include <carousel/testing/temp_dir.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
 #include <carousel/trie/trie.hpp>
 
 #include "bridge.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace carousel::mgr {
 namespace {
@@ -922,6 +935,401 @@ TEST(EpochStore, UnseededStoreRefusesItems) {
     EXPECT_EQ(store.apply(items_for(1, one)[0], chain().roots[1]).error(), GossipError::kNotSeeded);
     EXPECT_FALSE(store.storage_root(Hash{}, chain().roots[0]).has_value());
     EXPECT_TRUE(store.owners(chain().roots[0]).empty());
+}
+
+// ---- durable stores: reopened after a close, a damage, a kill -9 ----------------------------------------
+
+store::RocksKV::Options small_rocks_options() {
+    store::RocksKV::Options options;
+    options.block_cache_bytes = 8 << 20;
+    options.write_buffer_bytes = 256 << 10;  // frequent flushes and compactions
+    return options;
+}
+
+std::unique_ptr<store::RocksKV> open_rocks(const std::filesystem::path& dir) {
+    std::unique_ptr<store::RocksKV> kv;
+    const Status s = store::RocksKV::open(dir, small_rocks_options(), kv);
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return kv;
+}
+
+// A memory store of `region` seeded at genesis and applied up to block `head`.
+std::unique_ptr<EpochStore> memory_store_at(const Region& region, uint64_t head) {
+    auto store = std::make_unique<EpochStore>(region, kEpoch);
+    EXPECT_TRUE(store->seed(chain().full(), 0, chain().roots[0]));
+    for (uint64_t b = 1; b <= head; ++b) {
+        const Region one[] = {region};
+        EXPECT_TRUE(store->apply(items_for(b, one)[0], chain().roots[b]));
+    }
+    return store;
+}
+
+// What a client sees of a store: the kept versions, their owners, the nodes, and the GetDiff answers
+// between every root of the chain up to the head (known or not) and the head, epoch and previous epoch.
+void expect_same_store(const EpochStore& got, const EpochStore& want) {
+    const Chain& ch = chain();
+    ASSERT_EQ(got.seeded(), want.seeded());
+    EXPECT_EQ(got.head_number(), want.head_number());
+    EXPECT_EQ(got.head_root(), want.head_root());
+    EXPECT_EQ(got.epoch_number(), want.epoch_number());
+    EXPECT_EQ(got.epoch_root(), want.epoch_root());
+    EXPECT_EQ(got.previous_epoch_number(), want.previous_epoch_number());
+    EXPECT_EQ(got.previous_epoch_root(), want.previous_epoch_root());
+    EXPECT_EQ(got.node_count(), want.node_count());
+    EXPECT_EQ(got.byte_size(), want.byte_size());
+    const uint64_t head = want.head_number();
+    std::vector<Hash> targets{want.head_root(), want.epoch_root()};
+    if (want.previous_epoch_root()) targets.push_back(*want.previous_epoch_root());
+    for (uint64_t b = 0; b <= head; ++b) {
+        const Hash& root = ch.roots[b];
+        ASSERT_EQ(got.keeps(root), want.keeps(root)) << "root of block " << b;
+        if (want.keeps(root)) {
+            EXPECT_EQ(got.owners(root), want.owners(root)) << "block " << b;
+        }
+        for (const Hash& to : targets) {
+            const auto g = got.diff(root, to, path_range(want.region()));
+            const auto w = want.diff(root, to, path_range(want.region()));
+            ASSERT_EQ(g.has_value(), w.has_value()) << "diff from block " << b;
+            if (!w) {
+                EXPECT_EQ(g.error(), w.error());
+                continue;
+            }
+            EXPECT_EQ(g->keys, w->keys);
+            EXPECT_EQ(g->values, w->values);
+            EXPECT_EQ(g->proof, w->proof);
+        }
+    }
+    EXPECT_EQ(held(got, want.head_root()), held(want, want.head_root()));
+}
+
+// Stores on RocksDB closed and reopened after every block (a seed, blocks between boundaries, each
+// boundary and the block after it) answer as their in-memory twins, and go on applying from there.
+TEST(EpochStoreDurable, ReopenedStoresAnswerAsTheyDidAndGoOn) {
+    const Chain& ch = chain();
+    const std::vector<Region> regions = {all_regions(253)[3], all_regions(250)[17]};
+    store::TempDir tmp{"carousel-epoch-store-"};
+    std::vector<std::unique_ptr<EpochStore>> memory;
+    {
+        auto kv = open_rocks(tmp.path());
+        ASSERT_NE(kv, nullptr);
+        for (const Region& r : regions) {
+            EpochStore durable{r, kEpoch, std::make_unique<KvEpochNodes>(*kv, r)};
+            ASSERT_TRUE(durable.seed(ch.full(), 0, ch.roots[0]));
+            ASSERT_TRUE(durable.store_status().ok());
+            memory.push_back(std::make_unique<EpochStore>(r, kEpoch));
+            ASSERT_TRUE(memory.back()->seed(ch.full(), 0, ch.roots[0]));
+        }
+    }
+    for (uint64_t b = 1; b < ch.roots.size(); ++b) {
+        SCOPED_TRACE("block " + std::to_string(b));
+        auto kv = open_rocks(tmp.path());
+        ASSERT_NE(kv, nullptr);
+        const auto items = items_for(b, regions);
+        for (std::size_t i = 0; i < regions.size(); ++i) {
+            auto durable = EpochStore::reopen(*kv, regions[i], kEpoch);
+            ASSERT_TRUE(durable) << to_string(durable.error());
+            expect_same_store(**durable, *memory[i]);
+            ASSERT_TRUE((*durable)->apply(items[i], ch.roots[b]));
+            ASSERT_TRUE((*durable)->store_status().ok());
+            ASSERT_TRUE(memory[i]->apply(items[i], ch.roots[b]));
+            EXPECT_EQ((*durable)->head_root(), ch.roots[b]);
+        }
+    }
+    auto kv = open_rocks(tmp.path());
+    ASSERT_NE(kv, nullptr);
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        auto durable = EpochStore::reopen(*kv, regions[i], kEpoch);
+        ASSERT_TRUE(durable) << to_string(durable.error());
+        expect_same_store(**durable, *memory[i]);
+    }
+    // A region this KV never held reopens empty; another epoch length is refused.
+    auto empty = EpochStore::reopen(*kv, all_regions(253)[6], kEpoch);
+    ASSERT_TRUE(empty);
+    EXPECT_FALSE((*empty)->seeded());
+    EXPECT_EQ(EpochStore::reopen(*kv, regions[0], kEpoch * 2).error(), ReopenError::kOtherEpochLength);
+}
+
+// A store adopted from peers, then followed, reopens too.
+TEST(EpochStoreDurable, AnAdoptedStoreReopens) {
+    const Chain& ch = chain();
+    const Region region = all_regions(253)[1];
+    const auto donor = memory_store_at(region, 0);
+    std::vector<Bytes> account_nodes;
+    std::vector<Bytes> storage_nodes;
+    ASSERT_TRUE(for_each_partial_node(*donor, ch.roots[0], path_range(region),
+                                      [&](ByteView, const Hash&, ByteView rlp) { account_nodes.emplace_back(rlp); }));
+    const auto owners = donor->owners(ch.roots[0]);
+    for (const auto& [account, storage] : owners) {
+        ASSERT_TRUE(
+            for_each_partial_node(*donor, storage, path_range(storage_region(region, account)),
+                                  [&](ByteView, const Hash&, ByteView rlp) { storage_nodes.emplace_back(rlp); }));
+    }
+    store::MemoryKV kv;
+    {
+        EpochStore joined{region, kEpoch, std::make_unique<KvEpochNodes>(kv, region)};
+        ASSERT_TRUE(joined.adopt(0, ch.roots[0], account_nodes, owners, storage_nodes));
+        const Region one[] = {region};
+        ASSERT_TRUE(joined.apply(items_for(1, one)[0], ch.roots[1]));
+    }
+    auto reopened = EpochStore::reopen(kv, region, kEpoch);
+    ASSERT_TRUE(reopened) << to_string(reopened.error());
+    expect_same_store(**reopened, *memory_store_at(region, 1));
+}
+
+// Damage the database in one place at a time: each reopen is refused with the error naming it, and
+// the store is whole again once the damage is undone.
+TEST(EpochStoreDurable, ADamagedDatabaseIsRefused) {
+    const Chain& ch = chain();
+    const Region region = all_regions(253)[4];
+    store::MemoryKV kv;
+    {
+        EpochStore durable{region, kEpoch, std::make_unique<KvEpochNodes>(kv, region)};
+        ASSERT_TRUE(durable.seed(ch.full(), 0, ch.roots[0]));
+        const Region one[] = {region};
+        for (uint64_t b = 1; b <= 11; ++b) ASSERT_TRUE(durable.apply(items_for(b, one)[0], ch.roots[b]));
+    }
+    // Heads 9 .. 11 since the epoch at 8, the previous epoch at 0.
+    auto node_key = [&](const Hash& h) {
+        Bytes k = region_key_prefix(region);
+        k += view(h);
+        return k;
+    };
+    struct Damage {
+        std::string what;
+        store::Column column;
+        Bytes key;
+        std::optional<Bytes> value;  // nullopt: deleted
+        ReopenError error;
+    };
+    Bytes head_value;
+    ASSERT_TRUE(kv.get(store::Column::kMeta, head_record_key(region), head_value).ok());
+    Bytes epoch_value;
+    ASSERT_TRUE(kv.get(store::Column::kMeta, epoch_record_key(region, 8), epoch_value).ok());
+    Bytes block_value;
+    ASSERT_TRUE(kv.get(store::Column::kMeta, block_record_key(region, 10), block_value).ok());
+    HeadRecord past_boundary = *decode_head_record(head_value);
+    past_boundary.head = 17;  // past the next boundary
+    VersionRecord wrong_root = *decode_version_record(block_value);
+    wrong_root.root = ch.roots[12];
+    VersionRecord wrong_owner = *decode_version_record(epoch_value);
+    ASSERT_FALSE(wrong_owner.owners.empty());
+    wrong_owner.owners[0].second = ch.roots[12];  // a root the store does not hold
+    // An owner inside the region listed at epoch 8 with its storage root of epoch 0 (held: the
+    // previous epoch), which its account leaf at epoch 8 contradicts.
+    std::optional<VersionRecord> disagreeing;
+    {
+        Bytes previous_value;
+        ASSERT_TRUE(kv.get(store::Column::kMeta, epoch_record_key(region, 0), previous_value).ok());
+        const VersionRecord at_0 = *decode_version_record(previous_value);
+        VersionRecord at_8 = *decode_version_record(epoch_value);
+        for (auto& [account, root] : at_8.owners) {
+            const auto old =
+                std::find_if(at_0.owners.begin(), at_0.owners.end(), [&](const auto& o) { return o.first == account; });
+            if (contains(region, account) && old != at_0.owners.end() && old->second != root) {
+                root = old->second;
+                disagreeing = at_8;
+                break;
+            }
+        }
+    }
+    Bytes not_its_rlp;
+    ASSERT_TRUE(kv.get(store::Column::kTrieNodes, node_key(ch.roots[8]), not_its_rlp).ok());
+    not_its_rlp.back() ^= 1;
+    const std::vector<Damage> damages = {
+        {"the head's root node deleted", store::Column::kTrieNodes, node_key(ch.roots[11]), std::nullopt,
+         ReopenError::kIncomplete},
+        {"an intermediate head's root node deleted", store::Column::kTrieNodes, node_key(ch.roots[9]), std::nullopt,
+         ReopenError::kIncomplete},
+        {"the previous epoch's root node deleted", store::Column::kTrieNodes, node_key(ch.roots[0]), std::nullopt,
+         ReopenError::kIncomplete},
+        {"a node changed", store::Column::kTrieNodes, node_key(ch.roots[8]), not_its_rlp, ReopenError::kBadNode},
+        {"head record truncated", store::Column::kMeta, head_record_key(region),
+         head_value.substr(0, head_value.size() - 1), ReopenError::kBadRecord},
+        {"head record past a boundary", store::Column::kMeta, head_record_key(region),
+         encode_head_record(past_boundary), ReopenError::kBadRecord},
+        {"head record deleted", store::Column::kMeta, head_record_key(region), std::nullopt,
+         ReopenError::kNoHeadRecord},
+        {"epoch record truncated", store::Column::kMeta, epoch_record_key(region, 8),
+         epoch_value.substr(0, epoch_value.size() - 1), ReopenError::kBadRecord},
+        {"epoch record deleted", store::Column::kMeta, epoch_record_key(region, 8), std::nullopt,
+         ReopenError::kMissingRecord},
+        {"block record truncated", store::Column::kMeta, block_record_key(region, 10),
+         block_value.substr(0, block_value.size() - 1), ReopenError::kBadRecord},
+        {"block record deleted", store::Column::kMeta, block_record_key(region, 10), std::nullopt,
+         ReopenError::kMissingRecord},
+        {"block record names a root not held", store::Column::kMeta, block_record_key(region, 10),
+         encode_version_record(wrong_root), ReopenError::kIncomplete},
+        {"epoch record names an owner's root not held", store::Column::kMeta, epoch_record_key(region, 8),
+         encode_version_record(wrong_owner), ReopenError::kIncomplete},
+    };
+    std::vector<Damage> all = damages;
+    if (disagreeing) {
+        all.push_back({"epoch record gives an inside owner an old root", store::Column::kMeta,
+                       epoch_record_key(region, 8), encode_version_record(*disagreeing), ReopenError::kInconsistent});
+    }
+    RecordProperty("inside_owner_case", disagreeing ? "yes" : "no");
+    for (const Damage& d : all) {
+        SCOPED_TRACE(d.what);
+        Bytes original;
+        ASSERT_TRUE(kv.get(d.column, d.key, original).ok());
+        ASSERT_TRUE((d.value ? kv.put(d.column, d.key, *d.value) : kv.del(d.column, d.key)).ok());
+        const auto reopened = EpochStore::reopen(kv, region, kEpoch);
+        ASSERT_FALSE(reopened);
+        EXPECT_EQ(reopened.error(), d.error) << to_string(reopened.error());
+        ASSERT_TRUE(kv.put(d.column, d.key, original).ok());
+    }
+    auto whole = EpochStore::reopen(kv, region, kEpoch);
+    ASSERT_TRUE(whole) << to_string(whole.error());
+    expect_same_store(**whole, *memory_store_at(region, 11));
+}
+
+// ---- killed while applying ------------------------------------------------------------------------
+//
+// A child process (this test binary again, with only the DISABLED_ child test) reopens the store in
+// a RocksDB directory (seeding it at genesis the first time), applies the chain's blocks after its
+// head and reports each applied block over a pipe; the parent kills it with SIGKILL at a random
+// moment and reopens: the store must be whole at a block at or after the last one reported, answer
+// as an in-memory store at that block, and go on to the chain's roots. As StateStoreCrash does.
+
+constexpr const char* kChildDirEnv = "CAROUSEL_EPOCH_STORE_CRASH_DIR";
+constexpr const char* kChildFdEnv = "CAROUSEL_EPOCH_STORE_CRASH_FD";
+
+Region crash_region() { return all_regions(250)[21]; }
+
+// The child: runs only when started by KilledWriterReopensAtAnAppliedBlock.
+TEST(EpochStoreCrash, DISABLED_ChildAppliesBlocksUntilKilled) {
+    // The child has one thread until it opens the database: getenv is safe here.
+    const char* dir = std::getenv(kChildDirEnv);     // NOLINT(concurrency-mt-unsafe)
+    const char* fd_text = std::getenv(kChildFdEnv);  // NOLINT(concurrency-mt-unsafe)
+    if (dir == nullptr || fd_text == nullptr) GTEST_SKIP() << "only run as the child of KilledWriterReopens...";
+    const int fd = static_cast<int>(std::strtol(fd_text, nullptr, 10));
+    const Chain& ch = chain();
+    const Region region = crash_region();
+    const Region one[] = {region};
+    std::vector<RegionItem> items{RegionItem{}};  // built before the database opens: kills land in applies
+    for (uint64_t b = 1; b < ch.roots.size(); ++b) items.push_back(items_for(b, one)[0]);
+    auto kv = open_rocks(dir);
+    ASSERT_NE(kv, nullptr);
+    auto store = EpochStore::reopen(*kv, region, kEpoch);
+    ASSERT_TRUE(store) << to_string(store.error());
+    auto report = [fd](uint64_t block) {
+        return ::write(fd, &block, sizeof(block)) == static_cast<ssize_t>(sizeof(block));
+    };
+    if (!(*store)->seeded()) {
+        ASSERT_TRUE((*store)->seed(ch.full(), 0, ch.roots[0]));
+        ASSERT_TRUE((*store)->store_status().ok());
+        ASSERT_TRUE(report(0));
+    }
+    for (uint64_t b = (*store)->head_number() + 1; b < ch.roots.size(); ++b) {
+        ASSERT_TRUE((*store)->apply(items[b], ch.roots[b]));
+        ASSERT_TRUE((*store)->store_status().ok());
+        ASSERT_TRUE(report(b));
+    }
+    std::this_thread::sleep_for(std::chrono::hours(1));  // the parent kills it
+}
+
+TEST(EpochStoreCrash, KilledWriterReopensAtAnAppliedBlock) {
+    const Chain& ch = chain();
+    const Region region = crash_region();
+    store::TempDir tmp{"carousel-epoch-store-crash-"};
+    const std::filesystem::path db = tmp.path() / "db";
+    char self[4096];
+    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+    ASSERT_GT(len, 0);
+    self[len] = '\0';
+    // The database exists before the first child (a kill inside RocksDB's creation of a database is
+    // RocksKV's matter).
+    ASSERT_NE(open_rocks(db), nullptr);
+
+    const uint32_t seed = std::random_device{}();
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng{seed};
+    std::optional<uint64_t> committed;
+    for (int round = 0; round < 6 && (!committed || *committed + 1 < ch.roots.size()); ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        int fds[2];
+        ASSERT_EQ(::pipe(fds), 0);
+        // Everything the child needs is prepared before fork: after it, only exec.
+        const std::string filter = "--gtest_filter=EpochStoreCrash.DISABLED_ChildAppliesBlocksUntilKilled";
+        const std::string dir_env = std::string{kChildDirEnv} + "=" + db.string();
+        const std::string fd_env = std::string{kChildFdEnv} + "=" + std::to_string(fds[1]);
+        std::vector<char*> argv{self, const_cast<char*>(filter.c_str()),
+                                const_cast<char*>("--gtest_also_run_disabled_tests"), nullptr};
+        std::vector<char*> envp;
+        for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+        envp.push_back(const_cast<char*>(dir_env.c_str()));
+        envp.push_back(const_cast<char*>(fd_env.c_str()));
+        envp.push_back(nullptr);
+        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the child's gtest chatter
+        ASSERT_GE(null_fd, 0);
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            ::close(fds[0]);
+            ::dup2(null_fd, STDOUT_FILENO);
+            ::execve(self, argv.data(), envp.data());
+            ::_exit(127);
+        }
+        ::close(fds[1]);
+        ::close(null_fd);
+
+        const uint64_t wanted = 1 + rng() % 10;
+        uint64_t reports = 0;
+        std::optional<uint64_t> last;
+        auto read_report = [&](int timeout_ms) {
+            pollfd p{fds[0], POLLIN, 0};
+            if (::poll(&p, 1, timeout_ms) <= 0) return false;
+            uint64_t b = 0;
+            if (::read(fds[0], &b, sizeof(b)) != static_cast<ssize_t>(sizeof(b))) return false;
+            last = b;
+            ++reports;
+            return true;
+        };
+        while (reports < wanted && read_report(120000) && *last + 1 < ch.roots.size()) {
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+        while (read_report(0)) {  // reports written before it died
+        }
+        ::close(fds[0]);
+
+        auto kv = open_rocks(db);
+        ASSERT_NE(kv, nullptr);
+        auto store = EpochStore::reopen(*kv, region, kEpoch);
+        ASSERT_TRUE(store) << to_string(store.error());
+        if (last) {
+            ASSERT_TRUE((*store)->seeded()) << "block " << *last << " was reported applied";
+            EXPECT_GE((*store)->head_number(), *last);
+        }
+        if (committed) {
+            EXPECT_GE((*store)->head_number(), *committed);
+        }
+        if ((*store)->seeded()) {
+            const uint64_t head = (*store)->head_number();
+            ASSERT_LT(head, ch.roots.size());
+            EXPECT_EQ((*store)->head_root(), ch.roots[head]);
+            expect_same_store(**store, *memory_store_at(region, head));
+            committed = head;
+        }
+        RecordProperty("round_" + std::to_string(round) + "_head", committed ? std::to_string(*committed) : "none");
+        if (::testing::Test::HasFailure()) break;
+    }
+    ASSERT_TRUE(committed);
+
+    // The store goes on from where the last child stopped, to the chain's roots.
+    auto kv = open_rocks(db);
+    ASSERT_NE(kv, nullptr);
+    auto store = EpochStore::reopen(*kv, region, kEpoch);
+    ASSERT_TRUE(store) << to_string(store.error());
+    const Region one[] = {region};
+    for (uint64_t b = *committed + 1; b < ch.roots.size(); ++b) {
+        ASSERT_TRUE((*store)->apply(items_for(b, one)[0], ch.roots[b]));
+        EXPECT_EQ((*store)->head_root(), ch.roots[b]);
+    }
+    expect_same_store(**store, *memory_store_at(region, ch.roots.size() - 1));
 }
 
 }  // namespace

@@ -61,9 +61,44 @@ tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint6
     }
     for (const Bytes& c : code) {
         const Hash h = keccak256(c);
+        if (contains(covered_, h)) keep_code(h, c);
+    }
+    return {};
+}
+
+tl::expected<void, std::string> MgrNode::adopt_stores(std::vector<std::unique_ptr<EpochStore>> stores,
+                                                      const std::vector<Bytes>& code, state::CodeStore* durable_code) {
+    for (const auto& s : stores) {
+        if (s == nullptr || store_for(s->region()) == nullptr) {
+            return tl::unexpected{std::string{"mgr: adopt_stores: a store for a region outside the node's block"}};
+        }
+        if (s->epoch_length() != options_.epoch_length) {
+            return tl::unexpected{std::string{"mgr: adopt_stores: a store with another epoch length"}};
+        }
+    }
+    for (auto& s : stores) {
+        const auto it = std::find_if(stores_.begin(), stores_.end(),
+                                     [&](const RegionStore& held) { return held.store->region() == s->region(); });
+        *it = serve(std::move(s));
+    }
+    durable_code_ = durable_code;
+    for (const Bytes& c : code) {
+        const Hash h = keccak256(c);
         if (contains(covered_, h)) code_.put_code(h, c);
     }
     return {};
+}
+
+RegionStore MgrNode::serve(std::unique_ptr<EpochStore> store) const {
+    const EpochStore* raw = store.get();
+    auto server = std::make_unique<prefix::ChunkServer>(
+        *raw, &code_, [raw] { return raw->epoch_root(); }, options_.server);
+    return RegionStore{std::move(store), std::move(server)};
+}
+
+void MgrNode::keep_code(const Hash& hash, ByteView code) {
+    code_.put_code(hash, code);
+    if (durable_code_ != nullptr) durable_code_->put_code(hash, code);
 }
 
 EpochStore* MgrNode::store_for(const Region& region) {
@@ -321,7 +356,7 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
             ++stats_.items_ignored;
             return;
         }
-        code_.put_code(id, content->payload);
+        keep_code(id, content->payload);
         ++stats_.code_kept;
         router_.hold(id, Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload));
         router_.offer(id, id, from, now);

@@ -133,6 +133,17 @@ class MgrNode final : public proto::Endpoint {
     tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                          const std::vector<Bytes>& code);
 
+    // Persistence (mgr/node_datadir.hpp): makes `stores` the stores of their regions, with their
+    // ChunkServers (the in-memory ones the constructor made go), keeps the blobs of `code` whose hash
+    // lies in the block, and from now on writes every blob the node keeps to `durable_code` as well
+    // (null: nowhere). Each store must be for a region of the node's block, with its epoch length
+    // (else an error naming it, and nothing changes). For a node started on a datadir: with durable
+    // stores that are empty, before seed() or join(); with reopened ones, in their place (catching up
+    // from each store's head_number() is the driver's: GetDiff or a refill). A later set_radius()
+    // makes in-memory stores for regions it adds.
+    tl::expected<void, std::string> adopt_stores(std::vector<std::unique_ptr<EpochStore>> stores,
+                                                 const std::vector<Bytes>& code, state::CodeStore* durable_code);
+
     // Grows the radius so that no block of keys beside the node's own is left without a node, by what
     // its routing table knows (dht::RoutingTable::covering_bits: the nodes closest to an empty block
     // store it, as Kademlia stores a key at the k closest nodes whatever their distance). Before
@@ -210,6 +221,10 @@ class MgrNode final : public proto::Endpoint {
         return std::nullopt;
     }
     EpochStore* store_for(const Region& region);
+    // `store` with a ChunkServer over it and the node's code.
+    RegionStore serve(std::unique_ptr<EpochStore> store) const;
+    // Keeps a code blob (its hash lies in the block), in durable_code_ too.
+    void keep_code(const Hash& hash, ByteView code);
     // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
     RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
     void on_get_chunks(proto::PeerId from, ByteView frame);
@@ -248,6 +263,7 @@ class MgrNode final : public proto::Endpoint {
     GossipRouter router_;  // who is offered what this node holds
     std::vector<RegionStore> stores_;
     state::MemoryCodeStore code_;
+    state::CodeStore* durable_code_{nullptr};  // adopt_stores()
     // Items for later blocks, by (region first key, block).
     std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
     std::map<proto::PeerId, unsigned> strikes_;

@@ -163,7 +163,7 @@ void MgrNode::finish_fill(proto::Time now) {
     }
     for (const Bytes& c : code) {
         // The block may have shrunk while the fill ran.
-        if (const Hash h = keccak256(c); contains(covered_, h)) code_.put_code(h, c);
+        if (const Hash h = keccak256(c); contains(covered_, h)) keep_code(h, c);
     }
     filling_.clear();
     ++record->fills_adopted;

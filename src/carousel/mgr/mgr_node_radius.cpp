@@ -33,11 +33,7 @@ std::vector<Region> MgrNode::place_stores(const Region& block) {
             stores.push_back(std::move(*it));  // with its server
             continue;
         }
-        auto store = std::make_unique<EpochStore>(region, options_.epoch_length);
-        EpochStore* raw = store.get();
-        auto server = std::make_unique<prefix::ChunkServer>(
-            *raw, &code_, [raw] { return raw->epoch_root(); }, options_.server);
-        stores.push_back(RegionStore{std::move(store), std::move(server)});
+        stores.push_back(serve(std::make_unique<EpochStore>(region, options_.epoch_length)));
         added.push_back(region);
     }
     stores_ = std::move(stores);
