@@ -23,6 +23,7 @@
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/testing/fault_kv.hpp>
+#include <carousel/testing/killed_child.hpp>
 #include <carousel/testing/temp_dir.hpp>
 #include <carousel/trie/node.hpp>
 #include <carousel/trie/proof.hpp>
@@ -1198,23 +1199,18 @@ Region crash_region() { return all_regions(250)[21]; }
 
 // The child: runs only when started by KilledWriterReopensAtAnAppliedBlock.
 TEST(EpochStoreCrash, DISABLED_ChildAppliesBlocksUntilKilled) {
-    // The child has one thread until it opens the database: getenv is safe here.
-    const char* dir = std::getenv(kChildDirEnv);     // NOLINT(concurrency-mt-unsafe)
-    const char* fd_text = std::getenv(kChildFdEnv);  // NOLINT(concurrency-mt-unsafe)
-    if (dir == nullptr || fd_text == nullptr) GTEST_SKIP() << "only run as the child of KilledWriterReopens...";
-    const int fd = static_cast<int>(std::strtol(fd_text, nullptr, 10));
+    const auto setup = testing::child_setup(kChildDirEnv, kChildFdEnv);
+    if (!setup) GTEST_SKIP() << "only run as the child of KilledWriterReopens...";
     const Chain& ch = chain();
     const Region region = crash_region();
     const Region one[] = {region};
     std::vector<RegionItem> items{RegionItem{}};  // built before the database opens: kills land in applies
     for (uint64_t b = 1; b < ch.roots.size(); ++b) items.push_back(items_for(b, one)[0]);
-    auto kv = open_rocks(dir);
+    auto kv = open_rocks(setup->dir);
     ASSERT_NE(kv, nullptr);
     auto store = EpochStore::reopen(*kv, region, kEpoch);
     ASSERT_TRUE(store) << to_string(store.error());
-    auto report = [fd](uint64_t block) {
-        return ::write(fd, &block, sizeof(block)) == static_cast<ssize_t>(sizeof(block));
-    };
+    auto report = [&setup](uint64_t block) { return testing::report(*setup, block); };
     if (!(*store)->seeded()) {
         ASSERT_TRUE((*store)->seed(ch.full(), 0, ch.roots[0]));
         ASSERT_TRUE((*store)->store_status().ok());
@@ -1233,10 +1229,6 @@ TEST(EpochStoreCrash, KilledWriterReopensAtAnAppliedBlock) {
     const Region region = crash_region();
     store::TempDir tmp{"carousel-epoch-store-crash-"};
     const std::filesystem::path db = tmp.path() / "db";
-    char self[4096];
-    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-    ASSERT_GT(len, 0);
-    self[len] = '\0';
     // The database exists before the first child (a kill inside RocksDB's creation of a database is
     // RocksKV's matter).
     ASSERT_NE(open_rocks(db), nullptr);
@@ -1247,54 +1239,26 @@ TEST(EpochStoreCrash, KilledWriterReopensAtAnAppliedBlock) {
     std::optional<uint64_t> committed;
     for (int round = 0; round < 6 && (!committed || *committed + 1 < ch.roots.size()); ++round) {
         SCOPED_TRACE("round " + std::to_string(round));
-        int fds[2];
-        ASSERT_EQ(::pipe(fds), 0);
-        // Everything the child needs is prepared before fork: after it, only exec.
-        const std::string filter = "--gtest_filter=EpochStoreCrash.DISABLED_ChildAppliesBlocksUntilKilled";
-        const std::string dir_env = std::string{kChildDirEnv} + "=" + db.string();
-        const std::string fd_env = std::string{kChildFdEnv} + "=" + std::to_string(fds[1]);
-        std::vector<char*> argv{self, const_cast<char*>(filter.c_str()),
-                                const_cast<char*>("--gtest_also_run_disabled_tests"), nullptr};
-        std::vector<char*> envp;
-        for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-        envp.push_back(const_cast<char*>(dir_env.c_str()));
-        envp.push_back(const_cast<char*>(fd_env.c_str()));
-        envp.push_back(nullptr);
-        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the child's gtest chatter
-        ASSERT_GE(null_fd, 0);
-        const pid_t pid = ::fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            ::close(fds[0]);
-            ::dup2(null_fd, STDOUT_FILENO);
-            ::execve(self, argv.data(), envp.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        ::close(null_fd);
+        auto child = testing::KilledChild::start("EpochStoreCrash.DISABLED_ChildAppliesBlocksUntilKilled", kChildDirEnv,
+                                                 db.string(), kChildFdEnv);
+        ASSERT_NE(child, nullptr);
 
         const uint64_t wanted = 1 + rng() % 10;
         uint64_t reports = 0;
         std::optional<uint64_t> last;
         auto read_report = [&](int timeout_ms) {
-            pollfd p{fds[0], POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0) return false;
-            uint64_t b = 0;
-            if (::read(fds[0], &b, sizeof(b)) != static_cast<ssize_t>(sizeof(b))) return false;
-            last = b;
+            const auto report = child->read_report(timeout_ms);
+            if (!report) return false;
+            last = *report;
             ++reports;
             return true;
         };
         while (reports < wanted && read_report(120000) && *last + 1 < ch.roots.size()) {
         }
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+        EXPECT_TRUE(child->kill_and_reap()) << "the child did not die of SIGKILL";
         while (read_report(0)) {  // reports written before it died
         }
-        ::close(fds[0]);
 
         auto kv = open_rocks(db);
         ASSERT_NE(kv, nullptr);

@@ -25,6 +25,7 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/store/rocks_kv.hpp>
+#include <carousel/testing/killed_child.hpp>
 #include <carousel/testing/temp_dir.hpp>
 
 #include <fcntl.h>
@@ -599,14 +600,11 @@ RocksKV::Options crash_options() {
 
 // The child: runs only when started by KilledWriterLeavesWholeBatches.
 TEST(RocksKVCrash, DISABLED_ChildWritesBatchesUntilKilled) {
-    // The child has one thread until it opens the database: getenv is safe here.
-    const char* dir = std::getenv(kChildDirEnv);     // NOLINT(concurrency-mt-unsafe)
-    const char* fd_text = std::getenv(kChildFdEnv);  // NOLINT(concurrency-mt-unsafe)
-    if (dir == nullptr || fd_text == nullptr) GTEST_SKIP() << "only run as the child of KilledWriterLeavesWholeBatches";
-    const int fd = static_cast<int>(std::strtol(fd_text, nullptr, 10));
+    const auto setup = testing::child_setup(kChildDirEnv, kChildFdEnv);
+    if (!setup) GTEST_SKIP() << "only run as the child of KilledWriterLeavesWholeBatches";
 
     std::unique_ptr<RocksKV> kv;
-    const Status s = RocksKV::open(dir, crash_options(), kv);
+    const Status s = RocksKV::open(setup->dir, crash_options(), kv);
     ASSERT_TRUE(s.ok()) << s.to_string();
     Bytes value;
     uint64_t i = 0;
@@ -621,7 +619,7 @@ TEST(RocksKVCrash, DISABLED_ChildWritesBatchesUntilKilled) {
         batch.put(Column::kMeta, view("next"), be(i + 1, 8));
         const Status w = kv->write(batch, WriteOptions{.sync = i % 16 == 0});
         ASSERT_TRUE(w.ok()) << w.to_string();
-        ASSERT_EQ(::write(fd, &i, sizeof(i)), static_cast<ssize_t>(sizeof(i)));
+        ASSERT_TRUE(testing::report(*setup, i));
     }
 }
 
@@ -671,10 +669,6 @@ uint64_t check_recovered(const fs::path& dir, uint64_t last_reported, bool any_r
 TEST(RocksKVCrash, KilledWriterLeavesWholeBatches) {
     TempDir tmp{"carousel-crash-test-"};
     const fs::path db = tmp.path() / "db";
-    char self[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-    ASSERT_GT(n, 0);
-    self[n] = '\0';
 
     // Random kill points; the seed is in the failure message.
     const uint32_t seed = std::random_device{}();
@@ -683,45 +677,18 @@ TEST(RocksKVCrash, KilledWriterLeavesWholeBatches) {
     uint64_t committed = 0;
     for (int round = 0; round < 4; ++round) {
         SCOPED_TRACE("round " + std::to_string(round));
-        int fds[2];
-        ASSERT_EQ(::pipe(fds), 0);
-
-        // Everything the child needs is prepared before fork: after it, only exec.
-        const std::string filter = "--gtest_filter=RocksKVCrash.DISABLED_ChildWritesBatchesUntilKilled";
-        const std::string dir_env = std::string{kChildDirEnv} + "=" + db.string();
-        const std::string fd_env = std::string{kChildFdEnv} + "=" + std::to_string(fds[1]);
-        std::vector<char*> argv{self, const_cast<char*>(filter.c_str()),
-                                const_cast<char*>("--gtest_also_run_disabled_tests"), nullptr};
-        std::vector<char*> envp;
-        for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-        envp.push_back(const_cast<char*>(dir_env.c_str()));
-        envp.push_back(const_cast<char*>(fd_env.c_str()));
-        envp.push_back(nullptr);
-
-        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the child's gtest chatter
-        ASSERT_GE(null_fd, 0);
-
-        const pid_t pid = ::fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            ::close(fds[0]);
-            ::dup2(null_fd, STDOUT_FILENO);
-            ::execve(self, argv.data(), envp.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        ::close(null_fd);
+        auto child = testing::KilledChild::start("RocksKVCrash.DISABLED_ChildWritesBatchesUntilKilled", kChildDirEnv,
+                                                 db.string(), kChildFdEnv);
+        ASSERT_NE(child, nullptr);
 
         // Let the child commit a random number of batches, then kill it at a random moment.
         const uint64_t wanted = 20 + rng() % 200;
         uint64_t reports = 0, last = 0;
         bool any = false;
         auto read_report = [&](int timeout_ms) {
-            pollfd p{fds[0], POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0) return false;
-            uint64_t i = 0;
-            if (::read(fds[0], &i, sizeof(i)) != static_cast<ssize_t>(sizeof(i))) return false;
-            last = i;
+            const auto report = child->read_report(timeout_ms);
+            if (!report) return false;
+            last = *report;
             any = true;
             ++reports;
             return true;
@@ -730,13 +697,9 @@ TEST(RocksKVCrash, KilledWriterLeavesWholeBatches) {
         }
         EXPECT_EQ(reports, wanted) << "the child stopped reporting";
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+        EXPECT_TRUE(child->kill_and_reap()) << "the child did not die of SIGKILL";
         while (read_report(0)) {  // reports written before it died
         }
-        ::close(fds[0]);
 
         if (any) {
             EXPECT_GE(last, committed);

@@ -32,6 +32,7 @@
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
 #include <carousel/testing/fault_kv.hpp>
+#include <carousel/testing/killed_child.hpp>
 #include <carousel/testing/temp_dir.hpp>
 #include <carousel/testing/values.hpp>
 #include <carousel/trie/hash_builder.hpp>
@@ -1109,16 +1110,11 @@ RocksKV::Options crash_rocks_options() {
 
 // The child: runs only when started by KilledWriterReopensAtACommittedBlock.
 TEST(StateStoreCrash, DISABLED_ChildAppliesBlocksUntilKilled) {
-    // The child has one thread until it opens the database: getenv is safe here.
-    const char* dir = std::getenv(kChildDirEnv);     // NOLINT(concurrency-mt-unsafe)
-    const char* fd_text = std::getenv(kChildFdEnv);  // NOLINT(concurrency-mt-unsafe)
-    if (dir == nullptr || fd_text == nullptr) {
-        GTEST_SKIP() << "only run as the child of KilledWriterReopensAtACommittedBlock";
-    }
-    const int fd = static_cast<int>(std::strtol(fd_text, nullptr, 10));
+    const auto setup = testing::child_setup(kChildDirEnv, kChildFdEnv);
+    if (!setup) GTEST_SKIP() << "only run as the child of KilledWriterReopensAtACommittedBlock";
 
     std::unique_ptr<RocksKV> kv;
-    const Status s = RocksKV::open(dir, crash_rocks_options(), kv);
+    const Status s = RocksKV::open(setup->dir, crash_rocks_options(), kv);
     ASSERT_TRUE(s.ok()) << s.to_string();
     auto store = StateStore::open(*kv, crash_options());
     ASSERT_TRUE(store) << store.error().to_string();
@@ -1126,9 +1122,7 @@ TEST(StateStoreCrash, DISABLED_ChildAppliesBlocksUntilKilled) {
     auto g = gen.genesis();
     ASSERT_TRUE(g);
     const std::optional<uint64_t> head = (*store)->head().block;
-    auto report = [fd](uint64_t block) {
-        return ::write(fd, &block, sizeof(block)) == static_cast<ssize_t>(sizeof(block));
-    };
+    auto report = [&setup](uint64_t block) { return testing::report(*setup, block); };
     if (!head) {
         ASSERT_TRUE((*store)->apply_block(*g).ok());
         ASSERT_TRUE(report(0));
@@ -1147,10 +1141,6 @@ TEST(StateStoreCrash, DISABLED_ChildAppliesBlocksUntilKilled) {
 TEST(StateStoreCrash, KilledWriterReopensAtACommittedBlock) {
     TempDir tmp{"carousel-state-store-crash-"};
     const fs::path db = tmp.path() / "db";
-    char self[4096];
-    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-    ASSERT_GT(len, 0);
-    self[len] = '\0';
 
     // The expected roots, from the same generator.
     std::vector<Hash> roots;
@@ -1177,43 +1167,18 @@ TEST(StateStoreCrash, KilledWriterReopensAtACommittedBlock) {
     std::optional<uint64_t> committed;
     for (int round = 0; round < 5; ++round) {
         SCOPED_TRACE("round " + std::to_string(round));
-        int fds[2];
-        ASSERT_EQ(::pipe(fds), 0);
-        // Everything the child needs is prepared before fork: after it, only exec.
-        const std::string filter = "--gtest_filter=StateStoreCrash.DISABLED_ChildAppliesBlocksUntilKilled";
-        const std::string dir_env = std::string{kChildDirEnv} + "=" + db.string();
-        const std::string fd_env = std::string{kChildFdEnv} + "=" + std::to_string(fds[1]);
-        std::vector<char*> argv{self, const_cast<char*>(filter.c_str()),
-                                const_cast<char*>("--gtest_also_run_disabled_tests"), nullptr};
-        std::vector<char*> envp;
-        for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-        envp.push_back(const_cast<char*>(dir_env.c_str()));
-        envp.push_back(const_cast<char*>(fd_env.c_str()));
-        envp.push_back(nullptr);
-        const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // the child's gtest chatter
-        ASSERT_GE(null_fd, 0);
-
-        const pid_t pid = ::fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            ::close(fds[0]);
-            ::dup2(null_fd, STDOUT_FILENO);
-            ::execve(self, argv.data(), envp.data());
-            ::_exit(127);
-        }
-        ::close(fds[1]);
-        ::close(null_fd);
+        auto child = testing::KilledChild::start("StateStoreCrash.DISABLED_ChildAppliesBlocksUntilKilled", kChildDirEnv,
+                                                 db.string(), kChildFdEnv);
+        ASSERT_NE(child, nullptr);
 
         // Round 0 kills early (often inside the chunked genesis); later rounds after some blocks.
         const uint64_t wanted = round == 0 ? rng() % 2 : 3 + rng() % 40;
         uint64_t reports = 0, last = 0;
         bool any = false;
         auto read_report = [&](int timeout_ms) {
-            pollfd p{fds[0], POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0) return false;
-            uint64_t b = 0;
-            if (::read(fds[0], &b, sizeof(b)) != static_cast<ssize_t>(sizeof(b))) return false;
-            last = b;
+            const auto report = child->read_report(timeout_ms);
+            if (!report) return false;
+            last = *report;
             any = true;
             ++reports;
             return true;
@@ -1222,13 +1187,9 @@ TEST(StateStoreCrash, KilledWriterReopensAtACommittedBlock) {
         }
         EXPECT_EQ(reports, wanted) << "the child stopped reporting";
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % (round == 0 ? 150000 : 20000)));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+        EXPECT_TRUE(child->kill_and_reap()) << "the child did not die of SIGKILL";
         while (read_report(0)) {  // reports written before it died
         }
-        ::close(fds[0]);
 
         std::unique_ptr<RocksKV> kv;
         const Status s = RocksKV::open(db, crash_rocks_options(), kv);
