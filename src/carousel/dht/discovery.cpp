@@ -118,17 +118,18 @@ void Discovery::on_pong(const NodeId& from, ByteView frame, Time now) {
     }
     const auto record = record_from(from, m->record);
     if (!record) return;  // the request stays pending and times out: the node did not prove itself
+    const Address proven = it->second.to;
     deadlines_.erase({it->second.deadline, it->first});
     requests_.erase(it);
     const auto radius = radius_of(*record);
     table_.update(Contact{from, 0, radius.value_or(Radius{0}), record}, now);
-    bond(from, now);
+    bond(from, proven, now);
     ++stats_.bonded;
     // A FINDNODES held until this node bonded is answered now.
     if (const auto h = held_.find(from); h != held_.end()) {
         const HeldRequest r = h->second;
         held_.erase(h);
-        answer_find_nodes(from, r.reply_to, r.request_id, r.target, r.count);
+        answer_find_nodes(from, proven, r.request_id, r.target, r.count);
     }
 }
 
@@ -138,9 +139,9 @@ void Discovery::on_find_nodes(const NodeId& from, const Address& source, ByteVie
         ++stats_.malformed;
         return;
     }
-    if (bonded(from)) {
+    if (const auto b = bonds_.find(from); b != bonds_.end()) {
         if (const auto e = table_.find(from)) table_.update(e->contact, now);
-        answer_find_nodes(from, source, m->request_id, m->target, m->count);
+        answer_find_nodes(from, b->second.address, m->request_id, m->target, m->count);
         return;
     }
     // Not bonded: hold the request and PING the sender at the address it came from. Its PONG names
@@ -149,7 +150,7 @@ void Discovery::on_find_nodes(const NodeId& from, const Address& source, ByteVie
         ++stats_.held_requests_dropped;
         return;
     }
-    held_[from] = HeldRequest{m->request_id, source, m->target, m->count};
+    held_[from] = HeldRequest{m->request_id, m->target, m->count};
     ping_at(from, source, now);
 }
 
@@ -250,6 +251,7 @@ void Discovery::ping_at(const NodeId& node, const Address& to, Time now) {
     r.kind = Kind::kPing;
     r.node = node;
     r.deadline = now + options_.request_timeout;
+    r.to = to;
     const uint64_t id = add_request(r);
     auto packet = seal(key_, proto::encode(proto::DiscoveryPing{id, self_->encoded()}));
     CAROUSEL_ASSERT(packet.has_value(), "a PING fits in a datagram");
@@ -260,15 +262,15 @@ void Discovery::ping_at(const NodeId& node, const Address& to, Time now) {
 
 bool Discovery::bonded(const NodeId& node) const { return bonds_.contains(node); }
 
-void Discovery::bond(const NodeId& node, Time now) {
+void Discovery::bond(const NodeId& node, const Address& address, Time now) {
     if (const auto it = bonds_.find(node); it != bonds_.end()) {
-        bond_ages_.erase({it->second, node});
+        bond_ages_.erase({it->second.at, node});
     } else if (bonds_.size() >= options_.max_bonds) {
         // Forget the oldest bond: that node PINGs again (one round trip) before we answer it.
         bonds_.erase(bond_ages_.begin()->second);
         bond_ages_.erase(bond_ages_.begin());
     }
-    bonds_[node] = now;
+    bonds_[node] = Bond{now, address};
     bond_ages_.insert({now, node});
 }
 

@@ -17,7 +17,9 @@
 //    dropped. A newer record (higher seq) replaces the one held.
 //  - A PING is answered at once, to the address it came from; if its sender is not bonded, or its
 //    record is newer than the one held, it is PINGed back at its record's address.
-//  - FINDNODES is answered only to a bonded requester (a node whose PONG to our PING bonded it; the
+//  - FINDNODES is answered only to a bonded requester, at the address its bond proved (not the
+//    source address of the request: a captured FINDNODES replayed from elsewhere, or with a forged
+//    source, still sends NODES only there) (a node whose PONG to our PING bonded it; the
 //    last Options::max_bonds are remembered) (as discv4 does, so that a forged source
 //    address cannot make us send NODES to a victim); from anyone else it is held (one per node,
 //    at most Options::max_held_requests in all), the sender is PINGed, and the answer goes out once it
@@ -131,6 +133,7 @@ class Discovery {
         NodeId node{};
         Time deadline{0};
         Hash ping_hash{};    // PING: the packet hash its PONG must echo
+        Address to{};        // PING: where it went (the address a PONG to it proves)
         LookupId lookup{0};  // FINDNODES for a lookup
         uint64_t count{0};   // FINDNODES: nodes asked for
         uint64_t total{0};   // FINDNODES: NODES packets announced (0: none arrived yet)
@@ -143,9 +146,12 @@ class Discovery {
     };
     struct HeldRequest {
         uint64_t request_id{0};
-        Address reply_to;
         Hash target{};
         uint64_t count{0};
+    };
+    struct Bond {
+        Time at{0};
+        Address address{};  // the address the bonding PING went to: where answers go
     };
 
     void on_ping(const NodeId& from, const Address& source, const Hash& packet_hash, ByteView frame, Time now);
@@ -162,7 +168,7 @@ class Discovery {
     // PINGs `node` at `to` unless a PING to it is pending.
     void ping_at(const NodeId& node, const Address& to, Time now);
     [[nodiscard]] bool bonded(const NodeId& node) const;
-    void bond(const NodeId& node, Time now);
+    void bond(const NodeId& node, const Address& address, Time now);
     void answer_find_nodes(const NodeId& requester, const Address& to, uint64_t request_id, const Hash& target,
                            uint64_t count);
     uint64_t add_request(Request r);
@@ -181,7 +187,7 @@ class Discovery {
     std::set<std::pair<Time, uint64_t>> deadlines_;
     std::map<LookupId, RunningLookup> lookups_;
     std::map<NodeId, HeldRequest> held_;
-    std::map<NodeId, Time> bonds_;                 // node -> when it last bonded
+    std::map<NodeId, Bond> bonds_;                 // node -> when and where it last bonded
     std::set<std::pair<Time, NodeId>> bond_ages_;  // the same, oldest first
     uint64_t next_request_{1};
     LookupId next_lookup_{1};

@@ -230,6 +230,34 @@ TEST(Discovery, FindNodesFromAStrangerIsAnsweredOnlyAfterItBonds) {
     EXPECT_EQ(found->size(), 4U);
 }
 
+// A FINDNODES captured from a bonded node and sent again from another address (a replay, or a
+// forged source) is answered at the address the bond proved, never at the sender's.
+TEST(Discovery, AReplayedFindNodesIsAnsweredOnlyAtTheBondedAddress) {
+    Hub hub;
+    for (int i = 0; i < 4; ++i) hub.add();
+    hub.ping(0, 1);
+    hub.ping(0, 3);
+    hub.run_for(1s);
+    ASSERT_TRUE(in_table(hub.at(1), hub.record(0).node_id()));
+    Bytes captured;
+    hub.hook([&](std::size_t from, Bytes& bytes) {
+        const uint8_t type = type_of(bytes);
+        if (from == 1 && type == static_cast<uint8_t>(proto::DiscoveryMessageType::kFindNodes)) captured = bytes;
+        if (from == 2 && type == kPingType && !captured.empty()) bytes = captured;  // member 2 replays it
+        return true;
+    });
+    hub.call(1, [](Discovery& d, proto::Time now) { d.start_lookup(d.id(), now, [](auto) {}); });
+    hub.run_for(5s);
+    ASSERT_FALSE(captured.empty());
+    const uint64_t sent_by_0 = hub.at(0).stats().packets_sent;
+    const auto received_by_2 = hub.net.datagram_metrics(3).received.total.frames;
+    hub.ping(2, 0);  // its PING is replaced by the captured FINDNODES
+    hub.run_for(5s);
+    // Member 0 answered (NODES went out) but member 2 received nothing from it.
+    EXPECT_GT(hub.at(0).stats().packets_sent, sent_by_0);
+    EXPECT_EQ(hub.net.datagram_metrics(3).received.total.frames, received_by_2);
+}
+
 TEST(Discovery, ASilentContactFailsAndLeavesTheTable) {
     Hub hub;
     hub.add(DiscoveryOptions{.max_failures = 2, .revalidate_interval = 10s});
