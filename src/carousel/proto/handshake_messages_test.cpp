@@ -92,7 +92,8 @@ TEST(HandshakeMessages, MalformedFramesMapToErrors) {
     const Hello good = sample_hello();
     const ByteView record{good.record};
     const ByteView nonce = view(good.nonce);
-    const ByteView sig = view(sample_auth().signature);
+    const Auth auth = sample_auth();
+    const ByteView sig = view(auth.signature);
     Bytes trailing = encode(good);
     trailing.push_back(0x00);
     Bytes truncated = encode(good);
