@@ -2,17 +2,19 @@
 // Copyright 2026 The carousel Authors
 //
 // libFuzzer harness (scripts/fuzz.sh, `make fuzz`): every decoder of peer bytes — the prefix-sync,
-// Merry-Go-Round and DHT messages, trie nodes, state diffs, region items, accounts — and, where a
-// message decodes, its round trip (encode, decode again, equal). The range and multiproof verifiers
-// get fuzzed leaf-mode entries, rooted at the hash of their first proof node so that they get past
-// the root lookup. The first input byte picks the target. Any crash, sanitizer report or failed
-// CHECK is a finding.
+// Merry-Go-Round, header and DHT messages, trie nodes, state diffs, region items, signed headers,
+// accounts — and, where a message decodes, its round trip (encode, decode again, equal). The range
+// and multiproof verifiers get fuzzed leaf-mode entries, rooted at the hash of their first proof
+// node so that they get past the root lookup. The first input byte picks the target. Any crash,
+// sanitizer report or failed CHECK is a finding.
 #include <cstdio>
 #include <cstdlib>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/mgr/region_item.hpp>
+#include <carousel/mgr/signed_header.hpp>
 #include <carousel/proto/dht_messages.hpp>
+#include <carousel/proto/header_messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
@@ -57,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             round_trip(in, proto::decode_diff_data);
             round_trip(in, proto::decode_get_bare_storage);
             round_trip(in, proto::decode_bare_storage);
+            round_trip(in, proto::decode_get_headers);
+            round_trip(in, proto::decode_headers);
             round_trip(in, proto::decode_ping);
             round_trip(in, proto::decode_pong);
             round_trip(in, proto::decode_find_nodes);
@@ -80,6 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (void)state::decode_account(v);
             break;
         }
+        case 5:
+            round_trip(in, mgr::decode_signed_header, [](const mgr::SignedHeader& h) { return mgr::encode(h); });
+            break;
         default: {  // a leaf-mode chunk entry as proof material: verify its ranges
             auto m = proto::decode_chunk_data(in);
             if (!m) break;

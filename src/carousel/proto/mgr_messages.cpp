@@ -135,7 +135,7 @@ WireResult<Content> decode_content(ByteView frame) {
     Content m;
     auto kind = uint_of(in);
     if (!kind) return tl::unexpected{kind.error()};
-    if (*kind > static_cast<uint8_t>(ContentKind::kCode)) return tl::unexpected{WireError::kUnknownType};
+    if (*kind > static_cast<uint8_t>(ContentKind::kHeader)) return tl::unexpected{WireError::kUnknownType};
     m.kind = static_cast<ContentKind>(*kind);
     auto payload = string_of(in);
     if (!payload) return tl::unexpected{payload.error()};

@@ -7,7 +7,7 @@
 //
 //   Offer     [reqId, [contentId...]]          gossip: "I have these items"
 //   Accept    [reqId, [index...]]              the offered items the receiver wants (indexes into the offer)
-//   Content   [kind, payload]                  one gossiped item (kind: region item or code)
+//   Content   [kind, payload]                  one gossiped item (kind: region item, code or signed header)
 //   GetDiff   [reqId, fromRoot, toRoot, from, to]
 //   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
 //   GetBareStorage [reqId, stateRoot, regionFirst, regionBits, from, accounts, maxSize]
@@ -57,6 +57,7 @@ inline constexpr std::size_t kMaxBareLeaves = 1 << 12;    // leaves of one entry
 enum class ContentKind : uint8_t {
     kRegionItem = 0,  // one region's part of a block: mgr::RegionItem
     kCode = 1,        // contract code (RLP list of blobs), placed at keccak(code)
+    kHeader = 2,      // a signed header (mgr/signed_header.hpp), at keccak of its encoding
 };
 
 struct Offer {

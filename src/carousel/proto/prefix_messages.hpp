@@ -54,6 +54,8 @@ enum class MessageType : uint8_t {
     kDiffData = 0x24,
     kGetBareStorage = 0x25,
     kBareStorage = 0x26,
+    kGetHeaders = 0x27,  // header_messages.hpp
+    kHeaders = 0x28,
 };
 
 // GetChunks flags.
