@@ -24,6 +24,7 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/hex.hpp>
+#include <carousel/state/chain_dir.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/store/state_store.hpp>
@@ -139,13 +140,6 @@ bool write_file(const fs::path& path, ByteView data) {
     return !f.fail();
 }
 
-// The block number zero-padded to 8 digits (more digits past 99,999,999), then ".rlp".
-std::string block_file_name(uint64_t block) {
-    std::string digits = std::to_string(block);
-    if (digits.size() < 8) digits.insert(0, 8 - digits.size(), '0');
-    return digits + ".rlp";
-}
-
 // `v` with `decimals` digits after the point.
 std::string fixed(double v, int decimals) {
     std::ostringstream out;
@@ -249,7 +243,7 @@ int run_gen(const GenOptions& opt) {
     uint64_t diff_bytes = 0;
     auto record = [&](const state::StateDiff& d) -> bool {
         const Bytes rlp = state::encode_state_diff(d);
-        if (!write_file(dir / "blocks" / block_file_name(d.block), rlp)) return false;
+        if (!write_file(dir / "blocks" / state::block_file_name(d.block), rlp)) return false;
         diff_bytes += rlp.size();
         nlohmann::ordered_json b;
         b["block"] = d.block;
@@ -271,7 +265,7 @@ int run_gen(const GenOptions& opt) {
     genesis_progress.finish();
     const state::GeneratorStats genesis_stats = gen.stats();
     const Hash genesis_root = genesis->root;
-    if (!record(*genesis)) return fail(opt.out + ": cannot write " + block_file_name(0));
+    if (!record(*genesis)) return fail(opt.out + ": cannot write " + state::block_file_name(0));
     {
         // StateStore imports a genesis in one call, without progress reports: say what is going on.
         Progress db_progress{"db: genesis import", 1, !opt.json && db != nullptr};
@@ -287,7 +281,7 @@ int run_gen(const GenOptions& opt) {
     for (uint64_t b = 1; b <= *blocks; ++b) {
         auto d = gen.next_block();
         if (!d) return fail("block " + std::to_string(b) + " did not apply: " + std::string{to_string(d.error())});
-        if (!record(*d)) return fail(opt.out + ": cannot write " + block_file_name(b));
+        if (!record(*d)) return fail(opt.out + ": cannot write " + state::block_file_name(b));
         if (auto s = store_block(*d); !s.ok()) return fail("db: block " + std::to_string(b) + ": " + s.to_string());
         block_progress.update(b);
     }
@@ -338,7 +332,7 @@ int run_gen(const GenOptions& opt) {
     summary["blocks_per_s"] = *blocks == 0 ? 0.0 : std::round(static_cast<double>(*blocks) / std::max(blocks_s, 1e-9));
 
     nlohmann::ordered_json index;
-    index["format"] = "carousel-chain/1";
+    index["format"] = state::kChainDirFormat;
     index["seed"] = *seed;
     index["config"] = config_json(gen);
     index["summary"] = summary;
