@@ -2,9 +2,6 @@
 // Copyright 2026 The carousel Authors
 #include "key_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,7 +10,10 @@
 
 #include <carousel/core/hex.hpp>
 
-namespace carousel::app {
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace carousel::node {
 namespace {
 
 constexpr std::size_t kMaxKeyFileBytes = 256;
@@ -71,4 +71,4 @@ tl::expected<dht::KeyPair, std::string> load_or_create_key(const std::filesystem
     return key;
 }
 
-}  // namespace carousel::app
+}  // namespace carousel::node

@@ -18,9 +18,9 @@
 
 #include <carousel/dht/node_key.hpp>
 
-namespace carousel::app {
+namespace carousel::node {
 
 tl::expected<dht::KeyPair, std::string> load_key(const std::filesystem::path& path);
 tl::expected<dht::KeyPair, std::string> load_or_create_key(const std::filesystem::path& path);
 
-}  // namespace carousel::app
+}  // namespace carousel::node
