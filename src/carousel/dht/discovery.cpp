@@ -393,4 +393,11 @@ DiscoveryNode::DiscoveryNode(const KeyPair& key, NodeRecord self, DiscoveryOptio
     : discovery_{key, std::move(self), options,
                  [this](const Address& to, Bytes datagram) { send_datagram(to, std::move(datagram)); }} {}
 
+void DiscoveryNode::on_frame(proto::PeerId from, ByteView frame, Time now) {
+    (void)frame;
+    (void)now;
+    // Discovery has nothing to say over a connection: whoever opened one is not speaking to it.
+    disconnect(from, "a discovery node takes no frames");
+}
+
 }  // namespace carousel::dht

@@ -4,7 +4,7 @@
 
 // Discovery: the Merry-Go-Round DHT over datagrams (UDP in processes), the way nodes of a real
 // network find each other. Sans-IO: it is handed datagrams, their source addresses and the time, and
-// gives back datagrams to send (DiscoveryNode, below, is the proto::DatagramEndpoint around it).
+// gives back datagrams to send (DiscoveryNode, below, is the proto::Endpoint around it).
 // Every datagram is a signed discovery packet (discovery_packet.hpp) carrying one message of
 // proto/discovery_messages.hpp, so every message names its sender's node id and nobody can speak for
 // an id without its key.
@@ -46,7 +46,7 @@
 #include <vector>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/proto/datagram_endpoint.hpp>
+#include <carousel/proto/endpoint.hpp>
 
 #include "contact.hpp"
 #include "enr.hpp"
@@ -195,9 +195,9 @@ class Discovery {
     DiscoveryStats stats_;
 };
 
-// A proto::DatagramEndpoint that is only a discovery node: for tests, the simulator and processes
-// that run discovery on its own socket.
-class DiscoveryNode final : public proto::DatagramEndpoint {
+// A proto::Endpoint that is only a discovery node: for tests, the simulator and processes that run
+// discovery alone. It speaks datagrams only: a peer that sends it a frame is dropped.
+class DiscoveryNode final : public proto::Endpoint {
   public:
     DiscoveryNode(const KeyPair& key, NodeRecord self, DiscoveryOptions options = {});
 
@@ -207,6 +207,7 @@ class DiscoveryNode final : public proto::DatagramEndpoint {
     void on_datagram(const Address& from, ByteView datagram, Time now) override {
         discovery_.on_datagram(from, datagram, now);
     }
+    void on_frame(proto::PeerId from, ByteView frame, Time now) override;
     [[nodiscard]] std::optional<Time> next_deadline() const override { return discovery_.next_deadline(); }
     void on_timer(Time now) override { discovery_.on_timer(now); }
 

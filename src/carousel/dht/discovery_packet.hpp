@@ -36,7 +36,7 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/proto/datagram_endpoint.hpp>
+#include <carousel/proto/endpoint.hpp>
 
 #include "node_key.hpp"
 

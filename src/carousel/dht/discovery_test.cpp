@@ -20,8 +20,8 @@ namespace {
 using namespace std::chrono_literals;
 using proto::PeerId;
 
-// Discovery nodes on net::LocalNet's datagrams (10 ms one way): each is a LocalNet node, with an
-// endpoint that takes no frames, whose record names its LocalNet address. Calls into a node go
+// Discovery nodes on net::LocalNet's datagrams (10 ms one way): each is a LocalNet node whose
+// endpoint is its DiscoveryNode and whose record names its LocalNet address. Calls into a node go
 // through LocalNet's post() so that what it queues is sent. Member i is LocalNet node i + 1.
 class Hub {
   public:
@@ -31,16 +31,17 @@ class Hub {
 
     void add(DiscoveryOptions options = {}) {
         auto m = std::make_unique<Member>();
-        const PeerId id = net.add(m->frames);
+        // The id and address LocalNet gives the node added next: every node is a member.
+        const auto id = static_cast<PeerId>(members_.size() + 1);
         Bytes secret(32, 0);
         secret[0] = 1;
         secret[30] = static_cast<uint8_t>(id >> 8U);
         secret[31] = static_cast<uint8_t>(id);
         m->key = KeyPair::from_secret(secret).value();
-        m->address = net.address(id);
+        m->address = net::default_address(id);
         m->node = std::make_unique<DiscoveryNode>(
             m->key, make_node_record(m->key, 1, {m->address.ip, m->address.port, 0, Radius{250}}).value(), options);
-        net.bind_datagrams(id, *m->node);
+        EXPECT_EQ(net.add(*m->node), id);
         members_.push_back(std::move(m));
     }
 
@@ -71,11 +72,7 @@ class Hub {
     net::LocalNet net;
 
   private:
-    struct NoFrames final : proto::Endpoint {
-        void on_frame(PeerId, ByteView, proto::Time) override {}
-    };
     struct Member {
-        NoFrames frames;
         KeyPair key;
         proto::Address address;
         std::unique_ptr<DiscoveryNode> node;

@@ -27,24 +27,24 @@ using proto::Address;
 using proto::PeerId;
 using proto::Time;
 
-// A proto::Endpoint and proto::DatagramEndpoint that is only an Overlay: it records the frames its
-// core would get, and the nodes reported unreachable.
-class OverlayNode final : public proto::Endpoint, public proto::DatagramEndpoint {
+// A proto::Endpoint that is only an Overlay: it records the frames its core would get, and the nodes
+// reported unreachable.
+class OverlayNode final : public proto::Endpoint {
   public:
     OverlayNode(const KeyPair& key, NodeRecord record, const OverlayOptions& options)
-        : overlay_{key, std::move(record), options,
-                   Overlay::Driver{
-                       [this](PeerId to, Bytes frame) { Endpoint::send(to, std::move(frame)); },
-                       [this](PeerId peer, std::string reason) { Endpoint::disconnect(peer, std::move(reason)); },
-                       [this](const Address& to) { Endpoint::dial(to); },
-                       [this](const Address& to, Bytes datagram) { send_datagram(to, std::move(datagram)); }},
-                   Overlay::Core{[this](const NodeId& from, ByteView frame, Time /*now*/) {
-                                     received.emplace_back(from, Bytes{frame});
-                                 },
-                                 [this](const NodeId& node, Time now) {
-                                     unreachable.emplace_back(node, now);
-                                     if (when_unreachable) when_unreachable(overlay_, node, now);
-                                 }}} {}
+        : overlay_{
+              key, std::move(record), options,
+              Overlay::Driver{[this](PeerId to, Bytes frame) { send(to, std::move(frame)); },
+                              [this](PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); },
+                              [this](const Address& to) { dial(to); },
+                              [this](const Address& to, Bytes datagram) { send_datagram(to, std::move(datagram)); }},
+              Overlay::Core{[this](const NodeId& from, ByteView frame, Time /*now*/) {
+                                received.emplace_back(from, Bytes{frame});
+                            },
+                            [this](const NodeId& node, Time now) {
+                                unreachable.emplace_back(node, now);
+                                if (when_unreachable) when_unreachable(overlay_, node, now);
+                            }}} {}
 
     [[nodiscard]] Overlay& overlay() noexcept { return overlay_; }
 
@@ -124,8 +124,7 @@ class Network {
         options.handshake.nonce_seed = keccak256(Bytes{static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8U)});
         const Address address = net::default_address(static_cast<PeerId>(i + 1));
         auto node = std::make_unique<OverlayNode>(key, record_at(key, address), options);
-        const PeerId id = net.add(*node);
-        net.bind_datagrams(id, *node);
+        net.add(*node);
         nodes_.push_back(std::move(node));
         return i;
     }

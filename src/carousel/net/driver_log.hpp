@@ -2,9 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// What the network drivers (TcpTransport, UdpTransport) share about reporting: where a log line
-// goes, the packet boundary (a call into the endpoint that throws is logged, never fatal), and the
-// completion of a co_spawn'ed loop (an exception that escaped it is logged). All run on the
+// What the network driver (TcpTransport) and its parts (UdpSocket) share about reporting: where a
+// log line goes, the packet boundary (a call into the endpoint that throws is logged, never fatal),
+// and the completion of a co_spawn'ed loop (an exception that escaped it is logged). All run on the
 // driver's thread; none throws unless the log callback does.
 
 #include <exception>

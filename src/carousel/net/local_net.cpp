@@ -73,13 +73,8 @@ PeerId LocalNet::add(Endpoint& endpoint, NodeSettings settings) {
     n.address = default_address(id);
     nodes_.push_back(std::move(n));
     addresses_[nodes_.back().address] = id;
-    update_timers(id);
+    update_timer(id);
     return id;
-}
-
-void LocalNet::bind_datagrams(PeerId id, DatagramEndpoint& endpoint) {
-    node(id).datagrams = &endpoint;
-    update_timers(id);
 }
 
 bool LocalNet::set_address(PeerId id, const Address& to) {
@@ -225,7 +220,6 @@ void LocalNet::process(const Event& event) {
     Node& n = node(event.node);
     // A timer re-armed or disarmed since it was scheduled is not an event: it does not move the clock.
     if (event.kind == EventKind::kTimer && event.generation != n.timer.generation) return;
-    if (event.kind == EventKind::kDatagramTimer && event.generation != n.datagram_timer.generation) return;
     now_ = event.at;
     switch (event.kind) {
         case EventKind::kConnect:
@@ -272,13 +266,6 @@ void LocalNet::process(const Event& event) {
             ++events_processed_;
             deliver_datagram(event);
             break;
-        case EventKind::kDatagramTimer:
-            ++events_processed_;
-            n.datagram_timer.at.reset();
-            ++n.datagram_timer.generation;
-            trace(TraceEntry::Kind::kDatagramTimer, event.node, 0);
-            n.datagrams->on_timer(now_);
-            break;
     }
     drain(event.node);
 }
@@ -290,10 +277,8 @@ void LocalNet::drain(PeerId id) {
         if (connected(id, d.peer)) cut(id, id, d.peer, std::move(d.reason));
     }
     for (const Address& to : endpoint.take_dials()) start_dial(id, to);
-    if (DatagramEndpoint* datagrams = node(id).datagrams) {
-        for (auto& out : datagrams->take_datagrams()) send_datagram(id, out.to, std::move(out.datagram));
-    }
-    update_timers(id);
+    for (auto& out : endpoint.take_datagrams()) send_datagram(id, out.to, std::move(out.datagram));
+    update_timer(id);
 }
 
 Time LocalNet::transmit(Node& sender, Node& receiver, Time latency, std::size_t bytes) {
@@ -395,8 +380,7 @@ void LocalNet::send_datagram(PeerId from, const Address& to, Bytes datagram) {
     const std::optional<PeerId> found = node_at(to);
     const PeerId receiver_id = found.value_or(0);
     const auto valid_size = [](const Bytes& d) { return !d.empty() && d.size() <= proto::kMaxDatagramSize; };
-    if (!valid_size(datagram) || !node(from).online || !found || receiver_id == from ||
-        node(receiver_id).datagrams == nullptr || !node(receiver_id).online) {
+    if (!valid_size(datagram) || !node(from).online || !found || receiver_id == from || !node(receiver_id).online) {
         drop_datagram(from, receiver_id, to, datagram);
         return;
     }
@@ -432,7 +416,7 @@ void LocalNet::deliver_datagram(const Event& event) {
     receiver.datagram_metrics.received.add(event.frame);
     total_datagrams_.received.add(event.frame);
     trace(TraceEntry::Kind::kDatagram, event.node, event.peer, event.frame, event.address);
-    receiver.datagrams->on_datagram(event.address, event.frame, now_);
+    receiver.endpoint->on_datagram(event.address, event.frame, now_);
 }
 
 void LocalNet::drop_datagram(PeerId from, PeerId to, const Address& address, ByteView datagram) {
@@ -441,17 +425,13 @@ void LocalNet::drop_datagram(PeerId from, PeerId to, const Address& address, Byt
     trace(TraceEntry::Kind::kDatagramDrop, from, to, datagram, address);
 }
 
-void LocalNet::update_timers(PeerId id) {
-    Node& n = node(id);
-    arm(id, n.timer, n.endpoint->next_deadline(), EventKind::kTimer);
-    if (n.datagrams != nullptr) arm(id, n.datagram_timer, n.datagrams->next_deadline(), EventKind::kDatagramTimer);
-}
-
-void LocalNet::arm(PeerId id, Timer& timer, std::optional<Time> deadline, EventKind kind) {
+void LocalNet::update_timer(PeerId id) {
+    Timer& timer = node(id).timer;
+    const std::optional<Time> deadline = node(id).endpoint->next_deadline();
     if (deadline == timer.at) return;
     ++timer.generation;
     timer.at = deadline;
-    if (deadline) schedule(std::max(*deadline, now_), kind, id, 0, timer.generation);
+    if (deadline) schedule(std::max(*deadline, now_), EventKind::kTimer, id, 0, timer.generation);
 }
 
 void LocalNet::trace(TraceEntry::Kind kind, PeerId node_id, PeerId peer, ByteView frame, const Address& address) {

@@ -2,7 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// LocalNet: a deterministic, single-threaded, discrete-event driver for proto::Endpoint cores.
+// LocalNet: a deterministic, single-threaded, discrete-event driver for proto::Endpoint cores: each
+// node is one endpoint, which gets that node's frames, connection events, dial outcomes, datagrams
+// and timer.
 //
 // Tests and benchmarks add endpoints as nodes, connect pairs of nodes with a one-way latency, give
 // each node an uplink and a downlink bandwidth, and run the simulated clock. Nothing reads a real
@@ -39,9 +41,9 @@
 //  - Frames an endpoint sends to a peer it is not connected to (unknown, never connected or already
 //    cut), empty frames and frames over kMaxFrameSize are dropped and counted; they are not sent.
 //  - After every call into an endpoint the driver drains take_outbox() (frames in order), then
-//    take_disconnects() and then take_dials() (below), and asks next_deadline(); on_timer(now) is
-//    called once now() reaches it (a deadline in the past fires at now()). The endpoint is never
-//    called re-entrantly.
+//    take_disconnects(), then take_dials() and then take_datagrams() (below), and asks
+//    next_deadline(); on_timer(now) is called once now() reaches it (a deadline in the past fires at
+//    now()). Each node has one timer. The endpoint is never called re-entrantly.
 //  - An offline node keeps running (its timers fire) but has no links: going offline cuts all of its
 //    links as above, and connect() refuses it until it is back online.
 //
@@ -67,19 +69,17 @@
 //  - Each node's current and peak number of links is kept (connection_count, peak_connections),
 //    whoever made them.
 //
-// Datagrams (proto::DatagramEndpoint, bound to a node with bind_datagrams()):
+// Datagrams (proto::Endpoint::send_datagram and on_datagram; every node receives them, and an
+// endpoint that keeps the default on_datagram ignores them):
 //  - A datagram needs no link. It goes from the sender's node to the node at its address, through
 //    the same uplink and downlink FIFOs as frames, with the latency of the link model for
 //    (sender, receiver) whether or not the two are linked. It is delivered with the sender's
 //    address as `from`.
 //  - Dropped and counted (datagram_metrics), never sent: empty or over kMaxDatagramSize, from an
-//    offline node, to an address of no node, of the sender itself, of a node with no datagram
-//    endpoint or offline, or cleared by the datagram hook. One whose receiver is offline when it
-//    arrives is dropped then (counted as sent and as dropped). No loss, reordering or duplication
-//    otherwise: datagrams between two nodes arrive in the order they were sent.
-//  - After every call into either endpoint of a node LocalNet drains both (frames, disconnects,
-//    dials, then datagrams) and re-arms both timers; each endpoint has its own timer. An object
-//    that is both endpoints is asked by both timers.
+//    offline node, to an address of no node, of the sender itself or of an offline node, or cleared
+//    by the datagram hook. One whose receiver is offline when it arrives is dropped then (counted as
+//    sent and as dropped). No loss, reordering or duplication otherwise: datagrams between two nodes
+//    arrive in the order they were sent.
 //
 // Endpoints are not owned: each must outlive the LocalNet (or at least its last run call).
 
@@ -95,13 +95,11 @@
 
 #include <carousel/core/bytes.hpp>
 #include <carousel/proto/address.hpp>
-#include <carousel/proto/datagram_endpoint.hpp>
 #include <carousel/proto/endpoint.hpp>
 
 namespace carousel::net {
 
 using proto::Address;
-using proto::DatagramEndpoint;
 using proto::Endpoint;
 using proto::PeerId;
 using proto::Time;
@@ -173,17 +171,16 @@ struct Metrics {
 // One line of the run's trace, in the order things happened.
 struct TraceEntry {
     enum class Kind : uint8_t {
-        kConnect,        // node's on_connect(peer)
-        kDisconnect,     // node's on_disconnect(peer)
-        kFrame,          // node's on_frame(peer, ...), `bytes` long with message type `type`
-        kDrop,           // a frame from node to peer was dropped, `bytes` long
-        kTimer,          // node's on_timer
-        kDial,           // node dialed `address` (node `peer`, or 0 if the dial can only fail)
-        kDialed,         // node's on_dialed(address, peer)
-        kDialFailed,     // node's on_dial_failed(address)
-        kDatagram,       // node's on_datagram from `address` (node `peer`), `bytes` long with first byte `type`
-        kDatagramDrop,   // a datagram from node to `address` (node `peer`, or 0) was dropped, `bytes` long
-        kDatagramTimer,  // node's datagram endpoint's on_timer
+        kConnect,       // node's on_connect(peer)
+        kDisconnect,    // node's on_disconnect(peer)
+        kFrame,         // node's on_frame(peer, ...), `bytes` long with message type `type`
+        kDrop,          // a frame from node to peer was dropped, `bytes` long
+        kTimer,         // node's on_timer
+        kDial,          // node dialed `address` (node `peer`, or 0 if the dial can only fail)
+        kDialed,        // node's on_dialed(address, peer)
+        kDialFailed,    // node's on_dial_failed(address)
+        kDatagram,      // node's on_datagram from `address` (node `peer`), `bytes` long with first byte `type`
+        kDatagramDrop,  // a datagram from node to `address` (node `peer`, or 0) was dropped, `bytes` long
     };
     Time at{0};
     Kind kind{Kind::kTimer};
@@ -232,10 +229,6 @@ class LocalNet {
 
     // Cuts the link between a and b as if a had asked for it; false if they are not connected.
     bool disconnect(PeerId a, PeerId b, std::string reason = "disconnected by the test");
-
-    // Gives `node` a datagram endpoint at its address (replacing any before). Asks its
-    // next_deadline() at once.
-    void bind_datagrams(PeerId node, DatagramEndpoint& endpoint);
 
     // Moves `node` to `address`; false (and nothing changes) if another node has it, or it is the
     // default address of another id. Dials and datagrams already under way keep the node they found.
@@ -292,7 +285,7 @@ class LocalNet {
     [[nodiscard]] const Metrics& metrics(PeerId node) const;
     [[nodiscard]] Metrics link_metrics(PeerId from, PeerId to) const;
     [[nodiscard]] const Metrics& total_metrics() const noexcept { return total_; }
-    // Datagram counters of a node (its datagram endpoint) and of the whole net.
+    // Datagram counters of a node and of the whole net.
     [[nodiscard]] const Metrics& datagram_metrics(PeerId node) const;
     [[nodiscard]] const Metrics& total_datagram_metrics() const noexcept { return total_datagrams_; }
 
@@ -306,7 +299,6 @@ class LocalNet {
     };
     struct Node {
         Endpoint* endpoint{nullptr};
-        DatagramEndpoint* datagrams{nullptr};
         NodeSettings settings;
         Address address;
         bool online{true};
@@ -315,7 +307,6 @@ class LocalNet {
         uint64_t uplink_free_ns{0};    // when the frames queued on the uplink are through
         uint64_t downlink_free_ns{0};  // when the frames queued on the downlink are through
         Timer timer;                   // the endpoint's
-        Timer datagram_timer;          // the datagram endpoint's
         Metrics metrics;
         Metrics datagram_metrics;
     };
@@ -324,7 +315,7 @@ class LocalNet {
         bool connected{false};
         uint64_t generation{0};  // bumped at every connect; frames of an older one are dropped
     };
-    enum class EventKind : uint8_t { kConnect, kDisconnect, kFrame, kTimer, kCall, kDial, kDatagram, kDatagramTimer };
+    enum class EventKind : uint8_t { kConnect, kDisconnect, kFrame, kTimer, kCall, kDial, kDatagram };
     struct Event {
         Time at{0};
         uint64_t seq{0};
@@ -363,8 +354,7 @@ class LocalNet {
     void send_datagram(PeerId from, const Address& to, Bytes datagram);
     void deliver_datagram(const Event& event);
     void drop_datagram(PeerId from, PeerId to, const Address& address, ByteView datagram);
-    void update_timers(PeerId id);
-    void arm(PeerId id, Timer& timer, std::optional<Time> deadline, EventKind kind);
+    void update_timer(PeerId id);
     void trace(TraceEntry::Kind kind, PeerId node, PeerId peer, ByteView frame = {}, const Address& address = {});
 
     std::vector<Node> nodes_;  // node id i at index i - 1

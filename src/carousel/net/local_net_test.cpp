@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 constexpr std::size_t kMegabyte = 1'000'000;
 
 // What an endpoint saw: 'c' connect, 'd' disconnect, 'f' frame, 't' timer, 'D' dialed, 'F' dial
-// failed; and a datagram endpoint: 'g' datagram, 't' timer.
+// failed, 'g' datagram.
 struct Seen {
     Time at{0};
     char what{0};
@@ -36,12 +36,13 @@ Bytes frame_of(uint8_t type, std::size_t size, uint8_t fill = 0xab) {
     return f;
 }
 
-// Records everything; tests drive it through LocalNet::post().
+// Records everything (datagrams apart, in `datagrams`); tests drive it through LocalNet::post().
 class Recorder : public Endpoint {
   public:
     using Endpoint::dial;
     using Endpoint::disconnect;
     using Endpoint::send;
+    using Endpoint::send_datagram;
 
     void on_dialed(const Address& to, PeerId peer, Time now) override {
         log.push_back({now, 'D', peer, {}, to});
@@ -54,6 +55,10 @@ class Recorder : public Endpoint {
         log.push_back({now, 'f', from, Bytes{frame}});
         if (echo) send(from, Bytes{frame});
         if (disconnect_on_type && frame[0] == *disconnect_on_type) disconnect(from, "bad frame");
+    }
+    void on_datagram(const Address& from, ByteView datagram, Time now) override {
+        datagrams.push_back({now, 'g', 0, Bytes{datagram}, from});
+        if (echo_datagrams) send_datagram(from, Bytes{datagram});
     }
     std::optional<Time> next_deadline() const override { return deadline; }
     void on_timer(Time now) override {
@@ -73,8 +78,10 @@ class Recorder : public Endpoint {
     }
 
     std::vector<Seen> log;
+    std::vector<Seen> datagrams;  // 'g', from `address`
     std::optional<Time> deadline;
     bool echo{false};
+    bool echo_datagrams{false};
     bool greet_on_dial{false};  // sends a frame from on_dialed, before on_connect
     std::optional<uint8_t> disconnect_on_type;
 };
@@ -687,53 +694,31 @@ TEST(LocalNet, CountsCurrentAndPeakConnections) {
 
 // --- datagrams ------------------------------------------------------------------------------------
 
-// Records the datagrams it receives ('g', from `address`) and its timer ('t'); may echo.
-class DatagramRecorder : public DatagramEndpoint {
-  public:
-    using DatagramEndpoint::send_datagram;
-
-    void on_datagram(const Address& from, ByteView datagram, Time now) override {
-        log.push_back({now, 'g', 0, Bytes{datagram}, from});
-        if (echo) send_datagram(from, Bytes{datagram});
-    }
-    std::optional<Time> next_deadline() const override { return deadline; }
-    void on_timer(Time now) override {
-        log.push_back({now, 't', 0, {}});
-        deadline.reset();
-    }
-
-    std::vector<Seen> log;
-    std::optional<Time> deadline;
-    bool echo{false};
-};
-
 TEST(LocalNet, DatagramsTakeLatencyAndBandwidthWithoutALink) {
     LocalNet net;
     // Per pair: x + y milliseconds, so 3 ms between nodes 1 and 2.
     net.set_link_model(
         [](PeerId x, PeerId y) { return LinkSettings{.latency = Time{1'000 * static_cast<int64_t>(x + y)}}; });
     Recorder a, b;
-    DatagramRecorder da, db;
-    da.deadline = 2ms;
-    db.echo = true;
+    a.deadline = 2ms;
+    b.echo_datagrams = true;
     const PeerId ia = net.add(a, {.uplink_bytes_per_second = kMegabyte});
     const PeerId ib = net.add(b);
-    net.bind_datagrams(ia, da);
-    net.bind_datagrams(ib, db);
     net.post(ia, [&] {
-        da.send_datagram(net.address(ib), frame_of(1, 1'000));
-        da.send_datagram(net.address(ib), frame_of(2, 1'000));
+        a.send_datagram(net.address(ib), frame_of(1, 1'000));
+        a.send_datagram(net.address(ib), frame_of(2, 1'000));
     });
     ASSERT_TRUE(net.run_until_idle());
     // 1 ms each on a's uplink, one after the other, then 3 ms; the echoes leave b's unlimited uplink
     // at once and take 3 ms back.
-    EXPECT_EQ(db.log, (std::vector<Seen>{{4ms, 'g', 0, frame_of(1, 1'000), net.address(ia)},
-                                         {5ms, 'g', 0, frame_of(2, 1'000), net.address(ia)}}));
-    EXPECT_EQ(da.log, (std::vector<Seen>{{2ms, 't', 0, {}},
-                                         {7ms, 'g', 0, frame_of(1, 1'000), net.address(ib)},
-                                         {8ms, 'g', 0, frame_of(2, 1'000), net.address(ib)}}));
+    EXPECT_EQ(b.datagrams, (std::vector<Seen>{{4ms, 'g', 0, frame_of(1, 1'000), net.address(ia)},
+                                              {5ms, 'g', 0, frame_of(2, 1'000), net.address(ia)}}));
+    EXPECT_EQ(a.datagrams, (std::vector<Seen>{{7ms, 'g', 0, frame_of(1, 1'000), net.address(ib)},
+                                              {8ms, 'g', 0, frame_of(2, 1'000), net.address(ib)}}));
     EXPECT_FALSE(net.connected(ia, ib));
-    EXPECT_TRUE(a.log.empty());
+    // No connection event: only a's timer.
+    EXPECT_EQ(a.log, (std::vector<Seen>{{2ms, 't', 0, {}}}));
+    EXPECT_TRUE(b.log.empty());
     EXPECT_EQ(net.datagram_metrics(ia).sent.total, (Traffic{2, 2'000}));
     EXPECT_EQ(net.datagram_metrics(ia).received.of_type(2), (Traffic{1, 1'000}));
     EXPECT_EQ(net.total_datagram_metrics().received.total, (Traffic{4, 4'000}));
@@ -743,74 +728,83 @@ TEST(LocalNet, DatagramsTakeLatencyAndBandwidthWithoutALink) {
     ASSERT_TRUE(net.connect(ia, ib, {.latency = 3ms}));
     net.post(ia, [&] {
         a.send(ib, frame_of(9, 2'000));
-        da.send_datagram(net.address(ib), frame_of(3, 1'000));
+        a.send_datagram(net.address(ib), frame_of(3, 1'000));
     });
     const Time sent = net.now();
     ASSERT_TRUE(net.run_until_idle());
     EXPECT_EQ(b.frame_times(), std::vector<Time>{sent + 5ms});
-    EXPECT_EQ(db.log.back(), (Seen{sent + 6ms, 'g', 0, frame_of(3, 1'000), net.address(ia)}));
+    EXPECT_EQ(b.datagrams.back(), (Seen{sent + 6ms, 'g', 0, frame_of(3, 1'000), net.address(ia)}));
 }
 
 TEST(LocalNet, UndeliverableDatagramsAreDroppedAndCounted) {
     LocalNet net;
     net.set_link_model(fixed_latency(5ms));
-    Recorder a, b, c, d;
-    DatagramRecorder da, db, dc;
+    Recorder a, b, c;
     const PeerId ia = net.add(a);
     const PeerId ib = net.add(b);
     const PeerId ic = net.add(c);
-    const PeerId id = net.add(d);  // has no datagram endpoint
-    net.bind_datagrams(ia, da);
-    net.bind_datagrams(ib, db);
-    net.bind_datagrams(ic, dc);
     net.set_online(ic, false);
     std::vector<TraceEntry> drops;
     net.set_trace([&](const TraceEntry& e) {
         if (e.kind == TraceEntry::Kind::kDatagramDrop) drops.push_back(e);
     });
     net.post(ia, [&] {
-        da.send_datagram(net.address(ib), Bytes{});                                   // empty
-        da.send_datagram(net.address(ib), frame_of(1, proto::kMaxDatagramSize + 1));  // oversize
-        da.send_datagram(kNowhere, frame_of(2, 10));                                  // no such node
-        da.send_datagram(net.address(ic), frame_of(3, 10));                           // offline
-        da.send_datagram(net.address(id), frame_of(4, 10));                           // no datagram endpoint
-        da.send_datagram(net.address(ia), frame_of(5, 10));                           // itself
-        da.send_datagram(net.address(ib), frame_of(6, proto::kMaxDatagramSize));      // the largest there is
+        a.send_datagram(net.address(ib), Bytes{});                                   // empty
+        a.send_datagram(net.address(ib), frame_of(1, proto::kMaxDatagramSize + 1));  // oversize
+        a.send_datagram(kNowhere, frame_of(2, 10));                                  // no such node
+        a.send_datagram(net.address(ic), frame_of(3, 10));                           // offline
+        a.send_datagram(net.address(ia), frame_of(5, 10));                           // itself
+        a.send_datagram(net.address(ib), frame_of(6, proto::kMaxDatagramSize));      // the largest there is
     });
     ASSERT_TRUE(net.run_until_idle());
-    EXPECT_EQ(db.log, (std::vector<Seen>{{5ms, 'g', 0, frame_of(6, proto::kMaxDatagramSize), net.address(ia)}}));
+    EXPECT_EQ(b.datagrams, (std::vector<Seen>{{5ms, 'g', 0, frame_of(6, proto::kMaxDatagramSize), net.address(ia)}}));
 
     // One in flight when its receiver goes offline is dropped when it arrives.
-    net.post(ia, [&] { da.send_datagram(net.address(ib), frame_of(7, 10)); });
+    net.post(ia, [&] { a.send_datagram(net.address(ib), frame_of(7, 10)); });
     net.run_until(7ms);
     net.set_online(ib, false);
     ASSERT_TRUE(net.run_until_idle());
-    EXPECT_EQ(db.log.size(), 1u);
+    EXPECT_EQ(b.datagrams.size(), 1u);
 
     const Metrics& m = net.datagram_metrics(ia);
     EXPECT_EQ(m.sent.total, (Traffic{2, proto::kMaxDatagramSize + 10}));
-    EXPECT_EQ(m.dropped.total, (Traffic{7, proto::kMaxDatagramSize + 1 + 50}));
+    EXPECT_EQ(m.dropped.total, (Traffic{6, proto::kMaxDatagramSize + 1 + 40}));
     EXPECT_EQ(m.dropped.of_type(7), (Traffic{1, 10}));
-    EXPECT_EQ(net.total_datagram_metrics().dropped.total.frames, 7u);
+    EXPECT_EQ(net.total_datagram_metrics().dropped.total.frames, 6u);
     EXPECT_EQ(net.datagram_metrics(ib).received.total.frames, 1u);
-    ASSERT_EQ(drops.size(), 7u);
-    const std::vector<PeerId> to{ib, ib, 0, ic, id, ia, ib};
+    ASSERT_EQ(drops.size(), 6u);
+    const std::vector<PeerId> to{ib, ib, 0, ic, ia, ib};
     for (std::size_t i = 0; i < drops.size(); ++i) {
         EXPECT_EQ(drops[i].node, ia) << i;
         EXPECT_EQ(drops[i].peer, to[i]) << i;
     }
     EXPECT_EQ(drops[2].address, kNowhere);
-    EXPECT_EQ(drops[6].at, 10ms);
+    EXPECT_EQ(drops[5].at, 10ms);
+}
+
+// Every node's endpoint gets datagrams: one that speaks none keeps the default on_datagram, which
+// ignores them (they are delivered and counted, not dropped).
+TEST(LocalNet, AnEndpointThatSpeaksNoDatagramsIgnoresThem) {
+    struct FramesOnly final : Endpoint {
+        void on_frame(PeerId, ByteView, Time) override {}
+    };
+    LocalNet net;
+    Recorder a;
+    FramesOnly quiet;
+    const PeerId ia = net.add(a);
+    const PeerId iq = net.add(quiet);
+    net.post(ia, [&] { a.send_datagram(net.address(iq), frame_of(4, 10)); });
+    ASSERT_TRUE(net.run_until_idle());
+    EXPECT_EQ(net.datagram_metrics(iq).received.total, (Traffic{1, 10}));
+    EXPECT_EQ(net.total_datagram_metrics().dropped.total, Traffic{});
+    EXPECT_TRUE(quiet.take_datagrams().empty());
 }
 
 TEST(LocalNet, DatagramHookDropsAndAltersDatagrams) {
     LocalNet net;
     Recorder a, b;
-    DatagramRecorder da, db;
     const PeerId ia = net.add(a);
     const PeerId ib = net.add(b);
-    net.bind_datagrams(ia, da);
-    net.bind_datagrams(ib, db);
     std::vector<Address> seen_by_hook;
     net.set_datagram_hook([&](PeerId from, const Address& to, Bytes& d) {
         EXPECT_EQ(from, ia);
@@ -820,14 +814,14 @@ TEST(LocalNet, DatagramHookDropsAndAltersDatagrams) {
         if (d[0] == 3) d.resize(proto::kMaxDatagramSize + 1);
     });
     net.post(ia, [&] {
-        for (uint8_t type = 1; type <= 4; ++type) da.send_datagram(net.address(ib), frame_of(type, 8, 0x11));
-        da.send_datagram(kNowhere, frame_of(5, 8));  // dropped before the hook
+        for (uint8_t type = 1; type <= 4; ++type) a.send_datagram(net.address(ib), frame_of(type, 8, 0x11));
+        a.send_datagram(kNowhere, frame_of(5, 8));  // dropped before the hook
     });
     ASSERT_TRUE(net.run_until_idle());
     Bytes altered = frame_of(2, 8, 0x11);
     altered[1] ^= 0xff;
-    EXPECT_EQ(db.log, (std::vector<Seen>{{0ms, 'g', 0, altered, net.address(ia)},
-                                         {0ms, 'g', 0, frame_of(4, 8, 0x11), net.address(ia)}}));
+    EXPECT_EQ(b.datagrams, (std::vector<Seen>{{0ms, 'g', 0, altered, net.address(ia)},
+                                              {0ms, 'g', 0, frame_of(4, 8, 0x11), net.address(ia)}}));
     EXPECT_EQ(seen_by_hook.size(), 4u);
     EXPECT_EQ(net.datagram_metrics(ia).dropped.total, (Traffic{3, 24}));  // at the size sent
     EXPECT_EQ(net.datagram_metrics(ia).dropped.of_type(3), (Traffic{1, 8}));
@@ -835,21 +829,25 @@ TEST(LocalNet, DatagramHookDropsAndAltersDatagrams) {
 
 // --- determinism with dials and datagrams ---------------------------------------------------------
 
-// A node of the churn scenario, data side: greets each new peer, answers frames up to type 4 and
-// then drops the peer.
-class Linker : public Endpoint {
+// A node of the churn scenario. Data side: greets each new peer, answers frames up to type 4 and
+// then drops the peer. Discovery side: pings a random default address (sometimes of no node,
+// sometimes oversize) every few milliseconds, and dials whoever pings it while it has fewer than
+// three links.
+class ChurnNode : public Endpoint {
   public:
     using Endpoint::dial;
+
+    ChurnNode(uint64_t seed, PeerId nodes) : random_{seed}, nodes_{nodes} {}
 
     void on_dialed(const Address& to, PeerId peer, Time now) override { seen.push_back({now, 'D', peer, {}, to}); }
     void on_dial_failed(const Address& to, Time now) override { seen.push_back({now, 'F', 0, {}, to}); }
     void on_connect(PeerId peer, Time now) override {
-        ++links;
+        ++links_;
         seen.push_back({now, 'c', peer, {}});
         send(peer, frame_of(1, 100 + peer));
     }
     void on_disconnect(PeerId peer, Time now) override {
-        --links;
+        --links_;
         seen.push_back({now, 'd', peer, {}});
     }
     void on_frame(PeerId from, ByteView frame, Time now) override {
@@ -861,32 +859,23 @@ class Linker : public Endpoint {
         }
     }
 
-    std::size_t links{0};
-    std::vector<Seen> seen;
-};
-
-// Its discovery side: pings a random default address (sometimes of no node, sometimes oversize)
-// every few milliseconds, and dials whoever pings it while its Linker has fewer than three links.
-class Pinger : public DatagramEndpoint {
-  public:
-    Pinger(Linker& linker, uint64_t seed, PeerId nodes) : linker_{linker}, random_{seed}, nodes_{nodes} {}
-
     void on_datagram(const Address& from, ByteView datagram, Time now) override {
-        seen.push_back({now, 'g', 0, Bytes{datagram}, from});
-        if (linker_.links < 3) linker_.dial(from);
+        pinged.push_back({now, 'g', 0, Bytes{datagram}, from});
+        if (links_ < 3) dial(from);
     }
     std::optional<Time> next_deadline() const override { return next_tick_; }
     void on_timer(Time now) override {
-        seen.push_back({now, 't', 0, {}});
+        pinged.push_back({now, 't', 0, {}});
         next_tick_ = now + Time{2'000 + static_cast<int64_t>(random_.next() % 3'000)};
         const PeerId to = 1 + random_.next() % (nodes_ + 1);
         send_datagram(default_address(to), frame_of(7, 1 + random_.next() % 1'400));
     }
 
-    std::vector<Seen> seen;
+    std::vector<Seen> seen;    // the data side's events
+    std::vector<Seen> pinged;  // the discovery side's
 
   private:
-    Linker& linker_;
+    std::size_t links_{0};
     SplitMix random_;
     PeerId nodes_;
     std::optional<Time> next_tick_{Time{1'000}};
@@ -900,25 +889,22 @@ ScenarioResult run_churn_scenario() {
     net.set_link_model(
         [](PeerId x, PeerId y) { return LinkSettings{.latency = Time{500 * static_cast<int64_t>(x * y % 7 + 1)}}; });
     net.set_dial_timeout(20ms);
-    std::vector<Linker> linkers(kNodes);
-    std::vector<Pinger> pingers;
-    pingers.reserve(kNodes);
-    for (PeerId i = 0; i < kNodes; ++i) pingers.emplace_back(linkers[i], i, kNodes);
+    std::vector<ChurnNode> nodes;
+    nodes.reserve(kNodes);
+    for (PeerId i = 0; i < kNodes; ++i) nodes.emplace_back(i, kNodes);
     for (PeerId i = 0; i < kNodes; ++i) {
-        const PeerId id = net.add(
-            linkers[i], {.uplink_bytes_per_second = 2'000'000 + 100'000 * i, .downlink_bytes_per_second = 3'000'000});
-        net.bind_datagrams(id, pingers[i]);
+        net.add(nodes[i], {.uplink_bytes_per_second = 2'000'000 + 100'000 * i, .downlink_bytes_per_second = 3'000'000});
     }
     net.post(
-        1, [&] { linkers[0].dial(kNowhere); }, 10ms);
+        1, [&] { nodes[0].dial(kNowhere); }, 10ms);
     net.run_until(100ms);
     net.set_online(3, false);
     net.run_until(200ms);
     net.set_online(3, true);
     net.run_until(300ms);
     for (PeerId i = 0; i < kNodes; ++i) {
-        result.seen.push_back(linkers[i].seen);
-        result.seen.push_back(pingers[i].seen);
+        result.seen.push_back(nodes[i].seen);
+        result.seen.push_back(nodes[i].pinged);
     }
     result.total = net.total_datagram_metrics();
     return result;
@@ -934,10 +920,9 @@ TEST(LocalNet, RunsWithDialsAndDatagramsAreIdentical) {
     // The scenario did exercise dials and datagrams of every outcome.
     std::map<TraceEntry::Kind, std::size_t> kinds;
     for (const auto& e : first.trace) ++kinds[e.kind];
-    for (const auto kind :
-         {TraceEntry::Kind::kDial, TraceEntry::Kind::kDialed, TraceEntry::Kind::kDialFailed,
-          TraceEntry::Kind::kDatagram, TraceEntry::Kind::kDatagramDrop, TraceEntry::Kind::kDatagramTimer,
-          TraceEntry::Kind::kConnect, TraceEntry::Kind::kDisconnect, TraceEntry::Kind::kFrame}) {
+    for (const auto kind : {TraceEntry::Kind::kDial, TraceEntry::Kind::kDialed, TraceEntry::Kind::kDialFailed,
+                            TraceEntry::Kind::kDatagram, TraceEntry::Kind::kDatagramDrop, TraceEntry::Kind::kTimer,
+                            TraceEntry::Kind::kConnect, TraceEntry::Kind::kDisconnect, TraceEntry::Kind::kFrame}) {
         EXPECT_GT(kinds[kind], 0u) << static_cast<int>(kind);
     }
     EXPECT_TRUE(std::is_sorted(first.trace.begin(), first.trace.end(),

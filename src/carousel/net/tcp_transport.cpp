@@ -4,6 +4,7 @@
 
 #include "driver_log.hpp"
 #include "frame_reader.hpp"
+#include "udp_socket.hpp"
 
 // Asio 1.74's scheduler, once inlined here, trips g++ 12's -Wnull-dereference (a middle-end warning,
 // so the system-header exemption does not reach it). Only that warning, only in this file.
@@ -116,7 +117,9 @@ class TcpTransport::Impl {
           start_{std::chrono::steady_clock::now()},
           work_{asio::make_work_guard(ioc_)},
           deadline_timer_{ioc_, std::chrono::steady_clock::time_point::max()},
-          sweep_timer_{ioc_} {
+          sweep_timer_{ioc_},
+          udp_{ioc_, options_.max_queued_datagrams, options_.log,
+               [this](const proto::Address& from, ByteView datagram) { on_datagram(from, datagram); }} {
         asio::co_spawn(ioc_, timer_loop(), completion("timer loop"));
         if (options_.idle_timeout.count() > 0 || options_.frame_timeout.count() > 0) {
             asio::co_spawn(ioc_, sweep_loop(), completion("deadline sweep"));
@@ -203,6 +206,13 @@ class TcpTransport::Impl {
         return bound.port();
     }
 
+    tl::expected<uint16_t, std::string> bind_udp(const std::string& host, uint16_t port) {
+        if (stop_requested_) return tl::unexpected(std::string{"transport stopped"});
+        return udp_.bind(host, port);
+    }
+
+    UdpStats udp_stats() const noexcept { return udp_.stats(); }
+
     tl::expected<PeerId, std::string> connect(const std::string& host, uint16_t port) {
         if (stop_requested_) return tl::unexpected(std::string{"transport stopped"});
         const std::string where = host + ":" + std::to_string(port);
@@ -266,6 +276,7 @@ class TcpTransport::Impl {
             error_code ec;
             socket->close(ec);
         }
+        udp_.close();
         deadline_timer_.cancel();
         sweep_timer_.cancel();
         work_.reset();
@@ -284,7 +295,16 @@ class TcpTransport::Impl {
             if (shut_down_) break;
             asio::co_spawn(ioc_, dial_coroutine(to), completion("dial to " + proto::to_string(to)));
         }
+        // Once stopping, the socket is closed and discards them.
+        for (auto& out : endpoint_.take_datagrams()) udp_.send(std::move(out));
         arm_timer();
+    }
+
+    // A valid datagram from the UDP socket. The packet boundary: whatever the endpoint does with
+    // it, receiving goes on.
+    void on_datagram(const proto::Address& from, ByteView datagram) {
+        guarded("on_datagram", [&] { endpoint_.on_datagram(from, datagram, now()); });
+        after_call();
     }
 
     void arm_timer() {
@@ -659,6 +679,7 @@ class TcpTransport::Impl {
     asio::steady_timer deadline_timer_;
     asio::steady_timer sweep_timer_;    // sweep_loop()'s
     std::optional<proto::Time> armed_;  // the deadline deadline_timer_ is set to
+    UdpSocket udp_;                     // bound by bind_udp(), if ever
     std::map<PeerId, std::shared_ptr<Connection>> connections_;
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors_;
     std::set<std::shared_ptr<tcp::socket>> connecting_;  // sockets of connect_async() in progress
@@ -692,6 +713,10 @@ tl::expected<proto::PeerId, std::string> TcpTransport::connect(const std::string
     return impl_->connect(host, port);
 }
 
+tl::expected<uint16_t, std::string> TcpTransport::bind_udp(const std::string& host, uint16_t port) {
+    return impl_->bind_udp(host, port);
+}
+
 void TcpTransport::connect_async(const std::string& host, uint16_t port, ConnectHandler done) {
     impl_->connect_async(host, port, std::move(done));
 }
@@ -702,5 +727,6 @@ void TcpTransport::stop() { impl_->stop(); }
 void TcpTransport::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
 proto::Time TcpTransport::now() const noexcept { return impl_->now(); }
 TcpStats TcpTransport::stats() const noexcept { return impl_->stats(); }
+UdpStats TcpTransport::udp_stats() const noexcept { return impl_->udp_stats(); }
 
 }  // namespace carousel::net

@@ -2,7 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// TcpTransport: drives one proto::Endpoint over TCP with Boost.Asio, on one io_context thread.
+// TcpTransport: drives one proto::Endpoint over TCP and, once bind_udp() is called, over one UDP
+// socket too, with Boost.Asio, on one io_context thread: a process's one driver. Frames and
+// datagrams reach the same endpoint, which has one timer.
 //
 // Wire: each frame travels as a u32 big-endian length followed by the frame (`[u8 type][RLP body]`).
 // A length of 0 or over proto::kMaxFrameSize closes that connection with a logged reason before
@@ -15,18 +17,23 @@
 // sends no frame for idle_timeout is closed; and all partly received frames together hold at most
 // max_partial_bytes (over it, the connection holding the largest one is closed).
 //
+// Datagrams (net/udp_socket.hpp has the details): one datagram is one message of the endpoint,
+// 1..proto::kMaxDatagramSize bytes, as it was handed over (no framing, retransmission or ordering).
+// Received ones are read into a buffer of kMaxDatagramSize + 1 bytes; at most max_queued_datagrams
+// wait to be sent; nothing is held per sender.
+//
 // Threading: every call into the endpoint, every socket and timer operation and the log callback run
-// on the thread inside run() / run_for() (the transport thread). listen(), connect(), post(), stop()
-// and stats() may be called from any thread; the endpoint must not be touched from other threads
-// except through post().
+// on the thread inside run() / run_for() (the transport thread). listen(), bind_udp(), connect(),
+// post(), stop(), stats() and udp_stats() may be called from any thread; the endpoint must not be
+// touched from other threads except through post().
 //
 // Contract with the endpoint (the same as LocalNet's):
 //  - Each accepted or connected socket is one peer, with a PeerId never reused by this transport.
 //    The endpoint gets on_connect once the socket is up and exactly one on_disconnect when it goes,
 //    whoever closed it (the peer, an error, a timeout, the endpoint's own disconnect(), stop()).
-//  - After every call into the endpoint the transport drains take_outbox(), take_disconnects() and
-//    then take_dials(), and arms one steady_timer at next_deadline(); on_timer(now) is called once
-//    now() reaches it. The endpoint is never called re-entrantly.
+//  - After every call into the endpoint the transport drains take_outbox(), take_disconnects(),
+//    take_dials() and then take_datagrams(), and arms one steady_timer at next_deadline();
+//    on_timer(now) is called once now() reaches it. The endpoint is never called re-entrantly.
 //  - Dials: each address the endpoint dials is connected to asynchronously (IPv4, no resolver),
 //    like connect_async(). Once the socket is up the endpoint gets on_dialed(address, peer), then
 //    on_connect(peer), before any frame from it (and on_connect even if on_dialed made it drop the
@@ -44,6 +51,15 @@
 //    queued for it would pass max_queued_bytes; the endpoint throws from on_frame for it; it misses
 //    a read deadline; it is evicted at max_inbound or over max_partial_bytes (above). One peer's
 //    failure never ends another peer's receive loop.
+//  - Each datagram received from address `from` (IPv4, as UDP's source address says: forgeable) is
+//    handed to on_datagram(from, datagram, now()); the view lives only during the call. A call that
+//    throws is logged and that datagram is lost; receiving goes on.
+//  - Dropped and counted (UdpStats), never fatal: received datagrams that are empty or over
+//    kMaxDatagramSize; datagrams the endpoint sends that are empty or over it (logged: a bug of the
+//    endpoint's), or that find max_queued_datagrams full; sends the socket refuses (an unreachable
+//    or invalid address, a full socket buffer), of which at most one a second is logged. Datagrams
+//    from peers are counted, not logged, so that a flood cannot flood the log. Datagrams the
+//    endpoint sends before bind_udp() wait in the queue; those still queued at stop() are discarded.
 //  - TcpOptions::on_close, if set, learns why each connection closed (on the transport thread, from
 //    inside the transport: it must not call the endpoint; post() to do that), and whether the peer
 //    broke the framing (a length outside 1..kMaxFrameSize, or the connection closed in the middle
@@ -53,7 +69,8 @@
 // so the transport cannot tell that a dial reached a node it is connected to already); no
 // reconnection here (net::Redialer, above this, redials the peers a client named); connect() and
 // connect_async() take IPv4 and IPv6 literals or names resolvable by the system resolver, dials
-// only IPv4 addresses (proto::Address).
+// only IPv4 addresses (proto::Address); UDP is IPv4 only, one socket, with no rate limit per sender
+// (the endpoint's to keep: it sees every datagram's source).
 
 #include <chrono>
 #include <cstddef>
@@ -66,6 +83,8 @@
 #include <tl/expected.hpp>
 
 #include <carousel/proto/endpoint.hpp>
+
+#include "udp_socket.hpp"
 
 namespace carousel::net {
 
@@ -93,11 +112,14 @@ struct TcpOptions {
     // Bytes all connections' partly received frames may hold together (0: no budget). A frame that
     // would pass it closes the connection holding the largest partial frame (itself, if that).
     std::size_t max_partial_bytes{std::size_t{64} << 20};
+    // Datagrams that may wait to be sent, counting the one being sent; the endpoint's datagrams
+    // beyond it are dropped. At kMaxDatagramSize each, the default holds at most 1.3 MB.
+    std::size_t max_queued_datagrams{1024};
     // Told of every connection that closes, with the logged reason and whether the peer broke the
     // framing (see above). On the transport thread, before the endpoint's on_disconnect.
     std::function<void(proto::PeerId, const std::string& reason, bool violation)> on_close{};
     // Where log lines go (on the transport thread); empty: standard error, prefixed "[net] ".
-    std::function<void(std::string_view)> log;
+    std::function<void(std::string_view)> log{};
 };
 
 // Totals since construction; read with stats() from any thread.
@@ -128,6 +150,12 @@ class TcpTransport {
     // Returns the bound port, or why it could not bind.
     tl::expected<uint16_t, std::string> listen(const std::string& host, uint16_t port);
 
+    // Binds the UDP socket to host:port (an IPv4 literal or a name with an IPv4 address; port 0: a
+    // free port) and receives datagrams from then on. Returns the bound port, or why it could not
+    // bind (also when already bound or stopped; a failed bind may be tried again). Call once, before
+    // or during run().
+    tl::expected<uint16_t, std::string> bind_udp(const std::string& host, uint16_t port);
+
     // Connects to host:port, blocking the calling thread for the TCP handshake (up to connect_timeout),
     // and returns the new peer's id. The endpoint's on_connect follows on the transport thread, before
     // any frame from that peer (unless the transport stops first: then the id is never used). Works before run() and
@@ -154,6 +182,8 @@ class TcpTransport {
     // The transport's clock (see above).
     [[nodiscard]] proto::Time now() const noexcept;
     [[nodiscard]] TcpStats stats() const noexcept;
+    // The UDP socket's counters (those of the endpoint's sends count from construction, bound or not).
+    [[nodiscard]] UdpStats udp_stats() const noexcept;
 
   private:
     class Impl;

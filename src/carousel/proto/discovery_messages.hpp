@@ -35,7 +35,7 @@
 
 #include <carousel/core/bytes.hpp>
 
-#include "datagram_endpoint.hpp"
+#include "endpoint.hpp"
 
 namespace carousel::proto {
 

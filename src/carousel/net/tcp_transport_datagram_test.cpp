@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
-#include "udp_transport.hpp"
+//
+// TcpTransport's datagrams: its UDP socket (net/udp_socket.hpp) and the endpoint calls around it.
+#include "tcp_transport.hpp"
 
-// As in udp_transport.cpp: Asio 1.74's scheduler, inlined here for the raw socket, trips g++ 12's
+// As in udp_socket.cpp: Asio 1.74's scheduler, inlined here for the raw socket, trips g++ 12's
 // -Wnull-dereference.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
 #include <chrono>
 #include <future>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -20,6 +22,8 @@
 #include <boost/asio/ip/udp.hpp>
 #include <gtest/gtest.h>
 
+#include <carousel/testing/transport_thread.hpp>
+
 // Every test talks to 127.0.0.1 only, and every wait below is bounded.
 namespace carousel::net {
 namespace {
@@ -27,9 +31,13 @@ namespace {
 using namespace std::chrono_literals;
 using proto::Address;
 using proto::kMaxDatagramSize;
+using proto::PeerId;
 using proto::Time;
+using testing::on_thread;
+using testing::TransportThread;
+using testing::wait_until;
 
-constexpr auto kWait = 5s;
+constexpr auto kWait = testing::kTransportWait;
 constexpr Address kLoopback{{127, 0, 0, 1}, 0};
 
 Address loopback(uint16_t port) { return {kLoopback.ip, port}; }
@@ -40,11 +48,13 @@ Bytes datagram_of(std::size_t size, uint8_t seed) {
     return d;
 }
 
-// A test endpoint: records what it gets, echoes if asked, throws on a chosen first byte, keeps a
-// timer. Its fields are touched on the transport thread only (read them through on_thread()).
-class TestEndpoint : public proto::DatagramEndpoint {
+// A test endpoint: records the datagrams and frames it gets, echoes datagrams if asked, throws on
+// a chosen first byte. Its fields are touched on the transport thread only (read them through
+// on_thread()).
+class TestEndpoint : public proto::Endpoint {
   public:
-    using DatagramEndpoint::send_datagram;
+    using Endpoint::send;
+    using Endpoint::send_datagram;
 
     void on_datagram(const Address& from, ByteView datagram, Time now) override {
         (void)now;
@@ -52,87 +62,44 @@ class TestEndpoint : public proto::DatagramEndpoint {
         received.emplace_back(from, Bytes{datagram});
         if (echo) send_datagram(from, Bytes{datagram});
     }
-    std::optional<Time> next_deadline() const override { return deadline; }
-    void on_timer(Time now) override {
-        timer_fired.push_back(now);
-        deadline.reset();
+    void on_frame(PeerId from, ByteView frame, Time now) override {
+        (void)now;
+        frames.emplace_back(from, Bytes{frame});
     }
 
     bool echo{false};
     std::optional<uint8_t> throw_on;
-    std::optional<Time> deadline;
     std::vector<std::pair<Address, Bytes>> received;
-    std::vector<Time> timer_fired;
+    std::vector<std::pair<PeerId, Bytes>> frames;
 };
-
-// The transport's run() on a thread of its own, stopped and joined when this goes (also when a test
-// fails early). As testing/transport_thread.hpp does for TcpTransport.
-class Running {
-  public:
-    explicit Running(UdpTransport& t) : transport_{t}, thread_{[&t] { t.run(); }} {}
-    ~Running() { stop(); }
-    Running(const Running&) = delete;
-    Running& operator=(const Running&) = delete;
-    void stop() {
-        if (!thread_.joinable()) return;
-        transport_.stop();
-        thread_.join();
-    }
-
-  private:
-    UdpTransport& transport_;
-    std::thread thread_;
-};
-
-// Runs `fn` on t's thread and returns its result; throws if the thread does not answer in time.
-template <typename Fn>
-auto on_thread(UdpTransport& t, Fn fn) {
-    using R = decltype(fn());
-    auto promise = std::make_shared<std::promise<R>>();
-    auto future = promise->get_future();
-    t.post([promise, fn]() mutable { promise->set_value(fn()); });
-    if (future.wait_for(kWait) != std::future_status::ready) throw std::runtime_error("transport thread is stuck");
-    return future.get();
-}
-
-// Polls `pred` on t's thread until it holds (true) or kWait passes (false).
-template <typename Pred>
-bool wait_until(UdpTransport& t, Pred pred) {
-    const auto end = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < end) {
-        if (on_thread(t, pred)) return true;
-        std::this_thread::sleep_for(2ms);
-    }
-    return false;
-}
 
 // The stats once `pred` holds of them (or after kWait): a datagram's counters move as the transport
 // thread reaches its completion, which may come after the endpoint has already seen a reply.
 template <typename Pred>
-UdpStats stats_when(const UdpTransport& t, Pred pred) {
+UdpStats stats_when(const TcpTransport& t, Pred pred) {
     const auto end = std::chrono::steady_clock::now() + kWait;
-    while (!pred(t.stats()) && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(2ms);
-    return t.stats();
+    while (!pred(t.udp_stats()) && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(2ms);
+    return t.udp_stats();
 }
 
-uint16_t bind_loopback(UdpTransport& t) {
-    const auto port = t.bind("127.0.0.1", 0);
+uint16_t bind_loopback(TcpTransport& t) {
+    const auto port = t.bind_udp("127.0.0.1", 0);
     if (!port) throw std::runtime_error("bind failed: " + port.error());
     return *port;
 }
 
-TEST(UdpTransport, ExchangesDatagramsBothWays) {
+TEST(TcpTransportDatagrams, ExchangesDatagramsBothWays) {
     TestEndpoint a_end;
     TestEndpoint b_end;
     b_end.echo = true;
-    UdpTransport a{a_end};
-    UdpTransport b{b_end};
+    TcpTransport a{a_end};
+    TcpTransport b{b_end};
     const uint16_t a_port = bind_loopback(a);
     const uint16_t b_port = bind_loopback(b);
     ASSERT_NE(a_port, 0);
     ASSERT_NE(a_port, b_port);
-    const Running ra{a};
-    const Running rb{b};
+    const TransportThread ra{a};
+    const TransportThread rb{b};
 
     // a -> b, echoed b -> a.
     a.post([&] { a_end.send_datagram(loopback(b_port), datagram_of(100, 1)); });
@@ -155,16 +122,44 @@ TEST(UdpTransport, ExchangesDatagramsBothWays) {
     EXPECT_EQ(bs.datagrams_received, 1u);
 }
 
-TEST(UdpTransport, SendsOutOfBoundsAreDroppedAndCounted) {
+// The point of one driver: one endpoint gets the frames and the datagrams of one transport.
+TEST(TcpTransportDatagrams, OneEndpointGetsFramesAndDatagrams) {
+    TestEndpoint a_end;
+    TestEndpoint b_end;
+    a_end.echo = true;
+    TcpTransport a{a_end, {.log = [](std::string_view) {}}};
+    TcpTransport b{b_end, {.log = [](std::string_view) {}}};
+    const uint16_t a_udp = bind_loopback(a);
+    const auto a_tcp = a.listen("127.0.0.1", 0);
+    ASSERT_TRUE(a_tcp) << a_tcp.error();
+    const uint16_t b_udp = bind_loopback(b);
+    const TransportThread ra{a};
+    const TransportThread rb{b};
+    const auto peer = b.connect("127.0.0.1", *a_tcp);
+    ASSERT_TRUE(peer) << peer.error();
+    b.post([&] {
+        b_end.send(*peer, Bytes{0x42, 1});
+        b_end.send_datagram(loopback(a_udp), Bytes{0x43, 2});
+    });
+    ASSERT_TRUE(wait_until(b, [&] { return b_end.received.size() == 1; }));
+    EXPECT_EQ(on_thread(b, [&] { return b_end.received[0]; }), std::make_pair(loopback(a_udp), Bytes{0x43, 2}));
+    ASSERT_TRUE(wait_until(a, [&] { return a_end.frames.size() == 1; }));
+    EXPECT_EQ(on_thread(a, [&] { return a_end.frames[0].second; }), (Bytes{0x42, 1}));
+    EXPECT_EQ(on_thread(a, [&] { return a_end.received[0]; }), std::make_pair(loopback(b_udp), Bytes{0x43, 2}));
+    EXPECT_EQ(a.stats().frames_received, 1u);
+    EXPECT_EQ(a.udp_stats().datagrams_received, 1u);
+}
+
+TEST(TcpTransportDatagrams, SendsOutOfBoundsAreDroppedAndCounted) {
     TestEndpoint a_end;
     TestEndpoint b_end;
     std::vector<std::string> lines;  // the transport thread's only until it stops
-    UdpTransport a{a_end, {.log = [&lines](std::string_view l) { lines.emplace_back(l); }}};
-    UdpTransport b{b_end};
+    TcpTransport a{a_end, {.log = [&lines](std::string_view l) { lines.emplace_back(l); }}};
+    TcpTransport b{b_end};
     bind_loopback(a);
     const uint16_t b_port = bind_loopback(b);
-    Running ra{a};
-    const Running rb{b};
+    TransportThread ra{a};
+    const TransportThread rb{b};
     a.post([&] {
         a_end.send_datagram(loopback(b_port), datagram_of(kMaxDatagramSize + 1, 3));
         a_end.send_datagram(loopback(b_port), Bytes{});
@@ -182,11 +177,11 @@ TEST(UdpTransport, SendsOutOfBoundsAreDroppedAndCounted) {
 }
 
 // What no well-behaved peer sends, from a plain Asio socket: 1,281 bytes and nothing at all.
-TEST(UdpTransport, ReceivedOversizeAndEmptyDatagramsAreDroppedAndCounted) {
+TEST(TcpTransportDatagrams, ReceivedOversizeAndEmptyDatagramsAreDroppedAndCounted) {
     TestEndpoint a_end;
-    UdpTransport a{a_end};
+    TcpTransport a{a_end};
     const uint16_t a_port = bind_loopback(a);
-    const Running ra{a};
+    const TransportThread ra{a};
 
     boost::asio::io_context ioc;
     boost::asio::ip::udp::socket raw{ioc, boost::asio::ip::udp::endpoint{boost::asio::ip::udp::v4(), 0}};
@@ -201,21 +196,21 @@ TEST(UdpTransport, ReceivedOversizeAndEmptyDatagramsAreDroppedAndCounted) {
     ASSERT_TRUE(wait_until(a, [&] { return a_end.received.size() == 1; }));
     EXPECT_EQ(on_thread(a, [&] { return a_end.received[0].second; }), largest);
     EXPECT_EQ(on_thread(a, [&] { return a_end.received[0].first.port; }), raw.local_endpoint().port());
-    const UdpStats s = a.stats();
+    const UdpStats s = a.udp_stats();
     EXPECT_EQ(s.received_oversize, 1u);
     EXPECT_EQ(s.received_empty, 1u);
     EXPECT_EQ(s.datagrams_received, 1u);
     EXPECT_EQ(s.bytes_received, kMaxDatagramSize);
 }
 
-TEST(UdpTransport, SendQueueIsBoundedAndWaitsForBind) {
+TEST(TcpTransportDatagrams, SendQueueIsBoundedAndWaitsForBind) {
     TestEndpoint a_end;
     TestEndpoint b_end;
-    UdpTransport a{a_end, {.max_queued_datagrams = 2}};
-    UdpTransport b{b_end};
+    TcpTransport a{a_end, {.max_queued_datagrams = 2}};
+    TcpTransport b{b_end};
     const uint16_t b_port = bind_loopback(b);
-    const Running ra{a};
-    const Running rb{b};
+    const TransportThread ra{a};
+    const TransportThread rb{b};
     // Not bound yet: two wait, three find the queue full.
     on_thread(a, [&] {
         for (uint8_t i = 0; i < 5; ++i) a_end.send_datagram(loopback(b_port), datagram_of(10, i));
@@ -230,15 +225,15 @@ TEST(UdpTransport, SendQueueIsBoundedAndWaitsForBind) {
     EXPECT_EQ(stats_when(a, [](const UdpStats& s) { return s.datagrams_sent == 2; }).datagrams_sent, 2u);
 }
 
-TEST(UdpTransport, SendErrorsAreCountedNotFatal) {
+TEST(TcpTransportDatagrams, SendErrorsAreCountedNotFatal) {
     TestEndpoint a_end;
     TestEndpoint b_end;
-    UdpTransport a{a_end, {.log = [](std::string_view) {}}};
-    UdpTransport b{b_end};
+    TcpTransport a{a_end, {.log = [](std::string_view) {}}};
+    TcpTransport b{b_end};
     bind_loopback(a);
     const uint16_t b_port = bind_loopback(b);
-    const Running ra{a};
-    const Running rb{b};
+    const TransportThread ra{a};
+    const TransportThread rb{b};
     // Port 0 is no destination: the kernel refuses the send.
     a.post([&] {
         a_end.send_datagram(loopback(0), datagram_of(10, 7));
@@ -250,43 +245,32 @@ TEST(UdpTransport, SendErrorsAreCountedNotFatal) {
     EXPECT_EQ(s.datagrams_sent, 1u);
 }
 
-TEST(UdpTransport, AThrowingEndpointLosesOnlyThatDatagram) {
+TEST(TcpTransportDatagrams, AThrowingEndpointLosesOnlyThatDatagram) {
     TestEndpoint a_end;
     TestEndpoint b_end;
     b_end.throw_on = 0xee;
-    UdpTransport a{a_end};
-    UdpTransport b{b_end, {.log = [](std::string_view) {}}};
+    std::vector<std::string> lines;  // b's transport thread's only until it stops
+    TcpTransport a{a_end};
+    TcpTransport b{b_end, {.log = [&lines](std::string_view l) { lines.emplace_back(l); }}};
     bind_loopback(a);
     const uint16_t b_port = bind_loopback(b);
-    const Running ra{a};
-    const Running rb{b};
+    const TransportThread ra{a};
+    TransportThread rb{b};
     a.post([&] {
         a_end.send_datagram(loopback(b_port), Bytes{0xee, 1});
         a_end.send_datagram(loopback(b_port), Bytes{0x01, 2});
     });
     ASSERT_TRUE(wait_until(b, [&] { return b_end.received.size() == 1; }));
     EXPECT_EQ(on_thread(b, [&] { return b_end.received[0].second; }), (Bytes{0x01, 2}));
-    EXPECT_EQ(b.stats().datagrams_received, 2u);
+    EXPECT_EQ(b.udp_stats().datagrams_received, 2u);
+    rb.stop();
+    ASSERT_EQ(lines.size(), 2u);  // bound, and the throw
+    EXPECT_NE(lines[1].find("endpoint threw from on_datagram: cannot digest this"), std::string::npos) << lines[1];
 }
 
-TEST(UdpTransport, TimerFires) {
+TEST(TcpTransportDatagrams, StopsFromAnotherThread) {
     TestEndpoint a_end;
-    UdpTransport a{a_end};
-    const Running ra{a};
-    const Time deadline = on_thread(a, [&] {
-        a_end.deadline = a.now() + std::chrono::milliseconds{20};
-        return *a_end.deadline;
-    });
-    ASSERT_TRUE(wait_until(a, [&] { return !a_end.timer_fired.empty(); }));
-    const auto fired = on_thread(a, [&] { return a_end.timer_fired; });
-    ASSERT_EQ(fired.size(), 1u);
-    EXPECT_GE(fired[0], deadline);
-    EXPECT_GE(a.now(), deadline);
-}
-
-TEST(UdpTransport, StopsFromAnotherThread) {
-    TestEndpoint a_end;
-    UdpTransport a{a_end};
+    TcpTransport a{a_end};
     bind_loopback(a);
     std::promise<void> returned;
     auto run_returned = returned.get_future();
@@ -305,17 +289,17 @@ TEST(UdpTransport, StopsFromAnotherThread) {
     a.post([&] { ran = true; });  // dropped after stop
     a.run_for(10ms);
     EXPECT_FALSE(ran);
-    EXPECT_FALSE(a.bind("127.0.0.1", 0));
+    EXPECT_FALSE(a.bind_udp("127.0.0.1", 0));
 }
 
-TEST(UdpTransport, BindRefusesWhatItCannotServe) {
+TEST(TcpTransportDatagrams, BindRefusesWhatItCannotServe) {
     TestEndpoint a_end;
-    UdpTransport a{a_end};
-    const auto v6 = a.bind("::1", 0);
+    TcpTransport a{a_end};
+    const auto v6 = a.bind_udp("::1", 0);
     ASSERT_FALSE(v6);
     EXPECT_NE(v6.error().find("IPv4"), std::string::npos) << v6.error();
-    ASSERT_TRUE(a.bind("127.0.0.1", 0));  // a failed bind may be tried again
-    EXPECT_EQ(a.bind("127.0.0.1", 0).error(), "already bound");
+    ASSERT_TRUE(a.bind_udp("127.0.0.1", 0));  // a failed bind may be tried again
+    EXPECT_EQ(a.bind_udp("127.0.0.1", 0).error(), "already bound");
 }
 
 }  // namespace

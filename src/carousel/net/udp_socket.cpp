@@ -1,22 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
-#include "udp_transport.hpp"
-
-#include "driver_log.hpp"
+#include "udp_socket.hpp"
 
 // As in tcp_transport.cpp: Asio 1.74's scheduler trips g++ 12's -Wnull-dereference once inlined.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
 #include <array>
-#include <atomic>
-#include <cstdio>
+#include <chrono>
 #include <deque>
-#include <exception>
-#include <memory>
 #include <optional>
 #include <utility>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -38,22 +32,14 @@ proto::Address to_address(const udp::endpoint& e) { return {e.address().to_v4().
 
 }  // namespace
 
-class UdpTransport::Impl {
+class UdpSocket::Impl {
   public:
-    Impl(proto::DatagramEndpoint& endpoint, UdpOptions options)
-        : endpoint_{endpoint},
-          options_{std::move(options)},
-          start_{std::chrono::steady_clock::now()},
-          work_{asio::make_work_guard(ioc_)},
-          deadline_timer_{ioc_},
-          pause_timer_{ioc_} {
-        // A core may want a timer before anything happens.
-        asio::post(ioc_, [this] { arm_timer(); });
-    }
-
-    proto::Time now() const noexcept {
-        return std::chrono::duration_cast<proto::Time>(std::chrono::steady_clock::now() - start_);
-    }
+    Impl(asio::io_context& ioc, std::size_t max_queued_datagrams, LogCallback log, Receive receive)
+        : ioc_{ioc},
+          max_queued_{max_queued_datagrams},
+          log_{std::move(log)},
+          receive_{std::move(receive)},
+          pause_timer_{ioc} {}
 
     UdpStats stats() const noexcept {
         return {.datagrams_sent = datagrams_sent_.load(std::memory_order_relaxed),
@@ -68,37 +54,8 @@ class UdpTransport::Impl {
                 .send_errors = send_errors_.load(std::memory_order_relaxed)};
     }
 
-    void run() { ioc_.run(); }
-    void run_for(std::chrono::milliseconds duration) { ioc_.run_for(duration); }
-
-    void stop() {
-        if (stop_requested_.exchange(true)) return;
-        asio::post(ioc_, [this] { shutdown(); });
-    }
-
-    // Runs whatever stop() left to do on the calling thread (the destructor's). Never throws.
-    void finish() noexcept {
-        try {
-            stop();
-            ioc_.restart();
-            ioc_.run();
-        } catch (const std::exception& e) {
-            (void)std::fprintf(stderr, "[net] stopping the transport failed: %s\n", e.what());
-        } catch (...) {
-            (void)std::fprintf(stderr, "[net] stopping the transport failed\n");
-        }
-    }
-
-    void post(std::function<void()> fn) {
-        asio::post(ioc_, [this, fn = std::move(fn)] {
-            if (shut_down_) return;
-            guarded(options_.log, "a posted function", fn);
-            after_call();
-        });
-    }
-
     tl::expected<uint16_t, std::string> bind(const std::string& host, uint16_t port) {
-        if (stop_requested_) return tl::unexpected(std::string{"transport stopped"});
+        if (closed_) return tl::unexpected(std::string{"transport stopped"});
         if (bound_.exchange(true)) return tl::unexpected(std::string{"already bound"});
         auto result = open_socket(host, port);
         // A failed bind() may be tried again.
@@ -106,8 +63,35 @@ class UdpTransport::Impl {
         return result;
     }
 
+    void send(proto::OutgoingDatagram out) {
+        if (closed_) return;
+        if (out.datagram.empty() || out.datagram.size() > kMaxDatagramSize) {
+            sends_out_of_bounds_.fetch_add(1, std::memory_order_relaxed);
+            log("dropped a datagram of " + std::to_string(out.datagram.size()) + " bytes for " +
+                proto::to_string(out.to) + ": outside 1.." + std::to_string(kMaxDatagramSize));
+            return;
+        }
+        if (queue_.size() >= max_queued_) {
+            sends_queue_full_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        queue_.push_back(std::move(out));
+        start_sending();
+    }
+
+    void close() {
+        closed_ = true;
+        if (socket_) {
+            error_code ec;
+            socket_->close(ec);
+        }
+        // The datagram being sent, if any, stays until its handler has seen the cancellation.
+        while (queue_.size() > (sending_ ? 1 : 0)) queue_.pop_back();
+        pause_timer_.cancel();
+    }
+
   private:
-    // Opens and binds the socket on the calling thread, then hands it to the transport thread.
+    // Opens and binds the socket on the calling thread, then hands it to the driver's thread.
     tl::expected<uint16_t, std::string> open_socket(const std::string& host, uint16_t port) {
         const std::string where = host + ":" + std::to_string(port);
         error_code ec;
@@ -123,7 +107,7 @@ class UdpTransport::Impl {
         if (ec) return tl::unexpected("cannot read the bound address: " + ec.message());
 
         asio::post(ioc_, [this, socket, bound] {
-            if (shut_down_) {
+            if (closed_) {
                 error_code ignored;
                 socket->close(ignored);
                 return;
@@ -136,58 +120,11 @@ class UdpTransport::Impl {
         return bound.port();
     }
 
-    void log(const std::string& line) const { log_line(options_.log, line); }
+    void log(const std::string& line) const { log_line(log_, line); }
 
-    void shutdown() {
-        shut_down_ = true;
-        if (socket_) {
-            error_code ec;
-            socket_->close(ec);
-        }
-        // The datagram being sent, if any, stays until its handler has seen the cancellation.
-        while (queue_.size() > (sending_ ? 1 : 0)) queue_.pop_back();
-        deadline_timer_.cancel();
-        pause_timer_.cancel();
-        work_.reset();
-    }
-
-    // Drains the endpoint and re-arms the timer; after every call into the endpoint.
-    void after_call() {
-        for (auto& out : endpoint_.take_datagrams()) enqueue(out);
-        arm_timer();
-    }
-
-    // Every socket and timer operation below completes into a handler instead of a coroutine: the
-    // coroutines of Asio 1.74 (use_awaitable) do not assemble under clang 14 with UBSan's function
-    // check, as the fuzzers are built ("Cannot represent a difference across sections").
-
-    void arm_timer() {
-        if (shut_down_) return;
-        const std::optional<proto::Time> deadline = endpoint_.next_deadline();
-        if (deadline == armed_) return;
-        armed_ = deadline;
-        // A new generation: the handler of the wait in progress, cancelled or already due, does nothing.
-        ++timer_generation_;
-        if (!deadline) {
-            deadline_timer_.cancel();
-            return;
-        }
-        deadline_timer_.expires_at(start_ + *deadline);
-        wait_timer();
-    }
-
-    void wait_timer() {
-        deadline_timer_.async_wait([this, generation = timer_generation_](const error_code& ec) {
-            if (ec || shut_down_ || generation != timer_generation_ || !armed_) return;
-            if (now() < *armed_) {
-                wait_timer();
-                return;
-            }
-            armed_.reset();
-            guarded(options_.log, "on_timer", [this] { endpoint_.on_timer(now()); });
-            after_call();
-        });
-    }
+    // Every socket operation below completes into a handler instead of a coroutine: the coroutines
+    // of Asio 1.74 (use_awaitable) do not assemble under clang 14 with UBSan's function check, as
+    // the fuzzers are built ("Cannot represent a difference across sections").
 
     // One receive at a time, into one buffer. One byte more than the bound shows a datagram over it:
     // the kernel truncates it to the buffer, and a full buffer is one too many.
@@ -197,7 +134,7 @@ class UdpTransport::Impl {
     }
 
     void on_received(const error_code& ec, std::size_t n) {
-        if (shut_down_ || ec == asio::error::operation_aborted) return;
+        if (closed_ || ec == asio::error::operation_aborted) return;
         if (ec) {
             receive_errors_.fetch_add(1, std::memory_order_relaxed);
             // An ICMP error about an earlier send (where peers had the endpoint reply), where the
@@ -210,7 +147,7 @@ class UdpTransport::Impl {
             log("receive failed: " + ec.message());
             pause_timer_.expires_after(std::chrono::milliseconds{50});
             pause_timer_.async_wait([this](const error_code& e) {
-                if (!e && !shut_down_) receive();
+                if (!e && !closed_) receive();
             });
             return;
         }
@@ -221,28 +158,10 @@ class UdpTransport::Impl {
         } else {
             datagrams_received_.fetch_add(1, std::memory_order_relaxed);
             bytes_received_.fetch_add(n, std::memory_order_relaxed);
-            // The packet boundary: whatever the endpoint does with this datagram, receiving goes on.
-            guarded(options_.log, "on_datagram", [&] {
-                endpoint_.on_datagram(to_address(from_), ByteView{receive_buffer_.data(), n}, now());
-            });
-            after_call();
+            receive_(to_address(from_), ByteView{receive_buffer_.data(), n});
         }
-        receive();
-    }
-
-    void enqueue(proto::OutgoingDatagram& out) {
-        if (out.datagram.empty() || out.datagram.size() > kMaxDatagramSize) {
-            sends_out_of_bounds_.fetch_add(1, std::memory_order_relaxed);
-            log("dropped a datagram of " + std::to_string(out.datagram.size()) + " bytes for " +
-                proto::to_string(out.to) + ": outside 1.." + std::to_string(kMaxDatagramSize));
-            return;
-        }
-        if (queue_.size() >= options_.max_queued_datagrams) {
-            sends_queue_full_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        queue_.push_back(std::move(out));
-        start_sending();
+        // The driver may have closed the socket from inside receive_ (an endpoint that stops it).
+        if (!closed_) receive();
     }
 
     void start_sending() {
@@ -251,7 +170,7 @@ class UdpTransport::Impl {
 
     // One send at a time, in order. A datagram the socket refuses is counted and dropped.
     void send_next() {
-        sending_ = !shut_down_ && socket_ && !queue_.empty();
+        sending_ = !closed_ && socket_ && !queue_.empty();
         if (!sending_) return;
         // The front stays in place (and deque::push_back keeps it valid) until its handler runs.
         const proto::OutgoingDatagram& out = queue_.front();
@@ -260,7 +179,7 @@ class UdpTransport::Impl {
     }
 
     void on_sent(const error_code& ec, std::size_t n) {
-        if (shut_down_) {
+        if (closed_) {
             queue_.clear();
             sending_ = false;
             return;
@@ -281,31 +200,26 @@ class UdpTransport::Impl {
 
     // At most one line a second: peers choose where the endpoint replies, and so what fails.
     void log_send_error(const proto::Address& to, const std::string& why) {
-        const proto::Time t = now();
+        const auto t = std::chrono::steady_clock::now();
         if (last_send_error_log_ && t - *last_send_error_log_ < std::chrono::seconds{1}) return;
         last_send_error_log_ = t;
         log("send to " + proto::to_string(to) + " failed: " + why + " (" +
             std::to_string(send_errors_.load(std::memory_order_relaxed)) + " send errors so far)");
     }
 
-    proto::DatagramEndpoint& endpoint_;
-    const UdpOptions options_;
-    const std::chrono::steady_clock::time_point start_;
-    asio::io_context ioc_;  // before everything that uses it: destroyed last
-    asio::executor_work_guard<asio::io_context::executor_type> work_;
-    asio::steady_timer deadline_timer_;
-    asio::steady_timer pause_timer_;    // after a receive error
-    std::optional<proto::Time> armed_;  // the deadline deadline_timer_ is set to
-    uint64_t timer_generation_{0};      // of the wait that may call on_timer
+    asio::io_context& ioc_;
+    const std::size_t max_queued_;
+    const LogCallback log_;
+    const Receive receive_;
+    asio::steady_timer pause_timer_;  // after a receive error
     std::shared_ptr<udp::socket> socket_;
     std::array<uint8_t, kMaxDatagramSize + 1> receive_buffer_{};
     udp::endpoint from_;                         // the source of the datagram in receive_buffer_
     std::deque<proto::OutgoingDatagram> queue_;  // front: being sent
-    std::optional<proto::Time> last_send_error_log_;
-    std::atomic<bool> stop_requested_{false};
-    std::atomic<bool> bound_{false};  // bind() succeeded or is under way
-    bool shut_down_{false};           // transport thread only
-    bool sending_{false};             // a send is in flight (transport thread only)
+    std::optional<std::chrono::steady_clock::time_point> last_send_error_log_;
+    std::atomic<bool> closed_{false};  // set on the driver's thread, read by bind() too
+    std::atomic<bool> bound_{false};   // bind() succeeded or is under way
+    bool sending_{false};              // a send is in flight (driver's thread only)
     std::atomic<uint64_t> datagrams_sent_{0};
     std::atomic<uint64_t> bytes_sent_{0};
     std::atomic<uint64_t> datagrams_received_{0};
@@ -318,20 +232,17 @@ class UdpTransport::Impl {
     std::atomic<uint64_t> send_errors_{0};
 };
 
-UdpTransport::UdpTransport(proto::DatagramEndpoint& endpoint, UdpOptions options)
-    : impl_{std::make_unique<Impl>(endpoint, std::move(options))} {}
+UdpSocket::UdpSocket(asio::io_context& ioc, std::size_t max_queued_datagrams, LogCallback log, Receive receive)
+    : impl_{std::make_unique<Impl>(ioc, max_queued_datagrams, std::move(log), std::move(receive))} {}
 
-UdpTransport::~UdpTransport() { impl_->finish(); }
+UdpSocket::~UdpSocket() = default;
 
-tl::expected<uint16_t, std::string> UdpTransport::bind(const std::string& host, uint16_t port) {
+tl::expected<uint16_t, std::string> UdpSocket::bind(const std::string& host, uint16_t port) {
     return impl_->bind(host, port);
 }
 
-void UdpTransport::run() { impl_->run(); }
-void UdpTransport::run_for(std::chrono::milliseconds duration) { impl_->run_for(duration); }
-void UdpTransport::stop() { impl_->stop(); }
-void UdpTransport::post(std::function<void()> fn) { impl_->post(std::move(fn)); }
-proto::Time UdpTransport::now() const noexcept { return impl_->now(); }
-UdpStats UdpTransport::stats() const noexcept { return impl_->stats(); }
+void UdpSocket::send(proto::OutgoingDatagram datagram) { impl_->send(std::move(datagram)); }
+void UdpSocket::close() { impl_->close(); }
+UdpStats UdpSocket::stats() const noexcept { return impl_->stats(); }
 
 }  // namespace carousel::net
