@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 
 DEB_PACKAGES := g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev libbenchmark-dev \
                 nlohmann-json3-dev libexpected-dev libcli11-dev libcrypto++-dev \
-                librocksdb-dev libboost-dev libjemalloc-dev libsecp256k1-dev clang-format clang-tidy
+                librocksdb-dev libboost-dev libjemalloc-dev libsecp256k1-dev libsimgrid-dev clang-format clang-tidy
 
 .PHONY: deps build build-asan build-fuzz test test-asan test-tsan test-mgr-property demo bench fuzz format format-check tidy tidy-changed clean
 

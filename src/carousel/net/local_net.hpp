@@ -97,6 +97,8 @@
 #include <carousel/proto/address.hpp>
 #include <carousel/proto/endpoint.hpp>
 
+#include "traffic.hpp"
+
 namespace carousel::net {
 
 using proto::Address;
@@ -125,34 +127,6 @@ using LinkModel = std::function<LinkSettings(PeerId dialer, PeerId dialed)>;
 // The address a node has unless set_address() moves it: 10.a.b.c:30303, a.b.c the id's low three
 // bytes (ids 1 to 2^24 - 1).
 Address default_address(PeerId id);
-
-// Frames and bytes, counted together.
-struct Traffic {
-    uint64_t frames{0};
-    uint64_t bytes{0};
-
-    void add(std::size_t frame_bytes) noexcept {
-        ++frames;
-        bytes += frame_bytes;
-    }
-    friend bool operator==(const Traffic&, const Traffic&) = default;
-};
-
-// Traffic in one direction, in total and by message type (a frame's first byte).
-struct TrafficCounters {
-    Traffic total;
-    std::map<uint8_t, Traffic> by_type;
-
-    void add(ByteView frame) {
-        total.add(frame.size());
-        if (!frame.empty()) by_type[frame[0]].add(frame.size());
-    }
-    [[nodiscard]] Traffic of_type(uint8_t type) const {
-        const auto it = by_type.find(type);
-        return it == by_type.end() ? Traffic{} : it->second;
-    }
-    friend bool operator==(const TrafficCounters&, const TrafficCounters&) = default;
-};
 
 // Counters of a node or of one direction of a link.
 //  sent:     frames that entered a link (after the frame hook, at the size it left them).

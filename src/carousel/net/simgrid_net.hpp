@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The carousel Authors
+#pragma once
+
+// SimGridNet: drives many proto::Endpoints, one per simulated node, on SimGrid's S4U engine: the
+// driver for networks far larger than LocalNet's (issue 21: 10,000 nodes). The cores are the ones
+// TcpTransport and LocalNet drive; only the clock, the links and the sharing of bandwidth are
+// SimGrid's.
+//
+// Platform: a star. Node i's host has an uplink and a downlink of its own (NodeLink: bandwidth and
+// one-way latency each), and a transfer from a to b crosses a's uplink, then b's downlink, sharing
+// both with the other flows on them as SimGrid's network model shares links. The model and its
+// factors are SimGrid's configuration (SimGridOptions::config, "name:value" as `--cfg=`); say which
+// in any figure. The engine is made by the constructor (one SimGridNet at a time per process: SimGrid
+// has one engine); time 0 is its clock when the constructor ran (a second engine in one process
+// goes on from the first's clock).
+//
+// Nodes: add_node() before run(). Node i (from 0) is at 10.a.b.c:30303, a.b.c the 24 bits of i + 1,
+// for both TCP and UDP. One actor per node, on its host, makes every call into its endpoint, one at
+// a time, and drains it after each call (outbox, disconnects, dials, datagrams, as endpoint.hpp
+// says). A node is online from its `join` time until its `leave` time (NodeOptions): at its join it
+// gets nothing but time (it starts by its own dials and datagrams, or by a scheduled call); at its
+// leave it closes every connection as an OS closes a process's sockets, and is gone. An offline
+// node takes no datagrams (dropped and counted) and answers no dial (the dialer times out).
+//
+// Connections (the TCP side of Endpoint's contract, named per connection as TcpTransport names them):
+//  - A dial costs a round trip: a SYN to the dialed node and its SYN-ACK back (kControlBytes each).
+//    The dialed node gets on_connect(c) when the SYN arrives; the dialer gets on_dialed(address, c)
+//    and on_connect(c) when the SYN-ACK does. With no SYN-ACK within connect_timeout (offline, or
+//    late) the dialer gets on_dial_failed(address) and a late SYN-ACK is answered with a FIN. Every
+//    dial is a new connection; both ends name it by the same PeerId, unique in the run.
+//  - Frames keep their order: each direction of a connection is one mailbox with one receive posted
+//    at a time, so a frame starts to travel only after the one before it arrived (one frame in
+//    flight per direction; a model of TCP's ordering, not of its window). On the links a frame
+//    costs its size plus 4 bytes (the length prefix TcpTransport writes); TCP/IP headers are not
+//    counted. Frames that are empty or over kMaxFrameSize, or for a connection not open at the
+//    sender, are dropped and counted.
+//  - disconnect(c) and a node's leave: the closing side gets on_disconnect(c) at once and receives
+//    nothing more on c; a FIN follows its last frame on c, and the other side gets on_disconnect(c)
+//    when it arrives (after every frame sent before it). Frames a side sends after the FIN are
+//    dropped.
+// Datagrams: 1..kMaxDatagramSize bytes (else dropped and counted), plus kUdpHeaderBytes on the
+// links, to the online node at the address (else dropped and counted). `from` is the sender's own
+// address: nothing here forges one.
+// Timers: a node's actor waits for whichever comes first, its next arrival, its next_deadline() or
+// its next scheduled call, and calls on_timer(now) once now reaches the deadline.
+// Calls: schedule(node, t, fn) runs fn(endpoint-less; the caller's closure) on the node's actor at
+// time t and drains the endpoint after; before run(), or from inside a call on that same node (the
+// node must be online at t, else the call is dropped).
+// Counters: per node, frames and datagrams sent and received by type, and the peak of connections
+// open at once (both directions, dials not counted).
+//
+// Not thread-safe; everything runs on SimGrid's actors, one at a time.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <carousel/proto/address.hpp>
+#include <carousel/proto/endpoint.hpp>
+
+#include "traffic.hpp"
+
+namespace carousel::net {
+
+// A node's access link, each direction with its own bandwidth; latency one way, per direction.
+struct NodeLink {
+    double up_bytes_per_second{12.5e6};    // 100 Mbit/s
+    double down_bytes_per_second{12.5e6};  // 100 Mbit/s
+    std::chrono::microseconds latency{std::chrono::milliseconds{10}};
+};
+
+struct SimNodeOptions {
+    NodeLink link{};
+    proto::Time join{0};
+    std::optional<proto::Time> leave{};
+};
+
+struct SimGridOptions {
+    std::chrono::microseconds connect_timeout{std::chrono::seconds{5}};
+    // SimGrid configuration, "name:value" each (as --cfg=name:value), set before the platform.
+    std::vector<std::string> config{};
+};
+
+inline constexpr std::size_t kControlBytes = 64;    // a SYN, SYN-ACK or FIN on the links
+inline constexpr std::size_t kUdpHeaderBytes = 28;  // IPv4 + UDP
+
+struct SimNodeCounters {
+    TrafficCounters frames_sent;
+    TrafficCounters frames_received;
+    TrafficCounters frames_dropped;  // refused at send time (size, connection not open)
+    TrafficCounters datagrams_sent;
+    TrafficCounters datagrams_received;
+    TrafficCounters datagrams_dropped;  // size, or no online node at the address
+    uint64_t dials{0};
+    uint64_t dials_failed{0};
+    std::size_t connections{0};  // open now
+    std::size_t peak_connections{0};
+};
+
+class SimGridNet {
+  public:
+    using NodeIndex = std::size_t;
+
+    explicit SimGridNet(SimGridOptions options = {});
+    ~SimGridNet();
+    SimGridNet(const SimGridNet&) = delete;
+    SimGridNet& operator=(const SimGridNet&) = delete;
+
+    // Adds a node driving `endpoint` (which must outlive the run). Before run() only.
+    NodeIndex add_node(proto::Endpoint& endpoint, const SimNodeOptions& options = {});
+    [[nodiscard]] proto::Address address(NodeIndex node) const;
+    [[nodiscard]] static proto::Address address_of(NodeIndex node);
+
+    // Runs `fn` on `node`'s actor at time `at` (see the contract), then drains its endpoint.
+    void schedule(NodeIndex node, proto::Time at, std::function<void()> fn);
+
+    // Runs the simulation until simulated time `until` (or until nothing can happen any more).
+    void run(proto::Time until);
+
+    // The simulated time now (inside calls: the time of the call).
+    [[nodiscard]] proto::Time now() const;
+    [[nodiscard]] const SimNodeCounters& counters(NodeIndex node) const;
+    [[nodiscard]] std::size_t size() const noexcept;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace carousel::net
