@@ -15,26 +15,35 @@
 //    covering node banned, behind or unreachable, or none found) is a failure: failure() names the
 //    region and what became of its nodes, from the first time it happens on.
 // A disconnected peer is dropped from the lookup results (forget()).
+// Connections are bounded (dht::Connections' max_peers): among the usable candidates, those the
+// client is connected to are chosen first (the least loaded of them below its window); another one
+// is dialed only when they are all busy and a connection more has room (room()); else none is
+// picked now (the caller asks again at its next tick). The region still counts as served.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <carousel/dht/dht.hpp>
 #include <carousel/dht/peer_pool.hpp>
 
+#include "contact_source.hpp"
 #include "placement.hpp"
 
 namespace carousel::mgr {
 
 class CoveringPeers {
   public:
-    // `dht`, `pool` and `regions` (the gossip regions, of 2^region_bits keys, in key order) must
-    // outlive this.
-    CoveringPeers(dht::Dht& dht, dht::PeerPool& pool, const std::vector<Region>& regions, unsigned region_bits,
-                  proto::Time unserved_timeout);
+    // Whether the node a handle names is connected now.
+    using ConnectedFn = std::function<bool(proto::PeerId peer)>;
+    // Whether a connection more fits under the cap (or one can be evicted for it).
+    using RoomFn = std::function<bool()>;
+    // `pool` and `regions` (the gossip regions, of 2^region_bits keys, in key order) must outlive
+    // this. `connected` and `room` may be empty (then no candidate is preferred, and there is room).
+    CoveringPeers(ContactSource contacts, dht::PeerPool& pool, const std::vector<Region>& regions, unsigned region_bits,
+                  proto::Time unserved_timeout, ConnectedFn connected = {}, RoomFn room = {});
     CoveringPeers(const CoveringPeers&) = delete;
     CoveringPeers& operator=(const CoveringPeers&) = delete;
 
@@ -47,7 +56,9 @@ class CoveringPeers {
     const std::string& failure() const noexcept { return failure_; }
 
   private:
-    dht::Dht& dht_;
+    ContactSource contacts_;
+    ConnectedFn connected_;
+    RoomFn room_;
     dht::PeerPool& pool_;
     const std::vector<Region>& regions_;
     unsigned region_bits_;
