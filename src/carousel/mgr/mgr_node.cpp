@@ -56,11 +56,6 @@ void MgrNode::bootstrap(const dht::NodeRecord& bootnode, proto::Time now) {
     overlay_.bootstrap(bootnode, now);
 }
 
-void MgrNode::look_up_self(proto::Time now) {
-    at(now);
-    overlay_.discovery().start_lookup(id(), now, [](std::vector<dht::Contact>) {});
-}
-
 void MgrNode::announce_radius(dht::Radius radius, proto::Time now) {
     endpoint_.radius = radius;
     covered_ = region_of(id(), radius);

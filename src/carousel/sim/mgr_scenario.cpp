@@ -438,6 +438,12 @@ class MgrScenario {
             net_.post(node_peers_[i], [node, this] { (void)node->cover_gaps(net_.now()); });
         }
         net_.run_until(round_trip * 64);
+        if (getenv("MGR_DEBUG")) {
+            for (std::size_t i = 0; i < nodes_.size(); ++i) {
+                const auto& t = nodes_[i]->overlay().discovery().table();
+                fprintf(stderr, "node %zu radius %u table %zu b254 %zu b255 %zu b256 %zu\n", i, nodes_[i]->radius().bits, t.size(), t.bucket(254).size(), t.bucket(255).size(), t.bucket(256).size());
+            }
+        }
         for (auto& node : nodes_) {
             if (auto s = node->seed(chain_.node_store(), 0, roots_[0], *genesis_owners, genesis_code); !s) {
                 result_.failure = "seeding a node failed: " + s.error();
@@ -543,6 +549,7 @@ class MgrScenario {
                 const bool match = store_matches(*store, chain_.node_store(), roots_[head_],
                                                  present == present_owners.end() ? kNone : present->second);
                 if (!match) ++result_.store_mismatches;
+                if (!match && getenv("MGR_DEBUG")) fprintf(stderr, "mismatch node %zu head %llu store head %llu applied %llu table %zu conns %zu\n", i, static_cast<unsigned long long>(head_), static_cast<unsigned long long>(store->head_number()), static_cast<unsigned long long>(nodes_[i]->stats().items_applied), nodes_[i]->overlay().discovery().table().size(), nodes_[i]->overlay().connections().size());
                 if (shrunk != nullptr) {
                     ++shrunk->boundary_checks;
                     if (!match) ++shrunk->mismatches;
