@@ -72,7 +72,7 @@ std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Ti
     }
     const auto last = last_lookup_.find(region_index);
     const bool recently = last != last_lookup_.end() && now < last->second + std::chrono::seconds{2};
-    if (!choice.peer && candidates.empty() && !looking_up_.contains(region_index) && !recently) {
+    if (!choice.peer && !choice.usable && !looking_up_.contains(region_index) && !recently) {
         last_lookup_[region_index] = now;
         looking_up_.insert(region_index);
         ++lookups_;

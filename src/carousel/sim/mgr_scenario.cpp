@@ -379,6 +379,11 @@ class MgrScenario {
         mgr::MgrSyncOptions o;
         o.overlay = overlay_options(o.overlay, config.seed, kClientKey);
         o.overlay.connections.max_peers = config.max_peers;
+        // The client's link carries the sync: its datagrams and handshakes queue behind up to
+        // queue_target of answers (and a slow link's 2 s is many seconds at the tests' rates), so
+        // its Discovery and handshakes wait longer than a node's before they give up.
+        o.overlay.discovery.request_timeout = std::chrono::seconds{10};
+        o.overlay.handshake.timeout = std::chrono::seconds{10};
         o.region_bits = config.region_bits;
         o.epoch_length = config.epoch_length;
         return o;
