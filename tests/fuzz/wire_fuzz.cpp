@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 //
 // libFuzzer harness (scripts/fuzz.sh, `make fuzz`): every decoder of peer bytes — the prefix-sync,
-// Merry-Go-Round and DHT messages, trie nodes, state diffs, region items, accounts — and, where a
+// Merry-Go-Round and discovery messages, trie nodes, state diffs, region items, accounts — and, where a
 // message decodes, its round trip (encode, decode again, equal). The range and multiproof verifiers
 // get fuzzed leaf-mode entries, rooted at the hash of their first proof node so that they get past
 // the root lookup. The first input byte picks the target. Any crash, sanitizer report or failed
@@ -12,7 +12,7 @@
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/mgr/region_item.hpp>
-#include <carousel/proto/dht_messages.hpp>
+#include <carousel/proto/discovery_messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
@@ -57,10 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             round_trip(in, proto::decode_diff_data);
             round_trip(in, proto::decode_get_bare_storage);
             round_trip(in, proto::decode_bare_storage);
-            round_trip(in, proto::decode_ping);
-            round_trip(in, proto::decode_pong);
-            round_trip(in, proto::decode_find_nodes);
-            round_trip(in, proto::decode_nodes);
+            round_trip(in, proto::decode_discovery_ping);
+            round_trip(in, proto::decode_discovery_pong);
+            round_trip(in, proto::decode_discovery_find_nodes);
+            round_trip(in, proto::decode_discovery_nodes);
             break;
         }
         case 1: {
