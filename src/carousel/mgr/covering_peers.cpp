@@ -19,6 +19,19 @@ CoveringPeers::CoveringPeers(ContactSource contacts, dht::PeerPool& pool, const 
       region_bits_(region_bits),
       unserved_timeout_(unserved_timeout) {}
 
+void CoveringPeers::remember(std::size_t region_index, std::vector<dht::Contact> found) {
+    std::vector<dht::Contact>& known = found_[region_index];
+    for (dht::Contact& c : found) {
+        const auto same =
+            std::find_if(known.begin(), known.end(), [&](const dht::Contact& k) { return k.id == c.id; });
+        if (same != known.end()) {
+            *same = std::move(c);  // its newest record and radius
+        } else if (known.size() < kMaxFound) {
+            known.push_back(std::move(c));
+        }
+    }
+}
+
 void CoveringPeers::forget(proto::PeerId peer) {
     for (auto& [_, contacts] : found_) {
         std::erase_if(contacts, [&](const dht::Contact& c) { return c.peer == peer; });
@@ -27,9 +40,11 @@ void CoveringPeers::forget(proto::PeerId peer) {
 
 std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Time now,
                                                  const std::set<proto::PeerId>& avoid) {
-    std::vector<dht::Contact> candidates = contacts_.covering(position);
-    // The closest region's lookup results add nodes the table does not hold.
+    // The table's covering contacts join what earlier picks and lookups found for the region, so a
+    // node the table drops (Discovery's timeouts, on a link busy with answers) stays a candidate.
     const std::size_t region_index = mgr::region_index(position, region_bits_);
+    remember(region_index, contacts_.covering(position));
+    std::vector<dht::Contact> candidates;
     for (const dht::Contact& c : found_[region_index]) {
         if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
     }
@@ -78,7 +93,11 @@ std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Ti
         ++lookups_;
         contacts_.lookup(regions_[region_index].first, now, [this, region_index](std::vector<dht::Contact> closest) {
             looking_up_.erase(region_index);
-            found_[region_index] = std::move(closest);
+            // The k closest to the region's first key: those covering it are the region's nodes.
+            std::erase_if(closest, [&](const dht::Contact& c) {
+                return !dht::covers(c.id, c.radius, regions_[region_index].first);
+            });
+            remember(region_index, std::move(closest));
         });
     }
     return choice.peer;

@@ -136,7 +136,9 @@ void MgrSync::lost(proto::PeerId peer, bool unreachable, proto::Time now) {
         it = requests_.erase(it);
     }
     pool_.remove(peer);
-    covering_.forget(peer);
+    // A closed connection is routine (idle, evicted): the node is dialed again when asked. One that
+    // could not be reached leaves the lookup results.
+    if (unreachable) covering_.forget(peer);
 }
 
 std::optional<proto::Time> MgrSync::core_deadline() const {

@@ -38,7 +38,8 @@
 // root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep
 // it) and verifies the answers; it also asks once right after the join, when the answer must be a
 // refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
-// to the joiners (as the liars above): the joiners must catch them. `joiner_gossip_cut` = [a, b):
+// to the joiners (as the liars above) but the presence walk's BareStorage, which a fill cannot check
+// (mgr/region_fill.hpp): the joiners must catch them. `joiner_gossip_cut` = [a, b):
 // gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
 // A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
 // joiners the run goes on at least until two boundaries after the join.
