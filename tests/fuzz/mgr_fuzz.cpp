@@ -65,8 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::unique_ptr<mgr::testing::ScriptedNode>> peers;
     std::vector<proto::PeerId> peer_ids;
     for (uint64_t i = 0; i < 4; ++i) {
-        peers.push_back(std::make_unique<mgr::testing::ScriptedNode>(mgr::testing::test_key(10 + i),
-                                                                     onet.next_endpoint(254)));
+        peers.push_back(
+            std::make_unique<mgr::testing::ScriptedNode>(mgr::testing::test_key(10 + i), onet.next_endpoint(254)));
         peer_ids.push_back(onet.add(*peers.back()));
     }
     ByteView in{data, size};
@@ -76,12 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const Bytes frame{in.substr(3, n)};
         in.remove_prefix(3 + n);
         mgr::testing::ScriptedNode& peer = *peers[op & 3];
-        onet.net.post(peer_ids[op & 3], [&] {
-            peer.send(node.record(), frame, onet.net.now());
-        });
+        onet.net.post(peer_ids[op & 3], [&] { peer.send(node.record(), frame, onet.net.now()); });
         onet.run_for(20ms);
         if ((op & 8) != 0) {
-            onet.net.post(peer_ids[op & 3], [&] { (void)peer.overlay().disconnect(node.id(), "fuzz", onet.net.now()); });
+            onet.net.post(peer_ids[op & 3],
+                          [&] { (void)peer.overlay().disconnect(node.id(), "fuzz", onet.net.now()); });
         }
         onet.run_for((op & 16) != 0 ? 1s : 1ms);
     }

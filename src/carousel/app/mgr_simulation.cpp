@@ -145,8 +145,8 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
                   ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
     const mgr::SyncStats& at = r.client_at_sync;
     out += format("received until synced, by kind: chunks %s, diffs %s, bare storage %s, code %s\n",
-                  megabytes(at.chunk_bytes).c_str(), megabytes(at.diff_bytes).c_str(),
-                  megabytes(at.bare_bytes).c_str(), megabytes(at.code_bytes).c_str());
+                  megabytes(at.chunk_bytes).c_str(), megabytes(at.diff_bytes).c_str(), megabytes(at.bare_bytes).c_str(),
+                  megabytes(at.code_bytes).c_str());
     const PeakConnections peaks = peak_connections(r);
     out += format(
         "connections: at most %zu per member (--max-peers); peak per storage node: max %zu, median %zu; "

@@ -35,15 +35,16 @@ class Member final : public proto::Endpoint, public proto::DatagramEndpoint {
               return KeyPair::from_secret(secret).value();
           }()},
           address_{address},
-          overlay_{key_, record(1, 250), {},
+          overlay_{key_,
+                   record(1, 250),
+                   {},
                    Overlay::Driver{[this](PeerId to, Bytes f) { Endpoint::send(to, std::move(f)); },
                                    [this](PeerId p, std::string r) { Endpoint::disconnect(p, std::move(r)); },
                                    [this](const Address& to) { Endpoint::dial(to); },
                                    [this](const Address& to, Bytes d) { send_datagram(to, std::move(d)); }},
-                   Overlay::Core{[this](const NodeId& from, ByteView frame, Time) {
-                                     received.emplace_back(from, Bytes{frame});
-                                 },
-                                 {}}} {}
+                   Overlay::Core{
+                       [this](const NodeId& from, ByteView frame, Time) { received.emplace_back(from, Bytes{frame}); },
+                       {}}} {}
 
     NodeRecord record(uint64_t seq, unsigned radius_bits) const {
         return make_node_record(key_, seq, {address_.ip, address_.port, address_.port, Radius{radius_bits}}).value();

@@ -22,8 +22,7 @@ CoveringPeers::CoveringPeers(ContactSource contacts, dht::PeerPool& pool, const 
 void CoveringPeers::remember(std::size_t region_index, std::vector<dht::Contact> found) {
     std::vector<dht::Contact>& known = found_[region_index];
     for (dht::Contact& c : found) {
-        const auto same =
-            std::find_if(known.begin(), known.end(), [&](const dht::Contact& k) { return k.id == c.id; });
+        const auto same = std::find_if(known.begin(), known.end(), [&](const dht::Contact& k) { return k.id == c.id; });
         if (same != known.end()) {
             *same = std::move(c);  // its newest record and radius
         } else if (known.size() < kMaxFound) {

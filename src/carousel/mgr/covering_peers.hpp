@@ -7,9 +7,9 @@
 // The nodes covering a key are those of the client's routing table whose radius covers it, and
 // those a Kademlia lookup found for the key's region (the table need not hold every node of a
 // region); both are remembered per region (at most kMaxFound), so a node the table drops (its
-// Discovery requests timed out on a busy link) stays a candidate until the caller forgets it. Among them the peer pool (dht::PeerPool) picks a usable one: connected, not banned, not
-// paused (a node behind the chain), below its window; the least loaded, one not in `avoid` when
-// there is one.
+// Discovery requests timed out on a busy link) stays a candidate until the caller forgets it. Among them the peer pool
+// (dht::PeerPool) picks a usable one: connected, not banned, not paused (a node behind the chain), below its window;
+// the least loaded, one not in `avoid` when there is one.
 //  - When no usable candidate is known (none at all, or every one banned, paused or unreachable), a
 //    lookup for the region's first key starts (one at a time per region, at most one every two
 //    seconds); its results are candidates from then on. (The table holds the nodes the client has

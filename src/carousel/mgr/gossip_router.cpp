@@ -6,9 +6,9 @@
 
 namespace carousel::mgr {
 
-GossipRouter::GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered,
-                           unsigned region_bits, proto::Time placement_refresh, SendFn send, DisconnectFn disconnect,
-                           FillingFn filling, std::size_t fanout, ConnectedFn connected)
+GossipRouter::GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered, unsigned region_bits,
+                           proto::Time placement_refresh, SendFn send, DisconnectFn disconnect, FillingFn filling,
+                           std::size_t fanout, ConnectedFn connected)
     : contacts_(std::move(contacts)),
       self_(self),
       covered_(covered),
@@ -62,7 +62,8 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
     std::erase_if(targets, [&](const dht::Contact& c) { return c.id == self_; });
     if (fanout_ > 0 && connected_) {
         // Connected contacts first, each side in the order given (closest first).
-        std::stable_partition(targets.begin(), targets.end(), [&](const dht::Contact& c) { return connected_(c.peer); });
+        std::stable_partition(targets.begin(), targets.end(),
+                              [&](const dht::Contact& c) { return connected_(c.peer); });
     }
     std::size_t offered = 0;
     for (const dht::Contact& c : targets) {

@@ -50,7 +50,9 @@ struct Rig {
                         [this](const Hash&) { return filling; }};
 
     // Node `id`, named `peer`, covering 2^bits keys enters the table.
-    void learn(PeerId peer, const Hash& id, unsigned bits) { table.update(dht::Contact{id, peer, dht::Radius{bits}}, Time{0}); }
+    void learn(PeerId peer, const Hash& id, unsigned bits) {
+        table.update(dht::Contact{id, peer, dht::Radius{bits}}, Time{0});
+    }
     std::vector<Sent> take() { return std::exchange(sent, {}); }
 };
 

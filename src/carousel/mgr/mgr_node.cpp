@@ -34,19 +34,18 @@ MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOption
       }()),
       options_(options),
       headers_(std::move(headers)),
-      overlay_(key, dht::make_node_record(key, seq_, endpoint_).value(), options.overlay, driver(),
-               dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
-                                      on_node_frame(handles().handle(from), frame, now);
-                                  },
-                                  [this](const dht::NodeId& node, proto::Time) {
-                                      lost_.insert(handles().handle(node));
-                                  }}),
+      overlay_(
+          key, dht::make_node_record(key, seq_, endpoint_).value(), options.overlay, driver(),
+          dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
+                                 on_node_frame(handles().handle(from), frame, now);
+                             },
+                             [this](const dht::NodeId& node, proto::Time) { lost_.insert(handles().handle(node)); }}),
       router_(
           contacts(), key.node_id, covered_, options.region_bits, options.placement_refresh,
           [this](proto::PeerId to, Bytes frame) { return send(to, std::move(frame)); },
           [this](proto::PeerId peer, const std::string& reason) { disconnect(peer, reason); },
-          [this](const Hash& position) { return filling_key(position); }, options.origin_only ? options.origin_fanout : 0,
-          [this](proto::PeerId peer) { return connected(peer); }) {
+          [this](const Hash& position) { return filling_key(position); },
+          options.origin_only ? options.origin_fanout : 0, [this](proto::PeerId peer) { return connected(peer); }) {
     covered_ = region_of(id(), endpoint_.radius);
     if (!options_.origin_only) (void)place_stores(covered_);  // one store per region of the block
 }

@@ -99,7 +99,8 @@ void MgrNode::look_up_self(proto::Time now) {
 dht::Radius MgrNode::cover_gaps(proto::Time now) {
     const unsigned cap = std::min(256u, options_.region_bits + kMaxRegionSpan);
     if (options_.origin_only) return radius();
-    const unsigned bits = std::min(cap, overlay_.discovery().table().covering_bits(covered_.bits, options_.region_bits));
+    const unsigned bits =
+        std::min(cap, overlay_.discovery().table().covering_bits(covered_.bits, options_.region_bits));
     if (bits <= covered_.bits) return radius();
     const bool seeded =
         std::any_of(stores_.begin(), stores_.end(), [](const RegionStore& s) { return s.store->seeded(); });

@@ -110,7 +110,8 @@ TEST(MgrNodeGossip, ItemForARegionNoNodeCoversIsCountedNotSent) {
     // Every node in the lower half of the key space: the upper half's regions have no node.
     std::vector<dht::KeyPair> keys;
     uint64_t next = 8000;
-    for (int i = 0; i < 12; ++i) keys.push_back(testing::test_key_where(next, [](const dht::NodeId& id) { return id[0] < 0x80; }));
+    for (int i = 0; i < 12; ++i)
+        keys.push_back(testing::test_key_where(next, [](const dht::NodeId& id) { return id[0] < 0x80; }));
     Network n{keys, 16};
     n.publish(1);  // starts the lookups
     const uint64_t before = n.bridge->stats().items_unplaced;

@@ -21,16 +21,17 @@ using sync_parts::verify_leaves;
 using sync_parts::view;
 
 MgrSync::MgrSync(const dht::KeyPair& key, dht::NodeEndpoint endpoint, MgrSyncOptions options, ChainView chain)
-    : overlay_(key,
-               [&] {
-                   endpoint.radius.bits = 0;  // a syncing client stores nothing for the network
-                   return dht::make_node_record(key, 1, endpoint).value();
-               }(),
-               options.overlay, driver(),
-               dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
-                                      on_node_frame(handles().handle(from), frame, now);
-                                  },
-                                  [this](const dht::NodeId& node, proto::Time) { lost_[handles().handle(node)] = true; }}),
+    : overlay_(
+          key,
+          [&] {
+              endpoint.radius.bits = 0;  // a syncing client stores nothing for the network
+              return dht::make_node_record(key, 1, endpoint).value();
+          }(),
+          options.overlay, driver(),
+          dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
+                                 on_node_frame(handles().handle(from), frame, now);
+                             },
+                             [this](const dht::NodeId& node, proto::Time) { lost_[handles().handle(node)] = true; }}),
       options_(options),
       chain_(std::move(chain)),
       regions_(all_regions(options.region_bits)),
@@ -62,18 +63,18 @@ ContactSource MgrSync::pool_contacts() {
             pool_.add(c.peer);
         }
     };
-    return ContactSource{[covering = overlay_contacts.covering, admit](const Hash& key) {
-                             auto found = covering(key);
-                             admit(found);
-                             return found;
-                         },
-                         [lookup = overlay_contacts.lookup, admit](const Hash& target, proto::Time now,
-                                                                   ContactSource::LookupDone done) {
-                             lookup(target, now, [admit, done = std::move(done)](std::vector<dht::Contact> found) {
-                                 admit(found);
-                                 done(std::move(found));
-                             });
-                         }};
+    return ContactSource{
+        [covering = overlay_contacts.covering, admit](const Hash& key) {
+            auto found = covering(key);
+            admit(found);
+            return found;
+        },
+        [lookup = overlay_contacts.lookup, admit](const Hash& target, proto::Time now, ContactSource::LookupDone done) {
+            lookup(target, now, [admit, done = std::move(done)](std::vector<dht::Contact> found) {
+                admit(found);
+                done(std::move(found));
+            });
+        }};
 }
 
 double MgrSync::progress() const {

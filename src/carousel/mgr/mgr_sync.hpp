@@ -374,7 +374,7 @@ class MgrSync final : public OverlayHost {
     std::optional<Hash> rebuild_anchor_tries();
 
     dht::Overlay overlay_;
-    std::map<proto::PeerId, bool> lost_;                    // nodes gone, not handled yet (true: unreachable)
+    std::map<proto::PeerId, bool> lost_;                      // nodes gone, not handled yet (true: unreachable)
     std::map<proto::PeerId, proto::Time> unreachable_until_;  // nodes not asked until then
     std::optional<proto::Time> self_lookup_at_;
     MgrSyncOptions options_;

@@ -9,9 +9,8 @@
 
 #include "mgr_sync.hpp"
 
-#include <memory>
-
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -73,7 +72,7 @@ struct Harness {
     std::map<PeerId, std::unique_ptr<testing::ScriptedNode>> nodes;  // by name
     std::map<dht::NodeId, PeerId> names;
     std::map<PeerId, PeerId> net_ids;  // name -> LocalNet id
-    std::vector<Sent> sent;  // every frame the nodes got from the client, in order
+    std::vector<Sent> sent;            // every frame the nodes got from the client, in order
 
     explicit Harness(unsigned strikes_to_ban = 2, store::KV* leaf_kv = nullptr)
         : sync(testing::test_key(1), onet.next_endpoint(0), options(strikes_to_ban, leaf_kv),
@@ -168,12 +167,10 @@ struct Harness {
         e.prefix = request.chunks->prefixes.empty() ? Nibbles{} : request.chunks->prefixes.front();
         testing::ScriptedNode& node = *nodes.at(request.to);
         Bytes frame = proto::encode(proto::ChunkData{request.chunks->request_id, {std::move(e)}});
-        onet.net.post(net_ids.at(request.to), [this, &node, frame = std::move(frame)] {
-            node.reply(sync.overlay().id(), frame, now());
-        });
+        onet.net.post(net_ids.at(request.to),
+                      [this, &node, frame = std::move(frame)] { node.reply(sync.overlay().id(), frame, now()); });
         advance(now() + 10ms);
     }
-
 };
 
 TEST(MgrSyncScripted, AsksTheCoveringNodeForTheRegionAndSyncsOnAnHonestAnswer) {

@@ -26,18 +26,18 @@ bool OverlayHost::connected(proto::PeerId handle) const {
 }
 
 ContactSource OverlayHost::contacts() {
-    return ContactSource{
-        [this](const Hash& key) {
-            std::vector<dht::Contact> out = overlay().discovery().table().covering(key);
-            for (auto& c : out) c = handles_.named(std::move(c));
-            return out;
-        },
-        [this](const Hash& target, proto::Time now, ContactSource::LookupDone done) {
-            overlay().discovery().start_lookup(target, now, [this, done = std::move(done)](std::vector<dht::Contact> found) {
-                for (auto& c : found) c = handles_.named(std::move(c));
-                done(std::move(found));
-            });
-        }};
+    return ContactSource{[this](const Hash& key) {
+                             std::vector<dht::Contact> out = overlay().discovery().table().covering(key);
+                             for (auto& c : out) c = handles_.named(std::move(c));
+                             return out;
+                         },
+                         [this](const Hash& target, proto::Time now, ContactSource::LookupDone done) {
+                             overlay().discovery().start_lookup(
+                                 target, now, [this, done = std::move(done)](std::vector<dht::Contact> found) {
+                                     for (auto& c : found) c = handles_.named(std::move(c));
+                                     done(std::move(found));
+                                 });
+                         }};
 }
 
 }  // namespace carousel::mgr

@@ -30,11 +30,10 @@
 #include <string>
 #include <utility>
 
-#include <carousel/proto/datagram_endpoint.hpp>
-#include <carousel/proto/endpoint.hpp>
-
 #include <carousel/dht/overlay.hpp>
 #include <carousel/dht/peer_handles.hpp>
+#include <carousel/proto/datagram_endpoint.hpp>
+#include <carousel/proto/endpoint.hpp>
 
 #include "contact_source.hpp"
 

@@ -70,7 +70,8 @@ struct Network {
         for (std::size_t i = 0; i < nodes.size(); ++i) members.emplace_back(peers[i], nodes[i].get());
         members.emplace_back(joiner_peer, joiner.get());
         for (std::size_t i = 1; i < members.size(); ++i) {
-            call(members[i].first, [this, node = members[i].second] { node->bootstrap(nodes[0]->record(), wire.now()); });
+            call(members[i].first,
+                 [this, node = members[i].second] { node->bootstrap(nodes[0]->record(), wire.now()); });
         }
         for (int round = 0; round < 2; ++round) {
             onet.run_for(std::chrono::seconds{1});

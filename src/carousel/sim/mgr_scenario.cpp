@@ -9,8 +9,8 @@
 #include <memory>
 #include <set>
 
-#include <carousel/core/keccak.hpp>
 #include <carousel/core/assert.hpp>
+#include <carousel/core/keccak.hpp>
 #include <carousel/dht/node_endpoint.hpp>
 #include <carousel/mgr/bridge.hpp>
 #include <carousel/mgr/overlay_host.hpp>
@@ -59,8 +59,9 @@ dht::NodeEndpoint endpoint_at(const proto::Address& address, unsigned radius_bit
 
 // Handshake nonces drawn from the seed, per member.
 dht::OverlayOptions overlay_options(dht::OverlayOptions o, uint64_t seed, uint64_t key_index) {
-    const Bytes in{static_cast<uint8_t>(seed), static_cast<uint8_t>(seed >> 8), static_cast<uint8_t>(key_index),
-                   static_cast<uint8_t>(key_index >> 8), static_cast<uint8_t>(key_index >> 16), 'n'};
+    const Bytes in{
+        static_cast<uint8_t>(seed),           static_cast<uint8_t>(seed >> 8),       static_cast<uint8_t>(key_index),
+        static_cast<uint8_t>(key_index >> 8), static_cast<uint8_t>(key_index >> 16), 'n'};
     o.handshake.nonce_seed = keccak256(in);
     return o;
 }
@@ -150,8 +151,9 @@ class Prober final : public mgr::OverlayHost {
     // authenticated, so the prober is a node of the network too (it is in no routing table: it
     // never bootstraps).
     Prober(const dht::KeyPair& key, const proto::Address& address, const dht::OverlayOptions& options)
-        : overlay_(key, dht::make_node_record(key, 1, endpoint_at(address, 0)).value(), options, driver(),
-                   dht::Overlay::Core{[this](const dht::NodeId&, ByteView frame, Time now) { answer(frame, now); }, {}}) {}
+        : overlay_(
+              key, dht::make_node_record(key, 1, endpoint_at(address, 0)).value(), options, driver(),
+              dht::Overlay::Core{[this](const dht::NodeId&, ByteView frame, Time now) { answer(frame, now); }, {}}) {}
 
     dht::Overlay& overlay() override { return overlay_; }
     const dht::Overlay& overlay() const override { return overlay_; }
@@ -161,8 +163,8 @@ class Prober final : public mgr::OverlayHost {
         kServeWhileFill,  // an old region of a growing node: verified answers count in `also`
     };
 
-    void chunks(const dht::NodeRecord& to, Target target, const Hash& root, const mgr::Region& region, Want want = Want::kServe,
-                std::function<void()> also = {}) {
+    void chunks(const dht::NodeRecord& to, Target target, const Hash& root, const mgr::Region& region,
+                Want want = Want::kServe, std::function<void()> also = {}) {
         Expect x{std::move(target), false, root, region.first, mgr::last_key(region), {}, want, std::move(also)};
         proto::GetChunks get;
         get.request_id = next_id_++;
@@ -174,8 +176,8 @@ class Prober final : public mgr::OverlayHost {
         expect_.emplace(get.request_id, std::move(x));
         (void)overlay_.send(to, proto::encode(get), now());
     }
-    void diff(const dht::NodeRecord& to, Target target, const Hash& from_root, const Hash& to_root, const mgr::Region& region,
-              mgr::Leaves base) {
+    void diff(const dht::NodeRecord& to, Target target, const Hash& from_root, const Hash& to_root,
+              const mgr::Region& region, mgr::Leaves base) {
         Expect x{std::move(target), true, to_root, region.first, mgr::last_key(region), {}, Want::kServe, {}};
         x.base.insert(base.begin(), base.end());
         proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
@@ -383,10 +385,9 @@ class MgrScenario {
         // in flight, at least initial_window of them (52 s at the tests' 2,500 bytes/s), so its
         // Discovery requests and handshakes wait that long twice over, and 10 s more, before they
         // give up (else its table empties by timeouts and new connections never authenticate).
-        const Time queue =
-            config.client_bandwidth == 0
-                ? Time{0}
-                : Time{static_cast<int64_t>(o.initial_window * 1'000'000 / config.client_bandwidth)};
+        const Time queue = config.client_bandwidth == 0
+                               ? Time{0}
+                               : Time{static_cast<int64_t>(o.initial_window * 1'000'000 / config.client_bandwidth)};
         const Time patience = std::chrono::seconds{10} + 2 * queue;
         o.overlay.discovery.request_timeout = std::max(o.overlay.discovery.request_timeout, patience);
         o.overlay.handshake.timeout = std::max(o.overlay.handshake.timeout, patience);
@@ -425,8 +426,7 @@ class MgrScenario {
         for (std::size_t i = 0; i < config_.nodes; ++i) {
             const PeerId peer = kFirstNodePeer + static_cast<PeerId>(i);
             nodes_.push_back(make_node(i, peer));
-            node_peers_.push_back(
-                add_member(*nodes_.back(), {config_.node_bandwidth, config_.node_bandwidth}, peer));
+            node_peers_.push_back(add_member(*nodes_.back(), {config_.node_bandwidth, config_.node_bandwidth}, peer));
         }
         // The network's genesis: every node meets the bridge (the bootnode), then looks up its own id
         // twice (the second lookup finds the nodes that had not joined yet at the first), so that its
@@ -629,7 +629,8 @@ class MgrScenario {
             // It meets the bridge, then joins once the two have bonded (a round trip and a half).
             net_.post(p, [raw, this] { raw->bootstrap(bridge_.node().record(), net_.now()); });
             const Time bonded = net_.now() + std::max<Time>(config_.latency, std::chrono::milliseconds{1}) * 6;
-            net_.post(p, [raw, this] { raw->join(net_.now()); }, bonded);
+            net_.post(
+                p, [raw, this] { raw->join(net_.now()); }, bonded);
             // Asked at once, it must refuse: its store is not filled.
             net_.post(
                 prober_peer_,

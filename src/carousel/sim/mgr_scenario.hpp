@@ -32,17 +32,16 @@
 // eighth at each boundary).
 //
 // Joining (issue 5): `joiners` more nodes, not seeded, are created after block `join_block` (0: one
-// and a half epochs in, i.e. mid-epoch), bootstrap through the bridge, and join (MgrNode::join: they fill their stores from their neighbours, verifying everything). From the
-// first boundary after the join their stores are checked like every node's (an unfilled store
-// counts as a mismatch), and a prober asks them directly for their region's leaves at the boundary
-// root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep
-// it) and verifies the answers; it also asks once right after the join, when the answer must be a
-// refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
-// to the joiners (as the liars above) but the presence walk's BareStorage, which a fill cannot check
-// (mgr/region_fill.hpp): the joiners must catch them. `joiner_gossip_cut` = [a, b):
-// gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
-// A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
-// joiners the run goes on at least until two boundaries after the join.
+// and a half epochs in, i.e. mid-epoch), bootstrap through the bridge, and join (MgrNode::join: they fill their stores
+// from their neighbours, verifying everything). From the first boundary after the join their stores are checked like
+// every node's (an unfilled store counts as a mismatch), and a prober asks them directly for their region's leaves at
+// the boundary root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep it) and
+// verifies the answers; it also asks once right after the join, when the answer must be a refusal (0x0). `join_liars`
+// of the nodes covering each joiner's block alter every answer they send to the joiners (as the liars above) but the
+// presence walk's BareStorage, which a fill cannot check (mgr/region_fill.hpp): the joiners must catch them.
+// `joiner_gossip_cut` = [a, b): gossip to the joiners is dropped while the chain's head is in it (they fall behind and
+// must refill). A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With joiners
+// the run goes on at least until two boundaries after the join.
 //
 // Radius change (issue 5). `growers` seeded honest nodes double their radius (one bit more:
 // MgrNode::set_radius) after block `grow_block` (0: one and a half epochs in) and fill their new
