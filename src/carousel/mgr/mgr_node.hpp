@@ -19,8 +19,9 @@
 // request times out. Per-node state (strikes, offers, a fill's requests) is keyed by the node's local
 // handle (dht::PeerHandles), one per node id, so it lasts across the node's connections; a strike's
 // disconnect closes the node's connection (Overlay::disconnect). Pins (dht::Connections): the nodes a
-// fill has sent requests to stay connected until the fill ends, and the node's own neighbours (the
-X
+// fill has sent requests to are not closed until the fill ends, nor the connections of the node's
+// own neighbours (the table's contacts covering its block, at most half of max_peers; refreshed
+// every 10 s) while they are: neither idleness nor eviction takes them.
 //
 // Serving (the retrieval primitives of the seed):
 //  - GetChunks, full or leaf mode, at any root the region's store keeps (both epochs and the head),
