@@ -49,15 +49,7 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
     if (filling_(position)) return 0;  // nothing is offered for a region being filled
     const auto held = held_.find(id);
     if (held == held_.end()) return 0;
-    std::vector<dht::Contact> targets = contacts_.covering(position);
-    const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
-    if (!contains(covered_, position)) {
-        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
-        look_up_placement(region_first, now);
-        for (const dht::Contact& c : placement_[region_first].found) {
-            if (dht::covers(c.id, c.radius, position)) targets.push_back(c);
-        }
-    }
+    std::vector<dht::Contact> targets = covering(position, now);
     if (except != 0) held->second.offered.insert(except);
     std::erase_if(targets, [&](const dht::Contact& c) { return c.id == self_; });
     if (fanout_ > 0 && connected_) {
@@ -80,6 +72,21 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
         ++offered;
     }
     return targets.size();
+}
+
+std::vector<dht::Contact> GossipRouter::covering(const Hash& position, proto::Time now) {
+    std::vector<dht::Contact> found = contacts_.covering(position);
+    if (!contains(covered_, position)) {
+        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
+        const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
+        look_up_placement(region_first, now);
+        for (const dht::Contact& c : placement_[region_first].found) {
+            const bool known =
+                std::any_of(found.begin(), found.end(), [&](const dht::Contact& f) { return f.id == c.id; });
+            if (!known && dht::covers(c.id, c.radius, position)) found.push_back(c);
+        }
+    }
+    return found;
 }
 
 bool GossipRouter::looking_up(const Hash& region_first) const {

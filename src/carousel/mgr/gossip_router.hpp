@@ -86,6 +86,9 @@ class GossipRouter {
     // Offers held item `id` (at `position`) to every covering contact but `except` not offered it yet.
     // Returns how many contacts cover it (offered now or before).
     std::size_t offer(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
+    // The contacts covering `position`: the table's and, outside the node's block, those the region's
+    // placement lookup found (started here when none is running or recent). A fill asks these too.
+    std::vector<dht::Contact> covering(const Hash& position, proto::Time now);
     // Whether a lookup of who covers the region starting at `region_first` is running.
     bool looking_up(const Hash& region_first) const;
 

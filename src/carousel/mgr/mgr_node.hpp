@@ -73,269 +73,268 @@
 #include "region_fill.hpp"
 #include "region_item.hpp"
 
-    namespace carousel::mgr {
+namespace carousel::mgr {
 
-    // The state root of a block, from a source the node trusts (a consensus client; in tests, the
-    // generated chain); nullopt while the block is not known.
-    using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
+// The state root of a block, from a source the node trusts (a consensus client; in tests, the
+// generated chain); nullopt while the block is not known.
+using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
 
-    struct NodeOptions {
-        unsigned region_bits{253};   // gossip regions are the aligned blocks of 2^region_bits keys
-        uint64_t epoch_length{256};  // E: a boundary every E blocks
-        // Discovery, handshakes and the bounded set of connections (connections.max_peers).
-        dht::OverlayOptions overlay;
-        prefix::ServerOptions server;
-        std::size_t max_waiting_items{1024};  // items for later blocks held until their turn
-        unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
-        // GetBareStorage: a storage trie's part in a region with more leaves than this is `large`.
-        std::size_t bare_leaves_max{64};
-        // A gossip origin only (a bridge): it holds no stores and announces radius 0, so that no node
-        // routes to it as a copy of a region or counts it as one (MgrNode::cover_gaps).
-        bool origin_only{false};
-        // An origin_only node offers each item to at most this many covering nodes, connected ones first
-        // (mgr/gossip_router.hpp); they offer it on to their region.
-        std::size_t origin_fanout{2};
-        // How long a lookup's answer to "who covers this region" is used before it is asked again.
-        proto::Time placement_refresh{std::chrono::seconds{60}};
-    };
+struct NodeOptions {
+    unsigned region_bits{253};   // gossip regions are the aligned blocks of 2^region_bits keys
+    uint64_t epoch_length{256};  // E: a boundary every E blocks
+    // Discovery, handshakes and the bounded set of connections (connections.max_peers).
+    dht::OverlayOptions overlay;
+    prefix::ServerOptions server;
+    std::size_t max_waiting_items{1024};  // items for later blocks held until their turn
+    unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
+    // GetBareStorage: a storage trie's part in a region with more leaves than this is `large`.
+    std::size_t bare_leaves_max{64};
+    // A gossip origin only (a bridge): it holds no stores and announces radius 0, so that no node
+    // routes to it as a copy of a region or counts it as one (MgrNode::cover_gaps).
+    bool origin_only{false};
+    // An origin_only node offers each item to at most this many covering nodes, connected ones first
+    // (mgr/gossip_router.hpp); they offer it on to their region.
+    std::size_t origin_fanout{2};
+    // How long a lookup's answer to "who covers this region" is used before it is asked again.
+    proto::Time placement_refresh{std::chrono::seconds{60}};
+};
 
-    struct NodeStats {
-        uint64_t items_applied{0};
-        uint64_t items_rejected{0};
-        uint64_t items_ignored{0};  // old, duplicate, or for a region the node does not cover
-        uint64_t code_kept{0};
-        uint64_t offers_sent{0};
-        uint64_t content_sent{0};        // Content frames
-        uint64_t content_bytes_sent{0};  // their bytes
-        uint64_t content_bytes_received{0};
-        uint64_t chunk_requests{0};
-        uint64_t diff_requests{0};
-        uint64_t code_requests{0};
-        uint64_t bare_requests{0};
-        uint64_t placement_lookups{0};  // lookups of who covers a region, for gossip
-        uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
-    };
+struct NodeStats {
+    uint64_t items_applied{0};
+    uint64_t items_rejected{0};
+    uint64_t items_ignored{0};  // old, duplicate, or for a region the node does not cover
+    uint64_t code_kept{0};
+    uint64_t offers_sent{0};
+    uint64_t content_sent{0};        // Content frames
+    uint64_t content_bytes_sent{0};  // their bytes
+    uint64_t content_bytes_received{0};
+    uint64_t chunk_requests{0};
+    uint64_t diff_requests{0};
+    uint64_t code_requests{0};
+    uint64_t bare_requests{0};
+    uint64_t placement_lookups{0};  // lookups of who covers a region, for gossip
+    uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
+};
 
-    // One region's store and the ChunkServer that answers GetChunks (full and leaf mode) over it; the first
-    // region's server also answers GetCode, from the node's code. The server points at the store and the
-    // code, not into the node's vector of RegionStores.
-    struct RegionStore {
-        std::unique_ptr<EpochStore> store;
-        std::unique_ptr<prefix::ChunkServer> server;
-    };
+// One region's store and the ChunkServer that answers GetChunks (full and leaf mode) over it; the first
+// region's server also answers GetCode, from the node's code. The server points at the store and the
+// code, not into the node's vector of RegionStores.
+struct RegionStore {
+    std::unique_ptr<EpochStore> store;
+    std::unique_ptr<prefix::ChunkServer> server;
+};
 
-    // What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join) or
-    // a radius growth (MgrNode::set_radius; mgr/mgr_node_radius.cpp). A fill running when a new episode
-    // starts is abandoned (a restart of the old episode) and the new one fills every region not filled.
-    struct FillRecord {
-        proto::Time started_at{0};             // join() or set_radius() was called
-        std::optional<proto::Time> filled_at;  // every region of the episode was adopted (the first time)
-        uint64_t filled_number{0};             // the block the last adopted fill was at
-        uint64_t fills{0};                     // fills started: the first, restarts and refills
-        uint64_t fills_adopted{0};
-        uint64_t restarts{
-            0};  // fills abandoned: their root was swept by a boundary, adopt failed, or the radius changed
-        uint64_t refills{0};             // fills started because a store fell behind after a fill
-        uint64_t store_bytes{0};         // the episode's stores' byte_size right after filled_at
-        uint64_t offers_before_fill{0};  // a join: offers sent before it was filled (must be 0); a growth: 0
-        std::vector<Region> regions;     // the regions the episode fills (a growth: only the new ones)
-        FillStats fill;                  // summed over the episode's fills
-    };
+// What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join) or
+// a radius growth (MgrNode::set_radius; mgr/mgr_node_radius.cpp). A fill running when a new episode
+// starts is abandoned (a restart of the old episode) and the new one fills every region not filled.
+struct FillRecord {
+    proto::Time started_at{0};             // join() or set_radius() was called
+    std::optional<proto::Time> filled_at;  // every region of the episode was adopted (the first time)
+    uint64_t filled_number{0};             // the block the last adopted fill was at
+    uint64_t fills{0};                     // fills started: the first, restarts and refills
+    uint64_t fills_adopted{0};
+    uint64_t restarts{0};  // fills abandoned: their root was swept by a boundary, adopt failed, or the radius changed
+    uint64_t refills{0};   // fills started because a store fell behind after a fill
+    uint64_t store_bytes{0};         // the episode's stores' byte_size right after filled_at
+    uint64_t offers_before_fill{0};  // a join: offers sent before it was filled (must be 0); a growth: 0
+    std::vector<Region> regions;     // the regions the episode fills (a growth: only the new ones)
+    FillStats fill;                  // summed over the episode's fills
+};
 
-    class MgrNode final : public OverlayHost {
-      public:
-        // The node of `key`, reached at `endpoint`'s addresses, with `endpoint.radius`: its record (seq 1)
-        // announces them. A radius smaller than a region is raised to one, except for an origin_only node,
-        // which announces radius 0 and has no stores.
-        MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOptions options, HeaderSource headers);
+class MgrNode final : public OverlayHost {
+  public:
+    // The node of `key`, reached at `endpoint`'s addresses, with `endpoint.radius`: its record (seq 1)
+    // announces them. A radius smaller than a region is raised to one, except for an origin_only node,
+    // which announces radius 0 and has no stores.
+    MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOptions options, HeaderSource headers);
 
-        // Meets the network through a node whose record it was given (Overlay::bootstrap: a PING, so that
-        // the two bond). look_up_self() then looks up its own id (Kademlia's join: the table fills with its
-        // closest nodes, which learn it and its radius); again to refresh.
-        void bootstrap(const dht::NodeRecord& bootnode, proto::Time now);
-        void look_up_self(proto::Time now);
+    // Meets the network through a node whose record it was given (Overlay::bootstrap: a PING, so that
+    // the two bond). look_up_self() then looks up its own id (Kademlia's join: the table fills with its
+    // closest nodes, which learn it and its radius); again to refresh.
+    void bootstrap(const dht::NodeRecord& bootnode, proto::Time now);
+    void look_up_self(proto::Time now);
 
-        // Fills the node's regions from a store holding the whole state at `root` (block `number`), and
-        // keeps the blobs of `code` whose hash lies in its block: the network's genesis, before any gossip.
-        // `owners` must be owners_of(full, root) (seeding many nodes reads them once); the overload
-        // without reads them.
-        tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
-                                             const Owners& owners, const std::vector<Bytes>& code);
-        tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
-                                             const std::vector<Bytes>& code);
+    // Fills the node's regions from a store holding the whole state at `root` (block `number`), and
+    // keeps the blobs of `code` whose hash lies in its block: the network's genesis, before any gossip.
+    // `owners` must be owners_of(full, root) (seeding many nodes reads them once); the overload
+    // without reads them.
+    tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                         const Owners& owners, const std::vector<Bytes>& code);
+    tl::expected<void, std::string> seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
+                                         const std::vector<Bytes>& code);
 
-        // Persistence (mgr/node_datadir.hpp): makes `stores` the stores of their regions, with their
-        // ChunkServers (the in-memory ones the constructor made go), keeps the blobs of `code` whose hash
-        // lies in the block, and from now on writes every blob the node keeps to `durable_code` as well
-        // (null: nowhere). Each store must be for a region of the node's block, with its epoch length
-        // (else an error naming it, and nothing changes). For a node started on a datadir: with durable
-        // stores that are empty, before seed() or join(); with reopened ones, in their place (catching up
-        // from each store's head_number() is the driver's: GetDiff or a refill). A later set_radius()
-        // makes in-memory stores for regions it adds.
-        tl::expected<void, std::string> adopt_stores(std::vector<std::unique_ptr<EpochStore>> stores,
-                                                     const std::vector<Bytes>& code, state::CodeStore* durable_code);
+    // Persistence (mgr/node_datadir.hpp): makes `stores` the stores of their regions, with their
+    // ChunkServers (the in-memory ones the constructor made go), keeps the blobs of `code` whose hash
+    // lies in the block, and from now on writes every blob the node keeps to `durable_code` as well
+    // (null: nowhere). Each store must be for a region of the node's block, with its epoch length
+    // (else an error naming it, and nothing changes). For a node started on a datadir: with durable
+    // stores that are empty, before seed() or join(); with reopened ones, in their place (catching up
+    // from each store's head_number() is the driver's: GetDiff or a refill). A later set_radius()
+    // makes in-memory stores for regions it adds.
+    tl::expected<void, std::string> adopt_stores(std::vector<std::unique_ptr<EpochStore>> stores,
+                                                 const std::vector<Bytes>& code, state::CodeStore* durable_code);
 
-        // Grows the radius so that no block of keys beside the node's own is left without a node, by what
-        // its routing table knows (dht::RoutingTable::covering_bits: the nodes closest to an empty block
-        // store it, as Kademlia stores a key at the k closest nodes whatever their distance). Before
-        // seed() it only places the stores (seed() fills every region); once seeded it grows as
-        // set_radius() does, filling the new regions from the neighbours. Never shrinks. Returns the
-        // radius now announced.
-        dht::Radius cover_gaps(proto::Time now);
+    // Grows the radius so that no block of keys beside the node's own is left without a node, by what
+    // its routing table knows (dht::RoutingTable::covering_bits: the nodes closest to an empty block
+    // store it, as Kademlia stores a key at the k closest nodes whatever their distance). Before
+    // seed() it only places the stores (seed() fills every region); once seeded it grows as
+    // set_radius() does, filling the new regions from the neighbours. Never shrinks. Returns the
+    // radius now announced.
+    dht::Radius cover_gaps(proto::Time now);
 
-        // Gossip origin (the bridge): offers these items and code blobs to the contacts that cover them.
-        // The node keeps nothing of them itself unless it covers them.
-        void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now);
+    // Gossip origin (the bridge): offers these items and code blobs to the contacts that cover them.
+    // The node keeps nothing of them itself unless it covers them.
+    void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now);
 
-        dht::Overlay& overlay() override { return overlay_; }
-        const dht::Overlay& overlay() const override { return overlay_; }
-        const dht::NodeId& id() const noexcept { return overlay_.id(); }
-        // The radius the node announces (its record's "rad").
-        dht::Radius radius() const noexcept { return endpoint_.radius; }
-        // Its signed record, as announced now.
-        const dht::NodeRecord& record() const noexcept { return overlay_.record(); }
-        Region covered() const noexcept { return covered_; }
-        // One per region of the block.
-        const std::vector<RegionStore>& stores() const noexcept { return stores_; }
-        const state::MemoryCodeStore& code() const noexcept { return code_; }
-        // The node's counters, with its router's (GossipStats) filled in.
-        NodeStats stats() const noexcept;
+    dht::Overlay& overlay() override { return overlay_; }
+    const dht::Overlay& overlay() const override { return overlay_; }
+    const dht::NodeId& id() const noexcept { return overlay_.id(); }
+    // The radius the node announces (its record's "rad").
+    dht::Radius radius() const noexcept { return endpoint_.radius; }
+    // Its signed record, as announced now.
+    const dht::NodeRecord& record() const noexcept { return overlay_.record(); }
+    Region covered() const noexcept { return covered_; }
+    // One per region of the block.
+    const std::vector<RegionStore>& stores() const noexcept { return stores_; }
+    const state::MemoryCodeStore& code() const noexcept { return code_; }
+    // The node's counters, with its router's (GossipStats) filled in.
+    NodeStats stats() const noexcept;
 
-        // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded, that has met the network
-        // (bootstrap()): looks up its own id (look_up_self()) and fills its stores from its neighbours at the header
-        // source's latest block (mgr/region_fill.hpp), verifying everything it fetches. Until the fill is adopted its
-        // stores refuse (above) and it offers nothing; gossip items that arrive meanwhile wait (bounded by
-        // max_waiting_items) and are applied in order after it. A fill whose root a boundary has swept from the
-        // neighbours starts again at the new head; once a node has filled (joined or grown), a store that falls more
-        // than fill.refill_lag blocks behind with the next item missing is filled again. Call it once, before any
-        // set_radius().
-        void join(proto::Time now, FillOptions fill = {});
-        // Whether any store is being filled (a join, a refill or a growth not adopted yet).
-        bool filling() const noexcept { return !filling_.empty(); }
-        // Whether the store of `region` is being filled (it refuses and its items wait).
-        bool filling(const Region& region) const { return filling_.contains(region.first); }
-        // Set once join() was called; `fill` includes the fill running now if the join is the latest episode.
-        std::optional<FillRecord> join_stats() const;
+    // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded, that has met the network
+    // (bootstrap()): looks up its own id (look_up_self()) and fills its stores from its neighbours at the header
+    // source's latest block (mgr/region_fill.hpp), verifying everything it fetches. Until the fill is adopted its
+    // stores refuse (above) and it offers nothing; gossip items that arrive meanwhile wait (bounded by
+    // max_waiting_items) and are applied in order after it. A fill whose root a boundary has swept from the
+    // neighbours starts again at the new head; once a node has filled (joined or grown), a store that falls more
+    // than fill.refill_lag blocks behind with the next item missing is filled again. Call it once, before any
+    // set_radius().
+    void join(proto::Time now, FillOptions fill = {});
+    // Whether any store is being filled (a join, a refill or a growth not adopted yet).
+    bool filling() const noexcept { return !filling_.empty(); }
+    // Whether the store of `region` is being filled (it refuses and its items wait).
+    bool filling(const Region& region) const { return filling_.contains(region.first); }
+    // Set once join() was called; `fill` includes the fill running now if the join is the latest episode.
+    std::optional<FillRecord> join_stats() const;
 
-        // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
-        // to fit a storage budget)"). The node's block becomes region_of(id, radius), the radius raised to
-        // one region and capped at 2^16 regions; the node re-signs its record with the new radius
-        // (seq + 1) and PINGs every contact of its table with it (Overlay::set_record), so that its
-        // neighbours learn it (gossip for new regions then comes here).
-        //  - Shrink: the stores of regions outside the new block go, with their ChunkServers, waiting and
-        //    held items, and the code whose hash lies outside it; nothing else changes. A fill running for
-        //    dropped regions starts again over the regions still filling (if any).
-        //  - Grow: each new region gets an empty store, filled from the neighbours at the head with
-        //    RegionFill (code: the added part of the block) as join() fills, while the old regions keep
-        //    serving and following gossip. Until the fill is adopted the new stores refuse (above) and
-        //    their gossip items wait (bounded by max_waiting_items); restarts and refills as for a join. A
-        //    fill already running (a join, a refill, an earlier growth) is abandoned and one fill starts
-        //    over every region not filled.
-        // The fill uses the FillOptions given to join() (else the defaults). Same radius: nothing happens.
-        void set_radius(dht::Radius radius, proto::Time now);
-        // Halves the radius (one bit less) while the stores' summed byte_size() exceeds `budget_bytes`,
-        // never below one region, then set_radius(). Returns the radius now announced. A budget the
-        // one-region store still exceeds leaves one region.
-        dht::Radius shrink_to_fit(uint64_t budget_bytes, proto::Time now);
-        // Set once set_radius() grew the block; the latest growth; `fill` includes the fill running now.
-        std::optional<FillRecord> grow_stats() const;
-        // The stores' summed byte_size().
-        uint64_t store_bytes() const noexcept;
+    // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
+    // to fit a storage budget)"). The node's block becomes region_of(id, radius), the radius raised to
+    // one region and capped at 2^16 regions; the node re-signs its record with the new radius
+    // (seq + 1) and PINGs every contact of its table with it (Overlay::set_record), so that its
+    // neighbours learn it (gossip for new regions then comes here).
+    //  - Shrink: the stores of regions outside the new block go, with their ChunkServers, waiting and
+    //    held items, and the code whose hash lies outside it; nothing else changes. A fill running for
+    //    dropped regions starts again over the regions still filling (if any).
+    //  - Grow: each new region gets an empty store, filled from the neighbours at the head with
+    //    RegionFill (code: the added part of the block) as join() fills, while the old regions keep
+    //    serving and following gossip. Until the fill is adopted the new stores refuse (above) and
+    //    their gossip items wait (bounded by max_waiting_items); restarts and refills as for a join. A
+    //    fill already running (a join, a refill, an earlier growth) is abandoned and one fill starts
+    //    over every region not filled.
+    // The fill uses the FillOptions given to join() (else the defaults). Same radius: nothing happens.
+    void set_radius(dht::Radius radius, proto::Time now);
+    // Halves the radius (one bit less) while the stores' summed byte_size() exceeds `budget_bytes`,
+    // never below one region, then set_radius(). Returns the radius now announced. A budget the
+    // one-region store still exceeds leaves one region.
+    dht::Radius shrink_to_fit(uint64_t budget_bytes, proto::Time now);
+    // Set once set_radius() grew the block; the latest growth; `fill` includes the fill running now.
+    std::optional<FillRecord> grow_stats() const;
+    // The stores' summed byte_size().
+    uint64_t store_bytes() const noexcept;
 
-      private:
-        // OverlayHost
-        std::optional<proto::Time> core_deadline() const override;
-        void on_core_timer(proto::Time now) override;
-        void on_node_disconnected(const dht::NodeId& node, proto::Time now) override;
-        // A frame from an authenticated node (Overlay's Core::on_frame), `from` its handle.
-        void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
-        // The nodes in lost_ are gone (disconnected, or unreachable): their fill requests fail, their
-        // offers are forgotten. The Overlay's notices come inside its calls, even inside a send of the
-        // fill's pump: they wait in lost_ for the next frame or timer.
-        void take_lost(proto::Time now);
-        // To the node named `peer` (OverlayHost::send_to); hides proto::Endpoint::send, which names a
-        // driver's connection: this core names nodes only.
-        bool send(proto::PeerId peer, Bytes frame) { return send_to(peer, std::move(frame)); }
-        // Closes the connection of the node named `peer` (hides proto::Endpoint::disconnect, as send).
-        void disconnect(proto::PeerId peer, const std::string& reason) { (void)drop(peer, reason); }
-        // Takes the new radius: covered_, and a record with seq + 1 that the Overlay announces.
-        void announce_radius(dht::Radius radius, proto::Time now);
-        // Pins the table's contacts covering the node's block (at most half of max_peers), unpinning
-        // those that no longer are.
-        void pin_neighbours();
-        // Unpins the nodes the fill has sent requests to.
-        void unpin_fill_peers();
+  private:
+    // OverlayHost
+    std::optional<proto::Time> core_deadline() const override;
+    void on_core_timer(proto::Time now) override;
+    void on_node_disconnected(const dht::NodeId& node, proto::Time now) override;
+    // A frame from an authenticated node (Overlay's Core::on_frame), `from` its handle.
+    void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    // The nodes in lost_ are gone (disconnected, or unreachable): their fill requests fail, their
+    // offers are forgotten. The Overlay's notices come inside its calls, even inside a send of the
+    // fill's pump: they wait in lost_ for the next frame or timer.
+    void take_lost(proto::Time now);
+    // To the node named `peer` (OverlayHost::send_to); hides proto::Endpoint::send, which names a
+    // driver's connection: this core names nodes only.
+    bool send(proto::PeerId peer, Bytes frame) { return send_to(peer, std::move(frame)); }
+    // Closes the connection of the node named `peer` (hides proto::Endpoint::disconnect, as send).
+    void disconnect(proto::PeerId peer, const std::string& reason) { (void)drop(peer, reason); }
+    // Takes the new radius: covered_, and a record with seq + 1 that the Overlay announces.
+    void announce_radius(dht::Radius radius, proto::Time now);
+    // Pins the table's contacts covering the node's block (at most half of max_peers), unpinning
+    // those that no longer are.
+    void pin_neighbours();
+    // Unpins the nodes the fill has sent requests to.
+    void unpin_fill_peers();
 
-        // The message, or nullopt after disconnecting `from` ("mgr: bad <what>: <the decoder's error>").
-        template <class Message>
-        std::optional<Message> decoded(proto::PeerId from, proto::WireResult<Message> message, std::string_view what) {
-            if (message) return std::move(*message);
-            disconnect(from, "mgr: bad " + std::string{what} + ": " + std::string{proto::to_string(message.error())});
-            return std::nullopt;
-        }
-        EpochStore* store_for(const Region& region);
-        // `store` with a ChunkServer over it and the node's code.
-        RegionStore serve(std::unique_ptr<EpochStore> store) const;
-        // Keeps a code blob (its hash lies in the block), in durable_code_ too.
-        void keep_code(const Hash& hash, ByteView code);
-        // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
-        RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
-        void on_get_chunks(proto::PeerId from, ByteView frame);
-        void on_get_diff(proto::PeerId from, ByteView frame);
-        void on_get_code(proto::PeerId from, ByteView frame);
-        void on_get_bare_storage(proto::PeerId from, ByteView frame);
-        void on_content(proto::PeerId from, ByteView frame, proto::Time now);
-        void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
-        void apply_waiting(EpochStore& store, proto::Time now);
-        void strike(proto::PeerId peer, const std::string& reason);
-        // Whether `key` lies in a region whose store is being filled.
-        bool filling_key(const Hash& key) const;
-        // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
-        // in it, drops the others with their waiting and held items, and creates empty ones for the new
-        // regions, which it returns (mgr/mgr_node_radius.cpp).
-        std::vector<Region> place_stores(const Region& block);
-        // Filling (mgr/mgr_node_join.cpp). Handles the answers to a fill (ChunkData, CodeData; late ones
-        // are dropped); false for other frames, and for these when the node never filled.
-        bool on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now);
-        // Starts a fill at the head of every region in filling_, fetching the code of fill_code_regions_.
-        void start_fill(proto::Time now);
-        // Drops the running fill, if any, counted as a restart of the current episode.
-        void abandon_fill();
-        // Abandons the running fill and starts one over every region in filling_.
-        void restart_fill(proto::Time now);
-        void pump_join(proto::Time now);
-        void finish_fill(proto::Time now);
-        uint64_t latest_header();
-        // The episode the running fill is charged to: the latest growth, else the join.
-        FillRecord* episode();
+    // The message, or nullopt after disconnecting `from` ("mgr: bad <what>: <the decoder's error>").
+    template <class Message>
+    std::optional<Message> decoded(proto::PeerId from, proto::WireResult<Message> message, std::string_view what) {
+        if (message) return std::move(*message);
+        disconnect(from, "mgr: bad " + std::string{what} + ": " + std::string{proto::to_string(message.error())});
+        return std::nullopt;
+    }
+    EpochStore* store_for(const Region& region);
+    // `store` with a ChunkServer over it and the node's code.
+    RegionStore serve(std::unique_ptr<EpochStore> store) const;
+    // Keeps a code blob (its hash lies in the block), in durable_code_ too.
+    void keep_code(const Hash& hash, ByteView code);
+    // The store whose region (`account`: that account's storage_region of it) holds `key`; null if none.
+    RegionStore* store_for_key(const std::optional<Hash>& account, const Hash& key);
+    void on_get_chunks(proto::PeerId from, ByteView frame);
+    void on_get_diff(proto::PeerId from, ByteView frame);
+    void on_get_code(proto::PeerId from, ByteView frame);
+    void on_get_bare_storage(proto::PeerId from, ByteView frame);
+    void on_content(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
+    void apply_waiting(EpochStore& store, proto::Time now);
+    void strike(proto::PeerId peer, const std::string& reason);
+    // Whether `key` lies in a region whose store is being filled.
+    bool filling_key(const Hash& key) const;
+    // Makes the stores exactly those of `block`'s regions: keeps the stores (and servers) of regions
+    // in it, drops the others with their waiting and held items, and creates empty ones for the new
+    // regions, which it returns (mgr/mgr_node_radius.cpp).
+    std::vector<Region> place_stores(const Region& block);
+    // Filling (mgr/mgr_node_join.cpp). Handles the answers to a fill (ChunkData, CodeData; late ones
+    // are dropped); false for other frames, and for these when the node never filled.
+    bool on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    // Starts a fill at the head of every region in filling_, fetching the code of fill_code_regions_.
+    void start_fill(proto::Time now);
+    // Drops the running fill, if any, counted as a restart of the current episode.
+    void abandon_fill();
+    // Abandons the running fill and starts one over every region in filling_.
+    void restart_fill(proto::Time now);
+    void pump_join(proto::Time now);
+    void finish_fill(proto::Time now);
+    uint64_t latest_header();
+    // The episode the running fill is charged to: the latest growth, else the join.
+    FillRecord* episode();
 
-        dht::KeyPair key_;
-        dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)
-        uint64_t seq_{1};             // the record's
-        Region covered_;
-        NodeOptions options_;
-        HeaderSource headers_;
-        dht::Overlay overlay_;
-        GossipRouter router_;
-        std::set<proto::PeerId> lost_;
-        std::set<dht::NodeId> neighbour_pins_;
-        std::set<dht::NodeId> fill_pins_;
-        proto::Time next_pin_refresh_{0};  // who is offered what this node holds
-        std::vector<RegionStore> stores_;
-        state::MemoryCodeStore code_;
-        state::CodeStore* durable_code_{nullptr};  // adopt_stores()
-        // Items for later blocks, by (region first key, block).
-        std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
-        std::map<proto::PeerId, unsigned> strikes_;
-        NodeStats stats_;
-        // Filling (a join, a refill, a growth).
-        std::set<Hash> filling_;                 // first keys of the regions whose stores are being filled
-        std::vector<Region> fill_code_regions_;  // the code the fill of filling_ fetches
-        std::optional<FillRecord> join_;
-        std::optional<FillRecord> grow_;
-        FillOptions fill_options_;
-        std::unique_ptr<RegionFill> fill_;
-        uint64_t known_head_{0};
-    };
+    dht::KeyPair key_;
+    dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)
+    uint64_t seq_{1};             // the record's
+    Region covered_;
+    NodeOptions options_;
+    HeaderSource headers_;
+    dht::Overlay overlay_;
+    GossipRouter router_;
+    std::set<proto::PeerId> lost_;
+    std::set<dht::NodeId> neighbour_pins_;
+    std::set<dht::NodeId> fill_pins_;
+    proto::Time next_pin_refresh_{0};  // who is offered what this node holds
+    std::vector<RegionStore> stores_;
+    state::MemoryCodeStore code_;
+    state::CodeStore* durable_code_{nullptr};  // adopt_stores()
+    // Items for later blocks, by (region first key, block).
+    std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
+    std::map<proto::PeerId, unsigned> strikes_;
+    NodeStats stats_;
+    // Filling (a join, a refill, a growth).
+    std::set<Hash> filling_;                 // first keys of the regions whose stores are being filled
+    std::vector<Region> fill_code_regions_;  // the code the fill of filling_ fetches
+    std::optional<FillRecord> join_;
+    std::optional<FillRecord> grow_;
+    FillOptions fill_options_;
+    std::unique_ptr<RegionFill> fill_;
+    uint64_t known_head_{0};
+};
 
 }  // namespace carousel::mgr

@@ -59,7 +59,9 @@ void MgrNode::start_fill(proto::Time now) {
             if (const auto node = handles().node(to); node && fill_pins_.insert(*node).second) overlay_.pin(*node);
             (void)send(to, std::move(frame));
         },
-        [this](const Hash& position) { return contacts().covering(position); },
+        // Step 2 reads every region: outside its block the table need not hold a node of each, so
+        // the router's placement lookups add the nodes covering it.
+        [this](const Hash& position) { return router_.covering(position, this->now()); },
         [this](proto::PeerId peer, const std::string& reason) { strike(peer, reason); }, (fills << 40) + 1);
     fill_->pump(now);
 }
