@@ -6,7 +6,7 @@
 #   wire_fuzz   every decoder of peer bytes, round trips, the range/multiproof verifiers
 #   sync_fuzz   ChunkServer on fuzzed requests, PrefixSync on fuzzed answers
 #   frame_fuzz  TcpTransport's framing (net::FrameReader) on arbitrary byte streams
-#   mgr_fuzz    a seeded MgrNode's DHT and Merry-Go-Round handlers on frames from fuzzed peers
+#   mgr_fuzz    a seeded MgrNode's Merry-Go-Round handlers on frames from fuzzed, authenticated peers
 #   store_fuzz  RocksKV + StateStore opening a damaged database directory
 #   enr_fuzz    NodeRecord (EIP-778) decoding, text form and signing
 #   handshake_fuzz         the connection handshake (dht::Handshake) on fuzzed frames

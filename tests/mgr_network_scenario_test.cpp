@@ -5,6 +5,8 @@
 // generated chain of 50k accounts with storage and code, E = 16, and a client whose link makes the
 // walk take several epochs. Deterministic (LocalNet); times are simulated.
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include <carousel/sim/mgr_scenario.hpp>
@@ -38,6 +40,11 @@ void expect_synced(const MgrScenarioResult& r) {
 
 TEST(MgrNetwork, ClientSyncsAcrossThreeBoundariesAndFollowsTheHead) {
     const MgrScenarioResult r = run_mgr_scenario(network());
+    std::printf(
+        "synced at block %llu; followed %llu, missed %llu (last %llu); peak connections: bridge %zu, client %zu\n",
+        static_cast<unsigned long long>(r.sync_finished_block), static_cast<unsigned long long>(r.blocks_followed),
+        static_cast<unsigned long long>(r.blocks_missed), static_cast<unsigned long long>(r.last_missed_block),
+        r.bridge_peak_connections, r.client_peak_connections);
     expect_synced(r);
     EXPECT_EQ(r.items_rejected, 0u);
     EXPECT_EQ(r.blocks_followed + r.blocks_missed, 16u);

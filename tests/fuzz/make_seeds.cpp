@@ -5,7 +5,7 @@
 // encodings of the messages a ChunkServer sends and takes, trie nodes and a state diff, each behind
 // the selector byte of the target it is for; for sync_fuzz the real answers a PrefixSync gets in the
 // round the fuzzer replaces, in sync_fuzz's framing, for each client mode; for frame_fuzz streams of
-// well-framed messages; for mgr_fuzz DHT and MGR requests from connected peers; for store_fuzz the
+// well-framed messages; for mgr_fuzz MGR requests from authenticated peers; for store_fuzz the
 // untouched database and a few edits.
 #include <cstdio>
 #include <filesystem>
@@ -18,7 +18,7 @@
 #include <carousel/dht/handshake.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/prefix/prefix_sync.hpp>
-#include <carousel/proto/dht_messages.hpp>
+#include <carousel/proto/discovery_messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/state/chain_generator.hpp>
 #include <carousel/state/state_diff.hpp>
@@ -139,9 +139,7 @@ int main(int argc, char** argv) {
             in.push_back(static_cast<uint8_t>(f.size()));
             in += f;
         };
-        const Hash id = keccak256(Bytes{7});
-        add(4, proto::encode(proto::Ping{1, id, 254}));
-        add(4 | 16, proto::encode(proto::FindNodes{2, id, 16}));
+        add(4 | 16, proto::encode(proto::Offer{1, {keccak256(Bytes{7})}}));
         add(5, proto::encode(proto::GetChunks{3, root, std::nullopt, {Nibbles{4}}, false, 3000, proto::kFlagLeaves}));
         add(5, proto::encode(proto::GetCode{4, {keccak256(Bytes{1})}, 100}));
         add(6, proto::encode(proto::GetDiff{5, root, root, Nibbles{4}, Nibbles{5}}));
@@ -200,7 +198,8 @@ int main(int argc, char** argv) {
         std::filesystem::create_directories(packet_dir);
         const auto key = dht::KeyPair::from_secret(Bytes(32, 0x11));
         const Hash id = keccak256(Bytes{9});
-        const Bytes frames[] = {proto::encode(proto::Ping{1, id, 254}), proto::encode(proto::FindNodes{2, id, 16}),
+        const Bytes frames[] = {proto::encode(proto::DiscoveryPing{1, Bytes{0xc0}}),
+                                proto::encode(proto::DiscoveryFindNodes{2, id, 16}),
                                 Bytes(dht::kMaxDiscoveryFrameSize, 0x01)};
         int i = 0;
         for (const Bytes& frame : frames) {

@@ -2,18 +2,18 @@
 // Copyright 2026 The carousel Authors
 //
 // libFuzzer harness (scripts/fuzz.sh, `make fuzz`): every decoder of peer bytes — the prefix-sync,
-// Merry-Go-Round, header and DHT messages, trie nodes, state diffs, region items, signed headers,
-// accounts — and, where a message decodes, its round trip (encode, decode again, equal). The range
-// and multiproof verifiers get fuzzed leaf-mode entries, rooted at the hash of their first proof
-// node so that they get past the root lookup. The first input byte picks the target. Any crash,
-// sanitizer report or failed CHECK is a finding.
+// Merry-Go-Round, header and discovery messages, trie nodes, state diffs, region items, signed
+// headers, accounts — and, where a message decodes, its round trip (encode, decode again, equal).
+// The range and multiproof verifiers get fuzzed leaf-mode entries, rooted at the hash of their first
+// proof node so that they get past the root lookup. The first input byte picks the target. Any
+// crash, sanitizer report or failed CHECK is a finding.
 #include <cstdio>
 #include <cstdlib>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/mgr/region_item.hpp>
 #include <carousel/mgr/signed_header.hpp>
-#include <carousel/proto/dht_messages.hpp>
+#include <carousel/proto/discovery_messages.hpp>
 #include <carousel/proto/header_messages.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
@@ -61,10 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             round_trip(in, proto::decode_bare_storage);
             round_trip(in, proto::decode_get_headers);
             round_trip(in, proto::decode_headers);
-            round_trip(in, proto::decode_ping);
-            round_trip(in, proto::decode_pong);
-            round_trip(in, proto::decode_find_nodes);
-            round_trip(in, proto::decode_nodes);
+            round_trip(in, proto::decode_discovery_ping);
+            round_trip(in, proto::decode_discovery_pong);
+            round_trip(in, proto::decode_discovery_find_nodes);
+            round_trip(in, proto::decode_discovery_nodes);
             break;
         }
         case 1: {

@@ -109,6 +109,10 @@ void register_simulate(CLI::App& app) {
                     "regions from their neighbours (default 0)")
         ->check(CLI::Range(0, 64));
     cmd->add_option("--grow-block", c.grow_block, "Block after which the --grow nodes grow (default 1.5 E)");
+    cmd->add_option("--max-peers", c.max_peers,
+                    "Connections (plus dials under way) per node, bridge and client; nodes dial what they need "
+                    "and close idle ones (default 64)")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{4096}));
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");

@@ -2,12 +2,14 @@
 // Copyright 2026 The carousel Authors
 #include "mgr_simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <carousel/core/hex.hpp>
 
@@ -102,6 +104,13 @@ bool mgr_ok(const MgrSimulation& run) {
     return r.synced && r.failure.empty() && r.verified_root == r.chain_root && r.store_mismatches == 0 && joined_ok;
 }
 
+PeakConnections peak_connections(const sim::MgrScenarioResult& r) {
+    std::vector<std::size_t> sorted = r.peak_connections;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.empty()) return {};
+    return PeakConnections{sorted.back(), sorted[sorted.size() / 2]};
+}
+
 std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& run) {
     const auto& r = run.result;
     std::string out;
@@ -135,11 +144,14 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
                   ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes)),
                   ratio(r.sync_seconds, r.bandwidth_floor_seconds), r.bandwidth_floor_seconds);
     const mgr::SyncStats& at = r.client_at_sync;
-    out +=
-        format("received until synced, by kind: chunks %s, diffs %s, bare storage %s, code %s, DHT %s\n",
-               megabytes(at.chunk_bytes).c_str(), megabytes(at.diff_bytes).c_str(), megabytes(at.bare_bytes).c_str(),
-               megabytes(at.code_bytes).c_str(),
-               megabytes(at.bytes_received - at.chunk_bytes - at.diff_bytes - at.bare_bytes - at.code_bytes).c_str());
+    out += format("received until synced, by kind: chunks %s, diffs %s, bare storage %s, code %s\n",
+                  megabytes(at.chunk_bytes).c_str(), megabytes(at.diff_bytes).c_str(), megabytes(at.bare_bytes).c_str(),
+                  megabytes(at.code_bytes).c_str());
+    const PeakConnections peaks = peak_connections(r);
+    out += format(
+        "connections: at most %zu per member (--max-peers); peak per storage node: max %zu, median %zu; "
+        "bridge %zu, client %zu\n",
+        r.max_peers, peaks.max, peaks.median, r.bridge_peak_connections, r.client_peak_connections);
     out += format(
         "requests: %llu chunk, %llu bare storage, %llu diff, %llu code; %llu answers rejected, %llu timeouts, "
         "%llu peers banned\n",
@@ -230,9 +242,14 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
          {{"chunks", r.client_at_sync.chunk_bytes},
           {"diffs", r.client_at_sync.diff_bytes},
           {"bare_storage", r.client_at_sync.bare_bytes},
-          {"code", r.client_at_sync.code_bytes},
-          {"dht", r.client_at_sync.bytes_received - r.client_at_sync.chunk_bytes - r.client_at_sync.diff_bytes -
-                      r.client_at_sync.bare_bytes - r.client_at_sync.code_bytes}}},
+          {"code", r.client_at_sync.code_bytes}}},
+        {"max_peers", r.max_peers},
+        {"peak_connections",
+         {{"max", peak_connections(r).max},
+          {"median", peak_connections(r).median},
+          {"per_node", r.peak_connections},
+          {"bridge", r.bridge_peak_connections},
+          {"client", r.client_peak_connections}}},
         {"bytes_over_raw", ratio(static_cast<double>(r.client_bytes_received), static_cast<double>(r.raw_state_bytes))},
         {"accounts", r.accounts},
         {"slots", r.slots},

@@ -23,6 +23,13 @@ MgrSimulation run_mgr_simulation(sim::MgrScenarioConfig config, bool quiet);
 std::string mgr_summary(const sim::MgrScenarioConfig& config, const MgrSimulation& run);
 nlohmann::json mgr_json(const sim::MgrScenarioConfig& config, const MgrSimulation& run);
 
+// The most and the median of the storage nodes' peak connection counts.
+struct PeakConnections {
+    std::size_t max{0};
+    std::size_t median{0};
+};
+PeakConnections peak_connections(const sim::MgrScenarioResult& result);
+
 // Whether the run did what it should: synced, the client's root the chain's, stores consistent.
 bool mgr_ok(const MgrSimulation& run);
 

@@ -5,7 +5,7 @@
 // Connections: the bounded set of a node's connections, keyed by the node ids they authenticated
 // as (issue 20: "a node keeps a bounded set of connections and dials the contacts it needs on
 // demand, closing idle ones; no full mesh anywhere"). It is bookkeeping and policy only, embedded
-// in a protocol core like Dht: it does not authenticate (the core runs a Handshake on every
+// in a protocol core (through dht::Overlay): it does not authenticate (the core runs a Handshake on every
 // connection and calls on_authenticated() when it succeeds), does not parse frames, and reaches
 // the driver through the callbacks given at construction.
 //

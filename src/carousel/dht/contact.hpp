@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// A DHT node as another node knows it: its id, how to reach it, and what it covers.
+// A DHT node as another node knows it: its id, its record (how to reach it), and what it covers.
 
 #include <memory>
 
@@ -15,12 +15,13 @@ namespace carousel::dht {
 
 struct Contact {
     NodeId id{};
-    // How the driver reaches the node: in LocalNet its node id (the `address` of a NODES record).
+    // A local name for the node that a core sets (dht::PeerHandles); 0 as Discovery gives contacts
+    // out. Never a driver's PeerId: nodes are reached by their record.
     proto::PeerId peer{0};
     // The node stores the keys `covers(id, radius, key)` accepts.
     Radius radius{};
-    // Its signed node record (Discovery, over datagrams): the addresses to reach it at; null in the
-    // connection-based Dht, which reaches a node by `peer`. Shared: tables and lookups copy contacts.
+    // Its signed node record (Discovery, over datagrams): the addresses to reach it at; null where a
+    // contact is made by hand (tests). Shared: tables and lookups copy contacts.
     std::shared_ptr<const NodeRecord> record{};
     friend bool operator==(const Contact&, const Contact&) = default;
 };

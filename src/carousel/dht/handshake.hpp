@@ -51,12 +51,12 @@
 //  - It does not check the record's address against the connection's, nor that one id is
 //    connected only once: that is the core's policy.
 //
-// Contract for the core that embeds it (a proto::Endpoint, as Dht is embedded):
+// Contract for the core that embeds it (a proto::Endpoint; dht::Overlay does):
 //  - Hand it on_connect, on_disconnect, on_timer (once `now` reaches next_deadline()) and every frame
 //    of handles(type). Simplest: call admit(from, frame, now) first for every frame and handle the
 //    frame only if it returns true; admit() takes handshake frames itself and drops a peer that
 //    sends anything else before it is authenticated.
-//  - Start the peer's protocols (Dht::on_connect, ...) from the `authenticated` callback, not from
+//  - Start the peer's protocols from the `authenticated` callback, not from
 //    on_connect, and send a peer nothing but handshake frames before then.
 //  - A dialer calls expect(peer, id) when it knows whom it dialed (from on_dialed, before
 //    on_connect): the peer is then dropped unless its record carries that id.

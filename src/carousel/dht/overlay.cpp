@@ -73,6 +73,32 @@ Connections::SendResult Overlay::send(const NodeRecord& to, Bytes frame, Time no
     });
 }
 
+Connections::SendResult Overlay::reply(const NodeId& node, Bytes frame, Time now) {
+    return call(now, [&] {
+        const bool bad = frame.empty() || Handshake::handles(frame[0]);
+        if (bad) ++stats_.bad_sends;
+        const auto peer = connections_.peer_of(node);
+        if (bad || !peer) return Connections::SendResult::kUnreachable;
+        // Connected: Connections sends at once and never dials, so the address is not used.
+        return connections_.send(node, Address{}, std::move(frame), now);
+    });
+}
+
+bool Overlay::disconnect(const NodeId& node, const std::string& reason, Time now) {
+    return call(now, [&] {
+        const auto peer = connections_.peer_of(node);
+        return peer && connections_.close(*peer, reason, now);
+    });
+}
+
+void Overlay::set_record(NodeRecord record, Time now) {
+    call(now, [&] {
+        handshake_.set_record(record);
+        discovery_.set_record(std::move(record));
+        discovery_.announce(now);
+    });
+}
+
 void Overlay::bootstrap(const NodeRecord& bootnode, Time now) {
     call(now, [&] { discovery_.ping(bootnode, now); });
 }

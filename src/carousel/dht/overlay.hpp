@@ -13,10 +13,10 @@
 // own beyond what is stated here.
 //
 // Contract:
-//  - Driver side: the embedding core (a proto::Endpoint and proto::DatagramEndpoint, or anything
-//    that drives one) forwards every driver event: on_connect, on_disconnect, on_dialed,
-//    on_dial_failed, on_frame, on_datagram, on_timer (once `now` reaches next_deadline(), the
-//    earliest of the three parts'). The Overlay answers through the Driver callbacks.
+//  - Driver side: the embedding core (a proto::Endpoint, or anything that drives one) forwards
+//    every driver event: on_connect, on_disconnect, on_dialed, on_dial_failed, on_frame,
+//    on_datagram, on_timer (once `now` reaches next_deadline(), the earliest of the three parts').
+//    The Overlay answers through the Driver callbacks.
 //  - Wiring (the parts' "Embedding" rules): every connection event goes to Connections first; the
 //    Handshake starts on a connection only if Connections kept it, and a connection dialed for a node
 //    must authenticate as that node (Handshake::expect with Connections::dialed_node, so a peer
@@ -34,6 +34,15 @@
 //    address, or a frame that is empty or a handshake message, is refused (kUnreachable; the
 //    latter is the caller's bug and also counted). Whenever Connections gives up on a node
 //    (dial failure or timeout, handshake failure, refusal, back-off), Core::unreachable(node) runs.
+//  - Replying: reply(node, frame) sends over the node's authenticated connection, and only there
+//    (a request's answer goes back the way the request came: an inbound peer's record need not be
+//    known, nor its address dialable); a node without one gets nothing (kUnreachable, no notice: the
+//    requester times out). disconnect(node, reason) closes that connection (a core dropping a
+//    misbehaving node); the node may connect again, its standing is the core's to keep.
+//  - Own record: set_record() takes a newer record (higher seq; a new radius or address) for
+//    Discovery and the Handshake, and PINGs the routing table's contacts at once so that they
+//    learn it (Discovery::announce); nodes that hold this one but are not in its table learn it at
+//    their next PING or handshake with it.
 //  - The cap: Connections bounds connections plus dials by connections.max_peers. A driver links an
 //    inbound connection before the Overlay hears of it and can refuse it or make room, so the links
 //    a driver counts (LocalNet's peak_connections) reach max_peers + 1 for an instant at the cap.
@@ -109,6 +118,14 @@ class Overlay {
 
     // Sends `frame` ([type][RLP], not a handshake message) to `to`'s node (see the contract).
     Connections::SendResult send(const NodeRecord& to, Bytes frame, proto::Time now);
+    // Sends `frame` over `node`'s authenticated connection, if it has one (see the contract).
+    Connections::SendResult reply(const NodeId& node, Bytes frame, proto::Time now);
+    // Closes `node`'s authenticated connection with `reason`; false if it has none.
+    bool disconnect(const NodeId& node, const std::string& reason, proto::Time now);
+    // Whether `node` has an authenticated connection.
+    [[nodiscard]] bool connected(const NodeId& node) const { return connections_.peer_of(node).has_value(); }
+    // A newer own record (see the contract); it must be the key's, with a higher seq.
+    void set_record(NodeRecord record, proto::Time now);
     // Keeps the node's connection open (no idle close, no eviction) while pinned; pins nest.
     void pin(const NodeId& node) { connections_.pin(node); }
     void unpin(const NodeId& node) { connections_.unpin(node); }

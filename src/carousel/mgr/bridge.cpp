@@ -75,8 +75,8 @@ NodeOptions Bridge::origin_only(NodeOptions options) noexcept {
     return options;
 }
 
-Bridge::Bridge(dht::Contact self, NodeOptions options, HeaderSource headers)
-    : node_(self, origin_only(options), std::move(headers)), regions_(all_regions(options.region_bits)) {}
+Bridge::Bridge(const dht::KeyPair& key, const dht::NodeEndpoint& endpoint, NodeOptions options, HeaderSource headers)
+    : node_(key, endpoint, origin_only(options), std::move(headers)), regions_(all_regions(options.region_bits)) {}
 
 tl::expected<BlockGossip, PartialError> Bridge::cut(const trie::NodeStore& full_state_nodes, uint64_t number,
                                                     const Hash& old_root, const Hash& new_root,

@@ -25,7 +25,8 @@
 
 #include <tl/expected.hpp>
 
-#include <carousel/dht/contact.hpp>
+#include <carousel/dht/node_endpoint.hpp>
+#include <carousel/dht/node_key.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/state/state_diff.hpp>
 #include <carousel/trie/node_store.hpp>
@@ -55,10 +56,12 @@ struct BlockGossip {
 
 class Bridge {
   public:
-    // A bridge named `self` (its radius is ignored: it stores nothing for the network) for a network
-    // with these options (region_bits and epoch_length must be the nodes'); `headers` gives the
-    // trusted state root of a block number, as the nodes' own.
-    Bridge(dht::Contact self, NodeOptions options, HeaderSource headers);
+    // A bridge with node key `key`, reached at `endpoint` (its radius is ignored: it announces 0 and
+    // stores nothing for the network), for a network with these options (region_bits and
+    // epoch_length must be the nodes'); `headers` gives the trusted state root of a block number, as
+    // the nodes' own. It is a node of the Overlay like the others (bounded connections, dialed on
+    // demand): bootstrap it through node().
+    Bridge(const dht::KeyPair& key, const dht::NodeEndpoint& endpoint, NodeOptions options, HeaderSource headers);
 
     // Block `number`'s gossip: its change from `old_root` to `new_root` (both held by
     // `full_state_nodes`) cut per region, and its code. Errors as build_region_items'.
@@ -70,8 +73,8 @@ class Bridge {
     // from inside the driver's turn for this endpoint, as every Endpoint call.
     void publish(const BlockGossip& block, proto::Time now);
 
-    // The endpoint the driver connects to the network.
-    proto::Endpoint& endpoint() noexcept { return node_; }
+    // The endpoint the driver connects to the network (both its frames and its datagrams).
+    MgrNode& node() noexcept { return node_; }
     const MgrNode& node() const noexcept { return node_; }
 
   private:

@@ -2,13 +2,34 @@
 // Copyright 2026 The carousel Authors
 #include "covering_peers.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <carousel/core/hex.hpp>
 
 namespace carousel::mgr {
 
-CoveringPeers::CoveringPeers(dht::Dht& dht, dht::PeerPool& pool, const std::vector<Region>& regions,
-                             unsigned region_bits, proto::Time unserved_timeout)
-    : dht_(dht), pool_(pool), regions_(regions), region_bits_(region_bits), unserved_timeout_(unserved_timeout) {}
+CoveringPeers::CoveringPeers(ContactSource contacts, dht::PeerPool& pool, const std::vector<Region>& regions,
+                             unsigned region_bits, proto::Time unserved_timeout, ConnectedFn connected, RoomFn room)
+    : contacts_(std::move(contacts)),
+      connected_(std::move(connected)),
+      room_(std::move(room)),
+      pool_(pool),
+      regions_(regions),
+      region_bits_(region_bits),
+      unserved_timeout_(unserved_timeout) {}
+
+void CoveringPeers::remember(std::size_t region_index, std::vector<dht::Contact> found) {
+    std::vector<dht::Contact>& known = found_[region_index];
+    for (dht::Contact& c : found) {
+        const auto same = std::find_if(known.begin(), known.end(), [&](const dht::Contact& k) { return k.id == c.id; });
+        if (same != known.end()) {
+            *same = std::move(c);  // its newest record and radius
+        } else if (known.size() < kMaxFound) {
+            known.push_back(std::move(c));
+        }
+    }
+}
 
 void CoveringPeers::forget(proto::PeerId peer) {
     for (auto& [_, contacts] : found_) {
@@ -18,13 +39,26 @@ void CoveringPeers::forget(proto::PeerId peer) {
 
 std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Time now,
                                                  const std::set<proto::PeerId>& avoid) {
-    std::vector<dht::Contact> candidates = dht_.table().covering(position);
-    // The closest region's lookup results add nodes the table does not hold.
+    // The table's covering contacts join what earlier picks and lookups found for the region, so a
+    // node the table drops (Discovery's timeouts, on a link busy with answers) stays a candidate.
     const std::size_t region_index = mgr::region_index(position, region_bits_);
+    remember(region_index, contacts_.covering(position));
+    std::vector<dht::Contact> candidates;
     for (const dht::Contact& c : found_[region_index]) {
         if (dht::covers(c.id, c.radius, position)) candidates.push_back(c);
     }
-    const dht::PeerPool::Choice choice = pool_.choose(candidates, now, avoid);
+    dht::PeerPool::Choice choice = pool_.choose(candidates, now, avoid);
+    if (choice.peer && connected_ && !connected_(*choice.peer)) {
+        // Prefer a connected candidate that can take the request (see the header).
+        std::vector<dht::Contact> connected;
+        std::copy_if(candidates.begin(), candidates.end(), std::back_inserter(connected),
+                     [&](const dht::Contact& c) { return connected_(c.peer); });
+        if (const auto near = pool_.choose(connected, now, avoid); near.peer) {
+            choice.peer = near.peer;
+        } else if (room_ && !room_()) {
+            choice.peer.reset();  // every connected one is busy, and no slot for another
+        }
+    }
     if (choice.usable) {
         unserved_since_.erase(region_index);
     } else {
@@ -52,13 +86,17 @@ std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Ti
     }
     const auto last = last_lookup_.find(region_index);
     const bool recently = last != last_lookup_.end() && now < last->second + std::chrono::seconds{2};
-    if (!choice.peer && candidates.empty() && !looking_up_.contains(region_index) && !recently) {
+    if (!choice.peer && !choice.usable && !looking_up_.contains(region_index) && !recently) {
         last_lookup_[region_index] = now;
         looking_up_.insert(region_index);
         ++lookups_;
-        dht_.start_lookup(regions_[region_index].first, now, [this, region_index](std::vector<dht::Contact> closest) {
+        contacts_.lookup(regions_[region_index].first, now, [this, region_index](std::vector<dht::Contact> closest) {
             looking_up_.erase(region_index);
-            found_[region_index] = std::move(closest);
+            // The k closest to the region's first key: those covering it are the region's nodes.
+            std::erase_if(closest, [&](const dht::Contact& c) {
+                return !dht::covers(c.id, c.radius, regions_[region_index].first);
+            });
+            remember(region_index, std::move(closest));
         });
     }
     return choice.peer;

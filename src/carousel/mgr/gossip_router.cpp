@@ -6,15 +6,19 @@
 
 namespace carousel::mgr {
 
-GossipRouter::GossipRouter(dht::Dht& dht, const Region& covered, unsigned region_bits, proto::Time placement_refresh,
-                           SendFn send, DisconnectFn disconnect, FillingFn filling)
-    : dht_(dht),
+GossipRouter::GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered, unsigned region_bits,
+                           proto::Time placement_refresh, SendFn send, DisconnectFn disconnect, FillingFn filling,
+                           std::size_t fanout, ConnectedFn connected)
+    : contacts_(std::move(contacts)),
+      self_(self),
       covered_(covered),
       region_bits_(region_bits),
       placement_refresh_(placement_refresh),
       send_(std::move(send)),
       disconnect_(std::move(disconnect)),
-      filling_(std::move(filling)) {}
+      filling_(std::move(filling)),
+      fanout_(fanout),
+      connected_(std::move(connected)) {}
 
 void GossipRouter::hold(const Hash& id, const Region& region, uint64_t number, proto::ContentKind kind, Bytes payload) {
     held_[id] = Held{region, number, kind, std::move(payload)};
@@ -45,27 +49,44 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
     if (filling_(position)) return 0;  // nothing is offered for a region being filled
     const auto held = held_.find(id);
     if (held == held_.end()) return 0;
-    std::vector<dht::Contact> targets = dht_.table().covering(position);
-    const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
+    std::vector<dht::Contact> targets = covering(position, now);
+    if (except != 0) held->second.offered.insert(except);
+    std::erase_if(targets, [&](const dht::Contact& c) { return c.id == self_; });
+    if (fanout_ > 0 && connected_) {
+        // Connected contacts first, each side in the order given (closest first).
+        std::stable_partition(targets.begin(), targets.end(),
+                              [&](const dht::Contact& c) { return connected_(c.peer); });
+    }
+    std::size_t offered = 0;
+    for (const dht::Contact& c : targets) {
+        if (held->second.offered.contains(c.peer)) {
+            ++offered;
+            continue;
+        }
+        if (fanout_ > 0 && offered >= fanout_) break;
+        const uint64_t request_id = next_request_id_++;
+        if (!send_(c.peer, proto::encode(proto::Offer{request_id, {id}}))) continue;  // refused: maybe later
+        held->second.offered.insert(c.peer);
+        offers_[{c.peer, request_id}] = {id};
+        ++stats_.offers_sent;
+        ++offered;
+    }
+    return targets.size();
+}
+
+std::vector<dht::Contact> GossipRouter::covering(const Hash& position, proto::Time now) {
+    std::vector<dht::Contact> found = contacts_.covering(position);
     if (!contains(covered_, position)) {
         // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
+        const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
         look_up_placement(region_first, now);
         for (const dht::Contact& c : placement_[region_first].found) {
-            if (dht::covers(c.id, c.radius, position)) targets.push_back(c);
+            const bool known =
+                std::any_of(found.begin(), found.end(), [&](const dht::Contact& f) { return f.id == c.id; });
+            if (!known && dht::covers(c.id, c.radius, position)) found.push_back(c);
         }
     }
-    if (except != 0) held->second.offered.insert(except);
-    std::size_t covering = 0;
-    for (const dht::Contact& c : targets) {
-        if (c.id == dht_.self().id) continue;
-        ++covering;
-        if (!held->second.offered.insert(c.peer).second) continue;
-        const uint64_t request_id = next_request_id_++;
-        offers_[{c.peer, request_id}] = {id};
-        send_(c.peer, proto::encode(proto::Offer{request_id, {id}}));
-        ++stats_.offers_sent;
-    }
-    return covering;
+    return found;
 }
 
 bool GossipRouter::looking_up(const Hash& region_first) const {
@@ -79,7 +100,7 @@ void GossipRouter::look_up_placement(const Hash& region_first, proto::Time now) 
     p.looking = true;
     p.asked_at = now;
     ++stats_.placement_lookups;
-    dht_.start_lookup(region_first, now, [this, region_first, now](std::vector<dht::Contact> closest) {
+    contacts_.lookup(region_first, now, [this, region_first, now](std::vector<dht::Contact> closest) {
         Placement& done = placement_[region_first];
         done.looking = false;
         done.found = std::move(closest);

@@ -14,7 +14,14 @@
 //    lookup of the region's first key found (one lookup per region, redone after `placement_refresh`;
 //    items held while it runs are offered when it ends). A routing table holds at most k contacts per
 //    bucket, so without the lookup a region far from the publisher would be offered to nobody.
-//    Nothing is offered at a position the node is filling.
+//    Nothing is offered at a position the node is filling. With a `fanout` (a gossip origin: the
+//    bridge) an item goes to at most that many covering contacts, those already connected first
+//    (connections are bounded: an origin that offered every block to every covering node would
+//    churn through them); the nodes it reaches offer it on to the rest of their region. A send
+//    the Overlay refuses (no slot, back-off) does not count: the item goes to the next contact and
+//    may be offered to the refused one later.
+//  - Contacts come from a ContactSource (contact_source.hpp) and are named by their handle
+//    (`peer`); frames go to handles through SendFn, which says whether the frame went or was queued.
 //  - Offer in: accept the ids not seen. Accept in: send the Content of each accepted id still held;
 //    an index past the offer disconnects the peer; an unknown or late Accept is ignored.
 
@@ -27,10 +34,10 @@
 #include <vector>
 
 #include <carousel/core/bytes.hpp>
-#include <carousel/dht/dht.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 
+#include "contact_source.hpp"
 #include "placement.hpp"
 
 namespace carousel::mgr {
@@ -44,7 +51,10 @@ struct GossipStats {
 
 class GossipRouter {
   public:
-    using SendFn = std::function<void(proto::PeerId to, Bytes frame)>;
+    // Sends a frame to a handle; false if the Overlay refused it (nothing went, nothing is queued).
+    using SendFn = std::function<bool(proto::PeerId to, Bytes frame)>;
+    // Whether the node a handle names is connected now (may be empty: none is).
+    using ConnectedFn = std::function<bool(proto::PeerId peer)>;
     using DisconnectFn = std::function<void(proto::PeerId peer, std::string reason)>;
     // Whether the node is filling the region holding `position` (it then offers nothing there).
     using FillingFn = std::function<bool(const Hash& position)>;
@@ -52,9 +62,11 @@ class GossipRouter {
     // Items of blocks this far behind the newest seen are forgotten (their ids too).
     static constexpr uint64_t kHeldBlocks = 8;
 
-    // `dht` and `covered` (the node's block, which may change) outlive the router.
-    GossipRouter(dht::Dht& dht, const Region& covered, unsigned region_bits, proto::Time placement_refresh, SendFn send,
-                 DisconnectFn disconnect, FillingFn filling);
+    // `covered` (the node's block, which may change) outlives the router; `self` is the node's id.
+    // `fanout` 0: every covering contact.
+    GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered, unsigned region_bits,
+                 proto::Time placement_refresh, SendFn send, DisconnectFn disconnect, FillingFn filling,
+                 std::size_t fanout = 0, ConnectedFn connected = {});
 
     // Content ids received or rejected are not accepted again; unsee() lets one be offered again.
     bool seen(const Hash& id) const { return seen_.contains(id); }
@@ -74,6 +86,9 @@ class GossipRouter {
     // Offers held item `id` (at `position`) to every covering contact but `except` not offered it yet.
     // Returns how many contacts cover it (offered now or before).
     std::size_t offer(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
+    // The contacts covering `position`: the table's and, outside the node's block, those the region's
+    // placement lookup found (started here when none is running or recent). A fill asks these too.
+    std::vector<dht::Contact> covering(const Hash& position, proto::Time now);
     // Whether a lookup of who covers the region starting at `region_first` is running.
     bool looking_up(const Hash& region_first) const;
 
@@ -104,13 +119,16 @@ class GossipRouter {
     // it ends, the held items of that region are offered to what it found.
     void look_up_placement(const Hash& region_first, proto::Time now);
 
-    dht::Dht& dht_;
+    ContactSource contacts_;
+    dht::NodeId self_;
     const Region& covered_;
     unsigned region_bits_;
     proto::Time placement_refresh_;
     SendFn send_;
     DisconnectFn disconnect_;
     FillingFn filling_;
+    std::size_t fanout_;
+    ConnectedFn connected_;
     std::map<Hash, Held> held_;            // by content id
     std::map<Hash, Placement> placement_;  // by region first key
     std::set<Hash> seen_;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 //
-// GossipRouter driven by hand: a DHT that learns its contacts from PINGs, frames captured.
+// GossipRouter driven by hand: a routing table filled by the test, lookups held, frames captured.
 #include "gossip_router.hpp"
 
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/dht_messages.hpp>
+#include <carousel/dht/routing_table.hpp>
 
 namespace carousel::mgr {
 namespace {
@@ -32,25 +32,26 @@ struct Rig {
     std::vector<std::pair<PeerId, std::string>> dropped;
     Region covered{id_with_first_byte(0x00), 253};  // the node's block: keys 0x00..0x1f...
     bool filling{false};
-    dht::Dht dht{dht::Contact{id_with_first_byte(0x01), 0, dht::Radius{253}}, dht::Options{},
-                 [this](PeerId to, Bytes f) {
-                     sent.push_back({to, std::move(f)});
-                 },
-                 [this](PeerId p, std::string r) { dropped.emplace_back(p, std::move(r)); }};
-    GossipRouter router{dht,
+    dht::RoutingTable table{id_with_first_byte(0x01)};
+    std::vector<ContactSource::LookupDone> lookups;  // running: never answered here
+    GossipRouter router{ContactSource{[this](const Hash& key) { return table.covering(key); },
+                                      [this](const Hash&, Time, ContactSource::LookupDone done) {
+                                          lookups.push_back(std::move(done));
+                                      }},
+                        id_with_first_byte(0x01),
                         covered,
                         253,
                         std::chrono::seconds{60},
                         [this](PeerId to, Bytes f) {
                             sent.push_back({to, std::move(f)});
+                            return true;
                         },
                         [this](PeerId p, std::string r) { dropped.emplace_back(p, std::move(r)); },
                         [this](const Hash&) { return filling; }};
 
-    // Peer `peer` with id `id` covering 2^bits keys PINGs the node: the table learns it.
+    // Node `id`, named `peer`, covering 2^bits keys enters the table.
     void learn(PeerId peer, const Hash& id, unsigned bits) {
-        dht.on_frame(peer, proto::encode(proto::Ping{peer, id, bits}), Time{0});
-        sent.clear();
+        table.update(dht::Contact{id, peer, dht::Radius{bits}}, Time{0});
     }
     std::vector<Sent> take() { return std::exchange(sent, {}); }
 };

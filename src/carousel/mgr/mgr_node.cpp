@@ -26,24 +26,75 @@ Hash last_key(const trie::PathRange& range) {
 }
 }  // namespace
 
-MgrNode::MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers)
-    : options_(options),
+MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOptions options, HeaderSource headers)
+    : key_(key),
+      endpoint_([&] {
+          endpoint.radius.bits = options.origin_only ? 0 : std::max(endpoint.radius.bits, options.region_bits);
+          return endpoint;
+      }()),
+      options_(options),
       headers_(std::move(headers)),
-      dht_(
-          [&] {
-              self.radius.bits = options.origin_only ? 0 : std::max(self.radius.bits, options.region_bits);
-              return self;
-          }(),
-          options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
-          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }),
+      overlay_(
+          key, dht::make_node_record(key, seq_, endpoint_).value(), options.overlay, driver(),
+          dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
+                                 on_node_frame(handles().handle(from), frame, now);
+                             },
+                             [this](const dht::NodeId& node, proto::Time) { lost_.insert(handles().handle(node)); }}),
       router_(
-          dht_, covered_, options.region_bits, options.placement_refresh,
-          [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
-          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); },
-          [this](const Hash& position) { return filling_key(position); }) {
-    covered_ = region_of(dht_.self().id, dht_.self().radius);
+          contacts(), key.node_id, covered_, options.region_bits, options.placement_refresh,
+          [this](proto::PeerId to, Bytes frame) { return send(to, std::move(frame)); },
+          [this](proto::PeerId peer, const std::string& reason) { disconnect(peer, reason); },
+          [this](const Hash& position) { return filling_key(position); },
+          options.origin_only ? options.origin_fanout : 0, [this](proto::PeerId peer) { return connected(peer); }) {
+    covered_ = region_of(id(), endpoint_.radius);
     if (!options_.origin_only) (void)place_stores(covered_);  // one store per region of the block
 }
+
+void MgrNode::bootstrap(const dht::NodeRecord& bootnode, proto::Time now) {
+    at(now);
+    overlay_.bootstrap(bootnode, now);
+}
+
+void MgrNode::announce_radius(dht::Radius radius, proto::Time now) {
+    endpoint_.radius = radius;
+    covered_ = region_of(id(), radius);
+    ++seq_;
+    overlay_.set_record(dht::make_node_record(key_, seq_, endpoint_).value(), now);
+    pin_neighbours();
+}
+
+void MgrNode::pin_neighbours() {
+    if (options_.origin_only) return;
+    std::set<dht::NodeId> wanted;
+    const std::size_t most = std::max<std::size_t>(1, options_.overlay.connections.max_peers / 2);
+    for (const dht::Contact& c : overlay_.discovery().table().covering(covered_.first)) {
+        if (wanted.size() >= most) break;
+        if (dht::covers(c.id, c.radius, last_key(covered_))) wanted.insert(c.id);
+    }
+    for (const dht::NodeId& n : neighbour_pins_) {
+        if (!wanted.contains(n)) overlay_.unpin(n);
+    }
+    for (const dht::NodeId& n : wanted) {
+        if (!neighbour_pins_.contains(n)) overlay_.pin(n);
+    }
+    neighbour_pins_ = std::move(wanted);
+}
+
+void MgrNode::unpin_fill_peers() {
+    for (const dht::NodeId& n : fill_pins_) overlay_.unpin(n);
+    fill_pins_.clear();
+}
+
+void MgrNode::take_lost(proto::Time now) {
+    while (!lost_.empty()) {
+        const proto::PeerId peer = *lost_.begin();
+        lost_.erase(lost_.begin());
+        if (fill_) fill_->on_disconnect(peer, now);
+        router_.on_disconnect(peer);
+    }
+}
+
+void MgrNode::on_node_disconnected(const dht::NodeId& node, proto::Time) { lost_.insert(handles().handle(node)); }
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                               const std::vector<Bytes>& code) {
@@ -116,32 +167,28 @@ RegionStore* MgrNode::store_for_key(const std::optional<Hash>& account, const Ha
     return nullptr;
 }
 
-void MgrNode::on_connect(proto::PeerId peer, proto::Time now) { dht_.on_connect(peer, now); }
-
-void MgrNode::on_disconnect(proto::PeerId peer, proto::Time now) {
-    dht_.on_disconnect(peer, now);
-    if (fill_) fill_->on_disconnect(peer, now);
-    router_.on_disconnect(peer);
-}
-
-std::optional<proto::Time> MgrNode::next_deadline() const {
-    std::optional<proto::Time> t = dht_.next_deadline();
+std::optional<proto::Time> MgrNode::core_deadline() const {
+    if (!lost_.empty()) return now();
+    std::optional<proto::Time> t;
+    if (!options_.origin_only) t = next_pin_refresh_;
     if (const auto f = fill_ ? fill_->next_deadline() : std::nullopt; f && (!t || *f < *t)) t = f;
     return t;
 }
 
-void MgrNode::on_timer(proto::Time now) {
-    dht_.on_timer(now);
+void MgrNode::on_core_timer(proto::Time now) {
+    take_lost(now);
+    if (!options_.origin_only && now >= next_pin_refresh_) {
+        // The table changes as nodes come and go: the neighbours pinned follow it.
+        pin_neighbours();
+        next_pin_refresh_ = now + std::chrono::seconds{10};
+    }
     pump_join(now);
 }
 
-void MgrNode::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+void MgrNode::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    take_lost(now);
     if (frame.empty()) {
         disconnect(from, "mgr: empty frame");
-        return;
-    }
-    if (dht::Dht::handles(frame[0])) {
-        dht_.on_frame(from, frame, now);
         return;
     }
     if (on_fill_frame(from, frame, now)) return;
@@ -321,6 +368,7 @@ void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
 }
 
 void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now) {
+    at(now);
     for (const RegionItem& item : items) {
         Bytes payload = encode_region_item(item);
         const Hash id = keccak256(payload);

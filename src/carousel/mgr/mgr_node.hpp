@@ -2,11 +2,26 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// MgrNode: one Merry-Go-Round storage node, a sans-IO proto::Endpoint (docs/MGR.md).
+// MgrNode: one Merry-Go-Round storage node, a sans-IO proto::Endpoint (docs/MGR.md), on a
+// dht::Overlay (mgr/overlay_host.hpp wires the driver to it).
 //
-// It embeds the DHT (dht::Dht: routing table, PING/FINDNODES, lookups) and holds, for every gossip
-// region inside its block (its id and radius; the radius is at least one region), an EpochStore:
-// the partial tries of the region at the previous and latest epoch boundary and at the head.
+// It is a node of the network with its own key: its signed record (dht/node_endpoint.hpp) names its
+// addresses and its radius ("rad"); Discovery finds the other nodes over datagrams, every connection
+// is authenticated (each side proves the key of its node id), and the node keeps a bounded set of
+// connections (OverlayOptions::connections.max_peers), dialing the nodes it needs on demand (the
+// nodes covering a region it routes gossip to, its fill's neighbours) and closing idle ones. It holds,
+// for every gossip region inside its block (its id and radius; the radius is at least one region),
+// an EpochStore: the partial tries of the region at the previous and latest epoch boundary and at the
+// head.
+//
+// Peers: requests arrive from a node id (Overlay's Core::on_frame) and their answers go back over
+// that node's authenticated connection (Overlay::reply); a node that closed it gets nothing and its
+// request times out. Per-node state (strikes, offers, a fill's requests) is keyed by the node's local
+// handle (dht::PeerHandles), one per node id, so it lasts across the node's connections; a strike's
+// disconnect closes the node's connection (Overlay::disconnect). Pins (dht::Connections): the nodes a
+// fill has sent requests to are not closed until the fill ends, nor the connections of the node's
+// own neighbours (the table's contacts covering its block, at most half of max_peers; refreshed
+// every 10 s) while they are: neither idleness nor eviction takes them.
 //
 // Serving (the retrieval primitives of the seed):
 //  - GetChunks, full or leaf mode, at any root the region's store keeps (both epochs and the head),
@@ -28,7 +43,8 @@
 //    state root from its header source before it keeps or forwards any of it: an item for head+1 is
 //    applied (EpochStore::apply verifies it), a later one waits (bounded), an older one is ignored.
 //    A verified item is offered on to the contacts whose block covers the region (mgr/gossip_router.hpp
-//    decides who: the routing table's and, outside the node's block, a DHT lookup's).
+//    decides who: the routing table's and, outside the node's block, a DHT lookup's; an origin_only
+//    node, at most origin_fanout of them per item).
 //    Each held item is offered to a peer at most once. An item that fails verification is dropped and its sender gets a
 //    strike; after `strikes_to_drop` strikes the sender is disconnected.
 //  - Code is kept when its hash lies in the node's block and forwarded the same way.
@@ -42,7 +58,9 @@
 #include <set>
 #include <vector>
 
-#include <carousel/dht/dht.hpp>
+#include <carousel/dht/node_endpoint.hpp>
+#include <carousel/dht/node_key.hpp>
+#include <carousel/dht/overlay.hpp>
 #include <carousel/prefix/chunk_server.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/mgr_messages.hpp>
@@ -50,6 +68,7 @@
 
 #include "epoch_store.hpp"
 #include "gossip_router.hpp"
+#include "overlay_host.hpp"
 #include "placement.hpp"
 #include "region_fill.hpp"
 #include "region_item.hpp"
@@ -63,7 +82,8 @@ using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
 struct NodeOptions {
     unsigned region_bits{253};   // gossip regions are the aligned blocks of 2^region_bits keys
     uint64_t epoch_length{256};  // E: a boundary every E blocks
-    dht::Options dht;
+    // Discovery, handshakes and the bounded set of connections (connections.max_peers).
+    dht::OverlayOptions overlay;
     prefix::ServerOptions server;
     std::size_t max_waiting_items{1024};  // items for later blocks held until their turn
     unsigned strikes_to_drop{3};          // bad items before a sender is disconnected
@@ -72,6 +92,9 @@ struct NodeOptions {
     // A gossip origin only (a bridge): it holds no stores and announces radius 0, so that no node
     // routes to it as a copy of a region or counts it as one (MgrNode::cover_gaps).
     bool origin_only{false};
+    // An origin_only node offers each item to at most this many covering nodes, connected ones first
+    // (mgr/gossip_router.hpp); they offer it on to their region.
+    std::size_t origin_fanout{2};
     // How long a lookup's answer to "who covers this region" is used before it is asked again.
     proto::Time placement_refresh{std::chrono::seconds{60}};
 };
@@ -118,11 +141,18 @@ struct FillRecord {
     FillStats fill;                  // summed over the episode's fills
 };
 
-class MgrNode final : public proto::Endpoint {
+class MgrNode final : public OverlayHost {
   public:
-    // `self.peer` is how the driver names this node. A radius smaller than a region is raised to one,
-    // except for an origin_only node, which announces radius 0 and has no stores.
-    MgrNode(dht::Contact self, NodeOptions options, HeaderSource headers);
+    // The node of `key`, reached at `endpoint`'s addresses, with `endpoint.radius`: its record (seq 1)
+    // announces them. A radius smaller than a region is raised to one, except for an origin_only node,
+    // which announces radius 0 and has no stores.
+    MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOptions options, HeaderSource headers);
+
+    // Meets the network through a node whose record it was given (Overlay::bootstrap: a PING, so that
+    // the two bond). look_up_self() then looks up its own id (Kademlia's join: the table fills with its
+    // closest nodes, which learn it and its radius); again to refresh.
+    void bootstrap(const dht::NodeRecord& bootnode, proto::Time now);
+    void look_up_self(proto::Time now);
 
     // Fills the node's regions from a store holding the whole state at `root` (block `number`), and
     // keeps the blobs of `code` whose hash lies in its block: the network's genesis, before any gossip.
@@ -156,15 +186,13 @@ class MgrNode final : public proto::Endpoint {
     // The node keeps nothing of them itself unless it covers them.
     void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now);
 
-    // proto::Endpoint
-    void on_connect(proto::PeerId peer, proto::Time now) override;
-    void on_disconnect(proto::PeerId peer, proto::Time now) override;
-    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
-    std::optional<proto::Time> next_deadline() const override;
-    void on_timer(proto::Time now) override;
-
-    const dht::Dht& dht() const noexcept { return dht_; }
-    dht::Dht& dht() noexcept { return dht_; }
+    dht::Overlay& overlay() override { return overlay_; }
+    const dht::Overlay& overlay() const override { return overlay_; }
+    const dht::NodeId& id() const noexcept { return overlay_.id(); }
+    // The radius the node announces (its record's "rad").
+    dht::Radius radius() const noexcept { return endpoint_.radius; }
+    // Its signed record, as announced now.
+    const dht::NodeRecord& record() const noexcept { return overlay_.record(); }
     Region covered() const noexcept { return covered_; }
     // One per region of the block.
     const std::vector<RegionStore>& stores() const noexcept { return stores_; }
@@ -172,14 +200,14 @@ class MgrNode final : public proto::Endpoint {
     // The node's counters, with its router's (GossipStats) filled in.
     NodeStats stats() const noexcept;
 
-    // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded: bootstraps its DHT (a
-    // lookup of its own id; its neighbours must be connected) and fills its stores from its
-    // neighbours at the header source's latest block (mgr/region_fill.hpp), verifying everything it
-    // fetches. Until the fill is adopted its stores refuse (above) and it offers nothing; gossip items
-    // that arrive meanwhile wait (bounded by max_waiting_items) and are applied in order after it. A
-    // fill whose root a boundary has swept from the neighbours starts again at the new head; once a
-    // node has filled (joined or grown), a store that falls more than fill.refill_lag blocks behind
-    // with the next item missing is filled again. Call it once, before any set_radius().
+    // Joining (mgr/mgr_node_join.cpp). For a node created mid-run, not seeded, that has met the network
+    // (bootstrap()): looks up its own id (look_up_self()) and fills its stores from its neighbours at the header
+    // source's latest block (mgr/region_fill.hpp), verifying everything it fetches. Until the fill is adopted its
+    // stores refuse (above) and it offers nothing; gossip items that arrive meanwhile wait (bounded by
+    // max_waiting_items) and are applied in order after it. A fill whose root a boundary has swept from the
+    // neighbours starts again at the new head; once a node has filled (joined or grown), a store that falls more
+    // than fill.refill_lag blocks behind with the next item missing is filled again. Call it once, before any
+    // set_radius().
     void join(proto::Time now, FillOptions fill = {});
     // Whether any store is being filled (a join, a refill or a growth not adopted yet).
     bool filling() const noexcept { return !filling_.empty(); }
@@ -190,8 +218,9 @@ class MgrNode final : public proto::Endpoint {
 
     // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
     // to fit a storage budget)"). The node's block becomes region_of(id, radius), the radius raised to
-    // one region and capped at 2^16 regions; the DHT announces it, and the node PINGs every contact
-    // so that its neighbours learn it (gossip for new regions then comes here).
+    // one region and capped at 2^16 regions; the node re-signs its record with the new radius
+    // (seq + 1) and PINGs every contact of its table with it (Overlay::set_record), so that its
+    // neighbours learn it (gossip for new regions then comes here).
     //  - Shrink: the stores of regions outside the new block go, with their ChunkServers, waiting and
     //    held items, and the code whose hash lies outside it; nothing else changes. A fill running for
     //    dropped regions starts again over the regions still filling (if any).
@@ -213,6 +242,29 @@ class MgrNode final : public proto::Endpoint {
     uint64_t store_bytes() const noexcept;
 
   private:
+    // OverlayHost
+    std::optional<proto::Time> core_deadline() const override;
+    void on_core_timer(proto::Time now) override;
+    void on_node_disconnected(const dht::NodeId& node, proto::Time now) override;
+    // A frame from an authenticated node (Overlay's Core::on_frame), `from` its handle.
+    void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    // The nodes in lost_ are gone (disconnected, or unreachable): their fill requests fail, their
+    // offers are forgotten. The Overlay's notices come inside its calls, even inside a send of the
+    // fill's pump: they wait in lost_ for the next frame or timer.
+    void take_lost(proto::Time now);
+    // To the node named `peer` (OverlayHost::send_to); hides proto::Endpoint::send, which names a
+    // driver's connection: this core names nodes only.
+    bool send(proto::PeerId peer, Bytes frame) { return send_to(peer, std::move(frame)); }
+    // Closes the connection of the node named `peer` (hides proto::Endpoint::disconnect, as send).
+    void disconnect(proto::PeerId peer, const std::string& reason) { (void)drop(peer, reason); }
+    // Takes the new radius: covered_, and a record with seq + 1 that the Overlay announces.
+    void announce_radius(dht::Radius radius, proto::Time now);
+    // Pins the table's contacts covering the node's block (at most half of max_peers), unpinning
+    // those that no longer are.
+    void pin_neighbours();
+    // Unpins the nodes the fill has sent requests to.
+    void unpin_fill_peers();
+
     // The message, or nullopt after disconnecting `from` ("mgr: bad <what>: <the decoder's error>").
     template <class Message>
     std::optional<Message> decoded(proto::PeerId from, proto::WireResult<Message> message, std::string_view what) {
@@ -256,11 +308,18 @@ class MgrNode final : public proto::Endpoint {
     // The episode the running fill is charged to: the latest growth, else the join.
     FillRecord* episode();
 
+    dht::KeyPair key_;
+    dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)
+    uint64_t seq_{1};             // the record's
     Region covered_;
     NodeOptions options_;
     HeaderSource headers_;
-    dht::Dht dht_;
-    GossipRouter router_;  // who is offered what this node holds
+    dht::Overlay overlay_;
+    GossipRouter router_;
+    std::set<proto::PeerId> lost_;
+    std::set<dht::NodeId> neighbour_pins_;
+    std::set<dht::NodeId> fill_pins_;
+    proto::Time next_pin_refresh_{0};  // who is offered what this node holds
     std::vector<RegionStore> stores_;
     state::MemoryCodeStore code_;
     state::CodeStore* durable_code_{nullptr};  // adopt_stores()

@@ -14,12 +14,13 @@
 namespace carousel::mgr {
 
 void MgrNode::join(proto::Time now, FillOptions fill) {
+    at(now);
     fill_options_ = fill;
     join_ = FillRecord{};
     join_->started_at = now;
     // Kademlia's join: a lookup of the own id fills the table with the closest nodes (and makes them
     // learn this one and its radius, so gossip for its regions comes here).
-    dht_.start_lookup(dht_.self().id, now, [](std::vector<dht::Contact>) {});
+    look_up_self(now);
     for (const auto& s : stores_) {
         filling_.insert(s.store->region().first);
         join_->regions.push_back(s.store->region());
@@ -53,8 +54,14 @@ void MgrNode::start_fill(proto::Time now) {
     const uint64_t fills = (join_ ? join_->fills : 0) + (grow_ ? grow_->fills : 0);
     fill_ = std::make_unique<RegionFill>(
         std::move(regions), fill_code_regions_, options_.region_bits, number, *root, fill_options_,
-        [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
-        [this](const Hash& position) { return dht_.table().covering(position); },
+        [this](proto::PeerId to, Bytes frame) {
+            // The neighbours a fill asks stay connected until it ends (unpin_fill_peers).
+            if (const auto node = handles().node(to); node && fill_pins_.insert(*node).second) overlay_.pin(*node);
+            (void)send(to, std::move(frame));
+        },
+        // Step 2 reads every region: outside its block the table need not hold a node of each, so
+        // the router's placement lookups add the nodes covering it.
+        [this](const Hash& position) { return router_.covering(position, this->now()); },
         [this](proto::PeerId peer, const std::string& reason) { strike(peer, reason); }, (fills << 40) + 1);
     fill_->pump(now);
 }
@@ -83,6 +90,7 @@ void MgrNode::abandon_fill() {
         add(record->fill, fill_->stats());
     }
     fill_.reset();
+    unpin_fill_peers();
 }
 
 void MgrNode::restart_fill(proto::Time now) {
@@ -148,6 +156,7 @@ void MgrNode::finish_fill(proto::Time now) {
     std::vector<Bytes> code = fill_->take_code();
     add(record->fill, fill_->stats());
     fill_.reset();
+    unpin_fill_peers();
     // Every store adopts before any serves: a failed adopt starts the whole fill again.
     for (FilledRegion& r : regions) {
         EpochStore* store = store_for(r.region);

@@ -47,14 +47,13 @@ std::vector<Region> MgrNode::place_stores(const Region& block) {
 
 void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     radius.bits = std::clamp(radius.bits, options_.region_bits, std::min(256u, options_.region_bits + kMaxRegionSpan));
-    const Region block = region_of(dht_.self().id, radius);
+    at(now);
+    const Region block = region_of(id(), radius);
     if (block == covered_) return;
     const Region old = covered_;
-    covered_ = block;
-    // Announced from now on; the contacts learn it from the PING (dht::Dht::learn refreshes the
-    // radius of a known contact), and route the new regions' gossip here.
-    dht_.set_radius(radius);
-    dht_.announce(now);
+    // Announced from now on: the record, re-signed with seq + 1, goes to the table's contacts in a
+    // PING (Discovery keeps a newer record), and they route the new regions' gossip here.
+    announce_radius(radius, now);
 
     const std::set<Hash> filling_before = filling_;
     const std::vector<Region> added = place_stores(block);
@@ -75,7 +74,7 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     if (!fill_) fill_code_regions_.clear();
     abandon_fill();
     for (unsigned bits = old.bits; bits < block.bits; ++bits) {
-        fill_code_regions_.push_back(flip(region_of(dht_.self().id, dht::Radius{bits}), bits));
+        fill_code_regions_.push_back(flip(region_of(id(), dht::Radius{bits}), bits));
     }
     grow_ = FillRecord{};
     grow_->started_at = now;
@@ -84,22 +83,34 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
     start_fill(now);
 }
 
+void MgrNode::look_up_self(proto::Time now) {
+    at(now);
+    overlay_.discovery().start_lookup(id(), now, [](std::vector<dht::Contact>) {});
+    // Kademlia's bucket refresh above the own region: a key in each sibling block. A lookup of the
+    // own id meets only the nodes near it; cover_gaps() needs each of these buckets to hold a node
+    // when the network has one there (else it takes an empty bucket for a gap to cover).
+    if (options_.origin_only) return;
+    for (unsigned bits = options_.region_bits; bits < 256; ++bits) {
+        const Hash sibling = flip(region_of(id(), dht::Radius{bits}), bits).first;
+        overlay_.discovery().start_lookup(sibling, now, [](std::vector<dht::Contact>) {});
+    }
+}
+
 dht::Radius MgrNode::cover_gaps(proto::Time now) {
     const unsigned cap = std::min(256u, options_.region_bits + kMaxRegionSpan);
-    if (options_.origin_only) return dht_.self().radius;
-    const unsigned bits = std::min(cap, dht_.table().covering_bits(covered_.bits, options_.region_bits));
-    if (bits <= covered_.bits) return dht_.self().radius;
+    if (options_.origin_only) return radius();
+    const unsigned bits =
+        std::min(cap, overlay_.discovery().table().covering_bits(covered_.bits, options_.region_bits));
+    if (bits <= covered_.bits) return radius();
     const bool seeded =
         std::any_of(stores_.begin(), stores_.end(), [](const RegionStore& s) { return s.store->seeded(); });
     if (seeded) {
         set_radius(dht::Radius{bits}, now);
-        return dht_.self().radius;
+        return radius();
     }
-    covered_ = region_of(dht_.self().id, dht::Radius{bits});
-    dht_.set_radius(dht::Radius{bits});
-    dht_.announce(now);
+    announce_radius(dht::Radius{bits}, now);
     (void)place_stores(covered_);
-    return dht_.self().radius;
+    return radius();
 }
 
 dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
@@ -111,11 +122,11 @@ dht::Radius MgrNode::shrink_to_fit(uint64_t budget_bytes, proto::Time now) {
         return sum;
     };
     unsigned bits = covered_.bits;
-    while (bits > options_.region_bits && bytes_within(region_of(dht_.self().id, dht::Radius{bits})) > budget_bytes) {
+    while (bits > options_.region_bits && bytes_within(region_of(id(), dht::Radius{bits})) > budget_bytes) {
         --bits;
     }
     set_radius(dht::Radius{bits}, now);
-    return dht_.self().radius;
+    return radius();
 }
 
 }  // namespace carousel::mgr

@@ -10,13 +10,14 @@
 
 #include <algorithm>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <carousel/core/hex.hpp>
 #include <carousel/net/local_net.hpp>
+
+#include "overlay_testing.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -25,41 +26,46 @@ using namespace std::chrono_literals;
 
 constexpr unsigned kRegionBits = 251;  // 32 regions: more than a bucket of the publisher holds
 
-Hash random_hash(std::mt19937_64& rng) {
-    Hash h{};
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    return h;
-}
-
 struct Network {
-    net::LocalNet net;
+    testing::OverlayNet overlay_net{10ms};
+    net::LocalNet& net = overlay_net.net;
     std::vector<std::unique_ptr<MgrNode>> nodes;
     std::vector<proto::PeerId> peers;
     std::unique_ptr<MgrNode> bridge;
     proto::PeerId bridge_peer{0};
 
-    // `ids` for the storage nodes; every node, the bridge included, keeps `k` contacts per bucket.
-    Network(const std::vector<Hash>& ids, std::size_t k) {
+    // Storage nodes of `keys`; the bridge keeps `k` contacts per bucket (and finds k nodes per
+    // lookup), the nodes Discovery's default. No connection is made by hand: each node meets the
+    // bridge and looks up its own id (twice: the second finds those that had not joined at the
+    // first). (With the connection-based DHT every node kept k: nodes learnt each other from PINGs
+    // over a full mesh. Over Discovery a node is known only through bonds made by lookups, and with
+    // two contacts per bucket everywhere, some nodes are in no table but the bridge's replacements.)
+    Network(const std::vector<dht::KeyPair>& keys, std::size_t k) {
         NodeOptions options;
         options.region_bits = kRegionBits;
-        options.dht.k = k;
         const HeaderSource no_headers = [](uint64_t) -> std::optional<Hash> { return std::nullopt; };
-        for (const Hash& id : ids) {
-            nodes.push_back(
-                std::make_unique<MgrNode>(dht::Contact{id, 0, dht::Radius{kRegionBits}}, options, no_headers));
-            peers.push_back(net.add(*nodes.back()));
-        }
-        std::mt19937_64 rng{99};
         NodeOptions origin = options;
+        origin.overlay.discovery.k = k;
         origin.origin_only = true;
-        bridge = std::make_unique<MgrNode>(dht::Contact{random_hash(rng), 0, dht::Radius{0}}, origin, no_headers);
-        bridge_peer = net.add(*bridge);
-        const net::LinkSettings link{10ms};
-        for (std::size_t i = 0; i < peers.size(); ++i) {
-            net.connect(bridge_peer, peers[i], link);
-            for (std::size_t j = i + 1; j < peers.size(); ++j) net.connect(peers[i], peers[j], link);
+        // Every covering node is offered each item: nothing is applied here, so nodes do not forward.
+        origin.origin_fanout = 0;
+        bridge = std::make_unique<MgrNode>(testing::test_key(99), overlay_net.next_endpoint(0), origin, no_headers);
+        bridge_peer = overlay_net.add(*bridge);
+        for (const dht::KeyPair& key : keys) {
+            nodes.push_back(
+                std::make_unique<MgrNode>(key, overlay_net.next_endpoint(kRegionBits), options, no_headers));
+            peers.push_back(overlay_net.add(*nodes.back()));
+            MgrNode* node = nodes.back().get();
+            net.post(peers.back(), [this, node] { node->bootstrap(bridge->record(), net.now()); });
         }
-        net.run_until(proto::Time{1s});  // PING/PONG on connect: every table as full as k lets it be
+        for (int round = 0; round < 2; ++round) {
+            overlay_net.run_for(1s);
+            for (std::size_t i = 0; i < nodes.size(); ++i) {
+                MgrNode* node = nodes[i].get();
+                net.post(peers[i], [this, node] { node->look_up_self(net.now()); });
+            }
+        }
+        overlay_net.run_for(2s);
     }
 
     // One item per region (no nodes in it: nobody applies it without a header anyway).
@@ -79,10 +85,9 @@ struct Network {
 TEST(MgrNodeGossip, ReachesEveryRegionWhenThePublisherTableHoldsFewNodes) {
     // With two contacts per bucket the bridge knows two of the ~20 nodes in the far half of the key
     // space: offering only to its table's covering contacts left most regions without their item.
-    std::mt19937_64 rng{7};
-    std::vector<Hash> ids;
-    for (int i = 0; i < 48; ++i) ids.push_back(random_hash(rng));
-    Network n{ids, 2};
+    std::vector<dht::KeyPair> keys;
+    for (uint64_t i = 0; i < 48; ++i) keys.push_back(testing::test_key(7000 + i));
+    Network n{keys, 2};
     n.publish(1);
     // Every region that has a node gets its item at one of them at least (the nodes forward a region's
     // item among themselves once they have applied it; here nothing is applied).
@@ -103,14 +108,11 @@ TEST(MgrNodeGossip, ReachesEveryRegionWhenThePublisherTableHoldsFewNodes) {
 
 TEST(MgrNodeGossip, ItemForARegionNoNodeCoversIsCountedNotSent) {
     // Every node in the lower half of the key space: the upper half's regions have no node.
-    std::mt19937_64 rng{8};
-    std::vector<Hash> ids;
-    for (int i = 0; i < 12; ++i) {
-        Hash id = random_hash(rng);
-        id[0] &= 0x7f;
-        ids.push_back(id);
-    }
-    Network n{ids, 16};
+    std::vector<dht::KeyPair> keys;
+    uint64_t next = 8000;
+    for (int i = 0; i < 12; ++i)
+        keys.push_back(testing::test_key_where(next, [](const dht::NodeId& id) { return id[0] < 0x80; }));
+    Network n{keys, 16};
     n.publish(1);  // starts the lookups
     const uint64_t before = n.bridge->stats().items_unplaced;
     EXPECT_EQ(before, 0u);  // the lookups had not answered

@@ -20,14 +20,18 @@ using sync_parts::digest_of;
 using sync_parts::verify_leaves;
 using sync_parts::view;
 
-MgrSync::MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain)
-    : dht_(
+MgrSync::MgrSync(const dht::KeyPair& key, dht::NodeEndpoint endpoint, MgrSyncOptions options, ChainView chain)
+    : overlay_(
+          key,
           [&] {
-              self.radius.bits = 0;  // a syncing client stores nothing for the network
-              return self;
+              endpoint.radius.bits = 0;  // a syncing client stores nothing for the network
+              return dht::make_node_record(key, 1, endpoint).value();
           }(),
-          options.dht, [this](proto::PeerId to, Bytes frame) { send(to, std::move(frame)); },
-          [this](proto::PeerId peer, std::string reason) { disconnect(peer, std::move(reason)); }),
+          options.overlay, driver(),
+          dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
+                                 on_node_frame(handles().handle(from), frame, now);
+                             },
+                             [this](const dht::NodeId& node, proto::Time) { lost_[handles().handle(node)] = true; }}),
       options_(options),
       chain_(std::move(chain)),
       regions_(all_regions(options.region_bits)),
@@ -36,7 +40,42 @@ MgrSync::MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain)
                                          : std::make_unique<MemorySyncLeaves>()),
       bare_walks_(regions_.size()),
       pool_(pool_options(options)),
-      covering_(dht_, pool_, regions_, options.region_bits, options.unserved_timeout) {}
+      covering_(
+          pool_contacts(), pool_, regions_, options.region_bits, options.unserved_timeout,
+          [this](proto::PeerId peer) { return connected(peer); },
+          [this] { return overlay_.connections().size() < overlay_.connections().options().max_peers; }) {}
+
+void MgrSync::bootstrap(const dht::NodeRecord& bootnode, proto::Time now) {
+    at(now);
+    overlay_.bootstrap(bootnode, now);
+    self_lookup_at_ = now + std::chrono::seconds{1};
+}
+
+ContactSource MgrSync::pool_contacts() {
+    ContactSource overlay_contacts = contacts();
+    const auto admit = [this](std::vector<dht::Contact>& found) {
+        for (const dht::Contact& c : found) {
+            const auto paused = unreachable_until_.find(c.peer);
+            if (paused != unreachable_until_.end()) {
+                if (now() < paused->second) continue;
+                unreachable_until_.erase(paused);
+            }
+            pool_.add(c.peer);
+        }
+    };
+    return ContactSource{
+        [covering = overlay_contacts.covering, admit](const Hash& key) {
+            auto found = covering(key);
+            admit(found);
+            return found;
+        },
+        [lookup = overlay_contacts.lookup, admit](const Hash& target, proto::Time now, ContactSource::LookupDone done) {
+            lookup(target, now, [admit, done = std::move(done)](std::vector<dht::Contact> found) {
+                admit(found);
+                done(std::move(found));
+            });
+        }};
+}
 
 double MgrSync::progress() const {
     if (synced_) return 1.0;
@@ -73,13 +112,20 @@ std::size_t MgrSync::slots() const {
     return n;
 }
 
-void MgrSync::on_connect(proto::PeerId peer, proto::Time now) {
-    pool_.add(peer);
-    dht_.on_connect(peer, now);
+void MgrSync::on_node_disconnected(const dht::NodeId& node, proto::Time) {
+    lost_.emplace(handles().handle(node), false);
 }
 
-void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
-    dht_.on_disconnect(peer, now);
+void MgrSync::take_lost(proto::Time now) {
+    while (!lost_.empty()) {
+        const auto [peer, unreachable] = *lost_.begin();
+        lost_.erase(lost_.begin());
+        lost(peer, unreachable, now);
+    }
+}
+
+void MgrSync::lost(proto::PeerId peer, bool unreachable, proto::Time now) {
+    if (unreachable) unreachable_until_[peer] = now + options_.unserved_timeout;
     // Its requests fail now.
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.peer != peer) {
@@ -91,17 +137,24 @@ void MgrSync::on_disconnect(proto::PeerId peer, proto::Time now) {
         it = requests_.erase(it);
     }
     pool_.remove(peer);
-    covering_.forget(peer);
+    // A closed connection is routine (idle, evicted): the node is dialed again when asked. One that
+    // could not be reached leaves the lookup results.
+    if (unreachable) covering_.forget(peer);
 }
 
-std::optional<proto::Time> MgrSync::next_deadline() const {
-    std::optional<proto::Time> t = dht_.next_deadline();
-    if (!t || next_tick_ < *t) t = next_tick_;
+std::optional<proto::Time> MgrSync::core_deadline() const {
+    if (!lost_.empty()) return now();
+    std::optional<proto::Time> t = next_tick_;
+    if (self_lookup_at_ && *self_lookup_at_ < *t) t = self_lookup_at_;
     return t;
 }
 
-void MgrSync::on_timer(proto::Time now) {
-    dht_.on_timer(now);
+void MgrSync::on_core_timer(proto::Time now) {
+    take_lost(now);
+    if (self_lookup_at_ && now >= *self_lookup_at_) {
+        self_lookup_at_.reset();
+        overlay_.discovery().start_lookup(overlay_.id(), now, [](std::vector<dht::Contact>) {});
+    }
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.ticket.deadline > now) {
             ++it;
@@ -351,17 +404,14 @@ void MgrSync::pump_code(proto::Time now) {
     }
 }
 
-void MgrSync::on_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+void MgrSync::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now) {
+    take_lost(now);
     if (frame.empty()) {
         disconnect(from, "mgr sync: empty frame");
         return;
     }
     stats_.bytes_received += frame.size();
     pool_.received(frame.size());
-    if (dht::Dht::handles(frame[0])) {
-        dht_.on_frame(from, frame, now);
-        return;
-    }
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kChunkData:
             stats_.chunk_bytes += frame.size();

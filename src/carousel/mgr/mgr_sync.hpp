@@ -2,7 +2,20 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// MgrSync: the Merry-Go-Round client, a sans-IO proto::Endpoint — the seed's sync steps 1–5.
+// MgrSync: the Merry-Go-Round client, a sans-IO proto::Endpoint — the seed's sync steps 1–5 — on a
+// dht::Overlay of its own (mgr/overlay_host.hpp).
+//
+// Network: the client has its own key and record, finds nodes by Discovery (bootstrap(), then
+// lookups), and reaches them over authenticated connections it dials on demand, at most
+// OverlayOptions::connections.max_peers at a time (CoveringPeers prefers the nodes it is connected
+// to). Its record announces radius 0: it enters other nodes' routing tables (its PINGs bond it, and
+// its lookups need that), but a radius-0 block is the node's own id alone, which no region's key is
+// (covers() never holds for it), so no node routes gossip to it or counts it as a copy of a region
+// (RoutingTable::covering_bits counts only radii of at least a region). Nodes are named locally by
+// handle (dht::PeerHandles): the pool's windows, strikes and bans are per node id. A node the client
+// could not reach (Core::unreachable: a dial or handshake failed, a back-off, the cap) is not asked
+// for MgrSyncOptions::unserved_timeout; one whose connection closed may be asked again at once (it
+// is dialed again).
 //
 // The key space is cut into the gossip regions (regions of 2^region_bits keys, in key order). For
 // each region the client holds a verified range [region.first, cursor) of the account trie's leaves,
@@ -48,7 +61,9 @@
 #include <set>
 #include <vector>
 
-#include <carousel/dht/dht.hpp>
+#include <carousel/dht/node_endpoint.hpp>
+#include <carousel/dht/node_key.hpp>
+#include <carousel/dht/overlay.hpp>
 #include <carousel/dht/peer_pool.hpp>
 #include <carousel/proto/endpoint.hpp>
 #include <carousel/proto/mgr_messages.hpp>
@@ -57,6 +72,7 @@
 #include <carousel/trie/node_store.hpp>
 
 #include "covering_peers.hpp"
+#include "overlay_host.hpp"
 #include "placement.hpp"
 #include "sync_leaves.hpp"
 
@@ -71,7 +87,8 @@ struct ChainView {
 struct MgrSyncOptions {
     unsigned region_bits{253};
     uint64_t epoch_length{256};
-    dht::Options dht;
+    // Discovery, handshakes and the bounded set of connections (connections.max_peers).
+    dht::OverlayOptions overlay;
     // Flow control: the client keeps at most `window` bytes of answers outstanding (a request counts
     // its maxSize). The window starts at initial_window, grows by every answer's size while answers
     // come in time (slow start) and halves at a timeout; answers are at most window / 4 and at most
@@ -116,9 +133,18 @@ struct SyncStats {
     uint64_t lookups{0};
 };
 
-class MgrSync final : public proto::Endpoint {
+class MgrSync final : public OverlayHost {
   public:
-    MgrSync(dht::Contact self, MgrSyncOptions options, ChainView chain);
+    // The client of `key`, reached at `endpoint`'s addresses (its radius is ignored: it announces 0).
+    MgrSync(const dht::KeyPair& key, dht::NodeEndpoint endpoint, MgrSyncOptions options, ChainView chain);
+
+    // Meets the network through a node whose record it was given (a PING, so that the two bond), and
+    // looks up its own id a second later (the table fills; lookups of regions then find the nodes
+    // covering them).
+    void bootstrap(const dht::NodeRecord& bootnode, proto::Time now);
+
+    dht::Overlay& overlay() override { return overlay_; }
+    const dht::Overlay& overlay() const override { return overlay_; }
 
     // Complete at the latest boundary and checked (state root and every storage root rebuilt).
     bool synced() const noexcept { return synced_; }
@@ -143,13 +169,27 @@ class MgrSync final : public proto::Endpoint {
     // it can.
     const std::string& failure() const noexcept { return failure_; }
 
-    void on_connect(proto::PeerId peer, proto::Time now) override;
-    void on_disconnect(proto::PeerId peer, proto::Time now) override;
-    void on_frame(proto::PeerId from, ByteView frame, proto::Time now) override;
-    std::optional<proto::Time> next_deadline() const override;
-    void on_timer(proto::Time now) override;
-
   private:
+    // OverlayHost
+    std::optional<proto::Time> core_deadline() const override;
+    void on_core_timer(proto::Time now) override;
+    void on_node_disconnected(const dht::NodeId& node, proto::Time now) override;
+    // A frame from an authenticated node, `from` its handle.
+    void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    // The node named `peer` is gone: its requests fail now; `unreachable`: not asked for unserved_timeout.
+    void lost(proto::PeerId peer, bool unreachable, proto::Time now);
+    // Handles lost_ (the Overlay's notices come inside its calls, even inside a send of a pump:
+    // they are taken at the next timer).
+    void take_lost(proto::Time now);
+    // The Overlay's contacts, each one the client may ask entering the pool (one found unreachable
+    // not before its pause ends).
+    ContactSource pool_contacts();
+    // To the node named `peer` (OverlayHost::send_to); hides proto::Endpoint::send: this core names
+    // nodes only.
+    bool send(proto::PeerId peer, Bytes frame) { return send_to(peer, std::move(frame)); }
+    // Closes the connection of the node named `peer` (hides proto::Endpoint::disconnect, as send).
+    void disconnect(proto::PeerId peer, const std::string& reason) { (void)drop(peer, reason); }
+
     // Leaves by key, beside leaves_: a head region's changes (an empty value: deleted), a part's leaves
     // at the head.
     using Leaves = std::map<Hash, Bytes>;
@@ -333,7 +373,10 @@ class MgrSync final : public proto::Endpoint {
     // storage trie's root is not the one its account leaf names.
     std::optional<Hash> rebuild_anchor_tries();
 
-    dht::Dht dht_;
+    dht::Overlay overlay_;
+    std::map<proto::PeerId, bool> lost_;                      // nodes gone, not handled yet (true: unreachable)
+    std::map<proto::PeerId, proto::Time> unreachable_until_;  // nodes not asked until then
+    std::optional<proto::Time> self_lookup_at_;
     MgrSyncOptions options_;
     ChainView chain_;
     std::vector<Region> regions_;

@@ -10,18 +10,20 @@
 #include "mgr_sync.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <carousel/core/keccak.hpp>
-#include <carousel/proto/dht_messages.hpp>
 #include <carousel/state/account.hpp>
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/testing/temp_dir.hpp>
 #include <carousel/trie/trie.hpp>
+
+#include "overlay_testing.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -59,19 +61,28 @@ struct Sent {
     std::optional<proto::GetChunks> chunks;
 };
 
+// The client on LocalNet with scripted nodes covering every key (named 7, 8, ... by the tests):
+// they bond with the client through Discovery (it bootstraps through each), the client dials them,
+// and every frame it sends them after the handshake is recorded; their answers are the tests'.
 struct Harness {
     State state = make_state(5);
+    testing::OverlayNet onet{1ms};
     MgrSync sync;
-    Time now{0};
-    std::vector<Sent> sent;  // every non-DHT frame, in order
+    PeerId sync_peer{0};
+    std::map<PeerId, std::unique_ptr<testing::ScriptedNode>> nodes;  // by name
+    std::map<dht::NodeId, PeerId> names;
+    std::map<PeerId, PeerId> net_ids;  // name -> LocalNet id
+    std::vector<Sent> sent;            // every frame the nodes got from the client, in order
 
     explicit Harness(unsigned strikes_to_ban = 2, store::KV* leaf_kv = nullptr)
-        : sync(dht::Contact{Hash{}, 0, dht::Radius{0}}, options(strikes_to_ban, leaf_kv),
+        : sync(testing::test_key(1), onet.next_endpoint(0), options(strikes_to_ban, leaf_kv),
                ChainView{[] { return kHead; },
                          [this](uint64_t n) -> std::optional<Hash> {
                              if (n == kHead) return state.root;
                              return std::nullopt;
-                         }}) {}
+                         }}) {
+        sync_peer = onet.add(sync);
+    }
 
     static MgrSyncOptions options(unsigned strikes_to_ban, store::KV* leaf_kv) {
         MgrSyncOptions o;
@@ -82,53 +93,29 @@ struct Harness {
         return o;
     }
 
-    static Hash id_of(PeerId peer) {
-        Hash id{};
-        id[0] = static_cast<uint8_t>(peer);
-        return id;
-    }
+    Time now() const { return onet.net.now(); }
 
-    // A node covering every key connects; its PONG to the client's PING puts it in the table.
-    void connect(PeerId peer) {
-        sync.on_connect(peer, now);
-        drain();
-    }
-
-    void drain() {
-        for (auto& f : sync.take_outbox()) {
-            if (f.frame.empty()) continue;
-            if (dht::Dht::handles(f.frame[0])) {
-                if (auto ping = proto::decode_ping(f.frame)) {
-                    sync.on_frame(f.to, proto::encode(proto::Pong{ping->request_id, id_of(f.to), 256}), now);
-                    drain();
-                }
-                continue;
-            }
-            const auto type = proto::frame_type(f.frame);
-            if (!type) continue;
-            Sent s{f.to, *type, std::nullopt};
+    // A node named `name`, covering every key, joins; the client bootstraps through it.
+    void connect(PeerId name) {
+        auto node = std::make_unique<testing::ScriptedNode>(testing::test_key(100 + name), onet.next_endpoint(256));
+        node->on_received = [this, name](const testing::ScriptedNode::Received& r) {
+            const auto type = proto::frame_type(r.frame);
+            if (!type) return;
+            Sent s{name, *type, std::nullopt};
             if (*type == proto::MessageType::kGetChunks) {
-                auto m = proto::decode_get_chunks(f.frame);
+                auto m = proto::decode_get_chunks(r.frame);
                 if (m) s.chunks = *m;
             }
             sent.push_back(std::move(s));
-        }
-        (void)sync.take_disconnects();
+        };
+        net_ids[name] = onet.add(*node);
+        names[node->overlay().id()] = name;
+        onet.net.post(sync_peer, [this, record = node->record()] { sync.bootstrap(record, now()); });
+        nodes[name] = std::move(node);
     }
 
-    // Moves the clock to `t`, running every timer due on the way.
-    void advance(Time t) {
-        while (true) {
-            const auto next = sync.next_deadline();
-            if (!next || *next > t) break;
-            now = std::max(now, *next);
-            sync.on_timer(now);
-            drain();
-        }
-        now = t;
-        sync.on_timer(now);
-        drain();
-    }
+    // Moves the clock to `t`, running everything due on the way.
+    void advance(Time t) { onet.net.run_until(t); }
 
     // Connects `peers`, runs a second, and returns the one request the client made by then.
     Sent start(std::initializer_list<PeerId> peers) {
@@ -175,10 +162,14 @@ struct Harness {
         EXPECT_EQ(sync.state_root(), state.root);
     }
 
+    // Node `request.to` answers over its connection to the client; the answer arrives.
     void answer(const Sent& request, proto::ChunkEntry e) {
         e.prefix = request.chunks->prefixes.empty() ? Nibbles{} : request.chunks->prefixes.front();
-        sync.on_frame(request.to, proto::encode(proto::ChunkData{request.chunks->request_id, {std::move(e)}}), now);
-        drain();
+        testing::ScriptedNode& node = *nodes.at(request.to);
+        Bytes frame = proto::encode(proto::ChunkData{request.chunks->request_id, {std::move(e)}});
+        onet.net.post(net_ids.at(request.to),
+                      [this, &node, frame = std::move(frame)] { node.reply(sync.overlay().id(), frame, now()); });
+        advance(now() + 10ms);
     }
 };
 

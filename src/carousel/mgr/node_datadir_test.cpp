@@ -12,6 +12,7 @@
 
 #include "bridge.hpp"
 #include "mgr_node.hpp"
+#include "overlay_testing.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -50,12 +51,11 @@ const Chain& chain() {
     return kChain;
 }
 
-Hash node_id() {
-    Hash id{};
-    id[0] = 0x5a;
-    id[31] = 7;
-    return id;
+const dht::KeyPair& node_key() {
+    static const dht::KeyPair kKey = testing::test_key(5);
+    return kKey;
 }
+Hash node_id() { return node_key().node_id; }
 
 // Two regions of 2^253 keys.
 NodeRecord record() { return {region_of(node_id(), dht::Radius{kRegionBits + 1}), kRegionBits, kEpoch}; }
@@ -208,14 +208,14 @@ TEST(MgrNodeDatadir, ANodeRestartsOnItsStores) {
     const HeaderSource headers = [](uint64_t b) -> std::optional<Hash> {
         return b < chain().roots.size() ? std::optional<Hash>{chain().roots[b]} : std::nullopt;
     };
-    const dht::Contact self{node_id(), 0, dht::Radius{kRegionBits + 1}};
+    const dht::NodeEndpoint self{{127, 0, 0, 1}, 30303, 30303, dht::Radius{kRegionBits + 1}};
     std::size_t in_block = 0;
     for (const Bytes& c : blobs()) in_block += contains(record().covered, keccak256(c)) ? 1U : 0U;
     ASSERT_GT(in_block, 0U);
     {
         auto datadir = NodeDatadir::open(tmp.path());
         ASSERT_TRUE(datadir);
-        MgrNode node{self, options, headers};
+        MgrNode node{node_key(), self, options, headers};
         ASSERT_EQ(node.covered(), record().covered);
         ASSERT_TRUE((*datadir)->write_node_record(record()));
         std::vector<std::unique_ptr<EpochStore>> stores;
@@ -234,7 +234,7 @@ TEST(MgrNodeDatadir, ANodeRestartsOnItsStores) {
     auto code = (*datadir)->code();
     ASSERT_TRUE(code);
     EXPECT_EQ(code->size(), in_block);
-    MgrNode node{self, options, headers};
+    MgrNode node{node_key(), self, options, headers};
     // A store for a region outside the block, or of another epoch length, is refused.
     std::vector<std::unique_ptr<EpochStore>> outside;
     outside.push_back(std::make_unique<EpochStore>(Region{Hash{}, kRegionBits}, kEpoch));

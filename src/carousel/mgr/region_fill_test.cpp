@@ -17,6 +17,7 @@
 #include <carousel/trie/node.hpp>
 
 #include "mgr_node.hpp"
+#include "overlay_testing.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -24,80 +25,14 @@ namespace {
 using proto::PeerId;
 using proto::Time;
 
-// A minimal driver (net/ is a layer below mgr/): frames are delivered in order, each after a fixed
-// delay; when none is in flight the clock jumps to the earliest deadline. `hook` sees every frame.
-class Wire {
-  public:
-    PeerId add(proto::Endpoint& e) {
-        ends_.push_back(&e);
-        return ends_.size();
-    }
-    void connect(PeerId a, PeerId b) {
-        call(a, [&](proto::Endpoint& e) { e.on_connect(b, now_); });
-        call(b, [&](proto::Endpoint& e) { e.on_connect(a, now_); });
-    }
-    std::function<void(PeerId from, PeerId to, Bytes& frame)> hook;
-
-    bool run_until(const std::function<bool()>& done, Time limit) {
-        while (!done()) {
-            if (!queue_.empty()) {
-                auto [at, from, to, frame] = std::move(queue_.front());
-                queue_.pop_front();
-                now_ = std::max(now_, at);
-                if (now_ > limit) return false;
-                call(to, [&](proto::Endpoint& e) { e.on_frame(from, frame, now_); });
-                continue;
-            }
-            std::optional<Time> next;
-            std::size_t who = 0;
-            for (std::size_t i = 0; i < ends_.size(); ++i) {
-                const auto d = ends_[i]->next_deadline();
-                if (d && (!next || *d < *next)) {
-                    next = d;
-                    who = i + 1;
-                }
-            }
-            if (!next || *next > limit) return false;
-            now_ = std::max(now_, *next);
-            call(who, [&](proto::Endpoint& e) { e.on_timer(now_); });
-        }
-        return true;
-    }
-    Time now() const { return now_; }
-
-    // Calls into an endpoint (as a driver does) and sends what it sent.
-    void call(PeerId id, const std::function<void(proto::Endpoint&)>& f) {
-        proto::Endpoint& e = *ends_[id - 1];
-        f(e);
-        for (auto& out : e.take_outbox()) {
-            if (hook) hook(id, out.to, out.frame);
-            if (!out.frame.empty()) queue_.push_back({now_ + kDelay, id, out.to, std::move(out.frame)});
-        }
-        (void)e.take_disconnects();  // the tests here do not need links to go away
-    }
-
-  private:
-    static constexpr Time kDelay{std::chrono::milliseconds{10}};
-    struct Frame {
-        Time at;
-        PeerId from;
-        PeerId to;
-        Bytes frame;
-    };
-    std::vector<proto::Endpoint*> ends_;
-    std::deque<Frame> queue_;
-    Time now_{0};
-};
-
-// An id in quarter q of the key space (region_bits 254), made distinct by `n`.
-dht::NodeId id_in(unsigned q, uint8_t n) {
-    const uint8_t in[2] = {static_cast<uint8_t>(q), n};
-    Hash h = keccak256(ByteView{in, 2});
-    h[0] = static_cast<uint8_t>((q << 6) | (h[0] & 0x3f));
-    return h;
+// A key whose node id lies in quarter q of the key space (region_bits 254); `next` counts the keys tried.
+dht::KeyPair key_in(unsigned q, uint64_t& next) {
+    return testing::test_key_where(next, [q](const dht::NodeId& id) { return (id[0] >> 6) == q; });
 }
 
-// Two seeded nodes per quarter, and a joiner in quarter 1, all at genesis.
+// Two seeded nodes per quarter, a joiner in quarter 1 and an asker (a scripted node that sends
+// requests), all at genesis, on LocalNet. Nobody is connected by hand: every member meets nodes[0]
+// and looks up its own id; connections are dialed as the fills need them.
 struct Network {
     // `with_code`: the seeded nodes hold the genesis code of their block (else none).
     explicit Network(uint64_t accounts = 400, bool with_code = true) {
@@ -119,33 +54,67 @@ struct Network {
             if (!with_code || a.code_hash == state::kEmptyCodeHash) return;
             if (auto c = gen->code_store().get_code(a.code_hash)) code.push_back(std::move(*c));
         });
+        uint64_t next = 3000;
         for (unsigned q = 0; q < 4; ++q) {
             for (uint8_t n = 0; n < 2; ++n) {
-                nodes.push_back(
-                    std::make_unique<MgrNode>(dht::Contact{id_in(q, n), 0, dht::Radius{254}}, options, headers));
+                nodes.push_back(std::make_unique<MgrNode>(key_in(q, next), onet.next_endpoint(254), options, headers));
                 EXPECT_TRUE(nodes.back()->seed(gen->node_store(), 0, root, code).has_value());
-                peers.push_back(wire.add(*nodes.back()));
+                peers.push_back(onet.add(*nodes.back()));
             }
         }
-        joiner = std::make_unique<MgrNode>(dht::Contact{id_in(1, 7), 0, dht::Radius{254}}, options, headers);
-        joiner_peer = wire.add(*joiner);
-        for (PeerId p : peers) wire.connect(joiner_peer, p);
+        joiner = std::make_unique<MgrNode>(key_in(1, next), onet.next_endpoint(254), options, headers);
+        joiner_peer = onet.add(*joiner);
+        asker = std::make_unique<testing::ScriptedNode>(testing::test_key(next), onet.next_endpoint(0));
+        asker_peer = onet.add(*asker);
+        std::vector<std::pair<PeerId, MgrNode*>> members;
+        for (std::size_t i = 0; i < nodes.size(); ++i) members.emplace_back(peers[i], nodes[i].get());
+        members.emplace_back(joiner_peer, joiner.get());
+        for (std::size_t i = 1; i < members.size(); ++i) {
+            call(members[i].first,
+                 [this, node = members[i].second] { node->bootstrap(nodes[0]->record(), wire.now()); });
+        }
+        for (int round = 0; round < 2; ++round) {
+            onet.run_for(std::chrono::seconds{1});
+            for (const auto& [peer, node] : members) {
+                call(peer, [this, node = node] { node->look_up_self(wire.now()); });
+            }
+        }
+        onet.run_for(std::chrono::seconds{2});
+    }
+    // Runs `f` as member `peer`'s event now (as a driver calls into it) and what it sends goes out.
+    void call(PeerId peer, std::function<void()> f) {
+        wire.post(peer, std::move(f));
+        wire.run_until(wire.now());
+    }
+    // The asker sends `frames` to `to` and waits a second: the answers it got (every frame, in order).
+    std::vector<Bytes> ask(const MgrNode& to, std::vector<Bytes> frames) {
+        asker->received.clear();
+        call(asker_peer, [&] {
+            for (Bytes& f : frames) asker->send(to.record(), std::move(f), wire.now());
+        });
+        onet.run_for(std::chrono::seconds{1});
+        std::vector<Bytes> out;
+        for (auto& r : asker->received) out.push_back(std::move(r.frame));
+        return out;
     }
     // The seeded neighbour covering the joiner's region.
     const EpochStore& reference() const { return *nodes[2]->stores().front().store; }
     bool fill(FillOptions fill_options = {}) {
-        wire.call(joiner_peer, [&](proto::Endpoint&) { joiner->join(wire.now(), fill_options); });
+        call(joiner_peer, [&] { joiner->join(wire.now(), fill_options); });
         return wire.run_until([&] { return !joiner->filling(); }, Time{std::chrono::seconds{120}});
     }
 
     std::unique_ptr<state::ChainGenerator> gen;
     Hash root{};
     NodeOptions options;
-    Wire wire;
+    testing::OverlayNet onet;
+    net::LocalNet& wire = onet.net;
     std::vector<std::unique_ptr<MgrNode>> nodes;
     std::vector<PeerId> peers;
     std::unique_ptr<MgrNode> joiner;
     PeerId joiner_peer{0};
+    std::unique_ptr<testing::ScriptedNode> asker;
+    PeerId asker_peer{0};
 };
 
 void expect_same_store(const EpochStore& a, const EpochStore& b) {
@@ -210,7 +179,7 @@ TEST(RegionFill, AnswerCalledCompleteWithANodeMissingIsRejected) {
     Network net;
     const PeerId bad = net.peers[2];
     uint64_t cut = 0;
-    net.wire.hook = [&](PeerId from, PeerId to, Bytes& frame) {
+    net.wire.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
         if (from != bad || to != net.joiner_peer || frame.empty() ||
             frame[0] != static_cast<uint8_t>(proto::MessageType::kChunkData))
             return;
@@ -221,7 +190,7 @@ TEST(RegionFill, AnswerCalledCompleteWithANodeMissingIsRejected) {
         e.nodes.pop_back();
         ++cut;
         frame = proto::encode(*d);
-    };
+    });
     // Small answers: after an incomplete one the range starts again from its first position, and
     // the honest neighbour's answers then bring nodes the joiner holds already: no offence.
     FillOptions small;
@@ -248,7 +217,7 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
         foreign = leaf;
     }
     uint64_t forged = 0;
-    net.wire.hook = [&](PeerId from, PeerId to, Bytes& frame) {
+    net.wire.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
         if (from != bad || to != net.joiner_peer || frame.empty() ||
             frame[0] != static_cast<uint8_t>(proto::MessageType::kChunkData))
             return;
@@ -257,7 +226,7 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
         d->entries[0].nodes.push_back(foreign);
         ++forged;
         frame = proto::encode(*d);
-    };
+    });
     ASSERT_TRUE(net.fill());
     const FillRecord s = *net.joiner->join_stats();
     EXPECT_GT(forged, 0u);
@@ -269,11 +238,11 @@ TEST(RegionFill, UnreferencedNodesAreRejected) {
 TEST(RegionFill, NodeRefusesToServeWhileFilling) {
     Network net(100);
     // Keep it filling: its neighbours' answers never arrive.
-    net.wire.hook = [&](PeerId, PeerId to, Bytes& frame) {
+    net.wire.set_frame_hook([&](PeerId, PeerId to, Bytes& frame) {
         if (to == net.joiner_peer && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData))
             frame.clear();
-    };
-    net.joiner->join(net.wire.now());
+    });
+    net.call(net.joiner_peer, [&] { net.joiner->join(net.wire.now()); });
     const Region region = net.joiner->stores().front().store->region();
     const trie::PathRange range = path_range(region);
     proto::GetChunks get;
@@ -283,22 +252,20 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
     get.is_range = range.from != range.to;
     get.max_size = 1 << 20;
     get.flags = proto::kFlagLeaves;
-    net.joiner->on_frame(net.peers[0], proto::encode(get), net.wire.now());
-    proto::GetDiff diff{78, net.root, net.root, range.from, range.to};
-    net.joiner->on_frame(net.peers[0], proto::encode(diff), net.wire.now());
+    const proto::GetDiff diff{78, net.root, net.root, range.from, range.to};
     std::size_t chunk_refusals = 0;
     std::size_t diff_refusals = 0;
-    for (auto& out : net.joiner->take_outbox()) {
-        if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
-            auto d = proto::decode_chunk_data(out.frame);
+    for (auto& out : net.ask(*net.joiner, {proto::encode(get), proto::encode(diff)})) {
+        if (out[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
+            auto d = proto::decode_chunk_data(out);
             ASSERT_TRUE(d.has_value());
             if (d->request_id == 77) {
                 ASSERT_EQ(d->entries.size(), 1u);
                 EXPECT_EQ(d->entries[0].error, proto::ChunkError::kUnknownRoot);
                 ++chunk_refusals;
             }
-        } else if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
-            auto d = proto::decode_diff_data(out.frame);
+        } else if (out[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
+            auto d = proto::decode_diff_data(out);
             ASSERT_TRUE(d.has_value());
             EXPECT_EQ(d->error, proto::ChunkError::kUnknownRoot);
             ++diff_refusals;
@@ -311,30 +278,22 @@ TEST(RegionFill, NodeRefusesToServeWhileFilling) {
 }
 
 // Radius change (MgrNode::set_radius). nodes[2] covers quarter 1; with one bit more it covers
-// quarters 0 and 1. Connects it to the other seeded nodes (the fill walks every quarter's account
-// leaves) and lets the PINGs settle.
-void connect_grower(Network& net) {
-    for (std::size_t i = 0; i < net.peers.size(); ++i) {
-        if (i != 2) net.wire.connect(net.peers[2], net.peers[i]);
-    }
-    (void)net.wire.run_until([] { return false; }, net.wire.now() + Time{std::chrono::seconds{1}});
-}
+// quarters 0 and 1 (the fill walks every quarter's account leaves: its table knows them all).
 
 // A node that grows fills exactly the new region's store (the one a seeded node of that quarter
 // holds) and the code of the added part, and keeps its old store as it was.
 TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
     Network net;
-    connect_grower(net);
     MgrNode& node = *net.nodes[2];
-    net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
+    net.call(net.peers[2], [&] { node.set_radius(dht::Radius{255}, net.wire.now()); });
     EXPECT_EQ(node.covered().bits, 255u);
-    EXPECT_EQ(node.dht().self().radius.bits, 255u);
+    EXPECT_EQ(node.radius().bits, 255u);
     ASSERT_EQ(node.stores().size(), 2u);
     EXPECT_TRUE(node.filling(net.nodes[0]->stores().front().store->region()));
     EXPECT_FALSE(node.filling(net.nodes[3]->stores().front().store->region()));
     ASSERT_TRUE(net.wire.run_until([&] { return !node.filling(); }, Time{std::chrono::seconds{120}}));
-    // Its neighbours learnt the new radius from its PING.
-    const auto seen = net.nodes[0]->dht().table().find(node.dht().self().id);
+    // Its neighbours learnt the new radius from its PING (its record, re-signed with seq + 1).
+    const auto seen = net.nodes[0]->overlay().discovery().table().find(node.id());
     ASSERT_TRUE(seen.has_value());
     EXPECT_EQ(seen->contact.radius.bits, 255u);
     const FillRecord s = *node.grow_stats();
@@ -360,19 +319,18 @@ TEST(RegionFill, GrownNodeFillsExactlyItsNewRegion) {
 // and answers for its old region as before.
 TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
     Network net(100);
-    connect_grower(net);
     MgrNode& node = *net.nodes[2];
     // Keep it filling: its neighbours' answers never arrive.
-    net.wire.hook = [&](PeerId, PeerId to, Bytes& frame) {
+    net.wire.set_frame_hook([&](PeerId, PeerId to, Bytes& frame) {
         if (to == net.peers[2] && !frame.empty() && frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData))
             frame.clear();
-    };
-    net.wire.call(net.peers[2], [&](proto::Endpoint&) { node.set_radius(dht::Radius{255}, net.wire.now()); });
+    });
+    net.call(net.peers[2], [&] { node.set_radius(dht::Radius{255}, net.wire.now()); });
     ASSERT_TRUE(node.filling());
-    (void)node.take_outbox();
     const Region fresh = net.nodes[0]->stores().front().store->region();
     const Region old = net.nodes[3]->stores().front().store->region();
     uint64_t id = 100;
+    std::vector<Bytes> asks;
     for (const Region& region : {fresh, old}) {
         const trie::PathRange range = path_range(region);
         proto::GetChunks get;
@@ -382,33 +340,32 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
         get.is_range = range.from != range.to;
         get.max_size = 1 << 20;
         get.flags = proto::kFlagLeaves;
-        node.on_frame(net.peers[0], proto::encode(get), net.wire.now());
-        node.on_frame(net.peers[0], proto::encode(proto::GetDiff{id++, net.root, net.root, range.from, range.to}),
-                      net.wire.now());
+        asks.push_back(proto::encode(get));
+        asks.push_back(proto::encode(proto::GetDiff{id++, net.root, net.root, range.from, range.to}));
         proto::GetBareStorage bare;
         bare.request_id = id++;
         bare.state_root = net.root;
         bare.region_first = region.first;
         bare.region_bits = region.bits;
         bare.max_size = 1 << 20;
-        node.on_frame(net.peers[0], proto::encode(bare), net.wire.now());
+        asks.push_back(proto::encode(bare));
     }
     std::map<uint64_t, std::optional<proto::ChunkError>> errors;  // by request id
-    for (auto& out : node.take_outbox()) {
-        if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
-            auto d = proto::decode_chunk_data(out.frame);
+    for (auto& out : net.ask(node, std::move(asks))) {
+        if (out[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
+            auto d = proto::decode_chunk_data(out);
             ASSERT_TRUE(d && d->entries.size() == 1);
             errors[d->request_id] = d->entries[0].error;
             if (!d->entries[0].error) {
                 EXPECT_TRUE(d->entries[0].leaf_mode);
                 EXPECT_FALSE(d->entries[0].keys.empty());
             }
-        } else if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
-            auto d = proto::decode_diff_data(out.frame);
+        } else if (out[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
+            auto d = proto::decode_diff_data(out);
             ASSERT_TRUE(d.has_value());
             errors[d->request_id] = d->error;
-        } else if (out.frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
-            auto d = proto::decode_bare_storage(out.frame);
+        } else if (out[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
+            auto d = proto::decode_bare_storage(out);
             ASSERT_TRUE(d.has_value());
             errors[d->request_id] = d->error;
         }
@@ -431,7 +388,7 @@ TEST(RegionFill, GrowingNodeRefusesOnlyItsNewRegion) {
 TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
     Network net;
     MgrNode& node = *net.joiner;
-    net.wire.call(net.joiner_peer, [&](proto::Endpoint&) {
+    net.call(net.joiner_peer, [&] {
         node.join(net.wire.now());
         node.set_radius(dht::Radius{255}, net.wire.now());
     });
@@ -456,9 +413,8 @@ TEST(RegionFill, GrowthDuringAJoinFillsEveryRegionOnce) {
 // are dropped), and the old store is as it was.
 TEST(RegionFill, ShrinkBackDuringAGrowthAbandonsItsFill) {
     Network net;
-    connect_grower(net);
     MgrNode& node = *net.nodes[2];
-    net.wire.call(net.peers[2], [&](proto::Endpoint&) {
+    net.call(net.peers[2], [&] {
         node.set_radius(dht::Radius{255}, net.wire.now());
         node.set_radius(dht::Radius{254}, net.wire.now());
     });
@@ -483,7 +439,8 @@ TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
         if (a.code_hash == state::kEmptyCodeHash) return;
         if (auto c = net.gen->code_store().get_code(a.code_hash)) code.push_back(std::move(*c));
     });
-    MgrNode node(dht::Contact{id_in(1, 9), 0, dht::Radius{255}}, net.options, [&](uint64_t n) -> std::optional<Hash> {
+    uint64_t next = 9000;
+    MgrNode node(key_in(1, next), net.onet.next_endpoint(255), net.options, [&](uint64_t n) -> std::optional<Hash> {
         return n == 0 ? std::optional<Hash>{net.root} : std::nullopt;
     });
     ASSERT_TRUE(node.seed(net.gen->node_store(), 0, net.root, code).has_value());
@@ -494,7 +451,7 @@ TEST(RegionFill, ShrinkDropsTheStoresAndCodeOutsideTheBlock) {
     EXPECT_EQ(node.shrink_to_fit(0, Time{0}).bits, 254u);  // never below one region
     ASSERT_EQ(node.stores().size(), 1u);
     EXPECT_EQ(node.covered().bits, 254u);
-    EXPECT_EQ(node.dht().self().radius.bits, 254u);
+    EXPECT_EQ(node.radius().bits, 254u);
     expect_same_store(*node.stores().front().store, *net.nodes[3]->stores().front().store);
     EXPECT_LT(node.store_bytes(), both);
     EXPECT_EQ(node.code().size(), net.nodes[3]->code().size());

@@ -8,7 +8,6 @@
 
 #include <carousel/core/hex.hpp>
 #include <carousel/core/rlp_item.hpp>
-#include <carousel/proto/dht_messages.hpp>
 #include <carousel/proto/handshake_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
 
@@ -66,12 +65,13 @@ TEST(HandshakeMessages, FrameLayout) {
     // [0x08][list: 1, 3-byte record, 32-byte nonce]: payload 1 + 4 + 33 = 38 bytes (0xe6).
     const Bytes hello = encode(Hello{1, Bytes{0xc2, 0x01, 0x02}, sample_hello().nonce});
     EXPECT_EQ(to_hex(hello.substr(0, 8)), "08e60183c20102a0");
-    // The range is free of every other family's types.
+    // The range is free of every other family's types on connections (the prefix and Merry-Go-Round
+    // messages; 0x01-0x04 were the connection-based DHT's, retired with it).
     EXPECT_TRUE(is_handshake_message(0x08));
     EXPECT_TRUE(is_handshake_message(0x09));
     for (unsigned t = 0; t < 256; ++t) {
         const auto type = static_cast<uint8_t>(t);
-        if (is_dht_message(type) || type >= static_cast<uint8_t>(MessageType::kGetChunks)) {
+        if (type >= static_cast<uint8_t>(MessageType::kGetChunks)) {
             EXPECT_FALSE(is_handshake_message(type)) << t;
         }
     }

@@ -2,9 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// Small strict RLP helpers shared by the wire codecs of proto/ (messages, dht_messages,
-// mgr_messages). Decoders take peer bytes: every helper fails with a WireError rather than read past
-// its input, and strings_of checks counts and sizes against the caller's caps before it copies.
+// Small strict RLP helpers shared by the wire codecs of proto/ (messages, mgr_messages). Decoders take peer bytes:
+// every helper fails with a WireError rather than read past its input, and strings_of checks counts and sizes against
+// the caller's caps before it copies.
 
 #include <optional>
 #include <tuple>

@@ -9,8 +9,11 @@
 #include <memory>
 #include <set>
 
+#include <carousel/core/assert.hpp>
 #include <carousel/core/keccak.hpp>
+#include <carousel/dht/node_endpoint.hpp>
 #include <carousel/mgr/bridge.hpp>
+#include <carousel/mgr/overlay_host.hpp>
 #include <carousel/mgr/partial_trie.hpp>
 #include <carousel/net/local_net.hpp>
 #include <carousel/proto/mgr_messages.hpp>
@@ -27,8 +30,9 @@ namespace {
 using proto::PeerId;
 using proto::Time;
 
-// A node id drawn from the seed.
-dht::NodeId node_id(uint64_t seed, uint64_t i) {
+// The secret of member i (storage nodes from 0, then the bridge, the client, the prober), drawn from
+// the seed: keccak256(seed, i), hashed again until it is a valid secp256k1 secret.
+dht::KeyPair key_of(uint64_t seed, uint64_t i) {
     const uint8_t in[16] = {
         static_cast<uint8_t>(seed >> 56), static_cast<uint8_t>(seed >> 48), static_cast<uint8_t>(seed >> 40),
         static_cast<uint8_t>(seed >> 32), static_cast<uint8_t>(seed >> 24), static_cast<uint8_t>(seed >> 16),
@@ -36,7 +40,30 @@ dht::NodeId node_id(uint64_t seed, uint64_t i) {
         static_cast<uint8_t>(i >> 48),    static_cast<uint8_t>(i >> 40),    static_cast<uint8_t>(i >> 32),
         static_cast<uint8_t>(i >> 24),    static_cast<uint8_t>(i >> 16),    static_cast<uint8_t>(i >> 8),
         static_cast<uint8_t>(i)};
-    return keccak256(ByteView{in, sizeof in});
+    Hash secret = keccak256(ByteView{in, sizeof in});
+    for (;;) {
+        if (auto key = dht::KeyPair::from_secret(ByteView{secret.data(), secret.size()})) return *key;
+        secret = keccak256(ByteView{secret.data(), secret.size()});
+    }
+}
+
+// Members that are not storage nodes, by their key index.
+constexpr uint64_t kBridgeKey = uint64_t{1} << 20;
+constexpr uint64_t kClientKey = uint64_t{1} << 21;
+constexpr uint64_t kProberKey = uint64_t{1} << 22;
+
+// What member `key_index` announces: LocalNet's address of the node it will be (UDP and TCP).
+dht::NodeEndpoint endpoint_at(const proto::Address& address, unsigned radius_bits) {
+    return dht::NodeEndpoint{address.ip, address.port, address.port, dht::Radius{radius_bits}};
+}
+
+// Handshake nonces drawn from the seed, per member.
+dht::OverlayOptions overlay_options(dht::OverlayOptions o, uint64_t seed, uint64_t key_index) {
+    const Bytes in{
+        static_cast<uint8_t>(seed),           static_cast<uint8_t>(seed >> 8),       static_cast<uint8_t>(key_index),
+        static_cast<uint8_t>(key_index >> 8), static_cast<uint8_t>(key_index >> 16), 'n'};
+    o.handshake.nonce_seed = keccak256(in);
+    return o;
 }
 
 // A liar's answer: a leaf value changed, or a diff with a change left out (or one added).
@@ -116,17 +143,28 @@ bool store_matches(const mgr::EpochStore& store, const trie::NodeStore& truth, c
 // roots: leaves of their region at a boundary root (GetChunks, leaf mode) and the diff from the
 // previous boundary (GetDiff, applied to the true leaves there). A node is named by a function
 // returning its counters (the result vectors grow during the run).
-class Prober final : public proto::Endpoint {
+class Prober final : public mgr::OverlayHost {
   public:
     using Target = std::function<ProbeCounts&()>;
+
+    // An Overlay node of its own (key, address), which dials the nodes it probes: every connection is
+    // authenticated, so the prober is a node of the network too (it is in no routing table: it
+    // never bootstraps).
+    Prober(const dht::KeyPair& key, const proto::Address& address, const dht::OverlayOptions& options)
+        : overlay_(
+              key, dht::make_node_record(key, 1, endpoint_at(address, 0)).value(), options, driver(),
+              dht::Overlay::Core{[this](const dht::NodeId&, ByteView frame, Time now) { answer(frame, now); }, {}}) {}
+
+    dht::Overlay& overlay() override { return overlay_; }
+    const dht::Overlay& overlay() const override { return overlay_; }
     enum class Want : uint8_t {
         kServe,           // a verified answer: probes_ok, else probes_failed
         kRefuse,          // a region being filled: 0x0 (refused_while_filling, else served_while_filling)
         kServeWhileFill,  // an old region of a growing node: verified answers count in `also`
     };
 
-    void chunks(PeerId to, Target target, const Hash& root, const mgr::Region& region, Want want = Want::kServe,
-                std::function<void()> also = {}) {
+    void chunks(const dht::NodeRecord& to, Target target, const Hash& root, const mgr::Region& region,
+                Want want = Want::kServe, std::function<void()> also = {}) {
         Expect x{std::move(target), false, root, region.first, mgr::last_key(region), {}, want, std::move(also)};
         proto::GetChunks get;
         get.request_id = next_id_++;
@@ -136,18 +174,22 @@ class Prober final : public proto::Endpoint {
         get.max_size = 8 * 1024 * 1024;
         get.flags = proto::kFlagLeaves;
         expect_.emplace(get.request_id, std::move(x));
-        send(to, proto::encode(get));
+        (void)overlay_.send(to, proto::encode(get), now());
     }
-    void diff(PeerId to, Target target, const Hash& from_root, const Hash& to_root, const mgr::Region& region,
-              mgr::Leaves base) {
+    void diff(const dht::NodeRecord& to, Target target, const Hash& from_root, const Hash& to_root,
+              const mgr::Region& region, mgr::Leaves base) {
         Expect x{std::move(target), true, to_root, region.first, mgr::last_key(region), {}, Want::kServe, {}};
         x.base.insert(base.begin(), base.end());
         proto::GetDiff get{next_id_++, from_root, to_root, nibbles(x.origin), nibbles(x.limit)};
         expect_.emplace(get.request_id, std::move(x));
-        send(to, proto::encode(get));
+        (void)overlay_.send(to, proto::encode(get), now());
     }
 
-    void on_frame(PeerId, ByteView frame, Time) override {
+    // Calls from the scenario run as the prober's events: they give the time first.
+    void at_time(Time now) { at(now); }
+
+  private:
+    void answer(ByteView frame, Time) {
         if (frame.empty()) return;
         if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
             auto d = proto::decode_chunk_data(frame);
@@ -202,10 +244,9 @@ class Prober final : public proto::Endpoint {
             ++(ok ? out.probes_ok : out.probes_failed);
             if (ok) ++out.diff_probes_ok;
         }
-        // Anything else (the nodes' DHT PINGs) is ignored: the prober is not a DHT node.
+        // Anything else is ignored.
     }
 
-  private:
     struct Expect {
         Target target;
         bool diff{false};
@@ -225,6 +266,7 @@ class Prober final : public proto::Endpoint {
         expect_.erase(it);
         return x;
     }
+    dht::Overlay overlay_;
     std::map<uint64_t, Expect> expect_;
     uint64_t next_id_{1};
 };
@@ -257,10 +299,13 @@ class MgrScenario {
               return roots_[n];
           }),
           node_options_(node_options(config)),
-          bridge_(dht::Contact{node_id(config.seed, 1u << 20), 0, dht::Radius{0}}, node_options_, headers_),
-          client_(dht::Contact{node_id(config.seed, 1u << 21), 0, dht::Radius{0}}, sync_options(config),
-                  mgr::ChainView{[this] { return head_; }, headers_}),
           link_{config.latency},
+          bridge_(key_of(config.seed, kBridgeKey), endpoint_at(net::default_address(kBridgePeer), 0),
+                  member_options(node_options_, config.seed, kBridgeKey), headers_),
+          client_(key_of(config.seed, kClientKey), endpoint_at(net::default_address(kClientPeer), 0),
+                  sync_options(config), mgr::ChainView{[this] { return head_; }, headers_}),
+          prober_(key_of(config.seed, kProberKey), net::default_address(kProberPeer),
+                  overlay_options(node_options_.overlay, config.seed, kProberKey)),
           grow_block_(config.grow_block != 0 ? config.grow_block : config.epoch_length * 3 / 2),
           shrink_block_(config.shrink_block != 0 ? config.shrink_block : config.epoch_length * 3 / 2),
           join_block_(config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2) {}
@@ -291,8 +336,41 @@ class MgrScenario {
     }
 
   private:
+    // LocalNet ids, in the order start() adds the members: the bridge, the client, the prober, then
+    // the storage nodes (from kFirstNodePeer), then the joiners. A member's record names the
+    // address LocalNet gives its id (net::default_address), so it is made before it is added.
+    static constexpr PeerId kBridgePeer = 1;
+    static constexpr PeerId kClientPeer = 2;
+    static constexpr PeerId kProberPeer = 3;
+    static constexpr PeerId kFirstNodePeer = 4;
+
+    static mgr::NodeOptions member_options(mgr::NodeOptions o, uint64_t seed, uint64_t key_index) {
+        o.overlay = overlay_options(o.overlay, seed, key_index);
+        return o;
+    }
+    // Adds a member made for id `expected` to the net.
+    PeerId add_member(mgr::OverlayHost& member, net::NodeSettings settings, PeerId expected) {
+        const PeerId id = net_.add(member, settings);
+        CAROUSEL_ASSERT(id == expected, "the scenario adds its members in the order of their addresses");
+        return id;
+    }
+    // A storage node, key index `i`, for LocalNet id `peer`.
+    std::unique_ptr<mgr::MgrNode> make_node(uint64_t i, PeerId peer) const {
+        return std::make_unique<mgr::MgrNode>(key_of(config_.seed, i),
+                                              endpoint_at(net::default_address(peer), config_.radius_bits),
+                                              member_options(node_options_, config_.seed, i), headers_);
+    }
+    // Node i's record as announced now (its radius may have changed).
+    const dht::NodeRecord& record_of(PeerId peer) const {
+        for (std::size_t i = 0; i < node_peers_.size(); ++i) {
+            if (node_peers_[i] == peer) return nodes_[i]->record();
+        }
+        return bridge_.node().record();  // not reached: only nodes are probed
+    }
+
     static mgr::NodeOptions node_options(const MgrScenarioConfig& config) {
         mgr::NodeOptions o;
+        o.overlay.connections.max_peers = config.max_peers;
         o.region_bits = config.region_bits;
         o.epoch_length = config.epoch_length;
         o.bare_leaves_max = config.bare_leaves_max;
@@ -300,6 +378,19 @@ class MgrScenario {
     }
     static mgr::MgrSyncOptions sync_options(const MgrScenarioConfig& config) {
         mgr::MgrSyncOptions o;
+        o.overlay = overlay_options(o.overlay, config.seed, kClientKey);
+        o.overlay.connections.max_peers = config.max_peers;
+        // The client's link carries the sync: its datagrams and handshakes queue behind the answers
+        // in flight, at least initial_window of them (52 s at the tests' 2,500 bytes/s), so its
+        // Discovery requests and handshakes wait that long twice over, and 10 s more, before they
+        // give up (else its table empties by timeouts and new connections never authenticate).
+        const Time queue = config.client_bandwidth == 0
+                               ? Time{0}
+                               : Time{static_cast<int64_t>(o.initial_window * 1'000'000 / config.client_bandwidth)};
+        const Time patience = std::chrono::seconds{10} + 2 * queue;
+        o.overlay.discovery.request_timeout = std::max(o.overlay.discovery.request_timeout, patience);
+        o.overlay.handshake.timeout = std::max(o.overlay.handshake.timeout, patience);
+        o.overlay.connections.handshake_timeout = std::max(o.overlay.connections.handshake_timeout, patience);
         o.region_bits = config.region_bits;
         o.epoch_length = config.epoch_length;
         return o;
@@ -325,35 +416,45 @@ class MgrScenario {
             result_.failure = "reading the genesis owners failed";
             return false;
         }
+        // Every dial and datagram takes the scenario's latency; nothing is connected by hand: each
+        // member dials the nodes it needs (no full mesh), after finding them by Discovery.
+        net_.set_link_model([link = link_](PeerId, PeerId) { return link; });
+        bridge_peer_ = add_member(bridge_.node(), {0, 0}, kBridgePeer);
+        client_peer_ = add_member(client_, {config_.client_bandwidth, config_.client_bandwidth}, kClientPeer);
+        prober_peer_ = add_member(prober_, {0, 0}, kProberPeer);
         for (std::size_t i = 0; i < config_.nodes; ++i) {
-            nodes_.push_back(std::make_unique<mgr::MgrNode>(
-                dht::Contact{node_id(config_.seed, i), 0, dht::Radius{config_.radius_bits}}, node_options_, headers_));
-            node_peers_.push_back(net_.add(*nodes_.back(), {config_.node_bandwidth, config_.node_bandwidth}));
+            const PeerId peer = kFirstNodePeer + static_cast<PeerId>(i);
+            nodes_.push_back(make_node(i, peer));
+            node_peers_.push_back(add_member(*nodes_.back(), {config_.node_bandwidth, config_.node_bandwidth}, peer));
         }
-        bridge_peer_ = net_.add(bridge_.endpoint(), {0, 0});
-        client_peer_ = net_.add(client_, {config_.client_bandwidth, config_.client_bandwidth});
-        for (std::size_t i = 0; i < node_peers_.size(); ++i) {
-            net_.connect(bridge_peer_, node_peers_[i], link_);
-            for (std::size_t j = i + 1; j < node_peers_.size(); ++j)
-                net_.connect(node_peers_[i], node_peers_[j], link_);
+        // The network's genesis: every node meets the bridge (the bootnode), then looks up its own id
+        // twice (the second lookup finds the nodes that had not joined yet at the first), so that its
+        // table holds its neighbours; then each grows its radius over the blocks beside its own that
+        // no node covers (MgrNode::cover_gaps) and is seeded with its regions of the genesis state.
+        const Time round_trip = std::max<Time>(config_.latency, std::chrono::milliseconds{1}) * 2;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            mgr::MgrNode* node = nodes_[i].get();
+            net_.post(node_peers_[i], [node, this] { node->bootstrap(bridge_.node().record(), net_.now()); });
         }
-        // The network's genesis: once the nodes know each other (PING/PONG on connect), each grows its
-        // radius over the blocks beside its own that no node covers (MgrNode::cover_gaps), then is
-        // seeded with its regions of the genesis state.
-        const Time settle = std::max<Time>(config_.latency, std::chrono::milliseconds{1}) * 4;
-        net_.run_until(settle);
+        for (const Time at : {round_trip * 4, round_trip * 30}) {
+            net_.run_until(at);
+            for (std::size_t i = 0; i < nodes_.size(); ++i) {
+                mgr::MgrNode* node = nodes_[i].get();
+                net_.post(node_peers_[i], [node, this] { node->look_up_self(net_.now()); });
+            }
+        }
+        net_.run_until(round_trip * 60);
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             mgr::MgrNode* node = nodes_[i].get();
             net_.post(node_peers_[i], [node, this] { (void)node->cover_gaps(net_.now()); });
         }
-        net_.run_until(settle * 2);
+        net_.run_until(round_trip * 64);
         for (auto& node : nodes_) {
             if (auto s = node->seed(chain_.node_store(), 0, roots_[0], *genesis_owners, genesis_code); !s) {
                 result_.failure = "seeding a node failed: " + s.error();
                 return false;
             }
         }
-        prober_peer_ = net_.add(prober_, {0, 0});
         return true;
     }
 
@@ -392,7 +493,15 @@ class MgrScenario {
                 (config_.lies_in.empty() || config_.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
                 lie(frame);
             }
-            if (join_liars_.contains(from) && joiner_peers_.contains(to)) lie(frame);
+            // Join liars alter what a fill verifies (leaves, nodes, code), not the presence walk's
+            // BareStorage: which owners are present in a region is what the neighbours say, and a
+            // neighbour that leaves one out is not caught (RegionFill's stated limit). Which
+            // neighbour a fill asks first depends on the node ids, so with the lie the test would
+            // pass or fail by the draw of ids.
+            if (join_liars_.contains(from) && joiner_peers_.contains(to) && !frame.empty() &&
+                frame[0] != static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
+                lie(frame);
+            }
             if (stale_.contains(to) && !frame.empty() &&
                 frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {
                 frame.clear();
@@ -484,14 +593,17 @@ class MgrScenario {
     // its calls).
     void probe(PeerId to, const Prober::Target& target, const mgr::EpochStore& store) {
         const mgr::Region region = store.region();
-        net_.post(prober_peer_,
-                  [this, to, target, root = roots_[head_], region] { prober_.chunks(to, target, root, region); });
+        net_.post(prober_peer_, [this, to, target, root = roots_[head_], region] {
+            prober_.at_time(net_.now());
+            prober_.chunks(record_of(to), target, root, region);
+        });
         if (head_ >= config_.epoch_length && store.keeps(roots_[head_ - config_.epoch_length])) {
             const Hash before = roots_[head_ - config_.epoch_length];
             if (auto base = mgr::leaves_in(chain_.node_store(), before, mgr::path_range(region))) {
                 net_.post(prober_peer_,
                           [this, to, target, before, root = roots_[head_], region, base = std::move(*base)]() mutable {
-                              prober_.diff(to, target, before, root, region, std::move(base));
+                              prober_.at_time(net_.now());
+                              prober_.diff(record_of(to), target, before, root, region, std::move(base));
                           });
             }
         }
@@ -500,11 +612,10 @@ class MgrScenario {
     // The joiners: new nodes, connected to everyone, that join and fill their stores.
     void join() {
         for (std::size_t k = 0; k < config_.joiners; ++k) {
-            auto node = std::make_unique<mgr::MgrNode>(
-                dht::Contact{node_id(config_.seed, config_.nodes + k), 0, dht::Radius{config_.radius_bits}},
-                node_options_, headers_);
+            const auto expected = kFirstNodePeer + static_cast<PeerId>(nodes_.size());
+            auto node = make_node(config_.nodes + k, expected);
             const uint64_t bw = config_.joiner_bandwidth != 0 ? config_.joiner_bandwidth : config_.node_bandwidth;
-            const PeerId p = net_.add(*node, {bw, bw});
+            const PeerId p = add_member(*node, {bw, bw}, expected);
             // Its neighbours that lie to it: the first join_liars honest nodes covering its region.
             std::size_t chosen = 0;
             for (std::size_t i = 0; i < config_.nodes && chosen < config_.join_liars; ++i) {
@@ -512,18 +623,22 @@ class MgrScenario {
                 join_liars_.insert(node_peers_[i]);
                 ++chosen;
             }
-            net_.connect(bridge_peer_, p, link_);
-            for (PeerId q : node_peers_) net_.connect(p, q, link_);
-            if (result_.sync_started_block > 0) net_.connect(client_peer_, p, link_);
-            net_.connect(prober_peer_, p, link_);
             joiner_peers_.insert(p);
             mgr::MgrNode* raw = node.get();
-            net_.post(p, [raw, this] { raw->join(net_.now()); });
+            // It meets the bridge, then joins once the two have bonded (a round trip and a half).
+            net_.post(p, [raw, this] { raw->bootstrap(bridge_.node().record(), net_.now()); });
+            const Time bonded = net_.now() + std::max<Time>(config_.latency, std::chrono::milliseconds{1}) * 6;
+            net_.post(
+                p, [raw, this] { raw->join(net_.now()); }, bonded);
             // Asked at once, it must refuse: its store is not filled.
-            net_.post(prober_peer_, [this, p, target = joined_target(result_.joined.size()), root = roots_[head_],
-                                     region = raw->stores().front().store->region()] {
-                prober_.chunks(p, target, root, region, Prober::Want::kRefuse);
-            });
+            net_.post(
+                prober_peer_,
+                [this, record = raw->record(), target = joined_target(result_.joined.size()), root = roots_[head_],
+                 region = raw->stores().front().store->region()] {
+                    prober_.at_time(net_.now());
+                    prober_.chunks(record, target, root, region, Prober::Want::kRefuse);
+                },
+                bonded);
             nodes_.push_back(std::move(node));
             node_peers_.push_back(p);
             result_.joined.emplace_back();
@@ -541,7 +656,7 @@ class MgrScenario {
             g.bits_before = node->covered().bits;
             g.bits_after = std::min(256u, g.bits_before + 1);
             const mgr::Region old_covered = node->covered();
-            const mgr::Region new_covered = mgr::region_of(node->dht().self().id, dht::Radius{g.bits_after});
+            const mgr::Region new_covered = mgr::region_of(node->id(), dht::Radius{g.bits_after});
             std::vector<mgr::Region> added;
             for (const mgr::Region& r : mgr::regions_in(new_covered, config_.region_bits)) {
                 if (!mgr::contains(old_covered, r)) added.push_back(r);
@@ -550,11 +665,11 @@ class MgrScenario {
             const PeerId p = node_peers_[i];
             net_.post(p, [node, bits = g.bits_after, this] { node->set_radius(dht::Radius{bits}, net_.now()); });
             if (added.empty()) continue;
-            net_.connect(prober_peer_, p, link_);
             net_.post(prober_peer_, [this, p, k, target = grown_target(k), root = roots_[head_], fresh = added.front(),
                                      old = node->stores().front().store->region()] {
-                prober_.chunks(p, target, root, fresh, Prober::Want::kRefuse);
-                prober_.chunks(p, target, root, old, Prober::Want::kServeWhileFill,
+                prober_.at_time(net_.now());
+                prober_.chunks(record_of(p), target, root, fresh, Prober::Want::kRefuse);
+                prober_.chunks(record_of(p), target, root, old, Prober::Want::kServeWhileFill,
                                [this, k] { ++result_.grown[k].old_served_while_filling; });
             });
         }
@@ -579,7 +694,7 @@ class MgrScenario {
     void start_client() {
         result_.sync_started_block = head_;
         sync_start_ = net_.now();
-        for (PeerId p : node_peers_) net_.connect(client_peer_, p, link_);
+        net_.post(client_peer_, [this] { client_.bootstrap(bridge_.node().record(), net_.now()); });
     }
 
     void leave() {
@@ -682,6 +797,11 @@ class MgrScenario {
             const auto& s = n.grow_stats();
             if (s) record_fill(n, *s, g);
         }
+        // Connections: each member's peak, as LocalNet counted its links.
+        result.max_peers = config_.max_peers;
+        for (const PeerId p : node_peers_) result.peak_connections.push_back(net_.peak_connections(p));
+        result.bridge_peak_connections = net_.peak_connections(bridge_peer_);
+        result.client_peak_connections = net_.peak_connections(client_peer_);
         result.gossip_bytes_per_node_per_block = head_ == 0 ? 0
                                                             : static_cast<double>(result.gossip_bytes) /
                                                                   static_cast<double>(nodes_.size()) /
@@ -695,6 +815,7 @@ class MgrScenario {
     uint64_t head_{0};
     const mgr::HeaderSource headers_;
     const mgr::NodeOptions node_options_;
+    const net::LinkSettings link_;
     net::LocalNet net_;
     std::vector<std::unique_ptr<mgr::MgrNode>> nodes_;
     std::vector<PeerId> node_peers_;
@@ -704,7 +825,6 @@ class MgrScenario {
     PeerId client_peer_{0};
     Prober prober_;
     PeerId prober_peer_{0};
-    const net::LinkSettings link_;
     const uint64_t grow_block_;
     const uint64_t shrink_block_;
     const uint64_t join_block_;

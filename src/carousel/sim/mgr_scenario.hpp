@@ -6,6 +6,13 @@
 // storage nodes, and one client that syncs from them across epoch boundaries. Deterministic for a
 // seed; used by the tests, `carousel demo` and the benchmarks.
 //
+// The network (issue 20): every member (storage node, bridge, client, the prober) is a dht::Overlay
+// node with a key drawn from the seed (keccak256(seed, index), valid as a secp256k1 secret) and a
+// signed record naming its LocalNet address. No connection is made by hand: the nodes, the joiners
+// and the client bootstrap through the bridge's record (the bootnode), find each other by Discovery
+// and dial the nodes they need, at most `max_peers` connections each; the result reports every
+// member's peak connection count.
+//
 // The run: the chain generator makes the genesis and every node is seeded with its regions of it
 // (the network's genesis); blocks follow every `block_time` of simulated time, each gossiped by the
 // bridge as region items (mgr/bridge.hpp) and code; the client starts after `client_start_block`
@@ -25,17 +32,16 @@
 // eighth at each boundary).
 //
 // Joining (issue 5): `joiners` more nodes, not seeded, are created after block `join_block` (0: one
-// and a half epochs in, i.e. mid-epoch), connected to every node, the bridge and the client, and
-// join (MgrNode::join: they fill their stores from their neighbours, verifying everything). From the
-// first boundary after the join their stores are checked like every node's (an unfilled store
-// counts as a mismatch), and a prober asks them directly for their region's leaves at the boundary
-// root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep
-// it) and verifies the answers; it also asks once right after the join, when the answer must be a
-// refusal (0x0). `join_liars` of the nodes covering each joiner's block alter every answer they send
-// to the joiners (as the liars above): the joiners must catch them. `joiner_gossip_cut` = [a, b):
-// gossip to the joiners is dropped while the chain's head is in it (they fall behind and must refill).
-// A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With
-// joiners the run goes on at least until two boundaries after the join.
+// and a half epochs in, i.e. mid-epoch), bootstrap through the bridge, and join (MgrNode::join: they fill their stores
+// from their neighbours, verifying everything). From the first boundary after the join their stores are checked like
+// every node's (an unfilled store counts as a mismatch), and a prober asks them directly for their region's leaves at
+// the boundary root (GetChunks, leaf mode) and for the diff from the previous boundary (GetDiff, once they keep it) and
+// verifies the answers; it also asks once right after the join, when the answer must be a refusal (0x0). `join_liars`
+// of the nodes covering each joiner's block alter every answer they send to the joiners (as the liars above) but the
+// presence walk's BareStorage, which a fill cannot check (mgr/region_fill.hpp): the joiners must catch them.
+// `joiner_gossip_cut` = [a, b): gossip to the joiners is dropped while the chain's head is in it (they fall behind and
+// must refill). A joiner still filling at a boundary is not compared there (unfilled_checks counts it). With joiners
+// the run goes on at least until two boundaries after the join.
 //
 // Radius change (issue 5). `growers` seeded honest nodes double their radius (one bit more:
 // MgrNode::set_radius) after block `grow_block` (0: one and a half epochs in) and fill their new
@@ -77,6 +83,9 @@ struct MgrScenarioConfig {
     uint64_t node_bandwidth{12'500'000};    // 100 Mbit/s
     uint64_t client_bandwidth{12'500'000};  // 100 Mbit/s
     std::chrono::microseconds latency{std::chrono::milliseconds{50}};
+    // Connections plus dials outstanding per member (storage nodes, the bridge, the client): the cap
+    // of dht::Connections (--max-peers). A driver counts max_peers + 1 links for an instant at the cap.
+    std::size_t max_peers{64};
     // Nodes send a storage trie's part in a region bare (no proof) up to this many leaves.
     std::size_t bare_leaves_max{mgr::NodeOptions{}.bare_leaves_max};
     double offline_share{0};
@@ -187,6 +196,12 @@ struct MgrScenarioResult {
     uint64_t boundary_checks{0};
     uint64_t items_rejected{0};  // by honest nodes
     mgr::SyncStats client;
+    // Connections: the cap, and the most links each storage node (seeded ones, then joiners), the
+    // bridge and the client had at once (LocalNet's peak_connections).
+    std::size_t max_peers{0};
+    std::vector<std::size_t> peak_connections;
+    std::size_t bridge_peak_connections{0};
+    std::size_t client_peak_connections{0};
     std::vector<JoinedNodeResult> joined;
     std::vector<GrownNodeResult> grown;
     std::vector<ShrunkNodeResult> shrunk;
