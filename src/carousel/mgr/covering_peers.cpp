@@ -86,7 +86,12 @@ std::optional<proto::PeerId> CoveringPeers::pick(const Hash& position, proto::Ti
     }
     const auto last = last_lookup_.find(region_index);
     const bool recently = last != last_lookup_.end() && now < last->second + std::chrono::seconds{2};
-    if (!choice.peer && !choice.usable && !looking_up_.contains(region_index) && !recently) {
+    // Paused nodes (behind the chain for a moment) come back by themselves: a lookup is for when
+    // every known one is banned or could not be reached.
+    const bool none_left = std::none_of(candidates.begin(), candidates.end(), [&](const dht::Contact& c) {
+        return pool_.connected(c.peer) && !pool_.banned(c.peer);
+    });
+    if (!choice.peer && none_left && !looking_up_.contains(region_index) && !recently) {
         last_lookup_[region_index] = now;
         looking_up_.insert(region_index);
         ++lookups_;

@@ -10,10 +10,10 @@
 // Discovery requests timed out on a busy link) stays a candidate until the caller forgets it. Among them the peer pool
 // (dht::PeerPool) picks a usable one: connected, not banned, not paused (a node behind the chain), below its window;
 // the least loaded, one not in `avoid` when there is one.
-//  - When no usable candidate is known (none at all, or every one banned, paused or unreachable), a
-//    lookup for the region's first key starts (one at a time per region, at most one every two
-//    seconds); its results are candidates from then on. (The table holds the nodes the client has
-//    bonded with, not every node of a region: a lookup finds the others.)
+//  - When no candidate is left to ask (none known, or every one banned or unreachable; paused ones
+//    come back by themselves), a lookup for the region's first key starts (one at a time per region, at most one every
+//    two seconds); its results are candidates from then on. (The table holds the nodes the client has bonded with, not
+//    every node of a region: a lookup finds the others.)
 //  - A region that needs a request and has had no usable candidate for `unserved_timeout` (every
 //    covering node banned, behind or unreachable, or none found) is a failure: failure() names the
 //    region and what became of its nodes, from the first time it happens on.

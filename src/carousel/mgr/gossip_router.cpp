@@ -76,15 +76,14 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
 
 std::vector<dht::Contact> GossipRouter::covering(const Hash& position, proto::Time now) {
     std::vector<dht::Contact> found = contacts_.covering(position);
-    if (!contains(covered_, position)) {
-        // Outside the own block the table knows at most k nodes per bucket: ask the DHT who covers it.
-        const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
-        look_up_placement(region_first, now);
-        for (const dht::Contact& c : placement_[region_first].found) {
-            const bool known =
-                std::any_of(found.begin(), found.end(), [&](const dht::Contact& f) { return f.id == c.id; });
-            if (!known && dht::covers(c.id, c.radius, position)) found.push_back(c);
-        }
+    // The table holds at most k nodes per bucket, and over Discovery only those bonded with: outside
+    // the own block it may know none of a region's nodes, inside it need not know every other copy.
+    // The DHT is asked who covers the region.
+    const Hash region_first = region_of(position, dht::Radius{region_bits_}).first;
+    look_up_placement(region_first, now);
+    for (const dht::Contact& c : placement_[region_first].found) {
+        const bool known = std::any_of(found.begin(), found.end(), [&](const dht::Contact& f) { return f.id == c.id; });
+        if (!known && dht::covers(c.id, c.radius, position)) found.push_back(c);
     }
     return found;
 }

@@ -10,8 +10,9 @@
 //    each under its content id (keccak256 of the payload). Items of blocks more than kHeldBlocks behind
 //    the newest seen are forgotten.
 //  - offer(): a held item goes to every contact whose block covers its position, at most once per
-//    peer: those in the routing table and, for a position outside the node's own block, those a DHT
-//    lookup of the region's first key found (one lookup per region, redone after `placement_refresh`;
+//    peer: those in the routing table and those a DHT lookup of the region's first key found (inside
+//    the node's own block too: over Discovery the table holds only the nodes it bonded with, not
+//    necessarily every other copy of a region) (one lookup per region, redone after `placement_refresh`;
 //    items held while it runs are offered when it ends). A routing table holds at most k contacts per
 //    bucket, so without the lookup a region far from the publisher would be offered to nobody.
 //    Nothing is offered at a position the node is filling. With a `fanout` (a gossip origin: the
@@ -86,8 +87,8 @@ class GossipRouter {
     // Offers held item `id` (at `position`) to every covering contact but `except` not offered it yet.
     // Returns how many contacts cover it (offered now or before).
     std::size_t offer(const Hash& id, const Hash& position, proto::PeerId except, proto::Time now);
-    // The contacts covering `position`: the table's and, outside the node's block, those the region's
-    // placement lookup found (started here when none is running or recent). A fill asks these too.
+    // The contacts covering `position`: the table's and those the region's placement lookup found
+    // (started here when none is running or recent). A fill asks these too.
     std::vector<dht::Contact> covering(const Hash& position, proto::Time now);
     // Whether a lookup of who covers the region starting at `region_first` is running.
     bool looking_up(const Hash& region_first) const;
