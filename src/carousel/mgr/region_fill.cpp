@@ -103,8 +103,10 @@ dht::PeerPoolOptions RegionFill::pool_options(const FillOptions& options, uint64
 }
 
 std::optional<proto::PeerId> RegionFill::pick(const Hash& position, proto::Time now) const {
-    const std::vector<dht::Contact> covering = peers_(position);
-    return pool_.choose(covering, now).peer;
+    if (!pumping_) return pool_.choose(peers_(position), now).peer;
+    auto it = pump_covering_.find(position);
+    if (it == pump_covering_.end()) it = pump_covering_.emplace(position, peers_(position)).first;
+    return pool_.choose(it->second, now).peer;
 }
 
 void RegionFill::track(uint64_t id, Request r, proto::Time now) {
@@ -137,6 +139,16 @@ void RegionFill::reject(proto::PeerId peer, const std::string& reason) {
 }
 
 void RegionFill::pump(proto::Time now) {
+    const bool outermost = !pumping_;
+    pumping_ = true;
+    pump_round(now);
+    if (outermost) {
+        pumping_ = false;
+        pump_covering_.clear();
+    }
+}
+
+void RegionFill::pump_round(proto::Time now) {
     const auto room = [&] { return requests_.size() < options_.max_in_flight; };
     while (first_open_ < tries_.size() && tries_[first_open_].complete) ++first_open_;
     // Positions no peer can take a request for now: the storage fetches of a region all share its
@@ -155,7 +167,7 @@ void RegionFill::pump(proto::Time now) {
             std::all_of(walks_.begin(), walks_.end(), [](const auto& w) { return !w.cursor; });
         if (accounts_done) {
             start_storage();
-            pump(now);
+            pump_round(now);
             return;
         }
     }

@@ -205,6 +205,7 @@ class RegionFill {
     void on_bare_storage(proto::PeerId from, const Request& r, ByteView frame, proto::Time now);
     // The covering peer to ask about `position` (usable, the fewest requests in flight below the cap).
     std::optional<proto::PeerId> pick(const Hash& position, proto::Time now) const;
+    void pump_round(proto::Time now);  // pump()'s work, with pick() memoized
     static dht::PeerPoolOptions pool_options(const FillOptions& options, uint64_t first_request_id);
     // A fetch of the partial trie `range` of the trie at `root`, its nodes accepted by a TrieSync.
     TrieFetch make_fetch(std::optional<Hash> account, const Hash& root, trie::PathRange range, const Hash& position);
@@ -258,6 +259,11 @@ class RegionFill {
     // the queue at the receive rate, peers paused (retry_after) and banned (one wrong answer).
     dht::PeerPool pool_;
     proto::Time next_tick_{0};
+    // During pump(): the covering contacts of each position asked so far, so that one pump asks the
+    // contact source once per position, not once per trie (a region's storage tries share its
+    // position: thousands of them). Empty outside pump().
+    mutable std::map<Hash, std::vector<dht::Contact>> pump_covering_;
+    bool pumping_{false};
     FillStats stats_;
 };
 
