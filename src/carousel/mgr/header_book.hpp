@@ -37,13 +37,10 @@
 #include <carousel/dht/node_key.hpp>
 #include <carousel/proto/header_messages.hpp>
 
+#include "header_source.hpp"
 #include "signed_header.hpp"
 
 namespace carousel::mgr {
-
-// The state root of a block, from a source the node trusts (a consensus client; in processes, the
-// HeaderBook; in simulations, the generated chain); nullopt while the block is not known.
-using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
 
 enum class HeaderVerdict : uint8_t {
     kNew = 1,  // verified and kept

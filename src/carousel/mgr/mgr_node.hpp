@@ -68,16 +68,13 @@
 
 #include "epoch_store.hpp"
 #include "gossip_router.hpp"
+#include "header_source.hpp"
 #include "overlay_host.hpp"
 #include "placement.hpp"
 #include "region_fill.hpp"
 #include "region_item.hpp"
 
 namespace carousel::mgr {
-
-// The state root of a block, from a source the node trusts (a consensus client; in tests, the
-// generated chain); nullopt while the block is not known.
-using HeaderSource = std::function<std::optional<Hash>(uint64_t number)>;
 
 struct NodeOptions {
     unsigned region_bits{253};   // gossip regions are the aligned blocks of 2^region_bits keys

@@ -44,9 +44,9 @@
 // address: nothing here forges one.
 // Timers: a node's actor waits for whichever comes first, its next arrival, its next_deadline() or
 // its next scheduled call, and calls on_timer(now) once now reaches the deadline.
-// Calls: schedule(node, t, fn) runs fn(endpoint-less; the caller's closure) on the node's actor at
-// time t and drains the endpoint after; before run(), or from inside a call on that same node (the
-// node must be online at t, else the call is dropped).
+// Calls: schedule(node, t, fn) runs the caller's closure fn on the node's actor at time t and drains
+// the endpoint after; it may be called before run(), or from inside a call on that same node. A call
+// due before the node joins runs when it joins; one due after it left never runs.
 // Counters: per node, frames and datagrams sent and received by type, and the peak of connections
 // open at once (both directions, dials not counted).
 //

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <system_error>
 
 #include <carousel/core/hex.hpp>
 
@@ -59,7 +60,8 @@ tl::expected<dht::KeyPair, std::string> load_or_create_key(const std::filesystem
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         if (errno == EEXIST) return load_key(path);  // another process made it first
-        return tl::unexpected{path.string() + ": cannot create the key file: " + std::strerror(errno)};
+        return tl::unexpected{path.string() +
+                              ": cannot create the key file: " + std::generic_category().message(errno)};
     }
     const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     const bool synced = ::fsync(fd) == 0;

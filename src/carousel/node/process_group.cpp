@@ -4,7 +4,7 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
+#include <system_error>
 #include <thread>
 
 #include <fcntl.h>
@@ -21,11 +21,12 @@ ProcessGroup::~ProcessGroup() { stop_all(std::chrono::seconds{5}); }
 tl::expected<pid_t, std::string> ProcessGroup::spawn(const ProcessSpec& spec) const {
     // Everything the child uses is made here, before fork().
     const int log = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log < 0) return tl::unexpected{spec.name + ": " + spec.log.string() + ": " + std::strerror(errno)};
+    if (log < 0)
+        return tl::unexpected{spec.name + ": " + spec.log.string() + ": " + std::generic_category().message(errno)};
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0) {
         ::close(log);
-        return tl::unexpected{spec.name + ": /dev/null: " + std::strerror(errno)};
+        return tl::unexpected{spec.name + ": /dev/null: " + std::generic_category().message(errno)};
     }
     const std::string program = executable_.string();
     std::vector<char*> argv{const_cast<char*>(program.c_str())};
@@ -47,7 +48,7 @@ tl::expected<pid_t, std::string> ProcessGroup::spawn(const ProcessSpec& spec) co
     if (pid > 0) ::setpgid(pid, pid);  // as the child does: whichever runs first, the group exists on return
     ::close(log);
     ::close(null);
-    if (pid < 0) return tl::unexpected{spec.name + ": fork: " + std::strerror(fork_errno)};
+    if (pid < 0) return tl::unexpected{spec.name + ": fork: " + std::generic_category().message(fork_errno)};
     return pid;
 }
 
