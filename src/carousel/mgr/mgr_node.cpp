@@ -39,7 +39,7 @@ MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOption
           dht::Overlay::Core{[this](const dht::NodeId& from, ByteView frame, proto::Time now) {
                                  on_node_frame(handles().handle(from), frame, now);
                              },
-                             [this](const dht::NodeId& node, proto::Time) { lost_.insert(handles().handle(node)); }}),
+                             [this](const dht::NodeId& node, proto::Time) { lost_[handles().handle(node)] = true; }}),
       router_(
           contacts(), key.node_id, covered_, options.region_bits, options.placement_refresh,
           [this](proto::PeerId to, Bytes frame) { return send(to, std::move(frame)); },
@@ -87,14 +87,14 @@ void MgrNode::unpin_fill_peers() {
 
 void MgrNode::take_lost(proto::Time now) {
     while (!lost_.empty()) {
-        const proto::PeerId peer = *lost_.begin();
+        const auto [peer, unreachable] = *lost_.begin();
         lost_.erase(lost_.begin());
-        if (fill_) fill_->on_disconnect(peer, now);
+        if (fill_) fill_->on_disconnect(peer, unreachable, now);
         router_.on_disconnect(peer);
     }
 }
 
-void MgrNode::on_node_disconnected(const dht::NodeId& node, proto::Time) { lost_.insert(handles().handle(node)); }
+void MgrNode::on_node_disconnected(const dht::NodeId& node, proto::Time) { lost_.emplace(handles().handle(node), false); }
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                               const std::vector<Bytes>& code) {

@@ -245,9 +245,10 @@ class MgrNode final : public OverlayHost {
     void on_node_disconnected(const dht::NodeId& node, proto::Time now) override;
     // A frame from an authenticated node (Overlay's Core::on_frame), `from` its handle.
     void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
-    // The nodes in lost_ are gone (disconnected, or unreachable): their fill requests fail, their
-    // offers are forgotten. The Overlay's notices come inside its calls, even inside a send of the
-    // fill's pump: they wait in lost_ for the next frame or timer.
+    // The nodes in lost_ are gone (false: disconnected; true: unreachable): their fill requests fail,
+    // their offers are forgotten, and a fill asks an unreachable one again only after its retry_after.
+    // The Overlay's notices come inside its calls, even inside a send of the fill's pump: they wait in
+    // lost_ for the next frame or timer.
     void take_lost(proto::Time now);
     // To the node named `peer` (OverlayHost::send_to); hides proto::Endpoint::send, which names a
     // driver's connection: this core names nodes only.
@@ -313,7 +314,7 @@ class MgrNode final : public OverlayHost {
     HeaderSource headers_;
     dht::Overlay overlay_;
     GossipRouter router_;
-    std::set<proto::PeerId> lost_;
+    std::map<proto::PeerId, bool> lost_;
     std::set<dht::NodeId> neighbour_pins_;
     std::set<dht::NodeId> fill_pins_;
     proto::Time next_pin_refresh_{0};  // who is offered what this node holds

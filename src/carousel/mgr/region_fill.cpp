@@ -534,8 +534,8 @@ void RegionFill::on_code_data(proto::PeerId from, const Request& r, ByteView fra
     if (!useful) pool_.pause(from, now + options_.retry_after);
 }
 
-void RegionFill::on_disconnect(proto::PeerId peer, proto::Time now) {
-    (void)now;
+void RegionFill::on_disconnect(proto::PeerId peer, bool unreachable, proto::Time now) {
+    if (unreachable) pool_.pause(peer, now + options_.retry_after);
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.peer == peer) {
             const Request r = it->second;

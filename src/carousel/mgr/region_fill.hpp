@@ -150,7 +150,9 @@ class RegionFill {
     // A ChunkData, BareStorage or CodeData frame: true if it answers a request of this fill (then it
     // is verified and taken or rejected here); false otherwise (not this fill's, or another type).
     bool on_frame(proto::PeerId from, ByteView frame, proto::Time now);
-    void on_disconnect(proto::PeerId peer, proto::Time now);
+    // `peer`'s requests fail; when it was `unreachable` (a dial failed) it is paused for retry_after,
+    // so the next pump asks another covering node rather than dialing it again at once.
+    void on_disconnect(proto::PeerId peer, bool unreachable, proto::Time now);
     std::optional<proto::Time> next_deadline() const;
     // Expires requests and pumps.
     void on_timer(proto::Time now);

@@ -19,8 +19,9 @@
 //    for at most 300 bytes more per PING.
 //  - A PONG echoes the hash of the PING packet it answers, as discv4's does: the PING's packet is
 //    signed by the pinger, so an old PONG cannot be replayed as the answer to a new PING.
-//  - FINDNODES asks for the `count` nodes closest to a 256-bit target (a content key), as the
-//    connection-based DHT does (dht_messages.hpp explains why not discv5's log distances).
+//  - FINDNODES asks for the `count` nodes closest to a 256-bit target (a content key), not for a
+//    log distance as discv5's does: what a Merry-Go-Round lookup wants is the nodes covering one
+//    point of the key space, and a distance bucket is far wider than that at any useful size.
 //  - A NODES answer may need several packets (16 records of up to 300 bytes do not fit in one):
 //    each carries the request id and `total`, the number of NODES packets of the answer
 //    (1..kMaxNodesPackets); the requester collects them until it has `total` or its timeout.
