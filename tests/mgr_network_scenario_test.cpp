@@ -48,7 +48,12 @@ TEST(MgrNetwork, ClientSyncsAcrossThreeBoundariesAndFollowsTheHead) {
     expect_synced(r);
     EXPECT_EQ(r.items_rejected, 0u);
     EXPECT_EQ(r.blocks_followed + r.blocks_missed, 16u);
-    EXPECT_GE(r.blocks_followed, 15u);
+    // The first head after the sync needs every region's changes since the anchor boundary (up to
+    // E - 1 blocks of them): measured on this network, about 300 KB per block time over the client's
+    // 25 KB/s link for two block times (sync at 76, anchor 64). Those blocks may be missed; from
+    // then on every block is reached before the next one comes.
+    EXPECT_LE(r.blocks_missed, 2u);
+    if (r.blocks_missed > 0) EXPECT_LE(r.last_missed_block, r.sync_finished_block + 2);
 }
 
 TEST(MgrNetwork, TenPercentGoneAndTenPercentLyingOrStale) {

@@ -94,7 +94,9 @@ void MgrNode::take_lost(proto::Time now) {
     }
 }
 
-void MgrNode::on_node_disconnected(const dht::NodeId& node, proto::Time) { lost_.emplace(handles().handle(node), false); }
+void MgrNode::on_node_disconnected(const dht::NodeId& node, proto::Time) {
+    lost_.emplace(handles().handle(node), false);
+}
 
 tl::expected<void, std::string> MgrNode::seed(const trie::NodeStore& full, uint64_t number, const Hash& root,
                                               const std::vector<Bytes>& code) {
@@ -214,6 +216,9 @@ void MgrNode::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now)
         case proto::MessageType::kContent:
             on_content(from, frame, now);
             return;
+        case proto::MessageType::kGetHeaders:
+            on_get_headers(from, frame);
+            return;
         default:
             disconnect(from, "mgr: unexpected message type " + std::to_string(frame[0]));
     }
@@ -267,11 +272,15 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
         send(from, proto::encode(answer));
         return;
     }
-    // The range may be in the account trie or in any storage trie: the store that keeps both roots
-    // and holds the range answers. Stores being filled do not answer; while there are any, a range
-    // no other store answers gets 0x0 (it may be theirs: they do not hold the root yet).
+    // The range may be in the account trie or in any storage trie (GetDiff names no account, so the
+    // region cannot be told from the range): the store that keeps both roots and holds the range
+    // answers. 0x1 (not here, an offence) only when every store knows both roots and none holds the
+    // range; a store that does not know a root may be the range's own one a block behind the others
+    // (gossip reaches regions at different times), and stores being filled do not hold it yet: then
+    // 0x0, which asks the client to come back later.
     std::optional<mgr::DiffAnswer> found;
     bool held_elsewhere = false;
+    bool behind = false;
     for (auto& s : stores_) {
         if (filling(s.store->region())) continue;
         auto d = s.store->diff(request->from_root, request->to_root, range);
@@ -280,9 +289,11 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
             break;
         }
         if (d.error() == DiffServeError::kNotHeld) held_elsewhere = true;
+        if (d.error() == DiffServeError::kUnknownRoot) behind = true;
     }
     if (!found) {
-        answer.error = held_elsewhere && !filling() ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
+        answer.error =
+            held_elsewhere && !behind && !filling() ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
         send(from, proto::encode(answer));
         return;
     }
@@ -367,8 +378,47 @@ void MgrNode::on_get_code(proto::PeerId from, ByteView frame) {
     if (!stores_.empty()) send(from, proto::encode(stores_.front().server->serve(*request)));
 }
 
-void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now) {
+void MgrNode::on_get_headers(proto::PeerId from, ByteView frame) {
+    ++stats_.header_requests;
+    auto request = decoded(from, proto::decode_get_headers(frame), "GetHeaders");
+    if (!request) return;
+    send(from, proto::encode(book_ != nullptr ? book_->answer(*request) : proto::Headers{request->request_id, {}, {}}));
+}
+
+void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now) {
+    if (book_ == nullptr) {
+        ++stats_.items_ignored;
+        return;
+    }
+    const auto verdict = book_->accept(payload);
+    if (!verdict) {
+        ++stats_.headers_rejected;
+        strike(from, std::string{"mgr: bad header: "} + std::string{to_string(verdict.error())});
+        return;
+    }
+    if (*verdict != HeaderVerdict::kNew) {
+        ++stats_.items_ignored;
+        return;
+    }
+    ++stats_.headers_accepted;
+    const uint64_t number = decode_signed_header(payload)->header.number;
+    router_.hold_header(id, number, std::move(payload), from);
+    // Items of this block may be waiting for it.
+    for (auto& s : stores_) apply_waiting(*s.store, now);
+    pump_join(now);
+}
+
+void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now,
+                      ByteView header) {
     at(now);
+    if (!header.empty()) {
+        const Hash id = keccak256(header);
+        router_.mark_seen(id);
+        if (const auto decoded_header = decode_signed_header(header)) {
+            if (book_ != nullptr) (void)book_->accept(header);
+            router_.hold_header(id, decoded_header->header.number, Bytes{header.begin(), header.end()});
+        }
+    }
     for (const RegionItem& item : items) {
         Bytes payload = encode_region_item(item);
         const Hash id = keccak256(payload);
@@ -408,6 +458,10 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
         ++stats_.code_kept;
         router_.hold(id, Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload));
         router_.offer(id, id, from, now);
+        return;
+    }
+    if (content->kind == proto::ContentKind::kHeader) {
+        on_header(from, id, std::move(content->payload), now);
         return;
     }
     on_region_item(from, id, std::move(content->payload), now);
