@@ -83,9 +83,11 @@ tl::expected<BlockGossip, PartialError> Bridge::cut(const trie::NodeStore& full_
                                                     const state::StateDiff& diff) const {
     auto items = build_region_items(full_state_nodes, number, old_root, new_root, diff, regions_);
     if (!items) return tl::make_unexpected(items.error());
-    return BlockGossip{number, std::move(*items), diff.code};
+    return BlockGossip{number, std::move(*items), diff.code, {}};
 }
 
-void Bridge::publish(const BlockGossip& block, proto::Time now) { node_.publish(block.items, block.code, now); }
+void Bridge::publish(const BlockGossip& block, proto::Time now) {
+    node_.publish(block.items, block.code, now, block.header);
+}
 
 }  // namespace carousel::mgr

@@ -52,6 +52,7 @@ struct BlockGossip {
     uint64_t number{0};
     std::vector<RegionItem> items;  // one per gossip region, in key order
     std::vector<Bytes> code;        // the code the block created
+    Bytes header;                   // the block's signed header (empty: the nodes have their own source)
 };
 
 class Bridge {

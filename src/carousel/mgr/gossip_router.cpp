@@ -24,6 +24,13 @@ void GossipRouter::hold(const Hash& id, const Region& region, uint64_t number, p
     held_[id] = Held{region, number, kind, std::move(payload)};
 }
 
+void GossipRouter::hold_header(const Hash& id, uint64_t number, Bytes payload, proto::PeerId from) {
+    // Region bits 0: the whole key space, so keep_only() never drops it.
+    held_[id] = Held{Region{Hash{}, 0}, number, proto::ContentKind::kHeader, std::move(payload)};
+    if (from != 0) held_[id].offered.insert(from);
+    headers_[number] = id;
+}
+
 void GossipRouter::keep_only(const Region& block) {
     std::erase_if(held_, [&](const auto& h) { return !contains(block, h.second.region.first); });
 }
@@ -39,6 +46,7 @@ void GossipRouter::forget_old(uint64_t head) {
     for (auto it = held_.begin(); it != held_.end();) {
         it = it->second.number + kHeldBlocks < head ? held_.erase(it) : std::next(it);
     }
+    std::erase_if(headers_, [&](const auto& h) { return !held_.contains(h.second); });
 }
 
 Hash GossipRouter::position_of(const Hash& id, const Held& held) {
@@ -64,10 +72,24 @@ std::size_t GossipRouter::offer(const Hash& id, const Hash& position, proto::Pee
             continue;
         }
         if (fanout_ > 0 && offered >= fanout_) break;
+        // The block's header first, to a peer not offered it yet.
+        std::vector<Hash> ids;
+        Held* header = nullptr;
+        if (held->second.kind == proto::ContentKind::kRegionItem) {
+            if (const auto h = headers_.find(held->second.number); h != headers_.end()) {
+                const auto hh = held_.find(h->second);
+                if (hh != held_.end() && !hh->second.offered.contains(c.peer)) {
+                    header = &hh->second;
+                    ids.push_back(h->second);
+                }
+            }
+        }
+        ids.push_back(id);
         const uint64_t request_id = next_request_id_++;
-        if (!send_(c.peer, proto::encode(proto::Offer{request_id, {id}}))) continue;  // refused: maybe later
+        if (!send_(c.peer, proto::encode(proto::Offer{request_id, ids}))) continue;  // refused: maybe later
         held->second.offered.insert(c.peer);
-        offers_[{c.peer, request_id}] = {id};
+        if (header != nullptr) header->offered.insert(c.peer);
+        offers_[{c.peer, request_id}] = std::move(ids);
         ++stats_.offers_sent;
         ++offered;
     }

@@ -21,6 +21,11 @@
 //    churn through them); the nodes it reaches offer it on to the rest of their region. A send
 //    the Overlay refuses (no slot, back-off) does not count: the item goes to the next contact and
 //    may be offered to the refused one later.
+//  - A block's signed header (held with hold_header) travels with the block's items: the first offer
+//    of an item of block N to a peer lists N's header first when it is held and that peer was not
+//    offered it yet, so a node that is offered an item can take the header that proves it (Content
+//    is sent in the order of the offer's ids, so the header comes first). Headers are never offered
+//    alone: a node that gets no items asks for headers (GetHeaders) instead.
 //  - Contacts come from a ContactSource (contact_source.hpp) and are named by their handle
 //    (`peer`); frames go to handles through SendFn, which says whether the frame went or was queued.
 //  - Offer in: accept the ids not seen. Accept in: send the Content of each accepted id still held;
@@ -76,6 +81,10 @@ class GossipRouter {
 
     // Holds content to offer on: a region item of block `number`, or a code blob (region: {hash, 0}).
     void hold(const Hash& id, const Region& region, uint64_t number, proto::ContentKind kind, Bytes payload);
+    // Holds the signed header of block `number` (content id `id`, kind kHeader), offered with that
+    // block's items from now on (not to `from`, which sent it; 0: none). Forgotten with them
+    // (forget_old).
+    void hold_header(const Hash& id, uint64_t number, Bytes payload, proto::PeerId from = 0);
     void drop(const Hash& id) { held_.erase(id); }
     // Drops what lies outside `block` (the node shrank).
     void keep_only(const Region& block);
@@ -131,6 +140,7 @@ class GossipRouter {
     std::size_t fanout_;
     ConnectedFn connected_;
     std::map<Hash, Held> held_;            // by content id
+    std::map<uint64_t, Hash> headers_;     // held headers' ids, by block number
     std::map<Hash, Placement> placement_;  // by region first key
     std::set<Hash> seen_;
     std::map<std::pair<proto::PeerId, uint64_t>, std::vector<Hash>> offers_;  // offers awaiting Accept

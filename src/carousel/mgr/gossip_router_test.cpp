@@ -147,5 +147,65 @@ TEST(GossipRouter, LooksUpWhoCoversARegionOutsideItsBlock) {
     EXPECT_EQ(r.router.offer(id, far, 0, Time{0}), 0u) << "dropped: outside the block";
 }
 
+TEST(GossipRouter, AHeaderGoesFirstWithTheFirstItemOfItsBlockToEachPeerButItsSender) {
+    Rig r;
+    r.learn(7, id_with_first_byte(0x02), 253);
+    r.learn(8, id_with_first_byte(0x03), 253);
+    const Bytes header{9, 9, 9};
+    const Hash header_id = keccak256(header);
+    r.router.hold_header(header_id, 5, header, 8);  // peer 8 sent the header
+    const Hash a = keccak256(Bytes{1});
+    const Hash b = keccak256(Bytes{2});
+    const Hash other_block = keccak256(Bytes{3});
+    r.router.hold(a, Region{id_with_first_byte(0x00), 253}, 5, proto::ContentKind::kRegionItem, Bytes{1});
+    r.router.hold(b, Region{id_with_first_byte(0x00), 253}, 5, proto::ContentKind::kRegionItem, Bytes{2});
+    r.router.hold(other_block, Region{id_with_first_byte(0x00), 253}, 6, proto::ContentKind::kRegionItem, Bytes{3});
+
+    (void)r.router.offer(a, id_with_first_byte(0x00), 0, Time{0});
+    auto sent = r.take();
+    ASSERT_EQ(sent.size(), 2u);
+    for (const Sent& s : sent) {
+        const auto offer = proto::decode_offer(s.frame);
+        ASSERT_TRUE(offer);
+        if (s.to == 7) {
+            EXPECT_EQ(offer->content_ids, (std::vector<Hash>{header_id, a})) << "the header first";
+        } else {
+            EXPECT_EQ(offer->content_ids, (std::vector<Hash>{a})) << "peer 8 sent the header";
+        }
+    }
+    // The block's second item: the header went already. Another block's item: no header held.
+    (void)r.router.offer(b, id_with_first_byte(0x00), 0, Time{1});
+    (void)r.router.offer(other_block, id_with_first_byte(0x00), 0, Time{1});
+    for (const Sent& s : r.take()) {
+        const auto offer = proto::decode_offer(s.frame);
+        ASSERT_TRUE(offer);
+        EXPECT_EQ(offer->content_ids.size(), 1u);
+    }
+
+    // Accepting both indexes sends the header's Content before the item's.
+    const auto offer = proto::decode_offer(sent[0].to == 7 ? sent[0].frame : sent[1].frame);
+    r.router.on_accept(7, proto::encode(proto::Accept{offer->request_id, {0, 1}}));
+    const auto contents = r.take();
+    ASSERT_EQ(contents.size(), 2u);
+    const auto first = proto::decode_content(contents[0].frame);
+    const auto second = proto::decode_content(contents[1].frame);
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first->kind, proto::ContentKind::kHeader);
+    EXPECT_EQ(first->payload, header);
+    EXPECT_EQ(second->kind, proto::ContentKind::kRegionItem);
+
+    // Forgotten with its block.
+    r.router.forget_old(5 + GossipRouter::kHeldBlocks + 1);
+    const Hash late = keccak256(Bytes{4});
+    r.router.hold(late, Region{id_with_first_byte(0x00), 253}, 5, proto::ContentKind::kRegionItem, Bytes{4});
+    r.learn(10, id_with_first_byte(0x04), 253);
+    (void)r.router.offer(late, id_with_first_byte(0x00), 0, Time{2});
+    for (const Sent& s : r.take()) {
+        const auto o = proto::decode_offer(s.frame);
+        ASSERT_TRUE(o);
+        EXPECT_EQ(o->content_ids, (std::vector<Hash>{late}));
+    }
+}
+
 }  // namespace
 }  // namespace carousel::mgr

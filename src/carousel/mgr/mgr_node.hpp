@@ -68,6 +68,7 @@
 
 #include "epoch_store.hpp"
 #include "gossip_router.hpp"
+#include "header_book.hpp"
 #include "header_source.hpp"
 #include "overlay_host.hpp"
 #include "placement.hpp"
@@ -111,6 +112,9 @@ struct NodeStats {
     uint64_t bare_requests{0};
     uint64_t placement_lookups{0};  // lookups of who covers a region, for gossip
     uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
+    uint64_t headers_accepted{0};   // gossiped headers new to the book
+    uint64_t headers_rejected{0};   // gossiped headers the book refused (the sender is dropped)
+    uint64_t header_requests{0};    // GetHeaders answered
 };
 
 // One region's store and the ChunkServer that answers GetChunks (full and leaf mode) over it; the first
@@ -180,8 +184,18 @@ class MgrNode final : public OverlayHost {
     dht::Radius cover_gaps(proto::Time now);
 
     // Gossip origin (the bridge): offers these items and code blobs to the contacts that cover them.
-    // The node keeps nothing of them itself unless it covers them.
-    void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now);
+    // The node keeps nothing of them itself unless it covers them. `header`, when not empty, is the
+    // items' block's signed header: it goes with the items (GossipRouter) and into the node's book.
+    void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now,
+                 ByteView header = {});
+
+    // Headers from the network (a process, where no scenario hands the node its headers): the headers
+    // gossiped with items are checked by `book` (signed by the trusted key; a refused one drops its
+    // sender) and offered on with the items of their block, an item waiting for its header is applied
+    // when it comes, and GetHeaders is answered from the book. The node's HeaderSource should be
+    // book->source(). `book` outlives the node; null (the default): headers are ignored and GetHeaders
+    // is answered with nothing.
+    void take_headers(HeaderBook* book) noexcept { book_ = book; }
 
     dht::Overlay& overlay() override { return overlay_; }
     const dht::Overlay& overlay() const override { return overlay_; }
@@ -280,6 +294,9 @@ class MgrNode final : public OverlayHost {
     void on_get_chunks(proto::PeerId from, ByteView frame);
     void on_get_diff(proto::PeerId from, ByteView frame);
     void on_get_code(proto::PeerId from, ByteView frame);
+    void on_get_headers(proto::PeerId from, ByteView frame);
+    // A gossiped header (Content of kind kHeader).
+    void on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);
     void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
@@ -312,6 +329,7 @@ class MgrNode final : public OverlayHost {
     Region covered_;
     NodeOptions options_;
     HeaderSource headers_;
+    HeaderBook* book_{nullptr};
     dht::Overlay overlay_;
     GossipRouter router_;
     std::map<proto::PeerId, bool> lost_;

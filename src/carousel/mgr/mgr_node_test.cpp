@@ -29,6 +29,7 @@ constexpr unsigned kRegionBits = 251;  // 32 regions: more than a bucket of the 
 struct Network {
     testing::OverlayNet overlay_net{10ms};
     net::LocalNet& net = overlay_net.net;
+    std::vector<std::unique_ptr<HeaderBook>> books;  // with_books: one per node, before the nodes (outlive them)
     std::vector<std::unique_ptr<MgrNode>> nodes;
     std::vector<proto::PeerId> peers;
     std::unique_ptr<MgrNode> bridge;
@@ -40,7 +41,8 @@ struct Network {
     // first). (With the connection-based DHT every node kept k: nodes learnt each other from PINGs
     // over a full mesh. Over Discovery a node is known only through bonds made by lookups, and with
     // two contacts per bucket everywhere, some nodes are in no table but the bridge's replacements.)
-    Network(const std::vector<dht::KeyPair>& keys, std::size_t k) {
+    // `with_books`: each node takes gossiped headers into a HeaderBook trusting the bridge's key.
+    Network(const std::vector<dht::KeyPair>& keys, std::size_t k, bool with_books = false) {
         NodeOptions options;
         options.region_bits = kRegionBits;
         const HeaderSource no_headers = [](uint64_t) -> std::optional<Hash> { return std::nullopt; };
@@ -56,6 +58,10 @@ struct Network {
                 std::make_unique<MgrNode>(key, overlay_net.next_endpoint(kRegionBits), options, no_headers));
             peers.push_back(overlay_net.add(*nodes.back()));
             MgrNode* node = nodes.back().get();
+            if (with_books) {
+                books.push_back(std::make_unique<HeaderBook>(testing::test_key(99).public_key, 16));
+                node->take_headers(books.back().get());
+            }
             net.post(peers.back(), [this, node] { node->bootstrap(bridge->record(), net.now()); });
         }
         for (int round = 0; round < 2; ++round) {
@@ -69,7 +75,8 @@ struct Network {
     }
 
     // One item per region (no nodes in it: nobody applies it without a header anyway).
-    void publish(uint64_t number) {
+    // With `header`, the block's signed header goes with the items.
+    void publish(uint64_t number, Bytes header = {}) {
         std::vector<RegionItem> items;
         for (const Region& region : all_regions(kRegionBits)) {
             RegionItem item;
@@ -77,7 +84,9 @@ struct Network {
             item.region = region;
             items.push_back(std::move(item));
         }
-        net.post(bridge_peer, [this, items = std::move(items)] { bridge->publish(items, {}, net.now()); });
+        net.post(bridge_peer, [this, items = std::move(items), header = std::move(header)] {
+            bridge->publish(items, {}, net.now(), header);
+        });
         net.run_until(net.now() + 10s);
     }
 };
@@ -128,6 +137,33 @@ TEST(MgrNodeGossip, ItemForARegionNoNodeCoversIsCountedNotSent) {
         EXPECT_GT(n.nodes[i]->stats().content_bytes_received, 0u) << "node " << i;
         EXPECT_EQ(n.nodes[i]->stats().items_rejected, 0u);
     }
+}
+
+TEST(MgrNodeGossip, AHeaderTravelsWithItsBlocksItemsAndAForgedOneIsRefused) {
+    std::vector<dht::KeyPair> keys;
+    for (uint64_t i = 0; i < 24; ++i) keys.push_back(testing::test_key(9000 + i));
+    Network n{keys, 16, /*with_books=*/true};
+    Hash root{};
+    root.fill(0xab);
+    n.publish(1, encode(sign_header(testing::test_key(99), Header{1, root})));
+    std::size_t reached = 0;
+    for (std::size_t i = 0; i < n.nodes.size(); ++i) {
+        if (n.nodes[i]->stats().content_bytes_received == 0) continue;
+        ++reached;
+        EXPECT_EQ(n.books[i]->root(1), root) << "node " << i << " got an item of block 1, not its header";
+        EXPECT_EQ(n.nodes[i]->stats().headers_rejected, 0u);
+    }
+    EXPECT_GT(reached, 0u);
+    // A header signed by another key: every node offered it refuses it and drops the sender.
+    Hash other{};
+    other.fill(0xcd);
+    n.publish(2, encode(sign_header(testing::test_key(98), Header{2, other})));
+    uint64_t rejected = 0;
+    for (std::size_t i = 0; i < n.nodes.size(); ++i) {
+        rejected += n.nodes[i]->stats().headers_rejected;
+        EXPECT_FALSE(n.books[i]->root(2)) << "node " << i;
+    }
+    EXPECT_GT(rejected, 0u);
 }
 
 }  // namespace
