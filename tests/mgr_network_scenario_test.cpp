@@ -53,7 +53,9 @@ TEST(MgrNetwork, ClientSyncsAcrossThreeBoundariesAndFollowsTheHead) {
     // 25 KB/s link for two block times (sync at 76, anchor 64). Those blocks may be missed; from
     // then on every block is reached before the next one comes.
     EXPECT_LE(r.blocks_missed, 2u);
-    if (r.blocks_missed > 0) EXPECT_LE(r.last_missed_block, r.sync_finished_block + 2);
+    if (r.blocks_missed > 0) {
+        EXPECT_LE(r.last_missed_block, r.sync_finished_block + 2);
+    }
 }
 
 TEST(MgrNetwork, TenPercentGoneAndTenPercentLyingOrStale) {
