@@ -86,6 +86,7 @@ class HeaderBook {
     [[nodiscard]] HeaderSource source() const;
 
     [[nodiscard]] std::size_t size() const noexcept { return headers_.size(); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
     [[nodiscard]] const HeaderBookStats& stats() const noexcept { return stats_; }
 
   private:

@@ -3,6 +3,7 @@
 #include "mgr_node.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <carousel/core/keccak.hpp>
 #include <carousel/proto/prefix_messages.hpp>
@@ -90,6 +91,7 @@ void MgrNode::take_lost(proto::Time now) {
         const auto [peer, unreachable] = *lost_.begin();
         lost_.erase(lost_.begin());
         if (fill_) fill_->on_disconnect(peer, unreachable, now);
+        if (header_poll_) header_poll_->on_peer_gone(peer, now);
         router_.on_disconnect(peer);
     }
 }
@@ -174,6 +176,10 @@ std::optional<proto::Time> MgrNode::core_deadline() const {
     std::optional<proto::Time> t;
     if (!options_.origin_only) t = next_pin_refresh_;
     if (const auto f = fill_ ? fill_->next_deadline() : std::nullopt; f && (!t || *f < *t)) t = f;
+    if (header_poll_ && !overlay_.discovery().table().contacts().empty() &&
+        (!t || header_poll_->next_deadline() < *t)) {
+        t = header_poll_->next_deadline();
+    }
     return t;
 }
 
@@ -184,6 +190,7 @@ void MgrNode::on_core_timer(proto::Time now) {
         pin_neighbours();
         next_pin_refresh_ = now + std::chrono::seconds{10};
     }
+    poll_headers(now);
     pump_join(now);
 }
 
@@ -218,6 +225,9 @@ void MgrNode::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now)
             return;
         case proto::MessageType::kGetHeaders:
             on_get_headers(from, frame);
+            return;
+        case proto::MessageType::kHeaders:
+            on_headers(from, frame, now);
             return;
         default:
             disconnect(from, "mgr: unexpected message type " + std::to_string(frame[0]));
@@ -383,6 +393,45 @@ void MgrNode::on_get_headers(proto::PeerId from, ByteView frame) {
     auto request = decoded(from, proto::decode_get_headers(frame), "GetHeaders");
     if (!request) return;
     send(from, proto::encode(book_ != nullptr ? book_->answer(*request) : proto::Headers{request->request_id, {}, {}}));
+}
+
+void MgrNode::take_headers(HeaderBook& book, HeaderPollOptions poll) {
+    book_ = &book;
+    header_poll_.emplace(book, poll);
+}
+
+void MgrNode::poll_headers(proto::Time now) {
+    if (!header_poll_) return;
+    // Every contact of the table in turn (any node that follows the chain holds its headers; asking
+    // round the whole table rather than the closest few also reaches past a neighbourhood that is
+    // behind as a whole).
+    const std::vector<dht::Contact> near = overlay_.discovery().table().contacts();
+    if (near.empty()) return;
+    const auto request = header_poll_->request(next_header_request_, now);
+    if (!request) return;
+    ++next_header_request_;
+    // named(): the handle with the contact's record, so that send() can dial it.
+    const proto::PeerId peer = handles().named(near[next_header_peer_++ % near.size()]).peer;
+    header_poll_->sent_to(peer);
+    // A send the Overlay refuses leaves the request to its timeout (asking the next neighbour at once
+    // could spin at one instant while none takes it).
+    (void)send(peer, proto::encode(*request));
+}
+
+void MgrNode::on_headers(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto answer = decoded(from, proto::decode_headers(frame), "Headers");
+    if (!answer || !header_poll_) return;
+    const auto taken = header_poll_->on_answer(from, *answer, now);
+    if (!taken) return;  // not the answer awaited: ignored
+    if (!*taken) {
+        ++stats_.headers_rejected;
+        strike(from, std::string{"mgr: bad Headers: "} + std::string{to_string(taken->error())});
+        return;
+    }
+    if (**taken == 0) return;
+    stats_.headers_accepted += **taken;
+    for (auto& s : stores_) apply_waiting(*s.store, now);
+    pump_join(now);
 }
 
 void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now) {

@@ -69,6 +69,7 @@
 #include "epoch_store.hpp"
 #include "gossip_router.hpp"
 #include "header_book.hpp"
+#include "header_poll.hpp"
 #include "header_source.hpp"
 #include "overlay_host.hpp"
 #include "placement.hpp"
@@ -192,10 +193,12 @@ class MgrNode final : public OverlayHost {
     // Headers from the network (a process, where no scenario hands the node its headers): the headers
     // gossiped with items are checked by `book` (signed by the trusted key; a refused one drops its
     // sender) and offered on with the items of their block, an item waiting for its header is applied
-    // when it comes, and GetHeaders is answered from the book. The node's HeaderSource should be
-    // book->source(). `book` outlives the node; null (the default): headers are ignored and GetHeaders
-    // is answered with nothing.
-    void take_headers(HeaderBook* book) noexcept { book_ = book; }
+    // when it comes, and GetHeaders is answered from the book. The node also asks its table's contacts
+    // in turn for the headers its book lacks (HeaderPoll, every `poll.interval`): after a restart or a join its book
+    // is empty or old, and gossip brings headers only with items. The node's HeaderSource should be
+    // book->source(). `book` outlives the node; without a call (the default) headers are ignored and
+    // GetHeaders is answered with nothing.
+    void take_headers(HeaderBook& book, HeaderPollOptions poll = {});
 
     dht::Overlay& overlay() override { return overlay_; }
     const dht::Overlay& overlay() const override { return overlay_; }
@@ -295,6 +298,9 @@ class MgrNode final : public OverlayHost {
     void on_get_diff(proto::PeerId from, ByteView frame);
     void on_get_code(proto::PeerId from, ByteView frame);
     void on_get_headers(proto::PeerId from, ByteView frame);
+    void on_headers(proto::PeerId from, ByteView frame, proto::Time now);
+    // Sends HeaderPoll's request, if one is due, to the next of the table's contacts.
+    void poll_headers(proto::Time now);
     // A gossiped header (Content of kind kHeader).
     void on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
@@ -330,6 +336,9 @@ class MgrNode final : public OverlayHost {
     NodeOptions options_;
     HeaderSource headers_;
     HeaderBook* book_{nullptr};
+    std::optional<HeaderPoll> header_poll_;
+    uint64_t next_header_request_{1};
+    std::size_t next_header_peer_{0};  // round robin over the table's contacts
     dht::Overlay overlay_;
     GossipRouter router_;
     std::map<proto::PeerId, bool> lost_;

@@ -60,7 +60,7 @@ struct Network {
             MgrNode* node = nodes.back().get();
             if (with_books) {
                 books.push_back(std::make_unique<HeaderBook>(testing::test_key(99).public_key, 16));
-                node->take_headers(books.back().get());
+                node->take_headers(*books.back());
             }
             net.post(peers.back(), [this, node] { node->bootstrap(bridge->record(), net.now()); });
         }
@@ -75,10 +75,12 @@ struct Network {
     }
 
     // One item per region (no nodes in it: nobody applies it without a header anyway).
-    // With `header`, the block's signed header goes with the items.
-    void publish(uint64_t number, Bytes header = {}) {
+    // With `header`, the block's signed header goes with the items; `lower_half`: items only for the
+    // regions below key 0x80…
+    void publish(uint64_t number, Bytes header = {}, bool lower_half = false) {
         std::vector<RegionItem> items;
         for (const Region& region : all_regions(kRegionBits)) {
+            if (lower_half && region.first[0] >= 0x80) continue;
             RegionItem item;
             item.block_number = number;
             item.region = region;
@@ -145,7 +147,7 @@ TEST(MgrNodeGossip, AHeaderTravelsWithItsBlocksItemsAndAForgedOneIsRefused) {
     Network n{keys, 16, /*with_books=*/true};
     Hash root{};
     root.fill(0xab);
-    n.publish(1, encode(sign_header(testing::test_key(99), Header{1, root})));
+    n.publish(1, encode(sign_header(testing::test_key(99), Header{1, root})), /*lower_half=*/true);
     std::size_t reached = 0;
     for (std::size_t i = 0; i < n.nodes.size(); ++i) {
         if (n.nodes[i]->stats().content_bytes_received == 0) continue;
@@ -154,6 +156,13 @@ TEST(MgrNodeGossip, AHeaderTravelsWithItsBlocksItemsAndAForgedOneIsRefused) {
         EXPECT_EQ(n.nodes[i]->stats().headers_rejected, 0u);
     }
     EXPECT_GT(reached, 0u);
+    EXPECT_LT(reached, n.nodes.size()) << "the test wants nodes that no item reached";
+    // Those ask their table's contacts in turn (HeaderPoll, every 6 s): after ten rounds every book
+    // holds it (an upper-half node's first contacts are upper-half nodes, without it at first).
+    n.overlay_net.run_for(60s);
+    for (std::size_t i = 0; i < n.nodes.size(); ++i) {
+        EXPECT_EQ(n.books[i]->root(1), root) << "node " << i << " did not ask for the header";
+    }
     // A header signed by another key: every node offered it refuses it and drops the sender.
     Hash other{};
     other.fill(0xcd);
