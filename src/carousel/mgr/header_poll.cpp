@@ -15,7 +15,7 @@ std::optional<proto::GetHeaders> HeaderPoll::request(uint64_t request_id, proto:
     proto::GetHeaders r{request_id, 0, 0};
     if (const auto latest = book_.latest()) {
         const uint64_t last = latest->number;
-        const uint64_t window = static_cast<uint64_t>(book_.capacity());
+        const auto window = static_cast<uint64_t>(book_.capacity());
         uint64_t first = last + 1 >= window ? last + 1 - window : 0;
         while (first <= last && book_.root(first)) ++first;
         r.first = first;

@@ -85,14 +85,14 @@ void MgrNode::set_radius(dht::Radius radius, proto::Time now) {
 
 void MgrNode::look_up_self(proto::Time now) {
     at(now);
-    overlay_.discovery().start_lookup(id(), now, [](std::vector<dht::Contact>) {});
+    overlay_.discovery().start_lookup(id(), now, [](const std::vector<dht::Contact>&) {});
     // Kademlia's bucket refresh above the own region: a key in each sibling block. A lookup of the
     // own id meets only the nodes near it; cover_gaps() needs each of these buckets to hold a node
     // when the network has one there (else it takes an empty bucket for a gap to cover).
     if (options_.origin_only) return;
     for (unsigned bits = options_.region_bits; bits < 256; ++bits) {
         const Hash sibling = flip(region_of(id(), dht::Radius{bits}), bits).first;
-        overlay_.discovery().start_lookup(sibling, now, [](std::vector<dht::Contact>) {});
+        overlay_.discovery().start_lookup(sibling, now, [](const std::vector<dht::Contact>&) {});
     }
 }
 

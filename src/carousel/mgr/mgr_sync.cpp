@@ -153,7 +153,7 @@ void MgrSync::on_core_timer(proto::Time now) {
     take_lost(now);
     if (self_lookup_at_ && now >= *self_lookup_at_) {
         self_lookup_at_.reset();
-        overlay_.discovery().start_lookup(overlay_.id(), now, [](std::vector<dht::Contact>) {});
+        overlay_.discovery().start_lookup(overlay_.id(), now, [](const std::vector<dht::Contact>&) {});
     }
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.ticket.deadline > now) {
