@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
+#include <unordered_set>
 #include <utility>
 
 #include <carousel/core/assert.hpp>
 
+#include <simgrid/Exception.hpp>
 #include <simgrid/s4u.hpp>
 
 namespace carousel::net {
@@ -23,27 +26,42 @@ namespace {
 constexpr uint16_t kPort = 30303;
 constexpr std::size_t kMaxNodes = (std::size_t{1} << 24) - 1;
 
-// What travels on SimGrid's links; the simulated size is given apart.
+// What travels on SimGrid's links.
 struct Packet {
     enum class Kind : uint8_t { kSyn, kSynAck, kFin, kFrame, kDatagram };
     Kind kind{Kind::kFrame};
     PeerId connection{0};
     std::size_t from{0};  // the sending node
+    std::size_t size{0};  // its simulated size on the links
     Bytes bytes;
 };
 
-void delete_packet(void* p) { delete static_cast<Packet*>(p); }
-
-// Sends `packet` to `mailbox` without waiting; a packet nobody receives is freed when SimGrid
-// destroys its communication.
-void post(sg4::Mailbox* mailbox, std::unique_ptr<Packet> packet, std::size_t simulated_bytes) {
-    mailbox->put_init(packet.release(), simulated_bytes)->detach(delete_packet);
+std::unique_ptr<Packet> make_packet(Packet::Kind kind, PeerId connection, std::size_t from, std::size_t size,
+                                    Bytes bytes = {}) {
+    auto p = std::make_unique<Packet>();
+    p->kind = kind;
+    p->connection = connection;
+    p->from = from;
+    p->size = size;
+    p->bytes = std::move(bytes);
+    return p;
 }
 
 double seconds(std::chrono::microseconds t) { return static_cast<double>(t.count()) / 1e6; }
 
 }  // namespace
 
+// No communication is detached: each is started by a node's actor, which waits for it (among the
+// others it waits for) until it completes. SimGrid 3.32 keeps every detached communication of the
+// engine in one list, which each completion searches (CommImpl::finish), so detached sends made the
+// cost of a frame grow with the frames in flight in the whole net, that is with the number of nodes;
+// an actor's own list holds only what that node has on its way. Hence a connection's sending side
+// queues its frames here and puts them on SimGrid one at a time, and a closing end keeps taking the
+// peer's frames until the peer's FIN, so that every send completes. simgrid_net_benchmark.cpp, wall
+// ms per 1,000 frames at 100/300/1,000/3,000 nodes: 12/34/204/1,267 with detached sends, 6.4/8.6/
+// 17/28 without. What still grows with n is the cost of cache and TLB misses in a larger working
+// set (idle nodes add none: 3,000 nodes of which 300 are busy cost what 300 do). A frame also costs
+// in proportion to its nodes' connections: an actor waits for all its communications at each wake.
 struct SimGridNet::Impl {
     // One posted receive: a mailbox, the communication waiting on it and where it puts the packet.
     struct Receive {
@@ -51,11 +69,23 @@ struct SimGridNet::Impl {
         sg4::CommPtr comm;
         Packet* packet{nullptr};
     };
-    // This node's end of an open connection.
+    // This node's sending side of a connection: packets go on the peer's mailbox in order, the next
+    // once the one before arrived.
+    struct Stream {
+        sg4::Mailbox* mailbox{nullptr};
+        std::deque<std::unique_ptr<Packet>> queue;  // behind the one on its way
+        sg4::CommPtr on_its_way;
+        bool fin{false};  // a FIN is queued or sent: nothing follows it
+    };
+    // This node's end of a connection. Open (its endpoint's) until this side closes it or the peer's
+    // FIN arrives; then it stays, without the endpoint, until its own FIN went out and the peer's came
+    // in, dropping the peer's frames meanwhile.
     struct End {
         std::size_t peer{0};  // the node at the other end
         int side{0};          // 0: this node dialed; 1: it was dialed
-        std::unique_ptr<Receive> receive;
+        bool open{true};
+        std::unique_ptr<Receive> receive;  // none once the peer's FIN arrived
+        Stream out;
     };
     struct PendingDial {
         Address address;
@@ -66,11 +96,20 @@ struct SimGridNet::Impl {
         SimNodeOptions options;
         sg4::Host* host{nullptr};
         sg4::Mailbox* inbox{nullptr};
+        Receive inbox_receive;  // here, not on the actor's stack: SimGrid may complete it after the actor ended
         bool online{false};
         std::map<PeerId, End> ends;
         std::map<PeerId, PendingDial> dials;
+        std::vector<sg4::CommPtr> inbox_sends;  // SYNs, SYN-ACKs and datagrams on their way
         std::multimap<Time, std::function<void()>> calls;
         SimNodeCounters counters;
+    };
+    // What a node's actor waits for, one entry per communication.
+    struct Waited {
+        enum class Kind : uint8_t { kInbox, kReceive, kSend, kInboxSend };
+        Kind kind{Kind::kInbox};
+        PeerId connection{0};  // kReceive, kSend
+        std::size_t index{0};  // kInboxSend: in inbox_sends
     };
 
     SimGridOptions options;
@@ -83,6 +122,16 @@ struct SimGridNet::Impl {
     std::optional<std::size_t> current;  // the node whose actor is running a call
     bool ran{false};
     Time until{0};  // run()'s end: every actor returns then, so the engine ends and can be replaced
+    // Packets put on SimGrid and not yet taken by their receiver (a receive may complete unseen at
+    // run()'s end); freed with the net.
+    std::unordered_set<Packet*> posted;
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        for (Packet* p : posted) delete p;
+    }
 
     [[nodiscard]] Time now() const { return Time{std::llround((sg4::Engine::get_clock() - t0) * 1e6)}; }
 
@@ -97,49 +146,90 @@ struct SimGridNet::Impl {
         return n - 1;
     }
 
+    // Starts sending `packet` to `mailbox`; the sender waits for the communication until it completes.
+    sg4::CommPtr post(sg4::Mailbox* mailbox, std::unique_ptr<Packet> packet) {
+        Packet* p = packet.release();
+        posted.insert(p);
+        return mailbox->put_async(p, p->size);
+    }
+
+    // The packet a completed receive got, now the receiver's.
+    std::unique_ptr<Packet> take(Packet* p) {
+        posted.erase(p);
+        return std::unique_ptr<Packet>{p};
+    }
+
+    void receive_on(Receive& r) {
+        r.packet = nullptr;
+        r.comm = r.mailbox->get_async<Packet>(&r.packet);
+    }
+
     std::unique_ptr<Receive> receive_on(sg4::Mailbox* mailbox) {
         auto r = std::make_unique<Receive>();
         r->mailbox = mailbox;
-        r->comm = mailbox->get_async<Packet>(&r->packet);
+        receive_on(*r);
         return r;
     }
 
-    void open_end(std::size_t self, PeerId c, std::size_t peer, int side) {
-        Node& n = nodes[self];
-        n.ends.emplace(c, End{peer, side, receive_on(connection_mailbox(prefix, c, side))});
-        n.counters.peak_connections = std::max(n.counters.peak_connections, ++n.counters.connections);
+    void send_to_inbox(std::size_t self, std::size_t to, std::unique_ptr<Packet> packet) {
+        nodes[self].inbox_sends.push_back(post(nodes[to].inbox, std::move(packet)));
     }
 
-    // Closes this node's end of c: no more receives, a FIN after its last frame to the peer.
-    void close_end(std::size_t self, PeerId c) {
+    // Queues `packet` on `out`: it leaves at once if nothing else is on its way.
+    void push(Stream& out, std::unique_ptr<Packet> packet) {
+        if (out.on_its_way) {
+            out.queue.push_back(std::move(packet));
+        } else {
+            out.on_its_way = post(out.mailbox, std::move(packet));
+        }
+    }
+
+    // The packet on its way on `out` arrived: the next one leaves.
+    void arrived(Stream& out) {
+        out.on_its_way = nullptr;
+        if (out.queue.empty()) return;
+        out.on_its_way = post(out.mailbox, std::move(out.queue.front()));
+        out.queue.pop_front();
+    }
+
+    End& open_end(std::size_t self, PeerId c, std::size_t peer, int side, bool open) {
         Node& n = nodes[self];
-        auto it = n.ends.find(c);
-        if (it == n.ends.end()) return;
-        it->second.receive->comm->cancel();
-        auto fin = std::make_unique<Packet>();
-        fin->kind = Packet::Kind::kFin;
-        fin->connection = c;
-        fin->from = self;
-        post(connection_mailbox(prefix, c, 1 - it->second.side), std::move(fin), kControlBytes);
-        n.ends.erase(it);
-        --n.counters.connections;
+        End& end = n.ends[c];
+        end.peer = peer;
+        end.side = side;
+        end.open = open;
+        end.receive = receive_on(connection_mailbox(prefix, c, side));
+        end.out.mailbox = connection_mailbox(prefix, c, 1 - side);
+        if (open) n.counters.peak_connections = std::max(n.counters.peak_connections, ++n.counters.connections);
+        return end;
+    }
+
+    // Closes this node's end of c (its endpoint is told by the caller, if at all): a FIN after its
+    // last frame to the peer.
+    void close_end(std::size_t self, PeerId c, End& end) {
+        Node& n = nodes[self];
+        if (end.open) --n.counters.connections;
+        end.open = false;
+        end.out.fin = true;
+        push(end.out, make_packet(Packet::Kind::kFin, c, self, kControlBytes));
+    }
+
+    // Forgets a closed end once both FINs have arrived.
+    void forget_if_done(Node& n, std::map<PeerId, End>::iterator it) {
+        const End& end = it->second;
+        if (!end.open && !end.receive && end.out.fin && !end.out.on_its_way && end.out.queue.empty()) n.ends.erase(it);
     }
 
     void send_frame(std::size_t self, proto::OutgoingFrame f) {
         Node& n = nodes[self];
         auto it = n.ends.find(f.to);
-        if (f.frame.empty() || f.frame.size() > proto::kMaxFrameSize || it == n.ends.end()) {
+        if (f.frame.empty() || f.frame.size() > proto::kMaxFrameSize || it == n.ends.end() || !it->second.open) {
             n.counters.frames_dropped.add(f.frame);
             return;
         }
         n.counters.frames_sent.add(f.frame);
-        auto p = std::make_unique<Packet>();
-        p->kind = Packet::Kind::kFrame;
-        p->connection = f.to;
-        p->from = self;
         const std::size_t size = f.frame.size() + 4;
-        p->bytes = std::move(f.frame);
-        post(connection_mailbox(prefix, f.to, 1 - it->second.side), std::move(p), size);
+        push(it->second.out, make_packet(Packet::Kind::kFrame, f.to, self, size, std::move(f.frame)));
     }
 
     void dial(std::size_t self, const Address& to) {
@@ -150,11 +240,7 @@ struct SimGridNet::Impl {
         const auto target = node_at(to);
         // Nobody answers (no node, offline, or this node itself): the dial times out.
         if (!target || *target == self || !nodes[*target].online) return;
-        auto syn = std::make_unique<Packet>();
-        syn->kind = Packet::Kind::kSyn;
-        syn->connection = c;
-        syn->from = self;
-        post(nodes[*target].inbox, std::move(syn), kControlBytes);
+        send_to_inbox(self, *target, make_packet(Packet::Kind::kSyn, c, self, kControlBytes));
     }
 
     void send_datagram(std::size_t self, proto::OutgoingDatagram d) {
@@ -165,12 +251,8 @@ struct SimGridNet::Impl {
             return;
         }
         n.counters.datagrams_sent.add(d.datagram);
-        auto p = std::make_unique<Packet>();
-        p->kind = Packet::Kind::kDatagram;
-        p->from = self;
         const std::size_t size = d.datagram.size() + kUdpHeaderBytes;
-        p->bytes = std::move(d.datagram);
-        post(nodes[*target].inbox, std::move(p), size);
+        send_to_inbox(self, *target, make_packet(Packet::Kind::kDatagram, 0, self, size, std::move(d.datagram)));
     }
 
     // Takes what the endpoint decided until it decides nothing more (a disconnect it asked for calls
@@ -186,8 +268,9 @@ struct SimGridNet::Impl {
             if (outbox.empty() && disconnects.empty() && dials.empty() && datagrams.empty()) return;
             for (auto& f : outbox) send_frame(self, std::move(f));
             for (const auto& d : disconnects) {
-                if (!n.ends.contains(d.peer)) continue;
-                close_end(self, d.peer);
+                auto it = n.ends.find(d.peer);
+                if (it == n.ends.end() || !it->second.open) continue;
+                close_end(self, d.peer, it->second);
                 e.on_disconnect(d.peer, now());
             }
             for (const auto& a : dials) dial(self, a);
@@ -195,137 +278,202 @@ struct SimGridNet::Impl {
         }
     }
 
-    void on_packet(std::size_t self, std::unique_ptr<Packet> p, std::optional<PeerId> on_connection) {
+    // A SYN, SYN-ACK or datagram. A node that left takes them and drops them, but closes the
+    // connection a late SYN-ACK opened.
+    void on_inbox_packet(std::size_t self, std::unique_ptr<Packet> p) {
         Node& n = nodes[self];
         proto::Endpoint& e = *n.endpoint;
         const Time t = now();
         switch (p->kind) {
             case Packet::Kind::kSyn: {
-                open_end(self, p->connection, p->from, 1);
-                auto ack = std::make_unique<Packet>();
-                ack->kind = Packet::Kind::kSynAck;
-                ack->connection = p->connection;
-                ack->from = self;
-                post(nodes[p->from].inbox, std::move(ack), kControlBytes);
+                if (!n.online) return;
+                open_end(self, p->connection, p->from, 1, true);
+                send_to_inbox(self, p->from, make_packet(Packet::Kind::kSynAck, p->connection, self, kControlBytes));
                 e.on_connect(p->connection, t);
                 break;
             }
             case Packet::Kind::kSynAck: {
                 auto dial_it = n.dials.find(p->connection);
-                if (dial_it == n.dials.end()) {  // given up on: close the other end
-                    auto fin = std::make_unique<Packet>();
-                    fin->kind = Packet::Kind::kFin;
-                    fin->connection = p->connection;
-                    fin->from = self;
-                    post(connection_mailbox(prefix, p->connection, 1), std::move(fin), kControlBytes);
+                if (dial_it == n.dials.end()) {  // given up on, or this node left: close the connection
+                    close_end(self, p->connection, open_end(self, p->connection, p->from, 0, false));
                     return;
                 }
                 const Address to = dial_it->second.address;
                 n.dials.erase(dial_it);
-                open_end(self, p->connection, p->from, 0);
+                open_end(self, p->connection, p->from, 0, true);
                 // on_connect follows on_dialed even if on_dialed asked to drop the peer, so that an
                 // on_disconnect always follows an on_connect (the drain below closes it).
                 e.on_dialed(to, p->connection, t);
                 e.on_connect(p->connection, t);
                 break;
             }
-            case Packet::Kind::kFin: {
-                CAROUSEL_ASSERT(on_connection, "a FIN travels on its connection");
-                n.ends.erase(*on_connection);  // its receive just completed
-                --n.counters.connections;
-                e.on_disconnect(*on_connection, t);
-                break;
-            }
-            case Packet::Kind::kFrame:
-                n.counters.frames_received.add(p->bytes);
-                e.on_frame(p->connection, p->bytes, t);
-                break;
             case Packet::Kind::kDatagram:
+                if (!n.online) return;
                 n.counters.datagrams_received.add(p->bytes);
                 e.on_datagram(address_of(p->from), p->bytes, t);
                 break;
+            case Packet::Kind::kFin:
+            case Packet::Kind::kFrame:
+                CAROUSEL_ASSERT(false, "FINs and frames travel on their connection");
         }
         drain(self);
     }
 
-    // The actor of node `self`.
+    // A frame or FIN on the connection `it`.
+    void on_connection_packet(std::size_t self, std::map<PeerId, End>::iterator it, std::unique_ptr<Packet> p) {
+        Node& n = nodes[self];
+        End& end = it->second;
+        if (!end.open) {  // closing: the peer's frames are dropped, its FIN ends the wait for them
+            forget_if_done(n, it);
+            return;
+        }
+        proto::Endpoint& e = *n.endpoint;
+        const PeerId c = it->first;
+        const Time t = now();
+        if (p->kind == Packet::Kind::kFin) {
+            end.out.queue.clear();  // the peer takes nothing more
+            close_end(self, c, end);
+            e.on_disconnect(c, t);
+        } else {
+            CAROUSEL_ASSERT(p->kind == Packet::Kind::kFrame, "only frames and FINs travel on a connection");
+            n.counters.frames_received.add(p->bytes);
+            e.on_frame(c, p->bytes, t);
+        }
+        drain(self);
+    }
+
+    // Node `self` leaves: every connection closes, as an OS closes a process's sockets.
+    void leave(std::size_t self) {
+        Node& n = nodes[self];
+        n.online = false;
+        for (auto& [c, end] : n.ends) {
+            if (end.open) close_end(self, c, end);
+        }
+        n.dials.clear();
+        n.calls.clear();
+    }
+
+    // The actor of node `self`. After the node left it goes on sending what was sent before and
+    // taking (and dropping) what arrives, so that every communication completes, until run()'s end.
     void run_node(std::size_t self) {
         Node& n = nodes[self];
         if (n.options.join >= until) return;
         sg4::this_actor::sleep_until(t0 + seconds(n.options.join));
         n.online = true;
-        std::unique_ptr<Receive> inbox = receive_on(n.inbox);
-        std::vector<sg4::CommPtr> comms;
-        std::vector<std::optional<PeerId>> what;  // per comm: its connection, or nullopt for the inbox
+        Receive& inbox = n.inbox_receive;
+        inbox.mailbox = n.inbox;
+        receive_on(inbox);
+        std::vector<sg4::ActivityPtr> comms;  // as Activities: Comm::wait_any_for casts each, every time
+        std::vector<Waited> what;
         for (;;) {
             const Time t = now();
-            if (t >= until) {  // the run ends: the node stays as it is, its receives withdrawn
-                inbox->comm->cancel();
-                for (auto& [c, end] : n.ends) end.receive->comm->cancel();
-                return;
-            }
-            if (n.options.leave && t >= *n.options.leave) break;
-            // Calls due, then dials given up on, then the endpoint's timer.
-            if (!n.calls.empty() && n.calls.begin()->first <= t) {
-                auto fn = std::move(n.calls.begin()->second);
-                n.calls.erase(n.calls.begin());
-                current = self;
-                fn();
-                drain(self);
-                current.reset();
-                continue;
-            }
-            if (auto d = std::find_if(n.dials.begin(), n.dials.end(),
-                                      [&](const auto& kv) { return kv.second.deadline <= t; });
-                d != n.dials.end()) {
-                const Address to = d->second.address;
-                n.dials.erase(d);
-                ++n.counters.dials_failed;
-                n.endpoint->on_dial_failed(to, t);
-                drain(self);
-                continue;
-            }
-            const std::optional<Time> deadline = n.endpoint->next_deadline();
-            if (deadline && *deadline <= t) {
-                n.endpoint->on_timer(t);
-                drain(self);
+            if (t >= until) break;
+            if (n.online && n.options.leave && t >= *n.options.leave) {
+                leave(self);
                 continue;
             }
             std::optional<Time> wake = until;
-            if (deadline) wake = std::min(*wake, *deadline);
-            auto earlier = [&](Time x) { wake = wake ? std::min(*wake, x) : x; };
-            if (!n.calls.empty()) earlier(n.calls.begin()->first);
-            for (const auto& [c, d] : n.dials) earlier(d.deadline);
-            if (n.options.leave) earlier(*n.options.leave);
+            if (n.online) {
+                // Calls due, then dials given up on, then the endpoint's timer.
+                if (!n.calls.empty() && n.calls.begin()->first <= t) {
+                    auto fn = std::move(n.calls.begin()->second);
+                    n.calls.erase(n.calls.begin());
+                    current = self;
+                    fn();
+                    drain(self);
+                    current.reset();
+                    continue;
+                }
+                if (auto d = std::find_if(n.dials.begin(), n.dials.end(),
+                                          [&](const auto& kv) { return kv.second.deadline <= t; });
+                    d != n.dials.end()) {
+                    const Address to = d->second.address;
+                    n.dials.erase(d);
+                    ++n.counters.dials_failed;
+                    n.endpoint->on_dial_failed(to, t);
+                    drain(self);
+                    continue;
+                }
+                const std::optional<Time> deadline = n.endpoint->next_deadline();
+                if (deadline && *deadline <= t) {
+                    n.endpoint->on_timer(t);
+                    drain(self);
+                    continue;
+                }
+                auto earlier = [&](Time x) { wake = wake ? std::min(*wake, x) : x; };
+                if (deadline) earlier(*deadline);
+                if (!n.calls.empty()) earlier(n.calls.begin()->first);
+                for (const auto& [c, d] : n.dials) earlier(d.deadline);
+                if (n.options.leave) earlier(*n.options.leave);
+            }
 
             comms.clear();
             what.clear();
-            comms.push_back(inbox->comm);
-            what.emplace_back(std::nullopt);
+            comms.push_back(inbox.comm);
+            what.push_back({Waited::Kind::kInbox});
             for (const auto& [c, end] : n.ends) {
-                comms.push_back(end.receive->comm);
-                what.emplace_back(c);
+                if (end.receive) {
+                    comms.push_back(end.receive->comm);
+                    what.push_back({Waited::Kind::kReceive, c});
+                }
+                if (end.out.on_its_way) {
+                    comms.push_back(end.out.on_its_way);
+                    what.push_back({Waited::Kind::kSend, c});
+                }
+            }
+            for (std::size_t i = 0; i < n.inbox_sends.size(); ++i) {
+                comms.push_back(n.inbox_sends[i]);
+                what.push_back({Waited::Kind::kInboxSend, 0, i});
             }
             const double timeout = wake ? std::max(0.0, seconds(*wake - t)) : -1.0;
-            const ssize_t done = sg4::Comm::wait_any_for(comms, timeout);
-            if (done < 0) continue;  // woken by the time
-            const auto index = static_cast<std::size_t>(done);
-            std::unique_ptr<Packet> packet;
-            if (!what[index]) {
-                packet.reset(inbox->packet);
-                inbox = receive_on(n.inbox);
-            } else {
-                End& end = n.ends.at(*what[index]);
-                packet.reset(end.receive->packet);
-                if (packet->kind != Packet::Kind::kFin) end.receive = receive_on(end.receive->mailbox);
+            ssize_t done = -1;
+            try {
+                done = sg4::Activity::wait_any_for(comms, timeout);
+            } catch (const simgrid::NetworkFailureException&) {
+                // The other end withdrew a communication under way: only when the run ends.
+                CAROUSEL_ASSERT(now() >= until, "communications are withdrawn only at run()'s end");
+                break;
             }
-            on_packet(self, std::move(packet), what[index]);
+            if (done < 0) continue;  // woken by the time
+            const Waited w = what[static_cast<std::size_t>(done)];
+            switch (w.kind) {
+                case Waited::Kind::kInbox: {
+                    auto packet = take(inbox.packet);
+                    receive_on(inbox);
+                    on_inbox_packet(self, std::move(packet));
+                    break;
+                }
+                case Waited::Kind::kReceive: {
+                    auto it = n.ends.find(w.connection);
+                    Receive& r = *it->second.receive;
+                    auto packet = take(r.packet);
+                    if (packet->kind == Packet::Kind::kFin) {
+                        it->second.receive.reset();
+                    } else {
+                        receive_on(r);
+                    }
+                    on_connection_packet(self, it, std::move(packet));
+                    break;
+                }
+                case Waited::Kind::kSend: {
+                    auto it = n.ends.find(w.connection);
+                    arrived(it->second.out);
+                    forget_if_done(n, it);
+                    break;
+                }
+                case Waited::Kind::kInboxSend:
+                    n.inbox_sends[w.index] = std::move(n.inbox_sends.back());
+                    n.inbox_sends.pop_back();
+                    break;
+            }
         }
-        // Leaving: every connection closes, as an OS closes a process's sockets.
-        n.online = false;
-        inbox->comm->cancel();
-        while (!n.ends.empty()) close_end(self, n.ends.begin()->first);
-        n.dials.clear();
+        // The run ends: the node stays as it is, its communications withdrawn.
+        inbox.comm->cancel();
+        for (auto& [c, end] : n.ends) {
+            if (end.receive) end.receive->comm->cancel();
+            if (end.out.on_its_way) end.out.on_its_way->cancel();
+        }
+        for (auto& s : n.inbox_sends) s->cancel();
     }
 };
 

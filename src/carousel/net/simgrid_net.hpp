@@ -20,8 +20,9 @@
 // a time, and drains it after each call (outbox, disconnects, dials, datagrams, as endpoint.hpp
 // says). A node is online from its `join` time until its `leave` time (NodeOptions): at its join it
 // gets nothing but time (it starts by its own dials and datagrams, or by a scheduled call); at its
-// leave it closes every connection as an OS closes a process's sockets, and is gone. An offline
-// node takes no datagrams (dropped and counted) and answers no dial (the dialer times out).
+// leave it closes every connection as an OS closes a process's sockets (what it sent still goes
+// out, then the FIN), and is gone. An offline node takes no datagrams (dropped and counted; one on
+// its way when the node leaves is lost) and answers no dial (the dialer times out).
 //
 // Connections (the TCP side of Endpoint's contract, named per connection as TcpTransport names them):
 //  - A dial costs a round trip: a SYN to the dialed node and its SYN-ACK back (kControlBytes each).
@@ -29,8 +30,8 @@
 //    and on_connect(c) when the SYN-ACK does. With no SYN-ACK within connect_timeout (offline, or
 //    late) the dialer gets on_dial_failed(address) and a late SYN-ACK is answered with a FIN. Every
 //    dial is a new connection; both ends name it by the same PeerId, unique in the run.
-//  - Frames keep their order: each direction of a connection is one mailbox with one receive posted
-//    at a time, so a frame starts to travel only after the one before it arrived (one frame in
+//  - Frames keep their order: the sending side of a connection queues them and puts one at a time on
+//    the links, so a frame starts to travel only after the one before it arrived (one frame in
 //    flight per direction; a model of TCP's ordering, not of its window). On the links a frame
 //    costs its size plus 4 bytes (the length prefix TcpTransport writes); TCP/IP headers are not
 //    counted. Frames that are empty or over kMaxFrameSize, or for a connection not open at the
@@ -38,7 +39,8 @@
 //  - disconnect(c) and a node's leave: the closing side gets on_disconnect(c) at once and receives
 //    nothing more on c; a FIN follows its last frame on c, and the other side gets on_disconnect(c)
 //    when it arrives (after every frame sent before it). Frames a side sends after the FIN are
-//    dropped.
+//    dropped, and so are those it had queued for c when the other side's FIN arrived. (Each side
+//    sends a FIN; the closing side takes and drops what arrives on c until the other's.)
 // Datagrams: 1..kMaxDatagramSize bytes (else dropped and counted), plus kUdpHeaderBytes on the
 // links, to the online node at the address (else dropped and counted). `from` is the sender's own
 // address: nothing here forges one.

@@ -123,6 +123,110 @@ TEST(SimGridNet, ADialCostsARoundTripAndFramesKeepTheirOrder) {
     EXPECT_EQ(net.counters(ib).peak_connections, 1u);
 }
 
+TEST(SimGridNet, ManyFramesQueuedOnOneConnectionArriveInOrderOneAtATime) {
+    SimGridNet net{exact()};
+    Recorder a;
+    Recorder b;
+    b.echo = true;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    constexpr std::size_t kFrames = 100;
+    auto nth = [](std::size_t i) {
+        Bytes f = frame_of(static_cast<uint8_t>(1 + i % 200), 2 + (i * 37) % 3000);
+        f[1] = static_cast<uint8_t>(i);
+        return f;
+    };
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    net.schedule(ia, Time{200ms}, [&] {
+        for (std::size_t i = 0; i < kFrames; ++i) a.send_to(*a.last_connected, nth(i));
+    });
+    net.run(Time{10s});
+
+    const auto got = b.of("frame");
+    ASSERT_EQ(got.size(), kFrames);
+    const auto back = a.of("frame");
+    ASSERT_EQ(back.size(), kFrames);
+    for (std::size_t i = 0; i < kFrames; ++i) {
+        EXPECT_EQ(got[i].bytes, nth(i));
+        EXPECT_EQ(back[i].bytes, nth(i));
+        // One frame at a time: each starts once the one before arrived, and takes a one-way trip.
+        EXPECT_GE(got[i].at, Time{200ms} + (i + 1) * Time{20ms});
+    }
+    EXPECT_EQ(net.counters(ia).frames_sent.total.frames, kFrames);
+    EXPECT_EQ(net.counters(ib).frames_received.total.frames, kFrames);
+    EXPECT_EQ(net.counters(ib).frames_sent.total.frames, kFrames);
+    EXPECT_EQ(net.counters(ia).frames_received.total.frames, kFrames);
+}
+
+TEST(SimGridNet, ALeavingNodesFramesStillArriveBeforeItsFin) {
+    SimGridNet net{exact()};
+    Recorder a;
+    Recorder b;
+    const auto ia = net.add_node(a, node());
+    SimNodeOptions leaves = node();
+    leaves.leave = Time{210ms};
+    const auto ib = net.add_node(b, leaves);
+    net.schedule(ib, Time{0}, [&] { b.dial_to(net.address(ia)); });
+    // Three frames of 80 ms each on the links: most of them travel after b is gone.
+    net.schedule(ib, Time{200ms}, [&] {
+        for (uint8_t i = 1; i <= 3; ++i) b.send_to(*b.last_connected, frame_of(i, 1'000'000));
+    });
+    net.run(Time{2s});
+    const auto got = a.of("frame");
+    ASSERT_EQ(got.size(), 3u);
+    for (uint8_t i = 0; i < 3; ++i) EXPECT_EQ(got[i].bytes[0], i + 1);
+    EXPECT_GT(got[2].at, Time{400ms});
+    ASSERT_EQ(a.of("disconnect").size(), 1u);
+    EXPECT_GT(a.of("disconnect")[0].at, got[2].at);
+    EXPECT_EQ(net.counters(ia).connections, 0u);
+}
+
+TEST(SimGridNet, ASynAckAfterTheDialerGaveUpClosesTheConnection) {
+    SimGridOptions options = exact();
+    options.connect_timeout = 30ms;  // under the 40 ms round trip
+    SimGridNet net{options};
+    Recorder a;
+    Recorder b;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    // b sends on the connection it thinks open; a, closing it, takes nothing.
+    net.schedule(ib, Time{25ms}, [&] { b.send_to(*b.last_connected, frame_of(5, 100)); });
+    net.run(Time{2s});
+    ASSERT_EQ(a.of("dial failed").size(), 1u);
+    EXPECT_EQ(a.of("dial failed")[0].at, Time{30ms});
+    EXPECT_TRUE(a.of("connect").empty());
+    EXPECT_TRUE(a.of("frame").empty());
+    ASSERT_EQ(b.of("connect").size(), 1u);
+    ASSERT_EQ(b.of("disconnect").size(), 1u);
+    EXPECT_GE(b.of("disconnect")[0].at, Time{60ms});  // the SYN-ACK's trip, then the FIN's
+    EXPECT_EQ(net.counters(ia).peak_connections, 0u);
+    EXPECT_EQ(net.counters(ib).connections, 0u);
+}
+
+TEST(SimGridNet, TheRunEndsWithFramesAndDatagramsUnderWay) {
+    SimGridNet net{exact()};
+    Recorder a;
+    Recorder b;
+    a.echo = true;
+    b.echo = true;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    net.schedule(ia, Time{100ms}, [&] {
+        for (uint8_t i = 1; i <= 10; ++i) a.send_to(*a.last_connected, frame_of(i, 100'000));
+    });
+    net.schedule(ib, Time{290ms}, [&] { b.datagram_to(net.address(ia), Bytes{1}); });
+    net.run(Time{300ms});
+    // Frames keep going both ways until the end, which leaves the nodes as they are.
+    EXPECT_FALSE(b.of("frame").empty());
+    EXPECT_FALSE(a.of("frame").empty());
+    EXPECT_TRUE(a.of("datagram " + proto::to_string(net.address(ib))).empty());
+    EXPECT_EQ(net.now(), Time{300ms});
+    EXPECT_EQ(net.counters(ia).connections, 1u);
+    EXPECT_EQ(net.counters(ib).connections, 1u);
+}
+
 TEST(SimGridNet, DialsToNobodyOrToANodeThatLeftTimeOut) {
     SimGridOptions options = exact();
     options.connect_timeout = 1s;
