@@ -409,21 +409,21 @@ struct SimGridNet::Impl {
 
             comms.clear();
             what.clear();
-            comms.push_back(inbox.comm);
-            what.push_back({Waited::Kind::kInbox});
+            comms.emplace_back(inbox.comm);
+            what.emplace_back(Waited{Waited::Kind::kInbox});
             for (const auto& [c, end] : n.ends) {
                 if (end.receive) {
-                    comms.push_back(end.receive->comm);
-                    what.push_back({Waited::Kind::kReceive, c});
+                    comms.emplace_back(end.receive->comm);
+                    what.emplace_back(Waited{Waited::Kind::kReceive, c});
                 }
                 if (end.out.on_its_way) {
-                    comms.push_back(end.out.on_its_way);
-                    what.push_back({Waited::Kind::kSend, c});
+                    comms.emplace_back(end.out.on_its_way);
+                    what.emplace_back(Waited{Waited::Kind::kSend, c});
                 }
             }
             for (std::size_t i = 0; i < n.inbox_sends.size(); ++i) {
-                comms.push_back(n.inbox_sends[i]);
-                what.push_back({Waited::Kind::kInboxSend, 0, i});
+                comms.emplace_back(n.inbox_sends[i]);
+                what.emplace_back(Waited{Waited::Kind::kInboxSend, 0, i});
             }
             const double timeout = wake ? std::max(0.0, seconds(*wake - t)) : -1.0;
             ssize_t done = -1;
