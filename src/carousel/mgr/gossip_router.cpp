@@ -6,12 +6,11 @@
 
 namespace carousel::mgr {
 
-GossipRouter::GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered, unsigned region_bits,
+GossipRouter::GossipRouter(ContactSource contacts, const dht::NodeId& self, unsigned region_bits,
                            proto::Time placement_refresh, SendFn send, DisconnectFn disconnect, FillingFn filling,
                            std::size_t fanout, ConnectedFn connected)
     : contacts_(std::move(contacts)),
       self_(self),
-      covered_(covered),
       region_bits_(region_bits),
       placement_refresh_(placement_refresh),
       send_(std::move(send)),

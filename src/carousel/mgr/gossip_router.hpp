@@ -68,11 +68,11 @@ class GossipRouter {
     // Items of blocks this far behind the newest seen are forgotten (their ids too).
     static constexpr uint64_t kHeldBlocks = 8;
 
-    // `covered` (the node's block, which may change) outlives the router; `self` is the node's id.
+    // `self` is the node's id.
     // `fanout` 0: every covering contact.
-    GossipRouter(ContactSource contacts, const dht::NodeId& self, const Region& covered, unsigned region_bits,
-                 proto::Time placement_refresh, SendFn send, DisconnectFn disconnect, FillingFn filling,
-                 std::size_t fanout = 0, ConnectedFn connected = {});
+    GossipRouter(ContactSource contacts, const dht::NodeId& self, unsigned region_bits, proto::Time placement_refresh,
+                 SendFn send, DisconnectFn disconnect, FillingFn filling, std::size_t fanout = 0,
+                 ConnectedFn connected = {});
 
     // Content ids received or rejected are not accepted again; unsee() lets one be offered again.
     bool seen(const Hash& id) const { return seen_.contains(id); }
@@ -131,7 +131,6 @@ class GossipRouter {
 
     ContactSource contacts_;
     dht::NodeId self_;
-    const Region& covered_;
     unsigned region_bits_;
     proto::Time placement_refresh_;
     SendFn send_;

@@ -39,7 +39,6 @@ struct Rig {
                                           lookups.push_back(std::move(done));
                                       }},
                         id_with_first_byte(0x01),
-                        covered,
                         253,
                         std::chrono::seconds{60},
                         [this](PeerId to, Bytes f) {

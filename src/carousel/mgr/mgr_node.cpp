@@ -42,7 +42,7 @@ MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOption
                              },
                              [this](const dht::NodeId& node, proto::Time) { lost_[handles().handle(node)] = true; }}),
       router_(
-          contacts(), key.node_id, covered_, options.region_bits, options.placement_refresh,
+          contacts(), key.node_id, options.region_bits, options.placement_refresh,
           [this](proto::PeerId to, Bytes frame) { return send(to, std::move(frame)); },
           [this](proto::PeerId peer, const std::string& reason) { disconnect(peer, reason); },
           [this](const Hash& position) { return filling_key(position); },
