@@ -4,7 +4,6 @@
 // `carousel serve`: serves a state written by `carousel gen` or `carousel sync` over TCP with fast
 // prefix sync.
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -20,6 +19,7 @@
 
 #include "commands.hpp"
 #include "host_port.hpp"
+#include "process_signals.hpp"
 
 namespace carousel::app {
 namespace {
@@ -190,12 +190,8 @@ int run_serve(const ServeOptions& o) {
                   << ", not the head; run --prepare again to serve the head by scan\n";
     }
 
-    // SIGINT/SIGTERM end the server; block them before any thread starts so only sigwait sees them.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // SIGINT/SIGTERM end the server; blocked before any thread starts so only this thread sees them.
+    block_stop_signals();
 
     net::TcpOptions tcp;
     tcp.max_inbound = o.max_peers;
@@ -213,8 +209,8 @@ int run_serve(const ServeOptions& o) {
     std::cout << "listening on " << address->host << ":" << *port << " root " << to_hex_prefixed(view(served->root))
               << " " << served->counts << std::endl;
     std::thread io{[&] { transport.run(); }};
-    int sig = 0;
-    sigwait(&signals, &sig);
+    while (!wait_stop_signal(std::chrono::hours{1})) {
+    }
     transport.stop();
     io.join();
     const net::TcpStats ts = transport.stats();

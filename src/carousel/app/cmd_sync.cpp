@@ -28,6 +28,7 @@
 
 #include "commands.hpp"
 #include "hash_cost.hpp"
+#include "mgr_sync_command.hpp"
 #include "host_port.hpp"
 #include "progress.hpp"
 #include "sync_report.hpp"
@@ -612,8 +613,9 @@ void register_sync(CLI::App& app) {
     auto* cmd = app.add_subcommand("sync",
                                    "Fast prefix sync of a state root from `carousel serve` peers into a database, "
                                    "verifying every node; run again after a kill to resume");
-    cmd->add_option("--peer", opt.peers, "HOST:PORT of a server (repeat for several)")->required();
-    cmd->add_option("--root", opt.root, "the state root to sync (0x-prefixed hex)")->required();
+    static MgrSyncFlags mgr_flags;
+    cmd->add_option("--peer", opt.peers, "HOST:PORT of a server (repeat for several; required without --mgr)");
+    cmd->add_option("--root", opt.root, "the state root to sync (0x-prefixed hex; required without --mgr)");
     cmd->add_option("--db", opt.db, "database directory (created if missing; reused to resume)")->required();
     cmd->add_option("--mode", opt.mode, "full (whole sub-tries) or leaf (leaves with edge proofs)");
     cmd->add_option("--max-response", opt.max_response, "maxSize of every request, in bytes")
@@ -636,7 +638,23 @@ void register_sync(CLI::App& app) {
     cmd->add_option("--listen", opt.listen,
                     "HOST:PORT to serve the verified chunks on while syncing (port 0: any free port, named on "
                     "stderr); once synced, serves the whole state until SIGINT or SIGTERM");
+    add_mgr_sync_flags(*cmd, mgr_flags);
     cmd->callback([] {
+        if (mgr_flags.mgr) {
+            if (!opt.peers.empty() || !opt.root.empty()) {
+                std::cerr << "carousel sync: --peer and --root are for prefix sync; --mgr finds its nodes through "
+                             "--bootnode and the head through --trust-bridge\n";
+                set_exit_code(1);
+                return;
+            }
+            set_exit_code(run_mgr_sync(mgr_flags, opt.db, opt.timeout_s, opt.json));
+            return;
+        }
+        if (opt.peers.empty() || opt.root.empty()) {
+            std::cerr << "carousel sync: --peer and --root are required (or --mgr with --bootnode and --trust-bridge)\n";
+            set_exit_code(1);
+            return;
+        }
         // A database directory this run created and no peer was reached for is removed again.
         std::error_code ec;
         const bool existed = std::filesystem::exists(opt.db, ec);

@@ -18,6 +18,9 @@ void register_commands(CLI::App& app) {
     register_serve(app);
     register_sync(app);
     register_simulate(app);
+    register_bridge(app);
+    register_node(app);
+    register_testnet(app);
 }
 
 }  // namespace carousel::app

@@ -21,5 +21,8 @@ void register_serve(CLI::App& app);
 void register_sync(CLI::App& app);
 void register_gen(CLI::App& app);
 void register_simulate(CLI::App& app);
+void register_node(CLI::App& app);
+void register_bridge(CLI::App& app);
+void register_testnet(CLI::App& app);
 
 }  // namespace carousel::app

@@ -33,6 +33,7 @@ MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOption
           endpoint.radius.bits = options.origin_only ? 0 : std::max(endpoint.radius.bits, options.region_bits);
           return endpoint;
       }()),
+      seq_(options.record_seq),
       options_(options),
       headers_(std::move(headers)),
       overlay_(

@@ -96,6 +96,10 @@ struct NodeOptions {
     std::size_t origin_fanout{2};
     // How long a lookup's answer to "who covers this region" is used before it is asked again.
     proto::Time placement_refresh{std::chrono::seconds{60}};
+    // The seq of the node's first record (EIP-778: a record with a higher seq replaces the one others
+    // hold). A node that restarts, perhaps at another address, must start above every seq it announced
+    // before: a process uses the wall clock in milliseconds (node/mgr_node_process.hpp).
+    uint64_t record_seq{1};
 };
 
 struct NodeStats {
@@ -145,7 +149,7 @@ struct FillRecord {
 
 class MgrNode final : public OverlayHost {
   public:
-    // The node of `key`, reached at `endpoint`'s addresses, with `endpoint.radius`: its record (seq 1)
+    // The node of `key`, reached at `endpoint`'s addresses, with `endpoint.radius`: its record (seq options.record_seq)
     // announces them. A radius smaller than a region is raised to one, except for an origin_only node,
     // which announces radius 0 and has no stores.
     MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOptions options, HeaderSource headers);
@@ -331,7 +335,7 @@ class MgrNode final : public OverlayHost {
 
     dht::KeyPair key_;
     dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)
-    uint64_t seq_{1};             // the record's
+    uint64_t seq_;                // the record's
     Region covered_;
     NodeOptions options_;
     HeaderSource headers_;

@@ -30,6 +30,10 @@ void MgrNode::join(proto::Time now, FillOptions fill) {
 }
 
 uint64_t MgrNode::latest_header() {
+    // A book (a process) holds a window of recent numbers, not every number from 0: its latest is the head.
+    if (book_ != nullptr) {
+        if (const auto latest = book_->latest(); latest && latest->number > known_head_) known_head_ = latest->number;
+    }
     while (headers_(known_head_ + 1)) ++known_head_;
     return known_head_;
 }

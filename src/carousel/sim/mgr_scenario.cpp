@@ -16,6 +16,7 @@
 #include <carousel/mgr/overlay_host.hpp>
 #include <carousel/mgr/partial_trie.hpp>
 #include <carousel/net/local_net.hpp>
+#include <carousel/proto/corrupt_answer.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
 #include <carousel/state/account.hpp>
@@ -64,52 +65,6 @@ dht::OverlayOptions overlay_options(dht::OverlayOptions o, uint64_t seed, uint64
         static_cast<uint8_t>(key_index >> 8), static_cast<uint8_t>(key_index >> 16), 'n'};
     o.handshake.nonce_seed = keccak256(in);
     return o;
-}
-
-// A liar's answer: a leaf value changed, or a diff with a change left out (or one added).
-void lie(Bytes& frame) {
-    if (frame.empty()) return;
-    if (frame[0] == static_cast<uint8_t>(proto::MessageType::kChunkData)) {
-        auto data = proto::decode_chunk_data(frame);
-        if (!data) return;
-        for (auto& e : data->entries) {
-            if (!e.values.empty()) e.values[e.values.size() / 2].back() ^= 0x01;
-            if (!e.nodes.empty()) e.nodes.back().back() ^= 0x01;
-        }
-        frame = proto::encode(*data);
-    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kDiffData)) {
-        auto data = proto::decode_diff_data(frame);
-        if (!data || data->error) return;
-        if (!data->keys.empty()) {
-            data->keys.pop_back();
-            data->values.pop_back();
-        } else {
-            Hash fake{};
-            fake.fill(0x5a);
-            data->keys.push_back(fake);
-            data->values.push_back(Bytes{0x01});
-        }
-        frame = proto::encode(*data);
-    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
-        // Bare leaves: one value altered, and one owner's part left out.
-        auto data = proto::decode_bare_storage(frame);
-        if (!data || data->error) return;
-        for (auto& e : data->entries) {
-            if (!e.values.empty()) {
-                e.values[e.values.size() / 2].back() ^= 0x01;
-                break;
-            }
-        }
-        if (data->entries.size() > 1) data->entries.pop_back();
-        frame = proto::encode(*data);
-    } else if (frame[0] == static_cast<uint8_t>(proto::MessageType::kCodeData)) {
-        auto data = proto::decode_code_data(frame);
-        if (!data) return;
-        for (auto& c : data->codes) {
-            if (!c.empty()) c.back() ^= 0x01;
-        }
-        frame = proto::encode(*data);
-    }
 }
 
 constexpr std::size_t kLeafChecksPerStore = 64;
@@ -491,7 +446,7 @@ class MgrScenario {
         net_.set_frame_hook([this](PeerId from, PeerId to, Bytes& frame) {
             if (liars_.contains(from) && to == client_peer_ && !frame.empty() &&
                 (config_.lies_in.empty() || config_.lies_in.contains(static_cast<proto::MessageType>(frame[0])))) {
-                lie(frame);
+                proto::corrupt_answer(frame);
             }
             // Join liars alter what a fill verifies (leaves, nodes, code), not the presence walk's
             // BareStorage: which owners are present in a region is what the neighbours say, and a
@@ -500,7 +455,7 @@ class MgrScenario {
             // pass or fail by the draw of ids.
             if (join_liars_.contains(from) && joiner_peers_.contains(to) && !frame.empty() &&
                 frame[0] != static_cast<uint8_t>(proto::MessageType::kBareStorage)) {
-                lie(frame);
+                proto::corrupt_answer(frame);
             }
             if (stale_.contains(to) && !frame.empty() &&
                 frame[0] == static_cast<uint8_t>(proto::MessageType::kContent)) {

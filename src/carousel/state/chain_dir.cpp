@@ -109,12 +109,10 @@ tl::expected<const StateDiff*, std::string> ChainReplay::apply(uint64_t number) 
     return &last_;
 }
 
-tl::expected<void, std::string> ChainReplay::start() {
+tl::expected<const StateDiff*, std::string> ChainReplay::start() {
     if (started_) return tl::unexpected{chain_.path().string() + ": the replay has started already"};
     started_ = true;
-    auto genesis = apply(0);
-    if (!genesis) return tl::unexpected{genesis.error()};
-    return {};
+    return apply(0);
 }
 
 tl::expected<const StateDiff*, std::string> ChainReplay::advance() {

@@ -76,8 +76,8 @@ class ChainReplay {
     ChainReplay(const ChainReplay&) = delete;  // the WorldState points into the stores
     ChainReplay& operator=(const ChainReplay&) = delete;
 
-    // Applies the genesis (block 0). Call once, first.
-    tl::expected<void, std::string> start();
+    // Applies the genesis (block 0) and returns it (valid until the next call). Call once, first.
+    tl::expected<const StateDiff*, std::string> start();
     // Applies block number()+1 and returns it (valid until the next call); an error past head() too.
     tl::expected<const StateDiff*, std::string> advance();
 
