@@ -201,6 +201,7 @@ void MgrNode::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now)
         disconnect(from, "mgr: empty frame");
         return;
     }
+    if (on_resume_frame(from, frame, now)) return;
     if (on_fill_frame(from, frame, now)) return;
     switch (static_cast<proto::MessageType>(frame[0])) {
         case proto::MessageType::kGetChunks:
@@ -303,8 +304,8 @@ void MgrNode::on_get_diff(proto::PeerId from, ByteView frame) {
         if (d.error() == DiffServeError::kUnknownRoot) behind = true;
     }
     if (!found) {
-        answer.error =
-            held_elsewhere && !behind && !filling() ? proto::ChunkError::kNoChunk : proto::ChunkError::kUnknownRoot;
+        answer.error = held_elsewhere && !behind && !filling() && !catching_up() ? proto::ChunkError::kNoChunk
+                                                                                 : proto::ChunkError::kUnknownRoot;
         send(from, proto::encode(answer));
         return;
     }
@@ -564,9 +565,10 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
 }
 
 bool MgrNode::filling_key(const Hash& key) const {
-    if (filling_.empty()) return false;
+    if (filling_.empty() && catching_.empty()) return false;
     // The region of `key` is the aligned block of 2^region_bits keys holding it.
-    return filling_.contains(region_of(key, dht::Radius{options_.region_bits}).first);
+    const Hash first = region_of(key, dht::Radius{options_.region_bits}).first;
+    return filling_.contains(first) || catching_.contains(first);
 }
 
 uint64_t MgrNode::store_bytes() const noexcept {

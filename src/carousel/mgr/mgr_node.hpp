@@ -130,7 +130,22 @@ struct RegionStore {
     std::unique_ptr<prefix::ChunkServer> server;
 };
 
-// What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join) or
+// What a resume's catch-ups by GetDiff cost and gave (MgrNode::resume; mgr/mgr_node_resume.cpp).
+struct CatchUpStats {
+    uint64_t diff_requests{0};        // GetDiff sent
+    uint64_t diff_bytes_sent{0};      // their frames
+    uint64_t diff_bytes_received{0};  // DiffData frames taken (answers to a pending request), whole
+    uint64_t presence_requests{0};    // GetBareStorage sent (is storage present in the region at H?)
+    uint64_t rejected_answers{0};     // a DiffData that failed verification (its peer struck)
+    uint64_t errors{0};               // error answers (0x0: the neighbour lacks a root; ...)
+    uint64_t timeouts{0};
+    uint64_t caught_up{0};  // stores brought forward by a verified diff
+    uint64_t current{0};    // stores found at the head already (nothing to catch up)
+    uint64_t refilled{0};   // stores handed to a fill (empty, out of the window, storage, failures)
+};
+
+// What filling stores from the neighbours cost a node, for one episode: its join (MgrNode::join), its
+// resume after a restart (MgrNode::resume: refills of the stores it could not catch up by GetDiff), or
 // a radius growth (MgrNode::set_radius; mgr/mgr_node_radius.cpp). A fill running when a new episode
 // starts is abandoned (a restart of the old episode) and the new one fills every region not filled.
 struct FillRecord {
@@ -145,6 +160,7 @@ struct FillRecord {
     uint64_t offers_before_fill{0};  // a join: offers sent before it was filled (must be 0); a growth: 0
     std::vector<Region> regions;     // the regions the episode fills (a growth: only the new ones)
     FillStats fill;                  // summed over the episode's fills
+    CatchUpStats catch_up;           // a resume (MgrNode::resume) only: its GetDiff catch-ups
 };
 
 class MgrNode final : public OverlayHost {
@@ -229,10 +245,52 @@ class MgrNode final : public OverlayHost {
     void join(proto::Time now, FillOptions fill = {});
     // Whether any store is being filled (a join, a refill or a growth not adopted yet).
     bool filling() const noexcept { return !filling_.empty(); }
-    // Whether the store of `region` is being filled (it refuses and its items wait).
-    bool filling(const Region& region) const { return filling_.contains(region.first); }
+    // Whether the store of `region` is being filled or caught up (resume()): it refuses and its items wait.
+    bool filling(const Region& region) const {
+        return filling_.contains(region.first) || catching_.contains(region.first);
+    }
     // Set once join() was called; `fill` includes the fill running now if the join is the latest episode.
     std::optional<FillRecord> join_stats() const;
+
+    // Resuming after a restart or a kill -9 (mgr/mgr_node_resume.cpp; issue 20). For a node whose
+    // stores came from adopt_stores() of a reopened datadir (NodeDatadir::open_stores), not seeded and
+    // not joined, that has met the network (bootstrap()): call it once, in place of join(). It looks up
+    // its own id (as join() does) and brings every store to the chain's head:
+    //  - An empty store (a region the datadir held nothing for) is filled (RegionFill, as join() fills).
+    //  - A store at block h waits until the header source knows a block after h (a store whose h is
+    //    the latest block known, with the header's root, is current at once; one whose root differs
+    //    from the header's is refilled). Then, with H the latest block known: when the neighbours
+    //    still keep root(h) — h at or after H's epoch boundary, or h the boundary before it (EpochStore
+    //    keeps both boundaries and every head since the latest) — it asks a covering neighbour
+    //    GetDiff(root(h), root(H), the region's range) for the account trie. The answer is checked
+    //    before anything is written: its keys lie in the range and increase, and the store's own
+    //    leaves at h with the changes applied must be exactly the trie's leaves of the range at
+    //    root(H) (verify_bounded_range_proof with the answer's proof, root(H) from the header
+    //    source). The nodes that check rebuilds, with the proof, are the account partial trie at
+    //    root(H); EpochStore::adopt checks them again and the store moves to H (as a fill's store:
+    //    H is head and epoch). A wrong answer strikes its sender, which is not asked again for this
+    //    store; an error answer or a timeout (fill.request_timeout) pauses it for fill.retry_after.
+    //  - Storage: a DiffData carries the changed leaves of one trie, and a store also needs, at H,
+    //    the list of owners present in its region with their proven storage roots, and their storage
+    //    partial tries. GetDiff cannot give either (the owners outside the region are not in the
+    //    region's account diff). So the diff route is taken only for a store that holds no owner at
+    //    h, and, after the diff, only when a neighbour says with GetBareStorage that no owner is
+    //    present in the region at root(H) (what a fill also takes on a neighbour's word); otherwise
+    //    the store is refilled.
+    //  - Refill (RegionFill, at the head, its code the node's block) when h is out of that window,
+    //    when the store has storage, when every covering neighbour was struck, or when the catch-up
+    //    has not finished within 12 request timeouts.
+    // Until a store is caught up or filled it refuses as a filling store does (filling(region)) and
+    // its gossip items wait (bounded by max_waiting_items); then the waiting items after its head
+    // apply in order. Afterwards a store that falls more than fill.refill_lag blocks behind with its
+    // next item missing catches up again the same way (diff when it can, else a refill). Progress is
+    // made on the node's frames and timers (no timer of its own: a timeout is seen at the next
+    // frame, header or timer of the node, at most 10 s later). Counters: resume_stats().
+    void resume(proto::Time now, FillOptions fill = {});
+    // Whether a store is being caught up by GetDiff (resume()).
+    bool catching_up() const noexcept { return !catching_.empty(); }
+    // Set once resume() was called; `fill` includes the fill running now if the resume is the latest episode.
+    std::optional<FillRecord> resume_stats() const;
 
     // Radius change (mgr/mgr_node_radius.cpp; issue 5: "Radius is a setting per node (and can shrink
     // to fit a storage budget)"). The node's block becomes region_of(id, radius), the radius raised to
@@ -330,8 +388,37 @@ class MgrNode final : public OverlayHost {
     void pump_join(proto::Time now);
     void finish_fill(proto::Time now);
     uint64_t latest_header();
-    // The episode the running fill is charged to: the latest growth, else the join.
+    // The episode the running fill is charged to: the latest growth, else the join, else the resume.
     FillRecord* episode();
+    // Resuming (mgr/mgr_node_resume.cpp).
+    struct CatchUp {
+        enum class Stage : uint8_t { kDiff, kPresence } stage{Stage::kDiff};
+        proto::Time since{0};
+        uint64_t to_number{0};  // H: set when a GetDiff is sent
+        Hash to_root{};
+        std::vector<Bytes> nodes;         // kPresence: the verified account partial trie at to_root
+        std::optional<uint64_t> request;  // in flight: its id, peer and deadline
+        proto::PeerId peer{0};
+        proto::Time deadline{0};
+        std::set<proto::PeerId> struck;               // answered wrong: not asked again
+        std::map<proto::PeerId, proto::Time> paused;  // error or timeout: not before then
+    };
+    // Advances every catch-up: starts those whose store a newer header shows behind, expires
+    // requests, sends, hands to a fill what cannot be caught up; and starts catch-ups of stores that
+    // fell behind. Called first thing in pump_join().
+    void pump_resume(proto::Time now);
+    // Handles DiffData and the resume's BareStorage answers; false for other frames.
+    bool on_resume_frame(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_catch_up_diff(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_catch_up_presence(proto::PeerId from, const proto::BareStorage& answer, proto::Time now);
+    // Sends the next request of `region`'s catch-up to a covering neighbour; false when none can be asked now.
+    bool send_catch_up(const Hash& region, CatchUp& c, proto::Time now);
+    // Ends `region`'s catch-up: the store is filled instead (`why` for the record).
+    void catch_up_by_fill(const Hash& region, proto::Time now);
+    // Ends `region`'s catch-up with the store at the head: the waiting items after it apply.
+    void caught_up(const Hash& region, proto::Time now);
+    // Sets resume_->filled_at once no store is caught up or filled.
+    void note_resumed(proto::Time now);
 
     dht::KeyPair key_;
     dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)
@@ -361,6 +448,9 @@ class MgrNode final : public OverlayHost {
     std::vector<Region> fill_code_regions_;  // the code the fill of filling_ fetches
     std::optional<FillRecord> join_;
     std::optional<FillRecord> grow_;
+    std::optional<FillRecord> resume_;
+    std::map<Hash, CatchUp> catching_;  // by the region's first key
+    uint64_t next_catch_up_request_{(uint64_t{1} << 62) + 1};
     FillOptions fill_options_;
     std::unique_ptr<RegionFill> fill_;
     uint64_t known_head_{0};

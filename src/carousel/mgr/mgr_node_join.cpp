@@ -40,7 +40,8 @@ uint64_t MgrNode::latest_header() {
 
 FillRecord* MgrNode::episode() {
     if (grow_) return &*grow_;
-    return join_ ? &*join_ : nullptr;
+    if (join_) return &*join_;
+    return resume_ ? &*resume_ : nullptr;
 }
 
 void MgrNode::start_fill(proto::Time now) {
@@ -51,11 +52,11 @@ void MgrNode::start_fill(proto::Time now) {
     if (!root) return;  // no header at all: the next timer tries again
     std::vector<Region> regions;
     for (const auto& s : stores_) {
-        if (filling(s.store->region())) regions.push_back(s.store->region());
+        if (filling_.contains(s.store->region().first)) regions.push_back(s.store->region());
     }
     ++record->fills;
     // A request-id space of its own per fill: a late answer to an abandoned fill is not taken.
-    const uint64_t fills = (join_ ? join_->fills : 0) + (grow_ ? grow_->fills : 0);
+    const uint64_t fills = (join_ ? join_->fills : 0) + (grow_ ? grow_->fills : 0) + (resume_ ? resume_->fills : 0);
     fill_ = std::make_unique<RegionFill>(
         std::move(regions), fill_code_regions_, options_.region_bits, number, *root, fill_options_,
         [this](proto::PeerId to, Bytes frame) {
@@ -108,6 +109,12 @@ std::optional<FillRecord> MgrNode::join_stats() const {
     return s;
 }
 
+std::optional<FillRecord> MgrNode::resume_stats() const {
+    std::optional<FillRecord> s = resume_;
+    if (s && fill_ && !grow_ && !join_) add(s->fill, fill_->stats());
+    return s;
+}
+
 std::optional<FillRecord> MgrNode::grow_stats() const {
     std::optional<FillRecord> s = grow_;
     if (s && fill_) add(s->fill, fill_->stats());
@@ -115,6 +122,7 @@ std::optional<FillRecord> MgrNode::grow_stats() const {
 }
 
 void MgrNode::pump_join(proto::Time now) {
+    pump_resume(now);
     FillRecord* record = episode();
     if (record == nullptr) return;
     if (!fill_) {
@@ -126,7 +134,8 @@ void MgrNode::pump_join(proto::Time now) {
         const uint64_t latest = latest_header();
         for (const auto& s : stores_) {
             const uint64_t head = s.store->head_number();
-            if (head + fill_options_.refill_lag < latest && !waiting_.contains({s.store->region().first, head + 1})) {
+            if (head + fill_options_.refill_lag < latest && !catching_.contains(s.store->region().first) &&
+                !waiting_.contains({s.store->region().first, head + 1})) {
                 filling_.insert(s.store->region().first);
             }
         }
@@ -190,6 +199,7 @@ void MgrNode::finish_fill(proto::Time now) {
         }
         if (join_ && r == &*join_) r->offers_before_fill = router_.stats().offers_sent;
     }
+    note_resumed(now);
     // Items at or below a store's head are old now; the rest apply in order.
     for (auto it = waiting_.begin(); it != waiting_.end();) {
         const EpochStore* s = store_for(Region{it->first.first, options_.region_bits});
@@ -206,7 +216,7 @@ bool MgrNode::on_fill_frame(proto::PeerId from, ByteView frame, proto::Time now)
         case proto::MessageType::kBareStorage:
             // Only a fill asks for these; a late answer to a finished or abandoned fill is dropped. A node
             // that never filled treats them as before (unexpected).
-            if (!join_ && !grow_) return false;
+            if (!join_ && !grow_ && !resume_) return false;
             if (fill_ && fill_->on_frame(from, frame, now)) pump_join(now);
             return true;
         default:

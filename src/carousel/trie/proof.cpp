@@ -272,7 +272,7 @@ namespace {
 // Both range verifiers. `limit` (32 bytes) bounds the range on the right; without it the last key does.
 tl::expected<bool, ProofError> verify_range(const Hash& root, ByteView origin, const Bytes* limit,
                                             std::span<const Bytes> keys, std::span<const Bytes> values,
-                                            std::span<const Bytes> proof) {
+                                            std::span<const Bytes> proof, const NodeCallback& on_node = {}) {
     if (keys.size() != values.size()) return tl::unexpected{ProofError::kLengthMismatch};
     if (keys.size() > kMaxRangeKeys) return tl::unexpected{ProofError::kTooLarge};
     if (origin.size() != kKeyNibbles / 2) return tl::unexpected{ProofError::kBadKeyLength};
@@ -291,7 +291,7 @@ tl::expected<bool, ProofError> verify_range(const Hash& root, ByteView origin, c
         return tl::unexpected{ProofError::kKeyOutOfRange};
     }
 
-    HashBuilder hb;
+    HashBuilder hb{on_node};
     if (proof.empty()) {
         // No proof: the leaves are the whole trie.
         for (std::size_t i = 0; i < keys.size(); ++i) hb.add_leaf(keys[i], values[i]);
@@ -339,6 +339,13 @@ tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, Byte
                                                           std::span<const Bytes> proof) {
     const Bytes lim{limit};
     return verify_range(root, origin, &lim, keys, values, proof);
+}
+
+tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, ByteView origin, ByteView limit,
+                                                          std::span<const Bytes> keys, std::span<const Bytes> values,
+                                                          std::span<const Bytes> proof, const NodeCallback& on_node) {
+    const Bytes lim{limit};
+    return verify_range(root, origin, &lim, keys, values, proof, on_node);
 }
 
 }  // namespace carousel::trie

@@ -15,6 +15,7 @@
 #include <tl/expected.hpp>
 
 #include <carousel/core/bytes.hpp>
+#include <carousel/trie/hash_builder.hpp>
 
 namespace carousel::trie {
 
@@ -66,5 +67,13 @@ tl::expected<bool, ProofError> verify_range_proof(const Hash& root, ByteView ori
 tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, ByteView origin, ByteView limit,
                                                           std::span<const Bytes> keys, std::span<const Bytes> values,
                                                           std::span<const Bytes> proof);
+// The same, and `on_node` is called for every node (32 bytes or longer, by its unpacked path) the
+// check rebuilds from the leaves and the edge proofs' siblings (HashBuilder's NodeCallback): once the
+// check passes, those nodes and the proof are the nodes of the trie at `root` on the paths into the
+// range and below it (a holder of the range's leaves rebuilds its partial trie so). Calls come before
+// the root is compared: a caller keeps nothing of them unless the check passes.
+tl::expected<bool, ProofError> verify_bounded_range_proof(const Hash& root, ByteView origin, ByteView limit,
+                                                          std::span<const Bytes> keys, std::span<const Bytes> values,
+                                                          std::span<const Bytes> proof, const NodeCallback& on_node);
 
 }  // namespace carousel::trie
