@@ -193,7 +193,11 @@ void MgrNodeProcess::step(proto::Time now) {
             return;
         case Phase::kJoin:
             if (now < met_at_ + kJoinAfter || !book_->latest() || node_->overlay().discovery().table().size() == 0) break;
-            node_->join(now);
+            if (reopened_) {
+                node_->resume(now);  // catch up from what the datadir held (GetDiff, else a refill)
+            } else {
+                node_->join(now);
+            }
             phase_ = Phase::kRunning;
             break;
         case Phase::kRunning:
@@ -238,7 +242,7 @@ nlohmann::json MgrNodeProcess::status_now(proto::Time now) const {
         head = head ? std::min(*head, s.store->head_number()) : s.store->head_number();
     }
     out["head"] = head ? nlohmann::json(*head) : nlohmann::json(nullptr);
-    out["filled"] = seeded && !n.filling() && phase_ == Phase::kRunning;
+    out["filled"] = seeded && !n.filling() && !n.catching_up() && phase_ == Phase::kRunning;
     out["store_bytes"] = n.store_bytes();
     out["connections"] = n.overlay().connections().size();
     out["peak_connections"] = n.overlay().connections().stats().peak;
@@ -257,6 +261,15 @@ nlohmann::json MgrNodeProcess::status_now(proto::Time now) const {
     const net::TcpStats t = transport_->stats();
     out["wire"] = {{"bytes_sent", t.bytes_sent}, {"bytes_received", t.bytes_received}};
     if (const auto join = n.join_stats()) out["join"] = fill_json(*join);
+    if (const auto resume = n.resume_stats()) {
+        out["resume"] = fill_json(*resume);
+        const mgr::CatchUpStats& c = resume->catch_up;
+        out["resume"]["caught_up_by_diff"] = c.caught_up;
+        out["resume"]["current"] = c.current;
+        out["resume"]["refilled"] = c.refilled;
+        out["resume"]["diff_bytes_received"] = c.diff_bytes_received;
+        out["resume"]["rejected_diffs"] = c.rejected_answers;
+    }
     return out;
 }
 

@@ -25,8 +25,8 @@
 //     bootnode may start after it), then, a second later, look_up_self();
 //  2. once the book holds a header (the latest block) and two seconds have passed since it met the
 //     network: join() for stores that hold nothing (a new node, or one killed before its first fill
-//     was adopted), or, for stores reopened with data, the same fill (catching up by GetDiff is not
-//     built yet: a reopened node refills its regions from its neighbours, verified as a join is);
+//     was adopted), resume() when the datadir held data (a store within the neighbours' window and
+//     without storage catches up by a verified GetDiff; the others refill, verified as a join is);
 //  3. then follows gossip and serves, until stop().
 // A node given no bootnode (the archive, seeded) skips 1 and 2.
 //
