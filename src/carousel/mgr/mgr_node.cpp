@@ -439,7 +439,9 @@ void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto
         ++stats_.items_ignored;
         return;
     }
-    const auto verdict = book_->accept(payload);
+    // Decoded once: the router holds it by its number. An undecodable one the book refuses (and counts).
+    const auto header = decode_signed_header(payload);
+    const auto verdict = header ? book_->accept(*header, payload) : book_->accept(payload);
     if (!verdict) {
         ++stats_.headers_rejected;
         strike(from, std::string{"mgr: bad header: "} + std::string{to_string(verdict.error())});
@@ -450,8 +452,7 @@ void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto
         return;
     }
     ++stats_.headers_accepted;
-    const uint64_t number = decode_signed_header(payload)->header.number;
-    router_.hold_header(id, number, std::move(payload), from);
+    router_.hold_header(id, header->header.number, std::move(payload), from);
     // Items of this block may be waiting for it.
     for (auto& s : stores_) apply_waiting(*s.store, now);
     pump_join(now);
@@ -464,7 +465,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
         const Hash id = keccak256(header);
         router_.mark_seen(id);
         if (const auto decoded_header = decode_signed_header(header)) {
-            if (book_ != nullptr) (void)book_->accept(header);
+            if (book_ != nullptr) (void)book_->accept(*decoded_header, header);
             router_.hold_header(id, decoded_header->header.number, Bytes{header.begin(), header.end()});
         }
     }
