@@ -176,8 +176,7 @@ std::optional<proto::Time> MgrNode::core_deadline() const {
     std::optional<proto::Time> t;
     if (!options_.origin_only) t = next_pin_refresh_;
     if (const auto f = fill_ ? fill_->next_deadline() : std::nullopt; f && (!t || *f < *t)) t = f;
-    if (header_poll_ && !overlay_.discovery().table().contacts().empty() &&
-        (!t || header_poll_->next_deadline() < *t)) {
+    if (header_poll_ && overlay_.discovery().table().size() != 0 && (!t || header_poll_->next_deadline() < *t)) {
         t = header_poll_->next_deadline();
     }
     return t;
@@ -401,21 +400,13 @@ void MgrNode::take_headers(HeaderBook& book, HeaderPollOptions poll) {
 }
 
 void MgrNode::poll_headers(proto::Time now) {
-    if (!header_poll_) return;
+    if (!header_poll_ || now < header_poll_->next_deadline()) return;
     // Every contact of the table in turn (any node that follows the chain holds its headers; asking
     // round the whole table rather than the closest few also reaches past a neighbourhood that is
-    // behind as a whole).
-    const std::vector<dht::Contact> near = overlay_.discovery().table().contacts();
-    if (near.empty()) return;
-    const auto request = header_poll_->request(next_header_request_, now);
-    if (!request) return;
-    ++next_header_request_;
-    // named(): the handle with the contact's record, so that send() can dial it.
-    const proto::PeerId peer = handles().named(near[next_header_peer_++ % near.size()]).peer;
-    header_poll_->sent_to(peer);
-    // A send the Overlay refuses leaves the request to its timeout (asking the next neighbour at once
-    // could spin at one instant while none takes it).
-    (void)send(peer, proto::encode(*request));
+    // behind as a whole). named(): the handle with the contact's record, so that send() can dial it.
+    std::vector<proto::PeerId> peers;
+    for (dht::Contact& c : overlay_.discovery().table().contacts()) peers.push_back(handles().named(std::move(c)).peer);
+    header_poll_->pump(now, peers, [this](proto::PeerId peer, Bytes frame) { return send(peer, std::move(frame)); });
 }
 
 void MgrNode::on_headers(proto::PeerId from, ByteView frame, proto::Time now) {
