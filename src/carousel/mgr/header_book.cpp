@@ -25,23 +25,27 @@ HeaderBook::HeaderBook(const dht::PublicKey& trusted, std::size_t capacity) : tr
 }
 
 tl::expected<HeaderVerdict, HeaderRejection> HeaderBook::accept(ByteView encoded) {
-    auto header = decode_signed_header(encoded);
+    const auto header = decode_signed_header(encoded);
     if (!header) {
         ++stats_.rejected;
         return tl::unexpected{HeaderRejection::kUndecodable};
     }
-    const uint64_t number = header->header.number;
+    return accept(*header, encoded);
+}
+
+tl::expected<HeaderVerdict, HeaderRejection> HeaderBook::accept(const SignedHeader& header, ByteView encoded) {
+    const uint64_t number = header.header.number;
     if (auto it = headers_.find(number); it != headers_.end()) {
         if (it->second.encoded == encoded) {
             ++stats_.known;
             return HeaderVerdict::kKnown;
         }
         // Another encoding of this number: a conflict only if the trusted key signed it.
-        if (!verify_header(*header, trusted_)) {
+        if (!verify_header(header, trusted_)) {
             ++stats_.rejected;
             return tl::unexpected{HeaderRejection::kBadSignature};
         }
-        if (it->second.root == header->header.state_root) {
+        if (it->second.root == header.header.state_root) {
             ++stats_.known;  // the same root signed twice (ECDSA signatures need not be unique)
             return HeaderVerdict::kKnown;
         }
@@ -52,11 +56,11 @@ tl::expected<HeaderVerdict, HeaderRejection> HeaderBook::accept(ByteView encoded
         ++stats_.too_old;
         return HeaderVerdict::kTooOld;
     }
-    if (!verify_header(*header, trusted_)) {
+    if (!verify_header(header, trusted_)) {
         ++stats_.rejected;
         return tl::unexpected{HeaderRejection::kBadSignature};
     }
-    headers_.emplace(number, Held{header->header.state_root, Bytes{encoded}});
+    headers_.emplace(number, Held{header.header.state_root, Bytes{encoded}});
     while (headers_.size() > capacity_) headers_.erase(headers_.begin());
     ++stats_.accepted;
     return HeaderVerdict::kNew;
@@ -65,14 +69,13 @@ tl::expected<HeaderVerdict, HeaderRejection> HeaderBook::accept(ByteView encoded
 tl::expected<std::size_t, HeaderRejection> HeaderBook::accept_answer(const proto::GetHeaders& asked,
                                                                      const proto::Headers& answer) {
     std::size_t added = 0;
-    auto take = [&](ByteView encoded) -> tl::expected<void, HeaderRejection> {
-        auto verdict = accept(encoded);
+    auto take = [&](const auto& verdict) -> tl::expected<void, HeaderRejection> {  // accept()'s result
         if (!verdict) return tl::unexpected{verdict.error()};
         if (*verdict == HeaderVerdict::kNew) ++added;
         return {};
     };
     if (!answer.latest.empty()) {
-        if (auto r = take(answer.latest); !r) return tl::unexpected{r.error()};
+        if (auto r = take(accept(answer.latest)); !r) return tl::unexpected{r.error()};
     }
     std::optional<uint64_t> previous;
     for (const Bytes& encoded : answer.headers) {
@@ -88,7 +91,7 @@ tl::expected<std::size_t, HeaderRejection> HeaderBook::accept_answer(const proto
             return tl::unexpected{HeaderRejection::kOutOfRange};
         }
         previous = number;
-        if (auto r = take(encoded); !r) return tl::unexpected{r.error()};
+        if (auto r = take(accept(*header, encoded)); !r) return tl::unexpected{r.error()};
     }
     return added;
 }

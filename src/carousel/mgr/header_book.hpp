@@ -71,6 +71,9 @@ class HeaderBook {
     HeaderBook(const dht::PublicKey& trusted, std::size_t capacity);
 
     tl::expected<HeaderVerdict, HeaderRejection> accept(ByteView encoded);
+    // As accept(encoded), for a caller that decoded it already: `header` is
+    // decode_signed_header(encoded) (the book keeps `encoded` as it is and answers with it).
+    tl::expected<HeaderVerdict, HeaderRejection> accept(const SignedHeader& header, ByteView encoded);
     // Accepts an answer to `asked` (see the contract); on a refusal, the headers before the bad one
     // stay accepted. Returns the number of new headers.
     tl::expected<std::size_t, HeaderRejection> accept_answer(const proto::GetHeaders& asked,

@@ -49,6 +49,18 @@ void HeaderPoll::on_peer_gone(proto::PeerId peer, proto::Time now) {
     next_at_ = now;
 }
 
+bool HeaderPoll::pump(proto::Time now, const std::vector<proto::PeerId>& peers,
+                      const std::function<bool(proto::PeerId, Bytes)>& send) {
+    if (peers.empty()) return false;
+    const auto r = request(next_request_id_, now);
+    if (!r) return false;
+    ++next_request_id_;
+    const proto::PeerId peer = peers[next_peer_++ % peers.size()];
+    sent_to(peer);
+    (void)send(peer, proto::encode(*r));
+    return true;
+}
+
 proto::Time HeaderPoll::next_deadline() const noexcept { return outstanding_ ? sent_at_ + options_.timeout : next_at_; }
 
 }  // namespace carousel::mgr

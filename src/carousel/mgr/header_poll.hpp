@@ -18,12 +18,17 @@
 //  - on_answer(answer) takes a Headers frame's message: one that answers the outstanding request
 //    goes to HeaderBook::accept_answer (its result is returned: the caller strikes the sender of a
 //    refusal); any other (late, unknown id) is ignored (nullopt), not an offence.
-//  - The caller picks the peer and sends; on_peer_gone() when the peer it asked is gone ends the
-//    request (the next goes at once).
+//  - pump(now, peers, send) is the usual way to ask: when request() has one due it numbers it (the
+//    poll's own counter, from 1), sends it to the next of `peers` in turn (round robin over the
+//    calls: the caller passes its current peers each time) and records that peer. A caller that
+//    picks the peer itself uses request() and sent_to() instead, with ids of its own.
+//  - on_peer_gone() when the peer asked is gone ends the request (the next goes at once).
 //  - Not thread-safe; no clock of its own.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -54,6 +59,13 @@ class HeaderPoll {
     // When request() may next return one.
     [[nodiscard]] proto::Time next_deadline() const noexcept;
 
+    // Sends the request due now, if any, as a GetHeaders frame through `send` to the next of `peers`
+    // in turn, recorded as sent there; true if a request was due and handed to `send`. With `peers`
+    // empty nothing is asked (the request stays due). A `send` that returns false leaves the request
+    // to its timeout: asking the next peer at once could spin at one instant while none takes it.
+    bool pump(proto::Time now, const std::vector<proto::PeerId>& peers,
+              const std::function<bool(proto::PeerId, Bytes)>& send);
+
   private:
     HeaderBook& book_;
     HeaderPollOptions options_;
@@ -61,6 +73,8 @@ class HeaderPoll {
     proto::PeerId peer_{0};
     proto::Time sent_at_{0};
     proto::Time next_at_{0};
+    uint64_t next_request_id_{1};  // pump()'s
+    std::size_t next_peer_{0};     // pump()'s round robin
 };
 
 }  // namespace carousel::mgr

@@ -4,6 +4,9 @@
 // HeaderPoll against a HeaderBook that plays the serving peer (its answer()).
 #include "header_poll.hpp"
 
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "overlay_testing.hpp"
@@ -94,6 +97,45 @@ TEST(HeaderPoll, AnUnansweredRequestIsGivenUpAtItsTimeoutAndAGonePeerEndsIt) {
     EXPECT_FALSE(poll.request(4, Time{0} + 11s));
     poll.on_peer_gone(6, Time{0} + 11s);
     EXPECT_TRUE(poll.request(5, Time{0} + 11s));
+}
+
+TEST(HeaderPoll, PumpNumbersItsRequestsAndAsksThePeersInTurn) {
+    const HeaderBook server = serving_book(10);
+    HeaderBook book{testing::test_key(99).public_key, 32};
+    HeaderPoll poll{book};
+    std::vector<std::pair<proto::PeerId, proto::GetHeaders>> sent;
+    const auto send = [&sent](proto::PeerId to, Bytes frame) {
+        auto request = proto::decode_get_headers(frame);
+        EXPECT_TRUE(request);
+        if (request) sent.emplace_back(to, *request);
+        return true;
+    };
+    EXPECT_FALSE(poll.pump(Time{0}, {}, send)) << "nobody to ask";
+    EXPECT_TRUE(sent.empty());
+    const std::vector<proto::PeerId> peers{5, 6, 7};
+    ASSERT_TRUE(poll.pump(Time{0}, peers, send));
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].first, 5u);
+    EXPECT_EQ(sent[0].second.request_id, 1u);
+    EXPECT_FALSE(poll.pump(Time{1}, peers, send)) << "one outstanding";
+    // Recorded as sent to 5: only 5's answer is taken.
+    EXPECT_FALSE(poll.on_answer(6, server.answer(sent[0].second), Time{1}));
+    ASSERT_TRUE(poll.on_answer(5, server.answer(sent[0].second), Time{1}).value());
+    EXPECT_EQ(book.latest()->number, 10u);
+    // The next goes after the interval, to the next peer, with the next id; then round to the first.
+    EXPECT_FALSE(poll.pump(Time{0} + 5s, peers, send));
+    ASSERT_TRUE(poll.pump(Time{0} + 6s, peers, send));
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[1].first, 6u);
+    EXPECT_EQ(sent[1].second.request_id, 2u);
+    poll.on_peer_gone(6, Time{0} + 7s);
+    ASSERT_TRUE(poll.pump(Time{0} + 7s, peers, send));
+    poll.on_peer_gone(7, Time{0} + 7s);
+    ASSERT_TRUE(poll.pump(Time{0} + 7s, peers, send));
+    ASSERT_EQ(sent.size(), 4u);
+    EXPECT_EQ(sent[2].first, 7u);
+    EXPECT_EQ(sent[3].first, 5u);
+    EXPECT_EQ(sent[3].second.request_id, 4u);
 }
 
 }  // namespace

@@ -177,8 +177,7 @@ std::optional<proto::Time> MgrNode::core_deadline() const {
     std::optional<proto::Time> t;
     if (!options_.origin_only) t = next_pin_refresh_;
     if (const auto f = fill_ ? fill_->next_deadline() : std::nullopt; f && (!t || *f < *t)) t = f;
-    if (header_poll_ && !overlay_.discovery().table().contacts().empty() &&
-        (!t || header_poll_->next_deadline() < *t)) {
+    if (header_poll_ && overlay_.discovery().table().size() != 0 && (!t || header_poll_->next_deadline() < *t)) {
         t = header_poll_->next_deadline();
     }
     return t;
@@ -403,21 +402,13 @@ void MgrNode::take_headers(HeaderBook& book, HeaderPollOptions poll) {
 }
 
 void MgrNode::poll_headers(proto::Time now) {
-    if (!header_poll_) return;
+    if (!header_poll_ || now < header_poll_->next_deadline()) return;
     // Every contact of the table in turn (any node that follows the chain holds its headers; asking
     // round the whole table rather than the closest few also reaches past a neighbourhood that is
-    // behind as a whole).
-    const std::vector<dht::Contact> near = overlay_.discovery().table().contacts();
-    if (near.empty()) return;
-    const auto request = header_poll_->request(next_header_request_, now);
-    if (!request) return;
-    ++next_header_request_;
-    // named(): the handle with the contact's record, so that send() can dial it.
-    const proto::PeerId peer = handles().named(near[next_header_peer_++ % near.size()]).peer;
-    header_poll_->sent_to(peer);
-    // A send the Overlay refuses leaves the request to its timeout (asking the next neighbour at once
-    // could spin at one instant while none takes it).
-    (void)send(peer, proto::encode(*request));
+    // behind as a whole). named(): the handle with the contact's record, so that send() can dial it.
+    std::vector<proto::PeerId> peers;
+    for (dht::Contact& c : overlay_.discovery().table().contacts()) peers.push_back(handles().named(std::move(c)).peer);
+    header_poll_->pump(now, peers, [this](proto::PeerId peer, Bytes frame) { return send(peer, std::move(frame)); });
 }
 
 void MgrNode::on_headers(proto::PeerId from, ByteView frame, proto::Time now) {
@@ -441,7 +432,9 @@ void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto
         ++stats_.items_ignored;
         return;
     }
-    const auto verdict = book_->accept(payload);
+    // Decoded once: the router holds it by its number. An undecodable one the book refuses (and counts).
+    const auto header = decode_signed_header(payload);
+    const auto verdict = header ? book_->accept(*header, payload) : book_->accept(payload);
     if (!verdict) {
         ++stats_.headers_rejected;
         strike(from, std::string{"mgr: bad header: "} + std::string{to_string(verdict.error())});
@@ -452,8 +445,7 @@ void MgrNode::on_header(proto::PeerId from, const Hash& id, Bytes payload, proto
         return;
     }
     ++stats_.headers_accepted;
-    const uint64_t number = decode_signed_header(payload)->header.number;
-    router_.hold_header(id, number, std::move(payload), from);
+    router_.hold_header(id, header->header.number, std::move(payload), from);
     // Items of this block may be waiting for it.
     for (auto& s : stores_) apply_waiting(*s.store, now);
     pump_join(now);
@@ -466,7 +458,7 @@ void MgrNode::publish(const std::vector<RegionItem>& items, const std::vector<By
         const Hash id = keccak256(header);
         router_.mark_seen(id);
         if (const auto decoded_header = decode_signed_header(header)) {
-            if (book_ != nullptr) (void)book_->accept(header);
+            if (book_ != nullptr) (void)book_->accept(*decoded_header, header);
             router_.hold_header(id, decoded_header->header.number, Bytes{header.begin(), header.end()});
         }
     }

@@ -361,7 +361,8 @@ class MgrNode final : public OverlayHost {
     void on_get_code(proto::PeerId from, ByteView frame);
     void on_get_headers(proto::PeerId from, ByteView frame);
     void on_headers(proto::PeerId from, ByteView frame, proto::Time now);
-    // Sends HeaderPoll's request, if one is due, to the next of the table's contacts.
+    // Sends HeaderPoll's request, if one is due, to the next of the table's contacts (builds the list
+    // only then).
     void poll_headers(proto::Time now);
     // A gossiped header (Content of kind kHeader).
     void on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
@@ -427,9 +428,7 @@ class MgrNode final : public OverlayHost {
     NodeOptions options_;
     HeaderSource headers_;
     HeaderBook* book_{nullptr};
-    std::optional<HeaderPoll> header_poll_;
-    uint64_t next_header_request_{1};
-    std::size_t next_header_peer_{0};  // round robin over the table's contacts
+    std::optional<HeaderPoll> header_poll_;  // asks the table's contacts in turn (take_headers)
     dht::Overlay overlay_;
     GossipRouter router_;
     std::map<proto::PeerId, bool> lost_;

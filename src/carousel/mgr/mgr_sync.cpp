@@ -126,6 +126,7 @@ void MgrSync::take_lost(proto::Time now) {
 
 void MgrSync::lost(proto::PeerId peer, bool unreachable, proto::Time now) {
     if (unreachable) unreachable_until_[peer] = now + options_.unserved_timeout;
+    if (header_poll_) header_poll_->on_peer_gone(peer, now);  // the next goes at once
     // Its requests fail now.
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.peer != peer) {
@@ -146,6 +147,10 @@ std::optional<proto::Time> MgrSync::core_deadline() const {
     if (!lost_.empty()) return now();
     std::optional<proto::Time> t = next_tick_;
     if (self_lookup_at_ && *self_lookup_at_ < *t) t = self_lookup_at_;
+    // The poll asks the table's contacts: with none, its deadline waits for one.
+    if (header_poll_ && overlay_.discovery().table().size() != 0 && header_poll_->next_deadline() < *t) {
+        t = header_poll_->next_deadline();
+    }
     return t;
 }
 
@@ -155,6 +160,7 @@ void MgrSync::on_core_timer(proto::Time now) {
         self_lookup_at_.reset();
         overlay_.discovery().start_lookup(overlay_.id(), now, [](const std::vector<dht::Contact>&) {});
     }
+    poll_headers(now);
     for (auto it = requests_.begin(); it != requests_.end();) {
         if (it->second.ticket.deadline > now) {
             ++it;
@@ -439,6 +445,12 @@ void MgrSync::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now)
         case proto::MessageType::kGetCode:
         case proto::MessageType::kGetBareStorage:
             break;  // it serves nothing: the peer's request times out
+        case proto::MessageType::kGetHeaders:
+            on_get_headers(from, frame);
+            return;
+        case proto::MessageType::kHeaders:
+            on_headers(from, frame, now);
+            break;
         default:
             disconnect(from, "mgr sync: unexpected message type " + std::to_string(frame[0]));
             return;

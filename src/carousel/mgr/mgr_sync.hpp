@@ -46,13 +46,21 @@
 //    block it last verified there (from the latest boundary when a node lacks that root) and each
 //    moved storage trie's parts (bare when small, see HeadRegion), checks them, and its head view's
 //    root equals that block's root (verified_number / verified_root).
+// Chain: every root the client checks against is its ChainView's. While the root of the head's
+// boundary is unknown (nullopt; e.g. book_chain over a book still empty, whose head is 0) the client
+// asks nothing and waits: nothing fails, and no region's unserved time runs. Headers (take_headers):
+// a client in a process has no caller to tell it the chain, only the network. Given a HeaderBook it
+// asks its routing table's contacts in turn for the headers the book lacks (HeaderPoll, every
+// `poll.interval`; banned nodes are skipped), and a node whose Headers answer the book refuses gets a
+// strike. It answers GetHeaders from the book (without one, with nothing). It takes no gossip (radius
+// 0: nobody routes any to it, and it accepts no offer), so the poll is its only source.
 // Peers: a peer whose answer fails verification or who does not answer in time gets a strike, and
 // is not asked again after `strikes_to_ban`; its range goes to another covering node. A region
 // whose every covering node is banned, behind or unreachable for MgrSyncOptions::unserved_timeout ends
 // the sync: failure() names the region and what became of its nodes.
 // The requests and peers are a dht::PeerPool's (ids, windows, deadlines, strikes and bans), the
-// choice of a node covering a key CoveringPeers'. The class spans four source files (see
-// mgr_sync_parts.hpp): the walk, requests and peers, bare storage, and following the head.
+// choice of a node covering a key CoveringPeers'. The class spans five source files (see
+// mgr_sync_parts.hpp): the walk, requests and peers, bare storage, following the head, and headers.
 
 #include <functional>
 #include <map>
@@ -72,6 +80,8 @@
 #include <carousel/trie/node_store.hpp>
 
 #include "covering_peers.hpp"
+#include "header_book.hpp"
+#include "header_poll.hpp"
 #include "overlay_host.hpp"
 #include "placement.hpp"
 #include "sync_leaves.hpp"
@@ -83,6 +93,12 @@ struct ChainView {
     std::function<uint64_t()> head;
     std::function<std::optional<Hash>(uint64_t number)> state_root;
 };
+
+// The chain as `book` holds it (mgr_sync_headers.cpp): head is the latest header's number (0 while the
+// book is empty), state_root is book.root(). For a client in a process: MgrSync{key, endpoint,
+// options, book_chain(book)} and then take_headers(book). `book` outlives the view; give it a window
+// of at least two epochs (the client checks against the anchor boundary's root while following).
+ChainView book_chain(const HeaderBook& book);
 
 struct MgrSyncOptions {
     unsigned region_bits{253};
@@ -131,6 +147,8 @@ struct SyncStats {
     uint64_t rolls{0};   // region ranges rolled to a newer root
     uint64_t banned_peers{0};
     uint64_t lookups{0};
+    uint64_t headers_accepted{0};  // new to the book, from Headers answers
+    uint64_t headers_rejected{0};  // Headers answers the book refused (the sender struck)
 };
 
 class MgrSync final : public OverlayHost {
@@ -142,6 +160,12 @@ class MgrSync final : public OverlayHost {
     // looks up its own id a second later (the table fills; lookups of regions then find the nodes
     // covering them).
     void bootstrap(const dht::NodeRecord& bootnode, proto::Time now);
+
+    // Headers from the network (see the header comment; mgr_sync_headers.cpp): from now on the client
+    // polls its table's contacts for what `book` lacks (HeaderPoll with `poll`), takes their answers
+    // into it, and answers GetHeaders from it. The client's ChainView should be book_chain(book).
+    // `book` outlives the client. Call it at most once.
+    void take_headers(HeaderBook& book, HeaderPollOptions poll = {});
 
     dht::Overlay& overlay() override { return overlay_; }
     const dht::Overlay& overlay() const override { return overlay_; }
@@ -178,6 +202,11 @@ class MgrSync final : public OverlayHost {
     void on_node_frame(proto::PeerId from, ByteView frame, proto::Time now);
     // The node named `peer` is gone: its requests fail now; `unreachable`: not asked for unserved_timeout.
     void lost(proto::PeerId peer, bool unreachable, proto::Time now);
+    // mgr_sync_headers.cpp: the header poll (take_headers). poll_headers sends its request, if one is
+    // due, to the next of the table's contacts not banned.
+    void poll_headers(proto::Time now);
+    void on_headers(proto::PeerId from, ByteView frame, proto::Time now);
+    void on_get_headers(proto::PeerId from, ByteView frame);
     // Handles lost_ (the Overlay's notices come inside its calls, even inside a send of a pump:
     // they are taken at the next timer).
     void take_lost(proto::Time now);
@@ -379,6 +408,8 @@ class MgrSync final : public OverlayHost {
     std::optional<proto::Time> self_lookup_at_;
     MgrSyncOptions options_;
     ChainView chain_;
+    HeaderBook* book_{nullptr};              // take_headers
+    std::optional<HeaderPoll> header_poll_;  // take_headers
     std::vector<Region> regions_;
     std::vector<RegionState> account_regions_;
     std::map<Hash, std::vector<RegionState>> storage_regions_;  // per account with storage

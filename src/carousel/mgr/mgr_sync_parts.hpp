@@ -12,6 +12,8 @@
 //  - mgr_sync_bare.cpp: bare storage: the owner walk with GetBareStorage and settling a trie with
 //    bare parts by its rebuilt root;
 //  - mgr_sync_head.cpp: following the head after the sync, and re-anchoring at a boundary.
+//  - mgr_sync_headers.cpp: headers from the network (take_headers: the poll, Headers and
+//    GetHeaders) and book_chain.
 
 #include <optional>
 

@@ -6,9 +6,13 @@
 // time), and the tests check what it asks, of whom, and whom it strikes. The state is a few
 // accounts without storage or code in one region (region_bits 256), so a whole sync is one leaf
 // range: an answer with every leaf and no proof is checked by rebuilding the root.
+//
+// MgrSyncOnNodes: the client on a small network of MgrNodes and a bridge, its chain its own
+// HeaderBook filled from the network (take_headers, book_chain), as in a process.
 
 #include "mgr_sync.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,9 +25,12 @@
 #include <carousel/store/memory_kv.hpp>
 #include <carousel/store/rocks_kv.hpp>
 #include <carousel/testing/temp_dir.hpp>
+#include <carousel/trie/node_store.hpp>
 #include <carousel/trie/trie.hpp>
 
+#include "mgr_node.hpp"
 #include "overlay_testing.hpp"
+#include "signed_header.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -320,6 +327,135 @@ TEST(MgrSyncScripted, LeavesInAKvGiveTheSameSyncAsLeavesInMemory) {
     ASSERT_TRUE(store::RocksKV::open(dir.path(), rocks).ok());
     const Outcome on_rocks = run(rocks.get());
     EXPECT_TRUE(on_rocks == in_memory);
+}
+
+// Four MgrNodes holding the state at kHead (radius 256: every region) and a bridge (origin only),
+// each with a HeaderBook of its own trusting the bridge's key and polling for headers (take_headers).
+// No header is known until publish_head().
+struct NodeNetwork {
+    static constexpr unsigned kBits = 254;  // 4 regions
+    static constexpr std::size_t kWindow = 64;
+    static constexpr uint32_t kAccounts = 300;
+
+    dht::KeyPair bridge_key = testing::test_key(99);
+    trie::MemoryNodeStore full;  // the state at kHead
+    Hash root{};
+    std::vector<std::unique_ptr<HeaderBook>> books;  // [0] the bridge's, then the nodes' (outlive the members)
+    testing::OverlayNet onet{10ms};
+    net::LocalNet& net = onet.net;
+    std::unique_ptr<MgrNode> bridge;
+    PeerId bridge_peer{0};
+    std::vector<std::unique_ptr<MgrNode>> nodes;
+    std::vector<PeerId> node_peers;
+
+    NodeNetwork() {
+        trie::Trie t{&full};
+        for (uint32_t i = 0; i < kAccounts; ++i) {
+            const uint8_t seed[4] = {static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8), 0x5a, 0xa5};
+            const Hash key = keccak256(ByteView{seed, sizeof seed});
+            state::Account a;
+            a.nonce = i + 1;
+            EXPECT_TRUE(t.put(ByteView{key.data(), key.size()}, state::encode_account(a)));
+        }
+        root = t.root();
+        NodeOptions options;
+        options.region_bits = kBits;
+        options.epoch_length = 16;
+        NodeOptions origin = options;
+        origin.origin_only = true;
+        bridge = std::make_unique<MgrNode>(bridge_key, onet.next_endpoint(0), origin, new_book().source());
+        bridge->take_headers(*books.back());
+        bridge_peer = onet.add(*bridge);
+        for (uint64_t i = 0; i < 4; ++i) {
+            HeaderBook& book = new_book();
+            nodes.push_back(std::make_unique<MgrNode>(testing::test_key(5000 + i), onet.next_endpoint(256), options,
+                                                      book.source()));
+            MgrNode* node = nodes.back().get();
+            node->take_headers(book);
+            EXPECT_TRUE(node->seed(full, kHead, root, {}));
+            node_peers.push_back(onet.add(*node));
+            net.post(node_peers.back(), [this, node] { node->bootstrap(bridge->record(), net.now()); });
+        }
+        for (int round = 0; round < 2; ++round) {
+            onet.run_for(1s);
+            for (std::size_t i = 0; i < nodes.size(); ++i) {
+                MgrNode* node = nodes[i].get();
+                net.post(node_peers[i], [this, node] { node->look_up_self(net.now()); });
+            }
+        }
+        onet.run_for(2s);
+    }
+
+    HeaderBook& new_book() {
+        books.push_back(std::make_unique<HeaderBook>(bridge_key.public_key, kWindow));
+        return *books.back();
+    }
+
+    // The bridge signs and publishes the head's header (no items: the state is the nodes' seed); the
+    // nodes learn it by their polls.
+    void publish_head() {
+        net.post(bridge_peer, [this, header = encode(sign_header(bridge_key, Header{kHead, root}))] {
+            bridge->publish({}, {}, net.now(), header);
+        });
+    }
+
+    [[nodiscard]] bool nodes_hold_head() const {
+        return std::all_of(books.begin() + 1, books.end(), [this](const auto& b) { return b->root(kHead) == root; });
+    }
+};
+
+// A client as in a process: its chain is its own book (book_chain), empty at the start, filled from
+// the network (take_headers). It meets the network through the first node.
+struct BookClient {
+    HeaderBook book;
+    MgrSync sync;
+    PeerId peer{0};
+
+    explicit BookClient(NodeNetwork& n)
+        : book{n.bridge_key.public_key, NodeNetwork::kWindow},
+          sync{testing::test_key(1), n.onet.next_endpoint(0), options(), book_chain(book)} {
+        sync.take_headers(book);
+        peer = n.onet.add(sync);
+        n.net.post(peer, [this, &n] { sync.bootstrap(n.nodes.front()->record(), n.net.now()); });
+    }
+
+    static MgrSyncOptions options() {
+        MgrSyncOptions o;
+        o.region_bits = NodeNetwork::kBits;
+        o.epoch_length = 16;
+        return o;
+    }
+};
+
+TEST(MgrSyncOnNodes, WithNoHeaderKnownTheClientWaitsAndFailsNothing) {
+    NodeNetwork n;
+    BookClient c{n};
+    // Past unserved_timeout (3 minutes): no region was ever wanted, so none is unserved.
+    n.onet.run_for(4min);
+    EXPECT_FALSE(c.book.latest());
+    EXPECT_EQ(c.sync.stats().chunk_requests, 0u);
+    EXPECT_EQ(c.sync.stats().headers_rejected, 0u);
+    EXPECT_FALSE(c.sync.synced());
+    EXPECT_TRUE(c.sync.failure().empty()) << c.sync.failure();
+}
+
+TEST(MgrSyncOnNodes, AClientWithAnEmptyBookLearnsTheHeadFromTheNodesAndSyncsToItsRoot) {
+    NodeNetwork n;
+    n.publish_head();
+    for (int step = 0; step < 24 && !n.nodes_hold_head(); ++step) n.onet.run_for(5s);
+    ASSERT_TRUE(n.nodes_hold_head());
+    // The bridge goes away: the client can learn the header from the nodes only.
+    n.net.set_online(n.bridge_peer, false);
+    BookClient c{n};
+    for (int step = 0; step < 60 && !c.sync.synced(); ++step) n.onet.run_for(5s);
+    EXPECT_EQ(c.book.root(kHead), n.root);
+    EXPECT_GT(c.sync.stats().headers_accepted, 0u);
+    EXPECT_EQ(c.sync.stats().headers_rejected, 0u);
+    ASSERT_TRUE(c.sync.synced()) << c.sync.failure();
+    EXPECT_EQ(c.sync.state_root(), n.root);
+    EXPECT_EQ(c.sync.verified_number(), kHead);
+    EXPECT_EQ(c.sync.accounts(), NodeNetwork::kAccounts);
+    EXPECT_TRUE(c.sync.failure().empty()) << c.sync.failure();
 }
 
 }  // namespace
