@@ -43,9 +43,11 @@ class Child {
         }
         close(out[1]);
         pipe_ = fdopen(out[0], "r");
-        char line[512] = {};
-        if (wait_for_first_line && pipe_ != nullptr && std::fgets(line, sizeof line, pipe_) != nullptr) {
-            first_line_ = line;
+        // The whole line, however long (a --json line can hold many records).
+        char chunk[512] = {};
+        while (wait_for_first_line && pipe_ != nullptr && std::fgets(chunk, sizeof chunk, pipe_) != nullptr) {
+            first_line_ += chunk;
+            if (!first_line_.empty() && first_line_.back() == '\n') break;
         }
     }
     ~Child() {

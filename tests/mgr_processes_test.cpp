@@ -44,7 +44,7 @@ bool wait_until(double seconds, Pred done) {
 }
 
 TEST(MgrProcesses, AClientSyncsFromATestnetThroughKilledNodesAndALiar) {
-    const testing::TempDir dir{"carousel-mgr-processes-"};
+    const store::TempDir dir{"carousel-mgr-processes-"};
     const std::filesystem::path chain = dir.path() / "chain";
     const RunResult gen = run_carousel("gen --accounts 2000 --blocks 400 --accounts-per-block 20 --slots-per-block 20 "
                                        "--seed 20 --no-db --json --out " +
@@ -54,7 +54,7 @@ TEST(MgrProcesses, AClientSyncsFromATestnetThroughKilledNodesAndALiar) {
     ASSERT_TRUE(chain_index.has_value());
 
     const std::filesystem::path work = dir.path() / "testnet";
-    Child testnet({"testnet", "--chain", chain.string(), "--nodes", "8", "--dir", work.string(), "--block-time", "1",
+    Child testnet({"testnet", "--chain", chain.string(), "--nodes", "8", "--dir", work.string(), "--block-time", "2",
                    "--epoch", "16", "--fill-timeout", "300", "--test-corrupt-nodes", "1", "--json"},
                   STDOUT_FILENO, dir.path() / "testnet.err");
     nlohmann::json ready;

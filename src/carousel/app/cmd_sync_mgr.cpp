@@ -9,6 +9,8 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include <carousel/core/hex.hpp>
 #include <carousel/dht/node_endpoint.hpp>
 #include <carousel/mgr/header_book.hpp>

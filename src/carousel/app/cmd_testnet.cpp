@@ -66,6 +66,7 @@ class Testnet {
     explicit Testnet(const TestnetFlags& f) : f_{f}, dir_{f.dir}, group_{self_executable()} {}
 
     int run() {
+        block_stop_signals();  // SIGINT/SIGTERM end the wait below, then stop every process
         std::error_code ec;
         std::filesystem::create_directories(dir_, ec);
         if (ec) return fail(dir_.string() + ": " + ec.message());

@@ -485,29 +485,44 @@ void MgrNode::on_content(proto::PeerId from, ByteView frame, proto::Time now) {
     auto content = decoded(from, proto::decode_content(frame), "Content");
     if (!content) return;
     stats_.content_bytes_received += frame.size();
-    const Hash id = keccak256(content->payload);
+    on_content_payload(from, content->kind, std::move(content->payload), now);
+}
+
+void MgrNode::deliver(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now,
+                      ByteView header) {
+    at(now);
+    take_lost(now);
+    if (!header.empty()) on_content_payload(0, proto::ContentKind::kHeader, Bytes{header.begin(), header.end()}, now);
+    for (const RegionItem& item : items) {
+        on_content_payload(0, proto::ContentKind::kRegionItem, encode_region_item(item), now);
+    }
+    for (const Bytes& code : codes) on_content_payload(0, proto::ContentKind::kCode, code, now);
+}
+
+void MgrNode::on_content_payload(proto::PeerId from, proto::ContentKind kind, Bytes payload, proto::Time now) {
+    const Hash id = keccak256(payload);
     if (router_.seen(id)) {
         ++stats_.items_ignored;
         return;
     }
     router_.mark_seen(id);
-    if (content->kind == proto::ContentKind::kCode) {
+    if (kind == proto::ContentKind::kCode) {
         // Self-verifying: the id is the code hash, its position.
         if (!contains(covered_, id)) {
             ++stats_.items_ignored;
             return;
         }
-        keep_code(id, content->payload);
+        keep_code(id, payload);
         ++stats_.code_kept;
-        router_.hold(id, Region{id, 0}, 0, proto::ContentKind::kCode, std::move(content->payload));
+        router_.hold(id, Region{id, 0}, 0, proto::ContentKind::kCode, std::move(payload));
         router_.offer(id, id, from, now);
         return;
     }
-    if (content->kind == proto::ContentKind::kHeader) {
-        on_header(from, id, std::move(content->payload), now);
+    if (kind == proto::ContentKind::kHeader) {
+        on_header(from, id, std::move(payload), now);
         return;
     }
-    on_region_item(from, id, std::move(content->payload), now);
+    on_region_item(from, id, std::move(payload), now);
 }
 
 void MgrNode::on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now) {

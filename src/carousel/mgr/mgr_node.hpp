@@ -209,6 +209,12 @@ class MgrNode final : public OverlayHost {
     // items' block's signed header: it goes with the items (GossipRouter) and into the node's book.
     void publish(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now,
                  ByteView header = {});
+    // A block's gossip handed in by the driver rather than by a peer (the bridge process's archive,
+    // which must miss no block: it is what the network fills from): each piece is handled as Content
+    // from no peer would be — checked against the header source, applied or held, offered on — and a
+    // piece seen already is ignored.
+    void deliver(const std::vector<RegionItem>& items, const std::vector<Bytes>& codes, proto::Time now,
+                 ByteView header = {});
 
     // Headers from the network (a process, where no scenario hands the node its headers): the headers
     // gossiped with items are checked by `book` (signed by the trusted key; a refused one drops its
@@ -368,6 +374,8 @@ class MgrNode final : public OverlayHost {
     void on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);
+    // One piece of gossip, from `from` (0: the driver, deliver()), of `kind`.
+    void on_content_payload(proto::PeerId from, proto::ContentKind kind, Bytes payload, proto::Time now);
     void on_region_item(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void apply_waiting(EpochStore& store, proto::Time now);
     void strike(proto::PeerId peer, const std::string& reason);

@@ -94,7 +94,9 @@ tl::expected<void, std::string> BridgeProcess::run_publisher(const std::function
             return tl::make_unexpected("block " + std::to_string(number) + ": cutting region items: " +
                                        std::string{mgr::to_string(items.error())});
         }
-        origin_->publish(mgr::BlockGossip{number, std::move(*items), (*diff)->code, signed_header(number, replay_->root())});
+        mgr::BlockGossip block{number, std::move(*items), (*diff)->code, signed_header(number, replay_->root())};
+        archive_->deliver(block);  // the archive misses no block: the network fills from it
+        origin_->publish(std::move(block));
         published_.store(number);
         if (on_block) on_block(number);
     }

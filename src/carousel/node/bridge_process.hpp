@@ -9,7 +9,8 @@
 //
 // It runs two nodes of the network (node/mgr_node_process.hpp), on two ports:
 //  - the archive, at --listen: a storage node whose block is the whole key space, seeded with the
-//    genesis state (block 0) and kept current by the gossip of every block, like any node. It is what
+//    genesis state (block 0) and handed every block's gossip by the bridge itself (MgrNode::deliver:
+//    checked and applied as gossip is, and offered on), so that it misses none. It is what
 //    the network fills from: a joining node pulls its regions from the nodes covering them (prefix
 //    sync's GetChunks, verified), and at first the archive is the only one. Its record is the
 //    bootnode a node is given (`bootnode()`).

@@ -166,6 +166,13 @@ void MgrNodeProcess::publish(mgr::BlockGossip block) {
     });
 }
 
+void MgrNodeProcess::deliver(mgr::BlockGossip block) {
+    transport_->post([this, block = std::move(block)] {
+        node_->deliver(block.items, block.code, transport_->now(), block.header);
+        relay_.relay_outboxes();
+    });
+}
+
 void MgrNodeProcess::post(std::function<void(mgr::MgrNode&)> fn) {
     transport_->post([this, fn = std::move(fn)] {
         fn(*node_);

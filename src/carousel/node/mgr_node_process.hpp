@@ -97,6 +97,9 @@ class MgrNodeProcess {
 
     // Offers a block's gossip (MgrNode::publish, on the transport thread): the bridge's origin.
     void publish(mgr::BlockGossip block);
+    // Hands a block's gossip to the node as if it had come from a peer (MgrNode::deliver): the bridge's
+    // archive, which must miss no block.
+    void deliver(mgr::BlockGossip block);
     // Runs `fn` with the node on the transport thread.
     void post(std::function<void(mgr::MgrNode&)> fn);
 

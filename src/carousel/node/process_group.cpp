@@ -35,6 +35,11 @@ tl::expected<pid_t, std::string> ProcessGroup::spawn(const ProcessSpec& spec) co
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
+        // A supervisor that waits for SIGINT/SIGTERM with them blocked must not hand that mask on:
+        // the child starts with every signal unblocked, as from a shell.
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::setpgid(0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (::getppid() != parent) ::_exit(127);  // the supervisor died before prctl took effect

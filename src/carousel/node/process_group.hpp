@@ -10,8 +10,9 @@
 //    error appended to spec.log (created if missing). The child gets its own process group (a ^C in
 //    the supervisor's terminal reaches the supervisor, which stops the children in order) and
 //    SIGTERM if the supervisor dies (Linux's PR_SET_PDEATHSIG), so no node outlives a killed
-//    testnet. Everything the child needs is prepared before fork(); after it the child only sets
-//    those up and execs (exit code 127 if exec fails).
+//    testnet. It starts with no signal blocked, whatever the supervisor blocks. Everything the child
+//    needs is prepared before fork(); after it the child only sets those up and execs (exit code
+//    127 if exec fails).
 //  - poll(i) reaps the process if it exited and says whether it runs; exit_code(i) is its status
 //    once reaped (the exit code, or 128 + the signal that ended it).
 //  - signal(i, sig) sends a signal to a running process (kill -9 in tests); restart(i) starts a
