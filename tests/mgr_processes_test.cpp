@@ -35,7 +35,8 @@ std::optional<nlohmann::json> read_json(const std::filesystem::path& p) {
 // Waits up to `seconds` for `done` to hold, checking every 200 ms.
 template <typename Pred>
 bool wait_until(double seconds, Pred done) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds{static_cast<int64_t>(seconds * 1000)};
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds{static_cast<int64_t>(seconds * 1000)};
     while (std::chrono::steady_clock::now() < give_up) {
         if (done()) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds{200});
@@ -46,9 +47,10 @@ bool wait_until(double seconds, Pred done) {
 TEST(MgrProcesses, AClientSyncsFromATestnetThroughKilledNodesAndALiar) {
     const store::TempDir dir{"carousel-mgr-processes-"};
     const std::filesystem::path chain = dir.path() / "chain";
-    const RunResult gen = run_carousel("gen --accounts 2000 --blocks 400 --accounts-per-block 20 --slots-per-block 20 "
-                                       "--seed 20 --no-db --json --out " +
-                                       shell_quote(chain.string()));
+    const RunResult gen = run_carousel(
+        "gen --accounts 2000 --blocks 400 --accounts-per-block 20 --slots-per-block 20 "
+        "--seed 20 --no-db --json --out " +
+        shell_quote(chain.string()));
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
     const auto chain_index = read_json(chain / "chain.json");
     ASSERT_TRUE(chain_index.has_value());

@@ -82,8 +82,8 @@ int run_node(const NodeFlags& f) {
         std::cout << first.dump() << std::endl;
     } else {
         std::cout << "node " << first.value("id", "") << " listening on " << address->host << ":"
-                  << dht::tcp_address(p.record())->port
-                  << (p.reopened() ? " (reopened its datadir)" : "") << "\nenr " << p.record().to_text() << std::endl;
+                  << dht::tcp_address(p.record())->port << (p.reopened() ? " (reopened its datadir)" : "") << "\nenr "
+                  << p.record().to_text() << std::endl;
     }
     const auto report_every = std::chrono::milliseconds{static_cast<int64_t>(f.report_every_s * 1000)};
     auto next_report = std::chrono::steady_clock::now() + report_every;

@@ -28,8 +28,8 @@
 
 #include "commands.hpp"
 #include "hash_cost.hpp"
-#include "mgr_sync_command.hpp"
 #include "host_port.hpp"
+#include "mgr_sync_command.hpp"
 #include "progress.hpp"
 #include "sync_report.hpp"
 
@@ -651,7 +651,8 @@ void register_sync(CLI::App& app) {
             return;
         }
         if (opt.peers.empty() || opt.root.empty()) {
-            std::cerr << "carousel sync: --peer and --root are required (or --mgr with --bootnode and --trust-bridge)\n";
+            std::cerr
+                << "carousel sync: --peer and --root are required (or --mgr with --bootnode and --trust-bridge)\n";
             set_exit_code(1);
             return;
         }

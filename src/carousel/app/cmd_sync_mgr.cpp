@@ -46,9 +46,15 @@ struct ClientState {
 };
 
 nlohmann::json stats_json(const mgr::SyncStats& s) {
-    return {{"bytes_received", s.bytes_received}, {"chunk_bytes", s.chunk_bytes}, {"diff_bytes", s.diff_bytes},
-            {"bare_bytes", s.bare_bytes},         {"code_bytes", s.code_bytes},   {"rejected_answers", s.rejected_answers},
-            {"timeouts", s.timeouts},             {"rolls", s.rolls},             {"banned_peers", s.banned_peers},
+    return {{"bytes_received", s.bytes_received},
+            {"chunk_bytes", s.chunk_bytes},
+            {"diff_bytes", s.diff_bytes},
+            {"bare_bytes", s.bare_bytes},
+            {"code_bytes", s.code_bytes},
+            {"rejected_answers", s.rejected_answers},
+            {"timeouts", s.timeouts},
+            {"rolls", s.rolls},
+            {"banned_peers", s.banned_peers},
             {"lookups", s.lookups}};
 }
 
@@ -215,7 +221,10 @@ int run_mgr_sync(const MgrSyncFlags& f, const std::string& db, double timeout_s,
                   << " connections at most" << std::endl;
     }
     if (!ok) {
-        std::cerr << who << ": " << (!state.failure.empty() ? state.failure : stopped_by.empty() ? "not synced" : stopped_by)
+        std::cerr << who << ": "
+                  << (!state.failure.empty() ? state.failure
+                      : stopped_by.empty()   ? "not synced"
+                                             : stopped_by)
                   << "\n";
         return 1;
     }

@@ -9,8 +9,6 @@
 #include <iostream>
 #include <thread>
 
-#include <unistd.h>
-
 #include <carousel/node/process_group.hpp>
 #include <carousel/node/status_file.hpp>
 
@@ -18,6 +16,8 @@
 #include "mgr_network_flags.hpp"
 #include "process_signals.hpp"
 #include "progress.hpp"
+
+#include <unistd.h>
 
 namespace carousel::app {
 namespace {
@@ -90,8 +90,9 @@ class Testnet {
     }
 
     std::vector<std::string> network_args() const {
-        return {"--epoch", std::to_string(f_.network.epoch), "--region-bits", std::to_string(f_.network.region_bits),
-                "--max-peers", std::to_string(f_.network.max_peers)};
+        return {"--epoch",       std::to_string(f_.network.epoch),
+                "--region-bits", std::to_string(f_.network.region_bits),
+                "--max-peers",   std::to_string(f_.network.max_peers)};
     }
 
     tl::expected<void, std::string> start_bridge() {
@@ -99,11 +100,11 @@ class Testnet {
         std::filesystem::create_directories(bridge_dir);
         bridge_status_ = bridge_dir / "status.json";
         std::filesystem::remove(bridge_status_);
-        node::ProcessSpec spec{"bridge",
-                               {"bridge", "--chain", f_.chain, "--datadir", bridge_dir.string(), "--listen",
-                                "127.0.0.1:0", "--block-time", std::to_string(f_.block_time_s), "--status-file",
-                                bridge_status_.string()},
-                               bridge_dir / "log"};
+        node::ProcessSpec spec{
+            "bridge",
+            {"bridge", "--chain", f_.chain, "--datadir", bridge_dir.string(), "--listen", "127.0.0.1:0", "--block-time",
+             std::to_string(f_.block_time_s), "--status-file", bridge_status_.string()},
+            bridge_dir / "log"};
         for (auto& a : network_args()) spec.args.push_back(a);
         auto index = group_.start(spec);
         if (!index) return tl::make_unexpected(index.error());
@@ -111,8 +112,9 @@ class Testnet {
         const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{300};
         while (std::chrono::steady_clock::now() < give_up) {
             if (!group_.poll(*index)) {
-                return tl::make_unexpected("the bridge exited (code " + std::to_string(group_.exit_code(*index).value_or(-1)) +
-                                           "); its log " + spec.log.string() + ":" + log_tail(spec.log));
+                return tl::make_unexpected("the bridge exited (code " +
+                                           std::to_string(group_.exit_code(*index).value_or(-1)) + "); its log " +
+                                           spec.log.string() + ":" + log_tail(spec.log));
             }
             if (auto s = node::read_status(bridge_status_); s && s->contains("bootnode")) {
                 bootnode_ = (*s)["bootnode"].get<std::string>();
@@ -131,11 +133,11 @@ class Testnet {
         std::filesystem::remove(status);
         const unsigned radius =
             f_.radius_bits != 0 ? f_.radius_bits : default_radius_bits(f_.nodes, f_.network.region_bits);
-        node::ProcessSpec spec{"node-" + std::to_string(i),
-                               {"node", "--datadir", node_dir.string(), "--listen", "127.0.0.1:0", "--bootnode",
-                                bootnode_, "--trust-bridge", public_key_, "--radius-bits", std::to_string(radius),
-                                "--status-file", status.string()},
-                               node_dir / "log"};
+        node::ProcessSpec spec{
+            "node-" + std::to_string(i),
+            {"node", "--datadir", node_dir.string(), "--listen", "127.0.0.1:0", "--bootnode", bootnode_,
+             "--trust-bridge", public_key_, "--radius-bits", std::to_string(radius), "--status-file", status.string()},
+            node_dir / "log"};
         for (auto& a : network_args()) spec.args.push_back(a);
         if (i >= f_.nodes - std::min(f_.corrupt_nodes, f_.nodes)) spec.args.emplace_back("--test-corrupt-answers");
         auto index = group_.start(spec);
@@ -200,10 +202,10 @@ class Testnet {
                              .dump()
                       << std::endl;
         } else {
-            std::cout << "testnet of " << node_index_.size() << " nodes filled in " << fill_seconds_ << " s (" << dir_.string()
-                      << "); sync from it with:\n  carousel sync --mgr --bootnode " << bootnode_ << " --trust-bridge "
-                      << public_key_ << " --epoch " << f_.network.epoch << " --region-bits " << f_.network.region_bits
-                      << " --db DIR" << std::endl;
+            std::cout << "testnet of " << node_index_.size() << " nodes filled in " << fill_seconds_ << " s ("
+                      << dir_.string() << "); sync from it with:\n  carousel sync --mgr --bootnode " << bootnode_
+                      << " --trust-bridge " << public_key_ << " --epoch " << f_.network.epoch << " --region-bits "
+                      << f_.network.region_bits << " --db DIR" << std::endl;
         }
     }
 

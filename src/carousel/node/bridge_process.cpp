@@ -91,8 +91,8 @@ tl::expected<void, std::string> BridgeProcess::run_publisher(const std::function
         const uint64_t number = replay_->number();
         auto items = mgr::build_region_items(replay_->nodes(), number, old_root, replay_->root(), **diff, regions_);
         if (!items) {
-            return tl::make_unexpected("block " + std::to_string(number) + ": cutting region items: " +
-                                       std::string{mgr::to_string(items.error())});
+            return tl::make_unexpected("block " + std::to_string(number) +
+                                       ": cutting region items: " + std::string{mgr::to_string(items.error())});
         }
         mgr::BlockGossip block{number, std::move(*items), (*diff)->code, signed_header(number, replay_->root())};
         archive_->deliver(block);  // the archive misses no block: the network fills from it

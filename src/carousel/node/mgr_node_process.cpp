@@ -4,12 +4,12 @@
 
 #include <future>
 
-#include <unistd.h>
-
 #include <carousel/core/hex.hpp>
 #include <carousel/proto/address.hpp>
 
 #include "key_file.hpp"
+
+#include <unistd.h>
 
 namespace carousel::node {
 namespace {
@@ -47,7 +47,8 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
     const NodeProcessOptions& o = p->options_;
     const auto ip = proto::parse_address(o.host + ":1");
     if (!ip) return tl::make_unexpected("--listen " + o.host + ": expected an IPv4 address");
-    if (o.datadir.empty() && o.key_file.empty()) return tl::make_unexpected("a node without a datadir needs a key file");
+    if (o.datadir.empty() && o.key_file.empty())
+        return tl::make_unexpected("a node without a datadir needs a key file");
 
     if (!o.datadir.empty()) {
         std::error_code ec;
@@ -73,17 +74,21 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
     p->relay_.set_corrupt_answers(o.corrupt_answers);
     p->transport_ = std::make_unique<net::TcpTransport>(p->relay_, o.tcp);
     auto tcp_port = p->transport_->listen(o.host, o.port);
-    if (!tcp_port) return tl::make_unexpected("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + tcp_port.error());
+    if (!tcp_port)
+        return tl::make_unexpected("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
+                                   tcp_port.error());
     auto udp_port = p->transport_->bind_udp(o.host, *tcp_port);
     if (!udp_port) {
-        return tl::make_unexpected("cannot bind UDP " + o.host + ":" + std::to_string(*tcp_port) + ": " + udp_port.error());
+        return tl::make_unexpected("cannot bind UDP " + o.host + ":" + std::to_string(*tcp_port) + ": " +
+                                   udp_port.error());
     }
 
     dht::NodeEndpoint endpoint{ip->ip, *udp_port, *tcp_port, dht::Radius{o.radius_bits}};
     mgr::NodeOptions node_options = o.node;
     // A restarted node may come back at another port: its record must replace the one the network holds.
     node_options.record_seq = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     p->node_ = std::make_unique<mgr::MgrNode>(p->key_, endpoint, node_options, p->book_->source());
     p->node_->take_headers(*p->book_);
     p->record_ = p->node_->record();
@@ -97,8 +102,8 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
         std::vector<Bytes> code;
         if (*held) {
             if (**held != want) {
-                return tl::make_unexpected(o.datadir.string() + " holds a node of " + describe(**held) +
-                                           ", not of " + describe(want) +
+                return tl::make_unexpected(o.datadir.string() + " holds a node of " + describe(**held) + ", not of " +
+                                           describe(want) +
                                            ": start it with the same key, --radius-bits, --region-bits and --epoch, "
                                            "or with a new --datadir");
             }
@@ -110,7 +115,8 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
             code = std::move(*held_code);
             for (const auto& s : stores) p->reopened_ = p->reopened_ || s->seeded();
         } else {
-            if (auto written = dir.write_node_record(want); !written) return tl::make_unexpected(written.error().message);
+            if (auto written = dir.write_node_record(want); !written)
+                return tl::make_unexpected(written.error().message);
             for (const mgr::Region& r : mgr::regions_in(want.covered, want.region_bits)) {
                 stores.push_back(dir.new_store(r, want.epoch_length));
             }
@@ -203,7 +209,8 @@ void MgrNodeProcess::step(proto::Time now) {
             phase_ = options_.node.origin_only ? Phase::kRunning : Phase::kJoin;
             return;
         case Phase::kJoin:
-            if (now < met_at_ + kJoinAfter || !book_->latest() || node_->overlay().discovery().table().size() == 0) break;
+            if (now < met_at_ + kJoinAfter || !book_->latest() || node_->overlay().discovery().table().size() == 0)
+                break;
             if (reopened_) {
                 node_->resume(now);  // catch up from what the datadir held (GetDiff, else a refill)
             } else {
@@ -259,16 +266,11 @@ nlohmann::json MgrNodeProcess::status_now(proto::Time now) const {
     out["peak_connections"] = n.overlay().connections().stats().peak;
     out["table"] = n.overlay().discovery().table().size();
     const mgr::NodeStats s = n.stats();
-    out["stats"] = {{"items_applied", s.items_applied},
-                    {"items_rejected", s.items_rejected},
-                    {"items_ignored", s.items_ignored},
-                    {"offers_sent", s.offers_sent},
-                    {"content_bytes_sent", s.content_bytes_sent},
-                    {"content_bytes_received", s.content_bytes_received},
-                    {"chunk_requests", s.chunk_requests},
-                    {"diff_requests", s.diff_requests},
-                    {"headers_accepted", s.headers_accepted},
-                    {"headers_rejected", s.headers_rejected}};
+    out["stats"] = {{"items_applied", s.items_applied},           {"items_rejected", s.items_rejected},
+                    {"items_ignored", s.items_ignored},           {"offers_sent", s.offers_sent},
+                    {"content_bytes_sent", s.content_bytes_sent}, {"content_bytes_received", s.content_bytes_received},
+                    {"chunk_requests", s.chunk_requests},         {"diff_requests", s.diff_requests},
+                    {"headers_accepted", s.headers_accepted},     {"headers_rejected", s.headers_rejected}};
     const net::TcpStats t = transport_->stats();
     out["wire"] = {{"bytes_sent", t.bytes_sent}, {"bytes_received", t.bytes_received}};
     if (const auto join = n.join_stats()) out["join"] = fill_json(*join);

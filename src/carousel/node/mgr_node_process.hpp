@@ -62,10 +62,10 @@
 namespace carousel::node {
 
 struct NodeProcessOptions {
-    std::filesystem::path datadir;  // empty: stores in memory, and key_file is required
-    std::filesystem::path key_file;  // empty: <datadir>/node.key
-    std::string host{"127.0.0.1"};   // an IPv4 address: the record names it
-    uint16_t port{0};                // TCP and UDP; 0: a free port
+    std::filesystem::path datadir;           // empty: stores in memory, and key_file is required
+    std::filesystem::path key_file;          // empty: <datadir>/node.key
+    std::string host{"127.0.0.1"};           // an IPv4 address: the record names it
+    uint16_t port{0};                        // TCP and UDP; 0: a free port
     std::vector<dht::NodeRecord> bootnodes;  // none: the node only waits to be found
     dht::PublicKey trusted{};                // headers signed by this key are the chain
     unsigned radius_bits{0};                 // the block of 2^radius_bits keys around the id (raised to a region)
