@@ -64,7 +64,8 @@ demo: build
 
 # Google Benchmark suites (BENCH_FILTER selects, e.g. make bench BENCH_FILTER=keccak), then the
 # trie benchmark and the Merry-Go-Round sweep over E and the client's link (bench/mgr_epochs.sh,
-# simulated time); bench/sync_processes.sh measures a prefix sync between processes.
+# simulated time); bench/sync_processes.sh measures a prefix sync between processes, and
+# bench/mgr_testnet.sh a Merry-Go-Round network of 32 node processes and a client.
 BENCH_FILTER ?= .
 bench: build
 	./$(BUILD)/carousel_bench --benchmark_filter='$(BENCH_FILTER)' --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

@@ -4,6 +4,7 @@
 // `carousel testnet`: a Merry-Go-Round network of processes on 127.0.0.1 — one `carousel bridge` and N
 // `carousel node`s — started, watched until every node has filled, then kept running (a node process
 // that dies is started again on its datadir) until SIGINT or SIGTERM stops them all.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -31,6 +32,7 @@ struct TestnetFlags {
     double fill_timeout_s = 600;
     std::size_t corrupt_nodes = 0;
     bool json = false;
+    double measure_s = 0;
     MgrNetworkFlags network;
 };
 
@@ -79,6 +81,7 @@ class Testnet {
         }
         if (auto filled = wait_filled(); !filled) return fail(filled.error());
         announce();
+        if (f_.measure_s > 0) return measure();
         return supervise();
     }
 
@@ -227,6 +230,113 @@ class Testnet {
         return 0;
     }
 
+    // One node's counters at a moment (from its status file and /proc).
+    struct NodeSample {
+        uint64_t head{0};
+        uint64_t content_bytes{0};  // gossip Content sent and received
+        uint64_t wire_bytes{0};     // every frame sent and received (DHT, headers, fills, serving)
+        uint64_t store_bytes{0};
+        std::size_t regions{0};
+        uint64_t rss_bytes{0};
+        uint64_t disk_bytes{0};
+        bool ok{false};
+    };
+
+    static uint64_t rss_of(int pid) {
+        std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+        }
+        return 0;
+    }
+
+    static uint64_t disk_of(const std::filesystem::path& dir) {
+        uint64_t sum = 0;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::recursive_directory_iterator{dir, ec}) {
+            if (e.is_regular_file(ec)) sum += e.file_size(ec);
+        }
+        return sum;
+    }
+
+    NodeSample sample(std::size_t i) const {
+        NodeSample out;
+        auto s = node::read_status(node_status_[i]);
+        if (!s || s->value("head", nlohmann::json{}).is_null()) return out;
+        out.head = (*s)["head"].get<uint64_t>();
+        out.content_bytes = (*s)["stats"].value("content_bytes_sent", uint64_t{0}) +
+                            (*s)["stats"].value("content_bytes_received", uint64_t{0});
+        out.wire_bytes =
+            (*s)["wire"].value("bytes_sent", uint64_t{0}) + (*s)["wire"].value("bytes_received", uint64_t{0});
+        out.store_bytes = s->value("store_bytes", uint64_t{0});
+        out.regions = s->value("regions", std::size_t{0});
+        out.rss_bytes = rss_of(s->value("pid", 0));
+        out.disk_bytes = disk_of(node_status_[i].parent_path() / "db");
+        out.ok = true;
+        return out;
+    }
+
+    // --measure: samples every node now and `measure_s` later, prints per-node figures (medians and
+    // extremes over the nodes), and stops the network.
+    int measure() {
+        std::vector<NodeSample> before;
+        for (std::size_t i = 0; i < node_status_.size(); ++i) before.push_back(sample(i));
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds{static_cast<int64_t>(f_.measure_s * 1000)};
+        while (std::chrono::steady_clock::now() < until) {
+            if (wait_stop_signal(std::chrono::milliseconds{500})) break;
+        }
+        std::vector<double> gossip;
+        std::vector<double> wire;
+        std::vector<double> rss;
+        std::vector<double> disk;
+        std::vector<double> store;
+        std::vector<double> share;
+        uint64_t blocks = 0;
+        for (std::size_t i = 0; i < node_status_.size(); ++i) {
+            const NodeSample after = sample(i);
+            if (!before[i].ok || !after.ok || after.head <= before[i].head) continue;  // restarted or stalled
+            const auto n = static_cast<double>(after.head - before[i].head);
+            blocks = std::max(blocks, after.head - before[i].head);
+            gossip.push_back(static_cast<double>(after.content_bytes - before[i].content_bytes) / n);
+            wire.push_back(static_cast<double>(after.wire_bytes - before[i].wire_bytes) / n);
+            rss.push_back(static_cast<double>(after.rss_bytes));
+            disk.push_back(static_cast<double>(after.disk_bytes));
+            store.push_back(static_cast<double>(after.store_bytes));
+            share.push_back(static_cast<double>(after.regions) / std::pow(2.0, 256.0 - f_.network.region_bits));
+        }
+        const auto summary = [](std::vector<double> v) {
+            if (v.empty()) return nlohmann::json{};
+            std::sort(v.begin(), v.end());
+            return nlohmann::json{{"min", v.front()}, {"median", v[v.size() / 2]}, {"max", v.back()}};
+        };
+        const nlohmann::json report{{"nodes", node_status_.size()},
+                                    {"nodes_measured", gossip.size()},
+                                    {"blocks", blocks},
+                                    {"fill_seconds", fill_seconds_},
+                                    {"gossip_bytes_per_block", summary(gossip)},
+                                    {"wire_bytes_per_block", summary(wire)},
+                                    {"store_bytes", summary(store)},
+                                    {"share_of_state", summary(share)},
+                                    {"rss_bytes", summary(rss)},
+                                    {"disk_bytes", summary(disk)}};
+        if (f_.json) {
+            std::cout << report.dump() << std::endl;
+        } else if (!gossip.empty()) {
+            const auto med = [&](const char* key) { return report[key]["median"].get<double>(); };
+            std::cout << "measured " << gossip.size() << " of " << node_status_.size() << " nodes over " << blocks
+                      << " blocks: gossip " << med("gossip_bytes_per_block") / 1024 << " KiB per node per block (all "
+                      << "traffic " << med("wire_bytes_per_block") / 1024 << " KiB); store "
+                      << med("store_bytes") / 1024 << " KiB for " << med("share_of_state") * 100
+                      << " % of the state; RSS " << med("rss_bytes") / (1 << 20) << " MiB; disk "
+                      << med("disk_bytes") / (1 << 20) << " MiB (medians)" << std::endl;
+        } else {
+            std::cout << "measured no node: none advanced during --measure" << std::endl;
+        }
+        group_.stop_all(std::chrono::seconds{5});
+        return gossip.empty() ? 1 : 0;
+    }
+
     const TestnetFlags& f_;
     std::filesystem::path dir_;
     node::ProcessGroup group_;
@@ -267,8 +377,14 @@ void register_testnet(CLI::App& app) {
     cmd->add_option("--test-corrupt-nodes", f.corrupt_nodes,
                     "TESTING ONLY: the last K nodes alter every answer they send (dishonest nodes)")
         ->option_text("K");
+    cmd->add_option("--measure", f.measure_s,
+                    "once filled, measure the nodes for this many seconds (gossip and all traffic per block, store "
+                    "against share of the state, RSS, disk), print the figures and stop the network")
+        ->check(CLI::PositiveNumber)
+        ->option_text("SECONDS");
     add_network_flags(*cmd, f.network);
-    cmd->add_flag("--json", f.json, "print one JSON object once the network is filled (no progress line)");
+    cmd->add_flag("--json", f.json,
+                  "print one JSON object once the network is filled (no progress line), and one for --measure");
     cmd->callback([] { set_exit_code(Testnet{f}.run()); });
 }
 

@@ -179,10 +179,13 @@ class EpochStore final : public trie::NodeStore {
     std::optional<uint64_t> previous_epoch_number() const noexcept;
     std::optional<Hash> previous_epoch_root() const noexcept;
     // Whether `state_root` is one of the kept versions' roots, or one of the kRecentHeads heads just
-    // before the head since the latest boundary (a node joining asks which owners are present at
-    // the head it saw, which its neighbours may have passed meanwhile).
+    // before the head since the latest boundary (a node joining fills at the head it saw, which its
+    // neighbours pass meanwhile: the fill's root stays servable until the next boundary, or for
+    // kRecentHeads blocks). Their nodes are held anyway until the boundary's sweep; each costs its
+    // owners changed since the boundary (OwnerSet's changes). Four were too few: in a testnet with
+    // 2 s blocks a fill taking more than 8 s restarted again and again (7 restarts before one held).
     bool keeps(const Hash& state_root) const noexcept;
-    static constexpr std::size_t kRecentHeads = 4;
+    static constexpr std::size_t kRecentHeads = 64;
 
     // The storage root of `account` at a kept `state_root` when its storage trie is present in the
     // region there; kEmptyRoot when it is not (no storage, or none of it here); nullopt when

@@ -15,6 +15,9 @@ tl::expected<std::unique_ptr<BridgeProcess>, std::string> BridgeProcess::open(Br
     std::unique_ptr<BridgeProcess> b{new BridgeProcess()};
     b->options_ = std::move(options);
     const BridgeProcessOptions& o = b->options_;
+    // The chain first: nothing is written for a bridge that cannot run.
+    auto chain = state::ChainDir::open(o.chain);
+    if (!chain) return tl::make_unexpected(chain.error());
     std::error_code ec;
     std::filesystem::create_directories(o.datadir, ec);
     if (ec) return tl::make_unexpected(o.datadir.string() + ": " + ec.message());
@@ -22,8 +25,6 @@ tl::expected<std::unique_ptr<BridgeProcess>, std::string> BridgeProcess::open(Br
     if (!key) return tl::make_unexpected(key.error());
     b->key_ = *key;
 
-    auto chain = state::ChainDir::open(o.chain);
-    if (!chain) return tl::make_unexpected(chain.error());
     b->replay_ = std::make_unique<state::ChainReplay>(std::move(*chain));
     auto genesis = b->replay_->start();
     if (!genesis) return tl::make_unexpected(genesis.error());

@@ -2,6 +2,7 @@
 // Copyright 2026 The carousel Authors
 #include "mgr_node_process.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include <carousel/core/hex.hpp>
@@ -46,7 +47,8 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
     p->options_ = std::move(options);
     const NodeProcessOptions& o = p->options_;
     const auto ip = proto::parse_address(o.host + ":1");
-    if (!ip) return tl::make_unexpected("--listen " + o.host + ": expected an IPv4 address");
+    if (!ip)
+        return tl::make_unexpected("--listen " + o.host + ":" + std::to_string(o.port) + ": expected an IPv4 address");
     if (o.datadir.empty() && o.key_file.empty())
         return tl::make_unexpected("a node without a datadir needs a key file");
 
@@ -67,6 +69,39 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
         auto datadir = mgr::NodeDatadir::open(o.datadir / "db", kv_options);
         if (!datadir) return tl::make_unexpected(datadir.error().message);
         p->datadir_ = std::move(*datadir);
+    }
+    // The datadir's stores, checked against the node's block before anything is bound: the block is
+    // the key's id and the radius (raised to one region, as MgrNode raises it).
+    std::vector<std::unique_ptr<mgr::EpochStore>> stores;
+    std::vector<Bytes> code;
+    if (p->datadir_ && !o.node.origin_only) {
+        mgr::NodeDatadir& dir = *p->datadir_;
+        const mgr::Region covered =
+            mgr::region_of(p->key_.node_id, dht::Radius{std::max(o.radius_bits, o.node.region_bits)});
+        const mgr::NodeRecord want{covered, o.node.region_bits, o.node.epoch_length};
+        auto held = dir.node_record();
+        if (!held) return tl::make_unexpected(held.error().message);
+        if (*held) {
+            if (**held != want) {
+                return tl::make_unexpected(o.datadir.string() + " holds a node of " + describe(**held) + ", not of " +
+                                           describe(want) +
+                                           ": start it with the same key, --radius-bits, --region-bits and --epoch, "
+                                           "or with a new --datadir");
+            }
+            auto reopened = dir.open_stores(want);
+            if (!reopened) return tl::make_unexpected(reopened.error().message);
+            stores = std::move(*reopened);
+            auto held_code = dir.code();
+            if (!held_code) return tl::make_unexpected(held_code.error().message);
+            code = std::move(*held_code);
+            for (const auto& s : stores) p->reopened_ = p->reopened_ || s->seeded();
+        } else {
+            if (auto written = dir.write_node_record(want); !written)
+                return tl::make_unexpected(written.error().message);
+            for (const mgr::Region& r : mgr::regions_in(want.covered, want.region_bits)) {
+                stores.push_back(dir.new_store(r, want.epoch_length));
+            }
+        }
     }
     const std::size_t window = o.header_window != 0 ? o.header_window : 2 * o.node.epoch_length + 16;
     p->book_ = std::make_unique<mgr::HeaderBook>(o.trusted, window);
@@ -94,34 +129,7 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
     p->record_ = p->node_->record();
 
     if (p->datadir_ && !o.node.origin_only) {
-        mgr::NodeDatadir& dir = *p->datadir_;
-        const mgr::NodeRecord want{p->node_->covered(), o.node.region_bits, o.node.epoch_length};
-        auto held = dir.node_record();
-        if (!held) return tl::make_unexpected(held.error().message);
-        std::vector<std::unique_ptr<mgr::EpochStore>> stores;
-        std::vector<Bytes> code;
-        if (*held) {
-            if (**held != want) {
-                return tl::make_unexpected(o.datadir.string() + " holds a node of " + describe(**held) + ", not of " +
-                                           describe(want) +
-                                           ": start it with the same key, --radius-bits, --region-bits and --epoch, "
-                                           "or with a new --datadir");
-            }
-            auto reopened = dir.open_stores(want);
-            if (!reopened) return tl::make_unexpected(reopened.error().message);
-            stores = std::move(*reopened);
-            auto held_code = dir.code();
-            if (!held_code) return tl::make_unexpected(held_code.error().message);
-            code = std::move(*held_code);
-            for (const auto& s : stores) p->reopened_ = p->reopened_ || s->seeded();
-        } else {
-            if (auto written = dir.write_node_record(want); !written)
-                return tl::make_unexpected(written.error().message);
-            for (const mgr::Region& r : mgr::regions_in(want.covered, want.region_bits)) {
-                stores.push_back(dir.new_store(r, want.epoch_length));
-            }
-        }
-        if (auto adopted = p->node_->adopt_stores(std::move(stores), code, &dir.code_store()); !adopted) {
+        if (auto adopted = p->node_->adopt_stores(std::move(stores), code, &p->datadir_->code_store()); !adopted) {
             return tl::make_unexpected(o.datadir.string() + ": " + adopted.error());
         }
     }
@@ -165,7 +173,7 @@ void MgrNodeProcess::stop() {
     }
     wake_.notify_all();
     if (ticker_.joinable()) ticker_.join();
-    transport_->stop();
+    if (transport_) transport_->stop();  // null when open() failed before making it
     if (io_.joinable()) io_.join();
 }
 
