@@ -153,8 +153,10 @@ void MgrNode::pump_resume(proto::Time now) {
             // Nobody can be asked: every covering neighbour struck, or none known (the timeout above bounds the wait).
             const auto covering = router_.covering(first, now);
             const bool all_struck =
-                !covering.empty() && std::all_of(covering.begin(), covering.end(), [&](const auto& k) {
-                    return c.struck.contains(handles().named(k).peer);
+                // (a lambda cannot capture a structured binding before C++20's clang 16: name the set)
+                !covering.empty() &&
+                std::all_of(covering.begin(), covering.end(), [this, &struck = c.struck](const auto& k) {
+                    return struck.contains(handles().named(k).peer);
                 });
             if (all_struck) to_fill.push_back(first);
         }

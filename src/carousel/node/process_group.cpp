@@ -39,7 +39,7 @@ tl::expected<pid_t, std::string> ProcessGroup::spawn(const ProcessSpec& spec) co
         // the child starts with every signal unblocked, as from a shell.
         sigset_t none;
         ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
         ::setpgid(0, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (::getppid() != parent) ::_exit(127);  // the supervisor died before prctl took effect
