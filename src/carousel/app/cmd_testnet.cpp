@@ -205,8 +205,9 @@ class Testnet {
                              .dump()
                       << std::endl;
         } else {
-            std::cout << "testnet of " << node_index_.size() << " nodes filled in " << fill_seconds_ << " s ("
-                      << dir_.string() << "); sync from it with:\n  carousel sync --mgr --bootnode " << bootnode_
+            // One line: what filled, and the command that syncs from it.
+            std::cout << "testnet of " << node_index_.size() << " nodes filled in " << fill_seconds_ << " s in "
+                      << dir_.string() << "; sync from it: carousel sync --mgr --bootnode " << bootnode_
                       << " --trust-bridge " << public_key_ << " --epoch " << f_.network.epoch << " --region-bits "
                       << f_.network.region_bits << " --db DIR" << std::endl;
         }

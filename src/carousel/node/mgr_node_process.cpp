@@ -191,13 +191,6 @@ void MgrNodeProcess::deliver(mgr::BlockGossip block) {
     });
 }
 
-void MgrNodeProcess::post(std::function<void(mgr::MgrNode&)> fn) {
-    transport_->post([this, fn = std::move(fn)] {
-        fn(*node_);
-        relay_.relay_outboxes();
-    });
-}
-
 void MgrNodeProcess::step(proto::Time now) {
     const bool alone = options_.bootnodes.empty();
     switch (phase_) {

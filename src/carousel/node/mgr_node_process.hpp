@@ -38,7 +38,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,8 +99,6 @@ class MgrNodeProcess {
     // Hands a block's gossip to the node as if it had come from a peer (MgrNode::deliver): the bridge's
     // archive, which must miss no block.
     void deliver(mgr::BlockGossip block);
-    // Runs `fn` with the node on the transport thread.
-    void post(std::function<void(mgr::MgrNode&)> fn);
 
     // The record as announced at open() (the radius may grow later).
     [[nodiscard]] const dht::NodeRecord& record() const noexcept { return record_; }
