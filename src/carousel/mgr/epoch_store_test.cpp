@@ -679,6 +679,21 @@ TEST(EpochStoreChain, TheHeadBeforeABoundaryIsServableUntilTheNextBlock) {
               DiffServeError::kUnknownRoot);
 }
 
+// A node joining fills at the head it saw; its neighbours move on, and the root must stay servable
+// until the next boundary (with 4 kept heads a fill longer than 4 blocks started again and again).
+TEST(EpochStoreChain, EveryHeadSinceTheBoundaryIsKeptUntilTheNextBoundary) {
+    const Chain& ch = chain();
+    const auto regions = test_regions();
+    auto stores = seeded_stores(regions);
+    EpochStore& s = stores[0];
+    for (uint64_t b = 1; b < kEpoch; ++b) ASSERT_TRUE(s.apply(items_for(b, regions)[0], ch.roots[b]));
+    for (uint64_t b = 0; b < kEpoch; ++b) EXPECT_TRUE(s.keeps(ch.roots[b])) << "root of block " << b;
+    ASSERT_TRUE(s.apply(items_for(kEpoch, regions)[0], ch.roots[kEpoch]));
+    EXPECT_TRUE(s.keeps(ch.roots[kEpoch]));
+    EXPECT_TRUE(s.keeps(ch.roots[0]));  // the previous boundary
+    for (uint64_t b = 1; b + 1 < kEpoch; ++b) EXPECT_FALSE(s.keeps(ch.roots[b])) << "root of block " << b;
+}
+
 TEST(EpochStoreChain, ChunkServerServesTheRegionFromTheStore) {
     const Chain& ch = chain();
     const auto regions = test_regions();
