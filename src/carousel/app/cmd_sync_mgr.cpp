@@ -114,11 +114,9 @@ int run_mgr_sync(const MgrSyncFlags& f, const std::string& db, double timeout_s,
     mgr::HeaderBook book{*trusted, 2 * f.network.epoch + 16};
     node::EndpointRelay relay;
     net::TcpTransport transport{relay};
-    auto tcp_port = transport.listen(address->host, address->port);
-    auto udp_port = tcp_port ? transport.bind_udp(address->host, *tcp_port) : tl::expected<uint16_t, std::string>{};
-    if (!tcp_port || !udp_port) {
-        std::cerr << who << ": cannot bind " << f.listen << ": " << (tcp_port ? udp_port.error() : tcp_port.error())
-                  << "\n";
+    const auto port = net::listen_tcp_and_udp(transport, address->host, address->port);
+    if (!port) {
+        std::cerr << who << ": " << port.error() << "\n";
         return 1;
     }
     mgr::MgrSyncOptions options;
@@ -126,8 +124,7 @@ int run_mgr_sync(const MgrSyncFlags& f, const std::string& db, double timeout_s,
     options.epoch_length = f.network.epoch;
     options.overlay.connections.max_peers = f.network.max_peers;
     options.leaf_kv = kv.get();
-    mgr::MgrSync client{*key, dht::NodeEndpoint{ip->ip, *udp_port, *tcp_port, dht::Radius{0}}, options,
-                        mgr::book_chain(book)};
+    mgr::MgrSync client{*key, dht::NodeEndpoint{ip->ip, *port, *port, dht::Radius{0}}, options, mgr::book_chain(book)};
     client.take_headers(book);
     relay.set_core(&client);
     std::thread io{[&] { transport.run(); }};

@@ -78,12 +78,18 @@ NodeOptions Bridge::origin_only(NodeOptions options) noexcept {
 Bridge::Bridge(const dht::KeyPair& key, const dht::NodeEndpoint& endpoint, NodeOptions options, HeaderSource headers)
     : node_(key, endpoint, origin_only(options), std::move(headers)), regions_(all_regions(options.region_bits)) {}
 
+tl::expected<BlockGossip, PartialError> cut_block(const trie::NodeStore& full_state_nodes, uint64_t number,
+                                                  const Hash& old_root, const Hash& new_root,
+                                                  const state::StateDiff& diff, std::span<const Region> regions) {
+    auto items = build_region_items(full_state_nodes, number, old_root, new_root, diff, regions);
+    if (!items) return tl::make_unexpected(items.error());
+    return BlockGossip{number, std::move(*items), diff.code, {}};
+}
+
 tl::expected<BlockGossip, PartialError> Bridge::cut(const trie::NodeStore& full_state_nodes, uint64_t number,
                                                     const Hash& old_root, const Hash& new_root,
                                                     const state::StateDiff& diff) const {
-    auto items = build_region_items(full_state_nodes, number, old_root, new_root, diff, regions_);
-    if (!items) return tl::make_unexpected(items.error());
-    return BlockGossip{number, std::move(*items), diff.code, {}};
+    return cut_block(full_state_nodes, number, old_root, new_root, diff, regions_);
 }
 
 void Bridge::publish(const BlockGossip& block, proto::Time now) {

@@ -55,6 +55,12 @@ struct BlockGossip {
     Bytes header;                   // the block's signed header (empty: the nodes have their own source)
 };
 
+// Block `number`'s gossip for `regions` (build_region_items, one item per region) with the code the
+// block created; no header. Errors as build_region_items'.
+tl::expected<BlockGossip, PartialError> cut_block(const trie::NodeStore& full_state_nodes, uint64_t number,
+                                                  const Hash& old_root, const Hash& new_root,
+                                                  const state::StateDiff& diff, std::span<const Region> regions);
+
 class Bridge {
   public:
     // A bridge with node key `key`, reached at `endpoint` (its radius is ignored: it announces 0 and

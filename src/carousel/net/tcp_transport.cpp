@@ -729,4 +729,16 @@ proto::Time TcpTransport::now() const noexcept { return impl_->now(); }
 TcpStats TcpTransport::stats() const noexcept { return impl_->stats(); }
 UdpStats TcpTransport::udp_stats() const noexcept { return impl_->udp_stats(); }
 
+tl::expected<uint16_t, std::string> listen_tcp_and_udp(TcpTransport& transport, const std::string& host,
+                                                       uint16_t port) {
+    auto tcp_port = transport.listen(host, port);
+    if (!tcp_port)
+        return tl::make_unexpected("cannot listen on " + host + ":" + std::to_string(port) + ": " + tcp_port.error());
+    auto udp_port = transport.bind_udp(host, *tcp_port);
+    if (!udp_port)
+        return tl::make_unexpected("cannot bind UDP " + host + ":" + std::to_string(*tcp_port) + ": " +
+                                   udp_port.error());
+    return *tcp_port;
+}
+
 }  // namespace carousel::net

@@ -190,4 +190,9 @@ class TcpTransport {
     std::unique_ptr<Impl> impl_;
 };
 
+// Listens on host:port (port 0: a free port) and binds the UDP socket to the same port: one address
+// for a node's discovery and its data, as its record names them. Returns the port, or why not
+// ("cannot listen on HOST:PORT: ..." or "cannot bind UDP HOST:PORT: ...").
+tl::expected<uint16_t, std::string> listen_tcp_and_udp(TcpTransport& transport, const std::string& host, uint16_t port);
+
 }  // namespace carousel::net

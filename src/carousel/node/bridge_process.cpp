@@ -90,14 +90,14 @@ tl::expected<void, std::string> BridgeProcess::run_publisher(const std::function
         auto diff = replay_->advance();
         if (!diff) return tl::make_unexpected(diff.error());
         const uint64_t number = replay_->number();
-        auto items = mgr::build_region_items(replay_->nodes(), number, old_root, replay_->root(), **diff, regions_);
-        if (!items) {
+        auto block = mgr::cut_block(replay_->nodes(), number, old_root, replay_->root(), **diff, regions_);
+        if (!block) {
             return tl::make_unexpected("block " + std::to_string(number) +
-                                       ": cutting region items: " + std::string{mgr::to_string(items.error())});
+                                       ": cutting region items: " + std::string{mgr::to_string(block.error())});
         }
-        mgr::BlockGossip block{number, std::move(*items), (*diff)->code, signed_header(number, replay_->root())};
-        archive_->deliver(block);  // the archive misses no block: the network fills from it
-        origin_->publish(std::move(block));
+        block->header = signed_header(number, replay_->root());
+        archive_->deliver(*block);  // the archive misses no block: the network fills from it
+        origin_->publish(std::move(*block));
         published_.store(number);
         if (on_block) on_block(number);
     }

@@ -16,7 +16,7 @@
 //    bootnode a node is given (`bootnode()`).
 //  - the origin, at the next port: an origin-only node (radius 0, no stores: no node counts it as a
 //    copy) that publishes one block per block_time: the block's signed header and its region items
-//    (mgr::build_region_items), offered to the nodes covering each region, and the code it created.
+//    (mgr::cut_block), offered to the nodes covering each region, and the code it created.
 // The chain is replayed in memory (state::ChainReplay): chains for a testnet are small. When the last
 // block of the chain is published the bridge goes on serving and stops publishing.
 //

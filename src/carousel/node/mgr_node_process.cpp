@@ -108,17 +108,10 @@ tl::expected<std::unique_ptr<MgrNodeProcess>, std::string> MgrNodeProcess::open(
 
     p->relay_.set_corrupt_answers(o.corrupt_answers);
     p->transport_ = std::make_unique<net::TcpTransport>(p->relay_, o.tcp);
-    auto tcp_port = p->transport_->listen(o.host, o.port);
-    if (!tcp_port)
-        return tl::make_unexpected("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
-                                   tcp_port.error());
-    auto udp_port = p->transport_->bind_udp(o.host, *tcp_port);
-    if (!udp_port) {
-        return tl::make_unexpected("cannot bind UDP " + o.host + ":" + std::to_string(*tcp_port) + ": " +
-                                   udp_port.error());
-    }
+    const auto port = net::listen_tcp_and_udp(*p->transport_, o.host, o.port);
+    if (!port) return tl::make_unexpected(port.error());
 
-    dht::NodeEndpoint endpoint{ip->ip, *udp_port, *tcp_port, dht::Radius{o.radius_bits}};
+    dht::NodeEndpoint endpoint{ip->ip, *port, *port, dht::Radius{o.radius_bits}};
     mgr::NodeOptions node_options = o.node;
     // A restarted node may come back at another port: its record must replace the one the network holds.
     node_options.record_seq = static_cast<uint64_t>(
@@ -177,16 +170,13 @@ void MgrNodeProcess::stop() {
     if (io_.joinable()) io_.join();
 }
 
-void MgrNodeProcess::publish(mgr::BlockGossip block) {
-    transport_->post([this, block = std::move(block)] {
-        node_->publish(block.items, block.code, transport_->now(), block.header);
-        relay_.relay_outboxes();
-    });
-}
+void MgrNodeProcess::publish(mgr::BlockGossip block) { post_block(std::move(block), &mgr::MgrNode::publish); }
 
-void MgrNodeProcess::deliver(mgr::BlockGossip block) {
-    transport_->post([this, block = std::move(block)] {
-        node_->deliver(block.items, block.code, transport_->now(), block.header);
+void MgrNodeProcess::deliver(mgr::BlockGossip block) { post_block(std::move(block), &mgr::MgrNode::deliver); }
+
+void MgrNodeProcess::post_block(mgr::BlockGossip block, BlockCall call) {
+    transport_->post([this, call, block = std::move(block)] {
+        ((*node_).*call)(block.items, block.code, transport_->now(), block.header);
         relay_.relay_outboxes();
     });
 }

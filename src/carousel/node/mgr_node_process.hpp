@@ -110,6 +110,10 @@ class MgrNodeProcess {
 
   private:
     MgrNodeProcess() = default;
+    // MgrNode::publish or MgrNode::deliver of `block`, on the transport thread.
+    using BlockCall = void (mgr::MgrNode::*)(const std::vector<mgr::RegionItem>&, const std::vector<Bytes>&,
+                                             proto::Time, ByteView);
+    void post_block(mgr::BlockGossip block, BlockCall call);
     // One tick on the transport thread: the steps of start().
     void step(proto::Time now);
     nlohmann::json status_now(proto::Time now) const;
