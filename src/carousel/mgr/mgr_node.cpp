@@ -405,10 +405,9 @@ void MgrNode::poll_headers(proto::Time now) {
     if (!header_poll_ || now < header_poll_->next_deadline()) return;
     // Every contact of the table in turn (any node that follows the chain holds its headers; asking
     // round the whole table rather than the closest few also reaches past a neighbourhood that is
-    // behind as a whole). named(): the handle with the contact's record, so that send() can dial it.
-    std::vector<proto::PeerId> peers;
-    for (dht::Contact& c : overlay_.discovery().table().contacts()) peers.push_back(handles().named(std::move(c)).peer);
-    header_poll_->pump(now, peers, [this](proto::PeerId peer, Bytes frame) { return send(peer, std::move(frame)); });
+    // behind as a whole).
+    header_poll_->pump(now, table_handles(),
+                       [this](proto::PeerId peer, Bytes frame) { return send(peer, std::move(frame)); });
 }
 
 void MgrNode::on_headers(proto::PeerId from, ByteView frame, proto::Time now) {

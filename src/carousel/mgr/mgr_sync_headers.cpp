@@ -27,13 +27,9 @@ void MgrSync::take_headers(HeaderBook& book, HeaderPollOptions poll) {
 void MgrSync::poll_headers(proto::Time now) {
     if (!header_poll_ || now < header_poll_->next_deadline()) return;
     // Every contact of the table in turn, as a node asks (MgrNode::poll_headers): any node that follows
-    // the chain holds its headers. named(): the handle with the contact's record, so that send() can
-    // dial it.
-    std::vector<proto::PeerId> peers;
-    for (dht::Contact& c : overlay_.discovery().table().contacts()) {
-        const proto::PeerId peer = handles().named(std::move(c)).peer;
-        if (!pool_.banned(peer)) peers.push_back(peer);
-    }
+    // the chain holds its headers. Banned nodes are skipped.
+    std::vector<proto::PeerId> peers = table_handles();
+    std::erase_if(peers, [this](proto::PeerId peer) { return pool_.banned(peer); });
     header_poll_->pump(now, peers, [this](proto::PeerId peer, Bytes frame) { return send(peer, std::move(frame)); });
 }
 

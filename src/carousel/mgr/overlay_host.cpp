@@ -25,6 +25,12 @@ bool OverlayHost::connected(proto::PeerId handle) const {
     return node && overlay().connected(*node);
 }
 
+std::vector<proto::PeerId> OverlayHost::table_handles() {
+    std::vector<proto::PeerId> out;
+    for (dht::Contact& c : overlay().discovery().table().contacts()) out.push_back(handles_.named(std::move(c)).peer);
+    return out;
+}
+
 ContactSource OverlayHost::contacts() {
     return ContactSource{[this](const Hash& key) {
                              std::vector<dht::Contact> out = overlay().discovery().table().covering(key);

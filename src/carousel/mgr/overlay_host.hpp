@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <carousel/dht/overlay.hpp>
 #include <carousel/dht/peer_handles.hpp>
@@ -113,6 +114,9 @@ class OverlayHost : public proto::Endpoint {
     bool drop(proto::PeerId handle, const std::string& reason);
     [[nodiscard]] bool connected(proto::PeerId handle) const;
     ContactSource contacts();
+    // Every contact of the routing table, as its handle (named with its record, so that send_to can
+    // dial it): whom a node or a client asks in turn for headers.
+    std::vector<proto::PeerId> table_handles();
 
   private:
     dht::PeerHandles handles_;
