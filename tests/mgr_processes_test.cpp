@@ -94,7 +94,10 @@ TEST(MgrProcesses, AClientSyncsFromATestnetThroughKilledNodesAndALiar) {
     EXPECT_EQ(result["root"].get<std::string>(), (*chain_index)["blocks"][block]["root"].get<std::string>());
     EXPECT_GE(result["followed"].get<uint64_t>(), 8U);
 
-    // The killed nodes came back on their datadirs and are current again.
+    // The killed nodes came back on their datadirs and are current again, having caught up (storage
+    // included) from the items their neighbours keep rather than refilling every store.
+    uint64_t items_applied = 0;
+    std::string resumes;
     for (std::size_t k = 0; k < killed_pids.size(); ++k) {
         const auto path = work / ("node-" + std::to_string(k + 1)) / "status.json";
         EXPECT_TRUE(wait_until(120, [&] {
@@ -102,12 +105,22 @@ TEST(MgrProcesses, AClientSyncsFromATestnetThroughKilledNodesAndALiar) {
             return s && (*s)["pid"].get<int>() != killed_pids[k] && s->value("reopened", false) &&
                    s->value("filled", false);
         })) << read_file(path);
+        if (const auto s = read_json(path); s && s->contains("resume")) {
+            items_applied += (*s)["resume"]["catch_up"]["items_applied"].get<uint64_t>();
+            resumes += (*s)["resume"].dump() + "\n";
+        }
     }
-    // The liar (the last node) was caught by someone who checked its answers: the client or a filling node.
+    EXPECT_GT(items_applied, 0U) << resumes;
+    // The liar (the last node) was caught by someone who checked its answers: the client, a filling
+    // node or a resuming one.
     uint64_t rejected = result["stats"]["rejected_answers"].get<uint64_t>();
     for (int i = 0; i < 8; ++i) {
         const auto s = read_json(work / ("node-" + std::to_string(i)) / "status.json");
         if (s && s->contains("join")) rejected += (*s)["join"]["rejected_answers"].get<uint64_t>();
+        if (s && s->contains("resume")) {
+            rejected += (*s)["resume"]["rejected_answers"].get<uint64_t>() +
+                        (*s)["resume"]["catch_up"]["rejected_answers"].get<uint64_t>();
+        }
     }
     EXPECT_GT(rejected, 0U);
     EXPECT_EQ(testnet.stop(), 0) << read_file(dir.path() / "testnet.err");

@@ -2,7 +2,7 @@
 // Copyright 2026 The carousel Authors
 //
 // libFuzzer harness: the Merry-Go-Round message handlers of a seeded MgrNode (OFFER/ACCEPT/CONTENT,
-// GetChunks, GetDiff, GetCode, GetBareStorage) on frames from fuzzed peers. The node and four peers
+// GetChunks, GetDiff, GetCode, GetBareStorage, GetItems) on frames from fuzzed peers. The node and four peers
 // run on LocalNet, each a dht::Overlay node: a peer reaches the node over an authenticated connection
 // (the handshake is real; frames before it are the Overlay's, fuzzed by handshake_fuzz). The input
 // is a sequence of [u8 op][u16 big-endian length][frame]: op's low two bits name the peer that sends

@@ -59,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             round_trip(in, proto::decode_diff_data);
             round_trip(in, proto::decode_get_bare_storage);
             round_trip(in, proto::decode_bare_storage);
+            round_trip(in, proto::decode_get_items);
+            round_trip(in, proto::decode_items);
             round_trip(in, proto::decode_get_headers);
             round_trip(in, proto::decode_headers);
             round_trip(in, proto::decode_discovery_ping);

@@ -47,7 +47,8 @@ MgrNode::MgrNode(const dht::KeyPair& key, dht::NodeEndpoint endpoint, NodeOption
           [this](proto::PeerId to, Bytes frame) { return send(to, std::move(frame)); },
           [this](proto::PeerId peer, const std::string& reason) { disconnect(peer, reason); },
           [this](const Hash& position) { return filling_key(position); },
-          options.origin_only ? options.origin_fanout : 0, [this](proto::PeerId peer) { return connected(peer); }) {
+          options.origin_only ? options.origin_fanout : 0, [this](proto::PeerId peer) { return connected(peer); }),
+      item_log_(options.item_log_blocks.value_or(options.epoch_length), options.item_log_region_bytes) {
     covered_ = region_of(id(), endpoint_.radius);
     if (!options_.origin_only) (void)place_stores(covered_);  // one store per region of the block
 }
@@ -215,6 +216,9 @@ void MgrNode::on_node_frame(proto::PeerId from, ByteView frame, proto::Time now)
         case proto::MessageType::kGetBareStorage:
             on_get_bare_storage(from, frame);
             return;
+        case proto::MessageType::kGetItems:
+            on_get_items(from, frame);
+            return;
         case proto::MessageType::kOffer:
             router_.on_offer(from, frame);
             return;
@@ -374,6 +378,32 @@ void MgrNode::on_get_bare_storage(proto::PeerId from, ByteView frame) {
         if (size >= budget && i + 1 < owners.size()) {
             answer.covered_to = account;
             break;
+        }
+    }
+    send(from, proto::encode(answer));
+}
+
+void MgrNode::on_get_items(proto::PeerId from, ByteView frame) {
+    ++stats_.items_requests;
+    auto request = decoded(from, proto::decode_get_items(frame), "GetItems");
+    if (!request) return;
+    proto::Items answer;
+    answer.request_id = request->request_id;
+    const Region region{request->region_first, static_cast<unsigned>(request->region_bits)};
+    const EpochStore* store = store_for(region);
+    if (request->max_size == 0) {
+        answer.error = proto::ChunkError::kInvalidRequest;
+    } else if (store == nullptr || filling(region) || !store->seeded()) {
+        answer.error = proto::ChunkError::kNoChunk;
+    } else {
+        // One item is at most a Content payload, which fits a frame with the answer's framing.
+        const uint64_t budget = std::min<uint64_t>(request->max_size, options_.server.max_response_bytes);
+        auto items = item_log_.from(region.first, request->from_block, store->head_number(), budget);
+        if (items) {
+            if (items->size() > proto::kMaxItemsPerAnswer) items->resize(proto::kMaxItemsPerAnswer);
+            answer.items = std::move(*items);
+        } else {
+            answer.error = proto::ChunkError::kNoChunk;
         }
     }
     send(from, proto::encode(answer));
@@ -567,6 +597,7 @@ void MgrNode::apply_waiting(EpochStore& store, proto::Time now) {
         ++stats_.items_applied;
         router_.offer(id, item.region.first, from, now);
         router_.forget_old(item.block_number);
+        item_log_.record(item.region.first, item.block_number, std::move(encoded));
     }
 }
 

@@ -71,6 +71,7 @@
 #include "header_book.hpp"
 #include "header_poll.hpp"
 #include "header_source.hpp"
+#include "item_log.hpp"
 #include "overlay_host.hpp"
 #include "placement.hpp"
 #include "region_fill.hpp"
@@ -100,6 +101,11 @@ struct NodeOptions {
     // hold). A node that restarts, perhaps at another address, must start above every seq it announced
     // before: a process uses the wall clock in milliseconds (node/mgr_node_process.hpp).
     uint64_t record_seq{1};
+    // The items applied to each store are kept for the last `item_log_blocks` blocks (unset: the
+    // epoch length; 0: none), at most item_log_region_bytes per region, to answer GetItems: a
+    // restarted neighbour catches up by them (ItemLog, MgrNode::resume).
+    std::optional<uint64_t> item_log_blocks;
+    uint64_t item_log_region_bytes{uint64_t{16} << 20};
 };
 
 struct NodeStats {
@@ -115,6 +121,7 @@ struct NodeStats {
     uint64_t diff_requests{0};
     uint64_t code_requests{0};
     uint64_t bare_requests{0};
+    uint64_t items_requests{0};     // GetItems served
     uint64_t placement_lookups{0};  // lookups of who covers a region, for gossip
     uint64_t items_unplaced{0};     // items published for a region no contact covers (table, last lookup)
     uint64_t headers_accepted{0};   // gossiped headers new to the book
@@ -132,14 +139,18 @@ struct RegionStore {
 
 // What a resume's catch-ups by GetDiff cost and gave (MgrNode::resume; mgr/mgr_node_resume.cpp).
 struct CatchUpStats {
-    uint64_t diff_requests{0};        // GetDiff sent
-    uint64_t diff_bytes_sent{0};      // their frames
-    uint64_t diff_bytes_received{0};  // DiffData frames taken (answers to a pending request), whole
-    uint64_t presence_requests{0};    // GetBareStorage sent (is storage present in the region at H?)
-    uint64_t rejected_answers{0};     // a DiffData that failed verification (its peer struck)
-    uint64_t errors{0};               // error answers (0x0: the neighbour lacks a root; ...)
+    uint64_t items_requests{0};        // GetItems sent
+    uint64_t items_bytes_received{0};  // Items frames taken (answers to a pending request), whole
+    uint64_t items_applied{0};         // the blocks they brought, verified and applied
+    uint64_t items_lacking{0};         // 0x1 answers: the neighbour's log does not reach the store's head
+    uint64_t diff_requests{0};         // GetDiff sent
+    uint64_t diff_bytes_sent{0};       // their frames
+    uint64_t diff_bytes_received{0};   // DiffData frames taken (answers to a pending request), whole
+    uint64_t presence_requests{0};     // GetBareStorage sent (is storage present in the region at H?)
+    uint64_t rejected_answers{0};      // a DiffData or Items that failed verification (its peer struck)
+    uint64_t errors{0};                // error answers (0x0: the neighbour lacks a root; ...)
     uint64_t timeouts{0};
-    uint64_t caught_up{0};  // stores brought forward by a verified diff
+    uint64_t caught_up{0};  // stores brought to the head by verified items or a verified diff
     uint64_t current{0};    // stores found at the head already (nothing to catch up)
     uint64_t refilled{0};   // stores handed to a fill (empty, out of the window, storage, failures)
 };
@@ -265,35 +276,42 @@ class MgrNode final : public OverlayHost {
     //  - An empty store (a region the datadir held nothing for) is filled (RegionFill, as join() fills).
     //  - A store at block h waits until the header source knows a block after h (a store whose h is
     //    the latest block known, with the header's root, is current at once; one whose root differs
-    //    from the header's is refilled). Then, with H the latest block known: when the neighbours
-    //    still keep root(h) — h at or after H's epoch boundary, or h the boundary before it (EpochStore
-    //    keeps both boundaries and every head since the latest) — it asks a covering neighbour
-    //    GetDiff(root(h), root(H), the region's range) for the account trie. The answer is checked
-    //    before anything is written: its keys lie in the range and increase, and the store's own
-    //    leaves at h with the changes applied must be exactly the trie's leaves of the range at
+    //    from the header's is refilled). Then, with H the latest block known, three routes in turn:
+    //  - Items: it asks a covering neighbour GetItems(the region, h + 1): the gossip items of blocks
+    //    h+1.. that the neighbour applied and keeps (NodeOptions::item_log_blocks, an epoch by
+    //    default; ItemLog). Each is applied as gossip is, EpochStore::apply against the header's root,
+    //    so storage comes too, and it asks again from the new head until it reaches H. An item that
+    //    fails (undecodable, not the next block of the region, or refused by apply) strikes its
+    //    sender, which is not asked again for this store; the items before it stay applied (they
+    //    verified). A neighbour whose log does not reach h + 1 (0x1) is not asked again for items.
+    //  - Diff, once every covering neighbour was struck or lacks the items: when the neighbours
+    //    still keep root(h) — h at or after H's epoch boundary, or h the boundary before it
+    //    (EpochStore keeps both boundaries and every head since the latest) — it asks a covering
+    //    neighbour GetDiff(root(h), root(H), the region's range) for the account trie. The answer is
+    //    checked before anything is written: its keys lie in the range and increase, and the store's
+    //    own leaves at h with the changes applied must be exactly the trie's leaves of the range at
     //    root(H) (verify_bounded_range_proof with the answer's proof, root(H) from the header
     //    source). The nodes that check rebuilds, with the proof, are the account partial trie at
-    //    root(H); EpochStore::adopt checks them again and the store moves to H (as a fill's store:
-    //    H is head and epoch). A wrong answer strikes its sender, which is not asked again for this
-    //    store; an error answer or a timeout (fill.request_timeout) pauses it for fill.retry_after.
-    //  - Storage: a DiffData carries the changed leaves of one trie, and a store also needs, at H,
-    //    the list of owners present in its region with their proven storage roots, and their storage
-    //    partial tries. GetDiff cannot give either (the owners outside the region are not in the
-    //    region's account diff). So the diff route is taken only for a store that holds no owner at
-    //    h, and, after the diff, only when a neighbour says with GetBareStorage that no owner is
-    //    present in the region at root(H) (what a fill also takes on a neighbour's word); otherwise
-    //    the store is refilled.
-    //  - Refill (RegionFill, at the head, its code the node's block) when h is out of that window,
-    //    when the store has storage, when every covering neighbour was struck, or when the catch-up
-    //    has not finished within 12 request timeouts.
+    //    root(H); EpochStore::adopt checks them again and the store moves to H (as a fill's store: H
+    //    is head and epoch). A DiffData carries the changed leaves of one trie, while a store also
+    //    needs, at H, the owners present in its region with their proven storage roots and their
+    //    storage partial tries, which GetDiff cannot give; so this route is taken only for a store
+    //    that holds no owner at h, and, after the diff, only when a neighbour says with
+    //    GetBareStorage that no owner is present in the region at root(H) (what a fill also takes on
+    //    a neighbour's word).
+    //  - Refill (RegionFill, at the head, its code the node's block) when neither route can: the
+    //    store has storage or h is out of the diff's window, every covering neighbour was struck, or
+    //    the catch-up has not finished within 12 request timeouts.
+    //   A wrong answer strikes its sender; an error answer or a timeout (fill.request_timeout)
+    //   pauses it for fill.retry_after.
     // Until a store is caught up or filled it refuses as a filling store does (filling(region)) and
     // its gossip items wait (bounded by max_waiting_items); then the waiting items after its head
     // apply in order. Afterwards a store that falls more than fill.refill_lag blocks behind with its
-    // next item missing catches up again the same way (diff when it can, else a refill). Progress is
+    // next item missing catches up again the same way (items, a diff, else a refill). Progress is
     // made on the node's frames and timers (no timer of its own: a timeout is seen at the next
     // frame, header or timer of the node, at most 10 s later). Counters: resume_stats().
     void resume(proto::Time now, FillOptions fill = {});
-    // Whether a store is being caught up by GetDiff (resume()).
+    // Whether a store is being caught up by items or a diff (resume()).
     bool catching_up() const noexcept { return !catching_.empty(); }
     // Set once resume() was called; `fill` includes the fill running now if the resume is the latest episode.
     std::optional<FillRecord> resume_stats() const;
@@ -373,6 +391,7 @@ class MgrNode final : public OverlayHost {
     // A gossiped header (Content of kind kHeader).
     void on_header(proto::PeerId from, const Hash& id, Bytes payload, proto::Time now);
     void on_get_bare_storage(proto::PeerId from, ByteView frame);
+    void on_get_items(proto::PeerId from, ByteView frame);
     void on_content(proto::PeerId from, ByteView frame, proto::Time now);
     // One piece of gossip, from `from` (0: the driver, deliver()), of `kind`.
     void on_content_payload(proto::PeerId from, proto::ContentKind kind, Bytes payload, proto::Time now);
@@ -401,7 +420,7 @@ class MgrNode final : public OverlayHost {
     FillRecord* episode();
     // Resuming (mgr/mgr_node_resume.cpp).
     struct CatchUp {
-        enum class Stage : uint8_t { kDiff, kPresence } stage{Stage::kDiff};
+        enum class Stage : uint8_t { kItems, kDiff, kPresence } stage{Stage::kItems};
         proto::Time since{0};
         uint64_t to_number{0};  // H: set when a GetDiff is sent
         Hash to_root{};
@@ -411,6 +430,7 @@ class MgrNode final : public OverlayHost {
         proto::Time deadline{0};
         std::set<proto::PeerId> struck;               // answered wrong: not asked again
         std::map<proto::PeerId, proto::Time> paused;  // error or timeout: not before then
+        std::set<proto::PeerId> lacking;              // kItems: its log does not reach the store's head
     };
     // Advances every catch-up: starts those whose store a newer header shows behind, expires
     // requests, sends, hands to a fill what cannot be caught up; and starts catch-ups of stores that
@@ -420,6 +440,9 @@ class MgrNode final : public OverlayHost {
     bool on_resume_frame(proto::PeerId from, ByteView frame, proto::Time now);
     void on_catch_up_diff(proto::PeerId from, ByteView frame, proto::Time now);
     void on_catch_up_presence(proto::PeerId from, const proto::BareStorage& answer, proto::Time now);
+    void on_catch_up_items(proto::PeerId from, ByteView frame, proto::Time now);
+    // Whether the items route of a catch-up is spent: every covering neighbour was struck or lacks the items.
+    bool items_spent(const Hash& region, const CatchUp& c, proto::Time now);
     // Sends the next request of `region`'s catch-up to a covering neighbour; false when none can be asked now.
     bool send_catch_up(const Hash& region, CatchUp& c, proto::Time now);
     // Ends `region`'s catch-up: the store is filled instead (`why` for the record).
@@ -448,6 +471,7 @@ class MgrNode final : public OverlayHost {
     state::CodeStore* durable_code_{nullptr};  // adopt_stores()
     // Items for later blocks, by (region first key, block).
     std::map<std::pair<Hash, uint64_t>, std::pair<proto::PeerId, RegionItem>> waiting_;
+    ItemLog item_log_;  // the items applied, for GetItems
     std::map<proto::PeerId, unsigned> strikes_;
     NodeStats stats_;
     // Filling (a join, a refill, a growth).

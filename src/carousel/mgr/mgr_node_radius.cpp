@@ -36,6 +36,9 @@ std::vector<Region> MgrNode::place_stores(const Region& block) {
         stores.push_back(serve(std::make_unique<EpochStore>(region, options_.epoch_length)));
         added.push_back(region);
     }
+    for (const RegionStore& s : stores_) {
+        if (s.store != nullptr) item_log_.forget(s.store->region().first);  // a store that goes
+    }
     stores_ = std::move(stores);
     // What belonged to dropped stores: their waiting items, the items (and code) held to offer on,
     // their filling flags.

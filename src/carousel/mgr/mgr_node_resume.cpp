@@ -2,9 +2,9 @@
 // Copyright 2026 The carousel Authors
 
 // MgrNode's resume after a restart (mgr_node.hpp, MgrNode::resume; issue 20): stores reopened from a
-// datadir are brought to the chain's head by a verified GetDiff from a covering neighbour when the
-// neighbours still keep their root and they hold no storage, and refilled (mgr/mgr_node_join.cpp's
-// fill) otherwise.
+// datadir are brought to the chain's head by the gossip items they missed, from a covering neighbour's
+// ItemLog, each verified as gossip is; failing that, by a verified GetDiff when the neighbours still
+// keep their root and they hold no storage; and refilled (mgr/mgr_node_join.cpp's fill) otherwise.
 
 #include <algorithm>
 #include <iterator>
@@ -133,10 +133,8 @@ void MgrNode::pump_resume(proto::Time now) {
             to_fill.push_back(first);
             continue;
         }
-        // A diff cannot carry storage (mgr_node.hpp); a root swept from the neighbours cannot be a diff's base.
-        if (!store->owners(store->head_root(), Hash{}, 1).empty() || !servable(h, latest, e) ||
-            (headers_(h) && *headers_(h) != store->head_root())) {
-            to_fill.push_back(first);
+        if (headers_(h) && *headers_(h) != store->head_root()) {
+            to_fill.push_back(first);  // another chain than the network's
             continue;
         }
         if (c.request && now >= c.deadline) {
@@ -145,6 +143,16 @@ void MgrNode::pump_resume(proto::Time now) {
             c.request.reset();
         }
         if (c.request) continue;
+        if (c.stage == CatchUp::Stage::kItems && items_spent(first, c, now)) {
+            c.stage = CatchUp::Stage::kDiff;
+            c.paused.clear();
+        }
+        // A diff cannot carry storage (mgr_node.hpp); a root swept from the neighbours cannot be a diff's base.
+        if (c.stage == CatchUp::Stage::kDiff &&
+            (!store->owners(store->head_root(), Hash{}, 1).empty() || !servable(h, latest, e))) {
+            to_fill.push_back(first);
+            continue;
+        }
         if (c.stage == CatchUp::Stage::kPresence && !servable(c.to_number, latest, e)) {
             c.stage = CatchUp::Stage::kDiff;  // root(H) was swept meanwhile: diff again
             c.nodes.clear();
@@ -172,7 +180,7 @@ bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
     std::optional<proto::PeerId> peer;
     for (const dht::Contact& k : router_.covering(region, now)) {
         const proto::PeerId p = handles().named(k).peer;
-        if (c.struck.contains(p)) continue;
+        if (c.struck.contains(p) || (c.stage == CatchUp::Stage::kItems && c.lacking.contains(p))) continue;
         if (const auto it = c.paused.find(p); it != c.paused.end() && it->second > now) continue;
         peer = p;
         break;
@@ -180,7 +188,11 @@ bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
     if (!peer) return false;
     const uint64_t id = next_catch_up_request_++;
     Bytes frame;
-    if (c.stage == CatchUp::Stage::kDiff) {
+    if (c.stage == CatchUp::Stage::kItems) {
+        frame = proto::encode(proto::GetItems{id, region, options_.region_bits, store->head_number() + 1,
+                                              fill_options_.max_response_bytes});
+        ++resume_->catch_up.items_requests;
+    } else if (c.stage == CatchUp::Stage::kDiff) {
         c.to_number = latest_header();
         c.to_root = *headers_(c.to_number);
         const trie::PathRange range = path_range(store->region());
@@ -206,6 +218,12 @@ bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
 
 bool MgrNode::on_resume_frame(proto::PeerId from, ByteView frame, proto::Time now) {
     const auto type = static_cast<proto::MessageType>(frame[0]);
+    if (type == proto::MessageType::kItems) {
+        if (!resume_) return false;  // only a resume asks for these (unexpected otherwise)
+        on_catch_up_items(from, frame, now);
+        pump_join(now);
+        return true;
+    }
     if (type == proto::MessageType::kDiffData) {
         // Only a resume asks for these; a late answer is dropped. A node that never resumed treats
         // them as before (unexpected).
@@ -220,6 +238,81 @@ bool MgrNode::on_resume_frame(proto::PeerId from, ByteView frame, proto::Time no
     on_catch_up_presence(from, *answer, now);
     pump_join(now);
     return true;
+}
+
+bool MgrNode::items_spent(const Hash& region, const CatchUp& c, proto::Time now) {
+    const auto covering = router_.covering(region, now);
+    // (a lambda cannot capture a structured binding before C++20's clang 16: the set is passed)
+    return !covering.empty() && std::all_of(covering.begin(), covering.end(), [&](const dht::Contact& k) {
+        const proto::PeerId p = handles().named(k).peer;
+        return c.struck.contains(p) || c.lacking.contains(p);
+    });
+}
+
+void MgrNode::on_catch_up_items(proto::PeerId from, ByteView frame, proto::Time now) {
+    auto answer = decoded(from, proto::decode_items(frame), "Items");
+    if (!answer) return;
+    const auto it = std::find_if(catching_.begin(), catching_.end(), [&](const auto& entry) {
+        return entry.second.request == answer->request_id && entry.second.peer == from &&
+               entry.second.stage == CatchUp::Stage::kItems;
+    });
+    if (it == catching_.end()) return;  // late, or not asked
+    const Hash first = it->first;
+    CatchUp& c = it->second;
+    c.request.reset();
+    resume_->catch_up.items_bytes_received += frame.size();
+    if (answer->error) {
+        if (answer->error == proto::ChunkError::kNoChunk) {
+            ++resume_->catch_up.items_lacking;
+            c.lacking.insert(from);
+        } else {
+            ++resume_->catch_up.errors;
+            c.paused[from] = now + fill_options_.retry_after;
+        }
+        return;
+    }
+    EpochStore* store = store_for(Region{first, options_.region_bits});
+    if (store == nullptr) return;
+    if (answer->items.empty()) {
+        // Nothing after the store's head: the neighbour is behind the header that says otherwise.
+        c.paused[from] = now + fill_options_.retry_after;
+        return;
+    }
+    // Each item is the next block's, checked as gossip is (EpochStore::apply against the header);
+    // those before a bad one stay applied: they verified.
+    uint64_t applied = 0;
+    for (Bytes& encoded : answer->items) {
+        auto item = decode_region_item(encoded);
+        std::string why;
+        if (!item) {
+            why = "undecodable item: " + std::string{to_string(item.error())};
+        } else if (item->region != store->region() || item->block_number != store->head_number() + 1) {
+            why = "not the region's next block";
+        }
+        if (why.empty()) {
+            const std::optional<Hash> root = headers_(item->block_number);
+            if (!root) break;  // its header is not known yet: asked again once it is
+            if (auto r = store->apply(*item, *root); !r)
+                why = "item fails verification: " + std::string{to_string(r.error())};
+        }
+        if (!why.empty()) {
+            ++resume_->catch_up.rejected_answers;
+            c.struck.insert(from);
+            strike(from, "mgr: bad Items: " + why);
+            return;
+        }
+        ++resume_->catch_up.items_applied;
+        ++applied;
+        item_log_.record(first, item->block_number, std::move(encoded));
+    }
+    if (applied == 0) {
+        c.paused[from] = now + fill_options_.retry_after;  // the next block's header is not known yet
+        return;
+    }
+    if (store->head_number() >= latest_header()) {
+        ++resume_->catch_up.caught_up;
+        caught_up(first, now);
+    }
 }
 
 void MgrNode::on_catch_up_diff(proto::PeerId from, ByteView frame, proto::Time now) {

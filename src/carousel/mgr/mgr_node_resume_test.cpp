@@ -2,10 +2,12 @@
 // Copyright 2026 The carousel Authors
 //
 // MgrNode::resume on net::LocalNet: a node on a datadir is stopped, the chain goes on, and the node
-// comes back on its reopened stores and catches up (GetDiff within the window, a refill beyond it).
+// comes back on its reopened stores and catches up (the items it missed from a neighbour's log, else
+// GetDiff within the window, else a refill).
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,9 +37,10 @@ dht::KeyPair key_in(unsigned q, uint64_t& next) {
 }
 
 // Two seeded nodes per quarter and a bridge that gossips each block, and the node under test in
-// quarter 1, on a datadir. The state has no storage (contract_share 0): see MgrNode::resume.
+// quarter 1, on a datadir. The state has no storage (contract_share 0) unless `with_storage`; every
+// node keeps `item_log_blocks` blocks of items (unset: an epoch; 0: none, so that the diff route is taken).
 struct Network {
-    explicit Network(bool with_storage = false) {
+    explicit Network(bool with_storage = false, std::optional<uint64_t> item_log_blocks = std::nullopt) {
         state::GeneratorConfig config;
         config.seed = 11;
         config.accounts = 600;
@@ -49,6 +52,7 @@ struct Network {
         roots.push_back(gen->root());
         options.region_bits = kRegionBits;
         options.epoch_length = kEpoch;
+        options.item_log_blocks = item_log_blocks;
         headers = [this](uint64_t n) -> std::optional<Hash> {
             return n < roots.size() ? std::optional<Hash>{roots[n]} : std::nullopt;
         };
@@ -147,7 +151,9 @@ struct Network {
                           std::to_string(roots.size() - 1) + ", catching " + std::to_string(node->catching_up()) +
                           ", filling " + std::to_string(node->filling());
         if (s) {
-            out += ", diffs " + std::to_string(s->catch_up.diff_requests) + " presence " +
+            out += ", items asked " + std::to_string(s->catch_up.items_requests) + " applied " +
+                   std::to_string(s->catch_up.items_applied) + " lacking " + std::to_string(s->catch_up.items_lacking) +
+                   ", diffs " + std::to_string(s->catch_up.diff_requests) + " presence " +
                    std::to_string(s->catch_up.presence_requests) + " errors " + std::to_string(s->catch_up.errors) +
                    " timeouts " + std::to_string(s->catch_up.timeouts) + " rejected " +
                    std::to_string(s->catch_up.rejected_answers) + " refilled " + std::to_string(s->catch_up.refilled) +
@@ -193,8 +199,8 @@ void expect_at_head(const Network& n) {
     EXPECT_FALSE(n.node->filling(s.region()));
 }
 
-TEST(MgrNodeResume, CatchesUpByDiffWithinTheEpoch) {
-    Network n;
+TEST(MgrNodeResume, CatchesUpByDiffWithinTheEpochWhenNoNeighbourKeepsItems) {
+    Network n{/*with_storage=*/false, /*item_log_blocks=*/0};
     for (int b = 0; b < 9; ++b) n.block();  // block 9: the epoch from 8
     ASSERT_EQ(n.node->stores().front().store->head_number(), 9U);
     n.stop();
@@ -204,6 +210,8 @@ TEST(MgrNodeResume, CatchesUpByDiffWithinTheEpoch) {
     ASSERT_TRUE(n.run_until_resumed()) << n.why();
     expect_at_head(n);
     const FillRecord s = *n.node->resume_stats();
+    EXPECT_GT(s.catch_up.items_lacking, 0U);  // asked first
+    EXPECT_EQ(s.catch_up.items_applied, 0U);
     EXPECT_GT(s.catch_up.diff_requests, 0U);
     EXPECT_GT(s.catch_up.diff_bytes_received, 0U);
     EXPECT_EQ(s.catch_up.caught_up, 1U);
@@ -225,6 +233,8 @@ TEST(MgrNodeResume, RefillsWhenMoreThanAnEpochBehind) {
     ASSERT_TRUE(n.run_until_resumed()) << n.why();
     expect_at_head(n);
     const FillRecord s = *n.node->resume_stats();
+    EXPECT_GT(s.catch_up.items_lacking, 0U);  // the neighbours keep the items of the last epoch only
+    EXPECT_EQ(s.catch_up.items_applied, 0U);
     EXPECT_EQ(s.catch_up.diff_requests, 0U);
     EXPECT_EQ(s.catch_up.refilled, 1U);
     EXPECT_GE(s.fills_adopted, 1U);
@@ -232,7 +242,7 @@ TEST(MgrNodeResume, RefillsWhenMoreThanAnEpochBehind) {
 }
 
 TEST(MgrNodeResume, ACorruptedDiffIsStruckAndAnotherNeighbourServes) {
-    Network n;
+    Network n{/*with_storage=*/false, /*item_log_blocks=*/0};
     for (int b = 0; b < 9; ++b) n.block();
     n.stop();
     for (int b = 0; b < 4; ++b) n.block();
@@ -266,8 +276,7 @@ TEST(MgrNodeResume, ACorruptedDiffIsStruckAndAnotherNeighbourServes) {
     EXPECT_EQ(s.catch_up.refilled, 0U);
 }
 
-TEST(MgrNodeResume, AStoreWithStorageIsRefilled) {
-    // The diff route cannot carry storage tries (MgrNode::resume): such a store is refilled.
+TEST(MgrNodeResume, CatchesUpByItemsStorageIncluded) {
     Network n{/*with_storage=*/true};
     for (int b = 0; b < 9; ++b) n.block();
     ASSERT_FALSE(n.node->stores().front().store->owners(n.roots.back(), Hash{}, 1).empty());
@@ -278,6 +287,76 @@ TEST(MgrNodeResume, AStoreWithStorageIsRefilled) {
     expect_at_head(n);
     EXPECT_EQ(n.node->stores().front().store->owners(n.roots.back()), n.reference().owners(n.roots.back()));
     const FillRecord s = *n.node->resume_stats();
+    EXPECT_EQ(s.catch_up.items_applied, 4U);
+    EXPECT_GT(s.catch_up.items_bytes_received, 0U);
+    EXPECT_EQ(s.catch_up.caught_up, 1U);
+    EXPECT_EQ(s.catch_up.diff_requests, 0U);
+    EXPECT_EQ(s.catch_up.refilled, 0U);
+    EXPECT_EQ(s.fills, 0U);
+    // It follows gossip again, and serves the items it caught up with to the next one that asks.
+    n.block();
+    expect_at_head(n);
+}
+
+TEST(MgrNodeResume, ItemsComeInAsManyAnswersAsTheSizeAsked) {
+    Network n{/*with_storage=*/true};
+    for (int b = 0; b < 9; ++b) n.block();
+    n.stop();
+    for (int b = 0; b < 4; ++b) n.block();
+    FillOptions fill;
+    fill.max_response_bytes = 1;  // one item per answer
+    n.restart(fill);
+    ASSERT_TRUE(n.run_until_resumed()) << n.why();
+    expect_at_head(n);
+    const FillRecord s = *n.node->resume_stats();
+    EXPECT_EQ(s.catch_up.items_applied, 4U);
+    EXPECT_GE(s.catch_up.items_requests, 4U);
+    EXPECT_EQ(s.catch_up.refilled, 0U);
+}
+
+TEST(MgrNodeResume, ACorruptedItemIsStruckAndAnotherNeighbourServes) {
+    Network n{/*with_storage=*/true};
+    for (int b = 0; b < 9; ++b) n.block();
+    n.stop();
+    for (int b = 0; b < 4; ++b) n.block();
+    // The first Items answer to the node is altered on the way: one byte of its last item.
+    PeerId liar = 0;
+    n.wire.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
+        if (liar != 0 || to != n.node_peer || frame.empty() ||
+            frame[0] != static_cast<uint8_t>(proto::MessageType::kItems)) {
+            return;
+        }
+        auto d = proto::decode_items(frame);
+        if (!d || d->items.empty()) return;
+        d->items.back()[d->items.back().size() / 2] ^= 0x01;
+        liar = from;
+        frame = proto::encode(*d);
+    });
+    n.restart();
+    ASSERT_TRUE(n.run_until_resumed()) << n.why();
+    ASSERT_NE(liar, 0U);
+    expect_at_head(n);
+    const FillRecord s = *n.node->resume_stats();
+    EXPECT_EQ(s.catch_up.rejected_answers, 1U);
+    EXPECT_GE(s.catch_up.items_requests, 2U);
+    EXPECT_EQ(s.catch_up.items_applied, 4U);
+    EXPECT_EQ(s.catch_up.caught_up, 1U);
+    EXPECT_EQ(s.catch_up.refilled, 0U);
+}
+
+TEST(MgrNodeResume, AStoreWithStorageIsRefilledWhenNoNeighbourKeepsItems) {
+    // The diff route cannot carry storage tries (MgrNode::resume): without items such a store is refilled.
+    Network n{/*with_storage=*/true, /*item_log_blocks=*/0};
+    for (int b = 0; b < 9; ++b) n.block();
+    ASSERT_FALSE(n.node->stores().front().store->owners(n.roots.back(), Hash{}, 1).empty());
+    n.stop();
+    for (int b = 0; b < 4; ++b) n.block();
+    n.restart();
+    ASSERT_TRUE(n.run_until_resumed()) << n.why();
+    expect_at_head(n);
+    EXPECT_EQ(n.node->stores().front().store->owners(n.roots.back()), n.reference().owners(n.roots.back()));
+    const FillRecord s = *n.node->resume_stats();
+    EXPECT_GT(s.catch_up.items_lacking, 0U);
     EXPECT_EQ(s.catch_up.refilled, 1U);
 }
 

@@ -261,18 +261,23 @@ nlohmann::json MgrNodeProcess::status_now(proto::Time now) const {
                     {"items_ignored", s.items_ignored},           {"offers_sent", s.offers_sent},
                     {"content_bytes_sent", s.content_bytes_sent}, {"content_bytes_received", s.content_bytes_received},
                     {"chunk_requests", s.chunk_requests},         {"diff_requests", s.diff_requests},
-                    {"headers_accepted", s.headers_accepted},     {"headers_rejected", s.headers_rejected}};
+                    {"items_requests", s.items_requests},         {"headers_accepted", s.headers_accepted},
+                    {"headers_rejected", s.headers_rejected}};
     const net::TcpStats t = transport_->stats();
     out["wire"] = {{"bytes_sent", t.bytes_sent}, {"bytes_received", t.bytes_received}};
     if (const auto join = n.join_stats()) out["join"] = fill_json(*join);
     if (const auto resume = n.resume_stats()) {
         out["resume"] = fill_json(*resume);
         const mgr::CatchUpStats& c = resume->catch_up;
-        out["resume"]["caught_up_by_diff"] = c.caught_up;
-        out["resume"]["current"] = c.current;
-        out["resume"]["refilled"] = c.refilled;
-        out["resume"]["diff_bytes_received"] = c.diff_bytes_received;
-        out["resume"]["rejected_diffs"] = c.rejected_answers;
+        out["resume"]["catch_up"] = {{"caught_up", c.caught_up},
+                                     {"current", c.current},
+                                     {"refilled", c.refilled},
+                                     {"items_requests", c.items_requests},
+                                     {"items_applied", c.items_applied},
+                                     {"items_bytes_received", c.items_bytes_received},
+                                     {"diff_requests", c.diff_requests},
+                                     {"diff_bytes_received", c.diff_bytes_received},
+                                     {"rejected_answers", c.rejected_answers}};
     }
     return out;
 }

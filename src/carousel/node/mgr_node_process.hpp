@@ -25,8 +25,9 @@
 //     bootnode may start after it), then, a second later, look_up_self();
 //  2. once the book holds a header (the latest block) and two seconds have passed since it met the
 //     network: join() for stores that hold nothing (a new node, or one killed before its first fill
-//     was adopted), resume() when the datadir held data (a store within the neighbours' window and
-//     without storage catches up by a verified GetDiff; the others refill, verified as a join is);
+//     was adopted), resume() when the datadir held data (a store catches up by the gossip items it
+//     missed, from a neighbour's log, or by a verified GetDiff; failing both it refills, verified as
+//     a join is: MgrNode::resume);
 //  3. then follows gossip and serves, until stop().
 // A node given no bootnode (the archive, seeded) skips 1 and 2.
 //

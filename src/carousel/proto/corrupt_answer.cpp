@@ -42,6 +42,12 @@ void corrupt_answer(Bytes& frame) {
         }
         if (data->entries.size() > 1) data->entries.pop_back();
         frame = encode(*data);
+    } else if (frame[0] == static_cast<uint8_t>(MessageType::kItems)) {
+        // Gossip items: one byte of each altered.
+        auto data = decode_items(frame);
+        if (!data || data->error) return;
+        for (auto& item : data->items) item[item.size() / 2] ^= 0x01;
+        frame = encode(*data);
     } else if (frame[0] == static_cast<uint8_t>(MessageType::kCodeData)) {
         auto data = decode_code_data(frame);
         if (!data) return;

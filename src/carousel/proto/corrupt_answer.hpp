@@ -8,6 +8,7 @@
 //  - ChunkData: in every entry, the middle value and the last proof node get one bit flipped;
 //  - DiffData: the last change left out (an empty diff: a fake change added);
 //  - BareStorage: one value altered and the last owner's part left out;
+//  - Items: one byte in the middle of every gossip item flipped;
 //  - CodeData: every blob's last byte flipped.
 // Every other frame, and a frame of those types that does not decode, is left as it is.
 

@@ -39,6 +39,17 @@ TEST(CorruptAnswer, AltersEveryCodeBlob) {
     EXPECT_NE(lied->codes[1], honest.codes[1]);
 }
 
+TEST(CorruptAnswer, AltersEveryGossipItem) {
+    const Items honest{3, std::nullopt, {Bytes{0xc2, 0x01, 0x02}, Bytes{0xc1, 0x05}}};
+    Bytes frame = encode(honest);
+    corrupt_answer(frame);
+    auto lied = decode_items(frame);
+    ASSERT_TRUE(lied);
+    ASSERT_EQ(lied->items.size(), 2U);
+    EXPECT_NE(lied->items[0], honest.items[0]);
+    EXPECT_NE(lied->items[1], honest.items[1]);
+}
+
 TEST(CorruptAnswer, LeavesOtherFramesAndUndecodableOnesAlone) {
     const GetCode request{1, {Hash{}}, 1024};
     Bytes frame = encode(request);

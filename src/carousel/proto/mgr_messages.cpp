@@ -295,4 +295,57 @@ WireResult<BareStorage> decode_bare_storage(ByteView frame) {
     return m;
 }
 
+Bytes encode(const GetItems& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    rlp::encode(p, ByteView{m.region_first.data(), m.region_first.size()});
+    rlp::encode(p, m.region_bits);
+    rlp::encode(p, m.from_block);
+    rlp::encode(p, m.max_size);
+    return frame_of(MessageType::kGetItems, p);
+}
+
+Bytes encode(const Items& m) {
+    Bytes p;
+    rlp::encode(p, m.request_id);
+    encode_error(p, m.error);
+    encode_string_list(p, m.items);
+    return frame_of(MessageType::kItems, p);
+}
+
+WireResult<GetItems> decode_get_items(ByteView frame) {
+    auto body = body_of(frame, MessageType::kGetItems);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    auto fields = fields_of<uint64_t, Hash, uint64_t, uint64_t, uint64_t>(in);
+    if (!fields) return tl::unexpected{fields.error()};
+    GetItems m;
+    std::tie(m.request_id, m.region_first, m.region_bits, m.from_block, m.max_size) = *fields;
+    if (m.region_bits > 256) return tl::unexpected{WireError::kMalformed};
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
+WireResult<Items> decode_items(ByteView frame) {
+    auto body = body_of(frame, MessageType::kItems);
+    if (!body) return tl::unexpected{body.error()};
+    ByteView in = *body;
+    Items m;
+    auto id = uint_of(in);
+    if (!id) return tl::unexpected{id.error()};
+    m.request_id = *id;
+    auto error = error_of(in);
+    if (!error) return tl::unexpected{error.error()};
+    m.error = *error;
+    auto items = strings_of(in, kMaxItemsPerAnswer, kMaxContentSize);
+    if (!items) return tl::unexpected{items.error()};
+    m.items = std::move(*items);
+    for (const Bytes& item : m.items) {
+        if (item.empty()) return tl::unexpected{WireError::kMalformed};
+    }
+    if (m.error && !m.items.empty()) return tl::unexpected{WireError::kMalformed};
+    if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
+    return m;
+}
+
 }  // namespace carousel::proto

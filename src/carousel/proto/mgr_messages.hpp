@@ -12,6 +12,8 @@
 //   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
 //   GetBareStorage [reqId, stateRoot, regionFirst, regionBits, from, accounts, maxSize]
 //   BareStorage    [reqId, [code] | [], coveredTo, [[account, large, keys, [value...]]...]]
+//   GetItems  [reqId, regionFirst, regionBits, fromBlock, maxSize]
+//   Items     [reqId, [code] | [], [item...]]
 //
 // Decisions:
 //  - Gossip follows the Portal network's OFFER/ACCEPT: a content id is the Keccak of the item's
@@ -37,6 +39,13 @@
 //    node knows only the storage tries present in its region (mgr/epoch_store.hpp). Bare leaves,
 //    and the absence of an entry, are verified when the client holds every part of the trie, by
 //    rebuilding its root.
+//  - GetItems asks a node covering a region for the gossip items (mgr::RegionItem encodings, opaque
+//    here) of that region it applied, from block fromBlock on: a restarted node's catch-up. The
+//    answer holds consecutive blocks from fromBlock, oldest first, as many as fit in maxSize (at
+//    least one); none when the node's head is before fromBlock. A node keeps the items of its
+//    regions for a window of recent blocks only: fromBlock before it gets 0x1. Each item is
+//    verified as gossip is (EpochStore::apply against the trusted header), so the answer needs no
+//    proof of its own.
 
 #include <vector>
 
@@ -50,9 +59,10 @@ namespace carousel::proto {
 inline constexpr std::size_t kMaxOfferItems = 64;
 inline constexpr std::size_t kMaxContentSize = kMaxFrameSize - 64;
 inline constexpr std::size_t kMaxDiffKeys = 1 << 18;
-inline constexpr std::size_t kMaxBareAccounts = 1 << 12;  // accounts named, or covered, in one exchange
-inline constexpr std::size_t kMaxBareEntries = 1 << 16;   // entries in one BareStorage
-inline constexpr std::size_t kMaxBareLeaves = 1 << 12;    // leaves of one entry
+inline constexpr std::size_t kMaxBareAccounts = 1 << 12;    // accounts named, or covered, in one exchange
+inline constexpr std::size_t kMaxBareEntries = 1 << 16;     // entries in one BareStorage
+inline constexpr std::size_t kMaxBareLeaves = 1 << 12;      // leaves of one entry
+inline constexpr std::size_t kMaxItemsPerAnswer = 1 << 10;  // items in one Items
 
 enum class ContentKind : uint8_t {
     kRegionItem = 0,  // one region's part of a block: mgr::RegionItem
@@ -123,6 +133,22 @@ struct BareStorage {
     friend bool operator==(const BareStorage&, const BareStorage&) = default;
 };
 
+struct GetItems {
+    uint64_t request_id{0};
+    Hash region_first{};
+    uint64_t region_bits{0};
+    uint64_t from_block{0};
+    uint64_t max_size{0};
+    friend bool operator==(const GetItems&, const GetItems&) = default;
+};
+
+struct Items {
+    uint64_t request_id{0};
+    std::optional<ChunkError> error;
+    std::vector<Bytes> items;  // encoded region items, consecutive blocks from the asked one; none with an error
+    friend bool operator==(const Items&, const Items&) = default;
+};
+
 Bytes encode(const Offer& m);
 Bytes encode(const Accept& m);
 Bytes encode(const Content& m);
@@ -130,6 +156,8 @@ Bytes encode(const GetDiff& m);
 Bytes encode(const DiffData& m);
 Bytes encode(const GetBareStorage& m);
 Bytes encode(const BareStorage& m);
+Bytes encode(const GetItems& m);
+Bytes encode(const Items& m);
 
 WireResult<Offer> decode_offer(ByteView frame);
 WireResult<Accept> decode_accept(ByteView frame);
@@ -140,5 +168,9 @@ WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame);
 // Checks the entries' shape: accounts strictly increasing and not above `covered_to`, keys strictly
 // increasing with one non-empty value each, a large entry without leaves.
 WireResult<BareStorage> decode_bare_storage(ByteView frame);
+// Checks region_bits ≤ 256.
+WireResult<GetItems> decode_get_items(ByteView frame);
+// Checks the item count (kMaxItemsPerAnswer), no empty item, and no item with an error.
+WireResult<Items> decode_items(ByteView frame);
 
 }  // namespace carousel::proto

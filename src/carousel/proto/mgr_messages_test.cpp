@@ -120,5 +120,34 @@ TEST(MgrMessages, BareStorageRejectsMalformed) {
     EXPECT_EQ(bad_get(GetBareStorage{1, {}, {}, 257, {}, {}, 1}), WireError::kMalformed);
 }
 
+TEST(MgrMessages, ItemsRoundTrip) {
+    const GetItems get{5, hash_of_byte(0x40), 254, 17, 1 << 20};
+    EXPECT_EQ(decode_get_items(encode(get)).value(), get);
+    const Items data{5, std::nullopt, {Bytes{0xc1, 0x01}, Bytes(300, 0x07)}};
+    EXPECT_EQ(decode_items(encode(data)).value(), data);
+    const Items none{5, std::nullopt, {}};
+    EXPECT_EQ(decode_items(encode(none)).value(), none);
+    const Items error{5, ChunkError::kNoChunk, {}};
+    EXPECT_EQ(decode_items(encode(error)).value(), error);
+}
+
+TEST(MgrMessages, ItemsRejectsMalformed) {
+    const Bytes frames[] = {encode(GetItems{1, hash_of_byte(1), 253, 9, 100}),
+                            encode(Items{1, std::nullopt, {Bytes{1, 2}}})};
+    for (const Bytes& f : frames) {
+        for (std::size_t n = 0; n < f.size(); ++n) {
+            const ByteView cut{f.data(), n};
+            EXPECT_FALSE(decode_get_items(cut) || decode_items(cut));
+        }
+    }
+    const auto bad = [](const Items& m) { return decode_items(encode(m)).error(); };
+    // An empty item; an error with items; more items than one answer may hold.
+    EXPECT_EQ(bad(Items{1, std::nullopt, {Bytes{}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(Items{1, ChunkError::kNoChunk, {Bytes{1}}}), WireError::kMalformed);
+    EXPECT_EQ(bad(Items{1, std::nullopt, std::vector<Bytes>(kMaxItemsPerAnswer + 1, Bytes{1})}), WireError::kTooLarge);
+    // A region wider than the key space.
+    EXPECT_EQ(decode_get_items(encode(GetItems{1, {}, 257, 1, 1})).error(), WireError::kMalformed);
+}
+
 }  // namespace
 }  // namespace carousel::proto

@@ -56,6 +56,8 @@ enum class MessageType : uint8_t {
     kBareStorage = 0x26,
     kGetHeaders = 0x27,  // header_messages.hpp
     kHeaders = 0x28,
+    kGetItems = 0x29,  // mgr_messages.hpp
+    kItems = 0x2a,
 };
 
 // GetChunks flags.
