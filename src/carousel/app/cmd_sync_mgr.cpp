@@ -55,6 +55,7 @@ nlohmann::json stats_json(const mgr::SyncStats& s) {
             {"timeouts", s.timeouts},
             {"rolls", s.rolls},
             {"banned_peers", s.banned_peers},
+            {"peers_used", s.peers_used},
             {"lookups", s.lookups}};
 }
 
@@ -214,8 +215,8 @@ int run_mgr_sync(const MgrSyncFlags& f, const std::string& db, double timeout_s,
                   << (state.raw_bytes >> 10) << " KiB raw)\nreceived " << (s.bytes_received >> 10) << " KiB: chunks "
                   << (s.chunk_bytes >> 10) << ", diffs " << (s.diff_bytes >> 10) << ", bare storage "
                   << (s.bare_bytes >> 10) << ", code " << (s.code_bytes >> 10) << " KiB; " << s.rejected_answers
-                  << " answers rejected, " << s.banned_peers << " peers dropped, " << state.peak_connections
-                  << " connections at most" << std::endl;
+                  << " answers rejected; answers from " << s.peers_used << " peers, " << s.banned_peers
+                  << " peers dropped, " << state.peak_connections << " connections at most" << std::endl;
     }
     if (!ok) {
         std::cerr << who << ": "

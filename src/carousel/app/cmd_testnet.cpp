@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <carousel/node/process_group.hpp>
@@ -33,6 +34,7 @@ struct TestnetFlags {
     std::size_t corrupt_nodes = 0;
     bool json = false;
     double measure_s = 0;
+    double restart_after_s = 0.5;
     MgrNetworkFlags network;
 };
 
@@ -213,14 +215,24 @@ class Testnet {
         }
     }
 
-    // Until SIGINT/SIGTERM: a node process that dies is started again on its datadir (kill -9 in tests).
+    // Until SIGINT/SIGTERM: a node process that dies is started again on its datadir (kill -9 in
+    // tests), --restart-after seconds after it was seen dead.
     int supervise() {
-        while (!wait_stop_signal(std::chrono::milliseconds{500})) {
+        using Clock = std::chrono::steady_clock;
+        std::vector<std::optional<Clock::time_point>> dead_since(node_index_.size());
+        const auto restart_after = std::chrono::duration<double>(f_.restart_after_s);
+        while (!wait_stop_signal(std::chrono::milliseconds{100})) {
             for (std::size_t i = 0; i < node_index_.size(); ++i) {
-                if (group_.poll(node_index_[i])) continue;
-                std::filesystem::remove(node_status_[i]);
-                std::cerr << "carousel testnet: node-" << i << " ended (code "
-                          << group_.exit_code(node_index_[i]).value_or(-1) << "); starting it again" << std::endl;
+                if (!dead_since[i] && group_.poll(node_index_[i])) continue;
+                if (!dead_since[i]) {
+                    dead_since[i] = Clock::now();
+                    std::filesystem::remove(node_status_[i]);
+                    std::cerr << "carousel testnet: node-" << i << " ended (code "
+                              << group_.exit_code(node_index_[i]).value_or(-1) << "); starting it again in "
+                              << f_.restart_after_s << " s" << std::endl;
+                }
+                if (Clock::now() - *dead_since[i] < restart_after) continue;
+                dead_since[i].reset();
                 if (auto again = group_.restart(node_index_[i]); !again) {
                     std::cerr << "carousel testnet: " << again.error() << std::endl;
                 }
@@ -383,6 +395,10 @@ void register_testnet(CLI::App& app) {
                     "against share of the state, RSS, disk), print the figures and stop the network")
         ->check(CLI::PositiveNumber)
         ->option_text("SECONDS");
+    cmd->add_option("--restart-after", f.restart_after_s,
+                    "seconds after a node process dies before it is started again on its datadir (default 0.5)")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->option_text("S");
     add_network_flags(*cmd, f.network);
     cmd->add_flag("--json", f.json,
                   "print one JSON object once the network is filled (no progress line), and one for --measure");

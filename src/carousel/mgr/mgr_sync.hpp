@@ -146,6 +146,7 @@ struct SyncStats {
     uint64_t errors{0};  // error entries (0x0/0x1/0x2/0x4)
     uint64_t rolls{0};   // region ranges rolled to a newer root
     uint64_t banned_peers{0};
+    uint64_t peers_used{0};  // distinct nodes that answered a request of the walk or the rolls
     uint64_t lookups{0};
     uint64_t headers_accepted{0};  // new to the book, from Headers answers
     uint64_t headers_rejected{0};  // Headers answers the book refused (the sender struck)
@@ -430,6 +431,7 @@ class MgrSync final : public OverlayHost {
     std::map<Hash, Bytes> code_;
     std::set<Hash> code_wanted_;
     std::map<uint64_t, Request> requests_;
+    std::set<proto::PeerId> answered_by_;  // stats_.peers_used
     // Connections, windows, the link, strikes and bans; a peer that answered 0x0 or 0x2 is paused.
     dht::PeerPool pool_;
     CoveringPeers covering_;  // whom to ask for a key (the table, lookups, the pool)

@@ -54,6 +54,7 @@ std::optional<MgrSync::Request> MgrSync::take(uint64_t id, proto::PeerId from, u
     Request r = std::move(it->second);
     requests_.erase(it);
     pool_.answered(r.ticket, now, frame_bytes);
+    if (answered_by_.insert(from).second) stats_.peers_used = answered_by_.size();
     return r;
 }
 
