@@ -181,6 +181,7 @@ std::optional<proto::Time> MgrNode::core_deadline() const {
     if (header_poll_ && overlay_.discovery().table().size() != 0 && (!t || header_poll_->next_deadline() < *t)) {
         t = header_poll_->next_deadline();
     }
+    if (const auto r = resume_deadline(); r && (!t || *r < *t)) t = r;
     return t;
 }
 

@@ -308,8 +308,8 @@ class MgrNode final : public OverlayHost {
     // its gossip items wait (bounded by max_waiting_items); then the waiting items after its head
     // apply in order. Afterwards a store that falls more than fill.refill_lag blocks behind with its
     // next item missing catches up again the same way (items, a diff, else a refill). Progress is
-    // made on the node's frames and timers (no timer of its own: a timeout is seen at the next
-    // frame, header or timer of the node, at most 10 s later). Counters: resume_stats().
+    // made on the node's frames and on its timer (core_deadline: a request's deadline, the end of a
+    // pause, the catch-up's time limit). Counters: resume_stats().
     void resume(proto::Time now, FillOptions fill = {});
     // Whether a store is being caught up by items or a diff (resume()).
     bool catching_up() const noexcept { return !catching_.empty(); }
@@ -431,6 +431,7 @@ class MgrNode final : public OverlayHost {
         std::set<proto::PeerId> struck;               // answered wrong: not asked again
         std::map<proto::PeerId, proto::Time> paused;  // error or timeout: not before then
         std::set<proto::PeerId> lacking;              // kItems: its log does not reach the store's head
+        proto::Time next_try{0};                      // nobody could be asked: try again then (the table may know more)
     };
     // Advances every catch-up: starts those whose store a newer header shows behind, expires
     // requests, sends, hands to a fill what cannot be caught up; and starts catch-ups of stores that
@@ -451,6 +452,9 @@ class MgrNode final : public OverlayHost {
     void caught_up(const Hash& region, proto::Time now);
     // Sets resume_->filled_at once no store is caught up or filled.
     void note_resumed(proto::Time now);
+    // The earliest moment a catch-up has something to do without a frame: a request's deadline, the
+    // end of a neighbour's pause, a catch-up's time limit; nullopt when none is running.
+    std::optional<proto::Time> resume_deadline() const;
 
     dht::KeyPair key_;
     dht::NodeEndpoint endpoint_;  // what the record announces (the radius included)

@@ -74,6 +74,22 @@ void MgrNode::note_resumed(proto::Time now) {
     }
 }
 
+std::optional<proto::Time> MgrNode::resume_deadline() const {
+    std::optional<proto::Time> t;
+    const auto earlier = [&t](proto::Time at) {
+        if (!t || at < *t) t = at;
+    };
+    for (const auto& [first, c] : catching_) {
+        if (c.request) earlier(c.deadline);  // expired at the next pump_resume
+        earlier(c.since + kCatchUpTimeouts * fill_options_.request_timeout);
+        for (const auto& [peer, until] : c.paused) {
+            if (until > now()) earlier(until);  // a pause over lets that neighbour be asked again
+        }
+        if (!c.request && c.next_try > now()) earlier(c.next_try);
+    }
+    return t;
+}
+
 void MgrNode::catch_up_by_fill(const Hash& region, proto::Time now) {
     catching_.erase(region);
     filling_.insert(region);
@@ -158,6 +174,7 @@ void MgrNode::pump_resume(proto::Time now) {
             c.nodes.clear();
         }
         if (!send_catch_up(first, c, now)) {
+            c.next_try = now + fill_options_.retry_after;
             // Nobody can be asked: every covering neighbour struck, or none known (the timeout above bounds the wait).
             const auto covering = router_.covering(first, now);
             const bool all_struck =

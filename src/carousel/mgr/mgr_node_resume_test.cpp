@@ -344,6 +344,33 @@ TEST(MgrNodeResume, ACorruptedItemIsStruckAndAnotherNeighbourServes) {
     EXPECT_EQ(s.catch_up.refilled, 0U);
 }
 
+TEST(MgrNodeResume, AnUnansweredRequestTimesOutOnTheNodesOwnTimer) {
+    Network n{/*with_storage=*/true};
+    for (int b = 0; b < 9; ++b) n.block();
+    n.stop();
+    for (int b = 0; b < 4; ++b) n.block();
+    // The first GetItems is lost; no block comes meanwhile, so no frame wakes the node: only its
+    // timer (core_deadline) sees the request expire, request_timeout later, and asks another neighbour.
+    bool dropped = false;
+    n.wire.set_frame_hook([&](PeerId from, PeerId, Bytes& frame) {
+        if (dropped || from != n.node_peer || frame.empty() ||
+            frame[0] != static_cast<uint8_t>(proto::MessageType::kGetItems)) {
+            return;
+        }
+        dropped = true;
+        frame.clear();
+    });
+    n.restart();
+    ASSERT_TRUE(n.run_until_resumed()) << n.why();
+    ASSERT_TRUE(dropped);
+    expect_at_head(n);
+    const FillRecord s = *n.node->resume_stats();
+    EXPECT_EQ(s.catch_up.timeouts, 1U);
+    EXPECT_EQ(s.catch_up.items_applied, 4U);
+    const FillOptions defaults;
+    EXPECT_LT(*s.filled_at - s.started_at, defaults.request_timeout + Time{std::chrono::seconds{2}}) << n.why();
+}
+
 TEST(MgrNodeResume, AStoreWithStorageIsRefilledWhenNoNeighbourKeepsItems) {
     // The diff route cannot carry storage tries (MgrNode::resume): without items such a store is refilled.
     Network n{/*with_storage=*/true, /*item_log_blocks=*/0};
