@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     put(0, proto::encode(proto::GetCode{1, {keccak256(Bytes{1})}, 100}));
     put(0, proto::encode(proto::CodeData{1, {Bytes{1, 2, 3}}}));
     put(0, proto::encode(proto::GetDiff{3, root, root, Nibbles{1}, Nibbles{2}}));
-    put(0, proto::encode(proto::GetItems{4, Hash{}, 254, 1, 4096}));
+    put(0, proto::encode(proto::GetItems{4, Hash{}, 254, 1, 8, 4096}));
     put(0, proto::encode(proto::Items{4, std::nullopt, {Bytes{0xc0}}}));
     for (uint8_t mode : {1, 3, 5}) put_sync_seed(sync_dir, mode, nodes, code, root);
 
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
         add(5, proto::encode(proto::GetChunks{3, root, std::nullopt, {Nibbles{4}}, false, 3000, proto::kFlagLeaves}));
         add(5, proto::encode(proto::GetCode{4, {keccak256(Bytes{1})}, 100}));
         add(6, proto::encode(proto::GetDiff{5, root, root, Nibbles{4}, Nibbles{5}}));
-        add(6, proto::encode(proto::GetItems{6, Hash{}, 254, 1, 4096}));
+        add(6, proto::encode(proto::GetItems{6, Hash{}, 254, 1, 8, 4096}));
         put_file(root_dir + "/mgr_fuzz/seed-requests", in);
     }
     // store_fuzz: the database as written (read-only and not), and an overwrite of the first file.

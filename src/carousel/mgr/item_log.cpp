@@ -33,8 +33,8 @@ void ItemLog::forget(const Hash& region_first) {
     regions_.erase(it);
 }
 
-std::optional<std::vector<Bytes>> ItemLog::from(const Hash& region_first, uint64_t from_block, uint64_t head,
-                                                uint64_t max_size) const {
+std::optional<std::vector<Bytes>> ItemLog::from(const Hash& region_first, uint64_t from_block, uint64_t to_block,
+                                                uint64_t head, uint64_t max_size) const {
     if (from_block > head) return std::vector<Bytes>{};
     const auto it = regions_.find(region_first);
     if (it == regions_.end()) return std::nullopt;
@@ -43,7 +43,7 @@ std::optional<std::vector<Bytes>> ItemLog::from(const Hash& region_first, uint64
     if (from_block < log.first_block || from_block >= end || end - 1 != head) return std::nullopt;
     std::vector<Bytes> out;
     uint64_t size = 0;
-    for (uint64_t b = from_block; b < end; ++b) {
+    for (uint64_t b = from_block; b < end && b <= to_block; ++b) {
         const Bytes& item = log.items[b - log.first_block];
         if (!out.empty() && size + item.size() > max_size) break;
         size += item.size();

@@ -30,12 +30,12 @@ class ItemLog {
 
     // `encoded`, the item `region_first` applied at `block`.
     void record(const Hash& region_first, uint64_t block, Bytes encoded);
-    // The items of `region_first` from `from_block` on, oldest first, as many as fit in `max_size`
-    // bytes (at least one). `head` is the block the region's store is at: from_block after it gets
-    // none (nothing newer); nullopt when the log does not hold from_block (before its window, or
-    // a block the store reached by other means than an item).
-    std::optional<std::vector<Bytes>> from(const Hash& region_first, uint64_t from_block, uint64_t head,
-                                           uint64_t max_size) const;
+    // The items of `region_first` of blocks from_block..to_block, oldest first, as many as fit in
+    // `max_size` bytes (at least one). `head` is the block the region's store is at: from_block
+    // after it gets none (nothing newer); nullopt when the log does not hold from_block (before its
+    // window, or a block the store reached by other means than an item).
+    std::optional<std::vector<Bytes>> from(const Hash& region_first, uint64_t from_block, uint64_t to_block,
+                                           uint64_t head, uint64_t max_size) const;
     // Drops a region's log (its store went).
     void forget(const Hash& region_first);
     // Bytes of items held, over every region.

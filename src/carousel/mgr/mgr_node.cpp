@@ -399,7 +399,7 @@ void MgrNode::on_get_items(proto::PeerId from, ByteView frame) {
     } else {
         // One item is at most a Content payload, which fits a frame with the answer's framing.
         const uint64_t budget = std::min<uint64_t>(request->max_size, options_.server.max_response_bytes);
-        auto items = item_log_.from(region.first, request->from_block, store->head_number(), budget);
+        auto items = item_log_.from(region.first, request->from_block, request->to_block, store->head_number(), budget);
         if (items) {
             if (items->size() > proto::kMaxItemsPerAnswer) items->resize(proto::kMaxItemsPerAnswer);
             answer.items = std::move(*items);

@@ -136,7 +136,11 @@ void MgrNode::pump_resume(proto::Time now) {
             // Nothing newer known: the store is current if the header of its head agrees.
             c.since = now;  // waiting for headers does not count against the catch-up
             const auto root = headers_(h);
-            if (!root) continue;  // the header source has not reached it yet: wait
+            if (!root) {
+                c.next_try =
+                    now + fill_options_.retry_after;  // the header source has not reached it yet: look again then
+                continue;
+            }
             if (*root != store->head_root()) {
                 to_fill.push_back(first);  // another chain than the network's
             } else {
@@ -194,6 +198,7 @@ void MgrNode::pump_resume(proto::Time now) {
 
 bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
     const EpochStore* store = store_for(Region{region, options_.region_bits});
+    if (c.stage == CatchUp::Stage::kItems && !headers_(store->head_number() + 1)) return false;  // wait for it
     std::optional<proto::PeerId> peer;
     for (const dht::Contact& k : router_.covering(region, now)) {
         const proto::PeerId p = handles().named(k).peer;
@@ -206,8 +211,13 @@ bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
     const uint64_t id = next_catch_up_request_++;
     Bytes frame;
     if (c.stage == CatchUp::Stage::kItems) {
-        frame = proto::encode(proto::GetItems{id, region, options_.region_bits, store->head_number() + 1,
-                                              fill_options_.max_response_bytes});
+        // Only blocks whose headers the node holds: each item is applied as it comes (a book being
+        // filled after a restart knows the latest header before the ones between).
+        const uint64_t from = store->head_number() + 1;
+        uint64_t to = from;
+        while (to < latest_header() && headers_(to + 1)) ++to;
+        frame = proto::encode(
+            proto::GetItems{id, region, options_.region_bits, from, to, fill_options_.max_response_bytes});
         ++resume_->catch_up.items_requests;
     } else if (c.stage == CatchUp::Stage::kDiff) {
         c.to_number = latest_header();

@@ -18,9 +18,11 @@
 #include <carousel/testing/temp_dir.hpp>
 
 #include "bridge.hpp"
+#include "header_book.hpp"
 #include "mgr_node.hpp"
 #include "node_datadir.hpp"
 #include "overlay_testing.hpp"
+#include "signed_header.hpp"
 
 namespace carousel::mgr {
 namespace {
@@ -120,8 +122,9 @@ struct Network {
         stopped.push_back(std::move(node));
         datadir.reset();
     }
-    // A new process of the same node: its datadir reopened, on the network again, resumed.
-    void restart(FillOptions fill = {}) {
+    // A new process of the same node: its datadir reopened, on the network again, resumed. With
+    // `with_book` its headers come from a HeaderBook (as a process's do) that the test fills (sign()).
+    void restart(FillOptions fill = {}, bool with_book = false) {
         auto opened = NodeDatadir::open(dir.path());
         ASSERT_TRUE(opened);
         datadir = std::move(*opened);
@@ -129,13 +132,23 @@ struct Network {
         ASSERT_TRUE(record && record->has_value());
         auto stores = datadir->open_stores(**record);
         ASSERT_TRUE(stores) << stores.error().message;
-        node = std::make_unique<MgrNode>(key, home_endpoint(), options, headers);
+        if (with_book) {
+            book = std::make_unique<HeaderBook>(testing::test_key(99).public_key, 64);
+            node = std::make_unique<MgrNode>(key, home_endpoint(), options, book->source());
+            node->take_headers(*book, HeaderPollOptions{std::chrono::hours{1}, std::chrono::seconds{10}});
+        } else {
+            node = std::make_unique<MgrNode>(key, home_endpoint(), options, headers);
+        }
         ASSERT_TRUE(node->adopt_stores(std::move(*stores), {}, &datadir->code_store()));
         node_peer = onet.add(*node);
         ASSERT_TRUE(wire.set_address(node_peer, kHome));  // a restart keeps its address
         call(node_peer, [this] { node->bootstrap(bridge->node().record(), wire.now()); });
         onet.run_for(1s);
         call(node_peer, [this, fill] { node->resume(wire.now(), fill); });
+    }
+    // The header of block `number`, signed by the bridge's key, into the book.
+    void sign(uint64_t number) {
+        ASSERT_TRUE(book->accept(encode(sign_header(testing::test_key(99), Header{number, roots[number]}))));
     }
     bool run_until_resumed() {
         return wire.run_until(
@@ -152,12 +165,14 @@ struct Network {
                           ", filling " + std::to_string(node->filling());
         if (s) {
             out += ", items asked " + std::to_string(s->catch_up.items_requests) + " applied " +
-                   std::to_string(s->catch_up.items_applied) + " lacking " + std::to_string(s->catch_up.items_lacking) +
-                   ", diffs " + std::to_string(s->catch_up.diff_requests) + " presence " +
-                   std::to_string(s->catch_up.presence_requests) + " errors " + std::to_string(s->catch_up.errors) +
-                   " timeouts " + std::to_string(s->catch_up.timeouts) + " rejected " +
-                   std::to_string(s->catch_up.rejected_answers) + " refilled " + std::to_string(s->catch_up.refilled) +
-                   " fills " + std::to_string(s->fills) + " chunk requests " + std::to_string(s->fill.chunk_requests);
+                   std::to_string(s->catch_up.items_applied) + " bytes " +
+                   std::to_string(s->catch_up.items_bytes_received) + " lacking " +
+                   std::to_string(s->catch_up.items_lacking) + ", diffs " + std::to_string(s->catch_up.diff_requests) +
+                   " presence " + std::to_string(s->catch_up.presence_requests) + " errors " +
+                   std::to_string(s->catch_up.errors) + " timeouts " + std::to_string(s->catch_up.timeouts) +
+                   " rejected " + std::to_string(s->catch_up.rejected_answers) + " refilled " +
+                   std::to_string(s->catch_up.refilled) + " fills " + std::to_string(s->fills) + " chunk requests " +
+                   std::to_string(s->fill.chunk_requests);
         }
         return out;
     }
@@ -182,6 +197,7 @@ struct Network {
     store::TempDir dir{"carousel-resume-"};
     std::unique_ptr<NodeDatadir> datadir;
     dht::KeyPair key;
+    std::unique_ptr<HeaderBook> book;  // restart(with_book); before the node: outlives it
     std::unique_ptr<MgrNode> node;
     std::vector<std::unique_ptr<MgrNode>> stopped;  // kept: LocalNet still names them
     PeerId node_peer{0};
@@ -288,6 +304,7 @@ TEST(MgrNodeResume, CatchesUpByItemsStorageIncluded) {
     EXPECT_EQ(n.node->stores().front().store->owners(n.roots.back()), n.reference().owners(n.roots.back()));
     const FillRecord s = *n.node->resume_stats();
     EXPECT_EQ(s.catch_up.items_applied, 4U);
+    EXPECT_EQ(s.catch_up.items_requests, 1U);  // the four fit in one answer
     EXPECT_GT(s.catch_up.items_bytes_received, 0U);
     EXPECT_EQ(s.catch_up.caught_up, 1U);
     EXPECT_EQ(s.catch_up.diff_requests, 0U);
@@ -296,6 +313,31 @@ TEST(MgrNodeResume, CatchesUpByItemsStorageIncluded) {
     // It follows gossip again, and serves the items it caught up with to the next one that asks.
     n.block();
     expect_at_head(n);
+}
+
+TEST(MgrNodeResume, ItemsAreAskedOnlyForBlocksWhoseHeadersAreKnown) {
+    // A restarted process's book learns the latest header (gossip) before the ones between (its
+    // poll): items it could not apply yet are not fetched, only to be fetched again.
+    Network n{/*with_storage=*/true};
+    for (int b = 0; b < 9; ++b) n.block();
+    n.stop();
+    for (int b = 0; b < 4; ++b) n.block();
+    n.restart({}, /*with_book=*/true);
+    n.sign(13);  // the head, from gossip
+    n.onet.run_for(std::chrono::seconds{5});
+    EXPECT_EQ(n.node->resume_stats()->catch_up.items_requests, 0U) << n.why();
+    n.sign(10);
+    n.sign(11);
+    n.onet.run_for(std::chrono::seconds{5});
+    EXPECT_EQ(n.node->stores().front().store->head_number(), 11U) << n.why();
+    EXPECT_EQ(n.node->resume_stats()->catch_up.items_requests, 1U) << n.why();
+    n.sign(12);
+    ASSERT_TRUE(n.run_until_resumed()) << n.why();
+    expect_at_head(n);
+    const FillRecord s = *n.node->resume_stats();
+    EXPECT_EQ(s.catch_up.items_applied, 4U);
+    EXPECT_EQ(s.catch_up.items_requests, 2U);
+    EXPECT_EQ(s.catch_up.refilled, 0U);
 }
 
 TEST(MgrNodeResume, ItemsComeInAsManyAnswersAsTheSizeAsked) {

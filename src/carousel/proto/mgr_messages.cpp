@@ -301,6 +301,7 @@ Bytes encode(const GetItems& m) {
     rlp::encode(p, ByteView{m.region_first.data(), m.region_first.size()});
     rlp::encode(p, m.region_bits);
     rlp::encode(p, m.from_block);
+    rlp::encode(p, m.to_block);
     rlp::encode(p, m.max_size);
     return frame_of(MessageType::kGetItems, p);
 }
@@ -317,11 +318,11 @@ WireResult<GetItems> decode_get_items(ByteView frame) {
     auto body = body_of(frame, MessageType::kGetItems);
     if (!body) return tl::unexpected{body.error()};
     ByteView in = *body;
-    auto fields = fields_of<uint64_t, Hash, uint64_t, uint64_t, uint64_t>(in);
+    auto fields = fields_of<uint64_t, Hash, uint64_t, uint64_t, uint64_t, uint64_t>(in);
     if (!fields) return tl::unexpected{fields.error()};
     GetItems m;
-    std::tie(m.request_id, m.region_first, m.region_bits, m.from_block, m.max_size) = *fields;
-    if (m.region_bits > 256) return tl::unexpected{WireError::kMalformed};
+    std::tie(m.request_id, m.region_first, m.region_bits, m.from_block, m.to_block, m.max_size) = *fields;
+    if (m.region_bits > 256 || m.to_block < m.from_block) return tl::unexpected{WireError::kMalformed};
     if (auto r = must_be_empty(in); !r) return tl::unexpected{r.error()};
     return m;
 }

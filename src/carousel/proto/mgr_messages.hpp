@@ -12,7 +12,7 @@
 //   DiffData  [reqId, [code] | [], keys, [value...], [proofNode...]]
 //   GetBareStorage [reqId, stateRoot, regionFirst, regionBits, from, accounts, maxSize]
 //   BareStorage    [reqId, [code] | [], coveredTo, [[account, large, keys, [value...]]...]]
-//   GetItems  [reqId, regionFirst, regionBits, fromBlock, maxSize]
+//   GetItems  [reqId, regionFirst, regionBits, fromBlock, toBlock, maxSize]
 //   Items     [reqId, [code] | [], [item...]]
 //
 // Decisions:
@@ -40,9 +40,10 @@
 //    and the absence of an entry, are verified when the client holds every part of the trie, by
 //    rebuilding its root.
 //  - GetItems asks a node covering a region for the gossip items (mgr::RegionItem encodings, opaque
-//    here) of that region it applied, from block fromBlock on: a restarted node's catch-up. The
-//    answer holds consecutive blocks from fromBlock, oldest first, as many as fit in maxSize (at
-//    least one); none when the node's head is before fromBlock. A node keeps the items of its
+//    here) of that region it applied, blocks fromBlock..toBlock: a restarted node's catch-up (it
+//    asks only for blocks whose headers it holds, to apply each at once). The answer holds
+//    consecutive blocks from fromBlock, oldest first, up to toBlock or the node's head, as many as
+//    fit in maxSize (at least one); none when the node's head is before fromBlock. A node keeps the items of its
 //    regions for a window of recent blocks only: fromBlock before it gets 0x1. Each item is
 //    verified as gossip is (EpochStore::apply against the trusted header), so the answer needs no
 //    proof of its own.
@@ -138,6 +139,7 @@ struct GetItems {
     Hash region_first{};
     uint64_t region_bits{0};
     uint64_t from_block{0};
+    uint64_t to_block{0};  // inclusive
     uint64_t max_size{0};
     friend bool operator==(const GetItems&, const GetItems&) = default;
 };
@@ -168,7 +170,7 @@ WireResult<GetBareStorage> decode_get_bare_storage(ByteView frame);
 // Checks the entries' shape: accounts strictly increasing and not above `covered_to`, keys strictly
 // increasing with one non-empty value each, a large entry without leaves.
 WireResult<BareStorage> decode_bare_storage(ByteView frame);
-// Checks region_bits ≤ 256.
+// Checks region_bits ≤ 256 and from_block ≤ to_block.
 WireResult<GetItems> decode_get_items(ByteView frame);
 // Checks the item count (kMaxItemsPerAnswer), no empty item, and no item with an error.
 WireResult<Items> decode_items(ByteView frame);

@@ -121,7 +121,7 @@ TEST(MgrMessages, BareStorageRejectsMalformed) {
 }
 
 TEST(MgrMessages, ItemsRoundTrip) {
-    const GetItems get{5, hash_of_byte(0x40), 254, 17, 1 << 20};
+    const GetItems get{5, hash_of_byte(0x40), 254, 17, 30, 1 << 20};
     EXPECT_EQ(decode_get_items(encode(get)).value(), get);
     const Items data{5, std::nullopt, {Bytes{0xc1, 0x01}, Bytes(300, 0x07)}};
     EXPECT_EQ(decode_items(encode(data)).value(), data);
@@ -132,7 +132,7 @@ TEST(MgrMessages, ItemsRoundTrip) {
 }
 
 TEST(MgrMessages, ItemsRejectsMalformed) {
-    const Bytes frames[] = {encode(GetItems{1, hash_of_byte(1), 253, 9, 100}),
+    const Bytes frames[] = {encode(GetItems{1, hash_of_byte(1), 253, 9, 9, 100}),
                             encode(Items{1, std::nullopt, {Bytes{1, 2}}})};
     for (const Bytes& f : frames) {
         for (std::size_t n = 0; n < f.size(); ++n) {
@@ -145,8 +145,9 @@ TEST(MgrMessages, ItemsRejectsMalformed) {
     EXPECT_EQ(bad(Items{1, std::nullopt, {Bytes{}}}), WireError::kMalformed);
     EXPECT_EQ(bad(Items{1, ChunkError::kNoChunk, {Bytes{1}}}), WireError::kMalformed);
     EXPECT_EQ(bad(Items{1, std::nullopt, std::vector<Bytes>(kMaxItemsPerAnswer + 1, Bytes{1})}), WireError::kTooLarge);
-    // A region wider than the key space.
-    EXPECT_EQ(decode_get_items(encode(GetItems{1, {}, 257, 1, 1})).error(), WireError::kMalformed);
+    // A region wider than the key space; blocks backwards.
+    EXPECT_EQ(decode_get_items(encode(GetItems{1, {}, 257, 1, 1, 1})).error(), WireError::kMalformed);
+    EXPECT_EQ(decode_get_items(encode(GetItems{1, {}, 254, 5, 4, 1})).error(), WireError::kMalformed);
 }
 
 }  // namespace
