@@ -399,6 +399,10 @@ struct SimGridNet::Impl {
         }
         if (ending) return;
         n.online = true;
+        // The inbox's packets travel as soon as sent, side by side (SimGrid's permanent receiver):
+        // with a receive matched one at a time, each would wait for the one before to arrive, and a
+        // bootnode's answers to a net joining at once came seconds late.
+        n.inbox->set_receiver(sg4::Actor::self());
         Receive& inbox = n.inbox_receive;
         inbox.mailbox = n.inbox;
         receive_on(inbox);
@@ -519,6 +523,7 @@ struct SimGridNet::Impl {
             if (end.out.on_its_way) end.out.on_its_way->cancel();
         }
         for (auto& s : n.inbox_sends) s->cancel();
+        n.inbox->set_receiver(nullptr);  // else the mailbox keeps the actor alive
     }
 };
 

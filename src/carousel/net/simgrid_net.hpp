@@ -45,24 +45,22 @@
 //    dropped, and so are those it had queued for c when the other side's FIN arrived. (Each side
 //    sends a FIN; the closing side takes and drops what arrives on c until the other's.)
 // Datagrams: 1..kMaxDatagramSize bytes (else dropped and counted), plus kUdpHeaderBytes on the
-// links, to the online node at the address (else dropped and counted). `from` is the sender's own
-// address: nothing here forges one.
-// Timers: a node's actor waits for whichever comes first, its next arrival, its next_deadline() or
-// its next scheduled call, and calls on_timer(now) once now reaches the deadline.
-// Calls: schedule(node, t, fn) runs the caller's closure fn on the node's actor at time t (now() if
-// earlier) and drains the endpoint after; it may be called between runs (before the first, or
-// after any), or from inside a call on that same node. A call due before the node joins runs when it
-// joins; one due after it left never runs.
-// Slices: run(until) may be called again and again with times that do not decrease; the actors
-// persist from one run to the next. Each actor's waits end at the run's `until`, and it stops there
-// once nothing more is due at that time (SimGrid's suspend), so between runs the caller may
-// schedule calls on any node, make nodes leave and read or change the endpoints (each actor asks its
-// endpoint's next_deadline() again when the next run starts). An arrival at exactly `until` may be
-// taken in that run or at the start of the next, at the same simulated time. finish() (or the
-// destructor) ends the actors: each withdraws what it has under way and returns; nodes stay as they
-// are. Every node wakes at every run's end, so a run costs one wake per node beside its traffic.
-// Counters: per node, frames and datagrams sent and received by type, and the peak of connections
-// open at once (both directions, dials not counted).
+// links, to the online node at the address (else dropped and counted). Datagrams, SYNs and
+// SYN-ACKs to a node travel side by side as soon as sent (its inbox is SimGrid's permanent
+// receiver mailbox), sharing its downlink, not one after another as a connection's frames do. `from` is the sender's
+// own address: nothing here forges one. Timers: a node's actor waits for whichever comes first, its next arrival, its
+// next_deadline() or its next scheduled call, and calls on_timer(now) once now reaches the deadline. Calls:
+// schedule(node, t, fn) runs the caller's closure fn on the node's actor at time t (now() if earlier) and drains the
+// endpoint after; it may be called between runs (before the first, or after any), or from inside a call on that same
+// node. A call due before the node joins runs when it joins; one due after it left never runs. Slices: run(until) may
+// be called again and again with times that do not decrease; the actors persist from one run to the next. Each actor's
+// waits end at the run's `until`, and it stops there once nothing more is due at that time (SimGrid's suspend), so
+// between runs the caller may schedule calls on any node, make nodes leave and read or change the endpoints (each actor
+// asks its endpoint's next_deadline() again when the next run starts). An arrival at exactly `until` may be taken in
+// that run or at the start of the next, at the same simulated time. finish() (or the destructor) ends the actors: each
+// withdraws what it has under way and returns; nodes stay as they are. Every node wakes at every run's end, so a run
+// costs one wake per node beside its traffic. Counters: per node, frames and datagrams sent and received by type, and
+// the peak of connections open at once (both directions, dials not counted).
 //
 // Not thread-safe; everything runs on SimGrid's actors, one at a time, or between runs.
 
