@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The carousel Authors
 //
-// `carousel simulate mgr`: a Merry-Go-Round network on the deterministic LocalNet.
+// `carousel simulate mgr`: a Merry-Go-Round network on the deterministic LocalNet, or on SimGrid.
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "commands.hpp"
 #include "mgr_simulation.hpp"
@@ -15,6 +16,7 @@ struct SimulateOptions {
     sim::MgrScenarioConfig config;
     double block_seconds{12};
     double latency_ms{50};
+    std::string engine{"localnet"};
     bool json{false};
 };
 
@@ -24,7 +26,8 @@ key space (radius 2^bits - 1), a bridge that gossips every block's region items,
 joins after a few blocks and syncs with the Merry-Go-Round walk: leaves of each region at the latest
 epoch boundary, rolled forward with GetDiff at every boundary, storage and code, then per-block
 diffs to follow the head. Everything runs on LocalNet's simulated clock and links (deterministic for
-a seed); times are simulated seconds, `wall time` is what the run took here.
+a seed), or with --engine simgrid on SimGrid's (a star of per-node up and down links; no --join);
+times are simulated seconds, `wall time` is what the run took here.
 
 With --join N, N more nodes join mid-run without being seeded and fill their stores from their
 neighbours (verified against the trusted roots); the summary reports per joined node the bytes its
@@ -44,6 +47,12 @@ on stderr).
 int run_simulate(SimulateOptions opt) {
     opt.config.block_time = std::chrono::microseconds{static_cast<int64_t>(opt.block_seconds * 1e6)};
     opt.config.latency = std::chrono::microseconds{static_cast<int64_t>(opt.latency_ms * 1e3)};
+    const auto engine = sim::engine_named(opt.engine);
+    if (!engine) {
+        std::cerr << "carousel simulate mgr: --engine must be localnet or simgrid, not '" << opt.engine << "'\n";
+        return 1;
+    }
+    opt.config.engine = *engine;
     if (auto ok = state::check_config(opt.config.chain); !ok) {
         std::cerr << "carousel simulate mgr: " << ok.error() << "\n";
         return 1;
@@ -60,7 +69,7 @@ int run_simulate(SimulateOptions opt) {
 }  // namespace
 
 void register_simulate(CLI::App& app) {
-    auto* simulate = app.add_subcommand("simulate", "Simulate a network on LocalNet (scenarios: mgr)");
+    auto* simulate = app.add_subcommand("simulate", "Simulate a network on LocalNet or SimGrid (scenarios: mgr)");
     simulate->require_subcommand(1);
     auto* cmd =
         simulate->add_subcommand("mgr", "Merry-Go-Round: N DHT nodes, a bridge gossiping blocks, a client syncing");
@@ -115,6 +124,9 @@ void register_simulate(CLI::App& app) {
         ->check(CLI::Range(std::size_t{2}, std::size_t{4096}));
     cmd->add_option("--follow", c.follow_blocks, "Blocks to follow after the sync (default 16)");
     cmd->add_option("--max-blocks", c.max_blocks, "Give up after this many blocks (default 400)");
+    cmd->add_option("--engine", opt->engine,
+                    "localnet (deterministic discrete events) or simgrid (SimGrid's flow model; no --join) "
+                    "(default localnet)");
     cmd->add_flag("--json", opt->json, "Print one JSON object instead of the summary; no progress");
     cmd->footer(kSimulateFooter);
     c.chain.accounts_per_block = 8;

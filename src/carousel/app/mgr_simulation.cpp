@@ -115,11 +115,12 @@ std::string mgr_summary(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
     const auto& r = run.result;
     std::string out;
     out += format(
-        "Merry-Go-Round on LocalNet: %zu nodes (about %.0f copies of each region), %llu accounts at genesis, "
+        "Merry-Go-Round on %s: %zu nodes (about %.0f copies of each region), %llu accounts at genesis, "
         "E = %llu blocks of %.0f s, client link %.0f KB/s, latency %.0f ms\n",
-        c.nodes, copies(c), static_cast<unsigned long long>(c.chain.accounts),
-        static_cast<unsigned long long>(c.epoch_length), std::chrono::duration<double>(c.block_time).count(),
-        static_cast<double>(c.client_bandwidth) / 1e3, std::chrono::duration<double>(c.latency).count() * 1e3);
+        c.engine == sim::Engine::kSimGrid ? "SimGrid" : "LocalNet", c.nodes, copies(c),
+        static_cast<unsigned long long>(c.chain.accounts), static_cast<unsigned long long>(c.epoch_length),
+        std::chrono::duration<double>(c.block_time).count(), static_cast<double>(c.client_bandwidth) / 1e3,
+        std::chrono::duration<double>(c.latency).count() * 1e3);
     if (c.offline_share + c.liar_share + c.stale_share > 0) {
         out += format("faults: %.0f%% of the nodes leave mid-sync, %.0f%% lie, %.0f%% serve stale data\n",
                       c.offline_share * 100, c.liar_share * 100, c.stale_share * 100);
@@ -216,6 +217,7 @@ nlohmann::json mgr_json(const sim::MgrScenarioConfig& c, const MgrSimulation& ru
     return {
         {"joined", joined},
         {"grown", grown},
+        {"engine", sim::to_string(c.engine)},
         {"nodes", c.nodes},
         {"copies", copies(c)},
         {"accounts_at_genesis", c.chain.accounts},

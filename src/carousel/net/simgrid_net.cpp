@@ -103,6 +103,8 @@ struct SimGridNet::Impl {
         std::vector<sg4::CommPtr> inbox_sends;  // SYNs, SYN-ACKs and datagrams on their way
         std::multimap<Time, std::function<void()>> calls;
         SimNodeCounters counters;
+        sg4::ActorPtr actor;
+        bool parked{false};  // its actor is suspended at the run's end
     };
     // What a node's actor waits for, one entry per communication.
     struct Waited {
@@ -120,10 +122,13 @@ struct SimGridNet::Impl {
     std::vector<Node> nodes;
     PeerId next_connection{1};
     std::optional<std::size_t> current;  // the node whose actor is running a call
-    bool ran{false};
-    Time until{0};  // run()'s end: every actor returns then, so the engine ends and can be replaced
+    bool started{false};                 // the actors exist (the first run() began)
+    bool running{false};                 // inside run()
+    bool ending{false};                  // finish(): every actor returns, so the engine can be replaced
+    Time until{0};                       // the run's end: every actor's wait ends there
+    SimFrameHook hook;
     // Packets put on SimGrid and not yet taken by their receiver (a receive may complete unseen at
-    // run()'s end); freed with the net.
+    // finish()); freed with the net.
     std::unordered_set<Packet*> posted;
 
     Impl() = default;
@@ -133,7 +138,9 @@ struct SimGridNet::Impl {
         for (Packet* p : posted) delete p;
     }
 
-    [[nodiscard]] Time now() const { return Time{std::llround((sg4::Engine::get_clock() - t0) * 1e6)}; }
+    [[nodiscard]] Time clock() const { return Time{std::llround((sg4::Engine::get_clock() - t0) * 1e6)}; }
+    // Between runs the clock may stop short of `until` (SimGrid ends a run within 10 us of its end).
+    [[nodiscard]] Time now() const { return running ? clock() : until; }
 
     static sg4::Mailbox* connection_mailbox(const std::string& prefix, PeerId c, int side) {
         return sg4::Mailbox::by_name(prefix + "c" + std::to_string(c) + "." + std::to_string(side));
@@ -226,6 +233,15 @@ struct SimGridNet::Impl {
         if (f.frame.empty() || f.frame.size() > proto::kMaxFrameSize || it == n.ends.end() || !it->second.open) {
             n.counters.frames_dropped.add(f.frame);
             return;
+        }
+        if (hook) {
+            const uint8_t type = f.frame[0];
+            const std::size_t before = f.frame.size();
+            hook(self, it->second.peer, f.frame);
+            if (f.frame.empty() || f.frame.size() > proto::kMaxFrameSize) {
+                n.counters.frames_dropped.add(type, before);
+                return;
+            }
         }
         n.counters.frames_sent.add(f.frame);
         const std::size_t size = f.frame.size() + 4;
@@ -353,13 +369,40 @@ struct SimGridNet::Impl {
         n.calls.clear();
     }
 
-    // The actor of node `self`. After the node left it goes on sending what was sent before and
-    // taking (and dropping) what arrives, so that every communication completes, until run()'s end.
+    // Suspends node `self`'s actor (itself) until the next run() resumes it.
+    void park(std::size_t self) {
+        nodes[self].parked = true;
+        sg4::this_actor::suspend();
+    }
+
+    // Resumes every parked actor (from outside the simulation, between runs).
+    void resume_parked() {
+        for (Node& n : nodes) {
+            if (!n.parked) continue;
+            n.parked = false;
+            n.actor->resume();
+        }
+    }
+
+    // The actor of node `self`, from the first run() to finish(). After the node left it goes on
+    // sending what was sent before and taking (and dropping) what arrives, so that every
+    // communication completes.
     void run_node(std::size_t self) {
         Node& n = nodes[self];
-        if (n.options.join >= until) return;
-        sg4::this_actor::sleep_until(t0 + seconds(n.options.join));
+        for (Time t = now(); t < n.options.join; t = now()) {
+            if (ending) return;
+            if (t >= until) {
+                park(self);
+            } else {
+                sg4::this_actor::sleep_until(t0 + seconds(std::min(n.options.join, until)));
+            }
+        }
+        if (ending) return;
         n.online = true;
+        // The inbox's packets travel as soon as sent, side by side (SimGrid's permanent receiver):
+        // with a receive matched one at a time, each would wait for the one before to arrive, and a
+        // bootnode's answers to a net joining at once came seconds late.
+        n.inbox->set_receiver(sg4::Actor::self());
         Receive& inbox = n.inbox_receive;
         inbox.mailbox = n.inbox;
         receive_on(inbox);
@@ -367,12 +410,12 @@ struct SimGridNet::Impl {
         std::vector<Waited> what;
         for (;;) {
             const Time t = now();
-            if (t >= until) break;
+            if (ending) break;
             if (n.online && n.options.leave && t >= *n.options.leave) {
                 leave(self);
                 continue;
             }
-            std::optional<Time> wake = until;
+            std::optional<Time> wake = until;  // every wait ends at the run's end
             if (n.online) {
                 // Calls due, then dials given up on, then the endpoint's timer.
                 if (!n.calls.empty() && n.calls.begin()->first <= t) {
@@ -406,6 +449,10 @@ struct SimGridNet::Impl {
                 for (const auto& [c, d] : n.dials) earlier(d.deadline);
                 if (n.options.leave) earlier(*n.options.leave);
             }
+            if (t >= until) {  // nothing more is due now: the run ends here for this node
+                park(self);
+                continue;
+            }
 
             comms.clear();
             what.clear();
@@ -425,13 +472,15 @@ struct SimGridNet::Impl {
                 comms.emplace_back(n.inbox_sends[i]);
                 what.emplace_back(Waited{Waited::Kind::kInboxSend, 0, i});
             }
-            const double timeout = wake ? std::max(0.0, seconds(*wake - t)) : -1.0;
+            // From the engine's clock, not from t (rounded to a microsecond): a wait for the run's end
+            // ends at it, within this run.
+            const double timeout = std::max(0.0, t0 + seconds(*wake) - sg4::Engine::get_clock());
             ssize_t done = -1;
             try {
                 done = sg4::Activity::wait_any_for(comms, timeout);
             } catch (const simgrid::NetworkFailureException&) {
-                // The other end withdrew a communication under way: only when the run ends.
-                CAROUSEL_ASSERT(now() >= until, "communications are withdrawn only at run()'s end");
+                // The other end withdrew a communication under way: only when the actors end.
+                CAROUSEL_ASSERT(ending, "communications are withdrawn only at finish()");
                 break;
             }
             if (done < 0) continue;  // woken by the time
@@ -467,13 +516,14 @@ struct SimGridNet::Impl {
                     break;
             }
         }
-        // The run ends: the node stays as it is, its communications withdrawn.
+        // finish(): the node stays as it is, its communications withdrawn.
         inbox.comm->cancel();
         for (auto& [c, end] : n.ends) {
             if (end.receive) end.receive->comm->cancel();
             if (end.out.on_its_way) end.out.on_its_way->cancel();
         }
         for (auto& s : n.inbox_sends) s->cancel();
+        n.inbox->set_receiver(nullptr);  // else the mailbox keeps the actor alive
     }
 };
 
@@ -491,11 +541,11 @@ SimGridNet::SimGridNet(SimGridOptions options) : impl_{std::make_unique<Impl>()}
     impl_->t0 = sg4::Engine::get_clock();
 }
 
-SimGridNet::~SimGridNet() = default;
+SimGridNet::~SimGridNet() { finish(); }
 
 SimGridNet::NodeIndex SimGridNet::add_node(proto::Endpoint& endpoint, const SimNodeOptions& options) {
     Impl& m = *impl_;
-    CAROUSEL_ASSERT(!m.ran, "nodes are added before run()");
+    CAROUSEL_ASSERT(!m.started, "nodes are added before the first run()");
     CAROUSEL_ASSERT(m.nodes.size() < kMaxNodes, "at most 2^24 - 1 nodes");
     const std::size_t i = m.nodes.size();
     const std::string name = m.prefix + "n" + std::to_string(i);
@@ -526,20 +576,60 @@ Address SimGridNet::address(NodeIndex node) const {
 void SimGridNet::schedule(NodeIndex node, Time at, std::function<void()> fn) {
     Impl& m = *impl_;
     CAROUSEL_ASSERT(node < m.nodes.size(), "a node of this net");
-    CAROUSEL_ASSERT(!m.ran || m.current == node, "calls are scheduled before run() or by the node itself");
-    m.nodes[node].calls.emplace(at, std::move(fn));
+    CAROUSEL_ASSERT(!m.running || m.current == node, "calls are scheduled between runs or by the node itself");
+    CAROUSEL_ASSERT(!m.ending, "no calls after finish()");
+    m.nodes[node].calls.emplace(std::max(at, m.now()), std::move(fn));
 }
 
+void SimGridNet::leave(NodeIndex node) {
+    Impl& m = *impl_;
+    CAROUSEL_ASSERT(node < m.nodes.size(), "a node of this net");
+    CAROUSEL_ASSERT(!m.running, "nodes are made to leave between runs");
+    auto& leave = m.nodes[node].options.leave;
+    if (!leave || *leave > m.now()) leave = m.now();
+}
+
+bool SimGridNet::online(NodeIndex node) const {
+    const Impl& m = *impl_;
+    const SimNodeOptions& o = m.nodes.at(node).options;
+    const Time t = m.now();
+    return t >= o.join && !(o.leave && t >= *o.leave);
+}
+
+void SimGridNet::set_frame_hook(SimFrameHook hook) {
+    CAROUSEL_ASSERT(!impl_->running, "the frame hook is set between runs");
+    impl_->hook = std::move(hook);
+}
+
+// Parked actors are resumed before the engine runs: each looks at what is due now (calls scheduled
+// since, a leave), then waits until the new end.
 void SimGridNet::run(Time until) {
     Impl& m = *impl_;
-    CAROUSEL_ASSERT(!m.ran, "run() once");
-    m.ran = true;
+    CAROUSEL_ASSERT(!m.ending, "no run() after finish()");
+    CAROUSEL_ASSERT(until >= m.until, "runs go forward in time");
     m.until = until;
-    m.zone->seal();
-    for (std::size_t i = 0; i < m.nodes.size(); ++i) {
-        sg4::Actor::create(m.prefix + "a" + std::to_string(i), m.nodes[i].host, [&m, i] { m.run_node(i); });
+    if (!m.started) {
+        m.started = true;
+        m.zone->seal();
+        for (std::size_t i = 0; i < m.nodes.size(); ++i) {
+            m.nodes[i].actor =
+                sg4::Actor::create(m.prefix + "a" + std::to_string(i), m.nodes[i].host, [&m, i] { m.run_node(i); });
+        }
     }
+    m.resume_parked();
+    m.running = true;
+    m.engine->run_until(m.t0 + seconds(until));
+    m.running = false;
+}
+
+void SimGridNet::finish() {
+    Impl& m = *impl_;
+    if (!m.started || m.ending) return;
+    m.ending = true;
+    m.resume_parked();
+    m.running = true;
     m.engine->run();
+    m.running = false;
 }
 
 Time SimGridNet::now() const { return impl_->now(); }

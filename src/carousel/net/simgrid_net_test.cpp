@@ -332,5 +332,108 @@ TEST(SimGridNet, TimersFireAtTheirDeadlineAndNodesJoinLate) {
     EXPECT_EQ(a.of("datagram " + proto::to_string(net.address(il))).size(), 1u);
 }
 
+TEST(SimGridNet, RunsInSlicesWithCallsScheduledBetweenThem) {
+    SimGridNet net{exact()};
+    Recorder a;
+    Recorder b;
+    b.echo = true;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    net.run(Time{100ms});
+    EXPECT_EQ(net.now(), Time{100ms});
+    ASSERT_TRUE(a.last_connected);
+    EXPECT_TRUE(b.of("frame").empty());
+    // Between runs: a call on each node (one due now, one later) and a timer set on an endpoint.
+    net.schedule(ia, Time{0}, [&] { a.send_to(*a.last_connected, frame_of(1, 1'000'000)); });
+    net.schedule(ib, Time{300ms}, [&] { b.datagram_to(net.address(ia), Bytes{9}); });
+    a.wake_at = Time{150ms};
+    net.run(Time{120ms});
+    EXPECT_TRUE(b.of("frame").empty());  // 80 ms on the links and 20 ms of latency
+    net.run(Time{120ms});                // an empty run
+    net.run(Time{1s});
+    const auto got = b.of("frame");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_GE(got[0].at, Time{200ms});
+    EXPECT_LT(got[0].at, Time{220ms});
+    ASSERT_EQ(a.of("frame").size(), 1u);  // the echo
+    ASSERT_EQ(a.of("timer").size(), 1u);
+    EXPECT_EQ(a.of("timer")[0].at, Time{150ms});
+    const auto datagram = a.of("datagram " + proto::to_string(net.address(ib)));
+    ASSERT_EQ(datagram.size(), 1u);
+    EXPECT_GE(datagram[0].at, Time{320ms});
+    EXPECT_EQ(net.now(), Time{1s});
+    net.finish();
+    EXPECT_EQ(net.counters(ia).connections, 1u);  // finish() leaves the nodes as they are
+}
+
+TEST(SimGridNet, ANodeMadeToLeaveBetweenRunsLeavesThen) {
+    SimGridOptions options = exact();
+    options.connect_timeout = 1s;
+    SimGridNet net{options};
+    Recorder a;
+    Recorder b;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    // b sends a frame of 80 ms on the links: it is on its way when b leaves, and arrives before b's FIN.
+    net.schedule(ib, Time{250ms}, [&] { b.send_to(*b.last_connected, frame_of(4, 1'000'000)); });
+    net.schedule(ib, Time{500ms}, [&] { b.datagram_to(net.address(ia), Bytes{1}); });  // never runs
+    net.run(Time{300ms});
+    EXPECT_TRUE(net.online(ib));
+    net.schedule(ib, Time{0}, [&] { b.datagram_to(net.address(ia), Bytes{2}); });  // the leave comes first
+    net.leave(ib);
+    EXPECT_FALSE(net.online(ib));
+    EXPECT_TRUE(net.online(ia));
+    net.schedule(ia, Time{600ms}, [&] { a.dial_to(net.address(ib)); });  // nobody answers
+    net.run(Time{2s});
+    ASSERT_EQ(a.of("frame").size(), 1u);
+    ASSERT_EQ(a.of("disconnect").size(), 1u);
+    EXPECT_GT(a.of("disconnect")[0].at, a.of("frame")[0].at);
+    EXPECT_GE(a.of("frame")[0].at, Time{350ms});
+    EXPECT_TRUE(b.of("disconnect").empty());  // gone: its endpoint is no longer driven
+    EXPECT_EQ(net.counters(ib).datagrams_sent.total.frames, 0u);
+    ASSERT_EQ(a.of("dial failed").size(), 1u);
+    EXPECT_EQ(a.of("dial failed")[0].at, Time{1600ms});
+    EXPECT_EQ(net.counters(ia).connections, 0u);
+}
+
+TEST(SimGridNet, TheFrameHookAltersOrDropsFramesOnTheirWay) {
+    SimGridNet net{exact()};
+    Recorder a;
+    Recorder b;
+    b.echo = true;
+    const auto ia = net.add_node(a, node());
+    const auto ib = net.add_node(b, node());
+    std::vector<std::pair<std::size_t, std::size_t>> seen;
+    net.set_frame_hook([&](std::size_t from, std::size_t to, Bytes& frame) {
+        seen.emplace_back(from, to);
+        if (from != ia) return;
+        if (frame[0] == 1) frame[1] = 0xee;
+        if (frame[0] == 2) frame.clear();
+    });
+    net.schedule(ia, Time{0}, [&] { a.dial_to(net.address(ib)); });
+    net.schedule(ia, Time{200ms}, [&] {
+        a.send_to(*a.last_connected, frame_of(1, 10));
+        a.send_to(*a.last_connected, frame_of(2, 20));
+        a.send_to(*a.last_connected, frame_of(3, 30));
+    });
+    net.run(Time{1s});
+    const auto got = b.of("frame");
+    ASSERT_EQ(got.size(), 2u);
+    Bytes altered = frame_of(1, 10);
+    altered[1] = 0xee;
+    EXPECT_EQ(got[0].bytes, altered);
+    EXPECT_EQ(got[1].bytes, frame_of(3, 30));
+    EXPECT_EQ(net.counters(ia).frames_dropped.of_type(2).frames, 1u);
+    EXPECT_EQ(net.counters(ia).frames_dropped.of_type(2).bytes, 20u);
+    EXPECT_EQ(net.counters(ia).frames_sent.total.frames, 2u);
+    // The echoes pass unaltered; the hook named the nodes.
+    ASSERT_EQ(a.of("frame").size(), 2u);
+    EXPECT_EQ(a.of("frame")[0].bytes, altered);
+    const std::vector<std::pair<std::size_t, std::size_t>> want{{ia, ib}, {ia, ib}, {ia, ib}, {ib, ia}, {ib, ia}};
+    EXPECT_EQ(seen, want);
+}
+
 }  // namespace
 }  // namespace carousel::net

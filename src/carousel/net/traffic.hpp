@@ -31,8 +31,16 @@ struct TrafficCounters {
     std::map<uint8_t, Traffic> by_type;
 
     void add(ByteView frame) {
-        total.add(frame.size());
-        if (!frame.empty()) by_type[frame[0]].add(frame.size());
+        if (frame.empty()) {
+            total.add(0);
+        } else {
+            add(frame[0], frame.size());
+        }
+    }
+    // A frame of `size` bytes (at least one) whose first byte is `type`.
+    void add(uint8_t type, std::size_t size) {
+        total.add(size);
+        by_type[type].add(size);
     }
     [[nodiscard]] Traffic of_type(uint8_t type) const {
         const auto it = by_type.find(type);

@@ -15,7 +15,6 @@
 #include <carousel/mgr/bridge.hpp>
 #include <carousel/mgr/overlay_host.hpp>
 #include <carousel/mgr/partial_trie.hpp>
-#include <carousel/net/local_net.hpp>
 #include <carousel/proto/corrupt_answer.hpp>
 #include <carousel/proto/mgr_messages.hpp>
 #include <carousel/proto/prefix_messages.hpp>
@@ -53,7 +52,7 @@ constexpr uint64_t kBridgeKey = uint64_t{1} << 20;
 constexpr uint64_t kClientKey = uint64_t{1} << 21;
 constexpr uint64_t kProberKey = uint64_t{1} << 22;
 
-// What member `key_index` announces: LocalNet's address of the node it will be (UDP and TCP).
+// What member `key_index` announces: the net's address of the member it will be (UDP and TCP).
 dht::NodeEndpoint endpoint_at(const proto::Address& address, unsigned radius_bits) {
     return dht::NodeEndpoint{address.ip, address.port, address.port, dht::Radius{radius_bits}};
 }
@@ -254,18 +253,22 @@ class MgrScenario {
               return roots_[n];
           }),
           node_options_(node_options(config)),
-          link_{config.latency},
-          bridge_(key_of(config.seed, kBridgeKey), endpoint_at(net::default_address(kBridgePeer), 0),
+          net_(config.engine, config.latency),
+          bridge_(key_of(config.seed, kBridgeKey), endpoint_at(net_.address_of(kBridgePeer), 0),
                   member_options(node_options_, config.seed, kBridgeKey), headers_),
-          client_(key_of(config.seed, kClientKey), endpoint_at(net::default_address(kClientPeer), 0),
-                  sync_options(config), mgr::ChainView{[this] { return head_; }, headers_}),
-          prober_(key_of(config.seed, kProberKey), net::default_address(kProberPeer),
+          client_(key_of(config.seed, kClientKey), endpoint_at(net_.address_of(kClientPeer), 0), sync_options(config),
+                  mgr::ChainView{[this] { return head_; }, headers_}),
+          prober_(key_of(config.seed, kProberKey), net_.address_of(kProberPeer),
                   overlay_options(node_options_.overlay, config.seed, kProberKey)),
           grow_block_(config.grow_block != 0 ? config.grow_block : config.epoch_length * 3 / 2),
           shrink_block_(config.shrink_block != 0 ? config.shrink_block : config.epoch_length * 3 / 2),
           join_block_(config.join_block != 0 ? config.join_block : config.epoch_length * 3 / 2) {}
 
     MgrScenarioResult run() {
+        if (config_.joiners > 0 && net_.engine() == Engine::kSimGrid) {
+            result_.failure = "joiners are not supported on SimGrid yet (members are added before the first run)";
+            return std::move(result_);
+        }
         if (!start()) return std::move(result_);
         choose_faults();
         watch_frames();
@@ -291,9 +294,9 @@ class MgrScenario {
     }
 
   private:
-    // LocalNet ids, in the order start() adds the members: the bridge, the client, the prober, then
+    // Member ids (ScenarioNet), in the order start() adds the members: the bridge, the client, the prober, then
     // the storage nodes (from kFirstNodePeer), then the joiners. A member's record names the
-    // address LocalNet gives its id (net::default_address), so it is made before it is added.
+    // address the net gives its id (ScenarioNet::address_of), so it is made before it is added.
     static constexpr PeerId kBridgePeer = 1;
     static constexpr PeerId kClientPeer = 2;
     static constexpr PeerId kProberPeer = 3;
@@ -304,15 +307,15 @@ class MgrScenario {
         return o;
     }
     // Adds a member made for id `expected` to the net.
-    PeerId add_member(mgr::OverlayHost& member, net::NodeSettings settings, PeerId expected) {
-        const PeerId id = net_.add(member, settings);
+    PeerId add_member(mgr::OverlayHost& member, ScenarioNet::Link link, PeerId expected) {
+        const PeerId id = net_.add_member(member, link);
         CAROUSEL_ASSERT(id == expected, "the scenario adds its members in the order of their addresses");
         return id;
     }
-    // A storage node, key index `i`, for LocalNet id `peer`.
+    // A storage node, key index `i`, for member id `peer`.
     std::unique_ptr<mgr::MgrNode> make_node(uint64_t i, PeerId peer) const {
         return std::make_unique<mgr::MgrNode>(key_of(config_.seed, i),
-                                              endpoint_at(net::default_address(peer), config_.radius_bits),
+                                              endpoint_at(net_.address_of(peer), config_.radius_bits),
                                               member_options(node_options_, config_.seed, i), headers_);
     }
     // Node i's record as announced now (its radius may have changed).
@@ -371,9 +374,8 @@ class MgrScenario {
             result_.failure = "reading the genesis owners failed";
             return false;
         }
-        // Every dial and datagram takes the scenario's latency; nothing is connected by hand: each
-        // member dials the nodes it needs (no full mesh), after finding them by Discovery.
-        net_.set_link_model([link = link_](PeerId, PeerId) { return link; });
+        // Every dial and datagram takes the scenario's latency (the net's); nothing is connected by
+        // hand: each member dials the nodes it needs (no full mesh), after finding them by Discovery.
         bridge_peer_ = add_member(bridge_.node(), {0, 0}, kBridgePeer);
         client_peer_ = add_member(client_, {config_.client_bandwidth, config_.client_bandwidth}, kClientPeer);
         prober_peer_ = add_member(prober_, {0, 0}, kProberPeer);
@@ -544,7 +546,7 @@ class MgrScenario {
     }
 
     // Asks node `to` directly for what `store` serves at the head boundary, and for the diff from the
-    // boundary before when it keeps it (posted: LocalNet delivers what an endpoint sends from inside
+    // boundary before when it keeps it (posted: the net delivers what an endpoint sends from inside
     // its calls).
     void probe(PeerId to, const Prober::Target& target, const mgr::EpochStore& store) {
         const mgr::Region region = store.region();
@@ -654,7 +656,7 @@ class MgrScenario {
 
     void leave() {
         left_ = true;
-        for (PeerId p : leaving_) net_.set_online(p, false);
+        for (PeerId p : leaving_) net_.set_offline(p);
     }
 
     // The client's record: whether it reached the last block before this one, and its sync.
@@ -728,7 +730,7 @@ class MgrScenario {
                 : static_cast<double>(result.raw_state_bytes) / static_cast<double>(config_.client_bandwidth);
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             result.gossip_bytes +=
-                net_.metrics(node_peers_[i]).received.of_type(static_cast<uint8_t>(proto::MessageType::kContent)).bytes;
+                net_.received_bytes(node_peers_[i], static_cast<uint8_t>(proto::MessageType::kContent));
             for (const mgr::RegionStore& s : nodes_[i]->stores()) {
                 result.node_bytes += s.store->byte_size();
                 if (honest(i)) result.items_rejected += nodes_[i]->stats().items_rejected;
@@ -752,7 +754,7 @@ class MgrScenario {
             const auto& s = n.grow_stats();
             if (s) record_fill(n, *s, g);
         }
-        // Connections: each member's peak, as LocalNet counted its links.
+        // Connections: each member's peak, as the net counted its connections.
         result.max_peers = config_.max_peers;
         for (const PeerId p : node_peers_) result.peak_connections.push_back(net_.peak_connections(p));
         result.bridge_peak_connections = net_.peak_connections(bridge_peer_);
@@ -770,8 +772,7 @@ class MgrScenario {
     uint64_t head_{0};
     const mgr::HeaderSource headers_;
     const mgr::NodeOptions node_options_;
-    const net::LinkSettings link_;
-    net::LocalNet net_;
+    ScenarioNet net_;
     std::vector<std::unique_ptr<mgr::MgrNode>> nodes_;
     std::vector<PeerId> node_peers_;
     mgr::Bridge bridge_;

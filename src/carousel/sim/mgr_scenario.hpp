@@ -2,13 +2,14 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// A Merry-Go-Round network on LocalNet: a generated chain, a bridge that gossips every block, N
-// storage nodes, and one client that syncs from them across epoch boundaries. Deterministic for a
-// seed; used by the tests, `carousel demo` and the benchmarks.
+// A Merry-Go-Round network on LocalNet or SimGrid (`engine`, sim/scenario_net.hpp): a generated
+// chain, a bridge that gossips every block, N storage nodes, and one client that syncs from them
+// across epoch boundaries. Deterministic for a seed on LocalNet; used by the tests, `carousel demo`
+// and the benchmarks. On SimGrid there are no joiners yet (the run fails at once with joiners > 0).
 //
 // The network (issue 20): every member (storage node, bridge, client, the prober) is a dht::Overlay
 // node with a key drawn from the seed (keccak256(seed, index), valid as a secp256k1 secret) and a
-// signed record naming its LocalNet address. No connection is made by hand: the nodes, the joiners
+// signed record naming its address on the net. No connection is made by hand: the nodes, the joiners
 // and the client bootstrap through the bridge's record (the bootnode), find each other by Discovery
 // and dial the nodes they need, at most `max_peers` connections each; the result reports every
 // member's peak connection count.
@@ -67,6 +68,8 @@
 #include <carousel/mgr/mgr_sync.hpp>
 #include <carousel/state/chain_generator.hpp>
 
+#include "scenario_net.hpp"
+
 namespace carousel::sim {
 
 struct MgrScenarioConfig {
@@ -83,6 +86,7 @@ struct MgrScenarioConfig {
     uint64_t node_bandwidth{12'500'000};    // 100 Mbit/s
     uint64_t client_bandwidth{12'500'000};  // 100 Mbit/s
     std::chrono::microseconds latency{std::chrono::milliseconds{50}};
+    Engine engine{Engine::kLocalNet};  // LocalNet (deterministic) or SimGrid (issue 21)
     // Connections plus dials outstanding per member (storage nodes, the bridge, the client): the cap
     // of dht::Connections (--max-peers). A driver counts max_peers + 1 links for an instant at the cap.
     std::size_t max_peers{64};
@@ -197,7 +201,7 @@ struct MgrScenarioResult {
     uint64_t items_rejected{0};  // by honest nodes
     mgr::SyncStats client;
     // Connections: the cap, and the most links each storage node (seeded ones, then joiners), the
-    // bridge and the client had at once (LocalNet's peak_connections).
+    // bridge and the client had at once (the net's peak connection count).
     std::size_t max_peers{0};
     std::vector<std::size_t> peak_connections;
     std::size_t bridge_peak_connections{0};

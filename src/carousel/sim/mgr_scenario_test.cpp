@@ -15,24 +15,7 @@ namespace {
 using test::expect_synced;
 using test::print_grown;
 using test::print_joined;
-
-// A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
-// each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
-MgrScenarioConfig small_network() {
-    MgrScenarioConfig c;
-    c.chain.seed = 5;
-    c.chain.accounts = 2000;
-    c.chain.accounts_per_block = 20;
-    c.chain.slots_per_block = 30;
-    c.chain.max_contract_slots = 2000;
-    c.nodes = 16;
-    c.radius_bits = 254;  // 4 regions of 2^254 keys... each node covers a quarter: ~4 copies
-    c.region_bits = 254;
-    c.epoch_length = 8;
-    c.client_bandwidth = 2'500;  // bytes/s: the walk takes several epochs
-    c.max_blocks = 400;
-    return c;
-}
+using test::small_network;
 
 TEST(MgrScenario, SmallNetworkSyncsAcrossBoundaries) {
     const MgrScenarioResult r = run_mgr_scenario(small_network());

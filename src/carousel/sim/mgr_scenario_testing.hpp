@@ -2,8 +2,9 @@
 // Copyright 2026 The carousel Authors
 #pragma once
 
-// Checks and printouts shared by the tests that run a Merry-Go-Round scenario, sim/mgr_scenario_test.cpp and
-// tests/mgr_network_scenario_test.cpp (header only, GoogleTest; not part of the library's API).
+// Configurations, checks and printouts shared by the tests that run a Merry-Go-Round scenario,
+// sim/mgr_scenario_test.cpp and tests/mgr_network_scenario_test.cpp (header only, GoogleTest; not part of the library's
+// API).
 
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +15,24 @@
 #include "mgr_scenario.hpp"
 
 namespace carousel::sim::test {
+
+// A small network for the quick suite (the sanitizer run too): 16 nodes with about 4 copies of
+// each region, a few thousand accounts, E = 8, and a client slow enough to cross boundaries.
+inline MgrScenarioConfig small_network() {
+    MgrScenarioConfig c;
+    c.chain.seed = 5;
+    c.chain.accounts = 2000;
+    c.chain.accounts_per_block = 20;
+    c.chain.slots_per_block = 30;
+    c.chain.max_contract_slots = 2000;
+    c.nodes = 16;
+    c.radius_bits = 254;  // 4 regions of 2^254 keys... each node covers a quarter: ~4 copies
+    c.region_bits = 254;
+    c.epoch_length = 8;
+    c.client_bandwidth = 2'500;  // bytes/s: the walk takes several epochs
+    c.max_blocks = 400;
+    return c;
+}
 
 // What a synced run must show at least, besides what expect_synced always checks. The zero
 // defaults ask nothing more.
