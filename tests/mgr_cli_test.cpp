@@ -87,5 +87,10 @@ TEST(CliMgr, SyncTellsPrefixAndMgrFlagsApart) {
         "carousel sync --mgr", "--trust-bridge 0x00");
 }
 
+TEST(CliMgr, SimulateNamesAnUnknownEngine) {
+    expect_one_line_error(run_carousel("simulate mgr --engine foo"), "carousel simulate mgr",
+                          "--engine must be localnet or simgrid, not 'foo'");
+}
+
 }  // namespace
 }  // namespace carousel::test
