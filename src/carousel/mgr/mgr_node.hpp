@@ -442,8 +442,9 @@ class MgrNode final : public OverlayHost {
     void on_catch_up_diff(proto::PeerId from, ByteView frame, proto::Time now);
     void on_catch_up_presence(proto::PeerId from, const proto::BareStorage& answer, proto::Time now);
     void on_catch_up_items(proto::PeerId from, ByteView frame, proto::Time now);
-    // Whether the items route of a catch-up is spent: every covering neighbour was struck or lacks the items.
-    bool items_spent(const Hash& region, const CatchUp& c, proto::Time now);
+    // Whether no covering neighbour of `region` is left to ask at the catch-up's stage: each was
+    // struck, or (kItems) lacks the items. False while none is known.
+    bool neighbours_spent(const Hash& region, const CatchUp& c, proto::Time now);
     // Sends the next request of `region`'s catch-up to a covering neighbour; false when none can be asked now.
     bool send_catch_up(const Hash& region, CatchUp& c, proto::Time now);
     // Ends `region`'s catch-up: the store is filled instead (`why` for the record).

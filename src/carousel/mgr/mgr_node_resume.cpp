@@ -163,7 +163,7 @@ void MgrNode::pump_resume(proto::Time now) {
             c.request.reset();
         }
         if (c.request) continue;
-        if (c.stage == CatchUp::Stage::kItems && items_spent(first, c, now)) {
+        if (c.stage == CatchUp::Stage::kItems && neighbours_spent(first, c, now)) {
             c.stage = CatchUp::Stage::kDiff;
             c.paused.clear();
         }
@@ -179,15 +179,8 @@ void MgrNode::pump_resume(proto::Time now) {
         }
         if (!send_catch_up(first, c, now)) {
             c.next_try = now + fill_options_.retry_after;
-            // Nobody can be asked: every covering neighbour struck, or none known (the timeout above bounds the wait).
-            const auto covering = router_.covering(first, now);
-            const bool all_struck =
-                // (a lambda cannot capture a structured binding before C++20's clang 16: name the set)
-                !covering.empty() &&
-                std::all_of(covering.begin(), covering.end(), [this, &struck = c.struck](const auto& k) {
-                    return struck.contains(handles().named(k).peer);
-                });
-            if (all_struck) to_fill.push_back(first);
+            // Nobody can be asked: every covering neighbour spent, or none known (the timeout above bounds the wait).
+            if (c.stage != CatchUp::Stage::kItems && neighbours_spent(first, c, now)) to_fill.push_back(first);
         }
     }
     for (const Hash& first : current) caught_up(first, now);
@@ -214,8 +207,9 @@ bool MgrNode::send_catch_up(const Hash& region, CatchUp& c, proto::Time now) {
         // Only blocks whose headers the node holds: each item is applied as it comes (a book being
         // filled after a restart knows the latest header before the ones between).
         const uint64_t from = store->head_number() + 1;
+        const uint64_t latest = latest_header();
         uint64_t to = from;
-        while (to < latest_header() && headers_(to + 1)) ++to;
+        while (to < latest && headers_(to + 1)) ++to;
         frame = proto::encode(
             proto::GetItems{id, region, options_.region_bits, from, to, fill_options_.max_response_bytes});
         ++resume_->catch_up.items_requests;
@@ -267,12 +261,11 @@ bool MgrNode::on_resume_frame(proto::PeerId from, ByteView frame, proto::Time no
     return true;
 }
 
-bool MgrNode::items_spent(const Hash& region, const CatchUp& c, proto::Time now) {
+bool MgrNode::neighbours_spent(const Hash& region, const CatchUp& c, proto::Time now) {
     const auto covering = router_.covering(region, now);
-    // (a lambda cannot capture a structured binding before C++20's clang 16: the set is passed)
     return !covering.empty() && std::all_of(covering.begin(), covering.end(), [&](const dht::Contact& k) {
         const proto::PeerId p = handles().named(k).peer;
-        return c.struck.contains(p) || c.lacking.contains(p);
+        return c.struck.contains(p) || (c.stage == CatchUp::Stage::kItems && c.lacking.contains(p));
     });
 }
 

@@ -122,6 +122,12 @@ struct Network {
         stopped.push_back(std::move(node));
         datadir.reset();
     }
+    // The node follows the chain to block `stopped_at`, is stopped, and the chain goes on to `head`.
+    void stop_between(int stopped_at, int head) {
+        for (int b = 0; b < stopped_at; ++b) block();
+        stop();
+        for (int b = stopped_at; b < head; ++b) block();
+    }
     // A new process of the same node: its datadir reopened, on the network again, resumed. With
     // `with_book` its headers come from a HeaderBook (as a process's do) that the test fills (sign()).
     void restart(FillOptions fill = {}, bool with_book = false) {
@@ -242,9 +248,7 @@ TEST(MgrNodeResume, CatchesUpByDiffWithinTheEpochWhenNoNeighbourKeepsItems) {
 
 TEST(MgrNodeResume, RefillsWhenMoreThanAnEpochBehind) {
     Network n;
-    for (int b = 0; b < 3; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 10; ++b) n.block();  // the network at 13: root(3) swept from the neighbours
+    n.stop_between(3, 13);  // root(3) swept from the neighbours
     n.restart();
     ASSERT_TRUE(n.run_until_resumed()) << n.why();
     expect_at_head(n);
@@ -259,9 +263,7 @@ TEST(MgrNodeResume, RefillsWhenMoreThanAnEpochBehind) {
 
 TEST(MgrNodeResume, ACorruptedDiffIsStruckAndAnotherNeighbourServes) {
     Network n{/*with_storage=*/false, /*item_log_blocks=*/0};
-    for (int b = 0; b < 9; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 4; ++b) n.block();
+    n.stop_between(9, 13);
     // The first DiffData to the node is altered on the way: a changed value, or a proof node less.
     PeerId liar = 0;
     n.wire.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
@@ -319,9 +321,7 @@ TEST(MgrNodeResume, ItemsAreAskedOnlyForBlocksWhoseHeadersAreKnown) {
     // A restarted process's book learns the latest header (gossip) before the ones between (its
     // poll): items it could not apply yet are not fetched, only to be fetched again.
     Network n{/*with_storage=*/true};
-    for (int b = 0; b < 9; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 4; ++b) n.block();
+    n.stop_between(9, 13);
     n.restart({}, /*with_book=*/true);
     n.sign(13);  // the head, from gossip
     n.onet.run_for(std::chrono::seconds{5});
@@ -342,9 +342,7 @@ TEST(MgrNodeResume, ItemsAreAskedOnlyForBlocksWhoseHeadersAreKnown) {
 
 TEST(MgrNodeResume, ItemsComeInAsManyAnswersAsTheSizeAsked) {
     Network n{/*with_storage=*/true};
-    for (int b = 0; b < 9; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 4; ++b) n.block();
+    n.stop_between(9, 13);
     FillOptions fill;
     fill.max_response_bytes = 1;  // one item per answer
     n.restart(fill);
@@ -358,9 +356,7 @@ TEST(MgrNodeResume, ItemsComeInAsManyAnswersAsTheSizeAsked) {
 
 TEST(MgrNodeResume, ACorruptedItemIsStruckAndAnotherNeighbourServes) {
     Network n{/*with_storage=*/true};
-    for (int b = 0; b < 9; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 4; ++b) n.block();
+    n.stop_between(9, 13);
     // The first Items answer to the node is altered on the way: one byte of its last item.
     PeerId liar = 0;
     n.wire.set_frame_hook([&](PeerId from, PeerId to, Bytes& frame) {
@@ -388,9 +384,7 @@ TEST(MgrNodeResume, ACorruptedItemIsStruckAndAnotherNeighbourServes) {
 
 TEST(MgrNodeResume, AnUnansweredRequestTimesOutOnTheNodesOwnTimer) {
     Network n{/*with_storage=*/true};
-    for (int b = 0; b < 9; ++b) n.block();
-    n.stop();
-    for (int b = 0; b < 4; ++b) n.block();
+    n.stop_between(9, 13);
     // The first GetItems is lost; no block comes meanwhile, so no frame wakes the node: only its
     // timer (core_deadline) sees the request expire, request_timeout later, and asks another neighbour.
     bool dropped = false;
